@@ -1,0 +1,116 @@
+//! The message a verifier or committee member signs with ed25519.
+//!
+//! Layout (fixed, 114 bytes):
+//! `ATTESTATION (16) ‖ program id (32) ‖ job (32) ‖ round (1) ‖ verdict (1) ‖ evidence hash (32)`.
+//! Binding the program id, job and round means a signature can never be replayed on
+//! another deployment, another job or another round.
+
+use crate::{domain, hashv, Hash};
+
+/// Length of [`AttestationMessage::to_bytes`].
+pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 1 + 1 + 32;
+
+/// What the signer asserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Verdict {
+    /// The sampled chunks match the commitment and recompute within the job's rule.
+    Pass = 1,
+    /// A sampled chunk is wrong or was not served.
+    Fault = 2,
+    /// Committee vote: the reported fault stands (provider slashed).
+    UpholdFault = 3,
+    /// Committee vote: the reported fault is wrong (accusing verifier slashed).
+    OverturnFault = 4,
+}
+
+impl Verdict {
+    pub fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            1 => Some(Self::Pass),
+            2 => Some(Self::Fault),
+            3 => Some(Self::UpholdFault),
+            4 => Some(Self::OverturnFault),
+            _ => None,
+        }
+    }
+}
+
+/// A domain-separated statement about one job round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttestationMessage {
+    pub program_id: [u8; 32],
+    pub job: [u8; 32],
+    pub round: u8,
+    pub verdict: Verdict,
+    pub evidence_hash: Hash,
+}
+
+impl AttestationMessage {
+    pub fn to_bytes(&self) -> [u8; ATTESTATION_MESSAGE_LEN] {
+        let mut out = [0u8; ATTESTATION_MESSAGE_LEN];
+        out[..16].copy_from_slice(domain::ATTESTATION);
+        out[16..48].copy_from_slice(&self.program_id);
+        out[48..80].copy_from_slice(&self.job);
+        out[80] = self.round;
+        out[81] = self.verdict as u8;
+        out[82..].copy_from_slice(&self.evidence_hash);
+        out
+    }
+
+    /// Parses the fixed layout; `None` for a wrong length, domain or verdict byte.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != ATTESTATION_MESSAGE_LEN || &bytes[..16] != domain::ATTESTATION {
+            return None;
+        }
+        Some(Self {
+            program_id: bytes[16..48].try_into().ok()?,
+            job: bytes[48..80].try_into().ok()?,
+            round: bytes[80],
+            verdict: Verdict::from_u8(bytes[81])?,
+            evidence_hash: bytes[82..].try_into().ok()?,
+        })
+    }
+}
+
+/// Evidence for a fault on chunk `index`: binds the provider's committed leaf to the
+/// hash of the output the verifier recomputed (all-zero when the provider served nothing).
+pub fn fault_evidence_hash(
+    job: &[u8; 32],
+    index: u32,
+    provider_leaf: &Hash,
+    recomputed_output_hash: &Hash,
+) -> Hash {
+    hashv(&[
+        domain::EVIDENCE,
+        job,
+        &index.to_le_bytes(),
+        provider_leaf,
+        recomputed_output_hash,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_round_trips_and_rejects_garbage() {
+        let msg = AttestationMessage {
+            program_id: [1; 32],
+            job: [2; 32],
+            round: 3,
+            verdict: Verdict::UpholdFault,
+            evidence_hash: [4; 32],
+        };
+        let bytes = msg.to_bytes();
+        assert_eq!(AttestationMessage::from_bytes(&bytes), Some(msg));
+        assert_eq!(AttestationMessage::from_bytes(&bytes[1..]), None);
+        let mut bad_verdict = bytes;
+        bad_verdict[81] = 9;
+        assert_eq!(AttestationMessage::from_bytes(&bad_verdict), None);
+        let mut bad_domain = bytes;
+        bad_domain[0] ^= 1;
+        assert_eq!(AttestationMessage::from_bytes(&bad_domain), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! Everything drawn from a challenge seed: sampled chunk indices, the verifier of each
+//! round, and a contest committee. All are pure functions of their arguments, so the
+//! programs and every off-chain party compute the same draw.
+
+use crate::{domain, hashv, Hash};
+
+/// seed = sha256(SEED ‖ job ‖ slot hash ‖ committed root).
+///
+/// The slot hash is from a slot after the commitment, so the provider cannot know the
+/// seed when it commits and the verifier cannot choose it.
+pub fn challenge_seed(job: &[u8; 32], slot_hash: &Hash, root: &Hash) -> Hash {
+    hashv(&[domain::SEED, job, slot_hash, root])
+}
+
+fn draw_u64(tag: &[u8], seed: &Hash, counter: u32) -> u64 {
+    let digest = hashv(&[tag, seed, &counter.to_le_bytes()]);
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// The `k` distinct chunk indices in `0..n_chunks` sampled by `seed`, in draw order.
+///
+/// Returns an empty list when `k == 0` or `k > n_chunks` (the programs reject such jobs).
+/// Each candidate is sha256(SAMPLE ‖ seed ‖ counter) mod n; repeats are skipped.
+pub fn sample_indices(seed: &Hash, n_chunks: u32, k: u32) -> Vec<u32> {
+    if k == 0 || k > n_chunks {
+        return Vec::new();
+    }
+    let mut picked: Vec<u32> = Vec::with_capacity(k as usize);
+    let mut counter = 0u32;
+    while picked.len() < k as usize {
+        let candidate = (draw_u64(domain::SAMPLE, seed, counter) % u64::from(n_chunks)) as u32;
+        if !picked.contains(&candidate) {
+            picked.push(candidate);
+        }
+        counter = counter.wrapping_add(1);
+    }
+    picked
+}
+
+/// Whether chunk `index` is among the `k` sampled by `seed`.
+pub fn is_sampled(seed: &Hash, n_chunks: u32, k: u32, index: u32) -> bool {
+    sample_indices(seed, n_chunks, k).contains(&index)
+}
+
+/// Stake-weighted pick: index `i` is chosen with probability `weights[i] / Σ weights`.
+///
+/// `tag` separates uses (verifier rounds, committee seats), `counter` separates draws.
+/// `None` when every weight is zero.
+pub fn weighted_pick(tag: &[u8], seed: &Hash, counter: u32, weights: &[u64]) -> Option<usize> {
+    let total: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut target = u128::from(draw_u64(tag, seed, counter)) % total;
+    for (i, &w) in weights.iter().enumerate() {
+        let w = u128::from(w);
+        if target < w {
+            return Some(i);
+        }
+        target -= w;
+    }
+    None
+}
+
+/// Up to `count` distinct indices drawn by weight without replacement (committee seats).
+pub fn pick_distinct(tag: &[u8], seed: &Hash, count: usize, weights: &[u64]) -> Vec<usize> {
+    let mut remaining = weights.to_vec();
+    let mut chosen = Vec::with_capacity(count);
+    for seat in 0..count {
+        match weighted_pick(tag, seed, seat as u32, &remaining) {
+            Some(i) => {
+                chosen.push(i);
+                remaining[i] = 0;
+            }
+            None => break,
+        }
+    }
+    chosen
+}
+
+/// The verifier assigned to `round` among `weights` (ineligible operators carry weight 0).
+pub fn verifier_for_round(seed: &Hash, round: u8, weights: &[u64]) -> Option<usize> {
+    weighted_pick(domain::VERIFIER, seed, u32::from(round), weights)
+}
+
+/// The contest committee: `size` distinct operators drawn by weight.
+pub fn committee(seed: &Hash, size: usize, weights: &[u64]) -> Vec<usize> {
+    pick_distinct(domain::COMMITTEE, seed, size, weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn samples_are_distinct_in_range_and_deterministic() {
+        let seed = [9u8; 32];
+        let a = sample_indices(&seed, 4096, 64);
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, sample_indices(&seed, 4096, 64));
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 64);
+        assert!(a.iter().all(|&i| i < 4096));
+        assert_ne!(a, sample_indices(&[8u8; 32], 4096, 64));
+    }
+
+    #[test]
+    fn sampling_all_chunks_returns_a_permutation() {
+        let mut all = sample_indices(&[1; 32], 16, 16);
+        all.sort_unstable();
+        assert_eq!(all, (0..16).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn impossible_samples_are_empty() {
+        assert!(sample_indices(&[1; 32], 4, 5).is_empty());
+        assert!(sample_indices(&[1; 32], 4, 0).is_empty());
+    }
+
+    #[test]
+    fn zero_weight_is_never_picked() {
+        for c in 0..200 {
+            assert_eq!(weighted_pick(b"t", &[3; 32], c, &[0, 5, 0]), Some(1));
+        }
+        assert_eq!(weighted_pick(b"t", &[3; 32], 0, &[0, 0]), None);
+    }
+
+    #[test]
+    fn picks_follow_stake_weight() {
+        let weights = [1u64, 3];
+        let heavy = (0..4000)
+            .filter(|&c| weighted_pick(b"t", &[4; 32], c, &weights) == Some(1))
+            .count();
+        // Expected 3000; a 5-sigma band is about ±137.
+        assert!((2860..3140).contains(&heavy), "heavy picked {heavy} of 4000");
+    }
+
+    proptest! {
+        #[test]
+        fn committee_seats_are_distinct_and_weighted(seed in any::<[u8; 32]>(), size in 0usize..6, weights in proptest::collection::vec(0u64..1000, 0..10)) {
+            let seats = committee(&seed, size, &weights);
+            let eligible = weights.iter().filter(|&&w| w > 0).count();
+            prop_assert_eq!(seats.len(), size.min(eligible));
+            for (i, s) in seats.iter().enumerate() {
+                prop_assert!(weights[*s] > 0);
+                prop_assert!(!seats[..i].contains(s));
+            }
+        }
+    }
+}

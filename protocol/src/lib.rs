@@ -1,0 +1,42 @@
+//! The one implementation of Assay's shared protocol rules.
+//!
+//! Both on-chain programs and every off-chain component (GPU engine, verifier, client)
+//! use this crate, so a leaf, a proof, a sample or a verifier draw can never be computed
+//! two different ways. It is `no_std`-friendly in spirit: no allocation-heavy or
+//! floating-point code runs on chain, and hashing goes through `solana-sha256-hasher`,
+//! which uses the `sol_sha256` syscall on SBF and `sha2` everywhere else.
+
+pub mod attestation;
+pub mod draw;
+pub mod merkle;
+
+pub use attestation::{
+    fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN,
+};
+pub use draw::{
+    challenge_seed, committee, is_sampled, pick_distinct, sample_indices, verifier_for_round,
+    weighted_pick,
+};
+pub use merkle::{leaf_hash, node_hash, proof_len, verify_proof, MerkleTree, ProofError};
+
+/// A sha256 digest.
+pub type Hash = [u8; 32];
+
+/// sha256 over the concatenation of `parts`.
+pub fn hashv(parts: &[&[u8]]) -> Hash {
+    solana_sha256_hasher::hashv(parts).to_bytes()
+}
+
+/// Domain tags: every hash the protocol defines starts with one, so no value of one kind
+/// can be replayed as another.
+pub mod domain {
+    pub const LEAF: &[u8] = b"assay.leaf.v1";
+    pub const NODE: &[u8] = b"assay.node.v1";
+    pub const SEED: &[u8] = b"assay.seed.v1";
+    pub const SAMPLE: &[u8] = b"assay.sample.v1";
+    pub const VERIFIER: &[u8] = b"assay.verifier.v1";
+    pub const COMMITTEE: &[u8] = b"assay.committee.v1";
+    pub const EVIDENCE: &[u8] = b"assay.evidence.v1";
+    /// Exactly 16 bytes: the attestation message has a fixed layout.
+    pub const ATTESTATION: &[u8; 16] = b"assay.attest.v1\0";
+}
