@@ -1,0 +1,133 @@
+//! Content-addressed blob store: a blob's key is the sha256 of its bytes.
+//!
+//! Invariant: [`BlobStore::get`] never returns bytes whose sha256 differs from the key
+//! asked for — a corrupted or substituted blob is an error, not data.
+//!
+//! Backed by [`object_store`]: a local directory by default, or any URL object_store
+//! understands (`file://`; `http(s)://` with the `http-store` feature; `s3://` with the
+//! `s3-store` feature). Blobs live under `<root>/blobs/<hex sha256>`.
+
+use std::sync::Arc;
+
+use object_store::{path::Path as ObjectPath, ObjectStore, PutPayload};
+
+use crate::{Digest, Hash};
+
+/// Blob store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob {0} not found")]
+    NotFound(Digest),
+    #[error("blob {expected} is corrupted: its bytes hash to {actual}")]
+    HashMismatch { expected: Digest, actual: Digest },
+    #[error("unsupported blob store URL `{url}`: {reason}")]
+    UnsupportedUrl { url: String, reason: String },
+    #[error("blob store I/O: {0}")]
+    Io(String),
+}
+
+/// A content-addressed store over any [`ObjectStore`].
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+    runtime: tokio::runtime::Runtime,
+    description: String,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobStore({})", self.description)
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, BlobError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BlobError::Io(e.to_string()))
+}
+
+impl BlobStore {
+    /// A store in local directory `dir` (created if missing).
+    pub fn local(dir: impl AsRef<std::path::Path>) -> Result<Self, BlobError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(fs),
+            prefix: ObjectPath::default(),
+            runtime: runtime()?,
+            description: dir.display().to_string(),
+        })
+    }
+
+    /// A store at `url` (`file:///…`, `http(s)://…`, `s3://bucket/prefix`), or a plain
+    /// path for a local directory. Credentials for remote stores come from the
+    /// environment as object_store reads them.
+    pub fn open(url: &str) -> Result<Self, BlobError> {
+        let parsed = match url::Url::parse(url) {
+            Ok(u) if u.scheme().len() > 1 => u,
+            _ => return Self::local(url),
+        };
+        if parsed.scheme() == "file" {
+            let path = parsed.to_file_path().map_err(|_| BlobError::UnsupportedUrl {
+                url: url.into(),
+                reason: "not a local file path".into(),
+            })?;
+            return Self::local(path);
+        }
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("OBJECT_STORE_"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let (store, prefix) = object_store::parse_url_opts(&parsed, env)
+            .map_err(|e| BlobError::UnsupportedUrl { url: url.into(), reason: e.to_string() })?;
+        Ok(Self { store: Arc::from(store), prefix, runtime: runtime()?, description: url.into() })
+    }
+
+    fn key(&self, hash: &Hash) -> ObjectPath {
+        self.prefix.child("blobs").child(hex::encode(hash))
+    }
+
+    /// Stores `bytes` and returns their sha256 (the key). Idempotent.
+    pub fn put(&self, bytes: &[u8]) -> Result<Hash, BlobError> {
+        let hash = Digest::of(bytes).0;
+        let key = self.key(&hash);
+        let payload = PutPayload::from(bytes.to_vec());
+        self.runtime
+            .block_on(self.store.put(&key, payload))
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        tracing::debug!(hash = %hex::encode(hash), bytes = bytes.len(), "blob stored");
+        Ok(hash)
+    }
+
+    /// Fetches the blob keyed `hash`, verifying that its bytes hash to `hash`.
+    pub fn get(&self, hash: &Hash) -> Result<Vec<u8>, BlobError> {
+        let key = self.key(hash);
+        let bytes = self.runtime.block_on(async {
+            let got = self.store.get(&key).await?;
+            got.bytes().await
+        });
+        let bytes = match bytes {
+            Ok(b) => b.to_vec(),
+            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound(Digest(*hash))),
+            Err(e) => return Err(BlobError::Io(e.to_string())),
+        };
+        let actual = Digest::of(&bytes);
+        if actual.0 != *hash {
+            tracing::warn!(expected = %hex::encode(hash), actual = %actual, "corrupted blob rejected");
+            return Err(BlobError::HashMismatch { expected: Digest(*hash), actual });
+        }
+        Ok(bytes)
+    }
+
+    /// Whether a blob keyed `hash` exists (its content is not verified).
+    pub fn contains(&self, hash: &Hash) -> Result<bool, BlobError> {
+        match self.runtime.block_on(self.store.head(&self.key(hash))) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(BlobError::Io(e.to_string())),
+        }
+    }
+}

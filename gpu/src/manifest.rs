@@ -1,0 +1,497 @@
+//! The job manifest: everything a provider and a verifier must agree on to run a job.
+//!
+//! The manifest names the kernel and every input blob by sha256, so a manifest plus a
+//! content-addressed [`crate::BlobStore`] fully determines the job. Its canonical
+//! encoding is borsh; [`JobManifest::manifest_hash`] (sha256 of those bytes) is what the
+//! on-chain job account stores. JSON (serde, unknown fields rejected) is the human form.
+//!
+//! # Kernel ABI (every kernel, built-in or not)
+//!
+//! All resources live in `@group(0)`:
+//! - `@binding(0)`: `var<uniform> chunk: Chunk` with `struct Chunk { index: u32, count: u32,
+//!   pad0: u32, pad1: u32 }` — the chunk being computed and the job's chunk count.
+//! - `@binding(1)`: `var<storage, read_write>` — **this chunk's own output slice only**
+//!   (`elements_per_chunk` 4-byte elements). The executor binds it at a per-chunk offset,
+//!   so a chunk can neither see nor write another chunk's output.
+//! - `@binding(2..)`: `var<storage, read>` — the input blobs, as listed in the manifest.
+//!
+//! One chunk = one dispatch of `workgroups_per_chunk` workgroups. Chunk `i` depends only
+//! on the inputs and `chunk.index`, so any chunk can be recomputed alone.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+
+/// The manifest version this crate writes and accepts.
+pub const MANIFEST_VERSION: u16 = 1;
+/// Binding number of the per-chunk uniform.
+pub const CHUNK_UNIFORM_BINDING: u32 = 0;
+/// Binding number of the chunk's output slice.
+pub const OUTPUT_BINDING: u32 = 1;
+/// Lowest binding number an input may use.
+pub const FIRST_INPUT_BINDING: u32 = 2;
+
+/// A sha256 digest, written as 64 lowercase hex characters in JSON and as 32 raw bytes
+/// in borsh.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub struct Digest(pub Hash);
+
+impl Digest {
+    /// sha256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Digest(assay_protocol::hashv(&[bytes]))
+    }
+    /// Lowercase hex form.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    /// Parses 64 hex characters.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Digest(out))
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_hex())
+    }
+}
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_hex())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as Deserialize>::deserialize(d)?;
+        Digest::from_hex(&s).ok_or_else(|| serde::de::Error::custom("expected 64 hex characters"))
+    }
+}
+
+/// The kernel: WGSL source identified by its sha256, and the entry point to run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelSpec {
+    /// sha256 of the UTF-8 WGSL source.
+    pub sha256: Digest,
+    /// Compute entry point that produces a chunk's output.
+    pub entry_point: String,
+}
+
+/// How the job is split. Chunk `i` (`0 <= i < chunks`) is one dispatch of
+/// `workgroups_per_chunk` workgroups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkGrid {
+    /// Number of chunks (= Merkle leaves). Must be in `1..=u32::MAX`; it is a `u64` so an
+    /// oversized request is representable and rejected with a clear error.
+    pub chunks: u64,
+    /// Workgroups dispatched per chunk, `[x, y, z]`, each `>= 1`.
+    pub workgroups_per_chunk: [u32; 3],
+}
+
+/// One input blob bound to the kernel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputBinding {
+    /// `@binding(n)` in `@group(0)`; must be `>= 2`.
+    pub binding: u32,
+    /// sha256 of the blob's bytes.
+    pub sha256: Digest,
+    /// Length in bytes (a non-zero multiple of 4).
+    pub len: u64,
+}
+
+/// Element type of the output buffer. Every element is 4 bytes, little-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementType {
+    U32,
+    F32,
+}
+
+/// Shape of each chunk's output slice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub element: ElementType,
+    /// Elements (not bytes) per chunk, `>= 1`.
+    pub elements_per_chunk: u32,
+}
+
+impl OutputSpec {
+    /// Bytes per chunk output slice.
+    pub fn chunk_bytes(&self) -> u64 {
+        u64::from(self.elements_per_chunk) * 4
+    }
+}
+
+/// How a recomputed chunk is compared with the provider's.
+///
+/// `Float` accepts element `e` when `|got_e − ref_e| <= max_abs + max_rel · scale_e`, where
+/// `scale_e` is element `e` of the output of `scale_entry_point` (run by the verifier on
+/// the same chunk; for matmul it computes `(|A|·|B|)ij`), or 0 when there is none. NaN or
+/// infinity on either side is accepted only if both sides have identical bits.
+/// See `docs/verification.md` for the proof of the matmul bound.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CompareRule {
+    /// Byte-for-byte equality.
+    Exact,
+    /// Tolerance comparison of f32 elements.
+    Float {
+        /// Absolute floor (same unit as the output elements), finite and `>= 0`.
+        max_abs: f32,
+        /// Factor on the per-element scale, finite and `>= 0`.
+        max_rel: f32,
+        /// Entry point (same source, same bindings) computing the per-element scale.
+        scale_entry_point: Option<String>,
+    },
+}
+
+/// A versioned job manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobManifest {
+    /// Must equal [`MANIFEST_VERSION`].
+    pub version: u16,
+    pub kernel: KernelSpec,
+    /// `@workgroup_size` the kernel declares, `[x, y, z]`.
+    pub workgroup_size: [u32; 3],
+    pub grid: ChunkGrid,
+    /// Inputs, in binding order.
+    pub inputs: Vec<InputBinding>,
+    pub output: OutputSpec,
+    pub compare: CompareRule,
+}
+
+/// Why a manifest, its kernel or its inputs were rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("manifest JSON is malformed or has unknown fields: {0}")]
+    Json(String),
+    #[error("manifest borsh bytes are malformed: {0}")]
+    Borsh(String),
+    #[error("unsupported manifest version {found} (this engine supports {supported})")]
+    UnsupportedVersion { found: u16, supported: u16 },
+    #[error("empty job: chunk count is 0")]
+    EmptyJob,
+    #[error("chunk count {0} exceeds u32::MAX")]
+    TooManyChunks(u64),
+    #[error("output slice must have at least one element")]
+    EmptyOutput,
+    #[error("total output {0} bytes overflows u64")]
+    OutputTooLarge(u128),
+    #[error("workgroup size and workgroups per chunk must be >= 1 in every dimension")]
+    ZeroDimension,
+    #[error("binding {0} is reserved (0 = chunk uniform, 1 = output) or below the first input binding")]
+    ReservedBinding(u32),
+    #[error("binding {0} is listed twice")]
+    DuplicateBinding(u32),
+    #[error("input at binding {binding} has length {len}; it must be a non-zero multiple of 4")]
+    BadInputLength { binding: u32, len: u64 },
+    #[error("float bound must be finite and non-negative (max_abs {max_abs}, max_rel {max_rel})")]
+    BadFloatBound { max_abs: f32, max_rel: f32 },
+    #[error("float comparison needs an f32 output")]
+    FloatRuleOnIntegerOutput,
+    #[error("kernel source hash {actual} does not match the manifest's {expected}")]
+    KernelHashMismatch { expected: Digest, actual: Digest },
+    #[error("input at binding {binding}: blob hash {actual} does not match the manifest's {expected}")]
+    InputHashMismatch { binding: u32, expected: Digest, actual: Digest },
+    #[error("input at binding {binding}: blob is {actual} bytes, manifest says {expected}")]
+    InputLengthMismatch { binding: u32, expected: u64, actual: u64 },
+    #[error("manifest lists {expected} inputs but {actual} blobs were supplied")]
+    InputCountMismatch { expected: usize, actual: usize },
+    #[error("kernel does not parse as WGSL:\n{0}")]
+    KernelParse(String),
+    #[error("kernel fails validation:\n{0}")]
+    KernelInvalid(String),
+    #[error("kernel has no compute entry point named `{0}`")]
+    MissingEntryPoint(String),
+    #[error("kernel entry point `{entry}` has @workgroup_size {kernel:?}, manifest says {manifest:?}")]
+    WorkgroupSizeMismatch { entry: String, kernel: [u32; 3], manifest: [u32; 3] },
+    #[error("manifest binds an input at @binding({0}) but the kernel declares no such read-only storage binding")]
+    BindingNotInKernel(u32),
+    #[error("kernel declares @group({group}) @binding({binding}) which the manifest does not provide")]
+    KernelBindingNotInManifest { group: u32, binding: u32 },
+    #[error("kernel resource @binding({binding}) has the wrong kind: expected {expected}")]
+    WrongBindingKind { binding: u32, expected: &'static str },
+    #[error("{what} = {value} exceeds the device limit {limit}")]
+    ExceedsDeviceLimit { what: &'static str, value: u64, limit: u64 },
+}
+
+impl JobManifest {
+    /// Parses the JSON form; unknown fields anywhere are an error.
+    pub fn from_json(json: &str) -> Result<Self, ManifestError> {
+        serde_json::from_str(json).map_err(|e| ManifestError::Json(e.to_string()))
+    }
+
+    /// Pretty JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("manifest types always serialize to JSON")
+    }
+
+    /// Canonical bytes (borsh). Fails only for NaN bounds, which validation rejects.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, ManifestError> {
+        borsh::to_vec(self).map_err(|e| ManifestError::Borsh(e.to_string()))
+    }
+
+    /// Decodes canonical bytes; trailing bytes are an error.
+    pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
+        borsh::from_slice(bytes).map_err(|e| ManifestError::Borsh(e.to_string()))
+    }
+
+    /// sha256 of the canonical borsh bytes: the value the on-chain job stores.
+    pub fn manifest_hash(&self) -> Result<Hash, ManifestError> {
+        Ok(assay_protocol::hashv(&[&self.canonical_bytes()?]))
+    }
+
+    /// Number of chunks as `u32` (valid only after [`Self::validate`]).
+    pub fn n_chunks(&self) -> u32 {
+        u32::try_from(self.grid.chunks).unwrap_or(u32::MAX)
+    }
+
+    /// Bytes of one chunk's output slice.
+    pub fn chunk_bytes(&self) -> u64 {
+        self.output.chunk_bytes()
+    }
+
+    /// Checks everything that needs neither the kernel, the inputs nor a device.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if self.version != MANIFEST_VERSION {
+            return Err(ManifestError::UnsupportedVersion {
+                found: self.version,
+                supported: MANIFEST_VERSION,
+            });
+        }
+        if self.grid.chunks == 0 {
+            return Err(ManifestError::EmptyJob);
+        }
+        if self.grid.chunks > u64::from(u32::MAX) {
+            return Err(ManifestError::TooManyChunks(self.grid.chunks));
+        }
+        if self.output.elements_per_chunk == 0 {
+            return Err(ManifestError::EmptyOutput);
+        }
+        let total = u128::from(self.grid.chunks) * u128::from(self.chunk_bytes());
+        if total > u128::from(u64::MAX) {
+            return Err(ManifestError::OutputTooLarge(total));
+        }
+        if self.workgroup_size.contains(&0) || self.grid.workgroups_per_chunk.contains(&0) {
+            return Err(ManifestError::ZeroDimension);
+        }
+        let mut seen = Vec::new();
+        for input in &self.inputs {
+            if input.binding < FIRST_INPUT_BINDING {
+                return Err(ManifestError::ReservedBinding(input.binding));
+            }
+            if seen.contains(&input.binding) {
+                return Err(ManifestError::DuplicateBinding(input.binding));
+            }
+            seen.push(input.binding);
+            if input.len == 0 || input.len % 4 != 0 {
+                return Err(ManifestError::BadInputLength { binding: input.binding, len: input.len });
+            }
+        }
+        if let CompareRule::Float { max_abs, max_rel, .. } = &self.compare {
+            let ok = |v: f32| v.is_finite() && v >= 0.0;
+            if !ok(*max_abs) || !ok(*max_rel) {
+                return Err(ManifestError::BadFloatBound { max_abs: *max_abs, max_rel: *max_rel });
+            }
+            if self.output.element != ElementType::F32 {
+                return Err(ManifestError::FloatRuleOnIntegerOutput);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the manifest against device limits (see [`crate::Limits`]).
+    pub fn validate_limits(&self, limits: &wgpu::Limits) -> Result<(), ManifestError> {
+        let check = |what: &'static str, value: u64, limit: u64| {
+            if value > limit {
+                Err(ManifestError::ExceedsDeviceLimit { what, value, limit })
+            } else {
+                Ok(())
+            }
+        };
+        let wg = self.workgroup_size;
+        check("workgroup_size.x", wg[0].into(), limits.max_compute_workgroup_size_x.into())?;
+        check("workgroup_size.y", wg[1].into(), limits.max_compute_workgroup_size_y.into())?;
+        check("workgroup_size.z", wg[2].into(), limits.max_compute_workgroup_size_z.into())?;
+        let invocations = u64::from(wg[0]) * u64::from(wg[1]) * u64::from(wg[2]);
+        check("workgroup invocations", invocations, limits.max_compute_invocations_per_workgroup.into())?;
+        let per_dim = u64::from(limits.max_compute_workgroups_per_dimension);
+        for (i, what) in ["workgroups_per_chunk.x", "workgroups_per_chunk.y", "workgroups_per_chunk.z"]
+            .into_iter()
+            .enumerate()
+        {
+            check(what, self.grid.workgroups_per_chunk[i].into(), per_dim)?;
+        }
+        check("chunk output bytes", self.chunk_bytes(), limits.max_storage_buffer_binding_size)?;
+        for input in &self.inputs {
+            check("input bytes", input.len, limits.max_storage_buffer_binding_size)?;
+            check("input bytes", input.len, limits.max_buffer_size)?;
+        }
+        check(
+            "storage bindings",
+            self.inputs.len() as u64 + 1,
+            limits.max_storage_buffers_per_shader_stage.into(),
+        )?;
+        Ok(())
+    }
+
+    /// Checks `kernel_source` against the manifest: hash, WGSL validity (naga), entry
+    /// points, workgroup size and that kernel and manifest declare the same bindings.
+    pub fn validate_kernel(&self, kernel_source: &str) -> Result<(), ManifestError> {
+        let actual = Digest::of(kernel_source.as_bytes());
+        if actual != self.kernel.sha256 {
+            return Err(ManifestError::KernelHashMismatch { expected: self.kernel.sha256, actual });
+        }
+        let module = naga::front::wgsl::parse_str(kernel_source)
+            .map_err(|e| ManifestError::KernelParse(e.emit_to_string(kernel_source)))?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .map_err(|e| ManifestError::KernelInvalid(e.emit_to_string(kernel_source)))?;
+
+        let mut entries = vec![self.kernel.entry_point.clone()];
+        if let CompareRule::Float { scale_entry_point: Some(s), .. } = &self.compare {
+            entries.push(s.clone());
+        }
+        for name in entries {
+            let ep = module
+                .entry_points
+                .iter()
+                .find(|ep| ep.name == name && ep.stage == naga::ShaderStage::Compute)
+                .ok_or_else(|| ManifestError::MissingEntryPoint(name.clone()))?;
+            if ep.workgroup_size != self.workgroup_size {
+                return Err(ManifestError::WorkgroupSizeMismatch {
+                    entry: name,
+                    kernel: ep.workgroup_size,
+                    manifest: self.workgroup_size,
+                });
+            }
+        }
+
+        use naga::{AddressSpace, StorageAccess};
+        let mut declared = Vec::new();
+        for (_, var) in module.global_variables.iter() {
+            let Some(rb) = &var.binding else { continue };
+            if rb.group != 0 {
+                return Err(ManifestError::KernelBindingNotInManifest { group: rb.group, binding: rb.binding });
+            }
+            declared.push(rb.binding);
+            match rb.binding {
+                CHUNK_UNIFORM_BINDING => {
+                    if var.space != AddressSpace::Uniform {
+                        return Err(ManifestError::WrongBindingKind { binding: rb.binding, expected: "var<uniform>" });
+                    }
+                }
+                OUTPUT_BINDING => match var.space {
+                    AddressSpace::Storage { access } if access.contains(StorageAccess::STORE) => {}
+                    _ => {
+                        return Err(ManifestError::WrongBindingKind {
+                            binding: rb.binding,
+                            expected: "var<storage, read_write>",
+                        })
+                    }
+                },
+                b => {
+                    if !self.inputs.iter().any(|i| i.binding == b) {
+                        return Err(ManifestError::KernelBindingNotInManifest { group: 0, binding: b });
+                    }
+                    match var.space {
+                        AddressSpace::Storage { access } if !access.contains(StorageAccess::STORE) => {}
+                        _ => {
+                            return Err(ManifestError::WrongBindingKind {
+                                binding: b,
+                                expected: "var<storage, read>",
+                            })
+                        }
+                    }
+                }
+            }
+        }
+        for input in &self.inputs {
+            if !declared.contains(&input.binding) {
+                return Err(ManifestError::BindingNotInKernel(input.binding));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks supplied input blobs against the manifest (count, length, sha256), before
+    /// anything is uploaded or executed.
+    pub fn validate_inputs(&self, inputs: &[Vec<u8>]) -> Result<(), ManifestError> {
+        if inputs.len() != self.inputs.len() {
+            return Err(ManifestError::InputCountMismatch { expected: self.inputs.len(), actual: inputs.len() });
+        }
+        for (spec, blob) in self.inputs.iter().zip(inputs) {
+            if blob.len() as u64 != spec.len {
+                return Err(ManifestError::InputLengthMismatch {
+                    binding: spec.binding,
+                    expected: spec.len,
+                    actual: blob.len() as u64,
+                });
+            }
+            let actual = Digest::of(blob);
+            if actual != spec.sha256 {
+                return Err(ManifestError::InputHashMismatch { binding: spec.binding, expected: spec.sha256, actual });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A manifest together with the kernel source and input blobs it names.
+#[derive(Clone, Debug)]
+pub struct JobBundle {
+    pub manifest: JobManifest,
+    /// WGSL source; its sha256 is `manifest.kernel.sha256`.
+    pub kernel_source: String,
+    /// Input blobs in manifest order.
+    pub inputs: Vec<Vec<u8>>,
+}
+
+impl JobBundle {
+    /// Every check that needs no device: manifest, kernel (naga) and input hashes.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        self.manifest.validate()?;
+        self.manifest.validate_kernel(&self.kernel_source)?;
+        self.manifest.validate_inputs(&self.inputs)
+    }
+
+    /// Writes the kernel and every input to `store` (content-addressed).
+    pub fn store(&self, store: &crate::BlobStore) -> Result<(), crate::BlobError> {
+        store.put(self.kernel_source.as_bytes())?;
+        for blob in &self.inputs {
+            store.put(blob)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the kernel and inputs named by `manifest` from `store`; every blob's hash
+    /// is verified on read.
+    pub fn load(manifest: JobManifest, store: &crate::BlobStore) -> Result<Self, crate::Error> {
+        let kernel = store.get(&manifest.kernel.sha256.0)?;
+        let kernel_source = String::from_utf8(kernel)
+            .map_err(|_| ManifestError::KernelParse("kernel blob is not UTF-8".into()))?;
+        let inputs = manifest
+            .inputs
+            .iter()
+            .map(|i| store.get(&i.sha256.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { manifest, kernel_source, inputs })
+    }
+}
