@@ -135,7 +135,10 @@ mod tests {
             .filter(|&c| weighted_pick(b"t", &[4; 32], c, &weights) == Some(1))
             .count();
         // Expected 3000; a 5-sigma band is about ±137.
-        assert!((2860..3140).contains(&heavy), "heavy picked {heavy} of 4000");
+        assert!(
+            (2860..3140).contains(&heavy),
+            "heavy picked {heavy} of 4000"
+        );
     }
 
     proptest! {

@@ -10,12 +10,10 @@ pub mod attestation;
 pub mod draw;
 pub mod merkle;
 
-pub use attestation::{
-    fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN,
-};
+pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};
 pub use draw::{
-    challenge_seed, committee, is_sampled, pick_distinct, sample_indices, verifier_for_round,
-    weighted_pick,
+    challenge_seed, committee as draw_committee, committee, is_sampled, pick_distinct,
+    sample_indices, verifier_for_round, weighted_pick,
 };
 pub use merkle::{leaf_hash, node_hash, proof_len, verify_proof, MerkleTree, ProofError};
 

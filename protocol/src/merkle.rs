@@ -149,7 +149,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn leaves(n: u32) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&[7; 32], i, &i.to_le_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&[7; 32], i, &i.to_le_bytes()))
+            .collect()
     }
 
     #[test]
@@ -157,7 +159,10 @@ mod tests {
         let tree = MerkleTree::from_leaves(leaves(1)).unwrap();
         assert_eq!(tree.root(), tree.leaf(0).unwrap());
         assert_eq!(tree.proof(0).unwrap(), Vec::<Hash>::new());
-        assert_eq!(verify_proof(&tree.root(), &tree.leaf(0).unwrap(), 0, 1, &[]), Ok(()));
+        assert_eq!(
+            verify_proof(&tree.root(), &tree.leaf(0).unwrap(), 0, 1, &[]),
+            Ok(())
+        );
     }
 
     #[test]

@@ -1,9 +1,59 @@
+//! assay-stake: the operator registry. Providers and verifiers stake the payment mint here;
+//! only the market program (through its PDA signer) can lock, unlock or slash stake.
+#![allow(unexpected_cfgs)]
+
 use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+use instructions::*;
+
 declare_id!("Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh");
+
 #[program]
 pub mod assay_stake {
     use super::*;
-    pub fn noop(_ctx: Context<Noop>) -> Result<()> { Ok(()) }
+
+    pub fn initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+        instructions::initialize::process_initialize(ctx, args)
+    }
+
+    pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
+        instructions::update_config::process_update_config(ctx, args)
+    }
+
+    pub fn register_operator(
+        ctx: Context<RegisterOperator>,
+        args: RegisterOperatorArgs,
+    ) -> Result<()> {
+        instructions::register_operator::process_register_operator(ctx, args)
+    }
+
+    pub fn deposit(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
+        instructions::deposit::process_deposit(ctx, args)
+    }
+
+    pub fn request_unstake(ctx: Context<RequestUnstake>, args: RequestUnstakeArgs) -> Result<()> {
+        instructions::request_unstake::process_request_unstake(ctx, args)
+    }
+
+    pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
+        instructions::withdraw::process_withdraw(ctx)
+    }
+
+    pub fn lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+        instructions::lock_stake::process_lock_stake(ctx, args)
+    }
+
+    pub fn unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+        instructions::lock_stake::process_unlock_stake(ctx, args)
+    }
+
+    pub fn slash_stake(ctx: Context<SlashStake>, args: StakeAmountArgs) -> Result<()> {
+        instructions::slash_stake::process_slash_stake(ctx, args)
+    }
 }
-#[derive(Accounts)]
-pub struct Noop {}

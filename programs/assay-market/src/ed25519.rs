@@ -1,0 +1,106 @@
+//! Reading committee votes verified by the Ed25519 precompile through instruction
+//! introspection.
+//!
+//! The transaction carries an Ed25519 program instruction immediately before the market
+//! instruction. The runtime has already verified every signature in it (or the whole
+//! transaction failed). We re-read that instruction from the instructions sysvar, whose
+//! address the caller's account constraint pins, and accept an entry only if its
+//! signature, public key and message all live inside that same Ed25519 instruction
+//! (instruction index `u16::MAX`): offsets pointing at any other instruction would let a
+//! signature over one message vouch for different bytes.
+
+use anchor_lang::prelude::*;
+use assay_protocol::{AttestationMessage, ATTESTATION_MESSAGE_LEN};
+use solana_instructions_sysvar::{load_current_index_checked, load_instruction_at_checked};
+
+use crate::errors::MarketError;
+
+/// Bytes of the Ed25519 instruction header (signature count + padding).
+const HEADER_LEN: usize = 2;
+/// Bytes of one signature's offsets record.
+const OFFSETS_LEN: usize = 14;
+const PUBKEY_LEN: usize = 32;
+const SIGNATURE_LEN: usize = 64;
+/// "This instruction" in the precompile's instruction-index fields.
+const THIS_INSTRUCTION: u16 = u16::MAX;
+
+/// One verified signature: who signed which attestation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedAttestation {
+    pub signer: Pubkey,
+    pub message: AttestationMessage,
+}
+
+/// The attestations verified by the Ed25519 instruction just before the current one.
+pub fn attestations_before_current(
+    instructions_sysvar: &AccountInfo,
+) -> Result<Vec<SignedAttestation>> {
+    let current = load_current_index_checked(instructions_sysvar)?;
+    require!(current > 0, MarketError::MissingEd25519Instruction);
+    let previous = load_instruction_at_checked(usize::from(current - 1), instructions_sysvar)?;
+    require_keys_eq!(
+        previous.program_id,
+        solana_sdk_ids::ed25519_program::ID,
+        MarketError::MissingEd25519Instruction
+    );
+    parse_ed25519_instruction(&previous.data)
+}
+
+fn read_u16(data: &[u8], at: usize) -> Result<u16> {
+    let bytes = data
+        .get(at..at + 2)
+        .ok_or(MarketError::MalformedEd25519Instruction)?;
+    Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+}
+
+fn slice(data: &[u8], offset: u16, len: usize) -> Result<&[u8]> {
+    let start = usize::from(offset);
+    data.get(start..start + len)
+        .ok_or_else(|| error!(MarketError::MalformedEd25519Instruction))
+}
+
+/// Parses the Ed25519 precompile's instruction data into attestations.
+pub fn parse_ed25519_instruction(data: &[u8]) -> Result<Vec<SignedAttestation>> {
+    let count = usize::from(
+        *data
+            .first()
+            .ok_or(MarketError::MalformedEd25519Instruction)?,
+    );
+    require!(count > 0, MarketError::MalformedEd25519Instruction);
+    require!(
+        data.len() >= HEADER_LEN + count * OFFSETS_LEN,
+        MarketError::MalformedEd25519Instruction
+    );
+    (0..count)
+        .map(|i| {
+            let at = HEADER_LEN + i * OFFSETS_LEN;
+            let signature_offset = read_u16(data, at)?;
+            let signature_ix = read_u16(data, at + 2)?;
+            let pubkey_offset = read_u16(data, at + 4)?;
+            let pubkey_ix = read_u16(data, at + 6)?;
+            let message_offset = read_u16(data, at + 8)?;
+            let message_len = read_u16(data, at + 10)?;
+            let message_ix = read_u16(data, at + 12)?;
+            require!(
+                signature_ix == THIS_INSTRUCTION
+                    && pubkey_ix == THIS_INSTRUCTION
+                    && message_ix == THIS_INSTRUCTION,
+                MarketError::MalformedEd25519Instruction
+            );
+            require!(
+                usize::from(message_len) == ATTESTATION_MESSAGE_LEN,
+                MarketError::AttestationMismatch
+            );
+            slice(data, signature_offset, SIGNATURE_LEN)?;
+            let signer = Pubkey::try_from(slice(data, pubkey_offset, PUBKEY_LEN)?)
+                .map_err(|_| error!(MarketError::MalformedEd25519Instruction))?;
+            let message = AttestationMessage::from_bytes(slice(
+                data,
+                message_offset,
+                ATTESTATION_MESSAGE_LEN,
+            )?)
+            .ok_or(MarketError::AttestationMismatch)?;
+            Ok(SignedAttestation { signer, message })
+        })
+        .collect()
+}

@@ -1,0 +1,75 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum MarketError {
+    #[msg("Arithmetic overflow")]
+    Overflow,
+    #[msg("Signer is not the config admin")]
+    NotAdmin,
+    #[msg("Fees add up to more than 100 %")]
+    FeesTooHigh,
+    #[msg("A config parameter is out of range")]
+    InvalidConfig,
+    #[msg("The verifier bond exceeds the stake program's minimum verifier stake")]
+    BondAboveVerifierMinimum,
+    #[msg("Chunk count must be at least 1")]
+    ZeroChunks,
+    #[msg("Sample count must be between the configured minimum and the maximum, and at most the chunk count")]
+    InvalidSampleCount,
+    #[msg("Price must be greater than zero")]
+    ZeroPrice,
+    #[msg("Deadline window out of range")]
+    InvalidDeadline,
+    #[msg("Output location too long")]
+    OutputUriTooLong,
+    #[msg("The job is not in the state this instruction needs")]
+    WrongJobState,
+    #[msg("The deadline for this step has passed")]
+    DeadlinePassed,
+    #[msg("The deadline for this step has not passed yet")]
+    DeadlineNotReached,
+    #[msg("The challenge seed slot has not been reached")]
+    SeedSlotNotReached,
+    #[msg("No slot hash after the seed slot is available")]
+    SlotHashUnavailable,
+    #[msg("Signer is not the job's buyer")]
+    NotBuyer,
+    #[msg("Signer is not the job's provider")]
+    NotProvider,
+    #[msg("Signer is not the verifier assigned to this round")]
+    NotAssignedVerifier,
+    #[msg("Operator is not registered as a provider")]
+    NotAProvider,
+    #[msg("Operator account does not belong to the expected party")]
+    WrongOperator,
+    #[msg("Account does not belong to the expected party")]
+    WrongAccountOwner,
+    #[msg("Token account mint does not match the payment mint")]
+    WrongMint,
+    #[msg("Treasury account does not match the config")]
+    WrongTreasury,
+    #[msg("Chunk index is not in the drawn sample")]
+    ChunkNotSampled,
+    #[msg("Merkle proof does not verify against the committed root")]
+    InvalidMerkleProof,
+    #[msg("Merkle proof is longer than any tree allows")]
+    ProofTooLong,
+    #[msg("Verifier rounds remain: use advance_round")]
+    RoundsRemain,
+    #[msg("No verifier rounds remain: use finalize")]
+    NoRoundsRemain,
+    #[msg("No eligible committee member for a contest")]
+    NoCommittee,
+    #[msg("The instruction before this one is not an Ed25519 signature check")]
+    MissingEd25519Instruction,
+    #[msg("The Ed25519 instruction is malformed or points outside itself")]
+    MalformedEd25519Instruction,
+    #[msg("A signed attestation does not match this job, round or evidence")]
+    AttestationMismatch,
+    #[msg("A vote is signed by a key outside the committee")]
+    NotACommitteeMember,
+    #[msg("A committee member voted twice")]
+    DuplicateVote,
+    #[msg("The votes do not reach a majority of the committee")]
+    NoQuorum,
+}

@@ -1,0 +1,138 @@
+//! Moving tokens out of a job's escrow vault (signed by the job PDA) and closing it, plus
+//! the pure payout arithmetic every exit uses.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+
+use crate::errors::MarketError;
+use crate::state::{bps_of, Job};
+
+/// How slashed stake is divided: `finder + treasury + victim == slashed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlashSplit {
+    /// To the verifier that found the fault (0 when there is none).
+    pub finder: u64,
+    pub treasury: u64,
+    /// To the wronged party: the buyer, or the provider when a fault report is overturned.
+    pub victim: u64,
+}
+
+impl SlashSplit {
+    pub fn new(slashed: u64, finder_bps: u16, treasury_bps: u16) -> Result<Self> {
+        let finder = bps_of(slashed, finder_bps)?;
+        let treasury = bps_of(slashed, treasury_bps)?;
+        let victim = slashed
+            .checked_sub(finder)
+            .and_then(|rest| rest.checked_sub(treasury))
+            .ok_or(MarketError::Overflow)?;
+        Ok(Self {
+            finder,
+            treasury,
+            victim,
+        })
+    }
+}
+
+pub struct Escrow<'a, 'info> {
+    pub job: &'a Account<'info, Job>,
+    pub vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub mint: &'a InterfaceAccount<'info, Mint>,
+    pub token_program: &'a Interface<'info, TokenInterface>,
+}
+
+impl<'info> Escrow<'_, 'info> {
+    /// Pays `amount` from the vault to `to` (no-op for 0).
+    pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        self.job.with_signer_seeds(|signer| {
+            token_interface::transfer_checked(
+                CpiContext::new_with_signer(
+                    self.token_program.key(),
+                    TransferChecked {
+                        from: self.vault.to_account_info(),
+                        mint: self.mint.to_account_info(),
+                        to: to.to_account_info(),
+                        authority: self.job.to_account_info(),
+                    },
+                    signer,
+                ),
+                amount,
+                self.mint.decimals,
+            )
+        })
+    }
+
+    /// Closes the (now empty) vault, returning its rent to `rent_to`.
+    pub fn close(&self, rent_to: &AccountInfo<'info>) -> Result<()> {
+        self.job.with_signer_seeds(|signer| {
+            token_interface::close_account(CpiContext::new_with_signer(
+                self.token_program.key(),
+                CloseAccount {
+                    account: self.vault.to_account_info(),
+                    destination: rent_to.clone(),
+                    authority: self.job.to_account_info(),
+                },
+                signer,
+            ))
+        })
+    }
+}
+
+/// Who receives what when a job is paid out (all base units).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Payout {
+    pub provider: u64,
+    pub verifier: u64,
+    pub treasury: u64,
+    pub buyer: u64,
+}
+
+impl Payout {
+    /// The provider is paid. The verifier fee goes to the attesting verifier when one
+    /// verified the sample, and back to the buyer when no audit happened.
+    pub fn settle(job: &Job, verifier_attested: bool) -> Result<Self> {
+        let (verifier, buyer) = if verifier_attested {
+            (job.verifier_fee, 0)
+        } else {
+            (0, job.verifier_fee)
+        };
+        Ok(Self {
+            provider: job.provider_payout()?,
+            verifier,
+            treasury: job.protocol_fee,
+            buyer,
+        })
+    }
+
+    /// The provider forfeits: the buyer gets its price back plus the victim share of the
+    /// slashed collateral, the finder (if any) its fee, the treasury its share.
+    pub fn slash_provider(job: &Job, with_finder: bool) -> Result<Self> {
+        let finder_bps = if with_finder {
+            job.params.finder_fee_bps
+        } else {
+            0
+        };
+        let split = SlashSplit::new(job.collateral, finder_bps, job.params.treasury_slash_bps)?;
+        Ok(Self {
+            provider: 0,
+            verifier: split.finder,
+            treasury: split.treasury,
+            buyer: job
+                .price
+                .checked_add(split.victim)
+                .ok_or(MarketError::Overflow)?,
+        })
+    }
+
+    pub fn total(&self) -> Result<u64> {
+        self.provider
+            .checked_add(self.verifier)
+            .and_then(|s| s.checked_add(self.treasury))
+            .and_then(|s| s.checked_add(self.buyer))
+            .ok_or_else(|| error!(MarketError::Overflow))
+    }
+}

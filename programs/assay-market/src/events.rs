@@ -1,0 +1,102 @@
+//! Events, emitted through `emit_cpi!` so they are readable from inner instructions on any
+//! cluster and in the native test bank. Amounts are token base units, times are slots.
+use anchor_lang::prelude::*;
+
+use crate::state::{JobState, MarketParams};
+
+#[event]
+pub struct ConfigChanged {
+    pub admin: Pubkey,
+    pub treasury: Pubkey,
+    pub params: MarketParams,
+}
+
+/// Emitted on every job state transition.
+#[event]
+pub struct JobStateChanged {
+    pub job: Pubkey,
+    pub from: Option<JobState>,
+    pub to: JobState,
+    pub slot: u64,
+}
+
+#[event]
+pub struct JobPosted {
+    pub job: Pubkey,
+    pub buyer: Pubkey,
+    pub job_id: u64,
+    pub price: u64,
+    pub collateral: u64,
+    pub n_chunks: u32,
+    pub samples: u8,
+    pub manifest_hash: [u8; 32],
+}
+
+#[event]
+pub struct JobClaimed {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub commit_deadline_slot: u64,
+}
+
+#[event]
+pub struct ResultCommitted {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub result_root: [u8; 32],
+    pub seed_slot: u64,
+}
+
+#[event]
+pub struct ChallengeDrawn {
+    pub job: Pubkey,
+    pub seed: [u8; 32],
+    pub round: u8,
+    pub verifier: Option<Pubkey>,
+    pub deadline_slot: u64,
+}
+
+#[event]
+pub struct FaultReported {
+    pub job: Pubkey,
+    pub verifier: Pubkey,
+    pub chunk_index: u32,
+    pub data_unavailable: bool,
+    pub evidence_hash: [u8; 32],
+}
+
+#[event]
+pub struct VerifierMissedWindow {
+    pub job: Pubkey,
+    pub verifier: Pubkey,
+    pub round: u8,
+    pub penalty: u64,
+}
+
+#[event]
+pub struct FaultContested {
+    pub job: Pubkey,
+    pub committee: Vec<Pubkey>,
+    pub deadline_slot: u64,
+}
+
+#[event]
+pub struct ContestResolved {
+    pub job: Pubkey,
+    pub upheld: bool,
+    pub votes_uphold: u8,
+    pub votes_overturn: u8,
+}
+
+/// Final money movement of a job; `buyer_refund` includes nothing of the rent.
+#[event]
+pub struct JobClosed {
+    pub job: Pubkey,
+    pub state: JobState,
+    pub provider_paid: u64,
+    pub verifier_paid: u64,
+    pub treasury_paid: u64,
+    pub buyer_refund: u64,
+    pub provider_slashed: u64,
+    pub verifier_slashed: u64,
+}

@@ -1,0 +1,141 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::state::Operator;
+
+use crate::constants::JOB_SEED;
+use crate::errors::MarketError;
+use crate::events::{ChallengeDrawn, VerifierMissedWindow};
+use crate::instructions::draw_challenge::assign_drawn_verifier;
+use crate::stake_accounts::*;
+use crate::state::{Job, JobState};
+
+/// Anyone, after the assigned verifier let its window pass with rounds left: the missing
+/// verifier pays its miss penalty to the treasury and the next draw from the same seed
+/// (round + 1) takes over.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AdvanceRound<'info> {
+    #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
+    pub job: Account<'info, Job>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, missed_operator.authority.as_ref()],
+        bump = missed_operator.bump,
+        seeds::program = assay_stake::ID,
+        constraint = job.verifier == Some(missed_operator.authority) @ MarketError::WrongOperator,
+    )]
+    pub missed_operator: Account<'info, Operator>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, missed_operator.key().as_ref()],
+        bump = missed_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub missed_operator_vault: InterfaceAccount<'info, TokenAccount>,
+    /// The operator account of the next verifier drawn (absent when none is eligible).
+    #[account(mut)]
+    pub next_operator: Option<Account<'info, Operator>>,
+    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub stake: StakeAccounts<'info>,
+    #[account(address = treasury.mint @ MarketError::WrongMint)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl AdvanceRound<'_> {
+    fn validate(&self) -> Result<()> {
+        let job = &self.job;
+        job.require_state(JobState::Challenged)?;
+        require!(
+            Clock::get()?.slot > job.step_deadline_slot,
+            MarketError::DeadlineNotReached
+        );
+        require!(
+            job.round.checked_add(1).ok_or(MarketError::Overflow)? < job.params.max_verifier_rounds,
+            MarketError::NoRoundsRemain
+        );
+        Ok(())
+    }
+}
+
+/// Slashes the miss penalty of a verifier that let its window pass into the treasury and
+/// unlocks the rest of its bond.
+#[allow(clippy::too_many_arguments)]
+pub fn penalize_missed_verifier<'info>(
+    job: &Job,
+    stake: &StakeAccounts<'info>,
+    bump: u8,
+    operator: &Account<'info, Operator>,
+    operator_vault: &InterfaceAccount<'info, TokenAccount>,
+    treasury: &InterfaceAccount<'info, TokenAccount>,
+    mint: &InterfaceAccount<'info, Mint>,
+    token_program: &Interface<'info, TokenInterface>,
+) -> Result<u64> {
+    let penalty = job.params.verifier_miss_penalty;
+    stake.slash(
+        bump,
+        operator,
+        operator_vault,
+        treasury,
+        mint,
+        token_program,
+        penalty,
+    )?;
+    let rest = job
+        .params
+        .verifier_bond
+        .checked_sub(penalty)
+        .ok_or(MarketError::Overflow)?;
+    stake.unlock(bump, operator, rest)?;
+    Ok(penalty)
+}
+
+#[access_control(ctx.accounts.validate())]
+pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let bump = ctx.bumps.stake.market_authority;
+    let accounts = &ctx.accounts;
+    let missed = accounts.missed_operator.authority;
+    let penalty = penalize_missed_verifier(
+        &accounts.job,
+        &accounts.stake,
+        bump,
+        &accounts.missed_operator,
+        &accounts.missed_operator_vault,
+        &accounts.treasury,
+        &accounts.mint,
+        &accounts.token_program,
+    )?;
+
+    let job_key = ctx.accounts.job.key();
+    let missed_round = ctx.accounts.job.round;
+    let job = &mut ctx.accounts.job;
+    job.past_verifiers.push(missed);
+    job.round = missed_round.checked_add(1).ok_or(MarketError::Overflow)?;
+    let drawn = job.draw_verifier(&ctx.accounts.stake.registry);
+    assign_drawn_verifier(
+        job,
+        drawn,
+        ctx.accounts.next_operator.as_ref(),
+        &ctx.accounts.stake,
+        bump,
+        slot,
+    )?;
+    let (seed, round, deadline_slot) = (job.seed, job.round, job.step_deadline_slot);
+    emit_cpi!(VerifierMissedWindow {
+        job: job_key,
+        verifier: missed,
+        round: missed_round,
+        penalty,
+    });
+    emit_cpi!(ChallengeDrawn {
+        job: job_key,
+        seed,
+        round,
+        verifier: drawn,
+        deadline_slot,
+    });
+    Ok(())
+}

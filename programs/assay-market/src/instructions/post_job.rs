@@ -1,0 +1,161 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES};
+use crate::errors::MarketError;
+use crate::events::{JobPosted, JobStateChanged};
+use crate::state::{bps_of, Job, JobState, MarketConfig, COMPARISON_EXACT, COMPARISON_FLOAT};
+
+/// Longest claim or execution window a buyer may set, in slots (~46 days).
+pub const MAX_WINDOW_SLOTS: u64 = 10_000_000;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct PostJobArgs {
+    /// Buyer-chosen id; the job PDA is `["job", buyer, job_id LE]`.
+    pub job_id: u64,
+    pub manifest_hash: [u8; 32],
+    pub input_root: [u8; 32],
+    pub n_chunks: u32,
+    /// Chunks the verifier re-executes (k).
+    pub samples: u8,
+    /// `COMPARISON_EXACT` or `COMPARISON_FLOAT`.
+    pub comparison_rule: u8,
+    /// Escrowed payment, base units.
+    pub price: u64,
+    /// Provider stake to lock at claim, base units.
+    pub collateral: u64,
+    /// Slots from now a provider may claim.
+    pub claim_window_slots: u64,
+    /// Slots from its claim a provider has to commit.
+    pub execution_window_slots: u64,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: PostJobArgs)]
+pub struct PostJob<'info> {
+    #[account(mut)]
+    pub buyer: Signer<'info>,
+    #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump)]
+    pub config: Account<'info, MarketConfig>,
+    #[account(
+        init,
+        payer = buyer,
+        space = Job::SIZE,
+        seeds = [JOB_SEED, buyer.key().as_ref(), &args.job_id.to_le_bytes()],
+        bump,
+    )]
+    pub job: Account<'info, Job>,
+    #[account(
+        init,
+        payer = buyer,
+        seeds = [JOB_VAULT_SEED, job.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = job,
+        token::token_program = token_program,
+    )]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        token::mint = mint,
+        token::authority = buyer,
+        token::token_program = token_program,
+    )]
+    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    #[account(address = config.mint @ MarketError::WrongMint)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl PostJob<'_> {
+    fn validate(&self, args: &PostJobArgs) -> Result<()> {
+        require!(args.n_chunks > 0, MarketError::ZeroChunks);
+        require!(
+            args.samples >= self.config.params.min_samples
+                && args.samples <= MAX_SAMPLES
+                && u32::from(args.samples) <= args.n_chunks,
+            MarketError::InvalidSampleCount
+        );
+        require!(args.price > 0, MarketError::ZeroPrice);
+        require!(
+            args.comparison_rule == COMPARISON_EXACT || args.comparison_rule == COMPARISON_FLOAT,
+            MarketError::InvalidConfig
+        );
+        require!(
+            (1..=MAX_WINDOW_SLOTS).contains(&args.claim_window_slots)
+                && (1..=MAX_WINDOW_SLOTS).contains(&args.execution_window_slots),
+            MarketError::InvalidDeadline
+        );
+        Ok(())
+    }
+}
+
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let accounts = &ctx.accounts;
+    token_interface::transfer_checked(
+        CpiContext::new(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.buyer_token.to_account_info(),
+                mint: accounts.mint.to_account_info(),
+                to: accounts.vault.to_account_info(),
+                authority: accounts.buyer.to_account_info(),
+            },
+        ),
+        args.price,
+        accounts.mint.decimals,
+    )?;
+
+    let params = ctx.accounts.config.params.clone();
+    let treasury = ctx.accounts.config.treasury;
+    let job_key = ctx.accounts.job.key();
+    let job = &mut ctx.accounts.job;
+    job.buyer = ctx.accounts.buyer.key();
+    job.job_id = args.job_id;
+    job.state = JobState::Open;
+    job.manifest_hash = args.manifest_hash;
+    job.input_root = args.input_root;
+    job.n_chunks = args.n_chunks;
+    job.samples = args.samples;
+    job.comparison_rule = args.comparison_rule;
+    job.price = args.price;
+    job.collateral = args.collateral;
+    job.verifier_fee = bps_of(args.price, params.verifier_fee_bps)?;
+    job.protocol_fee = bps_of(args.price, params.protocol_fee_bps)?;
+    job.params = params;
+    job.treasury = treasury;
+    job.claim_deadline_slot = slot
+        .checked_add(args.claim_window_slots)
+        .ok_or(MarketError::Overflow)?;
+    job.execution_window_slots = args.execution_window_slots;
+    job.bump = ctx.bumps.job;
+    job.vault_bump = ctx.bumps.vault;
+    ctx.accounts.config.jobs_posted = ctx
+        .accounts
+        .config
+        .jobs_posted
+        .checked_add(1)
+        .ok_or(MarketError::Overflow)?;
+
+    emit_cpi!(JobPosted {
+        job: job_key,
+        buyer: ctx.accounts.buyer.key(),
+        job_id: args.job_id,
+        price: args.price,
+        collateral: args.collateral,
+        n_chunks: args.n_chunks,
+        samples: args.samples,
+        manifest_hash: args.manifest_hash,
+    });
+    emit_cpi!(JobStateChanged {
+        job: job_key,
+        from: None,
+        to: JobState::Open,
+        slot,
+    });
+    Ok(())
+}

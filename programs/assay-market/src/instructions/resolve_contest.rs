@@ -1,0 +1,224 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use assay_protocol::Verdict;
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::state::Operator;
+
+use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
+use crate::ed25519::{attestations_before_current, SignedAttestation};
+use crate::errors::MarketError;
+use crate::escrow::{Escrow, Payout, SlashSplit};
+use crate::events::{ContestResolved, JobClosed};
+use crate::instructions::concede_fault::slash_provider_and_refund;
+use crate::stake_accounts::*;
+use crate::state::{Job, JobState};
+
+/// Anyone (a relayer) submits the committee's ed25519-signed votes, verified by the
+/// Ed25519 instruction just before this one. A strict majority of the committee decides:
+/// uphold → the provider is slashed as in `concede_fault`; overturn → the accusing
+/// verifier's bond is slashed (to the provider and treasury) and the provider is paid.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ResolveContest<'info> {
+    #[account(
+        mut,
+        close = buyer,
+        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Account<'info, Job>,
+    /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
+    #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
+    pub buyer: UncheckedAccount<'info>,
+    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        token::mint = mint,
+        token::authority = job.buyer,
+        token::token_program = token_program,
+    )]
+    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
+    )]
+    pub provider_token: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
+    )]
+    pub accuser_token: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
+        bump = provider_operator.bump,
+        seeds::program = assay_stake::ID,
+        constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
+    )]
+    pub provider_operator: Account<'info, Operator>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, provider_operator.key().as_ref()],
+        bump = provider_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub provider_operator_vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
+        bump = accuser_operator.bump,
+        seeds::program = assay_stake::ID,
+        constraint = job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
+    )]
+    pub accuser_operator: Account<'info, Operator>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, accuser_operator.key().as_ref()],
+        bump = accuser_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub accuser_operator_vault: InterfaceAccount<'info, TokenAccount>,
+    pub stake: StakeAccounts<'info>,
+    /// CHECK: the instructions sysvar, pinned by address so it cannot be spoofed.
+    #[account(address = solana_sdk_ids::sysvar::instructions::ID)]
+    pub instructions_sysvar: UncheckedAccount<'info>,
+    #[account(address = vault.mint @ MarketError::WrongMint)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+/// Counts committee votes: `(uphold, overturn)`. Every attestation must be for this
+/// program, job, round and evidence, signed by a distinct committee member.
+pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> Result<(u8, u8)> {
+    let mut voted: Vec<Pubkey> = Vec::with_capacity(votes.len());
+    let (mut uphold, mut overturn) = (0u8, 0u8);
+    for vote in votes {
+        let m = &vote.message;
+        require!(
+            m.program_id == crate::ID.to_bytes()
+                && m.job == job_key.to_bytes()
+                && m.round == job.round
+                && m.evidence_hash == job.fault_evidence,
+            MarketError::AttestationMismatch
+        );
+        require!(
+            job.committee.contains(&vote.signer),
+            MarketError::NotACommitteeMember
+        );
+        require!(!voted.contains(&vote.signer), MarketError::DuplicateVote);
+        voted.push(vote.signer);
+        match m.verdict {
+            Verdict::UpholdFault => uphold += 1,
+            Verdict::OverturnFault => overturn += 1,
+            Verdict::Pass | Verdict::Fault => return err!(MarketError::AttestationMismatch),
+        }
+    }
+    Ok((uphold, overturn))
+}
+
+impl ResolveContest<'_> {
+    fn validate(&self) -> Result<()> {
+        self.job.require_state(JobState::Contested)?;
+        require!(
+            Clock::get()?.slot <= self.job.step_deadline_slot,
+            MarketError::DeadlinePassed
+        );
+        Ok(())
+    }
+}
+
+#[access_control(ctx.accounts.validate())]
+pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let bump = ctx.bumps.stake.market_authority;
+    let accounts = &ctx.accounts;
+    let job = &accounts.job;
+    let job_key = job.key();
+    let votes = attestations_before_current(&accounts.instructions_sysvar.to_account_info())?;
+    let (uphold, overturn) = tally_votes(&job_key, job, &votes)?;
+    let majority = job.committee.len() / 2 + 1;
+    let upheld = usize::from(uphold) >= majority;
+    require!(
+        upheld || usize::from(overturn) >= majority,
+        MarketError::NoQuorum
+    );
+
+    let escrow = Escrow {
+        job,
+        vault: &accounts.vault,
+        mint: &accounts.mint,
+        token_program: &accounts.token_program,
+    };
+    let bond = job.params.verifier_bond;
+    let (state, payout, provider_slashed, verifier_slashed) = if upheld {
+        let payout = slash_provider_and_refund(
+            &escrow,
+            &accounts.stake,
+            bump,
+            &accounts.provider_operator,
+            &accounts.provider_operator_vault,
+            &accounts.buyer_token,
+            Some(&accounts.accuser_token),
+            &accounts.treasury,
+        )?;
+        accounts
+            .stake
+            .unlock(bump, &accounts.accuser_operator, bond)?;
+        (JobState::Slashed, payout, job.collateral, 0)
+    } else {
+        accounts.stake.slash(
+            bump,
+            &accounts.accuser_operator,
+            &accounts.accuser_operator_vault,
+            &accounts.vault,
+            &accounts.mint,
+            &accounts.token_program,
+            bond,
+        )?;
+        let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
+        let mut payout = Payout::settle(job, false)?;
+        payout.provider = payout
+            .provider
+            .checked_add(split.victim)
+            .ok_or(MarketError::Overflow)?;
+        payout.treasury = payout
+            .treasury
+            .checked_add(split.treasury)
+            .ok_or(MarketError::Overflow)?;
+        escrow.pay(&accounts.provider_token, payout.provider)?;
+        escrow.pay(&accounts.buyer_token, payout.buyer)?;
+        escrow.pay(&accounts.treasury, payout.treasury)?;
+        accounts
+            .stake
+            .unlock(bump, &accounts.provider_operator, job.collateral)?;
+        (JobState::Settled, payout, 0, bond)
+    };
+    escrow.close(&accounts.buyer.to_account_info())?;
+
+    emit_cpi!(ContestResolved {
+        job: job_key,
+        upheld,
+        votes_uphold: uphold,
+        votes_overturn: overturn,
+    });
+    let changed = ctx.accounts.job.transition(job_key, state, slot);
+    emit_cpi!(changed);
+    emit_cpi!(JobClosed {
+        job: job_key,
+        state,
+        provider_paid: payout.provider,
+        verifier_paid: payout.verifier,
+        treasury_paid: payout.treasury,
+        buyer_refund: payout.buyer,
+        provider_slashed,
+        verifier_slashed,
+    });
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The stake-program accounts every instruction that locks, unlocks or slashes stake
+//! carries, as one composite, with the CPIs that use them.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
+use assay_stake::cpi::accounts::{LockStake, SlashStake};
+use assay_stake::instructions::StakeAmountArgs;
+use assay_stake::program::AssayStake;
+use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
+
+use crate::constants::MARKET_AUTHORITY_SEED;
+
+#[derive(Accounts)]
+pub struct StakeAccounts<'info> {
+    pub stake_program: Program<'info, AssayStake>,
+    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
+    pub stake_config: Account<'info, StakeConfig>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
+    pub registry: Account<'info, VerifierRegistry>,
+    /// CHECK: this program's PDA; it holds no data and only signs stake CPIs.
+    #[account(seeds = [MARKET_AUTHORITY_SEED], bump)]
+    pub market_authority: UncheckedAccount<'info>,
+    /// CHECK: the stake program's event authority, checked by address.
+    #[account(address = assay_stake::EVENT_AUTHORITY_AND_BUMP.0)]
+    pub stake_event_authority: UncheckedAccount<'info>,
+}
+
+impl<'info> StakeAccounts<'info> {
+    fn lock_accounts(&self, operator: &Account<'info, Operator>) -> LockStake<'info> {
+        LockStake {
+            market_authority: self.market_authority.to_account_info(),
+            config: self.stake_config.to_account_info(),
+            registry: self.registry.to_account_info(),
+            operator: operator.to_account_info(),
+            event_authority: self.stake_event_authority.to_account_info(),
+            program: self.stake_program.to_account_info(),
+        }
+    }
+
+    fn with_authority<R>(bump: u8, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
+        let bump = [bump];
+        let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, &bump];
+        f(&[seeds])
+    }
+
+    /// Locks `amount` of `operator`'s available stake (no-op for 0).
+    pub fn lock(&self, bump: u8, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        Self::with_authority(bump, |signer| {
+            assay_stake::cpi::lock_stake(
+                CpiContext::new_with_signer(assay_stake::ID, self.lock_accounts(operator), signer),
+                StakeAmountArgs { amount },
+            )
+        })
+    }
+
+    /// Unlocks `amount` of `operator`'s locked stake (no-op for 0).
+    pub fn unlock(&self, bump: u8, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        Self::with_authority(bump, |signer| {
+            assay_stake::cpi::unlock_stake(
+                CpiContext::new_with_signer(assay_stake::ID, self.lock_accounts(operator), signer),
+                StakeAmountArgs { amount },
+            )
+        })
+    }
+
+    /// Moves `amount` of `operator`'s locked stake into `destination` (no-op for 0).
+    #[allow(clippy::too_many_arguments)]
+    pub fn slash(
+        &self,
+        bump: u8,
+        operator: &Account<'info, Operator>,
+        operator_vault: &InterfaceAccount<'info, TokenAccount>,
+        destination: &InterfaceAccount<'info, TokenAccount>,
+        mint: &InterfaceAccount<'info, Mint>,
+        token_program: &Interface<'info, TokenInterface>,
+        amount: u64,
+    ) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let accounts = SlashStake {
+            market_authority: self.market_authority.to_account_info(),
+            config: self.stake_config.to_account_info(),
+            registry: self.registry.to_account_info(),
+            operator: operator.to_account_info(),
+            vault: operator_vault.to_account_info(),
+            destination: destination.to_account_info(),
+            mint: mint.to_account_info(),
+            token_program: token_program.to_account_info(),
+            event_authority: self.stake_event_authority.to_account_info(),
+            program: self.stake_program.to_account_info(),
+        };
+        Self::with_authority(bump, |signer| {
+            assay_stake::cpi::slash_stake(
+                CpiContext::new_with_signer(assay_stake::ID, accounts, signer),
+                StakeAmountArgs { amount },
+            )
+        })
+    }
+}

@@ -1,0 +1,5 @@
+pub mod config;
+pub mod job;
+
+pub use config::*;
+pub use job::*;

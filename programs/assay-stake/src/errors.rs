@@ -1,0 +1,29 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum StakeError {
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Arithmetic overflow")]
+    Overflow,
+    #[msg("Roles must be provider, verifier or both")]
+    InvalidRoles,
+    #[msg("Not enough unlocked, non-unstaking stake")]
+    InsufficientAvailableStake,
+    #[msg("Not enough locked stake")]
+    InsufficientLockedStake,
+    #[msg("No unstake request is pending")]
+    NothingToWithdraw,
+    #[msg("The unstake cooldown has not passed")]
+    CooldownNotOver,
+    #[msg("The unstake cooldown exceeds the maximum")]
+    CooldownTooLong,
+    #[msg("The verifier registry is full")]
+    RegistryFull,
+    #[msg("Token account mint does not match the stake mint")]
+    WrongMint,
+    #[msg("Token account is not owned by the operator")]
+    WrongTokenOwner,
+    #[msg("Signer is not the config admin")]
+    NotAdmin,
+}

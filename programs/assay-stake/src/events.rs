@@ -1,0 +1,66 @@
+//! One event per state change; amounts in token base units, slots as slot numbers.
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct StakeConfigInitialized {
+    pub admin: Pubkey,
+    pub mint: Pubkey,
+    pub unstake_cooldown_slots: u64,
+    pub min_verifier_stake: u64,
+}
+
+#[event]
+pub struct StakeConfigUpdated {
+    pub unstake_cooldown_slots: u64,
+    pub min_verifier_stake: u64,
+}
+
+#[event]
+pub struct OperatorRegistered {
+    pub operator: Pubkey,
+    pub authority: Pubkey,
+    pub roles: u8,
+}
+
+#[event]
+pub struct StakeDeposited {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub deposited: u64,
+}
+
+#[event]
+pub struct UnstakeRequested {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub ready_slot: u64,
+}
+
+#[event]
+pub struct StakeWithdrawn {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub deposited: u64,
+}
+
+#[event]
+pub struct StakeLocked {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub locked: u64,
+}
+
+#[event]
+pub struct StakeUnlocked {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub locked: u64,
+}
+
+#[event]
+pub struct StakeSlashed {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub destination: Pubkey,
+    pub deposited: u64,
+}

@@ -1,0 +1,65 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{
+    MARKET_AUTHORITY_SEED, MARKET_PROGRAM_ID, REGISTRY_SEED, STAKE_CONFIG_SEED,
+};
+use crate::errors::StakeError;
+use crate::events::{StakeLocked, StakeUnlocked};
+use crate::state::{Operator, StakeConfig, VerifierRegistry};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct StakeAmountArgs {
+    /// Token base units.
+    pub amount: u64,
+}
+
+/// Lock or unlock part of an operator's stake. Only the market program's PDA signs this.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct LockStake<'info> {
+    #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
+    pub market_authority: Signer<'info>,
+    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
+    pub config: Account<'info, StakeConfig>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
+    pub registry: Account<'info, VerifierRegistry>,
+    #[account(mut)]
+    pub operator: Account<'info, Operator>,
+}
+
+impl LockStake<'_> {
+    fn validate(&self, args: &StakeAmountArgs) -> Result<()> {
+        require!(args.amount > 0, StakeError::ZeroAmount);
+        Ok(())
+    }
+}
+
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+    let operator = &mut ctx.accounts.operator;
+    operator.lock(args.amount)?;
+    ctx.accounts
+        .registry
+        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    emit_cpi!(StakeLocked {
+        operator: operator.key(),
+        amount: args.amount,
+        locked: operator.locked,
+    });
+    Ok(())
+}
+
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+    let operator = &mut ctx.accounts.operator;
+    operator.unlock(args.amount)?;
+    ctx.accounts
+        .registry
+        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    emit_cpi!(StakeUnlocked {
+        operator: operator.key(),
+        amount: args.amount,
+        locked: operator.locked,
+    });
+    Ok(())
+}

@@ -1,0 +1,67 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::{
+    MARKET_AUTHORITY_SEED, MARKET_PROGRAM_ID, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED,
+};
+use crate::errors::StakeError;
+use crate::events::StakeSlashed;
+use crate::instructions::{transfer_from_vault, StakeAmountArgs};
+use crate::state::{Operator, StakeConfig, VerifierRegistry};
+
+/// Moves locked stake to `destination` (the market sends it to the job's escrow vault and
+/// splits it from there). Only the market program's PDA signs this; only locked stake can go.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct SlashStake<'info> {
+    #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
+    pub market_authority: Signer<'info>,
+    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
+    pub config: Account<'info, StakeConfig>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
+    pub registry: Account<'info, VerifierRegistry>,
+    #[account(mut)]
+    pub operator: Account<'info, Operator>,
+    #[account(mut, seeds = [STAKE_VAULT_SEED, operator.key().as_ref()], bump = operator.vault_bump)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
+    pub destination: InterfaceAccount<'info, TokenAccount>,
+    pub mint: InterfaceAccount<'info, Mint>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl SlashStake<'_> {
+    fn validate(&self, args: &StakeAmountArgs) -> Result<()> {
+        require!(args.amount > 0, StakeError::ZeroAmount);
+        require!(
+            args.amount <= self.operator.locked,
+            StakeError::InsufficientLockedStake
+        );
+        Ok(())
+    }
+}
+
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_slash_stake(ctx: Context<SlashStake>, args: StakeAmountArgs) -> Result<()> {
+    let accounts = &ctx.accounts;
+    transfer_from_vault(
+        &accounts.operator,
+        &accounts.vault,
+        &accounts.destination,
+        &accounts.mint,
+        &accounts.token_program,
+        args.amount,
+    )?;
+    let operator = &mut ctx.accounts.operator;
+    operator.slash(args.amount)?;
+    ctx.accounts
+        .registry
+        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    emit_cpi!(StakeSlashed {
+        operator: operator.key(),
+        amount: args.amount,
+        destination: ctx.accounts.destination.key(),
+        deposited: operator.deposited,
+    });
+    Ok(())
+}

@@ -1,0 +1,41 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, STAKE_CONFIG_SEED};
+use crate::errors::StakeError;
+use crate::events::StakeConfigUpdated;
+use crate::instructions::InitializeArgs;
+use crate::state::StakeConfig;
+
+/// Same fields as at initialization.
+pub type UpdateConfigArgs = InitializeArgs;
+
+/// The admin tunes parameters; no instruction lets it touch an operator's tokens.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct UpdateConfig<'info> {
+    pub admin: Signer<'info>,
+    #[account(mut, seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = admin @ StakeError::NotAdmin)]
+    pub config: Account<'info, StakeConfig>,
+}
+
+impl UpdateConfig<'_> {
+    fn validate(&self, args: &UpdateConfigArgs) -> Result<()> {
+        require!(
+            args.unstake_cooldown_slots <= MAX_UNSTAKE_COOLDOWN_SLOTS,
+            StakeError::CooldownTooLong
+        );
+        Ok(())
+    }
+}
+
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    config.unstake_cooldown_slots = args.unstake_cooldown_slots;
+    config.min_verifier_stake = args.min_verifier_stake;
+    emit_cpi!(StakeConfigUpdated {
+        unstake_cooldown_slots: args.unstake_cooldown_slots,
+        min_verifier_stake: args.min_verifier_stake,
+    });
+    Ok(())
+}

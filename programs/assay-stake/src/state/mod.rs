@@ -1,0 +1,7 @@
+pub mod config;
+pub mod operator;
+pub mod registry;
+
+pub use config::*;
+pub use operator::*;
+pub use registry::*;

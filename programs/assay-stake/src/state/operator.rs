@@ -1,0 +1,81 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use crate::errors::StakeError;
+
+/// A staked operator. PDA `["operator", authority]`; its tokens sit in the vault PDA
+/// `["stake-vault", operator]`, owned by this account.
+///
+/// Invariant: `locked + unstaking <= deposited`, and `deposited` equals the vault balance.
+#[account]
+#[derive(InitSpace)]
+pub struct Operator {
+    /// The key that signs for this operator (and its committee votes).
+    pub authority: Pubkey,
+    /// `ROLE_PROVIDER | ROLE_VERIFIER` bits.
+    pub roles: u8,
+    /// Tokens in the vault, base units.
+    pub deposited: u64,
+    /// Tokens held as job collateral or verifier bond by the market.
+    pub locked: u64,
+    /// Tokens requested for withdrawal, released at `unstake_ready_slot`.
+    pub unstaking: u64,
+    pub unstake_ready_slot: u64,
+    /// Lifetime tokens slashed, base units.
+    pub slashed_total: u64,
+    pub bump: u8,
+    pub vault_bump: u8,
+}
+
+impl Operator {
+    pub const SIZE: usize = 8 + Self::INIT_SPACE;
+
+    pub fn is_provider(&self) -> bool {
+        self.roles & ROLE_PROVIDER != 0
+    }
+
+    pub fn is_verifier(&self) -> bool {
+        self.roles & ROLE_VERIFIER != 0
+    }
+
+    /// Stake that is neither locked nor on its way out.
+    pub fn available(&self) -> u64 {
+        self.deposited
+            .saturating_sub(self.locked)
+            .saturating_sub(self.unstaking)
+    }
+
+    pub fn lock(&mut self, amount: u64) -> Result<()> {
+        require!(
+            amount <= self.available(),
+            StakeError::InsufficientAvailableStake
+        );
+        self.locked = self
+            .locked
+            .checked_add(amount)
+            .ok_or(StakeError::Overflow)?;
+        Ok(())
+    }
+
+    pub fn unlock(&mut self, amount: u64) -> Result<()> {
+        self.locked = self
+            .locked
+            .checked_sub(amount)
+            .ok_or(StakeError::InsufficientLockedStake)?;
+        Ok(())
+    }
+
+    /// Removes `amount` from locked stake (the caller moves the tokens).
+    pub fn slash(&mut self, amount: u64) -> Result<()> {
+        self.unlock(amount)?;
+        self.deposited = self
+            .deposited
+            .checked_sub(amount)
+            .ok_or(StakeError::Overflow)?;
+        self.slashed_total = self
+            .slashed_total
+            .checked_add(amount)
+            .ok_or(StakeError::Overflow)?;
+        Ok(())
+    }
+}
