@@ -51,7 +51,8 @@ impl BlobStore {
     /// A store in local directory `dir` (created if missing).
     pub fn local(dir: impl AsRef<std::path::Path>) -> Result<Self, BlobError> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| BlobError::Io(e.to_string()))?;
         Ok(Self {
@@ -71,19 +72,29 @@ impl BlobStore {
             _ => return Self::local(url),
         };
         if parsed.scheme() == "file" {
-            let path = parsed.to_file_path().map_err(|_| BlobError::UnsupportedUrl {
-                url: url.into(),
-                reason: "not a local file path".into(),
-            })?;
+            let path = parsed
+                .to_file_path()
+                .map_err(|_| BlobError::UnsupportedUrl {
+                    url: url.into(),
+                    reason: "not a local file path".into(),
+                })?;
             return Self::local(path);
         }
         let env: Vec<(String, String)> = std::env::vars()
             .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("OBJECT_STORE_"))
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
-        let (store, prefix) = object_store::parse_url_opts(&parsed, env)
-            .map_err(|e| BlobError::UnsupportedUrl { url: url.into(), reason: e.to_string() })?;
-        Ok(Self { store: Arc::from(store), prefix, runtime: runtime()?, description: url.into() })
+        let (store, prefix) =
+            object_store::parse_url_opts(&parsed, env).map_err(|e| BlobError::UnsupportedUrl {
+                url: url.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            store: Arc::from(store),
+            prefix,
+            runtime: runtime()?,
+            description: url.into(),
+        })
     }
 
     fn key(&self, hash: &Hash) -> ObjectPath {
@@ -111,13 +122,18 @@ impl BlobStore {
         });
         let bytes = match bytes {
             Ok(b) => b.to_vec(),
-            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound(Digest(*hash))),
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(BlobError::NotFound(Digest(*hash)))
+            }
             Err(e) => return Err(BlobError::Io(e.to_string())),
         };
         let actual = Digest::of(&bytes);
         if actual.0 != *hash {
             tracing::warn!(expected = %hex::encode(hash), actual = %actual, "corrupted blob rejected");
-            return Err(BlobError::HashMismatch { expected: Digest(*hash), actual });
+            return Err(BlobError::HashMismatch {
+                expected: Digest(*hash),
+                actual,
+            });
         }
         Ok(bytes)
     }

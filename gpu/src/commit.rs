@@ -16,14 +16,20 @@ pub enum CommitError {
     #[error("outputs are not the complete, ordered chunk set 0..{0}")]
     Incomplete(u32),
     #[error("chunk {index} output is {actual} bytes, expected {expected}")]
-    WrongOutputSize { index: u32, expected: usize, actual: usize },
+    WrongOutputSize {
+        index: u32,
+        expected: usize,
+        actual: usize,
+    },
 }
 
 /// Leaf hashes of `(index, output)` pairs for `job`, computed on all available cores.
 /// Leaf `i` = `assay_protocol::leaf_hash(job, index_i, output_i)`.
 pub fn leaf_hashes(job: &[u8; 32], outputs: &ChunkOutputs) -> Vec<Hash> {
     let n = outputs.len();
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(n.max(1));
     let mut leaves = vec![[0u8; 32]; n];
     let per = n.div_ceil(threads.max(1)).max(1);
     std::thread::scope(|s| {
@@ -47,7 +53,11 @@ pub struct Commitment {
 
 impl Commitment {
     /// Commits to a complete run (chunks `0..n_chunks`, in order, `chunk_bytes` each).
-    pub fn build(job: &[u8; 32], manifest: &JobManifest, outputs: &ChunkOutputs) -> Result<Self, CommitError> {
+    pub fn build(
+        job: &[u8; 32],
+        manifest: &JobManifest,
+        outputs: &ChunkOutputs,
+    ) -> Result<Self, CommitError> {
         let n = manifest.n_chunks();
         if n == 0 || outputs.is_empty() {
             return Err(CommitError::EmptyJob);
@@ -62,7 +72,8 @@ impl Commitment {
         if !outputs.is_complete(n) {
             return Err(CommitError::Incomplete(n));
         }
-        let tree = MerkleTree::from_leaves(leaf_hashes(job, outputs)).ok_or(CommitError::EmptyJob)?;
+        let tree =
+            MerkleTree::from_leaves(leaf_hashes(job, outputs)).ok_or(CommitError::EmptyJob)?;
         Ok(Self { tree })
     }
 
@@ -101,7 +112,11 @@ impl Commitment {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ChunkFault {
     #[error("chunk {index}: served output is {actual} bytes, expected {expected}")]
-    WrongOutputSize { index: u32, expected: u64, actual: usize },
+    WrongOutputSize {
+        index: u32,
+        expected: u64,
+        actual: usize,
+    },
     #[error("chunk {index}: Merkle proof rejected: {error:?}")]
     BadProof { index: u32, error: ProofError },
     #[error("chunk {index}: recomputed output differs: {mismatch}")]
@@ -124,9 +139,15 @@ pub fn check_chunk(
     scale: Option<&[u8]>,
 ) -> Result<(), ChunkFault> {
     if served.len() as u64 != manifest.chunk_bytes() {
-        return Err(ChunkFault::WrongOutputSize { index, expected: manifest.chunk_bytes(), actual: served.len() });
+        return Err(ChunkFault::WrongOutputSize {
+            index,
+            expected: manifest.chunk_bytes(),
+            actual: served.len(),
+        });
     }
     let leaf = leaf_hash(job, index, served);
-    verify_proof(root, &leaf, index, manifest.n_chunks(), proof).map_err(|error| ChunkFault::BadProof { index, error })?;
-    compare_chunk(&manifest.compare, served, recomputed, scale).map_err(|mismatch| ChunkFault::WrongOutput { index, mismatch })
+    verify_proof(root, &leaf, index, manifest.n_chunks(), proof)
+        .map_err(|error| ChunkFault::BadProof { index, error })?;
+    compare_chunk(&manifest.compare, served, recomputed, scale)
+        .map_err(|mismatch| ChunkFault::WrongOutput { index, mismatch })
 }

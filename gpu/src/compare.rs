@@ -12,11 +12,19 @@ pub enum Mismatch {
     #[error("first differing byte at offset {offset}")]
     Bytes { offset: usize },
     #[error("element {element}: got {got:e}, reference {reference:e}, |diff| {diff:e} > bound {bound:e}")]
-    Float { element: usize, got: f32, reference: f32, diff: f64, bound: f64 },
+    Float {
+        element: usize,
+        got: f32,
+        reference: f32,
+        diff: f64,
+        bound: f64,
+    },
 }
 
 fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 /// Compares a served chunk `got` with the verifier's `reference` under `rule`.
@@ -24,27 +32,45 @@ fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
 /// For [`CompareRule::Float`], element `e` passes when both are bit-identical, or both are
 /// finite and `|got − ref| <= max_abs + max_rel · |scale_e|` (computed in f64; `scale_e`
 /// is 0 when `scale` is `None`). Non-finite values pass only when bit-identical.
-pub fn compare_chunk(rule: &CompareRule, got: &[u8], reference: &[u8], scale: Option<&[u8]>) -> Result<(), Mismatch> {
+pub fn compare_chunk(
+    rule: &CompareRule,
+    got: &[u8],
+    reference: &[u8],
+    scale: Option<&[u8]>,
+) -> Result<(), Mismatch> {
     if got.len() != reference.len() {
-        return Err(Mismatch::Length { got: got.len(), reference: reference.len() });
+        return Err(Mismatch::Length {
+            got: got.len(),
+            reference: reference.len(),
+        });
     }
     match rule {
         CompareRule::Exact => match got.iter().zip(reference).position(|(a, b)| a != b) {
             None => Ok(()),
             Some(offset) => Err(Mismatch::Bytes { offset }),
         },
-        CompareRule::Float { max_abs, max_rel, .. } => {
+        CompareRule::Float {
+            max_abs, max_rel, ..
+        } => {
             if got.len() % 4 != 0 {
-                return Err(Mismatch::Length { got: got.len(), reference: reference.len() / 4 * 4 });
+                return Err(Mismatch::Length {
+                    got: got.len(),
+                    reference: reference.len() / 4 * 4,
+                });
             }
             if let Some(s) = scale {
                 if s.len() != reference.len() {
-                    return Err(Mismatch::ScaleLength { scale: s.len(), reference: reference.len() });
+                    return Err(Mismatch::ScaleLength {
+                        scale: s.len(),
+                        reference: reference.len(),
+                    });
                 }
             }
             let zeros = vec![0u8; if scale.is_none() { reference.len() } else { 0 }];
             let scale = scale.unwrap_or(&zeros);
-            for (element, ((g, r), s)) in f32s(got).zip(f32s(reference)).zip(f32s(scale)).enumerate() {
+            for (element, ((g, r), s)) in
+                f32s(got).zip(f32s(reference)).zip(f32s(scale)).enumerate()
+            {
                 if g.to_bits() == r.to_bits() {
                     continue;
                 }
@@ -52,7 +78,13 @@ pub fn compare_chunk(rule: &CompareRule, got: &[u8], reference: &[u8], scale: Op
                 let diff = (f64::from(g) - f64::from(r)).abs();
                 // NaN/inf make `diff <= bound` false, as intended.
                 if !(g.is_finite() && r.is_finite() && bound.is_finite() && diff <= bound) {
-                    return Err(Mismatch::Float { element, got: g, reference: r, diff, bound });
+                    return Err(Mismatch::Float {
+                        element,
+                        got: g,
+                        reference: r,
+                        diff,
+                        bound,
+                    });
                 }
             }
             Ok(())
@@ -62,8 +94,18 @@ pub fn compare_chunk(rule: &CompareRule, got: &[u8], reference: &[u8], scale: Op
 
 /// Largest `|got − ref| / bound` over all elements (0 when all are bit-identical): how
 /// much of the float rule's budget a pair of outputs uses. `None` for `Exact` rules.
-pub fn bound_usage(rule: &CompareRule, got: &[u8], reference: &[u8], scale: Option<&[u8]>) -> Option<f64> {
-    let CompareRule::Float { max_abs, max_rel, .. } = rule else { return None };
+pub fn bound_usage(
+    rule: &CompareRule,
+    got: &[u8],
+    reference: &[u8],
+    scale: Option<&[u8]>,
+) -> Option<f64> {
+    let CompareRule::Float {
+        max_abs, max_rel, ..
+    } = rule
+    else {
+        return None;
+    };
     let zeros = vec![0u8; reference.len()];
     let scale = scale.unwrap_or(&zeros);
     let mut worst = 0f64;

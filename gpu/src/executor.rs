@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::manifest::{CompareRule, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, OUTPUT_BINDING};
+use crate::manifest::{
+    CompareRule, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, OUTPUT_BINDING,
+};
 
 /// Executor failures.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +20,10 @@ pub enum GpuError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error("wgpu rejected {stage}: {message}")]
-    Wgpu { stage: &'static str, message: String },
+    Wgpu {
+        stage: &'static str,
+        message: String,
+    },
     #[error("GPU watchdog: work did not finish within {budget:?}; the device must be discarded")]
     Watchdog { budget: Duration },
     #[error("chunk index {index} is out of range (job has {chunks} chunks)")]
@@ -42,7 +47,11 @@ pub struct GpuOptions {
 
 impl Default for GpuOptions {
     fn default() -> Self {
-        Self { watchdog: Duration::from_secs(60), max_batch_bytes: 32 << 20, max_batch_chunks: 1024 }
+        Self {
+            watchdog: Duration::from_secs(60),
+            max_batch_bytes: 32 << 20,
+            max_batch_chunks: 1024,
+        }
     }
 }
 
@@ -68,7 +77,11 @@ pub struct Gpu {
 
 impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Gpu({} {:?} {:?})", self.adapter_info.name, self.adapter_info.backend, self.adapter_info.device_type)
+        write!(
+            f,
+            "Gpu({} {:?} {:?})",
+            self.adapter_info.name, self.adapter_info.backend, self.adapter_info.device_type
+        )
     }
 }
 
@@ -90,10 +103,17 @@ impl Gpu {
             tracing::debug!(name = %i.name, backend = ?i.backend, device_type = ?i.device_type, driver = %i.driver, "adapter found");
         }
         adapters.sort_by_key(|a| rank(a.get_info().device_type));
-        let adapter = adapters.into_iter().next().ok_or_else(|| GpuError::NoAdapter(format!("{backends:?}")))?;
+        let adapter = adapters
+            .into_iter()
+            .next()
+            .ok_or_else(|| GpuError::NoAdapter(format!("{backends:?}")))?;
         let adapter_info = adapter.get_info();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
+        let required_features = if timestamps {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("assay-gpu"),
             required_features,
@@ -109,7 +129,13 @@ impl Gpu {
             timestamps,
             "GPU adapter selected"
         );
-        Ok(Self { adapter_info, device, queue, timestamps, options })
+        Ok(Self {
+            adapter_info,
+            device,
+            queue,
+            timestamps,
+            options,
+        })
     }
 
     /// The chosen adapter.
@@ -141,10 +167,12 @@ impl Gpu {
         let limits = self.device.limits();
 
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("job kernel"),
-            source: wgpu::ShaderSource::Wgsl(job.kernel_source.as_str().into()),
-        });
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("job kernel"),
+                source: wgpu::ShaderSource::Wgsl(job.kernel_source.as_str().into()),
+            });
         let chunk_bytes = m.chunk_bytes();
         let mut entries = vec![
             wgpu::BindGroupLayoutEntry {
@@ -180,29 +208,37 @@ impl Gpu {
                 count: None,
             });
         }
-        let bgl = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("job bindings"),
-            entries: &entries,
-        });
-        let layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("job layout"),
-            bind_group_layouts: &[Some(&bgl)],
-            immediate_size: 0,
-        });
+        let bgl = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("job bindings"),
+                entries: &entries,
+            });
+        let layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("job layout"),
+                bind_group_layouts: &[Some(&bgl)],
+                immediate_size: 0,
+            });
         let make = |entry: &str| {
-            self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
         };
         let t0 = Instant::now();
         let pipeline = make(&m.kernel.entry_point);
         let scale_pipeline = match &m.compare {
-            CompareRule::Float { scale_entry_point: Some(e), .. } => Some(make(e)),
+            CompareRule::Float {
+                scale_entry_point: Some(e),
+                ..
+            } => Some(make(e)),
             _ => None,
         };
         let compile_time = t0.elapsed();
@@ -233,7 +269,9 @@ impl Gpu {
         let out_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("chunk outputs"),
             size: out_stride * u64::from(batch),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -267,7 +305,10 @@ impl Gpu {
             },
         ];
         for (spec, buf) in m.inputs.iter().zip(&inputs) {
-            bg_entries.push(wgpu::BindGroupEntry { binding: spec.binding, resource: buf.as_entire_binding() });
+            bg_entries.push(wgpu::BindGroupEntry {
+                binding: spec.binding,
+                resource: buf.as_entire_binding(),
+            });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("job bind group"),
@@ -295,7 +336,10 @@ impl Gpu {
             (set, resolve, read)
         });
         if let Some(err) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Wgpu { stage: "pipeline creation", message: err.to_string() });
+            return Err(GpuError::Wgpu {
+                stage: "pipeline creation",
+                message: err.to_string(),
+            });
         }
         tracing::info!(
             chunks = m.grid.chunks,
@@ -371,8 +415,13 @@ impl ChunkOutputs {
     /// Builds outputs from raw parts (e.g. received from a provider). `data` must hold
     /// `indices.len() * chunk_bytes` bytes.
     pub fn from_parts(indices: Vec<u32>, chunk_bytes: usize, data: Vec<u8>) -> Option<Self> {
-        (chunk_bytes > 0 && data.len() == indices.len().checked_mul(chunk_bytes)?)
-            .then_some(Self { indices, chunk_bytes, data, gpu_time: None, wall_time: Duration::ZERO })
+        (chunk_bytes > 0 && data.len() == indices.len().checked_mul(chunk_bytes)?).then_some(Self {
+            indices,
+            chunk_bytes,
+            data,
+            gpu_time: None,
+            wall_time: Duration::ZERO,
+        })
     }
     /// Chunk indices, in the order they were requested.
     pub fn indices(&self) -> &[u32] {
@@ -396,7 +445,10 @@ impl ChunkOutputs {
     }
     /// Output of chunk `index`, if held.
     pub fn chunk(&self, index: u32) -> Option<&[u8]> {
-        self.indices.iter().position(|&i| i == index).map(|p| self.slot(p))
+        self.indices
+            .iter()
+            .position(|&i| i == index)
+            .map(|p| self.slot(p))
     }
     /// Mutable output of chunk `index`, if held.
     pub fn chunk_mut(&mut self, index: u32) -> Option<&mut [u8]> {
@@ -405,7 +457,10 @@ impl ChunkOutputs {
     }
     /// `(index, output)` pairs in held order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> + '_ {
-        self.indices.iter().copied().zip(self.data.chunks_exact(self.chunk_bytes))
+        self.indices
+            .iter()
+            .copied()
+            .zip(self.data.chunks_exact(self.chunk_bytes))
     }
     /// All held outputs concatenated in held order. For a full run (indices `0..n`) this
     /// is the job's output.
@@ -418,7 +473,8 @@ impl ChunkOutputs {
     }
     /// Whether this holds exactly chunks `0..n` in order.
     pub fn is_complete(&self, n: u32) -> bool {
-        self.indices.len() == n as usize && self.indices.iter().enumerate().all(|(p, &i)| p as u32 == i)
+        self.indices.len() == n as usize
+            && self.indices.iter().enumerate().all(|(p, &i)| p as u32 == i)
     }
 }
 
@@ -454,7 +510,10 @@ impl PreparedJob<'_> {
             return Err(GpuError::NoChunksRequested);
         }
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.n_chunks) {
-            return Err(GpuError::ChunkOutOfRange { index: bad, chunks: self.n_chunks });
+            return Err(GpuError::ChunkOutOfRange {
+                index: bad,
+                chunks: self.n_chunks,
+            });
         }
         let pipeline = match pass {
             Pass::Output => &self.pipeline,
@@ -485,21 +544,30 @@ impl PreparedJob<'_> {
             }
             gpu.queue.write_buffer(&self.uniforms, 0, &uni);
             let used = self.out_stride * batch.len() as u64;
-            let mut enc = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("batch") });
+            let mut enc = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("batch"),
+                });
             // Cleared so a kernel that skips an element yields zeros, never stale data.
             enc.clear_buffer(&self.out_buf, 0, Some(used));
             {
                 let mut cpass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("chunks"),
-                    timestamp_writes: self.timestamps.as_ref().map(|(set, _, _)| wgpu::ComputePassTimestampWrites {
-                        query_set: set,
-                        beginning_of_pass_write_index: Some(0),
-                        end_of_pass_write_index: Some(1),
+                    timestamp_writes: self.timestamps.as_ref().map(|(set, _, _)| {
+                        wgpu::ComputePassTimestampWrites {
+                            query_set: set,
+                            beginning_of_pass_write_index: Some(0),
+                            end_of_pass_write_index: Some(1),
+                        }
                     }),
                 });
                 cpass.set_pipeline(pipeline);
                 for slot in 0..batch.len() as u64 {
-                    let offsets = [(slot * self.uni_align) as u32, (slot * self.out_stride) as u32];
+                    let offsets = [
+                        (slot * self.uni_align) as u32,
+                        (slot * self.out_stride) as u32,
+                    ];
                     cpass.set_bind_group(0, &self.bind_group, &offsets);
                     let [x, y, z] = self.workgroups;
                     cpass.dispatch_workgroups(x, y, z);
@@ -511,15 +579,22 @@ impl PreparedJob<'_> {
                 enc.copy_buffer_to_buffer(resolve, 0, read, 0, Some(16));
             }
             let sub = gpu.queue.submit([enc.finish()]);
-            self.readback.slice(0..used).map_async(wgpu::MapMode::Read, |_| {});
+            self.readback
+                .slice(0..used)
+                .map_async(wgpu::MapMode::Read, |_| {});
             if let Some((_, _, read)) = &self.timestamps {
                 read.slice(..).map_async(wgpu::MapMode::Read, |_| {});
             }
-            match gpu.device.poll(wgpu::PollType::Wait { submission_index: Some(sub), timeout: Some(gpu.options.watchdog) }) {
+            match gpu.device.poll(wgpu::PollType::Wait {
+                submission_index: Some(sub),
+                timeout: Some(gpu.options.watchdog),
+            }) {
                 Ok(_) => {}
                 Err(wgpu::PollError::Timeout) => {
                     tracing::error!(budget = ?gpu.options.watchdog, "GPU watchdog fired");
-                    return Err(GpuError::Watchdog { budget: gpu.options.watchdog });
+                    return Err(GpuError::Watchdog {
+                        budget: gpu.options.watchdog,
+                    });
                 }
                 Err(e) => return Err(GpuError::Readback(e.to_string())),
             }
@@ -539,7 +614,10 @@ impl PreparedJob<'_> {
             self.readback.unmap();
             if let Some((_, _, read)) = &self.timestamps {
                 {
-                    let view = read.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+                    let view = read
+                        .slice(..)
+                        .get_mapped_range()
+                        .map_err(|e| GpuError::Readback(e.to_string()))?;
                     let t0 = u64::from_le_bytes(view[0..8].try_into().expect("8 bytes"));
                     let t1 = u64::from_le_bytes(view[8..16].try_into().expect("8 bytes"));
                     gpu_ns += t1.saturating_sub(t0) as f64 * period;
@@ -548,8 +626,23 @@ impl PreparedJob<'_> {
             }
         }
         let wall_time = start.elapsed();
-        let gpu_time = self.timestamps.as_ref().map(|_| Duration::from_nanos(gpu_ns as u64));
-        tracing::debug!(chunks = indices.len(), ?pass, wall_ms = wall_time.as_secs_f64() * 1e3, ?gpu_time, "chunks executed");
-        Ok(ChunkOutputs { indices: indices.to_vec(), chunk_bytes: self.chunk_bytes, data, gpu_time, wall_time })
+        let gpu_time = self
+            .timestamps
+            .as_ref()
+            .map(|_| Duration::from_nanos(gpu_ns as u64));
+        tracing::debug!(
+            chunks = indices.len(),
+            ?pass,
+            wall_ms = wall_time.as_secs_f64() * 1e3,
+            ?gpu_time,
+            "chunks executed"
+        );
+        Ok(ChunkOutputs {
+            indices: indices.to_vec(),
+            chunk_bytes: self.chunk_bytes,
+            data,
+            gpu_time,
+            wall_time,
+        })
     }
 }

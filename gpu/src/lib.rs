@@ -29,8 +29,8 @@ pub use compare::{bound_usage, compare_chunk, Mismatch};
 pub use executor::{ChunkOutputs, Gpu, GpuError, GpuOptions, Pass, PreparedJob};
 pub use kernels::ParamError;
 pub use manifest::{
-    ChunkGrid, CompareRule, Digest, ElementType, InputBinding, JobBundle, JobManifest, KernelSpec, ManifestError,
-    OutputSpec, MANIFEST_VERSION,
+    ChunkGrid, CompareRule, Digest, ElementType, InputBinding, JobBundle, JobManifest, KernelSpec,
+    ManifestError, OutputSpec, MANIFEST_VERSION,
 };
 
 /// Any engine error.
@@ -62,7 +62,10 @@ impl RecheckReport {
     }
     /// The failing chunks.
     pub fn faults(&self) -> Vec<&ChunkFault> {
-        self.chunks.iter().filter_map(|(_, r)| r.as_ref().err()).collect()
+        self.chunks
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().err())
+            .collect()
     }
 }
 
@@ -86,7 +89,10 @@ pub fn recheck(
     let indices: Vec<u32> = served.iter().map(|s| s.index).collect();
     let recomputed = job.run_chunks(&indices)?;
     let scale = match &manifest.compare {
-        CompareRule::Float { scale_entry_point: Some(_), .. } => Some(job.run(Pass::Scale, &indices)?),
+        CompareRule::Float {
+            scale_entry_point: Some(_),
+            ..
+        } => Some(job.run(Pass::Scale, &indices)?),
         _ => None,
     };
     let chunks = served

@@ -112,7 +112,9 @@ pub struct InputBinding {
 }
 
 /// Element type of the output buffer. Every element is 4 bytes, little-endian.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ElementType {
     U32,
@@ -193,7 +195,9 @@ pub enum ManifestError {
     OutputTooLarge(u128),
     #[error("workgroup size and workgroups per chunk must be >= 1 in every dimension")]
     ZeroDimension,
-    #[error("binding {0} is reserved (0 = chunk uniform, 1 = output) or below the first input binding")]
+    #[error(
+        "binding {0} is reserved (0 = chunk uniform, 1 = output) or below the first input binding"
+    )]
     ReservedBinding(u32),
     #[error("binding {0} is listed twice")]
     DuplicateBinding(u32),
@@ -205,10 +209,20 @@ pub enum ManifestError {
     FloatRuleOnIntegerOutput,
     #[error("kernel source hash {actual} does not match the manifest's {expected}")]
     KernelHashMismatch { expected: Digest, actual: Digest },
-    #[error("input at binding {binding}: blob hash {actual} does not match the manifest's {expected}")]
-    InputHashMismatch { binding: u32, expected: Digest, actual: Digest },
+    #[error(
+        "input at binding {binding}: blob hash {actual} does not match the manifest's {expected}"
+    )]
+    InputHashMismatch {
+        binding: u32,
+        expected: Digest,
+        actual: Digest,
+    },
     #[error("input at binding {binding}: blob is {actual} bytes, manifest says {expected}")]
-    InputLengthMismatch { binding: u32, expected: u64, actual: u64 },
+    InputLengthMismatch {
+        binding: u32,
+        expected: u64,
+        actual: u64,
+    },
     #[error("manifest lists {expected} inputs but {actual} blobs were supplied")]
     InputCountMismatch { expected: usize, actual: usize },
     #[error("kernel does not parse as WGSL:\n{0}")]
@@ -217,16 +231,31 @@ pub enum ManifestError {
     KernelInvalid(String),
     #[error("kernel has no compute entry point named `{0}`")]
     MissingEntryPoint(String),
-    #[error("kernel entry point `{entry}` has @workgroup_size {kernel:?}, manifest says {manifest:?}")]
-    WorkgroupSizeMismatch { entry: String, kernel: [u32; 3], manifest: [u32; 3] },
+    #[error(
+        "kernel entry point `{entry}` has @workgroup_size {kernel:?}, manifest says {manifest:?}"
+    )]
+    WorkgroupSizeMismatch {
+        entry: String,
+        kernel: [u32; 3],
+        manifest: [u32; 3],
+    },
     #[error("manifest binds an input at @binding({0}) but the kernel declares no such read-only storage binding")]
     BindingNotInKernel(u32),
-    #[error("kernel declares @group({group}) @binding({binding}) which the manifest does not provide")]
+    #[error(
+        "kernel declares @group({group}) @binding({binding}) which the manifest does not provide"
+    )]
     KernelBindingNotInManifest { group: u32, binding: u32 },
     #[error("kernel resource @binding({binding}) has the wrong kind: expected {expected}")]
-    WrongBindingKind { binding: u32, expected: &'static str },
+    WrongBindingKind {
+        binding: u32,
+        expected: &'static str,
+    },
     #[error("{what} = {value} exceeds the device limit {limit}")]
-    ExceedsDeviceLimit { what: &'static str, value: u64, limit: u64 },
+    ExceedsDeviceLimit {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
 }
 
 impl JobManifest {
@@ -299,13 +328,22 @@ impl JobManifest {
             }
             seen.push(input.binding);
             if input.len == 0 || input.len % 4 != 0 {
-                return Err(ManifestError::BadInputLength { binding: input.binding, len: input.len });
+                return Err(ManifestError::BadInputLength {
+                    binding: input.binding,
+                    len: input.len,
+                });
             }
         }
-        if let CompareRule::Float { max_abs, max_rel, .. } = &self.compare {
+        if let CompareRule::Float {
+            max_abs, max_rel, ..
+        } = &self.compare
+        {
             let ok = |v: f32| v.is_finite() && v >= 0.0;
             if !ok(*max_abs) || !ok(*max_rel) {
-                return Err(ManifestError::BadFloatBound { max_abs: *max_abs, max_rel: *max_rel });
+                return Err(ManifestError::BadFloatBound {
+                    max_abs: *max_abs,
+                    max_rel: *max_rel,
+                });
             }
             if self.output.element != ElementType::F32 {
                 return Err(ManifestError::FloatRuleOnIntegerOutput);
@@ -324,21 +362,49 @@ impl JobManifest {
             }
         };
         let wg = self.workgroup_size;
-        check("workgroup_size.x", wg[0].into(), limits.max_compute_workgroup_size_x.into())?;
-        check("workgroup_size.y", wg[1].into(), limits.max_compute_workgroup_size_y.into())?;
-        check("workgroup_size.z", wg[2].into(), limits.max_compute_workgroup_size_z.into())?;
+        check(
+            "workgroup_size.x",
+            wg[0].into(),
+            limits.max_compute_workgroup_size_x.into(),
+        )?;
+        check(
+            "workgroup_size.y",
+            wg[1].into(),
+            limits.max_compute_workgroup_size_y.into(),
+        )?;
+        check(
+            "workgroup_size.z",
+            wg[2].into(),
+            limits.max_compute_workgroup_size_z.into(),
+        )?;
         let invocations = u64::from(wg[0]) * u64::from(wg[1]) * u64::from(wg[2]);
-        check("workgroup invocations", invocations, limits.max_compute_invocations_per_workgroup.into())?;
+        check(
+            "workgroup invocations",
+            invocations,
+            limits.max_compute_invocations_per_workgroup.into(),
+        )?;
         let per_dim = u64::from(limits.max_compute_workgroups_per_dimension);
-        for (i, what) in ["workgroups_per_chunk.x", "workgroups_per_chunk.y", "workgroups_per_chunk.z"]
-            .into_iter()
-            .enumerate()
+        for (i, what) in [
+            "workgroups_per_chunk.x",
+            "workgroups_per_chunk.y",
+            "workgroups_per_chunk.z",
+        ]
+        .into_iter()
+        .enumerate()
         {
             check(what, self.grid.workgroups_per_chunk[i].into(), per_dim)?;
         }
-        check("chunk output bytes", self.chunk_bytes(), limits.max_storage_buffer_binding_size)?;
+        check(
+            "chunk output bytes",
+            self.chunk_bytes(),
+            limits.max_storage_buffer_binding_size,
+        )?;
         for input in &self.inputs {
-            check("input bytes", input.len, limits.max_storage_buffer_binding_size)?;
+            check(
+                "input bytes",
+                input.len,
+                limits.max_storage_buffer_binding_size,
+            )?;
             check("input bytes", input.len, limits.max_buffer_size)?;
         }
         check(
@@ -354,7 +420,10 @@ impl JobManifest {
     pub fn validate_kernel(&self, kernel_source: &str) -> Result<(), ManifestError> {
         let actual = Digest::of(kernel_source.as_bytes());
         if actual != self.kernel.sha256 {
-            return Err(ManifestError::KernelHashMismatch { expected: self.kernel.sha256, actual });
+            return Err(ManifestError::KernelHashMismatch {
+                expected: self.kernel.sha256,
+                actual,
+            });
         }
         let module = naga::front::wgsl::parse_str(kernel_source)
             .map_err(|e| ManifestError::KernelParse(e.emit_to_string(kernel_source)))?;
@@ -366,7 +435,11 @@ impl JobManifest {
         .map_err(|e| ManifestError::KernelInvalid(e.emit_to_string(kernel_source)))?;
 
         let mut entries = vec![self.kernel.entry_point.clone()];
-        if let CompareRule::Float { scale_entry_point: Some(s), .. } = &self.compare {
+        if let CompareRule::Float {
+            scale_entry_point: Some(s),
+            ..
+        } = &self.compare
+        {
             entries.push(s.clone());
         }
         for name in entries {
@@ -389,13 +462,19 @@ impl JobManifest {
         for (_, var) in module.global_variables.iter() {
             let Some(rb) = &var.binding else { continue };
             if rb.group != 0 {
-                return Err(ManifestError::KernelBindingNotInManifest { group: rb.group, binding: rb.binding });
+                return Err(ManifestError::KernelBindingNotInManifest {
+                    group: rb.group,
+                    binding: rb.binding,
+                });
             }
             declared.push(rb.binding);
             match rb.binding {
                 CHUNK_UNIFORM_BINDING => {
                     if var.space != AddressSpace::Uniform {
-                        return Err(ManifestError::WrongBindingKind { binding: rb.binding, expected: "var<uniform>" });
+                        return Err(ManifestError::WrongBindingKind {
+                            binding: rb.binding,
+                            expected: "var<uniform>",
+                        });
                     }
                 }
                 OUTPUT_BINDING => match var.space {
@@ -409,10 +488,14 @@ impl JobManifest {
                 },
                 b => {
                     if !self.inputs.iter().any(|i| i.binding == b) {
-                        return Err(ManifestError::KernelBindingNotInManifest { group: 0, binding: b });
+                        return Err(ManifestError::KernelBindingNotInManifest {
+                            group: 0,
+                            binding: b,
+                        });
                     }
                     match var.space {
-                        AddressSpace::Storage { access } if !access.contains(StorageAccess::STORE) => {}
+                        AddressSpace::Storage { access }
+                            if !access.contains(StorageAccess::STORE) => {}
                         _ => {
                             return Err(ManifestError::WrongBindingKind {
                                 binding: b,
@@ -435,7 +518,10 @@ impl JobManifest {
     /// anything is uploaded or executed.
     pub fn validate_inputs(&self, inputs: &[Vec<u8>]) -> Result<(), ManifestError> {
         if inputs.len() != self.inputs.len() {
-            return Err(ManifestError::InputCountMismatch { expected: self.inputs.len(), actual: inputs.len() });
+            return Err(ManifestError::InputCountMismatch {
+                expected: self.inputs.len(),
+                actual: inputs.len(),
+            });
         }
         for (spec, blob) in self.inputs.iter().zip(inputs) {
             if blob.len() as u64 != spec.len {
@@ -447,7 +533,11 @@ impl JobManifest {
             }
             let actual = Digest::of(blob);
             if actual != spec.sha256 {
-                return Err(ManifestError::InputHashMismatch { binding: spec.binding, expected: spec.sha256, actual });
+                return Err(ManifestError::InputHashMismatch {
+                    binding: spec.binding,
+                    expected: spec.sha256,
+                    actual,
+                });
             }
         }
         Ok(())
@@ -492,6 +582,10 @@ impl JobBundle {
             .iter()
             .map(|i| store.get(&i.sha256.0))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { manifest, kernel_source, inputs })
+        Ok(Self {
+            manifest,
+            kernel_source,
+            inputs,
+        })
     }
 }

@@ -68,7 +68,10 @@ pub fn job(p: &HashMixParams) -> Result<JobBundle, ParamError> {
         return Err(param_err("hashmix", "chunk count must be >= 1"));
     }
     if p.elements_per_chunk == 0 || p.elements_per_chunk % WORKGROUP != 0 {
-        return Err(param_err("hashmix", format!("elements_per_chunk must be a non-zero multiple of {WORKGROUP}")));
+        return Err(param_err(
+            "hashmix",
+            format!("elements_per_chunk must be a non-zero multiple of {WORKGROUP}"),
+        ));
     }
     if p.n_seeds == 0 {
         return Err(param_err("hashmix", "n_seeds must be >= 1"));
@@ -80,7 +83,10 @@ pub fn job(p: &HashMixParams) -> Result<JobBundle, ParamError> {
         u64::from(p.chunks),
         [p.elements_per_chunk / WORKGROUP, 1, 1],
         vec![u32_bytes(&seeds(p))],
-        OutputSpec { element: ElementType::U32, elements_per_chunk: p.elements_per_chunk },
+        OutputSpec {
+            element: ElementType::U32,
+            elements_per_chunk: p.elements_per_chunk,
+        },
         CompareRule::Exact,
     ))
 }

@@ -179,8 +179,12 @@ var<workgroup> tb: array<array<f32, 16>, 16>;
 /// A and B for `p` (entries uniform in [-1, 1)).
 pub fn inputs(p: &MatmulParams) -> (Vec<f32>, Vec<f32>) {
     let mut rng = SplitMix::new(p.seed);
-    let a = (0..u64::from(p.m) * u64::from(p.k)).map(|_| rng.f32_in(-1.0, 1.0)).collect();
-    let b = (0..u64::from(p.k) * u64::from(p.n)).map(|_| rng.f32_in(-1.0, 1.0)).collect();
+    let a = (0..u64::from(p.m) * u64::from(p.k))
+        .map(|_| rng.f32_in(-1.0, 1.0))
+        .collect();
+    let b = (0..u64::from(p.k) * u64::from(p.n))
+        .map(|_| rng.f32_in(-1.0, 1.0))
+        .collect();
     (a, b)
 }
 
@@ -188,10 +192,16 @@ pub fn inputs(p: &MatmulParams) -> (Vec<f32>, Vec<f32>) {
 /// entry point), kernel and the A, B blobs.
 pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
     if p.rows_per_chunk == 0 || p.rows_per_chunk % 32 != 0 {
-        return Err(param_err("matmul", "rows_per_chunk must be a non-zero multiple of 32"));
+        return Err(param_err(
+            "matmul",
+            "rows_per_chunk must be a non-zero multiple of 32",
+        ));
     }
     if p.m == 0 || p.m % p.rows_per_chunk != 0 {
-        return Err(param_err("matmul", "m must be a non-zero multiple of rows_per_chunk"));
+        return Err(param_err(
+            "matmul",
+            "m must be a non-zero multiple of rows_per_chunk",
+        ));
     }
     if p.k == 0 || p.k % 16 != 0 {
         return Err(param_err("matmul", "k must be a non-zero multiple of 16"));
@@ -201,8 +211,16 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
     }
     let (a, b) = inputs(p);
     let (source, wg, grid) = match p.variant {
-        MatmulVariant::RegisterBlocked => (register_blocked_source(p), [8, 8, 1], [p.n / 64, p.rows_per_chunk / 32, 1]),
-        MatmulVariant::Tiled => (tiled_source(p), [16, 16, 1], [p.n / 16, p.rows_per_chunk / 16, 1]),
+        MatmulVariant::RegisterBlocked => (
+            register_blocked_source(p),
+            [8, 8, 1],
+            [p.n / 64, p.rows_per_chunk / 32, 1],
+        ),
+        MatmulVariant::Tiled => (
+            tiled_source(p),
+            [16, 16, 1],
+            [p.n / 16, p.rows_per_chunk / 16, 1],
+        ),
     };
     Ok(bundle(
         source,
@@ -211,7 +229,10 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
         u64::from(p.chunks()),
         grid,
         vec![f32_bytes(&a), f32_bytes(&b)],
-        OutputSpec { element: ElementType::F32, elements_per_chunk: p.rows_per_chunk * p.n },
+        OutputSpec {
+            element: ElementType::F32,
+            elements_per_chunk: p.rows_per_chunk * p.n,
+        },
         CompareRule::Float {
             max_abs: abs_floor(p.k),
             max_rel: rel_bound(p.k),
@@ -222,7 +243,14 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
 
 /// CPU reference for output rows `rows` (k ascending, no FMA), and the magnitude
 /// `(|A|·|B|)` when `magnitude` is true. Returns row-major f32s.
-pub fn reference_rows(a: &[f32], b: &[f32], k: usize, n: usize, rows: std::ops::Range<usize>, magnitude: bool) -> Vec<f32> {
+pub fn reference_rows(
+    a: &[f32],
+    b: &[f32],
+    k: usize,
+    n: usize,
+    rows: std::ops::Range<usize>,
+    magnitude: bool,
+) -> Vec<f32> {
     let mut out = vec![0f32; rows.len() * n];
     for (oi, i) in rows.enumerate() {
         let orow = &mut out[oi * n..(oi + 1) * n];
@@ -243,8 +271,21 @@ pub fn reference_rows(a: &[f32], b: &[f32], k: usize, n: usize, rows: std::ops::
 }
 
 /// CPU reference output bytes of chunk `index`.
-pub fn reference_chunk(p: &MatmulParams, a: &[f32], b: &[f32], index: u32, magnitude: bool) -> Vec<u8> {
+pub fn reference_chunk(
+    p: &MatmulParams,
+    a: &[f32],
+    b: &[f32],
+    index: u32,
+    magnitude: bool,
+) -> Vec<u8> {
     let r0 = (index * p.rows_per_chunk) as usize;
     let rows = r0..r0 + p.rows_per_chunk as usize;
-    f32_bytes(&reference_rows(a, b, p.k as usize, p.n as usize, rows, magnitude))
+    f32_bytes(&reference_rows(
+        a,
+        b,
+        p.k as usize,
+        p.n as usize,
+        rows,
+        magnitude,
+    ))
 }

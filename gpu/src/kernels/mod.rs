@@ -6,8 +6,8 @@ pub mod matmul;
 pub mod render;
 
 use crate::manifest::{
-    ChunkGrid, CompareRule, Digest, InputBinding, JobBundle, JobManifest, KernelSpec, OutputSpec, MANIFEST_VERSION,
-    FIRST_INPUT_BINDING,
+    ChunkGrid, CompareRule, Digest, InputBinding, JobBundle, JobManifest, KernelSpec, OutputSpec,
+    FIRST_INPUT_BINDING, MANIFEST_VERSION,
 };
 
 /// Why a built-in job could not be built from the given parameters.
@@ -19,7 +19,10 @@ pub struct ParamError {
 }
 
 pub(crate) fn param_err(job: &'static str, reason: impl Into<String>) -> ParamError {
-    ParamError { job, reason: reason.into() }
+    ParamError {
+        job,
+        reason: reason.into(),
+    }
 }
 
 /// Deterministic generator (splitmix64) for job inputs.
@@ -50,7 +53,9 @@ pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
 
 /// f32 values of little-endian bytes (trailing partial element ignored).
 pub fn bytes_f32(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Little-endian bytes of a u32 slice.
@@ -69,7 +74,8 @@ pub(crate) fn lit(x: f32) -> String {
 }
 
 /// Shared WGSL prelude: the chunk uniform (binding 0).
-pub(crate) const CHUNK_PRELUDE: &str = "struct Chunk { index: u32, count: u32, pad0: u32, pad1: u32 }\n\
+pub(crate) const CHUNK_PRELUDE: &str =
+    "struct Chunk { index: u32, count: u32, pad0: u32, pad1: u32 }\n\
 @group(0) @binding(0) var<uniform> chunk: Chunk;\n";
 
 #[allow(clippy::too_many_arguments)]
@@ -85,9 +91,15 @@ pub(crate) fn bundle(
 ) -> JobBundle {
     let manifest = JobManifest {
         version: MANIFEST_VERSION,
-        kernel: KernelSpec { sha256: Digest::of(kernel_source.as_bytes()), entry_point: entry_point.into() },
+        kernel: KernelSpec {
+            sha256: Digest::of(kernel_source.as_bytes()),
+            entry_point: entry_point.into(),
+        },
         workgroup_size,
-        grid: ChunkGrid { chunks, workgroups_per_chunk },
+        grid: ChunkGrid {
+            chunks,
+            workgroups_per_chunk,
+        },
         inputs: inputs
             .iter()
             .enumerate()
@@ -100,5 +112,9 @@ pub(crate) fn bundle(
         output,
         compare,
     };
-    JobBundle { manifest, kernel_source, inputs }
+    JobBundle {
+        manifest,
+        kernel_source,
+        inputs,
+    }
 }

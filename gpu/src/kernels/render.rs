@@ -152,7 +152,10 @@ pub fn job(p: &RenderParams) -> Result<JobBundle, ParamError> {
         return Err(param_err("render", "tile must be a non-zero multiple of 8"));
     }
     if p.width == 0 || p.height == 0 || p.width % p.tile != 0 || p.height % p.tile != 0 {
-        return Err(param_err("render", "width and height must be non-zero multiples of tile"));
+        return Err(param_err(
+            "render",
+            "width and height must be non-zero multiples of tile",
+        ));
     }
     if p.spheres == 0 {
         return Err(param_err("render", "at least one sphere"));
@@ -164,8 +167,15 @@ pub fn job(p: &RenderParams) -> Result<JobBundle, ParamError> {
         u64::from(p.chunks()),
         [p.tile / 8, p.tile / 8, 1],
         vec![f32_bytes(&scene(p))],
-        OutputSpec { element: ElementType::F32, elements_per_chunk: p.tile * p.tile * 4 },
-        CompareRule::Float { max_abs: TOLERANCE, max_rel: 0.0, scale_entry_point: None },
+        OutputSpec {
+            element: ElementType::F32,
+            elements_per_chunk: p.tile * p.tile * 4,
+        },
+        CompareRule::Float {
+            max_abs: TOLERANCE,
+            max_rel: 0.0,
+            scale_entry_point: None,
+        },
     ))
 }
 
@@ -187,7 +197,11 @@ fn sdf(s: &[f32], x: f32, y: f32, z: f32) -> f32 {
 /// CPU reference: output bytes of tile `index` (same operations, same order as WGSL).
 pub fn reference_chunk(p: &RenderParams, scene: &[f32], index: u32) -> Vec<u8> {
     let tiles_x = p.width / p.tile;
-    let (half_w, half_h, inv_h) = (p.width as f32 * 0.5, p.height as f32 * 0.5, 1.0 / p.height as f32);
+    let (half_w, half_h, inv_h) = (
+        p.width as f32 * 0.5,
+        p.height as f32 * 0.5,
+        1.0 / p.height as f32,
+    );
     let mut out = Vec::with_capacity((p.tile * p.tile * 4) as usize);
     for ly in 0..p.tile {
         for lx in 0..p.tile {

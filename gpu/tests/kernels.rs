@@ -1,0 +1,198 @@
+//! Built-in kernels on the GPU adapter against their CPU references.
+mod common;
+
+use assay_gpu::kernels::{bytes_f32, hashmix, matmul, render};
+use assay_gpu::{bound_usage, compare_chunk, Pass};
+use common::gpu;
+
+fn small_matmul(variant: matmul::MatmulVariant) -> matmul::MatmulParams {
+    matmul::MatmulParams {
+        m: 96,
+        k: 48,
+        n: 128,
+        rows_per_chunk: 32,
+        seed: 11,
+        variant,
+    }
+}
+
+fn matmul_matches_cpu_reference(variant: matmul::MatmulVariant) {
+    let p = small_matmul(variant);
+    let job = matmul::job(&p).unwrap();
+    let prepared = gpu().prepare(&job).unwrap();
+    let out = prepared.run_all().unwrap();
+    let scale = prepared.run(Pass::Scale, out.indices()).unwrap();
+    let (a, b) = matmul::inputs(&p);
+    assert_eq!(out.len() as u32, p.chunks());
+    for (i, got) in out.iter() {
+        let reference = matmul::reference_chunk(&p, &a, &b, i, false);
+        let cpu_scale = matmul::reference_chunk(&p, &a, &b, i, true);
+        // The GPU scale pass agrees with the CPU magnitude (both are sums of non-negatives).
+        compare_chunk(
+            &job.manifest.compare,
+            scale.slot(i as usize),
+            &cpu_scale,
+            Some(&cpu_scale),
+        )
+        .unwrap();
+        compare_chunk(
+            &job.manifest.compare,
+            got,
+            &reference,
+            Some(scale.slot(i as usize)),
+        )
+        .unwrap();
+        let usage = bound_usage(&job.manifest.compare, got, &reference, Some(&cpu_scale)).unwrap();
+        assert!(usage <= 1.0, "chunk {i} used {usage} of the bound");
+        if gpu().is_cpu() {
+            // lavapipe never fuses FMA and sums in the kernel's order: bit-exact.
+            assert_eq!(
+                got,
+                &reference[..],
+                "chunk {i} differs from the CPU loop on a CPU adapter"
+            );
+        }
+    }
+}
+
+#[test]
+fn register_blocked_matmul_matches_cpu_reference_within_proven_bound() {
+    matmul_matches_cpu_reference(matmul::MatmulVariant::RegisterBlocked);
+}
+
+#[test]
+fn tiled_matmul_matches_cpu_reference_within_proven_bound() {
+    matmul_matches_cpu_reference(matmul::MatmulVariant::Tiled);
+}
+
+#[test]
+fn both_matmul_variants_agree_on_every_chunk() {
+    let a = gpu()
+        .prepare(&matmul::job(&small_matmul(matmul::MatmulVariant::RegisterBlocked)).unwrap())
+        .unwrap();
+    let b = gpu()
+        .prepare(&matmul::job(&small_matmul(matmul::MatmulVariant::Tiled)).unwrap())
+        .unwrap();
+    let (oa, ob) = (a.run_all().unwrap(), b.run_all().unwrap());
+    let rule = matmul::job(&small_matmul(matmul::MatmulVariant::Tiled))
+        .unwrap()
+        .manifest
+        .compare;
+    let scale = a.run(Pass::Scale, oa.indices()).unwrap();
+    for (i, got) in oa.iter() {
+        compare_chunk(&rule, got, ob.chunk(i).unwrap(), scale.chunk(i)).unwrap();
+    }
+}
+
+#[test]
+fn matmul_float_rule_rejects_a_perturbed_element() {
+    let p = small_matmul(matmul::MatmulVariant::RegisterBlocked);
+    let job = matmul::job(&p).unwrap();
+    let (a, b) = matmul::inputs(&p);
+    let reference = matmul::reference_chunk(&p, &a, &b, 1, false);
+    let scale = matmul::reference_chunk(&p, &a, &b, 1, true);
+    let mut got = bytes_f32(&reference);
+    got[17] += 1e-3 * (1.0 + got[17].abs());
+    let got = assay_gpu::kernels::f32_bytes(&got);
+    let err = compare_chunk(&job.manifest.compare, &got, &reference, Some(&scale)).unwrap_err();
+    assert!(
+        matches!(err, assay_gpu::Mismatch::Float { element: 17, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn hashmix_matches_cpu_reference_bit_exactly() {
+    let p = hashmix::HashMixParams {
+        chunks: 5,
+        elements_per_chunk: 256,
+        rounds: 8,
+        n_seeds: 37,
+        seed: 3,
+    };
+    let job = hashmix::job(&p).unwrap();
+    let out = gpu().prepare(&job).unwrap().run_all().unwrap();
+    let seeds = hashmix::seeds(&p);
+    for (i, got) in out.iter() {
+        assert_eq!(
+            got,
+            &hashmix::reference_chunk(&p, &seeds, i)[..],
+            "chunk {i}"
+        );
+    }
+    assert_eq!(out.as_bytes().len(), 5 * 256 * 4);
+}
+
+#[test]
+fn render_tiles_match_cpu_reference_within_tolerance() {
+    let p = render::RenderParams {
+        width: 32,
+        height: 16,
+        tile: 8,
+        spheres: 3,
+        steps: 24,
+        seed: 5,
+    };
+    let job = render::job(&p).unwrap();
+    let out = gpu().prepare(&job).unwrap().run_all().unwrap();
+    let scene = render::scene(&p);
+    assert_eq!(out.len() as u32, 8);
+    let mut worst = 0f64;
+    for (i, got) in out.iter() {
+        let reference = render::reference_chunk(&p, &scene, i);
+        compare_chunk(&job.manifest.compare, got, &reference, None).unwrap();
+        worst = worst.max(bound_usage(&job.manifest.compare, got, &reference, None).unwrap());
+    }
+    eprintln!("render: worst |gpu - cpu| = {worst} of the tolerance");
+    // The image is not flat: the scene is visible.
+    let px = bytes_f32(out.as_bytes());
+    let (lo, hi) = px
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    assert!(hi - lo > 0.2, "image is flat: {lo}..{hi}");
+}
+
+#[test]
+fn any_chunk_recomputed_alone_equals_its_slice_of_the_full_run() {
+    let p = hashmix::HashMixParams {
+        chunks: 40,
+        elements_per_chunk: 64,
+        rounds: 4,
+        n_seeds: 5,
+        seed: 9,
+    };
+    let job = hashmix::job(&p).unwrap();
+    let prepared = gpu().prepare(&job).unwrap();
+    let full = prepared.run_all().unwrap();
+    let subset = prepared.run_chunks(&[39, 0, 17, 17]).unwrap();
+    assert_eq!(subset.indices(), &[39, 0, 17, 17]);
+    for (pos, &i) in subset.indices().iter().enumerate() {
+        assert_eq!(subset.slot(pos), full.chunk(i).unwrap());
+    }
+    // The job's output is the concatenation of chunk slices in index order.
+    let concat: Vec<u8> = (0..40)
+        .flat_map(|i| full.chunk(i).unwrap().to_vec())
+        .collect();
+    assert_eq!(full.as_bytes(), &concat[..]);
+}
+
+#[test]
+fn many_chunks_are_batched_per_submit_and_results_are_deterministic() {
+    let p = hashmix::HashMixParams {
+        chunks: 300,
+        elements_per_chunk: 64,
+        rounds: 2,
+        n_seeds: 3,
+        seed: 1,
+    };
+    let job = hashmix::job(&p).unwrap();
+    let prepared = gpu().prepare(&job).unwrap();
+    assert!(prepared.batch_chunks() > 1);
+    let (a, b) = (prepared.run_all().unwrap(), prepared.run_all().unwrap());
+    assert_eq!(a.as_bytes(), b.as_bytes());
+    let seeds = hashmix::seeds(&p);
+    assert_eq!(
+        a.chunk(299).unwrap(),
+        &hashmix::reference_chunk(&p, &seeds, 299)[..]
+    );
+}
