@@ -1,1 +1,207 @@
-//! Harness
+//! A small market world on the embedded bank for protocol tests: a buyer, staked
+//! providers and verifiers, and helpers that drive a job through its states.
+
+use std::collections::HashMap;
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::{ChainError, LocalChain, LocalSetup};
+use assay_client::pda;
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{Job, COMPARISON_EXACT};
+use assay_protocol::{leaf_hash, MerkleTree};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use solana_sdk::signature::{Keypair, Signer};
+
+/// Tokens each participant starts with (base units).
+pub const STARTING_TOKENS: u64 = 1_000_000_000;
+/// Stake each operator deposits.
+pub const OPERATOR_STAKE: u64 = 100_000_000;
+
+pub struct World {
+    pub chain: LocalChain,
+    pub buyers: Vec<Keypair>,
+    pub providers: Vec<Keypair>,
+    pub verifiers: Vec<Keypair>,
+    /// Every participant's keypair by public key.
+    keys: HashMap<Pubkey, Keypair>,
+    /// Tokens minted so far (base units): the conservation reference.
+    pub minted: u64,
+}
+
+/// The outputs a provider computes for a job of `n` chunks (honest or not, the tree is
+/// what it commits).
+pub fn fake_outputs(job: &Pubkey, n: u32, salt: u8) -> (MerkleTree, Vec<Vec<u8>>) {
+    let outputs: Vec<Vec<u8>> = (0..n).map(|i| vec![salt; 8 + (i as usize % 5)]).collect();
+    let leaves = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| leaf_hash(&job.to_bytes(), i as u32, o))
+        .collect();
+    (MerkleTree::from_leaves(leaves).expect("n > 0"), outputs)
+}
+
+impl World {
+    pub async fn new(
+        setup: LocalSetup,
+        buyers: usize,
+        providers: usize,
+        verifiers: usize,
+    ) -> Result<Self, ChainError> {
+        let chain = LocalChain::start(setup).await?;
+        let mut world = Self {
+            chain,
+            buyers: vec![],
+            providers: vec![],
+            verifiers: vec![],
+            keys: HashMap::new(),
+            minted: 0,
+        };
+        let treasury_owner = world.chain.admin.pubkey();
+        world
+            .keys
+            .insert(treasury_owner, world.chain.admin.insecure_clone());
+        for _ in 0..buyers {
+            let k = world.user().await?;
+            world.buyers.push(k);
+        }
+        for _ in 0..providers {
+            let k = world.operator(ROLE_PROVIDER).await?;
+            world.providers.push(k);
+        }
+        for _ in 0..verifiers {
+            let k = world.operator(ROLE_VERIFIER).await?;
+            world.verifiers.push(k);
+        }
+        Ok(world)
+    }
+
+    async fn user(&mut self) -> Result<Keypair, ChainError> {
+        let k = self.chain.new_user(STARTING_TOKENS).await?;
+        self.minted += STARTING_TOKENS;
+        self.keys.insert(k.pubkey(), k.insecure_clone());
+        Ok(k)
+    }
+
+    /// A registered operator with `OPERATOR_STAKE` deposited.
+    pub async fn operator(&mut self, roles: u8) -> Result<Keypair, ChainError> {
+        let k = self.user().await?;
+        let d = self.chain.deployment;
+        self.chain
+            .send(
+                &[
+                    d.register_operator(&k.pubkey(), roles),
+                    d.deposit(&k.pubkey(), OPERATOR_STAKE),
+                ],
+                &[&k],
+            )
+            .await?;
+        Ok(k)
+    }
+
+    pub fn key(&self, pubkey: &Pubkey) -> &Keypair {
+        &self.keys[pubkey]
+    }
+
+    pub fn buyer(&self) -> &Keypair {
+        &self.buyers[0]
+    }
+
+    /// Default job terms: 8 chunks, 3 samples, price 10 tokens, collateral 20 tokens.
+    pub fn job_args(job_id: u64) -> PostJobArgs {
+        PostJobArgs {
+            job_id,
+            manifest_hash: [1; 32],
+            input_root: [2; 32],
+            n_chunks: 8,
+            samples: 3,
+            comparison_rule: COMPARISON_EXACT,
+            price: 10_000_000,
+            collateral: 20_000_000,
+            claim_window_slots: 100,
+            execution_window_slots: 100,
+        }
+    }
+
+    pub async fn post(&mut self, buyer: usize, args: PostJobArgs) -> Result<Pubkey, ChainError> {
+        let b = self.buyers[buyer].insecure_clone();
+        let job = pda::job(&b.pubkey(), args.job_id);
+        let ix = self.chain.deployment.post_job(&b.pubkey(), args);
+        self.chain.send(&[ix], &[&b]).await?;
+        Ok(job)
+    }
+
+    pub async fn job(&mut self, job: &Pubkey) -> Job {
+        self.chain
+            .job(job)
+            .await
+            .expect("bank answers")
+            .expect("job exists")
+    }
+
+    pub async fn claim(&mut self, provider: usize, job: &Pubkey) -> Result<(), ChainError> {
+        let p = self.providers[provider].insecure_clone();
+        let ix = self.chain.deployment.claim_job(&p.pubkey(), job);
+        self.chain.send(&[ix], &[&p]).await
+    }
+
+    /// Commits the tree of `fake_outputs(job, n, salt)`; returns it.
+    pub async fn commit(
+        &mut self,
+        provider: usize,
+        job: &Pubkey,
+        salt: u8,
+    ) -> Result<MerkleTree, ChainError> {
+        let n = self.job(job).await.n_chunks;
+        let (tree, _) = fake_outputs(job, n, salt);
+        let p = self.providers[provider].insecure_clone();
+        let ix = self.chain.deployment.commit_result(
+            &p.pubkey(),
+            job,
+            tree.root(),
+            format!("file:///blobs/{job}"),
+        );
+        self.chain.send(&[ix], &[&p]).await?;
+        Ok(tree)
+    }
+
+    /// Waits out the challenge delay and draws; returns the assigned verifier.
+    pub async fn draw(&mut self, job: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
+        let delay = self.job(job).await.params.challenge_delay_slots;
+        self.chain.warp(delay + 1).await?;
+        self.chain.warp(1).await?;
+        let drawn = self.chain.predict_draw(job, false).await?;
+        let ix = self.chain.deployment.draw_challenge(job, drawn.as_ref());
+        self.chain.send(&[ix], &[]).await?;
+        Ok(drawn)
+    }
+
+    /// post → claim → commit → draw; returns (job, tree, assigned verifier).
+    pub async fn challenged_job(
+        &mut self,
+        job_id: u64,
+    ) -> Result<(Pubkey, MerkleTree, Option<Pubkey>), ChainError> {
+        let job = self.post(0, Self::job_args(job_id)).await?;
+        self.claim(0, &job).await?;
+        let tree = self.commit(0, &job, 7).await?;
+        let verifier = self.draw(&job).await?;
+        Ok((job, tree, verifier))
+    }
+
+    /// Sum of every token balance the world can hold: participants, treasury, job and
+    /// stake vaults. Must always equal `minted`.
+    pub async fn total_tokens(&mut self, jobs: &[Pubkey]) -> Result<u64, ChainError> {
+        let owners: Vec<Pubkey> = self.keys.keys().copied().collect();
+        let mut total = 0;
+        for owner in owners {
+            total += self.chain.balance_of(&owner).await?;
+            total += self
+                .chain
+                .token_balance(&pda::stake_vault(&pda::operator(&owner)))
+                .await?;
+        }
+        for job in jobs {
+            total += self.chain.token_balance(&pda::job_vault(job)).await?;
+        }
+        Ok(total)
+    }
+}

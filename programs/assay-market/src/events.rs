@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 use crate::state::{JobState, MarketParams};
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigChanged {
     pub admin: Pubkey,
     pub treasury: Pubkey,
@@ -13,6 +14,7 @@ pub struct ConfigChanged {
 
 /// Emitted on every job state transition.
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStateChanged {
     pub job: Pubkey,
     pub from: Option<JobState>,
@@ -21,6 +23,7 @@ pub struct JobStateChanged {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobPosted {
     pub job: Pubkey,
     pub buyer: Pubkey,
@@ -33,6 +36,7 @@ pub struct JobPosted {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobClaimed {
     pub job: Pubkey,
     pub provider: Pubkey,
@@ -40,6 +44,7 @@ pub struct JobClaimed {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultCommitted {
     pub job: Pubkey,
     pub provider: Pubkey,
@@ -48,6 +53,7 @@ pub struct ResultCommitted {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeDrawn {
     pub job: Pubkey,
     pub seed: [u8; 32],
@@ -57,6 +63,7 @@ pub struct ChallengeDrawn {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultReported {
     pub job: Pubkey,
     pub verifier: Pubkey,
@@ -66,6 +73,7 @@ pub struct FaultReported {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierMissedWindow {
     pub job: Pubkey,
     pub verifier: Pubkey,
@@ -74,6 +82,7 @@ pub struct VerifierMissedWindow {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultContested {
     pub job: Pubkey,
     pub committee: Vec<Pubkey>,
@@ -81,6 +90,7 @@ pub struct FaultContested {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContestResolved {
     pub job: Pubkey,
     pub upheld: bool,
@@ -90,6 +100,7 @@ pub struct ContestResolved {
 
 /// Final money movement of a job; `buyer_refund` includes nothing of the rent.
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobClosed {
     pub job: Pubkey,
     pub state: JobState,

@@ -2,6 +2,7 @@
 use anchor_lang::prelude::*;
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeConfigInitialized {
     pub admin: Pubkey,
     pub mint: Pubkey,
@@ -10,12 +11,14 @@ pub struct StakeConfigInitialized {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeConfigUpdated {
     pub unstake_cooldown_slots: u64,
     pub min_verifier_stake: u64,
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorRegistered {
     pub operator: Pubkey,
     pub authority: Pubkey,
@@ -23,6 +26,7 @@ pub struct OperatorRegistered {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeDeposited {
     pub operator: Pubkey,
     pub amount: u64,
@@ -30,6 +34,7 @@ pub struct StakeDeposited {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnstakeRequested {
     pub operator: Pubkey,
     pub amount: u64,
@@ -37,6 +42,7 @@ pub struct UnstakeRequested {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeWithdrawn {
     pub operator: Pubkey,
     pub amount: u64,
@@ -44,6 +50,7 @@ pub struct StakeWithdrawn {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeLocked {
     pub operator: Pubkey,
     pub amount: u64,
@@ -51,6 +58,7 @@ pub struct StakeLocked {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeUnlocked {
     pub operator: Pubkey,
     pub amount: u64,
@@ -58,6 +66,7 @@ pub struct StakeUnlocked {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeSlashed {
     pub operator: Pubkey,
     pub amount: u64,

@@ -1,0 +1,415 @@
+//! An embedded Solana bank with both Assay programs, for the demo, tests and local use.
+//!
+//! The programs' own entrypoints run natively inside a real bank (solana-program-test):
+//! accounts, rent, signatures, PDAs and CPIs are checked by the runtime, System, SPL Token,
+//! Token-2022 and Associated Token are the real programs (the SPL ones as shipped SBF
+//! binaries). Only our two programs run as native code instead of SBF.
+
+// solana-program-test 3.1 marks its API "unstable" (deprecated) ahead of 4.0; it is the
+// supported way to host a bank in-process.
+#![allow(deprecated)]
+
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use assay_market::state::{Job, MarketParams};
+use assay_stake::instructions::InitializeArgs;
+use assay_stake::state::{Operator, VerifierRegistry};
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::program_pack::Pack;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+
+use crate::events::{decode_event, AssayEvent};
+use crate::ix::Deployment;
+use crate::{decode_account, pda};
+
+/// Bridges Anchor's `entry` (one `'info` lifetime for everything) to the harness's
+/// processor signature. The bank keeps the account slice alive for the whole call.
+fn stake_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    // SAFETY: only lifetimes change; the slice outlives this call.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    assay_stake::entry(program_id, accounts, data)
+}
+
+fn market_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    // SAFETY: as above.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    assay_market::entry(program_id, accounts, data)
+}
+
+/// A `ProgramTest` with both programs registered natively.
+pub fn program_test() -> ProgramTest {
+    let mut test = ProgramTest::default();
+    test.prefer_bpf(false);
+    test.add_program("assay_stake", assay_stake::ID, processor!(stake_entry));
+    test.add_program("assay_market", assay_market::ID, processor!(market_entry));
+    test
+}
+
+/// Why a transaction did not land.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("transaction failed: {0}")]
+    Transaction(TransactionError),
+    #[error("bank client error: {0}")]
+    Client(String),
+    #[error("account {0} not found")]
+    MissingAccount(Pubkey),
+    #[error("account {0} could not be decoded: {1}")]
+    Decode(Pubkey, String),
+}
+
+impl ChainError {
+    /// The program's custom error code (Anchor: 6000 + variant), if that is what failed.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Transaction(TransactionError::InstructionError(
+                _,
+                solana_sdk::instruction::InstructionError::Custom(code),
+            )) => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl From<BanksClientError> for ChainError {
+    fn from(err: BanksClientError) -> Self {
+        match err {
+            BanksClientError::TransactionError(e) => ChainError::Transaction(e),
+            BanksClientError::SimulationError { err, .. } => ChainError::Transaction(err),
+            other => ChainError::Client(other.to_string()),
+        }
+    }
+}
+
+/// Which token program the payment mint lives under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFlavor {
+    Token,
+    Token2022,
+}
+
+impl TokenFlavor {
+    pub fn program_id(self) -> Pubkey {
+        match self {
+            TokenFlavor::Token => anchor_spl::token::ID,
+            TokenFlavor::Token2022 => anchor_spl::token_2022::ID,
+        }
+    }
+}
+
+/// Protocol settings for a fresh local deployment.
+#[derive(Debug, Clone)]
+pub struct LocalSetup {
+    pub flavor: TokenFlavor,
+    pub decimals: u8,
+    pub stake: InitializeArgs,
+    pub market: MarketParams,
+}
+
+impl Default for LocalSetup {
+    fn default() -> Self {
+        Self {
+            flavor: TokenFlavor::Token,
+            decimals: 6,
+            stake: InitializeArgs {
+                unstake_cooldown_slots: 100,
+                min_verifier_stake: 1_000_000,
+            },
+            market: MarketParams {
+                verifier_fee_bps: 500,
+                protocol_fee_bps: 100,
+                finder_fee_bps: 2_000,
+                treasury_slash_bps: 1_000,
+                verifier_bond: 1_000_000,
+                verifier_miss_penalty: 250_000,
+                challenge_delay_slots: 2,
+                verdict_window_slots: 50,
+                dispute_window_slots: 50,
+                vote_window_slots: 50,
+                max_verifier_rounds: 2,
+                committee_size: 3,
+                min_samples: 1,
+            },
+        }
+    }
+}
+
+/// A running local deployment: bank, mint, treasury, both programs configured.
+pub struct LocalChain {
+    ctx: ProgramTestContext,
+    pub deployment: Deployment,
+    /// Admin of both configs and mint authority of the payment mint.
+    pub admin: Keypair,
+    nonce: u64,
+}
+
+const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+
+impl LocalChain {
+    /// Starts a bank, creates the mint and treasury, and initializes both programs.
+    pub async fn start(setup: LocalSetup) -> Result<Self, ChainError> {
+        let ctx = program_test().start_with_context().await;
+        let admin = Keypair::new();
+        let mint = Keypair::new();
+        let token_program = setup.flavor.program_id();
+        let treasury_owner = admin.pubkey();
+        let deployment = Deployment {
+            mint: mint.pubkey(),
+            token_program,
+            treasury: crate::pda::token_account(&treasury_owner, &mint.pubkey(), &token_program),
+        };
+        let mut chain = Self {
+            ctx,
+            deployment,
+            admin,
+            nonce: 0,
+        };
+        let admin_key = chain.admin.pubkey();
+        chain.airdrop(&admin_key, 10_000_000_000).await?;
+        let rent = chain.ctx.banks_client.get_rent().await?;
+        let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
+        let create_mint = anchor_lang::solana_program::system_instruction::create_account(
+            &admin_key,
+            &mint.pubkey(),
+            rent.minimum_balance(mint_len),
+            mint_len as u64,
+            &token_program,
+        );
+        let init_mint = anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
+            &token_program,
+            &mint.pubkey(),
+            &admin_key,
+            None,
+            setup.decimals,
+        )
+        .map_err(|e| ChainError::Client(e.to_string()))?;
+        let admin = chain.admin.insecure_clone();
+        chain
+            .send(
+                &[
+                    create_mint,
+                    init_mint,
+                    deployment.create_token_account(&admin_key, &admin_key),
+                ],
+                &[&admin, &mint],
+            )
+            .await?;
+        chain
+            .send(
+                &[deployment.stake_initialize(&admin_key, setup.stake)],
+                &[&admin],
+            )
+            .await?;
+        chain
+            .send(
+                &[deployment.initialize_config(&admin_key, setup.market)],
+                &[&admin],
+            )
+            .await?;
+        Ok(chain)
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    fn transaction(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        // A memo with a fresh nonce keeps identical instruction lists from colliding with
+        // an earlier transaction's signature under the same blockhash.
+        self.nonce += 1;
+        let memo = Instruction {
+            program_id: MEMO_PROGRAM_ID,
+            accounts: vec![],
+            data: self.nonce.to_string().into_bytes(),
+        };
+        let mut all = vec![memo];
+        all.extend_from_slice(ixs);
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        keys.extend_from_slice(signers);
+        Transaction::new_signed_with_payer(
+            &all,
+            Some(&self.ctx.payer.pubkey()),
+            &keys,
+            self.ctx.last_blockhash,
+        )
+    }
+
+    /// Sends `ixs` in one transaction paid by the bank's payer, signed also by `signers`.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), ChainError> {
+        let tx = self.transaction(ixs, signers);
+        self.ctx
+            .banks_client
+            .process_transaction(tx)
+            .await
+            .map_err(ChainError::from)
+    }
+
+    /// Like [`send`](Self::send), returning the events the transaction emitted (read from a
+    /// simulation of the same transaction just before it is processed).
+    pub async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<AssayEvent>, ChainError> {
+        let tx = self.transaction(ixs, signers);
+        let simulated = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await?;
+        if let Some(Err(err)) = simulated.result {
+            return Err(ChainError::Transaction(err));
+        }
+        let message = tx.message.clone();
+        let events = simulated
+            .simulation_details
+            .and_then(|d| d.inner_instructions)
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .filter_map(|inner| {
+                let program_id = message
+                    .account_keys
+                    .get(usize::from(inner.instruction.program_id_index))?;
+                decode_event(program_id, &inner.instruction.data)
+            })
+            .collect();
+        self.ctx.banks_client.process_transaction(tx).await?;
+        Ok(events)
+    }
+
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        let payer = self.ctx.payer.pubkey();
+        let ix = anchor_lang::solana_program::system_instruction::transfer(&payer, to, lamports);
+        self.send(&[ix], &[]).await
+    }
+
+    /// A new funded user: SOL for fees and rent, a token account holding `tokens`.
+    pub async fn new_user(&mut self, tokens: u64) -> Result<Keypair, ChainError> {
+        let user = Keypair::new();
+        self.airdrop(&user.pubkey(), 1_000_000_000).await?;
+        self.mint_to(&user.pubkey(), tokens).await?;
+        Ok(user)
+    }
+
+    /// Mints `amount` to `owner`'s token account, creating it if needed.
+    pub async fn mint_to(&mut self, owner: &Pubkey, amount: u64) -> Result<(), ChainError> {
+        let d = self.deployment;
+        let admin = self.admin.insecure_clone();
+        let mut ixs = vec![d.create_token_account(&admin.pubkey(), owner)];
+        if amount > 0 {
+            ixs.push(
+                anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
+                    &d.token_program,
+                    &d.mint,
+                    &d.token_account(owner),
+                    &admin.pubkey(),
+                    &[],
+                    amount,
+                )
+                .map_err(|e| ChainError::Client(e.to_string()))?,
+            );
+        }
+        self.send(&ixs, &[&admin]).await
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        Ok(self.ctx.banks_client.get_account(*key).await?)
+    }
+
+    async fn decoded<T: anchor_lang::AccountDeserialize>(
+        &mut self,
+        key: &Pubkey,
+    ) -> Result<Option<T>, ChainError> {
+        match self.account(key).await? {
+            Some(account) => decode_account(&account.data)
+                .map(Some)
+                .map_err(|e| ChainError::Decode(*key, e.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    /// The job account, or `None` once it has closed (every terminal state closes it).
+    pub async fn job(&mut self, key: &Pubkey) -> Result<Option<Job>, ChainError> {
+        self.decoded(key).await
+    }
+
+    pub async fn operator(&mut self, authority: &Pubkey) -> Result<Option<Operator>, ChainError> {
+        self.decoded(&pda::operator(authority)).await
+    }
+
+    pub async fn registry(&mut self) -> Result<VerifierRegistry, ChainError> {
+        let key = pda::verifier_registry();
+        self.decoded(&key)
+            .await?
+            .ok_or(ChainError::MissingAccount(key))
+    }
+
+    /// Token balance of a token account in base units (0 if it does not exist).
+    pub async fn token_balance(&mut self, token_account: &Pubkey) -> Result<u64, ChainError> {
+        Ok(match self.account(token_account).await? {
+            Some(account) if account.data.len() >= 72 => {
+                u64::from_le_bytes(account.data[64..72].try_into().expect("8 bytes"))
+            }
+            _ => 0,
+        })
+    }
+
+    /// Balance of `owner`'s associated token account.
+    pub async fn balance_of(&mut self, owner: &Pubkey) -> Result<u64, ChainError> {
+        let account = self.deployment.token_account(owner);
+        self.token_balance(&account).await
+    }
+
+    pub async fn slot(&mut self) -> Result<u64, ChainError> {
+        Ok(self.ctx.banks_client.get_root_slot().await?)
+    }
+
+    /// Advances the bank by `slots` (at least 1), refreshing the blockhash.
+    pub async fn warp(&mut self, slots: u64) -> Result<(), ChainError> {
+        let target = self.slot().await? + slots.max(1);
+        self.ctx
+            .warp_to_slot(target)
+            .map_err(|e| ChainError::Client(format!("{e:?}")))?;
+        self.ctx.last_blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        Ok(())
+    }
+
+    /// The verifier `draw_challenge` (or `advance_round`, for the next round) will assign,
+    /// computed with the market program's own functions over the live SlotHashes and registry.
+    pub async fn predict_draw(
+        &mut self,
+        job_key: &Pubkey,
+        next_round: bool,
+    ) -> Result<Option<Pubkey>, ChainError> {
+        let mut job: Job = self
+            .decoded(job_key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*job_key))?;
+        let registry = self.registry().await?;
+        if next_round {
+            job.past_verifiers.extend(job.verifier);
+            job.round += 1;
+        } else {
+            let slot_hashes = solana_sdk::sysvar::slot_hashes::ID;
+            let data = self
+                .account(&slot_hashes)
+                .await?
+                .ok_or(ChainError::MissingAccount(slot_hashes))?
+                .data;
+            let slot_hash = assay_market::instructions::slot_hash_at_or_after(&data, job.seed_slot)
+                .map_err(|e| ChainError::Client(e.to_string()))?;
+            job.seed =
+                assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
+            job.round = 0;
+        }
+        Ok(job.draw_verifier(&registry))
+    }
+}

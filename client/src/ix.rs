@@ -1,0 +1,578 @@
+//! Typed instruction builders for assay-stake and assay-market.
+//!
+//! Each builder fills the program's generated `accounts::*` struct (so account order and
+//! writability come from the program itself) and its `instruction::*` data struct.
+//! Token accounts of people are their associated token accounts; the treasury is the
+//! token account named in the market config.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use assay_market::instructions::{
+    CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs,
+};
+use assay_market::state::{Job, MarketParams};
+use assay_stake::instructions::{
+    DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs,
+};
+use solana_sdk::instruction::Instruction;
+
+use crate::pda;
+
+fn instruction(
+    program_id: Pubkey,
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+fn system_program() -> Pubkey {
+    anchor_lang::system_program::ID
+}
+
+/// The facts of one Assay deployment every builder needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deployment {
+    /// The payment and stake mint.
+    pub mint: Pubkey,
+    /// SPL Token or Token-2022 program that owns `mint`.
+    pub token_program: Pubkey,
+    /// Treasury token account (market config).
+    pub treasury: Pubkey,
+}
+
+impl Deployment {
+    /// `owner`'s associated token account for the deployment's mint.
+    pub fn token_account(&self, owner: &Pubkey) -> Pubkey {
+        pda::token_account(owner, &self.mint, &self.token_program)
+    }
+
+    /// Creates `owner`'s associated token account if it does not exist (idempotent).
+    pub fn create_token_account(&self, payer: &Pubkey, owner: &Pubkey) -> Instruction {
+        anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+            payer,
+            owner,
+            &self.mint,
+            &self.token_program,
+        )
+    }
+
+    fn stake_accounts(&self) -> assay_market::accounts::StakeAccounts {
+        assay_market::accounts::StakeAccounts {
+            stake_program: assay_stake::ID,
+            stake_config: pda::stake_config(),
+            registry: pda::verifier_registry(),
+            market_authority: pda::market_authority(),
+            stake_event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+        }
+    }
+
+    // ---- assay-stake ----
+
+    pub fn stake_initialize(&self, admin: &Pubkey, args: InitializeArgs) -> Instruction {
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::Initialize {
+                admin: *admin,
+                mint: self.mint,
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                system_program: system_program(),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::Initialize { args },
+        )
+    }
+
+    pub fn stake_update_config(&self, admin: &Pubkey, args: InitializeArgs) -> Instruction {
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::UpdateConfig {
+                admin: *admin,
+                config: pda::stake_config(),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::UpdateConfig { args },
+        )
+    }
+
+    /// Registers `authority` as an operator with `roles` (`ROLE_PROVIDER | ROLE_VERIFIER`).
+    pub fn register_operator(&self, authority: &Pubkey, roles: u8) -> Instruction {
+        let operator = pda::operator(authority);
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::RegisterOperator {
+                authority: *authority,
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                operator,
+                vault: pda::stake_vault(&operator),
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program(),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::RegisterOperator {
+                args: RegisterOperatorArgs { roles },
+            },
+        )
+    }
+
+    /// Stakes `amount` base units from `authority`'s token account.
+    pub fn deposit(&self, authority: &Pubkey, amount: u64) -> Instruction {
+        let operator = pda::operator(authority);
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::Deposit {
+                authority: *authority,
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                operator,
+                vault: pda::stake_vault(&operator),
+                source: self.token_account(authority),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::Deposit {
+                args: DepositArgs { amount },
+            },
+        )
+    }
+
+    pub fn request_unstake(&self, authority: &Pubkey, amount: u64) -> Instruction {
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::RequestUnstake {
+                authority: *authority,
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                operator: pda::operator(authority),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::RequestUnstake {
+                args: RequestUnstakeArgs { amount },
+            },
+        )
+    }
+
+    pub fn withdraw(&self, authority: &Pubkey) -> Instruction {
+        let operator = pda::operator(authority);
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::Withdraw {
+                authority: *authority,
+                config: pda::stake_config(),
+                operator,
+                vault: pda::stake_vault(&operator),
+                destination: self.token_account(authority),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::Withdraw {},
+        )
+    }
+
+    // ---- assay-market ----
+
+    pub fn initialize_config(&self, admin: &Pubkey, params: MarketParams) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::InitializeConfig {
+                admin: *admin,
+                config: pda::market_config(),
+                mint: self.mint,
+                treasury: self.treasury,
+                stake_config: pda::stake_config(),
+                system_program: system_program(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::InitializeConfig {
+                args: ConfigArgs { params },
+            },
+        )
+    }
+
+    pub fn update_config(&self, admin: &Pubkey, params: MarketParams) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::UpdateConfig {
+                admin: *admin,
+                config: pda::market_config(),
+                treasury: self.treasury,
+                stake_config: pda::stake_config(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::UpdateConfig {
+                args: ConfigArgs { params },
+            },
+        )
+    }
+
+    /// Posts a job and escrows `args.price` from the buyer's token account.
+    pub fn post_job(&self, buyer: &Pubkey, args: PostJobArgs) -> Instruction {
+        let job = pda::job(buyer, args.job_id);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::PostJob {
+                buyer: *buyer,
+                config: pda::market_config(),
+                job,
+                vault: pda::job_vault(&job),
+                buyer_token: self.token_account(buyer),
+                mint: self.mint,
+                token_program: self.token_program,
+                system_program: system_program(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::PostJob { args },
+        )
+    }
+
+    pub fn cancel_job(&self, buyer: &Pubkey, job_id: u64) -> Instruction {
+        let job = pda::job(buyer, job_id);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::CancelJob {
+                buyer: *buyer,
+                job,
+                vault: pda::job_vault(&job),
+                buyer_token: self.token_account(buyer),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::CancelJob {},
+        )
+    }
+
+    pub fn claim_job(&self, provider: &Pubkey, job: &Pubkey) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ClaimJob {
+                provider: *provider,
+                job: *job,
+                provider_operator: pda::operator(provider),
+                stake: self.stake_accounts(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ClaimJob {},
+        )
+    }
+
+    pub fn commit_result(
+        &self,
+        provider: &Pubkey,
+        job: &Pubkey,
+        result_root: [u8; 32],
+        output_uri: String,
+    ) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::CommitResult {
+                provider: *provider,
+                job: *job,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::CommitResult {
+                args: CommitResultArgs {
+                    result_root,
+                    output_uri,
+                },
+            },
+        )
+    }
+
+    /// `drawn_verifier`: the authority the draw will pick (see [`crate::embedded::predict_draw`]).
+    pub fn draw_challenge(&self, job: &Pubkey, drawn_verifier: Option<&Pubkey>) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::DrawChallenge {
+                job: *job,
+                slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
+                verifier_operator: drawn_verifier.map(pda::operator),
+                stake: self.stake_accounts(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::DrawChallenge {},
+        )
+    }
+
+    pub fn attest_pass(&self, verifier: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider = job.provider.unwrap_or_default();
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::AttestPass {
+                verifier: *verifier,
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                provider_token: self.token_account(&provider),
+                verifier_token: self.token_account(verifier),
+                treasury: job.treasury,
+                provider_operator: pda::operator(&provider),
+                verifier_operator: pda::operator(verifier),
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::AttestPass {},
+        )
+    }
+
+    pub fn report_fault(
+        &self,
+        verifier: &Pubkey,
+        job: &Pubkey,
+        chunk_index: u32,
+        evidence: FaultEvidence,
+    ) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ReportFault {
+                verifier: *verifier,
+                job: *job,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ReportFault {
+                args: ReportFaultArgs {
+                    chunk_index,
+                    evidence,
+                },
+            },
+        )
+    }
+
+    /// `next_verifier`: the authority the round + 1 draw will pick, if any.
+    pub fn advance_round(
+        &self,
+        job_key: &Pubkey,
+        job: &Job,
+        next_verifier: Option<&Pubkey>,
+    ) -> Instruction {
+        let missed = pda::operator(&job.verifier.unwrap_or_default());
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::AdvanceRound {
+                job: *job_key,
+                missed_operator: missed,
+                missed_operator_vault: pda::stake_vault(&missed),
+                next_operator: next_verifier.map(pda::operator),
+                treasury: job.treasury,
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::AdvanceRound {},
+        )
+    }
+
+    pub fn finalize(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider = job.provider.unwrap_or_default();
+        let missed = job.verifier.as_ref().map(pda::operator);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::Finalize {
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
+                provider_token: self.token_account(&provider),
+                treasury: job.treasury,
+                provider_operator: pda::operator(&provider),
+                missed_operator: missed,
+                missed_operator_vault: missed.as_ref().map(pda::stake_vault),
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::Finalize {},
+        )
+    }
+
+    /// `caller`: the provider (any time) or anyone (after the dispute window).
+    pub fn concede_fault(&self, caller: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
+        let accuser = job.accuser.unwrap_or_default();
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ConcedeFault {
+                caller: *caller,
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
+                accuser_token: self.token_account(&accuser),
+                treasury: job.treasury,
+                provider_operator,
+                provider_operator_vault: pda::stake_vault(&provider_operator),
+                accuser_operator: pda::operator(&accuser),
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ConcedeFault {},
+        )
+    }
+
+    pub fn contest_fault(&self, provider: &Pubkey, job: &Pubkey) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ContestFault {
+                provider: *provider,
+                job: *job,
+                registry: pda::verifier_registry(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ContestFault {},
+        )
+    }
+
+    /// Must follow, in the same transaction, the Ed25519 instruction carrying the votes
+    /// (see [`vote_instruction`]).
+    pub fn resolve_contest(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider = job.provider.unwrap_or_default();
+        let accuser = job.accuser.unwrap_or_default();
+        let provider_operator = pda::operator(&provider);
+        let accuser_operator = pda::operator(&accuser);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ResolveContest {
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
+                provider_token: self.token_account(&provider),
+                accuser_token: self.token_account(&accuser),
+                treasury: job.treasury,
+                provider_operator,
+                provider_operator_vault: pda::stake_vault(&provider_operator),
+                accuser_operator,
+                accuser_operator_vault: pda::stake_vault(&accuser_operator),
+                stake: self.stake_accounts(),
+                instructions_sysvar: solana_sdk::sysvar::instructions::ID,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ResolveContest {},
+        )
+    }
+
+    pub fn void_contest(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::VoidContest {
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
+                provider_operator: pda::operator(&job.provider.unwrap_or_default()),
+                accuser_operator: pda::operator(&job.accuser.unwrap_or_default()),
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::VoidContest {},
+        )
+    }
+
+    pub fn expire_job(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider_operator = job.provider.as_ref().map(pda::operator);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ExpireJob {
+                job: *job_key,
+                buyer: job.buyer,
+                vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
+                treasury: job.treasury,
+                provider_operator,
+                provider_operator_vault: provider_operator.as_ref().map(pda::stake_vault),
+                stake: self.stake_accounts(),
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ExpireJob {},
+        )
+    }
+}
+
+/// One Ed25519 precompile instruction carrying every committee vote, each signature,
+/// key and message stored inside the instruction itself (index `u16::MAX`), the only
+/// layout `resolve_contest` accepts.
+pub fn vote_instruction(
+    votes: &[(
+        ed25519_dalek::SigningKey,
+        assay_protocol::AttestationMessage,
+    )],
+) -> Instruction {
+    use ed25519_dalek::Signer as _;
+    const HEADER: usize = 2;
+    const OFFSETS: usize = 14;
+    let messages: Vec<[u8; assay_protocol::ATTESTATION_MESSAGE_LEN]> =
+        votes.iter().map(|(_, m)| m.to_bytes()).collect();
+    let mut data = vec![votes.len() as u8, 0];
+    data.resize(HEADER + OFFSETS * votes.len(), 0);
+    for (i, ((key, _), message)) in votes.iter().zip(&messages).enumerate() {
+        let pubkey_offset = data.len();
+        data.extend_from_slice(key.verifying_key().as_bytes());
+        let signature_offset = data.len();
+        data.extend_from_slice(&key.sign(message).to_bytes());
+        let message_offset = data.len();
+        data.extend_from_slice(message);
+        let record = HEADER + i * OFFSETS;
+        for (j, value) in [
+            signature_offset as u16,
+            u16::MAX,
+            pubkey_offset as u16,
+            u16::MAX,
+            message_offset as u16,
+            message.len() as u16,
+            u16::MAX,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            data[record + 2 * j..record + 2 * j + 2].copy_from_slice(&value.to_le_bytes());
+        }
+    }
+    Instruction {
+        program_id: solana_sdk::ed25519_program::ID,
+        accounts: vec![],
+        data,
+    }
+}

@@ -1,0 +1,25 @@
+//! Assay client SDK.
+//!
+//! - [`pda`]: every program-derived address of both programs.
+//! - [`ix`]: typed instruction builders, built from the programs' own generated account
+//!   and instruction types (no hand-copied layouts).
+//! - [`events`]: decoding `emit_cpi!` events from inner instructions.
+//! - [`embedded`]: an in-process Solana bank running both programs natively, plus real
+//!   SPL Token and Associated Token programs.
+
+pub mod embedded;
+pub mod events;
+pub mod ix;
+pub mod pda;
+
+pub use anchor_lang::prelude::Pubkey;
+pub use assay_market::state::{Job, JobState, MarketConfig, MarketParams};
+pub use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
+
+/// Decodes an Anchor account (discriminator checked) from raw account data.
+pub fn decode_account<T: anchor_lang::AccountDeserialize>(
+    data: &[u8],
+) -> Result<T, anchor_lang::error::Error> {
+    let mut slice = data;
+    T::try_deserialize(&mut slice)
+}
