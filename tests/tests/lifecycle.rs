@@ -68,3 +68,485 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.provider_paid == 9_400_000 && c.verifier_paid == 500_000)));
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
+
+use anchor_lang::prelude::Pubkey;
+
+use assay_market::instructions::FaultEvidence;
+use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
+
+fn signing_key(k: &solana_sdk::signature::Keypair) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(k.secret_bytes())
+}
+
+/// Reports a mismatch on the first sampled chunk, with the provider's real leaf and proof.
+async fn report_first_sampled_chunk(
+    w: &mut World,
+    job: &Pubkey,
+    tree: &MerkleTree,
+    verifier: &Pubkey,
+) {
+    let state = w.job(job).await;
+    let index =
+        assay_protocol::sample_indices(&state.seed, state.n_chunks, u32::from(state.samples))[0];
+    let evidence = FaultEvidence::Mismatch {
+        provider_leaf: tree.leaf(index).unwrap(),
+        proof: tree.proof(index).unwrap(),
+        recomputed_output_hash: [9; 32],
+    };
+    let v = w.key(verifier).insecure_clone();
+    let ix = w
+        .chain
+        .deployment
+        .report_fault(verifier, job, index, evidence);
+    w.chain.send(&[ix], &[&v]).await.unwrap();
+    assert_eq!(w.job(job).await.state, JobState::Disputed);
+}
+
+async fn balance(w: &mut World, owner: &Pubkey) -> u64 {
+    w.chain.balance_of(owner).await.unwrap()
+}
+
+#[tokio::test]
+async fn buyer_cancels_an_open_job_and_gets_everything_back() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let buyer = w.buyer().insecure_clone();
+    let lamports_before = w
+        .chain
+        .account(&buyer.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let job = w.post(0, World::job_args(7)).await.unwrap();
+    assert_eq!(
+        balance(&mut w, &buyer.pubkey()).await,
+        STARTING_TOKENS - 10_000_000
+    );
+    let ix = w.chain.deployment.cancel_job(&buyer.pubkey(), 7);
+    w.chain.send(&[ix], &[&buyer]).await.unwrap();
+    assert_eq!(balance(&mut w, &buyer.pubkey()).await, STARTING_TOKENS);
+    assert!(w.chain.job(&job).await.unwrap().is_none());
+    // Rent of the job and the vault came back (the bank's payer paid the fees).
+    let lamports_after = w
+        .chain
+        .account(&buyer.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    assert_eq!(lamports_after, lamports_before);
+}
+
+#[tokio::test]
+async fn someone_else_cannot_cancel_and_a_claimed_job_cannot_be_cancelled() {
+    let mut w = World::new(LocalSetup::default(), 2, 1, 1).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    let intruder = w.buyers[1].insecure_clone();
+    let mut ix = w.chain.deployment.cancel_job(&w.buyers[0].pubkey(), 1);
+    ix.accounts[0].pubkey = intruder.pubkey();
+    assert!(w.chain.send(&[ix], &[&intruder]).await.is_err());
+    w.claim(0, &job).await.unwrap();
+    let buyer = w.buyer().insecure_clone();
+    let ix = w.chain.deployment.cancel_job(&buyer.pubkey(), 1);
+    let err = w.chain.send(&[ix], &[&buyer]).await.unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::WrongJobState as u32)
+    );
+}
+
+#[tokio::test]
+async fn unclaimed_job_expires_with_a_full_refund() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    let state = w.job(&job).await;
+    let early = w.chain.deployment.expire_job(&job, &state);
+    assert!(
+        w.chain.send(&[early], &[]).await.is_err(),
+        "not before the claim deadline"
+    );
+    w.chain.warp(101).await.unwrap();
+    let ix = w.chain.deployment.expire_job(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    let buyer = w.buyer().pubkey();
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS);
+    assert!(w.chain.job(&job).await.unwrap().is_none());
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn provider_who_claims_and_never_commits_is_slashed_for_no_show() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.chain.warp(101).await.unwrap();
+    let state = w.job(&job).await;
+    let ix = w.chain.deployment.expire_job(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    // Collateral 20: treasury 10 % = 2, buyer 18 plus its price back.
+    let (buyer, provider, admin) = (
+        w.buyer().pubkey(),
+        w.providers[0].pubkey(),
+        w.chain.admin.pubkey(),
+    );
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 18_000_000);
+    assert_eq!(balance(&mut w, &admin).await, 2_000_000);
+    let operator = w.chain.operator(&provider).await.unwrap().unwrap();
+    assert_eq!(
+        (operator.deposited, operator.locked, operator.slashed_total),
+        (OPERATOR_STAKE - 20_000_000, 0, 20_000_000)
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn provider_who_fakes_a_sampled_chunk_and_concedes_is_slashed() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let (job, tree, verifier) = w.challenged_job(1).await.unwrap();
+    let verifier = verifier.unwrap();
+    report_first_sampled_chunk(&mut w, &job, &tree, &verifier).await;
+    let provider = w.providers[0].insecure_clone();
+    let state = w.job(&job).await;
+    let ix = w
+        .chain
+        .deployment
+        .concede_fault(&provider.pubkey(), &job, &state);
+    let events = w.chain.send_with_events(&[ix], &[&provider]).await.unwrap();
+    // Collateral 20: finder 20 % = 4, treasury 10 % = 2, buyer 14 plus its price back.
+    let (buyer, admin) = (w.buyer().pubkey(), w.chain.admin.pubkey());
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &verifier).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 4_000_000
+    );
+    assert_eq!(balance(&mut w, &admin).await, 2_000_000);
+    assert_eq!(
+        balance(&mut w, &provider.pubkey()).await,
+        STARTING_TOKENS - OPERATOR_STAKE
+    );
+    assert_eq!(
+        w.chain.operator(&verifier).await.unwrap().unwrap().locked,
+        0
+    );
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.state == JobState::Slashed && c.provider_slashed == 20_000_000)));
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn unanswered_fault_slashes_the_provider_once_the_dispute_window_ends() {
+    let mut w = World::new(LocalSetup::default(), 2, 1, 1).await.unwrap();
+    let (job, tree, verifier) = w.challenged_job(1).await.unwrap();
+    report_first_sampled_chunk(&mut w, &job, &tree, &verifier.unwrap()).await;
+    let stranger = w.buyers[1].insecure_clone();
+    let state = w.job(&job).await;
+    let early = w
+        .chain
+        .deployment
+        .concede_fault(&stranger.pubkey(), &job, &state);
+    let err = w.chain.send(&[early], &[&stranger]).await.unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::DeadlineNotReached as u32)
+    );
+    w.chain.warp(51).await.unwrap();
+    let ix = w
+        .chain
+        .deployment
+        .concede_fault(&stranger.pubkey(), &job, &state);
+    w.chain.send(&[ix], &[&stranger]).await.unwrap();
+    let buyer = w.buyer().pubkey();
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+}
+
+#[tokio::test]
+async fn provider_withholding_outputs_is_reported_unavailable_and_slashed() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let (job, _tree, verifier) = w.challenged_job(1).await.unwrap();
+    let verifier = verifier.unwrap();
+    let state = w.job(&job).await;
+    let index = assay_protocol::sample_indices(&state.seed, state.n_chunks, 3)[1];
+    let v = w.key(&verifier).insecure_clone();
+    let ix = w
+        .chain
+        .deployment
+        .report_fault(&verifier, &job, index, FaultEvidence::Unavailable);
+    let events = w.chain.send_with_events(&[ix], &[&v]).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::FaultReported(f) if f.data_unavailable && f.chunk_index == index)));
+    let provider = w.providers[0].insecure_clone();
+    let state = w.job(&job).await;
+    let ix = w
+        .chain
+        .deployment
+        .concede_fault(&provider.pubkey(), &job, &state);
+    w.chain.send(&[ix], &[&provider]).await.unwrap();
+    let buyer = w.buyer().pubkey();
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+}
+
+/// Contest with 4 verifiers: the accuser plus a committee of the other 3.
+async fn contested_job(w: &mut World) -> (Pubkey, Pubkey, Vec<Pubkey>) {
+    let (job, tree, verifier) = w.challenged_job(1).await.unwrap();
+    let verifier = verifier.unwrap();
+    report_first_sampled_chunk(w, &job, &tree, &verifier).await;
+    let provider = w.providers[0].insecure_clone();
+    let ix = w.chain.deployment.contest_fault(&provider.pubkey(), &job);
+    w.chain.send(&[ix], &[&provider]).await.unwrap();
+    let state = w.job(&job).await;
+    assert_eq!(state.state, JobState::Contested);
+    assert_eq!(state.committee.len(), 3);
+    assert!(!state.committee.contains(&verifier));
+    (job, verifier, state.committee.clone())
+}
+
+async fn resolve(
+    w: &mut World,
+    job: &Pubkey,
+    voters: &[Pubkey],
+    verdict: Verdict,
+) -> Result<Vec<AssayEvent>, assay_client::embedded::ChainError> {
+    let state = w.job(job).await;
+    let votes: Vec<_> = voters
+        .iter()
+        .map(|v| {
+            let message = AttestationMessage {
+                program_id: assay_market::ID.to_bytes(),
+                job: job.to_bytes(),
+                round: state.round,
+                verdict,
+                evidence_hash: state.fault_evidence,
+            };
+            (signing_key(w.key(v)), message)
+        })
+        .collect();
+    let ixs = [
+        assay_client::ix::vote_instruction(&votes),
+        w.chain.deployment.resolve_contest(job, &state),
+    ];
+    w.chain.send_with_events(&ixs, &[]).await
+}
+
+#[tokio::test]
+async fn contested_fault_upheld_by_the_committee_slashes_the_provider() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
+    let (job, accuser, committee) = contested_job(&mut w).await;
+    let events = resolve(&mut w, &job, &committee[..2], Verdict::UpholdFault)
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, AssayEvent::ContestResolved(r) if r.upheld && r.votes_uphold == 2)));
+    let buyer = w.buyer().pubkey();
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &accuser).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 4_000_000
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn contested_fault_overturned_slashes_the_accusing_verifier_and_pays_the_provider() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
+    let (job, accuser, committee) = contested_job(&mut w).await;
+    resolve(&mut w, &job, &committee, Verdict::OverturnFault)
+        .await
+        .unwrap();
+    // Provider: 10 − 0.5 − 0.1 = 9.4, plus 90 % of the accuser's 1.0 bond = 0.9.
+    let (buyer, provider, admin) = (
+        w.buyer().pubkey(),
+        w.providers[0].pubkey(),
+        w.chain.admin.pubkey(),
+    );
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 10_300_000
+    );
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS - 10_000_000 + 500_000
+    );
+    assert_eq!(balance(&mut w, &admin).await, 100_000 + 100_000);
+    let accuser_op = w.chain.operator(&accuser).await.unwrap().unwrap();
+    assert_eq!(
+        (accuser_op.deposited, accuser_op.locked),
+        (OPERATOR_STAKE - 1_000_000, 0)
+    );
+    assert_eq!(
+        w.chain.operator(&provider).await.unwrap().unwrap().locked,
+        0
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn contest_without_a_majority_in_time_is_voided_and_nobody_is_slashed() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
+    let (job, accuser, committee) = contested_job(&mut w).await;
+    let err = resolve(&mut w, &job, &committee[..1], Verdict::UpholdFault)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::NoQuorum as u32)
+    );
+    w.chain.warp(51).await.unwrap();
+    let state = w.job(&job).await;
+    let ix = w.chain.deployment.void_contest(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS);
+    assert_eq!(
+        w.chain.operator(&provider).await.unwrap().unwrap().locked,
+        0
+    );
+    assert_eq!(w.chain.operator(&accuser).await.unwrap().unwrap().locked, 0);
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes_over() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 3).await.unwrap();
+    let (job, _tree, first) = w.challenged_job(1).await.unwrap();
+    let first = first.unwrap();
+    w.chain.warp(51).await.unwrap();
+    let state = w.job(&job).await;
+    // The missing verifier can no longer attest.
+    let late = w.chain.deployment.attest_pass(&first, &job, &state);
+    let first_key = w.key(&first).insecure_clone();
+    let err = w.chain.send(&[late], &[&first_key]).await.unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::DeadlinePassed as u32)
+    );
+
+    let next = w
+        .chain
+        .predict_draw(&job, true)
+        .await
+        .unwrap()
+        .expect("two more verifiers");
+    assert_ne!(next, first);
+    let ix = w.chain.deployment.advance_round(&job, &state, Some(&next));
+    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == 250_000)));
+    let state = w.job(&job).await;
+    assert_eq!((state.round, state.verifier), (1, Some(next)));
+    let missed = w.chain.operator(&first).await.unwrap().unwrap();
+    assert_eq!(
+        (missed.deposited, missed.locked),
+        (OPERATOR_STAKE - 250_000, 0)
+    );
+
+    let v = w.key(&next).insecure_clone();
+    let ix = w.chain.deployment.attest_pass(&next, &job, &state);
+    w.chain.send(&[ix], &[&v]).await.unwrap();
+    let provider = w.providers[0].pubkey();
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+    );
+    assert_eq!(
+        balance(&mut w, &next).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 500_000
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 2).await.unwrap();
+    let (job, _tree, first) = w.challenged_job(1).await.unwrap();
+    w.chain.warp(51).await.unwrap();
+    let state = w.job(&job).await;
+    let early_finalize = w.chain.deployment.finalize(&job, &state);
+    let err = w.chain.send(&[early_finalize], &[]).await.unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::RoundsRemain as u32)
+    );
+    let next = w.chain.predict_draw(&job, true).await.unwrap();
+    let ix = w
+        .chain
+        .deployment
+        .advance_round(&job, &state, next.as_ref());
+    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.warp(51).await.unwrap();
+    let state = w.job(&job).await;
+    let ix = w.chain.deployment.finalize(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    // Provider paid 9.4; the unearned verifier fee 0.5 returns to the buyer; both
+    // verifiers lost 0.25 to the treasury.
+    let (buyer, provider, admin) = (
+        w.buyer().pubkey(),
+        w.providers[0].pubkey(),
+        w.chain.admin.pubkey(),
+    );
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+    );
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS - 9_500_000);
+    assert_eq!(balance(&mut w, &admin).await, 100_000 + 500_000);
+    for v in [first.unwrap(), next.unwrap()] {
+        let op = w.chain.operator(&v).await.unwrap().unwrap();
+        assert_eq!((op.deposited, op.locked), (OPERATOR_STAKE - 250_000, 0));
+    }
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+#[tokio::test]
+async fn job_with_no_eligible_verifier_can_be_finalized_at_once() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 0).await.unwrap();
+    let (job, _tree, verifier) = w.challenged_job(1).await.unwrap();
+    assert_eq!(verifier, None);
+    w.chain.warp(1).await.unwrap();
+    let state = w.job(&job).await;
+    let ix = w.chain.deployment.finalize(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    let provider = w.providers[0].pubkey();
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+    );
+    assert!(w.chain.job(&job).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn locked_stake_cannot_be_withdrawn_and_free_stake_can_after_cooldown() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    let p = w.providers[0].insecure_clone();
+    let d = w.chain.deployment;
+    let too_much = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - 20_000_000 + 1);
+    let err = w.chain.send(&[too_much], &[&p]).await.unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_stake::errors::StakeError::InsufficientAvailableStake as u32)
+    );
+    let ok = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - 20_000_000);
+    w.chain.send(&[ok], &[&p]).await.unwrap();
+    let err = w
+        .chain
+        .send(&[d.withdraw(&p.pubkey())], &[&p])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.custom_code(),
+        Some(6000 + assay_stake::errors::StakeError::CooldownNotOver as u32)
+    );
+    w.chain.warp(101).await.unwrap();
+    w.chain
+        .send(&[d.withdraw(&p.pubkey())], &[&p])
+        .await
+        .unwrap();
+    assert_eq!(
+        balance(&mut w, &p.pubkey()).await,
+        STARTING_TOKENS - 20_000_000
+    );
+    let op = w.chain.operator(&p.pubkey()).await.unwrap().unwrap();
+    assert_eq!(
+        (op.deposited, op.locked, op.unstaking),
+        (20_000_000, 20_000_000, 0)
+    );
+}
