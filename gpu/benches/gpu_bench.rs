@@ -1,1 +1,239 @@
-fn main() {}
+//! `cargo bench -p assay-gpu --bench gpu_bench`
+//!
+//! Prints a table, then one `name: value` line per headline figure:
+//! `gemm_cpu_over_wgpu`, `merkle_over_sha256`, `recheck_fraction`.
+//! Env: `GEMM_N` (default 1024), `RECHECK_ROUNDS` (default 48).
+
+use std::time::{Duration, Instant};
+
+use assay_gpu::kernels::{hashmix, matmul};
+use assay_gpu::{leaf_hashes, recheck, Commitment, Gpu, GpuOptions, ServedChunk};
+use sha2::Digest as _;
+
+fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..n {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed());
+        last = Some(v);
+    }
+    (best, last.expect("n >= 1"))
+}
+
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+    let gpu = Gpu::with_options(GpuOptions {
+        watchdog: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .expect("bench needs a GPU adapter (lavapipe is enough)");
+    let info = gpu.adapter_info();
+    println!(
+        "adapter: {} ({:?}, {:?}), timestamps: {}",
+        info.name,
+        info.backend,
+        info.device_type,
+        gpu.has_timestamps()
+    );
+    println!(
+        "cpu threads: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    // 1. GEMM
+    let n = env_u32("GEMM_N", 1024);
+    let flops = 2.0 * f64::from(n).powi(3);
+    let variant = matmul::MatmulVariant::for_gpu(&gpu);
+    let p = matmul::MatmulParams {
+        m: n,
+        k: n,
+        n,
+        rows_per_chunk: 64.min(n),
+        seed: 1,
+        variant,
+    };
+    let job = matmul::job(&p).expect("gemm params");
+    let prepared = gpu.prepare(&job).expect("prepare gemm");
+    prepared.run_all().expect("warm-up");
+    let (t_gpu, out) = best_of(3, || prepared.run_all().expect("gemm run"));
+    let (a, b) = matmul::inputs(&p);
+    let mut c = vec![0f32; (n * n) as usize];
+    let nn = n as usize;
+    let (t_cpu, ()) = best_of(3, || unsafe {
+        matrixmultiply::sgemm(
+            nn,
+            nn,
+            nn,
+            1.0,
+            a.as_ptr(),
+            nn as isize,
+            1,
+            b.as_ptr(),
+            nn as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            nn as isize,
+            1,
+        );
+    });
+    // Spot-check the GPU result against matrixmultiply with the proven bound.
+    let gpu_c = assay_gpu::kernels::bytes_f32(out.as_bytes());
+    let mut worst = 0f64;
+    for &(i, j) in &[
+        (0usize, 0usize),
+        (nn / 2, nn / 3),
+        (nn - 1, nn - 1),
+        (17, nn - 5),
+    ] {
+        let mag: f64 = (0..nn)
+            .map(|k| f64::from(a[i * nn + k].abs()) * f64::from(b[k * nn + j].abs()))
+            .sum();
+        let bound = f64::from(matmul::rel_bound(n)) * mag;
+        worst = worst.max((f64::from(gpu_c[i * nn + j]) - f64::from(c[i * nn + j])).abs() / bound);
+    }
+    let gpu_gflops = flops / t_gpu.as_secs_f64() / 1e9;
+    let cpu_gflops = flops / t_cpu.as_secs_f64() / 1e9;
+    rows.push((
+        format!("gemm {n}^3 wgpu ({variant:?}) time"),
+        format!("{:.1} ms", t_gpu.as_secs_f64() * 1e3),
+    ));
+    if let Some(g) = out.gpu_time {
+        rows.push((
+            format!("gemm {n}^3 wgpu GPU-timestamp time"),
+            format!("{:.1} ms", g.as_secs_f64() * 1e3),
+        ));
+    }
+    rows.push((
+        format!("gemm {n}^3 wgpu GFLOP/s"),
+        format!("{gpu_gflops:.2}"),
+    ));
+    rows.push((
+        format!("gemm {n}^3 matrixmultiply time"),
+        format!("{:.1} ms", t_cpu.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        format!("gemm {n}^3 matrixmultiply GFLOP/s"),
+        format!("{cpu_gflops:.2}"),
+    ));
+    rows.push((
+        "gemm wgpu vs matrixmultiply, worst |diff|/bound".into(),
+        format!("{worst:.3e}"),
+    ));
+    drop(prepared);
+
+    if std::env::var_os("GEMM_ONLY").is_some() {
+        println!(
+            "gemm_wgpu_gflops: {gpu_gflops:.3} ({:.1} ms)",
+            t_gpu.as_secs_f64() * 1e3
+        );
+        return;
+    }
+    // 3 (provider side first: it produces the 256 MiB used by 2).
+    let rounds = env_u32("RECHECK_ROUNDS", 48);
+    let hp = hashmix::HashMixParams {
+        chunks: 4096,
+        elements_per_chunk: 16384,
+        rounds,
+        n_seeds: 4096,
+        seed: 7,
+    };
+    let hjob = hashmix::job(&hp).expect("hashmix params");
+    let key = [3u8; 32];
+    let provider_start = Instant::now();
+    let hprep = gpu.prepare(&hjob).expect("prepare hashmix");
+    let outputs = hprep.run_all().expect("hashmix run");
+    let t_provider_exec = provider_start.elapsed();
+    let commitment = Commitment::build(&key, &hjob.manifest, &outputs).expect("commit");
+    let t_provider = provider_start.elapsed();
+    drop(hprep);
+    let sample = assay_protocol::sample_indices(&[42; 32], 4096, 64);
+    let served: Vec<ServedChunk> = sample
+        .iter()
+        .map(|&i| ServedChunk {
+            index: i,
+            output: outputs.chunk(i).expect("chunk").to_vec(),
+            proof: commitment.proof(i).expect("proof"),
+        })
+        .collect();
+    let (t_verifier, report) = best_of(3, || {
+        let prep = gpu.prepare(&hjob).expect("prepare hashmix (verifier)");
+        recheck(&prep, &key, &hjob.manifest, &commitment.root(), &served).expect("recheck")
+    });
+    assert!(report.passed(), "honest provider must pass");
+    let recheck_fraction = t_verifier.as_secs_f64() / t_provider.as_secs_f64();
+    rows.push((
+        format!("hashmix 4096 chunks x 64 KiB, {rounds} rounds: provider run+commit"),
+        format!(
+            "{:.1} ms (exec {:.1} ms)",
+            t_provider.as_secs_f64() * 1e3,
+            t_provider_exec.as_secs_f64() * 1e3
+        ),
+    ));
+    rows.push((
+        "verifier: prepare + recompute 64 chunks + proofs + compare".into(),
+        format!("{:.1} ms", t_verifier.as_secs_f64() * 1e3),
+    ));
+
+    // 2. Merkle vs sha256 over the same 256 MiB.
+    let bytes = outputs.as_bytes();
+    let (t_sha, digest) = best_of(3, || sha2::Sha256::digest(bytes));
+    let (t_merkle, root) = best_of(3, || {
+        assay_protocol::MerkleTree::from_leaves(leaf_hashes(&key, &outputs))
+            .expect("tree")
+            .root()
+    });
+    assert_eq!(root, commitment.root());
+    std::hint::black_box(digest);
+    let mib = bytes.len() as f64 / (1 << 20) as f64;
+    rows.push((
+        format!("sha256 over {mib:.0} MiB, 1 core"),
+        format!(
+            "{:.1} ms ({:.0} MiB/s)",
+            t_sha.as_secs_f64() * 1e3,
+            mib / t_sha.as_secs_f64()
+        ),
+    ));
+    rows.push((
+        format!("merkle root over {mib:.0} MiB (4096 leaves, all cores)"),
+        format!(
+            "{:.1} ms ({:.0} MiB/s)",
+            t_merkle.as_secs_f64() * 1e3,
+            mib / t_merkle.as_secs_f64()
+        ),
+    ));
+
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    println!("| {:w$} | value |", "measurement");
+    println!("|{}|-------|", "-".repeat(w + 2));
+    for (k, v) in &rows {
+        println!("| {k:w$} | {v} |");
+    }
+    println!("gemm_wgpu_gflops: {gpu_gflops:.3}");
+    println!("gemm_cpu_gflops: {cpu_gflops:.3}");
+    println!(
+        "gemm_cpu_over_wgpu: {:.4}",
+        t_cpu.as_secs_f64() / t_gpu.as_secs_f64()
+    );
+    println!(
+        "merkle_over_sha256: {:.4}",
+        t_sha.as_secs_f64() / t_merkle.as_secs_f64()
+    );
+    println!("recheck_fraction: {recheck_fraction:.4}");
+}

@@ -4,11 +4,20 @@ mod common;
 use std::time::Duration;
 
 use assay_gpu::kernels::{hashmix, matmul};
-use assay_gpu::{BlobError, BlobStore, GpuError, GpuOptions, JobBundle, JobManifest, ManifestError};
+use assay_gpu::{
+    BlobError, BlobStore, GpuError, GpuOptions, JobBundle, JobManifest, ManifestError,
+};
 use common::{gpu, open_gpu};
 
 fn small_job() -> JobBundle {
-    hashmix::job(&hashmix::HashMixParams { chunks: 4, elements_per_chunk: 64, rounds: 2, n_seeds: 8, seed: 1 }).unwrap()
+    hashmix::job(&hashmix::HashMixParams {
+        chunks: 4,
+        elements_per_chunk: 64,
+        rounds: 2,
+        n_seeds: 8,
+        seed: 1,
+    })
+    .unwrap()
 }
 
 fn manifest_err(r: Result<assay_gpu::PreparedJob<'_>, GpuError>) -> ManifestError {
@@ -24,7 +33,10 @@ fn corrupted_input_blob_is_rejected_before_execution() {
     let mut job = small_job();
     job.inputs[0][5] ^= 0xff;
     let e = manifest_err(gpu().prepare(&job));
-    assert!(matches!(e, ManifestError::InputHashMismatch { binding: 2, .. }), "{e}");
+    assert!(
+        matches!(e, ManifestError::InputHashMismatch { binding: 2, .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -42,7 +54,10 @@ fn corrupted_blob_in_store_is_rejected_on_read() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&path, bytes).unwrap();
-    assert!(matches!(store.get(&hash.0), Err(BlobError::HashMismatch { .. })));
+    assert!(matches!(
+        store.get(&hash.0),
+        Err(BlobError::HashMismatch { .. })
+    ));
     assert!(matches!(
         JobBundle::load(job.manifest.clone(), &store),
         Err(assay_gpu::Error::Blob(BlobError::HashMismatch { .. }))
@@ -59,16 +74,28 @@ fn blob_store_opens_file_urls_and_rejects_unsupported_schemes() {
     assert_eq!(h, assay_protocol::hashv(&[b"chunk bytes"]));
     assert!(store.contains(&h).unwrap());
     assert_eq!(store.get(&h).unwrap(), b"chunk bytes");
-    assert!(matches!(BlobStore::open("gopher://x/y"), Err(BlobError::UnsupportedUrl { .. })));
+    assert!(matches!(
+        BlobStore::open("gopher://x/y"),
+        Err(BlobError::UnsupportedUrl { .. })
+    ));
 }
 
 #[test]
 fn input_of_wrong_length_is_rejected_before_execution() {
     let mut job = small_job();
     job.inputs[0].extend_from_slice(&[0; 4]);
-    assert!(matches!(manifest_err(gpu().prepare(&job)), ManifestError::InputLengthMismatch { .. }));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::InputLengthMismatch { .. }
+    ));
     job.inputs.push(vec![0; 4]);
-    assert!(matches!(manifest_err(gpu().prepare(&job)), ManifestError::InputCountMismatch { expected: 1, actual: 2 }));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::InputCountMismatch {
+            expected: 1,
+            actual: 2
+        }
+    ));
 }
 
 #[test]
@@ -78,7 +105,10 @@ fn manifest_binding_that_the_kernel_does_not_declare_is_rejected() {
     extra.binding = 5;
     job.manifest.inputs.push(extra);
     job.inputs.push(job.inputs[0].clone());
-    assert_eq!(manifest_err(gpu().prepare(&job)), ManifestError::BindingNotInKernel(5));
+    assert_eq!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::BindingNotInKernel(5)
+    );
 }
 
 #[test]
@@ -86,7 +116,13 @@ fn kernel_binding_missing_from_manifest_is_rejected() {
     let mut job = small_job();
     job.manifest.inputs.clear();
     job.inputs.clear();
-    assert!(matches!(manifest_err(gpu().prepare(&job)), ManifestError::KernelBindingNotInManifest { group: 0, binding: 2 }));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::KernelBindingNotInManifest {
+            group: 0,
+            binding: 2
+        }
+    ));
 }
 
 fn with_kernel(mut job: JobBundle, source: &str) -> JobBundle {
@@ -99,20 +135,41 @@ fn with_kernel(mut job: JobBundle, source: &str) -> JobBundle {
 fn kernel_that_fails_validation_is_rejected() {
     let job = small_job();
     let unparsable = with_kernel(job.clone(), "fn main( {");
-    assert!(matches!(manifest_err(gpu().prepare(&unparsable)), ManifestError::KernelParse(_)));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&unparsable)),
+        ManifestError::KernelParse(_)
+    ));
     // Parses, but is ill-typed (f32 stored into u32 array).
     let src = job.kernel_source.replace("out[l] = x;", "out[l] = 1.5;");
     let invalid = with_kernel(job.clone(), &src);
     let e = manifest_err(gpu().prepare(&invalid));
-    assert!(matches!(e, ManifestError::KernelParse(_) | ManifestError::KernelInvalid(_)), "{e}");
-    let renamed = with_kernel(job.clone(), &job.kernel_source.replace("fn main(", "fn other("));
-    assert_eq!(manifest_err(gpu().prepare(&renamed)), ManifestError::MissingEntryPoint("main".into()));
+    assert!(
+        matches!(
+            e,
+            ManifestError::KernelParse(_) | ManifestError::KernelInvalid(_)
+        ),
+        "{e}"
+    );
+    let renamed = with_kernel(
+        job.clone(),
+        &job.kernel_source.replace("fn main(", "fn other("),
+    );
+    assert_eq!(
+        manifest_err(gpu().prepare(&renamed)),
+        ManifestError::MissingEntryPoint("main".into())
+    );
     let mut wrong_wg = job.clone();
     wrong_wg.manifest.workgroup_size = [32, 1, 1];
-    assert!(matches!(manifest_err(gpu().prepare(&wrong_wg)), ManifestError::WorkgroupSizeMismatch { .. }));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&wrong_wg)),
+        ManifestError::WorkgroupSizeMismatch { .. }
+    ));
     let mut wrong_hash = job;
     wrong_hash.kernel_source.push(' ');
-    assert!(matches!(manifest_err(gpu().prepare(&wrong_hash)), ManifestError::KernelHashMismatch { .. }));
+    assert!(matches!(
+        manifest_err(gpu().prepare(&wrong_hash)),
+        ManifestError::KernelHashMismatch { .. }
+    ));
 }
 
 #[test]
@@ -120,36 +177,72 @@ fn empty_job_is_rejected() {
     let mut job = small_job();
     job.manifest.grid.chunks = 0;
     assert_eq!(manifest_err(gpu().prepare(&job)), ManifestError::EmptyJob);
-    assert!(hashmix::job(&hashmix::HashMixParams { chunks: 0, elements_per_chunk: 64, rounds: 1, n_seeds: 1, seed: 0 }).is_err());
+    assert!(hashmix::job(&hashmix::HashMixParams {
+        chunks: 0,
+        elements_per_chunk: 64,
+        rounds: 1,
+        n_seeds: 1,
+        seed: 0
+    })
+    .is_err());
     let mut no_output = small_job();
     no_output.manifest.output.elements_per_chunk = 0;
-    assert_eq!(manifest_err(gpu().prepare(&no_output)), ManifestError::EmptyOutput);
+    assert_eq!(
+        manifest_err(gpu().prepare(&no_output)),
+        ManifestError::EmptyOutput
+    );
 }
 
 #[test]
 fn chunk_count_above_u32_is_rejected() {
     let mut job = small_job();
     job.manifest.grid.chunks = u64::from(u32::MAX) + 1;
-    assert_eq!(manifest_err(gpu().prepare(&job)), ManifestError::TooManyChunks(1 << 32));
+    assert_eq!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::TooManyChunks(1 << 32)
+    );
 }
 
 #[test]
 fn chunk_grid_exceeding_device_limits_is_rejected() {
     let limits = gpu().limits();
     let mut job = small_job();
-    job.manifest.grid.workgroups_per_chunk = [limits.max_compute_workgroups_per_dimension + 1, 1, 1];
-    assert!(matches!(manifest_err(gpu().prepare(&job)), ManifestError::ExceedsDeviceLimit { what: "workgroups_per_chunk.x", .. }));
+    job.manifest.grid.workgroups_per_chunk =
+        [limits.max_compute_workgroups_per_dimension + 1, 1, 1];
+    assert!(matches!(
+        manifest_err(gpu().prepare(&job)),
+        ManifestError::ExceedsDeviceLimit {
+            what: "workgroups_per_chunk.x",
+            ..
+        }
+    ));
     let mut big_out = small_job();
-    big_out.manifest.output.elements_per_chunk = (limits.max_storage_buffer_binding_size / 4 + 1) as u32;
-    assert!(matches!(manifest_err(gpu().prepare(&big_out)), ManifestError::ExceedsDeviceLimit { what: "chunk output bytes", .. }));
+    big_out.manifest.output.elements_per_chunk =
+        (limits.max_storage_buffer_binding_size / 4 + 1) as u32;
+    assert!(matches!(
+        manifest_err(gpu().prepare(&big_out)),
+        ManifestError::ExceedsDeviceLimit {
+            what: "chunk output bytes",
+            ..
+        }
+    ));
 }
 
 #[test]
 fn chunk_index_outside_the_job_is_rejected() {
     let job = small_job();
     let prepared = gpu().prepare(&job).unwrap();
-    assert!(matches!(prepared.run_chunks(&[4]), Err(GpuError::ChunkOutOfRange { index: 4, chunks: 4 })));
-    assert!(matches!(prepared.run_chunks(&[]), Err(GpuError::NoChunksRequested)));
+    assert!(matches!(
+        prepared.run_chunks(&[4]),
+        Err(GpuError::ChunkOutOfRange {
+            index: 4,
+            chunks: 4
+        })
+    ));
+    assert!(matches!(
+        prepared.run_chunks(&[]),
+        Err(GpuError::NoChunksRequested)
+    ));
 }
 
 #[test]
@@ -158,23 +251,47 @@ fn manifest_with_unknown_fields_is_rejected() {
     let json = job.manifest.to_json();
     assert_eq!(JobManifest::from_json(&json).unwrap(), job.manifest);
     let extra = json.replacen('{', "{\n  \"priority\": 9,", 1);
-    assert!(matches!(JobManifest::from_json(&extra), Err(ManifestError::Json(m)) if m.contains("priority")));
-    let nested = json.replace("\"entry_point\"", "\"shader_stage\": \"compute\", \"entry_point\"");
-    assert!(matches!(JobManifest::from_json(&nested), Err(ManifestError::Json(_))));
+    assert!(
+        matches!(JobManifest::from_json(&extra), Err(ManifestError::Json(m)) if m.contains("priority"))
+    );
+    let nested = json.replace(
+        "\"entry_point\"",
+        "\"shader_stage\": \"compute\", \"entry_point\"",
+    );
+    assert!(matches!(
+        JobManifest::from_json(&nested),
+        Err(ManifestError::Json(_))
+    ));
     let mut v2 = job.manifest.clone();
     v2.version = 2;
-    assert!(matches!(v2.validate(), Err(ManifestError::UnsupportedVersion { found: 2, .. })));
+    assert!(matches!(
+        v2.validate(),
+        Err(ManifestError::UnsupportedVersion { found: 2, .. })
+    ));
 }
 
 #[test]
 fn manifest_hash_is_sha256_of_canonical_borsh_and_changes_with_any_field() {
-    let m = matmul::job(&matmul::MatmulParams { m: 32, k: 16, n: 64, rows_per_chunk: 32, seed: 0, variant: matmul::MatmulVariant::Tiled })
-        .unwrap()
-        .manifest;
+    let m = matmul::job(&matmul::MatmulParams {
+        m: 32,
+        k: 16,
+        n: 64,
+        rows_per_chunk: 32,
+        seed: 0,
+        variant: matmul::MatmulVariant::Tiled,
+    })
+    .unwrap()
+    .manifest;
     let bytes = m.canonical_bytes().unwrap();
     assert_eq!(m.manifest_hash().unwrap(), assay_protocol::hashv(&[&bytes]));
     assert_eq!(JobManifest::from_canonical_bytes(&bytes).unwrap(), m);
-    assert_eq!(JobManifest::from_json(&m.to_json()).unwrap().manifest_hash().unwrap(), m.manifest_hash().unwrap());
+    assert_eq!(
+        JobManifest::from_json(&m.to_json())
+            .unwrap()
+            .manifest_hash()
+            .unwrap(),
+        m.manifest_hash().unwrap()
+    );
     let mut other = m.clone();
     other.grid.chunks += 1;
     assert_ne!(other.manifest_hash().unwrap(), m.manifest_hash().unwrap());
@@ -183,19 +300,35 @@ fn manifest_hash_is_sha256_of_canonical_borsh_and_changes_with_any_field() {
     if let assay_gpu::CompareRule::Float { max_rel, .. } = &mut nan.compare {
         *max_rel = f32::NAN;
     }
-    assert!(matches!(nan.validate(), Err(ManifestError::BadFloatBound { .. })));
+    assert!(matches!(
+        nan.validate(),
+        Err(ManifestError::BadFloatBound { .. })
+    ));
 }
 
 #[test]
 fn kernel_running_past_its_budget_trips_the_watchdog_instead_of_hanging() {
     // A separate device: after the watchdog fires the device is discarded.
-    let g = open_gpu(GpuOptions { watchdog: Duration::from_millis(5), ..GpuOptions::default() });
-    let job = hashmix::job(&hashmix::HashMixParams { chunks: 64, elements_per_chunk: 4096, rounds: 20_000, n_seeds: 8, seed: 1 }).unwrap();
+    let g = open_gpu(GpuOptions {
+        watchdog: Duration::from_millis(5),
+        ..GpuOptions::default()
+    });
+    let job = hashmix::job(&hashmix::HashMixParams {
+        chunks: 64,
+        elements_per_chunk: 4096,
+        rounds: 20_000,
+        n_seeds: 8,
+        seed: 1,
+    })
+    .unwrap();
     let prepared = g.prepare(&job).unwrap();
     let started = std::time::Instant::now();
     match prepared.run_all() {
         Err(GpuError::Watchdog { budget }) => assert_eq!(budget, Duration::from_millis(5)),
-        other => panic!("expected the watchdog to fire, got {:?}", other.map(|o| o.len())),
+        other => panic!(
+            "expected the watchdog to fire, got {:?}",
+            other.map(|o| o.len())
+        ),
     }
     assert!(started.elapsed() < Duration::from_secs(5));
 }

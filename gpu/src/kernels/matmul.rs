@@ -14,7 +14,7 @@ use crate::manifest::{CompareRule, ElementType, JobBundle, OutputSpec};
 /// Kernel shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulVariant {
-    /// 4×8 outputs per invocation in registers, vec4 loads, no workgroup memory and no
+    /// 4×4 outputs per invocation in registers, vec4 loads, no workgroup memory and no
     /// barriers: the fast choice on CPU adapters (lavapipe), where barriers are costly.
     RegisterBlocked,
     /// 16×16 workgroup-memory tiles with barriers: the classic choice on real GPUs.
@@ -76,38 +76,54 @@ pub fn abs_floor(k: u32) -> f32 {
     8.0 * k as f32 * f32::MIN_POSITIVE
 }
 
+/// Rows per invocation in the register-blocked kernel.
+const RB_TM: u32 = 4;
+/// vec4 columns per invocation in the register-blocked kernel.
+const RB_TN4: u32 = 1;
+/// Workgroup shape of the register-blocked kernel.
+const RB_WG: [u32; 2] = [8, 8];
+
+fn rb_params() -> (u32, u32, [u32; 2]) {
+    (RB_TM, RB_TN4, RB_WG)
+}
+
 fn register_blocked_source(p: &MatmulParams) -> String {
+    let (tm, tn4, wg) = rb_params();
     let body = |name: &str, w: &str| {
         let mut s = format!(
-            "@compute @workgroup_size(8, 8, 1)
+            "@compute @workgroup_size({wx}, {wy}, 1)
 fn {name}(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    let c4 = gid.x * 2u;
-    let lr = gid.y * 4u;
+    let c4 = gid.x * {tn4}u;
+    let lr = gid.y * {tm}u;
     let r = chunk.index * ROWS + lr;
-"
+",
+            wx = wg[0],
+            wy = wg[1]
         );
-        for i in 0..4 {
-            for j in 0..2 {
-                s += &format!("    var acc{i}{j} = vec4<f32>(0.0);\n");
+        for i in 0..tm {
+            for j in 0..tn4 {
+                s += &format!("    var acc{i}_{j} = vec4<f32>(0.0);\n");
             }
         }
         s += "    for (var k4 = 0u; k4 < K4; k4 = k4 + 1u) {\n";
-        for i in 0..4 {
+        for i in 0..tm {
             s += &format!("        let a{i} = {w}(a[(r + {i}u) * K4 + k4]);\n");
         }
         s += "        let kb = k4 * 4u * N4 + c4;\n";
         for (kk, comp) in ["x", "y", "z", "w"].iter().enumerate() {
-            s += &format!("        let b{kk}0 = {w}(b[kb + {kk}u * N4]);\n        let b{kk}1 = {w}(b[kb + {kk}u * N4 + 1u]);\n");
-            for i in 0..4 {
-                for j in 0..2 {
-                    s += &format!("        acc{i}{j} = acc{i}{j} + a{i}.{comp} * b{kk}{j};\n");
+            for j in 0..tn4 {
+                s += &format!("        let b{kk}_{j} = {w}(b[kb + {kk}u * N4 + {j}u]);\n");
+            }
+            for i in 0..tm {
+                for j in 0..tn4 {
+                    s += &format!("        acc{i}_{j} = acc{i}_{j} + a{i}.{comp} * b{kk}_{j};\n");
                 }
             }
         }
         s += "    }\n";
-        for i in 0..4 {
-            for j in 0..2 {
-                s += &format!("    out[(lr + {i}u) * N4 + c4 + {j}u] = acc{i}{j};\n");
+        for i in 0..tm {
+            for j in 0..tn4 {
+                s += &format!("    out[(lr + {i}u) * N4 + c4 + {j}u] = acc{i}_{j};\n");
             }
         }
         s += "}\n";
@@ -211,11 +227,21 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
     }
     let (a, b) = inputs(p);
     let (source, wg, grid) = match p.variant {
-        MatmulVariant::RegisterBlocked => (
-            register_blocked_source(p),
-            [8, 8, 1],
-            [p.n / 64, p.rows_per_chunk / 32, 1],
-        ),
+        MatmulVariant::RegisterBlocked => {
+            let (tm, tn4, wg) = rb_params();
+            let (cols, rows) = (wg[0] * tn4 * 4, wg[1] * tm);
+            if p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
+                return Err(param_err(
+                    "matmul",
+                    format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),
+                ));
+            }
+            (
+                register_blocked_source(p),
+                [wg[0], wg[1], 1],
+                [p.n / cols, p.rows_per_chunk / rows, 1],
+            )
+        }
         MatmulVariant::Tiled => (
             tiled_source(p),
             [16, 16, 1],
