@@ -93,21 +93,11 @@ fn main() {
             1,
         );
     });
-    // Spot-check the GPU result against matrixmultiply with the proven bound.
-    let gpu_c = assay_gpu::kernels::bytes_f32(out.as_bytes());
-    let mut worst = 0f64;
-    for &(i, j) in &[
-        (0usize, 0usize),
-        (nn / 2, nn / 3),
-        (nn - 1, nn - 1),
-        (17, nn - 5),
-    ] {
-        let mag: f64 = (0..nn)
-            .map(|k| f64::from(a[i * nn + k].abs()) * f64::from(b[k * nn + j].abs()))
-            .sum();
-        let bound = f64::from(matmul::rel_bound(n)) * mag;
-        worst = worst.max((f64::from(gpu_c[i * nn + j]) - f64::from(c[i * nn + j])).abs() / bound);
-    }
+    // Whole-matrix check of wgpu against matrixmultiply (a different summation order with
+    // FMA) under the proven bound; the scale is the verifier's GPU `magnitude` pass.
+    let scale = prepared.run(assay_gpu::Pass::Scale, out.indices()).expect("scale pass");
+    let worst = assay_gpu::bound_usage(&job.manifest.compare, out.as_bytes(), &assay_gpu::kernels::f32_bytes(&c), Some(scale.as_bytes()))
+        .expect("float rule");
     let gpu_gflops = flops / t_gpu.as_secs_f64() / 1e9;
     let cpu_gflops = flops / t_cpu.as_secs_f64() / 1e9;
     rows.push((
