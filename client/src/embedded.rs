@@ -53,6 +53,8 @@ pub fn program_test() -> ProgramTest {
 pub enum ChainError {
     #[error("transaction failed: {0}")]
     Transaction(TransactionError),
+    #[error("cannot sign: {0}")]
+    Signing(String),
     #[error("bank client error: {0}")]
     Client(String),
     #[error("account {0} not found")]
@@ -169,34 +171,11 @@ impl LocalChain {
         };
         let admin_key = chain.admin.pubkey();
         chain.airdrop(&admin_key, 10_000_000_000).await?;
-        let rent = chain.ctx.banks_client.get_rent().await?;
-        let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
-        let create_mint = anchor_lang::solana_program::system_instruction::create_account(
-            &admin_key,
-            &mint.pubkey(),
-            rent.minimum_balance(mint_len),
-            mint_len as u64,
-            &token_program,
-        );
-        let init_mint = anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
-            &token_program,
-            &mint.pubkey(),
-            &admin_key,
-            None,
-            setup.decimals,
-        )
-        .map_err(|e| ChainError::Client(e.to_string()))?;
-        let admin = chain.admin.insecure_clone();
         chain
-            .send(
-                &[
-                    create_mint,
-                    init_mint,
-                    deployment.create_token_account(&admin_key, &admin_key),
-                ],
-                &[&admin, &mint],
-            )
+            .create_mint(&mint, token_program, setup.decimals)
             .await?;
+        chain.mint_to(&admin_key, 0).await?;
+        let admin = chain.admin.insecure_clone();
         chain
             .send(
                 &[deployment.stake_initialize(&admin_key, setup.stake)],
@@ -216,7 +195,13 @@ impl LocalChain {
         &self.ctx.payer
     }
 
-    fn transaction(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Transaction {
+    /// Builds and signs a transaction paid by the bank's payer. Keypairs in `signers`
+    /// that no instruction needs are ignored; a missing signature is an error.
+    fn transaction(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
         // A memo with a fresh nonce keeps identical instruction lists from colliding with
         // an earlier transaction's signature under the same blockhash.
         self.nonce += 1;
@@ -227,14 +212,18 @@ impl LocalChain {
         };
         let mut all = vec![memo];
         all.extend_from_slice(ixs);
+        let mut tx = Transaction::new_with_payer(&all, Some(&self.ctx.payer.pubkey()));
+        let required =
+            &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
         let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
-        keys.extend_from_slice(signers);
-        Transaction::new_signed_with_payer(
-            &all,
-            Some(&self.ctx.payer.pubkey()),
-            &keys,
-            self.ctx.last_blockhash,
-        )
+        keys.extend(
+            signers.iter().copied().filter(|k| {
+                required.contains(&k.pubkey()) && k.pubkey() != self.ctx.payer.pubkey()
+            }),
+        );
+        tx.try_sign(&keys, self.ctx.last_blockhash)
+            .map_err(|e| ChainError::Signing(e.to_string()))?;
+        Ok(tx)
     }
 
     /// Sends `ixs` in one transaction paid by the bank's payer, signed also by `signers`.
@@ -243,7 +232,7 @@ impl LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<(), ChainError> {
-        let tx = self.transaction(ixs, signers);
+        let tx = self.transaction(ixs, signers)?;
         self.ctx
             .banks_client
             .process_transaction(tx)
@@ -258,7 +247,7 @@ impl LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        let tx = self.transaction(ixs, signers);
+        let tx = self.transaction(ixs, signers)?;
         let simulated = self
             .ctx
             .banks_client
@@ -299,17 +288,56 @@ impl LocalChain {
         Ok(user)
     }
 
-    /// Mints `amount` to `owner`'s token account, creating it if needed.
-    pub async fn mint_to(&mut self, owner: &Pubkey, amount: u64) -> Result<(), ChainError> {
-        let d = self.deployment;
+    /// Creates and initializes `mint` under `token_program`, with the admin as authority.
+    pub async fn create_mint(
+        &mut self,
+        mint: &Keypair,
+        token_program: Pubkey,
+        decimals: u8,
+    ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        let mut ixs = vec![d.create_token_account(&admin.pubkey(), owner)];
+        let rent = self.ctx.banks_client.get_rent().await?;
+        let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
+        let create = anchor_lang::solana_program::system_instruction::create_account(
+            &admin.pubkey(),
+            &mint.pubkey(),
+            rent.minimum_balance(mint_len),
+            mint_len as u64,
+            &token_program,
+        );
+        let init = anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
+            &token_program,
+            &mint.pubkey(),
+            &admin.pubkey(),
+            None,
+            decimals,
+        )
+        .map_err(|e| ChainError::Client(e.to_string()))?;
+        self.send(&[create, init], &[&admin, mint]).await
+    }
+
+    /// Mints `amount` of any admin-controlled `mint` to `owner`'s associated token
+    /// account, creating the account if needed.
+    pub async fn mint_tokens(
+        &mut self,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Result<(), ChainError> {
+        let admin = self.admin.insecure_clone();
+        let mut ixs = vec![anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+            &admin.pubkey(),
+            owner,
+            mint,
+            token_program,
+        )];
         if amount > 0 {
             ixs.push(
                 anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
-                    &d.token_program,
-                    &d.mint,
-                    &d.token_account(owner),
+                    token_program,
+                    mint,
+                    &crate::pda::token_account(owner, mint, token_program),
                     &admin.pubkey(),
                     &[],
                     amount,
@@ -318,6 +346,13 @@ impl LocalChain {
             );
         }
         self.send(&ixs, &[&admin]).await
+    }
+
+    /// Mints `amount` of the payment mint to `owner`, creating its token account if needed.
+    pub async fn mint_to(&mut self, owner: &Pubkey, amount: u64) -> Result<(), ChainError> {
+        let d = self.deployment;
+        self.mint_tokens(&d.mint, &d.token_program, owner, amount)
+            .await
     }
 
     pub async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {

@@ -1,0 +1,1525 @@
+//! The attack matrix: for every instruction, wrong signers, substituted accounts, forged
+//! or replayed attestations, malformed proofs, out-of-sample indices and impossible
+//! amounts. Each attack must be rejected with the named error listed beside it.
+
+use anchor_lang::error::ErrorCode as Anchor;
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::{ChainError, LocalSetup};
+use assay_client::ix::vote_instruction;
+use assay_client::pda;
+use assay_market::errors::MarketError as M;
+use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::state::{Job, MarketParams};
+use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
+use assay_stake::constants::ROLE_VERIFIER;
+use assay_stake::errors::StakeError as S;
+use assay_tests::World;
+use solana_sdk::instruction::{Instruction, InstructionError};
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::TransactionError;
+
+/// The error an attack must produce.
+#[derive(Debug, Clone, PartialEq)]
+enum Rejection {
+    /// A program error code (Anchor framework, market, stake, SPL Token, System).
+    Code(u32, String),
+    /// A runtime error that is not a program's custom code.
+    Runtime(InstructionError),
+}
+
+fn market(e: M) -> Rejection {
+    Rejection::Code(6000 + e as u32, format!("MarketError::{e:?}"))
+}
+fn stake(e: S) -> Rejection {
+    Rejection::Code(6000 + e as u32, format!("StakeError::{e:?}"))
+}
+fn anchor(e: Anchor) -> Rejection {
+    Rejection::Code(e as u32, format!("anchor::{e:?}"))
+}
+/// SPL Token `InsufficientFunds`.
+fn token_insufficient_funds() -> Rejection {
+    Rejection::Code(1, "TokenError::InsufficientFunds".into())
+}
+/// Initializing an account that already exists. Anchor 1.2's `init` funds such an
+/// account through System's `CreateAccountAllowPrefund`, which this runtime (Agave 3.1)
+/// refuses as invalid instruction data, so the transaction fails before anything moves.
+fn already_in_use() -> Rejection {
+    Rejection::Runtime(InstructionError::InvalidInstructionData)
+}
+/// The Ed25519 precompile's `InvalidSignature`: the transaction fails before ours runs.
+fn precompile_invalid_signature() -> Rejection {
+    Rejection::Code(2, "PrecompileError::InvalidSignature".into())
+}
+
+fn observed(err: &ChainError) -> Option<Rejection> {
+    match err {
+        ChainError::Transaction(TransactionError::InstructionError(
+            _,
+            InstructionError::Custom(code),
+        )) => Some(Rejection::Code(*code, String::new())),
+        ChainError::Transaction(TransactionError::InstructionError(_, e)) => {
+            Some(Rejection::Runtime(e.clone()))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Matrix {
+    tried: u32,
+    rejected: u32,
+    wrong: Vec<String>,
+}
+
+impl Matrix {
+    async fn attack(
+        &mut self,
+        w: &mut World,
+        name: &str,
+        ixs: Vec<Instruction>,
+        signers: &[&Keypair],
+        expected: Rejection,
+    ) {
+        self.tried += 1;
+        let outcome = w.chain.send(&ixs, signers).await;
+        let matched = match (&outcome, &expected) {
+            (Err(err), Rejection::Code(code, _)) => {
+                matches!(observed(err), Some(Rejection::Code(c, _)) if c == *code)
+            }
+            (Err(err), Rejection::Runtime(e)) => {
+                observed(err) == Some(Rejection::Runtime(e.clone()))
+            }
+            (Ok(()), _) => false,
+        };
+        if matched {
+            self.rejected += 1;
+        } else {
+            self.wrong
+                .push(format!("{name}: expected {expected:?}, got {outcome:?}"));
+        }
+    }
+
+    fn report(&self) {
+        println!("attacks tried: {}, rejected: {}", self.tried, self.rejected);
+        assert!(
+            self.wrong.is_empty(),
+            "attacks not rejected as expected:\n{}",
+            self.wrong.join("\n")
+        );
+        assert!(self.tried >= 60);
+        assert_eq!(self.tried, self.rejected);
+    }
+}
+
+/// Replaces every account meta `from` with `to` (keeping its signer/writable flags).
+fn swap(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
+    for meta in &mut ix.accounts {
+        if meta.pubkey == *from {
+            meta.pubkey = *to;
+        }
+    }
+    ix
+}
+
+fn with_data(mut ix: Instruction, data: Vec<u8>) -> Instruction {
+    ix.data = data;
+    ix
+}
+
+fn sk(k: &Keypair) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(k.secret_bytes())
+}
+
+struct Fixture {
+    open: Pubkey,
+    claimed: Pubkey,
+    challenged: Pubkey,
+    challenged_tree: MerkleTree,
+    disputed: Pubkey,
+    contested: Pubkey,
+    attacker: Keypair,
+    fake_mint: Pubkey,
+}
+
+fn args(job_id: u64) -> PostJobArgs {
+    World::job_args(job_id)
+}
+
+async fn fixture(w: &mut World) -> Fixture {
+    let attacker = w
+        .operator(assay_stake::constants::ROLE_PROVIDER)
+        .await
+        .unwrap();
+    // A second mint the attacker controls accounts in.
+    let fake_mint = Keypair::new();
+    let token_program = w.chain.deployment.token_program;
+    w.chain
+        .create_mint(&fake_mint, token_program, 6)
+        .await
+        .unwrap();
+    w.chain
+        .mint_tokens(
+            &fake_mint.pubkey(),
+            &token_program,
+            &attacker.pubkey(),
+            1_000_000_000,
+        )
+        .await
+        .unwrap();
+
+    let open = w.post(0, args(1)).await.unwrap();
+    let claimed = w.post(0, args(2)).await.unwrap();
+    w.claim(0, &claimed).await.unwrap();
+    let (challenged, challenged_tree, _) = w.challenged_job(3).await.unwrap();
+    let (disputed, tree, verifier) = w.challenged_job(4).await.unwrap();
+    report(w, &disputed, &tree, &verifier.unwrap()).await;
+    let (contested, tree, verifier) = w.challenged_job(5).await.unwrap();
+    report(w, &contested, &tree, &verifier.unwrap()).await;
+    let p = w.providers[0].insecure_clone();
+    let ix = w.chain.deployment.contest_fault(&p.pubkey(), &contested);
+    w.chain.send(&[ix], &[&p]).await.unwrap();
+    Fixture {
+        open,
+        claimed,
+        challenged,
+        challenged_tree,
+        disputed,
+        contested,
+        attacker,
+        fake_mint: fake_mint.pubkey(),
+    }
+}
+
+fn first_sample(job: &Job) -> u32 {
+    assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples))[0]
+}
+
+async fn report(w: &mut World, job_key: &Pubkey, tree: &MerkleTree, verifier: &Pubkey) {
+    let job = w.job(job_key).await;
+    let index = first_sample(&job);
+    let evidence = FaultEvidence::Mismatch {
+        provider_leaf: tree.leaf(index).unwrap(),
+        proof: tree.proof(index).unwrap(),
+        recomputed_output_hash: [9; 32],
+    };
+    let v = w.key(verifier).insecure_clone();
+    let ix = w
+        .chain
+        .deployment
+        .report_fault(verifier, job_key, index, evidence);
+    w.chain.send(&[ix], &[&v]).await.unwrap();
+}
+
+fn vote(job_key: &Pubkey, job: &Job, verdict: Verdict) -> AttestationMessage {
+    AttestationMessage {
+        program_id: assay_market::ID.to_bytes(),
+        job: job_key.to_bytes(),
+        round: job.round,
+        verdict,
+        evidence_hash: job.fault_evidence,
+    }
+}
+
+#[tokio::test]
+async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
+    let mut w = World::new(LocalSetup::default(), 2, 2, 5).await.unwrap();
+    let f = fixture(&mut w).await;
+    let mut m = Matrix::default();
+    let d = w.chain.deployment;
+    let a = f.attacker.insecure_clone();
+    let admin = w.chain.admin.insecure_clone();
+    let buyer = w.buyers[0].insecure_clone();
+    let provider = w.providers[0].insecure_clone();
+    let other_provider = w.providers[1].insecure_clone();
+    let verifier_only = w.verifiers[0].insecure_clone();
+    let fake_token = pda::token_account(&a.pubkey(), &f.fake_mint, &d.token_program);
+
+    // ---------------- assay-stake ----------------
+    let victim = provider.pubkey();
+    let deposit = d.deposit(&a.pubkey(), 1);
+    m.attack(
+        &mut w,
+        "deposit: sign for another operator's account",
+        vec![swap(
+            deposit.clone(),
+            &pda::operator(&a.pubkey()),
+            &pda::operator(&victim),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: pull from another owner's token account",
+        vec![swap(
+            deposit.clone(),
+            &d.token_account(&a.pubkey()),
+            &d.token_account(&victim),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintTokenOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: into another operator's vault",
+        vec![swap(
+            deposit.clone(),
+            &pda::stake_vault(&pda::operator(&a.pubkey())),
+            &pda::stake_vault(&pda::operator(&victim)),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: wrong mint",
+        vec![swap(
+            swap(deposit.clone(), &d.mint, &f.fake_mint),
+            &d.token_account(&a.pubkey()),
+            &fake_token,
+        )],
+        &[&a],
+        stake(S::WrongMint),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: source token account of another mint",
+        vec![swap(
+            deposit.clone(),
+            &d.token_account(&a.pubkey()),
+            &fake_token,
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintTokenMint),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: wrong token program",
+        vec![swap(
+            deposit.clone(),
+            &d.token_program,
+            &anchor_spl::token_2022::ID,
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintTokenTokenProgram),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: zero amount",
+        vec![d.deposit(&a.pubkey(), 0)],
+        &[&a],
+        stake(S::ZeroAmount),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "deposit: more than the wallet holds",
+        vec![d.deposit(&a.pubkey(), u64::MAX)],
+        &[&a],
+        token_insufficient_funds(),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "request_unstake: for another operator",
+        vec![swap(
+            d.request_unstake(&a.pubkey(), 1),
+            &pda::operator(&a.pubkey()),
+            &pda::operator(&victim),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "request_unstake: more than available",
+        vec![d.request_unstake(&a.pubkey(), u64::MAX)],
+        &[&a],
+        stake(S::InsufficientAvailableStake),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "request_unstake: zero",
+        vec![d.request_unstake(&a.pubkey(), 0)],
+        &[&a],
+        stake(S::ZeroAmount),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "withdraw: nothing pending",
+        vec![d.withdraw(&a.pubkey())],
+        &[&a],
+        stake(S::NothingToWithdraw),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "withdraw: to another owner's token account",
+        vec![swap(
+            d.withdraw(&a.pubkey()),
+            &d.token_account(&a.pubkey()),
+            &d.token_account(&victim),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintTokenOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "stake update_config: not the admin",
+        vec![swap(
+            d.stake_update_config(
+                &admin.pubkey(),
+                assay_stake::instructions::InitializeArgs {
+                    unstake_cooldown_slots: 0,
+                    min_verifier_stake: 0,
+                },
+            ),
+            &admin.pubkey(),
+            &a.pubkey(),
+        )],
+        &[&a],
+        stake(S::NotAdmin),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "stake update_config: cooldown too long",
+        vec![d.stake_update_config(
+            &admin.pubkey(),
+            assay_stake::instructions::InitializeArgs {
+                unstake_cooldown_slots: u64::MAX,
+                min_verifier_stake: 0,
+            },
+        )],
+        &[&admin],
+        stake(S::CooldownTooLong),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "stake initialize: again",
+        vec![d.stake_initialize(
+            &a.pubkey(),
+            assay_stake::instructions::InitializeArgs {
+                unstake_cooldown_slots: 0,
+                min_verifier_stake: 0,
+            },
+        )],
+        &[&a],
+        already_in_use(),
+    )
+    .await;
+    let newcomer = w.chain.new_user(0).await.unwrap();
+    m.attack(
+        &mut w,
+        "register_operator: no role",
+        vec![d.register_operator(&newcomer.pubkey(), 0)],
+        &[&newcomer],
+        stake(S::InvalidRoles),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "register_operator: unknown role bits",
+        vec![d.register_operator(&newcomer.pubkey(), 4)],
+        &[&newcomer],
+        stake(S::InvalidRoles),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "register_operator: twice",
+        vec![d.register_operator(&a.pubkey(), ROLE_VERIFIER)],
+        &[&a],
+        already_in_use(),
+    )
+    .await;
+
+    // Lock, unlock and slash are the market's alone: a forged authority is refused.
+    let op = pda::operator(&victim);
+    let lock_accounts = assay_stake::accounts::LockStake {
+        market_authority: a.pubkey(),
+        config: pda::stake_config(),
+        registry: pda::verifier_registry(),
+        operator: op,
+        event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+        program: assay_stake::ID,
+    };
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    let lock = Instruction {
+        program_id: assay_stake::ID,
+        accounts: lock_accounts.to_account_metas(None),
+        data: assay_stake::instruction::LockStake {
+            args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
+        }
+        .data(),
+    };
+    m.attack(
+        &mut w,
+        "lock_stake: signed by an attacker, not the market PDA",
+        vec![lock.clone()],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "unlock_stake: signed by an attacker",
+        vec![with_data(
+            lock.clone(),
+            assay_stake::instruction::UnlockStake {
+                args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
+            }
+            .data(),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    let slash_accounts = assay_stake::accounts::SlashStake {
+        market_authority: a.pubkey(),
+        config: pda::stake_config(),
+        registry: pda::verifier_registry(),
+        operator: op,
+        vault: pda::stake_vault(&op),
+        destination: d.token_account(&a.pubkey()),
+        mint: d.mint,
+        token_program: d.token_program,
+        event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+        program: assay_stake::ID,
+    };
+    let slash = Instruction {
+        program_id: assay_stake::ID,
+        accounts: slash_accounts.to_account_metas(None),
+        data: assay_stake::instruction::SlashStake {
+            args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
+        }
+        .data(),
+    };
+    m.attack(
+        &mut w,
+        "slash_stake: signed by an attacker",
+        vec![slash],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+
+    // ---------------- assay-market: config ----------------
+    let params = LocalSetup::default().market;
+    m.attack(
+        &mut w,
+        "initialize_config: again",
+        vec![d.initialize_config(&a.pubkey(), params.clone())],
+        &[&a],
+        already_in_use(),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "update_config: not the admin",
+        vec![swap(
+            d.update_config(&admin.pubkey(), params.clone()),
+            &admin.pubkey(),
+            &a.pubkey(),
+        )],
+        &[&a],
+        market(M::NotAdmin),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "update_config: fees above 100 %",
+        vec![d.update_config(
+            &admin.pubkey(),
+            MarketParams {
+                verifier_fee_bps: 9_000,
+                protocol_fee_bps: 2_000,
+                ..params.clone()
+            },
+        )],
+        &[&admin],
+        market(M::FeesTooHigh),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "update_config: bond above verifier minimum",
+        vec![d.update_config(
+            &admin.pubkey(),
+            MarketParams {
+                verifier_bond: u64::MAX,
+                verifier_miss_penalty: 0,
+                ..params.clone()
+            },
+        )],
+        &[&admin],
+        market(M::BondAboveVerifierMinimum),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "update_config: treasury of another mint",
+        vec![swap(
+            d.update_config(&admin.pubkey(), params.clone()),
+            &d.treasury,
+            &fake_token,
+        )],
+        &[&admin],
+        anchor(Anchor::ConstraintTokenMint),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "update_config: zero rounds",
+        vec![d.update_config(
+            &admin.pubkey(),
+            MarketParams {
+                max_verifier_rounds: 0,
+                ..params.clone()
+            },
+        )],
+        &[&admin],
+        market(M::InvalidConfig),
+    )
+    .await;
+
+    // ---------------- post / cancel ----------------
+    let b = buyer.pubkey();
+    m.attack(
+        &mut w,
+        "post_job: k > N",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                samples: 9,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidSampleCount),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: k = 0",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                samples: 0,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidSampleCount),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: k above the on-chain maximum",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                samples: 65,
+                n_chunks: 100,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidSampleCount),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: no chunks",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                n_chunks: 0,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::ZeroChunks),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: zero price",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                price: 0,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::ZeroPrice),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: price beyond the buyer's balance",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                price: u64::MAX,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        token_insufficient_funds(),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: zero claim window",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                claim_window_slots: 0,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidDeadline),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: window that overflows the slot clock",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                execution_window_slots: u64::MAX,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidDeadline),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: unknown comparison rule",
+        vec![d.post_job(
+            &b,
+            PostJobArgs {
+                comparison_rule: 7,
+                ..args(90)
+            },
+        )],
+        &[&buyer],
+        market(M::InvalidConfig),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: paid from another owner's token account",
+        vec![swap(
+            d.post_job(&b, args(90)),
+            &d.token_account(&b),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&buyer],
+        anchor(Anchor::ConstraintTokenOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: wrong mint",
+        vec![swap(
+            swap(d.post_job(&a.pubkey(), args(90)), &d.mint, &f.fake_mint),
+            &d.token_account(&a.pubkey()),
+            &fake_token,
+        )],
+        &[&a],
+        market(M::WrongMint),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: escrow into another job's vault",
+        vec![swap(
+            d.post_job(&b, args(90)),
+            &pda::job_vault(&pda::job(&b, 90)),
+            &pda::job_vault(&f.open),
+        )],
+        &[&buyer],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "post_job: reuse a live job id",
+        vec![d.post_job(&b, args(1))],
+        &[&buyer],
+        already_in_use(),
+    )
+    .await;
+    let cancel = d.cancel_job(&b, 1);
+    m.attack(
+        &mut w,
+        "cancel_job: not the buyer",
+        vec![swap(
+            swap(cancel.clone(), &b, &a.pubkey()),
+            &d.token_account(&b),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&a],
+        market(M::NotBuyer),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "cancel_job: refund to another owner",
+        vec![swap(
+            cancel.clone(),
+            &d.token_account(&b),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&buyer],
+        anchor(Anchor::ConstraintTokenOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "cancel_job: drain another job's vault",
+        vec![swap(
+            cancel.clone(),
+            &pda::job_vault(&f.open),
+            &pda::job_vault(&f.claimed),
+        )],
+        &[&buyer],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "cancel_job: after a claim",
+        vec![d.cancel_job(&b, 2)],
+        &[&buyer],
+        market(M::WrongJobState),
+    )
+    .await;
+
+    // ---------------- claim / commit ----------------
+    let p = provider.pubkey();
+    m.attack(
+        &mut w,
+        "claim_job: verifier-only operator",
+        vec![d.claim_job(&verifier_only.pubkey(), &f.open)],
+        &[&verifier_only],
+        market(M::NotAProvider),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: with another operator's stake",
+        vec![swap(
+            d.claim_job(&a.pubkey(), &f.open),
+            &pda::operator(&a.pubkey()),
+            &pda::operator(&p),
+        )],
+        &[&a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: already claimed",
+        vec![d.claim_job(&p, &f.claimed)],
+        &[&provider],
+        market(M::WrongJobState),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: forged market authority",
+        vec![swap(
+            d.claim_job(&p, &f.open),
+            &pda::market_authority(),
+            &a.pubkey(),
+        )],
+        &[&provider, &a],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: fake verifier registry",
+        vec![swap(
+            d.claim_job(&p, &f.open),
+            &pda::verifier_registry(),
+            &pda::stake_config(),
+        )],
+        &[&provider],
+        anchor(Anchor::AccountDiscriminatorMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: substituted stake program",
+        vec![swap(
+            d.claim_job(&p, &f.open),
+            &assay_stake::ID,
+            &anchor_lang::system_program::ID,
+        )],
+        &[&provider],
+        anchor(Anchor::InvalidProgramId),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: a job account of another program",
+        vec![swap(
+            d.claim_job(&p, &f.open),
+            &f.open,
+            &pda::stake_config(),
+        )],
+        &[&provider],
+        anchor(Anchor::AccountOwnedByWrongProgram),
+    )
+    .await;
+    let poor = w
+        .operator(assay_stake::constants::ROLE_PROVIDER)
+        .await
+        .unwrap();
+    let poor_stake = assay_tests::OPERATOR_STAKE;
+    w.chain
+        .send(&[d.request_unstake(&poor.pubkey(), poor_stake)], &[&poor])
+        .await
+        .unwrap();
+    m.attack(
+        &mut w,
+        "claim_job: collateral beyond available stake",
+        vec![d.claim_job(&poor.pubkey(), &f.open)],
+        &[&poor],
+        stake(S::InsufficientAvailableStake),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "commit_result: not the provider",
+        vec![d.commit_result(&other_provider.pubkey(), &f.claimed, [0; 32], String::new())],
+        &[&other_provider],
+        market(M::NotProvider),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "commit_result: output location too long",
+        vec![d.commit_result(&p, &f.claimed, [0; 32], "x".repeat(201))],
+        &[&provider],
+        market(M::OutputUriTooLong),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "commit_result: on an open job",
+        vec![d.commit_result(&p, &f.open, [0; 32], String::new())],
+        &[&provider],
+        market(M::NotProvider),
+    )
+    .await;
+
+    // ---------------- challenge / verdicts ----------------
+    let challenged = w.job(&f.challenged).await;
+    let assigned = challenged.verifier.unwrap();
+    let assigned_key = w.key(&assigned).insecure_clone();
+    let not_assigned = w
+        .verifiers
+        .iter()
+        .find(|v| v.pubkey() != assigned)
+        .unwrap()
+        .insecure_clone();
+    m.attack(
+        &mut w,
+        "draw_challenge: twice",
+        vec![d.draw_challenge(&f.challenged, Some(&assigned))],
+        &[],
+        market(M::WrongJobState),
+    )
+    .await;
+    let pass = d.attest_pass(&assigned, &f.challenged, &challenged);
+    m.attack(
+        &mut w,
+        "attest_pass: not the assigned verifier",
+        vec![d.attest_pass(&not_assigned.pubkey(), &f.challenged, &challenged)],
+        &[&not_assigned],
+        market(M::NotAssignedVerifier),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: provider pay to the verifier's account",
+        vec![swap(
+            pass.clone(),
+            &d.token_account(&p),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&assigned_key],
+        market(M::WrongAccountOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: substituted treasury",
+        vec![swap(
+            pass.clone(),
+            &d.treasury,
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&assigned_key],
+        market(M::WrongTreasury),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: another job's vault",
+        vec![swap(
+            pass.clone(),
+            &pda::job_vault(&f.challenged),
+            &pda::job_vault(&f.open),
+        )],
+        &[&assigned_key],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: another provider's operator",
+        vec![swap(
+            pass.clone(),
+            &pda::operator(&p),
+            &pda::operator(&other_provider.pubkey()),
+        )],
+        &[&assigned_key],
+        market(M::WrongOperator),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: rent to someone other than the buyer",
+        vec![swap(pass.clone(), &b, &a.pubkey())],
+        &[&assigned_key],
+        market(M::NotBuyer),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: wrong token program",
+        vec![swap(
+            pass.clone(),
+            &d.token_program,
+            &anchor_spl::token_2022::ID,
+        )],
+        &[&assigned_key],
+        anchor(Anchor::ConstraintTokenTokenProgram),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: wrong mint",
+        vec![swap(pass.clone(), &d.mint, &f.fake_mint)],
+        &[&assigned_key],
+        anchor(Anchor::ConstraintTokenMint),
+    )
+    .await;
+    let disputed_job = w.job(&f.disputed).await;
+    let disputed_verifier = disputed_job.verifier.unwrap();
+    let disputed_key = w.key(&disputed_verifier).insecure_clone();
+    m.attack(
+        &mut w,
+        "attest_pass: on a disputed job",
+        vec![d.attest_pass(&disputed_verifier, &f.disputed, &disputed_job)],
+        &[&disputed_key],
+        market(M::WrongJobState),
+    )
+    .await;
+
+    let index = first_sample(&challenged);
+    let tree = &f.challenged_tree;
+    let out_of_sample = (0..challenged.n_chunks)
+        .find(|i| {
+            !assay_protocol::sample_indices(&challenged.seed, challenged.n_chunks, 3).contains(i)
+        })
+        .unwrap();
+    let evidence = |leaf: [u8; 32], proof: Vec<[u8; 32]>| FaultEvidence::Mismatch {
+        provider_leaf: leaf,
+        proof,
+        recomputed_output_hash: [9; 32],
+    };
+    let leaf = tree.leaf(index).unwrap();
+    let proof = tree.proof(index).unwrap();
+    m.attack(
+        &mut w,
+        "report_fault: chunk outside the sample",
+        vec![d.report_fault(
+            &assigned,
+            &f.challenged,
+            out_of_sample,
+            evidence(
+                tree.leaf(out_of_sample).unwrap(),
+                tree.proof(out_of_sample).unwrap(),
+            ),
+        )],
+        &[&assigned_key],
+        market(M::ChunkNotSampled),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: chunk index beyond the job",
+        vec![d.report_fault(
+            &assigned,
+            &f.challenged,
+            u32::MAX,
+            evidence(leaf, proof.clone()),
+        )],
+        &[&assigned_key],
+        market(M::ChunkNotSampled),
+    )
+    .await;
+    let mut flipped = proof.clone();
+    flipped[0][0] ^= 1;
+    m.attack(
+        &mut w,
+        "report_fault: tampered Merkle proof",
+        vec![d.report_fault(&assigned, &f.challenged, index, evidence(leaf, flipped))],
+        &[&assigned_key],
+        market(M::InvalidMerkleProof),
+    )
+    .await;
+    let mut padded = proof.clone();
+    padded.push([0; 32]);
+    m.attack(
+        &mut w,
+        "report_fault: padded Merkle proof",
+        vec![d.report_fault(&assigned, &f.challenged, index, evidence(leaf, padded))],
+        &[&assigned_key],
+        market(M::InvalidMerkleProof),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: truncated Merkle proof",
+        vec![d.report_fault(
+            &assigned,
+            &f.challenged,
+            index,
+            evidence(leaf, proof[1..].to_vec()),
+        )],
+        &[&assigned_key],
+        market(M::InvalidMerkleProof),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: oversized proof",
+        vec![d.report_fault(
+            &assigned,
+            &f.challenged,
+            index,
+            evidence(leaf, vec![[0; 32]; 40]),
+        )],
+        &[&assigned_key],
+        market(M::ProofTooLong),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: a leaf the provider never committed",
+        vec![d.report_fault(
+            &assigned,
+            &f.challenged,
+            index,
+            evidence([5; 32], proof.clone()),
+        )],
+        &[&assigned_key],
+        market(M::InvalidMerkleProof),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: not the assigned verifier",
+        vec![d.report_fault(
+            &not_assigned.pubkey(),
+            &f.challenged,
+            index,
+            evidence(leaf, proof.clone()),
+        )],
+        &[&not_assigned],
+        market(M::NotAssignedVerifier),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "report_fault: malformed instruction data",
+        vec![with_data(
+            d.report_fault(&assigned, &f.challenged, index, FaultEvidence::Unavailable),
+            vec![0; 3],
+        )],
+        &[&assigned_key],
+        anchor(Anchor::InstructionFallbackNotFound),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "advance_round: before the window ends",
+        vec![d.advance_round(&f.challenged, &challenged, None)],
+        &[],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "advance_round: blaming another verifier",
+        vec![swap(
+            d.advance_round(&f.challenged, &challenged, None),
+            &pda::operator(&assigned),
+            &pda::operator(&not_assigned.pubkey()),
+        )],
+        &[],
+        market(M::WrongOperator),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "finalize: before the window ends",
+        vec![d.finalize(&f.challenged, &challenged)],
+        &[],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_challenge: spoofed SlotHashes",
+        vec![swap(
+            d.draw_challenge(&f.claimed, None),
+            &solana_sdk::sysvar::slot_hashes::ID,
+            &pda::stake_config(),
+        )],
+        &[],
+        anchor(Anchor::ConstraintAddress),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_challenge: before commit",
+        vec![d.draw_challenge(&f.claimed, None)],
+        &[],
+        market(M::WrongJobState),
+    )
+    .await;
+
+    // ---------------- disputes ----------------
+    let disputed = w.job(&f.disputed).await;
+    let stranger = w.buyers[1].insecure_clone();
+    let concede = d.concede_fault(&stranger.pubkey(), &f.disputed, &disputed);
+    m.attack(
+        &mut w,
+        "concede_fault: a stranger before the window ends",
+        vec![concede.clone()],
+        &[&stranger],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+    let accuser = disputed.accuser.unwrap();
+    m.attack(
+        &mut w,
+        "concede_fault: finder fee to an attacker",
+        vec![swap(
+            d.concede_fault(&p, &f.disputed, &disputed),
+            &d.token_account(&accuser),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&provider],
+        market(M::WrongAccountOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "concede_fault: slash another operator's vault",
+        vec![swap(
+            d.concede_fault(&p, &f.disputed, &disputed),
+            &pda::stake_vault(&pda::operator(&p)),
+            &pda::stake_vault(&pda::operator(&a.pubkey())),
+        )],
+        &[&provider],
+        anchor(Anchor::ConstraintSeeds),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "contest_fault: not the provider",
+        vec![d.contest_fault(&other_provider.pubkey(), &f.disputed)],
+        &[&other_provider],
+        market(M::NotProvider),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "expire_job: a disputed job",
+        vec![d.expire_job(&f.disputed, &disputed)],
+        &[],
+        market(M::WrongJobState),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "finalize: a disputed job",
+        vec![d.finalize(&f.disputed, &disputed)],
+        &[],
+        market(M::WrongJobState),
+    )
+    .await;
+
+    // ---------------- committee votes ----------------
+    let contested = w.job(&f.contested).await;
+    let resolve = d.resolve_contest(&f.contested, &contested);
+    let members: Vec<Keypair> = contested
+        .committee
+        .iter()
+        .map(|k| w.key(k).insecure_clone())
+        .collect();
+    let uphold = vote(&f.contested, &contested, Verdict::UpholdFault);
+    let votes_of =
+        |msg: AttestationMessage| -> Vec<(ed25519_dalek::SigningKey, AttestationMessage)> {
+            members.iter().map(|k| (sk(k), msg)).collect()
+        };
+    m.attack(
+        &mut w,
+        "resolve_contest: no Ed25519 instruction",
+        vec![resolve.clone()],
+        &[],
+        market(M::MissingEd25519Instruction),
+    )
+    .await;
+    let mut forged = vote_instruction(&votes_of(uphold));
+    let sig_at = u16::from_le_bytes([forged.data[2], forged.data[3]]) as usize;
+    forged.data[sig_at] ^= 1;
+    m.attack(
+        &mut w,
+        "resolve_contest: forged signature",
+        vec![forged, resolve.clone()],
+        &[],
+        precompile_invalid_signature(),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes from outside the committee",
+        vec![
+            vote_instruction(&[(sk(&a), uphold), (sk(&stranger), uphold)]),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::NotACommitteeMember),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: one member voting twice",
+        vec![
+            vote_instruction(&[(sk(&members[0]), uphold), (sk(&members[0]), uphold)]),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::DuplicateVote),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes replayed from another job",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage {
+                job: f.disputed.to_bytes(),
+                ..uphold
+            })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes for another round",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage { round: 1, ..uphold })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes on other evidence",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage {
+                evidence_hash: [3; 32],
+                ..uphold
+            })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes for another deployment",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage {
+                program_id: [8; 32],
+                ..uphold
+            })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: a verdict that is not a vote",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage {
+                verdict: Verdict::Pass,
+                ..uphold
+            })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    let mut elsewhere = vote_instruction(&votes_of(uphold));
+    // Point the first signature's message index at this instruction by number instead of
+    // u16::MAX: the precompile accepts it, the market must not.
+    elsewhere.data[2 + 12..2 + 14].copy_from_slice(&1u16.to_le_bytes());
+    m.attack(
+        &mut w,
+        "resolve_contest: offsets pointing at another instruction index",
+        vec![elsewhere, resolve.clone()],
+        &[],
+        market(M::MalformedEd25519Instruction),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: spoofed instructions sysvar",
+        vec![
+            vote_instruction(&votes_of(uphold)),
+            swap(
+                resolve.clone(),
+                &solana_sdk::sysvar::instructions::ID,
+                &pda::stake_config(),
+            ),
+        ],
+        &[],
+        anchor(Anchor::ConstraintAddress),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: a minority",
+        vec![vote_instruction(&votes_of(uphold)[..1]), resolve.clone()],
+        &[],
+        market(M::NoQuorum),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "void_contest: before the vote window ends",
+        vec![d.void_contest(&f.contested, &contested)],
+        &[],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+
+    // ---------------- deadlines ----------------
+    let open = w.job(&f.open).await;
+    m.attack(
+        &mut w,
+        "expire_job: before the claim deadline",
+        vec![d.expire_job(&f.open, &open)],
+        &[],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+    let claimed = w.job(&f.claimed).await;
+    m.attack(
+        &mut w,
+        "expire_job: claimed job before its commit deadline",
+        vec![d.expire_job(&f.claimed, &claimed)],
+        &[],
+        market(M::DeadlineNotReached),
+    )
+    .await;
+    w.chain.warp(200).await.unwrap();
+    let mut without_provider = claimed.clone();
+    without_provider.provider = None;
+    m.attack(
+        &mut w,
+        "expire_job: claimed job without the provider's stake",
+        vec![d.expire_job(&f.claimed, &without_provider)],
+        &[],
+        market(M::WrongOperator),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "claim_job: after the claim deadline",
+        vec![d.claim_job(&p, &f.open)],
+        &[&provider],
+        market(M::DeadlinePassed),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "commit_result: after the commit deadline",
+        vec![d.commit_result(&p, &f.claimed, [0; 32], String::new())],
+        &[&provider],
+        market(M::DeadlinePassed),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "attest_pass: after the verdict window",
+        vec![pass.clone()],
+        &[&assigned_key],
+        market(M::DeadlinePassed),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "contest_fault: after the dispute window",
+        vec![d.contest_fault(&p, &f.disputed)],
+        &[&provider],
+        market(M::DeadlinePassed),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: after the vote window",
+        vec![vote_instruction(&votes_of(uphold)), resolve.clone()],
+        &[],
+        market(M::DeadlinePassed),
+    )
+    .await;
+
+    m.report();
+}
