@@ -550,3 +550,30 @@ async fn locked_stake_cannot_be_withdrawn_and_free_stake_can_after_cooldown() {
         (20_000_000, 20_000_000, 0)
     );
 }
+
+#[test]
+fn stake_program_names_the_real_market_program_as_its_only_slasher() {
+    assert_eq!(assay_stake::constants::MARKET_PROGRAM_ID, assay_market::ID);
+}
+
+#[tokio::test]
+async fn token_2022_mint_works_end_to_end() {
+    let setup = LocalSetup {
+        flavor: assay_client::embedded::TokenFlavor::Token2022,
+        ..LocalSetup::default()
+    };
+    let mut w = World::new(setup, 1, 1, 1).await.unwrap();
+    assert_eq!(w.chain.deployment.token_program, anchor_spl::token_2022::ID);
+    let (job, _tree, verifier) = w.challenged_job(1).await.unwrap();
+    let verifier = verifier.unwrap();
+    let state = w.job(&job).await;
+    let v = w.key(&verifier).insecure_clone();
+    let ix = w.chain.deployment.attest_pass(&verifier, &job, &state);
+    w.chain.send(&[ix], &[&v]).await.unwrap();
+    let provider = w.providers[0].pubkey();
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
