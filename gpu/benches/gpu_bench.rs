@@ -59,12 +59,13 @@ fn main() {
     // 1. GEMM
     let n = env_u32("GEMM_N", 1024);
     let flops = 2.0 * f64::from(n).powi(3);
-    let variant = matmul::MatmulVariant::for_gpu(&gpu);
+    let rows_per_chunk = 64.min(n);
+    let variant = matmul::MatmulVariant::for_shape(&gpu, n, rows_per_chunk);
     let p = matmul::MatmulParams {
         m: n,
         k: n,
         n,
-        rows_per_chunk: 64.min(n),
+        rows_per_chunk,
         seed: 1,
         variant,
     };
@@ -95,9 +96,16 @@ fn main() {
     });
     // Whole-matrix check of wgpu against matrixmultiply (a different summation order with
     // FMA) under the proven bound; the scale is the verifier's GPU `magnitude` pass.
-    let scale = prepared.run(assay_gpu::Pass::Scale, out.indices()).expect("scale pass");
-    let worst = assay_gpu::bound_usage(&job.manifest.compare, out.as_bytes(), &assay_gpu::kernels::f32_bytes(&c), Some(scale.as_bytes()))
-        .expect("float rule");
+    let scale = prepared
+        .run(assay_gpu::Pass::Scale, out.indices())
+        .expect("scale pass");
+    let worst = assay_gpu::bound_usage(
+        &job.manifest.compare,
+        out.as_bytes(),
+        &assay_gpu::kernels::f32_bytes(&c),
+        Some(scale.as_bytes()),
+    )
+    .expect("float rule");
     let gpu_gflops = flops / t_gpu.as_secs_f64() / 1e9;
     let cpu_gflops = flops / t_cpu.as_secs_f64() / 1e9;
     rows.push((

@@ -61,6 +61,21 @@ fn register_blocked_matmul_matches_cpu_reference_within_proven_bound() {
 }
 
 #[test]
+fn wide_matmul_matches_cpu_reference_within_proven_bound() {
+    // Same generator as the 64×64 block used on lavapipe, small enough to JIT quickly.
+    matmul_matches_cpu_reference(matmul::MatmulVariant::Wide { tm: 8, tn4: 2 });
+    matmul_matches_cpu_reference(matmul::MatmulVariant::Wide { tm: 32, tn4: 1 });
+}
+
+#[test]
+fn wide_matmul_rejects_shapes_it_does_not_tile() {
+    let mut p = small_matmul(matmul::MatmulVariant::WIDE_CPU);
+    assert!(matmul::job(&p).is_err(), "n = 128 is not a multiple of 512");
+    p.variant = matmul::MatmulVariant::Wide { tm: 0, tn4: 1 };
+    assert!(matmul::job(&p).is_err());
+}
+
+#[test]
 fn tiled_matmul_matches_cpu_reference_within_proven_bound() {
     matmul_matches_cpu_reference(matmul::MatmulVariant::Tiled);
 }

@@ -19,9 +19,29 @@ pub enum MatmulVariant {
     RegisterBlocked,
     /// 16×16 workgroup-memory tiles with barriers: the classic choice on real GPUs.
     Tiled,
+    /// The register-blocked kernel with `tm` rows × `4·tn4` columns per invocation and
+    /// workgroups of 8 invocations along x. Large blocks ([`MatmulVariant::WIDE_CPU`],
+    /// 64×64) are the fast choice on lavapipe, where every element an invocation loads
+    /// from a storage buffer costs ~30 cycles (a per-lane loop) while register spills
+    /// are cheap, so throughput follows flops per loaded element, `2·tm·tn/(tm+tn)`.
+    /// They take minutes to JIT-compile, so tests use small ones.
+    Wide { tm: u32, tn4: u32 },
 }
 
 impl MatmulVariant {
+    /// 64×64 outputs per invocation: the fastest block measured on lavapipe.
+    pub const WIDE_CPU: Self = Self::Wide { tm: 64, tn4: 16 };
+
+    /// The variant suited to `gpu`'s adapter type and the shape (`n`, `rows_per_chunk`):
+    /// [`Self::WIDE_CPU`] on a CPU adapter when the shape allows it, else [`Self::for_gpu`].
+    pub fn for_shape(gpu: &crate::Gpu, n: u32, rows_per_chunk: u32) -> Self {
+        if gpu.is_cpu() && n % (WIDE_WX * 64) == 0 && rows_per_chunk % 64 == 0 {
+            Self::WIDE_CPU
+        } else {
+            Self::for_gpu(gpu)
+        }
+    }
+
     /// The variant suited to `gpu`'s adapter type.
     pub fn for_gpu(gpu: &crate::Gpu) -> Self {
         if gpu.is_cpu() {
@@ -87,8 +107,7 @@ fn rb_params() -> (u32, u32, [u32; 2]) {
     (RB_TM, RB_TN4, RB_WG)
 }
 
-fn register_blocked_source(p: &MatmulParams) -> String {
-    let (tm, tn4, wg) = rb_params();
+fn register_blocked_source(p: &MatmulParams, tm: u32, tn4: u32, wg: [u32; 2]) -> String {
     let body = |name: &str, w: &str| {
         let mut s = format!(
             "@compute @workgroup_size({wx}, {wy}, 1)
@@ -147,6 +166,9 @@ const N4: u32 = {n4}u;
         mag = body("magnitude", "abs"),
     )
 }
+
+/// Workgroup width of the wide kernel (one lavapipe SIMD row of 8 lanes).
+const WIDE_WX: u32 = 8;
 
 fn tiled_source(p: &MatmulParams) -> String {
     let body = |name: &str, w: &str| {
@@ -237,8 +259,22 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
                 ));
             }
             (
-                register_blocked_source(p),
+                register_blocked_source(p, tm, tn4, wg),
                 [wg[0], wg[1], 1],
+                [p.n / cols, p.rows_per_chunk / rows, 1],
+            )
+        }
+        MatmulVariant::Wide { tm, tn4 } => {
+            let (cols, rows) = (WIDE_WX * tn4 * 4, tm);
+            if tm == 0 || tn4 == 0 || p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
+                return Err(param_err(
+                    "matmul",
+                    format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),
+                ));
+            }
+            (
+                register_blocked_source(p, tm, tn4, [WIDE_WX, 1]),
+                [WIDE_WX, 1, 1],
                 [p.n / cols, p.rows_per_chunk / rows, 1],
             )
         }
