@@ -30,8 +30,18 @@ pub enum BlobError {
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until drop (taken there to shut it down without blocking).
+    runtime: Option<tokio::runtime::Runtime>,
     description: String,
+}
+
+impl Drop for BlobStore {
+    fn drop(&mut self) {
+        // A runtime may not be dropped (a blocking shutdown) inside another runtime.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -58,7 +68,7 @@ impl BlobStore {
         Ok(Self {
             store: Arc::new(fs),
             prefix: ObjectPath::default(),
-            runtime: runtime()?,
+            runtime: Some(runtime()?),
             description: dir.display().to_string(),
         })
     }
@@ -92,9 +102,26 @@ impl BlobStore {
         Ok(Self {
             store: Arc::from(store),
             prefix,
-            runtime: runtime()?,
+            runtime: Some(runtime()?),
             description: url.into(),
         })
+    }
+
+    /// Runs an object-store future to completion on the store's own runtime. Callers may
+    /// themselves be inside a tokio runtime (a daemon, the CLI): there a nested `block_on`
+    /// would panic, so the future is driven from a scoped helper thread instead.
+    fn block<T: Send>(&self, fut: impl std::future::Future<Output = T> + Send) -> T {
+        let runtime = self.runtime.as_ref().expect("runtime lives until drop");
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| runtime.block_on(fut))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+        } else {
+            runtime.block_on(fut)
+        }
     }
 
     fn key(&self, hash: &Hash) -> ObjectPath {
@@ -106,8 +133,7 @@ impl BlobStore {
         let hash = Digest::of(bytes).0;
         let key = self.key(&hash);
         let payload = PutPayload::from(bytes.to_vec());
-        self.runtime
-            .block_on(self.store.put(&key, payload))
+        self.block(self.store.put(&key, payload))
             .map_err(|e| BlobError::Io(e.to_string()))?;
         tracing::debug!(hash = %hex::encode(hash), bytes = bytes.len(), "blob stored");
         Ok(hash)
@@ -116,7 +142,7 @@ impl BlobStore {
     /// Fetches the blob keyed `hash`, verifying that its bytes hash to `hash`.
     pub fn get(&self, hash: &Hash) -> Result<Vec<u8>, BlobError> {
         let key = self.key(hash);
-        let bytes = self.runtime.block_on(async {
+        let bytes = self.block(async {
             let got = self.store.get(&key).await?;
             got.bytes().await
         });
@@ -140,7 +166,7 @@ impl BlobStore {
 
     /// Whether a blob keyed `hash` exists (its content is not verified).
     pub fn contains(&self, hash: &Hash) -> Result<bool, BlobError> {
-        match self.runtime.block_on(self.store.head(&self.key(hash))) {
+        match self.block(self.store.head(&self.key(hash))) {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(BlobError::Io(e.to_string())),

@@ -53,6 +53,8 @@ pub enum Error {
 pub struct RecheckReport {
     /// `(index, verdict)` per sampled chunk, in sample order.
     pub chunks: Vec<(u32, Result<(), ChunkFault>)>,
+    /// What the verifier recomputed, in the same order (evidence for a fault, timings).
+    pub recomputed: ChunkOutputs,
 }
 
 impl RecheckReport {
@@ -115,5 +117,5 @@ pub fn recheck(
             (s.index, verdict)
         })
         .collect();
-    Ok(RecheckReport { chunks })
+    Ok(RecheckReport { chunks, recomputed })
 }

@@ -332,3 +332,13 @@ fn kernel_running_past_its_budget_trips_the_watchdog_instead_of_hanging() {
     }
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// The store is usable from inside an async runtime (a daemon's or the CLI's).
+#[tokio::test(flavor = "current_thread")]
+async fn blob_store_works_inside_an_async_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = assay_gpu::BlobStore::local(dir.path()).unwrap();
+    let hash = store.put(b"chunk").unwrap();
+    assert_eq!(store.get(&hash).unwrap(), b"chunk");
+    assert!(store.contains(&hash).unwrap());
+}

@@ -7,6 +7,7 @@
 //! - [`embedded`]: an in-process Solana bank running both programs natively, plus real
 //!   SPL Token and Associated Token programs.
 
+pub mod economics;
 pub mod embedded;
 pub mod events;
 pub mod ix;

@@ -1,0 +1,746 @@
+//! `assay demo`: a whole market on an embedded chain with real GPU work.
+//!
+//! A buyer posts matmul, hash-mixer and render jobs; an honest provider and a cheating
+//! one (which skips a fraction of its chunks and serves zeros for them) claim, run and
+//! commit; three staked verifiers are drawn from the slot-hash seed, re-execute the
+//! sampled chunks and attest or report; the cheater contests one fault and a committee
+//! of the other verifiers re-audits and votes; the rest of its faults go unanswered and
+//! are slashed once the dispute window passes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, ensure, Context, Result};
+use assay_client::economics::detection_probability;
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::events::AssayEvent;
+use assay_client::ix::vote_instruction;
+use assay_client::pda;
+use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
+use assay_gpu::{BlobStore, ChunkOutputs, Commitment, CompareRule, Gpu, JobBundle};
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{Job, JobState, MarketParams, COMPARISON_EXACT, COMPARISON_FLOAT};
+use assay_protocol::{AttestationMessage, Verdict};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_verifier::{audit, publish, Finding};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::Serialize;
+use solana_sdk::signature::{Keypair, Signer};
+
+/// One token = 10⁶ base units (the demo mint has 6 decimals).
+const TOKEN: u64 = 1_000_000;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Directory for the blob store and the PNGs (created if missing).
+    #[arg(long, default_value = "assay-demo")]
+    out: PathBuf,
+    /// Fraction of its chunks the cheating provider skips and fakes (0 < f ≤ 1).
+    #[arg(long, default_value_t = 0.25)]
+    cheat_fraction: f64,
+    /// Seed for the inputs and for which chunks the cheater fakes.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+#[derive(Serialize)]
+struct JobReport {
+    name: String,
+    kernel: String,
+    provider: String,
+    chunks: u32,
+    samples: u32,
+    faked_chunks: u32,
+    detection_probability: f64,
+    states: Vec<String>,
+    verifier: String,
+    finding: String,
+    provider_paid: f64,
+    verifier_paid: f64,
+    treasury_paid: f64,
+    buyer_refund: f64,
+    provider_slashed: f64,
+    provider_run_ms: f64,
+    recheck_ms: f64,
+    verification_overhead: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    adapter: String,
+    jobs: Vec<JobReport>,
+    balances: Vec<(String, f64, f64)>,
+    cheater_caught: bool,
+    verification_overhead: f64,
+    images: Vec<String>,
+    elapsed_s: f64,
+}
+
+struct Actor {
+    name: &'static str,
+    key: Keypair,
+}
+
+struct DemoJob {
+    name: String,
+    kernel: &'static str,
+    bundle: JobBundle,
+    provider: usize,
+    samples: u8,
+    key: Pubkey,
+    faked: Vec<u32>,
+    outputs: Option<ChunkOutputs>,
+    provider_time: Duration,
+    recheck_time: Duration,
+    verifier: Option<Pubkey>,
+    finding: String,
+    states: Vec<JobState>,
+    closed: Option<assay_market::events::JobClosed>,
+}
+
+fn tokens(units: u64) -> f64 {
+    units as f64 / TOKEN as f64
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("static template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar.set_message(msg.to_string());
+    bar
+}
+
+/// Records every job state change a transaction emitted.
+fn record(jobs: &mut [DemoJob], events: &[AssayEvent]) {
+    for event in events {
+        match event {
+            AssayEvent::JobStateChanged(c) => {
+                if let Some(j) = jobs.iter_mut().find(|j| j.key == c.job) {
+                    j.states.push(c.to);
+                }
+            }
+            AssayEvent::JobClosed(c) => {
+                if let Some(j) = jobs.iter_mut().find(|j| j.key == c.job) {
+                    j.closed = Some(c.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn demo_setup() -> LocalSetup {
+    LocalSetup {
+        market: MarketParams {
+            verdict_window_slots: 40,
+            dispute_window_slots: 20,
+            vote_window_slots: 20,
+            committee_size: 3,
+            ..LocalSetup::default().market
+        },
+        ..LocalSetup::default()
+    }
+}
+
+pub fn run(args: DemoArgs, json: bool) -> Result<()> {
+    ensure!(
+        args.cheat_fraction > 0.0 && args.cheat_fraction <= 1.0,
+        "--cheat-fraction must be in (0, 1], got {}",
+        args.cheat_fraction
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(args, json))
+}
+
+async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
+    let started = Instant::now();
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
+
+    let bar = spinner("starting the GPU engine");
+    let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    let adapter = format!(
+        "{} ({:?}, {:?})",
+        gpu.adapter_info().name,
+        gpu.adapter_info().device_type,
+        gpu.adapter_info().backend
+    );
+    bar.finish_and_clear();
+    say(format!("GPU adapter: {adapter}"));
+    let store = BlobStore::local(args.out.join("blobs")).context("cannot open the blob store")?;
+
+    let bar = spinner("starting the embedded Solana bank and deploying both programs");
+    let mut chain = LocalChain::start(demo_setup()).await?;
+    let d = chain.deployment;
+    let buyer = chain.new_user(1_000 * TOKEN).await?;
+    let mut actors = vec![
+        Actor {
+            name: "buyer",
+            key: buyer.insecure_clone(),
+        },
+        Actor {
+            name: "treasury",
+            key: chain.admin.insecure_clone(),
+        },
+    ];
+    let mut operators = vec![];
+    for (name, roles) in [
+        ("ada (honest provider)", ROLE_PROVIDER),
+        ("mallory (cheating provider)", ROLE_PROVIDER),
+        ("vera (verifier)", ROLE_VERIFIER),
+        ("victor (verifier)", ROLE_VERIFIER),
+        ("wanda (verifier)", ROLE_VERIFIER),
+    ] {
+        let key = chain.new_user(500 * TOKEN).await?;
+        chain
+            .send(
+                &[
+                    d.register_operator(&key.pubkey(), roles),
+                    d.deposit(&key.pubkey(), 300 * TOKEN),
+                ],
+                &[&key],
+            )
+            .await?;
+        operators.push(key.insecure_clone());
+        actors.push(Actor { name, key });
+    }
+    let name_of = |key: &Pubkey| {
+        actors
+            .iter()
+            .find(|a| a.key.pubkey() == *key)
+            .map(|a| a.name)
+            .unwrap_or("?")
+    };
+    let mut before = BTreeMap::new();
+    for a in &actors {
+        let staked = chain
+            .operator(&a.key.pubkey())
+            .await?
+            .map(|o| o.deposited)
+            .unwrap_or(0);
+        before.insert(a.name, chain.balance_of(&a.key.pubkey()).await? + staked);
+    }
+    bar.finish_and_clear();
+    say(format!(
+        "chain up: mint {}, 1 buyer, 2 providers, 3 verifiers staked 300 tokens each",
+        d.mint
+    ));
+
+    // ---- the buyer's jobs ----
+    let (ada, mallory) = (0usize, 1usize);
+    let render = RenderParams {
+        width: 256,
+        height: 256,
+        tile: 32,
+        spheres: 6,
+        steps: 48,
+        seed: args.seed,
+    };
+    let matmul = matmul::MatmulParams {
+        m: 512,
+        k: 256,
+        n: 256,
+        rows_per_chunk: 32,
+        seed: args.seed,
+        variant: matmul::MatmulVariant::for_shape(&gpu, 256, 32),
+    };
+    let hashmix = HashMixParams {
+        chunks: 64,
+        elements_per_chunk: 4096,
+        rounds: 64,
+        n_seeds: 1024,
+        seed: args.seed,
+    };
+    let specs: Vec<(&str, &'static str, JobBundle, usize, u8)> = vec![
+        (
+            "matmul 512x256x256 f32",
+            "matmul",
+            kernels::matmul::job(&matmul)?,
+            ada,
+            8,
+        ),
+        (
+            "render 256x256, 64 tiles",
+            "render",
+            kernels::render::job(&render)?,
+            ada,
+            16,
+        ),
+        (
+            "hash mixer 64 x 4096 u32",
+            "hashmix",
+            kernels::hashmix::job(&hashmix)?,
+            mallory,
+            24,
+        ),
+        (
+            "render 256x256, 64 tiles",
+            "render",
+            kernels::render::job(&render)?,
+            mallory,
+            24,
+        ),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut jobs = vec![];
+    for (id, (name, kernel, bundle, provider, samples)) in specs.into_iter().enumerate() {
+        bundle.store(&store)?;
+        let manifest_hash = store.put(&bundle.manifest.canonical_bytes()?)?;
+        ensure!(
+            manifest_hash == bundle.manifest.manifest_hash()?,
+            "manifest blob hash mismatch"
+        );
+        let input_hashes: Vec<&[u8]> = bundle
+            .manifest
+            .inputs
+            .iter()
+            .map(|i| i.sha256.0.as_slice())
+            .collect();
+        let n_chunks = bundle.manifest.n_chunks();
+        let job_id = id as u64 + 1;
+        let args_post = PostJobArgs {
+            job_id,
+            manifest_hash,
+            input_root: assay_protocol::hashv(&input_hashes),
+            n_chunks,
+            samples,
+            comparison_rule: match bundle.manifest.compare {
+                CompareRule::Exact => COMPARISON_EXACT,
+                CompareRule::Float { .. } => COMPARISON_FLOAT,
+            },
+            price: 20 * TOKEN,
+            collateral: 50 * TOKEN,
+            claim_window_slots: 500,
+            execution_window_slots: 500,
+        };
+        let mut faked = vec![];
+        if provider == mallory {
+            let mut all: Vec<u32> = (0..n_chunks).collect();
+            all.shuffle(&mut rng);
+            let count =
+                ((args.cheat_fraction * f64::from(n_chunks)).round() as u32).clamp(1, n_chunks);
+            faked = all[..count as usize].to_vec();
+            faked.sort_unstable();
+        }
+        let key = pda::job(&buyer.pubkey(), job_id);
+        jobs.push(DemoJob {
+            name: name.to_string(),
+            kernel,
+            bundle,
+            provider,
+            samples,
+            key,
+            faked,
+            outputs: None,
+            provider_time: Duration::ZERO,
+            recheck_time: Duration::ZERO,
+            verifier: None,
+            finding: String::new(),
+            states: vec![],
+            closed: None,
+        });
+        let events = chain
+            .send_with_events(&[d.post_job(&buyer.pubkey(), args_post)], &[&buyer])
+            .await?;
+        record(&mut jobs, &events);
+    }
+    say(format!(
+        "buyer posted {} jobs, 20 tokens escrowed each, 50 tokens collateral asked",
+        jobs.len()
+    ));
+
+    // ---- providers claim, run on the GPU, publish and commit ----
+    let bar = ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
+    );
+    for i in 0..jobs.len() {
+        let provider = operators[jobs[i].provider].insecure_clone();
+        let key = jobs[i].key;
+        bar.set_message(format!(
+            "{} runs {}",
+            name_of(&provider.pubkey()),
+            jobs[i].name
+        ));
+        let events = chain
+            .send_with_events(&[d.claim_job(&provider.pubkey(), &key)], &[&provider])
+            .await?;
+        record(&mut jobs, &events);
+        let job = &mut jobs[i];
+        let prepared = gpu.prepare(&job.bundle)?;
+        let n = job.bundle.manifest.n_chunks();
+        let chunk_bytes = job.bundle.manifest.chunk_bytes() as usize;
+        // The cheater computes only the chunks it does not fake, and serves zeros for
+        // the rest: it saves exactly the faked fraction of the work.
+        let honest: Vec<u32> = (0..n).filter(|c| !job.faked.contains(c)).collect();
+        let outputs = if job.faked.is_empty() {
+            prepared.run_all()?
+        } else {
+            let partial = prepared.run_chunks(&honest)?;
+            let mut data = vec![0u8; n as usize * chunk_bytes];
+            for (c, bytes) in partial.iter() {
+                data[c as usize * chunk_bytes..(c as usize + 1) * chunk_bytes]
+                    .copy_from_slice(bytes);
+            }
+            let mut full = ChunkOutputs::from_parts((0..n).collect(), chunk_bytes, data)
+                .context("output layout")?;
+            full.wall_time = partial.wall_time;
+            full.gpu_time = partial.gpu_time;
+            full
+        };
+        job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
+        let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
+        let uri = publish(&store, &key, &outputs, &commitment)?;
+        job.outputs = Some(outputs);
+        let events = chain
+            .send_with_events(
+                &[d.commit_result(&provider.pubkey(), &key, commitment.root(), uri)],
+                &[&provider],
+            )
+            .await?;
+        record(&mut jobs, &events);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    say("providers ran every job through wgpu and committed Merkle roots of their outputs".into());
+
+    // ---- the challenge: seeds from slot hashes after the commits ----
+    chain.warp(4).await?;
+    chain.warp(1).await?;
+    for i in 0..jobs.len() {
+        let key = jobs[i].key;
+        let drawn = chain.predict_draw(&key, false).await?;
+        let events = chain
+            .send_with_events(&[d.draw_challenge(&key, drawn.as_ref())], &[])
+            .await?;
+        record(&mut jobs, &events);
+        jobs[i].verifier = drawn;
+    }
+
+    // ---- verifiers audit their assignments ----
+    let bar = ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
+    );
+    let mut faults: Vec<(usize, Pubkey)> = vec![];
+    for i in 0..jobs.len() {
+        let key = jobs[i].key;
+        let job: Job = chain.job(&key).await?.context("job vanished")?;
+        let Some(verifier) = job.verifier else {
+            bail!("no verifier was drawn for {}", jobs[i].name)
+        };
+        bar.set_message(format!(
+            "{} re-executes {} sampled chunks of {}",
+            name_of(&verifier),
+            job.samples,
+            jobs[i].name
+        ));
+        let result = audit(&gpu, &store, &key, &job)?;
+        jobs[i].recheck_time = result.recheck_gpu_time.unwrap_or(result.recheck_time);
+        let v = operators
+            .iter()
+            .find(|k| k.pubkey() == verifier)
+            .context("verifier key")?
+            .insecure_clone();
+        let ix = match &result.finding {
+            Finding::Pass => {
+                jobs[i].finding = format!("all {} sampled chunks correct", result.sample.len());
+                d.attest_pass(&verifier, &key, &job)
+            }
+            Finding::Fault {
+                index,
+                evidence,
+                reason,
+            } => {
+                jobs[i].finding = format!("fault at chunk {index}: {reason}");
+                faults.push((i, verifier));
+                d.report_fault(&verifier, &key, *index, evidence.clone())
+            }
+        };
+        let events = chain.send_with_events(&[ix], &[&v]).await?;
+        record(&mut jobs, &events);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    // ---- the cheater contests its first fault; a committee re-audits and votes ----
+    if let Some(&(i, _)) = faults.first() {
+        let key = jobs[i].key;
+        let cheater = operators[jobs[i].provider].insecure_clone();
+        let events = chain
+            .send_with_events(&[d.contest_fault(&cheater.pubkey(), &key)], &[&cheater])
+            .await?;
+        record(&mut jobs, &events);
+        let job: Job = chain.job(&key).await?.context("job vanished")?;
+        let mut votes = vec![];
+        for member in &job.committee {
+            let finding = audit(&gpu, &store, &key, &job)?.finding;
+            let verdict = if finding == Finding::Pass {
+                Verdict::OverturnFault
+            } else {
+                Verdict::UpholdFault
+            };
+            let signer = operators
+                .iter()
+                .find(|k| k.pubkey() == *member)
+                .context("committee key")?;
+            let message = AttestationMessage {
+                program_id: assay_market::ID.to_bytes(),
+                job: key.to_bytes(),
+                round: job.round,
+                verdict,
+                evidence_hash: job.fault_evidence,
+            };
+            votes.push((
+                ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
+                message,
+            ));
+        }
+        say(format!(
+            "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
+            jobs[i].name,
+            job.committee.len(),
+            job.committee.iter().map(|k| name_of(k)).collect::<Vec<_>>().join(", ")
+        ));
+        let events = chain
+            .send_with_events(
+                &[vote_instruction(&votes), d.resolve_contest(&key, &job)],
+                &[],
+            )
+            .await?;
+        record(&mut jobs, &events);
+    }
+    // Other faults go unanswered: once the dispute window passes anyone may slash.
+    if faults.len() > 1 {
+        chain.warp(25).await?;
+        for &(i, verifier) in &faults[1..] {
+            let key = jobs[i].key;
+            let job: Job = chain.job(&key).await?.context("job vanished")?;
+            let cranker = operators
+                .iter()
+                .find(|k| k.pubkey() == verifier)
+                .context("verifier key")?
+                .insecure_clone();
+            let events = chain
+                .send_with_events(
+                    &[d.concede_fault(&cranker.pubkey(), &key, &job)],
+                    &[&cranker],
+                )
+                .await?;
+            record(&mut jobs, &events);
+        }
+    }
+
+    // ---- images ----
+    let mut images = vec![];
+    for (i, job) in jobs.iter().enumerate() {
+        if job.kernel != "render" {
+            continue;
+        }
+        let path = args.out.join(format!(
+            "render-job{}-{}.png",
+            i + 1,
+            if job.faked.is_empty() {
+                "honest"
+            } else {
+                "cheater"
+            }
+        ));
+        write_png(&path, &render, job.outputs.as_ref().context("outputs")?)?;
+        images.push(path.display().to_string());
+    }
+
+    // ---- report ----
+    let mut after = BTreeMap::new();
+    for a in &actors {
+        let staked = chain
+            .operator(&a.key.pubkey())
+            .await?
+            .map(|o| o.deposited)
+            .unwrap_or(0);
+        after.insert(a.name, chain.balance_of(&a.key.pubkey()).await? + staked);
+    }
+    let mut reports = vec![];
+    let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
+    for job in &jobs {
+        let n = job.bundle.manifest.n_chunks();
+        let closed = job.closed.clone();
+        let c = |f: fn(&assay_market::events::JobClosed) -> u64| {
+            closed.as_ref().map(f).map(tokens).unwrap_or(0.0)
+        };
+        // The verifier's share of the work: the sampled chunks, scaled to what an honest
+        // provider would have spent on all chunks.
+        let honest_time =
+            job.provider_time.as_secs_f64() * f64::from(n) / f64::from(n - job.faked.len() as u32);
+        total_provider += Duration::from_secs_f64(honest_time);
+        total_recheck += job.recheck_time;
+        reports.push(JobReport {
+            name: job.name.clone(),
+            kernel: job.kernel.to_string(),
+            provider: actors[2 + job.provider].name.to_string(),
+            chunks: n,
+            samples: u32::from(job.samples),
+            faked_chunks: job.faked.len() as u32,
+            detection_probability: detection_probability(
+                n,
+                u32::from(job.samples),
+                job.faked.len() as u32,
+            ),
+            states: job.states.iter().map(|s| format!("{s:?}")).collect(),
+            verifier: job
+                .verifier
+                .map(|v| name_of(&v).to_string())
+                .unwrap_or_else(|| "none".into()),
+            finding: job.finding.clone(),
+            provider_paid: c(|c| c.provider_paid),
+            verifier_paid: c(|c| c.verifier_paid),
+            treasury_paid: c(|c| c.treasury_paid),
+            buyer_refund: c(|c| c.buyer_refund),
+            provider_slashed: c(|c| c.provider_slashed),
+            provider_run_ms: honest_time * 1e3,
+            recheck_ms: job.recheck_time.as_secs_f64() * 1e3,
+            verification_overhead: job.recheck_time.as_secs_f64() / honest_time.max(1e-9),
+        });
+    }
+    let cheater_caught = jobs
+        .iter()
+        .filter(|j| !j.faked.is_empty())
+        .all(|j| j.states.last() == Some(&JobState::Slashed));
+    let report = Report {
+        adapter,
+        jobs: reports,
+        balances: actors
+            .iter()
+            .map(|a| {
+                (
+                    a.name.to_string(),
+                    tokens(before[a.name]),
+                    tokens(after[a.name]),
+                )
+            })
+            .collect(),
+        cheater_caught,
+        verification_overhead: total_recheck.as_secs_f64() / total_provider.as_secs_f64().max(1e-9),
+        images,
+        elapsed_s: started.elapsed().as_secs_f64(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    ensure!(
+        report.jobs.iter().all(|j| matches!(
+            j.states.last().map(String::as_str),
+            Some("Settled" | "Slashed")
+        )),
+        "a job did not reach Settled or Slashed"
+    );
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    println!();
+    println!("== Jobs");
+    for (i, j) in r.jobs.iter().enumerate() {
+        println!(
+            "#{} {} — provider {}, verifier {}",
+            i + 1,
+            j.name,
+            j.provider,
+            j.verifier
+        );
+        if j.faked_chunks == 0 {
+            println!(
+                "   {} chunks, {} sampled; nothing faked",
+                j.chunks, j.samples
+            );
+        } else {
+            println!(
+                "   {} chunks, {} sampled; {} faked → P(caught) = {:.4}",
+                j.chunks, j.samples, j.faked_chunks, j.detection_probability
+            );
+        }
+        println!("   states: {}", j.states.join(" → "));
+        println!("   verifier: {}", j.finding);
+        println!(
+            "   paid: provider {:.2}, verifier {:.2}, treasury {:.2}, buyer refund {:.2}; provider slashed {:.2} (tokens)",
+            j.provider_paid, j.verifier_paid, j.treasury_paid, j.buyer_refund, j.provider_slashed
+        );
+        println!(
+            "   GPU time: provider {:.1} ms (whole job), verifier {:.1} ms (sample) → overhead {:.1} %",
+            j.provider_run_ms,
+            j.recheck_ms,
+            j.verification_overhead * 100.0
+        );
+    }
+    println!();
+    println!("== Balances (wallet + stake, tokens)");
+    for (name, before, after) in &r.balances {
+        println!(
+            "   {name:<28} {before:>9.2} → {after:>9.2}  ({:+.2})",
+            after - before
+        );
+    }
+    println!();
+    println!(
+        "== {}",
+        if r.cheater_caught {
+            "The cheating provider was caught on every job it faked and slashed."
+        } else {
+            "The cheater escaped on at least one job (see P(caught) above)."
+        }
+    );
+    println!(
+        "   verification overhead: {:.1} % of the providers' GPU time",
+        r.verification_overhead * 100.0
+    );
+    for image in &r.images {
+        println!("   image: {image}");
+    }
+    println!(
+        "   GPU adapter: {}; finished in {:.1} s",
+        r.adapter, r.elapsed_s
+    );
+}
+
+/// Assembles the render job's tiles (vec4<f32> per pixel, tile-major) into an RGB PNG.
+fn write_png(path: &std::path::Path, p: &RenderParams, outputs: &ChunkOutputs) -> Result<()> {
+    let (w, h, tile) = (p.width as usize, p.height as usize, p.tile as usize);
+    let tiles_x = w / tile;
+    let mut rgb = vec![0u8; w * h * 3];
+    for (index, bytes) in outputs.iter() {
+        let pixels = kernels::bytes_f32(bytes);
+        let (tx, ty) = (index as usize % tiles_x, index as usize / tiles_x);
+        for y in 0..tile {
+            for x in 0..tile {
+                let src = (y * tile + x) * 4;
+                let dst = ((ty * tile + y) * w + tx * tile + x) * 3;
+                for c in 0..3 {
+                    rgb[dst + c] = (pixels[src + c].clamp(0.0, 1.0) * 255.0).round() as u8;
+                }
+            }
+        }
+    }
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header()?.write_image_data(&rgb)?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Auditing one challenged job: fetch, prove, re-execute, compare.
+
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use assay_gpu::{BlobStore, Gpu, JobBundle, JobManifest, ServedChunk};
+use assay_market::instructions::FaultEvidence;
+use assay_market::state::Job;
+use assay_protocol::{hashv, sample_indices, MerkleTree};
+
+use crate::served::ResultIndex;
+
+/// The verifier's conclusion about a job's sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Every sampled chunk is proven under the root and recomputes within the rule.
+    Pass,
+    /// Chunk `index` is wrong or was not served: report it with `evidence`.
+    Fault {
+        index: u32,
+        evidence: FaultEvidence,
+        reason: String,
+    },
+}
+
+/// A finding with what it cost.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub finding: Finding,
+    /// The sampled chunk indices, in draw order.
+    pub sample: Vec<u32>,
+    /// Wall time of the re-execution (GPU work and readback).
+    pub recheck_time: Duration,
+    /// GPU timestamp time of the re-execution, where the adapter has timestamps.
+    pub recheck_gpu_time: Option<Duration>,
+    /// Wall time of the whole audit (fetch, prepare, recheck, compare).
+    pub total_time: Duration,
+}
+
+/// Problems that are the verifier's own (retry later), never the provider's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("job manifest or inputs unavailable: {0}")]
+    Job(#[from] assay_gpu::Error),
+    #[error("manifest {0}")]
+    Manifest(#[from] assay_gpu::ManifestError),
+    #[error("GPU: {0}")]
+    Gpu(#[from] assay_gpu::GpuError),
+    #[error("job has no challenge seed yet")]
+    NotChallenged,
+}
+
+fn unavailable(index: u32, reason: String) -> Finding {
+    Finding::Fault {
+        index,
+        evidence: FaultEvidence::Unavailable,
+        reason,
+    }
+}
+
+/// Audits the drawn sample of `job`. The buyer's manifest, kernel and inputs must be in
+/// `store` (else [`AuditError`]: the verifier cannot judge); anything the provider failed
+/// to serve, or served inconsistently with its root, is a fault.
+pub fn audit(
+    gpu: &Gpu,
+    store: &BlobStore,
+    job_key: &Pubkey,
+    job: &Job,
+) -> Result<Audit, AuditError> {
+    let started = Instant::now();
+    if job.seed == [0; 32] {
+        return Err(AuditError::NotChallenged);
+    }
+    let sample = sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
+    let finish =
+        |finding: Finding, recheck_time: Duration, recheck_gpu_time: Option<Duration>| Audit {
+            finding,
+            sample: sample.clone(),
+            recheck_time,
+            recheck_gpu_time,
+            total_time: started.elapsed(),
+        };
+    let manifest_bytes = store
+        .get(&job.manifest_hash)
+        .map_err(assay_gpu::Error::from)?;
+    let manifest = JobManifest::from_canonical_bytes(&manifest_bytes)?;
+    let bundle = JobBundle::load(manifest, store)?;
+
+    // The provider's publication: every leaf must rebuild the committed root.
+    let first = sample.first().copied().unwrap_or(0);
+    let index = match ResultIndex::fetch(store, &job.output_uri) {
+        Ok(index) => index,
+        Err(e) => {
+            return Ok(finish(
+                unavailable(first, format!("result index: {e}")),
+                Duration::ZERO,
+                None,
+            ))
+        }
+    };
+    let tree = match MerkleTree::from_leaves(index.leaves.clone()) {
+        Some(tree)
+            if tree.root() == job.result_root
+                && tree.len() == job.n_chunks
+                && index.job == job_key.to_bytes() =>
+        {
+            tree
+        }
+        _ => {
+            return Ok(finish(
+                unavailable(
+                    first,
+                    "published leaves do not rebuild the committed root".into(),
+                ),
+                Duration::ZERO,
+                None,
+            ))
+        }
+    };
+    let mut served = Vec::with_capacity(sample.len());
+    for &i in &sample {
+        let output = match store.get(&index.chunks[i as usize]) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Ok(finish(
+                    unavailable(i, format!("chunk {i} not served: {e}")),
+                    Duration::ZERO,
+                    None,
+                ))
+            }
+        };
+        served.push(ServedChunk {
+            index: i,
+            output,
+            proof: tree.proof(i).expect("sampled index is in range"),
+        });
+    }
+
+    let prepared = gpu.prepare(&bundle)?;
+    let report = assay_gpu::recheck(
+        &prepared,
+        &job_key.to_bytes(),
+        &bundle.manifest,
+        &job.result_root,
+        &served,
+    )?;
+    let (recheck_time, gpu_time) = (report.recomputed.wall_time, report.recomputed.gpu_time);
+    let fault = report
+        .chunks
+        .iter()
+        .enumerate()
+        .find_map(|(pos, (i, verdict))| {
+            verdict.as_ref().err().map(|fault| {
+                let evidence = FaultEvidence::Mismatch {
+                    provider_leaf: index.leaves[*i as usize],
+                    proof: served[pos].proof.clone(),
+                    recomputed_output_hash: hashv(&[report.recomputed.slot(pos)]),
+                };
+                Finding::Fault {
+                    index: *i,
+                    evidence,
+                    reason: fault.to_string(),
+                }
+            })
+        });
+    Ok(finish(
+        fault.unwrap_or(Finding::Pass),
+        recheck_time,
+        gpu_time,
+    ))
+}
