@@ -1,0 +1,122 @@
+//! The `assay` binary, driven as a user would.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn assay() -> Command {
+    let mut cmd = Command::cargo_bin("assay").expect("binary built");
+    cmd.env("RUST_LOG", "error");
+    cmd
+}
+
+#[test]
+fn demo_catches_and_slashes_the_cheater_and_pays_the_honest_provider() {
+    let out = tempfile::tempdir().unwrap();
+    let output = assay()
+        .args(["demo", "--json", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is JSON only");
+    assert_eq!(report["cheater_caught"], true);
+    let jobs = report["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 4);
+    for job in jobs {
+        let last = job["states"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        if job["faked_chunks"].as_u64().unwrap() > 0 {
+            assert_eq!(last, "Slashed", "{job}");
+            assert_eq!(job["provider_slashed"].as_f64().unwrap(), 50.0);
+        } else {
+            assert_eq!(last, "Settled", "{job}");
+            assert_eq!(job["provider_paid"].as_f64().unwrap(), 18.8);
+        }
+    }
+    // One fault was contested and upheld by the committee.
+    assert!(jobs.iter().any(|j| j["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "Contested")));
+    for image in report["images"].as_array().unwrap() {
+        let bytes = std::fs::read(image.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"));
+    }
+}
+
+#[test]
+fn demo_rejects_an_impossible_cheat_fraction() {
+    assay()
+        .args(["demo", "--cheat-fraction", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--cheat-fraction must be in (0, 1]",
+        ));
+}
+
+#[test]
+fn economics_reports_detection_and_the_smallest_safe_sample() {
+    assay()
+        .args([
+            "economics",
+            "--chunks",
+            "4096",
+            "--samples",
+            "64",
+            "--price",
+            "100",
+            "--collateral",
+            "200",
+            "--provider-cost",
+            "80",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "cheating never pays at k = 64: yes",
+        ));
+    let out = assay()
+        .args(["--json", "economics", "--chunks", "100", "--samples", "10"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["samples"], 10);
+}
+
+#[test]
+fn economics_rejects_more_samples_than_chunks() {
+    assay()
+        .args(["economics", "--chunks", "8", "--samples", "9"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--samples must be between 1 and --chunks (8)",
+        ));
+}
+
+#[test]
+fn help_explains_every_command() {
+    assay()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("demo").and(predicate::str::contains("economics")));
+    assay()
+        .args(["demo", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--cheat-fraction"));
+}

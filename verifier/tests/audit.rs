@@ -1,0 +1,221 @@
+//! The verifier's audit against real providers' publications on the embedded chain.
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::pda;
+use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::{BlobStore, Commitment, Gpu};
+use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::state::{JobState, COMPARISON_EXACT};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_verifier::{audit, publish, Finding};
+use solana_sdk::signature::{Keypair, Signer};
+
+struct Setup {
+    chain: LocalChain,
+    gpu: Gpu,
+    store: BlobStore,
+    _dir: tempfile::TempDir,
+    provider: Keypair,
+    verifiers: Vec<Keypair>,
+    job: Pubkey,
+}
+
+/// A posted, claimed 16-chunk hash-mixer job whose provider ran it honestly; `tamper`
+/// then decides what it commits and publishes before the challenge is drawn.
+async fn challenged(
+    tamper: impl FnOnce(&BlobStore, &Pubkey, &mut assay_gpu::ChunkOutputs) -> Option<String>,
+) -> Setup {
+    std::env::set_var("NODEVICE_SELECT", "1");
+    let mut chain = LocalChain::start(LocalSetup::default()).await.unwrap();
+    let d = chain.deployment;
+    let buyer = chain.new_user(1_000_000_000).await.unwrap();
+    let mut ops = vec![];
+    for roles in [ROLE_PROVIDER, ROLE_VERIFIER, ROLE_VERIFIER] {
+        let k = chain.new_user(1_000_000_000).await.unwrap();
+        chain
+            .send(
+                &[
+                    d.register_operator(&k.pubkey(), roles),
+                    d.deposit(&k.pubkey(), 100_000_000),
+                ],
+                &[&k],
+            )
+            .await
+            .unwrap();
+        ops.push(k);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::local(dir.path()).unwrap();
+    let gpu = Gpu::new().expect("a wgpu adapter (lavapipe: ./scripts/install-deps.sh)");
+    let bundle = hashmix::job(&HashMixParams {
+        chunks: 16,
+        elements_per_chunk: 256,
+        rounds: 8,
+        n_seeds: 64,
+        seed: 3,
+    })
+    .unwrap();
+    bundle.store(&store).unwrap();
+    let manifest_hash = store
+        .put(&bundle.manifest.canonical_bytes().unwrap())
+        .unwrap();
+    let args = PostJobArgs {
+        job_id: 1,
+        manifest_hash,
+        input_root: [0; 32],
+        n_chunks: 16,
+        samples: 16,
+        comparison_rule: COMPARISON_EXACT,
+        price: 10_000_000,
+        collateral: 20_000_000,
+        claim_window_slots: 100,
+        execution_window_slots: 100,
+    };
+    chain
+        .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])
+        .await
+        .unwrap();
+    let job = pda::job(&buyer.pubkey(), 1);
+    let provider = ops.remove(0);
+    chain
+        .send(&[d.claim_job(&provider.pubkey(), &job)], &[&provider])
+        .await
+        .unwrap();
+    let mut outputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
+    let custom_uri = tamper(&store, &job, &mut outputs);
+    let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
+    let published = publish(&store, &job, &outputs, &commitment).unwrap();
+    let uri = custom_uri.unwrap_or(published);
+    chain
+        .send(
+            &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
+            &[&provider],
+        )
+        .await
+        .unwrap();
+    chain.warp(4).await.unwrap();
+    chain.warp(1).await.unwrap();
+    let drawn = chain.predict_draw(&job, false).await.unwrap();
+    chain
+        .send(&[d.draw_challenge(&job, drawn.as_ref())], &[])
+        .await
+        .unwrap();
+    Setup {
+        chain,
+        gpu,
+        store,
+        _dir: dir,
+        provider,
+        verifiers: ops,
+        job,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn honest_provider_passes_the_audit_and_is_paid() {
+    let mut s = challenged(|_, _, _| None).await;
+    let job = s.chain.job(&s.job).await.unwrap().unwrap();
+    let result = audit(&s.gpu, &s.store, &s.job, &job).unwrap();
+    assert_eq!(result.finding, Finding::Pass);
+    assert_eq!(result.sample.len(), 16);
+    let v = s
+        .verifiers
+        .iter()
+        .find(|k| Some(k.pubkey()) == job.verifier)
+        .unwrap()
+        .insecure_clone();
+    let ix = s.chain.deployment.attest_pass(&v.pubkey(), &s.job, &job);
+    s.chain.send(&[ix], &[&v]).await.unwrap();
+    assert!(s.chain.job(&s.job).await.unwrap().is_none());
+    assert!(s.chain.balance_of(&s.provider.pubkey()).await.unwrap() > 900_000_000);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn provider_faking_one_chunk_is_reported_with_a_proof_the_chain_accepts() {
+    let mut s = challenged(|_, _, outputs| {
+        outputs.chunk_mut(5).unwrap()[0] ^= 0xff;
+        None
+    })
+    .await;
+    let job = s.chain.job(&s.job).await.unwrap().unwrap();
+    let Finding::Fault {
+        index, evidence, ..
+    } = audit(&s.gpu, &s.store, &s.job, &job).unwrap().finding
+    else {
+        panic!("the faked chunk is in the full sample");
+    };
+    assert_eq!(index, 5);
+    assert!(matches!(evidence, FaultEvidence::Mismatch { .. }));
+    let v = s
+        .verifiers
+        .iter()
+        .find(|k| Some(k.pubkey()) == job.verifier)
+        .unwrap()
+        .insecure_clone();
+    let ix = s
+        .chain
+        .deployment
+        .report_fault(&v.pubkey(), &s.job, index, evidence);
+    s.chain.send(&[ix], &[&v]).await.unwrap();
+    assert_eq!(
+        s.chain.job(&s.job).await.unwrap().unwrap().state,
+        JobState::Disputed
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn provider_withholding_its_outputs_is_reported_unavailable() {
+    let mut s = challenged(|_, _, _| Some(format!("sha256:{}", "ab".repeat(32)))).await;
+    let job = s.chain.job(&s.job).await.unwrap().unwrap();
+    let finding = audit(&s.gpu, &s.store, &s.job, &job).unwrap().finding;
+    let Finding::Fault {
+        index,
+        evidence,
+        reason,
+    } = finding
+    else {
+        panic!("nothing was served")
+    };
+    assert_eq!(evidence, FaultEvidence::Unavailable);
+    assert!(reason.contains("result index"), "{reason}");
+    let v = s
+        .verifiers
+        .iter()
+        .find(|k| Some(k.pubkey()) == job.verifier)
+        .unwrap()
+        .insecure_clone();
+    let ix = s
+        .chain
+        .deployment
+        .report_fault(&v.pubkey(), &s.job, index, evidence);
+    s.chain.send(&[ix], &[&v]).await.unwrap();
+    assert_eq!(
+        s.chain.job(&s.job).await.unwrap().unwrap().state,
+        JobState::Disputed
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn corrupted_chunk_blob_counts_as_not_served() {
+    let mut s = challenged(|_, _, _| None).await;
+    let job = s.chain.job(&s.job).await.unwrap().unwrap();
+    // Corrupt every stored chunk blob on disk (the store verifies hashes on read).
+    let index = assay_verifier::ResultIndex::fetch(&s.store, &job.output_uri).unwrap();
+    for hash in &index.chunks {
+        let path = s._dir.path().join("blobs").join(hex_of(hash));
+        std::fs::write(path, b"not the output").unwrap();
+    }
+    let Finding::Fault {
+        evidence, reason, ..
+    } = audit(&s.gpu, &s.store, &s.job, &job).unwrap().finding
+    else {
+        panic!("corrupt blobs cannot pass");
+    };
+    assert_eq!(evidence, FaultEvidence::Unavailable);
+    assert!(reason.contains("not served"), "{reason}");
+}
+
+fn hex_of(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
