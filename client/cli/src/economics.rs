@@ -12,7 +12,7 @@ pub struct EconomicsArgs {
     /// Chunks the verifier re-executes (k).
     #[arg(long, default_value_t = 64)]
     samples: u32,
-    /// Escrowed price, token base units.
+    /// What the provider is paid on settlement (price less fees), token base units.
     #[arg(long, default_value_t = 100_000_000)]
     price: u64,
     /// Provider collateral, token base units.

@@ -21,6 +21,7 @@ pub fn detection_probability(n: u32, k: u32, faked: u32) -> f64 {
 pub struct Terms {
     pub n_chunks: u32,
     pub samples: u32,
+    /// What the provider is paid when the job settles (price less fees).
     pub price: u64,
     pub collateral: u64,
     /// The provider's honest cost of computing the whole job.
