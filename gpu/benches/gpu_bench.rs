@@ -2,7 +2,9 @@
 //!
 //! Prints a table, then one `name: value` line per headline figure:
 //! `gemm_cpu_over_wgpu`, `merkle_over_sha256`, `recheck_fraction`.
-//! Env: `GEMM_N` (default 1024), `RECHECK_ROUNDS` (default 48).
+//! Env: `GEMM_N` (default 1024), `GEMM_ROWS` (rows per chunk, default 64), `GEMM_TM` +
+//! `GEMM_TN4` (+ `GEMM_SUBGROUP=0|1`, default 1) to force a `Wide`/`WideSubgroup` block,
+//! `GEMM_ONLY` (stop after the GEMM), `RECHECK_ROUNDS` (default 48).
 
 use std::time::{Duration, Instant};
 
@@ -22,11 +24,12 @@ fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (best, last.expect("n >= 1"))
 }
 
+fn env_opt(name: &str) -> Option<u32> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    env_opt(name).unwrap_or(default)
 }
 
 fn main() {
@@ -59,8 +62,16 @@ fn main() {
     // 1. GEMM
     let n = env_u32("GEMM_N", 1024);
     let flops = 2.0 * f64::from(n).powi(3);
-    let rows_per_chunk = 64.min(n);
-    let variant = matmul::MatmulVariant::for_shape(&gpu, n, rows_per_chunk);
+    let rows_per_chunk = env_u32("GEMM_ROWS", 64.min(n));
+    let mut variant = matmul::MatmulVariant::for_shape(&gpu, n, rows_per_chunk);
+    // Overrides for comparing blocks: GEMM_TM, GEMM_TN4 (both) and GEMM_SUBGROUP (0/1).
+    if let (Some(tm), Some(tn4)) = (env_opt("GEMM_TM"), env_opt("GEMM_TN4")) {
+        variant = if env_u32("GEMM_SUBGROUP", 1) == 1 {
+            matmul::MatmulVariant::WideSubgroup { tm, tn4 }
+        } else {
+            matmul::MatmulVariant::Wide { tm, tn4 }
+        };
+    }
     let p = matmul::MatmulParams {
         m: n,
         k: n,
@@ -70,8 +81,12 @@ fn main() {
         variant,
     };
     let job = matmul::job(&p).expect("gemm params");
+    // Pipeline compile (lavapipe JITs at pipeline creation and at the first dispatch;
+    // Mesa's on-disk shader cache makes repeated runs fast).
+    let t_compile = Instant::now();
     let prepared = gpu.prepare(&job).expect("prepare gemm");
     prepared.run_all().expect("warm-up");
+    let t_compile = t_compile.elapsed();
     let (t_gpu, out) = best_of(3, || prepared.run_all().expect("gemm run"));
     let (a, b) = matmul::inputs(&p);
     let mut c = vec![0f32; (n * n) as usize];
@@ -109,6 +124,10 @@ fn main() {
     let gpu_gflops = flops / t_gpu.as_secs_f64() / 1e9;
     let cpu_gflops = flops / t_cpu.as_secs_f64() / 1e9;
     rows.push((
+        format!("gemm {n}^3 wgpu prepare + first run (JIT compile)"),
+        format!("{:.1} s", t_compile.as_secs_f64()),
+    ));
+    rows.push((
         format!("gemm {n}^3 wgpu ({variant:?}) time"),
         format!("{:.1} ms", t_gpu.as_secs_f64() * 1e3),
     ));
@@ -138,8 +157,10 @@ fn main() {
 
     if std::env::var_os("GEMM_ONLY").is_some() {
         println!(
-            "gemm_wgpu_gflops: {gpu_gflops:.3} ({:.1} ms)",
-            t_gpu.as_secs_f64() * 1e3
+            "{variant:?} rows_per_chunk {rows_per_chunk}: compile {:.1} s, gemm_wgpu_gflops: {gpu_gflops:.3} ({:.1} ms), gemm_cpu_gflops: {cpu_gflops:.3}, gemm_cpu_over_wgpu: {:.4}",
+            t_compile.as_secs_f64(),
+            t_gpu.as_secs_f64() * 1e3,
+            t_cpu.as_secs_f64() / t_gpu.as_secs_f64()
         );
         return;
     }

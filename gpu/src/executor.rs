@@ -72,6 +72,7 @@ pub struct Gpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
     timestamps: bool,
+    subgroups: bool,
     options: GpuOptions,
 }
 
@@ -109,11 +110,16 @@ impl Gpu {
             .ok_or_else(|| GpuError::NoAdapter(format!("{backends:?}")))?;
         let adapter_info = adapter.get_info();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let required_features = if timestamps {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
-        };
+        // Subgroup operations are requested where offered, so kernels may use them (the
+        // built-in matmul shares A loads across a subgroup on CPU adapters).
+        let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
+        let mut required_features = wgpu::Features::empty();
+        if timestamps {
+            required_features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        if subgroups {
+            required_features |= wgpu::Features::SUBGROUP;
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("assay-gpu"),
             required_features,
@@ -134,6 +140,7 @@ impl Gpu {
             device,
             queue,
             timestamps,
+            subgroups,
             options,
         })
     }
@@ -146,6 +153,11 @@ impl Gpu {
     /// Whether the adapter is a CPU implementation (e.g. lavapipe).
     pub fn is_cpu(&self) -> bool {
         self.adapter_info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Whether the device has wgpu's `SUBGROUP` feature (WGSL `enable subgroups;`).
+    pub fn has_subgroups(&self) -> bool {
+        self.subgroups
     }
 
     /// Whether GPU timestamps are measured.

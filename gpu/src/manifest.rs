@@ -429,7 +429,9 @@ impl JobManifest {
             .map_err(|e| ManifestError::KernelParse(e.emit_to_string(kernel_source)))?;
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::default(),
+            // Subgroup operations are admitted; a device without them rejects the kernel
+            // when the job is prepared.
+            naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
         )
         .validate(&module)
         .map_err(|e| ManifestError::KernelInvalid(e.emit_to_string(kernel_source)))?;

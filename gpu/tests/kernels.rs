@@ -17,7 +17,10 @@ fn small_matmul(variant: matmul::MatmulVariant) -> matmul::MatmulParams {
 }
 
 fn matmul_matches_cpu_reference(variant: matmul::MatmulVariant) {
-    let p = small_matmul(variant);
+    matmul_params_match_cpu_reference(small_matmul(variant));
+}
+
+fn matmul_params_match_cpu_reference(p: matmul::MatmulParams) {
     let job = matmul::job(&p).unwrap();
     let prepared = gpu().prepare(&job).unwrap();
     let out = prepared.run_all().unwrap();
@@ -68,11 +71,86 @@ fn wide_matmul_matches_cpu_reference_within_proven_bound() {
 }
 
 #[test]
+fn subgroup_matmul_matches_cpu_reference_within_proven_bound() {
+    if !gpu().has_subgroups() {
+        eprintln!("skipped: the device has no subgroup operations");
+        return;
+    }
+    // Small blocks of the generator used for the 64×64 block on lavapipe.
+    matmul_matches_cpu_reference(matmul::MatmulVariant::WideSubgroup { tm: 8, tn4: 2 });
+    matmul_matches_cpu_reference(matmul::MatmulVariant::WideSubgroup { tm: 16, tn4: 1 });
+}
+
+#[test]
+fn subgroup_matmul_fallback_for_other_subgroup_sizes_is_bit_identical() {
+    if !gpu().has_subgroups() {
+        eprintln!("skipped: the device has no subgroup operations");
+        return;
+    }
+    // The kernel takes a plain loop where the subgroup size is not 8; force that path
+    // here by changing the size it expects, and check it gives the same bits.
+    let p = small_matmul(matmul::MatmulVariant::WideSubgroup { tm: 16, tn4: 2 });
+    let job = matmul::job(&p).unwrap();
+    let mut forced = job.clone();
+    let sgs = gpu().adapter_info().subgroup_min_size;
+    assert!(forced.kernel_source.contains("if (sgs != 8u)"));
+    forced.kernel_source = forced
+        .kernel_source
+        .replace("if (sgs != 8u)", &format!("if (sgs == {sgs}u)"));
+    forced.manifest.kernel.sha256 =
+        assay_gpu::manifest::Digest::of(forced.kernel_source.as_bytes());
+    let fast = gpu().prepare(&job).unwrap().run_all().unwrap();
+    let prep = gpu().prepare(&forced).unwrap();
+    let slow = prep.run_all().unwrap();
+    assert_eq!(fast.as_bytes(), slow.as_bytes());
+    let (a, b) = matmul::inputs(&p);
+    let scale = prep.run(Pass::Scale, slow.indices()).unwrap();
+    for (i, got) in slow.iter() {
+        assert_eq!(got, &matmul::reference_chunk(&p, &a, &b, i, false)[..]);
+        assert_eq!(
+            scale.slot(i as usize),
+            &matmul::reference_chunk(&p, &a, &b, i, true)[..]
+        );
+    }
+}
+
+#[test]
+fn for_shape_keeps_small_blocks_for_small_shapes() {
+    use matmul::MatmulVariant as V;
+    let g = gpu();
+    for rows in [8, 16, 32, 64] {
+        let v = V::for_shape(g, 256, rows);
+        assert!(
+            !matches!(v, V::Wide { tm: 64, .. } | V::WideSubgroup { tm: 64, .. }),
+            "n = 256 must not pay the minutes-long JIT of a 64-row block, got {v:?}"
+        );
+        // The pick builds and is exact for a 256-column demo shape (short inner dim).
+        matmul_params_match_cpu_reference(matmul::MatmulParams {
+            m: 2 * rows,
+            k: 32,
+            n: 256,
+            rows_per_chunk: rows,
+            seed: 5,
+            variant: v,
+        });
+    }
+    if g.is_cpu() {
+        let big = V::for_shape(g, 1024, 64);
+        assert!(matches!(
+            big,
+            V::Wide { tm: 64, .. } | V::WideSubgroup { tm: 64, .. }
+        ));
+    }
+}
+
+#[test]
 fn wide_matmul_rejects_shapes_it_does_not_tile() {
     let mut p = small_matmul(matmul::MatmulVariant::WIDE_CPU);
     assert!(matmul::job(&p).is_err(), "n = 128 is not a multiple of 512");
     p.variant = matmul::MatmulVariant::Wide { tm: 0, tn4: 1 };
     assert!(matmul::job(&p).is_err());
+    p.variant = matmul::MatmulVariant::WideSubgroup { tm: 4, tn4: 1 };
+    assert!(matmul::job(&p).is_err(), "tm must be a multiple of 8");
 }
 
 #[test]

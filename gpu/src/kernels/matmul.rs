@@ -26,19 +26,72 @@ pub enum MatmulVariant {
     /// are cheap, so throughput follows flops per loaded element, `2·tm·tn/(tm+tn)`.
     /// They take minutes to JIT-compile, so tests use small ones.
     Wide { tm: u32, tn4: u32 },
+    /// [`MatmulVariant::Wide`] with A shared across the subgroup: each of the 8 lanes
+    /// loads one of every 8 A rows and `subgroupBroadcast` hands the values to the
+    /// others, so A costs `tm/8` loads per k-step instead of `tm` (B is per lane and
+    /// loaded once per k-step, reused by all `tm` rows). Same arithmetic, same order,
+    /// bit-identical results. Needs wgpu's `SUBGROUP` feature; where the subgroup size is
+    /// not 8 (= the workgroup width) the kernel takes a plain per-element loop instead.
+    /// `tm` must be a multiple of 8.
+    WideSubgroup { tm: u32, tn4: u32 },
 }
 
 impl MatmulVariant {
     /// 64×64 outputs per invocation: the fastest block measured on lavapipe.
     pub const WIDE_CPU: Self = Self::Wide { tm: 64, tn4: 16 };
 
-    /// The variant suited to `gpu`'s adapter type and the shape (`n`, `rows_per_chunk`):
-    /// [`Self::WIDE_CPU`] on a CPU adapter when the shape allows it, else [`Self::for_gpu`].
+    /// 64×64 outputs per invocation, A shared across the subgroup: used on lavapipe for
+    /// large shapes with `rows_per_chunk` a multiple of 64 when the device has subgroups.
+    pub const WIDE_SUBGROUP_CPU: Self = Self::WideSubgroup { tm: 64, tn4: 16 };
+
+    /// 128×32 outputs per invocation, A shared across the subgroup: fewer loads for the
+    /// same 4096 accumulators (16 + 32 vec4 loads per k-step against 8 + 64), used when
+    /// `rows_per_chunk` is a multiple of 128.
+    pub const WIDE_SUBGROUP_TALL_CPU: Self = Self::WideSubgroup { tm: 128, tn4: 8 };
+
+    /// A small block (8×8 per invocation, 64-column workgroups) for short chunks: it
+    /// tiles `rows_per_chunk` multiples of 8 and compiles in well under a second.
+    pub const SMALL: Self = Self::Wide { tm: 8, tn4: 2 };
+
+    /// `(columns, rows)` of output one workgroup computes: `n` and `rows_per_chunk` must
+    /// be multiples of them.
+    pub fn tile(&self) -> (u32, u32) {
+        match *self {
+            Self::RegisterBlocked => (RB_WG[0] * RB_TN4 * 4, RB_WG[1] * RB_TM),
+            Self::Tiled => (16, 16),
+            Self::Wide { tm, tn4 } | Self::WideSubgroup { tm, tn4 } => (WIDE_WX * tn4 * 4, tm),
+        }
+    }
+
+    fn tiles(&self, n: u32, rows_per_chunk: u32) -> bool {
+        let (cols, rows) = self.tile();
+        cols > 0 && rows > 0 && n % cols == 0 && rows_per_chunk % rows == 0
+    }
+
+    /// The variant suited to `gpu`'s adapter type and the shape (`n`, `rows_per_chunk`).
+    /// On a CPU adapter: for large shapes (`n >= 1024`) the 4096-output blocks, which
+    /// take a minute or more to JIT-compile once ([`Self::WIDE_SUBGROUP_TALL_CPU`] or
+    /// [`Self::WIDE_SUBGROUP_CPU`] with subgroups, else [`Self::WIDE_CPU`]); otherwise the 4×4 [`Self::RegisterBlocked`] kernel or, for
+    /// chunks of 8 or 16 rows, [`Self::SMALL`] (both compile in well under a second).
+    /// Elsewhere [`Self::for_gpu`].
     pub fn for_shape(gpu: &crate::Gpu, n: u32, rows_per_chunk: u32) -> Self {
-        if gpu.is_cpu() && n % (WIDE_WX * 64) == 0 && rows_per_chunk % 64 == 0 {
+        if !gpu.is_cpu() {
+            return Self::for_gpu(gpu);
+        }
+        let large = n >= 1024;
+        let sg = large && gpu.has_subgroups();
+        if sg && Self::WIDE_SUBGROUP_TALL_CPU.tiles(n, rows_per_chunk) {
+            Self::WIDE_SUBGROUP_TALL_CPU
+        } else if sg && Self::WIDE_SUBGROUP_CPU.tiles(n, rows_per_chunk) {
+            Self::WIDE_SUBGROUP_CPU
+        } else if large && Self::WIDE_CPU.tiles(n, rows_per_chunk) {
             Self::WIDE_CPU
+        } else if !Self::RegisterBlocked.tiles(n, rows_per_chunk)
+            && Self::SMALL.tiles(n, rows_per_chunk)
+        {
+            Self::SMALL
         } else {
-            Self::for_gpu(gpu)
+            Self::RegisterBlocked
         }
     }
 
@@ -59,9 +112,9 @@ pub struct MatmulParams {
     pub m: u32,
     /// Inner dimension (a multiple of 16).
     pub k: u32,
-    /// Columns of B and C (a multiple of 64).
+    /// Columns of B and C (a multiple of 64 and of the variant's tile columns).
     pub n: u32,
-    /// Output rows per chunk (a multiple of 32).
+    /// Output rows per chunk (a multiple of the variant's tile rows, [`MatmulVariant::tile`]).
     pub rows_per_chunk: u32,
     /// Seed for A and B (entries uniform in [-1, 1)).
     pub seed: u64,
@@ -103,15 +156,22 @@ const RB_TN4: u32 = 1;
 /// Workgroup shape of the register-blocked kernel.
 const RB_WG: [u32; 2] = [8, 8];
 
-fn rb_params() -> (u32, u32, [u32; 2]) {
-    (RB_TM, RB_TN4, RB_WG)
-}
-
-fn register_blocked_source(p: &MatmulParams, tm: u32, tn4: u32, wg: [u32; 2]) -> String {
+fn register_blocked_source(
+    p: &MatmulParams,
+    tm: u32,
+    tn4: u32,
+    wg: [u32; 2],
+    subgroup: bool,
+) -> String {
     let body = |name: &str, w: &str| {
+        let sg_args = if subgroup {
+            ", @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_size) sgs: u32"
+        } else {
+            ""
+        };
         let mut s = format!(
             "@compute @workgroup_size({wx}, {wy}, 1)
-fn {name}(@builtin(global_invocation_id) gid: vec3<u32>) {{
+fn {name}(@builtin(global_invocation_id) gid: vec3<u32>{sg_args}) {{
     let c4 = gid.x * {tn4}u;
     let lr = gid.y * {tm}u;
     let r = chunk.index * ROWS + lr;
@@ -119,14 +179,55 @@ fn {name}(@builtin(global_invocation_id) gid: vec3<u32>) {{
             wx = wg[0],
             wy = wg[1]
         );
+        if subgroup {
+            // Fallback where the 8 lanes of the workgroup are not exactly one subgroup:
+            // one output vec4 at a time, same products summed in the same order.
+            s += &format!(
+                "    if (sgs != {WIDE_WX}u) {{
+        for (var i = 0u; i < {tm}u; i = i + 1u) {{
+            for (var j = 0u; j < {tn4}u; j = j + 1u) {{
+                var acc = vec4<f32>(0.0);
+                for (var k4 = 0u; k4 < K4; k4 = k4 + 1u) {{
+                    let av = {w}(a[(r + i) * K4 + k4]);
+                    let kb = k4 * 4u * N4 + c4 + j;
+                    acc = acc + av.x * {w}(b[kb]);
+                    acc = acc + av.y * {w}(b[kb + N4]);
+                    acc = acc + av.z * {w}(b[kb + 2u * N4]);
+                    acc = acc + av.w * {w}(b[kb + 3u * N4]);
+                }}
+                out[(lr + i) * N4 + c4 + j] = acc;
+            }}
+        }}
+        return;
+    }}
+"
+            );
+        }
         for i in 0..tm {
             for j in 0..tn4 {
                 s += &format!("    var acc{i}_{j} = vec4<f32>(0.0);\n");
             }
         }
         s += "    for (var k4 = 0u; k4 < K4; k4 = k4 + 1u) {\n";
-        for i in 0..tm {
-            s += &format!("        let a{i} = {w}(a[(r + {i}u) * K4 + k4]);\n");
+        if subgroup {
+            // Lane `sid` loads rows g·8 + sid; row i comes from lane i % 8.
+            for g in 0..tm / WIDE_WX {
+                s += &format!(
+                    "        let s{g} = {w}(a[(r + {o}u + sid) * K4 + k4]);\n",
+                    o = g * WIDE_WX
+                );
+            }
+            for i in 0..tm {
+                s += &format!(
+                    "        let a{i} = subgroupBroadcast(s{g}, {l}u);\n",
+                    g = i / WIDE_WX,
+                    l = i % WIDE_WX
+                );
+            }
+        } else {
+            for i in 0..tm {
+                s += &format!("        let a{i} = {w}(a[(r + {i}u) * K4 + k4]);\n");
+            }
         }
         s += "        let kb = k4 * 4u * N4 + c4;\n";
         for (kk, comp) in ["x", "y", "z", "w"].iter().enumerate() {
@@ -229,11 +330,8 @@ pub fn inputs(p: &MatmulParams) -> (Vec<f32>, Vec<f32>) {
 /// Builds the job: manifest (float rule with the proven bound and the `magnitude` scale
 /// entry point), kernel and the A, B blobs.
 pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
-    if p.rows_per_chunk == 0 || p.rows_per_chunk % 32 != 0 {
-        return Err(param_err(
-            "matmul",
-            "rows_per_chunk must be a non-zero multiple of 32",
-        ));
+    if p.rows_per_chunk == 0 {
+        return Err(param_err("matmul", "rows_per_chunk must be non-zero"));
     }
     if p.m == 0 || p.m % p.rows_per_chunk != 0 {
         return Err(param_err(
@@ -247,42 +345,40 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
     if p.n == 0 || p.n % 64 != 0 {
         return Err(param_err("matmul", "n must be a non-zero multiple of 64"));
     }
+    let (cols, rows) = p.variant.tile();
+    let bad_block = match p.variant {
+        MatmulVariant::Wide { tm, tn4 } => tm == 0 || tn4 == 0,
+        MatmulVariant::WideSubgroup { tm, tn4 } => tm == 0 || tn4 == 0 || tm % WIDE_WX != 0,
+        _ => false,
+    };
+    if bad_block {
+        return Err(param_err(
+            "matmul",
+            format!("unsupported block {:?}", p.variant),
+        ));
+    }
+    if p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
+        return Err(param_err(
+            "matmul",
+            format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),
+        ));
+    }
+    let grid = [p.n / cols, p.rows_per_chunk / rows, 1];
     let (a, b) = inputs(p);
-    let (source, wg, grid) = match p.variant {
-        MatmulVariant::RegisterBlocked => {
-            let (tm, tn4, wg) = rb_params();
-            let (cols, rows) = (wg[0] * tn4 * 4, wg[1] * tm);
-            if p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
-                return Err(param_err(
-                    "matmul",
-                    format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),
-                ));
-            }
-            (
-                register_blocked_source(p, tm, tn4, wg),
-                [wg[0], wg[1], 1],
-                [p.n / cols, p.rows_per_chunk / rows, 1],
-            )
-        }
-        MatmulVariant::Wide { tm, tn4 } => {
-            let (cols, rows) = (WIDE_WX * tn4 * 4, tm);
-            if tm == 0 || tn4 == 0 || p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
-                return Err(param_err(
-                    "matmul",
-                    format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),
-                ));
-            }
-            (
-                register_blocked_source(p, tm, tn4, [WIDE_WX, 1]),
-                [WIDE_WX, 1, 1],
-                [p.n / cols, p.rows_per_chunk / rows, 1],
-            )
-        }
-        MatmulVariant::Tiled => (
-            tiled_source(p),
-            [16, 16, 1],
-            [p.n / 16, p.rows_per_chunk / 16, 1],
+    let (source, wg) = match p.variant {
+        MatmulVariant::RegisterBlocked => (
+            register_blocked_source(p, RB_TM, RB_TN4, RB_WG, false),
+            [RB_WG[0], RB_WG[1], 1],
         ),
+        MatmulVariant::Wide { tm, tn4 } => (
+            register_blocked_source(p, tm, tn4, [WIDE_WX, 1], false),
+            [WIDE_WX, 1, 1],
+        ),
+        MatmulVariant::WideSubgroup { tm, tn4 } => (
+            register_blocked_source(p, tm, tn4, [WIDE_WX, 1], true),
+            [WIDE_WX, 1, 1],
+        ),
+        MatmulVariant::Tiled => (tiled_source(p), [16, 16, 1]),
     };
     Ok(bundle(
         source,
