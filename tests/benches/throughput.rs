@@ -1,0 +1,94 @@
+//! Market throughput on the embedded chain: jobs taken from posted to settled per second,
+//! with 1, 4 and 16 jobs in flight at once (every step of every in-flight job is sent
+//! before the chain advances). Chain work only: providers commit precomputed roots and
+//! the verifier attests at once, so this measures the programs and the bank, not the GPU.
+//!
+//! `cargo bench -p assay-tests --bench throughput` prints a table, then
+//! `jobs_per_second_N: X` lines.
+
+use std::time::Instant;
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::LocalSetup;
+use assay_client::pda;
+use assay_tests::{fake_outputs, World};
+use solana_sdk::signature::Signer;
+
+const ROUNDS: usize = 3;
+
+async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usize {
+    let d = w.chain.deployment;
+    let mut jobs: Vec<Pubkey> = vec![];
+    for i in 0..in_flight {
+        let buyer = w.buyers[i % w.buyers.len()].insecure_clone();
+        let args = World::job_args(*next_id);
+        *next_id += 1;
+        jobs.push(pda::job(&buyer.pubkey(), args.job_id));
+        w.chain
+            .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])
+            .await
+            .unwrap();
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        let p = w.providers[i % w.providers.len()].insecure_clone();
+        let (tree, _) = fake_outputs(job, 8, 1);
+        w.chain
+            .send(
+                &[
+                    d.claim_job(&p.pubkey(), job),
+                    d.commit_result(&p.pubkey(), job, tree.root(), "sha256:00".into()),
+                ],
+                &[&p],
+            )
+            .await
+            .unwrap();
+    }
+    w.chain.warp(3).await.unwrap();
+    w.chain.warp(1).await.unwrap();
+    for job in &jobs {
+        let drawn = w.chain.predict_draw(job, false).await.unwrap();
+        w.chain
+            .send(&[d.draw_challenge(job, drawn.as_ref())], &[])
+            .await
+            .unwrap();
+    }
+    let mut settled = 0;
+    for job in &jobs {
+        let state = w.job(job).await;
+        let v = state.verifier.expect("verifiers are staked");
+        let key = w.key(&v).insecure_clone();
+        w.chain
+            .send(&[d.attest_pass(&v, job, &state)], &[&key])
+            .await
+            .unwrap();
+        settled += usize::from(w.chain.job(job).await.unwrap().is_none());
+    }
+    settled
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut w = World::new(LocalSetup::default(), 4, 4, 4).await.unwrap();
+    let mut next_id = 1;
+    settle_batch(&mut w, &mut next_id, 2).await; // warm-up
+    println!(
+        "{:>10} {:>8} {:>10} {:>12}",
+        "in flight", "jobs", "seconds", "jobs/s"
+    );
+    let mut lines = vec![];
+    for in_flight in [1usize, 4, 16] {
+        let started = Instant::now();
+        let mut settled = 0;
+        for _ in 0..ROUNDS {
+            settled += settle_batch(&mut w, &mut next_id, in_flight).await;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(settled, in_flight * ROUNDS, "every job settles");
+        let rate = settled as f64 / secs;
+        println!("{in_flight:>10} {settled:>8} {secs:>10.3} {rate:>12.1}");
+        lines.push(format!("jobs_per_second_{in_flight}: {rate:.1}"));
+    }
+    for line in lines {
+        println!("{line}");
+    }
+}
