@@ -14,7 +14,7 @@ use assay_client::pda;
 use assay_tests::{fake_outputs, World};
 use solana_sdk::signature::Signer;
 
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 10;
 
 async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usize {
     let d = w.chain.deployment;
