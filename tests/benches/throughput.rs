@@ -6,6 +6,7 @@
 //! `cargo bench -p assay-tests --bench throughput` prints a table, then
 //! `jobs_per_second_N: X` lines.
 
+use assay_client::Chain;
 use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;

@@ -1,6 +1,7 @@
 //! A small market world on the embedded bank for protocol tests: a buyer, staked
 //! providers and verifiers, and helpers that drive a job through its states.
 
+use assay_client::Chain;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -141,7 +142,7 @@ impl World {
     pub async fn claim(&mut self, provider: usize, job: &Pubkey) -> Result<(), ChainError> {
         let p = self.providers[provider].insecure_clone();
         let ix = self.chain.deployment.claim_job(&p.pubkey(), job);
-        self.chain.send(&[ix], &[&p]).await
+        self.chain.send(&[ix], &[&p]).await.map(drop)
     }
 
     /// Commits the tree of `fake_outputs(job, n, salt)`; returns it.

@@ -7,6 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
+use assay_client::Chain;
 use assay_market::errors::MarketError as M;
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, MarketParams};
@@ -89,7 +90,7 @@ impl Matrix {
             (Err(err), Rejection::Runtime(e)) => {
                 observed(err) == Some(Rejection::Runtime(e.clone()))
             }
-            (Ok(()), _) => false,
+            (Ok(_), _) => false,
         };
         if matched {
             self.rejected += 1;

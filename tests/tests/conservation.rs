@@ -12,6 +12,7 @@
 //! `ASSAY_SEQUENCES` (default 40) and `ASSAY_SEED` choose the run; the documented run is
 //! `ASSAY_SEQUENCES=10000 cargo test --release -p assay-tests --test conservation -- --nocapture`.
 
+use assay_client::Chain;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -437,7 +438,7 @@ impl Run {
                 };
                 let signer = self.signer(&job.buyer);
                 match self.w.chain.send(&ixs, &[&signer]).await {
-                    Ok(()) => *self.landed.entry(instruction_name(&ixs)).or_default() += 1,
+                    Ok(_) => *self.landed.entry(instruction_name(&ixs)).or_default() += 1,
                     Err(e) => self.violations.push(format!(
                         "{context}: exit of {key} in {:?} failed: {e}",
                         job.state

@@ -3,6 +3,7 @@
 
 use assay_client::embedded::LocalSetup;
 use assay_client::events::AssayEvent;
+use assay_client::Chain;
 use assay_market::state::JobState;
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_sdk::signature::Signer;

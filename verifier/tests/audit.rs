@@ -3,6 +3,7 @@
 use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::pda;
+use assay_client::Chain;
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
 use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::{FaultEvidence, PostJobArgs};

@@ -7,6 +7,7 @@
 //! of the other verifiers re-audits and votes; the rest of its faults go unanswered and
 //! are slashed once the dispute window passes.
 
+use assay_client::Chain;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -11,9 +11,8 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use assay_market::state::{Job, MarketParams};
+use assay_market::state::MarketParams;
 use assay_stake::instructions::InitializeArgs;
-use assay_stake::state::{Operator, VerifierRegistry};
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
@@ -21,9 +20,15 @@ use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use solana_sdk::hash::Hash;
+use solana_sdk::signature::Signature;
+
+use crate::chain::{build_transaction, Chain};
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
-use crate::{decode_account, pda};
 
 /// Bridges Anchor's `entry` (one `'info` lifetime for everything) to the harness's
 /// processor signature. The bank keeps the account slice alive for the whole call.
@@ -48,33 +53,7 @@ pub fn program_test() -> ProgramTest {
     test
 }
 
-/// Why a transaction did not land.
-#[derive(Debug, thiserror::Error)]
-pub enum ChainError {
-    #[error("transaction failed: {0}")]
-    Transaction(TransactionError),
-    #[error("cannot sign: {0}")]
-    Signing(String),
-    #[error("bank client error: {0}")]
-    Client(String),
-    #[error("account {0} not found")]
-    MissingAccount(Pubkey),
-    #[error("account {0} could not be decoded: {1}")]
-    Decode(Pubkey, String),
-}
-
-impl ChainError {
-    /// The program's custom error code (Anchor: 6000 + variant), if that is what failed.
-    pub fn custom_code(&self) -> Option<u32> {
-        match self {
-            ChainError::Transaction(TransactionError::InstructionError(
-                _,
-                solana_sdk::instruction::InstructionError::Custom(code),
-            )) => Some(*code),
-            _ => None,
-        }
-    }
-}
+pub use crate::chain::ChainError;
 
 impl From<BanksClientError> for ChainError {
     fn from(err: BanksClientError) -> Self {
@@ -146,9 +125,10 @@ pub struct LocalChain {
     /// Admin of both configs and mint authority of the payment mint.
     pub admin: Keypair,
     nonce: u64,
+    /// Every address any transaction has named: the bank has no index by owner, so
+    /// [`Chain::program_accounts`] looks among these.
+    seen: BTreeSet<Pubkey>,
 }
-
-const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 
 impl LocalChain {
     /// Starts a bank, creates the mint and treasury, and initializes both programs.
@@ -168,6 +148,7 @@ impl LocalChain {
             deployment,
             admin,
             nonce: 0,
+            seen: BTreeSet::new(),
         };
         let admin_key = chain.admin.pubkey();
         chain.airdrop(&admin_key, 10_000_000_000).await?;
@@ -205,76 +186,16 @@ impl LocalChain {
         // A memo with a fresh nonce keeps identical instruction lists from colliding with
         // an earlier transaction's signature under the same blockhash.
         self.nonce += 1;
-        let memo = Instruction {
-            program_id: MEMO_PROGRAM_ID,
-            accounts: vec![],
-            data: self.nonce.to_string().into_bytes(),
-        };
-        let mut all = vec![memo];
-        all.extend_from_slice(ixs);
-        let mut tx = Transaction::new_with_payer(&all, Some(&self.ctx.payer.pubkey()));
-        let required =
-            &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
-        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
-        keys.extend(
-            signers.iter().copied().filter(|k| {
-                required.contains(&k.pubkey()) && k.pubkey() != self.ctx.payer.pubkey()
-            }),
-        );
-        tx.try_sign(&keys, self.ctx.last_blockhash)
-            .map_err(|e| ChainError::Signing(e.to_string()))?;
-        Ok(tx)
+        build_transaction(
+            ixs,
+            &self.ctx.payer,
+            signers,
+            self.ctx.last_blockhash,
+            Some(self.nonce),
+        )
     }
 
-    /// Sends `ixs` in one transaction paid by the bank's payer, signed also by `signers`.
-    pub async fn send(
-        &mut self,
-        ixs: &[Instruction],
-        signers: &[&Keypair],
-    ) -> Result<(), ChainError> {
-        let tx = self.transaction(ixs, signers)?;
-        self.ctx
-            .banks_client
-            .process_transaction(tx)
-            .await
-            .map_err(ChainError::from)
-    }
-
-    /// Like [`send`](Self::send), returning the events the transaction emitted (read from a
-    /// simulation of the same transaction just before it is processed).
-    pub async fn send_with_events(
-        &mut self,
-        ixs: &[Instruction],
-        signers: &[&Keypair],
-    ) -> Result<Vec<AssayEvent>, ChainError> {
-        let tx = self.transaction(ixs, signers)?;
-        let simulated = self
-            .ctx
-            .banks_client
-            .simulate_transaction(tx.clone())
-            .await?;
-        if let Some(Err(err)) = simulated.result {
-            return Err(ChainError::Transaction(err));
-        }
-        let message = tx.message.clone();
-        let events = simulated
-            .simulation_details
-            .and_then(|d| d.inner_instructions)
-            .unwrap_or_default()
-            .into_iter()
-            .flatten()
-            .filter_map(|inner| {
-                let program_id = message
-                    .account_keys
-                    .get(usize::from(inner.instruction.program_id_index))?;
-                decode_event(program_id, &inner.instruction.data)
-            })
-            .collect();
-        self.ctx.banks_client.process_transaction(tx).await?;
-        Ok(events)
-    }
-
-    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<Signature, ChainError> {
         let payer = self.ctx.payer.pubkey();
         let ix = anchor_lang::solana_program::system_instruction::transfer(&payer, to, lamports);
         self.send(&[ix], &[]).await
@@ -313,7 +234,7 @@ impl LocalChain {
             decimals,
         )
         .map_err(|e| ChainError::Client(e.to_string()))?;
-        self.send(&[create, init], &[&admin, mint]).await
+        self.send(&[create, init], &[&admin, mint]).await.map(drop)
     }
 
     /// Mints `amount` of any admin-controlled `mint` to `owner`'s associated token
@@ -345,7 +266,7 @@ impl LocalChain {
                 .map_err(|e| ChainError::Client(e.to_string()))?,
             );
         }
-        self.send(&ixs, &[&admin]).await
+        self.send(&ixs, &[&admin]).await.map(drop)
     }
 
     /// Mints `amount` of the payment mint to `owner`, creating its token account if needed.
@@ -353,58 +274,6 @@ impl LocalChain {
         let d = self.deployment;
         self.mint_tokens(&d.mint, &d.token_program, owner, amount)
             .await
-    }
-
-    pub async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        Ok(self.ctx.banks_client.get_account(*key).await?)
-    }
-
-    async fn decoded<T: anchor_lang::AccountDeserialize>(
-        &mut self,
-        key: &Pubkey,
-    ) -> Result<Option<T>, ChainError> {
-        match self.account(key).await? {
-            Some(account) => decode_account(&account.data)
-                .map(Some)
-                .map_err(|e| ChainError::Decode(*key, e.to_string())),
-            None => Ok(None),
-        }
-    }
-
-    /// The job account, or `None` once it has closed (every terminal state closes it).
-    pub async fn job(&mut self, key: &Pubkey) -> Result<Option<Job>, ChainError> {
-        self.decoded(key).await
-    }
-
-    pub async fn operator(&mut self, authority: &Pubkey) -> Result<Option<Operator>, ChainError> {
-        self.decoded(&pda::operator(authority)).await
-    }
-
-    pub async fn registry(&mut self) -> Result<VerifierRegistry, ChainError> {
-        let key = pda::verifier_registry();
-        self.decoded(&key)
-            .await?
-            .ok_or(ChainError::MissingAccount(key))
-    }
-
-    /// Token balance of a token account in base units (0 if it does not exist).
-    pub async fn token_balance(&mut self, token_account: &Pubkey) -> Result<u64, ChainError> {
-        Ok(match self.account(token_account).await? {
-            Some(account) if account.data.len() >= 72 => {
-                u64::from_le_bytes(account.data[64..72].try_into().expect("8 bytes"))
-            }
-            _ => 0,
-        })
-    }
-
-    /// Balance of `owner`'s associated token account.
-    pub async fn balance_of(&mut self, owner: &Pubkey) -> Result<u64, ChainError> {
-        let account = self.deployment.token_account(owner);
-        self.token_balance(&account).await
-    }
-
-    pub async fn slot(&mut self) -> Result<u64, ChainError> {
-        Ok(self.ctx.banks_client.get_root_slot().await?)
     }
 
     /// Advances the bank by `slots` (at least 1), refreshing the blockhash.
@@ -417,34 +286,125 @@ impl LocalChain {
         Ok(())
     }
 
-    /// The verifier `draw_challenge` (or `advance_round`, for the next round) will assign,
-    /// computed with the market program's own functions over the live SlotHashes and registry.
-    pub async fn predict_draw(
+    /// The bank's current blockhash.
+    pub async fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        Ok(self.ctx.banks_client.get_latest_blockhash().await?)
+    }
+
+    /// Processes a transaction signed elsewhere (the JSON-RPC server's `sendTransaction`).
+    pub async fn process(&mut self, tx: Transaction) -> Result<(), ChainError> {
+        self.seen.extend(tx.message.account_keys.iter().copied());
+        Ok(self.ctx.banks_client.process_transaction(tx).await?)
+    }
+
+    /// Simulates a transaction signed elsewhere against the current bank.
+    pub async fn simulate(
         &mut self,
-        job_key: &Pubkey,
-        next_round: bool,
-    ) -> Result<Option<Pubkey>, ChainError> {
-        let mut job: Job = self
-            .decoded(job_key)
-            .await?
-            .ok_or(ChainError::MissingAccount(*job_key))?;
-        let registry = self.registry().await?;
-        if next_round {
-            job.past_verifiers.extend(job.verifier);
-            job.round += 1;
-        } else {
-            let slot_hashes = solana_sdk::sysvar::slot_hashes::ID;
-            let data = self
-                .account(&slot_hashes)
-                .await?
-                .ok_or(ChainError::MissingAccount(slot_hashes))?
-                .data;
-            let slot_hash = assay_market::instructions::slot_hash_at_or_after(&data, job.seed_slot)
-                .map_err(|e| ChainError::Client(e.to_string()))?;
-            job.seed =
-                assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
-            job.round = 0;
+        tx: Transaction,
+    ) -> Result<solana_banks_interface::BanksTransactionResultWithSimulation, ChainError> {
+        Ok(self.ctx.banks_client.simulate_transaction(tx).await?)
+    }
+
+    /// Minimum lamports for a rent-exempt account of `len` bytes.
+    pub async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError> {
+        Ok(self.ctx.banks_client.get_rent().await?.minimum_balance(len))
+    }
+}
+
+/// The events among a simulated transaction's inner instructions.
+fn simulated_events(
+    message: &solana_sdk::message::Message,
+    simulated: solana_banks_interface::BanksTransactionResultWithSimulation,
+) -> Vec<AssayEvent> {
+    simulated
+        .simulation_details
+        .and_then(|d| d.inner_instructions)
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|inner| {
+            let program_id = message
+                .account_keys
+                .get(usize::from(inner.instruction.program_id_index))?;
+            decode_event(program_id, &inner.instruction.data)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Chain for LocalChain {
+    fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    fn fee_payer(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let tx = self.transaction(ixs, signers)?;
+        let signature = tx.signatures[0];
+        self.process(tx).await?;
+        Ok(signature)
+    }
+
+    /// Events are read from a simulation of the same transaction just before it is
+    /// processed (the bank client returns no inner instructions for processed ones).
+    async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<AssayEvent>, ChainError> {
+        let tx = self.transaction(ixs, signers)?;
+        let simulated = self.simulate(tx.clone()).await?;
+        if let Some(Err(err)) = simulated.result {
+            return Err(ChainError::Transaction(err));
         }
-        Ok(job.draw_verifier(&registry))
+        let events = simulated_events(&tx.message, simulated);
+        self.process(tx).await?;
+        Ok(events)
+    }
+
+    async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        Ok(self.ctx.banks_client.get_account(*key).await?)
+    }
+
+    async fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        let mut found = vec![];
+        for key in self.seen.clone() {
+            if let Some(account) = self.account(&key).await? {
+                if account.owner == *program && account.data.starts_with(discriminator) {
+                    found.push((key, account));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn slot(&mut self) -> Result<u64, ChainError> {
+        Ok(self.ctx.banks_client.get_root_slot().await?)
+    }
+
+    async fn signature_status(
+        &mut self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        Ok(self
+            .ctx
+            .banks_client
+            .get_transaction_status(*signature)
+            .await?
+            .map(|status| match status.err {
+                Some(err) => Err(err),
+                None => Ok(()),
+            }))
     }
 }

@@ -4,14 +4,26 @@
 //! - [`ix`]: typed instruction builders, built from the programs' own generated account
 //!   and instruction types (no hand-copied layouts).
 //! - [`events`]: decoding `emit_cpi!` events from inner instructions.
-//! - [`embedded`]: an in-process Solana bank running both programs natively, plus real
-//!   SPL Token and Associated Token programs.
+//! - [`chain`]: the [`Chain`] trait everything above it is written against, with two
+//!   backends: [`embedded`] (an in-process Solana bank running both programs natively,
+//!   plus the real SPL Token and Associated Token programs) and [`rpc`] (any Solana
+//!   JSON-RPC endpoint).
+//! - [`localnet`]: a JSON-RPC endpoint backed by the embedded bank (`assay localnet`).
+//! - [`keys`]: Solana CLI keypair files and config.
+//! - [`idl`]: error and instruction names from the programs' IDLs.
 
+pub mod chain;
 pub mod economics;
 pub mod embedded;
 pub mod events;
+pub mod idl;
 pub mod ix;
+pub mod keys;
+pub mod localnet;
 pub mod pda;
+pub mod rpc;
+
+pub use chain::{Chain, ChainError};
 
 pub use anchor_lang::prelude::Pubkey;
 pub use assay_market::state::{Job, JobState, MarketConfig, MarketParams};

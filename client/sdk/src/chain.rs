@@ -1,0 +1,265 @@
+//! One interface to a chain running the Assay programs, whatever carries it.
+//!
+//! Two backends implement [`Chain`]: [`crate::embedded::LocalChain`] (an in-process bank,
+//! zero setup) and [`crate::rpc::RpcChain`] (any Solana JSON-RPC endpoint). Everything
+//! above this trait — the CLI, the provider worker, the verifier daemon — is written once
+//! against it.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use assay_market::state::{Job, MarketConfig};
+use assay_stake::state::{Operator, VerifierRegistry};
+use async_trait::async_trait;
+use solana_sdk::account::Account;
+use solana_sdk::instruction::{Instruction, InstructionError};
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+
+use crate::events::AssayEvent;
+use crate::ix::Deployment;
+use crate::{decode_account, pda};
+
+/// Why a chain call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The transaction reached the runtime and failed there (nothing changed on chain).
+    #[error("transaction failed: {0}")]
+    Transaction(TransactionError),
+    #[error("cannot sign: {0}")]
+    Signing(String),
+    /// The bank or RPC node could not be reached or answered with an error; the call may
+    /// be retried.
+    #[error("chain client error: {0}")]
+    Client(String),
+    #[error("account {0} not found")]
+    MissingAccount(Pubkey),
+    #[error("account {0} could not be decoded: {1}")]
+    Decode(Pubkey, String),
+}
+
+impl ChainError {
+    /// The program's custom error code (Anchor: 6000 + variant), if that is what failed.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Transaction(TransactionError::InstructionError(
+                _,
+                InstructionError::Custom(code),
+            )) => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// True when the failure is the transport's, not the transaction's: retrying the same
+    /// call may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ChainError::Client(_))
+    }
+
+    /// A one-line explanation that names `program`'s error (from its IDL) when the
+    /// transaction failed with one of its codes.
+    pub fn explain(&self, program: &Pubkey) -> String {
+        match self
+            .custom_code()
+            .and_then(|code| crate::idl::program_error(program, code))
+        {
+            Some(e) => format!("{} ({}: {})", self, e.name, e.msg),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// A chain with both Assay programs deployed.
+#[async_trait]
+pub trait Chain: Send {
+    /// Mint, token program and treasury of this deployment.
+    fn deployment(&self) -> Deployment;
+
+    /// The account that pays transaction fees.
+    fn fee_payer(&self) -> Pubkey;
+
+    /// Sends `ixs` in one transaction paid by [`fee_payer`](Self::fee_payer) and signed
+    /// also by those of `signers` the instructions need; returns once it has landed.
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError>;
+
+    /// Like [`send`](Self::send), returning the events the transaction emitted.
+    async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<AssayEvent>, ChainError>;
+
+    async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError>;
+
+    /// Every account owned by `program` whose data starts with `discriminator`.
+    async fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError>;
+
+    /// The current slot.
+    async fn slot(&mut self) -> Result<u64, ChainError>;
+
+    /// `None` if the chain has not seen the transaction (it may still land while its
+    /// blockhash is valid); `Some(result)` once it has been processed.
+    async fn signature_status(
+        &mut self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError>;
+
+    /// The job account, or `None` once it has closed (every terminal state closes it).
+    async fn job(&mut self, key: &Pubkey) -> Result<Option<Job>, ChainError> {
+        decoded(self.account(key).await?, key)
+    }
+
+    /// Every live job, sorted by address.
+    async fn jobs(&mut self) -> Result<Vec<(Pubkey, Job)>, ChainError> {
+        let mut jobs = vec![];
+        for (key, account) in self
+            .program_accounts(&assay_market::ID, Job::DISCRIMINATOR)
+            .await?
+        {
+            if let Some(job) = decoded(Some(account), &key)? {
+                jobs.push((key, job));
+            }
+        }
+        jobs.sort_by_key(|(key, _)| *key);
+        Ok(jobs)
+    }
+
+    async fn operator(&mut self, authority: &Pubkey) -> Result<Option<Operator>, ChainError> {
+        let key = pda::operator(authority);
+        decoded(self.account(&key).await?, &key)
+    }
+
+    async fn registry(&mut self) -> Result<VerifierRegistry, ChainError> {
+        let key = pda::verifier_registry();
+        decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
+    }
+
+    async fn market_config(&mut self) -> Result<MarketConfig, ChainError> {
+        let key = pda::market_config();
+        decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
+    }
+
+    /// Token balance of a token account in base units (0 if it does not exist).
+    async fn token_balance(&mut self, token_account: &Pubkey) -> Result<u64, ChainError> {
+        Ok(match self.account(token_account).await? {
+            Some(account) if account.data.len() >= 72 => {
+                u64::from_le_bytes(account.data[64..72].try_into().expect("8 bytes"))
+            }
+            _ => 0,
+        })
+    }
+
+    /// Balance of `owner`'s associated token account for the deployment's mint.
+    async fn balance_of(&mut self, owner: &Pubkey) -> Result<u64, ChainError> {
+        let account = self.deployment().token_account(owner);
+        self.token_balance(&account).await
+    }
+
+    /// Lamports held by `key` (0 if the account does not exist).
+    async fn lamports(&mut self, key: &Pubkey) -> Result<u64, ChainError> {
+        Ok(self.account(key).await?.map_or(0, |a| a.lamports))
+    }
+
+    /// The verifier `draw_challenge` (or `advance_round`, for the next round) will assign,
+    /// computed with the market program's own functions over the live SlotHashes and
+    /// registry. `draw_challenge` names this account, so the caller must know it.
+    async fn predict_draw(
+        &mut self,
+        job_key: &Pubkey,
+        next_round: bool,
+    ) -> Result<Option<Pubkey>, ChainError> {
+        let mut job = self
+            .job(job_key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*job_key))?;
+        let registry = self.registry().await?;
+        if next_round {
+            job.past_verifiers.extend(job.verifier);
+            job.round += 1;
+        } else {
+            let slot_hashes = solana_sdk::sysvar::slot_hashes::ID;
+            let data = self
+                .account(&slot_hashes)
+                .await?
+                .ok_or(ChainError::MissingAccount(slot_hashes))?
+                .data;
+            let slot_hash = assay_market::instructions::slot_hash_at_or_after(&data, job.seed_slot)
+                .map_err(|e| ChainError::Client(e.to_string()))?;
+            job.seed =
+                assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
+            job.round = 0;
+        }
+        Ok(job.draw_verifier(&registry))
+    }
+}
+
+const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+
+/// A transaction of `ixs` paid by `payer` and signed by those of `signers` the message
+/// needs (others are ignored; a missing one is an error). With `nonce`, a memo carrying
+/// it goes first, so identical instruction lists get distinct signatures.
+pub(crate) fn build_transaction(
+    ixs: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+    blockhash: solana_sdk::hash::Hash,
+    nonce: Option<u64>,
+) -> Result<Transaction, ChainError> {
+    let mut all = vec![];
+    if let Some(nonce) = nonce {
+        all.push(Instruction {
+            program_id: MEMO_PROGRAM_ID,
+            accounts: vec![],
+            data: nonce.to_string().into_bytes(),
+        });
+    }
+    all.extend_from_slice(ixs);
+    let mut tx = Transaction::new_with_payer(&all, Some(&payer.pubkey()));
+    let required =
+        &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
+    let mut keys: Vec<&Keypair> = vec![payer];
+    keys.extend(
+        signers
+            .iter()
+            .copied()
+            .filter(|k| required.contains(&k.pubkey()) && k.pubkey() != payer.pubkey()),
+    );
+    tx.try_sign(&keys, blockhash)
+        .map_err(|e| ChainError::Signing(e.to_string()))?;
+    Ok(tx)
+}
+
+/// Decodes an Anchor account read from the chain, naming the address on failure.
+fn decoded<T: anchor_lang::AccountDeserialize>(
+    account: Option<Account>,
+    key: &Pubkey,
+) -> Result<Option<T>, ChainError> {
+    match account {
+        Some(account) => decode_account(&account.data)
+            .map(Some)
+            .map_err(|e| ChainError::Decode(*key, e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// The deployment a chain's market config describes: its mint (and the token program
+/// that owns it) and treasury.
+pub async fn discover_deployment(chain: &mut dyn Chain) -> Result<Deployment, ChainError> {
+    let config = chain.market_config().await?;
+    let mint = chain
+        .account(&config.mint)
+        .await?
+        .ok_or(ChainError::MissingAccount(config.mint))?;
+    Ok(Deployment {
+        mint: config.mint,
+        token_program: mint.owner,
+        treasury: config.treasury,
+    })
+}

@@ -1,0 +1,383 @@
+//! [`Chain`] over any Solana JSON-RPC endpoint (`--url`).
+//!
+//! Transport failures (connection refused, timeouts, 5xx, "node is behind") are retried
+//! with exponential backoff. A transaction is signed once and the *same bytes* are resent
+//! until its status is known, so a reply lost in transit can never make it land twice; only
+//! when its blockhash has expired unseen is a new one built.
+
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use async_trait::async_trait;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
+    RpcSimulateTransactionConfig,
+};
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_transaction_status_client_types::UiInstruction;
+use tracing::{debug, warn};
+
+use crate::chain::{build_transaction, discover_deployment, Chain, ChainError};
+use crate::events::{decode_event, AssayEvent};
+use crate::ix::Deployment;
+
+/// How patient the client is.
+#[derive(Debug, Clone)]
+pub struct RpcOptions {
+    /// Per-request HTTP timeout.
+    pub timeout: Duration,
+    /// Attempts per read or send before giving up on transport errors.
+    pub attempts: u32,
+    /// First backoff; doubles per attempt up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long to wait for a sent transaction to be seen before re-checking its blockhash.
+    pub confirm_poll: Duration,
+}
+
+impl Default for RpcOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            attempts: 8,
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(3),
+            confirm_poll: Duration::from_millis(150),
+        }
+    }
+}
+
+/// A chain reached over JSON-RPC, paying fees from `payer`.
+pub struct RpcChain {
+    client: RpcClient,
+    payer: Keypair,
+    deployment: Deployment,
+    options: RpcOptions,
+}
+
+fn client_error(err: ClientError) -> ChainError {
+    match err.get_transaction_error() {
+        Some(tx) => ChainError::Transaction(tx),
+        None => ChainError::Client(err.to_string()),
+    }
+}
+
+impl RpcChain {
+    /// Connects to `url`, reading the deployment (mint, token program, treasury) from the
+    /// market config on chain.
+    pub async fn connect(
+        url: &str,
+        payer: Keypair,
+        options: RpcOptions,
+    ) -> Result<Self, ChainError> {
+        let client = RpcClient::new_with_timeout_and_commitment(
+            url.to_string(),
+            options.timeout,
+            CommitmentConfig::confirmed(),
+        );
+        let mut chain = Self {
+            client,
+            payer,
+            deployment: Deployment {
+                mint: Pubkey::default(),
+                token_program: Pubkey::default(),
+                treasury: Pubkey::default(),
+            },
+            options,
+        };
+        chain.deployment = discover_deployment(&mut chain).await?;
+        Ok(chain)
+    }
+
+    pub fn url(&self) -> String {
+        self.client.url()
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.payer
+    }
+
+    /// Runs `call` until it succeeds, fails for a reason that retrying cannot fix, or the
+    /// attempts run out.
+    async fn retry<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T, ChainError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let mut backoff = self.options.backoff;
+        let mut attempt = 1;
+        loop {
+            match call().await.map_err(client_error) {
+                Err(err) if err.is_transient() && attempt < self.options.attempts => {
+                    warn!(%what, attempt, error = %err, "RPC call failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends a signed transaction until its fate is known. `Ok(None)`: its blockhash
+    /// expired before anyone saw it, so it can never land and may be signed anew.
+    async fn submit(&self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
+        /// Polls between re-sends of the same bytes (a node may drop a transaction).
+        const POLLS_PER_SEND: u32 = 20;
+        let signature = tx.signatures[0];
+        let config = RpcSendTransactionConfig {
+            preflight_commitment: Some(CommitmentConfig::processed().commitment),
+            ..RpcSendTransactionConfig::default()
+        };
+        let mut backoff = self.options.backoff;
+        let mut failures = 0;
+        loop {
+            match self
+                .client
+                .send_transaction_with_config(tx, config)
+                .await
+                .map_err(client_error)
+            {
+                Ok(_) | Err(ChainError::Transaction(TransactionError::AlreadyProcessed)) => {}
+                Err(ChainError::Transaction(TransactionError::BlockhashNotFound)) => {
+                    return self.settled(&signature).await
+                }
+                Err(err @ ChainError::Transaction(_)) => return Err(err),
+                Err(err) => {
+                    // The node may have taken it before the reply was lost: the same
+                    // bytes go again, which cannot land twice.
+                    failures += 1;
+                    if failures >= self.options.attempts {
+                        return Err(err);
+                    }
+                    warn!(%signature, error = %err, "sending failed; resending the same transaction");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                    continue;
+                }
+            }
+            for _ in 0..POLLS_PER_SEND {
+                match self.status(&signature).await {
+                    Ok(Some(Ok(()))) => return Ok(Some(signature)),
+                    Ok(Some(Err(err))) => return Err(ChainError::Transaction(err)),
+                    Ok(None) => {}
+                    Err(err) => debug!(%signature, error = %err, "status unknown"),
+                }
+                let valid = self
+                    .client
+                    .is_blockhash_valid(&tx.message.recent_blockhash, CommitmentConfig::processed())
+                    .await;
+                if let Ok(false) = valid {
+                    return self.settled(&signature).await;
+                }
+                tokio::time::sleep(self.options.confirm_poll).await;
+            }
+        }
+    }
+
+    /// The fate of a transaction whose blockhash has expired: landed, failed, or never
+    /// seen (`Ok(None)`).
+    async fn settled(&self, signature: &Signature) -> Result<Option<Signature>, ChainError> {
+        let mut last = None;
+        for _ in 0..self.options.attempts {
+            match self.status(signature).await {
+                Ok(Some(Ok(()))) => return Ok(Some(*signature)),
+                Ok(Some(Err(err))) => return Err(ChainError::Transaction(err)),
+                Ok(None) => return Ok(None),
+                Err(err) => {
+                    last = Some(err);
+                    tokio::time::sleep(self.options.backoff).await;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ChainError::Client("no attempts".into())))
+    }
+
+    async fn status(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        let statuses = self
+            .client
+            .get_signature_statuses(std::slice::from_ref(signature))
+            .await
+            .map_err(client_error)?;
+        Ok(statuses
+            .value
+            .into_iter()
+            .next()
+            .flatten()
+            .map(|s| match s.err {
+                Some(err) => Err(err),
+                None => Ok(()),
+            }))
+    }
+
+    async fn signed(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
+        let blockhash = self
+            .retry("getLatestBlockhash", || self.client.get_latest_blockhash())
+            .await?;
+        build_transaction(ixs, &self.payer, signers, blockhash, None)
+    }
+
+    async fn send_signed(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        first: Transaction,
+    ) -> Result<Signature, ChainError> {
+        let mut tx = first;
+        for _ in 0..self.options.attempts {
+            if let Some(signature) = self.submit(&tx).await? {
+                return Ok(signature);
+            }
+            warn!(signature = %tx.signatures[0], "blockhash expired before the transaction landed; signing again");
+            tx = self.signed(ixs, signers).await?;
+        }
+        Err(ChainError::Client(
+            "transaction kept expiring unseen".into(),
+        ))
+    }
+}
+
+#[async_trait]
+impl Chain for RpcChain {
+    fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    fn fee_payer(&self) -> Pubkey {
+        self.payer.pubkey()
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let tx = self.signed(ixs, signers).await?;
+        self.send_signed(ixs, signers, tx).await
+    }
+
+    /// Events come from simulating the transaction (with inner instructions) just before
+    /// sending it.
+    async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<AssayEvent>, ChainError> {
+        let tx = self.signed(ixs, signers).await?;
+        let config = RpcSimulateTransactionConfig {
+            commitment: Some(CommitmentConfig::processed()),
+            inner_instructions: true,
+            ..RpcSimulateTransactionConfig::default()
+        };
+        let simulated = self
+            .retry("simulateTransaction", || {
+                self.client
+                    .simulate_transaction_with_config(&tx, config.clone())
+            })
+            .await?
+            .value;
+        if let Some(err) = simulated.err {
+            return Err(ChainError::Transaction(err.into()));
+        }
+        let keys = &tx.message.account_keys;
+        let events = simulated
+            .inner_instructions
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|inner| inner.instructions)
+            .filter_map(|ix| match ix {
+                UiInstruction::Compiled(c) => {
+                    let program = keys.get(usize::from(c.program_id_index))?;
+                    let data = bs58::decode(&c.data).into_vec().ok()?;
+                    decode_event(program, &data)
+                }
+                UiInstruction::Parsed(_) => None,
+            })
+            .collect();
+        self.send_signed(ixs, signers, tx).await?;
+        Ok(events)
+    }
+
+    async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        Ok(self
+            .retry("getAccountInfo", || {
+                self.client
+                    .get_account_with_commitment(key, CommitmentConfig::confirmed())
+            })
+            .await?
+            .value)
+    }
+
+    async fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                0,
+                discriminator.to_vec(),
+            ))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .retry("getProgramAccounts", || {
+                self.client
+                    .get_program_ui_accounts_with_config(program, config.clone())
+            })
+            .await?;
+        accounts
+            .into_iter()
+            .map(|(key, ui)| {
+                ui.decode::<Account>()
+                    .map(|account| (key, account))
+                    .ok_or_else(|| ChainError::Decode(key, "undecodable account encoding".into()))
+            })
+            .collect()
+    }
+
+    async fn slot(&mut self) -> Result<u64, ChainError> {
+        self.retry("getSlot", || self.client.get_slot()).await
+    }
+
+    async fn signature_status(
+        &mut self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        self.retry("getSignatureStatuses", || async {
+            let statuses = self
+                .client
+                .get_signature_statuses(std::slice::from_ref(signature))
+                .await?;
+            Ok(statuses
+                .value
+                .into_iter()
+                .next()
+                .flatten()
+                .map(|s| match s.err {
+                    Some(err) => Err(err),
+                    None => Ok(()),
+                }))
+        })
+        .await
+    }
+}
