@@ -1,7 +1,12 @@
 //! `assay`: the Assay command line.
 
+mod common;
 mod demo;
 mod economics;
+mod job;
+mod localnet;
+mod provider;
+mod stake;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +26,8 @@ struct Cli {
     /// Print machine-readable JSON instead of the human report.
     #[arg(long, global = true)]
     json: bool,
+    #[command(flatten)]
+    net: common::Net,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,6 +41,39 @@ enum Command {
     /// How likely a sample catches a cheat, and the smallest sample count that makes
     /// cheating a losing bet for given price, collateral and provider cost.
     Economics(economics::EconomicsArgs),
+    /// Buyer: post jobs, follow them, fetch and check their results.
+    #[command(subcommand)]
+    Job(job::JobCommand),
+    /// Operator: deposit, unstake, withdraw and show stake.
+    #[command(subcommand)]
+    Stake(stake::StakeCommand),
+    /// Operator: the provider worker.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Run a local chain (embedded bank, both programs) behind a Solana JSON-RPC endpoint.
+    Localnet(localnet::LocalnetArgs),
+    /// Localnet: send payment tokens and SOL to an address (needs the mint authority).
+    Faucet(localnet::FaucetArgs),
+    /// Show an address's payment-token and SOL balances.
+    Balance(localnet::BalanceArgs),
+    /// Write a new keypair file (Solana CLI format).
+    Keygen(localnet::KeygenArgs),
+}
+
+#[derive(Subcommand)]
+enum ProviderCommand {
+    /// Claim open jobs, run them on the GPU, publish outputs and commit results, until
+    /// stopped (SIGINT/SIGTERM stop it between jobs; a restart resumes claimed jobs).
+    Run(provider::RunArgs),
+}
+
+/// Runs an async command on a fresh runtime.
+fn block_on(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(fut)
 }
 
 fn main() -> ExitCode {
@@ -54,6 +94,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Economics(args) => economics::run(args, cli.json),
+        Command::Job(c) => block_on(job::run(c, &cli.net, cli.json)),
+        Command::Stake(c) => block_on(stake::run(c, &cli.net, cli.json)),
+        Command::Provider(ProviderCommand::Run(a)) => {
+            block_on(provider::run(a, &cli.net, cli.json))
+        }
+        Command::Localnet(a) => block_on(localnet::localnet(a, cli.json)),
+        Command::Faucet(a) => block_on(localnet::faucet(a, &cli.net, cli.json)),
+        Command::Balance(a) => block_on(localnet::balance(a, &cli.net, cli.json)),
+        Command::Keygen(a) => localnet::keygen(a, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

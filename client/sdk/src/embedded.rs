@@ -247,25 +247,12 @@ impl LocalChain {
         amount: u64,
     ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        let mut ixs = vec![anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
-            &admin.pubkey(),
-            owner,
-            mint,
-            token_program,
-        )];
-        if amount > 0 {
-            ixs.push(
-                anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
-                    token_program,
-                    mint,
-                    &crate::pda::token_account(owner, mint, token_program),
-                    &admin.pubkey(),
-                    &[],
-                    amount,
-                )
-                .map_err(|e| ChainError::Client(e.to_string()))?,
-            );
-        }
+        let other = Deployment {
+            mint: *mint,
+            token_program: *token_program,
+            treasury: Pubkey::default(),
+        };
+        let ixs = other.mint_to(&admin.pubkey(), owner, amount);
         self.send(&ixs, &[&admin]).await.map(drop)
     }
 

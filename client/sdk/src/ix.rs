@@ -51,6 +51,26 @@ impl Deployment {
         pda::token_account(owner, &self.mint, &self.token_program)
     }
 
+    /// Mints `amount` base units to `owner`'s associated token account (created if
+    /// missing, paid by `authority`). `authority` must be the mint authority.
+    pub fn mint_to(&self, authority: &Pubkey, owner: &Pubkey, amount: u64) -> Vec<Instruction> {
+        let mut ixs = vec![self.create_token_account(authority, owner)];
+        if amount > 0 {
+            ixs.push(
+                anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
+                    &self.token_program,
+                    &self.mint,
+                    &self.token_account(owner),
+                    authority,
+                    &[],
+                    amount,
+                )
+                .expect("mint_to accepts SPL Token and Token-2022"),
+            );
+        }
+        ixs
+    }
+
     /// Creates `owner`'s associated token account if it does not exist (idempotent).
     pub fn create_token_account(&self, payer: &Pubkey, owner: &Pubkey) -> Instruction {
         anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(

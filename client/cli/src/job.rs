@@ -1,0 +1,592 @@
+//! `assay job`: the buyer's commands.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context, Result};
+use assay_client::{pda, Chain, Job, JobState, Pubkey};
+use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
+use assay_gpu::{CompareRule, JobBundle, JobManifest};
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{COMPARISON_EXACT, COMPARISON_FLOAT};
+use assay_verifier::ResultIndex;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use solana_sdk::signature::Signer;
+
+use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
+
+#[derive(Subcommand)]
+pub enum JobCommand {
+    /// Write an example job (manifest, WGSL kernel, input files) built from one of the
+    /// built-in kernels, ready for `assay job post`.
+    New(NewArgs),
+    /// Validate a manifest and its files, upload them to the blob store and post the job,
+    /// escrowing the price.
+    Post(PostArgs),
+    /// Show a job's on-chain state.
+    Status(JobRef),
+    /// Follow a job's state transitions until it ends (or --timeout passes).
+    Watch(WatchArgs),
+    /// Cancel an unclaimed job; the escrow returns to you.
+    Cancel(JobRef),
+    /// Download a job's outputs and check every chunk against the committed Merkle root.
+    Result(ResultArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Example {
+    /// f32 matrix multiply, tolerance-checked (rows of C per chunk).
+    Matmul,
+    /// Integer hash mixer, exact.
+    Hashmix,
+    /// Ray-marched image tiles, tolerance-checked.
+    Render,
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    #[arg(value_enum)]
+    kind: Example,
+    /// Directory to write manifest.json, kernel.wgsl and input-N.bin into.
+    #[arg(long, default_value = "assay-job")]
+    out: PathBuf,
+    /// Seed for the generated inputs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+pub struct PostArgs {
+    /// The job manifest (JSON).
+    manifest: PathBuf,
+    /// The WGSL kernel source. Default: kernel.wgsl beside the manifest.
+    #[arg(long)]
+    kernel: Option<PathBuf>,
+    /// Input files, in any order (matched to the manifest by sha256). Default: every
+    /// input-*.bin beside the manifest.
+    #[arg(long = "input")]
+    inputs: Vec<PathBuf>,
+    /// Price escrowed now and paid on settlement, in tokens (e.g. 10 or 2.5).
+    #[arg(long)]
+    price: String,
+    /// Collateral the provider must lock, in tokens. Default: twice the price.
+    #[arg(long)]
+    collateral: Option<String>,
+    /// Chunks the verifier re-executes (k); at most the manifest's chunk count. See
+    /// `assay economics` for choosing it.
+    #[arg(long, default_value_t = 16)]
+    samples: u32,
+    /// Slots a provider has to claim the job.
+    #[arg(long, default_value_t = 1_500)]
+    claim_window: u64,
+    /// Slots the provider has, after claiming, to commit its result.
+    #[arg(long, default_value_t = 1_500)]
+    execution_window: u64,
+    /// Job id (unique per buyer). Default: the current time in milliseconds.
+    #[arg(long)]
+    job_id: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct JobRef {
+    /// The job's address, or `<buyer>:<job id>`, or just the job id (your own job).
+    job: String,
+}
+
+#[derive(Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    job: JobRef,
+    /// Give up after this many seconds (0: never).
+    #[arg(long, default_value_t = 0)]
+    timeout: u64,
+    /// Poll interval in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    interval_ms: u64,
+}
+
+#[derive(Args)]
+pub struct ResultArgs {
+    #[command(flatten)]
+    job: JobRef,
+    /// File to write the concatenated chunk outputs to.
+    #[arg(long, default_value = "outputs.bin")]
+    out: PathBuf,
+}
+
+pub async fn run(command: JobCommand, net: &Net, json: bool) -> Result<()> {
+    match command {
+        JobCommand::New(a) => new(a, json),
+        JobCommand::Post(a) => post(a, net, json).await,
+        JobCommand::Status(a) => status(a, net, json).await,
+        JobCommand::Watch(a) => watch(a, net, json).await,
+        JobCommand::Cancel(a) => cancel(a, net, json).await,
+        JobCommand::Result(a) => result(a, net, json).await,
+    }
+}
+
+fn new(a: NewArgs, json: bool) -> Result<()> {
+    let bundle = match a.kind {
+        Example::Matmul => kernels::matmul::job(&matmul::MatmulParams {
+            m: 256,
+            k: 128,
+            n: 128,
+            rows_per_chunk: 16,
+            seed: a.seed,
+            variant: matmul::MatmulVariant::Tiled,
+        })?,
+        Example::Hashmix => kernels::hashmix::job(&HashMixParams {
+            chunks: 64,
+            elements_per_chunk: 1024,
+            rounds: 32,
+            n_seeds: 256,
+            seed: a.seed,
+        })?,
+        Example::Render => kernels::render::job(&RenderParams {
+            width: 128,
+            height: 128,
+            tile: 32,
+            spheres: 4,
+            steps: 32,
+            seed: a.seed,
+        })?,
+    };
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+        let path = a.out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    };
+    let manifest = write("manifest.json", bundle.manifest.to_json().as_bytes())?;
+    write("kernel.wgsl", bundle.kernel_source.as_bytes())?;
+    for (i, input) in bundle.inputs.iter().enumerate() {
+        write(&format!("input-{i}.bin"), input)?;
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"manifest": manifest, "chunks": bundle.manifest.n_chunks(), "inputs": bundle.inputs.len()})
+        );
+    } else {
+        println!(
+            "wrote {} ({} chunks, {} inputs); post it with: assay job post {} --price 10",
+            manifest.display(),
+            bundle.manifest.n_chunks(),
+            bundle.inputs.len(),
+            manifest.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads the manifest and its files and checks everything that needs no device.
+fn load_bundle(a: &PostArgs) -> Result<JobBundle> {
+    let text = std::fs::read_to_string(&a.manifest)
+        .with_context(|| format!("cannot read manifest {}", a.manifest.display()))?;
+    let manifest = JobManifest::from_json(&text)
+        .with_context(|| format!("manifest {} is invalid", a.manifest.display()))?;
+    let dir = a.manifest.parent().unwrap_or(Path::new("."));
+    let kernel_path = a.kernel.clone().unwrap_or_else(|| dir.join("kernel.wgsl"));
+    let kernel_source = std::fs::read_to_string(&kernel_path)
+        .with_context(|| format!("cannot read kernel {}", kernel_path.display()))?;
+    let mut files = a.inputs.clone();
+    if files.is_empty() {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("input-") && n.ends_with(".bin"))
+            })
+            .collect();
+        found.sort();
+        files = found;
+    }
+    let mut blobs = vec![];
+    for path in &files {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read input {}", path.display()))?;
+        blobs.push((assay_gpu::Digest::of(&bytes), bytes));
+    }
+    let mut inputs = vec![];
+    for (i, binding) in manifest.inputs.iter().enumerate() {
+        let Some((_, bytes)) = blobs.iter().find(|(d, _)| *d == binding.sha256) else {
+            bail!(
+                "manifest input {i} (binding {}, sha256 {}) is not among the input files given",
+                binding.binding,
+                binding.sha256.to_hex()
+            );
+        };
+        inputs.push(bytes.clone());
+    }
+    let bundle = JobBundle {
+        manifest,
+        kernel_source,
+        inputs,
+    };
+    bundle
+        .validate()
+        .with_context(|| format!("job {} fails validation", a.manifest.display()))?;
+    Ok(bundle)
+}
+
+async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
+    let bundle = load_bundle(&a)?;
+    let n_chunks = bundle.manifest.n_chunks();
+    ensure!(a.samples >= 1, "--samples must be at least 1");
+    ensure!(
+        a.samples <= n_chunks,
+        "--samples {} exceeds the job's {} chunks: a verifier cannot sample more chunks than there are",
+        a.samples,
+        n_chunks
+    );
+    let samples = u8::try_from(a.samples).context("--samples must be at most 255")?;
+    let (mut chain, buyer) = net.connect().await?;
+    let dec = decimals(&mut chain).await?;
+    let price = parse_amount(&a.price, dec)?;
+    ensure!(price > 0, "--price must be more than zero");
+    let collateral = match &a.collateral {
+        Some(c) => parse_amount(c, dec)?,
+        None => price.checked_mul(2).context("price too large")?,
+    };
+    let balance = chain.balance_of(&buyer.pubkey()).await?;
+    ensure!(
+        balance >= price,
+        "insufficient balance: {} holds {} tokens, the job's price is {}",
+        buyer.pubkey(),
+        format_amount(balance, dec),
+        format_amount(price, dec)
+    );
+    let store = net.store()?;
+    bundle
+        .store(&store)
+        .context("cannot upload the kernel and inputs")?;
+    let manifest_hash = store
+        .put(&bundle.manifest.canonical_bytes()?)
+        .context("cannot upload the manifest")?;
+    let input_hashes: Vec<&[u8]> = bundle
+        .manifest
+        .inputs
+        .iter()
+        .map(|i| i.sha256.0.as_slice())
+        .collect();
+    let job_id = a.job_id.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    });
+    let args = PostJobArgs {
+        job_id,
+        manifest_hash,
+        input_root: assay_protocol::hashv(&input_hashes),
+        n_chunks,
+        samples,
+        comparison_rule: match bundle.manifest.compare {
+            CompareRule::Exact => COMPARISON_EXACT,
+            CompareRule::Float { .. } => COMPARISON_FLOAT,
+        },
+        price,
+        collateral,
+        claim_window_slots: a.claim_window,
+        execution_window_slots: a.execution_window,
+    };
+    let d = chain.deployment();
+    chain
+        .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])
+        .await
+        .map_err(|e| explain(e, &assay_market::ID))?;
+    let key = pda::job(&buyer.pubkey(), job_id);
+    if let Some(job) = chain.job(&key).await? {
+        remember(net, &key, &job);
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"job": key.to_string(), "job_id": job_id, "price": price, "collateral": collateral, "chunks": n_chunks, "samples": samples})
+        );
+    } else {
+        println!("posted job {key} (id {job_id})");
+        println!(
+            "  {n_chunks} chunks, {samples} sampled, price {} escrowed, collateral {}",
+            format_amount(price, dec),
+            format_amount(collateral, dec)
+        );
+        println!("  follow it with: assay job watch {key}");
+    }
+    Ok(())
+}
+
+/// Resolves `<address>`, `<buyer>:<id>` or `<id>` (the signer's own job).
+fn job_key(text: &str, net: &Net) -> Result<Pubkey> {
+    if let Some((buyer, id)) = text.split_once(':') {
+        let id: u64 = id
+            .parse()
+            .with_context(|| format!("{id:?} is not a job id"))?;
+        return Ok(pda::job(&parse_pubkey(buyer)?, id));
+    }
+    if let Ok(id) = text.parse::<u64>() {
+        let buyer = net.signer()?;
+        return Ok(pda::job(&buyer.pubkey(), id));
+    }
+    parse_pubkey(text)
+}
+
+fn record_path(net: &Net, key: &Pubkey) -> PathBuf {
+    net.jobs_dir().join(format!("{key}.json"))
+}
+
+/// Keeps the last state seen of a job: its account closes when it ends, but `job result`
+/// still needs the committed root.
+fn remember(net: &Net, key: &Pubkey, job: &Job) {
+    let path = record_path(net, key);
+    let record = json!({
+        "job": key.to_string(),
+        "state": format!("{:?}", job.state),
+        "n_chunks": job.n_chunks,
+        "result_root": hex::encode(job.result_root),
+        "output_uri": job.output_uri,
+    });
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(&path, record.to_string()) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot record the job locally");
+    }
+}
+
+fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
+    json!({
+        "job": key.to_string(),
+        "job_id": job.job_id,
+        "state": format!("{:?}", job.state),
+        "buyer": job.buyer.to_string(),
+        "price": job.price,
+        "price_tokens": format_amount(job.price, dec),
+        "collateral": job.collateral,
+        "n_chunks": job.n_chunks,
+        "samples": job.samples,
+        "provider": job.provider.map(|p| p.to_string()),
+        "result_root": (job.result_root != [0; 32]).then(|| hex::encode(job.result_root)),
+        "output_uri": (!job.output_uri.is_empty()).then(|| job.output_uri.clone()),
+        "verifier": job.verifier.map(|v| v.to_string()),
+        "round": job.round,
+        "claim_deadline_slot": job.claim_deadline_slot,
+        "commit_deadline_slot": job.commit_deadline_slot,
+        "step_deadline_slot": job.step_deadline_slot,
+        "slot": slot,
+    })
+}
+
+fn print_job(v: &serde_json::Value) {
+    println!(
+        "job {}  state {}",
+        v["job"].as_str().unwrap_or("?"),
+        v["state"].as_str().unwrap_or("?")
+    );
+    for field in [
+        "buyer",
+        "price_tokens",
+        "n_chunks",
+        "samples",
+        "provider",
+        "result_root",
+        "output_uri",
+        "verifier",
+        "round",
+        "claim_deadline_slot",
+        "commit_deadline_slot",
+        "step_deadline_slot",
+        "slot",
+    ] {
+        if !v[field].is_null() {
+            let value = v[field]
+                .as_str()
+                .map_or_else(|| v[field].to_string(), str::to_string);
+            println!("  {field:<22} {value}");
+        }
+    }
+}
+
+async fn status(a: JobRef, net: &Net, json: bool) -> Result<()> {
+    let key = job_key(&a.job, net)?;
+    let (mut chain, _) = net.connect().await?;
+    let dec = decimals(&mut chain).await?;
+    let slot = chain.slot().await?;
+    let Some(job) = chain.job(&key).await? else {
+        bail!("job {key} not found: it was never posted, or it has ended and its account closed");
+    };
+    remember(net, &key, &job);
+    let v = describe(&key, &job, slot, dec);
+    if json {
+        println!("{v}");
+    } else {
+        print_job(&v);
+    }
+    Ok(())
+}
+
+async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
+    let key = job_key(&a.job.job, net)?;
+    let (mut chain, _) = net.connect().await?;
+    let started = std::time::Instant::now();
+    let mut last: Option<JobState> = None;
+    let mut seen_any = false;
+    loop {
+        let slot = chain.slot().await?;
+        match chain.job(&key).await? {
+            Some(job) => {
+                seen_any = true;
+                if last != Some(job.state) {
+                    remember(net, &key, &job);
+                    if json {
+                        println!(
+                            "{}",
+                            json!({"slot": slot, "state": format!("{:?}", job.state)})
+                        );
+                    } else {
+                        println!("slot {slot:>8}  {:?}", job.state);
+                    }
+                    last = Some(job.state);
+                }
+                if job.state.is_terminal() {
+                    return Ok(());
+                }
+            }
+            None if seen_any => {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"slot": slot, "state": "Closed", "last_state": last.map(|s| format!("{s:?}"))})
+                    );
+                } else {
+                    println!("slot {slot:>8}  ended: the job account closed (payouts made)");
+                }
+                return Ok(());
+            }
+            None => bail!("job {key} not found: it was never posted, or it has already ended"),
+        }
+        if a.timeout > 0 && started.elapsed() >= Duration::from_secs(a.timeout) {
+            bail!(
+                "gave up after {} s; the job is still {:?}",
+                a.timeout,
+                last.unwrap_or(JobState::Open)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(a.interval_ms.max(50))).await;
+    }
+}
+
+async fn cancel(a: JobRef, net: &Net, json: bool) -> Result<()> {
+    let key = job_key(&a.job, net)?;
+    let (mut chain, buyer) = net.connect().await?;
+    let Some(job) = chain.job(&key).await? else {
+        bail!("job {key} not found: it was never posted, or it has already ended");
+    };
+    ensure!(
+        job.buyer == buyer.pubkey(),
+        "job {key} belongs to {}, not to the signer {}",
+        job.buyer,
+        buyer.pubkey()
+    );
+    ensure!(
+        job.state == JobState::Open,
+        "job {key} is {:?}: only an unclaimed (Open) job can be cancelled",
+        job.state
+    );
+    let d = chain.deployment();
+    chain
+        .send(&[d.cancel_job(&buyer.pubkey(), job.job_id)], &[&buyer])
+        .await
+        .map_err(|e| explain(e, &assay_market::ID))?;
+    if json {
+        println!(
+            "{}",
+            json!({"job": key.to_string(), "cancelled": true, "refunded": job.price})
+        );
+    } else {
+        println!(
+            "cancelled job {key}; the escrow returned to {}",
+            buyer.pubkey()
+        );
+    }
+    Ok(())
+}
+
+async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
+    let key = job_key(&a.job.job, net)?;
+    let (mut chain, _) = net.connect().await?;
+    let (root, uri) = match chain.job(&key).await? {
+        Some(job) => {
+            remember(net, &key, &job);
+            (job.result_root, job.output_uri)
+        }
+        None => {
+            let path = record_path(net, &key);
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "job {key} is not on chain and was never seen by this CLI (no {})",
+                    path.display()
+                )
+            })?;
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            let root = hex::decode(v["result_root"].as_str().unwrap_or_default())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .context("local job record has no root")?;
+            (
+                root,
+                v["output_uri"].as_str().unwrap_or_default().to_string(),
+            )
+        }
+    };
+    ensure!(
+        root != [0; 32] && !uri.is_empty(),
+        "job {key} has no committed result yet"
+    );
+    let store = net.store()?;
+    let index = ResultIndex::fetch(&store, &uri).context("cannot fetch the result index")?;
+    ensure!(
+        index.job == key.to_bytes(),
+        "the result index belongs to another job"
+    );
+    let tree = assay_protocol::MerkleTree::from_leaves(index.leaves.clone())
+        .context("the result index lists no chunks")?;
+    ensure!(
+        tree.root() == root,
+        "the published leaves do not match the committed root: the provider's outputs are not what it committed"
+    );
+    let bar = indicatif::ProgressBar::new(index.chunks.len() as u64);
+    let mut out = Vec::new();
+    for (i, (chunk_hash, leaf)) in index.chunks.iter().zip(&index.leaves).enumerate() {
+        let bytes = store
+            .get(chunk_hash)
+            .with_context(|| format!("chunk {i} is unavailable"))?;
+        let expected = assay_protocol::leaf_hash(&key.to_bytes(), i as u32, &bytes);
+        ensure!(
+            expected == *leaf,
+            "chunk {i} does not match its committed leaf"
+        );
+        out.extend_from_slice(&bytes);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    std::fs::write(&a.out, &out).with_context(|| format!("cannot write {}", a.out.display()))?;
+    if json {
+        println!(
+            "{}",
+            json!({"job": key.to_string(), "chunks": index.chunks.len(), "bytes": out.len(), "root": hex::encode(root), "out": a.out})
+        );
+    } else {
+        println!(
+            "{} chunks ({} bytes) checked against root {} and written to {}",
+            index.chunks.len(),
+            out.len(),
+            hex::encode(root),
+            a.out.display()
+        );
+    }
+    Ok(())
+}

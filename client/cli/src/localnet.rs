@@ -1,0 +1,212 @@
+//! `assay localnet`, `assay faucet`, `assay balance`, `assay keygen`: a local chain and
+//! the small tools around it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::keys::{read_keypair, write_keypair};
+use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
+use assay_client::rpc::{RpcChain, RpcOptions};
+use assay_client::Chain;
+use clap::Args;
+use serde_json::json;
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use solana_sdk::signature::{Keypair, Signer};
+
+use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
+use crate::provider::shutdown;
+
+#[derive(Args)]
+pub struct LocalnetArgs {
+    /// Port to listen on (0: any free port; the URL is printed and written to the ledger
+    /// directory).
+    #[arg(long, default_value_t = 8899)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Directory for `admin.json` (the mint authority, for `assay faucet`) and `url`.
+    #[arg(long, default_value = ".assay-localnet")]
+    ledger: PathBuf,
+    /// Milliseconds per slot.
+    #[arg(long, default_value_t = 400)]
+    slot_ms: u64,
+    /// Testing: fraction of requests to fail (503, late answer, or lost reply).
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Testing: how late a late answer is, in milliseconds.
+    #[arg(long, default_value_t = 3_000)]
+    fault_delay_ms: u64,
+    /// Append one JSON line per transaction received to this file.
+    #[arg(long)]
+    tx_log: Option<PathBuf>,
+}
+
+pub async fn localnet(a: LocalnetArgs, json: bool) -> Result<()> {
+    ensure!(
+        (0.0..=1.0).contains(&a.fault_rate),
+        "--fault-rate must be between 0 and 1"
+    );
+    let mut chain = LocalChain::start(LocalSetup::default()).await?;
+    let admin = chain.admin.insecure_clone();
+    // The faucet pays rent and fees from the admin's SOL.
+    chain
+        .airdrop(&admin.pubkey(), 10_000 * LAMPORTS_PER_SOL)
+        .await?;
+    let deployment = chain.deployment;
+    std::fs::create_dir_all(&a.ledger)
+        .with_context(|| format!("cannot create {}", a.ledger.display()))?;
+    let admin_path = a.ledger.join("admin.json");
+    let _ = std::fs::remove_file(&admin_path);
+    write_keypair(&admin_path, &admin)?;
+    let listener = tokio::net::TcpListener::bind((a.bind.as_str(), a.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;
+    let net = Localnet::serve(
+        chain,
+        listener,
+        LocalnetOptions {
+            slot_ms: a.slot_ms,
+            faults: FaultInjection {
+                rate: a.fault_rate,
+                delay: Duration::from_millis(a.fault_delay_ms),
+                seed: 0,
+            },
+            tx_log: a.tx_log.clone(),
+        },
+    )
+    .await?;
+    std::fs::write(a.ledger.join("url"), net.url())?;
+    if json {
+        println!(
+            "{}",
+            json!({"url": net.url(), "mint": deployment.mint.to_string(), "treasury": deployment.treasury.to_string(), "mint_authority": admin_path})
+        );
+    } else {
+        println!("Assay localnet: {}", net.url());
+        println!("  embedded bank with assay-stake and assay-market (native), SPL Token, ATA");
+        println!(
+            "  payment mint {}  treasury {}",
+            deployment.mint, deployment.treasury
+        );
+        println!("  mint authority {} (fund accounts with `assay faucet <address> --tokens 100 --url {}`)", admin_path.display(), net.url());
+        println!("  Ctrl-C stops it; the chain lives in memory only");
+    }
+    std::io::stdout().flush()?;
+    shutdown().await;
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct FaucetArgs {
+    /// Address to fund.
+    to: String,
+    /// Payment tokens to mint to it.
+    #[arg(long, default_value = "0")]
+    tokens: String,
+    /// SOL to send it (for fees and rent).
+    #[arg(long, default_value_t = 1.0)]
+    sol: f64,
+    /// Mint authority keypair (written by `assay localnet`).
+    #[arg(long, default_value = ".assay-localnet/admin.json")]
+    authority: PathBuf,
+}
+
+pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
+    let to = parse_pubkey(&a.to)?;
+    ensure!(
+        a.sol >= 0.0 && a.sol.is_finite(),
+        "--sol must be a non-negative number"
+    );
+    let authority = read_keypair(&a.authority)?;
+    let endpoint = net.endpoint()?;
+    let mut chain = RpcChain::connect(
+        &endpoint.url,
+        authority.insecure_clone(),
+        RpcOptions::default(),
+    )
+    .await?;
+    let dec = decimals(&mut chain).await?;
+    let tokens = parse_amount(&a.tokens, dec)?;
+    let lamports = (a.sol * LAMPORTS_PER_SOL as f64) as u64;
+    let d = chain.deployment();
+    let mut ixs = vec![];
+    if lamports > 0 {
+        ixs.push(anchor_lang::solana_program::system_instruction::transfer(
+            &authority.pubkey(),
+            &to,
+            lamports,
+        ));
+    }
+    ixs.extend(d.mint_to(&authority.pubkey(), &to, tokens));
+    chain
+        .send(&ixs, &[&authority])
+        .await
+        .map_err(|e| explain(e, &d.token_program))?;
+    if json {
+        println!(
+            "{}",
+            json!({"to": to.to_string(), "tokens": tokens, "lamports": lamports})
+        );
+    } else {
+        println!(
+            "sent {} tokens and {} SOL to {to}",
+            format_amount(tokens, dec),
+            a.sol
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct BalanceArgs {
+    /// Address to show. Default: the signer.
+    owner: Option<String>,
+}
+
+pub async fn balance(a: BalanceArgs, net: &Net, json: bool) -> Result<()> {
+    let (mut chain, signer) = net.connect().await?;
+    let owner = match a.owner {
+        Some(text) => parse_pubkey(&text)?,
+        None => signer.pubkey(),
+    };
+    let dec = decimals(&mut chain).await?;
+    let tokens = chain.balance_of(&owner).await?;
+    let lamports = chain.lamports(&owner).await?;
+    if json {
+        println!(
+            "{}",
+            json!({"owner": owner.to_string(), "tokens": tokens, "lamports": lamports})
+        );
+    } else {
+        println!(
+            "{owner}: {} tokens, {} SOL",
+            format_amount(tokens, dec),
+            lamports as f64 / LAMPORTS_PER_SOL as f64
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Where to write the new keypair (Solana CLI JSON format); never overwritten.
+    out: PathBuf,
+}
+
+pub fn keygen(a: KeygenArgs, json: bool) -> Result<()> {
+    let key = Keypair::new();
+    write_keypair(&a.out, &key)?;
+    if json {
+        println!(
+            "{}",
+            json!({"pubkey": key.pubkey().to_string(), "path": a.out})
+        );
+    } else {
+        println!("{}", key.pubkey());
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! `assay provider run`: the provider worker.
+//!
+//! Each pass it first finishes its own claimed jobs (so a restart resumes them instead of
+//! claiming anew: the claim on chain is the worker's journal), then claims open jobs it
+//! can afford to collateralize and whose manifest is in the blob store, runs them on the
+//! GPU engine, publishes the outputs and commits the Merkle root. Outputs are
+//! deterministic, so work redone after a crash commits the same root.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use assay_client::{Chain, Job, JobState, Pubkey};
+use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle, JobManifest};
+use assay_verifier::publish;
+use clap::Args;
+use serde_json::json;
+use solana_sdk::signature::{Keypair, Signer};
+use tracing::{info, warn};
+
+use crate::common::{explain, Net};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Seconds between passes over the open jobs.
+    #[arg(long, default_value_t = 2.0)]
+    poll: f64,
+    /// Do one pass (claim and run what is available) and exit.
+    #[arg(long)]
+    once: bool,
+    /// Stop after committing this many jobs (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    max_jobs: u64,
+}
+
+struct Worker<'a> {
+    chain: &'a mut dyn Chain,
+    signer: Keypair,
+    gpu: Gpu,
+    store: BlobStore,
+    /// Jobs this worker will never run (invalid manifest, missing blobs); skipped quietly.
+    unusable: BTreeSet<Pubkey>,
+    committed: u64,
+    json: bool,
+}
+
+impl Worker<'_> {
+    /// One pass; returns how many jobs it committed.
+    async fn pass(&mut self) -> Result<u64> {
+        let me = self.signer.pubkey();
+        let slot = self.chain.slot().await?;
+        let jobs = self.chain.jobs().await?;
+        let mut done = 0;
+        for (key, job) in jobs.iter().filter(|(_, j)| {
+            j.state == JobState::Claimed && j.provider == Some(me) && slot <= j.commit_deadline_slot
+        }) {
+            info!(%key, "resuming a job this provider claimed");
+            done += self.execute(key, job).await?;
+        }
+        let open: Vec<&(Pubkey, Job)> = jobs
+            .iter()
+            .filter(|(k, j)| {
+                j.state == JobState::Open
+                    && slot <= j.claim_deadline_slot
+                    && !self.unusable.contains(k)
+            })
+            .collect();
+        for (key, job) in open {
+            let Some(operator) = self.chain.operator(&me).await? else {
+                anyhow::bail!("{me} is not a registered operator: run `assay stake deposit <amount> --roles provider` first");
+            };
+            if !operator.is_provider() || operator.available() < job.collateral {
+                continue;
+            }
+            let Some(bundle) = self.bundle(key, job) else {
+                continue;
+            };
+            let d = self.chain.deployment();
+            match self
+                .chain
+                .send(&[d.claim_job(&me, key)], &[&self.signer])
+                .await
+            {
+                Ok(_) => info!(%key, "claimed"),
+                Err(e) if e.custom_code().is_some() => {
+                    info!(%key, reason = %e.explain(&assay_market::ID), "claim refused (taken by another provider?)");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            done += self.run_and_commit(key, bundle).await?;
+        }
+        Ok(done)
+    }
+
+    /// Loads and checks a job's manifest, kernel and inputs; `None` (and remembered) when
+    /// it cannot be run.
+    fn bundle(&mut self, key: &Pubkey, job: &Job) -> Option<JobBundle> {
+        let loaded = (|| -> Result<JobBundle> {
+            let bytes = self
+                .store
+                .get(&job.manifest_hash)
+                .context("manifest not in the blob store")?;
+            let manifest = JobManifest::from_canonical_bytes(&bytes)?;
+            anyhow::ensure!(
+                manifest.n_chunks() == job.n_chunks,
+                "chunk count differs from the job's"
+            );
+            let input_hashes: Vec<&[u8]> = manifest
+                .inputs
+                .iter()
+                .map(|i| i.sha256.0.as_slice())
+                .collect();
+            anyhow::ensure!(
+                assay_protocol::hashv(&input_hashes) == job.input_root,
+                "input root differs from the job's"
+            );
+            let bundle = JobBundle::load(manifest, &self.store)?;
+            bundle.validate()?;
+            Ok(bundle)
+        })();
+        match loaded {
+            Ok(bundle) => Some(bundle),
+            Err(e) => {
+                warn!(%key, error = %format!("{e:#}"), "skipping a job this provider cannot run");
+                self.unusable.insert(*key);
+                None
+            }
+        }
+    }
+
+    async fn execute(&mut self, key: &Pubkey, job: &Job) -> Result<u64> {
+        match self.bundle(key, job) {
+            Some(bundle) => self.run_and_commit(key, bundle).await,
+            None => Ok(0),
+        }
+    }
+
+    async fn run_and_commit(&mut self, key: &Pubkey, bundle: JobBundle) -> Result<u64> {
+        let me = self.signer.pubkey();
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!(
+            "running {} chunks of {key} on the GPU",
+            bundle.manifest.n_chunks()
+        ));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let outputs = self.gpu.prepare(&bundle)?.run_all()?;
+        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
+        let uri = publish(&self.store, key, &outputs, &commitment)?;
+        bar.finish_and_clear();
+        let d = self.chain.deployment();
+        self.chain
+            .send(
+                &[d.commit_result(&me, key, commitment.root(), uri.clone())],
+                &[&self.signer],
+            )
+            .await
+            .map_err(|e| explain(e, &assay_market::ID))?;
+        self.committed += 1;
+        let seconds = outputs.wall_time.as_secs_f64();
+        if self.json {
+            println!(
+                "{}",
+                json!({"job": key.to_string(), "committed": hex::encode(commitment.root()), "output_uri": uri, "seconds": seconds})
+            );
+        } else {
+            println!(
+                "committed {key}: root {} ({seconds:.2} s of GPU work)",
+                hex::encode(commitment.root())
+            );
+        }
+        Ok(1)
+    }
+}
+
+pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
+    let (mut chain, signer) = net.connect().await?;
+    let store = net.store()?;
+    let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    info!(adapter = %gpu.adapter_info().name, provider = %signer.pubkey(), "provider worker started");
+    let mut worker = Worker {
+        chain: &mut chain,
+        signer,
+        gpu,
+        store,
+        unusable: BTreeSet::new(),
+        committed: 0,
+        json,
+    };
+    let poll = Duration::from_secs_f64(a.poll.max(0.05));
+    loop {
+        let done = tokio::select! {
+            done = worker.pass() => done?,
+            _ = shutdown() => {
+                info!("shutting down between jobs");
+                return Ok(());
+            }
+        };
+        if a.once || (a.max_jobs > 0 && worker.committed >= a.max_jobs) {
+            if !json && a.once && done == 0 {
+                println!("no job to run");
+            }
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown() => return Ok(()),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,191 @@
+//! `assay stake`: an operator's stake in the assay-stake program.
+
+use anyhow::{bail, ensure, Context, Result};
+use assay_client::{Chain, Pubkey};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use solana_sdk::signature::Signer;
+
+use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
+
+#[derive(Subcommand)]
+pub enum StakeCommand {
+    /// Deposit tokens as stake, registering the operator first if needed.
+    Deposit(DepositArgs),
+    /// Ask to withdraw tokens; they are released after the cooldown.
+    Unstake(AmountArg),
+    /// Withdraw everything whose cooldown has passed.
+    Withdraw,
+    /// Show an operator's stake.
+    Show(ShowArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Role {
+    Provider,
+    Verifier,
+}
+
+#[derive(Args)]
+pub struct DepositArgs {
+    /// Tokens to deposit (e.g. 100 or 2.5).
+    amount: String,
+    /// Roles to register with, when the operator is new (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "provider")]
+    roles: Vec<Role>,
+}
+
+#[derive(Args)]
+pub struct AmountArg {
+    /// Tokens (e.g. 10 or 0.5).
+    amount: String,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Operator authority to show. Default: the signer.
+    #[arg(long)]
+    authority: Option<String>,
+}
+
+pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
+    let (mut chain, signer) = net.connect().await?;
+    let dec = decimals(&mut chain).await?;
+    let d = chain.deployment();
+    let me = signer.pubkey();
+    let fail = |e| explain(e, &assay_stake::ID);
+    match command {
+        StakeCommand::Deposit(a) => {
+            let amount = parse_amount(&a.amount, dec)?;
+            ensure!(amount > 0, "the amount must be more than zero");
+            let balance = chain.balance_of(&me).await?;
+            ensure!(
+                balance >= amount,
+                "insufficient balance: {me} holds {} tokens, asked to deposit {}",
+                format_amount(balance, dec),
+                format_amount(amount, dec)
+            );
+            let mut ixs = vec![];
+            if chain.operator(&me).await?.is_none() {
+                let roles = a.roles.iter().fold(0u8, |acc, r| {
+                    acc | match r {
+                        Role::Provider => ROLE_PROVIDER,
+                        Role::Verifier => ROLE_VERIFIER,
+                    }
+                });
+                ixs.push(d.register_operator(&me, roles));
+            }
+            ixs.push(d.deposit(&me, amount));
+            chain.send(&ixs, &[&signer]).await.map_err(fail)?;
+            say(
+                json,
+                &format!("deposited {} tokens", format_amount(amount, dec)),
+                json!({"deposited": amount}),
+            );
+        }
+        StakeCommand::Unstake(a) => {
+            let amount = parse_amount(&a.amount, dec)?;
+            let op = chain.operator(&me).await?.with_context(|| {
+                format!("{me} is not a registered operator (run `assay stake deposit` first)")
+            })?;
+            ensure!(
+                amount > 0 && amount <= op.available(),
+                "can unstake between 0 and {} tokens (deposited {}, locked {}, already unstaking {})",
+                format_amount(op.available(), dec),
+                format_amount(op.deposited, dec),
+                format_amount(op.locked, dec),
+                format_amount(op.unstaking, dec)
+            );
+            chain
+                .send(&[d.request_unstake(&me, amount)], &[&signer])
+                .await
+                .map_err(fail)?;
+            let op = chain.operator(&me).await?.context("operator vanished")?;
+            say(
+                json,
+                &format!(
+                    "{} tokens unstaking; withdraw from slot {}",
+                    format_amount(op.unstaking, dec),
+                    op.unstake_ready_slot
+                ),
+                json!({"unstaking": op.unstaking, "ready_slot": op.unstake_ready_slot}),
+            );
+        }
+        StakeCommand::Withdraw => {
+            let op = chain
+                .operator(&me)
+                .await?
+                .with_context(|| format!("{me} is not a registered operator"))?;
+            ensure!(
+                op.unstaking > 0,
+                "nothing to withdraw: request it first with `assay stake unstake`"
+            );
+            let slot = chain.slot().await?;
+            if slot < op.unstake_ready_slot {
+                bail!(
+                    "{} tokens are still cooling down: withdrawable from slot {} (now {slot})",
+                    format_amount(op.unstaking, dec),
+                    op.unstake_ready_slot
+                );
+            }
+            chain
+                .send(&[d.withdraw(&me)], &[&signer])
+                .await
+                .map_err(fail)?;
+            say(
+                json,
+                &format!("withdrew {} tokens", format_amount(op.unstaking, dec)),
+                json!({"withdrawn": op.unstaking}),
+            );
+        }
+        StakeCommand::Show(a) => {
+            let who: Pubkey = match a.authority {
+                Some(text) => parse_pubkey(&text)?,
+                None => me,
+            };
+            let Some(op) = chain.operator(&who).await? else {
+                bail!("{who} is not a registered operator");
+            };
+            let v = json!({
+                "authority": who.to_string(),
+                "provider": op.is_provider(),
+                "verifier": op.is_verifier(),
+                "deposited": op.deposited,
+                "locked": op.locked,
+                "unstaking": op.unstaking,
+                "available": op.available(),
+                "unstake_ready_slot": op.unstake_ready_slot,
+                "slashed_total": op.slashed_total,
+            });
+            if json {
+                println!("{v}");
+            } else {
+                println!(
+                    "operator {who}  (provider: {}, verifier: {})",
+                    op.is_provider(),
+                    op.is_verifier()
+                );
+                for (name, units) in [
+                    ("deposited", op.deposited),
+                    ("locked", op.locked),
+                    ("unstaking", op.unstaking),
+                    ("available", op.available()),
+                    ("slashed (lifetime)", op.slashed_total),
+                ] {
+                    println!("  {name:<20} {}", format_amount(units, dec));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints the human line, or the JSON object with `--json`.
+pub fn say(json: bool, human: &str, machine: serde_json::Value) {
+    if json {
+        println!("{machine}");
+    } else {
+        println!("{human}");
+    }
+}

@@ -1,0 +1,347 @@
+//! Buyer and operator flows through the `assay` binary against `assay localnet` (the
+//! embedded bank served over Solana JSON-RPC), including bad input: each mistake is a
+//! clear message and a non-zero exit, and nothing is lost on chain.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// A running `assay localnet` child, killed on drop.
+struct Localnet {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Localnet {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::cargo_bin("assay")
+            .unwrap()
+            .args([
+                "localnet",
+                "--port",
+                "0",
+                "--slot-ms",
+                "40",
+                "--json",
+                "--ledger",
+            ])
+            .arg(dir.path().join("ledger"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        let url = v["url"].as_str().unwrap().to_string();
+        Self { child, url, dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `assay` with this localnet, the shared blob store, a private ASSAY_HOME and no
+    /// Solana CLI config.
+    fn assay(&self, keypair: Option<&Path>) -> Command {
+        let mut cmd = Command::cargo_bin("assay").unwrap();
+        cmd.env("ASSAY_URL", &self.url)
+            .env("ASSAY_STORE", self.path("blobs"))
+            .env("ASSAY_HOME", self.path("home"))
+            .env("SOLANA_CONFIG", self.path("no-solana-config.yml"))
+            .env("NODEVICE_SELECT", "1")
+            .env_remove("ASSAY_KEYPAIR");
+        if let Some(k) = keypair {
+            cmd.arg("--keypair").arg(k);
+        }
+        cmd
+    }
+
+    fn json(&self, keypair: Option<&Path>, args: &[&str]) -> Value {
+        let out = self
+            .assay(keypair)
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "assay {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().last().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    /// A new keypair funded with `tokens` and 1 SOL.
+    fn user(&self, name: &str, tokens: &str) -> PathBuf {
+        let path = self.path(&format!("{name}.json"));
+        let v = self.json(None, &["keygen", path.to_str().unwrap()]);
+        let pubkey = v["pubkey"].as_str().unwrap().to_string();
+        let authority = self.path("ledger/admin.json");
+        self.json(
+            None,
+            &[
+                "faucet",
+                &pubkey,
+                "--tokens",
+                tokens,
+                "--authority",
+                authority.to_str().unwrap(),
+            ],
+        );
+        path
+    }
+
+    fn tokens(&self, keypair: &Path) -> u64 {
+        self.json(Some(keypair), &["balance"])["tokens"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+fn new_job(net: &Localnet) -> PathBuf {
+    let dir = net.path("job");
+    net.json(
+        None,
+        &["job", "new", "hashmix", "--out", dir.to_str().unwrap()],
+    );
+    dir.join("manifest.json")
+}
+
+#[test]
+fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let manifest = new_job(&net);
+
+    let posted = net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            manifest.to_str().unwrap(),
+            "--price",
+            "10",
+            "--samples",
+            "8",
+            "--job-id",
+            "1",
+        ],
+    );
+    let job = posted["job"].as_str().unwrap().to_string();
+    assert_eq!(posted["chunks"], 64);
+    assert_eq!(net.tokens(&buyer), 90_000_000, "price escrowed");
+    let status = net.json(Some(&buyer), &["job", "status", "1"]);
+    assert_eq!(status["state"], "Open");
+    assert_eq!(status["job"], job.as_str());
+
+    // The operator stakes, and the worker claims, runs on the GPU and commits.
+    net.json(
+        Some(&provider),
+        &["stake", "deposit", "200", "--roles", "provider"],
+    );
+    let shown = net.json(Some(&provider), &["stake", "show"]);
+    assert_eq!(shown["deposited"], 200_000_000);
+    assert_eq!(shown["provider"], true);
+    let out = net
+        .assay(Some(&provider))
+        .args(["provider", "run", "--once", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(committed["job"], job.as_str());
+    let status = net.json(Some(&buyer), &["job", "status", &job]);
+    assert_eq!(status["state"], "Committed");
+    assert_eq!(status["result_root"], committed["committed"]);
+    let shown = net.json(Some(&provider), &["stake", "show"]);
+    assert_eq!(shown["locked"], 20_000_000, "collateral (2 × price) locked");
+
+    // A second pass finds nothing to do: no double claim.
+    net.assay(Some(&provider))
+        .args(["provider", "run", "--once"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no job to run"));
+
+    // The buyer downloads the outputs; every chunk is checked against the root.
+    let out_file = net.path("outputs.bin");
+    let result = net.json(
+        Some(&buyer),
+        &["job", "result", &job, "--out", out_file.to_str().unwrap()],
+    );
+    assert_eq!(result["chunks"], 64);
+    assert_eq!(std::fs::metadata(&out_file).unwrap().len(), 64 * 1024 * 4);
+
+    // A committed job cannot be cancelled; nothing moves.
+    net.assay(Some(&buyer))
+        .args(["job", "cancel", &job])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "only an unclaimed (Open) job can be cancelled",
+        ));
+    assert_eq!(net.tokens(&buyer), 90_000_000);
+
+    // Unstaking and the cooldown.
+    let unstaking = net.json(Some(&provider), &["stake", "unstake", "50"]);
+    assert_eq!(unstaking["unstaking"], 50_000_000);
+    net.assay(Some(&provider))
+        .args(["stake", "withdraw"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("still cooling down"));
+    net.assay(Some(&provider))
+        .args(["stake", "unstake", "1000"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("can unstake between 0 and 130"));
+}
+
+#[test]
+fn buyer_cancels_and_watches_an_open_job_and_gets_the_escrow_back() {
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "50");
+    let manifest = new_job(&net);
+    net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            manifest.to_str().unwrap(),
+            "--price",
+            "5",
+            "--job-id",
+            "7",
+        ],
+    );
+    assert_eq!(net.tokens(&buyer), 45_000_000);
+    let watcher = net
+        .assay(Some(&buyer))
+        .args([
+            "job",
+            "watch",
+            "7",
+            "--timeout",
+            "60",
+            "--interval-ms",
+            "100",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    net.assay(Some(&buyer))
+        .args(["job", "cancel", "7"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cancelled job"));
+    let watched = watcher.wait_with_output().unwrap();
+    assert!(watched.status.success());
+    let text = String::from_utf8_lossy(&watched.stdout);
+    assert!(text.contains("Open"), "{text}");
+    assert!(text.contains("ended"), "{text}");
+    assert_eq!(net.tokens(&buyer), 50_000_000, "escrow refunded");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_loses_nothing() {
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "20");
+    let manifest = new_job(&net);
+    let m = manifest.to_str().unwrap();
+
+    // Missing keypair.
+    net.assay(Some(&net.path("absent.json")))
+        .args(["job", "post", m, "--price", "1"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("keypair file").and(predicate::str::contains("not found")),
+        );
+
+    // Unknown job.
+    net.assay(Some(&buyer))
+        .args(["job", "status", "424242"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not found"));
+    net.assay(Some(&buyer))
+        .args(["job", "status", "not-an-address"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a valid address"));
+
+    // A manifest that fails validation.
+    let bad = net.path("job/bad.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["workgroup_size"] = serde_json::json!([0, 1, 1]);
+    std::fs::write(&bad, v.to_string()).unwrap();
+    net.assay(Some(&buyer))
+        .args(["job", "post", bad.to_str().unwrap(), "--price", "1"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("invalid").or(predicate::str::contains("fails validation")),
+        );
+
+    // Insufficient balance.
+    net.assay(Some(&buyer))
+        .args(["job", "post", m, "--price", "21"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("insufficient balance"));
+
+    // k > N.
+    net.assay(Some(&buyer))
+        .args(["job", "post", m, "--price", "1", "--samples", "65"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("exceeds the job's 64 chunks"));
+
+    // A bad amount.
+    net.assay(Some(&buyer))
+        .args(["job", "post", m, "--price", "1.0000001"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("decimal places"));
+
+    // Nothing was escrowed by any of it, and no job exists.
+    assert_eq!(net.tokens(&buyer), 20_000_000);
+    net.assay(Some(&buyer))
+        .args(["stake", "show"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a registered operator"));
+
+    // No chain at the URL.
+    net.assay(Some(&buyer))
+        .args(["balance", "--url", "http://127.0.0.1:9"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot reach an Assay deployment"));
+}
