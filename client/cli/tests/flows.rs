@@ -345,3 +345,61 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         .failure()
         .stderr(predicate::str::contains("cannot reach an Assay deployment"));
 }
+
+#[test]
+fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twice() {
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let dir = net.path("matmul");
+    net.json(
+        None,
+        &["job", "new", "matmul", "--out", dir.to_str().unwrap()],
+    );
+    let manifest = dir.join("manifest.json");
+    let posted = net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            manifest.to_str().unwrap(),
+            "--price",
+            "10",
+            "--job-id",
+            "3",
+        ],
+    );
+    let job = posted["job"].as_str().unwrap().to_string();
+    net.json(Some(&provider), &["stake", "deposit", "100"]);
+
+    // Kill -9 the worker as soon as it logs its claim (before or during the GPU run).
+    let mut worker = net
+        .assay(Some(&provider))
+        .args(["provider", "run"])
+        .env("RUST_LOG", "assay=info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(worker.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().contains("claimed") {
+            break;
+        }
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    let state = net.json(Some(&buyer), &["job", "status", &job])["state"].clone();
+    assert!(state == "Claimed" || state == "Committed", "{state}");
+    eprintln!("state after kill -9: {state}");
+
+    // Restarted, it finishes its own claim; the collateral is locked once.
+    net.assay(Some(&provider))
+        .args(["provider", "run", "--once"])
+        .assert()
+        .success();
+    let status = net.json(Some(&buyer), &["job", "status", &job]);
+    assert_eq!(status["state"], "Committed");
+    let shown = net.json(Some(&provider), &["stake", "show"]);
+    assert_eq!(shown["locked"], 20_000_000);
+}
