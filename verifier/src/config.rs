@@ -1,0 +1,208 @@
+//! Configuration: a TOML file, overridden by command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Everything the daemon needs (after merging file and flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub url: String,
+    pub keypair: PathBuf,
+    pub blob_store: String,
+    pub vote_board: Option<PathBuf>,
+    pub journal: PathBuf,
+    pub metrics_addr: Option<SocketAddr>,
+    pub poll_interval: Duration,
+    pub max_backoff: Duration,
+    pub crank: bool,
+    pub resend_after_slots: u64,
+    pub audit_retry: Duration,
+    pub rpc_timeout: Duration,
+    pub rpc_attempts: u32,
+}
+
+/// The TOML file: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub url: Option<String>,
+    pub keypair: Option<PathBuf>,
+    pub blob_store: Option<String>,
+    pub vote_board: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
+    pub metrics_addr: Option<SocketAddr>,
+    pub poll_interval_ms: Option<u64>,
+    pub max_backoff_ms: Option<u64>,
+    pub crank: Option<bool>,
+    pub resend_after_slots: Option<u64>,
+    pub audit_retry_ms: Option<u64>,
+    pub rpc_timeout_ms: Option<u64>,
+    pub rpc_attempts: Option<u32>,
+}
+
+/// `assay-verifier`: audits Assay jobs this operator is drawn for, votes in committees
+/// and cranks time-outs. Flags override the config file.
+#[derive(Debug, Parser, Default)]
+#[command(name = "assay-verifier", version)]
+pub struct Flags {
+    /// TOML config file.
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// JSON-RPC endpoint.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The verifier operator's keypair (Solana CLI JSON); it also pays fees.
+    #[arg(long)]
+    pub keypair: Option<PathBuf>,
+    /// Blob store (directory or object-store URL) with manifests, inputs and outputs.
+    #[arg(long)]
+    pub blob_store: Option<String>,
+    /// Shared directory of committee votes (default: `<blob_store>/votes` for a local store).
+    #[arg(long)]
+    pub vote_board: Option<PathBuf>,
+    /// Journal file (redb).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Address for the Prometheus `/metrics` endpoint.
+    #[arg(long)]
+    pub metrics_addr: Option<SocketAddr>,
+    #[arg(long)]
+    pub poll_interval_ms: Option<u64>,
+    #[arg(long)]
+    pub max_backoff_ms: Option<u64>,
+    /// Disable permissionless cranks.
+    #[arg(long)]
+    pub no_crank: bool,
+    #[arg(long)]
+    pub resend_after_slots: Option<u64>,
+    #[arg(long)]
+    pub audit_retry_ms: Option<u64>,
+    #[arg(long)]
+    pub rpc_timeout_ms: Option<u64>,
+    #[arg(long)]
+    pub rpc_attempts: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, String),
+    #[error("{0}: {1}")]
+    Parse(PathBuf, String),
+    #[error("missing setting `{0}` (config file or --{1})")]
+    Missing(&'static str, &'static str),
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read(path.to_path_buf(), e.to_string()))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e.to_string()))
+    }
+}
+
+impl Config {
+    /// Merges `flags` over `file` over the defaults.
+    pub fn merge(file: FileConfig, flags: &Flags) -> Result<Self, ConfigError> {
+        let ms = Duration::from_millis;
+        let blob_store = flags
+            .blob_store
+            .clone()
+            .or(file.blob_store)
+            .ok_or(ConfigError::Missing("blob_store", "blob-store"))?;
+        let vote_board = flags.vote_board.clone().or(file.vote_board).or_else(|| {
+            (!blob_store.contains("://")).then(|| Path::new(&blob_store).join("votes"))
+        });
+        Ok(Self {
+            url: flags
+                .url
+                .clone()
+                .or(file.url)
+                .unwrap_or_else(|| "http://127.0.0.1:8899".into()),
+            keypair: flags
+                .keypair
+                .clone()
+                .or(file.keypair)
+                .ok_or(ConfigError::Missing("keypair", "keypair"))?,
+            blob_store,
+            vote_board,
+            journal: flags
+                .journal
+                .clone()
+                .or(file.journal)
+                .unwrap_or_else(|| "assay-verifier.redb".into()),
+            metrics_addr: flags.metrics_addr.or(file.metrics_addr),
+            poll_interval: ms(flags
+                .poll_interval_ms
+                .or(file.poll_interval_ms)
+                .unwrap_or(2_000)),
+            max_backoff: ms(flags
+                .max_backoff_ms
+                .or(file.max_backoff_ms)
+                .unwrap_or(30_000)),
+            crank: !flags.no_crank && file.crank.unwrap_or(true),
+            resend_after_slots: flags
+                .resend_after_slots
+                .or(file.resend_after_slots)
+                .unwrap_or(assay_client::localnet::BLOCKHASH_VALID_SLOTS + 2),
+            audit_retry: ms(flags
+                .audit_retry_ms
+                .or(file.audit_retry_ms)
+                .unwrap_or(2_000)),
+            rpc_timeout: ms(flags
+                .rpc_timeout_ms
+                .or(file.rpc_timeout_ms)
+                .unwrap_or(10_000)),
+            rpc_attempts: flags.rpc_attempts.or(file.rpc_attempts).unwrap_or(8),
+        })
+    }
+
+    /// Reads the file named by `--config` (if any) and merges the flags over it.
+    pub fn from_flags(flags: &Flags) -> Result<Self, ConfigError> {
+        let file = match &flags.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(file, flags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_defaults_fill_the_rest() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            url = "http://rpc.example:8899"
+            keypair = "/etc/assay/verifier.json"
+            blob_store = "/var/lib/assay/blobs"
+            poll_interval_ms = 500
+            crank = true
+            "#,
+        )
+        .unwrap();
+        let flags = Flags::parse_from([
+            "assay-verifier",
+            "--url",
+            "http://127.0.0.1:9000",
+            "--no-crank",
+        ]);
+        let c = Config::merge(file, &flags).unwrap();
+        assert_eq!(c.url, "http://127.0.0.1:9000");
+        assert_eq!(c.keypair, PathBuf::from("/etc/assay/verifier.json"));
+        assert_eq!(c.poll_interval, Duration::from_millis(500));
+        assert!(!c.crank);
+        assert_eq!(
+            c.vote_board,
+            Some(PathBuf::from("/var/lib/assay/blobs/votes"))
+        );
+        assert_eq!(c.rpc_attempts, 8);
+        assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
+    }
+}

@@ -1,0 +1,615 @@
+//! The verifier daemon: polls the chain, audits its assignments, submits verdicts exactly
+//! once (journal), votes in committees, relays decided contests, and cranks time-outs.
+//!
+//! [`Daemon::tick`] is one deterministic pass (tests drive it directly); [`Daemon::run`]
+//! loops it with a poll interval until shutdown is requested.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::{Chain, ChainError};
+use assay_gpu::{BlobStore, Gpu};
+use assay_market::state::{Job, JobState};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signer};
+use tracing::{debug, error, info, warn};
+
+use crate::journal::{Journal, JournalError, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry};
+use crate::metrics::Metrics;
+use crate::votes::{quorum, relay_instruction, VoteBoard, VoteRecord};
+use crate::{Audit, AuditError, Finding};
+
+/// Whatever re-executes a job's sample: the GPU engine in production, a stand-in in tests.
+pub trait Auditor: Send {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError>;
+}
+
+impl Auditor for Gpu {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        crate::audit(self, store, job_key, job)
+    }
+}
+
+impl<A: Auditor + Sync + ?Sized> Auditor for Arc<A> {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        (**self).audit(store, job_key, job)
+    }
+}
+
+/// Test hook: stop the tick at a point of the verdict path, as a kill would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After the verdict is journaled as pending, before it is sent.
+    BeforeSend,
+    /// After the verdict landed, before the journal records it done.
+    AfterSend,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Crank `draw_challenge`, `advance_round`, `finalize`, `expire_job`,
+    /// `concede_fault` (after the dispute window) and `void_contest` when due.
+    pub crank: bool,
+    /// A pending verdict whose landing is unknown is re-sent only once this many slots
+    /// have passed since its last send, so every transaction the earlier send may have
+    /// produced has expired (blockhashes live 150 slots).
+    pub resend_after_slots: u64,
+    /// First retry delay after an audit failed for the verifier's own reasons; doubles
+    /// per failure up to `max_retry_backoff`.
+    pub retry_backoff: Duration,
+    pub max_retry_backoff: Duration,
+    /// Shared directory of committee votes; without one the daemon neither votes nor
+    /// relays.
+    pub vote_board: Option<PathBuf>,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        Self {
+            crank: true,
+            resend_after_slots: assay_client::localnet::BLOCKHASH_VALID_SLOTS + 2,
+            retry_backoff: Duration::from_secs(2),
+            max_retry_backoff: Duration::from_secs(120),
+            vote_board: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("simulated crash at {0:?}")]
+    Crashed(CrashPoint),
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// Verdict transactions sent (landed or not).
+    pub verdicts_sent: u32,
+    pub passes: u32,
+    pub faults: u32,
+    pub votes_published: u32,
+    pub contests_relayed: u32,
+    pub cranks: u32,
+    pub audit_errors: u32,
+    /// Pending verdicts found resolved on chain.
+    pub resolved: u32,
+    /// Assignments and committee seats seen.
+    pub queue: u32,
+}
+
+struct Backoff {
+    failures: u32,
+    not_before: Instant,
+}
+
+pub struct Daemon<C: Chain> {
+    chain: C,
+    auditor: Box<dyn Auditor>,
+    store: Arc<BlobStore>,
+    key: Keypair,
+    journal: Journal,
+    metrics: Metrics,
+    options: DaemonOptions,
+    board: Option<VoteBoard>,
+    backoff: HashMap<(Pubkey, u8, bool), Backoff>,
+    shutdown: Arc<AtomicBool>,
+    wake: Arc<tokio::sync::Notify>,
+    /// Test hook (see [`CrashPoint`]).
+    pub crash_at: Option<CrashPoint>,
+}
+
+fn is_assigned(job: &Job, me: &Pubkey, round: u8) -> bool {
+    job.state == JobState::Challenged && job.round == round && job.verifier == Some(*me)
+}
+
+impl<C: Chain> Daemon<C> {
+    pub fn new(
+        chain: C,
+        auditor: Box<dyn Auditor>,
+        store: Arc<BlobStore>,
+        key: Keypair,
+        journal: Journal,
+        metrics: Metrics,
+        options: DaemonOptions,
+    ) -> Self {
+        let board = options.vote_board.as_ref().map(VoteBoard::new);
+        Self {
+            chain,
+            auditor,
+            store,
+            key,
+            journal,
+            metrics,
+            options,
+            board,
+            backoff: HashMap::new(),
+            shutdown: Arc::new(AtomicBool::new(false)),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            crash_at: None,
+        }
+    }
+
+    pub fn me(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+
+    pub fn chain_mut(&mut self) -> &mut C {
+        &mut self.chain
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Consumes the daemon, returning its chain (the journal file closes).
+    pub fn into_chain(self) -> C {
+        self.chain
+    }
+
+    /// Requests a graceful stop: the item in flight finishes (and is journaled), then
+    /// [`run`](Self::run) returns.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            flag: Arc::clone(&self.shutdown),
+            wake: Arc::clone(&self.wake),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Polls until shutdown: one [`tick`](Self::tick) per `poll`, backing off (doubling up
+    /// to `max_backoff`) while the chain cannot be read.
+    pub async fn run(&mut self, poll: Duration, max_backoff: Duration) {
+        let mut delay = poll;
+        while !self.stopping() {
+            match self.tick().await {
+                Ok(report) => {
+                    debug!(?report, "tick");
+                    delay = poll;
+                }
+                Err(e) => {
+                    warn!(error = %e, retry_in = ?delay * 2, "tick failed; backing off");
+                    delay = (delay * 2).min(max_backoff);
+                }
+            }
+            if self.stopping() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+        info!("verifier daemon stopped");
+    }
+
+    fn chain_error(&self, call: &str, e: &ChainError) {
+        if e.is_transient() {
+            self.metrics.rpc_errors.with_label_values(&[call]).inc();
+        }
+    }
+
+    async fn read<T>(
+        &mut self,
+        call: &str,
+        r: impl AsyncFnOnce(&mut C) -> Result<T, ChainError>,
+    ) -> Result<T, DaemonError> {
+        match r(&mut self.chain).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.chain_error(call, &e);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// One pass over the chain's live jobs.
+    pub async fn tick(&mut self) -> Result<TickReport, DaemonError> {
+        let mut report = TickReport::default();
+        let me = self.me();
+        let mut slot = self.read("getSlot", async |c| c.slot().await).await?;
+        let mut jobs = self
+            .read("getProgramAccounts", async |c| c.jobs().await)
+            .await?;
+
+        if self.options.crank && self.crank(slot, &jobs, &mut report).await {
+            slot = self.read("getSlot", async |c| c.slot().await).await?;
+            jobs = self
+                .read("getProgramAccounts", async |c| c.jobs().await)
+                .await?;
+        }
+
+        // Pending verdicts: done once the job has left that round.
+        let live: HashMap<Pubkey, &Job> = jobs.iter().map(|(k, j)| (*k, j)).collect();
+        for (key, round, mut entry) in self.journal.pending()? {
+            if !live.get(&key).is_some_and(|j| is_assigned(j, &me, round)) {
+                info!(job = %key, round, verdict = ?entry.verdict, "pending verdict resolved on chain");
+                entry.status = VerdictStatus::Done;
+                self.journal.put_verdict(&key, round, &entry)?;
+                report.resolved += 1;
+            }
+        }
+
+        let assignments: Vec<(Pubkey, Job)> = jobs
+            .iter()
+            .filter(|(_, j)| is_assigned(j, &me, j.round) && slot <= j.step_deadline_slot)
+            .cloned()
+            .collect();
+        let seats: Vec<(Pubkey, Job)> = jobs
+            .iter()
+            .filter(|(_, j)| {
+                j.state == JobState::Contested
+                    && slot <= j.step_deadline_slot
+                    && j.committee.contains(&me)
+            })
+            .cloned()
+            .collect();
+        report.queue = (assignments.len() + seats.len()) as u32;
+        self.metrics.queue_depth.set(i64::from(report.queue));
+
+        for (key, job) in &assignments {
+            if self.stopping() {
+                break;
+            }
+            self.assignment(key, job, slot, &mut report).await?;
+        }
+        if self.board.is_some() {
+            for (key, job) in &seats {
+                if self.stopping() {
+                    break;
+                }
+                self.vote(key, job, &mut report)?;
+            }
+            let contested: Vec<&(Pubkey, Job)> = jobs
+                .iter()
+                .filter(|(_, j)| j.state == JobState::Contested && slot <= j.step_deadline_slot)
+                .collect();
+            for (key, job) in contested {
+                if self.stopping() {
+                    break;
+                }
+                self.relay(key, job, &mut report).await;
+            }
+        }
+        self.metrics.ticks.inc();
+        Ok(report)
+    }
+
+    fn backed_off(&self, key: &Pubkey, round: u8, vote: bool) -> bool {
+        self.backoff
+            .get(&(*key, round, vote))
+            .is_some_and(|b| Instant::now() < b.not_before)
+    }
+
+    /// Audits, recording metrics; `None` when the audit failed (retry later).
+    fn run_audit(
+        &mut self,
+        key: &Pubkey,
+        job: &Job,
+        vote: bool,
+        report: &mut TickReport,
+    ) -> Option<Audit> {
+        let result = if tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+        {
+            tokio::task::block_in_place(|| self.auditor.audit(&self.store, key, job))
+        } else {
+            self.auditor.audit(&self.store, key, job)
+        };
+        match result {
+            Ok(audit) => {
+                self.backoff.remove(&(*key, job.round, vote));
+                if !audit.sample.is_empty() && audit.recheck_time > Duration::ZERO {
+                    let per_chunk = audit
+                        .recheck_gpu_time
+                        .unwrap_or(audit.recheck_time)
+                        .as_secs_f64()
+                        / audit.sample.len() as f64;
+                    for _ in &audit.sample {
+                        self.metrics.chunk_reexec_seconds.observe(per_chunk);
+                    }
+                }
+                if matches!(audit.finding, Finding::Fault { .. }) {
+                    self.metrics.faults_found.inc();
+                }
+                Some(audit)
+            }
+            Err(e) => {
+                let kind = match &e {
+                    AuditError::Job(_) | AuditError::Manifest(_) => "job_data",
+                    AuditError::Gpu(_) => "gpu",
+                    AuditError::NotChallenged => "not_challenged",
+                };
+                self.metrics.audit_errors.with_label_values(&[kind]).inc();
+                report.audit_errors += 1;
+                let b = self
+                    .backoff
+                    .entry((*key, job.round, vote))
+                    .or_insert(Backoff {
+                        failures: 0,
+                        not_before: Instant::now(),
+                    });
+                b.failures += 1;
+                let delay = (self.options.retry_backoff * 2u32.saturating_pow(b.failures - 1))
+                    .min(self.options.max_retry_backoff);
+                b.not_before = Instant::now() + delay;
+                error!(job = %key, round = job.round, error = %e, failures = b.failures, retry_in = ?delay,
+                    "audit failed for the verifier's own reasons (not the provider's); will retry");
+                None
+            }
+        }
+    }
+
+    async fn assignment(
+        &mut self,
+        key: &Pubkey,
+        job: &Job,
+        slot: u64,
+        report: &mut TickReport,
+    ) -> Result<(), DaemonError> {
+        let round = job.round;
+        let sends = match self.journal.verdict(key, round)? {
+            Some(e) if e.status == VerdictStatus::Done => return Ok(()),
+            Some(e) => {
+                if slot <= e.sent_slot + self.options.resend_after_slots {
+                    debug!(job = %key, round, "verdict pending on chain; waiting before any resend");
+                    return Ok(());
+                }
+                warn!(job = %key, round, sent_slot = e.sent_slot, "pending verdict never landed and has expired; sending again");
+                e.sends + 1
+            }
+            None => 1,
+        };
+        if self.backed_off(key, round, false) {
+            return Ok(());
+        }
+        let Some(audit) = self.run_audit(key, job, false, report) else {
+            return Ok(());
+        };
+        let me = self.me();
+        let d = self.chain.deployment();
+        let (verdict, ix) = match &audit.finding {
+            Finding::Pass => (VerdictKind::Pass, d.attest_pass(&me, key, job)),
+            Finding::Fault {
+                index,
+                evidence,
+                reason,
+            } => {
+                warn!(job = %key, round, chunk = index, %reason, "fault found");
+                (
+                    VerdictKind::Fault { index: *index },
+                    d.report_fault(&me, key, *index, evidence.clone()),
+                )
+            }
+        };
+        let mut entry = VerdictEntry {
+            verdict,
+            status: VerdictStatus::Pending,
+            sent_slot: slot,
+            sends,
+            signature: None,
+        };
+        self.journal.put_verdict(key, round, &entry)?;
+        if self.crash_at == Some(CrashPoint::BeforeSend) {
+            return Err(DaemonError::Crashed(CrashPoint::BeforeSend));
+        }
+        report.verdicts_sent += 1;
+        let key_pair = self.key.insecure_clone();
+        match self.chain.send(&[ix], &[&key_pair]).await {
+            Ok(signature) => {
+                if self.crash_at == Some(CrashPoint::AfterSend) {
+                    return Err(DaemonError::Crashed(CrashPoint::AfterSend));
+                }
+                entry.status = VerdictStatus::Done;
+                entry.signature = Some(<[u8; 64]>::from(signature));
+                self.journal.put_verdict(key, round, &entry)?;
+                let label = match verdict {
+                    VerdictKind::Pass => {
+                        report.passes += 1;
+                        "pass"
+                    }
+                    VerdictKind::Fault { .. } => {
+                        report.faults += 1;
+                        "fault"
+                    }
+                };
+                self.metrics.jobs_verified.with_label_values(&[label]).inc();
+                info!(job = %key, round, verdict = label, %signature, "verdict landed");
+            }
+            Err(e) => {
+                self.chain_error("sendTransaction", &e);
+                // The journal keeps it pending: the next pass re-reads the job, and only
+                // re-sends once an unseen send has certainly expired.
+                warn!(job = %key, round, error = %e.explain(&assay_market::ID), "verdict send failed; kept pending");
+            }
+        }
+        Ok(())
+    }
+
+    fn vote(
+        &mut self,
+        key: &Pubkey,
+        job: &Job,
+        report: &mut TickReport,
+    ) -> Result<(), DaemonError> {
+        if self.journal.vote(key, job.round)?.is_some() || self.backed_off(key, job.round, true) {
+            return Ok(());
+        }
+        let Some(audit) = self.run_audit(key, job, true, report) else {
+            return Ok(());
+        };
+        let uphold = matches!(audit.finding, Finding::Fault { .. });
+        let signing = ed25519_dalek::SigningKey::from_bytes(self.key.secret_bytes());
+        let record = VoteRecord::sign(&signing, key, job, uphold);
+        let bytes = borsh::to_vec(&record).expect("vote serializes");
+        let published = self
+            .store
+            .put(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|hash| {
+                self.board
+                    .as_ref()
+                    .expect("votes need a board")
+                    .publish(&record)
+                    .map(|()| hash)
+                    .map_err(|e| e.to_string())
+            });
+        match published {
+            Ok(hash) => {
+                self.journal.put_vote(
+                    key,
+                    job.round,
+                    &VoteEntry {
+                        uphold,
+                        record: hash,
+                    },
+                )?;
+                self.metrics.votes_published.inc();
+                report.votes_published += 1;
+                info!(job = %key, round = job.round, uphold, "committee vote signed and published");
+            }
+            Err(e) => {
+                self.metrics
+                    .audit_errors
+                    .with_label_values(&["vote_publish"])
+                    .inc();
+                error!(job = %key, error = %e, "could not publish the committee vote; will retry");
+            }
+        }
+        Ok(())
+    }
+
+    async fn relay(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) {
+        let board = self.board.as_ref().expect("relays need a board");
+        let Some((upheld, votes)) = quorum(key, job, &board.records(key, job.round)) else {
+            return;
+        };
+        let d = self.chain.deployment();
+        let ixs = [relay_instruction(&votes), d.resolve_contest(key, job)];
+        match self.chain.send(&ixs, &[]).await {
+            Ok(signature) => {
+                self.metrics.contests_relayed.inc();
+                report.contests_relayed += 1;
+                info!(job = %key, upheld, votes = votes.len(), %signature, "contest resolved by relayed committee votes");
+            }
+            Err(e) => {
+                self.chain_error("sendTransaction", &e);
+                debug!(job = %key, error = %e.explain(&assay_market::ID), "relaying resolve_contest failed (another relayer may have won)");
+            }
+        }
+    }
+
+    /// Sends every crank that is due; true when one landed.
+    async fn crank(&mut self, slot: u64, jobs: &[(Pubkey, Job)], report: &mut TickReport) -> bool {
+        let me = self.me();
+        let d = self.chain.deployment();
+        let mut landed = false;
+        for (key, job) in jobs {
+            if self.stopping() {
+                break;
+            }
+            let due = |deadline: u64| slot > deadline;
+            let (name, ix): (&str, Instruction) = match job.state {
+                JobState::Open if due(job.claim_deadline_slot) => {
+                    ("expire_job", d.expire_job(key, job))
+                }
+                JobState::Claimed if due(job.commit_deadline_slot) => {
+                    ("expire_job", d.expire_job(key, job))
+                }
+                JobState::Committed if due(job.seed_slot) => {
+                    match self.chain.predict_draw(key, false).await {
+                        Ok(drawn) => ("draw_challenge", d.draw_challenge(key, drawn.as_ref())),
+                        Err(e) => {
+                            self.chain_error("predict_draw", &e);
+                            debug!(job = %key, error = %e, "cannot predict the draw yet");
+                            continue;
+                        }
+                    }
+                }
+                JobState::Challenged if due(job.step_deadline_slot) => {
+                    if job.verifier.is_some() && job.round + 1 < job.params.max_verifier_rounds {
+                        match self.chain.predict_draw(key, true).await {
+                            Ok(next) => ("advance_round", d.advance_round(key, job, next.as_ref())),
+                            Err(e) => {
+                                self.chain_error("predict_draw", &e);
+                                continue;
+                            }
+                        }
+                    } else {
+                        ("finalize", d.finalize(key, job))
+                    }
+                }
+                JobState::Disputed if due(job.step_deadline_slot) => {
+                    ("concede_fault", d.concede_fault(&me, key, job))
+                }
+                JobState::Contested if due(job.step_deadline_slot) => {
+                    ("void_contest", d.void_contest(key, job))
+                }
+                _ => continue,
+            };
+            let signer = self.key.insecure_clone();
+            match self.chain.send(&[ix], &[&signer]).await {
+                Ok(signature) => {
+                    landed = true;
+                    report.cranks += 1;
+                    self.metrics.cranks.with_label_values(&[name]).inc();
+                    info!(job = %key, crank = name, %signature, "crank landed");
+                }
+                Err(e) => {
+                    self.chain_error("sendTransaction", &e);
+                    debug!(job = %key, crank = name, error = %e.explain(&assay_market::ID), "crank failed (retried next pass)");
+                }
+            }
+        }
+        landed
+    }
+}
+
+/// Asks a running [`Daemon::run`] to stop after its in-flight item.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    flag: Arc<AtomicBool>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl ShutdownHandle {
+    pub fn request(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+}

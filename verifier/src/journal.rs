@@ -1,0 +1,175 @@
+//! The daemon's local journal: what it has decided and submitted, in an embedded
+//! transactional store (redb), so a restart never submits a verdict twice and never
+//! forgets an assignment.
+//!
+//! Protocol (see docs/verifier.md): a verdict is written as [`VerdictStatus::Pending`]
+//! (with the slot it was sent at) and committed to disk *before* its transaction is
+//! sent; it becomes [`VerdictStatus::Done`] once the chain shows the job has left that
+//! round (the verdict landed, or the round ended otherwise). A pending entry is only
+//! ever re-sent after every transaction it may have produced has expired.
+
+use std::path::Path;
+
+use anchor_lang::prelude::Pubkey;
+use borsh::{BorshDeserialize, BorshSerialize};
+use redb::{Database, ReadableTable, TableDefinition};
+
+const VERDICTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("verdicts");
+const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes");
+
+#[derive(Debug, thiserror::Error)]
+#[error("journal: {0}")]
+pub struct JournalError(String);
+
+fn err(e: impl std::fmt::Display) -> JournalError {
+    JournalError(e.to_string())
+}
+
+/// What the verifier decided for one (job, round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum VerdictKind {
+    Pass,
+    Fault { index: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum VerdictStatus {
+    /// Written before sending; the transaction may or may not have landed.
+    Pending,
+    /// The job has left this round (our verdict landed, or the round ended otherwise).
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct VerdictEntry {
+    pub verdict: VerdictKind,
+    pub status: VerdictStatus,
+    /// Slot read just before the latest send (a send can only land while its blockhash,
+    /// fetched after this slot, is valid).
+    pub sent_slot: u64,
+    /// Sends made for this verdict (1 unless an unseen send expired and was redone).
+    pub sends: u32,
+    /// Signature of the landed transaction, when the send returned one.
+    pub signature: Option<[u8; 64]>,
+}
+
+/// A committee vote this operator signed and published.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct VoteEntry {
+    pub uphold: bool,
+    /// sha256 of the published vote record (its key in the blob store).
+    pub record: [u8; 32],
+}
+
+fn key(job: &Pubkey, round: u8) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[..32].copy_from_slice(job.as_ref());
+    k[32] = round;
+    k
+}
+
+fn split(k: &[u8]) -> (Pubkey, u8) {
+    (
+        Pubkey::new_from_array(k[..32].try_into().expect("32-byte key prefix")),
+        k[32],
+    )
+}
+
+/// The journal file.
+pub struct Journal {
+    db: Database,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let db = Database::create(path).map_err(err)?;
+        let tx = db.begin_write().map_err(err)?;
+        tx.open_table(VERDICTS).map_err(err)?;
+        tx.open_table(VOTES).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Self { db })
+    }
+
+    fn put(
+        &self,
+        table: TableDefinition<&[u8], &[u8]>,
+        k: &[u8],
+        v: &[u8],
+    ) -> Result<(), JournalError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        tx.open_table(table)
+            .map_err(err)?
+            .insert(k, v)
+            .map_err(err)?;
+        // Durable on return: redb commits with fsync by default.
+        tx.commit().map_err(err)
+    }
+
+    fn read<T: BorshDeserialize>(
+        &self,
+        table: TableDefinition<&[u8], &[u8]>,
+        k: &[u8],
+    ) -> Result<Option<T>, JournalError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(table).map_err(err)?;
+        match t.get(k).map_err(err)? {
+            Some(v) => Ok(Some(T::try_from_slice(v.value()).map_err(err)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn verdict(&self, job: &Pubkey, round: u8) -> Result<Option<VerdictEntry>, JournalError> {
+        self.read(VERDICTS, &key(job, round))
+    }
+
+    pub fn put_verdict(
+        &self,
+        job: &Pubkey,
+        round: u8,
+        entry: &VerdictEntry,
+    ) -> Result<(), JournalError> {
+        self.put(
+            VERDICTS,
+            &key(job, round),
+            &borsh::to_vec(entry).map_err(err)?,
+        )
+    }
+
+    /// Every verdict still pending, oldest key first.
+    pub fn pending(&self) -> Result<Vec<(Pubkey, u8, VerdictEntry)>, JournalError> {
+        Ok(self
+            .verdicts()?
+            .into_iter()
+            .filter(|(_, _, e)| e.status == VerdictStatus::Pending)
+            .collect())
+    }
+
+    /// Every verdict the journal holds.
+    pub fn verdicts(&self) -> Result<Vec<(Pubkey, u8, VerdictEntry)>, JournalError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(VERDICTS).map_err(err)?;
+        let mut out = vec![];
+        for row in t.iter().map_err(err)? {
+            let (k, v) = row.map_err(err)?;
+            let (job, round) = split(k.value());
+            out.push((
+                job,
+                round,
+                VerdictEntry::try_from_slice(v.value()).map_err(err)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    pub fn vote(&self, job: &Pubkey, round: u8) -> Result<Option<VoteEntry>, JournalError> {
+        self.read(VOTES, &key(job, round))
+    }
+
+    pub fn put_vote(&self, job: &Pubkey, round: u8, entry: &VoteEntry) -> Result<(), JournalError> {
+        self.put(VOTES, &key(job, round), &borsh::to_vec(entry).map_err(err)?)
+    }
+}

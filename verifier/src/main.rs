@@ -1,0 +1,98 @@
+//! `assay-verifier`: the verifier daemon (see docs/verifier.md).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use assay_client::rpc::{RpcChain, RpcOptions};
+use assay_gpu::{BlobStore, Gpu};
+use assay_verifier::config::{Config, Flags};
+use assay_verifier::journal::Journal;
+use assay_verifier::metrics::Metrics;
+use assay_verifier::{Daemon, DaemonOptions};
+use clap::Parser;
+use tracing::{info, warn};
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // Mesa's device-select layer warns on every start under lavapipe.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+    let config = Config::from_flags(&Flags::parse())?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run(config))
+}
+
+async fn run(config: Config) -> Result<()> {
+    let key = assay_client::keys::read_keypair(&config.keypair)?;
+    let metrics = Metrics::new();
+    if let Some(addr) = config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let bound = metrics.serve(listener)?;
+        info!(%bound, "metrics at http://{bound}/metrics");
+    }
+    let store = Arc::new(
+        BlobStore::open(&config.blob_store)
+            .with_context(|| format!("cannot open the blob store {}", config.blob_store))?,
+    );
+    let journal = Journal::open(&config.journal)?;
+    let gpu = Gpu::new().context("no GPU adapter")?;
+    info!(adapter = %gpu.adapter_info().name, "GPU engine ready");
+    let options = RpcOptions {
+        timeout: config.rpc_timeout,
+        attempts: config.rpc_attempts,
+        ..RpcOptions::default()
+    };
+    // The endpoint may be down or flaky at start: keep trying with backoff.
+    let mut delay = Duration::from_millis(200);
+    let chain = loop {
+        match RpcChain::connect(&config.url, key.insecure_clone(), options.clone()).await {
+            Ok(chain) => break chain,
+            Err(e) => {
+                metrics.rpc_errors.with_label_values(&["connect"]).inc();
+                warn!(url = %config.url, error = %e, retry_in = ?delay, "cannot reach the chain");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(config.max_backoff);
+            }
+        }
+    };
+    let mut daemon = Daemon::new(
+        chain,
+        Box::new(gpu),
+        store,
+        key,
+        journal,
+        metrics,
+        DaemonOptions {
+            crank: config.crank,
+            resend_after_slots: config.resend_after_slots,
+            retry_backoff: config.audit_retry,
+            max_retry_backoff: config.max_backoff,
+            vote_board: config.vote_board.clone(),
+        },
+    );
+    let stop = daemon.shutdown_handle();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => info!("SIGINT: finishing the item in flight, then stopping"),
+            _ = term.recv() => info!("SIGTERM: finishing the item in flight, then stopping"),
+        }
+        stop.request();
+    });
+    info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, "assay-verifier running");
+    daemon.run(config.poll_interval, config.max_backoff).await;
+    Ok(())
+}

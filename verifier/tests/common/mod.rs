@@ -1,0 +1,331 @@
+//! A small market for daemon tests: a shared embedded chain, a blob store, a buyer,
+//! providers that really run hash-mixer jobs on the GPU engine, and staked verifiers.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::events::AssayEvent;
+use assay_client::ix::Deployment;
+use assay_client::{pda, Chain, ChainError};
+use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::COMPARISON_EXACT;
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_verifier::journal::Journal;
+use assay_verifier::metrics::Metrics;
+use assay_verifier::{publish, Auditor, Daemon, DaemonOptions};
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::TransactionError;
+use tokio::sync::Mutex;
+
+pub const TOKENS: u64 = 1_000_000;
+
+/// One embedded chain shared by several daemons and the test, counting the verdict
+/// instructions (attest_pass / report_fault) it is asked to send.
+#[derive(Clone)]
+pub struct SharedChain {
+    pub inner: Arc<Mutex<LocalChain>>,
+    deployment: Deployment,
+    payer: Pubkey,
+    pub verdicts_sent: Arc<AtomicU32>,
+    pub verdicts_landed: Arc<AtomicU32>,
+}
+
+fn is_verdict(ix: &Instruction) -> bool {
+    ix.program_id == assay_market::ID
+        && (ix
+            .data
+            .starts_with(assay_market::instruction::AttestPass::DISCRIMINATOR)
+            || ix
+                .data
+                .starts_with(assay_market::instruction::ReportFault::DISCRIMINATOR))
+}
+
+#[async_trait::async_trait]
+impl Chain for SharedChain {
+    fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+    fn fee_payer(&self) -> Pubkey {
+        self.payer
+    }
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let verdict = ixs.iter().any(is_verdict);
+        if verdict {
+            self.verdicts_sent.fetch_add(1, Ordering::SeqCst);
+        }
+        let r = self.inner.lock().await.send(ixs, signers).await;
+        if verdict && r.is_ok() {
+            self.verdicts_landed.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+    async fn send_with_events(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<AssayEvent>, ChainError> {
+        self.inner.lock().await.send_with_events(ixs, signers).await
+    }
+    async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        self.inner.lock().await.account(key).await
+    }
+    async fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        self.inner
+            .lock()
+            .await
+            .program_accounts(program, discriminator)
+            .await
+    }
+    async fn slot(&mut self) -> Result<u64, ChainError> {
+        self.inner.lock().await.slot().await
+    }
+    async fn signature_status(
+        &mut self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
+        self.inner.lock().await.signature_status(signature).await
+    }
+}
+
+pub struct Market {
+    pub chain: SharedChain,
+    pub gpu: Arc<Gpu>,
+    pub store: Arc<BlobStore>,
+    pub dir: tempfile::TempDir,
+    pub buyer: Keypair,
+    pub providers: Vec<Keypair>,
+    pub verifiers: Vec<Keypair>,
+    next_job: u64,
+}
+
+/// What a provider does with its honest outputs before committing.
+pub enum Provider {
+    Honest,
+    /// Flips a byte of chunk `i` (then commits and serves the faked outputs).
+    Fake(u32),
+    /// Commits the honest root but serves nothing.
+    Withhold,
+}
+
+pub fn hashmix_bundle(chunks: u32, seed: u64) -> JobBundle {
+    hashmix::job(&HashMixParams {
+        chunks,
+        elements_per_chunk: 256,
+        rounds: 8,
+        n_seeds: 64,
+        seed,
+    })
+    .unwrap()
+}
+
+pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
+    let d = chain.deployment;
+    let k = chain.new_user(1_000 * TOKENS).await.unwrap();
+    chain
+        .send(
+            &[
+                d.register_operator(&k.pubkey(), roles),
+                d.deposit(&k.pubkey(), 100 * TOKENS),
+            ],
+            &[&k],
+        )
+        .await
+        .unwrap();
+    k
+}
+
+/// Posts a 16-chunk hash-mixer job; the provider claims it, runs it on the GPU engine,
+/// treats its outputs per `behaviour`, publishes and commits. Returns the job account.
+pub async fn run_job(
+    chain: &mut LocalChain,
+    gpu: &Gpu,
+    store: &BlobStore,
+    buyer: &Keypair,
+    provider: &Keypair,
+    job_id: u64,
+    samples: u8,
+    behaviour: Provider,
+) -> Pubkey {
+    let d = chain.deployment;
+    let bundle = hashmix_bundle(16, job_id);
+    bundle.store(store).unwrap();
+    let manifest_hash = store
+        .put(&bundle.manifest.canonical_bytes().unwrap())
+        .unwrap();
+    let args = PostJobArgs {
+        job_id,
+        manifest_hash,
+        input_root: [0; 32],
+        n_chunks: 16,
+        samples,
+        comparison_rule: COMPARISON_EXACT,
+        price: 10 * TOKENS,
+        collateral: 20 * TOKENS,
+        claim_window_slots: 1_000_000,
+        execution_window_slots: 1_000_000,
+    };
+    chain
+        .send(&[d.post_job(&buyer.pubkey(), args)], &[buyer])
+        .await
+        .unwrap();
+    let job = pda::job(&buyer.pubkey(), job_id);
+    chain
+        .send(&[d.claim_job(&provider.pubkey(), &job)], &[provider])
+        .await
+        .unwrap();
+    let mut outputs: ChunkOutputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
+    if let Provider::Fake(i) = behaviour {
+        outputs.chunk_mut(i).unwrap()[0] ^= 0xff;
+    }
+    let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
+    let uri = match behaviour {
+        Provider::Withhold => format!("sha256:{}", "ab".repeat(32)),
+        _ => publish(store, &job, &outputs, &commitment).unwrap(),
+    };
+    chain
+        .send(
+            &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
+            &[provider],
+        )
+        .await
+        .unwrap();
+    job
+}
+
+impl Market {
+    pub async fn new(setup: LocalSetup, providers: usize, verifiers: usize) -> Self {
+        std::env::set_var("NODEVICE_SELECT", "1");
+        let mut chain = LocalChain::start(setup).await.unwrap();
+        let buyer = chain.new_user(10_000 * TOKENS).await.unwrap();
+        let mut ps = vec![];
+        for _ in 0..providers {
+            ps.push(stake(&mut chain, ROLE_PROVIDER).await);
+        }
+        let mut vs = vec![];
+        for _ in 0..verifiers {
+            vs.push(stake(&mut chain, ROLE_VERIFIER).await);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(BlobStore::local(dir.path().join("store")).unwrap());
+        let gpu =
+            Arc::new(Gpu::new().expect("a wgpu adapter (lavapipe: ./scripts/install-deps.sh)"));
+        let deployment = chain.deployment;
+        let payer = chain.payer().pubkey();
+        Self {
+            chain: SharedChain {
+                inner: Arc::new(Mutex::new(chain)),
+                deployment,
+                payer,
+                verdicts_sent: Arc::default(),
+                verdicts_landed: Arc::default(),
+            },
+            gpu,
+            store,
+            dir,
+            buyer,
+            providers: ps,
+            verifiers: vs,
+            next_job: 1,
+        }
+    }
+
+    pub async fn job(&mut self, provider: usize, samples: u8, behaviour: Provider) -> Pubkey {
+        let id = self.next_job;
+        self.next_job += 1;
+        let mut chain = self.chain.inner.lock().await;
+        run_job(
+            &mut chain,
+            &self.gpu,
+            &self.store,
+            &self.buyer,
+            &self.providers[provider],
+            id,
+            samples,
+            behaviour,
+        )
+        .await
+    }
+
+    pub async fn warp(&self, slots: u64) {
+        self.chain.inner.lock().await.warp(slots).await.unwrap();
+    }
+
+    pub fn journal_path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(format!("{name}.redb"))
+    }
+
+    pub fn options(&self) -> DaemonOptions {
+        DaemonOptions {
+            vote_board: Some(self.dir.path().join("votes")),
+            retry_backoff: std::time::Duration::from_millis(200),
+            ..DaemonOptions::default()
+        }
+    }
+
+    /// A daemon for verifier `v` with the GPU engine and journal `<name>.redb`.
+    pub fn daemon(&self, v: usize, name: &str) -> Daemon<SharedChain> {
+        self.daemon_with(v, name, Box::new(Arc::clone(&self.gpu)), self.options())
+    }
+
+    pub fn daemon_with(
+        &self,
+        v: usize,
+        name: &str,
+        auditor: Box<dyn Auditor>,
+        options: DaemonOptions,
+    ) -> Daemon<SharedChain> {
+        Daemon::new(
+            self.chain.clone(),
+            auditor,
+            Arc::clone(&self.store),
+            self.verifiers[v].insecure_clone(),
+            Journal::open(&self.journal_path(name)).unwrap(),
+            Metrics::new(),
+            options,
+        )
+    }
+
+    /// Draws the challenge directly (as any cranker would); returns the drawn verifier.
+    pub async fn draw(&self, job: &Pubkey) -> Pubkey {
+        let mut chain = self.chain.inner.lock().await;
+        chain.warp(5).await.unwrap();
+        let drawn = chain.predict_draw(job, false).await.unwrap();
+        let d = chain.deployment;
+        chain
+            .send(&[d.draw_challenge(job, drawn.as_ref())], &[])
+            .await
+            .unwrap();
+        drawn.expect("a verifier is eligible")
+    }
+
+    pub fn verifier_index(&self, key: &Pubkey) -> usize {
+        self.verifiers
+            .iter()
+            .position(|k| k.pubkey() == *key)
+            .expect("a market verifier")
+    }
+
+    pub async fn state(&self, job: &Pubkey) -> Option<assay_market::state::Job> {
+        self.chain.inner.lock().await.job(job).await.unwrap()
+    }
+}
+
+pub fn _unused(_: &Path) {}

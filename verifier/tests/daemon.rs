@@ -1,0 +1,348 @@
+//! The daemon end to end on the embedded chain, driven tick by tick, with real GPU
+//! re-execution of small hash-mixer jobs.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::LocalSetup;
+use assay_client::Chain;
+use assay_gpu::{BlobStore, GpuError};
+use assay_market::state::{Job, JobState, MarketParams};
+use assay_verifier::journal::VerdictStatus;
+use assay_verifier::votes::{relay_instruction, VoteRecord};
+use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError, DaemonOptions};
+use common::{Market, Provider, TOKENS};
+use solana_sdk::signature::Signer;
+
+async fn slashed_total(m: &Market, authority: &Pubkey) -> u64 {
+    m.chain
+        .inner
+        .lock()
+        .await
+        .operator(authority)
+        .await
+        .unwrap()
+        .unwrap()
+        .slashed_total
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn honest_provider_passes_and_the_job_settles() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let job = m.job(0, 8, Provider::Honest).await;
+    let mut d = m.daemon(0, "v0");
+    let before = m
+        .chain
+        .inner
+        .lock()
+        .await
+        .balance_of(&m.verifiers[0].pubkey())
+        .await
+        .unwrap();
+    // Nothing due before the seed slot.
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.cranks, 0);
+    m.warp(5).await;
+    // The daemon draws the challenge itself, then audits its own assignment.
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.cranks, r.passes, r.verdicts_sent), (1, 1, 1), "{r:?}");
+    assert!(m.state(&job).await.is_none(), "settled jobs close");
+    let after = m
+        .chain
+        .inner
+        .lock()
+        .await
+        .balance_of(&m.verifiers[0].pubkey())
+        .await
+        .unwrap();
+    assert_eq!(
+        after - before,
+        TOKENS / 2,
+        "verifier fee = 5 % of 10 tokens"
+    );
+    let r = d.tick().await.unwrap();
+    assert_eq!(r, Default::default());
+    let text = d.metrics().render();
+    assert!(
+        text.contains("assay_verifier_jobs_verified_total{verdict=\"pass\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("assay_verifier_chunk_reexec_seconds_count 8"),
+        "{text}"
+    );
+    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    assert_eq!(entry.status, VerdictStatus::Done);
+    assert!(entry.signature.is_some());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn faked_chunk_is_reported_and_slashed_after_the_dispute_window() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    // k = n: the faked chunk is always sampled.
+    let job = m.job(0, 16, Provider::Fake(5)).await;
+    let mut d = m.daemon(0, "v0");
+    m.warp(5).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.faults, 1, "{r:?}");
+    let j = m.state(&job).await.unwrap();
+    assert_eq!(j.state, JobState::Disputed);
+    assert_eq!(j.fault_index, 5);
+    assert_eq!(j.accuser, Some(m.verifiers[0].pubkey()));
+    // The provider neither concedes nor contests: after the window the daemon cranks.
+    m.warp(LocalSetup::default().market.dispute_window_slots + 1)
+        .await;
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.cranks, 1, "{r:?}");
+    assert!(m.state(&job).await.is_none());
+    assert_eq!(
+        slashed_total(&m, &m.providers[0].pubkey()).await,
+        20 * TOKENS
+    );
+    assert!(d
+        .metrics()
+        .render()
+        .contains("assay_verifier_cranks_total{instruction=\"concede_fault\"} 1"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn withheld_outputs_are_reported_unavailable() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let job = m.job(0, 4, Provider::Withhold).await;
+    let mut d = m.daemon(0, "v0");
+    m.warp(5).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.faults, 1, "{r:?}");
+    let j = m.state(&job).await.unwrap();
+    assert_eq!(j.state, JobState::Disputed);
+    assert_eq!(
+        j.fault_evidence,
+        assay_protocol::fault_evidence_hash(&job.to_bytes(), j.fault_index, &[0; 32], &[0; 32])
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn restarted_verifier_submits_exactly_one_verdict() {
+    let setup = LocalSetup {
+        market: MarketParams {
+            verdict_window_slots: 400,
+            ..LocalSetup::default().market
+        },
+        ..LocalSetup::default()
+    };
+    let mut m = Market::new(setup, 1, 1).await;
+    let landed_job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&landed_job).await;
+
+    // Killed after the verdict landed, before the journal said so.
+    let mut d = m.daemon(0, "v0");
+    d.crash_at = Some(CrashPoint::AfterSend);
+    assert!(matches!(
+        d.tick().await,
+        Err(DaemonError::Crashed(CrashPoint::AfterSend))
+    ));
+    drop(d);
+    let mut d = m.daemon(0, "v0");
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.resolved, r.verdicts_sent), (1, 0), "{r:?}");
+    assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 1);
+    assert!(m.state(&landed_job).await.is_none());
+    drop(d);
+
+    // Killed after journaling, before sending: the restart waits until any send it
+    // might have made has expired, then sends once.
+    let job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&job).await;
+    let options = DaemonOptions {
+        resend_after_slots: 30,
+        ..m.options()
+    };
+    let mut d = m.daemon_with(0, "v0", Box::new(Arc::clone(&m.gpu)), options.clone());
+    d.crash_at = Some(CrashPoint::BeforeSend);
+    assert!(d.tick().await.is_err());
+    drop(d);
+    let mut d = m.daemon_with(0, "v0", Box::new(Arc::clone(&m.gpu)), options);
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.verdicts_sent, 0, "still inside the resend guard: {r:?}");
+    assert_eq!(m.state(&job).await.unwrap().state, JobState::Challenged);
+    m.warp(31).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.verdicts_sent, r.passes), (1, 1), "{r:?}");
+    assert!(m.state(&job).await.is_none());
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.verdicts_sent, 0);
+    assert_eq!(
+        m.chain.verdicts_sent.load(Ordering::SeqCst),
+        2,
+        "one per job"
+    );
+    assert_eq!(m.chain.verdicts_landed.load(Ordering::SeqCst), 2);
+    assert_eq!(d.journal().verdicts().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn offline_verifier_is_replaced_after_its_window() {
+    let mut m = Market::new(LocalSetup::default(), 1, 2).await;
+    let job = m.job(0, 8, Provider::Honest).await;
+    let drawn = m.draw(&job).await;
+    let online = 1 - m.verifier_index(&drawn);
+    let mut d = m.daemon(online, "online");
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.verdicts_sent, 0, "not this verifier's assignment yet");
+    m.warp(LocalSetup::default().market.verdict_window_slots + 1)
+        .await;
+    // advance_round names the online verifier for round 1; it audits in the same pass.
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.cranks, r.passes), (1, 1), "{r:?}");
+    assert!(m.state(&job).await.is_none());
+    assert_eq!(
+        slashed_total(&m, &drawn).await,
+        LocalSetup::default().market.verifier_miss_penalty
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
+    let mut m = Market::new(LocalSetup::default(), 1, 4).await;
+    let job = m.job(0, 16, Provider::Fake(3)).await;
+    m.draw(&job).await;
+    let mut daemons: Vec<_> = (0..4).map(|v| m.daemon(v, &format!("v{v}"))).collect();
+    for d in &mut daemons {
+        d.tick().await.unwrap();
+    }
+    assert_eq!(m.state(&job).await.unwrap().state, JobState::Disputed);
+    {
+        let mut chain = m.chain.inner.lock().await;
+        let dep = chain.deployment;
+        let p = m.providers[0].insecure_clone();
+        chain
+            .send(&[dep.contest_fault(&p.pubkey(), &job)], &[&p])
+            .await
+            .unwrap();
+    }
+    let contested: Job = m.state(&job).await.unwrap();
+    assert_eq!(contested.committee.len(), 3);
+    let (mut votes, mut relays) = (0, 0);
+    for d in &mut daemons {
+        let r = d.tick().await.unwrap();
+        votes += r.votes_published;
+        relays += r.contests_relayed;
+        if m.state(&job).await.is_none() {
+            break;
+        }
+    }
+    assert!(votes >= 2, "a majority voted");
+    assert_eq!(relays, 1);
+    assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
+    assert_eq!(
+        slashed_total(&m, &m.providers[0].pubkey()).await,
+        20 * TOKENS
+    );
+}
+
+#[test]
+fn relayed_votes_are_the_bytes_the_sdk_signs() {
+    let keys: Vec<ed25519_dalek::SigningKey> = (1..=3u8)
+        .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
+        .collect();
+    let job_key = Pubkey::new_unique();
+    let mut job: Job = bytemuck_free_default_job();
+    job.round = 1;
+    job.fault_evidence = [9; 32];
+    job.committee = keys
+        .iter()
+        .map(|k| Pubkey::new_from_array(k.verifying_key().to_bytes()))
+        .collect();
+    let records: Vec<VoteRecord> = keys
+        .iter()
+        .map(|k| VoteRecord::sign(k, &job_key, &job, true))
+        .collect();
+    assert!(records.iter().all(|r| r.counts_for(&job_key, &job)));
+    let sdk = assay_client::ix::vote_instruction(
+        &keys
+            .iter()
+            .zip(&records)
+            .map(|(k, r)| (k.clone(), r.message()))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(relay_instruction(&records), sdk);
+    let mut forged = records[0].clone();
+    forged.uphold = false;
+    assert!(!forged.counts_for(&job_key, &job));
+    let (uphold, side) = assay_verifier::votes::quorum(
+        &job_key,
+        &job,
+        &[records[0].clone(), forged, records[1].clone()],
+    )
+    .unwrap();
+    assert!(uphold);
+    assert_eq!(side.len(), 2);
+}
+
+fn bytemuck_free_default_job() -> Job {
+    use anchor_lang::AccountDeserialize;
+    // A zeroed account body (with the discriminator) decodes to an all-default Job.
+    let mut data = assay_market::state::Job::DISCRIMINATOR.to_vec();
+    data.resize(Job::SIZE, 0);
+    Job::try_deserialize(&mut data.as_slice()).unwrap()
+}
+use anchor_lang::Discriminator;
+
+/// A GPU that fails the first `failures` audits, as a kernel this adapter cannot run.
+struct FlakyGpu {
+    gpu: Arc<assay_gpu::Gpu>,
+    failures: std::sync::atomic::AtomicU32,
+}
+
+impl Auditor for FlakyGpu {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(AuditError::Gpu(GpuError::Wgpu {
+                stage: "compute pipeline",
+                message: "injected: kernel unsupported on this adapter".into(),
+            }));
+        }
+        assay_verifier::audit(&self.gpu, store, job_key, job)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn gpu_failures_are_retried_with_backoff_and_never_reported_as_faults() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&job).await;
+    let flaky = FlakyGpu {
+        gpu: Arc::clone(&m.gpu),
+        failures: 2.into(),
+    };
+    let mut d = m.daemon_with(0, "v0", Box::new(flaky), m.options());
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.audit_errors, r.verdicts_sent), (1, 0));
+    // Backing off: no retry within 200 ms.
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.audit_errors, 0);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(d.tick().await.unwrap().audit_errors, 1);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.audit_errors, r.passes), (0, 1), "{r:?}");
+    assert!(m.state(&job).await.is_none());
+    let text = d.metrics().render();
+    assert!(
+        text.contains("assay_verifier_audit_errors_total{kind=\"gpu\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("assay_verifier_faults_found_total 0"),
+        "{text}"
+    );
+    assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 1);
+}
