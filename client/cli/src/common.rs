@@ -3,11 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use assay_client::keys::{read_keypair, Endpoint};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::{Chain, ChainError, Pubkey};
 use assay_gpu::BlobStore;
+use assay_gpu::{CompareRule, JobBundle, JobManifest};
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{COMPARISON_EXACT, COMPARISON_FLOAT};
 use clap::Args;
 use solana_sdk::signature::Keypair;
 
@@ -88,6 +91,61 @@ impl Net {
     pub fn jobs_dir(&self) -> PathBuf {
         data_dir().join("jobs")
     }
+}
+
+/// What the buyer offers for a job, in token base units and slots.
+pub struct Offer {
+    pub samples: u8,
+    pub price: u64,
+    pub collateral: u64,
+    pub claim_window_slots: u64,
+    pub execution_window_slots: u64,
+}
+
+/// The hash binding a manifest's inputs on chain: sha256 over the inputs' sha256s, in
+/// binding order.
+pub fn input_root(manifest: &JobManifest) -> [u8; 32] {
+    let hashes: Vec<&[u8]> = manifest
+        .inputs
+        .iter()
+        .map(|i| i.sha256.0.as_slice())
+        .collect();
+    assay_protocol::hashv(&hashes)
+}
+
+/// Uploads the job's kernel, inputs and manifest to `store` and returns the `post_job`
+/// arguments that commit to them.
+pub fn upload_job(
+    store: &BlobStore,
+    bundle: &JobBundle,
+    job_id: u64,
+    offer: &Offer,
+) -> Result<PostJobArgs> {
+    bundle
+        .store(store)
+        .context("cannot upload the kernel and inputs")?;
+    let manifest_hash = store
+        .put(&bundle.manifest.canonical_bytes()?)
+        .context("cannot upload the manifest")?;
+    ensure!(
+        manifest_hash == bundle.manifest.manifest_hash()?,
+        "the stored manifest's hash differs from the manifest hash"
+    );
+    Ok(PostJobArgs {
+        job_id,
+        manifest_hash,
+        input_root: input_root(&bundle.manifest),
+        n_chunks: bundle.manifest.n_chunks(),
+        samples: offer.samples,
+        comparison_rule: match bundle.manifest.compare {
+            CompareRule::Exact => COMPARISON_EXACT,
+            CompareRule::Float { .. } => COMPARISON_FLOAT,
+        },
+        price: offer.price,
+        collateral: offer.collateral,
+        claim_window_slots: offer.claim_window_slots,
+        execution_window_slots: offer.execution_window_slots,
+    })
 }
 
 /// The payment mint's decimals.

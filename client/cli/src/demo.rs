@@ -7,7 +7,6 @@
 //! of the other verifiers re-audits and votes; the rest of its faults go unanswered and
 //! are slashed once the dispute window passes.
 
-use assay_client::Chain;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,15 +17,16 @@ use assay_client::economics::detection_probability;
 use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
-use assay_client::pda;
+use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
-use assay_gpu::{BlobStore, ChunkOutputs, Commitment, CompareRule, Gpu, JobBundle};
-use assay_market::instructions::PostJobArgs;
-use assay_market::state::{Job, JobState, MarketParams, COMPARISON_EXACT, COMPARISON_FLOAT};
+use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
+use assay_market::state::{Job, JobState, MarketParams};
 use assay_protocol::{AttestationMessage, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_verifier::{audit, publish, Finding};
 use clap::Args;
+
+use crate::common::{upload_job, Offer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -299,35 +299,16 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut jobs = vec![];
     for (id, (name, kernel, bundle, provider, samples)) in specs.into_iter().enumerate() {
-        bundle.store(&store)?;
-        let manifest_hash = store.put(&bundle.manifest.canonical_bytes()?)?;
-        ensure!(
-            manifest_hash == bundle.manifest.manifest_hash()?,
-            "manifest blob hash mismatch"
-        );
-        let input_hashes: Vec<&[u8]> = bundle
-            .manifest
-            .inputs
-            .iter()
-            .map(|i| i.sha256.0.as_slice())
-            .collect();
         let n_chunks = bundle.manifest.n_chunks();
         let job_id = id as u64 + 1;
-        let args_post = PostJobArgs {
-            job_id,
-            manifest_hash,
-            input_root: assay_protocol::hashv(&input_hashes),
-            n_chunks,
+        let offer = Offer {
             samples,
-            comparison_rule: match bundle.manifest.compare {
-                CompareRule::Exact => COMPARISON_EXACT,
-                CompareRule::Float { .. } => COMPARISON_FLOAT,
-            },
             price: 20 * TOKEN,
             collateral: 50 * TOKEN,
             claim_window_slots: 500,
             execution_window_slots: 500,
         };
+        let args_post = upload_job(&store, &bundle, job_id, &offer)?;
         let mut faked = vec![];
         if provider == mallory {
             let mut all: Vec<u32> = (0..n_chunks).collect();

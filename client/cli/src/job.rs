@@ -6,15 +6,15 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 use assay_client::{pda, Chain, Job, JobState, Pubkey};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
-use assay_gpu::{CompareRule, JobBundle, JobManifest};
-use assay_market::instructions::PostJobArgs;
-use assay_market::state::{COMPARISON_EXACT, COMPARISON_FLOAT};
+use assay_gpu::{JobBundle, JobManifest};
 use assay_verifier::ResultIndex;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use solana_sdk::signature::Signer;
 
-use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
+use crate::common::{
+    decimals, explain, format_amount, parse_amount, parse_pubkey, upload_job, Net, Offer,
+};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -260,39 +260,19 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         format_amount(balance, dec),
         format_amount(price, dec)
     );
-    let store = net.store()?;
-    bundle
-        .store(&store)
-        .context("cannot upload the kernel and inputs")?;
-    let manifest_hash = store
-        .put(&bundle.manifest.canonical_bytes()?)
-        .context("cannot upload the manifest")?;
-    let input_hashes: Vec<&[u8]> = bundle
-        .manifest
-        .inputs
-        .iter()
-        .map(|i| i.sha256.0.as_slice())
-        .collect();
     let job_id = a.job_id.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
     });
-    let args = PostJobArgs {
-        job_id,
-        manifest_hash,
-        input_root: assay_protocol::hashv(&input_hashes),
-        n_chunks,
+    let offer = Offer {
         samples,
-        comparison_rule: match bundle.manifest.compare {
-            CompareRule::Exact => COMPARISON_EXACT,
-            CompareRule::Float { .. } => COMPARISON_FLOAT,
-        },
         price,
         collateral,
         claim_window_slots: a.claim_window,
         execution_window_slots: a.execution_window,
     };
+    let args = upload_job(&net.store()?, &bundle, job_id, &offer)?;
     let d = chain.deployment();
     chain
         .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])

@@ -18,7 +18,7 @@ use serde_json::json;
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{info, warn};
 
-use crate::common::{explain, Net};
+use crate::common::{explain, input_root, Net};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -106,13 +106,8 @@ impl Worker<'_> {
                 manifest.n_chunks() == job.n_chunks,
                 "chunk count differs from the job's"
             );
-            let input_hashes: Vec<&[u8]> = manifest
-                .inputs
-                .iter()
-                .map(|i| i.sha256.0.as_slice())
-                .collect();
             anyhow::ensure!(
-                assay_protocol::hashv(&input_hashes) == job.input_root,
+                input_root(&manifest) == job.input_root,
                 "input root differs from the job's"
             );
             let bundle = JobBundle::load(manifest, &self.store)?;

@@ -109,6 +109,15 @@ impl Localnet {
         path
     }
 
+    /// Runs `assay args` as `keypair` and expects a failure whose stderr says `message`.
+    fn fails(&self, keypair: &Path, args: &[&str], message: &str) {
+        self.assay(Some(keypair))
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
+    }
+
     fn tokens(&self, keypair: &Path) -> u64 {
         self.json(Some(keypair), &["balance"])["tokens"]
             .as_u64()
@@ -209,16 +218,12 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     // Unstaking and the cooldown.
     let unstaking = net.json(Some(&provider), &["stake", "unstake", "50"]);
     assert_eq!(unstaking["unstaking"], 50_000_000);
-    net.assay(Some(&provider))
-        .args(["stake", "withdraw"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("still cooling down"));
-    net.assay(Some(&provider))
-        .args(["stake", "unstake", "1000"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("can unstake between 0 and 130"));
+    net.fails(&provider, &["stake", "withdraw"], "still cooling down");
+    net.fails(
+        &provider,
+        &["stake", "unstake", "1000"],
+        "can unstake between 0 and 130",
+    );
 }
 
 #[test]
@@ -284,16 +289,12 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         );
 
     // Unknown job.
-    net.assay(Some(&buyer))
-        .args(["job", "status", "424242"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("not found"));
-    net.assay(Some(&buyer))
-        .args(["job", "status", "not-an-address"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("is not a valid address"));
+    net.fails(&buyer, &["job", "status", "424242"], "not found");
+    net.fails(
+        &buyer,
+        &["job", "status", "not-an-address"],
+        "is not a valid address",
+    );
 
     // A manifest that fails validation.
     let bad = net.path("job/bad.json");
@@ -310,40 +311,36 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         );
 
     // Insufficient balance.
-    net.assay(Some(&buyer))
-        .args(["job", "post", m, "--price", "21"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("insufficient balance"));
+    net.fails(
+        &buyer,
+        &["job", "post", m, "--price", "21"],
+        "insufficient balance",
+    );
 
     // k > N.
-    net.assay(Some(&buyer))
-        .args(["job", "post", m, "--price", "1", "--samples", "65"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("exceeds the job's 64 chunks"));
+    net.fails(
+        &buyer,
+        &["job", "post", m, "--price", "1", "--samples", "65"],
+        "exceeds the job's 64 chunks",
+    );
 
     // A bad amount.
-    net.assay(Some(&buyer))
-        .args(["job", "post", m, "--price", "1.0000001"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("decimal places"));
+    net.fails(
+        &buyer,
+        &["job", "post", m, "--price", "1.0000001"],
+        "decimal places",
+    );
 
     // Nothing was escrowed by any of it, and no job exists.
     assert_eq!(net.tokens(&buyer), 20_000_000);
-    net.assay(Some(&buyer))
-        .args(["stake", "show"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("not a registered operator"));
+    net.fails(&buyer, &["stake", "show"], "not a registered operator");
 
     // No chain at the URL.
-    net.assay(Some(&buyer))
-        .args(["balance", "--url", "http://127.0.0.1:9"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("cannot reach an Assay deployment"));
+    net.fails(
+        &buyer,
+        &["balance", "--url", "http://127.0.0.1:9"],
+        "cannot reach an Assay deployment",
+    );
 }
 
 #[test]

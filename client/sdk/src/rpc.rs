@@ -185,16 +185,26 @@ impl RpcChain {
     /// The fate of a transaction whose blockhash has expired: landed, failed, or never
     /// seen (`Ok(None)`).
     async fn settled(&self, signature: &Signature) -> Result<Option<Signature>, ChainError> {
+        match self.status_retried(signature).await? {
+            Some(Ok(())) => Ok(Some(*signature)),
+            Some(Err(err)) => Err(ChainError::Transaction(err)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`status`](Self::status), retried on transport errors.
+    async fn status_retried(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
         let mut last = None;
         for _ in 0..self.options.attempts {
             match self.status(signature).await {
-                Ok(Some(Ok(()))) => return Ok(Some(*signature)),
-                Ok(Some(Err(err))) => return Err(ChainError::Transaction(err)),
-                Ok(None) => return Ok(None),
-                Err(err) => {
+                Err(err) if err.is_transient() => {
                     last = Some(err);
                     tokio::time::sleep(self.options.backoff).await;
                 }
+                other => return other,
             }
         }
         Err(last.unwrap_or_else(|| ChainError::Client("no attempts".into())))
@@ -363,21 +373,6 @@ impl Chain for RpcChain {
         &mut self,
         signature: &Signature,
     ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
-        self.retry("getSignatureStatuses", || async {
-            let statuses = self
-                .client
-                .get_signature_statuses(std::slice::from_ref(signature))
-                .await?;
-            Ok(statuses
-                .value
-                .into_iter()
-                .next()
-                .flatten()
-                .map(|s| match s.err {
-                    Some(err) => Err(err),
-                    None => Ok(()),
-                }))
-        })
-        .await
+        self.status_retried(signature).await
     }
 }
