@@ -265,7 +265,7 @@ fn internal(err: ChainError) -> Value {
     rpc_error(-32603, err.to_string())
 }
 
-fn param<'a>(params: &'a Value, index: usize) -> Result<&'a Value, Value> {
+fn param(params: &Value, index: usize) -> Result<&Value, Value> {
     params
         .get(index)
         .ok_or_else(|| invalid_params(format!("missing parameter {index}")))
