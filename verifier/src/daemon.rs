@@ -188,6 +188,13 @@ impl<C: Chain> Daemon<C> {
         }
     }
 
+    /// Makes `handle` (created before the daemon, e.g. by a signal handler installed at
+    /// start-up) the one that stops it.
+    pub fn use_shutdown(&mut self, handle: ShutdownHandle) {
+        self.shutdown = handle.flag;
+        self.wake = handle.wake;
+    }
+
     fn stopping(&self) -> bool {
         self.shutdown.load(Ordering::SeqCst)
     }
@@ -607,7 +614,24 @@ pub struct ShutdownHandle {
     wake: Arc<tokio::sync::Notify>,
 }
 
+impl Default for ShutdownHandle {
+    fn default() -> Self {
+        Self {
+            flag: Arc::new(AtomicBool::new(false)),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+}
+
 impl ShutdownHandle {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn requested(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
     pub fn request(&self) {
         self.flag.store(true, Ordering::SeqCst);
         self.wake.notify_one();

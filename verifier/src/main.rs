@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_gpu::{BlobStore, Gpu};
 use assay_verifier::config::{Config, Flags};
+use assay_verifier::daemon::ShutdownHandle;
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
 use assay_verifier::{Daemon, DaemonOptions};
@@ -33,6 +34,18 @@ fn main() -> Result<()> {
 }
 
 async fn run(config: Config) -> Result<()> {
+    // Signals first: a SIGTERM during start-up must also stop the daemon cleanly.
+    let stop = ShutdownHandle::new();
+    let on_signal = stop.clone();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("SIGTERM handler")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => info!("SIGINT: finishing the item in flight, then stopping"),
+            _ = term.recv() => info!("SIGTERM: finishing the item in flight, then stopping"),
+        }
+        on_signal.request();
+    });
     let key = assay_client::keys::read_keypair(&config.keypair)?;
     let metrics = Metrics::new();
     if let Some(addr) = config.metrics_addr {
@@ -57,6 +70,10 @@ async fn run(config: Config) -> Result<()> {
     // The endpoint may be down or flaky at start: keep trying with backoff.
     let mut delay = Duration::from_millis(200);
     let chain = loop {
+        if stop.requested() {
+            info!("stopped before connecting");
+            return Ok(());
+        }
         match RpcChain::connect(&config.url, key.insecure_clone(), options.clone()).await {
             Ok(chain) => break chain,
             Err(e) => {
@@ -82,16 +99,7 @@ async fn run(config: Config) -> Result<()> {
             vote_board: config.vote_board.clone(),
         },
     );
-    let stop = daemon.shutdown_handle();
-    tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => info!("SIGINT: finishing the item in flight, then stopping"),
-            _ = term.recv() => info!("SIGTERM: finishing the item in flight, then stopping"),
-        }
-        stop.request();
-    });
+    daemon.use_shutdown(stop);
     info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, "assay-verifier running");
     daemon.run(config.poll_interval, config.max_backoff).await;
     Ok(())

@@ -101,7 +101,7 @@ async fn faked_chunk_is_reported_and_slashed_after_the_dispute_window() {
     assert!(m.state(&job).await.is_none());
     assert_eq!(
         slashed_total(&m, &m.providers[0].pubkey()).await,
-        20 * TOKENS
+        common::COLLATERAL
     );
     assert!(d
         .metrics()
@@ -240,7 +240,7 @@ async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
     assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
     assert_eq!(
         slashed_total(&m, &m.providers[0].pubkey()).await,
-        20 * TOKENS
+        common::COLLATERAL
     );
 }
 

@@ -28,6 +28,8 @@ use solana_sdk::transaction::TransactionError;
 use tokio::sync::Mutex;
 
 pub const TOKENS: u64 = 1_000_000;
+/// Collateral of every test job (small, so a provider can hold many at once).
+pub const COLLATERAL: u64 = 2 * TOKENS;
 
 /// One embedded chain shared by several daemons and the test, counting the verdict
 /// instructions (attest_pass / report_fault) it is asked to send.
@@ -178,7 +180,7 @@ pub async fn run_job(
         samples,
         comparison_rule: COMPARISON_EXACT,
         price: 10 * TOKENS,
-        collateral: 20 * TOKENS,
+        collateral: COLLATERAL,
         claim_window_slots: 1_000_000,
         execution_window_slots: 1_000_000,
     };

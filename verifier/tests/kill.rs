@@ -1,0 +1,248 @@
+//! Crash safety and fault tolerance of the real `assay-verifier` binary: it runs as a
+//! child process against a JSON-RPC endpoint (`Localnet`, the embedded bank over HTTP)
+//! that injects 503s, late answers (client timeouts) and lost replies; it is SIGKILLed at
+//! 50 random points while providers keep committing jobs, restarted each time, and at
+//! the end stopped with SIGTERM. The endpoint's transaction log must show exactly one
+//! landed verdict transaction per job, and no failed one.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
+use assay_client::Chain;
+use assay_gpu::{BlobStore, Gpu};
+use assay_market::state::MarketParams;
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use common::{run_job, stake, Provider};
+use rand::{Rng, SeedableRng};
+use solana_sdk::signature::Signer;
+
+const JOBS: u64 = 16;
+const KILLS: usize = 50;
+
+struct Paths {
+    url: String,
+    keypair: std::path::PathBuf,
+    store: std::path::PathBuf,
+    journal: std::path::PathBuf,
+    log: std::path::PathBuf,
+}
+
+fn spawn(p: &Paths) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&p.log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_assay-verifier"))
+        .args(["--url", &p.url])
+        .arg("--keypair")
+        .arg(&p.keypair)
+        .arg("--blob-store")
+        .arg(&p.store)
+        .arg("--journal")
+        .arg(&p.journal)
+        .args([
+            "--poll-interval-ms",
+            "100",
+            "--max-backoff-ms",
+            "1000",
+            "--rpc-timeout-ms",
+            "400",
+            "--rpc-attempts",
+            "6",
+            "--audit-retry-ms",
+            "200",
+        ])
+        .env("RUST_LOG", "assay_verifier=info,warn")
+        .env("NODEVICE_SELECT", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("assay-verifier binary")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
+    std::env::set_var("NODEVICE_SELECT", "1");
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let setup = LocalSetup {
+        market: MarketParams {
+            verdict_window_slots: 4_000,
+            dispute_window_slots: 40,
+            ..LocalSetup::default().market
+        },
+        ..LocalSetup::default()
+    };
+    let mut chain = LocalChain::start(setup).await.unwrap();
+    let buyer = chain.new_user(10_000 * common::TOKENS).await.unwrap();
+    let provider = stake(&mut chain, ROLE_PROVIDER).await;
+    let verifier = stake(&mut chain, ROLE_VERIFIER).await;
+    let paths = Paths {
+        url: String::new(),
+        keypair: dir.path().join("verifier.json"),
+        store: dir.path().join("store"),
+        journal: dir.path().join("journal.redb"),
+        log: dir.path().join("daemon.log"),
+    };
+    assay_client::keys::write_keypair(&paths.keypair, &verifier).unwrap();
+    let tx_log = dir.path().join("tx.jsonl");
+    let net = Localnet::serve(
+        chain,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        LocalnetOptions {
+            slot_ms: 25,
+            faults: FaultInjection {
+                rate: 0.1,
+                delay: Duration::from_millis(800),
+                seed: 11,
+            },
+            tx_log: Some(tx_log.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    let paths = Paths {
+        url: net.url(),
+        ..paths
+    };
+    let store = BlobStore::local(&paths.store).unwrap();
+    let gpu = Gpu::new().expect("a wgpu adapter");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut jobs: Vec<Pubkey> = vec![];
+    let mut kills = 0;
+    for cycle in 0..KILLS {
+        let mut child = spawn(&paths);
+        if (cycle as u64) < JOBS {
+            let id = cycle as u64 + 1;
+            // Every fourth provider fakes a chunk (k = n, so it is always caught).
+            let behaviour = if id % 4 == 0 {
+                Provider::Fake(7)
+            } else {
+                Provider::Honest
+            };
+            let samples = if id % 4 == 0 { 16 } else { 4 };
+            let job = net
+                .with_chain(async |c| {
+                    run_job(c, &gpu, &store, &buyer, &provider, id, samples, behaviour).await
+                })
+                .await;
+            jobs.push(job);
+        }
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..1_200))).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+    }
+    // A last run without kills until every job is terminal (its account closed).
+    let starts = || {
+        std::fs::read_to_string(&paths.log)
+            .unwrap_or_default()
+            .matches("assay-verifier running")
+            .count()
+    };
+    let starts_before = starts();
+    let mut child = spawn(&paths);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let mut open = 0;
+        for job in &jobs {
+            if net
+                .with_chain(async |c| c.job(job).await.unwrap())
+                .await
+                .is_some()
+            {
+                open += 1;
+            }
+        }
+        if open == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{open} jobs still open; daemon log:\n{}",
+            std::fs::read_to_string(&paths.log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Graceful stop, once the last daemon is in its loop.
+    while starts() == starts_before {
+        assert!(Instant::now() < deadline, "the last daemon never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let stop_deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < stop_deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
+
+    // Count verdict transactions per job in the endpoint's log.
+    let me = verifier.pubkey().to_string();
+    let mut landed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut failed: Vec<String> = vec![];
+    let (mut lines, mut duplicates) = (0, 0);
+    for line in std::io::BufReader::new(std::fs::File::open(&tx_log).unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        lines += 1;
+        if v["duplicate"].as_bool() == Some(true) {
+            duplicates += 1;
+        }
+        for ix in v["instructions"].as_array().unwrap() {
+            let name = ix["name"].as_str().unwrap_or_default();
+            if name != "attest_pass" && name != "report_fault" {
+                continue;
+            }
+            assert_eq!(ix["accounts"][0].as_str(), Some(me.as_str()));
+            let job = ix["accounts"][1].as_str().unwrap().to_string();
+            let signature = v["signature"].as_str().unwrap().to_string();
+            if v["error"].is_null() {
+                landed.entry(job).or_default().insert(signature);
+            } else {
+                failed.push(format!("{job}: {}", v["error"]));
+            }
+        }
+    }
+    let restarts = starts();
+    let log = std::fs::read_to_string(&paths.log).unwrap_or_default();
+    assert!(
+        log.contains("verifier daemon stopped"),
+        "graceful stop logged"
+    );
+    let count = |needle: &str| log.matches(needle).count();
+    eprintln!(
+        "kills: {kills}, daemon starts that reached the loop: {restarts}, jobs: {}, tx log lines: {lines} ({duplicates} duplicate re-sends), \
+         verdicts landed (logged): {}, pending verdicts resolved after a restart: {}, re-sends after expiry: {}, \
+         RPC retries logged: {}, failed passes: {}, wall {:.1} s",
+        jobs.len(),
+        count("verdict landed"),
+        count("pending verdict resolved on chain"),
+        count("sending again"),
+        count("retrying") + count("resending the same transaction"),
+        count("tick failed"),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failed.is_empty(), "failed verdict transactions: {failed:?}");
+    assert_eq!(landed.len(), jobs.len(), "every job got a verdict");
+    for job in &jobs {
+        let sigs = &landed[&job.to_string()];
+        assert_eq!(sigs.len(), 1, "job {job}: {sigs:?}");
+    }
+}
