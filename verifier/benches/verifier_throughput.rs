@@ -1,1 +1,268 @@
-fn main() {}
+//! Verifier throughput: 100 hash-mixer jobs of 4096 chunks with k = 64 on the embedded
+//! chain, verified by the daemon (draw crank, audit with GPU re-execution, attest_pass).
+//!
+//! Providers' time is measured by actually running every chunk: each distinct job (4
+//! input seeds) is prepared and run once in full, and every one of the 100 jobs pays
+//! that run plus its own commitment (leaf hashes bound to its job account + Merkle
+//! root). The verifier's time is the wall time of its audits (fetch, proofs, prepare,
+//! GPU re-execution, compare; on lavapipe the "GPU" is the CPU, so this is CPU+GPU).
+//!
+//! `cargo bench -p assay-verifier --bench verifier_throughput`
+//! (env: `BENCH_JOBS`, `BENCH_ROUNDS`, `BENCH_ELEMENTS` to change the shape).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::{pda, Chain};
+use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::{BlobStore, Commitment, Gpu};
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{Job, MarketParams, COMPARISON_EXACT};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_verifier::journal::Journal;
+use assay_verifier::metrics::Metrics;
+use assay_verifier::{Audit, AuditError, Auditor, Daemon, DaemonOptions, ResultIndex};
+use solana_sdk::signature::{Keypair, Signer};
+
+const TOKEN: u64 = 1_000_000;
+const CHUNKS: u32 = 4096;
+const SAMPLES: u8 = 64;
+const DISTINCT: usize = 4;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The GPU engine, recording each audit's wall time.
+struct Timed {
+    gpu: Gpu,
+    audits: Mutex<Vec<(Duration, Duration, usize)>>,
+}
+
+impl Auditor for Timed {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        let audit = assay_verifier::audit(&self.gpu, store, job_key, job)?;
+        self.audits.lock().unwrap().push((
+            audit.total_time,
+            audit.recheck_time,
+            audit.sample.len(),
+        ));
+        Ok(audit)
+    }
+}
+
+async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
+    let d = chain.deployment;
+    let k = chain.new_user(10_000 * TOKEN).await.unwrap();
+    chain
+        .send(
+            &[
+                d.register_operator(&k.pubkey(), roles),
+                d.deposit(&k.pubkey(), 5_000 * TOKEN),
+            ],
+            &[&k],
+        )
+        .await
+        .unwrap();
+    k
+}
+
+fn main() {
+    std::env::set_var("NODEVICE_SELECT", "1");
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench());
+}
+
+async fn bench() {
+    let jobs = env("BENCH_JOBS", 100);
+    let rounds = env("BENCH_ROUNDS", 48) as u32;
+    let elements = env("BENCH_ELEMENTS", 16_384) as u32;
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(BlobStore::local(dir.path().join("store")).unwrap());
+    let gpu = Gpu::new().expect("a wgpu adapter");
+    let adapter = gpu.adapter_info().name.clone();
+    let mut chain = LocalChain::start(LocalSetup {
+        market: MarketParams {
+            verdict_window_slots: 10_000,
+            ..LocalSetup::default().market
+        },
+        ..LocalSetup::default()
+    })
+    .await
+    .unwrap();
+    let d = chain.deployment;
+    let buyer = chain.new_user(100_000 * TOKEN).await.unwrap();
+    let provider = stake(&mut chain, ROLE_PROVIDER).await;
+    let verifier = stake(&mut chain, ROLE_VERIFIER).await;
+
+    // Providers: run each distinct job once, in full.
+    let mut distinct = vec![];
+    for seed in 0..DISTINCT as u64 {
+        let bundle = hashmix::job(&HashMixParams {
+            chunks: CHUNKS,
+            elements_per_chunk: elements,
+            rounds,
+            n_seeds: 4096,
+            seed: seed + 1,
+        })
+        .unwrap();
+        bundle.store(&store).unwrap();
+        let manifest_hash = store
+            .put(&bundle.manifest.canonical_bytes().unwrap())
+            .unwrap();
+        let t = Instant::now();
+        let outputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
+        let run = t.elapsed();
+        let chunk_blobs: Vec<[u8; 32]> = outputs
+            .iter()
+            .map(|(_, bytes)| store.put(bytes).unwrap())
+            .collect();
+        eprintln!(
+            "distinct job {seed}: prepare + run all {CHUNKS} chunks {:.1} ms",
+            run.as_secs_f64() * 1e3
+        );
+        distinct.push((bundle, manifest_hash, outputs, chunk_blobs, run));
+    }
+
+    // 100 jobs: post, claim, commit (each its own leaves, bound to its account).
+    let mut provider_total = Duration::ZERO;
+    let mut commit_total = Duration::ZERO;
+    for id in 1..=jobs {
+        let (bundle, manifest_hash, outputs, chunk_blobs, run) =
+            &distinct[(id as usize - 1) % DISTINCT];
+        let job = pda::job(&buyer.pubkey(), id);
+        let args = PostJobArgs {
+            job_id: id,
+            manifest_hash: *manifest_hash,
+            input_root: [0; 32],
+            n_chunks: CHUNKS,
+            samples: SAMPLES,
+            comparison_rule: COMPARISON_EXACT,
+            price: 10 * TOKEN,
+            collateral: TOKEN,
+            claim_window_slots: 1_000_000,
+            execution_window_slots: 1_000_000,
+        };
+        chain
+            .send(
+                &[
+                    d.post_job(&buyer.pubkey(), args),
+                    d.claim_job(&provider.pubkey(), &job),
+                ],
+                &[&buyer, &provider],
+            )
+            .await
+            .unwrap();
+        let t = Instant::now();
+        let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, outputs).unwrap();
+        let commit = t.elapsed();
+        commit_total += commit;
+        provider_total += *run + commit;
+        let index = ResultIndex {
+            version: ResultIndex::VERSION,
+            job: job.to_bytes(),
+            chunks: chunk_blobs.clone(),
+            leaves: (0..CHUNKS).map(|i| commitment.leaf(i).unwrap()).collect(),
+        };
+        let uri = format!(
+            "sha256:{}",
+            hex::encode(store.put(&borsh::to_vec(&index).unwrap()).unwrap())
+        );
+        chain
+            .send(
+                &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
+                &[&provider],
+            )
+            .await
+            .unwrap();
+    }
+    drop(distinct);
+    chain.warp(5).await.unwrap();
+
+    // The verifier daemon: draws every challenge, audits, attests.
+    let timed = Arc::new(Timed {
+        gpu,
+        audits: Mutex::new(vec![]),
+    });
+    let mut daemon = Daemon::new(
+        chain,
+        Box::new(Arc::clone(&timed)),
+        Arc::clone(&store),
+        verifier.insecure_clone(),
+        Journal::open(&dir.path().join("journal.redb")).unwrap(),
+        Metrics::new(),
+        DaemonOptions::default(),
+    );
+    let t = Instant::now();
+    let mut passes = 0;
+    for _ in 0..10 {
+        let r = daemon.tick().await.unwrap();
+        passes += r.passes;
+        if daemon.chain_mut().jobs().await.unwrap().is_empty() {
+            break;
+        }
+    }
+    let daemon_wall = t.elapsed();
+    assert_eq!(passes as u64, jobs, "every job settled by attest_pass");
+    let audits = timed.audits.lock().unwrap().clone();
+    let verifier_total: Duration = audits.iter().map(|a| a.0).sum();
+    let recheck_total: Duration = audits.iter().map(|a| a.1).sum();
+    let sampled: usize = audits.iter().map(|a| a.2).sum();
+    let fraction = verifier_total.as_secs_f64() / provider_total.as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("adapter: {adapter}; {jobs} jobs x {CHUNKS} chunks x {} KiB, hashmix {rounds} rounds, k = {SAMPLES}", elements * 4 / 1024);
+    println!("| measurement | value |");
+    println!("|---|---|");
+    println!("| jobs settled by the daemon (attest_pass) | {passes} |");
+    println!("| sampled chunks verified | {sampled} |");
+    println!(
+        "| providers' total (run all chunks + commitment, per job) | {:.1} ms |",
+        ms(provider_total)
+    );
+    println!(
+        "| of which commitments (leaf hashes + root) | {:.1} ms |",
+        ms(commit_total)
+    );
+    println!(
+        "| verifier audits total (fetch + proofs + prepare + re-execute + compare) | {:.1} ms |",
+        ms(verifier_total)
+    );
+    println!(
+        "| of which GPU re-execution of sampled chunks | {:.1} ms |",
+        ms(recheck_total)
+    );
+    println!(
+        "| verifier per job | {:.2} ms |",
+        ms(verifier_total) / jobs as f64
+    );
+    println!(
+        "| sampled chunks verified per second (audit time) | {:.0} |",
+        sampled as f64 / verifier_total.as_secs_f64()
+    );
+    println!(
+        "| daemon wall time incl. chain (draw + attest txs) | {:.1} ms |",
+        ms(daemon_wall)
+    );
+    println!(
+        "| sampled chunks per second, daemon wall time | {:.0} |",
+        sampled as f64 / daemon_wall.as_secs_f64()
+    );
+    println!("| whole bench | {:.1} s |", started.elapsed().as_secs_f64());
+    println!(
+        "chunks_per_second: {:.0}",
+        sampled as f64 / verifier_total.as_secs_f64()
+    );
+    println!("verifier_fraction: {fraction:.4}");
+}
