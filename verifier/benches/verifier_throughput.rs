@@ -23,7 +23,7 @@ use assay_market::state::{Job, MarketParams, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
-use assay_verifier::{Audit, AuditError, Auditor, Daemon, DaemonOptions, ResultIndex};
+use assay_verifier::{Audit, AuditError, Auditor, CachedGpu, Daemon, DaemonOptions, ResultIndex};
 use solana_sdk::signature::{Keypair, Signer};
 
 const TOKEN: u64 = 1_000_000;
@@ -40,13 +40,13 @@ fn env(name: &str, default: u64) -> u64 {
 
 /// The GPU engine, recording each audit's wall time.
 struct Timed {
-    gpu: Gpu,
+    gpu: CachedGpu,
     audits: Mutex<Vec<(Duration, Duration, usize)>>,
 }
 
 impl Auditor for Timed {
     fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
-        let audit = assay_verifier::audit(&self.gpu, store, job_key, job)?;
+        let audit = self.gpu.audit(store, job_key, job)?;
         self.audits.lock().unwrap().push((
             audit.total_time,
             audit.recheck_time,
@@ -104,6 +104,11 @@ async fn bench() {
     .unwrap();
     let d = chain.deployment;
     let buyer = chain.new_user(100_000 * TOKEN).await.unwrap();
+    // Rent for 100 job accounts and vaults (≈ 0.01 SOL each).
+    chain
+        .airdrop(&buyer.pubkey(), 20_000_000_000)
+        .await
+        .unwrap();
     let provider = stake(&mut chain, ROLE_PROVIDER).await;
     let verifier = stake(&mut chain, ROLE_VERIFIER).await;
 
@@ -192,8 +197,9 @@ async fn bench() {
     chain.warp(5).await.unwrap();
 
     // The verifier daemon: draws every challenge, audits, attests.
+    let cached = std::env::var("BENCH_NO_CACHE").is_err();
     let timed = Arc::new(Timed {
-        gpu,
+        gpu: CachedGpu::new(gpu, if cached { 32 } else { 1 }),
         audits: Mutex::new(vec![]),
     });
     let mut daemon = Daemon::new(
@@ -222,6 +228,14 @@ async fn bench() {
     let sampled: usize = audits.iter().map(|a| a.2).sum();
     let fraction = verifier_total.as_secs_f64() / provider_total.as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "pipeline cache: {}",
+        if cached {
+            "on (4 distinct manifests: compiled once each)"
+        } else {
+            "off (capacity 1, jobs alternate manifests: every audit prepares)"
+        }
+    );
     println!("adapter: {adapter}; {jobs} jobs x {CHUNKS} chunks x {} KiB, hashmix {rounds} rounds, k = {SAMPLES}", elements * 4 / 1024);
     println!("| measurement | value |");
     println!("|---|---|");

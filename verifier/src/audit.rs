@@ -1,9 +1,12 @@
 //! Auditing one challenged job: fetch, prove, re-execute, compare.
 
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use assay_gpu::{BlobStore, Gpu, JobBundle, JobManifest, ServedChunk};
+use assay_gpu::{BlobStore, Gpu, GpuError, Hash, JobBundle, JobManifest, PreparedJob, ServedChunk};
 use assay_market::instructions::FaultEvidence;
 use assay_market::state::Job;
 use assay_protocol::{hashv, sample_indices, MerkleTree};
@@ -67,6 +70,34 @@ pub fn audit(
     job_key: &Pubkey,
     job: &Job,
 ) -> Result<Audit, AuditError> {
+    audit_with(
+        store,
+        job_key,
+        job,
+        |hash| load_bundle(store, hash).map(Arc::new),
+        |bundle| gpu.prepare(bundle).map(Box::new),
+    )
+}
+
+/// Loads and checks the buyer's manifest, kernel and inputs named by `manifest_hash`.
+pub fn load_bundle(store: &BlobStore, manifest_hash: &Hash) -> Result<JobBundle, AuditError> {
+    let manifest_bytes = store.get(manifest_hash).map_err(assay_gpu::Error::from)?;
+    let manifest = JobManifest::from_canonical_bytes(&manifest_bytes)?;
+    Ok(JobBundle::load(manifest, store)?)
+}
+
+/// [`audit`] with the job bundle and the prepared pipelines supplied by the caller (a
+/// cache keyed by manifest hash: see [`CachedGpu`]). The bundle is loaded first (a
+/// missing one is the verifier's problem); pipelines are prepared only once the
+/// provider's publication has been checked, so a provider that serves nothing is
+/// reported whatever this adapter can run.
+pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
+    store: &BlobStore,
+    job_key: &Pubkey,
+    job: &Job,
+    bundle: impl FnOnce(&Hash) -> Result<Arc<JobBundle>, AuditError>,
+    prepare: impl FnOnce(&JobBundle) -> Result<P, GpuError>,
+) -> Result<Audit, AuditError> {
     let started = Instant::now();
     if job.seed == [0; 32] {
         return Err(AuditError::NotChallenged);
@@ -80,11 +111,7 @@ pub fn audit(
             recheck_gpu_time,
             total_time: started.elapsed(),
         };
-    let manifest_bytes = store
-        .get(&job.manifest_hash)
-        .map_err(assay_gpu::Error::from)?;
-    let manifest = JobManifest::from_canonical_bytes(&manifest_bytes)?;
-    let bundle = JobBundle::load(manifest, store)?;
+    let bundle = bundle(&job.manifest_hash)?;
 
     // The provider's publication: every leaf must rebuild the committed root.
     let first = sample.first().copied().unwrap_or(0);
@@ -136,7 +163,7 @@ pub fn audit(
         });
     }
 
-    let prepared = gpu.prepare(&bundle)?;
+    let prepared = prepare(&bundle)?;
     let report = assay_gpu::recheck(
         &prepared,
         &job_key.to_bytes(),
@@ -168,4 +195,61 @@ pub fn audit(
         recheck_time,
         gpu_time,
     ))
+}
+
+/// The GPU engine with the job bundles and prepared pipelines of recently audited
+/// manifests kept, so a kernel many jobs share is loaded and compiled once.
+pub struct CachedGpu {
+    gpu: &'static Gpu,
+    cache: Mutex<HashMap<Hash, (Arc<JobBundle>, Arc<PreparedJob<'static>>)>>,
+    capacity: usize,
+}
+
+impl CachedGpu {
+    /// Keeps up to `capacity` manifests. The engine lives for the rest of the process.
+    pub fn new(gpu: Gpu, capacity: usize) -> Self {
+        Self {
+            gpu: Box::leak(Box::new(gpu)),
+            cache: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn gpu(&self) -> &Gpu {
+        self.gpu
+    }
+
+    /// Audits like [`audit`], reusing cached bundles and pipelines.
+    pub fn audit(
+        &self,
+        store: &BlobStore,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Audit, AuditError> {
+        let hash = job.manifest_hash;
+        let cached = self.cache.lock().expect("cache lock").get(&hash).cloned();
+        let (bundle, prepared) = match cached {
+            Some((bundle, prepared)) => (bundle, Some(prepared)),
+            None => (Arc::new(load_bundle(store, &hash)?), None),
+        };
+        audit_with(
+            store,
+            job_key,
+            job,
+            |_| Ok(Arc::clone(&bundle)),
+            |b| match prepared {
+                Some(p) => Ok(p),
+                None => {
+                    let p = Arc::new(self.gpu.prepare(b)?);
+                    let mut cache = self.cache.lock().expect("cache lock");
+                    if cache.len() >= self.capacity {
+                        let evict = *cache.keys().next().expect("non-empty");
+                        cache.remove(&evict);
+                    }
+                    cache.insert(hash, (Arc::clone(&bundle), Arc::clone(&p)));
+                    Ok(p)
+                }
+            },
+        )
+    }
 }

@@ -34,6 +34,12 @@ impl Auditor for Gpu {
     }
 }
 
+impl Auditor for crate::audit::CachedGpu {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        crate::audit::CachedGpu::audit(self, store, job_key, job)
+    }
+}
+
 impl<A: Auditor + Sync + ?Sized> Auditor for Arc<A> {
     fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
         (**self).audit(store, job_key, job)

@@ -19,6 +19,6 @@ pub mod metrics;
 pub mod served;
 pub mod votes;
 
-pub use audit::{audit, Audit, AuditError, Finding};
+pub use audit::{audit, audit_with, Audit, AuditError, CachedGpu, Finding};
 pub use daemon::{Auditor, CrashPoint, Daemon, DaemonError, DaemonOptions, TickReport};
 pub use served::{publish, ResultIndex, ServeError, OUTPUT_URI_PREFIX};

@@ -10,7 +10,7 @@ use assay_verifier::config::{Config, Flags};
 use assay_verifier::daemon::ShutdownHandle;
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
-use assay_verifier::{Daemon, DaemonOptions};
+use assay_verifier::{CachedGpu, Daemon, DaemonOptions};
 use clap::Parser;
 use tracing::{info, warn};
 
@@ -86,7 +86,8 @@ async fn run(config: Config) -> Result<()> {
     };
     let mut daemon = Daemon::new(
         chain,
-        Box::new(gpu),
+        // Bundles and compiled pipelines of the last 32 manifests are reused.
+        Box::new(CachedGpu::new(gpu, 32)),
         store,
         key,
         journal,
