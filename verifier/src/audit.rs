@@ -199,9 +199,11 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
 
 /// The GPU engine with the job bundles and prepared pipelines of recently audited
 /// manifests kept, so a kernel many jobs share is loaded and compiled once.
+type PipelineCache = HashMap<Hash, (Arc<JobBundle>, Arc<PreparedJob<'static>>)>;
+
 pub struct CachedGpu {
     gpu: &'static Gpu,
-    cache: Mutex<HashMap<Hash, (Arc<JobBundle>, Arc<PreparedJob<'static>>)>>,
+    cache: Mutex<PipelineCache>,
     capacity: usize,
 }
 

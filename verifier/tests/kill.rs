@@ -124,12 +124,12 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
         if (cycle as u64) < JOBS {
             let id = cycle as u64 + 1;
             // Every fourth provider fakes a chunk (k = n, so it is always caught).
-            let behaviour = if id % 4 == 0 {
+            let behaviour = if id.is_multiple_of(4) {
                 Provider::Fake(7)
             } else {
                 Provider::Honest
             };
-            let samples = if id % 4 == 0 { 16 } else { 4 };
+            let samples = if id.is_multiple_of(4) { 16 } else { 4 };
             let job = net
                 .with_chain(async |c| {
                     run_job(c, &gpu, &store, &buyer, &provider, id, samples, behaviour).await

@@ -156,6 +156,7 @@ pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
 
 /// Posts a 16-chunk hash-mixer job; the provider claims it, runs it on the GPU engine,
 /// treats its outputs per `behaviour`, publishes and commits. Returns the job account.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_job(
     chain: &mut LocalChain,
     gpu: &Gpu,
