@@ -11,8 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use anchor_lang::prelude::Pubkey;
+use assay_client::ix::{signed_vote_instruction, SignedVote};
 use assay_market::state::Job;
-use assay_protocol::{AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};
+use assay_protocol::{AttestationMessage, Verdict};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use solana_sdk::instruction::Instruction;
@@ -157,37 +158,13 @@ pub fn quorum(
 /// `resolve_contest` accepts (every offset inside this instruction, index `u16::MAX`):
 /// the same bytes `assay_client::ix::vote_instruction` builds from the secret keys.
 pub fn relay_instruction(votes: &[VoteRecord]) -> Instruction {
-    const HEADER: usize = 2;
-    const OFFSETS: usize = 14;
-    let mut data = vec![votes.len() as u8, 0];
-    data.resize(HEADER + OFFSETS * votes.len(), 0);
-    for (i, vote) in votes.iter().enumerate() {
-        let message = vote.message().to_bytes();
-        let pubkey_offset = data.len();
-        data.extend_from_slice(&vote.member);
-        let signature_offset = data.len();
-        data.extend_from_slice(&vote.signature);
-        let message_offset = data.len();
-        data.extend_from_slice(&message);
-        let record = HEADER + i * OFFSETS;
-        for (j, value) in [
-            signature_offset as u16,
-            u16::MAX,
-            pubkey_offset as u16,
-            u16::MAX,
-            message_offset as u16,
-            ATTESTATION_MESSAGE_LEN as u16,
-            u16::MAX,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            data[record + 2 * j..record + 2 * j + 2].copy_from_slice(&value.to_le_bytes());
-        }
-    }
-    Instruction {
-        program_id: solana_sdk::ed25519_program::ID,
-        accounts: vec![],
-        data,
-    }
+    let signed: Vec<SignedVote> = votes
+        .iter()
+        .map(|vote| SignedVote {
+            member: vote.member,
+            signature: vote.signature,
+            message: vote.message(),
+        })
+        .collect();
+    signed_vote_instruction(&signed)
 }

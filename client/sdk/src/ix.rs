@@ -561,19 +561,40 @@ pub fn vote_instruction(
     )],
 ) -> Instruction {
     use ed25519_dalek::Signer as _;
+    let signed: Vec<SignedVote> = votes
+        .iter()
+        .map(|(key, message)| SignedVote {
+            member: key.verifying_key().to_bytes(),
+            signature: key.sign(&message.to_bytes()).to_bytes(),
+            message: *message,
+        })
+        .collect();
+    signed_vote_instruction(&signed)
+}
+
+/// A committee member's vote, already signed.
+#[derive(Debug, Clone)]
+pub struct SignedVote {
+    /// The member's ed25519 public key (its operator authority).
+    pub member: [u8; 32],
+    pub signature: [u8; 64],
+    pub message: assay_protocol::AttestationMessage,
+}
+
+/// [`vote_instruction`] for votes signed elsewhere (a relayer holds no secret keys).
+pub fn signed_vote_instruction(votes: &[SignedVote]) -> Instruction {
     const HEADER: usize = 2;
     const OFFSETS: usize = 14;
-    let messages: Vec<[u8; assay_protocol::ATTESTATION_MESSAGE_LEN]> =
-        votes.iter().map(|(_, m)| m.to_bytes()).collect();
     let mut data = vec![votes.len() as u8, 0];
     data.resize(HEADER + OFFSETS * votes.len(), 0);
-    for (i, ((key, _), message)) in votes.iter().zip(&messages).enumerate() {
+    for (i, vote) in votes.iter().enumerate() {
+        let message = vote.message.to_bytes();
         let pubkey_offset = data.len();
-        data.extend_from_slice(key.verifying_key().as_bytes());
+        data.extend_from_slice(&vote.member);
         let signature_offset = data.len();
-        data.extend_from_slice(&key.sign(message).to_bytes());
+        data.extend_from_slice(&vote.signature);
         let message_offset = data.len();
-        data.extend_from_slice(message);
+        data.extend_from_slice(&message);
         let record = HEADER + i * OFFSETS;
         for (j, value) in [
             signature_offset as u16,
