@@ -237,7 +237,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         }
         _ => {}
     }
-    let outcome = dispatch(&shared, &method, &params).await;
+    // The bank work runs in its own task: a client that hangs up mid-request must not
+    // cancel it. A cancelled `process` would release the bank's lock while the bank still
+    // executes the transaction (the slot clock's warp then races it and the bank
+    // deadlocks), and the transaction would land with no status recorded and no log line.
+    let outcome = {
+        let shared = Arc::clone(&shared);
+        let method = method.clone();
+        tokio::spawn(async move { dispatch(&shared, &method, &params).await })
+            .await
+            .unwrap_or_else(|e| Err(rpc_error(-32603, format!("request handler failed: {e}"))))
+    };
     if let Some(Fault::LostReply) = fault {
         debug!(%method, "injected fault: processed, reply lost");
         return reply(
