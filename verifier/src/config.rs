@@ -19,7 +19,6 @@ pub struct Config {
     pub poll_interval: Duration,
     pub max_backoff: Duration,
     pub crank: bool,
-    pub resend_after_slots: u64,
     pub audit_retry: Duration,
     pub rpc_timeout: Duration,
     pub rpc_attempts: u32,
@@ -38,7 +37,6 @@ pub struct FileConfig {
     pub poll_interval_ms: Option<u64>,
     pub max_backoff_ms: Option<u64>,
     pub crank: Option<bool>,
-    pub resend_after_slots: Option<u64>,
     pub audit_retry_ms: Option<u64>,
     pub rpc_timeout_ms: Option<u64>,
     pub rpc_attempts: Option<u32>,
@@ -77,8 +75,6 @@ pub struct Flags {
     /// Disable permissionless cranks.
     #[arg(long)]
     pub no_crank: bool,
-    #[arg(long)]
-    pub resend_after_slots: Option<u64>,
     #[arg(long)]
     pub audit_retry_ms: Option<u64>,
     #[arg(long)]
@@ -145,10 +141,6 @@ impl Config {
                 .or(file.max_backoff_ms)
                 .unwrap_or(30_000)),
             crank: !flags.no_crank && file.crank.unwrap_or(true),
-            resend_after_slots: flags
-                .resend_after_slots
-                .or(file.resend_after_slots)
-                .unwrap_or(assay_client::localnet::BLOCKHASH_VALID_SLOTS + 2),
             audit_retry: ms(flags
                 .audit_retry_ms
                 .or(file.audit_retry_ms)

@@ -60,10 +60,6 @@ pub struct DaemonOptions {
     /// Crank `draw_challenge`, `advance_round`, `finalize`, `expire_job`,
     /// `concede_fault` (after the dispute window) and `void_contest` when due.
     pub crank: bool,
-    /// A pending verdict whose landing is unknown is re-sent only once this many slots
-    /// have passed since its last send, so every transaction the earlier send may have
-    /// produced has expired (blockhashes live 150 slots).
-    pub resend_after_slots: u64,
     /// First retry delay after an audit failed for the verifier's own reasons; doubles
     /// per failure up to `max_retry_backoff`.
     pub retry_backoff: Duration,
@@ -77,7 +73,6 @@ impl Default for DaemonOptions {
     fn default() -> Self {
         Self {
             crank: true,
-            resend_after_slots: assay_client::localnet::BLOCKHASH_VALID_SLOTS + 2,
             retry_backoff: Duration::from_secs(2),
             max_retry_backoff: Duration::from_secs(120),
             vote_board: None,
@@ -270,12 +265,27 @@ impl<C: Chain> Daemon<C> {
         // Pending verdicts: done once the job has left that round.
         let live: HashMap<Pubkey, &Job> = jobs.iter().map(|(k, j)| (*k, j)).collect();
         for (key, round, mut entry) in self.journal.pending()? {
-            if !live.get(&key).is_some_and(|j| is_assigned(j, &me, round)) {
-                info!(job = %key, round, verdict = ?entry.verdict, "pending verdict resolved on chain");
-                entry.status = VerdictStatus::Done;
-                self.journal.put_verdict(&key, round, &entry)?;
-                report.resolved += 1;
+            if live.get(&key).is_some_and(|j| is_assigned(j, &me, round)) {
+                continue;
             }
+            let signature = entry.signature()?;
+            let status = match self.chain.signature_status(&signature).await {
+                Ok(status) => status,
+                Err(e) => {
+                    // Decide on a later pass; the entry stays pending meanwhile.
+                    self.chain_error("getSignatureStatuses", &e);
+                    continue;
+                }
+            };
+            if let Some(Ok(())) = status {
+                self.count_verdict(entry.verdict, &mut report);
+                info!(job = %key, round, verdict = ?entry.verdict, %signature, "pending verdict found landed");
+            } else {
+                info!(job = %key, round, verdict = ?entry.verdict, %signature, "round ended without this pending verdict");
+            }
+            entry.status = VerdictStatus::Done;
+            self.journal.put_verdict(&key, round, &entry)?;
+            report.resolved += 1;
         }
 
         let assignments: Vec<(Pubkey, Job)> = jobs
@@ -299,7 +309,7 @@ impl<C: Chain> Daemon<C> {
             if self.stopping() {
                 break;
             }
-            self.assignment(key, job, slot, &mut report).await?;
+            self.assignment(key, job, &mut report).await?;
         }
         if self.board.is_some() {
             for (key, job) in &seats {
@@ -392,22 +402,22 @@ impl<C: Chain> Daemon<C> {
         &mut self,
         key: &Pubkey,
         job: &Job,
-        slot: u64,
         report: &mut TickReport,
     ) -> Result<(), DaemonError> {
         let round = job.round;
-        let sends = match self.journal.verdict(key, round)? {
-            Some(e) if e.status == VerdictStatus::Done => return Ok(()),
-            Some(e) => {
-                if slot <= e.sent_slot + self.options.resend_after_slots {
-                    debug!(job = %key, round, "verdict pending on chain; waiting before any resend");
-                    return Ok(());
-                }
-                warn!(job = %key, round, sent_slot = e.sent_slot, "pending verdict never landed and has expired; sending again");
-                e.sends + 1
+        let mut sends = 1;
+        if let Some(entry) = self.journal.verdict(key, round)? {
+            if entry.status == VerdictStatus::Done {
+                return Ok(());
             }
-            None => 1,
-        };
+            // A restart, or a send whose fate was unknown: the same bytes again.
+            info!(job = %key, round, signature = %entry.signature()?, "re-sending the pending verdict");
+            if !self.deliver(key, round, entry.clone(), report).await? {
+                return Ok(());
+            }
+            warn!(job = %key, round, "pending verdict expired unseen; signing it anew");
+            sends = entry.sends + 1;
+        }
         if self.backed_off(key, round, false) {
             return Ok(());
         }
@@ -430,48 +440,74 @@ impl<C: Chain> Daemon<C> {
                 )
             }
         };
-        let mut entry = VerdictEntry {
-            verdict,
-            status: VerdictStatus::Pending,
-            sent_slot: slot,
-            sends,
-            signature: None,
+        let key_pair = self.key.insecure_clone();
+        let tx = match self.chain.sign(&[ix], &[&key_pair]).await {
+            Ok(tx) => tx,
+            Err(e) => {
+                self.chain_error("getLatestBlockhash", &e);
+                return Ok(());
+            }
         };
+        let entry = VerdictEntry::new(verdict, sends, &tx)?;
         self.journal.put_verdict(key, round, &entry)?;
         if self.crash_at == Some(CrashPoint::BeforeSend) {
             return Err(DaemonError::Crashed(CrashPoint::BeforeSend));
         }
+        if self.deliver(key, round, entry, report).await? {
+            // Expired unseen right away (the chain moved on while it was in flight): the
+            // next pass signs it anew.
+            warn!(job = %key, round, "verdict expired unseen; will sign it anew");
+        }
+        Ok(())
+    }
+
+    /// Sends the journaled verdict transaction of `entry` (always the same bytes) and
+    /// records the outcome. Returns true when its blockhash expired before the chain saw
+    /// it, so it can never land and a new one may be signed.
+    async fn deliver(
+        &mut self,
+        key: &Pubkey,
+        round: u8,
+        mut entry: VerdictEntry,
+        report: &mut TickReport,
+    ) -> Result<bool, DaemonError> {
+        let tx = entry.transaction()?;
         report.verdicts_sent += 1;
-        let key_pair = self.key.insecure_clone();
-        match self.chain.send(&[ix], &[&key_pair]).await {
-            Ok(signature) => {
+        match self.chain.send_signed(&tx).await {
+            Ok(Some(signature)) => {
                 if self.crash_at == Some(CrashPoint::AfterSend) {
                     return Err(DaemonError::Crashed(CrashPoint::AfterSend));
                 }
                 entry.status = VerdictStatus::Done;
-                entry.signature = Some(<[u8; 64]>::from(signature));
                 self.journal.put_verdict(key, round, &entry)?;
-                let label = match verdict {
-                    VerdictKind::Pass => {
-                        report.passes += 1;
-                        "pass"
-                    }
-                    VerdictKind::Fault { .. } => {
-                        report.faults += 1;
-                        "fault"
-                    }
-                };
-                self.metrics.jobs_verified.with_label_values(&[label]).inc();
+                let label = self.count_verdict(entry.verdict, report);
                 info!(job = %key, round, verdict = label, %signature, "verdict landed");
+                Ok(false)
             }
+            Ok(None) => Ok(true),
             Err(e) => {
                 self.chain_error("sendTransaction", &e);
-                // The journal keeps it pending: the next pass re-reads the job, and only
-                // re-sends once an unseen send has certainly expired.
+                // Kept pending: the next pass re-reads the job and sends the same bytes.
                 warn!(job = %key, round, error = %e.explain(&assay_market::ID), "verdict send failed; kept pending");
+                Ok(false)
             }
         }
-        Ok(())
+    }
+
+    /// Counts a landed verdict in the report and the metrics; returns its metric label.
+    fn count_verdict(&self, verdict: VerdictKind, report: &mut TickReport) -> &'static str {
+        let label = match verdict {
+            VerdictKind::Pass => {
+                report.passes += 1;
+                "pass"
+            }
+            VerdictKind::Fault { .. } => {
+                report.faults += 1;
+                "fault"
+            }
+        };
+        self.metrics.jobs_verified.with_label_values(&[label]).inc();
+        label
     }
 
     fn vote(

@@ -2,17 +2,20 @@
 //! transactional store (redb), so a restart never submits a verdict twice and never
 //! forgets an assignment.
 //!
-//! Protocol (see docs/verifier.md): a verdict is written as [`VerdictStatus::Pending`]
-//! (with the slot it was sent at) and committed to disk *before* its transaction is
-//! sent; it becomes [`VerdictStatus::Done`] once the chain shows the job has left that
-//! round (the verdict landed, or the round ended otherwise). A pending entry is only
-//! ever re-sent after every transaction it may have produced has expired.
+//! Protocol (see docs/verifier.md): a verdict is signed first, then written as
+//! [`VerdictStatus::Pending`] together with its signed transaction and committed to disk
+//! *before* it is sent; it becomes [`VerdictStatus::Done`] once it landed or the chain
+//! shows the job has left that round. A pending verdict is only ever re-sent as those same
+//! bytes (one signature lands at most once), and signed anew only once the chain says its
+//! blockhash expired unseen.
 
 use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
 use borsh::{BorshDeserialize, BorshSerialize};
 use redb::{Database, ReadableTable, TableDefinition};
+use solana_sdk::signature::Signature;
+use solana_sdk::transaction::Transaction;
 
 const VERDICTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("verdicts");
 const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes");
@@ -44,13 +47,34 @@ pub enum VerdictStatus {
 pub struct VerdictEntry {
     pub verdict: VerdictKind,
     pub status: VerdictStatus,
-    /// Slot read just before the latest send (a send can only land while its blockhash,
-    /// fetched after this slot, is valid).
-    pub sent_slot: u64,
-    /// Sends made for this verdict (1 unless an unseen send expired and was redone).
+    /// Transactions signed for this verdict (1 unless one expired unseen and was redone).
     pub sends: u32,
-    /// Signature of the landed transaction, when the send returned one.
-    pub signature: Option<[u8; 64]>,
+    /// The latest signed verdict transaction (bincode, the wire format).
+    pub transaction: Vec<u8>,
+}
+
+impl VerdictEntry {
+    pub fn new(verdict: VerdictKind, sends: u32, tx: &Transaction) -> Result<Self, JournalError> {
+        Ok(Self {
+            verdict,
+            status: VerdictStatus::Pending,
+            sends,
+            transaction: bincode::serialize(tx).map_err(err)?,
+        })
+    }
+
+    pub fn transaction(&self) -> Result<Transaction, JournalError> {
+        bincode::deserialize(&self.transaction).map_err(err)
+    }
+
+    /// The signature of the latest signed verdict transaction.
+    pub fn signature(&self) -> Result<Signature, JournalError> {
+        self.transaction()?
+            .signatures
+            .first()
+            .copied()
+            .ok_or_else(|| err("journaled verdict transaction is unsigned"))
+    }
 }
 
 /// A committee vote this operator signed and published.

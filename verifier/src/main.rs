@@ -94,7 +94,6 @@ async fn run(config: Config) -> Result<()> {
         metrics,
         DaemonOptions {
             crank: config.crank,
-            resend_after_slots: config.resend_after_slots,
             retry_backoff: config.audit_retry,
             max_retry_backoff: config.max_backoff,
             vote_board: config.vote_board.clone(),

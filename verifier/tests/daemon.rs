@@ -14,7 +14,7 @@ use assay_gpu::{BlobStore, GpuError};
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_verifier::journal::VerdictStatus;
 use assay_verifier::votes::{relay_instruction, VoteRecord};
-use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError, DaemonOptions};
+use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
 use common::{Market, Provider, TOKENS};
 use solana_sdk::signature::Signer;
 
@@ -77,7 +77,7 @@ async fn honest_provider_passes_and_the_job_settles() {
     );
     let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
     assert_eq!(entry.status, VerdictStatus::Done);
-    assert!(entry.signature.is_some());
+    assert!(entry.signature().is_ok());
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -151,37 +151,81 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     assert_eq!((r.resolved, r.verdicts_sent), (1, 0), "{r:?}");
     assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 1);
     assert!(m.state(&landed_job).await.is_none());
+    assert!(
+        d.metrics()
+            .render()
+            .contains("assay_verifier_jobs_verified_total{verdict=\"pass\"} 1"),
+        "the verdict found landed after the restart is counted"
+    );
     drop(d);
 
-    // Killed after journaling, before sending: the restart waits until any send it
-    // might have made has expired, then sends once.
+    // Killed after journaling the signed verdict, before sending it: the restart sends
+    // those same bytes at once.
     let job = m.job(0, 8, Provider::Honest).await;
     m.draw(&job).await;
-    let options = DaemonOptions {
-        resend_after_slots: 30,
-        ..m.options()
-    };
-    let mut d = m.daemon_with(0, "v0", Box::new(Arc::clone(&m.gpu)), options.clone());
+    let mut d = m.daemon(0, "v0");
     d.crash_at = Some(CrashPoint::BeforeSend);
     assert!(d.tick().await.is_err());
+    let journaled = d
+        .journal()
+        .verdict(&job, 0)
+        .unwrap()
+        .unwrap()
+        .signature()
+        .unwrap();
     drop(d);
-    let mut d = m.daemon_with(0, "v0", Box::new(Arc::clone(&m.gpu)), options);
-    let r = d.tick().await.unwrap();
-    assert_eq!(r.verdicts_sent, 0, "still inside the resend guard: {r:?}");
-    assert_eq!(m.state(&job).await.unwrap().state, JobState::Challenged);
-    m.warp(31).await;
+    let mut d = m.daemon(0, "v0");
     let r = d.tick().await.unwrap();
     assert_eq!((r.verdicts_sent, r.passes), (1, 1), "{r:?}");
     assert!(m.state(&job).await.is_none());
+    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    assert_eq!(
+        (entry.status, entry.sends, entry.signature().unwrap()),
+        (VerdictStatus::Done, 1, journaled),
+        "the journaled transaction is the one that landed"
+    );
+    assert_eq!(
+        m.chain.signature_status(&journaled).await.unwrap(),
+        Some(Ok(()))
+    );
     let r = d.tick().await.unwrap();
     assert_eq!(r.verdicts_sent, 0);
+    drop(d);
+
+    // Killed before sending and restarted only after that transaction's blockhash expired:
+    // it can never land, so the restart signs the verdict anew and sends it once.
+    let job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&job).await;
+    let mut d = m.daemon(0, "v0");
+    d.crash_at = Some(CrashPoint::BeforeSend);
+    assert!(d.tick().await.is_err());
+    let expired = d
+        .journal()
+        .verdict(&job, 0)
+        .unwrap()
+        .unwrap()
+        .signature()
+        .unwrap();
+    drop(d);
+    for _ in 0..assay_client::localnet::BLOCKHASH_VALID_SLOTS + 5 {
+        m.warp(1).await;
+    }
+    let mut d = m.daemon(0, "v0");
+    let r = d.tick().await.unwrap();
     assert_eq!(
-        m.chain.verdicts_sent.load(Ordering::SeqCst),
-        2,
-        "one per job"
+        (r.verdicts_sent, r.passes),
+        (2, 1),
+        "expired re-send, then a new one: {r:?}"
     );
-    assert_eq!(m.chain.verdicts_landed.load(Ordering::SeqCst), 2);
-    assert_eq!(d.journal().verdicts().unwrap().len(), 2);
+    assert!(m.state(&job).await.is_none());
+    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    assert_eq!((entry.status, entry.sends), (VerdictStatus::Done, 2));
+    assert_ne!(entry.signature().unwrap(), expired);
+    assert_eq!(m.chain.signature_status(&expired).await.unwrap(), None);
+
+    // Three jobs, three verdicts landed; the expired transaction never did.
+    assert_eq!(m.chain.verdicts_landed.load(Ordering::SeqCst), 3);
+    assert_eq!(d.journal().verdicts().unwrap().len(), 3);
 }
 
 #[tokio::test(flavor = "current_thread")]

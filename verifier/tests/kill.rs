@@ -260,12 +260,13 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
     let count = |needle: &str| log.matches(needle).count();
     eprintln!(
         "kills: {kills}, daemon starts that reached the loop: {restarts}, jobs: {}, tx log lines: {lines} ({duplicates} duplicate re-sends), \
-         verdicts landed (logged): {}, pending verdicts resolved after a restart: {}, re-sends after expiry: {}, \
-         RPC retries logged: {}, failed passes: {}, wall {:.1} s",
+         verdicts landed (logged): {}, pending verdicts re-sent as the same bytes: {}, found landed after a restart: {}, \
+         signed anew after expiring unseen: {}, RPC retries logged: {}, failed passes: {}, wall {:.1} s",
         jobs.len(),
         count("verdict landed"),
-        count("pending verdict resolved on chain"),
-        count("sending again"),
+        count("re-sending the pending verdict"),
+        count("pending verdict found landed"),
+        count("signing it anew"),
         count("retrying") + count("resending the same transaction"),
         count("tick failed"),
         started.elapsed().as_secs_f64()

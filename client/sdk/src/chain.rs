@@ -85,6 +85,21 @@ pub trait Chain: Send {
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError>;
 
+    /// Signs `ixs` into one transaction under a fresh blockhash, as [`send`](Self::send)
+    /// would, without sending it: a caller can record the transaction (and so its
+    /// signature) before it can land.
+    async fn sign(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError>;
+
+    /// Sends this exact transaction until its fate is known; never signs anew, so calling
+    /// it again with the same transaction (after a lost reply or a restart) cannot land
+    /// it twice. `Ok(Some(signature))`: it landed (now or earlier). `Ok(None)`: its
+    /// blockhash expired before the chain saw it, so it can never land.
+    async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError>;
+
     /// Like [`send`](Self::send), returning the events the transaction emitted.
     async fn send_with_events(
         &mut self,

@@ -339,6 +339,33 @@ impl Chain for LocalChain {
         Ok(signature)
     }
 
+    async fn sign(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
+        self.transaction(ixs, signers)
+    }
+
+    async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
+        let signature = tx.signatures[0];
+        if let Some(status) = self.signature_status(&signature).await? {
+            return status
+                .map(|()| Some(signature))
+                .map_err(ChainError::Transaction);
+        }
+        // The bank client reports an expired blockhash only as a generic error on
+        // processing; a simulation names it.
+        match self.simulate(tx.clone()).await?.result {
+            Some(Err(TransactionError::BlockhashNotFound)) => Ok(None),
+            Some(Err(e)) => Err(ChainError::Transaction(e)),
+            _ => {
+                self.process(tx.clone()).await?;
+                Ok(Some(signature))
+            }
+        }
+    }
+
     /// Events are read from a simulation of the same transaction just before it is
     /// processed (the bank client returns no inner instructions for processed ones).
     async fn send_with_events(

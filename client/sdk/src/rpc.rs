@@ -241,7 +241,8 @@ impl RpcChain {
         build_transaction(ixs, &self.payer, signers, blockhash, None)
     }
 
-    async fn send_signed(
+    /// Submits `first`, signing anew each time the previous one expired unseen.
+    async fn submit_resigning(
         &self,
         ixs: &[Instruction],
         signers: &[&Keypair],
@@ -277,7 +278,19 @@ impl Chain for RpcChain {
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
         let tx = self.signed(ixs, signers).await?;
-        self.send_signed(ixs, signers, tx).await
+        self.submit_resigning(ixs, signers, tx).await
+    }
+
+    async fn sign(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
+        self.signed(ixs, signers).await
+    }
+
+    async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
+        self.submit(tx).await
     }
 
     /// Events come from simulating the transaction (with inner instructions) just before
@@ -318,7 +331,7 @@ impl Chain for RpcChain {
                 UiInstruction::Parsed(_) => None,
             })
             .collect();
-        self.send_signed(ixs, signers, tx).await?;
+        self.submit_resigning(ixs, signers, tx).await?;
         Ok(events)
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use assay_verifier::{publish, Auditor, Daemon, DaemonOptions};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature, Signer};
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{Transaction, TransactionError};
 use tokio::sync::Mutex;
 
 pub const TOKENS: u64 = 1_000_000;
@@ -40,6 +41,8 @@ pub struct SharedChain {
     payer: Pubkey,
     pub verdicts_sent: Arc<AtomicU32>,
     pub verdicts_landed: Arc<AtomicU32>,
+    signed_sent: Arc<Mutex<HashSet<Signature>>>,
+    signed_landed: Arc<Mutex<HashSet<Signature>>>,
 }
 
 fn is_verdict(ix: &Instruction) -> bool {
@@ -71,6 +74,35 @@ impl Chain for SharedChain {
         }
         let r = self.inner.lock().await.send(ixs, signers).await;
         if verdict && r.is_ok() {
+            self.verdicts_landed.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+    async fn sign(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
+        self.inner.lock().await.sign(ixs, signers).await
+    }
+    /// Counts each verdict transaction once however often its bytes are re-sent.
+    async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
+        let verdict = tx.message.instructions.iter().any(|c| {
+            is_verdict(&Instruction {
+                program_id: tx.message.account_keys[usize::from(c.program_id_index)],
+                accounts: vec![],
+                data: c.data.clone(),
+            })
+        });
+        let first_send = self.signed_sent.lock().await.insert(tx.signatures[0]);
+        if verdict && first_send {
+            self.verdicts_sent.fetch_add(1, Ordering::SeqCst);
+        }
+        let r = self.inner.lock().await.send_signed(tx).await;
+        if verdict
+            && matches!(r, Ok(Some(_)))
+            && self.signed_landed.lock().await.insert(tx.signatures[0])
+        {
             self.verdicts_landed.fetch_add(1, Ordering::SeqCst);
         }
         r
@@ -239,6 +271,8 @@ impl Market {
                 payer,
                 verdicts_sent: Arc::default(),
                 verdicts_landed: Arc::default(),
+                signed_sent: Arc::default(),
+                signed_landed: Arc::default(),
             },
             gpu,
             store,
