@@ -16,7 +16,7 @@ use assay_verifier::journal::VerdictStatus;
 use assay_verifier::votes::{relay_instruction, VoteRecord};
 use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
 use common::{Market, Provider, TOKENS};
-use solana_sdk::signature::Signer;
+use solana_sdk::signature::{Signature, Signer};
 
 async fn slashed_total(m: &Market, authority: &Pubkey) -> u64 {
     m.chain
@@ -125,6 +125,22 @@ async fn withheld_outputs_are_reported_unavailable() {
     );
 }
 
+/// A new job drawn for verifier 0, whose daemon signs and journals its verdict and is
+/// killed before sending it; returns the job and the journaled signature.
+async fn verdict_journaled_then_killed(m: &mut Market) -> (Pubkey, Signature) {
+    let job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&job).await;
+    let mut d = m.daemon(0, "v0");
+    d.crash_at = Some(CrashPoint::BeforeSend);
+    assert!(matches!(
+        d.tick().await,
+        Err(DaemonError::Crashed(CrashPoint::BeforeSend))
+    ));
+    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    assert_eq!(entry.status, VerdictStatus::Pending);
+    (job, entry.signature().unwrap())
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn restarted_verifier_submits_exactly_one_verdict() {
     let setup = LocalSetup {
@@ -161,19 +177,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
 
     // Killed after journaling the signed verdict, before sending it: the restart sends
     // those same bytes at once.
-    let job = m.job(0, 8, Provider::Honest).await;
-    m.draw(&job).await;
-    let mut d = m.daemon(0, "v0");
-    d.crash_at = Some(CrashPoint::BeforeSend);
-    assert!(d.tick().await.is_err());
-    let journaled = d
-        .journal()
-        .verdict(&job, 0)
-        .unwrap()
-        .unwrap()
-        .signature()
-        .unwrap();
-    drop(d);
+    let (job, journaled) = verdict_journaled_then_killed(&mut m).await;
     let mut d = m.daemon(0, "v0");
     let r = d.tick().await.unwrap();
     assert_eq!((r.verdicts_sent, r.passes), (1, 1), "{r:?}");
@@ -194,19 +198,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
 
     // Killed before sending and restarted only after that transaction's blockhash expired:
     // it can never land, so the restart signs the verdict anew and sends it once.
-    let job = m.job(0, 8, Provider::Honest).await;
-    m.draw(&job).await;
-    let mut d = m.daemon(0, "v0");
-    d.crash_at = Some(CrashPoint::BeforeSend);
-    assert!(d.tick().await.is_err());
-    let expired = d
-        .journal()
-        .verdict(&job, 0)
-        .unwrap()
-        .unwrap()
-        .signature()
-        .unwrap();
-    drop(d);
+    let (job, expired) = verdict_journaled_then_killed(&mut m).await;
     for _ in 0..assay_client::localnet::BLOCKHASH_VALID_SLOTS + 5 {
         m.warp(1).await;
     }
