@@ -52,7 +52,7 @@ pub fn compare_chunk(
         CompareRule::Float {
             max_abs, max_rel, ..
         } => {
-            if got.len() % 4 != 0 {
+            if !got.len().is_multiple_of(4) {
                 return Err(Mismatch::Length {
                     got: got.len(),
                     reference: reference.len() / 4 * 4,

@@ -6,6 +6,7 @@
 //! - every operator's vault holds exactly its `deposited`, and `locked + unstaking <= deposited`;
 //! - every live job's vault holds exactly its price;
 //! - every operator's `locked` equals the collateral and bonds its live jobs hold.
+//!
 //! After each sequence every live job is driven to a terminal state with non-admin
 //! instructions only (no stuck funds), and all locks must be released.
 //!

@@ -496,7 +496,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
             jobs[i].name,
             job.committee.len(),
-            job.committee.iter().map(|k| name_of(k)).collect::<Vec<_>>().join(", ")
+            job.committee.iter().map(&name_of).collect::<Vec<_>>().join(", ")
         ));
         let events = chain
             .send_with_events(

@@ -67,7 +67,7 @@ pub fn job(p: &HashMixParams) -> Result<JobBundle, ParamError> {
     if p.chunks == 0 {
         return Err(param_err("hashmix", "chunk count must be >= 1"));
     }
-    if p.elements_per_chunk == 0 || p.elements_per_chunk % WORKGROUP != 0 {
+    if p.elements_per_chunk == 0 || !p.elements_per_chunk.is_multiple_of(WORKGROUP) {
         return Err(param_err(
             "hashmix",
             format!("elements_per_chunk must be a non-zero multiple of {WORKGROUP}"),

@@ -65,7 +65,7 @@ impl MatmulVariant {
 
     fn tiles(&self, n: u32, rows_per_chunk: u32) -> bool {
         let (cols, rows) = self.tile();
-        cols > 0 && rows > 0 && n % cols == 0 && rows_per_chunk % rows == 0
+        cols > 0 && rows > 0 && n.is_multiple_of(cols) && rows_per_chunk.is_multiple_of(rows)
     }
 
     /// The variant suited to `gpu`'s adapter type and the shape (`n`, `rows_per_chunk`).
@@ -333,16 +333,16 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
     if p.rows_per_chunk == 0 {
         return Err(param_err("matmul", "rows_per_chunk must be non-zero"));
     }
-    if p.m == 0 || p.m % p.rows_per_chunk != 0 {
+    if p.m == 0 || !p.m.is_multiple_of(p.rows_per_chunk) {
         return Err(param_err(
             "matmul",
             "m must be a non-zero multiple of rows_per_chunk",
         ));
     }
-    if p.k == 0 || p.k % 16 != 0 {
+    if p.k == 0 || !p.k.is_multiple_of(16) {
         return Err(param_err("matmul", "k must be a non-zero multiple of 16"));
     }
-    if p.n == 0 || p.n % 64 != 0 {
+    if p.n == 0 || !p.n.is_multiple_of(64) {
         return Err(param_err("matmul", "n must be a non-zero multiple of 64"));
     }
     let (cols, rows) = p.variant.tile();
@@ -357,7 +357,7 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
             format!("unsupported block {:?}", p.variant),
         ));
     }
-    if p.n % cols != 0 || p.rows_per_chunk % rows != 0 {
+    if !p.n.is_multiple_of(cols) || !p.rows_per_chunk.is_multiple_of(rows) {
         return Err(param_err(
             "matmul",
             format!("n must be a multiple of {cols} and rows_per_chunk of {rows}"),

@@ -148,10 +148,14 @@ pub fn scene(p: &RenderParams) -> Vec<f32> {
 
 /// Builds the job (manifest + kernel + scene blob).
 pub fn job(p: &RenderParams) -> Result<JobBundle, ParamError> {
-    if p.tile == 0 || p.tile % 8 != 0 {
+    if p.tile == 0 || !p.tile.is_multiple_of(8) {
         return Err(param_err("render", "tile must be a non-zero multiple of 8"));
     }
-    if p.width == 0 || p.height == 0 || p.width % p.tile != 0 || p.height % p.tile != 0 {
+    if p.width == 0
+        || p.height == 0
+        || !p.width.is_multiple_of(p.tile)
+        || !p.height.is_multiple_of(p.tile)
+    {
         return Err(param_err(
             "render",
             "width and height must be non-zero multiples of tile",
@@ -179,6 +183,8 @@ pub fn job(p: &RenderParams) -> Result<JobBundle, ParamError> {
     ))
 }
 
+// `max(..).min(..)` mirrors the shader's `min(max(..))` exactly (`f32::clamp` differs on NaN).
+#[allow(clippy::manual_clamp)]
 fn smin(a: f32, b: f32) -> f32 {
     let h = (0.5 + 0.5 * (b - a) * INV_SK).max(0.0).min(1.0);
     b * (1.0 - h) + a * h - SK * h * (1.0 - h)
@@ -195,6 +201,7 @@ fn sdf(s: &[f32], x: f32, y: f32, z: f32) -> f32 {
 }
 
 /// CPU reference: output bytes of tile `index` (same operations, same order as WGSL).
+#[allow(clippy::manual_clamp)] // as in `smin`
 pub fn reference_chunk(p: &RenderParams, scene: &[f32], index: u32) -> Vec<u8> {
     let tiles_x = p.width / p.tile;
     let (half_w, half_h, inv_h) = (

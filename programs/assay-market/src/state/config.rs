@@ -38,7 +38,7 @@ pub struct MarketParams {
 
 impl MarketParams {
     pub fn validate(&self) -> Result<()> {
-        let bps = u64::from(BPS_DENOMINATOR);
+        let bps = BPS_DENOMINATOR;
         require!(
             u64::from(self.verifier_fee_bps) + u64::from(self.protocol_fee_bps) <= bps,
             MarketError::FeesTooHigh
