@@ -335,12 +335,16 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
     assert_eq!(net.tokens(&buyer), 20_000_000);
     net.fails(&buyer, &["stake", "show"], "not a registered operator");
 
-    // No chain at the URL.
-    net.fails(
-        &buyer,
-        &["balance", "--url", "http://127.0.0.1:9"],
-        "cannot reach an Assay deployment",
-    );
+    // No chain at the URL: the message names the endpoint and the transport's cause.
+    net.assay(Some(&buyer))
+        .args(["balance", "--url", "http://127.0.0.1:9"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("cannot reach an Assay deployment at http://127.0.0.1:9")
+                .and(predicate::str::contains("Connection refused"))
+                .and(predicate::str::contains("AccountNotFound").not()),
+        );
 }
 
 #[test]

@@ -63,10 +63,29 @@ pub struct RpcChain {
 }
 
 fn client_error(err: ClientError) -> ChainError {
-    match err.get_transaction_error() {
-        Some(tx) => ChainError::Transaction(tx),
-        None => ChainError::Client(err.to_string()),
+    if let Some(tx) = err.get_transaction_error() {
+        return ChainError::Transaction(tx);
     }
+    // The whole cause chain ("error sending request …: tcp connect error: Connection
+    // refused"), not only its first line.
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text = format!("{text}: {line}");
+        }
+        source = cause.source();
+    }
+    // solana-rpc-client reports every failed getAccountInfo, a refused connection
+    // included, as "AccountNotFound: pubkey=…: <cause>"; the cause is what failed.
+    if let Some((key, cause)) = text
+        .strip_prefix("AccountNotFound: pubkey=")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        text = format!("getAccountInfo {key}: {cause}");
+    }
+    ChainError::Client(text)
 }
 
 impl RpcChain {
@@ -92,6 +111,11 @@ impl RpcChain {
             },
             options,
         };
+        // Reachability first: a transport failure here names its cause (refused, DNS,
+        // timeout), which the account reads below would not.
+        chain
+            .retry("getVersion", || chain.client.get_version())
+            .await?;
         chain.deployment = discover_deployment(&mut chain).await?;
         Ok(chain)
     }
