@@ -128,6 +128,16 @@ pub struct Daemon<C: Chain> {
     pub crash_at: Option<CrashPoint>,
 }
 
+/// What became of one send of a journaled verdict transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Landed,
+    /// Its fate is unknown or it failed; the journal keeps it pending.
+    Pending,
+    /// Its blockhash expired before the chain saw it: it can never land.
+    Expired,
+}
+
 fn is_assigned(job: &Job, me: &Pubkey, round: u8) -> bool {
     job.state == JobState::Challenged && job.round == round && job.verifier == Some(*me)
 }
@@ -412,11 +422,11 @@ impl<C: Chain> Daemon<C> {
             }
             // A restart, or a send whose fate was unknown: the same bytes again.
             info!(job = %key, round, signature = %entry.signature()?, "re-sending the pending verdict");
-            if !self.deliver(key, round, entry.clone(), report).await? {
+            sends = entry.sends + 1;
+            if self.deliver(key, round, entry, report).await? != Delivery::Expired {
                 return Ok(());
             }
             warn!(job = %key, round, "pending verdict expired unseen; signing it anew");
-            sends = entry.sends + 1;
         }
         if self.backed_off(key, round, false) {
             return Ok(());
@@ -453,7 +463,7 @@ impl<C: Chain> Daemon<C> {
         if self.crash_at == Some(CrashPoint::BeforeSend) {
             return Err(DaemonError::Crashed(CrashPoint::BeforeSend));
         }
-        if self.deliver(key, round, entry, report).await? {
+        if self.deliver(key, round, entry, report).await? == Delivery::Expired {
             // Expired unseen right away (the chain moved on while it was in flight): the
             // next pass signs it anew.
             warn!(job = %key, round, "verdict expired unseen; will sign it anew");
@@ -462,15 +472,14 @@ impl<C: Chain> Daemon<C> {
     }
 
     /// Sends the journaled verdict transaction of `entry` (always the same bytes) and
-    /// records the outcome. Returns true when its blockhash expired before the chain saw
-    /// it, so it can never land and a new one may be signed.
+    /// records the outcome.
     async fn deliver(
         &mut self,
         key: &Pubkey,
         round: u8,
         mut entry: VerdictEntry,
         report: &mut TickReport,
-    ) -> Result<bool, DaemonError> {
+    ) -> Result<Delivery, DaemonError> {
         let tx = entry.transaction()?;
         report.verdicts_sent += 1;
         match self.chain.send_signed(&tx).await {
@@ -482,14 +491,14 @@ impl<C: Chain> Daemon<C> {
                 self.journal.put_verdict(key, round, &entry)?;
                 let label = self.count_verdict(entry.verdict, report);
                 info!(job = %key, round, verdict = label, %signature, "verdict landed");
-                Ok(false)
+                Ok(Delivery::Landed)
             }
-            Ok(None) => Ok(true),
+            Ok(None) => Ok(Delivery::Expired),
             Err(e) => {
                 self.chain_error("sendTransaction", &e);
                 // Kept pending: the next pass re-reads the job and sends the same bytes.
                 warn!(job = %key, round, error = %e.explain(&assay_market::ID), "verdict send failed; kept pending");
-                Ok(false)
+                Ok(Delivery::Pending)
             }
         }
     }

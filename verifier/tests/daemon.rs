@@ -35,14 +35,7 @@ async fn honest_provider_passes_and_the_job_settles() {
     let mut m = Market::new(LocalSetup::default(), 1, 1).await;
     let job = m.job(0, 8, Provider::Honest).await;
     let mut d = m.daemon(0, "v0");
-    let before = m
-        .chain
-        .inner
-        .lock()
-        .await
-        .balance_of(&m.verifiers[0].pubkey())
-        .await
-        .unwrap();
+    let before = m.tokens_of(&m.verifiers[0].pubkey()).await;
     // Nothing due before the seed slot.
     let r = d.tick().await.unwrap();
     assert_eq!(r.cranks, 0);
@@ -51,14 +44,7 @@ async fn honest_provider_passes_and_the_job_settles() {
     let r = d.tick().await.unwrap();
     assert_eq!((r.cranks, r.passes, r.verdicts_sent), (1, 1, 1), "{r:?}");
     assert!(m.state(&job).await.is_none(), "settled jobs close");
-    let after = m
-        .chain
-        .inner
-        .lock()
-        .await
-        .balance_of(&m.verifiers[0].pubkey())
-        .await
-        .unwrap();
+    let after = m.tokens_of(&m.verifiers[0].pubkey()).await;
     assert_eq!(
         after - before,
         TOKENS / 2,

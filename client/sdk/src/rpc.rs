@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use async_trait::async_trait;
+use solana_account_decoder_client_types::UiAccount;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
@@ -17,6 +18,8 @@ use solana_rpc_client_api::config::{
     RpcSimulateTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcRequest;
+use solana_rpc_client_api::response::Response;
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -77,14 +80,6 @@ fn client_error(err: ClientError) -> ChainError {
         }
         source = cause.source();
     }
-    // solana-rpc-client reports every failed getAccountInfo, a refused connection
-    // included, as "AccountNotFound: pubkey=…: <cause>"; the cause is what failed.
-    if let Some((key, cause)) = text
-        .strip_prefix("AccountNotFound: pubkey=")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        text = format!("getAccountInfo {key}: {cause}");
-    }
     ChainError::Client(text)
 }
 
@@ -111,11 +106,6 @@ impl RpcChain {
             },
             options,
         };
-        // Reachability first: a transport failure here names its cause (refused, DNS,
-        // timeout), which the account reads below would not.
-        chain
-            .retry("getVersion", || chain.client.get_version())
-            .await?;
         chain.deployment = discover_deployment(&mut chain).await?;
         Ok(chain)
     }
@@ -359,14 +349,25 @@ impl Chain for RpcChain {
         Ok(events)
     }
 
+    /// A plain `getAccountInfo` request: the client's own account helpers report every
+    /// failure, a refused connection included, as "AccountNotFound" and drop its cause.
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        Ok(self
+        let params = serde_json::json!([
+            key.to_string(),
+            {"encoding": "base64", "commitment": "confirmed"}
+        ]);
+        let response: Response<Option<UiAccount>> = self
             .retry("getAccountInfo", || {
-                self.client
-                    .get_account_with_commitment(key, CommitmentConfig::confirmed())
+                self.client.send(RpcRequest::GetAccountInfo, params.clone())
             })
-            .await?
-            .value)
+            .await?;
+        response
+            .value
+            .map(|ui| {
+                ui.decode::<Account>()
+                    .ok_or_else(|| ChainError::Decode(*key, "undecodable account encoding".into()))
+            })
+            .transpose()
     }
 
     async fn program_accounts(

@@ -301,6 +301,17 @@ impl Market {
         .await
     }
 
+    /// Token balance (base units) of `owner`'s associated token account.
+    pub async fn tokens_of(&self, owner: &Pubkey) -> u64 {
+        self.chain
+            .inner
+            .lock()
+            .await
+            .balance_of(owner)
+            .await
+            .unwrap()
+    }
+
     pub async fn warp(&self, slots: u64) {
         self.chain.inner.lock().await.warp(slots).await.unwrap();
     }
