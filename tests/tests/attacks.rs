@@ -1409,8 +1409,10 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     let mut elsewhere = vote_instruction(&votes_of(uphold));
     // Point the first signature's message index at this instruction by number instead of
-    // u16::MAX: the precompile accepts it, the market must not.
-    elsewhere.data[2 + 12..2 + 14].copy_from_slice(&1u16.to_le_bytes());
+    // u16::MAX: the precompile accepts it, the market must not. The votes are the first
+    // instruction the test sends, after those the chain prepends.
+    let votes_index = assay_client::embedded::LocalChain::PREPENDED_INSTRUCTIONS;
+    elsewhere.data[2 + 12..2 + 14].copy_from_slice(&votes_index.to_le_bytes());
     m.attack(
         &mut w,
         "resolve_contest: offsets pointing at another instruction index",

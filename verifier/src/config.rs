@@ -22,6 +22,8 @@ pub struct Config {
     pub audit_retry: Duration,
     pub rpc_timeout: Duration,
     pub rpc_attempts: u32,
+    /// Priority fee on every transaction, in micro-lamports per compute unit (0: none).
+    pub priority_fee: u64,
 }
 
 /// The TOML file: every field optional.
@@ -40,6 +42,7 @@ pub struct FileConfig {
     pub audit_retry_ms: Option<u64>,
     pub rpc_timeout_ms: Option<u64>,
     pub rpc_attempts: Option<u32>,
+    pub priority_fee: Option<u64>,
 }
 
 /// `assay-verifier`: audits Assay jobs this operator is drawn for, votes in committees
@@ -81,6 +84,11 @@ pub struct Flags {
     pub rpc_timeout_ms: Option<u64>,
     #[arg(long)]
     pub rpc_attempts: Option<u32>,
+    /// Priority fee added to every transaction, in micro-lamports per compute unit
+    /// (ComputeBudget `SetComputeUnitPrice`; default 0: none). The unit limit is always
+    /// set from the programs' measured compute units.
+    #[arg(long, env = "ASSAY_PRIORITY_FEE")]
+    pub priority_fee: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +158,7 @@ impl Config {
                 .or(file.rpc_timeout_ms)
                 .unwrap_or(10_000)),
             rpc_attempts: flags.rpc_attempts.or(file.rpc_attempts).unwrap_or(8),
+            priority_fee: flags.priority_fee.or(file.priority_fee).unwrap_or(0),
         })
     }
 
@@ -176,6 +185,7 @@ mod tests {
             blob_store = "/var/lib/assay/blobs"
             poll_interval_ms = 500
             crank = true
+            priority_fee = 5000
             "#,
         )
         .unwrap();
@@ -195,6 +205,7 @@ mod tests {
             Some(PathBuf::from("/var/lib/assay/blobs/votes"))
         );
         assert_eq!(c.rpc_attempts, 8);
+        assert_eq!(c.priority_fee, 5_000);
         assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
     }
 }

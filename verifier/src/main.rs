@@ -65,6 +65,7 @@ async fn run(config: Config) -> Result<()> {
     let options = RpcOptions {
         timeout: config.rpc_timeout,
         attempts: config.rpc_attempts,
+        priority_fee: config.priority_fee,
         ..RpcOptions::default()
     };
     // The endpoint may be down or flaky at start: keep trying with backoff.

@@ -91,6 +91,7 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
         backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(100),
         confirm_poll: Duration::from_millis(50),
+        ..RpcOptions::default()
     };
     let rpc = loop {
         match RpcChain::connect(&net.url(), verifier.insecure_clone(), options.clone()).await {

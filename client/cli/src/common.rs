@@ -29,6 +29,11 @@ pub struct Net {
     /// s3:// URL. Default: ~/.local/share/assay/blobs.
     #[arg(long, global = true, env = "ASSAY_STORE")]
     pub store: Option<String>,
+    /// Priority fee added to every transaction, in micro-lamports per compute unit
+    /// (ComputeBudget `SetComputeUnitPrice`; default 0: none). The compute-unit limit is
+    /// always set from the programs' measured compute units.
+    #[arg(long, global = true, env = "ASSAY_PRIORITY_FEE")]
+    pub priority_fee: Option<u64>,
 }
 
 fn data_dir() -> PathBuf {
@@ -61,6 +66,7 @@ impl Net {
         let signer = read_keypair(&endpoint.keypair_path)?;
         let options = RpcOptions {
             attempts: 4,
+            priority_fee: self.priority_fee.unwrap_or(0),
             ..RpcOptions::default()
         };
         let chain = RpcChain::connect(&endpoint.url, signer.insecure_clone(), options)

@@ -215,27 +215,33 @@ pub trait Chain: Send {
     }
 }
 
-const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+pub(crate) const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 
 /// A transaction of `ixs` paid by `payer` and signed by those of `signers` the message
-/// needs (others are ignored; a missing one is an error). With `nonce`, a memo carrying
-/// it goes first, so identical instruction lists get distinct signatures.
+/// needs (others are ignored; a missing one is an error). It starts with ComputeBudget
+/// instructions: a unit limit from the programs' measured compute units
+/// ([`compute::unit_limit`](crate::compute::unit_limit)) and, when `priority_fee` (micro-lamports per
+/// unit) is not 0, a unit price. With `nonce`, a memo carrying it follows, so identical
+/// instruction lists get distinct signatures.
 pub(crate) fn build_transaction(
     ixs: &[Instruction],
     payer: &Keypair,
     signers: &[&Keypair],
     blockhash: solana_sdk::hash::Hash,
     nonce: Option<u64>,
+    priority_fee: u64,
 ) -> Result<Transaction, ChainError> {
-    let mut all = vec![];
+    let mut body = vec![];
     if let Some(nonce) = nonce {
-        all.push(Instruction {
+        body.push(Instruction {
             program_id: MEMO_PROGRAM_ID,
             accounts: vec![],
             data: nonce.to_string().into_bytes(),
         });
     }
-    all.extend_from_slice(ixs);
+    body.extend_from_slice(ixs);
+    let mut all = crate::compute::budget_instructions(&body, priority_fee);
+    all.extend(body);
     let mut tx = Transaction::new_with_payer(&all, Some(&payer.pubkey()));
     let required =
         &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];

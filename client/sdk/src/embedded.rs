@@ -1,9 +1,12 @@
 //! An embedded Solana bank with both Assay programs, for the demo, tests and local use.
 //!
-//! The programs' own entrypoints run natively inside a real bank (solana-program-test):
-//! accounts, rent, signatures, PDAs and CPIs are checked by the runtime, System, SPL Token,
-//! Token-2022 and Associated Token are the real programs (the SPL ones as shipped SBF
-//! binaries). Only our two programs run as native code instead of SBF.
+//! The bank is real (solana-program-test): accounts, rent, signatures, PDAs and CPIs are
+//! checked by the runtime, System, SPL Token, Token-2022 and Associated Token are the real
+//! programs (the SPL ones as shipped SBF binaries). Our two programs run either natively
+//! (their entrypoints compiled into this binary: the default, no build step) or as the SBF
+//! shared objects `scripts/sbf/build.sh` builds, loaded by the BPF loader and executed by
+//! the SBF virtual machine with compute-unit metering and the 4 KiB stack frame
+//! ([`ProgramMode`]; `ASSAY_PROGRAMS=sbf` selects it).
 
 // solana-program-test 3.1 marks its API "unstable" (deprecated) ahead of 4.0; it is the
 // supported way to host a bank in-process.
@@ -21,6 +24,7 @@ use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use solana_sdk::hash::Hash;
@@ -44,13 +48,81 @@ fn market_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> P
     assay_market::entry(program_id, accounts, data)
 }
 
-/// A `ProgramTest` with both programs registered natively.
-pub fn program_test() -> ProgramTest {
+/// How the embedded bank runs the two Assay programs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramMode {
+    /// The programs' entrypoints compiled into this binary, called by the bank as builtins:
+    /// no compute-unit metering and no SBF stack limit for our code.
+    Native,
+    /// `assay_stake.so` and `assay_market.so` from this directory, run by the SBF VM as a
+    /// cluster would (metered, 4 KiB frames, 32 KiB heap).
+    Sbf(PathBuf),
+}
+
+impl ProgramMode {
+    /// The variable that selects the mode: `native` (default) or `sbf`.
+    pub const VAR: &'static str = "ASSAY_PROGRAMS";
+    /// Where SBF mode reads the `.so` files (default: this workspace's `target/deploy`).
+    pub const DIR_VAR: &'static str = "ASSAY_SBF_DIR";
+
+    /// The mode `ASSAY_PROGRAMS` / `ASSAY_SBF_DIR` ask for; an unknown value is an error.
+    pub fn from_env() -> Result<Self, ChainError> {
+        match std::env::var(Self::VAR).as_deref() {
+            Err(_) | Ok("") | Ok("native") => Ok(Self::Native),
+            Ok("sbf") => Ok(Self::Sbf(match std::env::var_os(Self::DIR_VAR) {
+                Some(dir) => PathBuf::from(dir),
+                None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy"),
+            })),
+            Ok(other) => Err(ChainError::Client(format!(
+                "{}={other}: expected `native` or `sbf`",
+                Self::VAR
+            ))),
+        }
+    }
+
+    pub fn is_sbf(&self) -> bool {
+        matches!(self, Self::Sbf(_))
+    }
+}
+
+/// A `ProgramTest` with both programs registered as `mode` says.
+pub fn program_test(mode: &ProgramMode) -> Result<ProgramTest, ChainError> {
     let mut test = ProgramTest::default();
-    test.prefer_bpf(false);
-    test.add_program("assay_stake", assay_stake::ID, processor!(stake_entry));
-    test.add_program("assay_market", assay_market::ID, processor!(market_entry));
-    test
+    match mode {
+        ProgramMode::Native => {
+            test.prefer_bpf(false);
+            test.add_program("assay_stake", assay_stake::ID, processor!(stake_entry));
+            test.add_program("assay_market", assay_market::ID, processor!(market_entry));
+        }
+        ProgramMode::Sbf(dir) => {
+            for (name, id) in [
+                ("assay_stake", assay_stake::ID),
+                ("assay_market", assay_market::ID),
+            ] {
+                let path = dir.join(format!("{name}.so"));
+                let elf = std::fs::read(&path).map_err(|e| {
+                    ChainError::Client(format!(
+                        "{}=sbf: cannot read {} ({e}); build it with scripts/sbf/build.sh",
+                        ProgramMode::VAR,
+                        path.display()
+                    ))
+                })?;
+                test.add_account(
+                    id,
+                    Account {
+                        lamports: solana_sdk::rent::Rent::default()
+                            .minimum_balance(elf.len())
+                            .max(1),
+                        data: elf,
+                        owner: solana_sdk_ids::bpf_loader::id(),
+                        executable: true,
+                        rent_epoch: 0,
+                    },
+                );
+            }
+        }
+    }
+    Ok(test)
 }
 
 pub use crate::chain::ChainError;
@@ -88,6 +160,8 @@ pub struct LocalSetup {
     pub decimals: u8,
     pub stake: InitializeArgs,
     pub market: MarketParams,
+    /// Native entrypoints or SBF shared objects; `None`: as [`ProgramMode::from_env`] says.
+    pub programs: Option<ProgramMode>,
 }
 
 impl Default for LocalSetup {
@@ -114,6 +188,7 @@ impl Default for LocalSetup {
                 committee_size: 3,
                 min_samples: 1,
             },
+            programs: None,
         }
     }
 }
@@ -133,7 +208,11 @@ pub struct LocalChain {
 impl LocalChain {
     /// Starts a bank, creates the mint and treasury, and initializes both programs.
     pub async fn start(setup: LocalSetup) -> Result<Self, ChainError> {
-        let ctx = program_test().start_with_context().await;
+        let programs = match setup.programs {
+            Some(mode) => mode,
+            None => ProgramMode::from_env()?,
+        };
+        let ctx = program_test(&programs)?.start_with_context().await;
         let admin = Keypair::new();
         let mint = Keypair::new();
         let token_program = setup.flavor.program_id();
@@ -176,6 +255,11 @@ impl LocalChain {
         &self.ctx.payer
     }
 
+    /// How many instructions [`send`](Chain::send) puts in front of the caller's: the
+    /// ComputeBudget unit limit and the memo nonce. The caller's first instruction has
+    /// this index in the transaction.
+    pub const PREPENDED_INSTRUCTIONS: u16 = 2;
+
     /// Builds and signs a transaction paid by the bank's payer. Keypairs in `signers`
     /// that no instruction needs are ignored; a missing signature is an error.
     fn transaction(
@@ -192,6 +276,7 @@ impl LocalChain {
             signers,
             self.ctx.last_blockhash,
             Some(self.nonce),
+            0,
         )
     }
 
@@ -284,6 +369,27 @@ impl LocalChain {
         Ok(self.ctx.banks_client.process_transaction(tx).await?)
     }
 
+    /// Sends `ixs` like [`Chain::send`] and returns the compute units each top-level
+    /// instruction consumed (its CPIs included), read from the runtime's
+    /// "Program … consumed N of M compute units" log lines. Meaningful for programs that
+    /// run as SBF ([`ProgramMode::Sbf`]): natively run programs are not metered.
+    pub async fn send_metered(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<(Pubkey, u64)>, ChainError> {
+        let tx = self.transaction(ixs, signers)?;
+        self.seen.extend(tx.message.account_keys.iter().copied());
+        let processed = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await?;
+        processed.result.map_err(ChainError::Transaction)?;
+        let logs = processed.metadata.map(|m| m.log_messages).unwrap_or_default();
+        Ok(top_level_compute_units(&logs))
+    }
+
     /// Simulates a transaction signed elsewhere against the current bank.
     pub async fn simulate(
         &mut self,
@@ -296,6 +402,29 @@ impl LocalChain {
     pub async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError> {
         Ok(self.ctx.banks_client.get_rent().await?.minimum_balance(len))
     }
+}
+
+/// `(program, units)` for each top-level instruction, from a transaction's log: the
+/// "consumed" line printed at invoke depth 1.
+pub fn top_level_compute_units(logs: &[String]) -> Vec<(Pubkey, u64)> {
+    let mut depth = 0usize;
+    let mut out = vec![];
+    for line in logs {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Program", _, "invoke", _] => depth += 1,
+            ["Program", _, "success"] | ["Program", _, "failed:", ..] => {
+                depth = depth.saturating_sub(1)
+            }
+            ["Program", program, "consumed", units, "of", _, "compute", "units"] if depth == 1 => {
+                if let (Ok(program), Ok(units)) = (program.parse(), units.parse()) {
+                    out.push((program, units));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The events among a simulated transaction's inner instructions.
@@ -420,5 +549,36 @@ impl Chain for LocalChain {
                 Some(err) => Err(err),
                 None => Ok(()),
             }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_units_are_read_at_depth_one_only() {
+        let market = assay_market::ID;
+        let stake = assay_stake::ID;
+        let budget = solana_sdk_ids::compute_budget::ID;
+        let logs: Vec<String> = [
+            format!("Program {budget} invoke [1]"),
+            format!("Program {budget} success"),
+            format!("Program {market} invoke [1]"),
+            "Program log: Instruction: AttestPass".into(),
+            format!("Program {stake} invoke [2]"),
+            format!("Program {stake} consumed 9000 of 180000 compute units"),
+            format!("Program {stake} success"),
+            format!("Program {market} consumed 42000 of 200000 compute units"),
+            format!("Program {market} success"),
+            format!("Program {stake} invoke [1]"),
+            format!("Program {stake} consumed 700 of 158000 compute units"),
+            format!("Program {stake} failed: custom program error: 0x1770"),
+        ]
+        .into();
+        assert_eq!(
+            top_level_compute_units(&logs),
+            vec![(market, 42_000), (stake, 700)]
+        );
     }
 }

@@ -8,11 +8,14 @@
 //!   backends: [`embedded`] (an in-process Solana bank running both programs natively,
 //!   plus the real SPL Token and Associated Token programs) and [`rpc`] (any Solana
 //!   JSON-RPC endpoint).
+//! - [`compute`]: the ComputeBudget instructions every transaction starts with (unit
+//!   limit from the programs' measured compute units, optional priority fee).
 //! - [`localnet`]: a JSON-RPC endpoint backed by the embedded bank (`assay localnet`).
 //! - [`keys`]: Solana CLI keypair files and config.
 //! - [`idl`]: error and instruction names from the programs' IDLs.
 
 pub mod chain;
+pub mod compute;
 pub mod economics;
 pub mod embedded;
 pub mod events;

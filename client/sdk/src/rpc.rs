@@ -31,6 +31,10 @@ use crate::chain::{build_transaction, discover_deployment, Chain, ChainError};
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
 
+/// How many times [`RpcChain::fresh`] waits `confirm_poll` for a blockhash under which
+/// a new send is not identical to a processed transaction (20 × 150 ms: several slots).
+const FRESH_BLOCKHASH_POLLS: u32 = 20;
+
 /// How patient the client is.
 #[derive(Debug, Clone)]
 pub struct RpcOptions {
@@ -43,6 +47,8 @@ pub struct RpcOptions {
     pub max_backoff: Duration,
     /// How long to wait for a sent transaction to be seen before re-checking its blockhash.
     pub confirm_poll: Duration,
+    /// Priority fee on every transaction, micro-lamports per compute unit (0: none).
+    pub priority_fee: u64,
 }
 
 impl Default for RpcOptions {
@@ -53,6 +59,7 @@ impl Default for RpcOptions {
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(3),
             confirm_poll: Duration::from_millis(150),
+            priority_fee: 0,
         }
     }
 }
@@ -252,7 +259,36 @@ impl RpcChain {
         let blockhash = self
             .retry("getLatestBlockhash", || self.client.get_latest_blockhash())
             .await?;
-        build_transaction(ixs, &self.payer, signers, blockhash, None)
+        build_transaction(
+            ixs,
+            &self.payer,
+            signers,
+            blockhash,
+            None,
+            self.options.priority_fee,
+        )
+    }
+
+    /// Signs `ixs` for a *new* send. The same instructions and signers under the same
+    /// blockhash are byte for byte a transaction the chain may already have processed;
+    /// sending that would report the earlier landing as this call's success. So when the
+    /// signature already has a status, this waits for a newer blockhash (up to
+    /// [`FRESH_BLOCKHASH_POLLS`] × `confirm_poll`) and, if none comes, reports
+    /// `AlreadyProcessed` instead of a success that did not happen.
+    async fn fresh(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, ChainError> {
+        for _ in 0..FRESH_BLOCKHASH_POLLS {
+            let tx = self.signed(ixs, signers).await?;
+            if self.status_retried(&tx.signatures[0]).await?.is_none() {
+                return Ok(tx);
+            }
+            debug!(signature = %tx.signatures[0], "identical transaction already processed; waiting for a new blockhash");
+            tokio::time::sleep(self.options.confirm_poll).await;
+        }
+        Err(ChainError::Transaction(TransactionError::AlreadyProcessed))
     }
 
     /// Submits `first`, signing anew each time the previous one expired unseen.
@@ -291,7 +327,7 @@ impl Chain for RpcChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let tx = self.signed(ixs, signers).await?;
+        let tx = self.fresh(ixs, signers).await?;
         self.submit_resigning(ixs, signers, tx).await
     }
 
@@ -300,7 +336,7 @@ impl Chain for RpcChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ChainError> {
-        self.signed(ixs, signers).await
+        self.fresh(ixs, signers).await
     }
 
     async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
@@ -314,7 +350,7 @@ impl Chain for RpcChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        let tx = self.signed(ixs, signers).await?;
+        let tx = self.fresh(ixs, signers).await?;
         let config = RpcSimulateTransactionConfig {
             commitment: Some(CommitmentConfig::processed()),
             inner_instructions: true,

@@ -163,6 +163,7 @@ async fn rpc_backend_lands_each_transaction_once_through_injected_faults() {
         backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         confirm_poll: Duration::from_millis(50),
+        ..RpcOptions::default()
     };
     let mut chain = RpcChain::connect(&net.url(), buyer.insecure_clone(), options)
         .await
@@ -191,4 +192,93 @@ async fn rpc_backend_lands_each_transaction_once_through_injected_faults() {
         .filter(|l| l["duplicate"] == false && l["error"].is_null())
         .count();
     assert_eq!(processed, 12, "{lines:#?}");
+}
+
+/// Sending the same instructions twice is two sends. With the clock stopped the blockhash
+/// cannot change, so the second send would be byte for byte the first transaction: it is
+/// reported as `AlreadyProcessed`, never as a second success. Once a slot passes, the
+/// second send is a new transaction and fails on chain as a second claim must. Re-sending
+/// an explicitly signed transaction (what the verifier's journal does) stays exactly-once
+/// and reports its one landing each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_instructions_sent_twice_are_two_sends_never_one_landing_reported_twice() {
+    let net = localnet(LocalnetOptions {
+        slot_ms: 0,
+        ..LocalnetOptions::default()
+    })
+    .await;
+    let buyer = funded_user(&net).await;
+    let provider = funded_user(&net).await;
+    let options = RpcOptions {
+        confirm_poll: Duration::from_millis(20),
+        ..RpcOptions::default()
+    };
+    let mut as_buyer = RpcChain::connect(&net.url(), buyer.insecure_clone(), options.clone())
+        .await
+        .expect("connect");
+    let d = as_buyer.deployment();
+    as_buyer
+        .send(&[d.post_job(&buyer.pubkey(), job_args(1))], &[&buyer])
+        .await
+        .expect("post");
+    let mut as_provider = RpcChain::connect(&net.url(), provider.insecure_clone(), options)
+        .await
+        .expect("connect");
+    as_provider
+        .send(
+            &[
+                d.register_operator(&provider.pubkey(), ROLE_PROVIDER),
+                d.deposit(&provider.pubkey(), 100 * TOKENS),
+            ],
+            &[&provider],
+        )
+        .await
+        .expect("stake");
+    let job_key = pda::job(&buyer.pubkey(), 1);
+    let claim = [d.claim_job(&provider.pubkey(), &job_key)];
+    as_provider.send(&claim, &[&provider]).await.expect("claim");
+
+    let err = as_provider
+        .send(&claim, &[&provider])
+        .await
+        .expect_err("an identical second claim under the same blockhash");
+    assert!(
+        matches!(
+            err,
+            assay_client::ChainError::Transaction(
+                solana_sdk::transaction::TransactionError::AlreadyProcessed
+            )
+        ),
+        "{err}"
+    );
+
+    net.with_chain(async |c| c.warp(1).await.expect("warp")).await;
+    let err = as_provider
+        .send(&claim, &[&provider])
+        .await
+        .expect_err("a second claim is a new transaction and fails on chain");
+    let name = err
+        .custom_code()
+        .and_then(|code| assay_client::idl::program_error(&assay_market::ID, code))
+        .map(|e| e.name.as_str());
+    assert_eq!(name, Some("WrongJobState"), "{err}");
+
+    // An explicitly signed transaction re-sent: one landing, reported each time.
+    let cancel = as_buyer
+        .sign(&[d.cancel_job(&buyer.pubkey(), 2)], &[&buyer])
+        .await
+        .expect("sign");
+    as_buyer
+        .send(&[d.post_job(&buyer.pubkey(), job_args(2))], &[&buyer])
+        .await
+        .expect("post job 2");
+    let first = as_buyer.send_signed(&cancel).await.expect("cancel");
+    let again = as_buyer.send_signed(&cancel).await.expect("re-send");
+    assert_eq!(first, Some(cancel.signatures[0]));
+    assert_eq!(again, first);
+    assert!(as_buyer
+        .job(&pda::job(&buyer.pubkey(), 2))
+        .await
+        .unwrap()
+        .is_none());
 }

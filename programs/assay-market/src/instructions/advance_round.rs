@@ -17,7 +17,7 @@ use crate::state::{Job, JobState};
 #[derive(Accounts)]
 pub struct AdvanceRound<'info> {
     #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, missed_operator.authority.as_ref()],
@@ -25,22 +25,22 @@ pub struct AdvanceRound<'info> {
         seeds::program = assay_stake::ID,
         constraint = job.verifier == Some(missed_operator.authority) @ MarketError::WrongOperator,
     )]
-    pub missed_operator: Account<'info, Operator>,
+    pub missed_operator: Box<Account<'info, Operator>>,
     #[account(
         mut,
         seeds = [STAKE_VAULT_SEED, missed_operator.key().as_ref()],
         bump = missed_operator.vault_bump,
         seeds::program = assay_stake::ID,
     )]
-    pub missed_operator_vault: InterfaceAccount<'info, TokenAccount>,
+    pub missed_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The operator account of the next verifier drawn (absent when none is eligible).
     #[account(mut)]
-    pub next_operator: Option<Account<'info, Operator>>,
+    pub next_operator: Option<Box<Account<'info, Operator>>>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     pub stake: StakeAccounts<'info>,
     #[account(address = treasury.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -118,7 +118,7 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     assign_drawn_verifier(
         job,
         drawn,
-        ctx.accounts.next_operator.as_ref(),
+        ctx.accounts.next_operator.as_deref(),
         &ctx.accounts.stake,
         bump,
         slot,

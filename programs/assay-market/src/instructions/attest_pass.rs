@@ -23,28 +23,28 @@ pub struct AttestPass<'info> {
         bump = job.bump,
         constraint = job.verifier == Some(verifier.key()) @ MarketError::NotAssignedVerifier,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
     #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
     pub buyer: UncheckedAccount<'info>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::token_program = token_program,
         constraint = job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
     )]
-    pub provider_token: InterfaceAccount<'info, TokenAccount>,
+    pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::authority = verifier,
         token::token_program = token_program,
     )]
-    pub verifier_token: InterfaceAccount<'info, TokenAccount>,
+    pub verifier_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
@@ -52,17 +52,17 @@ pub struct AttestPass<'info> {
         seeds::program = assay_stake::ID,
         constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
-    pub provider_operator: Account<'info, Operator>,
+    pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, verifier.key().as_ref()],
         bump = verifier_operator.bump,
         seeds::program = assay_stake::ID,
     )]
-    pub verifier_operator: Account<'info, Operator>,
+    pub verifier_operator: Box<Account<'info, Operator>>,
     pub stake: StakeAccounts<'info>,
     #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

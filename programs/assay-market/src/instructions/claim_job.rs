@@ -14,7 +14,7 @@ use crate::state::{Job, JobState};
 pub struct ClaimJob<'info> {
     pub provider: Signer<'info>,
     #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider.key().as_ref()],
@@ -22,7 +22,7 @@ pub struct ClaimJob<'info> {
         seeds::program = assay_stake::ID,
         constraint = provider_operator.is_provider() @ MarketError::NotAProvider,
     )]
-    pub provider_operator: Account<'info, Operator>,
+    pub provider_operator: Box<Account<'info, Operator>>,
     pub stake: StakeAccounts<'info>,
 }
 

@@ -25,7 +25,7 @@ pub struct CommitResult<'info> {
         bump = job.bump,
         constraint = job.provider == Some(provider.key()) @ MarketError::NotProvider,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 }
 
 impl CommitResult<'_> {

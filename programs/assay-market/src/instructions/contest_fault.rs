@@ -20,9 +20,9 @@ pub struct ContestFault<'info> {
         bump = job.bump,
         constraint = job.provider == Some(provider.key()) @ MarketError::NotProvider,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     #[account(seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
 }
 
 impl ContestFault<'_> {

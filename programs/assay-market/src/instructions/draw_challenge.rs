@@ -17,13 +17,13 @@ const SLOT_HASH_ENTRY_LEN: usize = 40;
 #[derive(Accounts)]
 pub struct DrawChallenge<'info> {
     #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
     /// The operator account of the verifier the draw picks (absent when none is eligible).
     #[account(mut)]
-    pub verifier_operator: Option<Account<'info, Operator>>,
+    pub verifier_operator: Option<Box<Account<'info, Operator>>>,
     pub stake: StakeAccounts<'info>,
 }
 
@@ -99,7 +99,7 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     assign_drawn_verifier(
         job,
         drawn,
-        ctx.accounts.verifier_operator.as_ref(),
+        ctx.accounts.verifier_operator.as_deref(),
         &ctx.accounts.stake,
         ctx.bumps.stake.market_authority,
         slot,

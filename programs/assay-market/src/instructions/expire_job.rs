@@ -21,30 +21,30 @@ pub struct ExpireJob<'info> {
         seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
     #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
     pub buyer: UncheckedAccount<'info>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::authority = job.buyer,
         token::token_program = token_program,
     )]
-    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The no-show provider (required for a claimed job); its vault's seeds are checked
     /// by the stake program's slash.
     #[account(mut, constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator)]
-    pub provider_operator: Option<Account<'info, Operator>>,
+    pub provider_operator: Option<Box<Account<'info, Operator>>>,
     #[account(mut)]
-    pub provider_operator_vault: Option<InterfaceAccount<'info, TokenAccount>>,
+    pub provider_operator_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub stake: StakeAccounts<'info>,
     #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -23,28 +23,28 @@ pub struct Finalize<'info> {
         seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
     #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
     pub buyer: UncheckedAccount<'info>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::authority = job.buyer,
         token::token_program = token_program,
     )]
-    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::token_program = token_program,
         constraint = job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
     )]
-    pub provider_token: InterfaceAccount<'info, TokenAccount>,
+    pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
@@ -52,16 +52,16 @@ pub struct Finalize<'info> {
         seeds::program = assay_stake::ID,
         constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
-    pub provider_operator: Account<'info, Operator>,
+    pub provider_operator: Box<Account<'info, Operator>>,
     /// The verifier that missed the last round (required when the job has one); its
     /// vault's seeds are checked by the stake program's slash.
     #[account(mut, constraint = job.verifier == Some(missed_operator.authority) @ MarketError::WrongOperator)]
-    pub missed_operator: Option<Account<'info, Operator>>,
+    pub missed_operator: Option<Box<Account<'info, Operator>>>,
     #[account(mut)]
-    pub missed_operator_vault: Option<InterfaceAccount<'info, TokenAccount>>,
+    pub missed_operator_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub stake: StakeAccounts<'info>,
     #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -19,14 +19,14 @@ pub struct InitializeConfig<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
     #[account(init, payer = admin, space = MarketConfig::SIZE, seeds = [MARKET_CONFIG_SEED], bump)]
-    pub config: Account<'info, MarketConfig>,
+    pub config: Box<Account<'info, MarketConfig>>,
     /// Payments and stake share one mint.
     #[account(address = stake_config.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(token::mint = mint)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
-    pub stake_config: Account<'info, StakeConfig>,
+    pub stake_config: Box<Account<'info, StakeConfig>>,
     pub system_program: Program<'info, System>,
 }
 

@@ -37,7 +37,7 @@ pub struct PostJob<'info> {
     #[account(mut)]
     pub buyer: Signer<'info>,
     #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump)]
-    pub config: Account<'info, MarketConfig>,
+    pub config: Box<Account<'info, MarketConfig>>,
     #[account(
         init,
         payer = buyer,
@@ -45,7 +45,7 @@ pub struct PostJob<'info> {
         seeds = [JOB_SEED, buyer.key().as_ref(), &args.job_id.to_le_bytes()],
         bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     #[account(
         init,
         payer = buyer,
@@ -55,16 +55,16 @@ pub struct PostJob<'info> {
         token::authority = job,
         token::token_program = token_program,
     )]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::authority = buyer,
         token::token_program = token_program,
     )]
-    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = config.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }

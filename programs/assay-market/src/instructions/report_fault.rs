@@ -39,7 +39,7 @@ pub struct ReportFault<'info> {
         bump = job.bump,
         constraint = job.verifier == Some(verifier.key()) @ MarketError::NotAssignedVerifier,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 }
 
 impl ReportFault<'_> {

@@ -16,11 +16,11 @@ use crate::state::MarketConfig;
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
     #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump, has_one = admin @ MarketError::NotAdmin)]
-    pub config: Account<'info, MarketConfig>,
+    pub config: Box<Account<'info, MarketConfig>>,
     #[account(token::mint = config.mint)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
-    pub stake_config: Account<'info, StakeConfig>,
+    pub stake_config: Box<Account<'info, StakeConfig>>,
 }
 
 impl UpdateConfig<'_> {

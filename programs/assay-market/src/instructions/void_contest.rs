@@ -21,19 +21,19 @@ pub struct VoidContest<'info> {
         seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
     /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
     #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
     pub buyer: UncheckedAccount<'info>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
         token::authority = job.buyer,
         token::token_program = token_program,
     )]
-    pub buyer_token: InterfaceAccount<'info, TokenAccount>,
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
@@ -41,7 +41,7 @@ pub struct VoidContest<'info> {
         seeds::program = assay_stake::ID,
         constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
-    pub provider_operator: Account<'info, Operator>,
+    pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
@@ -49,10 +49,10 @@ pub struct VoidContest<'info> {
         seeds::program = assay_stake::ID,
         constraint = job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
     )]
-    pub accuser_operator: Account<'info, Operator>,
+    pub accuser_operator: Box<Account<'info, Operator>>,
     pub stake: StakeAccounts<'info>,
     #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

@@ -19,11 +19,11 @@ pub struct InitializeArgs {
 pub struct Initialize<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = admin, space = StakeConfig::SIZE, seeds = [STAKE_CONFIG_SEED], bump)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
     #[account(init, payer = admin, space = VerifierRegistry::SIZE, seeds = [REGISTRY_SEED], bump)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
     pub system_program: Program<'info, System>,
 }
 

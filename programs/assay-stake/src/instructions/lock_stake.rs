@@ -20,11 +20,11 @@ pub struct LockStake<'info> {
     #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
     pub market_authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
     #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
     #[account(mut)]
-    pub operator: Account<'info, Operator>,
+    pub operator: Box<Account<'info, Operator>>,
 }
 
 impl LockStake<'_> {

@@ -20,11 +20,11 @@ pub struct RegisterOperator<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
     #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
     #[account(init, payer = authority, space = Operator::SIZE, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump)]
-    pub operator: Account<'info, Operator>,
+    pub operator: Box<Account<'info, Operator>>,
     #[account(
         init,
         payer = authority,
@@ -34,8 +34,8 @@ pub struct RegisterOperator<'info> {
         token::authority = operator,
         token::token_program = token_program,
     )]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }

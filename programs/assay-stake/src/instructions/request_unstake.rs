@@ -16,11 +16,11 @@ pub struct RequestUnstakeArgs {
 pub struct RequestUnstake<'info> {
     pub authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
     #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump = operator.bump, has_one = authority)]
-    pub operator: Account<'info, Operator>,
+    pub operator: Box<Account<'info, Operator>>,
 }
 
 impl RequestUnstake<'_> {

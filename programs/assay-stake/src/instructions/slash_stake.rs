@@ -17,16 +17,16 @@ pub struct SlashStake<'info> {
     #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
     pub market_authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
     #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Account<'info, VerifierRegistry>,
+    pub registry: Box<Account<'info, VerifierRegistry>>,
     #[account(mut)]
-    pub operator: Account<'info, Operator>,
+    pub operator: Box<Account<'info, Operator>>,
     #[account(mut, seeds = [STAKE_VAULT_SEED, operator.key().as_ref()], bump = operator.vault_bump)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, token::mint = mint, token::token_program = token_program)]
-    pub destination: InterfaceAccount<'info, TokenAccount>,
-    pub mint: InterfaceAccount<'info, Mint>,
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

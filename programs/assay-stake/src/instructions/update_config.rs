@@ -15,7 +15,7 @@ pub type UpdateConfigArgs = InitializeArgs;
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
     #[account(mut, seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = admin @ StakeError::NotAdmin)]
-    pub config: Account<'info, StakeConfig>,
+    pub config: Box<Account<'info, StakeConfig>>,
 }
 
 impl UpdateConfig<'_> {

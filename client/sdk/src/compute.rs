@@ -1,0 +1,115 @@
+//! Compute budgets for the transactions the SDK builds.
+//!
+//! Every transaction starts with a ComputeBudget `SetComputeUnitLimit` sized from what its
+//! instructions were measured to use as SBF (`cargo bench -p assay-tests --bench
+//! compute_units`, recorded in docs/benchmarks.md), plus headroom, and — when the caller
+//! sets a priority fee — a `SetComputeUnitPrice`. A tight limit is what lets a priority
+//! fee buy anything: the fee is charged per *requested* unit.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sdk::instruction::Instruction;
+
+/// The most a transaction may request.
+pub const MAX_UNIT_LIMIT: u32 = 1_400_000;
+
+/// Headroom over the measured worst case: SBF code from Solana's platform tools differs
+/// from the measured build (docs/benchmarks.md), and data-dependent paths vary.
+const HEADROOM_PERCENT: u64 = 30;
+
+/// Budget for an instruction of a program this table does not know: the runtime's own
+/// default per instruction.
+const UNKNOWN_INSTRUCTION_UNITS: u64 = 200_000;
+
+/// Worst-case compute units measured per Assay instruction as SBF (CPIs included), by
+/// Anchor discriminator.
+fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
+    use assay_market::instruction as m;
+    use assay_stake::instruction as s;
+    let table: &[(Pubkey, &[u8], u64)] = &[
+        (assay_stake::ID, s::Initialize::DISCRIMINATOR, 200_000),
+        (assay_stake::ID, s::UpdateConfig::DISCRIMINATOR, 200_000),
+        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 200_000),
+        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 200_000),
+        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 200_000),
+        (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::PostJob::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::CancelJob::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::CommitResult::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::AttestPass::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ReportFault::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ContestFault::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 200_000),
+        (assay_market::ID, m::Finalize::DISCRIMINATOR, 200_000),
+    ];
+    table
+        .iter()
+        .find(|(p, disc, _)| p == program && data.starts_with(disc))
+        .map(|&(_, _, units)| units)
+}
+
+/// Units for instructions of other programs the SDK sends (generous: a few thousand
+/// units matter less than a failed transaction).
+fn other_program_units(program: &Pubkey) -> u64 {
+    if *program == solana_sdk_ids::system_program::ID
+        || *program == solana_sdk_ids::compute_budget::ID
+    {
+        1_000
+    } else if *program == solana_sdk_ids::ed25519_program::ID {
+        0
+    } else if *program == anchor_spl::token::ID || *program == anchor_spl::token_2022::ID {
+        20_000
+    } else if *program == anchor_spl::associated_token::ID {
+        60_000
+    } else if *program == crate::chain::MEMO_PROGRAM_ID {
+        10_000
+    } else {
+        UNKNOWN_INSTRUCTION_UNITS
+    }
+}
+
+/// The compute-unit limit for a transaction of `ixs`: the sum of their measured worst
+/// cases plus headroom, at most [`MAX_UNIT_LIMIT`].
+pub fn unit_limit(ixs: &[Instruction]) -> u32 {
+    let units: u64 = ixs
+        .iter()
+        .map(|ix| {
+            measured_units(&ix.program_id, &ix.data)
+                .map(|u| u * (100 + HEADROOM_PERCENT) / 100)
+                .unwrap_or_else(|| other_program_units(&ix.program_id))
+        })
+        .sum();
+    u32::try_from(units)
+        .unwrap_or(MAX_UNIT_LIMIT)
+        .min(MAX_UNIT_LIMIT)
+}
+
+/// The ComputeBudget instructions to put in front of `ixs`: a unit limit, and a unit
+/// price when `priority_fee` (micro-lamports per unit) is not 0. None when `ixs` already
+/// carry their own ComputeBudget instructions (a second one would fail the transaction).
+pub fn budget_instructions(ixs: &[Instruction], priority_fee: u64) -> Vec<Instruction> {
+    if ixs
+        .iter()
+        .any(|ix| ix.program_id == solana_sdk_ids::compute_budget::ID)
+    {
+        return vec![];
+    }
+    let mut out = vec![ComputeBudgetInstruction::set_compute_unit_limit(unit_limit(
+        ixs,
+    ))];
+    if priority_fee > 0 {
+        out.push(ComputeBudgetInstruction::set_compute_unit_price(
+            priority_fee,
+        ));
+    }
+    out
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds assay-stake and assay-market as SBPF v0 programs with the toolchain setup.sh
+# installed: target/deploy/assay_stake.so and target/deploy/assay_market.so.
+# This is the repository's own route (Debian rustc-web + sbpf-linker, see setup.sh), for
+# machines without Solana's platform tools; `anchor build` remains the way to build what
+# you deploy. The link enforces the 4 KiB SBF stack frame: a function whose frame exceeds
+# it fails the build, so a successful build is the stack test.
+# Writes only under target/ (target/sbpf-solana-solana/, target/deploy/); the cargo config
+# and target spec come from this folder, so .cargo/config.toml is untouched.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+source "$HERE/env.sh"
+[ -x "$SBF_HOME/bin/sbpf-linker.real" ] || { echo "no SBF toolchain in $SBF_HOME: run scripts/sbf/setup.sh first" >&2; exit 1; }
+cd "$ROOT"
+mkdir -p target/deploy target/sbf-out
+# Each program on its own: sbpf-linker writes target/deploy/<name>.so, and building the
+# market (which depends on the stake program's `cpi` feature) relinks the stake cdylib
+# without its entrypoint over target/deploy/assay_stake.so. So each .so is kept in
+# target/sbf-out/ right after its own build and put back into target/deploy/ at the end.
+for pkg in "${@:-assay-stake assay-market}"; do
+  for p in $pkg; do
+    so=${p//-/_}
+    log=$(mktemp)
+    if ! /usr/bin/cargo --config "$HERE/cargo-config-v0.toml" build --release --quiet \
+         --target "$HERE/sbpf-solana-solana.json" -p "$p" 2>"$log"; then
+      cat "$log" >&2; rm -f "$log"; echo "SBF build of $p failed" >&2; exit 1
+    fi
+    # Any stack warning from the linker or LLVM fails the build as well.
+    if grep -iE "stack (offset|size)|exceeded max offset|frame" "$log" >&2; then
+      rm -f "$log"; echo "SBF build of $p: stack warnings (above)" >&2; exit 1
+    fi
+    rm -f "$log"
+    cp "target/deploy/$so.so" "target/sbf-out/$so.so"
+  done
+done
+for so in target/sbf-out/*.so; do
+  cp "$so" target/deploy/
+  echo "target/deploy/$(basename "$so") ($(stat -c %s "$so") bytes)"
+done

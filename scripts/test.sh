@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test: the workspace with the programs run natively, then the program tests again
+# with the programs as SBF shared objects (built here by scripts/sbf/, see the README).
+# Extra arguments go to both `cargo test` runs (e.g. --release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/sbf/setup.sh
+./scripts/sbf/build.sh
+echo "== workspace tests, programs native"
+cargo test --workspace "$@"
+echo "== program tests, programs as SBF (target/deploy/*.so)"
+ASSAY_PROGRAMS=sbf cargo test -p assay-tests "$@"
