@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 echo "== workspace tests, programs native"
 cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"
-ASSAY_PROGRAMS=sbf cargo test -p assay-tests "$@"
+# --workspace (not -p assay-tests) reuses the build above: same feature set.
+ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation "$@"

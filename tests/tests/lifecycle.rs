@@ -73,11 +73,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
 use anchor_lang::prelude::Pubkey;
 
 use assay_market::instructions::FaultEvidence;
-use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
-
-fn signing_key(k: &solana_sdk::signature::Keypair) -> ed25519_dalek::SigningKey {
-    ed25519_dalek::SigningKey::from_bytes(k.secret_bytes())
-}
+use assay_protocol::{MerkleTree, Verdict};
 
 /// Reports a mismatch on the first sampled chunk, with the provider's real leaf and proof.
 async fn report_first_sampled_chunk(
@@ -305,24 +301,7 @@ async fn resolve(
     voters: &[Pubkey],
     verdict: Verdict,
 ) -> Result<Vec<AssayEvent>, assay_client::embedded::ChainError> {
-    let state = w.job(job).await;
-    let votes: Vec<_> = voters
-        .iter()
-        .map(|v| {
-            let message = AttestationMessage {
-                program_id: assay_market::ID.to_bytes(),
-                job: job.to_bytes(),
-                round: state.round,
-                verdict,
-                evidence_hash: state.fault_evidence,
-            };
-            (signing_key(w.key(v)), message)
-        })
-        .collect();
-    let ixs = [
-        assay_client::ix::vote_instruction(&votes),
-        w.chain.deployment.resolve_contest(job, &state),
-    ];
+    let ixs = w.resolve_instructions(job, voters, verdict).await;
     w.chain.send_with_events(&ixs, &[]).await
 }
 
@@ -577,4 +556,34 @@ async fn token_2022_mint_works_end_to_end() {
         STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+/// `ASSAY_PROGRAMS=sbf` really runs the `.so` files: the program accounts belong to the BPF
+/// loader and the runtime meters our instructions; natively they are builtins.
+#[tokio::test]
+async fn programs_run_in_the_mode_the_environment_asks_for() {
+    let mode = assay_client::embedded::ProgramMode::from_env().unwrap();
+    let mut w = World::new(LocalSetup::default(), 1, 0, 0).await.unwrap();
+    let buyer = w.buyer().insecure_clone();
+    let post = w
+        .chain
+        .deployment
+        .post_job(&buyer.pubkey(), World::job_args(1));
+    let metered = w.chain.send_metered(&[post], &[&buyer]).await.unwrap();
+    for program in [assay_market::ID, assay_stake::ID] {
+        let owner = w.chain.account(&program).await.unwrap().unwrap().owner;
+        let expected = if mode.is_sbf() {
+            solana_sdk::bpf_loader::id()
+        } else {
+            solana_sdk::native_loader::id()
+        };
+        assert_eq!(owner, expected, "{program} in {mode:?}");
+    }
+    if mode.is_sbf() {
+        let units = metered
+            .iter()
+            .find(|(p, _)| *p == assay_market::ID)
+            .map(|&(_, u)| u);
+        assert!(units.is_some_and(|u| u > 1_000), "{metered:?}");
+    }
 }

@@ -215,7 +215,8 @@ pub trait Chain: Send {
     }
 }
 
-pub(crate) const MEMO_PROGRAM_ID: Pubkey = anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+pub(crate) const MEMO_PROGRAM_ID: Pubkey =
+    anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 
 /// A transaction of `ixs` paid by `payer` and signed by those of `signers` the message
 /// needs (others are ignored; a missing one is an error). It starts with ComputeBudget

@@ -34,7 +34,11 @@ fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_stake::ID, s::Deposit::DISCRIMINATOR, 200_000),
         (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 200_000),
         (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 200_000),
-        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 200_000),
+        (
+            assay_market::ID,
+            m::InitializeConfig::DISCRIMINATOR,
+            200_000,
+        ),
         (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 200_000),
         (assay_market::ID, m::PostJob::DISCRIMINATOR, 200_000),
         (assay_market::ID, m::CancelJob::DISCRIMINATOR, 200_000),
@@ -103,9 +107,9 @@ pub fn budget_instructions(ixs: &[Instruction], priority_fee: u64) -> Vec<Instru
     {
         return vec![];
     }
-    let mut out = vec![ComputeBudgetInstruction::set_compute_unit_limit(unit_limit(
-        ixs,
-    ))];
+    let mut out = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+        unit_limit(ixs),
+    )];
     if priority_fee > 0 {
         out.push(ComputeBudgetInstruction::set_compute_unit_price(
             priority_fee,

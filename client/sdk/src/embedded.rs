@@ -262,11 +262,17 @@ impl LocalChain {
 
     /// Builds and signs a transaction paid by the bank's payer. Keypairs in `signers`
     /// that no instruction needs are ignored; a missing signature is an error.
-    fn transaction(
+    ///
+    /// The blockhash is the bank's newest: the harness registers a new one every 6.4 ms
+    /// of wall time without advancing block height, so a blockhash kept from the last
+    /// warp expires after about a second of work (and, in the bank's age arithmetic,
+    /// overflows) — on a slow or loaded machine, mid-test.
+    async fn transaction(
         &mut self,
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ChainError> {
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
         // A memo with a fresh nonce keeps identical instruction lists from colliding with
         // an earlier transaction's signature under the same blockhash.
         self.nonce += 1;
@@ -274,7 +280,7 @@ impl LocalChain {
             ixs,
             &self.ctx.payer,
             signers,
-            self.ctx.last_blockhash,
+            blockhash,
             Some(self.nonce),
             0,
         )
@@ -348,13 +354,12 @@ impl LocalChain {
             .await
     }
 
-    /// Advances the bank by `slots` (at least 1), refreshing the blockhash.
+    /// Advances the bank by `slots` (at least 1).
     pub async fn warp(&mut self, slots: u64) -> Result<(), ChainError> {
         let target = self.slot().await? + slots.max(1);
         self.ctx
             .warp_to_slot(target)
             .map_err(|e| ChainError::Client(format!("{e:?}")))?;
-        self.ctx.last_blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
         Ok(())
     }
 
@@ -378,7 +383,7 @@ impl LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<(Pubkey, u64)>, ChainError> {
-        let tx = self.transaction(ixs, signers)?;
+        let tx = self.transaction(ixs, signers).await?;
         self.seen.extend(tx.message.account_keys.iter().copied());
         let processed = self
             .ctx
@@ -386,7 +391,10 @@ impl LocalChain {
             .process_transaction_with_metadata(tx)
             .await?;
         processed.result.map_err(ChainError::Transaction)?;
-        let logs = processed.metadata.map(|m| m.log_messages).unwrap_or_default();
+        let logs = processed
+            .metadata
+            .map(|m| m.log_messages)
+            .unwrap_or_default();
         Ok(top_level_compute_units(&logs))
     }
 
@@ -462,7 +470,7 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let tx = self.transaction(ixs, signers)?;
+        let tx = self.transaction(ixs, signers).await?;
         let signature = tx.signatures[0];
         self.process(tx).await?;
         Ok(signature)
@@ -473,7 +481,7 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ChainError> {
-        self.transaction(ixs, signers)
+        self.transaction(ixs, signers).await
     }
 
     async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
@@ -502,7 +510,7 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        let tx = self.transaction(ixs, signers)?;
+        let tx = self.transaction(ixs, signers).await?;
         let simulated = self.simulate(tx.clone()).await?;
         if let Some(Err(err)) = simulated.result {
             return Err(ChainError::Transaction(err));

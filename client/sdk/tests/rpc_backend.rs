@@ -252,7 +252,8 @@ async fn the_same_instructions_sent_twice_are_two_sends_never_one_landing_report
         "{err}"
     );
 
-    net.with_chain(async |c| c.warp(1).await.expect("warp")).await;
+    net.with_chain(async |c| c.warp(1).await.expect("warp"))
+        .await;
     let err = as_provider
         .send(&claim, &[&provider])
         .await
