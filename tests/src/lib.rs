@@ -9,8 +9,9 @@ use assay_client::embedded::{ChainError, LocalChain, LocalSetup};
 use assay_client::pda;
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{Job, COMPARISON_EXACT};
-use assay_protocol::{leaf_hash, MerkleTree};
+use assay_protocol::{leaf_hash, AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
 /// Tokens each participant starts with (base units).
@@ -27,6 +28,10 @@ pub struct World {
     keys: HashMap<Pubkey, Keypair>,
     /// Tokens minted so far (base units): the conservation reference.
     pub minted: u64,
+}
+
+fn signing_key(k: &Keypair) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(k.secret_bytes())
 }
 
 /// The outputs a provider computes for a job of `n` chunks (honest or not, the tree is
@@ -167,13 +172,23 @@ impl World {
 
     /// Waits out the challenge delay and draws; returns the assigned verifier.
     pub async fn draw(&mut self, job: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
+        let (ix, drawn) = self.draw_instruction(job).await?;
+        self.chain.send(&[ix], &[]).await?;
+        Ok(drawn)
+    }
+
+    /// Waits out the challenge delay; returns the `draw_challenge` instruction and the
+    /// verifier it will assign.
+    pub async fn draw_instruction(
+        &mut self,
+        job: &Pubkey,
+    ) -> Result<(Instruction, Option<Pubkey>), ChainError> {
         let delay = self.job(job).await.params.challenge_delay_slots;
         self.chain.warp(delay + 1).await?;
         self.chain.warp(1).await?;
         let drawn = self.chain.predict_draw(job, false).await?;
         let ix = self.chain.deployment.draw_challenge(job, drawn.as_ref());
-        self.chain.send(&[ix], &[]).await?;
-        Ok(drawn)
+        Ok((ix, drawn))
     }
 
     /// post → claim → commit → draw; returns (job, tree, assigned verifier).
@@ -186,6 +201,34 @@ impl World {
         let tree = self.commit(0, &job, 7).await?;
         let verifier = self.draw(&job).await?;
         Ok((job, tree, verifier))
+    }
+
+    /// The Ed25519 instruction carrying `voters`' signed `verdict` on the contested job's
+    /// current round, followed by the `resolve_contest` that reads it.
+    pub async fn resolve_instructions(
+        &mut self,
+        job: &Pubkey,
+        voters: &[Pubkey],
+        verdict: Verdict,
+    ) -> [Instruction; 2] {
+        let state = self.job(job).await;
+        let votes: Vec<_> = voters
+            .iter()
+            .map(|v| {
+                let message = AttestationMessage {
+                    program_id: assay_market::ID.to_bytes(),
+                    job: job.to_bytes(),
+                    round: state.round,
+                    verdict,
+                    evidence_hash: state.fault_evidence,
+                };
+                (signing_key(self.key(v)), message)
+            })
+            .collect();
+        [
+            assay_client::ix::vote_instruction(&votes),
+            self.chain.deployment.resolve_contest(job, &state),
+        ]
     }
 
     /// Sum of every token balance the world can hold: participants, treasury, job and

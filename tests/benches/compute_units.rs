@@ -1,0 +1,744 @@
+//! Compute units of every instruction of both programs, run as SBF in the embedded bank
+//! (`scripts/sbf/build.sh` builds the `.so` files; `ASSAY_SBF_DIR` names another folder).
+//!
+//! Two stages drive each instruction: the happy path (a small registry, committee of 3,
+//! 2 verifier rounds, 8-chunk jobs sampling 3) and the worst case (the registry full at
+//! 64 verifiers, committee of 7 all voting, 4 rounds, jobs of 2^32 − 1 chunks sampling 64,
+//! so a Mismatch carries a 32-level Merkle proof; and 64 of 64 chunks sampled, where the
+//! sample draw repeats most). Units include each instruction's CPIs. Every transaction
+//! asks for the most units a transaction may use, so the SDK's budget table
+//! (`assay_client::compute`, sized from these numbers) caps nothing here.
+//!
+//! Keys are random each run, so PDA bump searches, the draws and the sample vary: rows
+//! move by up to a few thousand units between runs (the all-sampled report by more).
+//!
+//! `cargo bench -p assay-tests --bench compute_units` prints a markdown table, then one
+//! `cu_<instruction>[_<case>][_worst]: N` line per row, `cu_max: N`, `cu_over_200k: K` and
+//! `cu_over_sdk_table: K`. It exits non-zero, naming what failed, if any instruction fails
+//! or uses more than the SDK's table budgets for it (the table must then be raised).
+
+// solana-program-test 3.1 marks its API "unstable" (deprecated) ahead of 4.0; the
+// deployment scene drives a bank of its own through it.
+#![allow(deprecated)]
+
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::system_instruction;
+use assay_client::compute::MAX_UNIT_LIMIT;
+use assay_client::embedded::{
+    program_test, top_level_compute_units, ChainError, LocalChain, LocalSetup, ProgramMode,
+};
+use assay_client::ix::Deployment;
+use assay_client::{pda, Chain};
+use assay_market::constants::{
+    MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_SAMPLES, MAX_VERIFIER_ROUNDS,
+};
+use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::state::MarketParams;
+use assay_protocol::{node_hash, proof_len, sample_indices, Hash, Verdict};
+use assay_stake::constants::{MAX_VERIFIERS, ROLE_VERIFIER};
+use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::program_pack::Pack;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::Transaction;
+
+/// Rows above this many units are counted in `cu_over_200k` (the runtime's default
+/// budget per instruction).
+const DEFAULT_UNITS: u64 = 200_000;
+
+/// What failed, in words.
+#[derive(Debug)]
+struct Failure(String);
+
+impl<E: Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+type Outcome<T = ()> = Result<T, Failure>;
+
+/// One measured instruction.
+struct Row {
+    instruction: &'static str,
+    case: String,
+    key: String,
+    units: u64,
+    /// What the SDK's compute table budgets for this instruction (before headroom).
+    sdk_table: u64,
+}
+
+/// Sends instructions and records the units each one consumed.
+#[derive(Default)]
+struct Meter {
+    /// The running stage's key suffix and description.
+    stage: (&'static str, &'static str),
+    rows: Vec<Row>,
+}
+
+impl Meter {
+    /// Sends `ixs` (exactly one of them an Assay instruction) and records its units as
+    /// `instruction` in the case `slug` (part of the key, may be empty) described by `text`.
+    /// The transaction asks for the most units a transaction may use.
+    async fn measure(
+        &mut self,
+        chain: &mut LocalChain,
+        instruction: &'static str,
+        slug: &str,
+        text: impl Into<String>,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Outcome {
+        let text = text.into();
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            MAX_UNIT_LIMIT,
+        )];
+        all.extend_from_slice(ixs);
+        let units = chain.send_metered(&all, signers).await.map_err(|e| {
+            let program = ixs.iter().map(|ix| ix.program_id).find(is_assay);
+            Failure(format!(
+                "{instruction} ({text}): {}",
+                e.explain(&program.unwrap_or_default())
+            ))
+        })?;
+        let assay_ix = ixs.iter().find(|ix| is_assay(&ix.program_id));
+        let sdk_table = assay_ix
+            .and_then(|ix| assay_client::compute::measured_units(&ix.program_id, &ix.data))
+            .unwrap_or(0);
+        self.record(instruction, slug, text, &units, sdk_table)
+    }
+
+    fn record(
+        &mut self,
+        instruction: &'static str,
+        slug: &str,
+        text: String,
+        units: &[(Pubkey, u64)],
+        sdk_table: u64,
+    ) -> Outcome {
+        let assay: Vec<u64> = units
+            .iter()
+            .filter(|(program, _)| is_assay(program))
+            .map(|&(_, units)| units)
+            .collect();
+        let [units] = assay[..] else {
+            return Err(Failure(format!(
+                "{instruction} ({text}): expected the units of one Assay instruction, got {assay:?}"
+            )));
+        };
+        let (stage_slug, stage_label) = self.stage;
+        let key = ["cu", instruction, slug, stage_slug]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        if self.rows.iter().any(|row| row.key == key) {
+            return Err(Failure(format!("{key} measured twice")));
+        }
+        let case = match stage_label {
+            "" => text,
+            label => format!("{text}; {label}"),
+        };
+        self.rows.push(Row {
+            instruction,
+            case,
+            key,
+            units,
+            sdk_table,
+        });
+        Ok(())
+    }
+
+    fn print(&self) {
+        println!("| instruction | case | compute units | SDK table |");
+        println!("|---|---|---:|---:|");
+        for row in &self.rows {
+            println!(
+                "| {} | {} | {} | {} |",
+                row.instruction, row.case, row.units, row.sdk_table
+            );
+        }
+        println!();
+        for row in &self.rows {
+            println!("{}: {}", row.key, row.units);
+        }
+        let max = self.rows.iter().map(|row| row.units).max().unwrap_or(0);
+        let over = self.rows.iter().filter(|r| r.units > DEFAULT_UNITS).count();
+        println!("cu_max: {max}");
+        println!("cu_over_200k: {over}");
+        println!("cu_over_sdk_table: {}", self.over_sdk_table().len());
+    }
+
+    /// Rows that used more than the SDK budgets for them (before its headroom).
+    fn over_sdk_table(&self) -> Vec<&str> {
+        self.rows
+            .iter()
+            .filter(|row| row.units > row.sdk_table)
+            .map(|row| row.key.as_str())
+            .collect()
+    }
+}
+
+fn is_assay(program: &Pubkey) -> bool {
+    *program == assay_market::ID || *program == assay_stake::ID
+}
+
+/// A Merkle tree of `n` identical leaves, built in O(log n): on every level each node but
+/// the last roots a full subtree, so one hash per level stands for all of them. It lets a
+/// job commit to 2^32 − 1 chunks and prove any of them with the deepest proof there is.
+struct UniformTree {
+    n: u32,
+    /// Per level: the hash of every node but the last, and of the last.
+    full: Vec<Hash>,
+    last: Vec<Hash>,
+}
+
+impl UniformTree {
+    const LEAF: Hash = [7; 32];
+
+    fn new(n: u32) -> Self {
+        let (mut full, mut last) = (vec![Self::LEAF], vec![Self::LEAF]);
+        let mut width = n;
+        while width > 1 {
+            let (f, l) = (full[full.len() - 1], last[last.len() - 1]);
+            full.push(node_hash(&f, &f));
+            // An odd level promotes its last node; an even one pairs it with a full one.
+            last.push(if width.is_multiple_of(2) {
+                node_hash(&f, &l)
+            } else {
+                l
+            });
+            width = width.div_ceil(2);
+        }
+        Self { n, full, last }
+    }
+
+    fn root(&self) -> Hash {
+        self.last[self.last.len() - 1]
+    }
+
+    /// Mismatch evidence for chunk `index`: its leaf, proof, and a different output hash.
+    fn mismatch(&self, index: u32) -> FaultEvidence {
+        let (mut index, mut width, mut proof) = (index, self.n, vec![]);
+        for level in 0..self.full.len() - 1 {
+            let sibling = index ^ 1;
+            if sibling < width {
+                let last = sibling == width - 1;
+                proof.push(if last {
+                    self.last[level]
+                } else {
+                    self.full[level]
+                });
+            }
+            index /= 2;
+            width = width.div_ceil(2);
+        }
+        FaultEvidence::Mismatch {
+            provider_leaf: Self::LEAF,
+            proof,
+            recomputed_output_hash: [9; 32],
+        }
+    }
+}
+
+/// The protocol settings and job terms one pass over every instruction runs with.
+struct Stage {
+    slug: &'static str,
+    label: &'static str,
+    /// Registry entries once `operator_lifecycle` has registered the last verifier.
+    verifiers: usize,
+    market: MarketParams,
+    n_chunks: u32,
+    samples: u8,
+    uri_len: usize,
+}
+
+impl Stage {
+    fn all() -> [Stage; 2] {
+        let market = LocalSetup::default().market;
+        [
+            Stage {
+                slug: "",
+                label: "5 verifiers",
+                verifiers: 5,
+                market: market.clone(),
+                n_chunks: World::job_args(0).n_chunks,
+                samples: World::job_args(0).samples,
+                uri_len: 64,
+            },
+            Stage {
+                slug: "worst",
+                label: "64 verifiers (registry full)",
+                verifiers: MAX_VERIFIERS,
+                market: MarketParams {
+                    committee_size: MAX_COMMITTEE as u8,
+                    max_verifier_rounds: MAX_VERIFIER_ROUNDS,
+                    ..market
+                },
+                n_chunks: u32::MAX,
+                samples: MAX_SAMPLES,
+                uri_len: MAX_OUTPUT_URI_LEN,
+            },
+        ]
+    }
+
+    fn job_args(&self, job_id: u64) -> PostJobArgs {
+        PostJobArgs {
+            n_chunks: self.n_chunks,
+            samples: self.samples,
+            ..World::job_args(job_id)
+        }
+    }
+
+    fn terms(&self) -> String {
+        format!("{} chunks, {} samples", self.n_chunks, self.samples)
+    }
+
+    fn uri(&self) -> String {
+        format!("file:///{}", "b".repeat(self.uri_len - "file:///".len()))
+    }
+
+    /// A world with this stage's market settings and one verifier short of `verifiers`;
+    /// its provider stakes enough for every scene's collateral, slashes included.
+    async fn world(&self, programs: &ProgramMode) -> Outcome<World> {
+        let setup = LocalSetup {
+            market: self.market.clone(),
+            programs: Some(programs.clone()),
+            ..LocalSetup::default()
+        };
+        let mut w = World::new(setup, 1, 1, self.verifiers - 1).await?;
+        let p = w.providers[0].insecure_clone();
+        let ix = w.chain.deployment.deposit(&p.pubkey(), 4 * OPERATOR_STAKE);
+        w.chain.send(&[ix], &[&p]).await?;
+        Ok(w)
+    }
+}
+
+/// Both programs' one-time setup and config updates, in a bank of their own:
+/// `LocalChain::start` initializes its deployment before anyone could meter it.
+async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
+    let ctx = program_test(programs)?.start_with_context().await;
+    let admin = ctx.payer.insecure_clone();
+    let mint = Keypair::new();
+    let token_program = anchor_spl::token::ID;
+    let d = Deployment {
+        mint: mint.pubkey(),
+        token_program,
+        treasury: pda::token_account(&admin.pubkey(), &mint.pubkey(), &token_program),
+    };
+    let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
+    let rent = ctx
+        .banks_client
+        .get_rent()
+        .await
+        .map_err(ChainError::from)?;
+    let setup_ixs = [
+        system_instruction::create_account(
+            &admin.pubkey(),
+            &mint.pubkey(),
+            rent.minimum_balance(mint_len),
+            mint_len as u64,
+            &token_program,
+        ),
+        anchor_spl::token::spl_token::instruction::initialize_mint2(
+            &token_program,
+            &mint.pubkey(),
+            &admin.pubkey(),
+            None,
+            6,
+        )?,
+        d.create_token_account(&admin.pubkey(), &admin.pubkey()),
+    ];
+    let LocalSetup { stake, market, .. } = LocalSetup::default();
+    let admin_key = admin.pubkey();
+    let steps = [
+        (None, setup_ixs.to_vec(), vec![&admin, &mint]),
+        (
+            Some("stake_initialize"),
+            vec![d.stake_initialize(&admin_key, stake.clone())],
+            vec![&admin],
+        ),
+        (
+            Some("stake_update_config"),
+            vec![d.stake_update_config(&admin_key, stake)],
+            vec![&admin],
+        ),
+        (
+            Some("initialize_config"),
+            vec![d.initialize_config(&admin_key, market.clone())],
+            vec![&admin],
+        ),
+        (
+            Some("update_config"),
+            vec![d.update_config(&admin_key, market)],
+            vec![&admin],
+        ),
+    ];
+    for (instruction, ixs, signers) in steps {
+        let what = instruction.unwrap_or("mint and treasury");
+        let mut tx = Transaction::new_with_payer(&ixs, Some(&admin_key));
+        tx.try_sign(signers.as_slice(), ctx.last_blockhash)?;
+        let processed = ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(ChainError::from)?;
+        processed
+            .result
+            .map_err(|e| Failure(format!("{what}: {}", ChainError::Transaction(e))))?;
+        if let Some(instruction) = instruction {
+            let logs = processed.metadata.map(|meta| meta.log_messages);
+            let units = top_level_compute_units(&logs.unwrap_or_default());
+            let sdk_table = ixs
+                .iter()
+                .find_map(|ix| assay_client::compute::measured_units(&ix.program_id, &ix.data))
+                .unwrap_or(0);
+            m.record(
+                instruction,
+                "",
+                "fresh deployment".into(),
+                &units,
+                sdk_table,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A verifier joins as the registry's last entry, stakes, unstakes everything (so no
+/// later draw picks it) and withdraws after the cooldown.
+async fn operator_lifecycle(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let k = w.chain.new_user(STARTING_TOKENS).await?;
+    let (d, key) = (w.chain.deployment, k.pubkey());
+    let text = format!(
+        "verifier, registry entry {} of {MAX_VERIFIERS}",
+        s.verifiers
+    );
+    let cooldown = LocalSetup::default().stake.unstake_cooldown_slots;
+    let chain = &mut w.chain;
+    let register = d.register_operator(&key, ROLE_VERIFIER);
+    m.measure(chain, "register_operator", "", &text, &[register], &[&k])
+        .await?;
+    let deposit = d.deposit(&key, OPERATOR_STAKE);
+    m.measure(chain, "deposit", "", &text, &[deposit], &[&k])
+        .await?;
+    let unstake = d.request_unstake(&key, OPERATOR_STAKE);
+    m.measure(chain, "request_unstake", "", &text, &[unstake], &[&k])
+        .await?;
+    chain.warp(cooldown + 1).await?;
+    m.measure(chain, "withdraw", "", &text, &[d.withdraw(&key)], &[&k])
+        .await
+}
+
+/// The happy path, every step measured: post, claim, commit, draw, attest.
+async fn settled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let d = w.chain.deployment;
+    let (buyer, provider) = (w.buyer().insecure_clone(), w.providers[0].insecure_clone());
+    let args = s.job_args(1);
+    let job = pda::job(&buyer.pubkey(), args.job_id);
+    let post = d.post_job(&buyer.pubkey(), args);
+    m.measure(&mut w.chain, "post_job", "", s.terms(), &[post], &[&buyer])
+        .await?;
+    let claim = d.claim_job(&provider.pubkey(), &job);
+    let text = "provider's collateral locked";
+    m.measure(&mut w.chain, "claim_job", "", text, &[claim], &[&provider])
+        .await?;
+    let root = UniformTree::new(s.n_chunks).root();
+    let commit = d.commit_result(&provider.pubkey(), &job, root, s.uri());
+    let text = format!("{}-byte output URI", s.uri_len);
+    m.measure(
+        &mut w.chain,
+        "commit_result",
+        "",
+        text,
+        &[commit],
+        &[&provider],
+    )
+    .await?;
+    let (draw, verifier) = w.draw_instruction(&job).await?;
+    let text = "verifier drawn by stake, its bond locked";
+    m.measure(&mut w.chain, "draw_challenge", "", text, &[draw], &[])
+        .await?;
+    let verifier = verifier.ok_or("no verifier was drawn")?;
+    let state = w.job(&job).await;
+    let v = w.key(&verifier).insecure_clone();
+    let attest = d.attest_pass(&verifier, &job, &state);
+    let text = format!("{}; job settled and closed", s.terms());
+    m.measure(&mut w.chain, "attest_pass", "", text, &[attest], &[&v])
+        .await
+}
+
+/// post → claim → commit → draw, unmeasured: the job, its tree and its verifier.
+async fn challenged_job(w: &mut World, args: PostJobArgs, uri: String) -> Outcome<Challenged> {
+    let tree = UniformTree::new(args.n_chunks);
+    let job = w.post(0, args).await?;
+    w.claim(0, &job).await?;
+    let p = w.providers[0].insecure_clone();
+    let commit = w
+        .chain
+        .deployment
+        .commit_result(&p.pubkey(), &job, tree.root(), uri);
+    w.chain.send(&[commit], &[&p]).await?;
+    let verifier = w.draw(&job).await?.ok_or("no verifier was drawn")?;
+    let verifier = w.key(&verifier).insecure_clone();
+    Ok(Challenged {
+        job,
+        tree,
+        verifier,
+    })
+}
+
+struct Challenged {
+    job: Pubkey,
+    tree: UniformTree,
+    verifier: Keypair,
+}
+
+impl Challenged {
+    /// A report on the last chunk of the sample (`is_sampled` draws the whole sample to
+    /// find it): Mismatch with the provider's leaf and proof, or Unavailable.
+    async fn report(&self, w: &mut World, mismatch: bool) -> (Instruction, String) {
+        let state = w.job(&self.job).await;
+        let sample = sample_indices(&state.seed, state.n_chunks, state.samples.into());
+        let index = sample[sample.len() - 1];
+        let (evidence, text) = if mismatch {
+            let depth = proof_len(index, state.n_chunks);
+            (
+                self.tree.mismatch(index),
+                format!("Mismatch, {depth}-level proof"),
+            )
+        } else {
+            (FaultEvidence::Unavailable, "Unavailable".into())
+        };
+        let verifier = self.verifier.pubkey();
+        let ix = w
+            .chain
+            .deployment
+            .report_fault(&verifier, &self.job, index, evidence);
+        let text = format!(
+            "{text}, {} chunks, {} samples",
+            state.n_chunks, state.samples
+        );
+        (ix, text)
+    }
+
+    async fn send_report(&self, w: &mut World) -> Outcome {
+        let (ix, _) = self.report(w, true).await;
+        w.chain.send(&[ix], &[&self.verifier]).await?;
+        Ok(())
+    }
+
+    fn contest(&self, w: &World) -> (Instruction, Keypair) {
+        let p = w.providers[0].insecure_clone();
+        (w.chain.deployment.contest_fault(&p.pubkey(), &self.job), p)
+    }
+
+    async fn send_contest(&self, w: &mut World) -> Outcome {
+        let (ix, p) = self.contest(w);
+        w.chain.send(&[ix], &[&p]).await?;
+        Ok(())
+    }
+}
+
+/// Faults reported and answered: upheld and overturned by every committee member,
+/// conceded, voided; and the report whose sample draw repeats most (every chunk sampled).
+async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let committee = s.market.committee_size;
+    for (job_id, mismatch, verdict) in [
+        (5, true, Verdict::UpholdFault),
+        (6, false, Verdict::OverturnFault),
+    ] {
+        let c = challenged_job(w, s.job_args(job_id), s.uri()).await?;
+        let (report, text) = c.report(w, mismatch).await;
+        let slug = if mismatch { "" } else { "unavailable" };
+        m.measure(
+            &mut w.chain,
+            "report_fault",
+            slug,
+            text,
+            &[report],
+            &[&c.verifier],
+        )
+        .await?;
+        if mismatch {
+            let (contest, p) = c.contest(w);
+            let text = format!("committee of {committee} drawn");
+            m.measure(&mut w.chain, "contest_fault", "", text, &[contest], &[&p])
+                .await?;
+        } else {
+            c.send_contest(w).await?;
+        }
+        let members = w.job(&c.job).await.committee;
+        let resolve = w.resolve_instructions(&c.job, &members, verdict).await;
+        let (slug, outcome) = match verdict {
+            Verdict::UpholdFault => ("uphold", "upheld: provider slashed"),
+            _ => ("overturn", "overturned: accuser slashed"),
+        };
+        let text = format!("{} of {committee} votes, {outcome}", members.len());
+        m.measure(&mut w.chain, "resolve_contest", slug, text, &resolve, &[])
+            .await?;
+    }
+
+    let c = challenged_job(w, s.job_args(7), s.uri()).await?;
+    c.send_report(w).await?;
+    let p = w.providers[0].insecure_clone();
+    let state = w.job(&c.job).await;
+    let concede = w
+        .chain
+        .deployment
+        .concede_fault(&p.pubkey(), &c.job, &state);
+    let text = "provider concedes: slashed, accuser paid";
+    m.measure(&mut w.chain, "concede_fault", "", text, &[concede], &[&p])
+        .await?;
+
+    let c = challenged_job(w, s.job_args(8), s.uri()).await?;
+    c.send_report(w).await?;
+    c.send_contest(w).await?;
+    w.chain.warp(s.market.vote_window_slots + 1).await?;
+    let state = w.job(&c.job).await;
+    let void = w.chain.deployment.void_contest(&c.job, &state);
+    let text = "no majority by the deadline: buyer refunded";
+    m.measure(&mut w.chain, "void_contest", "", text, &[void], &[])
+        .await?;
+
+    let every_chunk = PostJobArgs {
+        n_chunks: s.samples.into(),
+        ..s.job_args(9)
+    };
+    let c = challenged_job(w, every_chunk, s.uri()).await?;
+    let (report, text) = c.report(w, true).await;
+    let text = format!("{text}: every chunk sampled");
+    m.measure(
+        &mut w.chain,
+        "report_fault",
+        "all_sampled",
+        text,
+        &[report],
+        &[&c.verifier],
+    )
+    .await
+}
+
+/// A buyer cancels an open job.
+async fn cancelled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let buyer = w.buyer().insecure_clone();
+    let args = s.job_args(2);
+    let cancel = w.chain.deployment.cancel_job(&buyer.pubkey(), args.job_id);
+    w.post(0, args).await?;
+    let text = "open job, buyer refunded";
+    m.measure(&mut w.chain, "cancel_job", "", text, &[cancel], &[&buyer])
+        .await
+}
+
+/// An unclaimed job and a claimed one whose provider never commits expire.
+async fn expired_jobs(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let unclaimed = w.post(0, s.job_args(3)).await?;
+    let no_show = w.post(0, s.job_args(4)).await?;
+    w.claim(0, &no_show).await?;
+    let args = s.job_args(0);
+    let deadline = args.claim_window_slots.max(args.execution_window_slots);
+    w.chain.warp(deadline + 1).await?;
+    for (job, slug, text) in [
+        (unclaimed, "unclaimed", "unclaimed: buyer refunded"),
+        (
+            no_show,
+            "no_show",
+            "claimed, never committed: provider slashed",
+        ),
+    ] {
+        let state = w.job(&job).await;
+        let expire = w.chain.deployment.expire_job(&job, &state);
+        m.measure(&mut w.chain, "expire_job", slug, text, &[expire], &[])
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every verifier misses its window: each round passes the job to the next verifier,
+/// then the job is finalized with the last round's verifier penalized.
+async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let c = challenged_job(w, s.job_args(10), s.uri()).await?;
+    let d = w.chain.deployment;
+    let window = s.market.verdict_window_slots;
+    for round in 1..s.market.max_verifier_rounds {
+        w.chain.warp(window + 1).await?;
+        let state = w.job(&c.job).await;
+        let next = w.chain.predict_draw(&c.job, true).await?;
+        let advance = d.advance_round(&c.job, &state, next.as_ref());
+        let text = format!("round {} missed, round {round} drawn", round - 1);
+        m.measure(
+            &mut w.chain,
+            "advance_round",
+            &round.to_string(),
+            text,
+            &[advance],
+            &[],
+        )
+        .await?;
+    }
+    w.chain.warp(window + 1).await?;
+    let state = w.job(&c.job).await;
+    let finalize = d.finalize(&c.job, &state);
+    let text = format!(
+        "last of {} rounds missed: provider paid",
+        s.market.max_verifier_rounds
+    );
+    m.measure(&mut w.chain, "finalize", "", text, &[finalize], &[])
+        .await
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = std::env::var_os(ProgramMode::DIR_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy").into());
+    let programs = ProgramMode::Sbf(dir);
+    let mut m = Meter::default();
+    let mut failures = vec![];
+    if let Err(e) = deployment(&mut m, &programs).await {
+        failures.push(format!("deployment: {}", e.0));
+    }
+    for s in Stage::all() {
+        m.stage = (s.slug, s.label);
+        let mut w = match s.world(&programs).await {
+            Ok(w) => w,
+            Err(e) => {
+                failures.push(format!("{}: starting the bank: {}", s.label, e.0));
+                continue;
+            }
+        };
+        let scenes = [
+            (
+                "operator lifecycle",
+                operator_lifecycle(&s, &mut w, &mut m).await,
+            ),
+            ("settled job", settled_job(&s, &mut w, &mut m).await),
+            ("cancelled job", cancelled_job(&s, &mut w, &mut m).await),
+            ("expired jobs", expired_jobs(&s, &mut w, &mut m).await),
+            ("disputes", disputes(&s, &mut w, &mut m).await),
+            ("missed rounds", missed_rounds(&s, &mut w, &mut m).await),
+        ];
+        for (scene, outcome) in scenes {
+            if let Err(e) = outcome {
+                failures.push(format!("{} ({}): {}", scene, s.label, e.0));
+            }
+        }
+    }
+    m.print();
+    for key in m.over_sdk_table() {
+        failures.push(format!(
+            "{key}: more than client/sdk/src/compute.rs budgets; raise its table"
+        ));
+    }
+    if !failures.is_empty() {
+        eprintln!("compute_units: {} scene(s) failed:", failures.len());
+        for failure in &failures {
+            eprintln!("  {failure}");
+        }
+        std::process::exit(1);
+    }
+}
