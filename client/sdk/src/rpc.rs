@@ -450,3 +450,49 @@ impl Chain for RpcChain {
         self.status_retried(signature).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// solana-rpc-client's mock "succeeds" endpoint hands out one blockhash forever and
+    /// reports every signature as landed: exactly a chain on which the transaction `send`
+    /// would build has already been processed and no newer blockhash comes. `send` must
+    /// not call that earlier landing its own success.
+    #[tokio::test]
+    async fn an_identical_transaction_that_already_landed_is_not_a_new_success() {
+        let payer = Keypair::new();
+        let chain = RpcChain {
+            client: RpcClient::new_mock("succeeds".to_string()),
+            payer: payer.insecure_clone(),
+            deployment: Deployment {
+                mint: Pubkey::new_unique(),
+                token_program: anchor_spl::token::ID,
+                treasury: Pubkey::new_unique(),
+            },
+            options: RpcOptions {
+                confirm_poll: Duration::from_millis(1),
+                ..RpcOptions::default()
+            },
+        };
+        let mut chain = chain;
+        let ix = anchor_lang::solana_program::system_instruction::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_unique(),
+            1,
+        );
+        let err = chain.send(&[ix.clone()], &[]).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChainError::Transaction(TransactionError::AlreadyProcessed)
+            ),
+            "{err}"
+        );
+        let err = chain.sign(&[ix], &[]).await.unwrap_err();
+        assert!(matches!(
+            err,
+            ChainError::Transaction(TransactionError::AlreadyProcessed)
+        ));
+    }
+}

@@ -194,12 +194,15 @@ async fn rpc_backend_lands_each_transaction_once_through_injected_faults() {
     assert_eq!(processed, 12, "{lines:#?}");
 }
 
-/// Sending the same instructions twice is two sends. With the clock stopped the blockhash
-/// cannot change, so the second send would be byte for byte the first transaction: it is
-/// reported as `AlreadyProcessed`, never as a second success. Once a slot passes, the
-/// second send is a new transaction and fails on chain as a second claim must. Re-sending
-/// an explicitly signed transaction (what the verifier's journal does) stays exactly-once
-/// and reports its one landing each time.
+/// Sending the same instructions twice is two sends, never one landing reported twice.
+/// Back to back, the second `send` of a claim is signed under the same blockhash as the
+/// first whenever the chain has not moved on (a release build is fast enough for that):
+/// byte for byte the landed transaction. The SDK then waits for a newer blockhash and
+/// sends a new transaction, which fails on chain as a second claim must; if no newer
+/// blockhash came it would report `AlreadyProcessed` (unit test
+/// `an_identical_transaction_that_already_landed_is_not_a_new_success` in rpc.rs). Either
+/// way, never `Ok`. Re-sending an explicitly signed transaction (what the verifier's
+/// journal does) stays exactly-once and reports its one landing each time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_instructions_sent_twice_are_two_sends_never_one_landing_reported_twice() {
     let net = localnet(LocalnetOptions {
@@ -237,32 +240,23 @@ async fn the_same_instructions_sent_twice_are_two_sends_never_one_landing_report
     let job_key = pda::job(&buyer.pubkey(), 1);
     let claim = [d.claim_job(&provider.pubkey(), &job_key)];
     as_provider.send(&claim, &[&provider]).await.expect("claim");
-
-    let err = as_provider
-        .send(&claim, &[&provider])
-        .await
-        .expect_err("an identical second claim under the same blockhash");
-    assert!(
-        matches!(
+    for _ in 0..3 {
+        let err = as_provider
+            .send(&claim, &[&provider])
+            .await
+            .expect_err("a second claim is never a success");
+        let name = err
+            .custom_code()
+            .and_then(|code| assay_client::idl::program_error(&assay_market::ID, code))
+            .map(|e| e.name.as_str());
+        let already = matches!(
             err,
             assay_client::ChainError::Transaction(
                 solana_sdk::transaction::TransactionError::AlreadyProcessed
             )
-        ),
-        "{err}"
-    );
-
-    net.with_chain(async |c| c.warp(1).await.expect("warp"))
-        .await;
-    let err = as_provider
-        .send(&claim, &[&provider])
-        .await
-        .expect_err("a second claim is a new transaction and fails on chain");
-    let name = err
-        .custom_code()
-        .and_then(|code| assay_client::idl::program_error(&assay_market::ID, code))
-        .map(|e| e.name.as_str());
-    assert_eq!(name, Some("WrongJobState"), "{err}");
+        );
+        assert!(name == Some("WrongJobState") || already, "{err}");
+    }
 
     // An explicitly signed transaction re-sent: one landing, reported each time.
     let cancel = as_buyer
