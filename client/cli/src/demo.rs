@@ -240,6 +240,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         "chain up: mint {}, 1 buyer, 2 providers, 3 verifiers staked 300 tokens each",
         d.mint
     ));
+    say(format!("Solana programs: {}", chain.programs));
 
     // ---- the buyer's jobs ----
     let (ada, mallory) = (0usize, 1usize);

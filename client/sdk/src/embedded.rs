@@ -85,6 +85,15 @@ impl ProgramMode {
     }
 }
 
+impl std::fmt::Display for ProgramMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Native => f.write_str("native (entrypoints compiled in; not metered)"),
+            Self::Sbf(dir) => write!(f, "SBF from {} (metered, 4 KiB frames)", dir.display()),
+        }
+    }
+}
+
 /// A `ProgramTest` with both programs registered as `mode` says.
 pub fn program_test(mode: &ProgramMode) -> Result<ProgramTest, ChainError> {
     let mut test = ProgramTest::default();
@@ -200,6 +209,8 @@ pub struct LocalChain {
     /// Admin of both configs and mint authority of the payment mint.
     pub admin: Keypair,
     nonce: u64,
+    /// How the bank runs the two programs.
+    pub programs: ProgramMode,
     /// Every address any transaction has named: the bank has no index by owner, so
     /// [`Chain::program_accounts`] looks among these.
     seen: BTreeSet<Pubkey>,
@@ -227,6 +238,7 @@ impl LocalChain {
             deployment,
             admin,
             nonce: 0,
+            programs,
             seen: BTreeSet::new(),
         };
         let admin_key = chain.admin.pubkey();

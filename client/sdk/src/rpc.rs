@@ -3,7 +3,10 @@
 //! Transport failures (connection refused, timeouts, 5xx, "node is behind") are retried
 //! with exponential backoff. A transaction is signed once and the *same bytes* are resent
 //! until its status is known, so a reply lost in transit can never make it land twice; only
-//! when its blockhash has expired unseen is a new one built.
+//! when its blockhash has expired unseen is a new one built. Conversely, a new send is never
+//! byte for byte a transaction that already landed (same instructions under the same
+//! blockhash): that is signed again under a newer blockhash, or reported as
+//! `AlreadyProcessed` (`RpcChain::fresh`).
 
 use std::time::Duration;
 
@@ -31,7 +34,7 @@ use crate::chain::{build_transaction, discover_deployment, Chain, ChainError};
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
 
-/// How many times [`RpcChain::fresh`] waits `confirm_poll` for a blockhash under which
+/// How many times `RpcChain::fresh` waits `confirm_poll` for a blockhash under which
 /// a new send is not identical to a processed transaction (20 × 150 ms: several slots).
 const FRESH_BLOCKHASH_POLLS: u32 = 20;
 

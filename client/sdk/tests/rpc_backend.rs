@@ -33,6 +33,25 @@ async fn funded_user(net: &Localnet) -> Keypair {
         .await
 }
 
+/// `provider` on its own connection, registered as a provider with 100 tokens staked.
+async fn staked_provider(net: &Localnet, provider: &Keypair, options: RpcOptions) -> RpcChain {
+    let mut chain = RpcChain::connect(&net.url(), provider.insecure_clone(), options)
+        .await
+        .expect("connect");
+    let d = chain.deployment();
+    chain
+        .send(
+            &[
+                d.register_operator(&provider.pubkey(), ROLE_PROVIDER),
+                d.deposit(&provider.pubkey(), 100 * TOKENS),
+            ],
+            &[provider],
+        )
+        .await
+        .expect("stake");
+    chain
+}
+
 fn job_args(job_id: u64) -> PostJobArgs {
     PostJobArgs {
         job_id,
@@ -90,20 +109,7 @@ async fn rpc_backend_posts_stakes_and_reads_state_like_the_embedded_one() {
     assert_eq!(jobs[0].1.state, JobState::Open);
 
     // A provider on its own connection registers, stakes and claims.
-    let mut as_provider =
-        RpcChain::connect(&net.url(), provider.insecure_clone(), RpcOptions::default())
-            .await
-            .expect("connect");
-    as_provider
-        .send(
-            &[
-                d.register_operator(&provider.pubkey(), ROLE_PROVIDER),
-                d.deposit(&provider.pubkey(), 100 * TOKENS),
-            ],
-            &[&provider],
-        )
-        .await
-        .expect("stake");
+    let mut as_provider = staked_provider(&net, &provider, RpcOptions::default()).await;
     as_provider
         .send(&[d.claim_job(&provider.pubkey(), &job_key)], &[&provider])
         .await
@@ -224,19 +230,7 @@ async fn the_same_instructions_sent_twice_are_two_sends_never_one_landing_report
         .send(&[d.post_job(&buyer.pubkey(), job_args(1))], &[&buyer])
         .await
         .expect("post");
-    let mut as_provider = RpcChain::connect(&net.url(), provider.insecure_clone(), options)
-        .await
-        .expect("connect");
-    as_provider
-        .send(
-            &[
-                d.register_operator(&provider.pubkey(), ROLE_PROVIDER),
-                d.deposit(&provider.pubkey(), 100 * TOKENS),
-            ],
-            &[&provider],
-        )
-        .await
-        .expect("stake");
+    let mut as_provider = staked_provider(&net, &provider, options).await;
     let job_key = pda::job(&buyer.pubkey(), 1);
     let claim = [d.claim_job(&provider.pubkey(), &job_key)];
     as_provider.send(&claim, &[&provider]).await.expect("claim");
