@@ -465,7 +465,7 @@ mod tests {
     #[tokio::test]
     async fn an_identical_transaction_that_already_landed_is_not_a_new_success() {
         let payer = Keypair::new();
-        let chain = RpcChain {
+        let mut chain = RpcChain {
             client: RpcClient::new_mock("succeeds".to_string()),
             payer: payer.insecure_clone(),
             deployment: Deployment {
@@ -478,13 +478,15 @@ mod tests {
                 ..RpcOptions::default()
             },
         };
-        let mut chain = chain;
         let ix = anchor_lang::solana_program::system_instruction::transfer(
             &payer.pubkey(),
             &Pubkey::new_unique(),
             1,
         );
-        let err = chain.send(&[ix.clone()], &[]).await.unwrap_err();
+        let err = chain
+            .send(std::slice::from_ref(&ix), &[])
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 err,
