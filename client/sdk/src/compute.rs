@@ -119,3 +119,41 @@ pub fn budget_instructions(ixs: &[Instruction], priority_fee: u64) -> Vec<Instru
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assay(program: Pubkey, discriminator: &[u8]) -> Instruction {
+        Instruction {
+            program_id: program,
+            accounts: vec![],
+            data: discriminator.to_vec(),
+        }
+    }
+
+    #[test]
+    fn limits_cover_the_measured_worst_case_with_headroom_and_fees_are_optional() {
+        use assay_market::instruction as m;
+        let finalize = assay(assay_market::ID, m::Finalize::DISCRIMINATOR);
+        let post = assay(assay_market::ID, m::PostJob::DISCRIMINATOR);
+        let measured = measured_units(&finalize.program_id, &finalize.data).unwrap();
+        let alone = unit_limit(std::slice::from_ref(&finalize));
+        assert_eq!(u64::from(alone), measured * 13 / 10);
+        let both = unit_limit(&[finalize.clone(), post.clone()]);
+        assert!(both > alone);
+        let many = vec![finalize.clone(); 20];
+        assert_eq!(unit_limit(&many), MAX_UNIT_LIMIT);
+
+        let plain = budget_instructions(std::slice::from_ref(&post), 0);
+        assert_eq!(plain.len(), 1, "a unit limit, no price");
+        let paid = budget_instructions(std::slice::from_ref(&post), 5_000);
+        assert_eq!(
+            paid[1],
+            ComputeBudgetInstruction::set_compute_unit_price(5_000)
+        );
+        // The caller's own budget instructions win: a second one would fail the transaction.
+        let own = [ComputeBudgetInstruction::set_compute_unit_limit(1), post];
+        assert!(budget_instructions(&own, 5_000).is_empty());
+    }
+}

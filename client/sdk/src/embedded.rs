@@ -67,13 +67,20 @@ impl ProgramMode {
 
     /// The mode `ASSAY_PROGRAMS` / `ASSAY_SBF_DIR` ask for; an unknown value is an error.
     pub fn from_env() -> Result<Self, ChainError> {
-        match std::env::var(Self::VAR).as_deref() {
-            Err(_) | Ok("") | Ok("native") => Ok(Self::Native),
-            Ok("sbf") => Ok(Self::Sbf(match std::env::var_os(Self::DIR_VAR) {
-                Some(dir) => PathBuf::from(dir),
-                None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy"),
-            })),
-            Ok(other) => Err(ChainError::Client(format!(
+        Self::parse(
+            std::env::var(Self::VAR).ok().as_deref(),
+            std::env::var_os(Self::DIR_VAR).map(PathBuf::from),
+        )
+    }
+
+    /// The mode for a value of `ASSAY_PROGRAMS` and of `ASSAY_SBF_DIR`.
+    pub fn parse(mode: Option<&str>, sbf_dir: Option<PathBuf>) -> Result<Self, ChainError> {
+        match mode {
+            None | Some("") | Some("native") => Ok(Self::Native),
+            Some("sbf") => Ok(Self::Sbf(sbf_dir.unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy")
+            }))),
+            Some(other) => Err(ChainError::Client(format!(
                 "{}={other}: expected `native` or `sbf`",
                 Self::VAR
             ))),
@@ -575,6 +582,26 @@ impl Chain for LocalChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn program_mode_is_native_by_default_and_bad_values_are_named() {
+        assert_eq!(ProgramMode::parse(None, None).unwrap(), ProgramMode::Native);
+        assert_eq!(
+            ProgramMode::parse(Some("sbf"), Some("/x".into())).unwrap(),
+            ProgramMode::Sbf("/x".into())
+        );
+        let err = ProgramMode::parse(Some("bpf"), None).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("ASSAY_PROGRAMS=bpf: expected `native` or `sbf`"));
+        let missing = ProgramMode::Sbf("/nonexistent/assay-sbf".into());
+        let err = program_test(&missing).map(drop).unwrap_err().to_string();
+        assert!(
+            err.contains("/nonexistent/assay-sbf/assay_stake.so")
+                && err.contains("scripts/sbf/build.sh"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn compute_units_are_read_at_depth_one_only() {
