@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub struct Config {
     pub url: String,
     pub keypair: PathBuf,
-    pub blob_store: String,
+    pub store: String,
     pub vote_board: Option<PathBuf>,
     pub journal: PathBuf,
     pub metrics_addr: Option<SocketAddr>,
@@ -32,7 +32,9 @@ pub struct Config {
 pub struct FileConfig {
     pub url: Option<String>,
     pub keypair: Option<PathBuf>,
-    pub blob_store: Option<String>,
+    /// The blob store (`blob_store`, its old name, is still read).
+    #[serde(alias = "blob_store")]
+    pub store: Option<String>,
     pub vote_board: Option<PathBuf>,
     pub journal: Option<PathBuf>,
     pub metrics_addr: Option<SocketAddr>,
@@ -53,16 +55,19 @@ pub struct Flags {
     /// TOML config file.
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
-    /// JSON-RPC endpoint.
-    #[arg(long)]
+    /// JSON-RPC URL or moniker (localhost, devnet, testnet, mainnet-beta). Default: the
+    /// Solana CLI config's `json_rpc_url`, else http://127.0.0.1:8899 (as `assay`).
+    #[arg(long, short = 'u', env = "ASSAY_URL")]
     pub url: Option<String>,
-    /// The verifier operator's keypair (Solana CLI JSON); it also pays fees.
-    #[arg(long)]
+    /// The verifier operator's keypair (Solana CLI JSON); it also pays fees. Default: the
+    /// Solana CLI config's `keypair_path`, else ~/.config/solana/id.json (as `assay`).
+    #[arg(long, short = 'k', env = "ASSAY_KEYPAIR")]
     pub keypair: Option<PathBuf>,
-    /// Blob store (directory or object-store URL) with manifests, inputs and outputs.
-    #[arg(long)]
-    pub blob_store: Option<String>,
-    /// Shared directory of committee votes (default: `<blob_store>/votes` for a local store).
+    /// Blob store for manifests, inputs and outputs: a directory, file://, http(s):// or
+    /// s3:// URL. Default: ~/.local/share/assay/blobs ($ASSAY_HOME/blobs), as `assay`.
+    #[arg(long, alias = "blob-store", env = "ASSAY_STORE")]
+    pub store: Option<String>,
+    /// Shared directory of committee votes (default: `<store>/votes` for a local store).
     #[arg(long)]
     pub vote_board: Option<PathBuf>,
     /// Journal file (redb).
@@ -97,8 +102,8 @@ pub enum ConfigError {
     Read(PathBuf, String),
     #[error("{0}: {1}")]
     Parse(PathBuf, String),
-    #[error("missing setting `{0}` (config file or --{1})")]
-    Missing(&'static str, &'static str),
+    #[error("cannot resolve the endpoint and keypair: {0}")]
+    Endpoint(String),
 }
 
 impl FileConfig {
@@ -113,26 +118,25 @@ impl Config {
     /// Merges `flags` over `file` over the defaults.
     pub fn merge(file: FileConfig, flags: &Flags) -> Result<Self, ConfigError> {
         let ms = Duration::from_millis;
-        let blob_store = flags
-            .blob_store
+        let store = flags
+            .store
             .clone()
-            .or(file.blob_store)
-            .ok_or(ConfigError::Missing("blob_store", "blob-store"))?;
-        let vote_board = flags.vote_board.clone().or(file.vote_board).or_else(|| {
-            (!blob_store.contains("://")).then(|| Path::new(&blob_store).join("votes"))
-        });
+            .or(file.store)
+            .unwrap_or_else(assay_client::keys::default_store);
+        let vote_board = flags
+            .vote_board
+            .clone()
+            .or(file.vote_board)
+            .or_else(|| (!store.contains("://")).then(|| Path::new(&store).join("votes")));
+        let endpoint = assay_client::keys::Endpoint::resolve(
+            flags.url.as_deref().or(file.url.as_deref()),
+            flags.keypair.as_deref().or(file.keypair.as_deref()),
+        )
+        .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
         Ok(Self {
-            url: flags
-                .url
-                .clone()
-                .or(file.url)
-                .unwrap_or_else(|| "http://127.0.0.1:8899".into()),
-            keypair: flags
-                .keypair
-                .clone()
-                .or(file.keypair)
-                .ok_or(ConfigError::Missing("keypair", "keypair"))?,
-            blob_store,
+            url: endpoint.url,
+            keypair: endpoint.keypair_path,
+            store,
             vote_board,
             journal: flags
                 .journal
@@ -204,8 +208,31 @@ mod tests {
             c.vote_board,
             Some(PathBuf::from("/var/lib/assay/blobs/votes"))
         );
+        assert_eq!(
+            c.store, "/var/lib/assay/blobs",
+            "the old key `blob_store` still reads"
+        );
         assert_eq!(c.rpc_attempts, 8);
         assert_eq!(c.priority_fee, 5_000);
         assert!(toml::from_str::<FileConfig>("bogus = 1").is_err());
+    }
+
+    /// `assay` and `assay-verifier` share one vocabulary: `--store` (the old
+    /// `--blob-store` still parses), `ASSAY_STORE`, and the same default store.
+    #[test]
+    fn the_store_flag_and_its_default_match_the_assay_cli() {
+        for flag in ["--store", "--blob-store"] {
+            let flags = Flags::parse_from(["assay-verifier", flag, "s3://bucket/blobs"]);
+            let c = Config::merge(FileConfig::default(), &flags).unwrap();
+            assert_eq!(c.store, "s3://bucket/blobs");
+            assert_eq!(
+                c.vote_board, None,
+                "no default vote board for a remote store"
+            );
+        }
+        let flags = Flags::parse_from(["assay-verifier", "--keypair", "/k.json"]);
+        let c = Config::merge(FileConfig::default(), &flags).unwrap();
+        assert_eq!(c.store, assay_client::keys::default_store());
+        assert!(toml::from_str::<FileConfig>("store = \"/b\"").is_ok());
     }
 }

@@ -56,8 +56,8 @@ async fn run(config: Config) -> Result<()> {
         info!(%bound, "metrics at http://{bound}/metrics");
     }
     let store = Arc::new(
-        BlobStore::open(&config.blob_store)
-            .with_context(|| format!("cannot open the blob store {}", config.blob_store))?,
+        BlobStore::open(&config.store)
+            .with_context(|| format!("cannot open the blob store {}", config.store))?,
     );
     let journal = Journal::open(&config.journal)?;
     let gpu = Gpu::new().context("no GPU adapter")?;

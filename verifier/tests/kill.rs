@@ -72,7 +72,7 @@ fn spawn(p: &Paths, pid: &AtomicU32) -> Child {
         .args(["--url", &p.url])
         .arg("--keypair")
         .arg(&p.keypair)
-        .arg("--blob-store")
+        .arg("--store")
         .arg(&p.store)
         .arg("--journal")
         .arg(&p.journal)

@@ -36,17 +36,6 @@ pub struct Net {
     pub priority_fee: Option<u64>,
 }
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ASSAY_HOME").map_or_else(
-        || {
-            std::env::var_os("HOME")
-                .map_or_else(|| PathBuf::from("."), PathBuf::from)
-                .join(".local/share/assay")
-        },
-        PathBuf::from,
-    )
-}
-
 impl Net {
     pub fn endpoint(&self) -> Result<Endpoint> {
         Ok(Endpoint::resolve(
@@ -88,14 +77,14 @@ impl Net {
         let location = self
             .store
             .clone()
-            .unwrap_or_else(|| data_dir().join("blobs").display().to_string());
+            .unwrap_or_else(assay_client::keys::default_store);
         BlobStore::open(&location).with_context(|| format!("cannot open the blob store {location}"))
     }
 
     /// Where the CLI keeps what it has seen of the buyer's jobs (their committed roots
     /// outlive the on-chain accounts, which close when the job ends).
     pub fn jobs_dir(&self) -> PathBuf {
-        data_dir().join("jobs")
+        assay_client::keys::data_dir().join("jobs")
     }
 }
 

@@ -69,6 +69,17 @@ fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
+/// Assay's local data: `$ASSAY_HOME`, else `~/.local/share/assay`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("ASSAY_HOME").map_or_else(|| home().join(".local/share/assay"), PathBuf::from)
+}
+
+/// The blob store every Assay tool uses when none is named (`--store` / `ASSAY_STORE`):
+/// `<data_dir>/blobs`.
+pub fn default_store() -> String {
+    data_dir().join("blobs").display().to_string()
+}
+
 /// `$SOLANA_CONFIG`, else `~/.config/solana/cli/config.yml`.
 pub fn solana_config_path() -> PathBuf {
     std::env::var_os("SOLANA_CONFIG")
