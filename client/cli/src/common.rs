@@ -110,25 +110,11 @@ pub fn input_root(manifest: &JobManifest) -> [u8; 32] {
 
 /// Uploads the job's kernel, inputs and manifest to `store` and returns the `post_job`
 /// arguments that commit to them.
-pub fn upload_job(
-    store: &BlobStore,
-    bundle: &JobBundle,
-    job_id: u64,
-    offer: &Offer,
-) -> Result<PostJobArgs> {
-    bundle
-        .store(store)
-        .context("cannot upload the kernel and inputs")?;
-    let manifest_hash = store
-        .put(&bundle.manifest.canonical_bytes()?)
-        .context("cannot upload the manifest")?;
-    ensure!(
-        manifest_hash == bundle.manifest.manifest_hash()?,
-        "the stored manifest's hash differs from the manifest hash"
-    );
+/// The `post_job` arguments for `bundle` under `offer` (nothing is uploaded).
+pub fn post_args(bundle: &JobBundle, job_id: u64, offer: &Offer) -> Result<PostJobArgs> {
     Ok(PostJobArgs {
         job_id,
-        manifest_hash,
+        manifest_hash: bundle.manifest.manifest_hash()?,
         input_root: input_root(&bundle.manifest),
         n_chunks: bundle.manifest.n_chunks(),
         samples: offer.samples,
@@ -141,6 +127,21 @@ pub fn upload_job(
         claim_window_slots: offer.claim_window_slots,
         execution_window_slots: offer.execution_window_slots,
     })
+}
+
+/// Uploads the kernel, inputs and manifest that `args` name.
+pub fn upload_job(store: &BlobStore, bundle: &JobBundle, args: &PostJobArgs) -> Result<()> {
+    bundle
+        .store(store)
+        .context("cannot upload the kernel and inputs")?;
+    let manifest_hash = store
+        .put(&bundle.manifest.canonical_bytes()?)
+        .context("cannot upload the manifest")?;
+    ensure!(
+        manifest_hash == args.manifest_hash,
+        "the stored manifest's hash differs from the manifest hash"
+    );
+    Ok(())
 }
 
 /// The payment mint's decimals.

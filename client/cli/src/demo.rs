@@ -26,7 +26,7 @@ use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_verifier::{audit, publish, Finding};
 use clap::Args;
 
-use crate::common::{upload_job, Offer};
+use crate::common::{post_args, upload_job, Offer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -309,7 +309,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             claim_window_slots: 500,
             execution_window_slots: 500,
         };
-        let args_post = upload_job(&store, &bundle, job_id, &offer)?;
+        let args_post = post_args(&bundle, job_id, &offer)?;
+        upload_job(&store, &bundle, &args_post)?;
         let mut faked = vec![];
         if provider == mallory {
             let mut all: Vec<u32> = (0..n_chunks).collect();

@@ -7,13 +7,14 @@ use anyhow::{bail, ensure, Context, Result};
 use assay_client::{pda, Chain, Job, JobState, Pubkey};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
 use assay_gpu::{JobBundle, JobManifest};
+use assay_market::errors::MarketError;
 use assay_verifier::ResultIndex;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use solana_sdk::signature::Signer;
 
 use crate::common::{
-    decimals, explain, format_amount, parse_amount, parse_pubkey, upload_job, Net, Offer,
+    decimals, explain, format_amount, parse_amount, parse_pubkey, post_args, upload_job, Net, Offer,
 };
 
 #[derive(Subcommand)]
@@ -272,13 +273,32 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         claim_window_slots: a.claim_window,
         execution_window_slots: a.execution_window,
     };
-    let args = upload_job(&net.store()?, &bundle, job_id, &offer)?;
+    // Everything the chain will check, before anything is uploaded or sent.
+    let args = post_args(&bundle, job_id, &offer)?;
+    let params = chain.market_config().await?.params;
+    args.check(&params).map_err(|e| match e {
+        MarketError::InvalidSampleCount => anyhow::anyhow!(
+            "--samples {samples}: the market accepts {} to {} samples, and at most the job's {n_chunks} chunks",
+            params.min_samples,
+            assay_market::constants::MAX_SAMPLES
+        ),
+        MarketError::InvalidDeadline => anyhow::anyhow!(
+            "--claim-window and --execution-window must be 1 to {} slots",
+            assay_market::instructions::MAX_WINDOW_SLOTS
+        ),
+        other => anyhow::anyhow!("the market would reject this job: {other}"),
+    })?;
+    let key = pda::job(&buyer.pubkey(), job_id);
+    ensure!(
+        chain.account(&key).await?.is_none(),
+        "you already have a live job with id {job_id} ({key}); pass another --job-id"
+    );
+    upload_job(&net.store()?, &bundle, &args)?;
     let d = chain.deployment();
     chain
         .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])
         .await
         .map_err(|e| explain(e, &assay_market::ID))?;
-    let key = pda::job(&buyer.pubkey(), job_id);
     if let Some(job) = chain.job(&key).await? {
         remember(net, &key, &job);
     }

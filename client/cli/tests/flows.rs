@@ -331,8 +331,17 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         "decimal places",
     );
 
-    // Nothing was escrowed by any of it, and no job exists.
+    // Limits only the chain knows fail before anything is uploaded or sent.
+    net.fails(
+        &buyer,
+        &["job", "post", m, "--price", "1", "--claim-window", "0"],
+        "--claim-window and --execution-window must be 1 to",
+    );
+
+    // Nothing was escrowed by any of it, no job exists, and no blob was uploaded.
     assert_eq!(net.tokens(&buyer), 20_000_000);
+    let uploaded = std::fs::read_dir(net.path("blobs")).map_or(0, |d| d.count());
+    assert_eq!(uploaded, 0, "a failed post uploaded blobs");
     net.fails(&buyer, &["stake", "show"], "not a registered operator");
 
     // No chain at the URL: the message names the endpoint and the transport's cause.

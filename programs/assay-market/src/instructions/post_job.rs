@@ -4,7 +4,9 @@ use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, Tran
 use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES};
 use crate::errors::MarketError;
 use crate::events::{JobPosted, JobStateChanged};
-use crate::state::{bps_of, Job, JobState, MarketConfig, COMPARISON_EXACT, COMPARISON_FLOAT};
+use crate::state::{
+    bps_of, Job, JobState, MarketConfig, MarketParams, COMPARISON_EXACT, COMPARISON_FLOAT,
+};
 
 /// Longest claim or execution window a buyer may set, in slots (~46 days).
 pub const MAX_WINDOW_SLOTS: u64 = 10_000_000;
@@ -69,26 +71,38 @@ pub struct PostJob<'info> {
     pub system_program: Program<'info, System>,
 }
 
+impl PostJobArgs {
+    /// The rules `post_job` holds its arguments to under `params`, as one function that
+    /// clients also call before spending anything (uploads, fees).
+    pub fn check(&self, params: &MarketParams) -> std::result::Result<(), MarketError> {
+        if self.n_chunks == 0 {
+            return Err(MarketError::ZeroChunks);
+        }
+        if self.samples < params.min_samples
+            || self.samples > MAX_SAMPLES
+            || u32::from(self.samples) > self.n_chunks
+        {
+            return Err(MarketError::InvalidSampleCount);
+        }
+        if self.price == 0 {
+            return Err(MarketError::ZeroPrice);
+        }
+        if self.comparison_rule != COMPARISON_EXACT && self.comparison_rule != COMPARISON_FLOAT {
+            return Err(MarketError::InvalidConfig);
+        }
+        let window = 1..=MAX_WINDOW_SLOTS;
+        if !window.contains(&self.claim_window_slots)
+            || !window.contains(&self.execution_window_slots)
+        {
+            return Err(MarketError::InvalidDeadline);
+        }
+        Ok(())
+    }
+}
+
 impl PostJob<'_> {
     fn validate(&self, args: &PostJobArgs) -> Result<()> {
-        require!(args.n_chunks > 0, MarketError::ZeroChunks);
-        require!(
-            args.samples >= self.config.params.min_samples
-                && args.samples <= MAX_SAMPLES
-                && u32::from(args.samples) <= args.n_chunks,
-            MarketError::InvalidSampleCount
-        );
-        require!(args.price > 0, MarketError::ZeroPrice);
-        require!(
-            args.comparison_rule == COMPARISON_EXACT || args.comparison_rule == COMPARISON_FLOAT,
-            MarketError::InvalidConfig
-        );
-        require!(
-            (1..=MAX_WINDOW_SLOTS).contains(&args.claim_window_slots)
-                && (1..=MAX_WINDOW_SLOTS).contains(&args.execution_window_slots),
-            MarketError::InvalidDeadline
-        );
-        Ok(())
+        args.check(&self.config.params).map_err(Into::into)
     }
 }
 
