@@ -17,7 +17,7 @@ DUMP=target/sbf-frames/$PKG; rm -rf "$DUMP"; mkdir -p "$DUMP"
 "$SBF_HOME"/bin/unstable-run "$SBF_HOME"/llvm/usr/lib/llvm-23/bin/llc -mcpu=v2 --bpf-allows-libcalls \
   -bpf-stack-size=3840 --bpf-max-stores-per-memfunc=5 --disable-ldsx --disable-movsx \
   --disable-bswap --disable-gotox "$DUMP/post-opt.ll" -o "$DUMP/program.s"
-python3 "$HERE/frames.py" "$DUMP/program.s" "$N"
 # The rebuild above relinked target/deploy/*.so (without the dependency's entrypoint when
 # the market is built): put back what build.sh made.
 cp target/sbf-out/*.so target/deploy/ 2>/dev/null || true
+python3 "$HERE/frames.py" "$DUMP/program.s" "$N"
