@@ -322,13 +322,14 @@ impl Stage {
 /// `LocalChain::start` initializes its deployment before anyone could meter it.
 async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
     let ctx = program_test(programs)?.start_with_context().await;
-    let admin = ctx.payer.insecure_clone();
+    let payer = ctx.payer.insecure_clone();
+    let admin = assay_client::keys::dev_deployer();
     let mint = Keypair::new();
     let token_program = anchor_spl::token::ID;
     let d = Deployment {
         mint: mint.pubkey(),
         token_program,
-        treasury: pda::token_account(&admin.pubkey(), &mint.pubkey(), &token_program),
+        treasury: pda::treasury(),
     };
     let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
     let rent = ctx
@@ -337,6 +338,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         .await
         .map_err(ChainError::from)?;
     let setup_ixs = [
+        system_instruction::transfer(&payer.pubkey(), &admin.pubkey(), 10_000_000_000),
         system_instruction::create_account(
             &admin.pubkey(),
             &mint.pubkey(),
@@ -356,7 +358,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
     let LocalSetup { stake, market, .. } = LocalSetup::default();
     let admin_key = admin.pubkey();
     let steps = [
-        (None, setup_ixs.to_vec(), vec![&admin, &mint]),
+        (None, setup_ixs.to_vec(), vec![&payer, &admin, &mint]),
         (
             Some("stake_initialize"),
             vec![d.stake_initialize(&admin_key, stake.clone())],
@@ -379,8 +381,8 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         ),
     ];
     for (instruction, ixs, signers) in steps {
-        let what = instruction.unwrap_or("mint and treasury");
-        let mut tx = Transaction::new_with_payer(&ixs, Some(&admin_key));
+        let what = instruction.unwrap_or("deployer funds and mint");
+        let mut tx = Transaction::new_with_payer(&ixs, Some(&signers[0].pubkey()));
         tx.try_sign(signers.as_slice(), ctx.last_blockhash)?;
         let processed = ctx
             .banks_client

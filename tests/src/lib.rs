@@ -28,6 +28,9 @@ pub struct World {
     keys: HashMap<Pubkey, Keypair>,
     /// Tokens minted so far (base units): the conservation reference.
     pub minted: u64,
+    /// An outsider with SOL and a token account who sends tokens where nobody asked.
+    pub donor: Keypair,
+    decimals: u8,
 }
 
 fn signing_key(k: &Keypair) -> ed25519_dalek::SigningKey {
@@ -53,6 +56,7 @@ impl World {
         providers: usize,
         verifiers: usize,
     ) -> Result<Self, ChainError> {
+        let decimals = setup.decimals;
         let chain = LocalChain::start(setup).await?;
         let mut world = Self {
             chain,
@@ -61,7 +65,10 @@ impl World {
             verifiers: vec![],
             keys: HashMap::new(),
             minted: 0,
+            donor: Keypair::new(),
+            decimals,
         };
+        world.donor = world.user().await?;
         let treasury_owner = world.chain.admin.pubkey();
         world
             .keys
@@ -90,18 +97,68 @@ impl World {
 
     /// A registered operator with `OPERATOR_STAKE` deposited.
     pub async fn operator(&mut self, roles: u8) -> Result<Keypair, ChainError> {
+        self.registered(roles, OPERATOR_STAKE).await
+    }
+
+    /// A registered operator with `stake` deposited (none for 0).
+    pub async fn registered(&mut self, roles: u8, stake: u64) -> Result<Keypair, ChainError> {
         let k = self.user().await?;
         let d = self.chain.deployment;
-        self.chain
-            .send(
-                &[
-                    d.register_operator(&k.pubkey(), roles),
-                    d.deposit(&k.pubkey(), OPERATOR_STAKE),
-                ],
-                &[&k],
-            )
-            .await?;
+        let mut ixs = vec![d.register_operator(&k.pubkey(), roles)];
+        if stake > 0 {
+            ixs.push(d.deposit(&k.pubkey(), stake));
+        }
+        self.chain.send(&ixs, &[&k]).await?;
         Ok(k)
+    }
+
+    /// The donor sends `amount` freshly minted tokens (counted in `minted`) straight to
+    /// the token account `to`, as anyone may.
+    pub async fn donate_tokens(&mut self, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
+        let donor = self.donor.insecure_clone();
+        self.chain.mint_to(&donor.pubkey(), amount).await?;
+        self.minted += amount;
+        let d = self.chain.deployment;
+        let ix = anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
+            &d.token_program,
+            &d.token_account(&donor.pubkey()),
+            &d.mint,
+            to,
+            &donor.pubkey(),
+            &[],
+            amount,
+            self.decimals,
+        )
+        .map_err(|e| ChainError::Client(e.to_string()))?;
+        self.chain.send(&[ix], &[&donor]).await.map(drop)
+    }
+
+    /// Someone sends `lamports` to any address (a PDA, a vault, a job), as anyone may.
+    pub async fn donate_lamports(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        self.chain.airdrop(to, lamports).await.map(drop)
+    }
+
+    /// The job's verifier reports its first sampled chunk as unavailable (no tree needed).
+    pub async fn report_unavailable(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+        let state = self.job(job).await;
+        let verifier = state.verifier.expect("a verifier is assigned");
+        let index = assay_protocol::sample_indices(&state.seed, state.n_chunks, 1)[0];
+        let v = self.key(&verifier).insecure_clone();
+        let ix = self.chain.deployment.report_fault(
+            &verifier,
+            job,
+            index,
+            assay_market::instructions::FaultEvidence::Unavailable,
+        );
+        self.chain.send(&[ix], &[&v]).await.map(drop)
+    }
+
+    /// The job's provider contests the reported fault; a committee is drawn.
+    pub async fn contest(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+        let provider = self.job(job).await.provider.expect("claimed");
+        let p = self.key(&provider).insecure_clone();
+        let ix = self.chain.deployment.contest_fault(&provider, job);
+        self.chain.send(&[ix], &[&p]).await.map(drop)
     }
 
     pub fn key(&self, pubkey: &Pubkey) -> &Keypair {
@@ -231,8 +288,8 @@ impl World {
         ]
     }
 
-    /// Sum of every token balance the world can hold: participants, treasury, job and
-    /// stake vaults. Must always equal `minted`.
+    /// Sum of every token balance the world can hold: participants, the treasury vault,
+    /// job and stake vaults. Must always equal `minted`.
     pub async fn total_tokens(&mut self, jobs: &[Pubkey]) -> Result<u64, ChainError> {
         let owners: Vec<Pubkey> = self.keys.keys().copied().collect();
         let mut total = 0;
@@ -246,6 +303,15 @@ impl World {
         for job in jobs {
             total += self.chain.token_balance(&pda::job_vault(job)).await?;
         }
+        total += self.chain.token_balance(&pda::treasury()).await?;
         Ok(total)
+    }
+
+    /// Tokens in the treasury vault (protocol fees and slash shares), base units.
+    pub async fn treasury_balance(&mut self) -> u64 {
+        self.chain
+            .token_balance(&pda::treasury())
+            .await
+            .expect("bank answers")
     }
 }

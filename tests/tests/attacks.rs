@@ -41,11 +41,11 @@ fn anchor(e: Anchor) -> Rejection {
 fn token_insufficient_funds() -> Rejection {
     Rejection::Code(1, "TokenError::InsufficientFunds".into())
 }
-/// Initializing an account that already exists. Anchor 1.2's `init` funds such an
-/// account through System's `CreateAccountAllowPrefund`, which this runtime (Agave 3.1)
-/// refuses as invalid instruction data, so the transaction fails before anything moves.
+/// Creating an account that already exists: the programs top up, allocate and assign
+/// (pre-funding tolerated), and System's `Allocate` refuses an account that has data or
+/// another owner with `SystemError::AccountAlreadyInUse`.
 fn already_in_use() -> Rejection {
-    Rejection::Runtime(InstructionError::InvalidInstructionData)
+    Rejection::Code(0, "SystemError::AccountAlreadyInUse".into())
 }
 /// The Ed25519 precompile's `InvalidSignature`: the transaction fails before ours runs.
 fn precompile_invalid_signature() -> Rejection {
@@ -408,7 +408,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
-        "stake initialize: again",
+        "stake initialize: by anyone but the deployer",
         vec![d.stake_initialize(
             &a.pubkey(),
             assay_stake::instructions::InitializeArgs {
@@ -417,6 +417,20 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             },
         )],
         &[&a],
+        stake(S::NotDeployer),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "stake initialize: again, by the deployer",
+        vec![d.stake_initialize(
+            &admin.pubkey(),
+            assay_stake::instructions::InitializeArgs {
+                unstake_cooldown_slots: 0,
+                min_verifier_stake: 0,
+            },
+        )],
+        &[&admin],
         already_in_use(),
     )
     .await;
@@ -520,9 +534,17 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let params = LocalSetup::default().market;
     m.attack(
         &mut w,
-        "initialize_config: again",
+        "initialize_config: by anyone but the deployer",
         vec![d.initialize_config(&a.pubkey(), params.clone())],
         &[&a],
+        market(M::NotDeployer),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "initialize_config: again, by the deployer",
+        vec![d.initialize_config(&admin.pubkey(), params.clone())],
+        &[&admin],
         already_in_use(),
     )
     .await;
@@ -570,12 +592,28 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
-        "update_config: treasury of another mint",
+        "withdraw_treasury: not the admin",
         vec![swap(
-            d.update_config(&admin.pubkey(), params.clone()),
-            &d.treasury,
-            &fake_token,
+            d.withdraw_treasury(&admin.pubkey(), &d.token_account(&a.pubkey()), 1),
+            &admin.pubkey(),
+            &a.pubkey(),
         )],
+        &[&a],
+        market(M::NotAdmin),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "withdraw_treasury: more than it holds",
+        vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), u64::MAX)],
+        &[&admin],
+        market(M::TreasuryTooLow),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "withdraw_treasury: into an account of another mint",
+        vec![d.withdraw_treasury(&admin.pubkey(), &fake_token, 1)],
         &[&admin],
         anchor(Anchor::ConstraintTokenMint),
     )

@@ -45,8 +45,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
         w.chain.balance_of(&verifier).await.unwrap(),
         STARTING_TOKENS - OPERATOR_STAKE + 500_000
     );
-    let admin = w.chain.admin.pubkey();
-    assert_eq!(w.chain.balance_of(&admin).await.unwrap(), 100_000);
+    assert_eq!(w.treasury_balance().await, 100_000);
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
         0
@@ -181,13 +180,9 @@ async fn provider_who_claims_and_never_commits_is_slashed_for_no_show() {
     let ix = w.chain.deployment.expire_job(&job, &state);
     w.chain.send(&[ix], &[]).await.unwrap();
     // Collateral 20: treasury 10 % = 2, buyer 18 plus its price back.
-    let (buyer, provider, admin) = (
-        w.buyer().pubkey(),
-        w.providers[0].pubkey(),
-        w.chain.admin.pubkey(),
-    );
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 18_000_000);
-    assert_eq!(balance(&mut w, &admin).await, 2_000_000);
+    assert_eq!(w.treasury_balance().await, 2_000_000);
     let operator = w.chain.operator(&provider).await.unwrap().unwrap();
     assert_eq!(
         (operator.deposited, operator.locked, operator.slashed_total),
@@ -210,13 +205,13 @@ async fn provider_who_fakes_a_sampled_chunk_and_concedes_is_slashed() {
         .concede_fault(&provider.pubkey(), &job, &state);
     let events = w.chain.send_with_events(&[ix], &[&provider]).await.unwrap();
     // Collateral 20: finder 20 % = 4, treasury 10 % = 2, buyer 14 plus its price back.
-    let (buyer, admin) = (w.buyer().pubkey(), w.chain.admin.pubkey());
+    let buyer = w.buyer().pubkey();
     assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
     assert_eq!(
         balance(&mut w, &verifier).await,
         STARTING_TOKENS - OPERATOR_STAKE + 4_000_000
     );
-    assert_eq!(balance(&mut w, &admin).await, 2_000_000);
+    assert_eq!(w.treasury_balance().await, 2_000_000);
     assert_eq!(
         balance(&mut w, &provider.pubkey()).await,
         STARTING_TOKENS - OPERATOR_STAKE
@@ -332,11 +327,7 @@ async fn contested_fault_overturned_slashes_the_accusing_verifier_and_pays_the_p
         .await
         .unwrap();
     // Provider: 10 − 0.5 − 0.1 = 9.4, plus 90 % of the accuser's 1.0 bond = 0.9.
-    let (buyer, provider, admin) = (
-        w.buyer().pubkey(),
-        w.providers[0].pubkey(),
-        w.chain.admin.pubkey(),
-    );
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
         STARTING_TOKENS - OPERATOR_STAKE + 10_300_000
@@ -345,7 +336,7 @@ async fn contested_fault_overturned_slashes_the_accusing_verifier_and_pays_the_p
         balance(&mut w, &buyer).await,
         STARTING_TOKENS - 10_000_000 + 500_000
     );
-    assert_eq!(balance(&mut w, &admin).await, 100_000 + 100_000);
+    assert_eq!(w.treasury_balance().await, 100_000 + 100_000);
     let accuser_op = w.chain.operator(&accuser).await.unwrap().unwrap();
     assert_eq!(
         (accuser_op.deposited, accuser_op.locked),
@@ -456,17 +447,13 @@ async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically(
     w.chain.send(&[ix], &[]).await.unwrap();
     // Provider paid 9.4; the unearned verifier fee 0.5 returns to the buyer; both
     // verifiers lost 0.25 to the treasury.
-    let (buyer, provider, admin) = (
-        w.buyer().pubkey(),
-        w.providers[0].pubkey(),
-        w.chain.admin.pubkey(),
-    );
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
         STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
     );
     assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS - 9_500_000);
-    assert_eq!(balance(&mut w, &admin).await, 100_000 + 500_000);
+    assert_eq!(w.treasury_balance().await, 100_000 + 500_000);
     for v in [first.unwrap(), next.unwrap()] {
         let op = w.chain.operator(&v).await.unwrap().unwrap();
         assert_eq!((op.deposited, op.locked), (OPERATOR_STAKE - 250_000, 0));

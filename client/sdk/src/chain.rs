@@ -156,6 +156,11 @@ pub trait Chain: Send {
         decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
     }
 
+    async fn stake_config(&mut self) -> Result<assay_stake::state::StakeConfig, ChainError> {
+        let key = pda::stake_config();
+        decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
+    }
+
     async fn market_config(&mut self) -> Result<MarketConfig, ChainError> {
         let key = pda::market_config();
         decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
@@ -211,7 +216,8 @@ pub trait Chain: Send {
                 assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
             job.round = 0;
         }
-        Ok(job.draw_verifier(&registry))
+        let min_verifier_stake = self.stake_config().await?.min_verifier_stake;
+        Ok(job.draw_verifier(&registry, min_verifier_stake))
     }
 }
 

@@ -224,21 +224,30 @@ pub struct LocalChain {
 }
 
 impl LocalChain {
-    /// Starts a bank, creates the mint and treasury, and initializes both programs.
+    /// Starts a bank, creates the mint, and initializes both programs (which creates the
+    /// treasury vault) as the development deployer.
     pub async fn start(setup: LocalSetup) -> Result<Self, ChainError> {
-        let programs = match setup.programs {
-            Some(mode) => mode,
+        let mut chain = Self::boot(&setup).await?;
+        chain.initialize(&setup).await?;
+        Ok(chain)
+    }
+
+    /// A bank with both programs loaded and the payment mint created (the development
+    /// deployer, [`crate::keys::dev_deployer`], is its authority and holds SOL and a
+    /// token account), but neither program initialized.
+    pub async fn boot(setup: &LocalSetup) -> Result<Self, ChainError> {
+        let programs = match &setup.programs {
+            Some(mode) => mode.clone(),
             None => ProgramMode::from_env()?,
         };
         let ctx = program_test(&programs)?.start_with_context().await;
-        let admin = Keypair::new();
+        let admin = crate::keys::dev_deployer();
         let mint = Keypair::new();
         let token_program = setup.flavor.program_id();
-        let treasury_owner = admin.pubkey();
         let deployment = Deployment {
             mint: mint.pubkey(),
             token_program,
-            treasury: crate::pda::token_account(&treasury_owner, &mint.pubkey(), &token_program),
+            treasury: crate::pda::treasury(),
         };
         let mut chain = Self {
             ctx,
@@ -254,20 +263,20 @@ impl LocalChain {
             .create_mint(&mint, token_program, setup.decimals)
             .await?;
         chain.mint_to(&admin_key, 0).await?;
-        let admin = chain.admin.insecure_clone();
-        chain
-            .send(
-                &[deployment.stake_initialize(&admin_key, setup.stake)],
-                &[&admin],
-            )
-            .await?;
-        chain
-            .send(
-                &[deployment.initialize_config(&admin_key, setup.market)],
-                &[&admin],
-            )
-            .await?;
         Ok(chain)
+    }
+
+    /// Initializes both programs with `setup`'s parameters, signed by the admin.
+    pub async fn initialize(&mut self, setup: &LocalSetup) -> Result<(), ChainError> {
+        let (admin, d) = (self.admin.insecure_clone(), self.deployment);
+        let ixs = [
+            d.stake_initialize(&admin.pubkey(), setup.stake.clone()),
+            d.initialize_config(&admin.pubkey(), setup.market.clone()),
+        ];
+        for ix in ixs {
+            self.send(&[ix], &[&admin]).await?;
+        }
+        Ok(())
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -319,7 +328,8 @@ impl LocalChain {
         Ok(user)
     }
 
-    /// Creates and initializes `mint` under `token_program`, with the admin as authority.
+    /// Creates and initializes `mint` under `token_program`, with the admin as mint and
+    /// freeze authority (as the issuer of USDC holds both).
     pub async fn create_mint(
         &mut self,
         mint: &Keypair,
@@ -340,7 +350,7 @@ impl LocalChain {
             &token_program,
             &mint.pubkey(),
             &admin.pubkey(),
-            None,
+            Some(&admin.pubkey()),
             decimals,
         )
         .map_err(|e| ChainError::Client(e.to_string()))?;

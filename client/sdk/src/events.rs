@@ -22,6 +22,7 @@ pub enum AssayEvent {
     ContestResolved(market::ContestResolved),
     JobClosed(market::JobClosed),
     ConfigChanged(market::ConfigChanged),
+    TreasuryWithdrawn(market::TreasuryWithdrawn),
     StakeConfigInitialized(stake::StakeConfigInitialized),
     StakeConfigUpdated(stake::StakeConfigUpdated),
     OperatorRegistered(stake::OperatorRegistered),
@@ -31,6 +32,7 @@ pub enum AssayEvent {
     StakeLocked(stake::StakeLocked),
     StakeUnlocked(stake::StakeUnlocked),
     StakeSlashed(stake::StakeSlashed),
+    VerifierSynced(stake::VerifierSynced),
 }
 
 fn decode_as<T: AnchorDeserialize + Discriminator>(body: &[u8]) -> Option<T> {
@@ -60,6 +62,7 @@ pub fn decode_event(program_id: &anchor_lang::prelude::Pubkey, data: &[u8]) -> O
             ContestResolved => market::ContestResolved,
             JobClosed => market::JobClosed,
             ConfigChanged => market::ConfigChanged,
+            TreasuryWithdrawn => market::TreasuryWithdrawn,
         );
     } else if *program_id == assay_stake::ID {
         try_decode!(body,
@@ -72,6 +75,7 @@ pub fn decode_event(program_id: &anchor_lang::prelude::Pubkey, data: &[u8]) -> O
             StakeLocked => stake::StakeLocked,
             StakeUnlocked => stake::StakeUnlocked,
             StakeSlashed => stake::StakeSlashed,
+            VerifierSynced => stake::VerifierSynced,
         );
     }
     None

@@ -3,12 +3,12 @@
 //! Each builder fills the program's generated `accounts::*` struct (so account order and
 //! writability come from the program itself) and its `instruction::*` data struct.
 //! Token accounts of people are their associated token accounts; the treasury is the
-//! token account named in the market config.
+//! market's treasury vault PDA.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use assay_market::instructions::{
-    CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs,
+    CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs, WithdrawTreasuryArgs,
 };
 use assay_market::state::{Job, MarketParams};
 use assay_stake::instructions::{
@@ -41,7 +41,7 @@ pub struct Deployment {
     pub mint: Pubkey,
     /// SPL Token or Token-2022 program that owns `mint`.
     pub token_program: Pubkey,
-    /// Treasury token account (market config).
+    /// The treasury vault PDA ([`pda::treasury`]).
     pub treasury: Pubkey,
 }
 
@@ -130,7 +130,6 @@ impl Deployment {
             assay_stake::accounts::RegisterOperator {
                 authority: *authority,
                 config: pda::stake_config(),
-                registry: pda::verifier_registry(),
                 operator,
                 vault: pda::stake_vault(&operator),
                 mint: self.mint,
@@ -185,6 +184,21 @@ impl Deployment {
         )
     }
 
+    /// Anyone: re-reads `authority`'s operator against the current verifier minimum.
+    pub fn sync_verifier(&self, authority: &Pubkey) -> Instruction {
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::SyncVerifier {
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                operator: pda::operator(authority),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::SyncVerifier {},
+        )
+    }
+
     pub fn withdraw(&self, authority: &Pubkey) -> Instruction {
         let operator = pda::operator(authority);
         instruction(
@@ -212,9 +226,10 @@ impl Deployment {
             assay_market::accounts::InitializeConfig {
                 admin: *admin,
                 config: pda::market_config(),
+                treasury: pda::treasury(),
                 mint: self.mint,
-                treasury: self.treasury,
                 stake_config: pda::stake_config(),
+                token_program: self.token_program,
                 system_program: system_program(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
@@ -231,13 +246,37 @@ impl Deployment {
             assay_market::accounts::UpdateConfig {
                 admin: *admin,
                 config: pda::market_config(),
-                treasury: self.treasury,
                 stake_config: pda::stake_config(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::UpdateConfig {
                 args: ConfigArgs { params },
+            },
+        )
+    }
+
+    /// The admin moves `amount` out of the treasury vault to `destination`.
+    pub fn withdraw_treasury(
+        &self,
+        admin: &Pubkey,
+        destination: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::WithdrawTreasury {
+                admin: *admin,
+                config: pda::market_config(),
+                treasury: pda::treasury(),
+                destination: *destination,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::WithdrawTreasury {
+                args: WithdrawTreasuryArgs { amount },
             },
         )
     }
@@ -345,6 +384,7 @@ impl Deployment {
                 job: *job_key,
                 buyer: job.buyer,
                 vault: pda::job_vault(job_key),
+                buyer_token: self.token_account(&job.buyer),
                 provider_token: self.token_account(&provider),
                 verifier_token: self.token_account(verifier),
                 treasury: job.treasury,
@@ -469,6 +509,7 @@ impl Deployment {
                 provider: *provider,
                 job: *job,
                 registry: pda::verifier_registry(),
+                stake_config: pda::stake_config(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },

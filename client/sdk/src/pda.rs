@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use assay_market::constants::{
-    JOB_SEED, JOB_VAULT_SEED, MARKET_AUTHORITY_SEED, MARKET_CONFIG_SEED,
+    JOB_SEED, JOB_VAULT_SEED, MARKET_AUTHORITY_SEED, MARKET_CONFIG_SEED, TREASURY_SEED,
 };
 use assay_stake::constants::{OPERATOR_SEED, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED};
 
@@ -34,6 +34,11 @@ pub fn stake_vault(operator: &Pubkey) -> Pubkey {
 
 pub fn market_config() -> Pubkey {
     market_pda(&[MARKET_CONFIG_SEED])
+}
+
+/// The treasury vault: protocol fees and slash shares accrue here.
+pub fn treasury() -> Pubkey {
+    market_pda(&[TREASURY_SEED])
 }
 
 pub fn market_authority() -> Pubkey {

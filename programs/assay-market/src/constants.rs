@@ -6,6 +6,9 @@ pub const MARKET_CONFIG_SEED: &[u8] = b"market-config";
 pub const JOB_SEED: &[u8] = b"job";
 #[constant]
 pub const JOB_VAULT_SEED: &[u8] = b"job-vault";
+/// The protocol treasury: a token account PDA whose authority is the config PDA.
+#[constant]
+pub const TREASURY_SEED: &[u8] = b"treasury";
 /// This program's PDA that signs stake locks, unlocks and slashes.
 pub use assay_stake::constants::MARKET_AUTHORITY_SEED;
 

@@ -72,4 +72,10 @@ pub enum MarketError {
     DuplicateVote,
     #[msg("The votes do not reach a majority of the committee")]
     NoQuorum,
+    #[msg("Only the deployer fixed at build time may initialize")]
+    NotDeployer,
+    #[msg("The treasury holds less than the amount asked for")]
+    TreasuryTooLow,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
 }

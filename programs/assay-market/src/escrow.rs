@@ -66,8 +66,24 @@ impl<'info> Escrow<'_, 'info> {
         })
     }
 
-    /// Closes the (now empty) vault, returning its rent to `rent_to`.
-    pub fn close(&self, rent_to: &AccountInfo<'info>) -> Result<()> {
+    /// Tokens in the vault now (after any payments and inflows in this instruction).
+    fn balance(&self) -> Result<u64> {
+        let info = self.vault.to_account_info();
+        let data = info.try_borrow_data()?;
+        Ok(TokenAccount::try_deserialize(&mut &data[..])?.amount)
+    }
+
+    /// Ends the escrow once every recorded amount is paid: whatever the vault still holds
+    /// (tokens anyone may send it unasked) goes to the buyer's `buyer_token`, then the
+    /// vault closes with its lamports (rent and any lamport donations) to `rent_to`.
+    /// Returns that residue. A donation therefore never blocks an exit.
+    pub fn close(
+        &self,
+        buyer_token: &InterfaceAccount<'info, TokenAccount>,
+        rent_to: &AccountInfo<'info>,
+    ) -> Result<u64> {
+        let residue = self.balance()?;
+        self.pay(buyer_token, residue)?;
         self.job.with_signer_seeds(|signer| {
             token_interface::close_account(CpiContext::new_with_signer(
                 self.token_program.key(),
@@ -78,7 +94,8 @@ impl<'info> Escrow<'_, 'info> {
                 },
                 signer,
             ))
-        })
+        })?;
+        Ok(residue)
     }
 }
 

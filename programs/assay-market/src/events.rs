@@ -110,4 +110,15 @@ pub struct JobClosed {
     pub buyer_refund: u64,
     pub provider_slashed: u64,
     pub verifier_slashed: u64,
+    /// Tokens found in the vault beyond every recorded amount (someone sent them unasked),
+    /// paid to the buyer with `buyer_refund`.
+    pub residue: u64,
+}
+
+/// The admin moved protocol revenue out of the treasury vault.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreasuryWithdrawn {
+    pub destination: Pubkey,
+    pub amount: u64,
 }

@@ -30,6 +30,13 @@ pub mod assay_market {
         instructions::update_config::process_update_config(ctx, args)
     }
 
+    pub fn withdraw_treasury(
+        ctx: Context<WithdrawTreasury>,
+        args: WithdrawTreasuryArgs,
+    ) -> Result<()> {
+        instructions::withdraw_treasury::process_withdraw_treasury(ctx, args)
+    }
+
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         instructions::post_job::process_post_job(ctx, args)
     }

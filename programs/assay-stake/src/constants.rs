@@ -24,3 +24,18 @@ pub const MAX_UNSTAKE_COOLDOWN_SLOTS: u64 = 10_000_000;
 /// Operator role bits.
 pub const ROLE_PROVIDER: u8 = 1;
 pub const ROLE_VERIFIER: u8 = 2;
+
+/// The key of the public development deployer, whose secret is in the SDK
+/// (`assay_client::keys::dev_deployer`). Used when a build sets no `ASSAY_DEPLOYER`, so
+/// tests and `assay demo` can initialize; never deploy a build that uses it.
+pub const DEV_DEPLOYER: &str = "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder";
+
+/// The only key that may initialize either program, fixed when the program is built
+/// (`ASSAY_DEPLOYER=<base58> anchor build`). A build-time key rather than the program's
+/// upgrade authority because the native test bank loads programs as builtins, which have
+/// no ProgramData account to read the authority from; the same check then runs in every
+/// mode. Whoever deploys sets it to the key that runs the initialization transactions.
+pub const DEPLOYER: Pubkey = Pubkey::from_str_const(match option_env!("ASSAY_DEPLOYER") {
+    Some(key) => key,
+    None => DEV_DEPLOYER,
+});

@@ -26,4 +26,10 @@ pub enum StakeError {
     WrongTokenOwner,
     #[msg("Signer is not the config admin")]
     NotAdmin,
+    #[msg("Only the deployer fixed at build time may initialize")]
+    NotDeployer,
+    #[msg("The mint has a Token-2022 extension the programs do not accept")]
+    UnsupportedMint,
+    #[msg("The operator's available stake is below the verifier minimum")]
+    BelowVerifierMinimum,
 }

@@ -45,7 +45,10 @@ pub struct UnstakeRequested {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StakeWithdrawn {
     pub operator: Pubkey,
+    /// The unstake request paid out, base units.
     pub amount: u64,
+    /// Unsolicited tokens found in the vault and paid out with it, base units.
+    pub residue: u64,
     pub deposited: u64,
 }
 
@@ -72,4 +75,15 @@ pub struct StakeSlashed {
     pub amount: u64,
     pub destination: Pubkey,
     pub deposited: u64,
+}
+
+/// A verifier's registry entry was re-read against the current minimum.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierSynced {
+    pub authority: Pubkey,
+    /// Its weight now (0: it has no entry).
+    pub weight: u64,
+    /// Entries in the registry after the sync.
+    pub entries: u32,
 }

@@ -5,9 +5,11 @@
 use anchor_lang::prelude::*;
 
 pub mod constants;
+pub mod create;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod mint_policy;
 pub mod state;
 
 use instructions::*;
@@ -43,6 +45,10 @@ pub mod assay_stake {
 
     pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
         instructions::withdraw::process_withdraw(ctx)
+    }
+
+    pub fn sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
+        instructions::sync_verifier::process_sync_verifier(ctx)
     }
 
     pub fn lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {

@@ -29,6 +29,14 @@ pub struct AttestPass<'info> {
     pub buyer: UncheckedAccount<'info>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Receives any residue of the vault (tokens sent to it unasked).
+    #[account(
+        mut,
+        token::mint = mint,
+        token::authority = job.buyer,
+        token::token_program = token_program,
+    )]
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         token::mint = mint,
@@ -92,7 +100,7 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
     escrow.pay(&accounts.provider_token, payout.provider)?;
     escrow.pay(&accounts.verifier_token, payout.verifier)?;
     escrow.pay(&accounts.treasury, payout.treasury)?;
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
     accounts
         .stake
         .unlock(bump, &accounts.provider_operator, accounts.job.collateral)?;
@@ -117,6 +125,7 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
         buyer_refund: payout.buyer,
         provider_slashed: 0,
         verifier_slashed: 0,
+        residue,
     });
     Ok(())
 }

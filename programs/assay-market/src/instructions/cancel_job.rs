@@ -52,7 +52,10 @@ pub fn process_cancel_job(ctx: Context<CancelJob>) -> Result<()> {
     };
     let refund = ctx.accounts.job.price;
     escrow.pay(&ctx.accounts.buyer_token, refund)?;
-    escrow.close(&ctx.accounts.buyer.to_account_info())?;
+    let residue = escrow.close(
+        &ctx.accounts.buyer_token,
+        &ctx.accounts.buyer.to_account_info(),
+    )?;
     let job_key = ctx.accounts.job.key();
     let changed = ctx
         .accounts
@@ -68,6 +71,7 @@ pub fn process_cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         buyer_refund: refund,
         provider_slashed: 0,
         verifier_slashed: 0,
+        residue,
     });
     Ok(())
 }

@@ -141,7 +141,7 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
         Some(&accounts.accuser_token),
         &accounts.treasury,
     )?;
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
     accounts.stake.unlock(
         bump,
         &accounts.accuser_operator,
@@ -164,6 +164,7 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
         buyer_refund: payout.buyer,
         provider_slashed,
         verifier_slashed: 0,
+        residue,
     });
     Ok(())
 }

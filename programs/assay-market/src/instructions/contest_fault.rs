@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::REGISTRY_SEED;
-use assay_stake::state::VerifierRegistry;
+use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
+use assay_stake::state::{StakeConfig, VerifierRegistry};
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
@@ -23,6 +23,8 @@ pub struct ContestFault<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
     pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
+    pub stake_config: Box<Account<'info, StakeConfig>>,
 }
 
 impl ContestFault<'_> {
@@ -43,7 +45,9 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
     let registry = &ctx.accounts.registry;
     let job = &mut ctx.accounts.job;
     let excluded: Vec<Pubkey> = job.provider.into_iter().chain(job.accuser).collect();
-    let weights = registry.weights_excluding(&excluded);
+    // Members need no bond, only the current minimum stake (entries written under an
+    // older, lower minimum do not sit on committees).
+    let weights = registry.draw_weights(&excluded, ctx.accounts.stake_config.min_verifier_stake);
     let committee: Vec<Pubkey> =
         assay_protocol::draw_committee(&job.seed, usize::from(job.params.committee_size), &weights)
             .into_iter()

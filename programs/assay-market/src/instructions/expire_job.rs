@@ -113,7 +113,7 @@ pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
             )
         }
     };
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
 
     let job_key = ctx.accounts.job.key();
     let changed = ctx
@@ -130,6 +130,7 @@ pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         buyer_refund: payout.buyer,
         provider_slashed,
         verifier_slashed: 0,
+        residue,
     });
     Ok(())
 }

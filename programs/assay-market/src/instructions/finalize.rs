@@ -126,7 +126,7 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
     escrow.pay(&accounts.provider_token, payout.provider)?;
     escrow.pay(&accounts.buyer_token, payout.buyer)?;
     escrow.pay(&accounts.treasury, payout.treasury)?;
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
     accounts
         .stake
         .unlock(bump, &accounts.provider_operator, accounts.job.collateral)?;
@@ -145,6 +145,7 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
         buyer_refund: payout.buyer,
         provider_slashed: 0,
         verifier_slashed,
+        residue,
     });
     Ok(())
 }

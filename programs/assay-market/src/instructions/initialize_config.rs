@@ -1,9 +1,10 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount};
-use assay_stake::constants::STAKE_CONFIG_SEED;
+use anchor_spl::token_interface::{Mint, TokenInterface};
+use assay_stake::constants::{DEPLOYER, STAKE_CONFIG_SEED};
+use assay_stake::create::{create_account, create_token_account, write_account};
 use assay_stake::state::StakeConfig;
 
-use crate::constants::MARKET_CONFIG_SEED;
+use crate::constants::{MARKET_CONFIG_SEED, TREASURY_SEED};
 use crate::errors::MarketError;
 use crate::events::ConfigChanged;
 use crate::state::{MarketConfig, MarketParams};
@@ -16,25 +17,29 @@ pub struct ConfigArgs {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct InitializeConfig<'info> {
-    #[account(mut)]
+    /// Must be the build-time deployer (the stake program's `DEPLOYER`); becomes admin.
+    #[account(mut, address = DEPLOYER @ MarketError::NotDeployer)]
     pub admin: Signer<'info>,
-    #[account(init, payer = admin, space = MarketConfig::SIZE, seeds = [MARKET_CONFIG_SEED], bump)]
-    pub config: Box<Account<'info, MarketConfig>>,
-    /// Payments and stake share one mint.
+    /// CHECK: created here (pre-funding tolerated); the seeds pin the address.
+    #[account(mut, seeds = [MARKET_CONFIG_SEED], bump)]
+    pub config: UncheckedAccount<'info>,
+    /// CHECK: created here as a token account of `mint` owned by `config`.
+    #[account(mut, seeds = [TREASURY_SEED], bump)]
+    pub treasury: UncheckedAccount<'info>,
+    /// Payments and stake share one mint (the stake program vetted it at its initialize).
     #[account(address = stake_config.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(token::mint = mint)]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
+    pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
 /// Rules shared by initialize and update.
 pub fn validate_params(params: &MarketParams, stake_config: &StakeConfig) -> Result<()> {
     params.validate()?;
-    // A drawn verifier always has at least min_verifier_stake available, so its bond lock
-    // can never fail and stall a job.
+    // Drawn verifiers have at least max(bond, current minimum) available (the draw
+    // ignores lighter entries), so this is a sanity rule, not what keeps locks working.
     require!(
         params.verifier_bond <= stake_config.min_verifier_stake,
         MarketError::BondAboveVerifierMinimum
@@ -48,18 +53,52 @@ impl InitializeConfig<'_> {
     }
 }
 
+/// Specification:
+/// - only the build-time deployer gets here, and only once;
+/// - the config exists with the stake program's mint, and the treasury vault PDA exists
+///   as an empty token account of that mint owned by the config, however many lamports
+///   either address held before.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_initialize_config(ctx: Context<InitializeConfig>, args: ConfigArgs) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.admin = ctx.accounts.admin.key();
-    config.mint = ctx.accounts.mint.key();
-    config.treasury = ctx.accounts.treasury.key();
-    config.params = args.params;
-    config.bump = ctx.bumps.config;
+    let accounts = &ctx.accounts;
+    let (admin, system) = (
+        accounts.admin.to_account_info(),
+        accounts.system_program.to_account_info(),
+    );
+    let config_info = accounts.config.to_account_info();
+    let config_seeds: &[&[u8]] = &[MARKET_CONFIG_SEED, &[ctx.bumps.config]];
+    create_account(
+        &admin,
+        &config_info,
+        &system,
+        &crate::ID,
+        MarketConfig::SIZE,
+        config_seeds,
+    )?;
+    let treasury_seeds: &[&[u8]] = &[TREASURY_SEED, &[ctx.bumps.treasury]];
+    create_token_account(
+        &admin,
+        &accounts.treasury.to_account_info(),
+        &system,
+        &accounts.mint.to_account_info(),
+        &config_info,
+        &accounts.token_program.to_account_info(),
+        treasury_seeds,
+    )?;
+    let config = MarketConfig {
+        admin: accounts.admin.key(),
+        mint: accounts.mint.key(),
+        treasury: accounts.treasury.key(),
+        params: args.params,
+        jobs_posted: 0,
+        bump: ctx.bumps.config,
+        treasury_bump: ctx.bumps.treasury,
+    };
+    write_account(&config_info, &config)?;
     emit_cpi!(ConfigChanged {
         admin: config.admin,
         treasury: config.treasury,
-        params: config.params.clone(),
+        params: config.params,
     });
     Ok(())
 }

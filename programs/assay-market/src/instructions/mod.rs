@@ -14,6 +14,7 @@ pub mod report_fault;
 pub mod resolve_contest;
 pub mod update_config;
 pub mod void_contest;
+pub mod withdraw_treasury;
 
 pub use advance_round::*;
 pub use attest_pass::*;
@@ -31,3 +32,4 @@ pub use report_fault::*;
 pub use resolve_contest::*;
 pub use update_config::*;
 pub use void_contest::*;
+pub use withdraw_treasury::*;

@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
+use assay_stake::create::{create_account, create_token_account, write_account};
+
 use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES};
 use crate::errors::MarketError;
 use crate::events::{JobPosted, JobStateChanged};
@@ -40,24 +42,17 @@ pub struct PostJob<'info> {
     pub buyer: Signer<'info>,
     #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, MarketConfig>>,
+    /// CHECK: created here (pre-funding tolerated); the seeds pin the address, and System
+    /// refuses to allocate it again while a job lives there.
     #[account(
-        init,
-        payer = buyer,
-        space = Job::SIZE,
+        mut,
         seeds = [JOB_SEED, buyer.key().as_ref(), &args.job_id.to_le_bytes()],
         bump,
     )]
-    pub job: Box<Account<'info, Job>>,
-    #[account(
-        init,
-        payer = buyer,
-        seeds = [JOB_VAULT_SEED, job.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = job,
-        token::token_program = token_program,
-    )]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub job: UncheckedAccount<'info>,
+    /// CHECK: created here as a token account of `mint` owned by `job`.
+    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
     #[account(
         mut,
         token::mint = mint,
@@ -106,10 +101,34 @@ impl PostJob<'_> {
     }
 }
 
+/// Specification:
+/// - the job account and its vault exist (however many lamports either address held),
+///   the job is Open with a snapshot of the config's params and treasury, and its vault
+///   holds exactly `price` taken from the buyer.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     let slot = Clock::get()?.slot;
     let accounts = &ctx.accounts;
+    let buyer = accounts.buyer.key();
+    let job_key = accounts.job.key();
+    let (payer, system) = (
+        accounts.buyer.to_account_info(),
+        accounts.system_program.to_account_info(),
+    );
+    let job_info = accounts.job.to_account_info();
+    let job_id = args.job_id.to_le_bytes();
+    let job_seeds: &[&[u8]] = &[JOB_SEED, buyer.as_ref(), &job_id, &[ctx.bumps.job]];
+    create_account(&payer, &job_info, &system, &crate::ID, Job::SIZE, job_seeds)?;
+    let vault_seeds: &[&[u8]] = &[JOB_VAULT_SEED, job_key.as_ref(), &[ctx.bumps.vault]];
+    create_token_account(
+        &payer,
+        &accounts.vault.to_account_info(),
+        &system,
+        &accounts.mint.to_account_info(),
+        &job_info,
+        &accounts.token_program.to_account_info(),
+        vault_seeds,
+    )?;
     token_interface::transfer_checked(
         CpiContext::new(
             accounts.token_program.key(),
@@ -124,30 +143,44 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         accounts.mint.decimals,
     )?;
 
-    let params = ctx.accounts.config.params.clone();
-    let treasury = ctx.accounts.config.treasury;
-    let job_key = ctx.accounts.job.key();
-    let job = &mut ctx.accounts.job;
-    job.buyer = ctx.accounts.buyer.key();
-    job.job_id = args.job_id;
-    job.state = JobState::Open;
-    job.manifest_hash = args.manifest_hash;
-    job.input_root = args.input_root;
-    job.n_chunks = args.n_chunks;
-    job.samples = args.samples;
-    job.comparison_rule = args.comparison_rule;
-    job.price = args.price;
-    job.collateral = args.collateral;
-    job.verifier_fee = bps_of(args.price, params.verifier_fee_bps)?;
-    job.protocol_fee = bps_of(args.price, params.protocol_fee_bps)?;
-    job.params = params;
-    job.treasury = treasury;
-    job.claim_deadline_slot = slot
-        .checked_add(args.claim_window_slots)
-        .ok_or(MarketError::Overflow)?;
-    job.execution_window_slots = args.execution_window_slots;
-    job.bump = ctx.bumps.job;
-    job.vault_bump = ctx.bumps.vault;
+    let params = &accounts.config.params;
+    let job = Box::new(Job {
+        buyer,
+        job_id: args.job_id,
+        state: JobState::Open,
+        manifest_hash: args.manifest_hash,
+        input_root: args.input_root,
+        n_chunks: args.n_chunks,
+        samples: args.samples,
+        comparison_rule: args.comparison_rule,
+        price: args.price,
+        collateral: args.collateral,
+        verifier_fee: bps_of(args.price, params.verifier_fee_bps)?,
+        protocol_fee: bps_of(args.price, params.protocol_fee_bps)?,
+        params: params.clone(),
+        treasury: accounts.config.treasury,
+        claim_deadline_slot: slot
+            .checked_add(args.claim_window_slots)
+            .ok_or(MarketError::Overflow)?,
+        execution_window_slots: args.execution_window_slots,
+        commit_deadline_slot: 0,
+        provider: None,
+        result_root: [0; 32],
+        output_uri: String::new(),
+        seed_slot: 0,
+        seed: [0; 32],
+        round: 0,
+        verifier: None,
+        past_verifiers: Vec::new(),
+        step_deadline_slot: 0,
+        accuser: None,
+        fault_index: 0,
+        fault_evidence: [0; 32],
+        committee: Vec::new(),
+        bump: ctx.bumps.job,
+        vault_bump: ctx.bumps.vault,
+    });
+    write_account(&job_info, job.as_ref())?;
     ctx.accounts.config.jobs_posted = ctx
         .accounts
         .config
@@ -157,7 +190,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
 
     emit_cpi!(JobPosted {
         job: job_key,
-        buyer: ctx.accounts.buyer.key(),
+        buyer,
         job_id: args.job_id,
         price: args.price,
         collateral: args.collateral,

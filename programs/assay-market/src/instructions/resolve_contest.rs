@@ -200,7 +200,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             .unlock(bump, &accounts.provider_operator, job.collateral)?;
         (JobState::Settled, payout, 0, bond)
     };
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
 
     emit_cpi!(ContestResolved {
         job: job_key,
@@ -219,6 +219,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         buyer_refund: payout.buyer,
         provider_slashed,
         verifier_slashed,
+        residue,
     });
     Ok(())
 }

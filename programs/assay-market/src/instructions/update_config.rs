@@ -1,5 +1,4 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 use assay_stake::constants::STAKE_CONFIG_SEED;
 use assay_stake::state::StakeConfig;
 
@@ -9,16 +8,14 @@ use crate::events::ConfigChanged;
 use crate::instructions::{validate_params, ConfigArgs};
 use crate::state::MarketConfig;
 
-/// Changes parameters and treasury for jobs posted from now on. Jobs already posted keep
-/// their snapshot, and no instruction lets the admin move escrow or stake.
+/// Changes parameters for jobs posted from now on. Jobs already posted keep their
+/// snapshot, and no instruction lets the admin move escrow or stake.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
     #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump, has_one = admin @ MarketError::NotAdmin)]
     pub config: Box<Account<'info, MarketConfig>>,
-    #[account(token::mint = config.mint)]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
 }
@@ -32,7 +29,6 @@ impl UpdateConfig<'_> {
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_update_config(ctx: Context<UpdateConfig>, args: ConfigArgs) -> Result<()> {
     let config = &mut ctx.accounts.config;
-    config.treasury = ctx.accounts.treasury.key();
     config.params = args.params;
     emit_cpi!(ConfigChanged {
         admin: config.admin,

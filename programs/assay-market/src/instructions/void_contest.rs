@@ -80,7 +80,7 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
         token_program: &accounts.token_program,
     };
     escrow.pay(&accounts.buyer_token, job.price)?;
-    escrow.close(&accounts.buyer.to_account_info())?;
+    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
     accounts
         .stake
         .unlock(bump, &accounts.provider_operator, job.collateral)?;
@@ -101,6 +101,7 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
         buyer_refund: refund,
         provider_slashed: 0,
         verifier_slashed: 0,
+        residue,
     });
     Ok(())
 }

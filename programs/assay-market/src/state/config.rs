@@ -77,16 +77,20 @@ impl MarketParams {
 #[account]
 #[derive(InitSpace)]
 pub struct MarketConfig {
-    /// May change `params` and `treasury` for future jobs; can never move escrow or stake.
+    /// May change `params` for future jobs and withdraw the treasury; can never move
+    /// escrow or stake.
     pub admin: Pubkey,
     /// The payment mint (SPL Token or Token-2022); must equal the stake mint.
     pub mint: Pubkey,
-    /// Token account receiving protocol fees and the treasury share of slashes.
+    /// The treasury vault PDA `["treasury"]` (authority: this config): protocol fees and
+    /// the treasury share of slashes accrue here, and only `withdraw_treasury` moves them.
+    /// Program-owned, so no one can close it; only the mint's freeze authority can freeze it.
     pub treasury: Pubkey,
     pub params: MarketParams,
     /// Jobs posted so far (statistics only; job PDAs use a buyer-chosen id).
     pub jobs_posted: u64,
     pub bump: u8,
+    pub treasury_bump: u8,
 }
 
 impl MarketConfig {

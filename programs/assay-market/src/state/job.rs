@@ -170,13 +170,26 @@ impl Job {
 }
 
 impl Job {
+    /// The least registry weight a verifier of this job may have: the stake program's
+    /// current minimum or this job's bond, whichever is larger. Read when the draw is
+    /// made, so no parameter change by either admin can yield a verifier whose bond lock
+    /// fails (which would leave the job with no exit).
+    pub fn verifier_floor(&self, min_verifier_stake: u64) -> u64 {
+        min_verifier_stake.max(self.params.verifier_bond)
+    }
+
     /// Draws the verifier of the current round from the registry by stake, excluding the
-    /// provider and every earlier verifier of this job. A pure function of the seed and
-    /// the registry, so the cranker cannot choose it.
-    pub fn draw_verifier(&self, registry: &assay_stake::state::VerifierRegistry) -> Option<Pubkey> {
+    /// provider, every earlier verifier of this job, and entries below
+    /// [`verifier_floor`](Self::verifier_floor). A pure function of the seed, the registry
+    /// and the stake minimum, so the cranker cannot choose it.
+    pub fn draw_verifier(
+        &self,
+        registry: &assay_stake::state::VerifierRegistry,
+        min_verifier_stake: u64,
+    ) -> Option<Pubkey> {
         let mut excluded = self.past_verifiers.clone();
         excluded.extend(self.provider);
-        let weights = registry.weights_excluding(&excluded);
+        let weights = registry.draw_weights(&excluded, self.verifier_floor(min_verifier_stake));
         assay_protocol::draw::verifier_for_round(&self.seed, self.round, &weights)
             .map(|i| registry.entries[i].authority)
     }

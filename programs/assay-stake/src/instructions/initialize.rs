@@ -1,9 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::Mint;
 
-use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use crate::constants::{DEPLOYER, MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use crate::create::{create_account, write_account};
 use crate::errors::StakeError;
 use crate::events::StakeConfigInitialized;
+use crate::mint_policy::check_payment_mint;
 use crate::state::{StakeConfig, VerifierRegistry};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -17,13 +19,16 @@ pub struct InitializeArgs {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Initialize<'info> {
-    #[account(mut)]
+    /// Must be the build-time [`DEPLOYER`]; becomes the config admin.
+    #[account(mut, address = DEPLOYER @ StakeError::NotDeployer)]
     pub admin: Signer<'info>,
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(init, payer = admin, space = StakeConfig::SIZE, seeds = [STAKE_CONFIG_SEED], bump)]
-    pub config: Box<Account<'info, StakeConfig>>,
-    #[account(init, payer = admin, space = VerifierRegistry::SIZE, seeds = [REGISTRY_SEED], bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    /// CHECK: created here (pre-funding tolerated); the seeds pin the address.
+    #[account(mut, seeds = [STAKE_CONFIG_SEED], bump)]
+    pub config: UncheckedAccount<'info>,
+    /// CHECK: created here (pre-funding tolerated); the seeds pin the address.
+    #[account(mut, seeds = [REGISTRY_SEED], bump)]
+    pub registry: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -33,19 +38,55 @@ impl Initialize<'_> {
             args.unstake_cooldown_slots <= MAX_UNSTAKE_COOLDOWN_SLOTS,
             StakeError::CooldownTooLong
         );
-        Ok(())
+        check_payment_mint(&self.mint.to_account_info())
     }
 }
 
+/// Specification:
+/// - only the build-time deployer gets here, and only once (a second call finds the
+///   accounts allocated and System refuses);
+/// - the mint is one [`check_payment_mint`] accepts;
+/// - the config and an empty registry exist, however many lamports their addresses held.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.admin = ctx.accounts.admin.key();
-    config.mint = ctx.accounts.mint.key();
-    config.unstake_cooldown_slots = args.unstake_cooldown_slots;
-    config.min_verifier_stake = args.min_verifier_stake;
-    config.bump = ctx.bumps.config;
-    ctx.accounts.registry.bump = ctx.bumps.registry;
+    let accounts = &ctx.accounts;
+    let (admin, system) = (
+        accounts.admin.to_account_info(),
+        accounts.system_program.to_account_info(),
+    );
+    let config = StakeConfig {
+        admin: accounts.admin.key(),
+        mint: accounts.mint.key(),
+        unstake_cooldown_slots: args.unstake_cooldown_slots,
+        min_verifier_stake: args.min_verifier_stake,
+        bump: ctx.bumps.config,
+    };
+    let config_info = accounts.config.to_account_info();
+    let seeds: &[&[u8]] = &[STAKE_CONFIG_SEED, &[ctx.bumps.config]];
+    create_account(
+        &admin,
+        &config_info,
+        &system,
+        &crate::ID,
+        StakeConfig::SIZE,
+        seeds,
+    )?;
+    write_account(&config_info, &config)?;
+    let registry_info = accounts.registry.to_account_info();
+    let seeds: &[&[u8]] = &[REGISTRY_SEED, &[ctx.bumps.registry]];
+    create_account(
+        &admin,
+        &registry_info,
+        &system,
+        &crate::ID,
+        VerifierRegistry::SIZE,
+        seeds,
+    )?;
+    let registry = VerifierRegistry {
+        entries: Vec::new(),
+        bump: ctx.bumps.registry,
+    };
+    write_account(&registry_info, &registry)?;
     emit_cpi!(StakeConfigInitialized {
         admin: config.admin,
         mint: config.mint,

@@ -4,6 +4,7 @@ pub mod lock_stake;
 pub mod register_operator;
 pub mod request_unstake;
 pub mod slash_stake;
+pub mod sync_verifier;
 pub mod update_config;
 pub mod withdraw;
 
@@ -13,6 +14,7 @@ pub use lock_stake::*;
 pub use register_operator::*;
 pub use request_unstake::*;
 pub use slash_stake::*;
+pub use sync_verifier::*;
 pub use update_config::*;
 pub use withdraw::*;
 

@@ -7,8 +7,9 @@ use crate::events::StakeWithdrawn;
 use crate::instructions::transfer_from_vault;
 use crate::state::{Operator, StakeConfig};
 
-/// Pays out the whole pending unstake request once its cooldown has passed.
-/// Locked stake is never part of a request, so it can never be withdrawn.
+/// Pays out the whole pending unstake request once its cooldown has passed, plus any
+/// tokens someone sent to the vault unasked. Locked stake is never part of a request, so
+/// it can never be withdrawn.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -41,17 +42,25 @@ impl Withdraw<'_> {
     }
 }
 
+/// Specification:
+/// - the destination receives `unstaking` plus the vault's residue (balance above
+///   `deposited`, i.e. donations), so afterwards the vault holds exactly `deposited`;
+/// - `deposited` falls by `unstaking`, and `unstaking` is 0.
 #[access_control(ctx.accounts.validate())]
 pub fn process_withdraw(ctx: Context<Withdraw>) -> Result<()> {
     let amount = ctx.accounts.operator.unstaking;
     let accounts = &ctx.accounts;
+    let residue = accounts
+        .vault
+        .amount
+        .saturating_sub(accounts.operator.deposited);
     transfer_from_vault(
         &accounts.operator,
         &accounts.vault,
         &accounts.destination,
         &accounts.mint,
         &accounts.token_program,
-        amount,
+        amount.checked_add(residue).ok_or(StakeError::Overflow)?,
     )?;
     let operator = &mut ctx.accounts.operator;
     operator.unstaking = 0;
@@ -62,6 +71,7 @@ pub fn process_withdraw(ctx: Context<Withdraw>) -> Result<()> {
     emit_cpi!(StakeWithdrawn {
         operator: operator.key(),
         amount,
+        residue,
         deposited: operator.deposited,
     });
     Ok(())
