@@ -1,6 +1,8 @@
 //! A small market world on the embedded bank for protocol tests: a buyer, staked
 //! providers and verifiers, and helpers that drive a job through its states.
 
+pub mod mints;
+
 use assay_client::Chain;
 use std::collections::HashMap;
 

@@ -6,6 +6,7 @@ use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::ix::vote_instruction;
+use assay_client::ix::Deployment;
 use assay_client::pda;
 use assay_client::Chain;
 use assay_market::errors::MarketError as M;
@@ -14,6 +15,7 @@ use assay_market::state::{Job, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::errors::StakeError as S;
+use assay_tests::mints::{create_extension_mint, mint_cases};
 use assay_tests::World;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::signature::{Keypair, Signer};
@@ -374,6 +376,40 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         anchor(Anchor::ConstraintTokenOwner),
     )
     .await;
+    m.attack(
+        &mut w,
+        "sync_verifier: a job posing as an operator",
+        vec![swap(
+            d.sync_verifier(&a.pubkey()),
+            &pda::operator(&a.pubkey()),
+            &f.open,
+        )],
+        &[],
+        anchor(Anchor::AccountOwnedByWrongProgram),
+    )
+    .await;
+    for case in mint_cases().into_iter().filter(|c| !c.accepted) {
+        let mint = create_extension_mint(&mut w.chain, &case).await.unwrap();
+        let token_2022 = Deployment {
+            mint,
+            token_program: anchor_spl::token_2022::ID,
+            ..d
+        };
+        m.attack(
+            &mut w,
+            &format!("stake initialize: Token-2022 mint with {}", case.name),
+            vec![token_2022.stake_initialize(
+                &admin.pubkey(),
+                assay_stake::instructions::InitializeArgs {
+                    unstake_cooldown_slots: 0,
+                    min_verifier_stake: 0,
+                },
+            )],
+            &[&admin],
+            stake(S::UnsupportedMint),
+        )
+        .await;
+    }
     m.attack(
         &mut w,
         "stake update_config: not the admin",
@@ -1025,6 +1061,18 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
+        "attest_pass: vault residue (donations) to the attacker",
+        vec![swap(
+            pass.clone(),
+            &d.token_account(&challenged.buyer),
+            &d.token_account(&a.pubkey()),
+        )],
+        &[&assigned_key],
+        anchor(Anchor::ConstraintTokenOwner),
+    )
+    .await;
+    m.attack(
+        &mut w,
         "attest_pass: another job's vault",
         vec![swap(
             pass.clone(),
@@ -1305,6 +1353,18 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         vec![d.contest_fault(&other_provider.pubkey(), &f.disputed)],
         &[&other_provider],
         market(M::NotProvider),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "contest_fault: a forged stake config (to draw with another minimum)",
+        vec![swap(
+            d.contest_fault(&provider.pubkey(), &f.disputed),
+            &pda::stake_config(),
+            &pda::market_config(),
+        )],
+        &[&provider],
+        anchor(Anchor::AccountOwnedByWrongProgram),
     )
     .await;
     m.attack(

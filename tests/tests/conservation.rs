@@ -1,11 +1,19 @@
 //! Conservation and liveness under random instruction sequences.
 //!
 //! Many buyers, providers and verifiers issue random instructions (most of them
-//! legitimate, many of them out of order or at the wrong time). After every instruction:
-//! - tokens: participants + treasury + stake vaults + live job vaults == tokens minted;
-//! - every operator's vault holds exactly its `deposited`, and `locked + unstaking <= deposited`;
-//! - every live job's vault holds exactly its price;
-//! - every operator's `locked` equals the collateral and bonds its live jobs hold.
+//! legitimate, many of them out of order or at the wrong time), and an adversary mixes in
+//! moves that play by the rules of the token program, the system program and the admin
+//! keys: donations of tokens and lamports to every vault and program account (and to
+//! addresses before their accounts exist), admin updates of both programs at any point,
+//! re-posts of closed job ids, zero- and low-stake verifier registrations, permissionless
+//! registry syncs and treasury withdrawals. After every instruction:
+//! - tokens: participants + treasury + stake vaults + live job vaults == tokens minted
+//!   (donated tokens are minted first, so they count as entering the system);
+//! - every operator's vault holds exactly its `deposited` plus what was donated to it
+//!   since its last withdrawal, and `locked + unstaking <= deposited`;
+//! - every live job's vault holds exactly its price plus what was donated to it;
+//! - every operator's `locked` equals the collateral and bonds its live jobs hold;
+//! - every registry entry is a distinct verifier whose weight is its available stake.
 //!
 //! After each sequence every live job is driven to a terminal state with non-admin
 //! instructions only (no stuck funds), and all locks must be released.
@@ -21,12 +29,14 @@ use assay_client::embedded::LocalSetup;
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
-use assay_market::state::{Job, JobState};
+use assay_market::state::{Job, JobState, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_stake::instructions::InitializeArgs;
 use assay_tests::{fake_outputs, World};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
 struct Run {
@@ -40,6 +50,14 @@ struct Run {
     violations: Vec<String>,
     /// Successful instructions by name: shows the sequences really reach every path.
     landed: std::collections::BTreeMap<&'static str, u64>,
+    /// Buyer and id of every job ever posted (for re-posts of closed ids).
+    posted: HashMap<Pubkey, (Pubkey, u64)>,
+    /// Tokens donated to each live job's vault.
+    donated_to_jobs: HashMap<Pubkey, u64>,
+    /// Tokens donated to each operator's stake vault since its last withdrawal.
+    donated_to_stake: HashMap<Pubkey, u64>,
+    /// Adversarial moves made.
+    adversarial: u64,
 }
 
 /// The name of the Assay instruction in a transaction (the last one, after any Ed25519 votes).
@@ -69,7 +87,20 @@ fn instruction_name(ixs: &[solana_sdk::instruction::Instruction]) -> &'static st
         assay_stake::instruction::Deposit => "deposit",
         assay_stake::instruction::RequestUnstake => "request_unstake",
         assay_stake::instruction::Withdraw => "withdraw",
+        assay_stake::instruction::SyncVerifier => "sync_verifier",
+        assay_market::instruction::WithdrawTreasury => "withdraw_treasury",
     );
+    // Both programs name it `update_config`, so the discriminators are equal.
+    if ix
+        .data
+        .starts_with(assay_market::instruction::UpdateConfig::DISCRIMINATOR)
+    {
+        return if ix.program_id == assay_market::ID {
+            "market update_config"
+        } else {
+            "stake update_config"
+        };
+    }
     "other"
 }
 
@@ -81,6 +112,23 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 impl Run {
+    fn new(w: World, seed: u64, operators: Vec<Pubkey>) -> Self {
+        Self {
+            w,
+            rng: StdRng::seed_from_u64(seed),
+            jobs: vec![],
+            trees: HashMap::new(),
+            next_id: 1,
+            operators,
+            violations: vec![],
+            landed: Default::default(),
+            posted: HashMap::new(),
+            donated_to_jobs: HashMap::new(),
+            donated_to_stake: HashMap::new(),
+            adversarial: 0,
+        }
+    }
+
     async fn live_jobs(&mut self) -> Vec<(Pubkey, Job)> {
         let mut live = vec![];
         for key in self.jobs.clone() {
@@ -121,6 +169,10 @@ impl Run {
     async fn step(&mut self) {
         let d = self.w.chain.deployment;
         let live = self.live_jobs().await;
+        if self.rng.gen_range(0..100) < 15 {
+            self.adversary(&live).await;
+            return;
+        }
         let (choice, focus) = self.choose(&live);
         let pick = |rng: &mut StdRng, v: &[(Pubkey, Job)]| {
             focus
@@ -143,7 +195,7 @@ impl Run {
                 };
                 self.next_id += 1;
                 let b = self.w.buyers[buyer].insecure_clone();
-                self.jobs.push(pda::job(&b.pubkey(), args.job_id));
+                self.track_post(&b.pubkey(), args.job_id);
                 (vec![d.post_job(&b.pubkey(), args)], vec![b])
             }
             12..=15 => {
@@ -312,9 +364,166 @@ impl Run {
                 (vec![ix], vec![k])
             }
         };
+        self.send(&ixs, &signers).await;
+    }
+
+    /// Sends one transaction; counts it by name when it lands. A landed withdrawal pays
+    /// out its vault's donations.
+    async fn send(&mut self, ixs: &[Instruction], signers: &[Keypair]) -> bool {
         let refs: Vec<&Keypair> = signers.iter().collect();
-        if self.w.chain.send(&ixs, &refs).await.is_ok() {
-            *self.landed.entry(instruction_name(&ixs)).or_default() += 1;
+        let landed = self.w.chain.send(ixs, &refs).await.is_ok();
+        if landed {
+            let name = instruction_name(ixs);
+            *self.landed.entry(name).or_default() += 1;
+            if name == "withdraw" {
+                self.donated_to_stake.remove(&signers[0].pubkey());
+            }
+        }
+        landed
+    }
+
+    fn track_post(&mut self, buyer: &Pubkey, job_id: u64) {
+        let key = pda::job(buyer, job_id);
+        if !self.jobs.contains(&key) {
+            self.jobs.push(key);
+        }
+        self.posted.insert(key, (*buyer, job_id));
+    }
+
+    /// One move by someone who wants the protocol's money and plays by the rules of the
+    /// token program, the system program and the admin keys. Each must leave every
+    /// invariant intact; pre-funded creations must still succeed.
+    async fn adversary(&mut self, live: &[(Pubkey, Job)]) {
+        self.adversarial += 1;
+        let d = self.w.chain.deployment;
+        let admin = self.w.chain.admin.insecure_clone();
+        let focus = (!live.is_empty()).then(|| live[self.rng.gen_range(0..live.len())].clone());
+        let operator = self.operators[self.rng.gen_range(0..self.operators.len())];
+        match self.rng.gen_range(0..10) {
+            0 => {
+                let Some((job, _)) = focus else { return };
+                let amount = self.rng.gen_range(1..=1_000);
+                self.w
+                    .donate_tokens(&pda::job_vault(&job), amount)
+                    .await
+                    .unwrap();
+                *self.donated_to_jobs.entry(job).or_default() += amount;
+            }
+            1 => {
+                let amount = self.rng.gen_range(1..=1_000);
+                let vault = pda::stake_vault(&pda::operator(&operator));
+                self.w.donate_tokens(&vault, amount).await.unwrap();
+                *self.donated_to_stake.entry(operator).or_default() += amount;
+            }
+            2 => {
+                let mut targets = vec![
+                    pda::stake_config(),
+                    pda::verifier_registry(),
+                    pda::market_config(),
+                    pda::treasury(),
+                    pda::operator(&operator),
+                    pda::stake_vault(&pda::operator(&operator)),
+                ];
+                if let Some((job, _)) = focus {
+                    targets.extend([job, pda::job_vault(&job)]);
+                }
+                let target = targets[self.rng.gen_range(0..targets.len())];
+                let lamports = self.rng.gen_range(1..=5_000_000);
+                self.w.donate_lamports(&target, lamports).await.unwrap();
+            }
+            3 => {
+                // Pre-fund the next job's addresses, then post there: must succeed.
+                let b = self.w.buyers[self.rng.gen_range(0..self.w.buyers.len())].insecure_clone();
+                let job = pda::job(&b.pubkey(), self.next_id);
+                for target in [job, pda::job_vault(&job)] {
+                    let lamports = self.rng.gen_range(890_880..=20_000_000);
+                    self.w.donate_lamports(&target, lamports).await.unwrap();
+                }
+                let args = World::job_args(self.next_id);
+                self.next_id += 1;
+                self.track_post(&b.pubkey(), args.job_id);
+                if !self.send(&[d.post_job(&b.pubkey(), args)], &[b]).await {
+                    self.violations
+                        .push(format!("pre-funded job {job} could not be posted"));
+                }
+            }
+            4 => {
+                const MINIMA: [u64; 7] =
+                    [0, 1, 500_000, 1_000_000, 5_000_000, 60_000_000, u64::MAX];
+                let args = InitializeArgs {
+                    unstake_cooldown_slots: self.rng.gen_range(0..=150),
+                    min_verifier_stake: MINIMA[self.rng.gen_range(0..MINIMA.len())],
+                };
+                self.send(&[d.stake_update_config(&admin.pubkey(), args)], &[admin])
+                    .await;
+            }
+            5 => {
+                let bond = [0, 500_000, 1_000_000, 2_000_000][self.rng.gen_range(0..4)];
+                let params = MarketParams {
+                    verifier_fee_bps: self.rng.gen_range(0..=3_000),
+                    protocol_fee_bps: self.rng.gen_range(0..=3_000),
+                    finder_fee_bps: self.rng.gen_range(0..=5_000),
+                    treasury_slash_bps: self.rng.gen_range(0..=5_000),
+                    verifier_bond: bond,
+                    verifier_miss_penalty: self.rng.gen_range(0..=bond),
+                    challenge_delay_slots: self.rng.gen_range(1..=10),
+                    verdict_window_slots: self.rng.gen_range(1..=60),
+                    dispute_window_slots: self.rng.gen_range(1..=60),
+                    vote_window_slots: self.rng.gen_range(1..=60),
+                    max_verifier_rounds: self.rng.gen_range(1..=4),
+                    committee_size: self.rng.gen_range(1..=7),
+                    min_samples: 1,
+                };
+                self.send(&[d.update_config(&admin.pubkey(), params)], &[admin])
+                    .await;
+            }
+            6 => {
+                // Re-post a closed job id.
+                let live_keys: Vec<Pubkey> = live.iter().map(|(k, _)| *k).collect();
+                let closed: Vec<(Pubkey, u64)> = self
+                    .posted
+                    .iter()
+                    .filter(|(k, _)| !live_keys.contains(k))
+                    .map(|(_, v)| *v)
+                    .collect();
+                if closed.is_empty() {
+                    return;
+                }
+                let (buyer, job_id) = closed[self.rng.gen_range(0..closed.len())];
+                let b = self.signer(&buyer);
+                self.track_post(&buyer, job_id);
+                self.send(&[d.post_job(&buyer, World::job_args(job_id))], &[b])
+                    .await;
+            }
+            7 => {
+                // A zero- or low-stake verifier registration.
+                if self.operators.len() >= 24 {
+                    return;
+                }
+                let stake = [0, 1, 500_000, 2_000_000][self.rng.gen_range(0..4)];
+                let k = self.w.registered(ROLE_VERIFIER, 0).await.unwrap();
+                if stake > 0 {
+                    self.send(&[d.deposit(&k.pubkey(), stake)], &[k.insecure_clone()])
+                        .await;
+                }
+                self.operators.push(k.pubkey());
+            }
+            8 => {
+                self.send(&[d.sync_verifier(&operator)], &[]).await;
+            }
+            _ => {
+                let treasury = self.w.treasury_balance().await;
+                if treasury == 0 {
+                    return;
+                }
+                let amount = self.rng.gen_range(1..=treasury);
+                let to = d.token_account(&admin.pubkey());
+                self.send(
+                    &[d.withdraw_treasury(&admin.pubkey(), &to, amount)],
+                    &[admin],
+                )
+                .await;
+            }
         }
     }
 
@@ -328,6 +537,8 @@ impl Run {
             ));
         }
         let live = self.live_jobs().await;
+        self.donated_to_jobs
+            .retain(|job, _| live.iter().any(|(key, _)| key == job));
         for (key, job) in &live {
             let vault = self
                 .w
@@ -335,13 +546,15 @@ impl Run {
                 .token_balance(&pda::job_vault(key))
                 .await
                 .unwrap();
-            if vault != job.price {
+            let donated = self.donated_to_jobs.get(key).copied().unwrap_or(0);
+            if vault != job.price + donated {
                 self.violations.push(format!(
-                    "{context}: job {key} vault {vault} != price {}",
+                    "{context}: job {key} vault {vault} != price {} + donated {donated}",
                     job.price
                 ));
             }
         }
+        self.check_registry(context).await;
         for op_key in self.operators.clone() {
             let op = self.w.chain.operator(&op_key).await.unwrap().unwrap();
             let vault = self
@@ -376,13 +589,38 @@ impl Run {
                     locked
                 })
                 .sum();
-            if vault != op.deposited
+            let donated = self.donated_to_stake.get(&op_key).copied().unwrap_or(0);
+            if vault != op.deposited + donated
                 || op.locked + op.unstaking > op.deposited
                 || op.locked != expected_locked
             {
                 self.violations.push(format!(
                     "{context}: operator {op_key} vault {vault} deposited {} locked {} (expected {expected_locked}) unstaking {}",
                     op.deposited, op.locked, op.unstaking
+                ));
+            }
+        }
+    }
+
+    /// Every registry entry is a distinct verifier whose weight is its available stake
+    /// (never zero), and the registry never exceeds its capacity.
+    async fn check_registry(&mut self, context: &str) {
+        let registry = self.w.chain.registry().await.unwrap();
+        if registry.entries.len() > assay_stake::constants::MAX_VERIFIERS {
+            self.violations
+                .push(format!("{context}: registry over capacity"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in &registry.entries {
+            let op = self.w.chain.operator(&entry.authority).await.unwrap();
+            let fine = seen.insert(entry.authority)
+                && op.is_some_and(|op| {
+                    op.is_verifier() && entry.weight == op.available() && entry.weight > 0
+                });
+            if !fine {
+                self.violations.push(format!(
+                    "{context}: registry entry {} weight {} does not match its operator",
+                    entry.authority, entry.weight
                 ));
             }
         }
@@ -483,16 +721,7 @@ async fn random_instruction_sequences_conserve_tokens_and_never_strand_funds() {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut run = Run {
-        w,
-        rng: StdRng::seed_from_u64(seed),
-        jobs: vec![],
-        trees: HashMap::new(),
-        next_id: 1,
-        operators,
-        violations: vec![],
-        landed: Default::default(),
-    };
+    let mut run = Run::new(w, seed, operators);
     for sequence in 0..sequences {
         run.top_up().await;
         for step in 0..steps {
@@ -520,9 +749,11 @@ async fn random_instruction_sequences_conserve_tokens_and_never_strand_funds() {
     }
     println!("landed: {:?}", run.landed);
     println!(
-        "sequences: {sequences}, violations: {}",
-        run.violations.len()
+        "sequences: {sequences}, violations: {}, adversarial actions: {}",
+        run.violations.len(),
+        run.adversarial
     );
+    assert!(run.adversarial > 0 || sequences == 0);
     assert!(run.violations.is_empty(), "{}", run.violations.join("\n"));
 }
 
@@ -532,16 +763,7 @@ async fn random_instruction_sequences_conserve_tokens_and_never_strand_funds() {
 async fn conservation_checker_flags_tokens_and_locks_the_protocol_cannot_explain() {
     let w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
     let operators = vec![w.providers[0].pubkey()];
-    let mut run = Run {
-        w,
-        rng: StdRng::seed_from_u64(1),
-        jobs: vec![],
-        trees: HashMap::new(),
-        next_id: 1,
-        operators,
-        violations: vec![],
-        landed: Default::default(),
-    };
+    let mut run = Run::new(w, 1, operators);
     run.check("clean").await;
     assert!(run.violations.is_empty(), "{:?}", run.violations);
     let buyer = run.w.buyers[0].pubkey();
