@@ -428,6 +428,9 @@ async fn operator_lifecycle(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome 
     let deposit = d.deposit(&key, OPERATOR_STAKE);
     m.measure(chain, "deposit", "", &text, &[deposit], &[&k])
         .await?;
+    let sync = d.sync_verifier(&key);
+    m.measure(chain, "sync_verifier", "", &text, &[sync], &[])
+        .await?;
     let unstake = d.request_unstake(&key, OPERATOR_STAKE);
     m.measure(chain, "request_unstake", "", &text, &[unstake], &[&k])
         .await?;
@@ -471,6 +474,12 @@ async fn settled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let attest = d.attest_pass(&verifier, &job, &state);
     let text = format!("{}; job settled and closed", s.terms());
     m.measure(&mut w.chain, "attest_pass", "", text, &[attest], &[&v])
+        .await?;
+    let admin = w.chain.admin.insecure_clone();
+    let to = d.token_account(&admin.pubkey());
+    let withdraw = d.withdraw_treasury(&admin.pubkey(), &to, 1);
+    let text = "protocol fee out of the treasury vault";
+    m.measure(&mut w.chain, "withdraw_treasury", "", text, &[withdraw], &[&admin])
         .await
 }
 
