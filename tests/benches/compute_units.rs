@@ -479,8 +479,15 @@ async fn settled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let to = d.token_account(&admin.pubkey());
     let withdraw = d.withdraw_treasury(&admin.pubkey(), &to, 1);
     let text = "protocol fee out of the treasury vault";
-    m.measure(&mut w.chain, "withdraw_treasury", "", text, &[withdraw], &[&admin])
-        .await
+    m.measure(
+        &mut w.chain,
+        "withdraw_treasury",
+        "",
+        text,
+        &[withdraw],
+        &[&admin],
+    )
+    .await
 }
 
 /// post → claim → commit → draw, unmeasured: the job, its tree and its verifier.

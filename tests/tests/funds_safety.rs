@@ -339,6 +339,85 @@ async fn the_admin_closing_or_freezing_its_own_accounts_blocks_no_exit() {
     assert_eq!(w.treasury_balance().await, 0);
 }
 
+/// Rule 3, for the parties' own accounts: a buyer (or provider) that empties and closes
+/// its token account to block an exit only delays it. Exits accept any token account the
+/// party owns, and anyone may create the party's associated token account, so a stranger
+/// recreates it and cranks the exit.
+#[tokio::test]
+async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
+    let mut w = exit_world(LocalSetup::default()).await;
+    let d = w.chain.deployment;
+    let (buyer, provider) = (w.buyer().insecure_clone(), w.providers[0].insecure_clone());
+    let stranger = w.chain.new_user(0).await.unwrap();
+    let open = w.post(0, World::job_args(1)).await.unwrap();
+    let (challenged, _, verifier) = w.challenged_job(2).await.unwrap();
+    let verifier = w.key(&verifier.unwrap()).insecure_clone();
+
+    // The buyer and the provider empty and close their accounts before the verdict.
+    close_own_token_account(&mut w, &buyer).await;
+    close_own_token_account(&mut w, &provider).await;
+    let attest = d.attest_pass(&verifier.pubkey(), &challenged, &w.job(&challenged).await);
+    let blocked = w
+        .chain
+        .send(std::slice::from_ref(&attest), &[&verifier])
+        .await;
+    assert!(blocked.is_err());
+    let recreate = [
+        d.create_token_account(&stranger.pubkey(), &buyer.pubkey()),
+        d.create_token_account(&stranger.pubkey(), &provider.pubkey()),
+    ];
+    w.chain.send(&recreate, &[&stranger]).await.unwrap();
+    w.chain.send(&[attest], &[&verifier]).await.unwrap();
+    assert!(w.chain.balance_of(&provider.pubkey()).await.unwrap() > 0);
+
+    // The buyer closes again to block the refund of its expired job.
+    close_own_token_account(&mut w, &buyer).await;
+    w.chain.warp(201).await.unwrap();
+    let expire = d.expire_job(&open, &w.job(&open).await);
+    assert!(w
+        .chain
+        .send(std::slice::from_ref(&expire), &[])
+        .await
+        .is_err());
+    w.chain.send(&recreate[..1], &[&stranger]).await.unwrap();
+    w.chain.send(&[expire], &[]).await.unwrap();
+    assert_eq!(
+        w.chain.balance_of(&buyer.pubkey()).await.unwrap(),
+        World::job_args(1).price
+    );
+    assert_eq!(w.total_tokens(&[]).await.unwrap(), w.minted);
+}
+
+/// `party` sends its whole balance to the donor and closes its associated token account.
+async fn close_own_token_account(w: &mut World, party: &Keypair) {
+    let d = w.chain.deployment;
+    let account = d.token_account(&party.pubkey());
+    let balance = w.chain.balance_of(&party.pubkey()).await.unwrap();
+    let donor = w.donor.pubkey();
+    let ixs = [
+        spl::instruction::transfer_checked(
+            &d.token_program,
+            &account,
+            &d.mint,
+            &d.token_account(&donor),
+            &party.pubkey(),
+            &[],
+            balance,
+            6,
+        )
+        .unwrap(),
+        spl::instruction::close_account(
+            &d.token_program,
+            &account,
+            &party.pubkey(),
+            &party.pubkey(),
+            &[],
+        )
+        .unwrap(),
+    ];
+    w.chain.send(&ixs, &[party]).await.unwrap();
+}
+
 /// Rule 4: whoever sees the deployment first cannot make itself admin or pick the mint:
 /// only the key fixed at build time (`ASSAY_DEPLOYER`) initializes either program.
 #[tokio::test]
@@ -497,7 +576,7 @@ async fn zero_stake_registrations_cannot_fill_the_registry() {
         w.chain.send(&[ix], &[&sybil]).await.unwrap();
     }
     assert!(w.chain.registry().await.unwrap().entries.is_empty());
-    assert!(100 > MAX_VERIFIERS);
+    const { assert!(100 > MAX_VERIFIERS) };
     let honest = w.operator(ROLE_VERIFIER).await.unwrap();
     let registry = w.chain.registry().await.unwrap();
     assert_eq!(registry.entries.len(), 1);

@@ -81,6 +81,22 @@ impl Deployment {
         )
     }
 
+    /// The accounts every job exit takes (`TerminalEscrow`).
+    fn terminal_escrow(
+        &self,
+        job: &Pubkey,
+        buyer: &Pubkey,
+    ) -> assay_market::accounts::TerminalEscrow {
+        assay_market::accounts::TerminalEscrow {
+            job: *job,
+            buyer: *buyer,
+            vault: pda::job_vault(job),
+            buyer_token: self.token_account(buyer),
+            mint: self.mint,
+            token_program: self.token_program,
+        }
+    }
+
     fn stake_accounts(&self) -> assay_market::accounts::StakeAccounts {
         assay_market::accounts::StakeAccounts {
             stake_program: assay_stake::ID,
@@ -307,12 +323,8 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::CancelJob {
+                escrow: self.terminal_escrow(&job, buyer),
                 buyer: *buyer,
-                job,
-                vault: pda::job_vault(&job),
-                buyer_token: self.token_account(buyer),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -381,18 +393,13 @@ impl Deployment {
             assay_market::ID,
             assay_market::accounts::AttestPass {
                 verifier: *verifier,
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 provider_token: self.token_account(&provider),
                 verifier_token: self.token_account(verifier),
                 treasury: job.treasury,
                 provider_operator: pda::operator(&provider),
                 verifier_operator: pda::operator(verifier),
                 stake: self.stake_accounts(),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -456,18 +463,13 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::Finalize {
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 provider_token: self.token_account(&provider),
                 treasury: job.treasury,
                 provider_operator: pda::operator(&provider),
                 missed_operator: missed,
                 missed_operator_vault: missed.as_ref().map(pda::stake_vault),
                 stake: self.stake_accounts(),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -483,18 +485,13 @@ impl Deployment {
             assay_market::ID,
             assay_market::accounts::ConcedeFault {
                 caller: *caller,
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 accuser_token: self.token_account(&accuser),
                 treasury: job.treasury,
                 provider_operator,
                 provider_operator_vault: pda::stake_vault(&provider_operator),
                 accuser_operator: pda::operator(&accuser),
                 stake: self.stake_accounts(),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -527,10 +524,7 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::ResolveContest {
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 provider_token: self.token_account(&provider),
                 accuser_token: self.token_account(&accuser),
                 treasury: job.treasury,
@@ -540,8 +534,6 @@ impl Deployment {
                 accuser_operator_vault: pda::stake_vault(&accuser_operator),
                 stake: self.stake_accounts(),
                 instructions_sysvar: solana_sdk::sysvar::instructions::ID,
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -553,15 +545,10 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::VoidContest {
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 provider_operator: pda::operator(&job.provider.unwrap_or_default()),
                 accuser_operator: pda::operator(&job.accuser.unwrap_or_default()),
                 stake: self.stake_accounts(),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -574,16 +561,11 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::ExpireJob {
-                job: *job_key,
-                buyer: job.buyer,
-                vault: pda::job_vault(job_key),
-                buyer_token: self.token_account(&job.buyer),
+                escrow: self.terminal_escrow(job_key, &job.buyer),
                 treasury: job.treasury,
                 provider_operator,
                 provider_operator_vault: provider_operator.as_ref().map(pda::stake_vault),
                 stake: self.stake_accounts(),
-                mint: self.mint,
-                token_program: self.token_program,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },

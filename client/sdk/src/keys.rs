@@ -137,6 +137,18 @@ impl Endpoint {
     }
 }
 
+/// The public development deployer: the key a build without `ASSAY_DEPLOYER` accepts
+/// for initializing both programs (`assay_stake::constants::DEV_DEPLOYER`). Its secret is
+/// this well-known seed, so it serves local banks, tests and `assay demo` only; a real
+/// deployment is built with `ASSAY_DEPLOYER` set to a key nobody else holds.
+pub fn dev_deployer() -> Keypair {
+    const SEED: [u8; 32] = [
+        35, 96, 122, 69, 143, 242, 216, 91, 85, 217, 15, 218, 162, 180, 127, 73, 100, 154, 161, 89,
+        112, 92, 21, 204, 21, 219, 141, 10, 111, 97, 86, 232,
+    ];
+    Keypair::new_from_array(SEED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,16 +205,4 @@ mod tests {
             .is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// The public development deployer: the key a build without `ASSAY_DEPLOYER` accepts
-/// for initializing both programs (`assay_stake::constants::DEV_DEPLOYER`). Its secret is
-/// this well-known seed, so it serves local banks, tests and `assay demo` only; a real
-/// deployment is built with `ASSAY_DEPLOYER` set to a key nobody else holds.
-pub fn dev_deployer() -> Keypair {
-    const SEED: [u8; 32] = [
-        35, 96, 122, 69, 143, 242, 216, 91, 85, 217, 15, 218, 162, 180, 127, 73, 100, 154, 161, 89,
-        112, 92, 21, 204, 21, 219, 141, 10, 111, 97, 86, 232,
-    ];
-    Keypair::new_from_array(SEED)
 }

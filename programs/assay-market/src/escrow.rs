@@ -1,11 +1,12 @@
-//! Moving tokens out of a job's escrow vault (signed by the job PDA) and closing it, plus
-//! the pure payout arithmetic every exit uses.
+//! The accounts of a job's escrow that every exit takes, moving tokens out of its vault
+//! (signed by the job PDA) and closing it, plus the pure payout arithmetic every exit uses.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{
     self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 
+use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
 use crate::errors::MarketError;
 use crate::state::{bps_of, Job};
 
@@ -35,14 +36,39 @@ impl SlashSplit {
     }
 }
 
-pub struct Escrow<'a, 'info> {
-    pub job: &'a Account<'info, Job>,
-    pub vault: &'a InterfaceAccount<'info, TokenAccount>,
-    pub mint: &'a InterfaceAccount<'info, Mint>,
-    pub token_program: &'a Interface<'info, TokenInterface>,
+/// The accounts every instruction that ends a job takes, with their rules stated once:
+/// the job (closed to its buyer when the instruction succeeds), the buyer as rent
+/// receiver, the job's vault, a token account of the buyer for refunds and residue, and
+/// the vault's mint and token program.
+#[derive(Accounts)]
+pub struct TerminalEscrow<'info> {
+    #[account(
+        mut,
+        close = buyer,
+        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
+    #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
+    pub buyer: UncheckedAccount<'info>,
+    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Any token account of the buyer (anyone can create one, so the buyer closing its
+    /// accounts cannot block an exit): refunds, compensation and the vault's residue.
+    #[account(
+        mut,
+        token::mint = mint,
+        token::authority = job.buyer,
+        token::token_program = token_program,
+    )]
+    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = vault.mint @ MarketError::WrongMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl<'info> Escrow<'_, 'info> {
+impl<'info> TerminalEscrow<'info> {
     /// Pays `amount` from the vault to `to` (no-op for 0).
     pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
         if amount == 0 {
@@ -74,22 +100,18 @@ impl<'info> Escrow<'_, 'info> {
     }
 
     /// Ends the escrow once every recorded amount is paid: whatever the vault still holds
-    /// (tokens anyone may send it unasked) goes to the buyer's `buyer_token`, then the
-    /// vault closes with its lamports (rent and any lamport donations) to `rent_to`.
-    /// Returns that residue. A donation therefore never blocks an exit.
-    pub fn close(
-        &self,
-        buyer_token: &InterfaceAccount<'info, TokenAccount>,
-        rent_to: &AccountInfo<'info>,
-    ) -> Result<u64> {
+    /// (tokens anyone may send it unasked) goes to `buyer_token`, then the vault closes
+    /// with its lamports (rent and any lamport donations) to the buyer. Returns that
+    /// residue. A donation therefore never blocks an exit.
+    pub fn close(&self) -> Result<u64> {
         let residue = self.balance()?;
-        self.pay(buyer_token, residue)?;
+        self.pay(&self.buyer_token, residue)?;
         self.job.with_signer_seeds(|signer| {
             token_interface::close_account(CpiContext::new_with_signer(
                 self.token_program.key(),
                 CloseAccount {
                     account: self.vault.to_account_info(),
-                    destination: rent_to.clone(),
+                    destination: self.buyer.to_account_info(),
                     authority: self.job.to_account_info(),
                 },
                 signer,

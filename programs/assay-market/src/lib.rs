@@ -13,6 +13,7 @@ pub mod instructions;
 pub mod stake_accounts;
 pub mod state;
 
+pub use escrow::*;
 use instructions::*;
 pub use stake_accounts::*;
 

@@ -1,64 +1,46 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenAccount;
 use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
-use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
 use crate::errors::MarketError;
-use crate::escrow::{Escrow, Payout};
+use crate::escrow::*;
 use crate::events::JobClosed;
 use crate::stake_accounts::*;
-use crate::state::{Job, JobState};
+use crate::state::JobState;
 
 /// The assigned verifier re-executed every sampled chunk and found them correct: the
 /// provider is paid, the verifier earns its fee, both stakes unlock, the job closes.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AttestPass<'info> {
+    #[account(
+        constraint = escrow.job.verifier == Some(verifier.key()) @ MarketError::NotAssignedVerifier,
+    )]
     pub verifier: Signer<'info>,
+    pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
-        close = buyer,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-        constraint = job.verifier == Some(verifier.key()) @ MarketError::NotAssignedVerifier,
-    )]
-    pub job: Box<Account<'info, Job>>,
-    /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
-    #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
-    pub buyer: UncheckedAccount<'info>,
-    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// Receives any residue of the vault (tokens sent to it unasked).
-    #[account(
-        mut,
-        token::mint = mint,
-        token::authority = job.buyer,
-        token::token_program = token_program,
-    )]
-    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
     )]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
-        token::mint = mint,
+        token::mint = escrow.mint,
         token::authority = verifier,
-        token::token_program = token_program,
+        token::token_program = escrow.token_program,
     )]
     pub verifier_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
         bump = provider_operator.bump,
         seeds::program = assay_stake::ID,
-        constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
+        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
     pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
@@ -69,16 +51,13 @@ pub struct AttestPass<'info> {
     )]
     pub verifier_operator: Box<Account<'info, Operator>>,
     pub stake: StakeAccounts<'info>,
-    #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl AttestPass<'_> {
     fn validate(&self) -> Result<()> {
-        self.job.require_state(JobState::Challenged)?;
+        self.escrow.job.require_state(JobState::Challenged)?;
         require!(
-            Clock::get()?.slot <= self.job.step_deadline_slot,
+            Clock::get()?.slot <= self.escrow.job.step_deadline_slot,
             MarketError::DeadlinePassed
         );
         Ok(())
@@ -90,29 +69,27 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let accounts = &ctx.accounts;
     let bump = ctx.bumps.stake.market_authority;
-    let payout = Payout::settle(&accounts.job, true)?;
-    let escrow = Escrow {
-        job: &accounts.job,
-        vault: &accounts.vault,
-        mint: &accounts.mint,
-        token_program: &accounts.token_program,
-    };
+    let payout = Payout::settle(&accounts.escrow.job, true)?;
+    let escrow = &accounts.escrow;
     escrow.pay(&accounts.provider_token, payout.provider)?;
     escrow.pay(&accounts.verifier_token, payout.verifier)?;
     escrow.pay(&accounts.treasury, payout.treasury)?;
-    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
-    accounts
-        .stake
-        .unlock(bump, &accounts.provider_operator, accounts.job.collateral)?;
+    let residue = escrow.close()?;
+    accounts.stake.unlock(
+        bump,
+        &accounts.provider_operator,
+        accounts.escrow.job.collateral,
+    )?;
     accounts.stake.unlock(
         bump,
         &accounts.verifier_operator,
-        accounts.job.params.verifier_bond,
+        accounts.escrow.job.params.verifier_bond,
     )?;
 
-    let job_key = ctx.accounts.job.key();
+    let job_key = ctx.accounts.escrow.job.key();
     let changed = ctx
         .accounts
+        .escrow
         .job
         .transition(job_key, JobState::Settled, slot);
     emit_cpi!(changed);

@@ -1,14 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenAccount;
 use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
-use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
 use crate::errors::MarketError;
-use crate::escrow::{Escrow, Payout};
+use crate::escrow::*;
 use crate::events::JobClosed;
 use crate::stake_accounts::*;
-use crate::state::{Job, JobState};
+use crate::state::JobState;
 
 /// The fault stands: the provider concedes, or anyone calls this once the dispute window
 /// has passed without a contest. The provider's collateral is slashed; the buyer gets its
@@ -18,40 +17,22 @@ use crate::state::{Job, JobState};
 pub struct ConcedeFault<'info> {
     /// The provider (any time in the dispute window) or anyone (after it).
     pub caller: Signer<'info>,
+    pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
-        close = buyer,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
-    pub job: Box<Account<'info, Job>>,
-    /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
-    #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
-    pub buyer: UncheckedAccount<'info>,
-    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = mint,
-        token::authority = job.buyer,
-        token::token_program = token_program,
-    )]
-    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
     )]
     pub accuser_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
         bump = provider_operator.bump,
         seeds::program = assay_stake::ID,
-        constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
+        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
     pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
@@ -66,18 +47,15 @@ pub struct ConcedeFault<'info> {
         seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
         bump = accuser_operator.bump,
         seeds::program = assay_stake::ID,
-        constraint = job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
+        constraint = escrow.job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
     )]
     pub accuser_operator: Box<Account<'info, Operator>>,
     pub stake: StakeAccounts<'info>,
-    #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl ConcedeFault<'_> {
     fn validate(&self) -> Result<()> {
-        let job = &self.job;
+        let job = &self.escrow.job;
         job.require_state(JobState::Disputed)?;
         let by_provider = job.provider == Some(self.caller.key());
         require!(
@@ -92,27 +70,26 @@ impl ConcedeFault<'_> {
 /// plus the victim share), the finder (when given) and the treasury from it.
 #[allow(clippy::too_many_arguments)]
 pub fn slash_provider_and_refund<'info>(
-    escrow: &Escrow<'_, 'info>,
+    escrow: &TerminalEscrow<'info>,
     stake: &StakeAccounts<'info>,
     bump: u8,
     provider_operator: &Account<'info, Operator>,
     provider_operator_vault: &InterfaceAccount<'info, TokenAccount>,
-    buyer_token: &InterfaceAccount<'info, TokenAccount>,
     finder_token: Option<&InterfaceAccount<'info, TokenAccount>>,
     treasury: &InterfaceAccount<'info, TokenAccount>,
 ) -> Result<Payout> {
-    let job = escrow.job;
+    let job = &escrow.job;
     stake.slash(
         bump,
         provider_operator,
         provider_operator_vault,
-        escrow.vault,
-        escrow.mint,
-        escrow.token_program,
+        &escrow.vault,
+        &escrow.mint,
+        &escrow.token_program,
         job.collateral,
     )?;
     let payout = Payout::slash_provider(job, finder_token.is_some())?;
-    escrow.pay(buyer_token, payout.buyer)?;
+    escrow.pay(&escrow.buyer_token, payout.buyer)?;
     if let Some(finder) = finder_token {
         escrow.pay(finder, payout.verifier)?;
     }
@@ -125,33 +102,28 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
-    let escrow = Escrow {
-        job: &accounts.job,
-        vault: &accounts.vault,
-        mint: &accounts.mint,
-        token_program: &accounts.token_program,
-    };
+    let escrow = &accounts.escrow;
     let payout = slash_provider_and_refund(
-        &escrow,
+        escrow,
         &accounts.stake,
         bump,
         &accounts.provider_operator,
         &accounts.provider_operator_vault,
-        &accounts.buyer_token,
         Some(&accounts.accuser_token),
         &accounts.treasury,
     )?;
-    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
+    let residue = escrow.close()?;
     accounts.stake.unlock(
         bump,
         &accounts.accuser_operator,
-        accounts.job.params.verifier_bond,
+        accounts.escrow.job.params.verifier_bond,
     )?;
 
-    let job_key = ctx.accounts.job.key();
-    let provider_slashed = ctx.accounts.job.collateral;
+    let job_key = ctx.accounts.escrow.job.key();
+    let provider_slashed = ctx.accounts.escrow.job.collateral;
     let changed = ctx
         .accounts
+        .escrow
         .job
         .transition(job_key, JobState::Slashed, slot);
     emit_cpi!(changed);

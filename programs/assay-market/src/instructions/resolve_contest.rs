@@ -1,13 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenAccount;
 use assay_protocol::Verdict;
 use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
-use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
 use crate::ed25519::{attestations_before_current, SignedAttestation};
 use crate::errors::MarketError;
-use crate::escrow::{Escrow, Payout, SlashSplit};
+use crate::escrow::*;
 use crate::events::{ContestResolved, JobClosed};
 use crate::instructions::concede_fault::slash_provider_and_refund;
 use crate::stake_accounts::*;
@@ -20,47 +19,29 @@ use crate::state::{Job, JobState};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ResolveContest<'info> {
+    pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
-        close = buyer,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
-    pub job: Box<Account<'info, Job>>,
-    /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
-    #[account(mut, address = job.buyer @ MarketError::NotBuyer)]
-    pub buyer: UncheckedAccount<'info>,
-    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = mint,
-        token::authority = job.buyer,
-        token::token_program = token_program,
-    )]
-    pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
     )]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
     )]
     pub accuser_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
         bump = provider_operator.bump,
         seeds::program = assay_stake::ID,
-        constraint = job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
+        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
     )]
     pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
@@ -75,7 +56,7 @@ pub struct ResolveContest<'info> {
         seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
         bump = accuser_operator.bump,
         seeds::program = assay_stake::ID,
-        constraint = job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
+        constraint = escrow.job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
     )]
     pub accuser_operator: Box<Account<'info, Operator>>,
     #[account(
@@ -89,9 +70,6 @@ pub struct ResolveContest<'info> {
     /// CHECK: the instructions sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::instructions::ID)]
     pub instructions_sysvar: UncheckedAccount<'info>,
-    #[account(address = vault.mint @ MarketError::WrongMint)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
-    pub token_program: Interface<'info, TokenInterface>,
 }
 
 /// Counts committee votes: `(uphold, overturn)`. Every attestation must be for this
@@ -125,9 +103,9 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> 
 
 impl ResolveContest<'_> {
     fn validate(&self) -> Result<()> {
-        self.job.require_state(JobState::Contested)?;
+        self.escrow.job.require_state(JobState::Contested)?;
         require!(
-            Clock::get()?.slot <= self.job.step_deadline_slot,
+            Clock::get()?.slot <= self.escrow.job.step_deadline_slot,
             MarketError::DeadlinePassed
         );
         Ok(())
@@ -139,7 +117,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
-    let job = &accounts.job;
+    let job = &accounts.escrow.job;
     let job_key = job.key();
     let votes = attestations_before_current(&accounts.instructions_sysvar.to_account_info())?;
     let (uphold, overturn) = tally_votes(&job_key, job, &votes)?;
@@ -150,21 +128,15 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         MarketError::NoQuorum
     );
 
-    let escrow = Escrow {
-        job,
-        vault: &accounts.vault,
-        mint: &accounts.mint,
-        token_program: &accounts.token_program,
-    };
+    let escrow = &accounts.escrow;
     let bond = job.params.verifier_bond;
     let (state, payout, provider_slashed, verifier_slashed) = if upheld {
         let payout = slash_provider_and_refund(
-            &escrow,
+            escrow,
             &accounts.stake,
             bump,
             &accounts.provider_operator,
             &accounts.provider_operator_vault,
-            &accounts.buyer_token,
             Some(&accounts.accuser_token),
             &accounts.treasury,
         )?;
@@ -177,9 +149,9 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             bump,
             &accounts.accuser_operator,
             &accounts.accuser_operator_vault,
-            &accounts.vault,
-            &accounts.mint,
-            &accounts.token_program,
+            &accounts.escrow.vault,
+            &accounts.escrow.mint,
+            &accounts.escrow.token_program,
             bond,
         )?;
         let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
@@ -193,14 +165,14 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             .checked_add(split.treasury)
             .ok_or(MarketError::Overflow)?;
         escrow.pay(&accounts.provider_token, payout.provider)?;
-        escrow.pay(&accounts.buyer_token, payout.buyer)?;
+        escrow.pay(&accounts.escrow.buyer_token, payout.buyer)?;
         escrow.pay(&accounts.treasury, payout.treasury)?;
         accounts
             .stake
             .unlock(bump, &accounts.provider_operator, job.collateral)?;
         (JobState::Settled, payout, 0, bond)
     };
-    let residue = escrow.close(&accounts.buyer_token, &accounts.buyer.to_account_info())?;
+    let residue = escrow.close()?;
 
     emit_cpi!(ContestResolved {
         job: job_key,
@@ -208,7 +180,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         votes_uphold: uphold,
         votes_overturn: overturn,
     });
-    let changed = ctx.accounts.job.transition(job_key, state, slot);
+    let changed = ctx.accounts.escrow.job.transition(job_key, state, slot);
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,
