@@ -60,6 +60,18 @@ impl World {
     ) -> Result<Self, ChainError> {
         let decimals = setup.decimals;
         let chain = LocalChain::start(setup).await?;
+        Self::populate(chain, decimals, buyers, providers, verifiers).await
+    }
+
+    /// The same world on an already initialized `chain` (say, one whose payment mint was
+    /// created by the test) whose mint has `decimals`.
+    pub async fn populate(
+        chain: LocalChain,
+        decimals: u8,
+        buyers: usize,
+        providers: usize,
+        verifiers: usize,
+    ) -> Result<Self, ChainError> {
         let mut world = Self {
             chain,
             buyers: vec![],

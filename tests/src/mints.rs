@@ -209,3 +209,42 @@ pub async fn create_extension_mint(
     chain.send(&ixs, &[&admin, &mint]).await?;
     Ok(mint.pubkey())
 }
+
+/// A mint carrying every kind of extension the policy accepts at once.
+pub fn every_accepted_extension() -> MintCase {
+    use spl::extension::ExtensionType as E;
+    MintCase {
+        name: "MetadataPointer + InterestBearingConfig + DefaultAccountState = Initialized",
+        extensions: vec![
+            E::MetadataPointer,
+            E::InterestBearingConfig,
+            E::DefaultAccountState,
+        ],
+        init: |mint, auth| {
+            let t22 = anchor_spl::token_2022::ID;
+            vec![
+                spl::extension::metadata_pointer::instruction::initialize(
+                    &t22,
+                    mint,
+                    Some(*auth),
+                    Some(*mint),
+                )
+                .unwrap(),
+                spl::extension::interest_bearing_mint::instruction::initialize(
+                    &t22,
+                    mint,
+                    Some(*auth),
+                    500,
+                )
+                .unwrap(),
+                spl::extension::default_account_state::instruction::initialize_default_account_state(
+                    &t22,
+                    mint,
+                    &spl::state::AccountState::Initialized,
+                )
+                .unwrap(),
+            ]
+        },
+        accepted: true,
+    }
+}
