@@ -17,8 +17,12 @@ pub enum StakeCommand {
     Unstake(AmountArg),
     /// Withdraw everything whose cooldown has passed.
     Withdraw,
-    /// Show an operator's stake.
+    /// Show an operator's stake and whether it can be drawn as a verifier.
     Show(ShowArgs),
+    /// Re-check a verifier's registry entry against the current minimum stake: it joins
+    /// if it qualifies and a slot is free, and leaves if it no longer qualifies. Anyone
+    /// may run it for any operator.
+    Sync(ShowArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -139,14 +143,35 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                 json!({"withdrawn": op.unstaking}),
             );
         }
+        StakeCommand::Sync(a) => {
+            let who = a.authority(me)?;
+            ensure!(
+                chain.operator(&who).await?.is_some(),
+                "{who} is not a registered operator"
+            );
+            chain
+                .send(&[d.sync_verifier(&who)], &[&signer])
+                .await
+                .map_err(fail)?;
+            let weight = registry_weight(&mut chain, &who).await?;
+            say(
+                json,
+                &match weight {
+                    Some(w) => format!("{who} is drawable with weight {}", format_amount(w, dec)),
+                    None => format!(
+                        "{who} has no registry entry (below the minimum, or not a verifier)"
+                    ),
+                },
+                json!({"authority": who.to_string(), "weight": weight}),
+            );
+        }
         StakeCommand::Show(a) => {
-            let who: Pubkey = match a.authority {
-                Some(text) => parse_pubkey(&text)?,
-                None => me,
-            };
+            let who = a.authority(me)?;
             let Some(op) = chain.operator(&who).await? else {
                 bail!("{who} is not a registered operator");
             };
+            let weight = registry_weight(&mut chain, &who).await?;
+            let minimum = chain.stake_config().await?.min_verifier_stake;
             let v = json!({
                 "authority": who.to_string(),
                 "provider": op.is_provider(),
@@ -157,6 +182,8 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                 "available": op.available(),
                 "unstake_ready_slot": op.unstake_ready_slot,
                 "slashed_total": op.slashed_total,
+                "registry_weight": weight,
+                "min_verifier_stake": minimum,
             });
             if json {
                 println!("{v}");
@@ -175,10 +202,38 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                 ] {
                     println!("  {name:<20} {}", format_amount(units, dec));
                 }
+                if op.is_verifier() {
+                    match weight {
+                        Some(w) => println!("  {:<20} {}", "drawn with weight", format_amount(w, dec)),
+                        None => println!(
+                            "  not in the verifier registry: needs {} available (then `assay stake sync`)",
+                            format_amount(minimum, dec)
+                        ),
+                    }
+                }
             }
         }
     }
     Ok(())
+}
+
+impl ShowArgs {
+    fn authority(&self, me: Pubkey) -> Result<Pubkey> {
+        match &self.authority {
+            Some(text) => parse_pubkey(text),
+            None => Ok(me),
+        }
+    }
+}
+
+/// `who`'s weight in verifier draws, if it has a registry entry.
+async fn registry_weight(chain: &mut impl Chain, who: &Pubkey) -> Result<Option<u64>> {
+    let registry = chain.registry().await?;
+    Ok(registry
+        .entries
+        .iter()
+        .find(|e| e.authority == *who)
+        .map(|e| e.weight))
 }
 
 /// Prints the human line, or the JSON object with `--json`.

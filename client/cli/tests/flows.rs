@@ -226,6 +226,26 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     );
 }
 
+/// Registering as a verifier takes no registry slot: `stake show` says a verifier below
+/// the minimum is not drawn, and once it has the minimum it is (`stake sync` re-checks).
+#[test]
+fn a_verifier_is_drawable_only_with_the_minimum_stake() {
+    let net = Localnet::start();
+    let verifier = net.user("verifier", "10");
+    net.json(
+        Some(&verifier),
+        &["stake", "deposit", "0.5", "--roles", "verifier"],
+    );
+    let shown = net.json(Some(&verifier), &["stake", "show"]);
+    assert_eq!(shown["registry_weight"], Value::Null);
+    assert_eq!(shown["min_verifier_stake"], 1_000_000);
+    net.json(Some(&verifier), &["stake", "deposit", "1"]);
+    let shown = net.json(Some(&verifier), &["stake", "show"]);
+    assert_eq!(shown["registry_weight"], 1_500_000);
+    let synced = net.json(Some(&verifier), &["stake", "sync"]);
+    assert_eq!(synced["weight"], 1_500_000);
+}
+
 #[test]
 fn buyer_cancels_and_watches_an_open_job_and_gets_the_escrow_back() {
     let net = Localnet::start();
