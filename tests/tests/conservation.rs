@@ -794,6 +794,9 @@ async fn random_sequences_on_a_token_2022_mint_with_the_accepted_extensions() {
     chain.deployment.mint = create_extension_mint(&mut chain, &every_accepted_extension())
         .await
         .unwrap();
+    // The admin's own token account of this mint, for treasury withdrawals.
+    let admin = chain.admin.pubkey();
+    chain.mint_to(&admin, 0).await.unwrap();
     chain.initialize(&setup).await.unwrap();
     let w = World::populate(chain, setup.decimals, 3, 2, 3)
         .await
