@@ -146,29 +146,7 @@ pub fn mint_cases() -> Vec<MintCase> {
             },
             accepted: true,
         },
-        MintCase {
-            name: "MetadataPointer + InterestBearingConfig",
-            extensions: vec![E::MetadataPointer, E::InterestBearingConfig],
-            init: |mint, auth| {
-                vec![
-                    spl::extension::metadata_pointer::instruction::initialize(
-                        &anchor_spl::token_2022::ID,
-                        mint,
-                        Some(*auth),
-                        Some(*mint),
-                    )
-                    .unwrap(),
-                    spl::extension::interest_bearing_mint::instruction::initialize(
-                        &anchor_spl::token_2022::ID,
-                        mint,
-                        Some(*auth),
-                        500,
-                    )
-                    .unwrap(),
-                ]
-            },
-            accepted: true,
-        },
+        every_accepted_extension(),
     ]
 }
 
