@@ -231,6 +231,11 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let d = w.chain.deployment;
     let a = f.attacker.insecure_clone();
     let admin = w.chain.admin.insecure_clone();
+    // Stake parameters whose values do not matter to the attacks that carry them.
+    let zero_stake_args = assay_stake::instructions::InitializeArgs {
+        unstake_cooldown_slots: 0,
+        min_verifier_stake: 0,
+    };
     let buyer = w.buyers[0].insecure_clone();
     let provider = w.providers[0].insecure_clone();
     let other_provider = w.providers[1].insecure_clone();
@@ -398,13 +403,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         m.attack(
             &mut w,
             &format!("stake initialize: Token-2022 mint with {}", case.name),
-            vec![token_2022.stake_initialize(
-                &admin.pubkey(),
-                assay_stake::instructions::InitializeArgs {
-                    unstake_cooldown_slots: 0,
-                    min_verifier_stake: 0,
-                },
-            )],
+            vec![token_2022.stake_initialize(&admin.pubkey(), zero_stake_args.clone())],
             &[&admin],
             stake(S::UnsupportedMint),
         )
@@ -414,13 +413,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "stake update_config: not the admin",
         vec![swap(
-            d.stake_update_config(
-                &admin.pubkey(),
-                assay_stake::instructions::InitializeArgs {
-                    unstake_cooldown_slots: 0,
-                    min_verifier_stake: 0,
-                },
-            ),
+            d.stake_update_config(&admin.pubkey(), zero_stake_args.clone()),
             &admin.pubkey(),
             &a.pubkey(),
         )],
@@ -445,13 +438,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "stake initialize: by anyone but the deployer",
-        vec![d.stake_initialize(
-            &a.pubkey(),
-            assay_stake::instructions::InitializeArgs {
-                unstake_cooldown_slots: 0,
-                min_verifier_stake: 0,
-            },
-        )],
+        vec![d.stake_initialize(&a.pubkey(), zero_stake_args.clone())],
         &[&a],
         stake(S::NotDeployer),
     )
@@ -459,13 +446,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "stake initialize: again, by the deployer",
-        vec![d.stake_initialize(
-            &admin.pubkey(),
-            assay_stake::instructions::InitializeArgs {
-                unstake_cooldown_slots: 0,
-                min_verifier_stake: 0,
-            },
-        )],
+        vec![d.stake_initialize(&admin.pubkey(), zero_stake_args.clone())],
         &[&admin],
         already_in_use(),
     )

@@ -228,12 +228,7 @@ impl ShowArgs {
 
 /// `who`'s weight in verifier draws, if it has a registry entry.
 async fn registry_weight(chain: &mut impl Chain, who: &Pubkey) -> Result<Option<u64>> {
-    let registry = chain.registry().await?;
-    Ok(registry
-        .entries
-        .iter()
-        .find(|e| e.authority == *who)
-        .map(|e| e.weight))
+    Ok(chain.registry().await?.entry_weight(who))
 }
 
 /// Prints the human line, or the JSON object with `--json`.

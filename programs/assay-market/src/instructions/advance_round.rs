@@ -114,10 +114,7 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     let job = &mut ctx.accounts.job;
     job.past_verifiers.push(missed);
     job.round = missed_round.checked_add(1).ok_or(MarketError::Overflow)?;
-    let drawn = job.draw_verifier(
-        &ctx.accounts.stake.registry,
-        ctx.accounts.stake.stake_config.min_verifier_stake,
-    );
+    let drawn = ctx.accounts.stake.draw_verifier(job);
     assign_drawn_verifier(
         job,
         drawn,

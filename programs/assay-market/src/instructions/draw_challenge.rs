@@ -95,10 +95,7 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     let job = &mut ctx.accounts.job;
     job.seed = assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
     job.round = 0;
-    let drawn = job.draw_verifier(
-        &ctx.accounts.stake.registry,
-        ctx.accounts.stake.stake_config.min_verifier_stake,
-    );
+    let drawn = ctx.accounts.stake.draw_verifier(job);
     assign_drawn_verifier(
         job,
         drawn,

@@ -32,7 +32,11 @@ pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
     );
     emit_cpi!(VerifierSynced {
         authority: operator.authority,
-        weight: VerifierRegistry::weight_of(operator, min),
+        weight: ctx
+            .accounts
+            .registry
+            .entry_weight(&operator.authority)
+            .unwrap_or(0),
         entries: ctx.accounts.registry.entries.len() as u32,
     });
     Ok(())

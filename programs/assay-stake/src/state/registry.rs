@@ -70,6 +70,14 @@ impl VerifierRegistry {
         true
     }
 
+    /// The weight of `authority`'s entry, if it has one.
+    pub fn entry_weight(&self, authority: &Pubkey) -> Option<u64> {
+        self.entries
+            .iter()
+            .find(|e| e.authority == *authority)
+            .map(|e| e.weight)
+    }
+
     /// Weights in entry order for a draw: `excluded` authorities and entries lighter than
     /// `min_weight` count as zero. Callers pass the larger of the stake program's current
     /// minimum and the bond they will lock, so the drawn verifier can always be locked
