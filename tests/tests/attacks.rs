@@ -621,6 +621,14 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
+        "withdraw_treasury: nothing",
+        vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), 0)],
+        &[&admin],
+        market(M::ZeroAmount),
+    )
+    .await;
+    m.attack(
+        &mut w,
         "withdraw_treasury: more than it holds",
         vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), u64::MAX)],
         &[&admin],

@@ -244,6 +244,12 @@ fn a_verifier_is_drawable_only_with_the_minimum_stake() {
     assert_eq!(shown["registry_weight"], 1_500_000);
     let synced = net.json(Some(&verifier), &["stake", "sync"]);
     assert_eq!(synced["weight"], 1_500_000);
+    let stranger = net.user("stranger", "1");
+    net.fails(
+        &stranger,
+        &["stake", "sync"],
+        "is not a registered operator",
+    );
 }
 
 #[test]
