@@ -1,14 +1,15 @@
 //! The message a verifier or committee member signs with ed25519.
 //!
-//! Layout (fixed, 114 bytes):
-//! `ATTESTATION (16) ‖ program id (32) ‖ job (32) ‖ round (1) ‖ verdict (1) ‖ evidence hash (32)`.
-//! Binding the program id, job and round means a signature can never be replayed on
-//! another deployment, another job or another round.
+//! Layout (fixed, 122 bytes):
+//! `ATTESTATION (16) ‖ program id (32) ‖ job (32) ‖ instance (8, LE) ‖ round (1) ‖ verdict (1) ‖ evidence hash (32)`.
+//! Binding the program id, job, instance and round means a signature can never be replayed
+//! on another deployment, another job, another life of the same job address (a job closed
+//! and re-posted with the same id gets a new instance) or another round.
 
 use crate::{domain, hashv, Hash};
 
 /// Length of [`AttestationMessage::to_bytes`].
-pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 1 + 1 + 32;
+pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 8 + 1 + 1 + 32;
 
 /// What the signer asserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,8 @@ impl Verdict {
 pub struct AttestationMessage {
     pub program_id: [u8; 32],
     pub job: [u8; 32],
+    /// The job's instance: the slot it was posted in (`Job::instance`).
+    pub instance: u64,
     pub round: u8,
     pub verdict: Verdict,
     pub evidence_hash: Hash,
@@ -52,9 +55,10 @@ impl AttestationMessage {
         out[..16].copy_from_slice(domain::ATTESTATION);
         out[16..48].copy_from_slice(&self.program_id);
         out[48..80].copy_from_slice(&self.job);
-        out[80] = self.round;
-        out[81] = self.verdict as u8;
-        out[82..].copy_from_slice(&self.evidence_hash);
+        out[80..88].copy_from_slice(&self.instance.to_le_bytes());
+        out[88] = self.round;
+        out[89] = self.verdict as u8;
+        out[90..].copy_from_slice(&self.evidence_hash);
         out
     }
 
@@ -66,17 +70,20 @@ impl AttestationMessage {
         Some(Self {
             program_id: bytes[16..48].try_into().ok()?,
             job: bytes[48..80].try_into().ok()?,
-            round: bytes[80],
-            verdict: Verdict::from_u8(bytes[81])?,
-            evidence_hash: bytes[82..].try_into().ok()?,
+            instance: u64::from_le_bytes(bytes[80..88].try_into().ok()?),
+            round: bytes[88],
+            verdict: Verdict::from_u8(bytes[89])?,
+            evidence_hash: bytes[90..].try_into().ok()?,
         })
     }
 }
 
-/// Evidence for a fault on chunk `index`: binds the provider's committed leaf to the
-/// hash of the output the verifier recomputed (all-zero when the provider served nothing).
+/// Evidence for a fault on chunk `index` of one job instance: binds the provider's
+/// committed leaf to the hash of the output the verifier recomputed (all-zero when the
+/// provider served nothing).
 pub fn fault_evidence_hash(
     job: &[u8; 32],
+    instance: u64,
     index: u32,
     provider_leaf: &Hash,
     recomputed_output_hash: &Hash,
@@ -84,6 +91,7 @@ pub fn fault_evidence_hash(
     hashv(&[
         domain::EVIDENCE,
         job,
+        &instance.to_le_bytes(),
         &index.to_le_bytes(),
         provider_leaf,
         recomputed_output_hash,
@@ -99,6 +107,7 @@ mod tests {
         let msg = AttestationMessage {
             program_id: [1; 32],
             job: [2; 32],
+            instance: 77,
             round: 3,
             verdict: Verdict::UpholdFault,
             evidence_hash: [4; 32],
@@ -107,7 +116,7 @@ mod tests {
         assert_eq!(AttestationMessage::from_bytes(&bytes), Some(msg));
         assert_eq!(AttestationMessage::from_bytes(&bytes[1..]), None);
         let mut bad_verdict = bytes;
-        bad_verdict[81] = 9;
+        bad_verdict[89] = 9;
         assert_eq!(AttestationMessage::from_bytes(&bad_verdict), None);
         let mut bad_domain = bytes;
         bad_domain[0] ^= 1;

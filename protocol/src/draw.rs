@@ -12,6 +12,61 @@ pub fn challenge_seed(job: &[u8; 32], slot_hash: &Hash, root: &Hash) -> Hash {
     hashv(&[domain::SEED, job, slot_hash, root])
 }
 
+/// seed = sha256(COMMITTEE_SEED ‖ job ‖ slot hash ‖ fault evidence): a contest committee's
+/// own randomness, from a slot after `contest_fault` landed, so neither the provider who
+/// contests nor anyone who saw the challenge seed knows the committee in advance.
+pub fn committee_seed(job: &[u8; 32], slot_hash: &Hash, evidence: &Hash) -> Hash {
+    hashv(&[domain::COMMITTEE_SEED, job, slot_hash, evidence])
+}
+
+/// Bytes of one SlotHashes entry: slot (u64 LE) + hash (32).
+const SLOT_HASH_ENTRY_LEN: usize = 40;
+
+/// What the SlotHashes sysvar says about the hash that seeds a draw armed for `seed_slot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedHash {
+    /// The hash of the first slot at or after `seed_slot`, provably the first: the sysvar
+    /// also holds that exact slot, or an older one (so no earlier qualifying slot exists).
+    Known(Hash),
+    /// No slot at or after `seed_slot` has a hash yet: wait.
+    Pending,
+    /// The first slot at or after `seed_slot` has left the sysvar (or the sysvar cannot be
+    /// read): the draw must be re-armed, never taken from whichever hash is now oldest.
+    Gone,
+}
+
+/// Looks up the seed of a draw armed for `seed_slot` in the SlotHashes sysvar's data
+/// (`u64 count ‖ (slot u64, hash [32])*`, newest first). A pure function of the sysvar,
+/// so the programs and every off-chain predictor agree.
+pub fn seed_slot_hash(slot_hashes: &[u8], seed_slot: u64) -> SeedHash {
+    let Some(count) = slot_hashes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    else {
+        return SeedHash::Gone;
+    };
+    let mut first_at_or_after: Option<(u64, Hash)> = None;
+    for i in 0..count {
+        let at = 8 + (i as usize) * SLOT_HASH_ENTRY_LEN;
+        let Some(entry) = slot_hashes.get(at..at + SLOT_HASH_ENTRY_LEN) else {
+            break;
+        };
+        let slot = u64::from_le_bytes(entry[..8].try_into().expect("8 bytes"));
+        if slot < seed_slot {
+            // An older slot is present, so the last one at or after is the first.
+            return match first_at_or_after {
+                Some((_, hash)) => SeedHash::Known(hash),
+                None => SeedHash::Pending,
+            };
+        }
+        first_at_or_after = Some((slot, entry[8..].try_into().expect("32 bytes")));
+    }
+    match first_at_or_after {
+        Some((slot, hash)) if slot == seed_slot => SeedHash::Known(hash),
+        _ => SeedHash::Gone,
+    }
+}
+
 fn draw_u64(tag: &[u8], seed: &Hash, counter: u32) -> u64 {
     let digest = hashv(&[tag, seed, &counter.to_le_bytes()]);
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
@@ -139,6 +194,34 @@ mod tests {
             (2860..3140).contains(&heavy),
             "heavy picked {heavy} of 4000"
         );
+    }
+
+    /// SlotHashes data with `slots` (newest first), each hashed as `[slot as u8; 32]`.
+    fn sysvar(slots: &[u64]) -> Vec<u8> {
+        let mut data = (slots.len() as u64).to_le_bytes().to_vec();
+        for &slot in slots {
+            data.extend_from_slice(&slot.to_le_bytes());
+            data.extend_from_slice(&[slot as u8; 32]);
+        }
+        data
+    }
+
+    #[test]
+    fn the_seed_is_the_first_slot_at_or_after_and_never_drifts() {
+        // Slots 95, 97, 100, 103, 110 exist; the draw is armed for 98.
+        let window = sysvar(&[110, 103, 100, 97, 95]);
+        assert_eq!(seed_slot_hash(&window, 98), SeedHash::Known([100; 32]));
+        assert_eq!(seed_slot_hash(&window, 100), SeedHash::Known([100; 32]));
+        assert_eq!(seed_slot_hash(&window, 111), SeedHash::Pending);
+        // Once 97 (the proof that nothing between 97 and 100 exists) and 100 are gone,
+        // the oldest remaining hash is not taken: the draw re-arms.
+        assert_eq!(seed_slot_hash(&sysvar(&[110, 103]), 98), SeedHash::Gone);
+        // With only 100 and later left, slot 100 itself still proves it is the first.
+        assert_eq!(
+            seed_slot_hash(&sysvar(&[110, 103, 100]), 100),
+            SeedHash::Known([100; 32])
+        );
+        assert_eq!(seed_slot_hash(&[1, 2], 5), SeedHash::Gone);
     }
 
     proptest! {

@@ -12,8 +12,8 @@ pub mod merkle;
 
 pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};
 pub use draw::{
-    challenge_seed, committee as draw_committee, committee, is_sampled, pick_distinct,
-    sample_indices, verifier_for_round, weighted_pick,
+    challenge_seed, committee as draw_committee, committee, committee_seed, is_sampled,
+    pick_distinct, sample_indices, seed_slot_hash, verifier_for_round, weighted_pick, SeedHash,
 };
 pub use merkle::{leaf_hash, node_hash, proof_len, verify_proof, MerkleTree, ProofError};
 
@@ -34,7 +34,8 @@ pub mod domain {
     pub const SAMPLE: &[u8] = b"assay.sample.v1";
     pub const VERIFIER: &[u8] = b"assay.verifier.v1";
     pub const COMMITTEE: &[u8] = b"assay.committee.v1";
-    pub const EVIDENCE: &[u8] = b"assay.evidence.v1";
+    pub const COMMITTEE_SEED: &[u8] = b"assay.committee-seed.v1";
+    pub const EVIDENCE: &[u8] = b"assay.evidence.v2";
     /// Exactly 16 bytes: the attestation message has a fixed layout.
-    pub const ATTESTATION: &[u8; 16] = b"assay.attest.v1\0";
+    pub const ATTESTATION: &[u8; 16] = b"assay.attest.v2\0";
 }

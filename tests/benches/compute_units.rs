@@ -366,7 +366,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         ),
         (
             Some("stake_update_config"),
-            vec![d.stake_update_config(&admin_key, stake)],
+            vec![d.stake_update_config(&admin_key, stake.tunables())],
             vec![&admin],
         ),
         (
@@ -555,9 +555,11 @@ impl Challenged {
         (w.chain.deployment.contest_fault(&p.pubkey(), &self.job), p)
     }
 
+    /// Contests and draws the committee, unmeasured.
     async fn send_contest(&self, w: &mut World) -> Outcome {
         let (ix, p) = self.contest(w);
         w.chain.send(&[ix], &[&p]).await?;
+        w.chain.crank_committee(&self.job).await?;
         Ok(())
     }
 }
@@ -584,8 +586,12 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
         .await?;
         if mismatch {
             let (contest, p) = c.contest(w);
-            let text = format!("committee of {committee} drawn");
+            let text = "committee draw armed";
             m.measure(&mut w.chain, "contest_fault", "", text, &[contest], &[&p])
+                .await?;
+            let draw = w.chain.ready_committee(&c.job).await?;
+            let text = format!("committee of {committee} drawn from its own seed");
+            m.measure(&mut w.chain, "draw_committee", "", text, &[draw], &[])
                 .await?;
         } else {
             c.send_contest(w).await?;
@@ -685,15 +691,25 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     for round in 1..s.market.max_verifier_rounds {
         w.chain.warp(window + 1).await?;
         let state = w.job(&c.job).await;
-        let next = w.chain.predict_draw(&c.job, true).await?;
-        let advance = d.advance_round(&c.job, &state, next.as_ref());
-        let text = format!("round {} missed, round {round} drawn", round - 1);
+        let advance = d.advance_round(&c.job, &state);
+        let text = format!("round {} missed, round {round} armed", round - 1);
         m.measure(
             &mut w.chain,
             "advance_round",
             &round.to_string(),
             text,
             &[advance],
+            &[],
+        )
+        .await?;
+        let draw = w.chain.ready_draw(&c.job).await?;
+        let text = format!("round {round} drawn from its own seed");
+        m.measure(
+            &mut w.chain,
+            "draw_challenge",
+            &format!("round_{round}"),
+            text,
+            &[draw],
             &[],
         )
         .await?;

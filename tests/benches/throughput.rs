@@ -44,14 +44,8 @@ async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usi
             .await
             .unwrap();
     }
-    w.chain.warp(3).await.unwrap();
-    w.chain.warp(1).await.unwrap();
     for job in &jobs {
-        let drawn = w.chain.predict_draw(job, false).await.unwrap();
-        w.chain
-            .send(&[d.draw_challenge(job, drawn.as_ref())], &[])
-            .await
-            .unwrap();
+        w.chain.crank_draw(job).await.unwrap();
     }
     let mut settled = 0;
     for job in &jobs {

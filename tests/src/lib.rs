@@ -99,6 +99,8 @@ impl World {
             let k = world.operator(ROLE_VERIFIER).await?;
             world.verifiers.push(k);
         }
+        // Stake reaches the draws at the next epoch boundary.
+        world.chain.next_epoch().await?;
         Ok(world)
     }
 
@@ -167,8 +169,15 @@ impl World {
         self.chain.send(&[ix], &[&v]).await.map(drop)
     }
 
-    /// The job's provider contests the reported fault; a committee is drawn.
-    pub async fn contest(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+    /// The job's provider contests the reported fault and anyone cranks the committee draw
+    /// once its seed slot has passed; returns the committee.
+    pub async fn contest(&mut self, job: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
+        self.contest_only(job).await?;
+        self.chain.crank_committee(job).await
+    }
+
+    /// The job's provider contests the reported fault (the committee is not drawn yet).
+    pub async fn contest_only(&mut self, job: &Pubkey) -> Result<(), ChainError> {
         let provider = self.job(job).await.provider.expect("claimed");
         let p = self.key(&provider).insecure_clone();
         let ix = self.chain.deployment.contest_fault(&provider, job);
@@ -248,17 +257,14 @@ impl World {
         Ok(drawn)
     }
 
-    /// Waits out the challenge delay; returns the `draw_challenge` instruction and the
-    /// verifier it will assign.
+    /// Waits out the seed slot (re-arming if the draw's epoch ends); returns the
+    /// `draw_challenge` instruction and the verifier it will assign in this slot.
     pub async fn draw_instruction(
         &mut self,
         job: &Pubkey,
     ) -> Result<(Instruction, Option<Pubkey>), ChainError> {
-        let delay = self.job(job).await.params.challenge_delay_slots;
-        self.chain.warp(delay + 1).await?;
-        self.chain.warp(1).await?;
-        let drawn = self.chain.predict_draw(job, false).await?;
-        let ix = self.chain.deployment.draw_challenge(job, drawn.as_ref());
+        let ix = self.chain.ready_draw(job).await?;
+        let drawn = self.chain.predict_draw(job).await?;
         Ok((ix, drawn))
     }
 
@@ -289,6 +295,7 @@ impl World {
                 let message = AttestationMessage {
                     program_id: assay_market::ID.to_bytes(),
                     job: job.to_bytes(),
+                    instance: state.instance,
                     round: state.round,
                     verdict,
                     evidence_hash: state.fault_evidence,

@@ -140,6 +140,8 @@ struct Fixture {
     challenged_tree: MerkleTree,
     disputed: Pubkey,
     contested: Pubkey,
+    /// Contested, its committee's seed slot not reached yet.
+    undrawn: Pubkey,
     attacker: Keypair,
     fake_mint: Pubkey,
 }
@@ -178,10 +180,12 @@ async fn fixture(w: &mut World) -> Fixture {
     report(w, &disputed, &tree, &verifier.unwrap()).await;
     let (contested, tree, verifier) = w.challenged_job(5).await.unwrap();
     report(w, &contested, &tree, &verifier.unwrap()).await;
-    let p = w.providers[0].insecure_clone();
-    let ix = w.chain.deployment.contest_fault(&p.pubkey(), &contested);
-    w.chain.send(&[ix], &[&p]).await.unwrap();
+    w.contest(&contested).await.unwrap();
+    let (undrawn, tree, verifier) = w.challenged_job(6).await.unwrap();
+    report(w, &undrawn, &tree, &verifier.unwrap()).await;
+    w.contest_only(&undrawn).await.unwrap();
     Fixture {
+        undrawn,
         open,
         claimed,
         challenged,
@@ -217,6 +221,7 @@ fn vote(job_key: &Pubkey, job: &Job, verdict: Verdict) -> AttestationMessage {
     AttestationMessage {
         program_id: assay_market::ID.to_bytes(),
         job: job_key.to_bytes(),
+        instance: job.instance,
         round: job.round,
         verdict,
         evidence_hash: job.fault_evidence,
@@ -235,6 +240,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let zero_stake_args = assay_stake::instructions::InitializeArgs {
         unstake_cooldown_slots: 0,
         min_verifier_stake: 0,
+        epoch_slots: 1,
     };
     let buyer = w.buyers[0].insecure_clone();
     let provider = w.providers[0].insecure_clone();
@@ -413,7 +419,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "stake update_config: not the admin",
         vec![swap(
-            d.stake_update_config(&admin.pubkey(), zero_stake_args.clone()),
+            d.stake_update_config(&admin.pubkey(), zero_stake_args.tunables()),
             &admin.pubkey(),
             &a.pubkey(),
         )],
@@ -426,7 +432,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         "stake update_config: cooldown too long",
         vec![d.stake_update_config(
             &admin.pubkey(),
-            assay_stake::instructions::InitializeArgs {
+            assay_stake::instructions::UpdateConfigArgs {
                 unstake_cooldown_slots: u64::MAX,
                 min_verifier_stake: 0,
             },
@@ -1253,7 +1259,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "advance_round: before the window ends",
-        vec![d.advance_round(&f.challenged, &challenged, None)],
+        vec![d.advance_round(&f.challenged, &challenged)],
         &[],
         market(M::DeadlineNotReached),
     )
@@ -1262,7 +1268,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "advance_round: blaming another verifier",
         vec![swap(
-            d.advance_round(&f.challenged, &challenged, None),
+            d.advance_round(&f.challenged, &challenged),
             &pda::operator(&assigned),
             &pda::operator(&not_assigned.pubkey()),
         )],
@@ -1288,6 +1294,18 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         )],
         &[],
         anchor(Anchor::ConstraintAddress),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_challenge: a forged registry (weights of the cranker's choosing)",
+        vec![swap(
+            d.draw_challenge(&f.claimed, None),
+            &pda::verifier_registry(),
+            &pda::market_config(),
+        )],
+        &[],
+        anchor(Anchor::AccountOwnedByWrongProgram),
     )
     .await;
     m.attack(
@@ -1346,10 +1364,10 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
-        "contest_fault: a forged stake config (to draw with another minimum)",
+        "contest_fault: a forged registry (judges of the provider's choosing)",
         vec![swap(
             d.contest_fault(&provider.pubkey(), &f.disputed),
-            &pda::stake_config(),
+            &pda::verifier_registry(),
             &pda::market_config(),
         )],
         &[&provider],
@@ -1439,6 +1457,80 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         ],
         &[],
         market(M::AttestationMismatch),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "resolve_contest: votes signed in an earlier life of the job's address",
+        vec![
+            vote_instruction(&votes_of(AttestationMessage {
+                instance: contested.instance - 1,
+                ..uphold
+            })),
+            resolve.clone(),
+        ],
+        &[],
+        market(M::AttestationMismatch),
+    )
+    .await;
+    let undrawn = w.job(&f.undrawn).await;
+    m.attack(
+        &mut w,
+        "resolve_contest: before the committee is drawn",
+        vec![
+            vote_instruction(&votes_of(vote(&f.undrawn, &undrawn, Verdict::UpholdFault))),
+            d.resolve_contest(&f.undrawn, &undrawn),
+        ],
+        &[],
+        market(M::CommitteeNotDrawn),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_committee: from a hash known before the contest (seed slot not reached)",
+        vec![d.draw_committee(&f.undrawn)],
+        &[],
+        market(M::SeedSlotNotReached),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_committee: drawn again to reshuffle the seats",
+        vec![d.draw_committee(&f.contested)],
+        &[],
+        market(M::CommitteeAlreadyDrawn),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_committee: a job not contested",
+        vec![d.draw_committee(&f.disputed)],
+        &[],
+        market(M::WrongJobState),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_committee: spoofed SlotHashes",
+        vec![swap(
+            d.draw_committee(&f.contested),
+            &solana_sdk::sysvar::slot_hashes::ID,
+            &pda::stake_config(),
+        )],
+        &[],
+        anchor(Anchor::ConstraintAddress),
+    )
+    .await;
+    m.attack(
+        &mut w,
+        "draw_committee: a forged registry (weights of the cranker's choosing)",
+        vec![swap(
+            d.draw_committee(&f.contested),
+            &pda::verifier_registry(),
+            &pda::market_config(),
+        )],
+        &[],
+        anchor(Anchor::AccountOwnedByWrongProgram),
     )
     .await;
     m.attack(

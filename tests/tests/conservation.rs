@@ -32,7 +32,7 @@ use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use assay_stake::instructions::InitializeArgs;
+use assay_stake::instructions::UpdateConfigArgs;
 use assay_tests::mints::{create_extension_mint, every_accepted_extension};
 use assay_tests::{fake_outputs, World};
 use rand::rngs::StdRng;
@@ -59,6 +59,9 @@ struct Run {
     donated_to_stake: HashMap<Pubkey, u64>,
     /// Adversarial moves made.
     adversarial: u64,
+    /// The draw weights of the epoch first seen by a check: (epoch, authority → weight).
+    /// Every later check in the same epoch must see exactly these.
+    epoch_weights: Option<(u64, Vec<(Pubkey, u64)>)>,
 }
 
 /// The name of the Assay instruction in a transaction (the last one, after any Ed25519 votes).
@@ -80,6 +83,7 @@ fn instruction_name(ixs: &[solana_sdk::instruction::Instruction]) -> &'static st
         assay_market::instruction::ReportFault => "report_fault",
         assay_market::instruction::ConcedeFault => "concede_fault",
         assay_market::instruction::ContestFault => "contest_fault",
+        assay_market::instruction::DrawCommittee => "draw_committee",
         assay_market::instruction::ResolveContest => "resolve_contest",
         assay_market::instruction::VoidContest => "void_contest",
         assay_market::instruction::AdvanceRound => "advance_round",
@@ -127,6 +131,7 @@ impl Run {
             donated_to_jobs: HashMap::new(),
             donated_to_stake: HashMap::new(),
             adversarial: 0,
+            epoch_weights: None,
         }
     }
 
@@ -232,7 +237,7 @@ impl Run {
                 let Some((key, _)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                let drawn = self.w.chain.predict_draw(&key, false).await.ok().flatten();
+                let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
                 (vec![d.draw_challenge(&key, drawn.as_ref())], vec![])
             }
             50..=56 => {
@@ -308,6 +313,7 @@ impl Run {
                         let msg = AttestationMessage {
                             program_id: assay_market::ID.to_bytes(),
                             job: key.to_bytes(),
+                            instance: job.instance,
                             round: job.round,
                             verdict,
                             evidence_hash: job.fault_evidence,
@@ -323,7 +329,13 @@ impl Run {
                     vec![],
                 )
             }
-            78..=80 => {
+            78 => {
+                let Some((key, _)) = pick(&mut self.rng, &live) else {
+                    return;
+                };
+                (vec![d.draw_committee(&key)], vec![])
+            }
+            79..=80 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
@@ -333,8 +345,7 @@ impl Run {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                let next = self.w.chain.predict_draw(&key, true).await.ok().flatten();
-                (vec![d.advance_round(&key, &job, next.as_ref())], vec![])
+                (vec![d.advance_round(&key, &job)], vec![])
             }
             84..=86 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -451,7 +462,7 @@ impl Run {
             4 => {
                 const MINIMA: [u64; 7] =
                     [0, 1, 500_000, 1_000_000, 5_000_000, 60_000_000, u64::MAX];
-                let args = InitializeArgs {
+                let args = UpdateConfigArgs {
                     unstake_cooldown_slots: self.rng.gen_range(0..=150),
                     min_verifier_stake: MINIMA[self.rng.gen_range(0..MINIMA.len())],
                 };
@@ -616,8 +627,10 @@ impl Run {
         }
     }
 
-    /// Every registry entry is a distinct verifier whose weight is its available stake
-    /// (never zero), and the registry never exceeds its capacity.
+    /// Every registry entry is a distinct verifier whose next weight is its available
+    /// stake (or 0, below the minimum at its last sync), no entry is dead (both weights 0),
+    /// the registry never exceeds its capacity, and the draw weights of an epoch never
+    /// change while it lasts, whatever anyone did.
     async fn check_registry(&mut self, context: &str) {
         let registry = self.w.chain.registry().await.unwrap();
         if registry.entries.len() > assay_stake::constants::MAX_VERIFIERS {
@@ -628,15 +641,36 @@ impl Run {
         for entry in &registry.entries {
             let op = self.w.chain.operator(&entry.authority).await.unwrap();
             let fine = seen.insert(entry.authority)
+                && (entry.weight > 0 || entry.next_weight > 0)
                 && op.is_some_and(|op| {
-                    op.is_verifier() && entry.weight == op.available() && entry.weight > 0
+                    op.is_verifier()
+                        && (entry.next_weight == 0 || entry.next_weight == op.available())
                 });
             if !fine {
                 self.violations.push(format!(
-                    "{context}: registry entry {} weight {} does not match its operator",
-                    entry.authority, entry.weight
+                    "{context}: registry entry {} weight {} next {} does not match its operator",
+                    entry.authority, entry.weight, entry.next_weight
                 ));
             }
+        }
+        let epoch = registry.epoch_of(self.w.chain.slot().await.unwrap());
+        let weights: Vec<(Pubkey, u64)> = registry
+            .weights_at(epoch)
+            .expect("the registry is never ahead of the clock")
+            .into_iter()
+            .zip(&registry.entries)
+            .filter(|(w, _)| *w > 0)
+            .map(|(w, e)| (e.authority, w))
+            .collect();
+        match &self.epoch_weights {
+            Some((seen_epoch, seen)) if *seen_epoch == epoch => {
+                if *seen != weights {
+                    self.violations.push(format!(
+                        "{context}: draw weights of epoch {epoch} changed from {seen:?} to {weights:?}"
+                    ));
+                }
+            }
+            _ => self.epoch_weights = Some((epoch, weights)),
         }
     }
 
@@ -672,17 +706,13 @@ impl Run {
             for (key, job) in live {
                 let ixs = match job.state {
                     JobState::Open | JobState::Claimed => vec![d.expire_job(&key, &job)],
-                    JobState::Committed => {
-                        self.w.chain.warp(1).await.unwrap();
-                        let drawn = self.w.chain.predict_draw(&key, false).await.unwrap();
-                        vec![d.draw_challenge(&key, drawn.as_ref())]
-                    }
+                    // Re-arms as often as the draw's epoch ended, then draws.
+                    JobState::Committed => vec![self.w.chain.ready_draw(&key).await.unwrap()],
                     JobState::Challenged
                         if job.verifier.is_some()
                             && job.round + 1 < job.params.max_verifier_rounds =>
                     {
-                        let next = self.w.chain.predict_draw(&key, true).await.unwrap();
-                        vec![d.advance_round(&key, &job, next.as_ref())]
+                        vec![d.advance_round(&key, &job)]
                     }
                     JobState::Challenged => vec![d.finalize(&key, &job)],
                     JobState::Disputed => vec![d.concede_fault(&job.buyer, &key, &job)],

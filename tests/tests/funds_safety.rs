@@ -20,7 +20,7 @@ use assay_market::events::JobClosed;
 use assay_protocol::Verdict;
 use assay_stake::constants::{MAX_VERIFIERS, ROLE_VERIFIER};
 use assay_stake::errors::StakeError;
-use assay_stake::instructions::InitializeArgs;
+use assay_stake::instructions::UpdateConfigArgs;
 use assay_tests::mints::{create_extension_mint, mint_cases};
 use assay_tests::{World, OPERATOR_STAKE};
 use solana_sdk::instruction::Instruction;
@@ -116,9 +116,9 @@ impl Exit {
             }
             Exit::Finalize => {
                 w.chain.warp(51).await?;
-                let next = w.chain.predict_draw(job, true).await?;
-                let ix = d.advance_round(job, &state, next.as_ref());
+                let ix = d.advance_round(job, &state);
                 w.chain.send(&[ix], &[]).await?;
+                w.chain.crank_draw(job).await?;
                 w.chain.warp(51).await?;
                 let state = w.job(job).await;
                 (vec![d.finalize(job, &state)], None)
@@ -520,9 +520,9 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
     let v = w.verifiers[0].insecure_clone();
     let ix = d.request_unstake(&v.pubkey(), OPERATOR_STAKE - 500_000);
     w.chain.send(&[ix], &[&v]).await.unwrap();
-    let lowered = InitializeArgs {
+    let lowered = UpdateConfigArgs {
         min_verifier_stake: 0,
-        ..LocalSetup::default().stake
+        ..LocalSetup::default().stake.tunables()
     };
     let ix = d.stake_update_config(&admin.pubkey(), lowered);
     w.chain.send(&[ix], &[&admin]).await.unwrap();
@@ -534,7 +534,8 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
         1,
         "the light verifier is in the registry"
     );
-    assert!(registry.entries[0].weight < LocalSetup::default().market.verifier_bond);
+    assert!(registry.entries[0].next_weight < LocalSetup::default().market.verifier_bond);
+    w.chain.next_epoch().await.unwrap();
 
     let (job, _, drawn) = w.challenged_job(1).await.unwrap();
     assert_eq!(
@@ -547,7 +548,7 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
     w.chain.send(&[ix], &[]).await.unwrap();
     assert!(w.chain.job(&job).await.unwrap().is_none());
 
-    let raised = InitializeArgs {
+    let raised = UpdateConfigArgs {
         min_verifier_stake: u64::MAX,
         unstake_cooldown_slots: assay_stake::constants::MAX_UNSTAKE_COOLDOWN_SLOTS,
     };
@@ -555,7 +556,11 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
     w.chain.send(&[ix], &[&admin]).await.unwrap();
     let ix = d.sync_verifier(&v.pubkey());
     w.chain.send(&[ix], &[]).await.unwrap();
-    assert!(w.chain.registry().await.unwrap().entries.is_empty());
+    let registry = w.chain.registry().await.unwrap();
+    assert!(
+        registry.entries.iter().all(|e| e.next_weight == 0),
+        "below the new minimum: out from the next epoch"
+    );
     w.chain.warp(101).await.unwrap();
     let ix = d.withdraw(&v.pubkey());
     w.chain.send(&[ix], &[&v]).await.unwrap();
@@ -581,6 +586,7 @@ async fn zero_stake_registrations_cannot_fill_the_registry() {
     let registry = w.chain.registry().await.unwrap();
     assert_eq!(registry.entries.len(), 1);
     assert_eq!(registry.entries[0].authority, honest.pubkey());
+    w.chain.next_epoch().await.unwrap();
     let (_, _, drawn) = w.challenged_job(1).await.unwrap();
     assert_eq!(drawn, Some(honest.pubkey()));
 }

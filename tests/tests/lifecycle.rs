@@ -280,11 +280,16 @@ async fn contested_job(w: &mut World) -> (Pubkey, Pubkey, Vec<Pubkey>) {
     let (job, tree, verifier) = w.challenged_job(1).await.unwrap();
     let verifier = verifier.unwrap();
     report_first_sampled_chunk(w, &job, &tree, &verifier).await;
-    let provider = w.providers[0].insecure_clone();
-    let ix = w.chain.deployment.contest_fault(&provider.pubkey(), &job);
-    w.chain.send(&[ix], &[&provider]).await.unwrap();
+    w.contest_only(&job).await.unwrap();
     let state = w.job(&job).await;
     assert_eq!(state.state, JobState::Contested);
+    assert!(
+        state.committee.is_empty(),
+        "drawn only after its own seed slot"
+    );
+    let committee = w.chain.crank_committee(&job).await.unwrap();
+    let state = w.job(&job).await;
+    assert_eq!(state.committee, committee);
     assert_eq!(state.committee.len(), 3);
     assert!(!state.committee.contains(&verifier));
     (job, verifier, state.committee.clone())
@@ -390,16 +395,22 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
         Some(6000 + assay_market::errors::MarketError::DeadlinePassed as u32)
     );
 
+    let ix = w.chain.deployment.advance_round(&job, &state);
+    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == 250_000)));
+    // The next round is drawn from a seed slot of its own, after the miss.
+    let state = w.job(&job).await;
+    assert_eq!(
+        (state.state, state.round, state.verifier),
+        (JobState::Committed, 1, None)
+    );
     let next = w
         .chain
-        .predict_draw(&job, true)
+        .crank_draw(&job)
         .await
         .unwrap()
         .expect("two more verifiers");
     assert_ne!(next, first);
-    let ix = w.chain.deployment.advance_round(&job, &state, Some(&next));
-    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
-    assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == 250_000)));
     let state = w.job(&job).await;
     assert_eq!((state.round, state.verifier), (1, Some(next)));
     let missed = w.chain.operator(&first).await.unwrap().unwrap();
@@ -435,12 +446,9 @@ async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically(
         err.custom_code(),
         Some(6000 + assay_market::errors::MarketError::RoundsRemain as u32)
     );
-    let next = w.chain.predict_draw(&job, true).await.unwrap();
-    let ix = w
-        .chain
-        .deployment
-        .advance_round(&job, &state, next.as_ref());
+    let ix = w.chain.deployment.advance_round(&job, &state);
     w.chain.send(&[ix], &[]).await.unwrap();
+    let next = w.chain.crank_draw(&job).await.unwrap();
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::{Chain, ChainError};
+use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::{Job, JobState};
 use solana_sdk::instruction::Instruction;
@@ -574,7 +574,8 @@ impl<C: Chain> Daemon<C> {
 
     async fn relay(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) {
         let board = self.board.as_ref().expect("relays need a board");
-        let Some((upheld, votes)) = quorum(key, job, &board.records(key, job.round)) else {
+        let Some((upheld, votes)) = quorum(key, job, &board.records(key, job.instance, job.round))
+        else {
             return;
         };
         let d = self.chain.deployment();
@@ -610,8 +611,13 @@ impl<C: Chain> Daemon<C> {
                     ("expire_job", d.expire_job(key, job))
                 }
                 JobState::Committed if due(job.seed_slot) => {
-                    match self.chain.predict_draw(key, false).await {
-                        Ok(drawn) => ("draw_challenge", d.draw_challenge(key, drawn.as_ref())),
+                    match self.chain.draw_outcome(key).await {
+                        // The seed slot's hash does not exist yet: nothing to send.
+                        Ok(DrawOutcome::Wait) => continue,
+                        Ok(outcome) => (
+                            "draw_challenge",
+                            d.draw_challenge(key, outcome.verifier().as_ref()),
+                        ),
                         Err(e) => {
                             self.chain_error("predict_draw", &e);
                             debug!(job = %key, error = %e, "cannot predict the draw yet");
@@ -621,19 +627,20 @@ impl<C: Chain> Daemon<C> {
                 }
                 JobState::Challenged if due(job.step_deadline_slot) => {
                     if job.verifier.is_some() && job.round + 1 < job.params.max_verifier_rounds {
-                        match self.chain.predict_draw(key, true).await {
-                            Ok(next) => ("advance_round", d.advance_round(key, job, next.as_ref())),
-                            Err(e) => {
-                                self.chain_error("predict_draw", &e);
-                                continue;
-                            }
-                        }
+                        ("advance_round", d.advance_round(key, job))
                     } else {
                         ("finalize", d.finalize(key, job))
                     }
                 }
                 JobState::Disputed if due(job.step_deadline_slot) => {
                     ("concede_fault", d.concede_fault(&me, key, job))
+                }
+                JobState::Contested
+                    if job.committee.is_empty()
+                        && due(job.seed_slot)
+                        && !due(job.step_deadline_slot) =>
+                {
+                    ("draw_committee", d.draw_committee(key))
                 }
                 JobState::Contested if due(job.step_deadline_slot) => {
                     ("void_contest", d.void_contest(key, job))

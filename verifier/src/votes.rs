@@ -1,9 +1,9 @@
 //! Committee votes: signing, publishing, collecting, and relaying them.
 //!
-//! A committee member signs the 114-byte [`AttestationMessage`] with its ed25519 key and
+//! A committee member signs the 122-byte [`AttestationMessage`] with its ed25519 key and
 //! publishes a [`VoteRecord`] twice: as a content-addressed blob in the shared
 //! [`BlobStore`] (its durable copy) and on the [`VoteBoard`], a shared directory where
-//! each record lives at the deterministic path `<job>/<round>/<member>.vote`, so any
+//! each record lives at the deterministic path `<job>/<instance>/<round>/<member>.vote`, so any
 //! daemon can list the votes of a job without knowing their hashes in advance. Records
 //! are self-authenticating: a reader checks the signature, the committee seat and the
 //! message before counting one, so a corrupt or forged file is simply ignored.
@@ -23,6 +23,8 @@ use solana_sdk::instruction::Instruction;
 pub struct VoteRecord {
     pub version: u8,
     pub job: [u8; 32],
+    /// The job instance (its posting slot): votes of one life never count in another.
+    pub instance: u64,
     pub round: u8,
     /// `true`: UpholdFault; `false`: OverturnFault.
     pub uphold: bool,
@@ -32,13 +34,14 @@ pub struct VoteRecord {
 }
 
 impl VoteRecord {
-    pub const VERSION: u8 = 1;
+    pub const VERSION: u8 = 2;
 
     /// The attestation this record claims to sign.
     pub fn message(&self) -> AttestationMessage {
         AttestationMessage {
             program_id: assay_market::ID.to_bytes(),
             job: self.job,
+            instance: self.instance,
             round: self.round,
             verdict: if self.uphold {
                 Verdict::UpholdFault
@@ -54,6 +57,7 @@ impl VoteRecord {
         let mut record = Self {
             version: Self::VERSION,
             job: job_key.to_bytes(),
+            instance: job.instance,
             round: job.round,
             uphold,
             member: key.verifying_key().to_bytes(),
@@ -80,6 +84,7 @@ impl VoteRecord {
     pub fn counts_for(&self, job_key: &Pubkey, job: &Job) -> bool {
         self.version == Self::VERSION
             && self.job == job_key.to_bytes()
+            && self.instance == job.instance
             && self.round == job.round
             && self.evidence_hash == job.fault_evidence
             && job.committee.contains(&Pubkey::new_from_array(self.member))
@@ -100,14 +105,17 @@ impl VoteBoard {
         }
     }
 
-    fn round_dir(&self, job: &Pubkey, round: u8) -> PathBuf {
-        self.dir.join(job.to_string()).join(round.to_string())
+    fn round_dir(&self, job: &Pubkey, instance: u64, round: u8) -> PathBuf {
+        self.dir
+            .join(job.to_string())
+            .join(instance.to_string())
+            .join(round.to_string())
     }
 
     /// Writes `record` at its deterministic path (atomically: temp file + rename).
     pub fn publish(&self, record: &VoteRecord) -> std::io::Result<()> {
         let job = Pubkey::new_from_array(record.job);
-        let dir = self.round_dir(&job, record.round);
+        let dir = self.round_dir(&job, record.instance, record.round);
         std::fs::create_dir_all(&dir)?;
         let member = Pubkey::new_from_array(record.member).to_string();
         let tmp = dir.join(format!(".{member}.tmp"));
@@ -115,9 +123,10 @@ impl VoteBoard {
         std::fs::rename(tmp, dir.join(format!("{member}.vote")))
     }
 
-    /// Every readable record published for (job, round); unreadable files are skipped.
-    pub fn records(&self, job: &Pubkey, round: u8) -> Vec<VoteRecord> {
-        let Ok(entries) = std::fs::read_dir(self.round_dir(job, round)) else {
+    /// Every readable record published for (job, instance, round); unreadable files are
+    /// skipped.
+    pub fn records(&self, job: &Pubkey, instance: u64, round: u8) -> Vec<VoteRecord> {
+        let Ok(entries) = std::fs::read_dir(self.round_dir(job, instance, round)) else {
             return vec![];
         };
         let mut out: Vec<VoteRecord> = entries

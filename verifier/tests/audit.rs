@@ -46,6 +46,7 @@ async fn challenged(
             .unwrap();
         ops.push(k);
     }
+    chain.next_epoch().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = BlobStore::local(dir.path()).unwrap();
     let gpu = Gpu::new().expect("a wgpu adapter (lavapipe: ./scripts/install-deps.sh)");
@@ -95,13 +96,7 @@ async fn challenged(
         )
         .await
         .unwrap();
-    chain.warp(4).await.unwrap();
-    chain.warp(1).await.unwrap();
-    let drawn = chain.predict_draw(&job, false).await.unwrap();
-    chain
-        .send(&[d.draw_challenge(&job, drawn.as_ref())], &[])
-        .await
-        .unwrap();
+    chain.crank_draw(&job).await.unwrap();
     Setup {
         chain,
         gpu,

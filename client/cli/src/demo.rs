@@ -219,6 +219,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         operators.push(key.insecure_clone());
         actors.push(Actor { name, key });
     }
+    // Stake reaches the verifier draws at the next draw epoch.
+    chain.next_epoch().await?;
     let name_of = |key: &Pubkey| {
         actors
             .iter()
@@ -403,14 +405,11 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     say("providers ran every job through wgpu and committed Merkle roots of their outputs".into());
 
     // ---- the challenge: seeds from slot hashes after the commits ----
-    chain.warp(4).await?;
-    chain.warp(1).await?;
     for i in 0..jobs.len() {
         let key = jobs[i].key;
-        let drawn = chain.predict_draw(&key, false).await?;
-        let events = chain
-            .send_with_events(&[d.draw_challenge(&key, drawn.as_ref())], &[])
-            .await?;
+        let ix = chain.ready_draw(&key).await?;
+        let drawn = chain.predict_draw(&key).await?;
+        let events = chain.send_with_events(&[ix], &[]).await?;
         record(&mut jobs, &events);
         jobs[i].verifier = drawn;
     }
@@ -469,6 +468,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             .send_with_events(&[d.contest_fault(&cheater.pubkey(), &key)], &[&cheater])
             .await?;
         record(&mut jobs, &events);
+        // The committee comes from a slot hash after the contest landed.
+        chain.crank_committee(&key).await?;
         let job: Job = chain.job(&key).await?.context("job vanished")?;
         let mut votes = vec![];
         for member in &job.committee {
@@ -485,6 +486,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             let message = AttestationMessage {
                 program_id: assay_market::ID.to_bytes(),
                 job: key.to_bytes(),
+                instance: job.instance,
                 round: job.round,
                 verdict,
                 evidence_hash: job.fault_evidence,

@@ -39,7 +39,9 @@ enum Command {
     /// slashes the cheater, and a report (plus PNGs of the rendered image).
     Demo(demo::DemoArgs),
     /// How likely a sample catches a cheat, and the smallest sample count that makes
-    /// cheating a losing bet for given price, collateral and provider cost.
+    /// cheating a losing bet for given price, collateral and provider cost; then how likely
+    /// an attacker with a share of the verifier stake is its own verifier or holds a
+    /// committee majority, and the committee size and bond range that withstand it.
     Economics(economics::EconomicsArgs),
     /// Buyer: post jobs, follow them, fetch and check their results.
     #[command(subcommand)]

@@ -157,7 +157,10 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
             say(
                 json,
                 &match weight {
-                    Some(w) => format!("{who} is drawable with weight {}", format_amount(w, dec)),
+                    Some(w) => format!(
+                        "{who} is drawable with weight {} from the next draw epoch",
+                        format_amount(w, dec)
+                    ),
                     None => format!(
                         "{who} has no registry entry (below the minimum, or not a verifier)"
                     ),
@@ -226,9 +229,15 @@ impl ShowArgs {
     }
 }
 
-/// `who`'s weight in verifier draws, if it has a registry entry.
+/// `who`'s weight in verifier draws from the next draw epoch on (stake changes take
+/// effect at epoch boundaries), if it has a registry entry.
 async fn registry_weight(chain: &mut impl Chain, who: &Pubkey) -> Result<Option<u64>> {
-    Ok(chain.registry().await?.entry_weight(who))
+    Ok(chain
+        .registry()
+        .await?
+        .entry(who)
+        .map(|e| e.next_weight)
+        .filter(|&w| w > 0))
 }
 
 /// Prints the human line, or the JSON object with `--json`.

@@ -7,7 +7,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
-use assay_market::state::{Job, MarketConfig};
+use assay_market::state::{DrawSeed, Job, MarketConfig};
 use assay_stake::state::{Operator, VerifierRegistry};
 use async_trait::async_trait;
 use solana_sdk::account::Account;
@@ -187,37 +187,87 @@ pub trait Chain: Send {
         Ok(self.account(key).await?.map_or(0, |a| a.lamports))
     }
 
-    /// The verifier `draw_challenge` (or `advance_round`, for the next round) will assign,
-    /// computed with the market program's own functions over the live SlotHashes and
-    /// registry. `draw_challenge` names this account, so the caller must know it.
-    async fn predict_draw(
-        &mut self,
-        job_key: &Pubkey,
-        next_round: bool,
-    ) -> Result<Option<Pubkey>, ChainError> {
+    /// What `draw_challenge` does for `job_key` if it lands in the current slot, computed
+    /// with the market program's own functions ([`Job::draw_seed`], [`Job::draw_verifier`])
+    /// over the live SlotHashes and registry.
+    async fn draw_outcome(&mut self, job_key: &Pubkey) -> Result<DrawOutcome, ChainError> {
         let mut job = self
             .job(job_key)
             .await?
             .ok_or(ChainError::MissingAccount(*job_key))?;
         let registry = self.registry().await?;
-        if next_round {
-            job.past_verifiers.extend(job.verifier);
-            job.round += 1;
-        } else {
-            let slot_hashes = solana_sdk::sysvar::slot_hashes::ID;
-            let data = self
-                .account(&slot_hashes)
-                .await?
-                .ok_or(ChainError::MissingAccount(slot_hashes))?
-                .data;
-            let slot_hash = assay_market::instructions::slot_hash_at_or_after(&data, job.seed_slot)
-                .map_err(|e| ChainError::Client(e.to_string()))?;
-            job.seed =
-                assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
-            job.round = 0;
+        let slot = self.slot().await?;
+        let data = self.slot_hashes().await?;
+        Ok(match job.draw_seed(&data, &registry, slot) {
+            DrawSeed::Wait => DrawOutcome::Wait,
+            DrawSeed::Rearm => DrawOutcome::Rearm,
+            DrawSeed::Ready(hash) => {
+                job.seed =
+                    assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
+                DrawOutcome::Drawn(job.draw_verifier(&registry, registry.epoch_of(slot)))
+            }
+        })
+    }
+
+    /// The operator `draw_challenge` must name for `job_key` if it lands in the current
+    /// slot (none when nobody is drawn or the draw re-arms).
+    async fn predict_draw(&mut self, job_key: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
+        Ok(self.draw_outcome(job_key).await?.verifier())
+    }
+
+    /// The committee `draw_committee` draws for a contested `job_key` if it lands in the
+    /// current slot; `None` when it would wait or re-arm.
+    async fn predict_committee(
+        &mut self,
+        job_key: &Pubkey,
+    ) -> Result<Option<Vec<Pubkey>>, ChainError> {
+        let job = self
+            .job(job_key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*job_key))?;
+        let registry = self.registry().await?;
+        let slot = self.slot().await?;
+        let data = self.slot_hashes().await?;
+        Ok(match job.draw_seed(&data, &registry, slot) {
+            DrawSeed::Ready(hash) => {
+                let seed =
+                    assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
+                Some(job.draw_committee(&registry, registry.epoch_of(slot), &seed))
+            }
+            DrawSeed::Wait | DrawSeed::Rearm => None,
+        })
+    }
+
+    /// The SlotHashes sysvar's data.
+    async fn slot_hashes(&mut self) -> Result<Vec<u8>, ChainError> {
+        let key = solana_sdk::sysvar::slot_hashes::ID;
+        Ok(self
+            .account(&key)
+            .await?
+            .ok_or(ChainError::MissingAccount(key))?
+            .data)
+    }
+}
+
+/// What a `draw_challenge` landing now would do ([`Chain::draw_outcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawOutcome {
+    /// The seed slot's hash does not exist yet: crank later.
+    Wait,
+    /// The draw's epoch ended or its hash left SlotHashes: the crank re-arms it.
+    Rearm,
+    /// The draw is made: the verifier drawn (it forfeits if it cannot cover the bond),
+    /// or none eligible.
+    Drawn(Option<Pubkey>),
+}
+
+impl DrawOutcome {
+    /// The operator a `draw_challenge` must name.
+    pub fn verifier(&self) -> Option<Pubkey> {
+        match self {
+            Self::Drawn(verifier) => *verifier,
+            Self::Wait | Self::Rearm => None,
         }
-        let min_verifier_stake = self.stake_config().await?.min_verifier_stake;
-        Ok(job.draw_verifier(&registry, min_verifier_stake))
     }
 }
 

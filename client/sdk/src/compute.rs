@@ -54,6 +54,7 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 150_000),
         (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 268_000),
         (assay_market::ID, m::ContestFault::DISCRIMINATOR, 75_000),
+        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 75_000),
         (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 304_000),
         (assay_market::ID, m::VoidContest::DISCRIMINATOR, 205_000),
         (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 285_000),

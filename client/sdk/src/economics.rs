@@ -1,5 +1,7 @@
 //! Audit strength as a price tier: how likely a cheat is caught, and which sample count
-//! makes cheating a losing bet (derivation in `docs/economics.md`).
+//! makes cheating a losing bet; and the sybil side: how likely an attacker holding a share
+//! of the verifier stake audits itself, and which committee size makes that rare
+//! (derivations in `docs/economics.md`).
 
 /// Exact probability that a sample of `k` distinct chunks out of `n` contains at least one
 /// of `faked` faked chunks: `1 − C(n − faked, k) / C(n, k)`.
@@ -28,6 +30,18 @@ pub struct Terms {
     pub provider_cost: u64,
 }
 
+/// What a provider that also holds verifier stake can count on in one job.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capture {
+    /// Probability that its own identity is the job's verifier ([`verifier_capture`]).
+    pub verifier: f64,
+    /// Probability that it holds a contest committee majority ([`committee_capture`]).
+    pub committee: f64,
+    /// What an overturned fault pays it from the accuser's bond, base units (at most the
+    /// bond; the treasury keeps `treasury_slash_bps` of it).
+    pub bond_won: u64,
+}
+
 impl Terms {
     /// Expected gain of faking `faked` chunks over running the job honestly:
     /// `faked/n · cost − P(caught) · (price + collateral)`. Caught, the provider forfeits
@@ -43,6 +57,29 @@ impl Terms {
         (1..=self.n_chunks).all(|f| self.cheating_gain(f) < 0.0)
     }
 
+    /// [`Terms::cheating_gain`] when the provider also holds verifier stake (see [`Capture`]):
+    /// `f·c + (1 − v)·p(F)·(q·b − (1 − q)·(P + C))`. With its own identity drawn as verifier
+    /// (probability `v`) the fake is paid; caught by an honest verifier it contests, and a
+    /// captured committee (probability `q`) overturns the fault, pays it and hands it the
+    /// accuser's slashed bond `b`; otherwise it loses the payment and its collateral.
+    /// Equals `cheating_gain` for `v = q = b = 0`.
+    pub fn cheating_gain_with_capture(&self, faked: u32, capture: Capture) -> f64 {
+        let saved = f64::from(faked) / f64::from(self.n_chunks) * self.provider_cost as f64;
+        let p = detection_probability(self.n_chunks, self.samples, faked);
+        let (v, q) = (
+            capture.verifier.clamp(0.0, 1.0),
+            capture.committee.clamp(0.0, 1.0),
+        );
+        let lost = self.price as f64 + self.collateral as f64;
+        saved + (1.0 - v) * p * (q * capture.bond_won as f64 - (1.0 - q) * lost)
+    }
+
+    /// True when faking any number of chunks has negative expected value against the given
+    /// capture probabilities.
+    pub fn cheating_never_pays_with_capture(&self, capture: Capture) -> bool {
+        (1..=self.n_chunks).all(|f| self.cheating_gain_with_capture(f, capture) < 0.0)
+    }
+
     /// The smallest sample count (≤ `max`) for which cheating never pays, if any.
     pub fn smallest_safe_samples(&self, max: u32) -> Option<u32> {
         (1..=max.min(self.n_chunks)).find(|&k| {
@@ -53,6 +90,179 @@ impl Terms {
             .cheating_never_pays()
         })
     }
+}
+
+/// Probability that an attacker holding stake share `s` of the eligible verifier weight is
+/// drawn as the verifier of at least one of `rounds` verifier rounds.
+///
+/// Assumptions: each round draws one verifier with probability weight / Σ weights, and the
+/// weights are fixed (per epoch) before the seed is known, so the attacker cannot adapt its
+/// stake to the draw. How the attacker splits its stake over identities does not change its
+/// weight share, hence not this probability. `rounds = 1` gives the per-round chance, which
+/// is exactly `s`. For `rounds > 1` the result `1 − (1 − s)^rounds` treats rounds as
+/// independent draws over a large network; it is an upper bound on the per-job chance, since
+/// a later round is only drawn when the earlier verifier missed its window (an attacker's
+/// verifier attests at once). Excluding the honest verifiers of earlier rounds raises the
+/// attacker's share to `s / (1 − excluded weight)`, negligible in a large network.
+pub fn verifier_capture(s: f64, rounds: u32) -> f64 {
+    let s = s.clamp(0.0, 1.0);
+    match rounds {
+        0 => 0.0,
+        1 => s,
+        r => 1.0 - (1.0 - s).powi(r.min(i32::MAX as u32) as i32),
+    }
+}
+
+/// Seats a side must hold to decide a committee of `size`: a strict majority, `size/2 + 1`
+/// (as `resolve_contest` counts it).
+pub fn committee_majority(size: u32) -> u32 {
+    size / 2 + 1
+}
+
+/// `P(X ≥ at_least)` for `X ~ Binomial(size, s)`.
+fn binomial_tail(s: f64, size: u32, at_least: u32) -> f64 {
+    let s = s.clamp(0.0, 1.0);
+    if at_least == 0 {
+        return 1.0;
+    }
+    if at_least > size {
+        return 0.0;
+    }
+    // Sum the smaller tail directly, so values near 0 or 1 keep their precision.
+    let term = |j: u32| -> f64 {
+        let choose: f64 = (0..j)
+            .map(|i| f64::from(size - i) / f64::from(i + 1))
+            .product();
+        choose * s.powi(j as i32) * (1.0 - s).powi((size - j) as i32)
+    };
+    (at_least..=size).map(term).sum::<f64>().min(1.0)
+}
+
+/// Probability that an attacker with stake share `s` holds a strict majority
+/// (`size/2 + 1` seats) of a contest committee of `size` seats, and so decides the contest.
+///
+/// Large-network approximation: the binomial tail `Σ_{j ≥ m} C(n, j) s^j (1 − s)^{n−j}`.
+/// The committee is drawn by weight without replacement (excluding the provider and the
+/// accuser); when the stake is spread over many identities, each small beside the total,
+/// removing a drawn identity barely changes the shares, so the draw converges to this
+/// binomial. It is exact in the limit of a large network of equal-stake identities (see
+/// [`committee_capture_equal_stake`] for the exact finite case). The attacker's best split is
+/// many small identities (one large identity can hold only one seat), which is what this
+/// assumes. Honest stake concentrated in a few large verifiers is *not* covered: drawing one
+/// removes much honest weight and raises the attacker's share for the later seats.
+/// `size = 1` is the single verifier draw (`= s`); `size = 0` (no committee) gives 0.
+pub fn committee_capture(s: f64, size: u32) -> f64 {
+    if size == 0 {
+        return 0.0;
+    }
+    binomial_tail(s, size, committee_majority(size))
+}
+
+/// Probability that an attacker with share `s` holds enough seats to stop the honest members
+/// reaching a majority (`size − size/2` seats): the contest is then voided (buyer refunded,
+/// nobody slashed). For odd sizes this equals [`committee_capture`]; for even sizes it is
+/// larger (half the seats suffice), which is why the recommendation only uses odd sizes.
+pub fn committee_block(s: f64, size: u32) -> f64 {
+    if size == 0 {
+        return 0.0;
+    }
+    binomial_tail(s, size, size - size / 2)
+}
+
+/// Exact [`committee_capture`] for a finite network of `identities` equal-stake identities
+/// of which `attacker` are the attacker's: with equal weights the draw without replacement
+/// picks a uniform subset of `size`, so the attacker's seats are hypergeometric,
+/// `Σ_{j ≥ m} C(A, j) C(N − A, n − j) / C(N, n)`. A committee cannot be larger than the
+/// network, so `size` is capped at `identities` (as `pick_distinct` does).
+pub fn committee_capture_equal_stake(identities: u32, attacker: u32, size: u32) -> f64 {
+    let attacker = attacker.min(identities);
+    let size = size.min(identities);
+    if size == 0 {
+        return 0.0;
+    }
+    let (n_all, a, n) = (f64::from(identities), f64::from(attacker), size);
+    // P(X = j) = C(n, j) · Π_{i<j} (A − i)/(N − i) · Π_{i<n−j} (N − A − i)/(N − j − i).
+    let point = |j: u32| -> f64 {
+        if j > attacker || n - j > identities - attacker {
+            return 0.0;
+        }
+        let choose: f64 = (0..j)
+            .map(|i| f64::from(n - i) / f64::from(i + 1))
+            .product();
+        let mine: f64 = (0..j)
+            .map(|i| (a - f64::from(i)) / (n_all - f64::from(i)))
+            .product();
+        let theirs: f64 = (0..n - j)
+            .map(|i| (n_all - a - f64::from(i)) / (n_all - f64::from(j) - f64::from(i)))
+            .product();
+        choose * mine * theirs
+    };
+    (committee_majority(n)..=n).map(point).sum::<f64>().min(1.0)
+}
+
+/// The stake share at which [`committee_capture`] for `size` seats reaches `target`, found by
+/// bisection (the capture probability is continuous and increasing in `s`), to within 1e-12.
+/// For `size = 1` (the single verifier draw) this is `target` itself. `None` when `size` is 0
+/// or `target` is outside `(0, 1]`.
+pub fn share_for_capture(target: f64, size: u32) -> Option<f64> {
+    if size == 0 || !(target > 0.0 && target <= 1.0) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if committee_capture(mid, size) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-12 {
+            break;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// The smallest odd committee size `≤ max_size` whose capture probability at attacker share
+/// `s_max` is at most `target`, if any. Odd sizes only: an even size lets half the seats void
+/// the contest ([`committee_block`]) at no gain in capture resistance over one seat fewer.
+pub fn smallest_safe_committee(s_max: f64, target: f64, max_size: u32) -> Option<u32> {
+    (1..=max_size)
+        .step_by(2)
+        .find(|&n| committee_capture(s_max, n) <= target)
+}
+
+/// The stake an attacker must hold for share `s` against `honest_stake` of honest verifier
+/// stake: `S / (S + H) = s  ⇒  S = s/(1 − s) · H`. Infinite for `s ≥ 1`.
+pub fn attacker_stake(s: f64, honest_stake: f64) -> f64 {
+    if s >= 1.0 {
+        return f64::INFINITY;
+    }
+    s.max(0.0) / (1.0 - s.max(0.0)) * honest_stake
+}
+
+/// The range a verifier bond `B` must lie in when a contest committee is captured with
+/// probability `q` and an upheld fault pays the accuser `finder_reward` (`R`):
+///
+/// - a false fault report must not pay: `q·R − (1 − q)·B < 0  ⇒  B > q/(1 − q) · R`;
+/// - a true one must: `(1 − q)·R − q·B > 0  ⇒  B < (1 − q)/q · R`.
+///
+/// Returns `(lower, upper)`; `upper` is infinite for `q = 0`. A third bound is not computed
+/// here: the slashed bond (less the treasury's share) should cover what a wrong report costs
+/// an honest provider (its delayed payment and the contest's fees).
+pub fn bond_bounds(q: f64, finder_reward: f64) -> (f64, f64) {
+    let q = q.clamp(0.0, 1.0);
+    let lower = if q >= 1.0 {
+        f64::INFINITY
+    } else {
+        q / (1.0 - q) * finder_reward
+    };
+    let upper = if q <= 0.0 {
+        f64::INFINITY
+    } else {
+        (1.0 - q) / q * finder_reward
+    };
+    (lower, upper)
 }
 
 #[cfg(test)]
@@ -113,5 +323,169 @@ mod tests {
         };
         assert!(greedy.cheating_gain(1) > 0.0);
         assert!(!greedy.cheating_never_pays());
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() < tol
+    }
+
+    #[test]
+    fn verifier_draw_is_the_stake_share_per_round() {
+        assert_eq!(verifier_capture(0.1, 1), 0.1);
+        assert!(close(verifier_capture(0.1, 2), 0.19, 1e-15));
+        assert_eq!(verifier_capture(0.3, 0), 0.0);
+        assert_eq!(verifier_capture(1.0, 4), 1.0);
+    }
+
+    #[test]
+    fn committee_capture_matches_hand_computed_binomials() {
+        // 3 seats, majority 2: 3·0.1²·0.9 + 0.1³.
+        assert!(close(committee_capture(0.1, 3), 0.028, 1e-15));
+        // 5 seats, majority 3: 10·0.1³·0.9² + 5·0.1⁴·0.9 + 0.1⁵.
+        assert!(close(committee_capture(0.1, 5), 0.00856, 1e-15));
+        // 7 seats, majority 4: 35·10⁻⁴·0.9³ + 21·10⁻⁵·0.9² + 7·10⁻⁶·0.9 + 10⁻⁷.
+        assert!(close(committee_capture(0.1, 7), 0.002728, 1e-15));
+        // One seat is the verifier draw; no seats, nothing to capture.
+        assert!(close(committee_capture(0.37, 1), 0.37, 1e-15));
+        assert_eq!(committee_capture(0.9, 0), 0.0);
+        assert_eq!(committee_majority(4), 3);
+    }
+
+    #[test]
+    fn half_the_stake_captures_every_odd_committee_half_the_time() {
+        for n in (1..=15).step_by(2) {
+            assert!(close(committee_capture(0.5, n), 0.5, 1e-12), "size {n}");
+            // Symmetry: one side or the other holds the majority.
+            assert!(close(
+                committee_capture(0.2, n) + committee_capture(0.8, n),
+                1.0,
+                1e-12
+            ));
+        }
+    }
+
+    #[test]
+    fn capture_grows_with_share_and_shrinks_with_size_below_half() {
+        for n in 1..=9 {
+            let mut last = -1.0;
+            for i in 0..=100 {
+                let p = committee_capture(f64::from(i) / 100.0, n);
+                assert!(p >= last, "size {n}, s = {i} %");
+                last = p;
+            }
+        }
+        for s in [0.01, 0.05, 0.1, 0.2, 0.33, 0.45] {
+            assert!(committee_capture(s, 3) < committee_capture(s, 1));
+            assert!(committee_capture(s, 5) < committee_capture(s, 3));
+            assert!(committee_capture(s, 7) < committee_capture(s, 5));
+        }
+    }
+
+    #[test]
+    fn even_committees_can_be_blocked_by_half() {
+        for n in (1..=9).step_by(2) {
+            assert_eq!(committee_block(0.1, n), committee_capture(0.1, n));
+        }
+        assert!(close(committee_block(0.1, 2), 0.19, 1e-15));
+        // 4 seats, 2 block: 1 − 0.9⁴ − 4·0.1·0.9³.
+        assert!(close(committee_block(0.1, 4), 0.0523, 1e-15));
+        assert!(committee_block(0.1, 4) > committee_capture(0.1, 4));
+    }
+
+    #[test]
+    fn equal_stake_network_is_hypergeometric_and_tends_to_binomial() {
+        // 4 identities, 2 the attacker's, 3 seats: 2 attacker seats in C(2,2)·C(2,1) of C(4,3).
+        assert!(close(committee_capture_equal_stake(4, 2, 3), 0.5, 1e-15));
+        // 30 identities, 3 the attacker's: (C(3,2)·27 + 1) / C(30,3) = 82/4060.
+        assert!(close(
+            committee_capture_equal_stake(30, 3, 3),
+            82.0 / 4060.0,
+            1e-15
+        ));
+        // One identity holds one seat at most.
+        assert_eq!(committee_capture_equal_stake(10, 1, 3), 0.0);
+        // Below the binomial here, and converging to it as the network grows.
+        assert!(committee_capture_equal_stake(30, 3, 3) < committee_capture(0.1, 3));
+        let big = committee_capture_equal_stake(1_000_000, 100_000, 5);
+        assert!(close(big, committee_capture(0.1, 5), 1e-5));
+    }
+
+    #[test]
+    fn share_for_capture_inverts_committee_capture() {
+        assert!(close(share_for_capture(0.01, 1).unwrap(), 0.01, 1e-11));
+        for n in [1, 3, 5, 7, 9] {
+            assert!(close(share_for_capture(0.5, n).unwrap(), 0.5, 1e-11));
+            for target in [1e-4, 1e-3, 0.01, 0.1, 0.5, 0.9] {
+                let s = share_for_capture(target, n).unwrap();
+                assert!(
+                    close(committee_capture(s, n), target, 1e-9),
+                    "size {n}, target {target}"
+                );
+            }
+        }
+        // Bigger committees need a bigger share for the same chance.
+        let s3 = share_for_capture(0.01, 3).unwrap();
+        let s5 = share_for_capture(0.01, 5).unwrap();
+        assert!(0.01 < s3 && s3 < s5);
+        assert_eq!(share_for_capture(0.01, 0), None);
+        assert_eq!(share_for_capture(0.0, 3), None);
+        assert_eq!(share_for_capture(1.5, 3), None);
+    }
+
+    #[test]
+    fn recommendation_is_the_smallest_odd_size_under_target() {
+        // s = 0.1: size 3 gives 0.028, size 5 gives 0.00856.
+        assert_eq!(smallest_safe_committee(0.1, 0.01, 7), Some(5));
+        assert_eq!(smallest_safe_committee(0.005, 0.01, 7), Some(1));
+        // s = 0.2: size 7 still gives ≈ 0.033.
+        assert_eq!(smallest_safe_committee(0.2, 0.01, 7), None);
+        assert!(smallest_safe_committee(0.2, 0.01, 99).unwrap() > 7);
+    }
+
+    #[test]
+    fn attacker_stake_and_bond_bounds() {
+        assert!(close(attacker_stake(0.1, 900.0), 100.0, 1e-9));
+        assert!(attacker_stake(1.0, 900.0).is_infinite());
+        let (lo, hi) = bond_bounds(0.01, 99.0);
+        assert!(close(lo, 1.0, 1e-12) && close(hi, 9801.0, 1e-9));
+        assert!(bond_bounds(0.0, 99.0).1.is_infinite());
+    }
+
+    #[test]
+    fn capture_makes_cheating_pay_more() {
+        let t = Terms {
+            n_chunks: 4096,
+            samples: 64,
+            price: 100,
+            collateral: 200,
+            provider_cost: 80,
+        };
+        let none = Capture {
+            verifier: 0.0,
+            committee: 0.0,
+            bond_won: 0,
+        };
+        for f in [1, 41, 410, 4096] {
+            assert_eq!(t.cheating_gain_with_capture(f, none), t.cheating_gain(f));
+        }
+        // Faking everything (p = 1): 80 + 0.9·(0 − 0.972·300) = −182.44.
+        let ten_percent = Capture {
+            verifier: 0.1,
+            committee: 0.028,
+            bond_won: 0,
+        };
+        assert!(close(
+            t.cheating_gain_with_capture(4096, ten_percent),
+            -182.44,
+            1e-9
+        ));
+        assert!(t.cheating_gain_with_capture(41, ten_percent) > t.cheating_gain(41));
+        assert!(t.cheating_never_pays_with_capture(ten_percent));
+        // Owning every verifier, the fake is always paid.
+        let all = Capture {
+            verifier: 1.0,
+            ..none
+        };
+        assert!(!t.cheating_never_pays_with_capture(all));
     }
 }

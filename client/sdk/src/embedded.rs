@@ -14,7 +14,7 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use assay_market::state::MarketParams;
+use assay_market::state::{DrawSeed, MarketParams};
 use assay_stake::instructions::InitializeArgs;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
@@ -30,7 +30,11 @@ use async_trait::async_trait;
 use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
-use crate::chain::{build_transaction, Chain};
+use crate::chain::{build_transaction, Chain, DrawOutcome};
+
+/// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
+/// giving up (each re-arm starts a fresh seed slot).
+const MAX_DRAW_CRANKS: usize = 8;
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
 
@@ -169,6 +173,10 @@ impl TokenFlavor {
     }
 }
 
+/// Draw epoch of a [`LocalSetup`], slots: stake changes reach the draws within this many
+/// slots (about 26 s at the local chain's 400 ms slots).
+pub const DEFAULT_EPOCH_SLOTS: u64 = 64;
+
 /// Protocol settings for a fresh local deployment.
 #[derive(Debug, Clone)]
 pub struct LocalSetup {
@@ -188,6 +196,7 @@ impl Default for LocalSetup {
             stake: InitializeArgs {
                 unstake_cooldown_slots: 100,
                 min_verifier_stake: 1_000_000,
+                epoch_slots: DEFAULT_EPOCH_SLOTS,
             },
             market: MarketParams {
                 verifier_fee_bps: 500,
@@ -390,6 +399,90 @@ impl LocalChain {
             .warp_to_slot(target)
             .map_err(|e| ChainError::Client(format!("{e:?}")))?;
         Ok(())
+    }
+
+    /// Advances the bank to the first slot of the next draw epoch, where every stake
+    /// change made so far has reached the draws.
+    pub async fn next_epoch(&mut self) -> Result<(), ChainError> {
+        let registry = self.registry().await?;
+        let slot = self.slot().await?;
+        let start = registry.epoch_start(registry.epoch_of(slot) + 1);
+        self.warp(start - slot).await
+    }
+
+    /// Cranks `job`'s pending verifier draw until it is made: waits out the seed slot,
+    /// re-arms when the draw's epoch ended, and sends the `draw_challenge` naming the
+    /// predicted verifier. Returns the outcome (the verifier drawn, or none eligible).
+    pub async fn crank_draw(&mut self, job: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
+        let ix = self.ready_draw(job).await?;
+        let drawn = self.draw_outcome(job).await?.verifier();
+        self.send(&[ix], &[]).await?;
+        Ok(drawn)
+    }
+
+    /// Advances slots (re-arming when needed) until `job`'s pending verifier draw would be
+    /// made in the current slot; returns the `draw_challenge` that makes it.
+    pub async fn ready_draw(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
+        for _ in 0..MAX_DRAW_CRANKS {
+            let seed_slot = self.job_account(job).await?.seed_slot;
+            let slot = self.slot().await?;
+            if slot <= seed_slot + 1 {
+                self.warp(seed_slot + 2 - slot).await?;
+            }
+            match self.draw_outcome(job).await? {
+                DrawOutcome::Drawn(drawn) => {
+                    return Ok(self.deployment.draw_challenge(job, drawn.as_ref()));
+                }
+                DrawOutcome::Rearm => {
+                    let ix = self.deployment.draw_challenge(job, None);
+                    self.send(&[ix], &[]).await?;
+                }
+                DrawOutcome::Wait => {}
+            }
+            self.warp(1).await?;
+        }
+        Err(ChainError::Client(format!(
+            "the draw of {job} was not made after {MAX_DRAW_CRANKS} cranks"
+        )))
+    }
+
+    /// Cranks a contested `job`'s committee draw until it is made (re-arming when needed);
+    /// returns the committee.
+    pub async fn crank_committee(&mut self, job: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
+        let ix = self.ready_committee(job).await?;
+        self.send(&[ix], &[]).await?;
+        Ok(self.job_account(job).await?.committee)
+    }
+
+    /// Advances slots (re-arming when needed) until a contested `job`'s committee draw
+    /// would be made in the current slot; returns the `draw_committee` that makes it.
+    pub async fn ready_committee(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
+        for _ in 0..MAX_DRAW_CRANKS {
+            let state = self.job_account(job).await?;
+            let slot = self.slot().await?;
+            if slot <= state.seed_slot + 1 {
+                self.warp(state.seed_slot + 2 - slot).await?;
+            }
+            let state = self.job_account(job).await?;
+            let registry = self.registry().await?;
+            let data = self.slot_hashes().await?;
+            let slot = self.slot().await?;
+            match state.draw_seed(&data, &registry, slot) {
+                DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job)),
+                DrawSeed::Rearm => {
+                    self.send(&[self.deployment.draw_committee(job)], &[]).await?;
+                }
+                DrawSeed::Wait => {}
+            }
+            self.warp(1).await?;
+        }
+        Err(ChainError::Client(format!(
+            "the committee of {job} was not drawn after {MAX_DRAW_CRANKS} cranks"
+        )))
+    }
+
+    async fn job_account(&mut self, job: &Pubkey) -> Result<assay_market::state::Job, ChainError> {
+        self.job(job).await?.ok_or(ChainError::MissingAccount(*job))
     }
 
     /// The bank's current blockhash.

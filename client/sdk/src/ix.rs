@@ -12,7 +12,7 @@ use assay_market::instructions::{
 };
 use assay_market::state::{Job, MarketParams};
 use assay_stake::instructions::{
-    DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs,
+    DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs, UpdateConfigArgs,
 };
 use solana_sdk::instruction::Instruction;
 
@@ -125,7 +125,7 @@ impl Deployment {
         )
     }
 
-    pub fn stake_update_config(&self, admin: &Pubkey, args: InitializeArgs) -> Instruction {
+    pub fn stake_update_config(&self, admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
         instruction(
             assay_stake::ID,
             assay_stake::accounts::UpdateConfig {
@@ -432,12 +432,7 @@ impl Deployment {
     }
 
     /// `next_verifier`: the authority the round + 1 draw will pick, if any.
-    pub fn advance_round(
-        &self,
-        job_key: &Pubkey,
-        job: &Job,
-        next_verifier: Option<&Pubkey>,
-    ) -> Instruction {
+    pub fn advance_round(&self, job_key: &Pubkey, job: &Job) -> Instruction {
         let missed = pda::operator(&job.verifier.unwrap_or_default());
         instruction(
             assay_market::ID,
@@ -445,7 +440,6 @@ impl Deployment {
                 job: *job_key,
                 missed_operator: missed,
                 missed_operator_vault: pda::stake_vault(&missed),
-                next_operator: next_verifier.map(pda::operator),
                 treasury: job.treasury,
                 stake: self.stake_accounts(),
                 mint: self.mint,
@@ -506,11 +500,25 @@ impl Deployment {
                 provider: *provider,
                 job: *job,
                 registry: pda::verifier_registry(),
-                stake_config: pda::stake_config(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::ContestFault {},
+        )
+    }
+
+    /// Draws a contest's committee (or re-arms its seed); anyone may send it.
+    pub fn draw_committee(&self, job: &Pubkey) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::DrawCommittee {
+                job: *job,
+                slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
+                registry: pda::verifier_registry(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::DrawCommittee {},
         )
     }
 

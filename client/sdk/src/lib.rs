@@ -26,7 +26,7 @@ pub mod localnet;
 pub mod pda;
 pub mod rpc;
 
-pub use chain::{Chain, ChainError};
+pub use chain::{Chain, ChainError, DrawOutcome};
 
 pub use anchor_lang::prelude::Pubkey;
 pub use assay_market::state::{Job, JobState, MarketConfig, MarketParams};

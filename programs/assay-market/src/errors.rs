@@ -64,7 +64,7 @@ pub enum MarketError {
     MissingEd25519Instruction,
     #[msg("The Ed25519 instruction is malformed or points outside itself")]
     MalformedEd25519Instruction,
-    #[msg("A signed attestation does not match this job, round or evidence")]
+    #[msg("A signed attestation does not match this job, instance, round or evidence")]
     AttestationMismatch,
     #[msg("A vote is signed by a key outside the committee")]
     NotACommitteeMember,
@@ -78,4 +78,8 @@ pub enum MarketError {
     TreasuryTooLow,
     #[msg("Amount must be greater than zero")]
     ZeroAmount,
+    #[msg("The contest committee has not been drawn yet")]
+    CommitteeNotDrawn,
+    #[msg("The contest committee has already been drawn")]
+    CommitteeAlreadyDrawn,
 }

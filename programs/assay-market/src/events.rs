@@ -81,12 +81,45 @@ pub struct VerifierMissedWindow {
     pub penalty: u64,
 }
 
+/// The provider contested; the committee is drawn from the hash of `seed_slot`.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultContested {
     pub job: Pubkey,
+    pub seed_slot: u64,
+    pub deadline_slot: u64,
+}
+
+/// The contest committee was drawn from its own seed; it votes until `deadline_slot`
+/// (empty: nobody was eligible, and the contest can be voided at once).
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitteeDrawn {
+    pub job: Pubkey,
+    pub seed: [u8; 32],
     pub committee: Vec<Pubkey>,
     pub deadline_slot: u64,
+}
+
+/// A pending draw (a round's verifier, or the committee) was armed again: its draw epoch
+/// ended or its seed slot's hash left SlotHashes before anyone cranked it.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawRearmed {
+    pub job: Pubkey,
+    pub round: u8,
+    pub seed_slot: u64,
+}
+
+/// The verifier drawn for `round` could not cover the bond (its available stake fell
+/// after the epoch's weights were fixed); it is passed over and, if rounds remain, the
+/// next round is armed.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierForfeited {
+    pub job: Pubkey,
+    pub verifier: Pubkey,
+    pub round: u8,
 }
 
 #[event]

@@ -82,6 +82,10 @@ pub mod assay_market {
         instructions::contest_fault::process_contest_fault(ctx)
     }
 
+    pub fn draw_committee(ctx: Context<DrawCommittee>) -> Result<()> {
+        instructions::draw_committee::process_draw_committee(ctx)
+    }
+
     pub fn resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         instructions::resolve_contest::process_resolve_contest(ctx)
     }

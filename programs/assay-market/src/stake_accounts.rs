@@ -10,7 +10,6 @@ use assay_stake::program::AssayStake;
 use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
 
 use crate::constants::MARKET_AUTHORITY_SEED;
-use crate::state::Job;
 
 #[derive(Accounts)]
 pub struct StakeAccounts<'info> {
@@ -43,12 +42,6 @@ impl<'info> StakeAccounts<'info> {
         let bump = [bump];
         let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, &bump];
         f(&[seeds])
-    }
-
-    /// The verifier `job` draws for its current round under this deployment's registry
-    /// and current minimum verifier stake ([`Job::draw_verifier`]).
-    pub fn draw_verifier(&self, job: &Job) -> Option<Pubkey> {
-        job.draw_verifier(&self.registry, self.stake_config.min_verifier_stake)
     }
 
     /// Locks `amount` of `operator`'s available stake (no-op for 0).

@@ -21,6 +21,10 @@ pub const MAX_VERIFIERS: usize = 64;
 /// Longest unstake cooldown an admin may set, in slots (~46 days at 400 ms).
 pub const MAX_UNSTAKE_COOLDOWN_SLOTS: u64 = 10_000_000;
 
+/// Longest draw epoch, in slots (~4.6 days at 400 ms); stake changes wait at most this
+/// long to reach the draws.
+pub const MAX_EPOCH_SLOTS: u64 = 1_000_000;
+
 /// Operator role bits.
 pub const ROLE_PROVIDER: u8 = 1;
 pub const ROLE_VERIFIER: u8 = 2;

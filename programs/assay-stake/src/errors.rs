@@ -32,4 +32,6 @@ pub enum StakeError {
     UnsupportedMint,
     #[msg("The operator's available stake is below the verifier minimum")]
     BelowVerifierMinimum,
+    #[msg("The draw epoch length must be between 1 and MAX_EPOCH_SLOTS slots")]
+    InvalidEpochLength,
 }

@@ -8,6 +8,7 @@ pub struct StakeConfigInitialized {
     pub mint: Pubkey,
     pub unstake_cooldown_slots: u64,
     pub min_verifier_stake: u64,
+    pub epoch_slots: u64,
 }
 
 #[event]
@@ -82,7 +83,7 @@ pub struct StakeSlashed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierSynced {
     pub authority: Pubkey,
-    /// Its weight now (0: it has no entry).
+    /// Its weight from the next draw epoch on (0: none).
     pub weight: u64,
     /// Entries in the registry after the sync.
     pub entries: u32,

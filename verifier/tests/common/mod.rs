@@ -183,6 +183,10 @@ pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
         )
         .await
         .unwrap();
+    if roles & ROLE_VERIFIER != 0 {
+        // Stake reaches the draws at the next epoch boundary.
+        chain.next_epoch().await.unwrap();
+    }
     k
 }
 
@@ -354,13 +358,7 @@ impl Market {
     /// Draws the challenge directly (as any cranker would); returns the drawn verifier.
     pub async fn draw(&self, job: &Pubkey) -> Pubkey {
         let mut chain = self.chain.inner.lock().await;
-        chain.warp(5).await.unwrap();
-        let drawn = chain.predict_draw(job, false).await.unwrap();
-        let d = chain.deployment;
-        chain
-            .send(&[d.draw_challenge(job, drawn.as_ref())], &[])
-            .await
-            .unwrap();
+        let drawn = chain.crank_draw(job).await.unwrap();
         drawn.expect("a verifier is eligible")
     }
 

@@ -5,14 +5,13 @@ use assay_stake::state::Operator;
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
-use crate::events::{ChallengeDrawn, VerifierMissedWindow};
-use crate::instructions::draw_challenge::assign_drawn_verifier;
+use crate::events::{DrawRearmed, VerifierMissedWindow};
 use crate::stake_accounts::*;
 use crate::state::{Job, JobState};
 
 /// Anyone, after the assigned verifier let its window pass with rounds left: the missing
-/// verifier pays its miss penalty to the treasury and the next draw from the same seed
-/// (round + 1) takes over.
+/// verifier pays its miss penalty to the treasury and the next round's draw is armed with
+/// a seed slot of its own (drawn by `draw_challenge`), never from the seed already public.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AdvanceRound<'info> {
@@ -33,9 +32,6 @@ pub struct AdvanceRound<'info> {
         seeds::program = assay_stake::ID,
     )]
     pub missed_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The operator account of the next verifier drawn (absent when none is eligible).
-    #[account(mut)]
-    pub next_operator: Option<Box<Account<'info, Operator>>>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     pub stake: StakeAccounts<'info>,
@@ -92,6 +88,10 @@ pub fn penalize_missed_verifier<'info>(
     Ok(penalty)
 }
 
+/// Specification:
+/// - the missed verifier lost `verifier_miss_penalty` to the treasury, the rest of its
+///   bond is unlocked, and it is never drawn again for this job;
+/// - the job is Committed for round + 1 with a new seed slot after this slot.
 #[access_control(ctx.accounts.validate())]
 pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     let slot = Clock::get()?.slot;
@@ -110,32 +110,25 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     )?;
 
     let job_key = ctx.accounts.job.key();
-    let missed_round = ctx.accounts.job.round;
     let job = &mut ctx.accounts.job;
+    let missed_round = job.round;
     job.past_verifiers.push(missed);
+    job.verifier = None;
     job.round = missed_round.checked_add(1).ok_or(MarketError::Overflow)?;
-    let drawn = ctx.accounts.stake.draw_verifier(job);
-    assign_drawn_verifier(
-        job,
-        drawn,
-        ctx.accounts.next_operator.as_deref(),
-        &ctx.accounts.stake,
-        bump,
-        slot,
-    )?;
-    let (seed, round, deadline_slot) = (job.seed, job.round, job.step_deadline_slot);
+    let seed_slot = job.arm(slot)?;
+    let round = job.round;
+    let changed = job.transition(job_key, JobState::Committed, slot);
     emit_cpi!(VerifierMissedWindow {
         job: job_key,
         verifier: missed,
         round: missed_round,
         penalty,
     });
-    emit_cpi!(ChallengeDrawn {
+    emit_cpi!(changed);
+    emit_cpi!(DrawRearmed {
         job: job_key,
-        seed,
         round,
-        verifier: drawn,
-        deadline_slot,
+        seed_slot,
     });
     Ok(())
 }

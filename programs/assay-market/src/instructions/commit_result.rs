@@ -50,10 +50,7 @@ pub fn process_commit_result(ctx: Context<CommitResult>, args: CommitResultArgs)
     let job = &mut ctx.accounts.job;
     job.result_root = args.result_root;
     job.output_uri = args.output_uri;
-    job.seed_slot = slot
-        .checked_add(job.params.challenge_delay_slots)
-        .ok_or(MarketError::Overflow)?;
-    let seed_slot = job.seed_slot;
+    let seed_slot = job.arm(slot)?;
     let changed = job.transition(job_key, JobState::Committed, slot);
     emit_cpi!(changed);
     emit_cpi!(ResultCommitted {

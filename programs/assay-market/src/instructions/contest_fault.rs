@@ -1,15 +1,15 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
-use assay_stake::state::{StakeConfig, VerifierRegistry};
+use assay_stake::constants::REGISTRY_SEED;
+use assay_stake::state::VerifierRegistry;
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultContested;
 use crate::state::{Job, JobState};
 
-/// The provider contests the fault within the dispute window. A committee is drawn by
-/// stake from the seed (never the provider or the accuser) and has the vote window to
-/// sign its verdict.
+/// The provider contests the fault within the dispute window. The committee will be drawn
+/// by stake (never the provider or the accuser) from the hash of a seed slot armed here —
+/// randomness nobody knows yet — by `draw_committee`, and then has the vote window.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ContestFault<'info> {
@@ -23,8 +23,6 @@ pub struct ContestFault<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
     pub registry: Box<Account<'info, VerifierRegistry>>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
-    pub stake_config: Box<Account<'info, StakeConfig>>,
 }
 
 impl ContestFault<'_> {
@@ -34,28 +32,32 @@ impl ContestFault<'_> {
             Clock::get()?.slot <= self.job.step_deadline_slot,
             MarketError::DeadlinePassed
         );
+        // A contest needs someone to judge it: with nobody eligible in this epoch the
+        // provider concedes (or the dispute window passes) instead.
+        let job = &self.job;
+        let slot = Clock::get()?.slot;
+        let excluded: Vec<Pubkey> = job.provider.into_iter().chain(job.accuser).collect();
+        let judges = self
+            .registry
+            .draw_weights(self.registry.epoch_of(slot), &excluded, 0)
+            .is_some_and(|weights| weights.iter().any(|&w| w > 0));
+        require!(judges, MarketError::NoCommittee);
         Ok(())
     }
 }
 
+/// Specification:
+/// - the job is Contested with no committee yet and a seed slot after this slot;
+/// - the vote deadline is `vote_window_slots` after the seed slot (re-armed draws move
+///   it), so a contest nobody draws can be voided.
 #[access_control(ctx.accounts.validate())]
 pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
-    let registry = &ctx.accounts.registry;
     let job = &mut ctx.accounts.job;
-    let excluded: Vec<Pubkey> = job.provider.into_iter().chain(job.accuser).collect();
-    // Members need no bond, only the current minimum stake (entries written under an
-    // older, lower minimum do not sit on committees).
-    let weights = registry.draw_weights(&excluded, ctx.accounts.stake_config.min_verifier_stake);
-    let committee: Vec<Pubkey> =
-        assay_protocol::draw_committee(&job.seed, usize::from(job.params.committee_size), &weights)
-            .into_iter()
-            .map(|i| registry.entries[i].authority)
-            .collect();
-    require!(!committee.is_empty(), MarketError::NoCommittee);
-    job.committee = committee.clone();
-    job.step_deadline_slot = slot
+    job.committee = Vec::new();
+    let seed_slot = job.arm(slot)?;
+    job.step_deadline_slot = seed_slot
         .checked_add(job.params.vote_window_slots)
         .ok_or(MarketError::Overflow)?;
     let deadline_slot = job.step_deadline_slot;
@@ -63,7 +65,7 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
     emit_cpi!(changed);
     emit_cpi!(FaultContested {
         job: job_key,
-        committee,
+        seed_slot,
         deadline_slot,
     });
     Ok(())

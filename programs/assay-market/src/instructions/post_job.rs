@@ -147,6 +147,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
     let job = Box::new(Job {
         buyer,
         job_id: args.job_id,
+        instance: slot,
         state: JobState::Open,
         manifest_hash: args.manifest_hash,
         input_root: args.input_root,

@@ -92,8 +92,13 @@ pub fn process_report_fault(ctx: Context<ReportFault>, args: ReportFaultArgs) ->
         } => (*provider_leaf, *recomputed_output_hash, false),
         FaultEvidence::Unavailable => ([0; 32], [0; 32], true),
     };
-    let evidence_hash =
-        fault_evidence_hash(&job_key.to_bytes(), args.chunk_index, &leaf, &recomputed);
+    let evidence_hash = fault_evidence_hash(
+        &job_key.to_bytes(),
+        ctx.accounts.job.instance,
+        args.chunk_index,
+        &leaf,
+        &recomputed,
+    );
     let job = &mut ctx.accounts.job;
     job.accuser = Some(verifier);
     job.fault_index = args.chunk_index;

@@ -73,7 +73,7 @@ pub struct ResolveContest<'info> {
 }
 
 /// Counts committee votes: `(uphold, overturn)`. Every attestation must be for this
-/// program, job, round and evidence, signed by a distinct committee member.
+/// program, job instance, round and evidence, signed by a distinct committee member.
 pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> Result<(u8, u8)> {
     let mut voted: Vec<Pubkey> = Vec::with_capacity(votes.len());
     let (mut uphold, mut overturn) = (0u8, 0u8);
@@ -82,6 +82,7 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> 
         require!(
             m.program_id == crate::ID.to_bytes()
                 && m.job == job_key.to_bytes()
+                && m.instance == job.instance
                 && m.round == job.round
                 && m.evidence_hash == job.fault_evidence,
             MarketError::AttestationMismatch
@@ -104,6 +105,10 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> 
 impl ResolveContest<'_> {
     fn validate(&self) -> Result<()> {
         self.escrow.job.require_state(JobState::Contested)?;
+        require!(
+            !self.escrow.job.committee.is_empty(),
+            MarketError::CommitteeNotDrawn
+        );
         require!(
             Clock::get()?.slot <= self.escrow.job.step_deadline_slot,
             MarketError::DeadlinePassed

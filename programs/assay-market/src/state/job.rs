@@ -3,6 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::{MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_VERIFIER_ROUNDS};
 use crate::errors::MarketError;
 use crate::state::MarketParams;
+use assay_protocol::SeedHash;
+use assay_stake::state::VerifierRegistry;
 
 /// Where a job is in its life (DESIGN.md "Life of a job"). Every non-terminal state has an
 /// exit that needs no admin; terminal states close the job and its vault.
@@ -19,7 +21,8 @@ pub enum JobState {
     /// A verifier reported a fault. Exits: concede_fault (provider, or anyone after the
     /// dispute window), contest_fault.
     Disputed,
-    /// The provider contested; a committee votes. Exits: resolve_contest, void_contest.
+    /// The provider contested; a committee is drawn (draw_committee, from its own seed
+    /// slot) and votes. Exits: resolve_contest, void_contest.
     Contested,
     /// Terminal: provider paid.
     Settled,
@@ -55,8 +58,12 @@ pub const COMPARISON_FLOAT: u8 = 1;
 #[derive(InitSpace)]
 pub struct Job {
     pub buyer: Pubkey,
-    /// Buyer-chosen id, unique per buyer.
+    /// Buyer-chosen id, unique per buyer among open jobs.
     pub job_id: u64,
+    /// This life of the job's address: the slot it was posted in. A job closed and
+    /// re-posted with the same id lands in a later slot, so its votes and fault evidence
+    /// (which bind the instance) never count for another life.
+    pub instance: u64,
     pub state: JobState,
     /// sha256 of the canonical job manifest (kernel, bindings, grid, comparison rule).
     pub manifest_hash: [u8; 32],
@@ -91,7 +98,9 @@ pub struct Job {
     pub result_root: [u8; 32],
     #[max_len(MAX_OUTPUT_URI_LEN)]
     pub output_uri: String,
-    /// The hash of the first slot at or after this one seeds the challenge.
+    /// The hash of the first slot at or after this one seeds the pending draw (the
+    /// current round's verifier, or the committee). Armed `challenge_delay_slots` after
+    /// the slot that armed it.
     pub seed_slot: u64,
     pub seed: [u8; 32],
     /// Verifier round, from 0.
@@ -108,7 +117,7 @@ pub struct Job {
     pub fault_index: u32,
     /// `assay_protocol::fault_evidence_hash` of the reported fault.
     pub fault_evidence: [u8; 32],
-    /// Authorities drawn to vote on a contest.
+    /// Authorities drawn to vote on a contest (empty until `draw_committee`).
     #[max_len(MAX_COMMITTEE)]
     pub committee: Vec<Pubkey>,
     pub bump: u8,
@@ -170,27 +179,82 @@ impl Job {
 }
 
 impl Job {
-    /// The least registry weight a verifier of this job may have: the stake program's
-    /// current minimum or this job's bond, whichever is larger. Read when the draw is
-    /// made, so no parameter change by either admin can yield a verifier whose bond lock
-    /// fails (which would leave the job with no exit).
-    pub fn verifier_floor(&self, min_verifier_stake: u64) -> u64 {
-        min_verifier_stake.max(self.params.verifier_bond)
+    /// Arms the pending draw at `slot`: its seed is the hash of the first slot at or after
+    /// `slot + challenge_delay_slots`, unknown to anyone at `slot`.
+    pub fn arm(&mut self, slot: u64) -> Result<u64> {
+        self.seed_slot = slot
+            .checked_add(self.params.challenge_delay_slots)
+            .ok_or(MarketError::Overflow)?;
+        Ok(self.seed_slot)
     }
 
-    /// Draws the verifier of the current round from the registry by stake, excluding the
-    /// provider, every earlier verifier of this job, and entries below
-    /// [`verifier_floor`](Self::verifier_floor). A pure function of the seed, the registry
-    /// and the stake minimum, so the cranker cannot choose it.
-    pub fn draw_verifier(
+    /// The slot that armed the pending draw.
+    pub fn armed_slot(&self) -> u64 {
+        self.seed_slot
+            .saturating_sub(self.params.challenge_delay_slots)
+    }
+
+    /// Whether the pending draw can be made at `slot`, must wait, or must be re-armed.
+    ///
+    /// A draw uses the registry weights of the draw epoch it was armed in, which were
+    /// fixed when that epoch began, before the arming slot: so nothing done after the
+    /// arming changes the outcome. Past that epoch (or once the seed slot's hash has left
+    /// SlotHashes) the draw is re-armed rather than made from other weights or another
+    /// hash, so whoever cranks never chooses the outcome.
+    pub fn draw_seed(
         &self,
-        registry: &assay_stake::state::VerifierRegistry,
-        min_verifier_stake: u64,
-    ) -> Option<Pubkey> {
+        slot_hashes: &[u8],
+        registry: &VerifierRegistry,
+        slot: u64,
+    ) -> DrawSeed {
+        if registry.epoch_of(self.armed_slot()) != registry.epoch_of(slot) {
+            return DrawSeed::Rearm;
+        }
+        match assay_protocol::seed_slot_hash(slot_hashes, self.seed_slot) {
+            SeedHash::Known(hash) => DrawSeed::Ready(hash),
+            SeedHash::Pending => DrawSeed::Wait,
+            SeedHash::Gone => DrawSeed::Rearm,
+        }
+    }
+
+    /// Draws the verifier of the current round by the registry weights of `epoch`,
+    /// excluding the provider, every earlier verifier of this job, and entries lighter
+    /// than the job's bond. A pure function of the seed, the round and the epoch's
+    /// weights, so neither the cranker nor a stake change after arming can choose it.
+    pub fn draw_verifier(&self, registry: &VerifierRegistry, epoch: u64) -> Option<Pubkey> {
         let mut excluded = self.past_verifiers.clone();
         excluded.extend(self.provider);
-        let weights = registry.draw_weights(&excluded, self.verifier_floor(min_verifier_stake));
+        let weights = registry.draw_weights(epoch, &excluded, self.params.verifier_bond)?;
         assay_protocol::draw::verifier_for_round(&self.seed, self.round, &weights)
             .map(|i| registry.entries[i].authority)
     }
+
+    /// Draws the contest committee from `seed` by the registry weights of `epoch`,
+    /// excluding the provider and the accuser.
+    pub fn draw_committee(
+        &self,
+        registry: &VerifierRegistry,
+        epoch: u64,
+        seed: &[u8; 32],
+    ) -> Vec<Pubkey> {
+        let excluded: Vec<Pubkey> = self.provider.into_iter().chain(self.accuser).collect();
+        let Some(weights) = registry.draw_weights(epoch, &excluded, 0) else {
+            return Vec::new();
+        };
+        assay_protocol::draw_committee(seed, usize::from(self.params.committee_size), &weights)
+            .into_iter()
+            .map(|i| registry.entries[i].authority)
+            .collect()
+    }
+}
+
+/// See [`Job::draw_seed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawSeed {
+    /// Draw now from this slot hash.
+    Ready([u8; 32]),
+    /// The seed slot's hash does not exist yet.
+    Wait,
+    /// Arm again at the current slot.
+    Rearm,
 }

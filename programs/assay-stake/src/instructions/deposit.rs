@@ -63,9 +63,11 @@ pub fn process_deposit(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
         .deposited
         .checked_add(args.amount)
         .ok_or(StakeError::Overflow)?;
-    ctx.accounts
-        .registry
-        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    ctx.accounts.registry.sync(
+        operator,
+        ctx.accounts.config.min_verifier_stake,
+        Clock::get()?.slot,
+    );
     emit_cpi!(StakeDeposited {
         operator: operator.key(),
         amount: args.amount,

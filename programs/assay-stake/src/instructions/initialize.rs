@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::Mint;
 
-use crate::constants::{DEPLOYER, MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use crate::constants::{
+    DEPLOYER, MAX_EPOCH_SLOTS, MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED,
+};
 use crate::create::{create_account, write_account};
 use crate::errors::StakeError;
 use crate::events::StakeConfigInitialized;
@@ -14,6 +16,8 @@ pub struct InitializeArgs {
     pub unstake_cooldown_slots: u64,
     /// Least available stake (base units) a verifier needs to be drawn.
     pub min_verifier_stake: u64,
+    /// Slots per draw epoch: stake changes reach the draws at the next epoch boundary.
+    pub epoch_slots: u64,
 }
 
 #[event_cpi]
@@ -37,6 +41,10 @@ impl Initialize<'_> {
         require!(
             args.unstake_cooldown_slots <= MAX_UNSTAKE_COOLDOWN_SLOTS,
             StakeError::CooldownTooLong
+        );
+        require!(
+            (1..=MAX_EPOCH_SLOTS).contains(&args.epoch_slots),
+            StakeError::InvalidEpochLength
         );
         check_payment_mint(&self.mint.to_account_info())
     }
@@ -84,6 +92,8 @@ pub fn process_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Res
     )?;
     let registry = VerifierRegistry {
         entries: Vec::new(),
+        epoch_slots: args.epoch_slots,
+        epoch: Clock::get()?.slot / args.epoch_slots,
         bump: ctx.bumps.registry,
     };
     write_account(&registry_info, &registry)?;
@@ -92,6 +102,7 @@ pub fn process_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Res
         mint: config.mint,
         unstake_cooldown_slots: args.unstake_cooldown_slots,
         min_verifier_stake: args.min_verifier_stake,
+        epoch_slots: args.epoch_slots,
     });
     Ok(())
 }

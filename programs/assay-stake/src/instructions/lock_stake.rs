@@ -38,9 +38,11 @@ impl LockStake<'_> {
 pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.lock(args.amount)?;
-    ctx.accounts
-        .registry
-        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    ctx.accounts.registry.sync(
+        operator,
+        ctx.accounts.config.min_verifier_stake,
+        Clock::get()?.slot,
+    );
     emit_cpi!(StakeLocked {
         operator: operator.key(),
         amount: args.amount,
@@ -53,9 +55,11 @@ pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Res
 pub fn process_unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.unlock(args.amount)?;
-    ctx.accounts
-        .registry
-        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    ctx.accounts.registry.sync(
+        operator,
+        ctx.accounts.config.min_verifier_stake,
+        Clock::get()?.slot,
+    );
     emit_cpi!(StakeUnlocked {
         operator: operator.key(),
         amount: args.amount,

@@ -47,9 +47,11 @@ pub fn process_request_unstake(
         .checked_add(args.amount)
         .ok_or(StakeError::Overflow)?;
     operator.unstake_ready_slot = now.checked_add(cooldown).ok_or(StakeError::Overflow)?;
-    ctx.accounts
-        .registry
-        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    ctx.accounts.registry.sync(
+        operator,
+        ctx.accounts.config.min_verifier_stake,
+        Clock::get()?.slot,
+    );
     emit_cpi!(UnstakeRequested {
         operator: operator.key(),
         amount: args.amount,

@@ -54,9 +54,11 @@ pub fn process_slash_stake(ctx: Context<SlashStake>, args: StakeAmountArgs) -> R
     )?;
     let operator = &mut ctx.accounts.operator;
     operator.slash(args.amount)?;
-    ctx.accounts
-        .registry
-        .sync(operator, ctx.accounts.config.min_verifier_stake);
+    ctx.accounts.registry.sync(
+        operator,
+        ctx.accounts.config.min_verifier_stake,
+        Clock::get()?.slot,
+    );
     emit_cpi!(StakeSlashed {
         operator: operator.key(),
         amount: args.amount,

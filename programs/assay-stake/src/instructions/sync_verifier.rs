@@ -5,9 +5,10 @@ use crate::errors::StakeError;
 use crate::events::VerifierSynced;
 use crate::state::{Operator, StakeConfig, VerifierRegistry};
 
-/// Anyone: re-reads one operator's stake against the current `min_verifier_stake`. An
-/// entry below the minimum (say, after the admin raised it) leaves the registry; a
-/// verifier that qualifies joins if a slot is free.
+/// Anyone: re-reads one operator's stake against the current `min_verifier_stake` for the
+/// next draw epoch. An entry below the minimum (say, after the admin raised it) gets next
+/// weight 0 and leaves when the next epoch begins; a verifier that qualifies joins (with
+/// weight from the next epoch) if a slot is free.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SyncVerifier<'info> {
@@ -20,14 +21,17 @@ pub struct SyncVerifier<'info> {
 }
 
 /// Specification:
-/// - the operator has an entry iff it is a verifier whose available stake is at least the
-///   current minimum (and not zero), and then the entry's weight is that stake;
+/// - the registry has rolled to the current epoch (no weight of this epoch changed);
+/// - the operator's next weight is its available stake if it is a verifier at or above the
+///   current minimum (and not zero), else 0; it holds an entry iff either weight is not 0;
 /// - fails with `RegistryFull` only when it qualifies and all slots hold other verifiers.
 pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
     let min = ctx.accounts.config.min_verifier_stake;
     let operator = &ctx.accounts.operator;
     require!(
-        ctx.accounts.registry.sync(operator, min),
+        ctx.accounts
+            .registry
+            .sync(operator, min, Clock::get()?.slot),
         StakeError::RegistryFull
     );
     emit_cpi!(VerifierSynced {
@@ -35,8 +39,8 @@ pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
         weight: ctx
             .accounts
             .registry
-            .entry_weight(&operator.authority)
-            .unwrap_or(0),
+            .entry(&operator.authority)
+            .map_or(0, |e| e.next_weight),
         entries: ctx.accounts.registry.entries.len() as u32,
     });
     Ok(())

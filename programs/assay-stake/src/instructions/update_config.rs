@@ -3,11 +3,18 @@ use anchor_lang::prelude::*;
 use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, STAKE_CONFIG_SEED};
 use crate::errors::StakeError;
 use crate::events::StakeConfigUpdated;
-use crate::instructions::InitializeArgs;
 use crate::state::StakeConfig;
 
-/// Same fields as at initialization.
-pub type UpdateConfigArgs = InitializeArgs;
+/// The tunable fields of the config (the draw epoch length is fixed at initialization:
+/// changing it would renumber epochs under armed draws).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct UpdateConfigArgs {
+    /// Slots between an unstake request and its withdrawal.
+    pub unstake_cooldown_slots: u64,
+    /// Least available stake (base units) a verifier needs to be drawn; applies from
+    /// the next draw epoch to every verifier synced since.
+    pub min_verifier_stake: u64,
+}
 
 /// The admin tunes parameters; no instruction lets it touch an operator's tokens.
 #[event_cpi]
@@ -25,6 +32,16 @@ impl UpdateConfig<'_> {
             StakeError::CooldownTooLong
         );
         Ok(())
+    }
+}
+
+impl crate::instructions::InitializeArgs {
+    /// The fields of these settings an admin may later change.
+    pub fn tunables(&self) -> UpdateConfigArgs {
+        UpdateConfigArgs {
+            unstake_cooldown_slots: self.unstake_cooldown_slots,
+            min_verifier_stake: self.min_verifier_stake,
+        }
     }
 }
 

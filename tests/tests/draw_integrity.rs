@@ -1,0 +1,700 @@
+//! Draw integrity: nobody chooses who audits a job, which chunks are checked, or who
+//! judges a contest.
+//!
+//! - Weights are fixed per draw epoch before any seed of that epoch exists, so stake moves
+//!   by anyone after a commit (or a contest) never change its draw (property tests over
+//!   random moves, and the provider's stake-tuning attacks as named scenes).
+//! - Every draw has its own seed slot: the committee's is armed by `contest_fault`, each
+//!   new verifier round's by `advance_round`.
+//! - A seed never drifts: late cranks give the same sample or re-arm.
+//! - Votes and fault evidence bind the job instance, so an earlier life's votes never
+//!   count after the same id is re-posted.
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::embedded::LocalSetup;
+use assay_client::events::AssayEvent;
+use assay_client::ix::vote_instruction;
+use assay_client::{Chain, DrawOutcome};
+use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::state::{Job, JobState};
+use assay_protocol::{AttestationMessage, SeedHash, Verdict};
+use assay_stake::constants::ROLE_VERIFIER;
+use assay_stake::instructions::UpdateConfigArgs;
+use assay_stake::state::VerifierRegistry;
+use assay_tests::{World, OPERATOR_STAKE};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signer};
+
+/// A draw epoch long enough that a whole scene fits in one.
+const LONG_EPOCH: u64 = 100_000;
+
+fn long_epoch_setup() -> LocalSetup {
+    let mut setup = LocalSetup::default();
+    setup.stake.epoch_slots = LONG_EPOCH;
+    setup
+}
+
+fn setup_with_epoch(epoch_slots: u64) -> LocalSetup {
+    let mut setup = LocalSetup::default();
+    setup.stake.epoch_slots = epoch_slots;
+    setup
+}
+
+/// A stake move anyone may make between a job's commit (or a contest) and its draw.
+#[derive(Debug, Clone)]
+enum StakeMove {
+    /// Verifier `who` (modulo the verifiers) deposits more.
+    Deposit { who: usize, amount: u64 },
+    /// Verifier `who` asks to unstake (it fails harmlessly beyond its available stake).
+    Unstake { who: usize, amount: u64 },
+    /// A fresh identity registers as a verifier with this stake.
+    NewVerifier { stake: u64 },
+    /// Anyone re-syncs verifier `who`.
+    Sync { who: usize },
+    /// The stake admin moves the verifier minimum.
+    Minimum { min: u64 },
+}
+
+fn stake_move() -> impl Strategy<Value = StakeMove> {
+    let amount = 1u64..=3 * OPERATOR_STAKE;
+    prop_oneof![
+        (any::<usize>(), amount.clone())
+            .prop_map(|(who, amount)| StakeMove::Deposit { who, amount }),
+        (any::<usize>(), amount.clone())
+            .prop_map(|(who, amount)| StakeMove::Unstake { who, amount }),
+        amount.prop_map(|stake| StakeMove::NewVerifier { stake }),
+        any::<usize>().prop_map(|who| StakeMove::Sync { who }),
+        prop_oneof![
+            Just(0u64),
+            Just(1_000_000),
+            Just(50_000_000),
+            Just(u64::MAX)
+        ]
+        .prop_map(|min| StakeMove::Minimum { min }),
+    ]
+}
+
+/// Makes `m` as its party would (a move the programs refuse is simply not made); returns
+/// whether it landed.
+async fn make(w: &mut World, m: &StakeMove) -> bool {
+    let d = w.chain.deployment;
+    let verifier = |w: &World, who: usize| w.verifiers[who % w.verifiers.len()].insecure_clone();
+    let (ix, signer): (Instruction, Keypair) = match *m {
+        StakeMove::Deposit { who, amount } => {
+            let k = verifier(w, who);
+            (d.deposit(&k.pubkey(), amount), k)
+        }
+        StakeMove::Unstake { who, amount } => {
+            let k = verifier(w, who);
+            (d.request_unstake(&k.pubkey(), amount), k)
+        }
+        StakeMove::NewVerifier { stake } => {
+            return match w.registered(ROLE_VERIFIER, stake).await {
+                Ok(k) => {
+                    w.verifiers.push(k);
+                    true
+                }
+                Err(_) => false,
+            };
+        }
+        StakeMove::Sync { who } => {
+            let k = verifier(w, who);
+            (d.sync_verifier(&k.pubkey()), w.chain.admin.insecure_clone())
+        }
+        StakeMove::Minimum { min } => {
+            let args = UpdateConfigArgs {
+                min_verifier_stake: min,
+                ..LocalSetup::default().stake.tunables()
+            };
+            let admin = w.chain.admin.insecure_clone();
+            (d.stake_update_config(&admin.pubkey(), args), admin)
+        }
+    };
+    w.chain.send(&[ix], &[&signer]).await.is_ok()
+}
+
+/// The hash that seeds `job`'s pending draw, once it is known.
+async fn seed_hash(w: &mut World, job: &Job) -> [u8; 32] {
+    let data = w.chain.slot_hashes().await.unwrap();
+    match assay_protocol::seed_slot_hash(&data, job.seed_slot) {
+        SeedHash::Known(hash) => hash,
+        other => panic!("the seed slot's hash is not known: {other:?}"),
+    }
+}
+
+/// The verifier `job_key`'s pending draw picks by the registry as it was at `snapshot`.
+async fn expected_verifier(
+    w: &mut World,
+    job_key: &Pubkey,
+    snapshot: &VerifierRegistry,
+) -> Option<Pubkey> {
+    let mut job = w.job(job_key).await;
+    let hash = seed_hash(w, &job).await;
+    job.seed = assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
+    let epoch = snapshot.epoch_of(w.chain.slot().await.unwrap());
+    job.draw_verifier(snapshot, epoch)
+}
+
+/// The committee `job_key`'s pending draw picks by the registry as it was at `snapshot`.
+async fn expected_committee(
+    w: &mut World,
+    job_key: &Pubkey,
+    snapshot: &VerifierRegistry,
+) -> Vec<Pubkey> {
+    let job = w.job(job_key).await;
+    let hash = seed_hash(w, &job).await;
+    let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
+    let epoch = snapshot.epoch_of(w.chain.slot().await.unwrap());
+    job.draw_committee(snapshot, epoch, &seed)
+}
+
+/// The identity a `draw_challenge`'s events name: the verifier assigned, or the one
+/// drawn that forfeited (its own unstaking left it short of the bond).
+fn drawn_identity(events: &[AssayEvent]) -> Option<Pubkey> {
+    events.iter().find_map(|e| match e {
+        AssayEvent::ChallengeDrawn(c) => Some(c.verifier),
+        AssayEvent::VerifierForfeited(f) => Some(Some(f.verifier)),
+        _ => None,
+    })?
+}
+
+/// A world at the start of a long draw epoch with a committed job (id 1).
+async fn committed_world(verifiers: usize) -> (World, Pubkey) {
+    let mut w = World::new(long_epoch_setup(), 1, 1, verifiers)
+        .await
+        .unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.commit(0, &job, 7).await.unwrap();
+    (w, job)
+}
+
+/// Commit, then `before` moves, the seed becomes public, then `after` moves and the draw:
+/// the identity drawn is the one the registry at commit time gives.
+async fn verifier_case(before: Vec<StakeMove>, after: Vec<StakeMove>) -> Result<(), String> {
+    let (mut w, job) = committed_world(4).await;
+    let snapshot = w.chain.registry().await.unwrap();
+    for m in &before {
+        make(&mut w, m).await;
+    }
+    w.chain.ready_draw(&job).await.map_err(|e| e.to_string())?;
+    for m in &after {
+        make(&mut w, m).await;
+    }
+    let expected = expected_verifier(&mut w, &job, &snapshot).await;
+    let predicted = w.chain.predict_draw(&job).await.unwrap();
+    if predicted != expected {
+        return Err(format!(
+            "the SDK predicts {predicted:?}, the commit-time weights give {expected:?}"
+        ));
+    }
+    let ix = w.chain.deployment.draw_challenge(&job, expected.as_ref());
+    let events = w
+        .chain
+        .send_with_events(&[ix], &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    let drawn = drawn_identity(&events);
+    if drawn != expected {
+        return Err(format!(
+            "drew {drawn:?}, the commit-time weights give {expected:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Contest, then `before` moves, the committee seed becomes public, then `after` moves and
+/// the committee draw: the committee is the one the registry at contest time gives.
+async fn committee_case(before: Vec<StakeMove>, after: Vec<StakeMove>) -> Result<(), String> {
+    let (mut w, job) = committed_world(5).await;
+    w.chain.crank_draw(&job).await.unwrap();
+    w.report_unavailable(&job).await.unwrap();
+    w.contest_only(&job).await.unwrap();
+    let snapshot = w.chain.registry().await.unwrap();
+    for m in &before {
+        make(&mut w, m).await;
+    }
+    let seed_slot = w.job(&job).await.seed_slot;
+    reveal(&mut w, seed_slot).await;
+    for m in &after {
+        make(&mut w, m).await;
+    }
+    let expected = expected_committee(&mut w, &job, &snapshot).await;
+    let predicted = w.chain.predict_committee(&job).await.unwrap();
+    if predicted.as_ref() != Some(&expected) {
+        return Err(format!(
+            "the SDK predicts {predicted:?}, the contest-time weights give {expected:?}"
+        ));
+    }
+    let ix = w.chain.deployment.draw_committee(&job);
+    w.chain.send(&[ix], &[]).await.map_err(|e| e.to_string())?;
+    let drawn = w.job(&job).await.committee;
+    if drawn != expected {
+        return Err(format!(
+            "drew {drawn:?}, the contest-time weights give {expected:?}"
+        ));
+    }
+    Ok(())
+}
+
+fn run_property<F, Fut>(name: &str, cases: u32, case: F)
+where
+    F: Fn(Vec<StakeMove>, Vec<StakeMove>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let moves = || proptest::collection::vec(stake_move(), 0..6);
+    let ran = std::cell::Cell::new(0u32);
+    let result = runner.run(&(moves(), moves()), |(before, after)| {
+        ran.set(ran.get() + 1);
+        rt.block_on(case(before, after))
+            .map_err(TestCaseError::fail)
+    });
+    println!("{name}: property cases: {}", ran.get());
+    result.unwrap();
+}
+
+#[test]
+fn stake_moves_after_a_commit_never_change_the_drawn_verifier() {
+    run_property("verifier draw", 24, verifier_case);
+}
+
+#[test]
+fn stake_moves_after_a_contest_never_change_the_committee() {
+    run_property("committee draw", 16, committee_case);
+}
+
+/// Within an epoch, any sequence of stake syncs leaves that epoch's weights alone; a
+/// reader that finds the registry not yet rolled sees exactly what the roll writes.
+#[test]
+fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
+    use assay_stake::state::Operator;
+    let operator = |authority: Pubkey, deposited: u64| Operator {
+        authority,
+        roles: ROLE_VERIFIER,
+        deposited,
+        locked: 0,
+        unstaking: 0,
+        unstake_ready_slot: 0,
+        slashed_total: 0,
+        bump: 0,
+        vault_bump: 0,
+    };
+    let keys: Vec<Pubkey> = (0..12).map(|_| Pubkey::new_unique()).collect();
+    let mut runner = TestRunner::new(Config {
+        cases: 2_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let step = (0usize..12, 0u64..5, 0u64..3, 0u64..3);
+    let ran = std::cell::Cell::new(0u32);
+    runner
+        .run(&proptest::collection::vec(step, 1..40), |steps| {
+            ran.set(ran.get() + 1);
+            let mut registry = VerifierRegistry {
+                entries: vec![],
+                epoch_slots: 10,
+                epoch: 0,
+                bump: 0,
+            };
+            let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(Pubkey, u64)> {
+                r.weights_at(epoch)
+                    .expect("never behind")
+                    .into_iter()
+                    .zip(&r.entries)
+                    .filter(|(w, _)| *w > 0)
+                    .map(|(w, e)| (e.authority, w))
+                    .collect()
+            };
+            let mut slot = 0u64;
+            for (who, stake, min, advance) in steps {
+                // Whether or not this sync is the first of a new epoch (and rolls), the
+                // epoch's weights read before it are the weights after it.
+                let epoch = registry.epoch_of(slot);
+                let before = drawable(&registry, epoch);
+                registry.sync(&operator(keys[who], stake * 1_000), min * 1_000, slot);
+                prop_assert_eq!(
+                    drawable(&registry, epoch),
+                    before,
+                    "a sync changed its epoch's weights"
+                );
+                prop_assert!(registry
+                    .entries
+                    .iter()
+                    .all(|e| e.weight > 0 || e.next_weight > 0));
+                slot += advance * 6;
+            }
+            Ok(())
+        })
+        .unwrap();
+    println!("registry epochs: property cases: {}", ran.get());
+}
+
+/// Searches for a deposit that, made by each of the attacker's identities, captures the
+/// draw (`captures` judges the weights) if the draw read the stake of the moment: each
+/// entry's next weight, plus the deposit for the attacker's.
+fn deposit_that_captures(
+    registry: &VerifierRegistry,
+    excluded: &[Pubkey],
+    attackers: &[Pubkey],
+    captures: impl Fn(&[u64]) -> bool,
+) -> Option<u64> {
+    (1..400u64).map(|k| k * 5_000_000).find(|&extra| {
+        let weights: Vec<u64> = registry
+            .entries
+            .iter()
+            .map(|e| match e.authority {
+                a if excluded.contains(&a) => 0,
+                a if attackers.contains(&a) => e.next_weight + extra,
+                _ => e.next_weight,
+            })
+            .collect();
+        captures(&weights)
+    })
+}
+
+/// Advances until the hash of `seed_slot` (a bank at that very slot) is in SlotHashes.
+async fn reveal(w: &mut World, seed_slot: u64) {
+    let slot = w.chain.slot().await.unwrap();
+    if slot < seed_slot {
+        w.chain.warp(seed_slot - slot).await.unwrap();
+    }
+    w.chain.warp(1).await.unwrap();
+}
+
+/// The attack of the issue: the seed is public once its slot passes, so a provider that
+/// also runs a verifier identity computes offline which deposit gets that identity drawn,
+/// and sends the deposit and `draw_challenge` in one transaction. The deposit exists (the
+/// search finds one against the stake of the moment), but draws read the weights fixed
+/// when the epoch began: the identity is not drawn.
+#[tokio::test]
+async fn provider_who_tunes_its_second_identitys_stake_after_the_seed_is_public_is_not_drawn() {
+    let (mut w, job) = committed_world(3).await;
+    // The second identity joins now: its stake counts from the next epoch only.
+    let sybil = w.registered(ROLE_VERIFIER, 1_000_000).await.unwrap();
+    w.chain.ready_draw(&job).await.unwrap();
+    let state = w.job(&job).await;
+    let mut seeded = state.clone();
+    seeded.seed = assay_protocol::challenge_seed(
+        &job.to_bytes(),
+        &seed_hash(&mut w, &state).await,
+        &state.result_root,
+    );
+    let registry = w.chain.registry().await.unwrap();
+    let entries = registry.entries.clone();
+    let extra = deposit_that_captures(
+        &registry,
+        &[state.provider.unwrap()],
+        &[sybil.pubkey()],
+        |weights| {
+            assay_protocol::verifier_for_round(&seeded.seed, seeded.round, weights)
+                .is_some_and(|i| entries[i].authority == sybil.pubkey())
+        },
+    )
+    .expect("against the stake of the moment, some deposit captures the draw");
+
+    let honest = w
+        .chain
+        .predict_draw(&job)
+        .await
+        .unwrap()
+        .expect("honest verifiers");
+    let d = w.chain.deployment;
+    let ixs = [
+        d.deposit(&sybil.pubkey(), extra),
+        d.draw_challenge(&job, Some(&honest)),
+    ];
+    let events = w.chain.send_with_events(&ixs, &[&sybil]).await.unwrap();
+    assert_eq!(drawn_identity(&events), Some(honest));
+    assert_ne!(honest, sybil.pubkey());
+}
+
+/// The committee attack of the issue: only the provider can contest, and it used to know
+/// the committee seed (the challenge seed) and the weights when contesting. Now the
+/// committee comes from a slot after the contest and from the epoch's fixed weights, so
+/// stake the provider packs into its identities after contesting — even in the same
+/// transaction as `draw_committee`, once the seed is public — seats none of them.
+#[tokio::test]
+async fn provider_who_packs_stake_after_contesting_does_not_choose_its_committee() {
+    let (mut w, job) = committed_world(5).await;
+    w.chain.crank_draw(&job).await.unwrap();
+    w.report_unavailable(&job).await.unwrap();
+    let sybils = [
+        w.registered(ROLE_VERIFIER, 1_000_000).await.unwrap(),
+        w.registered(ROLE_VERIFIER, 1_000_000).await.unwrap(),
+    ];
+    w.contest_only(&job).await.unwrap();
+    let contested = w.job(&job).await;
+    assert!(contested.committee.is_empty());
+    let contest_slot = w.chain.slot().await.unwrap();
+    assert!(
+        contested.seed_slot > contest_slot,
+        "its own seed slot, after the contest"
+    );
+
+    reveal(&mut w, contested.seed_slot).await;
+    let hash = seed_hash(&mut w, &contested).await;
+    let seed = assay_protocol::committee_seed(&job.to_bytes(), &hash, &contested.fault_evidence);
+    let registry = w.chain.registry().await.unwrap();
+    let excluded: Vec<Pubkey> = contested
+        .provider
+        .into_iter()
+        .chain(contested.accuser)
+        .collect();
+    let ours: Vec<Pubkey> = sybils.iter().map(|k| k.pubkey()).collect();
+    let size = usize::from(contested.params.committee_size);
+    let majority = size / 2 + 1;
+    let entries = registry.entries.clone();
+    let extra = deposit_that_captures(&registry, &excluded, &ours, |weights| {
+        let seats = assay_protocol::draw_committee(&seed, size, weights);
+        seats
+            .iter()
+            .filter(|&&i| ours.contains(&entries[i].authority))
+            .count()
+            >= majority
+    })
+    .expect("against the stake of the moment, some deposit captures a majority");
+
+    let d = w.chain.deployment;
+    let ixs = [
+        d.deposit(&ours[0], extra),
+        d.deposit(&ours[1], extra),
+        d.draw_committee(&job),
+    ];
+    w.chain.send(&ixs, &[&sybils[0], &sybils[1]]).await.unwrap();
+    let committee = w.job(&job).await.committee;
+    assert_eq!(committee.len(), size);
+    assert!(committee.iter().all(|m| !ours.contains(m)), "{committee:?}");
+}
+
+/// Each new verifier round is armed by `advance_round` with a seed slot after the miss, so
+/// the next verifier (and its sample) come from randomness nobody had when the missed
+/// round began — not from the seed already public.
+#[tokio::test]
+async fn each_verifier_round_draws_from_a_seed_slot_of_its_own() {
+    let (mut w, job) = committed_world(3).await;
+    let first = w.chain.crank_draw(&job).await.unwrap().expect("verifiers");
+    let round0 = w.job(&job).await;
+    w.chain
+        .warp(round0.params.verdict_window_slots + 1)
+        .await
+        .unwrap();
+    let ix = w.chain.deployment.advance_round(&job, &round0);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    let armed = w.job(&job).await;
+    let miss_slot = w.chain.slot().await.unwrap();
+    assert_eq!(
+        (armed.state, armed.round, armed.verifier),
+        (JobState::Committed, 1, None)
+    );
+    assert!(armed.seed_slot > miss_slot);
+    assert_eq!(armed.past_verifiers, vec![first]);
+    let next = w.chain.crank_draw(&job).await.unwrap();
+    let round1 = w.job(&job).await;
+    assert_ne!(round1.seed, round0.seed, "a fresh seed");
+    let hash = seed_hash(&mut w, &armed).await;
+    assert_eq!(
+        round1.seed,
+        assay_protocol::challenge_seed(&job.to_bytes(), &hash, &round1.result_root)
+    );
+    assert_ne!(next, Some(first));
+}
+
+/// How a late crank is made: in one warp, or one slot (one SlotHashes entry) at a time.
+#[derive(Debug, Clone, Copy)]
+enum Crank {
+    Jump,
+    SlotBySlot,
+}
+
+/// What the late crank must do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Late {
+    SameSample,
+    Rearm,
+}
+
+/// Cranking 1, 100, 511, 513 and 5,000 slots after the seed slot gives the sample of the
+/// seed slot's hash, or re-arms (the draw epoch ended, or the hash left SlotHashes) —
+/// never a sample that depends on the cranking slot. A re-armed draw is then made.
+#[tokio::test]
+async fn a_late_crank_gives_the_same_sample_or_rearms() {
+    use Crank::*;
+    use Late::*;
+    let cases: [(u64, Crank, u64, Late); 10] = [
+        (1, SlotBySlot, LONG_EPOCH, SameSample),
+        (100, SlotBySlot, LONG_EPOCH, SameSample),
+        (511, SlotBySlot, LONG_EPOCH, SameSample),
+        (513, SlotBySlot, LONG_EPOCH, Rearm),
+        (5_000, Jump, LONG_EPOCH, SameSample),
+        (1, Jump, 64, SameSample),
+        (100, Jump, 64, Rearm),
+        (511, Jump, 64, Rearm),
+        (513, Jump, 64, Rearm),
+        (5_000, Jump, 64, Rearm),
+    ];
+    for (late, crank, epoch_slots, expect) in cases {
+        let case = format!("{late} slots late ({crank:?}, {epoch_slots}-slot epochs)");
+        let mut w = World::new(setup_with_epoch(epoch_slots), 1, 1, 3)
+            .await
+            .unwrap();
+        let job = w.post(0, World::job_args(1)).await.unwrap();
+        w.claim(0, &job).await.unwrap();
+        w.commit(0, &job, 7).await.unwrap();
+        let committed = w.job(&job).await;
+        reveal(&mut w, committed.seed_slot).await;
+        let hash = seed_hash(&mut w, &committed).await;
+        let sample_of_seed_slot = assay_protocol::sample_indices(
+            &assay_protocol::challenge_seed(&job.to_bytes(), &hash, &committed.result_root),
+            committed.n_chunks,
+            u32::from(committed.samples),
+        );
+        match crank {
+            Jump => w.chain.warp(late).await.unwrap(),
+            SlotBySlot => {
+                for _ in 1..late {
+                    w.chain.warp(1).await.unwrap();
+                }
+            }
+        }
+        let predicted = w.chain.draw_outcome(&job).await.unwrap();
+        let drawn = predicted.verifier();
+        let ix = w.chain.deployment.draw_challenge(&job, drawn.as_ref());
+        let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+        let after = w.job(&job).await;
+        let rearmed = events
+            .iter()
+            .any(|e| matches!(e, AssayEvent::DrawRearmed(_)));
+        match expect {
+            SameSample => {
+                assert!(
+                    matches!(predicted, DrawOutcome::Drawn(_)),
+                    "{case}: {predicted:?}"
+                );
+                assert!(!rearmed, "{case}");
+                let sample = assay_protocol::sample_indices(
+                    &after.seed,
+                    after.n_chunks,
+                    u32::from(after.samples),
+                );
+                assert_eq!(sample, sample_of_seed_slot, "{case}");
+            }
+            Rearm => {
+                assert_eq!(predicted, DrawOutcome::Rearm, "{case}");
+                assert!(rearmed, "{case}");
+                assert_eq!(after.state, JobState::Committed, "{case}");
+                assert!(after.seed_slot > committed.seed_slot, "{case}");
+                // The re-armed draw is made from its new seed slot.
+                w.chain.crank_draw(&job).await.unwrap();
+                assert_eq!(w.job(&job).await.state, JobState::Challenged, "{case}");
+            }
+        }
+    }
+}
+
+/// A job closed and re-posted with the same id lives at the same address. In both lives
+/// the verifier reports chunk 0 unavailable (every chunk is sampled), so without the
+/// instance the fault evidence and the committee's uphold votes of the first life would be
+/// byte-for-byte those of the second. Votes and evidence bind the instance — the slot the
+/// job was posted in — so the first life's votes, replayed on the second, are rejected.
+#[tokio::test]
+async fn committee_votes_of_a_closed_job_are_rejected_on_the_same_id_reposted() {
+    // Four verifiers: whoever accuses, the other three are the committee, so the two
+    // lives' committees share a majority.
+    let mut w = World::new(long_epoch_setup(), 1, 1, 4).await.unwrap();
+    let job = contested_life(&mut w).await;
+    let first = w.job(&job).await;
+    // The first life ends without those votes: the vote window passes and it is voided.
+    let slot = w.chain.slot().await.unwrap();
+    w.chain
+        .warp(first.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
+    let ix = w.chain.deployment.void_contest(&job, &first);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    assert!(w.chain.job(&job).await.unwrap().is_none());
+
+    let again = contested_life(&mut w).await;
+    assert_eq!(again, job, "the same address");
+    let second = w.job(&job).await;
+    assert!(second.instance > first.instance);
+    assert_eq!(
+        (second.fault_index, second.round),
+        (first.fault_index, first.round)
+    );
+    let members: Vec<Pubkey> = first
+        .committee
+        .iter()
+        .filter(|m| second.committee.contains(m))
+        .copied()
+        .collect();
+    assert!(members.len() >= 2, "a majority of the second committee");
+    let keys: Vec<Keypair> = members.iter().map(|m| w.key(m).insecure_clone()).collect();
+    let votes_of_life = |life: &Job| -> Vec<_> {
+        keys.iter()
+            .map(|k| {
+                let message = AttestationMessage {
+                    program_id: assay_market::ID.to_bytes(),
+                    job: job.to_bytes(),
+                    instance: life.instance,
+                    round: life.round,
+                    verdict: Verdict::UpholdFault,
+                    evidence_hash: life.fault_evidence,
+                };
+                (
+                    ed25519_dalek::SigningKey::from_bytes(k.secret_bytes()),
+                    message,
+                )
+            })
+            .collect()
+    };
+    // The first life's signed votes, with the second life's resolve.
+    let replayed = votes_of_life(&first);
+    let resolve = w.chain.deployment.resolve_contest(&job, &second);
+    let ixs = [vote_instruction(&replayed), resolve.clone()];
+    let replay = w.chain.send(&ixs, &[]).await;
+    assert_eq!(
+        replay.err().and_then(|e| e.custom_code()),
+        Some(6000 + assay_market::errors::MarketError::AttestationMismatch as u32),
+        "the first life's votes must not decide the second"
+    );
+    assert_ne!(second.fault_evidence, first.fault_evidence);
+    // The same members' votes on this life count.
+    let fresh = votes_of_life(&second);
+    w.chain
+        .send(&[vote_instruction(&fresh), resolve], &[])
+        .await
+        .unwrap();
+    assert!(w.chain.job(&job).await.unwrap().is_none());
+}
+
+/// Job id 1 (every chunk sampled) posted, claimed, committed and drawn; its verifier
+/// reports chunk 0 unavailable; the provider contests and the committee is drawn.
+async fn contested_life(w: &mut World) -> Pubkey {
+    let args = PostJobArgs {
+        samples: 8,
+        ..World::job_args(1)
+    };
+    let job = w.post(0, args).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.commit(0, &job, 7).await.unwrap();
+    let verifier = w.chain.crank_draw(&job).await.unwrap().expect("verifiers");
+    let ix = w
+        .chain
+        .deployment
+        .report_fault(&verifier, &job, 0, FaultEvidence::Unavailable);
+    let v = w.key(&verifier).insecure_clone();
+    w.chain.send(&[ix], &[&v]).await.unwrap();
+    w.contest(&job).await.unwrap();
+    job
+}
