@@ -470,7 +470,8 @@ impl LocalChain {
             match state.draw_seed(&data, &registry, slot) {
                 DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job)),
                 DrawSeed::Rearm => {
-                    self.send(&[self.deployment.draw_committee(job)], &[]).await?;
+                    self.send(&[self.deployment.draw_committee(job)], &[])
+                        .await?;
                 }
                 DrawSeed::Wait => {}
             }
