@@ -18,7 +18,9 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{debug, error, info, warn};
 
-use crate::journal::{Journal, JournalError, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry};
+use crate::journal::{
+    Journal, JournalError, RoundKey, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry,
+};
 use crate::metrics::Metrics;
 use crate::votes::{quorum, relay_instruction, VoteBoard, VoteRecord};
 use crate::{Audit, AuditError, Finding};
@@ -274,8 +276,12 @@ impl<C: Chain> Daemon<C> {
 
         // Pending verdicts: done once the job has left that round.
         let live: HashMap<Pubkey, &Job> = jobs.iter().map(|(k, j)| (*k, j)).collect();
-        for (key, round, mut entry) in self.journal.pending()? {
-            if live.get(&key).is_some_and(|j| is_assigned(j, &me, round)) {
+        for (at, mut entry) in self.journal.pending()? {
+            let (key, round) = (at.job, at.round);
+            if live
+                .get(&key)
+                .is_some_and(|j| j.instance == at.instance && is_assigned(j, &me, round))
+            {
                 continue;
             }
             let signature = entry.signature()?;
@@ -294,7 +300,7 @@ impl<C: Chain> Daemon<C> {
                 info!(job = %key, round, verdict = ?entry.verdict, %signature, "round ended without this pending verdict");
             }
             entry.status = VerdictStatus::Done;
-            self.journal.put_verdict(&key, round, &entry)?;
+            self.journal.put_verdict(&at, &entry)?;
             report.resolved += 1;
         }
 
@@ -415,15 +421,16 @@ impl<C: Chain> Daemon<C> {
         report: &mut TickReport,
     ) -> Result<(), DaemonError> {
         let round = job.round;
+        let at = RoundKey::of(key, job);
         let mut sends = 1;
-        if let Some(entry) = self.journal.verdict(key, round)? {
+        if let Some(entry) = self.journal.verdict(&at)? {
             if entry.status == VerdictStatus::Done {
                 return Ok(());
             }
             // A restart, or a send whose fate was unknown: the same bytes again.
             info!(job = %key, round, signature = %entry.signature()?, "re-sending the pending verdict");
             sends = entry.sends + 1;
-            if self.deliver(key, round, entry, report).await? != Delivery::Expired {
+            if self.deliver(&at, entry, report).await? != Delivery::Expired {
                 return Ok(());
             }
             warn!(job = %key, round, "pending verdict expired unseen; signing it anew");
@@ -459,11 +466,11 @@ impl<C: Chain> Daemon<C> {
             }
         };
         let entry = VerdictEntry::new(verdict, sends, &tx)?;
-        self.journal.put_verdict(key, round, &entry)?;
+        self.journal.put_verdict(&at, &entry)?;
         if self.crash_at == Some(CrashPoint::BeforeSend) {
             return Err(DaemonError::Crashed(CrashPoint::BeforeSend));
         }
-        if self.deliver(key, round, entry, report).await? == Delivery::Expired {
+        if self.deliver(&at, entry, report).await? == Delivery::Expired {
             // Expired unseen right away (the chain moved on while it was in flight): the
             // next pass signs it anew.
             warn!(job = %key, round, "verdict expired unseen; will sign it anew");
@@ -475,11 +482,11 @@ impl<C: Chain> Daemon<C> {
     /// records the outcome.
     async fn deliver(
         &mut self,
-        key: &Pubkey,
-        round: u8,
+        at: &RoundKey,
         mut entry: VerdictEntry,
         report: &mut TickReport,
     ) -> Result<Delivery, DaemonError> {
+        let (key, round) = (&at.job, at.round);
         let tx = entry.transaction()?;
         report.verdicts_sent += 1;
         match self.chain.send_signed(&tx).await {
@@ -488,7 +495,7 @@ impl<C: Chain> Daemon<C> {
                     return Err(DaemonError::Crashed(CrashPoint::AfterSend));
                 }
                 entry.status = VerdictStatus::Done;
-                self.journal.put_verdict(key, round, &entry)?;
+                self.journal.put_verdict(at, &entry)?;
                 let label = self.count_verdict(entry.verdict, report);
                 info!(job = %key, round, verdict = label, %signature, "verdict landed");
                 Ok(Delivery::Landed)
@@ -525,7 +532,8 @@ impl<C: Chain> Daemon<C> {
         job: &Job,
         report: &mut TickReport,
     ) -> Result<(), DaemonError> {
-        if self.journal.vote(key, job.round)?.is_some() || self.backed_off(key, job.round, true) {
+        let at = RoundKey::of(key, job);
+        if self.journal.vote(&at)?.is_some() || self.backed_off(key, job.round, true) {
             return Ok(());
         }
         let Some(audit) = self.run_audit(key, job, true, report) else {
@@ -550,8 +558,7 @@ impl<C: Chain> Daemon<C> {
         match published {
             Ok(hash) => {
                 self.journal.put_vote(
-                    key,
-                    job.round,
+                    &at,
                     &VoteEntry {
                         uphold,
                         record: hash,

@@ -17,8 +17,11 @@ use redb::{Database, ReadableTable, TableDefinition};
 use solana_sdk::signature::Signature;
 use solana_sdk::transaction::Transaction;
 
-const VERDICTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("verdicts");
-const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes");
+// Keyed by (job, instance, round): a job closed and re-posted with the same id has the
+// same address and starts at round 0 again, but a new instance. (Version-1 tables, keyed
+// by (job, round) only, are left unread.)
+const VERDICTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("verdicts.v2");
+const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes.v2");
 
 #[derive(Debug, thiserror::Error)]
 #[error("journal: {0}")]
@@ -85,18 +88,40 @@ pub struct VoteEntry {
     pub record: [u8; 32],
 }
 
-fn key(job: &Pubkey, round: u8) -> [u8; 33] {
-    let mut k = [0u8; 33];
-    k[..32].copy_from_slice(job.as_ref());
-    k[32] = round;
-    k
+/// One round of one life of a job: the job's address, its instance (`Job::instance`, the
+/// slot it was posted in) and the round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundKey {
+    pub job: Pubkey,
+    pub instance: u64,
+    pub round: u8,
 }
 
-fn split(k: &[u8]) -> (Pubkey, u8) {
-    (
-        Pubkey::new_from_array(k[..32].try_into().expect("32-byte key prefix")),
-        k[32],
-    )
+impl RoundKey {
+    /// The current round of `job` at `key`.
+    pub fn of(key: &Pubkey, job: &assay_market::state::Job) -> Self {
+        Self {
+            job: *key,
+            instance: job.instance,
+            round: job.round,
+        }
+    }
+
+    fn bytes(&self) -> [u8; 41] {
+        let mut k = [0u8; 41];
+        k[..32].copy_from_slice(self.job.as_ref());
+        k[32..40].copy_from_slice(&self.instance.to_be_bytes());
+        k[40] = self.round;
+        k
+    }
+
+    fn parse(k: &[u8]) -> Option<Self> {
+        Some(Self {
+            job: Pubkey::new_from_array(k.get(..32)?.try_into().ok()?),
+            instance: u64::from_be_bytes(k.get(32..40)?.try_into().ok()?),
+            round: *k.get(40)?,
+        })
+    }
 }
 
 /// The journal file.
@@ -146,54 +171,41 @@ impl Journal {
         }
     }
 
-    pub fn verdict(&self, job: &Pubkey, round: u8) -> Result<Option<VerdictEntry>, JournalError> {
-        self.read(VERDICTS, &key(job, round))
+    pub fn verdict(&self, at: &RoundKey) -> Result<Option<VerdictEntry>, JournalError> {
+        self.read(VERDICTS, &at.bytes())
     }
 
-    pub fn put_verdict(
-        &self,
-        job: &Pubkey,
-        round: u8,
-        entry: &VerdictEntry,
-    ) -> Result<(), JournalError> {
-        self.put(
-            VERDICTS,
-            &key(job, round),
-            &borsh::to_vec(entry).map_err(err)?,
-        )
+    pub fn put_verdict(&self, at: &RoundKey, entry: &VerdictEntry) -> Result<(), JournalError> {
+        self.put(VERDICTS, &at.bytes(), &borsh::to_vec(entry).map_err(err)?)
     }
 
     /// Every verdict still pending, oldest key first.
-    pub fn pending(&self) -> Result<Vec<(Pubkey, u8, VerdictEntry)>, JournalError> {
+    pub fn pending(&self) -> Result<Vec<(RoundKey, VerdictEntry)>, JournalError> {
         Ok(self
             .verdicts()?
             .into_iter()
-            .filter(|(_, _, e)| e.status == VerdictStatus::Pending)
+            .filter(|(_, e)| e.status == VerdictStatus::Pending)
             .collect())
     }
 
     /// Every verdict the journal holds.
-    pub fn verdicts(&self) -> Result<Vec<(Pubkey, u8, VerdictEntry)>, JournalError> {
+    pub fn verdicts(&self) -> Result<Vec<(RoundKey, VerdictEntry)>, JournalError> {
         let tx = self.db.begin_read().map_err(err)?;
         let t = tx.open_table(VERDICTS).map_err(err)?;
         let mut out = vec![];
         for row in t.iter().map_err(err)? {
             let (k, v) = row.map_err(err)?;
-            let (job, round) = split(k.value());
-            out.push((
-                job,
-                round,
-                VerdictEntry::try_from_slice(v.value()).map_err(err)?,
-            ));
+            let at = RoundKey::parse(k.value()).ok_or_else(|| err("malformed journal key"))?;
+            out.push((at, VerdictEntry::try_from_slice(v.value()).map_err(err)?));
         }
         Ok(out)
     }
 
-    pub fn vote(&self, job: &Pubkey, round: u8) -> Result<Option<VoteEntry>, JournalError> {
-        self.read(VOTES, &key(job, round))
+    pub fn vote(&self, at: &RoundKey) -> Result<Option<VoteEntry>, JournalError> {
+        self.read(VOTES, &at.bytes())
     }
 
-    pub fn put_vote(&self, job: &Pubkey, round: u8, entry: &VoteEntry) -> Result<(), JournalError> {
-        self.put(VOTES, &key(job, round), &borsh::to_vec(entry).map_err(err)?)
+    pub fn put_vote(&self, at: &RoundKey, entry: &VoteEntry) -> Result<(), JournalError> {
+        self.put(VOTES, &at.bytes(), &borsh::to_vec(entry).map_err(err)?)
     }
 }

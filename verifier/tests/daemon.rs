@@ -12,11 +12,22 @@ use assay_client::embedded::LocalSetup;
 use assay_client::Chain;
 use assay_gpu::{BlobStore, GpuError};
 use assay_market::state::{Job, JobState, MarketParams};
-use assay_verifier::journal::VerdictStatus;
+use assay_verifier::journal::{Journal, VerdictEntry, VerdictStatus};
 use assay_verifier::votes::{relay_instruction, VoteRecord};
 use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
 use common::{Market, Provider, TOKENS};
 use solana_sdk::signature::{Signature, Signer};
+
+/// The journaled verdict of `job`'s round 0 (of its only life in these tests).
+fn round_zero_verdict(journal: &Journal, job: &Pubkey) -> VerdictEntry {
+    journal
+        .verdicts()
+        .unwrap()
+        .into_iter()
+        .find(|(at, _)| at.job == *job && at.round == 0)
+        .expect("a journaled verdict")
+        .1
+}
 
 async fn slashed_total(m: &Market, authority: &Pubkey) -> u64 {
     m.chain
@@ -61,9 +72,41 @@ async fn honest_provider_passes_and_the_job_settles() {
         text.contains("assay_verifier_chunk_reexec_seconds_count 8"),
         "{text}"
     );
-    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!(entry.status, VerdictStatus::Done);
     assert!(entry.signature().is_ok());
+}
+
+/// A buyer re-posts a closed job's id: the same address, round 0 again. The daemon's
+/// journal of the first life (a verdict done for that job and round) must not make it skip
+/// the second life's audit — it would miss the window, pay the penalty, and leave the job
+/// unaudited.
+#[tokio::test(flavor = "current_thread")]
+async fn a_reposted_job_is_audited_again_though_its_address_and_round_were_journaled() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let job = m.job(0, 4, Provider::Honest).await;
+    let mut d = m.daemon(0, "v0");
+    m.warp(5).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!((r.cranks, r.passes), (1, 1), "{r:?}");
+    assert!(m.state(&job).await.is_none());
+
+    m.next_job = 1;
+    let again = m.job(0, 4, Provider::Honest).await;
+    assert_eq!(again, job, "the same address");
+    m.warp(5).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!(
+        (r.cranks, r.passes),
+        (1, 1),
+        "the second life is audited: {r:?}"
+    );
+    assert!(m.state(&job).await.is_none(), "settled again");
+    assert_eq!(
+        d.journal().verdicts().unwrap().len(),
+        2,
+        "one entry per life"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -128,7 +171,7 @@ async fn verdict_journaled_then_killed(m: &mut Market) -> (Pubkey, Signature) {
         d.tick().await,
         Err(DaemonError::Crashed(CrashPoint::BeforeSend))
     ));
-    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!(entry.status, VerdictStatus::Pending);
     (job, entry.signature().unwrap())
 }
@@ -174,7 +217,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     let r = d.tick().await.unwrap();
     assert_eq!((r.verdicts_sent, r.passes), (1, 1), "{r:?}");
     assert!(m.state(&job).await.is_none());
-    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!(
         (entry.status, entry.sends, entry.signature().unwrap()),
         (VerdictStatus::Done, 1, journaled),
@@ -202,7 +245,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
         "expired re-send, then a new one: {r:?}"
     );
     assert!(m.state(&job).await.is_none());
-    let entry = d.journal().verdict(&job, 0).unwrap().unwrap();
+    let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!((entry.status, entry.sends), (VerdictStatus::Done, 2));
     assert_ne!(entry.signature().unwrap(), expired);
     assert_eq!(m.chain.signature_status(&expired).await.unwrap(), None);

@@ -290,7 +290,7 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
         .verdicts()
         .unwrap()
         .into_iter()
-        .map(|(job, round, e)| (job.to_string(), (round, e)))
+        .map(|(at, e)| (at.job.to_string(), (at.round, e)))
         .collect();
     for job in &jobs {
         let (round, entry) = &journaled[&job.to_string()];

@@ -147,7 +147,7 @@ pub struct Market {
     pub buyer: Keypair,
     pub providers: Vec<Keypair>,
     pub verifiers: Vec<Keypair>,
-    next_job: u64,
+    pub next_job: u64,
 }
 
 /// What a provider does with its honest outputs before committing.
