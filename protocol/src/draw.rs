@@ -37,7 +37,8 @@ pub enum SeedHash {
 
 /// Looks up the seed of a draw armed for `seed_slot` in the SlotHashes sysvar's data
 /// (`u64 count ‖ (slot u64, hash [32])*`, newest first). A pure function of the sysvar,
-/// so the programs and every off-chain predictor agree.
+/// so the programs and every off-chain predictor agree. Entries are sorted by slot, so it
+/// binary-searches: about 9 probes of the 512 entries a cluster's sysvar holds.
 pub fn seed_slot_hash(slot_hashes: &[u8], seed_slot: u64) -> SeedHash {
     let Some(count) = slot_hashes
         .get(..8)
@@ -45,29 +46,41 @@ pub fn seed_slot_hash(slot_hashes: &[u8], seed_slot: u64) -> SeedHash {
     else {
         return SeedHash::Gone;
     };
-    let mut first_at_or_after: Option<(u64, Hash)> = None;
-    for i in 0..count {
-        let at = 8 + (i as usize) * SLOT_HASH_ENTRY_LEN;
-        let Some(entry) = slot_hashes.get(at..at + SLOT_HASH_ENTRY_LEN) else {
-            break;
-        };
-        let slot = u64::from_le_bytes(entry[..8].try_into().expect("8 bytes"));
-        if slot < seed_slot {
-            // An older slot is present, so the last one at or after is the first.
-            return match first_at_or_after {
-                Some((_, hash)) => SeedHash::Known(hash),
-                None => SeedHash::Pending,
-            };
+    let stored = (slot_hashes.len() - 8) / SLOT_HASH_ENTRY_LEN;
+    let count = usize::try_from(count).map_or(stored, |c| c.min(stored));
+    let entry = |i: usize| -> (u64, Hash) {
+        let at = 8 + i * SLOT_HASH_ENTRY_LEN;
+        let bytes = &slot_hashes[at..at + SLOT_HASH_ENTRY_LEN];
+        (
+            u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
+            bytes[8..].try_into().expect("32 bytes"),
+        )
+    };
+    // The first entry older than the seed slot (entries are newest first).
+    let (mut lo, mut hi) = (0usize, count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if entry(mid).0 < seed_slot {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
-        first_at_or_after = Some((slot, entry[8..].try_into().expect("32 bytes")));
     }
-    match first_at_or_after {
-        Some((slot, hash)) if slot == seed_slot => SeedHash::Known(hash),
-        _ => SeedHash::Gone,
+    match lo {
+        // Nothing at or after the seed slot yet (or an empty sysvar).
+        0 if count > 0 => SeedHash::Pending,
+        0 => SeedHash::Gone,
+        // An older slot is present, so the oldest one at or after is the first.
+        older if older < count => SeedHash::Known(entry(older - 1).1),
+        // Every entry is at or after the seed slot: only the seed slot itself proves it.
+        _ => match entry(count - 1) {
+            (slot, hash) if slot == seed_slot => SeedHash::Known(hash),
+            _ => SeedHash::Gone,
+        },
     }
 }
 
-fn draw_u64(tag: &[u8], seed: &Hash, counter: u32) -> u64 {
+pub(crate) fn draw_u64(tag: &[u8], seed: &Hash, counter: u32) -> u64 {
     let digest = hashv(&[tag, seed, &counter.to_le_bytes()]);
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
@@ -136,6 +149,17 @@ pub fn pick_distinct(tag: &[u8], seed: &Hash, count: usize, weights: &[u64]) -> 
 /// The verifier assigned to `round` among `weights` (ineligible operators carry weight 0).
 pub fn verifier_for_round(seed: &Hash, round: u8, weights: &[u64]) -> Option<usize> {
     weighted_pick(domain::VERIFIER, seed, u32::from(round), weights)
+}
+
+/// [`verifier_for_round`] over a registry's weight tree (`assay_protocol::sumtree`), with
+/// the `excluded` leaves weighing 0: the same pick, in O(log n) per excluded leaf.
+pub fn verifier_in_tree(seed: &Hash, round: u8, tree: &[u64], excluded: &[usize]) -> Option<usize> {
+    crate::sumtree::pick(domain::VERIFIER, seed, u32::from(round), tree, excluded)
+}
+
+/// [`committee`] over a registry's weight tree, with the `excluded` leaves weighing 0.
+pub fn committee_in_tree(seed: &Hash, size: usize, tree: &[u64], excluded: &[usize]) -> Vec<usize> {
+    crate::sumtree::pick_distinct(domain::COMMITTEE, seed, size, tree, excluded)
 }
 
 /// The contest committee: `size` distinct operators drawn by weight.
@@ -224,7 +248,31 @@ mod tests {
         assert_eq!(seed_slot_hash(&[1, 2], 5), SeedHash::Gone);
     }
 
+    /// The linear definition `seed_slot_hash` implements by binary search.
+    fn linear(slots: &[u64], seed_slot: u64) -> SeedHash {
+        let mut first = None;
+        for &slot in slots {
+            if slot < seed_slot {
+                return first.map_or(SeedHash::Pending, SeedHash::Known);
+            }
+            first = Some([slot as u8; 32]);
+        }
+        match slots.last() {
+            Some(&slot) if slot == seed_slot => SeedHash::Known([slot as u8; 32]),
+            _ => SeedHash::Gone,
+        }
+    }
+
     proptest! {
+        #[test]
+        fn binary_search_finds_the_linear_answer(
+            mut slots in proptest::collection::btree_set(0u64..2_000, 0..600),
+            seed_slot in 0u64..2_100,
+        ) {
+            let slots: Vec<u64> = std::mem::take(&mut slots).into_iter().rev().collect();
+            prop_assert_eq!(seed_slot_hash(&sysvar(&slots), seed_slot), linear(&slots, seed_slot));
+        }
+
         #[test]
         fn committee_seats_are_distinct_and_weighted(seed in any::<[u8; 32]>(), size in 0usize..6, weights in proptest::collection::vec(0u64..1000, 0..10)) {
             let seats = committee(&seed, size, &weights);

@@ -9,6 +9,7 @@
 pub mod attestation;
 pub mod draw;
 pub mod merkle;
+pub mod sumtree;
 
 pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};
 pub use draw::{

@@ -128,6 +128,46 @@ impl World {
         Ok(k)
     }
 
+    /// `count` more staked verifiers (`stake` each), registered `batch` to a transaction:
+    /// the way to fill a large registry quickly. Their stake reaches the draws at the next
+    /// epoch.
+    pub async fn add_verifiers(&mut self, count: usize, stake: u64) -> Result<(), ChainError> {
+        const BATCH: usize = 4;
+        let d = self.chain.deployment;
+        let admin = self.chain.admin.insecure_clone();
+        let payer = self.chain.payer().pubkey();
+        let mut left = count;
+        while left > 0 {
+            let keys: Vec<Keypair> = (0..left.min(BATCH)).map(|_| Keypair::new()).collect();
+            left -= keys.len();
+            let mut fund = vec![];
+            let mut stake_ixs = vec![];
+            for k in &keys {
+                // Rent for its operator and stake vault, and fees.
+                fund.push(anchor_lang::solana_program::system_instruction::transfer(
+                    &payer,
+                    &k.pubkey(),
+                    10_000_000,
+                ));
+                // The bank's payer funds the token account (the admin only mints).
+                let mut mint = d.mint_to(&admin.pubkey(), &k.pubkey(), stake);
+                mint[0] = d.create_token_account(&payer, &k.pubkey());
+                fund.extend(mint);
+                stake_ixs.push(d.register_operator(&k.pubkey(), ROLE_VERIFIER));
+                stake_ixs.push(d.deposit(&k.pubkey(), stake));
+            }
+            self.chain.send(&fund, &[&admin]).await?;
+            let signers: Vec<&Keypair> = keys.iter().collect();
+            self.chain.send(&stake_ixs, &signers).await?;
+            self.minted += stake * keys.len() as u64;
+            for k in keys {
+                self.keys.insert(k.pubkey(), k.insecure_clone());
+                self.verifiers.push(k);
+            }
+        }
+        Ok(())
+    }
+
     /// The donor sends `amount` freshly minted tokens (counted in `minted`) straight to
     /// the token account `to`, as anyone may.
     pub async fn donate_tokens(&mut self, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
@@ -178,9 +218,10 @@ impl World {
 
     /// The job's provider contests the reported fault (the committee is not drawn yet).
     pub async fn contest_only(&mut self, job: &Pubkey) -> Result<(), ChainError> {
-        let provider = self.job(job).await.provider.expect("claimed");
+        let state = self.job(job).await;
+        let provider = state.provider.expect("claimed");
         let p = self.key(&provider).insecure_clone();
-        let ix = self.chain.deployment.contest_fault(&provider, job);
+        let ix = self.chain.deployment.contest_fault(&provider, job, &state);
         self.chain.send(&[ix], &[&p]).await.map(drop)
     }
 

@@ -1016,7 +1016,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "draw_challenge: twice",
-        vec![d.draw_challenge(&f.challenged, Some(&assigned))],
+        vec![d.draw_challenge(&f.challenged, &challenged, Some(&assigned))],
         &[],
         market(M::WrongJobState),
     )
@@ -1284,11 +1284,12 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         market(M::DeadlineNotReached),
     )
     .await;
+    let claimed_job = w.job(&f.claimed).await;
     m.attack(
         &mut w,
         "draw_challenge: spoofed SlotHashes",
         vec![swap(
-            d.draw_challenge(&f.claimed, None),
+            d.draw_challenge(&f.claimed, &claimed_job, None),
             &solana_sdk::sysvar::slot_hashes::ID,
             &pda::stake_config(),
         )],
@@ -1300,7 +1301,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "draw_challenge: a forged registry (weights of the cranker's choosing)",
         vec![swap(
-            d.draw_challenge(&f.claimed, None),
+            d.draw_challenge(&f.claimed, &claimed_job, None),
             &pda::verifier_registry(),
             &pda::market_config(),
         )],
@@ -1311,7 +1312,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "draw_challenge: before commit",
-        vec![d.draw_challenge(&f.claimed, None)],
+        vec![d.draw_challenge(&f.claimed, &claimed_job, None)],
         &[],
         market(M::WrongJobState),
     )
@@ -1357,7 +1358,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "contest_fault: not the provider",
-        vec![d.contest_fault(&other_provider.pubkey(), &f.disputed)],
+        vec![d.contest_fault(&other_provider.pubkey(), &f.disputed, &disputed)],
         &[&other_provider],
         market(M::NotProvider),
     )
@@ -1366,7 +1367,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "contest_fault: a forged registry (judges of the provider's choosing)",
         vec![swap(
-            d.contest_fault(&provider.pubkey(), &f.disputed),
+            d.contest_fault(&provider.pubkey(), &f.disputed, &disputed),
             &pda::verifier_registry(),
             &pda::market_config(),
         )],
@@ -1488,7 +1489,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "draw_committee: from a hash known before the contest (seed slot not reached)",
-        vec![d.draw_committee(&f.undrawn)],
+        vec![d.draw_committee(&f.undrawn, &undrawn)],
         &[],
         market(M::SeedSlotNotReached),
     )
@@ -1496,7 +1497,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "draw_committee: drawn again to reshuffle the seats",
-        vec![d.draw_committee(&f.contested)],
+        vec![d.draw_committee(&f.contested, &contested)],
         &[],
         market(M::CommitteeAlreadyDrawn),
     )
@@ -1504,7 +1505,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "draw_committee: a job not contested",
-        vec![d.draw_committee(&f.disputed)],
+        vec![d.draw_committee(&f.disputed, &disputed)],
         &[],
         market(M::WrongJobState),
     )
@@ -1513,7 +1514,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "draw_committee: spoofed SlotHashes",
         vec![swap(
-            d.draw_committee(&f.contested),
+            d.draw_committee(&f.contested, &contested),
             &solana_sdk::sysvar::slot_hashes::ID,
             &pda::stake_config(),
         )],
@@ -1525,7 +1526,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "draw_committee: a forged registry (weights of the cranker's choosing)",
         vec![swap(
-            d.draw_committee(&f.contested),
+            d.draw_committee(&f.contested, &contested),
             &pda::verifier_registry(),
             &pda::market_config(),
         )],
@@ -1689,7 +1690,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "contest_fault: after the dispute window",
-        vec![d.contest_fault(&p, &f.disputed)],
+        vec![d.contest_fault(&p, &f.disputed, &disputed)],
         &[&provider],
         market(M::DeadlinePassed),
     )

@@ -234,11 +234,11 @@ impl Run {
                 )
             }
             40..=49 => {
-                let Some((key, _)) = pick(&mut self.rng, &live) else {
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
                 let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
-                (vec![d.draw_challenge(&key, drawn.as_ref())], vec![])
+                (vec![d.draw_challenge(&key, &job, drawn.as_ref())], vec![])
             }
             50..=56 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -292,7 +292,7 @@ impl Run {
                     return;
                 };
                 let Some(p) = job.provider else { return };
-                (vec![d.contest_fault(&p, &key)], vec![self.signer(&p)])
+                (vec![d.contest_fault(&p, &key, &job)], vec![self.signer(&p)])
             }
             73..=77 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -330,10 +330,10 @@ impl Run {
                 )
             }
             78 => {
-                let Some((key, _)) = pick(&mut self.rng, &live) else {
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.draw_committee(&key)], vec![])
+                (vec![d.draw_committee(&key, &job)], vec![])
             }
             79..=80 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -633,17 +633,19 @@ impl Run {
     /// change while it lasts, whatever anyone did.
     async fn check_registry(&mut self, context: &str) {
         let registry = self.w.chain.registry().await.unwrap();
-        if registry.entries.len() > assay_stake::constants::MAX_VERIFIERS {
+        let entries = registry.entries();
+        if entries.len() > assay_stake::constants::MAX_VERIFIERS {
             self.violations
                 .push(format!("{context}: registry over capacity"));
         }
         let mut seen = std::collections::BTreeSet::new();
-        for entry in &registry.entries {
+        for entry in &entries {
             let op = self.w.chain.operator(&entry.authority).await.unwrap();
             let fine = seen.insert(entry.authority)
                 && (entry.weight > 0 || entry.next_weight > 0)
                 && op.is_some_and(|op| {
                     op.is_verifier()
+                        && registry.slot_of(&op) == Some(entry.slot)
                         && (entry.next_weight == 0 || entry.next_weight == op.available())
                 });
             if !fine {
@@ -654,13 +656,13 @@ impl Run {
             }
         }
         let epoch = registry.epoch_of(self.w.chain.slot().await.unwrap());
-        let weights: Vec<(Pubkey, u64)> = registry
+        let tree = registry
             .weights_at(epoch)
-            .expect("the registry is never ahead of the clock")
-            .into_iter()
-            .zip(&registry.entries)
-            .filter(|(w, _)| *w > 0)
-            .map(|(w, e)| (e.authority, w))
+            .expect("the registry is never ahead of the clock");
+        let weights: Vec<(Pubkey, u64)> = entries
+            .iter()
+            .map(|e| (e.authority, assay_protocol::sumtree::value(tree, e.slot)))
+            .filter(|&(_, w)| w > 0)
             .collect();
         match &self.epoch_weights {
             Some((seen_epoch, seen)) if *seen_epoch == epoch => {

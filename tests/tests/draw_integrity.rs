@@ -134,7 +134,13 @@ async fn expected_verifier(
     let hash = seed_hash(w, &job).await;
     job.seed = assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
     let epoch = snapshot.epoch_of(w.chain.slot().await.unwrap());
-    job.draw_verifier(snapshot, epoch)
+    let excluded = w
+        .chain
+        .excluded_slots(snapshot, &job.verifier_draw_excludes())
+        .await
+        .unwrap();
+    job.draw_verifier(snapshot, epoch, &excluded)
+        .map(|(authority, _)| authority)
 }
 
 /// The committee `job_key`'s pending draw picks by the registry as it was at `snapshot`.
@@ -147,7 +153,12 @@ async fn expected_committee(
     let hash = seed_hash(w, &job).await;
     let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
     let epoch = snapshot.epoch_of(w.chain.slot().await.unwrap());
-    job.draw_committee(snapshot, epoch, &seed)
+    let excluded = w
+        .chain
+        .excluded_slots(snapshot, &job.committee_draw_excludes())
+        .await
+        .unwrap();
+    job.draw_committee(snapshot, epoch, &seed, &excluded)
 }
 
 /// The identity a `draw_challenge`'s events name: the verifier assigned, or the one
@@ -190,7 +201,11 @@ async fn verifier_case(before: Vec<StakeMove>, after: Vec<StakeMove>) -> Result<
             "the SDK predicts {predicted:?}, the commit-time weights give {expected:?}"
         ));
     }
-    let ix = w.chain.deployment.draw_challenge(&job, expected.as_ref());
+    let state = w.job(&job).await;
+    let ix = w
+        .chain
+        .deployment
+        .draw_challenge(&job, &state, expected.as_ref());
     let events = w
         .chain
         .send_with_events(&[ix], &[])
@@ -228,7 +243,8 @@ async fn committee_case(before: Vec<StakeMove>, after: Vec<StakeMove>) -> Result
             "the SDK predicts {predicted:?}, the contest-time weights give {expected:?}"
         ));
     }
-    let ix = w.chain.deployment.draw_committee(&job);
+    let state = w.job(&job).await;
+    let ix = w.chain.deployment.draw_committee(&job, &state);
     w.chain.send(&[ix], &[]).await.map_err(|e| e.to_string())?;
     let drawn = w.job(&job).await.committee;
     if drawn != expected {
@@ -275,24 +291,15 @@ fn stake_moves_after_a_contest_never_change_the_committee() {
 }
 
 /// Within an epoch, any sequence of stake syncs leaves that epoch's weights alone; a
-/// reader that finds the registry not yet rolled sees exactly what the roll writes.
+/// reader that finds the registry not yet rolled sees exactly what the roll writes; and a
+/// slot is never handed to a second verifier while it holds weight.
 #[test]
 fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
     use assay_stake::state::Operator;
-    let operator = |authority: Pubkey, deposited: u64| Operator {
-        authority,
-        roles: ROLE_VERIFIER,
-        deposited,
-        locked: 0,
-        unstaking: 0,
-        unstake_ready_slot: 0,
-        slashed_total: 0,
-        bump: 0,
-        vault_bump: 0,
-    };
-    let keys: Vec<Pubkey> = (0..12).map(|_| Pubkey::new_unique()).collect();
+    /// Slots the 12 operators can occupy (the lowest free slot is always taken).
+    const USED: usize = 16;
     let mut runner = TestRunner::new(Config {
-        cases: 2_000,
+        cases: 1_000,
         failure_persistence: None,
         ..Config::default()
     });
@@ -301,19 +308,31 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
     runner
         .run(&proptest::collection::vec(step, 1..40), |steps| {
             ran.set(ran.get() + 1);
-            let mut registry = VerifierRegistry {
-                entries: vec![],
-                epoch_slots: 10,
-                epoch: 0,
-                bump: 0,
-            };
+            let mut registry = VerifierRegistry::empty(10);
+            let mut operators: Vec<Operator> = (0..12)
+                .map(|_| Operator {
+                    authority: Pubkey::new_unique(),
+                    roles: ROLE_VERIFIER,
+                    deposited: 0,
+                    locked: 0,
+                    unstaking: 0,
+                    unstake_ready_slot: 0,
+                    slashed_total: 0,
+                    bump: 0,
+                    vault_bump: 0,
+                    registry_slot: u32::MAX,
+                })
+                .collect();
             let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(Pubkey, u64)> {
-                r.weights_at(epoch)
-                    .expect("never behind")
-                    .into_iter()
-                    .zip(&r.entries)
-                    .filter(|(w, _)| *w > 0)
-                    .map(|(w, e)| (e.authority, w))
+                let tree = r.weights_at(epoch).expect("never behind");
+                (0..USED)
+                    .map(|slot| {
+                        (
+                            r.authority(slot),
+                            assay_protocol::sumtree::value(tree, slot),
+                        )
+                    })
+                    .filter(|&(_, w)| w > 0)
                     .collect()
             };
             let mut slot = 0u64;
@@ -322,16 +341,32 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                 // epoch's weights read before it are the weights after it.
                 let epoch = registry.epoch_of(slot);
                 let before = drawable(&registry, epoch);
-                registry.sync(&operator(keys[who], stake * 1_000), min * 1_000, slot);
+                operators[who].deposited = stake * 1_000;
+                registry.sync(&mut operators[who], min * 1_000, slot);
                 prop_assert_eq!(
                     drawable(&registry, epoch),
                     before,
                     "a sync changed its epoch's weights"
                 );
-                prop_assert!(registry
-                    .entries
+                // The synced operator's slot holds its stake for the next epoch, and no two
+                // operators hold one slot.
+                let next_of = |op: &Operator| {
+                    registry.slot_of(op).map_or(0, |s| {
+                        assay_protocol::sumtree::value(&registry.next_weights, s)
+                    })
+                };
+                prop_assert_eq!(
+                    next_of(&operators[who]),
+                    VerifierRegistry::weight_of(&operators[who], min * 1_000)
+                );
+                let mut held: Vec<usize> = operators
                     .iter()
-                    .all(|e| e.weight > 0 || e.next_weight > 0));
+                    .filter_map(|op| registry.slot_of(op))
+                    .collect();
+                let bound = held.len();
+                held.sort_unstable();
+                held.dedup();
+                prop_assert_eq!(held.len(), bound);
                 slot += advance * 6;
             }
             Ok(())
@@ -351,7 +386,7 @@ fn deposit_that_captures(
 ) -> Option<u64> {
     (1..400u64).map(|k| k * 5_000_000).find(|&extra| {
         let weights: Vec<u64> = registry
-            .entries
+            .entries()
             .iter()
             .map(|e| match e.authority {
                 a if excluded.contains(&a) => 0,
@@ -391,7 +426,7 @@ async fn provider_who_tunes_its_second_identitys_stake_after_the_seed_is_public_
         &state.result_root,
     );
     let registry = w.chain.registry().await.unwrap();
-    let entries = registry.entries.clone();
+    let entries = registry.entries();
     let extra = deposit_that_captures(
         &registry,
         &[state.provider.unwrap()],
@@ -412,7 +447,7 @@ async fn provider_who_tunes_its_second_identitys_stake_after_the_seed_is_public_
     let d = w.chain.deployment;
     let ixs = [
         d.deposit(&sybil.pubkey(), extra),
-        d.draw_challenge(&job, Some(&honest)),
+        d.draw_challenge(&job, &state, Some(&honest)),
     ];
     let events = w.chain.send_with_events(&ixs, &[&sybil]).await.unwrap();
     assert_eq!(drawn_identity(&events), Some(honest));
@@ -454,7 +489,7 @@ async fn provider_who_packs_stake_after_contesting_does_not_choose_its_committee
     let ours: Vec<Pubkey> = sybils.iter().map(|k| k.pubkey()).collect();
     let size = usize::from(contested.params.committee_size);
     let majority = size / 2 + 1;
-    let entries = registry.entries.clone();
+    let entries = registry.entries();
     let extra = deposit_that_captures(&registry, &excluded, &ours, |weights| {
         let seats = assay_protocol::draw_committee(&seed, size, weights);
         seats
@@ -469,7 +504,7 @@ async fn provider_who_packs_stake_after_contesting_does_not_choose_its_committee
     let ixs = [
         d.deposit(&ours[0], extra),
         d.deposit(&ours[1], extra),
-        d.draw_committee(&job),
+        d.draw_committee(&job, &contested),
     ];
     w.chain.send(&ixs, &[&sybils[0], &sybils[1]]).await.unwrap();
     let committee = w.job(&job).await.committee;
@@ -569,7 +604,10 @@ async fn a_late_crank_gives_the_same_sample_or_rearms() {
         }
         let predicted = w.chain.draw_outcome(&job).await.unwrap();
         let drawn = predicted.verifier();
-        let ix = w.chain.deployment.draw_challenge(&job, drawn.as_ref());
+        let ix = w
+            .chain
+            .deployment
+            .draw_challenge(&job, &committed, drawn.as_ref());
         let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
         let after = w.job(&job).await;
         let rearmed = events

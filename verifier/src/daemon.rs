@@ -623,7 +623,7 @@ impl<C: Chain> Daemon<C> {
                         Ok(DrawOutcome::Wait) => continue,
                         Ok(outcome) => (
                             "draw_challenge",
-                            d.draw_challenge(key, outcome.verifier().as_ref()),
+                            d.draw_challenge(key, job, outcome.verifier().as_ref()),
                         ),
                         Err(e) => {
                             self.chain_error("predict_draw", &e);
@@ -647,7 +647,7 @@ impl<C: Chain> Daemon<C> {
                         && due(job.seed_slot)
                         && !due(job.step_deadline_slot) =>
                 {
-                    ("draw_committee", d.draw_committee(key))
+                    ("draw_committee", d.draw_committee(key, job))
                 }
                 JobState::Contested if due(job.step_deadline_slot) => {
                     ("void_contest", d.void_contest(key, job))

@@ -293,13 +293,14 @@ async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
     for d in &mut daemons {
         d.tick().await.unwrap();
     }
-    assert_eq!(m.state(&job).await.unwrap().state, JobState::Disputed);
+    let disputed: Job = m.state(&job).await.unwrap();
+    assert_eq!(disputed.state, JobState::Disputed);
     {
         let mut chain = m.chain.inner.lock().await;
         let dep = chain.deployment;
         let p = m.providers[0].insecure_clone();
         chain
-            .send(&[dep.contest_fault(&p.pubkey(), &job)], &[&p])
+            .send(&[dep.contest_fault(&p.pubkey(), &job, &disputed)], &[&p])
             .await
             .unwrap();
     }

@@ -464,9 +464,9 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     if let Some(&(i, _)) = faults.first() {
         let key = jobs[i].key;
         let cheater = operators[jobs[i].provider].insecure_clone();
-        let events = chain
-            .send_with_events(&[d.contest_fault(&cheater.pubkey(), &key)], &[&cheater])
-            .await?;
+        let disputed: Job = chain.job(&key).await?.context("job vanished")?;
+        let contest = d.contest_fault(&cheater.pubkey(), &key, &disputed);
+        let events = chain.send_with_events(&[contest], &[&cheater]).await?;
         record(&mut jobs, &events);
         // The committee comes from a slot hash after the contest landed.
         chain.crank_committee(&key).await?;

@@ -151,9 +151,30 @@ pub trait Chain: Send {
         decoded(self.account(&key).await?, &key)
     }
 
-    async fn registry(&mut self) -> Result<VerifierRegistry, ChainError> {
+    /// The verifier registry (zero-copy: about 560 KiB, so boxed).
+    async fn registry(&mut self) -> Result<Box<VerifierRegistry>, ChainError> {
         let key = pda::verifier_registry();
-        decoded(self.account(&key).await?, &key)?.ok_or(ChainError::MissingAccount(key))
+        let account = self
+            .account(&key)
+            .await?
+            .ok_or(ChainError::MissingAccount(key))?;
+        crate::decode_registry(&account.data).map_err(|e| ChainError::Decode(key, e))
+    }
+
+    /// The registry slots a draw of `job` excludes (`authorities`' slots, read from their
+    /// Operator accounts as the program reads them).
+    async fn excluded_slots(
+        &mut self,
+        registry: &VerifierRegistry,
+        authorities: &[Pubkey],
+    ) -> Result<Vec<usize>, ChainError> {
+        let mut slots = vec![];
+        for authority in authorities {
+            if let Some(operator) = self.operator(authority).await? {
+                slots.extend(registry.slot_of(&operator));
+            }
+        }
+        Ok(slots)
     }
 
     async fn stake_config(&mut self) -> Result<assay_stake::state::StakeConfig, ChainError> {
@@ -204,7 +225,11 @@ pub trait Chain: Send {
             DrawSeed::Ready(hash) => {
                 job.seed =
                     assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
-                DrawOutcome::Drawn(job.draw_verifier(&registry, registry.epoch_of(slot)))
+                let excluded = self
+                    .excluded_slots(&registry, &job.verifier_draw_excludes())
+                    .await?;
+                let drawn = job.draw_verifier(&registry, registry.epoch_of(slot), &excluded);
+                DrawOutcome::Drawn(drawn.map(|(authority, _)| authority))
             }
         })
     }
@@ -232,7 +257,10 @@ pub trait Chain: Send {
             DrawSeed::Ready(hash) => {
                 let seed =
                     assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
-                Some(job.draw_committee(&registry, registry.epoch_of(slot), &seed))
+                let excluded = self
+                    .excluded_slots(&registry, &job.committee_draw_excludes())
+                    .await?;
+                Some(job.draw_committee(&registry, registry.epoch_of(slot), &seed, &excluded))
             }
             DrawSeed::Wait | DrawSeed::Rearm => None,
         })

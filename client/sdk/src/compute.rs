@@ -24,41 +24,42 @@ const UNKNOWN_INSTRUCTION_UNITS: u64 = 200_000;
 
 /// Worst-case compute units measured per Assay instruction as SBF (CPIs included), by
 /// Anchor discriminator: the highest of five runs of `cargo bench -p assay-tests --bench
-/// compute_units` (full registry of 64 verifiers, committee of 7, 4 rounds, 32-level
+/// compute_units` (64 verifiers — the registry's sum trees cost the same at any size —, committee of 7, 4 rounds, 32-level
 /// proofs, 64 samples) plus 10 %, rounded up to the next thousand. Runs vary by up to
 /// 13 % (fresh keys change PDA bump searches, draws and samples); the bench fails when a
 /// measurement exceeds its entry here. `report_fault` gets more: with every chunk
 /// sampled, drawing 64 distinct indices of 64 repeats draws a seed-dependent number of
-/// times (70,000–104,000 units over five runs).
+/// times (70,000–152,000 units over ten runs).
 pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
     use assay_market::instruction as m;
     use assay_stake::instruction as s;
     let table: &[(Pubkey, &[u8], u64)] = &[
         (assay_stake::ID, s::Initialize::DISCRIMINATOR, 24_000),
+        (assay_stake::ID, s::GrowRegistry::DISCRIMINATOR, 7_000),
         (assay_stake::ID, s::UpdateConfig::DISCRIMINATOR, 10_000),
-        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 68_000),
-        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 68_000),
-        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 45_000),
+        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 43_000),
+        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 39_000),
+        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 19_000),
         (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 35_000),
-        (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 50_000),
+        (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 18_000),
         (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 39_000),
         (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 19_000),
         (assay_market::ID, m::WithdrawTreasury::DISCRIMINATOR, 29_000),
         (assay_market::ID, m::PostJob::DISCRIMINATOR, 72_000),
         (assay_market::ID, m::CancelJob::DISCRIMINATOR, 46_000),
-        (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 111_000),
+        (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 66_000),
         (assay_market::ID, m::CommitResult::DISCRIMINATOR, 23_000),
-        (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 183_000),
-        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 140_000),
-        (assay_market::ID, m::AttestPass::DISCRIMINATOR, 234_000),
-        (assay_market::ID, m::ReportFault::DISCRIMINATOR, 150_000),
-        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 268_000),
-        (assay_market::ID, m::ContestFault::DISCRIMINATOR, 55_000),
-        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 75_000),
-        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 304_000),
-        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 205_000),
-        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 220_000),
-        (assay_market::ID, m::Finalize::DISCRIMINATOR, 324_000),
+        (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 138_000),
+        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 80_000),
+        (assay_market::ID, m::AttestPass::DISCRIMINATOR, 170_000),
+        (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),
+        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 198_000),
+        (assay_market::ID, m::ContestFault::DISCRIMINATOR, 29_000),
+        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 43_000),
+        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 233_000),
+        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 138_000),
+        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 141_000),
+        (assay_market::ID, m::Finalize::DISCRIMINATOR, 229_000),
     ];
     table
         .iter()

@@ -14,8 +14,10 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::entrypoint::MAX_PERMITTED_DATA_INCREASE;
 use assay_market::state::{DrawSeed, MarketParams};
 use assay_stake::instructions::InitializeArgs;
+use assay_stake::state::VerifierRegistry;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
@@ -31,6 +33,9 @@ use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
 use crate::chain::{build_transaction, Chain, DrawOutcome};
+
+/// `grow_registry` instructions per transaction (each adds 10 KiB).
+const GROW_STEPS_PER_TRANSACTION: usize = 14;
 
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
@@ -278,13 +283,24 @@ impl LocalChain {
     /// Initializes both programs with `setup`'s parameters, signed by the admin.
     pub async fn initialize(&mut self, setup: &LocalSetup) -> Result<(), ChainError> {
         let (admin, d) = (self.admin.insecure_clone(), self.deployment);
-        let ixs = [
-            d.stake_initialize(&admin.pubkey(), setup.stake.clone()),
-            d.initialize_config(&admin.pubkey(), setup.market.clone()),
-        ];
-        for ix in ixs {
-            self.send(&[ix], &[&admin]).await?;
+        self.send(
+            &[d.stake_initialize(&admin.pubkey(), setup.stake.clone())],
+            &[&admin],
+        )
+        .await?;
+        // The registry is created at 10 KiB and grown to full size, 10 KiB per instruction.
+        let steps = VerifierRegistry::SIZE.div_ceil(MAX_PERMITTED_DATA_INCREASE) - 1;
+        let grow: Vec<Instruction> = (0..steps)
+            .map(|_| d.grow_registry(&admin.pubkey()))
+            .collect();
+        for batch in grow.chunks(GROW_STEPS_PER_TRANSACTION) {
+            self.send(batch, &[&admin]).await?;
         }
+        self.send(
+            &[d.initialize_config(&admin.pubkey(), setup.market.clone())],
+            &[&admin],
+        )
+        .await?;
         Ok(())
     }
 
@@ -429,12 +445,13 @@ impl LocalChain {
             if slot <= seed_slot + 1 {
                 self.warp(seed_slot + 2 - slot).await?;
             }
+            let state = self.job_account(job).await?;
             match self.draw_outcome(job).await? {
                 DrawOutcome::Drawn(drawn) => {
-                    return Ok(self.deployment.draw_challenge(job, drawn.as_ref()));
+                    return Ok(self.deployment.draw_challenge(job, &state, drawn.as_ref()));
                 }
                 DrawOutcome::Rearm => {
-                    let ix = self.deployment.draw_challenge(job, None);
+                    let ix = self.deployment.draw_challenge(job, &state, None);
                     self.send(&[ix], &[]).await?;
                 }
                 DrawOutcome::Wait => {}
@@ -468,9 +485,9 @@ impl LocalChain {
             let data = self.slot_hashes().await?;
             let slot = self.slot().await?;
             match state.draw_seed(&data, &registry, slot) {
-                DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job)),
+                DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job, &state)),
                 DrawSeed::Rearm => {
-                    self.send(&[self.deployment.draw_committee(job)], &[])
+                    self.send(&[self.deployment.draw_committee(job, &state)], &[])
                         .await?;
                 }
                 DrawSeed::Wait => {}

@@ -30,6 +30,17 @@ fn instruction(
     }
 }
 
+/// `ix` with the Operator accounts of `authorities` appended (read-only): the remaining
+/// accounts a draw reads excluded registry slots from.
+fn with_operators(mut ix: Instruction, authorities: &[Pubkey]) -> Instruction {
+    ix.accounts.extend(
+        authorities
+            .iter()
+            .map(|a| solana_sdk::instruction::AccountMeta::new_readonly(pda::operator(a), false)),
+    );
+    ix
+}
+
 fn system_program() -> Pubkey {
     anchor_lang::system_program::ID
 }
@@ -372,18 +383,29 @@ impl Deployment {
     }
 
     /// `drawn_verifier`: the authority the draw will pick (see [`crate::embedded::predict_draw`]).
-    pub fn draw_challenge(&self, job: &Pubkey, drawn_verifier: Option<&Pubkey>) -> Instruction {
-        instruction(
-            assay_market::ID,
-            assay_market::accounts::DrawChallenge {
-                job: *job,
-                slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
-                verifier_operator: drawn_verifier.map(pda::operator),
-                stake: self.stake_accounts(),
-                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
-                program: assay_market::ID,
-            },
-            assay_market::instruction::DrawChallenge {},
+    /// Draws `job`'s pending verifier (or re-arms it); anyone may send it. It carries the
+    /// Operator accounts of the provider and the job's earlier verifiers, whose registry
+    /// slots the draw excludes.
+    pub fn draw_challenge(
+        &self,
+        job_key: &Pubkey,
+        job: &Job,
+        drawn_verifier: Option<&Pubkey>,
+    ) -> Instruction {
+        with_operators(
+            instruction(
+                assay_market::ID,
+                assay_market::accounts::DrawChallenge {
+                    job: *job_key,
+                    slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
+                    verifier_operator: drawn_verifier.map(pda::operator),
+                    stake: self.stake_accounts(),
+                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                    program: assay_market::ID,
+                },
+                assay_market::instruction::DrawChallenge {},
+            ),
+            &job.verifier_draw_excludes(),
         )
     }
 
@@ -493,32 +515,54 @@ impl Deployment {
         )
     }
 
-    pub fn contest_fault(&self, provider: &Pubkey, job: &Pubkey) -> Instruction {
-        instruction(
-            assay_market::ID,
-            assay_market::accounts::ContestFault {
-                provider: *provider,
-                job: *job,
-                registry: pda::verifier_registry(),
-                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
-                program: assay_market::ID,
-            },
-            assay_market::instruction::ContestFault {},
+    /// The provider contests `job`'s fault; carries the provider's and the accuser's
+    /// Operator accounts (the committee excludes both).
+    pub fn contest_fault(&self, provider: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
+        with_operators(
+            instruction(
+                assay_market::ID,
+                assay_market::accounts::ContestFault {
+                    provider: *provider,
+                    job: *job_key,
+                    registry: pda::verifier_registry(),
+                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                    program: assay_market::ID,
+                },
+                assay_market::instruction::ContestFault {},
+            ),
+            &job.committee_draw_excludes(),
         )
     }
 
-    /// Draws a contest's committee (or re-arms its seed); anyone may send it.
-    pub fn draw_committee(&self, job: &Pubkey) -> Instruction {
+    /// Draws a contest's committee (or re-arms its seed); anyone may send it. Carries the
+    /// provider's and the accuser's Operator accounts.
+    pub fn draw_committee(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        with_operators(
+            instruction(
+                assay_market::ID,
+                assay_market::accounts::DrawCommittee {
+                    job: *job_key,
+                    slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
+                    registry: pda::verifier_registry(),
+                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                    program: assay_market::ID,
+                },
+                assay_market::instruction::DrawCommittee {},
+            ),
+            &job.committee_draw_excludes(),
+        )
+    }
+
+    /// Grows the verifier registry by one step toward its full size (`payer` pays rent).
+    pub fn grow_registry(&self, payer: &Pubkey) -> Instruction {
         instruction(
-            assay_market::ID,
-            assay_market::accounts::DrawCommittee {
-                job: *job,
-                slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
+            assay_stake::ID,
+            assay_stake::accounts::GrowRegistry {
+                payer: *payer,
                 registry: pda::verifier_registry(),
-                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
-                program: assay_market::ID,
+                system_program: system_program(),
             },
-            assay_market::instruction::DrawCommittee {},
+            assay_stake::instruction::GrowRegistry {},
         )
     }
 

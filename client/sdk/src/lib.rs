@@ -33,6 +33,26 @@ pub use assay_market::state::{Job, JobState, MarketConfig, MarketParams};
 pub use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
 
 /// Decodes an Anchor account (discriminator checked) from raw account data.
+/// Decodes the zero-copy verifier registry from its account data (copied into an aligned
+/// box).
+pub fn decode_registry(data: &[u8]) -> Result<Box<VerifierRegistry>, String> {
+    use anchor_lang::Discriminator;
+    let size = core::mem::size_of::<VerifierRegistry>();
+    let body = data
+        .strip_prefix(VerifierRegistry::DISCRIMINATOR)
+        .and_then(|rest| rest.get(..size))
+        .ok_or_else(|| {
+            format!(
+                "not a full-size verifier registry ({} of {} bytes; run grow_registry)",
+                data.len(),
+                VerifierRegistry::SIZE
+            )
+        })?;
+    let mut registry: Box<VerifierRegistry> = bytemuck::zeroed_box();
+    bytemuck::bytes_of_mut(&mut *registry).copy_from_slice(body);
+    Ok(registry)
+}
+
 pub fn decode_account<T: anchor_lang::AccountDeserialize>(
     data: &[u8],
 ) -> Result<T, anchor_lang::error::Error> {

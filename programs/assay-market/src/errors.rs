@@ -82,4 +82,6 @@ pub enum MarketError {
     CommitteeNotDrawn,
     #[msg("The contest committee has already been drawn")]
     CommitteeAlreadyDrawn,
+    #[msg("A draw needs the Operator account of every party it excludes")]
+    MissingOperator,
 }

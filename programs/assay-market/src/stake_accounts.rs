@@ -16,8 +16,8 @@ pub struct StakeAccounts<'info> {
     pub stake_program: Program<'info, AssayStake>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     /// CHECK: this program's PDA; it holds no data and only signs stake CPIs.
     #[account(seeds = [MARKET_AUTHORITY_SEED], bump)]
     pub market_authority: UncheckedAccount<'info>,

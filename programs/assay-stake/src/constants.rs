@@ -17,7 +17,7 @@ pub const MARKET_AUTHORITY_SEED: &[u8] = b"market-authority";
 pub const MARKET_PROGRAM_ID: Pubkey = pubkey!("HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju");
 
 /// Most verifiers the registry holds (fixed so the account size is fixed).
-pub const MAX_VERIFIERS: usize = 64;
+pub const MAX_VERIFIERS: usize = 10_240;
 /// Longest unstake cooldown an admin may set, in slots (~46 days at 400 ms).
 pub const MAX_UNSTAKE_COOLDOWN_SLOTS: u64 = 10_000_000;
 

@@ -34,4 +34,6 @@ pub enum StakeError {
     BelowVerifierMinimum,
     #[msg("The draw epoch length must be between 1 and MAX_EPOCH_SLOTS slots")]
     InvalidEpochLength,
+    #[msg("The verifier registry already has its full size")]
+    RegistryComplete,
 }

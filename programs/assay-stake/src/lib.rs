@@ -24,6 +24,10 @@ pub mod assay_stake {
         instructions::initialize::process_initialize(ctx, args)
     }
 
+    pub fn grow_registry(ctx: Context<GrowRegistry>) -> Result<()> {
+        instructions::grow_registry::process_grow_registry(ctx)
+    }
+
     pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
         instructions::update_config::process_update_config(ctx, args)
     }

@@ -5,7 +5,7 @@ use assay_stake::state::VerifierRegistry;
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultContested;
-use crate::state::{Job, JobState};
+use crate::state::{excluded_slots, Job, JobState};
 
 /// The provider contests the fault within the dispute window. The committee will be drawn
 /// by stake (never the provider or the accuser) from the hash of a seed slot armed here —
@@ -21,8 +21,9 @@ pub struct ContestFault<'info> {
         constraint = job.provider == Some(provider.key()) @ MarketError::NotProvider,
     )]
     pub job: Box<Account<'info, Job>>,
-    #[account(seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    /// Remaining accounts: the Operator accounts of the provider and the accuser.
+    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 
 impl ContestFault<'_> {
@@ -32,16 +33,6 @@ impl ContestFault<'_> {
             Clock::get()?.slot <= self.job.step_deadline_slot,
             MarketError::DeadlinePassed
         );
-        // A contest needs someone to judge it: with nobody eligible in this epoch the
-        // provider concedes (or the dispute window passes) instead.
-        let job = &self.job;
-        let slot = Clock::get()?.slot;
-        let excluded: Vec<Pubkey> = job.provider.into_iter().chain(job.accuser).collect();
-        let judges = self
-            .registry
-            .draw_weights(self.registry.epoch_of(slot), &excluded, 0)
-            .is_some_and(|weights| weights.iter().any(|&w| w > 0));
-        require!(judges, MarketError::NoCommittee);
         Ok(())
     }
 }
@@ -54,6 +45,23 @@ impl ContestFault<'_> {
 pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
+    {
+        // A contest needs someone to judge it: with nobody eligible in this epoch the
+        // provider concedes (or the dispute window passes) instead.
+        let registry = ctx.accounts.registry.load()?;
+        let job = &ctx.accounts.job;
+        let excluded = excluded_slots(
+            &registry,
+            &job.committee_draw_excludes(),
+            ctx.remaining_accounts,
+        )?;
+        let judges = registry
+            .weights_at(registry.epoch_of(slot))
+            .is_some_and(|tree| {
+                assay_protocol::sumtree::pick(b"", &[0; 32], 0, tree, &excluded).is_some()
+            });
+        require!(judges, MarketError::NoCommittee);
+    }
     let job = &mut ctx.accounts.job;
     job.committee = Vec::new();
     let seed_slot = job.arm(slot)?;

@@ -5,7 +5,7 @@ use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::{ChallengeDrawn, DrawRearmed, VerifierForfeited};
 use crate::stake_accounts::*;
-use crate::state::{DrawSeed, Job, JobState};
+use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 
 /// Anyone, once the seed slot has passed: draw the current round's verifier (and, from
 /// the same seed, the sample) and lock its bond; or re-arm the draw when its epoch ended
@@ -20,7 +20,8 @@ pub struct DrawChallenge<'info> {
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
     /// The operator account of the verifier the draw picks (absent when none is eligible
-    /// or the draw re-arms).
+    /// or the draw re-arms). Remaining accounts: the Operator accounts of the provider and
+    /// of every earlier verifier of the job.
     #[account(mut)]
     pub verifier_operator: Option<Box<Account<'info, Operator>>>,
     pub stake: StakeAccounts<'info>,
@@ -41,18 +42,21 @@ impl DrawChallenge<'_> {
 /// - the outcome is a function of the job, the seed slot's hash and the registry weights
 ///   of the epoch the draw was armed in: a draw cranked in a later epoch, or after the
 ///   seed slot's hash left SlotHashes, re-arms (`DrawRearmed`, state stays Committed);
-/// - a drawn verifier that covers the bond is locked and has the verdict window
-///   (Challenged); one that cannot is passed over for good (`VerifierForfeited`) and the
-///   next round is armed, or, with no rounds left, the job is left with no verifier;
+/// - the provider's and earlier verifiers' slots are excluded, read from their Operator
+///   accounts (remaining accounts; `MissingOperator` without one);
+/// - a drawn verifier whose epoch weight and available stake cover the bond is locked and
+///   has the verdict window (Challenged); one that cannot is passed over for good
+///   (`VerifierForfeited`) and the next round is armed, or, with no rounds left, the job is
+///   left with no verifier;
 /// - with nobody eligible the job is Challenged with no verifier and may finalize.
 #[access_control(ctx.accounts.validate())]
 pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
-    let registry = &ctx.accounts.stake.registry;
+    let registry = ctx.accounts.stake.registry.load()?;
     let decision = {
         let data = ctx.accounts.slot_hashes.try_borrow_data()?;
-        ctx.accounts.job.draw_seed(&data, registry, slot)
+        ctx.accounts.job.draw_seed(&data, &registry, slot)
     };
     let job = &mut ctx.accounts.job;
     let slot_hash = match decision {
@@ -70,16 +74,24 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     };
     job.seed = assay_protocol::challenge_seed(&job_key.to_bytes(), &slot_hash, &job.result_root);
     let round = job.round;
-    let drawn = job.draw_verifier(registry, registry.epoch_of(slot));
-    let mut assigned = drawn;
-    if let Some(authority) = drawn {
+    let excluded = excluded_slots(
+        &registry,
+        &job.verifier_draw_excludes(),
+        ctx.remaining_accounts,
+    )?;
+    let drawn = job.draw_verifier(&registry, registry.epoch_of(slot), &excluded);
+    // The stake CPI below writes the registry: release it first.
+    drop(registry);
+    let mut assigned = drawn.map(|(authority, _)| authority);
+    if let Some((authority, weight)) = drawn {
         let operator = ctx
             .accounts
             .verifier_operator
             .as_deref()
             .ok_or(MarketError::WrongOperator)?;
         require_keys_eq!(operator.authority, authority, MarketError::WrongOperator);
-        if operator.available() < job.params.verifier_bond {
+        let bond = job.params.verifier_bond;
+        if weight < bond || operator.available() < bond {
             job.past_verifiers.push(authority);
             emit_cpi!(VerifierForfeited {
                 job: job_key,

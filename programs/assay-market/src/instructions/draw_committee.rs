@@ -5,7 +5,7 @@ use assay_stake::state::VerifierRegistry;
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::{CommitteeDrawn, DrawRearmed};
-use crate::state::{DrawSeed, Job, JobState};
+use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 
 /// Anyone, once a contest's seed slot has passed: draw its committee from that slot's hash
 /// (or re-arm, as `draw_challenge` does).
@@ -17,8 +17,9 @@ pub struct DrawCommittee<'info> {
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
-    #[account(seeds = [REGISTRY_SEED], bump = registry.bump, seeds::program = assay_stake::ID)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    /// Remaining accounts: the Operator accounts of the provider and the accuser.
+    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 
 impl DrawCommittee<'_> {
@@ -50,10 +51,10 @@ impl DrawCommittee<'_> {
 pub fn process_draw_committee(ctx: Context<DrawCommittee>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
-    let registry = &ctx.accounts.registry;
+    let registry = ctx.accounts.registry.load()?;
     let decision = {
         let data = ctx.accounts.slot_hashes.try_borrow_data()?;
-        ctx.accounts.job.draw_seed(&data, registry, slot)
+        ctx.accounts.job.draw_seed(&data, &registry, slot)
     };
     let job = &mut ctx.accounts.job;
     let window = job.params.vote_window_slots;
@@ -72,7 +73,12 @@ pub fn process_draw_committee(ctx: Context<DrawCommittee>) -> Result<()> {
         }
     };
     let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &slot_hash, &job.fault_evidence);
-    let committee = job.draw_committee(registry, registry.epoch_of(slot), &seed);
+    let excluded = excluded_slots(
+        &registry,
+        &job.committee_draw_excludes(),
+        ctx.remaining_accounts,
+    )?;
+    let committee = job.draw_committee(&registry, registry.epoch_of(slot), &seed, &excluded);
     job.step_deadline_slot = if committee.is_empty() {
         slot
     } else {

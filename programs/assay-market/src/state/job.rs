@@ -4,7 +4,7 @@ use crate::constants::{MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_VERIFIER_ROUNDS};
 use crate::errors::MarketError;
 use crate::state::MarketParams;
 use assay_protocol::SeedHash;
-use assay_stake::state::VerifierRegistry;
+use assay_stake::state::{Operator, VerifierRegistry};
 
 /// Where a job is in its life (DESIGN.md "Life of a job"). Every non-terminal state has an
 /// exit that needs no admin; terminal states close the job and its vault.
@@ -217,35 +217,83 @@ impl Job {
         }
     }
 
-    /// Draws the verifier of the current round by the registry weights of `epoch`,
-    /// excluding the provider, every earlier verifier of this job, and entries lighter
-    /// than the job's bond. A pure function of the seed, the round and the epoch's
-    /// weights, so neither the cranker nor a stake change after arming can choose it.
-    pub fn draw_verifier(&self, registry: &VerifierRegistry, epoch: u64) -> Option<Pubkey> {
-        let mut excluded = self.past_verifiers.clone();
-        excluded.extend(self.provider);
-        let weights = registry.draw_weights(epoch, &excluded, self.params.verifier_bond)?;
-        assay_protocol::draw::verifier_for_round(&self.seed, self.round, &weights)
-            .map(|i| registry.entries[i].authority)
+    /// Draws the verifier of the current round by the registry weights of `epoch`, with
+    /// the `excluded` slots (the provider's and every earlier verifier's, from
+    /// [`excluded_slots`]) weighing 0; returns its authority and its weight. A pure
+    /// function of the seed, the round and the epoch's weights, so neither the cranker nor
+    /// a stake change after arming can choose it. The caller passes over a verifier whose
+    /// weight is below the job's bond.
+    pub fn draw_verifier(
+        &self,
+        registry: &VerifierRegistry,
+        epoch: u64,
+        excluded: &[usize],
+    ) -> Option<(Pubkey, u64)> {
+        let tree = registry.weights_at(epoch)?;
+        let slot = assay_protocol::draw::verifier_in_tree(&self.seed, self.round, tree, excluded)?;
+        Some((
+            registry.authority(slot),
+            assay_protocol::sumtree::value(tree, slot),
+        ))
     }
 
-    /// Draws the contest committee from `seed` by the registry weights of `epoch`,
-    /// excluding the provider and the accuser.
+    /// Draws the contest committee from `seed` by the registry weights of `epoch`, with
+    /// the `excluded` slots (the provider's and the accuser's) weighing 0.
     pub fn draw_committee(
         &self,
         registry: &VerifierRegistry,
         epoch: u64,
         seed: &[u8; 32],
+        excluded: &[usize],
     ) -> Vec<Pubkey> {
-        let excluded: Vec<Pubkey> = self.provider.into_iter().chain(self.accuser).collect();
-        let Some(weights) = registry.draw_weights(epoch, &excluded, 0) else {
+        let Some(tree) = registry.weights_at(epoch) else {
             return Vec::new();
         };
-        assay_protocol::draw_committee(seed, usize::from(self.params.committee_size), &weights)
+        let size = usize::from(self.params.committee_size);
+        assay_protocol::draw::committee_in_tree(seed, size, tree, excluded)
             .into_iter()
-            .map(|i| registry.entries[i].authority)
+            .map(|slot| registry.authority(slot))
             .collect()
     }
+
+    /// Whose registry slots a verifier draw excludes: the provider and every earlier
+    /// verifier of this job.
+    pub fn verifier_draw_excludes(&self) -> Vec<Pubkey> {
+        self.provider
+            .into_iter()
+            .chain(self.past_verifiers.iter().copied())
+            .collect()
+    }
+
+    /// Whose registry slots the committee draw excludes: the provider and the accuser.
+    pub fn committee_draw_excludes(&self) -> Vec<Pubkey> {
+        self.provider.into_iter().chain(self.accuser).collect()
+    }
+}
+
+/// The registry slots held by `authorities`, read from their Operator accounts among
+/// `operators` (the instruction's remaining accounts). Every authority's Operator must be
+/// given (`MissingOperator`): an operator account is the only place that names its slot,
+/// so a cranker cannot hide an excluded verifier's weight by leaving it out.
+pub fn excluded_slots(
+    registry: &VerifierRegistry,
+    authorities: &[Pubkey],
+    operators: &[AccountInfo],
+) -> Result<Vec<usize>> {
+    let mut slots = Vec::with_capacity(authorities.len());
+    for authority in authorities {
+        let operator = operators
+            .iter()
+            .filter(|info| info.owner == &assay_stake::ID)
+            .find_map(|info| {
+                let data = info.try_borrow_data().ok()?;
+                let operator = Operator::try_deserialize(&mut &data[..]).ok()?;
+                (operator.authority == *authority).then_some(operator)
+            })
+            .ok_or(MarketError::MissingOperator)?;
+        slots.extend(registry.slot_of(&operator));
+    }
+    Ok(slots)
 }
 
 /// See [`Job::draw_seed`].

@@ -18,8 +18,8 @@ pub struct Deposit<'info> {
     pub authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump = operator.bump, has_one = authority)]
     pub operator: Box<Account<'info, Operator>>,
     #[account(mut, seeds = [STAKE_VAULT_SEED, operator.key().as_ref()], bump = operator.vault_bump)]
@@ -63,7 +63,7 @@ pub fn process_deposit(ctx: Context<Deposit>, args: DepositArgs) -> Result<()> {
         .deposited
         .checked_add(args.amount)
         .ok_or(StakeError::Overflow)?;
-    ctx.accounts.registry.sync(
+    ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
         Clock::get()?.slot,

@@ -9,6 +9,7 @@ use crate::errors::StakeError;
 use crate::events::StakeConfigInitialized;
 use crate::mint_policy::check_payment_mint;
 use crate::state::{StakeConfig, VerifierRegistry};
+use anchor_lang::solana_program::entrypoint::MAX_PERMITTED_DATA_INCREASE;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitializeArgs {
@@ -54,7 +55,8 @@ impl Initialize<'_> {
 /// - only the build-time deployer gets here, and only once (a second call finds the
 ///   accounts allocated and System refuses);
 /// - the mint is one [`check_payment_mint`] accepts;
-/// - the config and an empty registry exist, however many lamports their addresses held.
+/// - the config and an empty registry header exist, however many lamports their addresses
+///   held; the registry is usable once `grow_registry` has taken it to full size.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
     let accounts = &ctx.accounts;
@@ -82,21 +84,23 @@ pub fn process_initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Res
     write_account(&config_info, &config)?;
     let registry_info = accounts.registry.to_account_info();
     let seeds: &[&[u8]] = &[REGISTRY_SEED, &[ctx.bumps.registry]];
+    // A PDA can be given at most 10 KiB per instruction: `grow_registry` takes it to its
+    // full size. The header is written now; every slot starts empty (zero).
     create_account(
         &admin,
         &registry_info,
         &system,
         &crate::ID,
-        VerifierRegistry::SIZE,
+        MAX_PERMITTED_DATA_INCREASE.min(VerifierRegistry::SIZE),
         seeds,
     )?;
-    let registry = VerifierRegistry {
-        entries: Vec::new(),
-        epoch_slots: args.epoch_slots,
-        epoch: Clock::get()?.slot / args.epoch_slots,
-        bump: ctx.bumps.registry,
-    };
-    write_account(&registry_info, &registry)?;
+    let epoch = Clock::get()?.slot / args.epoch_slots;
+    let mut data = registry_info.try_borrow_mut_data()?;
+    data[..8].copy_from_slice(VerifierRegistry::DISCRIMINATOR);
+    data[8..16].copy_from_slice(&args.epoch_slots.to_le_bytes());
+    data[16..24].copy_from_slice(&epoch.to_le_bytes());
+    data[24] = ctx.bumps.registry;
+    drop(data);
     emit_cpi!(StakeConfigInitialized {
         admin: config.admin,
         mint: config.mint,

@@ -21,8 +21,8 @@ pub struct LockStake<'info> {
     pub market_authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,
 }
@@ -38,7 +38,7 @@ impl LockStake<'_> {
 pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.lock(args.amount)?;
-    ctx.accounts.registry.sync(
+    ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
         Clock::get()?.slot,
@@ -55,7 +55,7 @@ pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Res
 pub fn process_unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.unlock(args.amount)?;
-    ctx.accounts.registry.sync(
+    ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
         Clock::get()?.slot,

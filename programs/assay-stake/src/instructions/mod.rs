@@ -1,4 +1,5 @@
 pub mod deposit;
+pub mod grow_registry;
 pub mod initialize;
 pub mod lock_stake;
 pub mod register_operator;
@@ -9,6 +10,7 @@ pub mod update_config;
 pub mod withdraw;
 
 pub use deposit::*;
+pub use grow_registry::*;
 pub use initialize::*;
 pub use lock_stake::*;
 pub use register_operator::*;

@@ -79,6 +79,7 @@ pub fn process_register_operator(
         slashed_total: 0,
         bump: ctx.bumps.operator,
         vault_bump: ctx.bumps.vault,
+        registry_slot: u32::MAX,
     };
     write_account(&operator_info, &operator)?;
     let operator_key = operator_info.key();

@@ -17,8 +17,8 @@ pub struct RequestUnstake<'info> {
     pub authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump = operator.bump, has_one = authority)]
     pub operator: Box<Account<'info, Operator>>,
 }
@@ -47,7 +47,7 @@ pub fn process_request_unstake(
         .checked_add(args.amount)
         .ok_or(StakeError::Overflow)?;
     operator.unstake_ready_slot = now.checked_add(cooldown).ok_or(StakeError::Overflow)?;
-    ctx.accounts.registry.sync(
+    ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
         Clock::get()?.slot,

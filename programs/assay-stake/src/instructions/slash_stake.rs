@@ -18,8 +18,8 @@ pub struct SlashStake<'info> {
     pub market_authority: Signer<'info>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,
     #[account(mut, seeds = [STAKE_VAULT_SEED, operator.key().as_ref()], bump = operator.vault_bump)]
@@ -54,7 +54,7 @@ pub fn process_slash_stake(ctx: Context<SlashStake>, args: StakeAmountArgs) -> R
     )?;
     let operator = &mut ctx.accounts.operator;
     operator.slash(args.amount)?;
-    ctx.accounts.registry.sync(
+    ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
         Clock::get()?.slot,

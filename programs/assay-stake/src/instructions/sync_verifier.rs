@@ -14,9 +14,9 @@ use crate::state::{Operator, StakeConfig, VerifierRegistry};
 pub struct SyncVerifier<'info> {
     #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
-    pub registry: Box<Account<'info, VerifierRegistry>>,
-    #[account(seeds = [OPERATOR_SEED, operator.authority.as_ref()], bump = operator.bump)]
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
+    #[account(mut, seeds = [OPERATOR_SEED, operator.authority.as_ref()], bump = operator.bump)]
     pub operator: Box<Account<'info, Operator>>,
 }
 
@@ -27,21 +27,21 @@ pub struct SyncVerifier<'info> {
 /// - fails with `RegistryFull` only when it qualifies and all slots hold other verifiers.
 pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
     let min = ctx.accounts.config.min_verifier_stake;
-    let operator = &ctx.accounts.operator;
+    let operator = &mut ctx.accounts.operator;
+    let mut registry = ctx.accounts.registry.load_mut()?;
     require!(
-        ctx.accounts
-            .registry
-            .sync(operator, min, Clock::get()?.slot),
+        registry.sync(operator, min, Clock::get()?.slot),
         StakeError::RegistryFull
     );
+    let weight = registry.slot_of(operator).map_or(0, |slot| {
+        assay_protocol::sumtree::value(&registry.next_weights, slot)
+    });
+    let entries = assay_protocol::sumtree::count(&registry.busy);
+    drop(registry);
     emit_cpi!(VerifierSynced {
         authority: operator.authority,
-        weight: ctx
-            .accounts
-            .registry
-            .entry(&operator.authority)
-            .map_or(0, |e| e.next_weight),
-        entries: ctx.accounts.registry.entries.len() as u32,
+        weight,
+        entries,
     });
     Ok(())
 }

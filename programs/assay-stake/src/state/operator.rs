@@ -25,6 +25,9 @@ pub struct Operator {
     pub slashed_total: u64,
     pub bump: u8,
     pub vault_bump: u8,
+    /// The registry slot this verifier was last given (`u32::MAX`: none). It is still
+    /// its own only while the slot names it: a slot left without weight can be taken.
+    pub registry_slot: u32,
 }
 
 impl Operator {

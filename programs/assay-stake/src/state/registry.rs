@@ -1,49 +1,76 @@
 use anchor_lang::prelude::*;
+use assay_protocol::sumtree;
 
 use crate::constants::MAX_VERIFIERS;
 use crate::state::Operator;
 
-/// One verifier's weight in the draws of the current epoch and of the next.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+/// One verifier's slot, as read off chain ([`VerifierRegistry::entries`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerifierEntry {
     /// The operator's authority (the key that signs verdicts and votes).
     pub authority: Pubkey,
-    /// Weight in every draw of the registry's `epoch`, base units. Frozen when that epoch
-    /// began: nothing done during the epoch changes it.
+    /// Its slot in the registry (fixed while it holds weight).
+    pub slot: usize,
+    /// Weight in every draw of the registry's `epoch`, base units.
     pub weight: u64,
-    /// Weight from the next epoch on: the verifier's available stake at its last stake
-    /// change, or 0 when that was below `min_verifier_stake`.
+    /// Weight from the next epoch on, base units.
     pub next_weight: u64,
 }
 
-/// Every verifier with weight in the current or the next draw epoch. PDA
-/// `["verifier-registry"]`. The market reads it to draw verifiers and committees by stake.
+/// Every verifier with weight in the current or the next draw epoch, in up to
+/// [`MAX_VERIFIERS`] slots. PDA `["verifier-registry"]`, zero-copy: 573,472 bytes, grown
+/// to full size by `grow_registry` after `initialize`. The market reads it to draw
+/// verifiers and committees by stake.
+///
+/// Weights live in Fenwick sum trees ([`assay_protocol::sumtree`]), so a stake change
+/// updates O(log n) nodes and a weighted draw reads O(log n) nodes whatever the number of
+/// verifiers.
 ///
 /// Draw epochs are `epoch_slots` long (epoch = slot / epoch_slots), like Solana's stake
 /// activation: a stake change (deposit, unstake, lock, slash, registration, a new
-/// minimum) writes `next_weight` and reaches the draws only when the next epoch begins.
-/// Invariants, which make the weights of an epoch fixed before any slot hash of that
-/// epoch exists:
-/// - during an epoch no entry's `weight` changes and no entry with `weight > 0` moves or
-///   leaves (entries with weight 0 are appended or removed in order, which no weighted
-///   draw can see);
-/// - the first write in a later epoch rolls: `weight = next_weight`, zero entries leave
-///   (order kept). A reader that finds the registry not yet rolled reads `next_weight`,
-///   which is what the roll will write ([`weights_at`](Self::weights_at)).
-#[account]
-#[derive(InitSpace)]
+/// minimum) writes the slot's next weight and reaches the draws only when the next epoch
+/// begins. Invariants, which make the weights of an epoch fixed before any slot hash of
+/// that epoch exists:
+/// - during an epoch `weights` never changes, and a slot is reused by another verifier
+///   only when it holds no weight now or next (`busy` unset);
+/// - the first write in a later epoch rolls: `weights = next_weights`,
+///   `busy = next_busy`. A reader that finds the registry not yet rolled reads
+///   `next_weights`, which is what the roll will write ([`weights_at`](Self::weights_at)).
+#[account(zero_copy)]
+#[repr(C)]
 pub struct VerifierRegistry {
-    #[max_len(MAX_VERIFIERS)]
-    pub entries: Vec<VerifierEntry>,
     /// Slots per draw epoch, fixed at initialization.
     pub epoch_slots: u64,
-    /// The epoch whose weights `entries[..].weight` hold.
+    /// The epoch whose weights `weights` holds.
     pub epoch: u64,
     pub bump: u8,
+    pub reserved: [u8; 7],
+    /// The authority bound to each slot (zero: never used).
+    pub authorities: [[u8; 32]; 10240],
+    /// Sum tree of each slot's weight in the draws of `epoch`.
+    pub weights: [u64; 10240],
+    /// Sum tree of each slot's weight from the next epoch on.
+    pub next_weights: [u64; 10240],
+    /// Count tree: set where a slot holds weight now or next (it cannot be reused).
+    pub busy: [u32; 10240],
+    /// Count tree: set where a slot holds next weight (what `busy` becomes at the roll).
+    pub next_busy: [u32; 10240],
 }
 
+const _: () = assert!(MAX_VERIFIERS == 10240);
+
 impl VerifierRegistry {
-    pub const SIZE: usize = 8 + Self::INIT_SPACE;
+    /// Allocated bytes, discriminator included.
+    pub const SIZE: usize = 8 + core::mem::size_of::<Self>();
+
+    /// An empty registry (off chain: tests and tools; on chain it is created zeroed and
+    /// grown by `grow_registry`).
+    #[cfg(not(target_os = "solana"))]
+    pub fn empty(epoch_slots: u64) -> Box<Self> {
+        let mut registry: Box<Self> = bytemuck::zeroed_box();
+        registry.epoch_slots = epoch_slots;
+        registry
+    }
 
     /// The draw epoch `slot` belongs to.
     pub fn epoch_of(&self, slot: u64) -> u64 {
@@ -64,88 +91,110 @@ impl VerifierRegistry {
         }
     }
 
-    /// Starts `epoch` if it is later than the registry's: each entry's next weight becomes
-    /// its weight and entries left with none are removed (order kept).
+    /// Starts `epoch` if it is later than the registry's: the next weights become the
+    /// weights, and slots without next weight become reusable.
     pub fn roll(&mut self, epoch: u64) {
         if epoch <= self.epoch {
             return;
         }
-        for entry in &mut self.entries {
-            entry.weight = entry.next_weight;
-        }
-        self.entries.retain(|e| e.weight > 0);
+        // 120 KiB: through the memcpy syscall (a few hundred units), not a byte loop.
+        use anchor_lang::solana_program::program_memory::sol_memcpy;
+        let (weights, next) = (&mut self.weights, &self.next_weights);
+        let len = core::mem::size_of_val(next);
+        // SAFETY: two distinct fields of one struct never overlap; both are `len` bytes.
+        unsafe {
+            sol_memcpy(
+                bytemuck::bytes_of_mut(weights),
+                bytemuck::bytes_of(next),
+                len,
+            )
+        };
+        let (busy, next_busy) = (&mut self.busy, &self.next_busy);
+        let len = core::mem::size_of_val(next_busy);
+        // SAFETY: as above.
+        unsafe {
+            sol_memcpy(
+                bytemuck::bytes_of_mut(busy),
+                bytemuck::bytes_of(next_busy),
+                len,
+            )
+        };
         self.epoch = epoch;
     }
 
+    /// The slot bound to `operator`, if it still is (a slot left without weight can be
+    /// taken by another verifier).
+    pub fn slot_of(&self, operator: &Operator) -> Option<usize> {
+        let slot = usize::try_from(operator.registry_slot).ok()?;
+        (self.authorities.get(slot)? == &operator.authority.to_bytes()).then_some(slot)
+    }
+
     /// Records `operator`'s stake (at `slot`) for the next epoch: a verifier with weight
-    /// has an entry whose `next_weight` is that stake, anyone else has `next_weight` 0.
-    /// Only staked verifiers take slots, so registrations without stake cannot fill the
-    /// registry. Returns false when the verifier qualifies but every slot is taken (it
-    /// stays out).
-    pub fn sync(&mut self, operator: &Operator, min_verifier_stake: u64, slot: u64) -> bool {
+    /// holds a slot whose next weight is that stake; anyone else's slot gets next weight
+    /// 0. Only staked verifiers take slots, so registrations without stake cannot fill
+    /// the registry. Returns false when the verifier qualifies but every slot holds weight
+    /// (it stays out).
+    pub fn sync(&mut self, operator: &mut Operator, min_verifier_stake: u64, slot: u64) -> bool {
         self.roll(self.epoch_of(slot));
-        let next_weight = if operator.is_verifier() {
+        let next = if operator.is_verifier() {
             Self::weight_of(operator, min_verifier_stake)
         } else {
             0
         };
-        let at = self
-            .entries
-            .iter()
-            .position(|e| e.authority == operator.authority);
-        match at {
-            Some(i) if next_weight == 0 && self.entries[i].weight == 0 => {
-                // Order-preserving: a weight-0 entry leaving moves no weighted entry.
-                self.entries.remove(i);
-            }
-            Some(i) => self.entries[i].next_weight = next_weight,
-            None if next_weight == 0 => {}
-            None => {
-                if self.entries.len() >= MAX_VERIFIERS {
-                    return false;
+        let at = match self.slot_of(operator) {
+            Some(at) => at,
+            None if next == 0 => return true,
+            None => match sumtree::first_unset(&self.busy) {
+                Some(free) => {
+                    self.authorities[free] = operator.authority.to_bytes();
+                    operator.registry_slot = free as u32;
+                    free
                 }
-                self.entries.push(VerifierEntry {
-                    authority: operator.authority,
-                    weight: 0,
-                    next_weight,
-                });
-            }
-        }
+                None => return false,
+            },
+        };
+        sumtree::set(&mut self.next_weights, at, next);
+        sumtree::set_flag(&mut self.next_busy, at, next > 0);
+        let weighted_now = sumtree::value(&self.weights, at) > 0;
+        sumtree::set_flag(&mut self.busy, at, weighted_now || next > 0);
         true
     }
 
-    /// `authority`'s entry, if it has one.
-    pub fn entry(&self, authority: &Pubkey) -> Option<&VerifierEntry> {
-        self.entries.iter().find(|e| e.authority == *authority)
-    }
-
-    /// The weights of every entry in the draws of `epoch`, in entry order; `None` for an
-    /// epoch before the registry's (its weights are gone).
-    pub fn weights_at(&self, epoch: u64) -> Option<Vec<u64>> {
+    /// The weight tree of the draws of `epoch`; `None` for an epoch before the registry's
+    /// (its weights are gone).
+    pub fn weights_at(&self, epoch: u64) -> Option<&[u64]> {
         use core::cmp::Ordering;
         match epoch.cmp(&self.epoch) {
             Ordering::Less => None,
-            Ordering::Equal => Some(self.entries.iter().map(|e| e.weight).collect()),
+            Ordering::Equal => Some(&self.weights),
             // Not rolled yet: nothing was written since `self.epoch`, so the roll will
             // make every weight its next weight.
-            Ordering::Greater => Some(self.entries.iter().map(|e| e.next_weight).collect()),
+            Ordering::Greater => Some(&self.next_weights),
         }
     }
 
-    /// Weights in entry order for a draw in `epoch`: `excluded` authorities and entries
-    /// lighter than `min_weight` count as zero. `None` for an epoch before the registry's.
-    pub fn draw_weights(
-        &self,
-        epoch: u64,
-        excluded: &[Pubkey],
-        min_weight: u64,
-    ) -> Option<Vec<u64>> {
-        let mut weights = self.weights_at(epoch)?;
-        for (weight, entry) in weights.iter_mut().zip(&self.entries) {
-            if excluded.contains(&entry.authority) || *weight < min_weight {
-                *weight = 0;
-            }
-        }
-        Some(weights)
+    /// The authority bound to `slot`.
+    pub fn authority(&self, slot: usize) -> Pubkey {
+        Pubkey::new_from_array(self.authorities[slot])
+    }
+
+    /// Every slot with weight now or next, in slot order (reads every slot: off chain).
+    pub fn entries(&self) -> Vec<VerifierEntry> {
+        (0..MAX_VERIFIERS)
+            .filter(|&slot| sumtree::flag(&self.busy, slot) || sumtree::flag(&self.next_busy, slot))
+            .map(|slot| VerifierEntry {
+                authority: self.authority(slot),
+                slot,
+                weight: sumtree::value(&self.weights, slot),
+                next_weight: sumtree::value(&self.next_weights, slot),
+            })
+            .collect()
+    }
+
+    /// `authority`'s entry, if it has one (reads every slot: off chain).
+    pub fn entry(&self, authority: &Pubkey) -> Option<VerifierEntry> {
+        self.entries()
+            .into_iter()
+            .find(|e| e.authority == *authority)
     }
 }
