@@ -142,6 +142,8 @@ struct Fixture {
     contested: Pubkey,
     /// Contested, its committee's seed slot not reached yet.
     undrawn: Pubkey,
+    /// Committed; the last attacks ready its draw.
+    ready: Pubkey,
     attacker: Keypair,
     fake_mint: Pubkey,
 }
@@ -184,7 +186,13 @@ async fn fixture(w: &mut World) -> Fixture {
     let (undrawn, tree, verifier) = w.challenged_job(6).await.unwrap();
     report(w, &undrawn, &tree, &verifier.unwrap()).await;
     w.contest_only(&undrawn).await.unwrap();
+    // A committed job (its draw is readied last, as that advances slots).
+    let ready = w.post(0, args(7)).await.unwrap();
+    // (the first provider's stake is all locked as collateral by now)
+    w.claim(1, &ready).await.unwrap();
+    w.commit(1, &ready, 7).await.unwrap();
     Fixture {
+        ready,
         undrawn,
         open,
         claimed,
@@ -1355,6 +1363,16 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         anchor(Anchor::ConstraintSeeds),
     )
     .await;
+    let mut hidden = d.contest_fault(&provider.pubkey(), &f.disputed, &disputed);
+    hidden.accounts.pop();
+    m.attack(
+        &mut w,
+        "contest_fault: without the accuser's Operator account (counted as a judge)",
+        vec![hidden],
+        &[&provider],
+        market(M::MissingOperator),
+    )
+    .await;
     m.attack(
         &mut w,
         "contest_fault: not the provider",
@@ -1704,5 +1722,19 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     )
     .await;
 
+    // Last, as readying a draw advances slots past other fixtures' windows.
+    w.chain.ready_draw(&f.ready).await.unwrap();
+    let ready = w.job(&f.ready).await;
+    let drawn = w.chain.predict_draw(&f.ready).await.unwrap();
+    let mut hidden = d.draw_challenge(&f.ready, &ready, drawn.as_ref());
+    hidden.accounts.pop();
+    m.attack(
+        &mut w,
+        "draw_challenge: without the provider's Operator account (its weight not excluded)",
+        vec![hidden],
+        &[],
+        market(M::MissingOperator),
+    )
+    .await;
     m.report();
 }
