@@ -208,18 +208,36 @@ pub trait Chain: Send {
         Ok(self.account(key).await?.map_or(0, |a| a.lamports))
     }
 
-    /// What `draw_challenge` does for `job_key` if it lands in the current slot, computed
-    /// with the market program's own functions ([`Job::draw_seed`], [`Job::draw_verifier`])
-    /// over the live SlotHashes and registry.
-    async fn draw_outcome(&mut self, job_key: &Pubkey) -> Result<DrawOutcome, ChainError> {
-        let mut job = self
+    /// `job_key`'s pending draw (a round's verifier, or the committee) as a crank landing in
+    /// the current slot sees it.
+    async fn pending_draw(&mut self, job_key: &Pubkey) -> Result<PendingDraw, ChainError> {
+        let job = self
             .job(job_key)
             .await?
             .ok_or(ChainError::MissingAccount(*job_key))?;
         let registry = self.registry().await?;
         let slot = self.slot().await?;
         let data = self.slot_hashes().await?;
-        Ok(match job.draw_seed(&data, &registry, slot) {
+        let seed = job.draw_seed(&data, &registry, slot);
+        Ok(PendingDraw {
+            job,
+            registry,
+            slot,
+            seed,
+        })
+    }
+
+    /// What `draw_challenge` does for `job_key` if it lands in the current slot, computed
+    /// with the market program's own functions ([`Job::draw_seed`], [`Job::draw_verifier`])
+    /// over the live SlotHashes and registry.
+    async fn draw_outcome(&mut self, job_key: &Pubkey) -> Result<DrawOutcome, ChainError> {
+        let PendingDraw {
+            mut job,
+            registry,
+            slot,
+            seed,
+        } = self.pending_draw(job_key).await?;
+        Ok(match seed {
             DrawSeed::Wait => DrawOutcome::Wait,
             DrawSeed::Rearm => DrawOutcome::Rearm,
             DrawSeed::Ready(hash) => {
@@ -246,14 +264,13 @@ pub trait Chain: Send {
         &mut self,
         job_key: &Pubkey,
     ) -> Result<Option<Vec<Pubkey>>, ChainError> {
-        let job = self
-            .job(job_key)
-            .await?
-            .ok_or(ChainError::MissingAccount(*job_key))?;
-        let registry = self.registry().await?;
-        let slot = self.slot().await?;
-        let data = self.slot_hashes().await?;
-        Ok(match job.draw_seed(&data, &registry, slot) {
+        let PendingDraw {
+            job,
+            registry,
+            slot,
+            seed,
+        } = self.pending_draw(job_key).await?;
+        Ok(match seed {
             DrawSeed::Ready(hash) => {
                 let seed =
                     assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
@@ -275,6 +292,16 @@ pub trait Chain: Send {
             .ok_or(ChainError::MissingAccount(key))?
             .data)
     }
+}
+
+/// A job's pending draw as a crank landing now sees it ([`Chain::pending_draw`]).
+pub struct PendingDraw {
+    pub job: Job,
+    pub registry: Box<VerifierRegistry>,
+    /// The current slot.
+    pub slot: u64,
+    /// Whether the draw is made now, waits or re-arms.
+    pub seed: DrawSeed,
 }
 
 /// What a `draw_challenge` landing now would do ([`Chain::draw_outcome`]).

@@ -480,11 +480,9 @@ impl LocalChain {
             if slot <= state.seed_slot + 1 {
                 self.warp(state.seed_slot + 2 - slot).await?;
             }
-            let state = self.job_account(job).await?;
-            let registry = self.registry().await?;
-            let data = self.slot_hashes().await?;
-            let slot = self.slot().await?;
-            match state.draw_seed(&data, &registry, slot) {
+            let pending = self.pending_draw(job).await?;
+            let state = pending.job;
+            match pending.seed {
                 DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job, &state)),
                 DrawSeed::Rearm => {
                     self.send(&[self.deployment.draw_committee(job, &state)], &[])
