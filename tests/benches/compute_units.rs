@@ -22,7 +22,6 @@
 #![allow(deprecated)]
 
 use std::fmt::Display;
-use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::system_instruction;
@@ -738,10 +737,7 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let dir = std::env::var_os(ProgramMode::DIR_VAR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy").into());
-    let programs = ProgramMode::Sbf(dir);
+    let programs = assay_tests::sbf_programs();
     let mut m = Meter::default();
     let mut failures = vec![];
     if let Err(e) = deployment(&mut m, &programs).await {

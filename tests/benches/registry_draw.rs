@@ -9,7 +9,6 @@
 //! `draw_committee_us_<n>` lines (means over the draws made at each size), then
 //! `draw_challenge_cu_ratio_10000_to_64`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use assay_client::embedded::{LocalSetup, ProgramMode};
@@ -87,10 +86,7 @@ async fn measure(programs: &ProgramMode, verifiers: usize) -> Outcome<Row> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let dir = std::env::var_os(ProgramMode::DIR_VAR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy").into());
-    let programs = ProgramMode::Sbf(dir);
+    let programs = assay_tests::sbf_programs();
     let mut rows = vec![];
     for n in SIZES {
         match measure(&programs, n).await {

@@ -16,6 +16,16 @@ use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
+/// The SBF programs the benches run: `target/deploy/*.so` from `scripts/sbf/build.sh`, or
+/// the folder `ASSAY_SBF_DIR` names.
+pub fn sbf_programs() -> assay_client::embedded::ProgramMode {
+    use assay_client::embedded::ProgramMode;
+    let dir = std::env::var_os(ProgramMode::DIR_VAR)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy").into());
+    ProgramMode::Sbf(dir)
+}
+
 /// Tokens each participant starts with (base units).
 pub const STARTING_TOKENS: u64 = 1_000_000_000;
 /// Stake each operator deposits.
