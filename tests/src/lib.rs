@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{ChainError, LocalChain, LocalSetup};
 use assay_client::pda;
-use assay_market::instructions::PostJobArgs;
-use assay_market::state::{Job, COMPARISON_EXACT};
+use assay_market::instructions::{ChallengePassArgs, PostJobArgs};
+use assay_market::state::{Job, JobState, COMPARISON_EXACT};
 use assay_protocol::{leaf_hash, AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use solana_sdk::instruction::Instruction;
@@ -331,8 +331,54 @@ impl World {
         Ok((job, tree, verifier))
     }
 
+    /// The job's assigned verifier attests a pass (the pass window opens).
+    pub async fn pass(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+        let state = self.job(job).await;
+        let verifier = state.verifier.expect("a verifier is assigned");
+        let v = self.key(&verifier).insecure_clone();
+        let ix = self.chain.deployment.attest_pass(&verifier, job, &state);
+        self.chain.send(&[ix], &[&v]).await.map(drop)
+    }
+
+    /// A job whose drawn verifier attested a pass of `fake_outputs(job, 8, 7)`: it is
+    /// Passed, its window open. Returns the job, its committed tree and the verifier.
+    pub async fn passed_job(
+        &mut self,
+        job_id: u64,
+    ) -> Result<(Pubkey, MerkleTree, Pubkey), ChainError> {
+        let (job, tree, verifier) = self.challenged_job(job_id).await?;
+        self.pass(&job).await?;
+        Ok((job, tree, verifier.expect("a verifier was drawn")))
+    }
+
+    /// `challenger` challenges `job`'s pass at sampled chunk `index` of the committed
+    /// `tree`, claiming the chunk's output hashes to `recomputed`.
+    pub async fn challenge_pass(
+        &mut self,
+        challenger: &Pubkey,
+        job: &Pubkey,
+        tree: &MerkleTree,
+        index: u32,
+        recomputed: [u8; 32],
+    ) -> Result<(), ChainError> {
+        let state = self.job(job).await;
+        let args = ChallengePassArgs {
+            chunk_index: index,
+            provider_leaf: tree.leaf(index).expect("index in the tree"),
+            proof: tree.proof(index).expect("index in the tree"),
+            recomputed_output_hash: recomputed,
+        };
+        let c = self.key(challenger).insecure_clone();
+        let ix = self
+            .chain
+            .deployment
+            .challenge_pass(challenger, job, &state, args);
+        self.chain.send(&[ix], &[&c]).await.map(drop)
+    }
+
     /// The Ed25519 instruction carrying `voters`' signed `verdict` on the contested job's
-    /// current round, followed by the `resolve_contest` that reads it.
+    /// current round, followed by the instruction that reads it: `resolve_contest` for a
+    /// contested fault, `uphold_challenge` or `overturn_challenge` for a challenged pass.
     pub async fn resolve_instructions(
         &mut self,
         job: &Pubkey,
@@ -354,10 +400,13 @@ impl World {
                 (signing_key(self.key(v)), message)
             })
             .collect();
-        [
-            assay_client::ix::vote_instruction(&votes),
-            self.chain.deployment.resolve_contest(job, &state),
-        ]
+        let d = &self.chain.deployment;
+        let resolve = match (state.state, verdict) {
+            (JobState::PassChallenged, Verdict::UpholdFault) => d.uphold_challenge(job, &state),
+            (JobState::PassChallenged, _) => d.overturn_challenge(job, &state),
+            _ => d.resolve_contest(job, &state),
+        };
+        [assay_client::ix::vote_instruction(&votes), resolve]
     }
 
     /// Sum of every token balance the world can hold: participants, the treasury vault,

@@ -482,6 +482,7 @@ impl Run {
                     verdict_window_slots: self.rng.gen_range(1..=60),
                     dispute_window_slots: self.rng.gen_range(1..=60),
                     vote_window_slots: self.rng.gen_range(1..=60),
+                    pass_window_slots: self.rng.gen_range(1..=60),
                     max_verifier_rounds: self.rng.gen_range(1..=4),
                     committee_size: self.rng.gen_range(1..=7),
                     min_samples: 1,

@@ -214,6 +214,7 @@ impl Default for LocalSetup {
                 verdict_window_slots: 50,
                 dispute_window_slots: 50,
                 vote_window_slots: 50,
+                pass_window_slots: 50,
                 max_verifier_rounds: 2,
                 committee_size: 3,
                 min_samples: 1,
@@ -495,6 +496,19 @@ impl LocalChain {
         Err(ChainError::Client(format!(
             "the committee of {job} was not drawn after {MAX_DRAW_CRANKS} cranks"
         )))
+    }
+
+    /// Advances past a Passed `job`'s window and closes it (`close_pass`): the verifier
+    /// is paid its fee and both stakes unlock.
+    pub async fn crank_close_pass(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+        let state = self.job_account(job).await?;
+        let slot = self.slot().await?;
+        if slot <= state.step_deadline_slot {
+            self.warp(state.step_deadline_slot + 1 - slot).await?;
+        }
+        self.send(&[self.deployment.close_pass(job, &state)], &[])
+            .await?;
+        Ok(())
     }
 
     async fn job_account(&mut self, job: &Pubkey) -> Result<assay_market::state::Job, ChainError> {

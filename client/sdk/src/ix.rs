@@ -8,7 +8,8 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use assay_market::instructions::{
-    CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs, WithdrawTreasuryArgs,
+    ChallengePassArgs, CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs,
+    WithdrawTreasuryArgs,
 };
 use assay_market::state::{Job, MarketParams};
 use assay_stake::instructions::{
@@ -105,6 +106,25 @@ impl Deployment {
             buyer_token: self.token_account(buyer),
             mint: self.mint,
             token_program: self.token_program,
+        }
+    }
+
+    /// The accounts of an instruction that pays from a job's vault and leaves it open.
+    fn open_escrow(&self, job: &Pubkey) -> assay_market::accounts::OpenEscrow {
+        assay_market::accounts::OpenEscrow {
+            job: *job,
+            vault: pda::job_vault(job),
+            mint: self.mint,
+            token_program: self.token_program,
+        }
+    }
+
+    /// The provider and verifier a pass keeps at stake (`PassParties`).
+    fn pass_parties(&self, job: &Job) -> assay_market::accounts::PassParties {
+        assay_market::accounts::PassParties {
+            provider_operator: pda::operator(&job.provider.unwrap_or_default()),
+            verifier_operator: pda::operator(&job.verifier.unwrap_or_default()),
+            stake: self.stake_accounts(),
         }
     }
 
@@ -410,22 +430,120 @@ impl Deployment {
     }
 
     pub fn attest_pass(&self, verifier: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
-        let provider = job.provider.unwrap_or_default();
         instruction(
             assay_market::ID,
             assay_market::accounts::AttestPass {
                 verifier: *verifier,
-                escrow: self.terminal_escrow(job_key, &job.buyer),
-                provider_token: self.token_account(&provider),
-                verifier_token: self.token_account(verifier),
+                escrow: self.open_escrow(job_key),
+                provider_token: self.token_account(&job.provider.unwrap_or_default()),
                 treasury: job.treasury,
-                provider_operator: pda::operator(&provider),
-                verifier_operator: pda::operator(verifier),
-                stake: self.stake_accounts(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::AttestPass {},
+        )
+    }
+
+    /// Closes a pass whose window has ended (anyone may send it): pays the verifier its
+    /// fee and unlocks both stakes.
+    pub fn close_pass(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::ClosePass {
+                escrow: self.terminal_escrow(job_key, &job.buyer),
+                verifier_token: self.token_account(&job.verifier.unwrap_or_default()),
+                parties: self.pass_parties(job),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::ClosePass {},
+        )
+    }
+
+    /// `challenger` challenges `job`'s pass with a sampled chunk's committed leaf (and its
+    /// proof) and the leaf it recomputed; carries the provider's and the verifier's
+    /// Operator accounts (the committee excludes both).
+    pub fn challenge_pass(
+        &self,
+        challenger: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+        args: ChallengePassArgs,
+    ) -> Instruction {
+        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
+        with_operators(
+            instruction(
+                assay_market::ID,
+                assay_market::accounts::ChallengePass {
+                    challenger: *challenger,
+                    job: *job_key,
+                    challenger_operator: pda::operator(challenger),
+                    stake: self.stake_accounts(),
+                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                    program: assay_market::ID,
+                },
+                assay_market::instruction::ChallengePass { args },
+            ),
+            &parties,
+        )
+    }
+
+    /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose
+    /// majority upholds the challenge.
+    pub fn uphold_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let challenger = job.accuser.unwrap_or_default();
+        let parties = self.pass_parties(job);
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::UpholdChallenge {
+                escrow: self.terminal_escrow(job_key, &job.buyer),
+                challenger_token: self.token_account(&challenger),
+                treasury: job.treasury,
+                provider_operator_vault: pda::stake_vault(&parties.provider_operator),
+                verifier_operator_vault: pda::stake_vault(&parties.verifier_operator),
+                parties,
+                challenger_operator: pda::operator(&challenger),
+                instructions_sysvar: solana_sdk::sysvar::instructions::ID,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::UpholdChallenge {},
+        )
+    }
+
+    /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose
+    /// majority overturns the challenge.
+    pub fn overturn_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let challenger_operator = pda::operator(&job.accuser.unwrap_or_default());
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::OverturnChallenge {
+                escrow: self.open_escrow(job_key),
+                verifier_token: self.token_account(&job.verifier.unwrap_or_default()),
+                treasury: job.treasury,
+                challenger_operator,
+                challenger_operator_vault: pda::stake_vault(&challenger_operator),
+                stake: self.stake_accounts(),
+                instructions_sysvar: solana_sdk::sysvar::instructions::ID,
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::OverturnChallenge {},
+        )
+    }
+
+    /// Voids a challenge whose vote window passed without a majority (anyone may send it).
+    pub fn void_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::VoidChallenge {
+                job: *job_key,
+                challenger_operator: pda::operator(&job.accuser.unwrap_or_default()),
+                stake: self.stake_accounts(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::VoidChallenge {},
         )
     }
 
@@ -515,8 +633,8 @@ impl Deployment {
         )
     }
 
-    /// The provider contests `job`'s fault; carries the provider's and the accuser's
-    /// Operator accounts (the committee excludes both).
+    /// The provider contests `job`'s fault; carries the Operator accounts of the parties
+    /// the committee excludes (the provider and the accusing verifier).
     pub fn contest_fault(&self, provider: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
         with_operators(
             instruction(
@@ -535,7 +653,7 @@ impl Deployment {
     }
 
     /// Draws a contest's committee (or re-arms its seed); anyone may send it. Carries the
-    /// provider's and the accuser's Operator accounts.
+    /// Operator accounts of the parties the committee excludes.
     pub fn draw_committee(&self, job_key: &Pubkey, job: &Job) -> Instruction {
         with_operators(
             instruction(

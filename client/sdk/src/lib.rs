@@ -14,6 +14,7 @@
 //! - [`keys`]: Solana CLI keypair files and config.
 //! - [`idl`]: error and instruction names from the programs' IDLs.
 
+pub mod canary;
 pub mod chain;
 pub mod compute;
 pub mod economics;

@@ -24,3 +24,6 @@ pub const MAX_COMMITTEE: usize = 7;
 pub const MAX_OUTPUT_URI_LEN: usize = 200;
 /// Deepest Merkle proof (trees of up to 2^32 leaves).
 pub const MAX_PROOF_LEN: usize = 32;
+/// Longest pass window, slots (about two days of 400 ms slots): stake it keeps locked
+/// must come back in bounded time.
+pub const MAX_PASS_WINDOW_SLOTS: u64 = 432_000;

@@ -84,4 +84,8 @@ pub enum MarketError {
     CommitteeAlreadyDrawn,
     #[msg("A draw needs the Operator account of every party it excludes")]
     MissingOperator,
+    #[msg("The committee's majority decided the other way: send the other resolution")]
+    OtherOutcome,
+    #[msg("The job's provider or its verifier cannot challenge the job's pass")]
+    ChallengerIsAParty,
 }

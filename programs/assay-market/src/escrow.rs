@@ -68,28 +68,78 @@ pub struct TerminalEscrow<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+/// A job's escrow for an instruction that moves tokens but leaves the job open (a pass,
+/// a challenge of it): the job, its vault, and the vault's mint and token program.
+#[derive(Accounts)]
+pub struct OpenEscrow<'info> {
+    #[account(
+        mut,
+        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = vault.mint @ MarketError::WrongMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl<'info> OpenEscrow<'info> {
+    /// Pays `amount` from the vault to `to` (no-op for 0).
+    pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
+        pay_from_vault(
+            &self.job,
+            &self.vault,
+            &self.mint,
+            &self.token_program,
+            to,
+            amount,
+        )
+    }
+}
+
+/// Moves `amount` from `job`'s vault to `to`, signed by the job PDA (no-op for 0).
+fn pay_from_vault<'info>(
+    job: &Account<'info, Job>,
+    vault: &InterfaceAccount<'info, TokenAccount>,
+    mint: &InterfaceAccount<'info, Mint>,
+    token_program: &Interface<'info, TokenInterface>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    job.with_signer_seeds(|signer| {
+        token_interface::transfer_checked(
+            CpiContext::new_with_signer(
+                token_program.key(),
+                TransferChecked {
+                    from: vault.to_account_info(),
+                    mint: mint.to_account_info(),
+                    to: to.to_account_info(),
+                    authority: job.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+            mint.decimals,
+        )
+    })
+}
+
 impl<'info> TerminalEscrow<'info> {
     /// Pays `amount` from the vault to `to` (no-op for 0).
     pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        self.job.with_signer_seeds(|signer| {
-            token_interface::transfer_checked(
-                CpiContext::new_with_signer(
-                    self.token_program.key(),
-                    TransferChecked {
-                        from: self.vault.to_account_info(),
-                        mint: self.mint.to_account_info(),
-                        to: to.to_account_info(),
-                        authority: self.job.to_account_info(),
-                    },
-                    signer,
-                ),
-                amount,
-                self.mint.decimals,
-            )
-        })
+        pay_from_vault(
+            &self.job,
+            &self.vault,
+            &self.mint,
+            &self.token_program,
+            to,
+            amount,
+        )
     }
 
     /// Tokens in the vault now (after any payments and inflows in this instruction).
@@ -163,6 +213,31 @@ impl Payout {
             buyer: job
                 .price
                 .checked_add(split.victim)
+                .ok_or(MarketError::Overflow)?,
+        })
+    }
+
+    /// A pass is shown wrong: the provider's collateral and the verifier's bond are
+    /// slashed; the finder share of both goes to the challenger (`verifier`), the treasury
+    /// its share, and the buyer the rest plus the verifier's fee, which nobody earned. The
+    /// provider was paid at the pass (not counted here).
+    pub fn uphold_challenge(job: &Job) -> Result<Self> {
+        let slashed = job
+            .collateral
+            .checked_add(job.params.verifier_bond)
+            .ok_or(MarketError::Overflow)?;
+        let split = SlashSplit::new(
+            slashed,
+            job.params.finder_fee_bps,
+            job.params.treasury_slash_bps,
+        )?;
+        Ok(Self {
+            provider: 0,
+            verifier: split.finder,
+            treasury: split.treasury,
+            buyer: split
+                .victim
+                .checked_add(job.verifier_fee)
                 .ok_or(MarketError::Overflow)?,
         })
     }

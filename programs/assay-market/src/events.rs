@@ -131,7 +131,48 @@ pub struct ContestResolved {
     pub votes_overturn: u8,
 }
 
-/// Final money movement of a job; `buyer_refund` includes nothing of the rent.
+/// A verifier attested a pass: the provider and the treasury were paid now; the pass can
+/// be challenged until `window_end_slot`.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassRecorded {
+    pub job: Pubkey,
+    pub verifier: Pubkey,
+    pub provider_paid: u64,
+    pub treasury_paid: u64,
+    pub window_end_slot: u64,
+}
+
+/// An operator challenged a pass with a sampled chunk; the committee is drawn from the
+/// hash of `seed_slot` and votes on the evidence (round `round`).
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassChallenged {
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub round: u8,
+    pub chunk_index: u32,
+    pub evidence_hash: [u8; 32],
+    pub seed_slot: u64,
+    pub deadline_slot: u64,
+}
+
+/// A challenge of a pass ended without closing the job (overturned: the challenger's
+/// bond slashed; voided: no majority, nobody slashed); the pass window runs again until
+/// `window_end_slot`.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassWindowReopened {
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub challenger_slashed: u64,
+    pub window_end_slot: u64,
+}
+
+/// Final money movement of a job over its whole life (a pass's payments included);
+/// `buyer_refund` includes nothing of the rent. `verifier_paid` is the attesting
+/// verifier's fee, or the finder share of whoever showed the fault (the accusing
+/// verifier, or the operator that challenged a pass).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobClosed {

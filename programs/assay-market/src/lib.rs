@@ -10,11 +10,13 @@ pub mod errors;
 pub mod escrow;
 pub mod events;
 pub mod instructions;
+pub mod pass_parties;
 pub mod stake_accounts;
 pub mod state;
 
 pub use escrow::*;
 use instructions::*;
+pub use pass_parties::*;
 pub use stake_accounts::*;
 
 declare_id!("HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju");
@@ -60,6 +62,26 @@ pub mod assay_market {
 
     pub fn attest_pass(ctx: Context<AttestPass>) -> Result<()> {
         instructions::attest_pass::process_attest_pass(ctx)
+    }
+
+    pub fn close_pass(ctx: Context<ClosePass>) -> Result<()> {
+        instructions::close_pass::process_close_pass(ctx)
+    }
+
+    pub fn challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassArgs) -> Result<()> {
+        instructions::challenge_pass::process_challenge_pass(ctx, args)
+    }
+
+    pub fn uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
+        instructions::uphold_challenge::process_uphold_challenge(ctx)
+    }
+
+    pub fn overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()> {
+        instructions::overturn_challenge::process_overturn_challenge(ctx)
+    }
+
+    pub fn void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
+        instructions::void_challenge::process_void_challenge(ctx)
     }
 
     pub fn report_fault(ctx: Context<ReportFault>, args: ReportFaultArgs) -> Result<()> {

@@ -5,7 +5,7 @@ use assay_stake::state::VerifierRegistry;
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultContested;
-use crate::state::{excluded_slots, Job, JobState};
+use crate::state::{excluded_slots, has_judges, Job, JobState};
 
 /// The provider contests the fault within the dispute window. The committee will be drawn
 /// by stake (never the provider or the accuser) from the hash of a seed slot armed here —
@@ -55,19 +55,13 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
             &job.committee_draw_excludes(),
             ctx.remaining_accounts,
         )?;
-        let judges = registry
-            .weights_at(registry.epoch_of(slot))
-            .is_some_and(|tree| {
-                assay_protocol::sumtree::pick(b"", &[0; 32], 0, tree, &excluded).is_some()
-            });
-        require!(judges, MarketError::NoCommittee);
+        require!(
+            has_judges(&registry, &excluded, slot),
+            MarketError::NoCommittee
+        );
     }
     let job = &mut ctx.accounts.job;
-    job.committee = Vec::new();
-    let seed_slot = job.arm(slot)?;
-    job.step_deadline_slot = seed_slot
-        .checked_add(job.params.vote_window_slots)
-        .ok_or(MarketError::Overflow)?;
+    let seed_slot = job.arm_committee(slot)?;
     let deadline_slot = job.step_deadline_slot;
     let changed = job.transition(job_key, JobState::Contested, slot);
     emit_cpi!(changed);

@@ -7,8 +7,8 @@ use crate::errors::MarketError;
 use crate::events::{CommitteeDrawn, DrawRearmed};
 use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 
-/// Anyone, once a contest's seed slot has passed: draw its committee from that slot's hash
-/// (or re-arm, as `draw_challenge` does).
+/// Anyone, once a contest's (a contested fault's or a challenged pass's) seed slot has
+/// passed: draw its committee from that slot's hash (or re-arm, as `draw_challenge` does).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DrawCommittee<'info> {
@@ -17,14 +17,21 @@ pub struct DrawCommittee<'info> {
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
-    /// Remaining accounts: the Operator accounts of the provider and the accuser.
+    /// Remaining accounts: the Operator accounts of the provider, the verifier and the
+    /// accuser.
     #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 
 impl DrawCommittee<'_> {
     fn validate(&self) -> Result<()> {
-        self.job.require_state(JobState::Contested)?;
+        require!(
+            matches!(
+                self.job.state,
+                JobState::Contested | JobState::PassChallenged
+            ),
+            MarketError::WrongJobState
+        );
         require!(
             self.job.committee.is_empty(),
             MarketError::CommitteeAlreadyDrawn

@@ -177,6 +177,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         accuser: None,
         fault_index: 0,
         fault_evidence: [0; 32],
+        pass_window_left_slots: 0,
         committee: Vec::new(),
         bump: ctx.bumps.job,
         vault_bump: ctx.bumps.vault,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use assay_protocol::attestation::fault_evidence_hash;
 
-use crate::constants::{JOB_SEED, MAX_PROOF_LEN};
+use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultReported;
 use crate::state::{Job, JobState};
@@ -50,30 +50,21 @@ impl ReportFault<'_> {
             Clock::get()?.slot <= job.step_deadline_slot,
             MarketError::DeadlinePassed
         );
-        require!(
-            assay_protocol::is_sampled(
-                &job.seed,
-                job.n_chunks,
-                u32::from(job.samples),
-                args.chunk_index
-            ),
-            MarketError::ChunkNotSampled
-        );
-        if let FaultEvidence::Mismatch {
-            provider_leaf,
-            proof,
-            ..
-        } = &args.evidence
-        {
-            require!(proof.len() <= MAX_PROOF_LEN, MarketError::ProofTooLong);
-            assay_protocol::verify_proof(
-                &job.result_root,
+        match &args.evidence {
+            FaultEvidence::Mismatch {
                 provider_leaf,
-                args.chunk_index,
-                job.n_chunks,
                 proof,
-            )
-            .map_err(|_| error!(MarketError::InvalidMerkleProof))?;
+                ..
+            } => job.require_sampled_leaf(args.chunk_index, provider_leaf, proof)?,
+            FaultEvidence::Unavailable => require!(
+                assay_protocol::is_sampled(
+                    &job.seed,
+                    job.n_chunks,
+                    u32::from(job.samples),
+                    args.chunk_index
+                ),
+                MarketError::ChunkNotSampled
+            ),
         }
         Ok(())
     }

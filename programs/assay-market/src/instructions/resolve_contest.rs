@@ -102,18 +102,59 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> 
     Ok((uphold, overturn))
 }
 
+/// What a committee decided, from the votes verified by the Ed25519 instruction before
+/// the current one: a strict majority of the committee either way (`NoQuorum` otherwise).
+pub struct Decision {
+    pub upheld: bool,
+    pub uphold: u8,
+    pub overturn: u8,
+}
+
+impl Decision {
+    pub fn of_votes(job_key: &Pubkey, job: &Job, instructions_sysvar: &AccountInfo) -> Result<Self> {
+        let votes = attestations_before_current(instructions_sysvar)?;
+        let (uphold, overturn) = tally_votes(job_key, job, &votes)?;
+        let majority = job.committee.len() / 2 + 1;
+        let upheld = usize::from(uphold) >= majority;
+        require!(
+            upheld || usize::from(overturn) >= majority,
+            MarketError::NoQuorum
+        );
+        Ok(Self {
+            upheld,
+            uphold,
+            overturn,
+        })
+    }
+
+    /// `Decision::of_votes`, required to be `upheld` (`OtherOutcome` when the majority
+    /// decided the other way).
+    pub fn require(
+        job_key: &Pubkey,
+        job: &Job,
+        instructions_sysvar: &AccountInfo,
+        upheld: bool,
+    ) -> Result<Self> {
+        let decision = Self::of_votes(job_key, job, instructions_sysvar)?;
+        require!(decision.upheld == upheld, MarketError::OtherOutcome);
+        Ok(decision)
+    }
+}
+
+/// The committee can still vote: drawn, and within its window.
+pub fn require_committee_sitting(job: &Job) -> Result<()> {
+    require!(!job.committee.is_empty(), MarketError::CommitteeNotDrawn);
+    require!(
+        Clock::get()?.slot <= job.step_deadline_slot,
+        MarketError::DeadlinePassed
+    );
+    Ok(())
+}
+
 impl ResolveContest<'_> {
     fn validate(&self) -> Result<()> {
         self.escrow.job.require_state(JobState::Contested)?;
-        require!(
-            !self.escrow.job.committee.is_empty(),
-            MarketError::CommitteeNotDrawn
-        );
-        require!(
-            Clock::get()?.slot <= self.escrow.job.step_deadline_slot,
-            MarketError::DeadlinePassed
-        );
-        Ok(())
+        require_committee_sitting(&self.escrow.job)
     }
 }
 
@@ -124,14 +165,11 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let job_key = job.key();
-    let votes = attestations_before_current(&accounts.instructions_sysvar.to_account_info())?;
-    let (uphold, overturn) = tally_votes(&job_key, job, &votes)?;
-    let majority = job.committee.len() / 2 + 1;
-    let upheld = usize::from(uphold) >= majority;
-    require!(
-        upheld || usize::from(overturn) >= majority,
-        MarketError::NoQuorum
-    );
+    let Decision {
+        upheld,
+        uphold,
+        overturn,
+    } = Decision::of_votes(&job_key, job, &accounts.instructions_sysvar)?;
 
     let escrow = &accounts.escrow;
     let bond = job.params.verifier_bond;

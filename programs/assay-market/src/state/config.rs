@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{BPS_DENOMINATOR, MAX_COMMITTEE, MAX_SAMPLES, MAX_VERIFIER_ROUNDS};
+use crate::constants::{
+    BPS_DENOMINATOR, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES, MAX_VERIFIER_ROUNDS,
+};
 use crate::errors::MarketError;
 
 /// Protocol parameters chosen by the admin. New jobs snapshot them at `post_job`, so a
@@ -28,6 +30,9 @@ pub struct MarketParams {
     pub dispute_window_slots: u64,
     /// Slots a committee has to vote on a contest.
     pub vote_window_slots: u64,
+    /// Slots after `attest_pass` in which any staked operator may challenge the pass; the
+    /// provider's collateral, the verifier's bond and its fee stay in escrow until then.
+    pub pass_window_slots: u64,
     /// Verifier rounds before optimistic finalization.
     pub max_verifier_rounds: u8,
     /// Seats in a contest committee.
@@ -67,7 +72,8 @@ impl MarketParams {
             self.challenge_delay_slots >= 1
                 && self.verdict_window_slots >= 1
                 && self.dispute_window_slots >= 1
-                && self.vote_window_slots >= 1,
+                && self.vote_window_slots >= 1
+                && (1..=MAX_PASS_WINDOW_SLOTS).contains(&self.pass_window_slots),
             MarketError::InvalidConfig
         );
         Ok(())

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_VERIFIER_ROUNDS};
+use crate::constants::{MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_PROOF_LEN, MAX_VERIFIER_ROUNDS};
 use crate::errors::MarketError;
 use crate::state::MarketParams;
 use assay_protocol::SeedHash;
@@ -18,6 +18,14 @@ pub enum JobState {
     Committed,
     /// Sample and verifier drawn. Exits: attest_pass, report_fault, advance_round, finalize.
     Challenged,
+    /// The verifier attested a pass and the provider is paid; until the pass window ends
+    /// the provider's collateral, the verifier's bond and its fee stay in escrow, and any
+    /// staked operator may challenge the pass. Exits: challenge_pass, close_pass.
+    Passed,
+    /// An operator challenged the pass with a sampled chunk it shows is wrong; a committee
+    /// is drawn (draw_committee) and votes. Exits: uphold_challenge (to Slashed),
+    /// overturn_challenge and void_challenge (back to Passed for the window's rest).
+    PassChallenged,
     /// A verifier reported a fault. Exits: concede_fault (provider, or anyone after the
     /// dispute window), contest_fault.
     Disputed,
@@ -112,11 +120,15 @@ pub struct Job {
     pub past_verifiers: Vec<Pubkey>,
     /// Last slot of the current step's window (verdict, dispute or vote).
     pub step_deadline_slot: u64,
-    /// The verifier that reported the fault.
+    /// The verifier that reported the fault, or the operator challenging a pass.
     pub accuser: Option<Pubkey>,
     pub fault_index: u32,
     /// `assay_protocol::fault_evidence_hash` of the reported fault.
     pub fault_evidence: [u8; 32],
+    /// Slots of the pass window left when the pass was challenged: an overturned or
+    /// voided challenge gives them back, so a challenge can delay the window's end but
+    /// never shorten it.
+    pub pass_window_left_slots: u64,
     /// Authorities drawn to vote on a contest (empty until `draw_committee`).
     #[max_len(MAX_COMMITTEE)]
     pub committee: Vec<Pubkey>,
@@ -135,6 +147,28 @@ impl Job {
     pub fn provider_key(&self) -> Result<Pubkey> {
         self.provider
             .ok_or_else(|| error!(MarketError::WrongJobState))
+    }
+
+    pub fn verifier_key(&self) -> Result<Pubkey> {
+        self.verifier
+            .ok_or_else(|| error!(MarketError::WrongJobState))
+    }
+
+    /// `leaf` is the provider's committed leaf for `index`, a chunk of the drawn sample:
+    /// `ChunkNotSampled`, `ProofTooLong` or `InvalidMerkleProof` otherwise.
+    pub fn require_sampled_leaf(
+        &self,
+        index: u32,
+        leaf: &[u8; 32],
+        proof: &[[u8; 32]],
+    ) -> Result<()> {
+        require!(
+            assay_protocol::is_sampled(&self.seed, self.n_chunks, u32::from(self.samples), index),
+            MarketError::ChunkNotSampled
+        );
+        require!(proof.len() <= MAX_PROOF_LEN, MarketError::ProofTooLong);
+        assay_protocol::verify_proof(&self.result_root, leaf, index, self.n_chunks, proof)
+            .map_err(|_| error!(MarketError::InvalidMerkleProof))
     }
 
     /// What the provider receives on settlement.
@@ -265,9 +299,49 @@ impl Job {
             .collect()
     }
 
-    /// Whose registry slots the committee draw excludes: the provider and the accuser.
+    /// Whose registry slots the committee draw excludes: the provider, the round's
+    /// verifier and the accuser (for a contested fault the verifier is the accuser; for a
+    /// challenged pass, the verifier that attested it and the challenger).
     pub fn committee_draw_excludes(&self) -> Vec<Pubkey> {
-        self.provider.into_iter().chain(self.accuser).collect()
+        self.provider
+            .into_iter()
+            .chain(self.verifier)
+            .chain(self.accuser)
+            .collect()
+    }
+
+    /// Arms a committee draw at `slot` (a contested fault or a challenged pass): the
+    /// committee is empty until `draw_committee`, and the vote deadline is
+    /// `vote_window_slots` after the seed slot, so a contest nobody draws can be voided.
+    /// Returns the seed slot.
+    pub fn arm_committee(&mut self, slot: u64) -> Result<u64> {
+        self.committee = Vec::new();
+        let seed_slot = self.arm(slot)?;
+        self.step_deadline_slot = seed_slot
+            .checked_add(self.params.vote_window_slots)
+            .ok_or(MarketError::Overflow)?;
+        Ok(seed_slot)
+    }
+}
+
+impl Job {
+    /// Ends a failed challenge of the pass (overturned or voided): the challenger is no
+    /// longer the accuser, the committee is dismissed, and the pass window runs again for
+    /// the slots it had left when challenged. Returns the new window end.
+    pub fn reopen_pass(&mut self, slot: u64) -> Result<u64> {
+        self.accuser = None;
+        self.committee = Vec::new();
+        self.step_deadline_slot = slot
+            .checked_add(self.pass_window_left_slots)
+            .ok_or(MarketError::Overflow)?;
+        self.pass_window_left_slots = 0;
+        Ok(self.step_deadline_slot)
+    }
+
+    /// The operator challenging the pass.
+    pub fn accuser_key(&self) -> Result<Pubkey> {
+        self.accuser
+            .ok_or_else(|| error!(MarketError::WrongJobState))
     }
 }
 
@@ -294,6 +368,16 @@ pub fn excluded_slots(
         slots.extend(registry.slot_of(&operator));
     }
     Ok(slots)
+}
+
+/// Whether anyone may judge a contest armed at `slot`: some registry slot outside
+/// `excluded` has weight in `slot`'s draw epoch.
+pub fn has_judges(registry: &VerifierRegistry, excluded: &[usize], slot: u64) -> bool {
+    registry
+        .weights_at(registry.epoch_of(slot))
+        .is_some_and(|tree| {
+            assay_protocol::sumtree::pick(b"", &[0; 32], 0, tree, excluded).is_some()
+        })
 }
 
 /// See [`Job::draw_seed`].

@@ -1,0 +1,122 @@
+use anchor_lang::prelude::*;
+use assay_protocol::attestation::fault_evidence_hash;
+use assay_stake::constants::OPERATOR_SEED;
+use assay_stake::state::Operator;
+
+use crate::constants::JOB_SEED;
+use crate::errors::MarketError;
+use crate::events::PassChallenged;
+use crate::stake_accounts::*;
+use crate::state::{excluded_slots, has_judges, Job, JobState};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct ChallengePassArgs {
+    /// A chunk of the sample the attesting verifier had to re-execute.
+    pub chunk_index: u32,
+    /// The provider's committed leaf for the chunk, proven against the root on chain.
+    pub provider_leaf: [u8; 32],
+    pub proof: Vec<[u8; 32]>,
+    /// The leaf of the chunk's output as the challenger recomputed it.
+    pub recomputed_output_hash: [u8; 32],
+}
+
+/// Any staked operator other than the job's provider and its verifier challenges a pass
+/// within its window: it shows a sampled chunk's committed leaf and the hash of its
+/// recomputation, and locks a verifier bond of its own. A committee, drawn from a seed
+/// slot armed here, decides as in a contest.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ChallengePass<'info> {
+    pub challenger: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, challenger.key().as_ref()],
+        bump = challenger_operator.bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub challenger_operator: Box<Account<'info, Operator>>,
+    /// Remaining accounts: the Operator accounts of the provider and the verifier.
+    pub stake: StakeAccounts<'info>,
+}
+
+impl ChallengePass<'_> {
+    fn validate(&self, args: &ChallengePassArgs) -> Result<()> {
+        let job = &self.job;
+        job.require_state(JobState::Passed)?;
+        require!(
+            Clock::get()?.slot <= job.step_deadline_slot,
+            MarketError::DeadlinePassed
+        );
+        let challenger = Some(self.challenger.key());
+        require!(
+            job.provider != challenger && job.verifier != challenger,
+            MarketError::ChallengerIsAParty
+        );
+        job.require_sampled_leaf(args.chunk_index, &args.provider_leaf, &args.proof)
+    }
+}
+
+/// Specification:
+/// - the challenger has `verifier_bond` more stake locked;
+/// - the job is PassChallenged in a new round, with the evidence bound to this instance
+///   and round, no committee yet, and a seed slot after this slot; the committee excludes
+///   the provider, the verifier and the challenger;
+/// - the slots left of the pass window are kept, to be given back if the challenge fails.
+#[access_control(ctx.accounts.validate(&args))]
+pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassArgs) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let job_key = ctx.accounts.job.key();
+    let challenger = ctx.accounts.challenger.key();
+    {
+        let job = &mut ctx.accounts.job;
+        job.accuser = Some(challenger);
+        job.pass_window_left_slots = job.step_deadline_slot - slot;
+        job.round = job.round.checked_add(1).ok_or(MarketError::Overflow)?;
+        job.fault_index = args.chunk_index;
+        job.fault_evidence = fault_evidence_hash(
+            &job_key.to_bytes(),
+            job.instance,
+            args.chunk_index,
+            &args.provider_leaf,
+            &args.recomputed_output_hash,
+        );
+    }
+    {
+        // Judged by someone other than the three parties, or not at all.
+        let registry = ctx.accounts.stake.registry.load()?;
+        let job = &ctx.accounts.job;
+        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
+        let mut excluded = excluded_slots(&registry, &parties, ctx.remaining_accounts)?;
+        excluded.extend(registry.slot_of(&ctx.accounts.challenger_operator));
+        require!(
+            has_judges(&registry, &excluded, slot),
+            MarketError::NoCommittee
+        );
+    }
+    ctx.accounts.stake.lock(
+        ctx.bumps.stake.market_authority,
+        &ctx.accounts.challenger_operator,
+        ctx.accounts.job.params.verifier_bond,
+    )?;
+
+    let job = &mut ctx.accounts.job;
+    let seed_slot = job.arm_committee(slot)?;
+    let changed = job.transition(job_key, JobState::PassChallenged, slot);
+    emit_cpi!(changed);
+    emit_cpi!(PassChallenged {
+        job: job_key,
+        challenger,
+        round: job.round,
+        chunk_index: args.chunk_index,
+        evidence_hash: job.fault_evidence,
+        seed_slot,
+        deadline_slot: job.step_deadline_slot,
+    });
+    Ok(())
+}

@@ -1,0 +1,105 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::state::Operator;
+
+use crate::errors::MarketError;
+use crate::escrow::*;
+use crate::events::{ContestResolved, PassWindowReopened};
+use crate::instructions::resolve_contest::{require_committee_sitting, Decision};
+use crate::stake_accounts::*;
+use crate::state::JobState;
+
+/// Anyone (a relayer) submits the votes of a committee whose majority overturns a
+/// challenge of a pass: the pass stands. The challenger's bond is slashed (the treasury
+/// share to the treasury, the rest to the verifier it wrongly accused), and the pass
+/// window runs again for the slots it had left.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct OverturnChallenge<'info> {
+    pub escrow: OpenEscrow<'info>,
+    /// Any token account of the attesting verifier (anyone can create one).
+    #[account(
+        mut,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,
+    )]
+    pub verifier_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
+        bump = challenger_operator.bump,
+        seeds::program = assay_stake::ID,
+        constraint = escrow.job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
+    )]
+    pub challenger_operator: Box<Account<'info, Operator>>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, challenger_operator.key().as_ref()],
+        bump = challenger_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub challenger_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub stake: StakeAccounts<'info>,
+    /// CHECK: the instructions sysvar, pinned by address so it cannot be spoofed.
+    #[account(address = solana_sdk_ids::sysvar::instructions::ID)]
+    pub instructions_sysvar: UncheckedAccount<'info>,
+}
+
+impl OverturnChallenge<'_> {
+    fn validate(&self) -> Result<()> {
+        self.escrow.job.require_state(JobState::PassChallenged)?;
+        require_committee_sitting(&self.escrow.job)
+    }
+}
+
+/// Specification:
+/// - a strict majority of the committee signed "overturn" for this instance, round and
+///   evidence;
+/// - `verifier_bond` left the challenger's stake; the treasury holds its share more, the
+///   verifier the rest; the vault still holds `verifier_fee`;
+/// - the job is Passed again until this slot plus the window slots left at the challenge.
+#[access_control(ctx.accounts.validate())]
+pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let accounts = &ctx.accounts;
+    let escrow = &accounts.escrow;
+    let job = &escrow.job;
+    let job_key = job.key();
+    let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, false)?;
+    let bond = job.params.verifier_bond;
+    accounts.stake.slash(
+        ctx.bumps.stake.market_authority,
+        &accounts.challenger_operator,
+        &accounts.challenger_operator_vault,
+        &escrow.vault,
+        &escrow.mint,
+        &escrow.token_program,
+        bond,
+    )?;
+    let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
+    escrow.pay(&accounts.treasury, split.treasury)?;
+    escrow.pay(&accounts.verifier_token, split.victim)?;
+
+    let challenger = accounts.challenger_operator.authority;
+    let job = &mut ctx.accounts.escrow.job;
+    let window_end_slot = job.reopen_pass(slot)?;
+    emit_cpi!(ContestResolved {
+        job: job_key,
+        upheld: false,
+        votes_uphold: decision.uphold,
+        votes_overturn: decision.overturn,
+    });
+    let changed = job.transition(job_key, JobState::Passed, slot);
+    emit_cpi!(changed);
+    emit_cpi!(PassWindowReopened {
+        job: job_key,
+        challenger,
+        challenger_slashed: bond,
+        window_end_slot,
+    });
+    Ok(())
+}

@@ -1,0 +1,142 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::state::Operator;
+
+use crate::errors::MarketError;
+use crate::escrow::*;
+use crate::events::{ContestResolved, JobClosed};
+use crate::instructions::resolve_contest::{require_committee_sitting, Decision};
+use crate::pass_parties::*;
+use crate::state::JobState;
+
+/// Anyone (a relayer) submits the votes of a committee whose majority upholds a
+/// challenge of a pass: the pass was wrong. The provider's collateral and the verifier's
+/// bond are slashed; the challenger earns the finder share, the treasury its share, and
+/// the buyer the rest and the verifier's unearned fee. The job closes as Slashed.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct UpholdChallenge<'info> {
+    pub escrow: TerminalEscrow<'info>,
+    #[account(
+        mut,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.accuser == Some(challenger_token.owner) @ MarketError::WrongAccountOwner,
+    )]
+    pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub parties: PassParties<'info>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, parties.provider_operator.key().as_ref()],
+        bump = parties.provider_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, parties.verifier_operator.key().as_ref()],
+        bump = parties.verifier_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub verifier_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
+        bump = challenger_operator.bump,
+        seeds::program = assay_stake::ID,
+        constraint = escrow.job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
+    )]
+    pub challenger_operator: Box<Account<'info, Operator>>,
+    /// CHECK: the instructions sysvar, pinned by address so it cannot be spoofed.
+    #[account(address = solana_sdk_ids::sysvar::instructions::ID)]
+    pub instructions_sysvar: UncheckedAccount<'info>,
+}
+
+impl UpholdChallenge<'_> {
+    fn validate(&self) -> Result<()> {
+        let job = &self.escrow.job;
+        job.require_state(JobState::PassChallenged)?;
+        self.parties.belong_to(job)?;
+        require_committee_sitting(job)
+    }
+}
+
+/// Specification:
+/// - a strict majority of the committee signed "uphold" for this instance, round and
+///   evidence;
+/// - `collateral + verifier_bond` left the provider's and verifier's stake; of it the
+///   challenger holds the finder share more, the treasury its share; the buyer holds the
+///   rest plus `verifier_fee` (and any residue) more;
+/// - the challenger's bond is unlocked; the job and vault are closed, state Slashed.
+#[access_control(ctx.accounts.validate())]
+pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
+    let slot = Clock::get()?.slot;
+    let accounts = &ctx.accounts;
+    let escrow = &accounts.escrow;
+    let job = &escrow.job;
+    let job_key = job.key();
+    let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, true)?;
+    let bump = ctx.bumps.parties.stake.market_authority;
+    let stake = &accounts.parties.stake;
+    let bond = job.params.verifier_bond;
+    for (operator, vault, amount) in [
+        (
+            &accounts.parties.provider_operator,
+            &accounts.provider_operator_vault,
+            job.collateral,
+        ),
+        (
+            &accounts.parties.verifier_operator,
+            &accounts.verifier_operator_vault,
+            bond,
+        ),
+    ] {
+        stake.slash(
+            bump,
+            operator,
+            vault,
+            &escrow.vault,
+            &escrow.mint,
+            &escrow.token_program,
+            amount,
+        )?;
+    }
+    let payout = Payout::uphold_challenge(job)?;
+    escrow.pay(&accounts.challenger_token, payout.verifier)?;
+    escrow.pay(&accounts.treasury, payout.treasury)?;
+    escrow.pay(&escrow.buyer_token, payout.buyer)?;
+    let residue = escrow.close()?;
+    stake.unlock(bump, &accounts.challenger_operator, bond)?;
+
+    let closed = JobClosed {
+        job: job_key,
+        state: JobState::Slashed,
+        provider_paid: job.provider_payout()?,
+        verifier_paid: payout.verifier,
+        treasury_paid: job
+            .protocol_fee
+            .checked_add(payout.treasury)
+            .ok_or(MarketError::Overflow)?,
+        buyer_refund: payout.buyer,
+        provider_slashed: job.collateral,
+        verifier_slashed: bond,
+        residue,
+    };
+    emit_cpi!(ContestResolved {
+        job: job_key,
+        upheld: true,
+        votes_uphold: decision.uphold,
+        votes_overturn: decision.overturn,
+    });
+    let changed = ctx
+        .accounts
+        .escrow
+        .job
+        .transition(job_key, JobState::Slashed, slot);
+    emit_cpi!(changed);
+    emit_cpi!(closed);
+    Ok(())
+}

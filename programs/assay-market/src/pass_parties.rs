@@ -1,0 +1,51 @@
+//! The two parties a pass keeps at stake until its window ends — the provider (its
+//! collateral) and the attesting verifier (its bond) — with the stake-program accounts
+//! that unlock or slash them, as one composite so every pass instruction states the rule
+//! once.
+
+use anchor_lang::prelude::*;
+use assay_stake::constants::OPERATOR_SEED;
+use assay_stake::state::Operator;
+
+use crate::errors::MarketError;
+use crate::stake_accounts::*;
+use crate::state::Job;
+
+#[derive(Accounts)]
+pub struct PassParties<'info> {
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
+        bump = provider_operator.bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub provider_operator: Box<Account<'info, Operator>>,
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, verifier_operator.authority.as_ref()],
+        bump = verifier_operator.bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub verifier_operator: Box<Account<'info, Operator>>,
+    pub stake: StakeAccounts<'info>,
+}
+
+impl<'info> PassParties<'info> {
+    /// The operators are the job's provider and its attesting verifier.
+    pub fn belong_to(&self, job: &Job) -> Result<()> {
+        require!(
+            job.provider == Some(self.provider_operator.authority)
+                && job.verifier == Some(self.verifier_operator.authority),
+            MarketError::WrongOperator
+        );
+        Ok(())
+    }
+
+    /// Unlocks the provider's collateral and the verifier's bond.
+    pub fn unlock_both(&self, bump: u8, job: &Job) -> Result<()> {
+        self.stake
+            .unlock(bump, &self.provider_operator, job.collateral)?;
+        self.stake
+            .unlock(bump, &self.verifier_operator, job.params.verifier_bond)
+    }
+}
