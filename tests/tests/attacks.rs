@@ -10,7 +10,7 @@ use assay_client::ix::Deployment;
 use assay_client::pda;
 use assay_client::Chain;
 use assay_market::errors::MarketError as M;
-use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_VERIFIER;
@@ -142,6 +142,11 @@ struct Fixture {
     contested: Pubkey,
     /// Contested, its committee's seed slot not reached yet.
     undrawn: Pubkey,
+    /// Passed, its window open.
+    passed: Pubkey,
+    passed_tree: MerkleTree,
+    /// Passed, then challenged by the second provider; its committee drawn.
+    pass_challenged: Pubkey,
     /// Committed; the last attacks ready its draw.
     ready: Pubkey,
     attacker: Keypair,
@@ -183,6 +188,18 @@ async fn fixture(w: &mut World) -> Fixture {
     let (contested, tree, verifier) = w.challenged_job(5).await.unwrap();
     report(w, &contested, &tree, &verifier.unwrap()).await;
     w.contest(&contested).await.unwrap();
+    // (the first provider's stake is all locked by now: it stakes for two more jobs)
+    let p = w.providers[0].insecure_clone();
+    let more = w.chain.deployment.deposit(&p.pubkey(), 2 * World::job_args(0).collateral);
+    w.chain.send(&[more], &[&p]).await.unwrap();
+    let (passed, passed_tree, _) = w.passed_job(8).await.unwrap();
+    let (pass_challenged, challenged_tree_9, _) = w.passed_job(9).await.unwrap();
+    let job = w.job(&pass_challenged).await;
+    let challenger = w.providers[1].pubkey();
+    w.challenge_pass(&challenger, &pass_challenged, &challenged_tree_9, first_sample(&job), [9; 32])
+        .await
+        .unwrap();
+    w.chain.crank_committee(&pass_challenged).await.unwrap();
     let (undrawn, tree, verifier) = w.challenged_job(6).await.unwrap();
     report(w, &undrawn, &tree, &verifier.unwrap()).await;
     w.contest_only(&undrawn).await.unwrap();
@@ -192,6 +209,9 @@ async fn fixture(w: &mut World) -> Fixture {
     w.claim(1, &ready).await.unwrap();
     w.commit(1, &ready, 7).await.unwrap();
     Fixture {
+        passed,
+        passed_tree,
+        pass_challenged,
         ready,
         undrawn,
         open,
@@ -1064,18 +1084,6 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
-        "attest_pass: vault residue (donations) to the attacker",
-        vec![swap(
-            pass.clone(),
-            &d.token_account(&challenged.buyer),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&assigned_key],
-        anchor(Anchor::ConstraintTokenOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
         "attest_pass: another job's vault",
         vec![swap(
             pass.clone(),
@@ -1084,26 +1092,6 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         )],
         &[&assigned_key],
         anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: another provider's operator",
-        vec![swap(
-            pass.clone(),
-            &pda::operator(&p),
-            &pda::operator(&other_provider.pubkey()),
-        )],
-        &[&assigned_key],
-        market(M::WrongOperator),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: rent to someone other than the buyer",
-        vec![swap(pass.clone(), &b, &a.pubkey())],
-        &[&assigned_key],
-        market(M::NotBuyer),
     )
     .await;
     m.attack(
@@ -1123,7 +1111,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         "attest_pass: wrong mint",
         vec![swap(pass.clone(), &d.mint, &f.fake_mint)],
         &[&assigned_key],
-        anchor(Anchor::ConstraintTokenMint),
+        market(M::WrongMint),
     )
     .await;
     let disputed_job = w.job(&f.disputed).await;
@@ -1651,6 +1639,8 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     )
     .await;
 
+    pass_window_attacks(&mut w, &mut m, &f).await;
+
     // ---------------- deadlines ----------------
     let open = w.job(&f.open).await;
     m.attack(
@@ -1722,6 +1712,8 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     )
     .await;
 
+    pass_window_late_attacks(&mut w, &mut m, &f).await;
+
     // Last, as readying a draw advances slots past other fixtures' windows.
     w.chain.ready_draw(&f.ready).await.unwrap();
     let ready = w.job(&f.ready).await;
@@ -1737,4 +1729,269 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     )
     .await;
     m.report();
+}
+
+/// Attacks on a pass's window and on the challenges of it, while the windows are open.
+async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
+    let d = w.chain.deployment;
+    let a = f.attacker.insecure_clone();
+    let passed = w.job(&f.passed).await;
+    let verifier = passed.verifier.unwrap();
+    let provider = passed.provider.unwrap();
+    let tree = &f.passed_tree;
+    let index = first_sample(&passed);
+    let challenge = |challenger: &Pubkey, index: u32, proof: Vec<[u8; 32]>| {
+        d.challenge_pass(
+            challenger,
+            &f.passed,
+            &passed,
+            ChallengePassArgs {
+                chunk_index: index,
+                provider_leaf: tree.leaf(index).unwrap(),
+                proof,
+                recomputed_output_hash: [9; 32],
+            },
+        )
+    };
+    let proof = tree.proof(index).unwrap();
+    for (name, party) in [
+        ("challenge_pass: by the job's provider", provider),
+        ("challenge_pass: by the verifier that attested", verifier),
+    ] {
+        let key = w.key(&party).insecure_clone();
+        m.attack(w, name, vec![challenge(&party, index, proof.clone())], &[&key], market(M::ChallengerIsAParty))
+            .await;
+    }
+    let out_of_sample = (0..passed.n_chunks)
+        .find(|i| !assay_protocol::sample_indices(&passed.seed, passed.n_chunks, 3).contains(i))
+        .unwrap();
+    let attacks = [
+        (
+            "challenge_pass: a chunk the verifier did not have to check",
+            challenge(&a.pubkey(), out_of_sample, tree.proof(out_of_sample).unwrap()),
+            market(M::ChunkNotSampled),
+        ),
+        (
+            "challenge_pass: tampered Merkle proof",
+            {
+                let mut flipped = proof.clone();
+                flipped[0][0] ^= 1;
+                challenge(&a.pubkey(), index, flipped)
+            },
+            market(M::InvalidMerkleProof),
+        ),
+        (
+            "challenge_pass: lock another operator's stake as the bond",
+            swap(
+                challenge(&a.pubkey(), index, proof.clone()),
+                &pda::operator(&a.pubkey()),
+                &pda::operator(&w.verifiers[4].pubkey()),
+            ),
+            anchor(Anchor::ConstraintSeeds),
+        ),
+        (
+            "challenge_pass: without the verifier's Operator account (its weight not excluded)",
+            {
+                let mut ix = challenge(&a.pubkey(), index, proof.clone());
+                ix.accounts.pop();
+                ix
+            },
+            market(M::MissingOperator),
+        ),
+    ];
+    for (name, ix, expected) in attacks {
+        m.attack(w, name, vec![ix], &[&a], expected).await;
+    }
+    let unstaked = w.buyers[1].insecure_clone();
+    m.attack(
+        w,
+        "challenge_pass: by someone with no stake to bond",
+        vec![challenge(&unstaked.pubkey(), index, proof.clone())],
+        &[&unstaked],
+        anchor(Anchor::AccountNotInitialized),
+    )
+    .await;
+    let challenged = w.job(&f.challenged).await;
+    let on_challenged = d.challenge_pass(
+        &a.pubkey(),
+        &f.challenged,
+        &challenged,
+        ChallengePassArgs {
+            chunk_index: first_sample(&challenged),
+            provider_leaf: f.challenged_tree.leaf(first_sample(&challenged)).unwrap(),
+            proof: f.challenged_tree.proof(first_sample(&challenged)).unwrap(),
+            recomputed_output_hash: [9; 32],
+        },
+    );
+    m.attack(
+        w,
+        "challenge_pass: a job not passed yet",
+        vec![on_challenged],
+        &[&a],
+        market(M::WrongJobState),
+    )
+    .await;
+
+    let close = d.close_pass(&f.passed, &passed);
+    let closes = [
+        ("close_pass: before the window ends", close.clone(), market(M::DeadlineNotReached)),
+        (
+            "close_pass: another provider's operator",
+            swap(close.clone(), &pda::operator(&provider), &pda::operator(&a.pubkey())),
+            market(M::WrongOperator),
+        ),
+    ];
+    for (name, ix, expected) in closes {
+        m.attack(w, name, vec![ix], &[], expected).await;
+    }
+
+    // The challenged pass: its committee sits.
+    let job = w.job(&f.pass_challenged).await;
+    let members: Vec<Keypair> = job.committee.iter().map(|k| w.key(k).insecure_clone()).collect();
+    let votes = |verdict: Verdict, count: usize| {
+        let msg = vote(&f.pass_challenged, &job, verdict);
+        vote_instruction(&members.iter().take(count).map(|k| (sk(k), msg)).collect::<Vec<_>>())
+    };
+    let all = members.len();
+    let uphold = d.uphold_challenge(&f.pass_challenged, &job);
+    let overturn = d.overturn_challenge(&f.pass_challenged, &job);
+    let mut stale = vote(&f.pass_challenged, &job, Verdict::UpholdFault);
+    stale.round -= 1;
+    let resolutions = [
+        (
+            "uphold_challenge: votes that overturn",
+            vec![votes(Verdict::OverturnFault, all), uphold.clone()],
+            market(M::OtherOutcome),
+        ),
+        (
+            "overturn_challenge: votes that uphold",
+            vec![votes(Verdict::UpholdFault, all), overturn.clone()],
+            market(M::OtherOutcome),
+        ),
+        (
+            "uphold_challenge: a minority",
+            vec![votes(Verdict::UpholdFault, 1), uphold.clone()],
+            market(M::NoQuorum),
+        ),
+        (
+            "uphold_challenge: votes from outside the committee",
+            vec![vote_instruction(&[(sk(&a), vote(&f.pass_challenged, &job, Verdict::UpholdFault))]), uphold.clone()],
+            market(M::NotACommitteeMember),
+        ),
+        (
+            "uphold_challenge: votes of the verifier's round, before the challenge",
+            vec![vote_instruction(&members.iter().map(|k| (sk(k), stale)).collect::<Vec<_>>()), uphold.clone()],
+            market(M::AttestationMismatch),
+        ),
+        (
+            "uphold_challenge: finder share to the attacker",
+            vec![
+                votes(Verdict::UpholdFault, all),
+                swap(uphold.clone(), &d.token_account(&job.accuser.unwrap()), &d.token_account(&a.pubkey())),
+            ],
+            market(M::WrongAccountOwner),
+        ),
+        (
+            "uphold_challenge: another verifier's operator slashed",
+            vec![
+                votes(Verdict::UpholdFault, all),
+                {
+                    let (real, other) = (
+                        pda::operator(&job.verifier.unwrap()),
+                        pda::operator(&w.verifiers[4].pubkey()),
+                    );
+                    let ix = swap(uphold.clone(), &real, &other);
+                    swap(ix, &pda::stake_vault(&real), &pda::stake_vault(&other))
+                },
+            ],
+            market(M::WrongOperator),
+        ),
+        (
+            "overturn_challenge: victim share to the attacker",
+            vec![
+                votes(Verdict::OverturnFault, all),
+                swap(overturn.clone(), &d.token_account(&job.verifier.unwrap()), &d.token_account(&a.pubkey())),
+            ],
+            market(M::WrongAccountOwner),
+        ),
+        (
+            "uphold_challenge: a pass nobody challenged, naming the attacker as challenger",
+            vec![votes(Verdict::UpholdFault, all), {
+                let mut claimed = passed.clone();
+                claimed.accuser = Some(a.pubkey());
+                d.uphold_challenge(&f.passed, &claimed)
+            }],
+            market(M::WrongAccountOwner),
+        ),
+        (
+            "void_challenge: before the vote window ends",
+            vec![d.void_challenge(&f.pass_challenged, &job)],
+            market(M::DeadlineNotReached),
+        ),
+        (
+            "void_challenge: unlock another operator's stake",
+            vec![swap(
+                d.void_challenge(&f.pass_challenged, &job),
+                &pda::operator(&job.accuser.unwrap()),
+                &pda::operator(&a.pubkey()),
+            )],
+            market(M::WrongOperator),
+        ),
+    ];
+    for (name, ixs, expected) in resolutions {
+        m.attack(w, name, ixs, &[], expected).await;
+    }
+}
+
+/// Attacks after the pass windows and vote windows ended (the caller warped past them).
+async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
+    let d = w.chain.deployment;
+    let a = f.attacker.insecure_clone();
+    let passed = w.job(&f.passed).await;
+    let index = first_sample(&passed);
+    let late = d.challenge_pass(
+        &a.pubkey(),
+        &f.passed,
+        &passed,
+        ChallengePassArgs {
+            chunk_index: index,
+            provider_leaf: f.passed_tree.leaf(index).unwrap(),
+            proof: f.passed_tree.proof(index).unwrap(),
+            recomputed_output_hash: [9; 32],
+        },
+    );
+    m.attack(w, "challenge_pass: after the pass window", vec![late], &[&a], market(M::DeadlinePassed))
+        .await;
+    let close = d.close_pass(&f.passed, &passed);
+    let closes = [
+        (
+            "close_pass: the verifier's fee to the attacker",
+            swap(close.clone(), &d.token_account(&passed.verifier.unwrap()), &d.token_account(&a.pubkey())),
+            market(M::WrongAccountOwner),
+        ),
+        (
+            "close_pass: rent to someone other than the buyer",
+            swap(close.clone(), &passed.buyer, &a.pubkey()),
+            market(M::NotBuyer),
+        ),
+        (
+            "close_pass: vault residue (donations) to the attacker",
+            swap(close.clone(), &d.token_account(&passed.buyer), &d.token_account(&a.pubkey())),
+            anchor(Anchor::ConstraintTokenOwner),
+        ),
+    ];
+    for (name, ix, expected) in closes {
+        m.attack(w, name, vec![ix], &[], expected).await;
+    }
+    let job = w.job(&f.pass_challenged).await;
+    let msg = vote(&f.pass_challenged, &job, Verdict::UpholdFault);
+    let votes: Vec<_> = job.committee.iter().map(|k| (sk(w.key(k)), msg)).collect();
+    m.attack(
+        w,
+        "uphold_challenge: after the vote window",
+        vec![vote_instruction(&votes), d.uphold_challenge(&f.pass_challenged, &job)],
+        &[],
+        market(M::DeadlinePassed),
+    )
+    .await;
 }

@@ -11,7 +11,8 @@
 //!   (donated tokens are minted first, so they count as entering the system);
 //! - every operator's vault holds exactly its `deposited` plus what was donated to it
 //!   since its last withdrawal, and `locked + unstaking <= deposited`;
-//! - every live job's vault holds exactly its price plus what was donated to it;
+//! - every live job's vault holds exactly its price (after a pass: the verifier's fee)
+//!   plus what was donated to it;
 //! - every operator's `locked` equals the collateral and bonds its live jobs hold;
 //! - every registry entry is a distinct verifier whose weight is its available stake.
 //!
@@ -28,7 +29,7 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{LocalChain, LocalSetup, TokenFlavor};
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
-use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
@@ -89,6 +90,11 @@ fn instruction_name(ixs: &[solana_sdk::instruction::Instruction]) -> &'static st
         assay_market::instruction::AdvanceRound => "advance_round",
         assay_market::instruction::Finalize => "finalize",
         assay_market::instruction::ExpireJob => "expire_job",
+        assay_market::instruction::ChallengePass => "challenge_pass",
+        assay_market::instruction::UpholdChallenge => "uphold_challenge",
+        assay_market::instruction::OverturnChallenge => "overturn_challenge",
+        assay_market::instruction::VoidChallenge => "void_challenge",
+        assay_market::instruction::ClosePass => "close_pass",
         assay_stake::instruction::Deposit => "deposit",
         assay_stake::instruction::RequestUnstake => "request_unstake",
         assay_stake::instruction::Withdraw => "withdraw",
@@ -163,11 +169,13 @@ impl Run {
                 JobState::Challenged => &[50, 50, 57, 57, 81, 84, 90],
                 JobState::Disputed => &[64, 69, 69, 90],
                 JobState::Contested => &[73, 73, 73, 78, 90],
+                JobState::Passed => &[100, 100, 103, 90],
+                JobState::PassChallenged => &[73, 73, 78, 105, 90],
                 _ => &[0],
             };
             (next[self.rng.gen_range(0..next.len())], Some(focus))
         } else {
-            (self.rng.gen_range(0..100), None)
+            (self.rng.gen_range(0..106), None)
         }
     }
 
@@ -324,16 +332,32 @@ impl Run {
                         )
                     })
                     .collect();
-                (
-                    vec![vote_instruction(&votes), d.resolve_contest(&key, &job)],
-                    vec![],
-                )
+                let resolve = match (job.state, verdict) {
+                    (JobState::PassChallenged, Verdict::UpholdFault) => {
+                        d.uphold_challenge(&key, &job)
+                    }
+                    (JobState::PassChallenged, _) => d.overturn_challenge(&key, &job),
+                    _ => d.resolve_contest(&key, &job),
+                };
+                (vec![vote_instruction(&votes), resolve], vec![])
             }
             78 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.draw_committee(&key, &job)], vec![])
+                // Half the time a patient cranker waits for the seed slot (re-arming as
+                // needed), so committees really sit and vote.
+                let waits = matches!(job.state, JobState::Contested | JobState::PassChallenged)
+                    && job.committee.is_empty()
+                    && self.rng.gen_bool(0.5);
+                let ix = match waits {
+                    true => match self.w.chain.ready_committee(&key).await {
+                        Ok(ix) => ix,
+                        Err(_) => return,
+                    },
+                    false => d.draw_committee(&key, &job),
+                };
+                (vec![ix], vec![])
             }
             79..=80 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -363,6 +387,46 @@ impl Run {
                 let slots = self.rng.gen_range(1..=60);
                 self.w.chain.warp(slots).await.unwrap();
                 return;
+            }
+            100..=102 => {
+                // Anyone staked (the parties too, who must fail) challenges a pass, on a
+                // sampled chunk or any other, claiming some recomputation.
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
+                    return;
+                };
+                let Some(tree) = self.trees.get(&key) else {
+                    return;
+                };
+                let samples =
+                    assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
+                let index = if self.rng.gen_bool(0.8) && !samples.is_empty() {
+                    samples[self.rng.gen_range(0..samples.len())]
+                } else {
+                    self.rng.gen_range(0..job.n_chunks)
+                };
+                let args = ChallengePassArgs {
+                    chunk_index: index,
+                    provider_leaf: tree.leaf(index).unwrap_or_default(),
+                    proof: tree.proof(index).unwrap_or_default(),
+                    recomputed_output_hash: self.rng.gen(),
+                };
+                let challenger = self.operators[self.rng.gen_range(0..self.operators.len())];
+                (
+                    vec![d.challenge_pass(&challenger, &key, &job, args)],
+                    vec![self.signer(&challenger)],
+                )
+            }
+            103..=104 => {
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
+                    return;
+                };
+                (vec![d.close_pass(&key, &job)], vec![])
+            }
+            105 => {
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
+                    return;
+                };
+                (vec![d.void_challenge(&key, &job)], vec![])
             }
             _ => {
                 let op = self.operators[self.rng.gen_range(0..self.operators.len())];
@@ -573,10 +637,15 @@ impl Run {
                 .await
                 .unwrap();
             let donated = self.donated_to_jobs.get(key).copied().unwrap_or(0);
-            if vault != job.price + donated {
+            // After a pass the provider and the treasury are paid; the fee waits.
+            let escrowed = match job.state {
+                JobState::Passed | JobState::PassChallenged => job.verifier_fee,
+                _ => job.price,
+            };
+            if vault != escrowed + donated {
                 self.violations.push(format!(
-                    "{context}: job {key} vault {vault} != price {} + donated {donated}",
-                    job.price
+                    "{context}: job {key} in {:?} vault {vault} != escrowed {escrowed} + donated {donated}",
+                    job.state
                 ));
             }
         }
@@ -600,15 +669,23 @@ impl Run {
                             | JobState::Challenged
                             | JobState::Disputed
                             | JobState::Contested
+                            | JobState::Passed
+                            | JobState::PassChallenged
                     );
                     if holds_collateral && j.provider == Some(op_key) {
                         locked += j.collateral;
                     }
-                    if j.state == JobState::Challenged && j.verifier == Some(op_key) {
+                    let holds_verifier_bond = matches!(
+                        j.state,
+                        JobState::Challenged | JobState::Passed | JobState::PassChallenged
+                    );
+                    if holds_verifier_bond && j.verifier == Some(op_key) {
                         locked += j.params.verifier_bond;
                     }
-                    if matches!(j.state, JobState::Disputed | JobState::Contested)
-                        && j.accuser == Some(op_key)
+                    if matches!(
+                        j.state,
+                        JobState::Disputed | JobState::Contested | JobState::PassChallenged
+                    ) && j.accuser == Some(op_key)
                     {
                         locked += j.params.verifier_bond;
                     }
@@ -720,6 +797,8 @@ impl Run {
                     JobState::Challenged => vec![d.finalize(&key, &job)],
                     JobState::Disputed => vec![d.concede_fault(&job.buyer, &key, &job)],
                     JobState::Contested => vec![d.void_contest(&key, &job)],
+                    JobState::PassChallenged => vec![d.void_challenge(&key, &job)],
+                    JobState::Passed => vec![d.close_pass(&key, &job)],
                     terminal => panic!("closed jobs are never live: {terminal:?}"),
                 };
                 let signer = self.signer(&job.buyer);

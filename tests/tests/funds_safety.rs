@@ -37,28 +37,30 @@ enum Exit {
     Cancel,
     ExpireUnclaimed,
     ExpireNoShow,
-    AttestPass,
+    ClosePass,
     Finalize,
     Concede,
     ResolveUphold,
     ResolveOverturn,
     Void,
+    UpholdChallenge,
 }
 
-const EXITS: [Exit; 9] = [
+const EXITS: [Exit; 10] = [
     Exit::Cancel,
     Exit::ExpireUnclaimed,
     Exit::ExpireNoShow,
-    Exit::AttestPass,
+    Exit::ClosePass,
     Exit::Finalize,
     Exit::Concede,
     Exit::ResolveUphold,
     Exit::ResolveOverturn,
     Exit::Void,
+    Exit::UpholdChallenge,
 ];
 
 /// A world where every exit can be reached: a committee of three can be drawn beside the
-/// provider and the accuser, and two verifier rounds can be missed.
+/// provider, the verifier and a challenger, and two verifier rounds can be missed.
 async fn exit_world(setup: LocalSetup) -> World {
     World::new(setup, 1, 1, 5).await.unwrap()
 }
@@ -73,6 +75,24 @@ impl Exit {
             Exit::ExpireNoShow => {
                 let job = w.post(0, World::job_args(job_id)).await.unwrap();
                 w.claim(0, &job).await.unwrap();
+                job
+            }
+            Exit::ClosePass | Exit::UpholdChallenge => {
+                let (job, tree, verifier) = w.passed_job(job_id).await.unwrap();
+                if self == Exit::UpholdChallenge {
+                    let challenger = w
+                        .verifiers
+                        .iter()
+                        .map(|v| v.pubkey())
+                        .find(|v| *v != verifier)
+                        .unwrap();
+                    let state = w.job(&job).await;
+                    let index = assay_protocol::sample_indices(&state.seed, 8, 3)[0];
+                    w.challenge_pass(&challenger, &job, &tree, index, [9; 32])
+                        .await
+                        .unwrap();
+                    w.chain.crank_committee(&job).await.unwrap();
+                }
                 job
             }
             _ => {
@@ -108,12 +128,10 @@ impl Exit {
                 w.chain.warp(201).await?;
                 (vec![d.expire_job(job, &state)], None)
             }
-            Exit::AttestPass => {
-                let verifier = state.verifier.expect("assigned");
-                (
-                    vec![d.attest_pass(&verifier, job, &state)],
-                    Some(w.key(&verifier).insecure_clone()),
-                )
+            Exit::ClosePass => {
+                let slot = w.chain.slot().await?;
+                w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
+                (vec![d.close_pass(job, &state)], None)
             }
             Exit::Finalize => {
                 w.chain.warp(51).await?;
@@ -131,8 +149,8 @@ impl Exit {
                     Some(w.key(&provider).insecure_clone()),
                 )
             }
-            Exit::ResolveUphold | Exit::ResolveOverturn => {
-                let verdict = if self == Exit::ResolveUphold {
+            Exit::ResolveUphold | Exit::ResolveOverturn | Exit::UpholdChallenge => {
+                let verdict = if self != Exit::ResolveOverturn {
                     Verdict::UpholdFault
                 } else {
                     Verdict::OverturnFault
@@ -316,7 +334,8 @@ async fn the_admin_closing_or_freezing_its_own_accounts_blocks_no_exit() {
     w.chain.send(&ixs, &[&admin, &frozen]).await.unwrap();
     let mut failures = vec![];
     for (i, exit) in [
-        Exit::AttestPass,
+        Exit::ClosePass,
+        Exit::UpholdChallenge,
         Exit::ExpireNoShow,
         Exit::Finalize,
         Exit::ResolveOverturn,
@@ -370,6 +389,22 @@ async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
     w.chain.send(&recreate, &[&stranger]).await.unwrap();
     w.chain.send(&[attest], &[&verifier]).await.unwrap();
     assert!(w.chain.balance_of(&provider.pubkey()).await.unwrap() > 0);
+
+    // The verifier closes its account to block its own fee: anyone recreates it.
+    close_own_token_account(&mut w, &verifier).await;
+    let state = w.job(&challenged).await;
+    let slot = w.chain.slot().await.unwrap();
+    w.chain.warp(state.step_deadline_slot + 1 - slot).await.unwrap();
+    let close = d.close_pass(&challenged, &state);
+    let blocked = w.chain.send(std::slice::from_ref(&close), &[]).await;
+    assert!(blocked.is_err());
+    let recreate_verifier = d.create_token_account(&stranger.pubkey(), &verifier.pubkey());
+    w.chain.send(&[recreate_verifier], &[&stranger]).await.unwrap();
+    w.chain.send(&[close], &[]).await.unwrap();
+    assert_eq!(
+        w.chain.balance_of(&verifier.pubkey()).await.unwrap(),
+        World::job_args(2).price / 20
+    );
 
     // The buyer closes again to block the refund of its expired job.
     close_own_token_account(&mut w, &buyer).await;

@@ -31,7 +31,9 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     let ix = w.chain.deployment.attest_pass(&verifier, &job, &state);
     let events = w.chain.send_with_events(&[ix], &[&v]).await.unwrap();
 
-    // Price 10.000000: verifier fee 5 % = 0.5, protocol fee 1 % = 0.1, provider 9.4.
+    // Price 10.000000: verifier fee 5 % = 0.5, protocol fee 1 % = 0.1, provider 9.4. The
+    // provider and the treasury are paid at the pass; the verifier's fee and both locks
+    // wait for the pass window.
     let buyer = w.buyer().pubkey();
     assert_eq!(
         w.chain.balance_of(&buyer).await.unwrap(),
@@ -41,11 +43,22 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
         w.chain.balance_of(&provider).await.unwrap(),
         STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
     );
+    assert_eq!(w.treasury_balance().await, 100_000);
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::PassRecorded(p) if p.provider_paid == 9_400_000 && p.treasury_paid == 100_000)));
+    let passed = w.job(&job).await;
+    assert_eq!(passed.state, JobState::Passed);
+    assert_eq!(w.chain.token_balance(&assay_client::pda::job_vault(&job)).await.unwrap(), 500_000);
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+
+    // Anyone closes the pass once its window ends.
+    let slot = w.chain.slot().await.unwrap();
+    w.chain.warp(passed.step_deadline_slot + 1 - slot).await.unwrap();
+    let close = w.chain.deployment.close_pass(&job, &passed);
+    let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert_eq!(
         w.chain.balance_of(&verifier).await.unwrap(),
         STARTING_TOKENS - OPERATOR_STAKE + 500_000
     );
-    assert_eq!(w.treasury_balance().await, 100_000);
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
         0
@@ -422,6 +435,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     let v = w.key(&next).insecure_clone();
     let ix = w.chain.deployment.attest_pass(&next, &job, &state);
     w.chain.send(&[ix], &[&v]).await.unwrap();
+    w.chain.crank_close_pass(&job).await.unwrap();
     let provider = w.providers[0].pubkey();
     assert_eq!(
         balance(&mut w, &provider).await,

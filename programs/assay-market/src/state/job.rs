@@ -303,11 +303,9 @@ impl Job {
     /// verifier and the accuser (for a contested fault the verifier is the accuser; for a
     /// challenged pass, the verifier that attested it and the challenger).
     pub fn committee_draw_excludes(&self) -> Vec<Pubkey> {
-        self.provider
-            .into_iter()
-            .chain(self.verifier)
-            .chain(self.accuser)
-            .collect()
+        let mut parties: Vec<Pubkey> = self.provider.into_iter().chain(self.verifier).collect();
+        parties.extend(self.accuser.filter(|accuser| !parties.contains(accuser)));
+        parties
     }
 
     /// Arms a committee draw at `slot` (a contested fault or a challenged pass): the
