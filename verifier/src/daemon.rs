@@ -140,6 +140,11 @@ enum Delivery {
     Expired,
 }
 
+/// A committee sits on the job: a contested fault, or a challenged pass.
+fn is_contest(job: &Job) -> bool {
+    matches!(job.state, JobState::Contested | JobState::PassChallenged)
+}
+
 fn is_assigned(job: &Job, me: &Pubkey, round: u8) -> bool {
     job.state == JobState::Challenged && job.round == round && job.verifier == Some(*me)
 }
@@ -267,7 +272,10 @@ impl<C: Chain> Daemon<C> {
             .read("getProgramAccounts", async |c| c.jobs().await)
             .await?;
 
-        if self.options.crank && self.crank(slot, &jobs, &mut report).await {
+        if self
+            .crank(slot, &jobs, self.options.crank, &mut report)
+            .await
+        {
             slot = self.read("getSlot", async |c| c.slot().await).await?;
             jobs = self
                 .read("getProgramAccounts", async |c| c.jobs().await)
@@ -312,9 +320,7 @@ impl<C: Chain> Daemon<C> {
         let seats: Vec<(Pubkey, Job)> = jobs
             .iter()
             .filter(|(_, j)| {
-                j.state == JobState::Contested
-                    && slot <= j.step_deadline_slot
-                    && j.committee.contains(&me)
+                is_contest(j) && slot <= j.step_deadline_slot && j.committee.contains(&me)
             })
             .cloned()
             .collect();
@@ -336,7 +342,7 @@ impl<C: Chain> Daemon<C> {
             }
             let contested: Vec<&(Pubkey, Job)> = jobs
                 .iter()
-                .filter(|(_, j)| j.state == JobState::Contested && slot <= j.step_deadline_slot)
+                .filter(|(_, j)| is_contest(j) && slot <= j.step_deadline_slot)
                 .collect();
             for (key, job) in contested {
                 if self.stopping() {
@@ -586,7 +592,12 @@ impl<C: Chain> Daemon<C> {
             return;
         };
         let d = self.chain.deployment();
-        let ixs = [relay_instruction(&votes), d.resolve_contest(key, job)];
+        let resolve = match (job.state, upheld) {
+            (JobState::PassChallenged, true) => d.uphold_challenge(key, job),
+            (JobState::PassChallenged, false) => d.overturn_challenge(key, job),
+            _ => d.resolve_contest(key, job),
+        };
+        let ixs = [relay_instruction(&votes), resolve];
         match self.chain.send(&ixs, &[]).await {
             Ok(signature) => {
                 self.metrics.contests_relayed.inc();
@@ -600,14 +611,26 @@ impl<C: Chain> Daemon<C> {
         }
     }
 
-    /// Sends every crank that is due; true when one landed.
-    async fn crank(&mut self, slot: u64, jobs: &[(Pubkey, Job)], report: &mut TickReport) -> bool {
+    /// Sends every crank that is due (with `everyone`; otherwise only the `close_pass` of
+    /// this verifier's own passes, which pays its fee and unlocks its bond); true when one
+    /// landed.
+    async fn crank(
+        &mut self,
+        slot: u64,
+        jobs: &[(Pubkey, Job)],
+        everyone: bool,
+        report: &mut TickReport,
+    ) -> bool {
         let me = self.me();
         let d = self.chain.deployment();
         let mut landed = false;
         for (key, job) in jobs {
             if self.stopping() {
                 break;
+            }
+            let my_pass = job.state == JobState::Passed && job.verifier == Some(me);
+            if !everyone && !my_pass {
+                continue;
             }
             let due = |deadline: u64| slot > deadline;
             let (name, ix): (&str, Instruction) = match job.state {
@@ -642,7 +665,7 @@ impl<C: Chain> Daemon<C> {
                 JobState::Disputed if due(job.step_deadline_slot) => {
                     ("concede_fault", d.concede_fault(&me, key, job))
                 }
-                JobState::Contested
+                JobState::Contested | JobState::PassChallenged
                     if job.committee.is_empty()
                         && due(job.seed_slot)
                         && !due(job.step_deadline_slot) =>
@@ -651,6 +674,12 @@ impl<C: Chain> Daemon<C> {
                 }
                 JobState::Contested if due(job.step_deadline_slot) => {
                     ("void_contest", d.void_contest(key, job))
+                }
+                JobState::PassChallenged if due(job.step_deadline_slot) => {
+                    ("void_challenge", d.void_challenge(key, job))
+                }
+                JobState::Passed if due(job.step_deadline_slot) => {
+                    ("close_pass", d.close_pass(key, job))
                 }
                 _ => continue,
             };

@@ -123,7 +123,8 @@ async fn honest_provider_passes_the_audit_and_is_paid() {
         .insecure_clone();
     let ix = s.chain.deployment.attest_pass(&v.pubkey(), &s.job, &job);
     s.chain.send(&[ix], &[&v]).await.unwrap();
-    assert!(s.chain.job(&s.job).await.unwrap().is_none());
+    let passed = s.chain.job(&s.job).await.unwrap().unwrap();
+    assert_eq!(passed.state, assay_market::state::JobState::Passed);
     assert!(s.chain.balance_of(&s.provider.pubkey()).await.unwrap() > 900_000_000);
 }
 

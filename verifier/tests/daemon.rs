@@ -41,6 +41,28 @@ async fn slashed_total(m: &Market, authority: &Pubkey) -> u64 {
         .slashed_total
 }
 
+/// The job's verifier attested a pass: its window is open.
+async fn assert_passed(m: &Market, job: &Pubkey) {
+    let state = m
+        .state(job)
+        .await
+        .expect("a passed job stays open for its window");
+    assert_eq!(state.state, JobState::Passed);
+}
+
+/// Waits out `job`'s pass window; the daemon's next pass closes it (its fee, its bond).
+async fn close_own_pass(
+    m: &mut Market,
+    d: &mut assay_verifier::Daemon<common::SharedChain>,
+    job: &Pubkey,
+) {
+    let window = m.state(job).await.unwrap().params.pass_window_slots;
+    m.warp(window + 1).await;
+    let r = d.tick().await.unwrap();
+    assert_eq!(r.cranks, 1, "close_pass: {r:?}");
+    assert!(m.state(job).await.is_none(), "the pass closed with the job");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn honest_provider_passes_and_the_job_settles() {
     let mut m = Market::new(LocalSetup::default(), 1, 1).await;
@@ -54,7 +76,10 @@ async fn honest_provider_passes_and_the_job_settles() {
     // The daemon draws the challenge itself, then audits its own assignment.
     let r = d.tick().await.unwrap();
     assert_eq!((r.cranks, r.passes, r.verdicts_sent), (1, 1, 1), "{r:?}");
-    assert!(m.state(&job).await.is_none(), "settled jobs close");
+    assert_passed(&m, &job).await;
+    // The fee waits for the pass window; the daemon closes its own pass after it.
+    assert_eq!(m.tokens_of(&m.verifiers[0].pubkey()).await, before);
+    close_own_pass(&mut m, &mut d, &job).await;
     let after = m.tokens_of(&m.verifiers[0].pubkey()).await;
     assert_eq!(
         after - before,
@@ -89,7 +114,7 @@ async fn a_reposted_job_is_audited_again_though_its_address_and_round_were_journ
     m.warp(5).await;
     let r = d.tick().await.unwrap();
     assert_eq!((r.cranks, r.passes), (1, 1), "{r:?}");
-    assert!(m.state(&job).await.is_none());
+    close_own_pass(&mut m, &mut d, &job).await;
 
     m.next_job = 1;
     let again = m.job(0, 4, Provider::Honest).await;
@@ -101,7 +126,7 @@ async fn a_reposted_job_is_audited_again_though_its_address_and_round_were_journ
         (1, 1),
         "the second life is audited: {r:?}"
     );
-    assert!(m.state(&job).await.is_none(), "settled again");
+    assert_passed(&m, &job).await;
     assert_eq!(
         d.journal().verdicts().unwrap().len(),
         2,
@@ -201,7 +226,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     let r = d.tick().await.unwrap();
     assert_eq!((r.resolved, r.verdicts_sent), (1, 0), "{r:?}");
     assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 1);
-    assert!(m.state(&landed_job).await.is_none());
+    assert_passed(&m, &landed_job).await;
     assert!(
         d.metrics()
             .render()
@@ -216,7 +241,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     let mut d = m.daemon(0, "v0");
     let r = d.tick().await.unwrap();
     assert_eq!((r.verdicts_sent, r.passes), (1, 1), "{r:?}");
-    assert!(m.state(&job).await.is_none());
+    assert_passed(&m, &job).await;
     let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!(
         (entry.status, entry.sends, entry.signature().unwrap()),
@@ -244,7 +269,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
         (2, 1),
         "expired re-send, then a new one: {r:?}"
     );
-    assert!(m.state(&job).await.is_none());
+    assert_passed(&m, &job).await;
     let entry = round_zero_verdict(d.journal(), &job);
     assert_eq!((entry.status, entry.sends), (VerdictStatus::Done, 2));
     assert_ne!(entry.signature().unwrap(), expired);
@@ -277,7 +302,7 @@ async fn offline_verifier_is_replaced_after_its_window() {
     m.warp(1).await;
     let r = d.tick().await.unwrap();
     assert_eq!((r.cranks, r.passes), (1, 1), "{r:?}");
-    assert!(m.state(&job).await.is_none());
+    assert_passed(&m, &job).await;
     assert_eq!(
         slashed_total(&m, &drawn).await,
         LocalSetup::default().market.verifier_miss_penalty
@@ -425,7 +450,7 @@ async fn gpu_failures_are_retried_with_backoff_and_never_reported_as_faults() {
     tokio::time::sleep(Duration::from_millis(450)).await;
     let r = d.tick().await.unwrap();
     assert_eq!((r.audit_errors, r.passes), (0, 1), "{r:?}");
-    assert!(m.state(&job).await.is_none());
+    assert_passed(&m, &job).await;
     let text = d.metrics().render();
     assert!(
         text.contains("assay_verifier_audit_errors_total{kind=\"gpu\"} 2"),
