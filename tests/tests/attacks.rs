@@ -190,15 +190,24 @@ async fn fixture(w: &mut World) -> Fixture {
     w.contest(&contested).await.unwrap();
     // (the first provider's stake is all locked by now: it stakes for two more jobs)
     let p = w.providers[0].insecure_clone();
-    let more = w.chain.deployment.deposit(&p.pubkey(), 2 * World::job_args(0).collateral);
+    let more = w
+        .chain
+        .deployment
+        .deposit(&p.pubkey(), 2 * World::job_args(0).collateral);
     w.chain.send(&[more], &[&p]).await.unwrap();
     let (passed, passed_tree, _) = w.passed_job(8).await.unwrap();
     let (pass_challenged, challenged_tree_9, _) = w.passed_job(9).await.unwrap();
     let job = w.job(&pass_challenged).await;
     let challenger = w.providers[1].pubkey();
-    w.challenge_pass(&challenger, &pass_challenged, &challenged_tree_9, first_sample(&job), [9; 32])
-        .await
-        .unwrap();
+    w.challenge_pass(
+        &challenger,
+        &pass_challenged,
+        &challenged_tree_9,
+        first_sample(&job),
+        [9; 32],
+    )
+    .await
+    .unwrap();
     w.chain.crank_committee(&pass_challenged).await.unwrap();
     let (undrawn, tree, verifier) = w.challenged_job(6).await.unwrap();
     report(w, &undrawn, &tree, &verifier.unwrap()).await;
@@ -1759,8 +1768,14 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         ("challenge_pass: by the verifier that attested", verifier),
     ] {
         let key = w.key(&party).insecure_clone();
-        m.attack(w, name, vec![challenge(&party, index, proof.clone())], &[&key], market(M::ChallengerIsAParty))
-            .await;
+        m.attack(
+            w,
+            name,
+            vec![challenge(&party, index, proof.clone())],
+            &[&key],
+            market(M::ChallengerIsAParty),
+        )
+        .await;
     }
     let out_of_sample = (0..passed.n_chunks)
         .find(|i| !assay_protocol::sample_indices(&passed.seed, passed.n_chunks, 3).contains(i))
@@ -1768,7 +1783,11 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     let attacks = [
         (
             "challenge_pass: a chunk the verifier did not have to check",
-            challenge(&a.pubkey(), out_of_sample, tree.proof(out_of_sample).unwrap()),
+            challenge(
+                &a.pubkey(),
+                out_of_sample,
+                tree.proof(out_of_sample).unwrap(),
+            ),
             market(M::ChunkNotSampled),
         ),
         (
@@ -1834,10 +1853,18 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
 
     let close = d.close_pass(&f.passed, &passed);
     let closes = [
-        ("close_pass: before the window ends", close.clone(), market(M::DeadlineNotReached)),
+        (
+            "close_pass: before the window ends",
+            close.clone(),
+            market(M::DeadlineNotReached),
+        ),
         (
             "close_pass: another provider's operator",
-            swap(close.clone(), &pda::operator(&provider), &pda::operator(&a.pubkey())),
+            swap(
+                close.clone(),
+                &pda::operator(&provider),
+                &pda::operator(&a.pubkey()),
+            ),
             market(M::WrongOperator),
         ),
     ];
@@ -1847,10 +1874,20 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
 
     // The challenged pass: its committee sits.
     let job = w.job(&f.pass_challenged).await;
-    let members: Vec<Keypair> = job.committee.iter().map(|k| w.key(k).insecure_clone()).collect();
+    let members: Vec<Keypair> = job
+        .committee
+        .iter()
+        .map(|k| w.key(k).insecure_clone())
+        .collect();
     let votes = |verdict: Verdict, count: usize| {
         let msg = vote(&f.pass_challenged, &job, verdict);
-        vote_instruction(&members.iter().take(count).map(|k| (sk(k), msg)).collect::<Vec<_>>())
+        vote_instruction(
+            &members
+                .iter()
+                .take(count)
+                .map(|k| (sk(k), msg))
+                .collect::<Vec<_>>(),
+        )
     };
     let all = members.len();
     let uphold = d.uphold_challenge(&f.pass_challenged, &job);
@@ -1875,42 +1912,53 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         ),
         (
             "uphold_challenge: votes from outside the committee",
-            vec![vote_instruction(&[(sk(&a), vote(&f.pass_challenged, &job, Verdict::UpholdFault))]), uphold.clone()],
+            vec![
+                vote_instruction(&[(sk(&a), vote(&f.pass_challenged, &job, Verdict::UpholdFault))]),
+                uphold.clone(),
+            ],
             market(M::NotACommitteeMember),
         ),
         (
             "uphold_challenge: votes of the verifier's round, before the challenge",
-            vec![vote_instruction(&members.iter().map(|k| (sk(k), stale)).collect::<Vec<_>>()), uphold.clone()],
+            vec![
+                vote_instruction(&members.iter().map(|k| (sk(k), stale)).collect::<Vec<_>>()),
+                uphold.clone(),
+            ],
             market(M::AttestationMismatch),
         ),
         (
             "uphold_challenge: finder share to the attacker",
             vec![
                 votes(Verdict::UpholdFault, all),
-                swap(uphold.clone(), &d.token_account(&job.accuser.unwrap()), &d.token_account(&a.pubkey())),
+                swap(
+                    uphold.clone(),
+                    &d.token_account(&job.accuser.unwrap()),
+                    &d.token_account(&a.pubkey()),
+                ),
             ],
             market(M::WrongAccountOwner),
         ),
         (
             "uphold_challenge: another verifier's operator slashed",
-            vec![
-                votes(Verdict::UpholdFault, all),
-                {
-                    let (real, other) = (
-                        pda::operator(&job.verifier.unwrap()),
-                        pda::operator(&w.verifiers[4].pubkey()),
-                    );
-                    let ix = swap(uphold.clone(), &real, &other);
-                    swap(ix, &pda::stake_vault(&real), &pda::stake_vault(&other))
-                },
-            ],
+            vec![votes(Verdict::UpholdFault, all), {
+                let (real, other) = (
+                    pda::operator(&job.verifier.unwrap()),
+                    pda::operator(&w.verifiers[4].pubkey()),
+                );
+                let ix = swap(uphold.clone(), &real, &other);
+                swap(ix, &pda::stake_vault(&real), &pda::stake_vault(&other))
+            }],
             market(M::WrongOperator),
         ),
         (
             "overturn_challenge: victim share to the attacker",
             vec![
                 votes(Verdict::OverturnFault, all),
-                swap(overturn.clone(), &d.token_account(&job.verifier.unwrap()), &d.token_account(&a.pubkey())),
+                swap(
+                    overturn.clone(),
+                    &d.token_account(&job.verifier.unwrap()),
+                    &d.token_account(&a.pubkey()),
+                ),
             ],
             market(M::WrongAccountOwner),
         ),
@@ -1960,13 +2008,23 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
             recomputed_output_hash: [9; 32],
         },
     );
-    m.attack(w, "challenge_pass: after the pass window", vec![late], &[&a], market(M::DeadlinePassed))
-        .await;
+    m.attack(
+        w,
+        "challenge_pass: after the pass window",
+        vec![late],
+        &[&a],
+        market(M::DeadlinePassed),
+    )
+    .await;
     let close = d.close_pass(&f.passed, &passed);
     let closes = [
         (
             "close_pass: the verifier's fee to the attacker",
-            swap(close.clone(), &d.token_account(&passed.verifier.unwrap()), &d.token_account(&a.pubkey())),
+            swap(
+                close.clone(),
+                &d.token_account(&passed.verifier.unwrap()),
+                &d.token_account(&a.pubkey()),
+            ),
             market(M::WrongAccountOwner),
         ),
         (
@@ -1976,7 +2034,11 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         ),
         (
             "close_pass: vault residue (donations) to the attacker",
-            swap(close.clone(), &d.token_account(&passed.buyer), &d.token_account(&a.pubkey())),
+            swap(
+                close.clone(),
+                &d.token_account(&passed.buyer),
+                &d.token_account(&a.pubkey()),
+            ),
             anchor(Anchor::ConstraintTokenOwner),
         ),
     ];
@@ -1989,7 +2051,10 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     m.attack(
         w,
         "uphold_challenge: after the vote window",
-        vec![vote_instruction(&votes), d.uphold_challenge(&f.pass_challenged, &job)],
+        vec![
+            vote_instruction(&votes),
+            d.uphold_challenge(&f.pass_challenged, &job),
+        ],
         &[],
         market(M::DeadlinePassed),
     )

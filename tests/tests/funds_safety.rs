@@ -394,12 +394,18 @@ async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
     close_own_token_account(&mut w, &verifier).await;
     let state = w.job(&challenged).await;
     let slot = w.chain.slot().await.unwrap();
-    w.chain.warp(state.step_deadline_slot + 1 - slot).await.unwrap();
+    w.chain
+        .warp(state.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
     let close = d.close_pass(&challenged, &state);
     let blocked = w.chain.send(std::slice::from_ref(&close), &[]).await;
     assert!(blocked.is_err());
     let recreate_verifier = d.create_token_account(&stranger.pubkey(), &verifier.pubkey());
-    w.chain.send(&[recreate_verifier], &[&stranger]).await.unwrap();
+    w.chain
+        .send(&[recreate_verifier], &[&stranger])
+        .await
+        .unwrap();
     w.chain.send(&[close], &[]).await.unwrap();
     assert_eq!(
         w.chain.balance_of(&verifier.pubkey()).await.unwrap(),

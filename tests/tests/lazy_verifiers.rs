@@ -73,7 +73,11 @@ impl CanaryJob {
             .iter()
             .enumerate()
             .map(|(i, out)| {
-                leaf_hash(&key.to_bytes(), i as u32, &plan.committed_output(i as u32, out))
+                leaf_hash(
+                    &key.to_bytes(),
+                    i as u32,
+                    &plan.committed_output(i as u32, out),
+                )
             })
             .collect();
         let committed = MerkleTree::from_leaves(leaves).unwrap();
@@ -96,7 +100,12 @@ impl CanaryJob {
 
 /// What an honest committee member votes on the challenged chunk after re-executing it:
 /// uphold when the committed leaf is not the leaf of the correct output.
-async fn honest_vote(w: &mut World, job: &Pubkey, honest: &[Vec<u8>], tree: &MerkleTree) -> Verdict {
+async fn honest_vote(
+    w: &mut World,
+    job: &Pubkey,
+    honest: &[Vec<u8>],
+    tree: &MerkleTree,
+) -> Verdict {
     let index = w.job(job).await.fault_index;
     let correct = leaf_hash(&job.to_bytes(), index, &honest[index as usize]);
     if tree.leaf(index) == Some(correct) {
@@ -173,16 +182,25 @@ async fn lazy_verifier_who_passes_a_canary_job_is_caught_and_loses_its_bond() {
     assert_eq!(job.state, JobState::Passed);
     let passed = books(&mut w, &verifier, &challenger).await;
     assert_eq!(passed.provider, provider_before + PROVIDER_PAY);
-    assert_eq!(passed.locked, [COLLATERAL, BOND, 0], "collateral and bond stay locked");
+    assert_eq!(
+        passed.locked,
+        [COLLATERAL, BOND, 0],
+        "collateral and bond stay locked"
+    );
 
     // Scene 2: the canary finds a planted chunk in the sample and challenges in time.
     let args = canary
         .plan
-        .challenge(&job, &canary.committed, |i| canary.honest[i as usize].clone())
+        .challenge(&job, &canary.committed, |i| {
+            canary.honest[i as usize].clone()
+        })
         .expect("6 of 8 planted: every 3-chunk sample holds one");
     assert!(canary.plan.planted().contains(&args.chunk_index));
     let c = w.key(&challenger).insecure_clone();
-    let ix = w.chain.deployment.challenge_pass(&challenger, &canary.key, &job, args);
+    let ix = w
+        .chain
+        .deployment
+        .challenge_pass(&challenger, &canary.key, &job, args);
     w.chain.send(&[ix], &[&c]).await.unwrap();
     assert_eq!(w.job(&canary.key).await.state, JobState::PassChallenged);
 
@@ -190,7 +208,10 @@ async fn lazy_verifier_who_passes_a_canary_job_is_caught_and_loses_its_bond() {
     let verdict = honest_vote(&mut w, &canary.key, &canary.honest, &canary.committed).await;
     assert_eq!(verdict, Verdict::UpholdFault);
     committee_decides(&mut w, &canary.key, verdict).await;
-    assert!(w.chain.job(&canary.key).await.unwrap().is_none(), "job closed");
+    assert!(
+        w.chain.job(&canary.key).await.unwrap().is_none(),
+        "job closed"
+    );
 
     // Scene 4: exact balances. Slashed: collateral + bond = 21 tokens; finder 20 %,
     // treasury 10 %, buyer the rest plus the fee nobody earned.
@@ -221,7 +242,11 @@ async fn honest_verifier_on_a_canary_job_reports_the_planted_fault_and_earns_the
         .into_iter()
         .find(|&i| {
             canary.committed.leaf(i)
-                != Some(leaf_hash(&canary.key.to_bytes(), i, &canary.honest[i as usize]))
+                != Some(leaf_hash(
+                    &canary.key.to_bytes(),
+                    i,
+                    &canary.honest[i as usize],
+                ))
         })
         .expect("a planted chunk is sampled");
     let evidence = FaultEvidence::Mismatch {
@@ -230,17 +255,27 @@ async fn honest_verifier_on_a_canary_job_reports_the_planted_fault_and_earns_the
         recomputed_output_hash: hashv(&[&canary.honest[index as usize]]),
     };
     let v = w.key(&verifier).insecure_clone();
-    let report = w.chain.deployment.report_fault(&verifier, &canary.key, index, evidence);
+    let report = w
+        .chain
+        .deployment
+        .report_fault(&verifier, &canary.key, index, evidence);
     w.chain.send(&[report], &[&v]).await.unwrap();
 
     // The canary's provider concedes: its own planted fault.
     let p = w.providers[0].insecure_clone();
     let state = w.job(&canary.key).await;
-    let concede = w.chain.deployment.concede_fault(&p.pubkey(), &canary.key, &state);
+    let concede = w
+        .chain
+        .deployment
+        .concede_fault(&p.pubkey(), &canary.key, &state);
     w.chain.send(&[concede], &[&p]).await.unwrap();
 
     let after = books(&mut w, &verifier, &verifier).await;
-    assert_eq!(after.verifier, before.verifier + COLLATERAL / 5, "finder share");
+    assert_eq!(
+        after.verifier,
+        before.verifier + COLLATERAL / 5,
+        "finder share"
+    );
     assert_eq!(after.buyer, before.buyer + PRICE + COLLATERAL * 7 / 10);
     assert_eq!(after.treasury, before.treasury + COLLATERAL / 10);
     assert_eq!(after.locked, [0, 0, 0]);
@@ -270,7 +305,11 @@ async fn a_challenge_of_a_correct_pass_is_overturned_and_the_challenger_loses_it
     assert_eq!(after.challenger_deposit, before.challenger_deposit - BOND);
     assert_eq!(after.treasury, before.treasury + BOND / 10);
     assert_eq!(after.verifier, before.verifier + BOND * 9 / 10);
-    assert_eq!(after.locked, [COLLATERAL, BOND, 0], "the pass still holds its locks");
+    assert_eq!(
+        after.locked,
+        [COLLATERAL, BOND, 0],
+        "the pass still holds its locks"
+    );
 
     // The window runs again for the slots it had left: never shorter than before.
     let reopened = w.job(&job_key).await;
@@ -315,7 +354,10 @@ async fn a_false_challenge_by_the_verifiers_accomplice_does_not_run_out_the_wind
     let slot = w.chain.slot().await.unwrap();
     let deadline = w.job(&canary.key).await.step_deadline_slot;
     w.chain.warp(deadline + 1 - slot).await.unwrap();
-    assert!(w.chain.slot().await.unwrap() > window_end, "past the first window's end");
+    assert!(
+        w.chain.slot().await.unwrap() > window_end,
+        "past the first window's end"
+    );
     let state = w.job(&canary.key).await;
     let void = w.chain.deployment.void_challenge(&canary.key, &state);
     w.chain.send(&[void], &[]).await.unwrap();
@@ -327,7 +369,9 @@ async fn a_false_challenge_by_the_verifiers_accomplice_does_not_run_out_the_wind
     // The canary still challenges in time and the committee upholds.
     let args = canary
         .plan
-        .challenge(&reopened, &canary.committed, |i| canary.honest[i as usize].clone())
+        .challenge(&reopened, &canary.committed, |i| {
+            canary.honest[i as usize].clone()
+        })
         .unwrap();
     let c = w.key(&canary_challenger).insecure_clone();
     let ix = w
@@ -338,7 +382,10 @@ async fn a_false_challenge_by_the_verifiers_accomplice_does_not_run_out_the_wind
     let verdict = honest_vote(&mut w, &canary.key, &canary.honest, &canary.committed).await;
     committee_decides(&mut w, &canary.key, verdict).await;
     let op = w.chain.operator(&verifier).await.unwrap().unwrap();
-    assert_eq!(op.slashed_total, BOND, "the lazy verifier lost its bond after all");
+    assert_eq!(
+        op.slashed_total, BOND,
+        "the lazy verifier lost its bond after all"
+    );
 }
 
 #[tokio::test]
@@ -352,7 +399,10 @@ async fn the_pass_window_is_closed_by_anyone_after_it_ends_and_releases_every_lo
     // Before the window ends nobody can close it.
     let job = w.job(&job_key).await;
     let early = w.chain.deployment.close_pass(&job_key, &job);
-    failed_with(w.chain.send(&[early], &[]).await, MarketError::DeadlineNotReached);
+    failed_with(
+        w.chain.send(&[early], &[]).await,
+        MarketError::DeadlineNotReached,
+    );
 
     // After it, a stranger's crank (no signer but the fee payer) closes it.
     w.chain.crank_close_pass(&job_key).await.unwrap();
@@ -365,11 +415,15 @@ async fn the_pass_window_is_closed_by_anyone_after_it_ends_and_releases_every_lo
     let (late, tree, _) = w.passed_job(2).await.unwrap();
     let state = w.job(&late).await;
     let slot = w.chain.slot().await.unwrap();
-    w.chain.warp(state.step_deadline_slot + 1 - slot).await.unwrap();
+    w.chain
+        .warp(state.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
     let challenger = w.operator(ROLE_PROVIDER).await.unwrap().pubkey();
     let index = assay_protocol::sample_indices(&state.seed, state.n_chunks, 3)[0];
     failed_with(
-        w.challenge_pass(&challenger, &late, &tree, index, [9; 32]).await,
+        w.challenge_pass(&challenger, &late, &tree, index, [9; 32])
+            .await,
         MarketError::DeadlinePassed,
     );
 }
@@ -389,17 +443,26 @@ async fn a_challenge_nobody_votes_on_is_voided_unlocks_the_challenger_and_reopen
 
     let state = w.job(&job_key).await;
     let void = w.chain.deployment.void_challenge(&job_key, &state);
-    failed_with(w.chain.send(&[void], &[]).await, MarketError::DeadlineNotReached);
+    failed_with(
+        w.chain.send(&[void], &[]).await,
+        MarketError::DeadlineNotReached,
+    );
     w.chain.crank_committee(&job_key).await.unwrap();
     let state = w.job(&job_key).await;
     let slot = w.chain.slot().await.unwrap();
-    w.chain.warp(state.step_deadline_slot + 1 - slot).await.unwrap();
+    w.chain
+        .warp(state.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
     let void = w.chain.deployment.void_challenge(&job_key, &state);
     w.chain.send(&[void], &[]).await.unwrap();
 
     let after = books(&mut w, &verifier, &challenger).await;
     assert_eq!(after.locked, [COLLATERAL, BOND, 0]);
-    assert_eq!(after.challenger_deposit, challenged.challenger_deposit, "nobody slashed");
+    assert_eq!(
+        after.challenger_deposit, challenged.challenger_deposit,
+        "nobody slashed"
+    );
     assert_eq!(w.job(&job_key).await.state, JobState::Passed);
     w.chain.crank_close_pass(&job_key).await.unwrap();
 }
@@ -413,7 +476,8 @@ async fn neither_the_provider_nor_the_verifier_may_challenge_the_pass() {
     let provider = w.providers[0].pubkey();
     for party in [provider, verifier] {
         failed_with(
-            w.challenge_pass(&party, &job_key, &tree, index, [9; 32]).await,
+            w.challenge_pass(&party, &job_key, &tree, index, [9; 32])
+                .await,
             MarketError::ChallengerIsAParty,
         );
     }

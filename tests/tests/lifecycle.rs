@@ -47,12 +47,21 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     assert!(events.iter().any(|e| matches!(e, AssayEvent::PassRecorded(p) if p.provider_paid == 9_400_000 && p.treasury_paid == 100_000)));
     let passed = w.job(&job).await;
     assert_eq!(passed.state, JobState::Passed);
-    assert_eq!(w.chain.token_balance(&assay_client::pda::job_vault(&job)).await.unwrap(), 500_000);
+    assert_eq!(
+        w.chain
+            .token_balance(&assay_client::pda::job_vault(&job))
+            .await
+            .unwrap(),
+        500_000
+    );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 
     // Anyone closes the pass once its window ends.
     let slot = w.chain.slot().await.unwrap();
-    w.chain.warp(passed.step_deadline_slot + 1 - slot).await.unwrap();
+    w.chain
+        .warp(passed.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
     let close = w.chain.deployment.close_pass(&job, &passed);
     let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert_eq!(

@@ -5,7 +5,10 @@
 //! commit; three staked verifiers are drawn from the slot-hash seed, re-execute the
 //! sampled chunks and attest or report; the cheater contests one fault and a committee
 //! of the other verifiers re-audits and votes; the rest of its faults go unanswered and
-//! are slashed once the dispute window passes.
+//! are slashed once the dispute window passes. Passes stay challengeable for their
+//! window; then a canary operator plants faults and catches a lazy verifier (`canary`).
+
+mod canary;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,7 +37,7 @@ use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
 /// One token = 10⁶ base units (the demo mint has 6 decimals).
-const TOKEN: u64 = 1_000_000;
+pub(crate) const TOKEN: u64 = 1_000_000;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -77,6 +80,7 @@ struct Report {
     jobs: Vec<JobReport>,
     balances: Vec<(String, f64, f64)>,
     cheater_caught: bool,
+    canary: canary::CanaryReport,
     verification_overhead: f64,
     images: Vec<String>,
     elapsed_s: f64,
@@ -104,7 +108,7 @@ struct DemoJob {
     closed: Option<assay_market::events::JobClosed>,
 }
 
-fn tokens(units: u64) -> f64 {
+pub(crate) fn tokens(units: u64) -> f64 {
     units as f64 / TOKEN as f64
 }
 
@@ -531,6 +535,49 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         }
     }
 
+    // ---- pass windows end: anyone closes the passes (verifier fees, stake unlocked) ----
+    let window = demo_setup().market.pass_window_slots;
+    chain.warp(window + 1).await?;
+    for i in 0..jobs.len() {
+        let key = jobs[i].key;
+        let Some(job) = chain.job(&key).await? else {
+            continue;
+        };
+        if job.state == JobState::Passed {
+            let events = chain
+                .send_with_events(&[d.close_pass(&key, &job)], &[])
+                .await?;
+            record(&mut jobs, &events);
+        }
+    }
+
+    // ---- a canary operator catches a lazy verifier ----
+    let bar = spinner("carol runs canary jobs until larry, a lazy verifier, is drawn");
+    let honest: Vec<(&'static str, Keypair)> = actors
+        .iter()
+        .filter(|a| a.name.ends_with("(verifier)"))
+        .map(|a| (a.name, a.key.insecure_clone()))
+        .collect();
+    let canary = canary::Scene {
+        chain: &mut chain,
+        gpu: &gpu,
+        store: &store,
+        honest: &honest,
+        seed: args.seed,
+    }
+    .run()
+    .await?;
+    bar.finish_and_clear();
+    say(format!(
+        "carol ran {} canary jobs; larry (lazy verifier) {}",
+        canary.jobs.len(),
+        if canary.lazy_verifier_caught {
+            "was caught passing a planted fault and slashed"
+        } else {
+            "was not caught"
+        }
+    ));
+
     // ---- images ----
     let mut images = vec![];
     for (i, job) in jobs.iter().enumerate() {
@@ -620,6 +667,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             })
             .collect(),
         cheater_caught,
+        canary,
         verification_overhead: total_recheck.as_secs_f64() / total_provider.as_secs_f64().max(1e-9),
         images,
         elapsed_s: started.elapsed().as_secs_f64(),
@@ -635,6 +683,10 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             Some("Settled" | "Slashed")
         )),
         "a job did not reach Settled or Slashed"
+    );
+    ensure!(
+        report.canary.lazy_verifier_caught,
+        "the lazy verifier was not caught by a canary job"
     );
     Ok(())
 }
@@ -691,6 +743,24 @@ fn print_report(r: &Report) {
             "The cheater escaped on at least one job (see P(caught) above)."
         }
     );
+    println!();
+    println!("== Canary jobs (carol plants faults; larry passes without re-executing)");
+    for j in &r.canary.jobs {
+        println!(
+            "   canary #{:<2} verifier {:<22} planted {:?}, in sample {:?}",
+            j.job_id, j.verifier, j.planted, j.planted_in_sample
+        );
+        println!("      {}", j.outcome);
+        println!("      states: {}", j.states.join(" → "));
+    }
+    println!(
+        "   lazy verifier {}: lost {:.2} tokens of stake; honest verifiers earned {:.2} tokens of finder shares on canaries; the canary operation cost carol {:.2} tokens",
+        if r.canary.lazy_verifier_caught { "caught" } else { "not caught" },
+        r.canary.lazy_verifier_slashed,
+        r.canary.honest_finder_paid,
+        r.canary.canary_net_cost
+    );
+    println!();
     println!(
         "   verification overhead: {:.1} % of the providers' GPU time",
         r.verification_overhead * 100.0

@@ -50,6 +50,22 @@ fn demo_catches_and_slashes_the_cheater_and_pays_the_honest_provider() {
         .unwrap()
         .iter()
         .any(|s| s == "Contested")));
+    // A canary job catches the lazy verifier: its pass is challenged and its bond slashed.
+    let canary = &report["canary"];
+    assert_eq!(canary["lazy_verifier_caught"], true, "{canary}");
+    assert_eq!(canary["lazy_verifier_slashed"].as_f64().unwrap(), 1.0);
+    let caught = canary["jobs"].as_array().unwrap().last().unwrap();
+    let states: Vec<&str> = caught["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states[states.len() - 3..],
+        ["Passed", "PassChallenged", "Slashed"],
+        "{caught}"
+    );
     for image in report["images"].as_array().unwrap() {
         let bytes = std::fs::read(image.as_str().unwrap()).unwrap();
         assert!(bytes.starts_with(b"\x89PNG"));

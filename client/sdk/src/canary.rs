@@ -100,9 +100,16 @@ mod tests {
         for i in 0..16 {
             let honest = vec![i as u8; 4];
             let committed = plan.committed_output(i, &honest);
-            assert_eq!(committed != honest, plan.planted().contains(&i), "chunk {i}");
+            assert_eq!(
+                committed != honest,
+                plan.planted().contains(&i),
+                "chunk {i}"
+            );
         }
-        assert_eq!(CanaryPlan::new(&[1; 32], &job, 1, 1).committed_output(0, &[]), [0xff]);
+        assert_eq!(
+            CanaryPlan::new(&[1; 32], &job, 1, 1).committed_output(0, &[]),
+            [0xff]
+        );
     }
 
     #[test]

@@ -55,7 +55,11 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::ClosePass::DISCRIMINATOR, 200_000),
         (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 150_000),
         (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 300_000),
-        (assay_market::ID, m::OverturnChallenge::DISCRIMINATOR, 200_000),
+        (
+            assay_market::ID,
+            m::OverturnChallenge::DISCRIMINATOR,
+            200_000,
+        ),
         (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 100_000),
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),
         (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 198_000),

@@ -52,7 +52,9 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
     let job = &accounts.escrow.job;
     let provider_paid = job.provider_payout()?;
     let treasury_paid = job.protocol_fee;
-    accounts.escrow.pay(&accounts.provider_token, provider_paid)?;
+    accounts
+        .escrow
+        .pay(&accounts.provider_token, provider_paid)?;
     accounts.escrow.pay(&accounts.treasury, treasury_paid)?;
 
     let job_key = ctx.accounts.escrow.job.key();

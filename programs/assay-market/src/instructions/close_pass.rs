@@ -46,7 +46,9 @@ pub fn process_close_pass(ctx: Context<ClosePass>) -> Result<()> {
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let bump = ctx.bumps.parties.stake.market_authority;
-    accounts.escrow.pay(&accounts.verifier_token, job.verifier_fee)?;
+    accounts
+        .escrow
+        .pay(&accounts.verifier_token, job.verifier_fee)?;
     let residue = accounts.escrow.close()?;
     accounts.parties.unlock_both(bump, job)?;
 

@@ -111,7 +111,11 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub fn of_votes(job_key: &Pubkey, job: &Job, instructions_sysvar: &AccountInfo) -> Result<Self> {
+    pub fn of_votes(
+        job_key: &Pubkey,
+        job: &Job,
+        instructions_sysvar: &AccountInfo,
+    ) -> Result<Self> {
         let votes = attestations_before_current(instructions_sysvar)?;
         let (uphold, overturn) = tally_votes(job_key, job, &votes)?;
         let majority = job.committee.len() / 2 + 1;

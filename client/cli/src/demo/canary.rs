@@ -1,0 +1,406 @@
+//! The demo's canary scene: a lazy verifier is caught by a planted fault.
+//!
+//! Carol runs a canary operation under three keys (buyer, provider, challenger) that
+//! nothing on chain links: she posts small hash-mixer jobs, computes them honestly on the
+//! GPU, and plants wrong outputs for a secret set of chunks (`CanaryPlan`). Larry, a newly
+//! staked verifier, signs "pass" without re-executing anything. Whoever is drawn:
+//! - an honest verifier re-executes its sample, finds a planted chunk and reports it; the
+//!   canary concedes at once and the verifier earns the finder share;
+//! - Larry passes; Carol shows the planted chunk within the pass window
+//!   (`challenge_pass`), a committee of the honest verifiers re-executes it and upholds,
+//!   and Larry loses his bond and his fee.
+//!
+//! Canary jobs are posted until Larry has been caught (he holds half the verifier stake,
+//! so he is drawn about every second job), at most `MAX_CANARY_JOBS`.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{Context, Result};
+use assay_client::canary::CanaryPlan;
+use assay_client::embedded::LocalChain;
+use assay_client::events::AssayEvent;
+use assay_client::ix::vote_instruction;
+use assay_client::{pda, Chain};
+use assay_gpu::kernels::{self, hashmix::HashMixParams};
+use assay_gpu::{BlobStore, Commitment, Gpu};
+use assay_market::state::{Job, JobState};
+use assay_protocol::{AttestationMessage, Verdict};
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_verifier::{audit, publish, Finding};
+use serde::Serialize;
+use solana_sdk::signature::{Keypair, Signer};
+
+use super::{tokens, TOKEN};
+use crate::common::{post_args, upload_job, Offer};
+
+/// Canary jobs posted at most before the scene gives up on drawing Larry (the chance he
+/// is never drawn in this many is below 10⁻⁷).
+const MAX_CANARY_JOBS: u64 = 24;
+/// Chunks of a canary job, chunks sampled, chunks planted.
+const CHUNKS: u32 = 16;
+const SAMPLES: u8 = 8;
+const PLANTED: u32 = 4;
+
+#[derive(Serialize)]
+pub struct CanaryJobReport {
+    pub job_id: u64,
+    pub verifier: String,
+    pub planted: Vec<u32>,
+    pub planted_in_sample: Vec<u32>,
+    pub states: Vec<String>,
+    pub outcome: String,
+}
+
+#[derive(Serialize)]
+pub struct CanaryReport {
+    pub jobs: Vec<CanaryJobReport>,
+    pub lazy_verifier_caught: bool,
+    /// Larry's stake lost (his bond), tokens.
+    pub lazy_verifier_slashed: f64,
+    /// Finder shares honest verifiers earned on canary jobs, tokens.
+    pub honest_finder_paid: f64,
+    /// What the canary operation cost Carol's three keys together (wallet + stake), tokens.
+    pub canary_net_cost: f64,
+}
+
+/// The honest verifiers (who audit, report and sit on committees) and the shared pieces.
+pub struct Scene<'a> {
+    pub chain: &'a mut LocalChain,
+    pub gpu: &'a Gpu,
+    pub store: &'a BlobStore,
+    pub honest: &'a [(&'static str, Keypair)],
+    pub seed: u64,
+}
+
+struct Cast {
+    buyer: Keypair,
+    provider: Keypair,
+    challenger: Keypair,
+    larry: Keypair,
+}
+
+impl Scene<'_> {
+    fn name_of(&self, cast: &Cast, key: &Pubkey) -> String {
+        if *key == cast.larry.pubkey() {
+            return "larry (lazy verifier)".into();
+        }
+        self.honest
+            .iter()
+            .find(|(_, k)| k.pubkey() == *key)
+            .map_or("?".into(), |(name, _)| (*name).to_string())
+    }
+
+    fn key_of(&self, key: &Pubkey) -> Option<&Keypair> {
+        self.honest
+            .iter()
+            .map(|(_, k)| k)
+            .find(|k| k.pubkey() == *key)
+    }
+
+    async fn stake(&mut self, roles: u8, amount: u64) -> Result<Keypair> {
+        let d = self.chain.deployment;
+        let key = self.chain.new_user(amount + 100 * TOKEN).await?;
+        let ixs = [
+            d.register_operator(&key.pubkey(), roles),
+            d.deposit(&key.pubkey(), amount),
+        ];
+        self.chain.send(&ixs, &[&key]).await?;
+        Ok(key)
+    }
+
+    /// Wallet plus deposited stake of `owner`, base units.
+    async fn worth(&mut self, owner: &Pubkey) -> Result<u64> {
+        let staked = self.chain.operator(owner).await?.map_or(0, |o| o.deposited);
+        Ok(self.chain.balance_of(owner).await? + staked)
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[solana_sdk::instruction::Instruction],
+        signers: &[&Keypair],
+        job: &Pubkey,
+        states: &mut Vec<String>,
+    ) -> Result<Vec<AssayEvent>> {
+        let events = self.chain.send_with_events(ixs, signers).await?;
+        for event in &events {
+            if let AssayEvent::JobStateChanged(c) = event {
+                if c.job == *job {
+                    states.push(format!("{:?}", c.to));
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    pub async fn run(mut self) -> Result<CanaryReport> {
+        let cast = Cast {
+            buyer: self.chain.new_user(200 * TOKEN).await?,
+            provider: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
+            challenger: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
+            // As much stake as the three honest verifiers together.
+            larry: self.stake(ROLE_VERIFIER, 900 * TOKEN).await?,
+        };
+        // Larry's stake reaches the draws at the next draw epoch.
+        self.chain.next_epoch().await?;
+        let carol = [
+            cast.buyer.pubkey(),
+            cast.provider.pubkey(),
+            cast.challenger.pubkey(),
+        ];
+        let mut carol_before = 0;
+        for key in &carol {
+            carol_before += self.worth(key).await?;
+        }
+        let larry_before = self.worth(&cast.larry.pubkey()).await?;
+
+        let mut report = CanaryReport {
+            jobs: vec![],
+            lazy_verifier_caught: false,
+            lazy_verifier_slashed: 0.0,
+            honest_finder_paid: 0.0,
+            canary_net_cost: 0.0,
+        };
+        for job_id in 1..=MAX_CANARY_JOBS {
+            let (job, finder) = self.canary_job(&cast, job_id).await?;
+            report.honest_finder_paid += tokens(finder);
+            let caught = job.outcome.starts_with("caught");
+            report.jobs.push(job);
+            if caught {
+                report.lazy_verifier_caught = true;
+                break;
+            }
+        }
+        // Every canary pass still open closes after its window.
+        self.close_open_passes().await?;
+        report.lazy_verifier_slashed =
+            tokens(larry_before.saturating_sub(self.worth(&cast.larry.pubkey()).await?));
+        let mut carol_after = 0;
+        for key in &carol {
+            carol_after += self.worth(key).await?;
+        }
+        report.canary_net_cost = tokens(carol_before) - tokens(carol_after);
+        Ok(report)
+    }
+
+    /// One canary job from post to its verdict; returns its report and the finder share
+    /// an honest verifier earned on it (base units).
+    async fn canary_job(&mut self, cast: &Cast, job_id: u64) -> Result<(CanaryJobReport, u64)> {
+        let d = self.chain.deployment;
+        let params = HashMixParams {
+            chunks: CHUNKS,
+            elements_per_chunk: 1024,
+            rounds: 16,
+            n_seeds: 256,
+            seed: self.seed + job_id,
+        };
+        let bundle = kernels::hashmix::job(&params)?;
+        let offer = Offer {
+            samples: SAMPLES,
+            price: 4 * TOKEN,
+            collateral: 10 * TOKEN,
+            claim_window_slots: 500,
+            execution_window_slots: 500,
+        };
+        let post = post_args(&bundle, job_id, &offer)?;
+        upload_job(self.store, &bundle, &post)?;
+        let key = pda::job(&cast.buyer.pubkey(), job_id);
+        let mut states = vec![];
+        self.send(
+            &[d.post_job(&cast.buyer.pubkey(), post)],
+            &[&cast.buyer],
+            &key,
+            &mut states,
+        )
+        .await?;
+        self.send(
+            &[d.claim_job(&cast.provider.pubkey(), &key)],
+            &[&cast.provider],
+            &key,
+            &mut states,
+        )
+        .await?;
+
+        // Honest outputs, then the planted ones; the planted run is what is served.
+        let honest = self.gpu.prepare(&bundle)?.run_all()?;
+        let secret = assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]);
+        let plan = CanaryPlan::new(&secret, &key, CHUNKS, PLANTED);
+        let mut served = honest.clone();
+        for &index in plan.planted() {
+            let chunk = served.chunk_mut(index).context("planted chunk")?;
+            let planted = plan.committed_output(index, chunk);
+            chunk.copy_from_slice(&planted);
+        }
+        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &served)?;
+        let uri = publish(self.store, &key, &served, &commitment)?;
+        self.send(
+            &[d.commit_result(&cast.provider.pubkey(), &key, commitment.root(), uri)],
+            &[&cast.provider],
+            &key,
+            &mut states,
+        )
+        .await?;
+        let draw = self.chain.ready_draw(&key).await?;
+        self.send(&[draw], &[], &key, &mut states).await?;
+        let job: Job = self.chain.job(&key).await?.context("canary job vanished")?;
+        let verifier = job.verifier.context("no verifier drawn for a canary job")?;
+        let sample =
+            assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
+        let planted_in_sample: Vec<u32> = plan
+            .planted()
+            .iter()
+            .copied()
+            .filter(|i| sample.contains(i))
+            .collect();
+
+        let mut finder = 0;
+        let outcome = if verifier == cast.larry.pubkey() {
+            // Larry signs without re-executing a single chunk.
+            self.send(
+                &[d.attest_pass(&verifier, &key, &job)],
+                &[&cast.larry],
+                &key,
+                &mut states,
+            )
+            .await?;
+            let passed: Job = self.chain.job(&key).await?.context("passed job")?;
+            let honest_of = |i: u32| honest.chunk(i).map(<[u8]>::to_vec).unwrap_or_default();
+            match plan.challenge(&passed, commitment.tree(), honest_of) {
+                None => "larry passed it; the sample held no planted chunk".to_string(),
+                Some(args) => {
+                    let chunk = args.chunk_index;
+                    let challenge =
+                        d.challenge_pass(&cast.challenger.pubkey(), &key, &passed, args);
+                    self.send(&[challenge], &[&cast.challenger], &key, &mut states)
+                        .await?;
+                    let committee = self.judge(&key, &mut states).await?;
+                    format!(
+                        "caught: larry passed it without re-executing; carol challenged planted chunk {chunk}; {committee} upheld; larry's bond was slashed"
+                    )
+                }
+            }
+        } else {
+            let signer = self
+                .key_of(&verifier)
+                .context("verifier key")?
+                .insecure_clone();
+            match audit(self.gpu, self.store, &key, &job)?.finding {
+                Finding::Pass => {
+                    self.send(
+                        &[d.attest_pass(&verifier, &key, &job)],
+                        &[&signer],
+                        &key,
+                        &mut states,
+                    )
+                    .await?;
+                    format!(
+                        "{} re-executed the sample: no planted chunk in it",
+                        self.name_of(cast, &verifier)
+                    )
+                }
+                Finding::Fault {
+                    index, evidence, ..
+                } => {
+                    let before = self.chain.balance_of(&verifier).await?;
+                    let report = d.report_fault(&verifier, &key, index, evidence);
+                    self.send(&[report], &[&signer], &key, &mut states).await?;
+                    // The canary concedes its own planted fault at once.
+                    let disputed: Job = self.chain.job(&key).await?.context("disputed job")?;
+                    let concede = d.concede_fault(&cast.provider.pubkey(), &key, &disputed);
+                    self.send(&[concede], &[&cast.provider], &key, &mut states)
+                        .await?;
+                    finder = self.chain.balance_of(&verifier).await? - before;
+                    format!(
+                        "{} re-executed the sample, reported planted chunk {index} and earned the finder share ({:.2} tokens)",
+                        self.name_of(cast, &verifier),
+                        tokens(finder)
+                    )
+                }
+            }
+        };
+        Ok((
+            CanaryJobReport {
+                job_id,
+                verifier: self.name_of(cast, &verifier),
+                planted: plan.planted().iter().copied().collect(),
+                planted_in_sample,
+                states,
+                outcome,
+            },
+            finder,
+        ))
+    }
+
+    /// Draws the committee of a challenged pass; each member re-executes the sample and
+    /// signs its vote; a relayer submits them. Returns who sat.
+    async fn judge(&mut self, key: &Pubkey, states: &mut Vec<String>) -> Result<String> {
+        let d = self.chain.deployment;
+        self.chain.crank_committee(key).await?;
+        let job: Job = self.chain.job(key).await?.context("challenged job")?;
+        let mut votes = vec![];
+        for member in &job.committee {
+            let verdict = match audit(self.gpu, self.store, key, &job)?.finding {
+                Finding::Pass => Verdict::OverturnFault,
+                Finding::Fault { .. } => Verdict::UpholdFault,
+            };
+            let signer = self.key_of(member).context("committee key")?;
+            let message = AttestationMessage {
+                program_id: assay_market::ID.to_bytes(),
+                job: key.to_bytes(),
+                instance: job.instance,
+                round: job.round,
+                verdict,
+                evidence_hash: job.fault_evidence,
+            };
+            votes.push((
+                ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
+                message,
+            ));
+        }
+        let upheld = votes
+            .iter()
+            .filter(|(_, m)| m.verdict == Verdict::UpholdFault)
+            .count()
+            > votes.len() / 2;
+        let resolve = if upheld {
+            d.uphold_challenge(key, &job)
+        } else {
+            d.overturn_challenge(key, &job)
+        };
+        self.send(&[vote_instruction(&votes), resolve], &[], key, states)
+            .await?;
+        let names: Vec<&str> = job
+            .committee
+            .iter()
+            .filter_map(|m| {
+                self.honest
+                    .iter()
+                    .find(|(_, k)| k.pubkey() == *m)
+                    .map(|(n, _)| *n)
+            })
+            .collect();
+        Ok(format!(
+            "a committee of {} ({})",
+            names.len(),
+            names.join(", ")
+        ))
+    }
+
+    /// Closes every Passed job once its window has ended (a permissionless crank).
+    async fn close_open_passes(&mut self) -> Result<()> {
+        close_passes(self.chain).await
+    }
+}
+
+/// Waits out every open pass window on `chain` and closes those passes (a crank anyone
+/// may send): each verifier is paid its fee and the locks are released.
+pub async fn close_passes(chain: &mut LocalChain) -> Result<()> {
+    let passed: Vec<(Pubkey, Job)> = chain
+        .jobs()
+        .await?
+        .into_iter()
+        .filter(|(_, j)| j.state == JobState::Passed)
+        .collect();
+    for (key, _) in passed {
+        chain.crank_close_pass(&key).await?;
+    }
+    Ok(())
+}
