@@ -34,7 +34,7 @@ use assay_client::{pda, Chain};
 use assay_market::constants::{
     MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_SAMPLES, MAX_VERIFIER_ROUNDS,
 };
-use assay_market::instructions::{FaultEvidence, PostJobArgs};
+use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
 use assay_market::state::MarketParams;
 use assay_protocol::{node_hash, proof_len, sample_indices, Hash, Verdict};
 use assay_stake::constants::{MAX_VERIFIERS, ROLE_VERIFIER};
@@ -476,8 +476,15 @@ async fn settled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let state = w.job(&job).await;
     let v = w.key(&verifier).insecure_clone();
     let attest = d.attest_pass(&verifier, &job, &state);
-    let text = format!("{}; job settled and closed", s.terms());
+    let text = format!("{}; provider paid, pass window open", s.terms());
     m.measure(&mut w.chain, "attest_pass", "", text, &[attest], &[&v])
+        .await?;
+    let state = w.job(&job).await;
+    let slot = w.chain.slot().await?;
+    w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
+    let close = d.close_pass(&job, &state);
+    let text = "window over: verifier fee paid, both stakes unlocked, job closed";
+    m.measure(&mut w.chain, "close_pass", "", text, &[close], &[])
         .await?;
     let admin = w.chain.admin.insecure_clone();
     let to = d.token_account(&admin.pubkey());
@@ -657,6 +664,96 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     .await
 }
 
+/// Passes challenged within their window: upheld (provider and verifier slashed),
+/// overturned (challenger slashed, window reopened), voided.
+async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let committee = s.market.committee_size;
+    for (job_id, ending) in [(20, "uphold"), (21, "overturn"), (22, "void")] {
+        let c = challenged_job(w, s.job_args(job_id), s.uri()).await?;
+        let state = w.job(&c.job).await;
+        let attest = w
+            .chain
+            .deployment
+            .attest_pass(&c.verifier.pubkey(), &c.job, &state);
+        w.chain.send(&[attest], &[&c.verifier]).await?;
+        let passed = w.job(&c.job).await;
+        let challenger = w
+            .verifiers
+            .iter()
+            .find(|v| v.pubkey() != c.verifier.pubkey())
+            .ok_or("a second verifier")?
+            .insecure_clone();
+        let sample = sample_indices(&passed.seed, passed.n_chunks, passed.samples.into());
+        let index = sample[sample.len() - 1];
+        let FaultEvidence::Mismatch {
+            provider_leaf,
+            proof,
+            recomputed_output_hash,
+        } = c.tree.mismatch(index)
+        else {
+            return Err("mismatch evidence".into());
+        };
+        let depth = proof.len();
+        let args = ChallengePassArgs {
+            chunk_index: index,
+            provider_leaf,
+            proof,
+            recomputed_output_hash,
+        };
+        let challenge =
+            w.chain
+                .deployment
+                .challenge_pass(&challenger.pubkey(), &c.job, &passed, args);
+        if job_id == 20 {
+            let text = format!("{depth}-level proof, challenger's bond locked, committee armed");
+            m.measure(
+                &mut w.chain,
+                "challenge_pass",
+                "",
+                text,
+                &[challenge],
+                &[&challenger],
+            )
+            .await?;
+        } else {
+            w.chain.send(&[challenge], &[&challenger]).await?;
+        }
+        w.chain.crank_committee(&c.job).await?;
+        let members = w.job(&c.job).await.committee;
+        match ending {
+            "void" => {
+                let state = w.job(&c.job).await;
+                let slot = w.chain.slot().await?;
+                w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
+                let void = w.chain.deployment.void_challenge(&c.job, &state);
+                let text = "no majority: challenger unlocked, window reopened";
+                m.measure(&mut w.chain, "void_challenge", "", text, &[void], &[])
+                    .await?;
+            }
+            _ => {
+                let (verdict, name, outcome) = if ending == "uphold" {
+                    (
+                        Verdict::UpholdFault,
+                        "uphold_challenge",
+                        "provider and verifier slashed, job closed",
+                    )
+                } else {
+                    (
+                        Verdict::OverturnFault,
+                        "overturn_challenge",
+                        "challenger slashed, window reopened",
+                    )
+                };
+                let resolve = w.resolve_instructions(&c.job, &members, verdict).await;
+                let text = format!("{} of {committee} votes, {outcome}", members.len());
+                m.measure(&mut w.chain, name, "", text, &resolve, &[])
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A buyer cancels an open job.
 async fn cancelled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let buyer = w.buyer().insecure_clone();
@@ -761,6 +858,7 @@ async fn main() {
             ("cancelled job", cancelled_job(&s, &mut w, &mut m).await),
             ("expired jobs", expired_jobs(&s, &mut w, &mut m).await),
             ("disputes", disputes(&s, &mut w, &mut m).await),
+            ("pass challenges", pass_challenges(&s, &mut w, &mut m).await),
             ("missed rounds", missed_rounds(&s, &mut w, &mut m).await),
         ];
         for (scene, outcome) in scenes {
