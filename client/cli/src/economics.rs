@@ -1,10 +1,12 @@
-//! `assay economics`: the audit-strength calculator, and the sybil side (how likely an
-//! attacker with a share of the verifier stake audits itself).
+//! `assay economics`: the audit-strength calculator, the sybil side (how likely an
+//! attacker with a share of the verifier stake audits itself), and the lazy verifier's
+//! side (which canary rate and bond make a blind "pass" a losing bet, and their cost).
 
 use anyhow::{ensure, Result};
 use assay_client::economics::{
-    attacker_stake, bond_bounds, committee_capture, detection_probability, share_for_capture,
-    smallest_safe_committee, verifier_capture, Capture, Terms,
+    attacker_stake, bond_bounds, canary_cost, canary_cost_per_real_job, committee_capture,
+    detection_probability, share_for_capture, smallest_safe_committee, verifier_capture, Capture,
+    Laziness, Terms,
 };
 use assay_market::constants::MAX_COMMITTEE;
 use clap::Args;
@@ -39,6 +41,109 @@ pub struct EconomicsArgs {
     /// Share of slashed collateral paid to the accuser (`finder_fee_bps`), basis points.
     #[arg(long, default_value_t = 2_000)]
     finder_fee_bps: u16,
+    /// The attesting verifier's fee, token base units (forfeited with the bond when a
+    /// blind pass is caught).
+    #[arg(long, default_value_t = 5_000_000)]
+    verifier_fee: u64,
+    /// Share (0–1) of all jobs that are canary jobs with planted faults.
+    #[arg(long, default_value_t = 0.02)]
+    canary_rate: f64,
+    /// Chunks planted wrong in each canary job.
+    #[arg(long, default_value_t = 64)]
+    planted: u32,
+}
+
+/// Canary rates in the lazy-verifier table.
+const CANARY_RATES: [f64; 6] = [0.005, 0.01, 0.02, 0.05, 0.10, 0.20];
+
+/// The lazy-verifier section: a blind pass's expected gain by canary rate, the break-even
+/// rate, the bond that makes `--canary-rate` enough, and what the canaries cost.
+struct Lazy {
+    laziness: Laziness,
+    rows: Vec<(f64, f64, f64)>,
+    break_even: Option<f64>,
+    bond_needed: f64,
+    cost_per_canary: f64,
+    cost_per_real_job: f64,
+}
+
+fn lazy(a: &EconomicsArgs) -> Lazy {
+    let planted = a.planted.min(a.chunks);
+    let laziness = Laziness {
+        // The verifier re-executes k of N chunks at the provider's cost per chunk.
+        recheck_cost: a.provider_cost as f64 * f64::from(a.samples) / f64::from(a.chunks),
+        bond: a.bond,
+        fee: a.verifier_fee,
+        catch: detection_probability(a.chunks, a.samples, planted),
+    };
+    let cost_per_canary = canary_cost(
+        a.provider_cost,
+        a.collateral,
+        a.finder_fee_bps,
+        a.verifier_fee,
+        laziness.catch,
+    );
+    Lazy {
+        laziness,
+        rows: CANARY_RATES
+            .iter()
+            .map(|&rate| (rate, rate * laziness.catch, laziness.lazy_gain(rate)))
+            .collect(),
+        break_even: laziness.break_even_canary_rate(),
+        bond_needed: laziness.bond_for_canary_rate(a.canary_rate),
+        cost_per_canary,
+        cost_per_real_job: canary_cost_per_real_job(cost_per_canary, a.canary_rate),
+    }
+}
+
+fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
+    let z = &l.laziness;
+    println!();
+    println!(
+        "lazy verifiers: signing \"pass\" blind saves the re-execution of k = {} of {} chunks, e = {:.0}; a caught blind pass costs bond {} + fee {} = {:.0}",
+        a.samples,
+        a.chunks,
+        z.recheck_cost,
+        z.bond,
+        z.fee,
+        z.at_stake()
+    );
+    println!(
+        "{} planted chunks per canary: P(one is in the sample) = {:.6}",
+        a.planted.min(a.chunks),
+        z.catch
+    );
+    println!(
+        "{:>12} {:>22} {:>24}",
+        "canary rate", "P(blind pass caught)", "E[lazy gain] (units)"
+    );
+    for (rate, caught, gain) in &l.rows {
+        println!("{:>11.1}% {caught:>22.6} {gain:>24.0}", rate * 100.0);
+    }
+    match l.break_even {
+        Some(rate) => println!(
+            "laziness is a losing bet from a canary rate of {} (e / (p·(bond + fee)))",
+            pct(rate)
+        ),
+        None => println!("no canary rate below 100 % makes laziness lose at this bond and fee"),
+    }
+    println!(
+        "bond that makes --canary-rate {} enough: {:.0} (--bond {}: {})",
+        pct(a.canary_rate),
+        l.bond_needed,
+        a.bond,
+        if (a.bond as f64) >= l.bond_needed {
+            "enough"
+        } else {
+            "too small"
+        }
+    );
+    println!(
+        "canaries cost their funder {:.0} per canary job (compute + finder share or fee), {:.0} per real job at {}",
+        l.cost_per_canary,
+        l.cost_per_real_job,
+        pct(a.canary_rate)
+    );
 }
 
 /// Attacker shares in the sybil table.
@@ -126,6 +231,11 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
         a.finder_fee_bps <= 10_000,
         "--finder-fee-bps must be at most 10000"
     );
+    ensure!(
+        (0.0..1.0).contains(&a.canary_rate),
+        "--canary-rate must be in [0, 1)"
+    );
+    ensure!(a.planted >= 1, "--planted must be at least 1");
     let terms = Terms {
         n_chunks: a.chunks,
         samples: a.samples,
@@ -150,7 +260,25 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
     let smallest = terms.smallest_safe_samples(64);
     let sy = sybil(&a, &terms);
     let bond_ok = (a.bond as f64) > sy.bond_range.0 && (a.bond as f64) < sy.bond_range.1;
+    let lz = lazy(&a);
     if json {
+        let lazy_rows: Vec<_> = lz
+            .rows
+            .iter()
+            .map(|(rate, caught, gain)| serde_json::json!({"canary_rate": rate, "blind_pass_caught": caught, "lazy_gain": gain}))
+            .collect();
+        let lazy = serde_json::json!({
+            "recheck_cost": lz.laziness.recheck_cost,
+            "verifier_fee": a.verifier_fee,
+            "planted": a.planted.min(a.chunks),
+            "planted_in_sample": lz.laziness.catch,
+            "rows": lazy_rows,
+            "break_even_canary_rate": lz.break_even,
+            "canary_rate": a.canary_rate,
+            "bond_needed": lz.bond_needed,
+            "cost_per_canary": lz.cost_per_canary,
+            "cost_per_real_job": lz.cost_per_real_job,
+        });
         let rows: Vec<_> = rows
             .iter()
             .map(|(f, faked, p, gain)| serde_json::json!({"fraction": f, "faked_chunks": faked, "detection_probability": p, "expected_gain": gain}))
@@ -179,7 +307,7 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
         });
         println!(
             "{}",
-            serde_json::json!({"chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil})
+            serde_json::json!({"chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
         );
         return Ok(());
     }
@@ -204,6 +332,7 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
         None => println!("no k ≤ 64 deters every cheat at these terms: raise the collateral"),
     }
     print_sybil(&a, &sy, bond_ok);
+    print_lazy(&a, &lz);
     Ok(())
 }
 

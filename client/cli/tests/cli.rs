@@ -112,6 +112,40 @@ fn economics_reports_detection_and_the_smallest_safe_sample() {
     assert_eq!(v["samples"], 10);
 }
 
+/// The lazy-verifier section: at the default terms the 1-token bond needs a third of all
+/// jobs to be canaries; the bond it prints for the asked rate makes laziness break even
+/// there, and every chunk planted past `N − k` catches every blind pass.
+#[test]
+fn economics_sizes_the_canary_rate_and_bond_that_make_laziness_lose() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = assay()
+            .args(["--json", "economics"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["lazy_verifiers"].clone()
+    };
+    let lazy = run(&[]);
+    let rate = lazy["break_even_canary_rate"].as_f64().unwrap();
+    assert!((0.32..0.33).contains(&rate), "{lazy}");
+    let bond = lazy["bond_needed"].as_f64().unwrap().ceil() as u64;
+    let at_bond = run(&["--bond", &bond.to_string()]);
+    let rate = at_bond["break_even_canary_rate"].as_f64().unwrap();
+    assert!((rate - 0.02).abs() < 1e-6, "{at_bond}");
+    let all = run(&["--chunks", "100", "--samples", "10", "--planted", "91"]);
+    assert_eq!(all["planted_in_sample"].as_f64().unwrap(), 1.0);
+    assay()
+        .args(["economics", "--canary-rate", "1.5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--canary-rate must be in [0, 1)"));
+}
+
 #[test]
 fn economics_rejects_more_samples_than_chunks() {
     assay()

@@ -1,7 +1,9 @@
 //! Audit strength as a price tier: how likely a cheat is caught, and which sample count
 //! makes cheating a losing bet; and the sybil side: how likely an attacker holding a share
 //! of the verifier stake audits itself, and which committee size makes that rare
-//! (derivations in `docs/economics.md`).
+//! (derivations in `docs/economics.md`); and the lazy verifier's side: which canary rate
+//! and bond make signing "pass" without re-executing a losing bet, and what the canaries
+//! cost.
 
 /// Exact probability that a sample of `k` distinct chunks out of `n` contains at least one
 /// of `faked` faked chunks: `1 − C(n − faked, k) / C(n, k)`.
@@ -265,6 +267,83 @@ pub fn bond_bounds(q: f64, finder_reward: f64) -> (f64, f64) {
     (lower, upper)
 }
 
+/// A verifier drawn for a job chooses between re-executing its sample and signing "pass"
+/// blind. Canary jobs (a share `canary_rate` of all jobs, indistinguishable from the rest)
+/// carry planted faults; a blind pass of a canary whose sample holds a planted chunk is
+/// challenged within the pass window and upheld, and the verifier loses its bond and its
+/// fee. Amounts in token base units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Laziness {
+    /// What re-executing the sample costs the verifier (`k/N` of the job's compute).
+    pub recheck_cost: f64,
+    /// The verifier bond slashed when a blind pass is shown wrong.
+    pub bond: u64,
+    /// The verifier fee forfeited with it.
+    pub fee: u64,
+    /// Probability that a canary's sample holds one of its planted chunks:
+    /// [`detection_probability`]`(N, k, planted)`.
+    pub catch: f64,
+}
+
+impl Laziness {
+    /// What the verifier stands to lose on one caught blind pass: bond plus fee.
+    pub fn at_stake(&self) -> f64 {
+        (self.bond as f64) + (self.fee as f64)
+    }
+
+    /// Expected gain of signing blind over re-executing, per job:
+    /// `e − ρ · p · (b + v)`. Negative means laziness is a losing bet. (Fishermen who
+    /// re-check real jobs only add to the chance of being caught; not counted.)
+    pub fn lazy_gain(&self, canary_rate: f64) -> f64 {
+        self.recheck_cost - canary_rate * self.catch * self.at_stake()
+    }
+
+    /// The canary rate from which laziness loses: `ρ* = e / (p · (b + v))`. `None` when
+    /// no rate below 1 does it (nothing at stake, or `ρ* ≥ 1`).
+    pub fn break_even_canary_rate(&self) -> Option<f64> {
+        let exposure = self.catch * self.at_stake();
+        (exposure > 0.0)
+            .then(|| self.recheck_cost / exposure)
+            .filter(|rate| *rate < 1.0)
+    }
+
+    /// The bond that makes laziness a losing bet at `canary_rate`:
+    /// `b* = e / (ρ · p) − v`, at least 0. Infinite when `ρ · p = 0`.
+    pub fn bond_for_canary_rate(&self, canary_rate: f64) -> f64 {
+        let exposure = canary_rate * self.catch;
+        if exposure <= 0.0 {
+            return f64::INFINITY;
+        }
+        (self.recheck_cost / exposure - self.fee as f64).max(0.0)
+    }
+}
+
+/// What one canary job costs whoever funds the canaries (say the treasury) when verifiers
+/// are honest, in base units: the compute of the whole job (`provider_cost`; a canary must
+/// serve correct outputs everywhere but its planted chunks), plus, when the sample holds a
+/// planted chunk (probability `catch`), the finder share of its collateral paid to the
+/// verifier that reports it, or else the verifier fee paid on the pass. The canary's own
+/// price, its collateral's victim share and the treasury's shares come back to it.
+pub fn canary_cost(
+    provider_cost: u64,
+    collateral: u64,
+    finder_fee_bps: u16,
+    fee: u64,
+    catch: f64,
+) -> f64 {
+    let finder = collateral as f64 * f64::from(finder_fee_bps) / 10_000.0;
+    provider_cost as f64 + catch * finder + (1.0 - catch) * fee as f64
+}
+
+/// The canaries' cost spread over real jobs: with a share `rate` of all jobs canaries,
+/// each real job carries `rate / (1 − rate)` canary jobs.
+pub fn canary_cost_per_real_job(cost_per_canary: f64, rate: f64) -> f64 {
+    if rate >= 1.0 {
+        return f64::INFINITY;
+    }
+    rate.max(0.0) / (1.0 - rate.max(0.0)) * cost_per_canary
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,5 +566,75 @@ mod tests {
             ..none
         };
         assert!(!t.cheating_never_pays_with_capture(all));
+    }
+
+    fn lazy(bond: u64) -> Laziness {
+        Laziness {
+            recheck_cost: 1_250_000.0,
+            bond,
+            fee: 5_000_000,
+            catch: detection_probability(4096, 64, 64),
+        }
+    }
+
+    #[test]
+    fn laziness_breaks_even_exactly_at_the_break_even_canary_rate() {
+        let l = lazy(50_000_000);
+        let rate = l.break_even_canary_rate().unwrap();
+        assert!(l.lazy_gain(rate).abs() < 1e-6);
+        assert!(l.lazy_gain(rate * 1.01) < 0.0);
+        assert!(l.lazy_gain(rate * 0.99) > 0.0);
+        // e / (p (b + v)) by hand.
+        assert!((rate - 1_250_000.0 / (l.catch * 55_000_000.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_bond_for_a_canary_rate_makes_laziness_break_even_there() {
+        let l = lazy(0);
+        for rate in [0.01, 0.02, 0.05, 0.2] {
+            let bond = l.bond_for_canary_rate(rate);
+            let at = Laziness {
+                bond: bond.round() as u64,
+                ..l
+            };
+            assert!(
+                at.lazy_gain(rate).abs() < 1.0,
+                "rate {rate}: {}",
+                at.lazy_gain(rate)
+            );
+        }
+        assert_eq!(l.bond_for_canary_rate(0.0), f64::INFINITY);
+        // A fee alone that covers the saving needs no bond.
+        let rich = Laziness {
+            fee: u64::MAX / 2,
+            ..l
+        };
+        assert_eq!(rich.bond_for_canary_rate(0.5), 0.0);
+    }
+
+    #[test]
+    fn nothing_at_stake_or_too_little_has_no_break_even_rate() {
+        let none = Laziness {
+            bond: 0,
+            fee: 0,
+            ..lazy(0)
+        };
+        assert_eq!(none.break_even_canary_rate(), None);
+        let tiny = Laziness {
+            bond: 1,
+            fee: 0,
+            ..lazy(0)
+        };
+        assert_eq!(tiny.break_even_canary_rate(), None);
+    }
+
+    #[test]
+    fn canary_costs_add_compute_finder_share_and_fee_and_spread_over_real_jobs() {
+        // Always caught: compute + finder share (20 % of 200).
+        assert_eq!(canary_cost(80, 200, 2_000, 5, 1.0), 120.0);
+        // Never caught: compute + the fee paid on the pass.
+        assert_eq!(canary_cost(80, 200, 2_000, 5, 0.0), 85.0);
+        assert!((canary_cost_per_real_job(100.0, 0.2) - 25.0).abs() < 1e-12);
+        assert_eq!(canary_cost_per_real_job(100.0, 0.0), 0.0);
     }
 }
