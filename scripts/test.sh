@@ -10,4 +10,4 @@ echo "== workspace tests, programs native"
 cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"
 # --workspace (not -p assay-tests) reuses the build above: same feature set.
-ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity "$@"
+ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity --test lazy_verifiers "$@"
