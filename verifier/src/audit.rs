@@ -32,6 +32,10 @@ pub struct Audit {
     pub finding: Finding,
     /// The sampled chunk indices, in draw order.
     pub sample: Vec<u32>,
+    /// The chunks the GPU re-executed and compared (empty when the audit stopped before
+    /// re-executing, on a chunk the provider did not serve). A `Pass` holds every sampled
+    /// chunk here: see [`Audit::require_reexecuted`].
+    pub reexecuted: Vec<u32>,
     /// Wall time of the re-execution (GPU work and readback).
     pub recheck_time: Duration,
     /// GPU timestamp time of the re-execution, where the adapter has timestamps.
@@ -51,6 +55,29 @@ pub enum AuditError {
     Gpu(#[from] assay_gpu::GpuError),
     #[error("job has no challenge seed yet")]
     NotChallenged,
+    #[error("the audit found no fault but did not re-execute sampled chunks {0:?}: a pass is never signed for a chunk not re-executed")]
+    NotReexecuted(Vec<u32>),
+}
+
+impl Audit {
+    /// A `Pass` only stands when every chunk of `job`'s drawn sample (recomputed here from
+    /// the job's seed, not taken from the audit) was re-executed and compared; otherwise
+    /// `NotReexecuted` with the chunks missing. A fault needs no such check: it names its
+    /// chunk and carries the evidence the chain verifies.
+    pub fn require_reexecuted(self, job: &Job) -> Result<Self, AuditError> {
+        if self.finding != Finding::Pass {
+            return Ok(self);
+        }
+        let missing: Vec<u32> = sample_indices(&job.seed, job.n_chunks, u32::from(job.samples))
+            .into_iter()
+            .filter(|i| !self.reexecuted.contains(i))
+            .collect();
+        if missing.is_empty() {
+            Ok(self)
+        } else {
+            Err(AuditError::NotReexecuted(missing))
+        }
+    }
 }
 
 fn unavailable(index: u32, reason: String) -> Finding {
@@ -103,14 +130,17 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
         return Err(AuditError::NotChallenged);
     }
     let sample = sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
-    let finish =
-        |finding: Finding, recheck_time: Duration, recheck_gpu_time: Option<Duration>| Audit {
-            finding,
-            sample: sample.clone(),
-            recheck_time,
-            recheck_gpu_time,
-            total_time: started.elapsed(),
-        };
+    let finish = |finding: Finding,
+                  reexecuted: &[u32],
+                  recheck_time: Duration,
+                  recheck_gpu_time: Option<Duration>| Audit {
+        finding,
+        sample: sample.clone(),
+        reexecuted: reexecuted.to_vec(),
+        recheck_time,
+        recheck_gpu_time,
+        total_time: started.elapsed(),
+    };
     let bundle = bundle(&job.manifest_hash)?;
 
     // The provider's publication: every leaf must rebuild the committed root.
@@ -120,6 +150,7 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
         Err(e) => {
             return Ok(finish(
                 unavailable(first, format!("result index: {e}")),
+                &[],
                 Duration::ZERO,
                 None,
             ))
@@ -139,6 +170,7 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
                     first,
                     "published leaves do not rebuild the committed root".into(),
                 ),
+                &[],
                 Duration::ZERO,
                 None,
             ))
@@ -151,6 +183,7 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
             Err(e) => {
                 return Ok(finish(
                     unavailable(i, format!("chunk {i} not served: {e}")),
+                    &[],
                     Duration::ZERO,
                     None,
                 ))
@@ -192,6 +225,7 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
         });
     Ok(finish(
         fault.unwrap_or(Finding::Pass),
+        report.recomputed.indices(),
         recheck_time,
         gpu_time,
     ))

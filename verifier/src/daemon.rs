@@ -376,7 +376,7 @@ impl<C: Chain> Daemon<C> {
         } else {
             self.auditor.audit(&self.store, key, job)
         };
-        match result {
+        match result.and_then(|audit| audit.require_reexecuted(job)) {
             Ok(audit) => {
                 self.backoff.remove(&(*key, job.round, vote));
                 if !audit.sample.is_empty() && audit.recheck_time > Duration::ZERO {
@@ -399,6 +399,7 @@ impl<C: Chain> Daemon<C> {
                     AuditError::Job(_) | AuditError::Manifest(_) => "job_data",
                     AuditError::Gpu(_) => "gpu",
                     AuditError::NotChallenged => "not_challenged",
+                    AuditError::NotReexecuted(_) => "not_reexecuted",
                 };
                 self.metrics.audit_errors.with_label_values(&[kind]).inc();
                 report.audit_errors += 1;

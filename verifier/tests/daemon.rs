@@ -462,3 +462,60 @@ async fn gpu_failures_are_retried_with_backoff_and_never_reported_as_faults() {
     );
     assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 1);
 }
+
+/// An engine that skips chunks: it re-executes the sample but for `skipped` of its chunks,
+/// and still reports the job as passing, as a lazy or broken implementation would.
+struct SkippingGpu {
+    gpu: Arc<assay_gpu::Gpu>,
+    skipped: usize,
+}
+
+impl Auditor for SkippingGpu {
+    fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        let mut audit = assay_verifier::audit(&self.gpu, store, job_key, job)?;
+        let keep = audit.reexecuted.len().saturating_sub(self.skipped);
+        audit.reexecuted.truncate(keep);
+        Ok(audit)
+    }
+}
+
+/// The daemon never signs "pass" for a chunk it did not re-execute: an engine that skips
+/// one sampled chunk gets no verdict sent (an audit error of its own, retried), and the
+/// real engine re-executes every sampled chunk.
+#[tokio::test(flavor = "current_thread")]
+async fn the_daemon_never_signs_a_pass_for_a_chunk_it_did_not_reexecute() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let job = m.job(0, 8, Provider::Honest).await;
+    m.draw(&job).await;
+    let state = m.state(&job).await.unwrap();
+    let sample = assay_protocol::sample_indices(&state.seed, state.n_chunks, 8);
+    let honest = assay_verifier::audit(&m.gpu, &m.store, &job, &state).unwrap();
+    assert_eq!(honest.finding, assay_verifier::Finding::Pass);
+    let mut reexecuted = honest.reexecuted.clone();
+    reexecuted.sort_unstable();
+    let mut sampled = sample.clone();
+    sampled.sort_unstable();
+    assert_eq!(
+        reexecuted, sampled,
+        "the engine re-executes exactly the sample"
+    );
+
+    let skipping = SkippingGpu {
+        gpu: Arc::clone(&m.gpu),
+        skipped: 1,
+    };
+    let mut d = m.daemon_with(0, "v0", Box::new(skipping), m.options());
+    let r = d.tick().await.unwrap();
+    assert_eq!(
+        (r.audit_errors, r.passes, r.verdicts_sent),
+        (1, 0, 0),
+        "{r:?}"
+    );
+    assert_eq!(m.chain.verdicts_sent.load(Ordering::SeqCst), 0);
+    assert_eq!(m.state(&job).await.unwrap().state, JobState::Challenged);
+    let text = d.metrics().render();
+    assert!(
+        text.contains("assay_verifier_audit_errors_total{kind=\"not_reexecuted\"} 1"),
+        "{text}"
+    );
+}

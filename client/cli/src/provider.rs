@@ -4,7 +4,8 @@
 //! claiming anew: the claim on chain is the worker's journal), then claims open jobs it
 //! can afford to collateralize and whose manifest is in the blob store, runs them on the
 //! GPU engine, publishes the outputs and commits the Merkle root. Outputs are
-//! deterministic, so work redone after a crash commits the same root.
+//! deterministic, so work redone after a crash commits the same root. It also closes its
+//! own passes once their window has ended (`close_pass`), which unlocks its collateral.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -50,6 +51,22 @@ impl Worker<'_> {
         let me = self.signer.pubkey();
         let slot = self.chain.slot().await?;
         let jobs = self.chain.jobs().await?;
+        for (key, job) in jobs.iter().filter(|(_, j)| {
+            j.state == JobState::Passed && j.provider == Some(me) && slot > j.step_deadline_slot
+        }) {
+            let d = self.chain.deployment();
+            match self
+                .chain
+                .send(&[d.close_pass(key, job)], &[&self.signer])
+                .await
+            {
+                Ok(_) => info!(%key, "closed a pass after its window: collateral unlocked"),
+                // Another cranker (the verifier's daemon) may have closed it first.
+                Err(e) => {
+                    info!(%key, reason = %e.explain(&assay_market::ID), "close_pass not sent")
+                }
+            }
+        }
         let mut done = 0;
         for (key, job) in jobs.iter().filter(|(_, j)| {
             j.state == JobState::Claimed && j.provider == Some(me) && slot <= j.commit_deadline_slot
