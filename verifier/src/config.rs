@@ -19,6 +19,8 @@ pub struct Config {
     pub poll_interval: Duration,
     pub max_backoff: Duration,
     pub crank: bool,
+    /// Re-check other verifiers' passes and challenge wrong ones.
+    pub fisherman: bool,
     pub audit_retry: Duration,
     pub rpc_timeout: Duration,
     pub rpc_attempts: u32,
@@ -41,6 +43,7 @@ pub struct FileConfig {
     pub poll_interval_ms: Option<u64>,
     pub max_backoff_ms: Option<u64>,
     pub crank: Option<bool>,
+    pub fisherman: Option<bool>,
     pub audit_retry_ms: Option<u64>,
     pub rpc_timeout_ms: Option<u64>,
     pub rpc_attempts: Option<u32>,
@@ -83,6 +86,13 @@ pub struct Flags {
     /// Disable permissionless cranks.
     #[arg(long)]
     pub no_crank: bool,
+    /// With spare capacity, re-check other verifiers' passes while their window is open
+    /// (two per poll) and challenge one whose sampled chunk is wrong. A challenge bonds
+    /// the market's `verifier_bond` of this operator's stake: lost if the committee
+    /// overturns it, returned with the finder share of the provider's collateral and the
+    /// verifier's bond if it upholds.
+    #[arg(long)]
+    pub fisherman: bool,
     #[arg(long)]
     pub audit_retry_ms: Option<u64>,
     #[arg(long)]
@@ -153,6 +163,7 @@ impl Config {
                 .or(file.max_backoff_ms)
                 .unwrap_or(30_000)),
             crank: !flags.no_crank && file.crank.unwrap_or(true),
+            fisherman: flags.fisherman || file.fisherman.unwrap_or(false),
             audit_retry: ms(flags
                 .audit_retry_ms
                 .or(file.audit_retry_ms)
@@ -204,6 +215,13 @@ mod tests {
         assert_eq!(c.keypair, PathBuf::from("/etc/assay/verifier.json"));
         assert_eq!(c.poll_interval, Duration::from_millis(500));
         assert!(!c.crank);
+        assert!(!c.fisherman, "off unless asked for");
+        let fish = Flags::parse_from(["assay-verifier", "--fisherman"]);
+        assert!(
+            Config::merge(FileConfig::default(), &fish)
+                .unwrap()
+                .fisherman
+        );
         assert_eq!(
             c.vote_board,
             Some(PathBuf::from("/var/lib/assay/blobs/votes"))

@@ -1,10 +1,11 @@
 //! The verifier daemon: polls the chain, audits its assignments, submits verdicts exactly
-//! once (journal), votes in committees, relays decided contests, and cranks time-outs.
+//! once (journal), votes in committees, relays decided contests, cranks time-outs, and
+//! (as a fisherman) re-checks other verifiers' passes within their window.
 //!
 //! [`Daemon::tick`] is one deterministic pass (tests drive it directly); [`Daemon::run`]
 //! loops it with a poll interval until shutdown is requested.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
+use assay_market::instructions::{ChallengePassArgs, FaultEvidence};
 use assay_market::state::{Job, JobState};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
@@ -69,7 +71,14 @@ pub struct DaemonOptions {
     /// Shared directory of committee votes; without one the daemon neither votes nor
     /// relays.
     pub vote_board: Option<PathBuf>,
+    /// Re-check other verifiers' passes within their window (at most
+    /// [`RECHECKS_PER_TICK`] a pass) and challenge a wrong sampled leaf, bonding
+    /// `verifier_bond` of this operator's stake.
+    pub fisherman: bool,
 }
+
+/// Passes a fisherman re-checks per tick, so its own assignments and seats come first.
+pub const RECHECKS_PER_TICK: usize = 2;
 
 impl Default for DaemonOptions {
     fn default() -> Self {
@@ -78,6 +87,7 @@ impl Default for DaemonOptions {
             retry_backoff: Duration::from_secs(2),
             max_retry_backoff: Duration::from_secs(120),
             vote_board: None,
+            fisherman: false,
         }
     }
 }
@@ -107,6 +117,9 @@ pub struct TickReport {
     pub resolved: u32,
     /// Assignments and committee seats seen.
     pub queue: u32,
+    /// Other verifiers' passes re-checked (`fisherman`), and challenges filed.
+    pub rechecked: u32,
+    pub challenges: u32,
 }
 
 struct Backoff {
@@ -124,6 +137,8 @@ pub struct Daemon<C: Chain> {
     options: DaemonOptions,
     board: Option<VoteBoard>,
     backoff: HashMap<(Pubkey, u8, bool), Backoff>,
+    /// Passes re-checked as a fisherman, by job and instance (each once).
+    rechecked: HashSet<(Pubkey, u64)>,
     shutdown: Arc<AtomicBool>,
     wake: Arc<tokio::sync::Notify>,
     /// Test hook (see [`CrashPoint`]).
@@ -170,6 +185,7 @@ impl<C: Chain> Daemon<C> {
             options,
             board,
             backoff: HashMap::new(),
+            rechecked: HashSet::new(),
             shutdown: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(tokio::sync::Notify::new()),
             crash_at: None,
@@ -351,8 +367,87 @@ impl<C: Chain> Daemon<C> {
                 self.relay(key, job, &mut report).await;
             }
         }
+        if self.options.fisherman {
+            self.fish(slot, &jobs, &mut report).await;
+        }
         self.metrics.ticks.inc();
         Ok(report)
+    }
+
+    /// Re-checks up to [`RECHECKS_PER_TICK`] other verifiers' passes still in their window
+    /// and challenges one whose sample holds a wrong leaf. A pass found right is not
+    /// looked at again; one whose audit failed for this verifier's own reasons is retried
+    /// with backoff. Evidence of data the provider no longer serves cannot be shown
+    /// against the root, so it is logged, not filed.
+    async fn fish(&mut self, slot: u64, jobs: &[(Pubkey, Job)], report: &mut TickReport) {
+        let me = self.me();
+        let candidates: Vec<(Pubkey, Job)> = jobs
+            .iter()
+            .filter(|(key, j)| {
+                j.state == JobState::Passed
+                    && slot <= j.step_deadline_slot
+                    && j.verifier != Some(me)
+                    && j.provider != Some(me)
+                    && !self.rechecked.contains(&(*key, j.instance))
+                    && !self.backed_off(key, j.round, true)
+            })
+            .take(RECHECKS_PER_TICK)
+            .cloned()
+            .collect();
+        for (key, job) in candidates {
+            if self.stopping() {
+                break;
+            }
+            let Some(audit) = self.run_audit(&key, &job, true, report) else {
+                continue;
+            };
+            self.rechecked.insert((key, job.instance));
+            report.rechecked += 1;
+            let Finding::Fault {
+                index,
+                evidence:
+                    FaultEvidence::Mismatch {
+                        provider_leaf,
+                        proof,
+                        recomputed_output_hash,
+                    },
+                reason,
+            } = audit.finding
+            else {
+                if let Finding::Fault { index, reason, .. } = &audit.finding {
+                    warn!(job = %key, chunk = index, %reason, "a passed job's sampled chunk is not served; nothing to show against the root");
+                }
+                self.metrics
+                    .passes_rechecked
+                    .with_label_values(&["held"])
+                    .inc();
+                continue;
+            };
+            warn!(job = %key, chunk = index, verifier = ?job.verifier, %reason, "a pass is wrong: challenging it");
+            let args = ChallengePassArgs {
+                chunk_index: index,
+                provider_leaf,
+                proof,
+                recomputed_output_hash,
+            };
+            let d = self.chain.deployment();
+            let ix = d.challenge_pass(&me, &key, &job, args);
+            let signer = self.key.insecure_clone();
+            match self.chain.send(&[ix], &[&signer]).await {
+                Ok(signature) => {
+                    report.challenges += 1;
+                    self.metrics
+                        .passes_rechecked
+                        .with_label_values(&["challenged"])
+                        .inc();
+                    info!(job = %key, chunk = index, %signature, "pass challenged");
+                }
+                Err(e) => {
+                    self.chain_error("sendTransaction", &e);
+                    error!(job = %key, error = %e.explain(&assay_market::ID), "could not challenge the pass");
+                }
+            }
+        }
     }
 
     fn backed_off(&self, key: &Pubkey, round: u8, vote: bool) -> bool {

@@ -98,10 +98,11 @@ async fn run(config: Config) -> Result<()> {
             retry_backoff: config.audit_retry,
             max_retry_backoff: config.max_backoff,
             vote_board: config.vote_board.clone(),
+            fisherman: config.fisherman,
         },
     );
     daemon.use_shutdown(stop);
-    info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, "assay-verifier running");
+    info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, fisherman = config.fisherman, "assay-verifier running");
     daemon.run(config.poll_interval, config.max_backoff).await;
     Ok(())
 }

@@ -34,6 +34,8 @@ pub struct Metrics {
     pub votes_published: IntCounter,
     /// resolve_contest transactions this daemon relayed successfully.
     pub contests_relayed: IntCounter,
+    /// Other verifiers' passes re-checked (`--fisherman`), by `outcome` (held, challenged).
+    pub passes_rechecked: IntCounterVec,
     /// Completed polling passes.
     pub ticks: IntCounter,
 }
@@ -92,6 +94,11 @@ impl Metrics {
             ),
             votes_published: counter("votes_published_total", "Committee votes published"),
             contests_relayed: counter("contests_relayed_total", "resolve_contest relayed"),
+            passes_rechecked: counter_vec(
+                "passes_rechecked_total",
+                "Other verifiers' passes re-checked within their window",
+                "outcome",
+            ),
             ticks: counter("ticks_total", "Completed polling passes"),
             registry,
         }

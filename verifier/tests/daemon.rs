@@ -519,3 +519,82 @@ async fn the_daemon_never_signs_a_pass_for_a_chunk_it_did_not_reexecute() {
         "{text}"
     );
 }
+
+/// A test-only lazy verifier: signs "pass" without re-executing anything (and lies about
+/// having done so, which the journaled-pass check cannot see).
+struct LazyAuditor;
+
+impl Auditor for LazyAuditor {
+    fn audit(&self, _: &BlobStore, _: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
+        let sample = assay_protocol::sample_indices(&job.seed, job.n_chunks, job.samples.into());
+        Ok(Audit {
+            finding: assay_verifier::Finding::Pass,
+            reexecuted: sample.clone(),
+            sample,
+            recheck_time: Duration::ZERO,
+            recheck_gpu_time: None,
+            total_time: Duration::ZERO,
+        })
+    }
+}
+
+/// A fisherman daemon re-checks a lazy verifier's pass of a faked chunk within the
+/// window, challenges it, and the committee daemons uphold: the lazy verifier's bond and
+/// the provider's collateral are slashed, the fisherman earns the finder share.
+#[tokio::test(flavor = "current_thread")]
+async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
+    let mut m = Market::new(LocalSetup::default(), 1, 6).await;
+    let job = m.job(0, 16, Provider::Fake(3)).await;
+    let lazy = m.draw(&job).await;
+    let lazy_index = m.verifier_index(&lazy);
+    let mut lazy_daemon = m.daemon_with(lazy_index, "lazy", Box::new(LazyAuditor), m.options());
+    let r = lazy_daemon.tick().await.unwrap();
+    assert_eq!(r.passes, 1, "the lazy verifier passes a faked job: {r:?}");
+    assert_passed(&m, &job).await;
+
+    let fisher_index = (0..6).find(|&i| i != lazy_index).unwrap();
+    let fisher = m.verifiers[fisher_index].pubkey();
+    let fisher_before = m.tokens_of(&fisher).await;
+    let mut options = m.options();
+    options.fisherman = true;
+    let mut fisherman = m.daemon_with(
+        fisher_index,
+        "fisher",
+        Box::new(Arc::clone(&m.gpu)),
+        options,
+    );
+    let r = fisherman.tick().await.unwrap();
+    assert_eq!((r.rechecked, r.challenges), (1, 1), "{r:?}");
+    assert_eq!(m.state(&job).await.unwrap().state, JobState::PassChallenged);
+    // Re-checked once: the next pass does not look at it again.
+    assert_eq!(fisherman.tick().await.unwrap().rechecked, 0);
+
+    // Everyone else runs the ordinary daemon: the committee is drawn, votes, one relays.
+    m.warp(3).await;
+    m.warp(1).await;
+    let mut others: Vec<_> = (0..6)
+        .filter(|&i| i != lazy_index && i != fisher_index)
+        .map(|i| m.daemon(i, &format!("v{i}")))
+        .collect();
+    'passes: for _ in 0..2 {
+        for d in &mut others {
+            d.tick().await.unwrap();
+            if m.state(&job).await.is_none() {
+                break 'passes;
+            }
+        }
+    }
+    assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
+    let bond = LocalSetup::default().market.verifier_bond;
+    assert_eq!(slashed_total(&m, &lazy).await, bond);
+    assert_eq!(
+        slashed_total(&m, &m.providers[0].pubkey()).await,
+        common::COLLATERAL
+    );
+    let finder = (common::COLLATERAL + bond) / 5;
+    assert_eq!(m.tokens_of(&fisher).await, fisher_before + finder);
+    assert!(fisherman
+        .metrics()
+        .render()
+        .contains("assay_verifier_passes_rechecked_total{outcome=\"challenged\"} 1"));
+}
