@@ -192,7 +192,7 @@ async fn lazy_verifier_who_passes_a_canary_job_is_caught_and_loses_its_bond() {
     let args = canary
         .plan
         .challenge(&job, &canary.committed, |i| {
-            canary.honest[i as usize].clone()
+            Some(hashv(&[&canary.honest[i as usize]]))
         })
         .expect("6 of 8 planted: every 3-chunk sample holds one");
     assert!(canary.plan.planted().contains(&args.chunk_index));
@@ -370,7 +370,7 @@ async fn a_false_challenge_by_the_verifiers_accomplice_does_not_run_out_the_wind
     let args = canary
         .plan
         .challenge(&reopened, &canary.committed, |i| {
-            canary.honest[i as usize].clone()
+            Some(hashv(&[&canary.honest[i as usize]]))
         })
         .unwrap();
     let c = w.key(&canary_challenger).insecure_clone();

@@ -9,9 +9,11 @@
 //!
 //! [`daemon::Daemon`] watches the chain for assignments and committee seats, submits each
 //! verdict exactly once ([`journal`]), publishes and relays committee votes ([`votes`]),
-//! cranks time-outs, and exports [`metrics`]. See docs/verifier.md.
+//! cranks time-outs, and exports [`metrics`]. See docs/verifier.md. [`canary`] runs canary
+//! jobs that plant faults and challenge the passes that miss them.
 
 pub mod audit;
+pub mod canary;
 pub mod config;
 pub mod daemon;
 pub mod journal;

@@ -520,24 +520,6 @@ async fn the_daemon_never_signs_a_pass_for_a_chunk_it_did_not_reexecute() {
     );
 }
 
-/// A test-only lazy verifier: signs "pass" without re-executing anything (and lies about
-/// having done so, which the journaled-pass check cannot see).
-struct LazyAuditor;
-
-impl Auditor for LazyAuditor {
-    fn audit(&self, _: &BlobStore, _: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
-        let sample = assay_protocol::sample_indices(&job.seed, job.n_chunks, job.samples.into());
-        Ok(Audit {
-            finding: assay_verifier::Finding::Pass,
-            reexecuted: sample.clone(),
-            sample,
-            recheck_time: Duration::ZERO,
-            recheck_gpu_time: None,
-            total_time: Duration::ZERO,
-        })
-    }
-}
-
 /// A fisherman daemon re-checks a lazy verifier's pass of a faked chunk within the
 /// window, challenges it, and the committee daemons uphold: the lazy verifier's bond and
 /// the provider's collateral are slashed, the fisherman earns the finder share.
@@ -547,7 +529,12 @@ async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
     let job = m.job(0, 16, Provider::Fake(3)).await;
     let lazy = m.draw(&job).await;
     let lazy_index = m.verifier_index(&lazy);
-    let mut lazy_daemon = m.daemon_with(lazy_index, "lazy", Box::new(LazyAuditor), m.options());
+    let mut lazy_daemon = m.daemon_with(
+        lazy_index,
+        "lazy",
+        Box::new(common::LazyAuditor),
+        m.options(),
+    );
     let r = lazy_daemon.tick().await.unwrap();
     assert_eq!(r.passes, 1, "the lazy verifier passes a faked job: {r:?}");
     assert_passed(&m, &job).await;

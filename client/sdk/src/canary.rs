@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use anchor_lang::prelude::Pubkey;
 use assay_market::instructions::ChallengePassArgs;
 use assay_market::state::Job;
-use assay_protocol::{hashv, MerkleTree};
+use assay_protocol::{hashv, Hash, MerkleTree};
 
 /// Domain tag of the planted-chunk choice.
 const CANARY_TAG: &[u8] = b"assay.canary.v1";
@@ -41,6 +41,11 @@ impl CanaryPlan {
         Self { planted }
     }
 
+    /// The plan whose planted chunks are `planted` (as recorded when the job was run).
+    pub fn from_planted(planted: BTreeSet<u32>) -> Self {
+        Self { planted }
+    }
+
     pub fn planted(&self) -> &BTreeSet<u32> {
         &self.planted
     }
@@ -59,13 +64,14 @@ impl CanaryPlan {
     }
 
     /// The challenge of `job`'s pass: the first planted chunk in its drawn sample, with
-    /// its committed leaf and proof from `committed` and the hash of its honest output
-    /// (`honest(index)`); `None` when the sample missed every planted chunk.
+    /// its committed leaf and proof from `committed` and the sha256 of its honest output
+    /// (`honest_hash(index)`, as a verifier's recomputation reports it); `None` when the
+    /// sample missed every planted chunk.
     pub fn challenge(
         &self,
         job: &Job,
         committed: &MerkleTree,
-        honest: impl Fn(u32) -> Vec<u8>,
+        honest_hash: impl Fn(u32) -> Option<Hash>,
     ) -> Option<ChallengePassArgs> {
         let sample =
             assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
@@ -74,7 +80,7 @@ impl CanaryPlan {
             chunk_index: index,
             provider_leaf: committed.leaf(index)?,
             proof: committed.proof(index)?,
-            recomputed_output_hash: hashv(&[&honest(index)]),
+            recomputed_output_hash: honest_hash(index)?,
         })
     }
 }

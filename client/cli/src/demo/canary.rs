@@ -262,7 +262,7 @@ impl Scene<'_> {
             )
             .await?;
             let passed: Job = self.chain.job(&key).await?.context("passed job")?;
-            let honest_of = |i: u32| honest.chunk(i).map(<[u8]>::to_vec).unwrap_or_default();
+            let honest_of = |i: u32| honest.chunk(i).map(|out| assay_protocol::hashv(&[out]));
             match plan.challenge(&passed, commitment.tree(), honest_of) {
                 None => "larry passed it; the sample held no planted chunk".to_string(),
                 Some(args) => {

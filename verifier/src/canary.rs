@@ -1,0 +1,234 @@
+//! A canary operation: planted faults that make a lazy verifier's pass a losing bet.
+//!
+//! The operator holds three keys nothing on chain links: a buyer, a provider and a
+//! challenger (docs/economics.md, "Lazy verifiers"). For each canary job it posts an
+//! ordinary job as the buyer, claims it as the provider, computes every chunk honestly on
+//! the GPU, and commits and serves wrong outputs for a secret set of chunks
+//! ([`CanaryPlan`]). Then it watches:
+//! - a pass whose sample holds a planted chunk is challenged within its window from the
+//!   challenger key (the committee, drawn and relayed by the verifier daemons, upholds it
+//!   and the lazy verifier's bond is slashed);
+//! - a fault an honest verifier reported is conceded at once (the verifier earns its
+//!   finder share);
+//! - a pass whose sample missed every planted chunk is left to close.
+//!
+//! What a canary needs to challenge after a restart (its planted chunks, committed leaves
+//! and the hashes of its honest outputs) is kept in [`CanaryRecord`]s the caller persists.
+
+use std::collections::BTreeSet;
+
+use anchor_lang::prelude::Pubkey;
+use assay_client::canary::CanaryPlan;
+use assay_client::{Chain, ChainError, JobState};
+use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle};
+use assay_market::instructions::PostJobArgs;
+use assay_protocol::{hashv, Hash, MerkleTree};
+use serde::{Deserialize, Serialize};
+use solana_sdk::signature::{Keypair, Signer};
+use tracing::{info, warn};
+
+use crate::publish;
+
+/// The operator's three identities.
+pub struct CanaryKeys {
+    pub buyer: Keypair,
+    pub provider: Keypair,
+    pub challenger: Keypair,
+}
+
+/// One canary job, as much as the operator must remember to act on it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanaryRecord {
+    /// The job account (base58).
+    pub job: String,
+    pub job_id: u64,
+    /// The job's posting slot (its instance): a re-post of the id is another job.
+    pub instance: u64,
+    pub planted: Vec<u32>,
+    /// Leaves of the committed (planted) outputs, in chunk order.
+    pub committed_leaves: Vec<Hash>,
+    /// sha256 of each chunk's honest output, in chunk order.
+    pub honest_hashes: Vec<Hash>,
+    /// What became of it, once something did.
+    pub outcome: Option<CanaryOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CanaryOutcome {
+    /// A verifier passed it although its sample held planted chunk `chunk`: challenged.
+    Challenged { verifier: String, chunk: u32 },
+    /// An honest verifier reported planted chunk `chunk`; the canary conceded.
+    Reported { verifier: String, chunk: u32 },
+    /// The sample held no planted chunk; the pass was right and is left to close.
+    Missed { verifier: String },
+}
+
+/// What one [`CanaryOperator::watch`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WatchReport {
+    pub challenged: u32,
+    pub conceded: u32,
+    pub missed: u32,
+    /// Canary jobs still open on chain.
+    pub open: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CanaryError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("GPU: {0}")]
+    Gpu(#[from] assay_gpu::GpuError),
+    #[error("commitment: {0}")]
+    Commit(#[from] assay_gpu::CommitError),
+    #[error("publishing the outputs: {0}")]
+    Publish(#[from] crate::ServeError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub struct CanaryOperator<'a, C: Chain> {
+    pub chain: &'a mut C,
+    pub gpu: &'a Gpu,
+    pub store: &'a BlobStore,
+    pub keys: &'a CanaryKeys,
+    /// The secret the planted chunks are drawn from (never published).
+    pub secret: Hash,
+    /// Chunks planted wrong per canary job.
+    pub planted: u32,
+}
+
+impl<C: Chain> CanaryOperator<'_, C> {
+    /// Posts, claims, computes, plants, publishes and commits one canary job for
+    /// `bundle` (already in the store) with `args` (as a buyer would post it). Returns its
+    /// record.
+    pub async fn launch(
+        &mut self,
+        bundle: &JobBundle,
+        args: PostJobArgs,
+    ) -> Result<CanaryRecord, CanaryError> {
+        let d = self.chain.deployment();
+        let buyer = &self.keys.buyer;
+        let provider = &self.keys.provider;
+        let job = assay_client::pda::job(&buyer.pubkey(), args.job_id);
+        let job_id = args.job_id;
+        self.chain
+            .send(&[d.post_job(&buyer.pubkey(), args)], &[buyer])
+            .await?;
+        self.chain
+            .send(&[d.claim_job(&provider.pubkey(), &job)], &[provider])
+            .await?;
+        let honest = self.gpu.prepare(bundle)?.run_all()?;
+        let n = bundle.manifest.n_chunks();
+        let plan = CanaryPlan::new(&self.secret, &job, n, self.planted);
+        let mut served = honest.clone();
+        for &index in plan.planted() {
+            let chunk = served
+                .chunk_mut(index)
+                .ok_or_else(|| CanaryError::Invalid(format!("no chunk {index}")))?;
+            let planted = plan.committed_output(index, chunk);
+            chunk.copy_from_slice(&planted);
+        }
+        let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &served)?;
+        let uri = publish(self.store, &job, &served, &commitment)?;
+        self.chain
+            .send(
+                &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
+                &[provider],
+            )
+            .await?;
+        let instance = self
+            .chain
+            .job(&job)
+            .await?
+            .ok_or(ChainError::MissingAccount(job))?
+            .instance;
+        info!(%job, planted = plan.planted().len(), "canary job committed");
+        Ok(CanaryRecord {
+            job: job.to_string(),
+            job_id,
+            instance,
+            planted: plan.planted().iter().copied().collect(),
+            committed_leaves: (0..n)
+                .map(|i| commitment.leaf(i).expect("chunk in the tree"))
+                .collect(),
+            honest_hashes: honest.iter().map(|(_, out)| hashv(&[out])).collect(),
+            outcome: None,
+        })
+    }
+
+    /// One pass over `records`: challenges passes whose sample holds a planted chunk,
+    /// concedes reported faults, and notes passes that missed. Records get their outcome.
+    pub async fn watch(
+        &mut self,
+        records: &mut [CanaryRecord],
+    ) -> Result<WatchReport, CanaryError> {
+        let d = self.chain.deployment();
+        let mut report = WatchReport::default();
+        let slot = self.chain.slot().await?;
+        for record in records.iter_mut() {
+            let key: Pubkey = record
+                .job
+                .parse()
+                .map_err(|_| CanaryError::Invalid(format!("bad job address {}", record.job)))?;
+            let Some(job) = self.chain.job(&key).await? else {
+                continue;
+            };
+            if job.instance != record.instance {
+                continue;
+            }
+            report.open += 1;
+            let verifier = job.verifier.map(|v| v.to_string()).unwrap_or_default();
+            match job.state {
+                JobState::Passed if record.outcome.is_none() && slot <= job.step_deadline_slot => {
+                    let planted: BTreeSet<u32> = record.planted.iter().copied().collect();
+                    let plan = CanaryPlan::from_planted(planted);
+                    let tree = MerkleTree::from_leaves(record.committed_leaves.clone())
+                        .ok_or_else(|| CanaryError::Invalid("no leaves".into()))?;
+                    let hashes = &record.honest_hashes;
+                    match plan.challenge(&job, &tree, |i| hashes.get(i as usize).copied()) {
+                        Some(args) => {
+                            let chunk = args.chunk_index;
+                            let challenger = &self.keys.challenger;
+                            let ix = d.challenge_pass(&challenger.pubkey(), &key, &job, args);
+                            self.chain.send(&[ix], &[challenger]).await?;
+                            warn!(job = %key, %verifier, chunk, "a verifier passed a planted fault: challenged");
+                            record.outcome = Some(CanaryOutcome::Challenged { verifier, chunk });
+                            report.challenged += 1;
+                        }
+                        None => {
+                            info!(job = %key, %verifier, "the sample held no planted chunk");
+                            record.outcome = Some(CanaryOutcome::Missed { verifier });
+                            report.missed += 1;
+                        }
+                    }
+                }
+                JobState::Disputed => {
+                    let provider = &self.keys.provider;
+                    let concede = d.concede_fault(&provider.pubkey(), &key, &job);
+                    self.chain.send(&[concede], &[provider]).await?;
+                    info!(job = %key, %verifier, chunk = job.fault_index, "an honest verifier found a planted chunk: conceded");
+                    record.outcome = Some(CanaryOutcome::Reported {
+                        verifier,
+                        chunk: job.fault_index,
+                    });
+                    report.conceded += 1;
+                }
+                JobState::Passed if slot > job.step_deadline_slot => {
+                    let provider = &self.keys.provider;
+                    // Closing unlocks the canary provider's collateral; a daemon may win.
+                    if self
+                        .chain
+                        .send(&[d.close_pass(&key, &job)], &[provider])
+                        .await
+                        .is_ok()
+                    {
+                        report.open -= 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(report)
+    }
+}

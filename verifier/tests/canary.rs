@@ -1,0 +1,142 @@
+//! The canary operator (`assay_verifier::canary`) against verifier daemons on the embedded
+//! chain: a lazy verifier's pass of a canary is challenged and upheld; an honest verifier
+//! reports the planted fault and the canary concedes.
+
+mod common;
+
+use assay_client::embedded::LocalSetup;
+use assay_client::Chain;
+use assay_market::instructions::PostJobArgs;
+use assay_market::state::{JobState, COMPARISON_EXACT};
+use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
+use common::{hashmix_bundle, Market, TOKENS};
+use solana_sdk::signature::Signer;
+
+/// 16 chunks, 8 sampled: planting 9 puts one in every sample.
+const PLANTED_IN_EVERY_SAMPLE: u32 = 9;
+
+async fn slashed_total(m: &Market, who: &anchor_lang::prelude::Pubkey) -> u64 {
+    let mut chain = m.chain.inner.lock().await;
+    chain.operator(who).await.unwrap().unwrap().slashed_total
+}
+
+/// Launches one canary job (id `job_id`) through the operator; returns its record.
+async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
+    let bundle = hashmix_bundle(16, 1_000 + job_id);
+    bundle.store(&m.store).unwrap();
+    let manifest_hash = m
+        .store
+        .put(&bundle.manifest.canonical_bytes().unwrap())
+        .unwrap();
+    let args = PostJobArgs {
+        job_id,
+        manifest_hash,
+        input_root: [0; 32],
+        n_chunks: 16,
+        samples: 8,
+        comparison_rule: COMPARISON_EXACT,
+        price: 10 * TOKENS,
+        collateral: common::COLLATERAL,
+        claim_window_slots: 1_000_000,
+        execution_window_slots: 1_000_000,
+    };
+    let mut chain = m.chain.clone();
+    let mut canary = CanaryOperator {
+        chain: &mut chain,
+        gpu: &m.gpu,
+        store: &m.store,
+        keys,
+        secret: [7; 32],
+        planted: PLANTED_IN_EVERY_SAMPLE,
+    };
+    canary.launch(&bundle, args).await.unwrap()
+}
+
+async fn watch(
+    m: &Market,
+    keys: &CanaryKeys,
+    records: &mut [CanaryRecord],
+) -> assay_verifier::canary::WatchReport {
+    let mut chain = m.chain.clone();
+    let mut canary = CanaryOperator {
+        chain: &mut chain,
+        gpu: &m.gpu,
+        store: &m.store,
+        keys,
+        secret: [7; 32],
+        planted: PLANTED_IN_EVERY_SAMPLE,
+    };
+    canary.watch(records).await.unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_share() {
+    let m = Market::new(LocalSetup::default(), 2, 5).await;
+    let keys = CanaryKeys {
+        buyer: m.buyer.insecure_clone(),
+        provider: m.providers[0].insecure_clone(),
+        challenger: m.providers[1].insecure_clone(),
+    };
+
+    // A lazy verifier is drawn for the first canary and passes it blind.
+    let mut records = vec![launch(&m, &keys, 1).await];
+    let key = records[0].job.parse().unwrap();
+    assert_eq!(records[0].planted.len(), 9);
+    let lazy = m.draw(&key).await;
+    let lazy_index = m.verifier_index(&lazy);
+    let mut lazy_daemon = m.daemon_with(
+        lazy_index,
+        "lazy",
+        Box::new(common::LazyAuditor),
+        m.options(),
+    );
+    assert_eq!(lazy_daemon.tick().await.unwrap().passes, 1);
+
+    // The canary sees the pass of a planted chunk and challenges it.
+    let r = watch(&m, &keys, &mut records).await;
+    assert_eq!((r.challenged, r.open), (1, 1), "{r:?}");
+    assert!(matches!(
+        &records[0].outcome,
+        Some(CanaryOutcome::Challenged { verifier, chunk })
+            if *verifier == lazy.to_string() && records[0].planted.contains(chunk)
+    ));
+    assert_eq!(m.state(&key).await.unwrap().state, JobState::PassChallenged);
+
+    // The other verifiers' daemons draw the committee, vote and relay: upheld.
+    m.warp(3).await;
+    m.warp(1).await;
+    let mut others: Vec<_> = (0..5)
+        .filter(|&i| i != lazy_index)
+        .map(|i| m.daemon(i, &format!("v{i}")))
+        .collect();
+    'passes: for _ in 0..2 {
+        for d in &mut others {
+            d.tick().await.unwrap();
+            if m.state(&key).await.is_none() {
+                break 'passes;
+            }
+        }
+    }
+    assert!(m.state(&key).await.is_none(), "upheld and closed");
+    let bond = LocalSetup::default().market.verifier_bond;
+    assert_eq!(slashed_total(&m, &lazy).await, bond);
+    // Nothing more to do for it.
+    assert_eq!(watch(&m, &keys, &mut records).await, Default::default());
+
+    // An honest verifier is drawn for the second canary: it reports a planted chunk, the
+    // canary concedes at once, and the verifier earns the finder share.
+    let mut second = vec![launch(&m, &keys, 2).await];
+    let key = second[0].job.parse().unwrap();
+    let honest = m.draw(&key).await;
+    let before = m.tokens_of(&honest).await;
+    let mut daemon = m.daemon(m.verifier_index(&honest), "honest");
+    let r = daemon.tick().await.unwrap();
+    assert_eq!(r.faults, 1, "{r:?}");
+    let r = watch(&m, &keys, &mut second).await;
+    assert_eq!(r.conceded, 1, "{r:?}");
+    assert!(
+        matches!(&second[0].outcome, Some(CanaryOutcome::Reported { verifier, .. }) if *verifier == honest.to_string())
+    );
+    assert!(m.state(&key).await.is_none(), "conceded and closed");
+    assert_eq!(m.tokens_of(&honest).await, before + common::COLLATERAL / 5);
+}
