@@ -53,6 +53,14 @@ impl Net {
     pub async fn connect(&self) -> Result<(RpcChain, Keypair)> {
         let endpoint = self.endpoint()?;
         let signer = read_keypair(&endpoint.keypair_path)?;
+        let chain = self.connect_paying(&signer).await?;
+        Ok((chain, signer))
+    }
+
+    /// Connects with `payer` paying the transaction fees.
+    pub async fn connect_paying(&self, payer: &Keypair) -> Result<RpcChain> {
+        let endpoint = self.endpoint()?;
+        let signer = payer.insecure_clone();
         let options = RpcOptions {
             attempts: 4,
             priority_fee: self.priority_fee.unwrap_or(0),
@@ -70,7 +78,7 @@ impl Net {
                     endpoint.url
                 ),
             })?;
-        Ok((chain, signer))
+        Ok(chain)
     }
 
     pub fn store(&self) -> Result<BlobStore> {
@@ -108,8 +116,6 @@ pub fn input_root(manifest: &JobManifest) -> [u8; 32] {
     assay_protocol::hashv(&hashes)
 }
 
-/// Uploads the job's kernel, inputs and manifest to `store` and returns the `post_job`
-/// arguments that commit to them.
 /// The `post_job` arguments for `bundle` under `offer` (nothing is uploaded).
 pub fn post_args(bundle: &JobBundle, job_id: u64, offer: &Offer) -> Result<PostJobArgs> {
     Ok(PostJobArgs {

@@ -127,14 +127,15 @@ pub async fn run(command: JobCommand, net: &Net, json: bool) -> Result<()> {
     }
 }
 
-fn new(a: NewArgs, json: bool) -> Result<()> {
-    let bundle = match a.kind {
+/// The built-in example job `kind`, its inputs generated from `seed`.
+pub fn example_bundle(kind: Example, seed: u64) -> Result<JobBundle> {
+    Ok(match kind {
         Example::Matmul => kernels::matmul::job(&matmul::MatmulParams {
             m: 256,
             k: 128,
             n: 128,
             rows_per_chunk: 16,
-            seed: a.seed,
+            seed,
             variant: matmul::MatmulVariant::Tiled,
         })?,
         Example::Hashmix => kernels::hashmix::job(&HashMixParams {
@@ -142,7 +143,7 @@ fn new(a: NewArgs, json: bool) -> Result<()> {
             elements_per_chunk: 1024,
             rounds: 32,
             n_seeds: 256,
-            seed: a.seed,
+            seed,
         })?,
         Example::Render => kernels::render::job(&RenderParams {
             width: 128,
@@ -150,9 +151,13 @@ fn new(a: NewArgs, json: bool) -> Result<()> {
             tile: 32,
             spheres: 4,
             steps: 32,
-            seed: a.seed,
+            seed,
         })?,
-    };
+    })
+}
+
+fn new(a: NewArgs, json: bool) -> Result<()> {
+    let bundle = example_bundle(a.kind, a.seed)?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {

@@ -1,5 +1,6 @@
 //! `assay`: the Assay command line.
 
+mod canary;
 mod common;
 mod demo;
 mod economics;
@@ -52,6 +53,11 @@ enum Command {
     /// Operator: the provider worker.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Operator: run canary jobs (planted faults under three unlinked keys) and challenge
+    /// every pass that missed them, so verifiers that sign without re-executing lose their
+    /// bond (docs/economics.md, "Lazy verifiers").
+    #[command(subcommand)]
+    Canary(CanaryCommand),
     /// Run a local chain (embedded bank, both programs) behind a Solana JSON-RPC endpoint.
     Localnet(localnet::LocalnetArgs),
     /// Localnet: send payment tokens and SOL to an address (needs the mint authority).
@@ -67,6 +73,13 @@ enum ProviderCommand {
     /// Claim open jobs, run them on the GPU, publish outputs and commit results, until
     /// stopped (SIGINT/SIGTERM stop it between jobs; a restart resumes claimed jobs).
     Run(provider::RunArgs),
+}
+
+#[derive(Subcommand)]
+enum CanaryCommand {
+    /// Launch canary jobs, then watch them until each has closed (or --timeout-s):
+    /// challenge passes of planted chunks, concede faults honest verifiers found.
+    Run(canary::CanaryArgs),
 }
 
 /// Runs an async command on a fresh runtime.
@@ -101,6 +114,7 @@ fn main() -> ExitCode {
         Command::Provider(ProviderCommand::Run(a)) => {
             block_on(provider::run(a, &cli.net, cli.json))
         }
+        Command::Canary(CanaryCommand::Run(a)) => block_on(canary::run(a, &cli.net, cli.json)),
         Command::Localnet(a) => block_on(localnet::localnet(a, cli.json)),
         Command::Faucet(a) => block_on(localnet::faucet(a, &cli.net, cli.json)),
         Command::Balance(a) => block_on(localnet::balance(a, &cli.net, cli.json)),

@@ -439,3 +439,76 @@ fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twic
     let shown = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(shown["locked"], 20_000_000);
 }
+
+/// `assay canary run` posts an ordinary job as the canary's buyer, runs it as its provider
+/// with chunks planted wrong, records what it needs to challenge later, and refuses to
+/// run with one key in two roles. (Catching a lazy verifier with it is tested against
+/// verifier daemons in `verifier/tests/canary.rs`.)
+#[test]
+fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
+    let net = Localnet::start();
+    let buyer = net.user("canary-buyer", "100");
+    let provider = net.user("canary-provider", "500");
+    let challenger = net.user("canary-challenger", "100");
+    for (key, amount) in [(&provider, "200"), (&challenger, "50")] {
+        net.json(
+            Some(key),
+            &["stake", "deposit", amount, "--roles", "provider"],
+        );
+    }
+    let state = net.path("canary.json");
+    let keys = |b: &Path, p: &Path, c: &Path| -> Vec<String> {
+        [("--buyer", b), ("--provider", p), ("--challenger", c)]
+            .iter()
+            .flat_map(|(flag, path)| [flag.to_string(), path.to_str().unwrap().to_string()])
+            .collect()
+    };
+    net.assay(None)
+        .args(["canary", "run"])
+        .args(keys(&buyer, &provider, &buyer))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("three different keys"));
+
+    let out = net
+        .assay(None)
+        .args([
+            "canary",
+            "run",
+            "--jobs",
+            "1",
+            "--samples",
+            "8",
+            "--planted",
+            "4",
+        ])
+        .args(["--timeout-s", "1", "--poll-ms", "200", "--json", "--state"])
+        .arg(&state)
+        .args(keys(&buyer, &provider, &challenger))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let job = summary["jobs"][0]["job"].as_str().unwrap().to_string();
+    assert_eq!(summary["jobs"][0]["planted"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        summary["jobs"][0]["outcome"],
+        Value::Null,
+        "nobody audited it yet"
+    );
+    let status = net.json(Some(&buyer), &["job", "status", &job]);
+    assert_eq!(status["state"], "Committed");
+    assert_eq!(status["samples"], 8);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(saved[0]["job"], job.as_str());
+    assert_eq!(saved[0]["committed_leaves"].as_array().unwrap().len(), 64);
+    assert_eq!(saved[0]["honest_hashes"].as_array().unwrap().len(), 64);
+    // The canary provider's collateral is locked like any provider's.
+    let shown = net.json(Some(&provider), &["stake", "show"]);
+    assert_eq!(shown["locked"], 20_000_000);
+}

@@ -1,0 +1,215 @@
+//! `assay canary run`: a canary operation against a live market.
+//!
+//! Posts ordinary example jobs as a buyer key, runs them as a provider key with a secret
+//! set of chunks planted wrong, and from a third key challenges every pass whose sample
+//! holds a planted chunk (`assay_verifier::canary`). Jobs and their secrets are kept in a
+//! state file, so a restart still challenges what it launched.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use assay_client::keys::{data_dir, read_keypair};
+use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
+use clap::Args;
+use rand::Rng;
+use serde_json::json;
+use solana_sdk::signature::Signer;
+use tracing::info;
+
+use crate::common::{decimals, parse_amount, post_args, upload_job, Net, Offer};
+use crate::job::{example_bundle, Example};
+
+#[derive(Args)]
+pub struct CanaryArgs {
+    /// The canary's buyer keypair (it pays the price; gets it back, and more, when a
+    /// planted fault is found).
+    #[arg(long)]
+    buyer: PathBuf,
+    /// The canary's provider keypair (a staked provider; it stakes the collateral the
+    /// planted faults cost it).
+    #[arg(long)]
+    provider: PathBuf,
+    /// The canary's challenger keypair (a staked operator; each challenge bonds the
+    /// market's verifier bond).
+    #[arg(long)]
+    challenger: PathBuf,
+    /// Canary jobs to launch in this run (0: only watch those in the state file).
+    #[arg(long, default_value_t = 1)]
+    jobs: u32,
+    /// Which built-in kernel the canary jobs run (as real buyers' `assay job new` makes).
+    #[arg(long, value_enum, default_value = "hashmix")]
+    kernel: Example,
+    /// Chunks planted wrong per job. More catch a lazy verifier more often but make an
+    /// honest verifier's finder share (paid from the canary's collateral) more frequent.
+    #[arg(long, default_value_t = 4)]
+    planted: u32,
+    /// Chunks the verifier re-executes (k), as a real buyer would ask.
+    #[arg(long, default_value_t = 16)]
+    samples: u32,
+    /// Price per job, in tokens.
+    #[arg(long, default_value = "10")]
+    price: String,
+    /// Mean seconds between launches; actual gaps are exponential (Poisson arrivals, like
+    /// independent buyers). 0: back to back.
+    #[arg(long, default_value_t = 0.0)]
+    interval_s: f64,
+    /// Where launched jobs and their planted chunks are kept.
+    /// Default: ~/.local/share/assay/canary.json ($ASSAY_HOME).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Stop watching after this many seconds (0: until every canary job has closed).
+    #[arg(long, default_value_t = 0)]
+    timeout_s: u64,
+    /// Milliseconds between watches.
+    #[arg(long, default_value_t = 1_000)]
+    poll_ms: u64,
+}
+
+fn load_records(path: &PathBuf) -> Result<Vec<CanaryRecord>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a canary state file", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn save_records(path: &PathBuf, records: &[CanaryRecord]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(records)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn describe(outcome: &Option<CanaryOutcome>) -> String {
+    match outcome {
+        None => "waiting for its audit".into(),
+        Some(CanaryOutcome::Challenged { verifier, chunk }) => {
+            format!("{verifier} passed planted chunk {chunk}: challenged")
+        }
+        Some(CanaryOutcome::Reported { verifier, chunk }) => {
+            format!("{verifier} reported planted chunk {chunk}: conceded")
+        }
+        Some(CanaryOutcome::Missed { verifier }) => {
+            format!("{verifier} passed; its sample held no planted chunk")
+        }
+    }
+}
+
+pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
+    ensure!(a.planted >= 1, "--planted must be at least 1");
+    ensure!(
+        (1..=u32::from(u8::MAX)).contains(&a.samples),
+        "--samples must be between 1 and 255"
+    );
+    ensure!(
+        a.interval_s >= 0.0 && a.interval_s.is_finite(),
+        "--interval-s must be 0 or more"
+    );
+    let keys = CanaryKeys {
+        buyer: read_keypair(&a.buyer)?,
+        provider: read_keypair(&a.provider)?,
+        challenger: read_keypair(&a.challenger)?,
+    };
+    let distinct = [&keys.buyer, &keys.provider, &keys.challenger]
+        .map(|k| k.pubkey())
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    ensure!(
+        distinct == 3,
+        "--buyer, --provider and --challenger must be three different keys (the challenger cannot challenge its own job)"
+    );
+    let state = a
+        .state
+        .clone()
+        .unwrap_or_else(|| data_dir().join("canary.json"));
+    let mut records = load_records(&state)?;
+    let mut chain = net.connect_paying(&keys.challenger).await?;
+    let store = net.store()?;
+    let gpu = assay_gpu::Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    let price = parse_amount(&a.price, decimals(&mut chain).await?)?;
+    // Only the operator knows where the faults are: the secret comes from a key it holds.
+    let secret = assay_protocol::hashv(&[b"assay canary secret", keys.challenger.secret_bytes()]);
+    let mut canary = CanaryOperator {
+        chain: &mut chain,
+        gpu: &gpu,
+        store: &store,
+        keys: &keys,
+        secret,
+        planted: a.planted,
+    };
+
+    let mut rng = rand::thread_rng();
+    for n in 0..a.jobs {
+        if n > 0 && a.interval_s > 0.0 {
+            let gap = -a.interval_s * (1.0 - rng.gen::<f64>()).ln();
+            tokio::time::sleep(Duration::from_secs_f64(gap)).await;
+        }
+        let bundle = example_bundle(a.kernel, rng.gen())?;
+        ensure!(
+            a.samples <= bundle.manifest.n_chunks(),
+            "--samples ({}) exceeds the job's {} chunks",
+            a.samples,
+            bundle.manifest.n_chunks()
+        );
+        let offer = Offer {
+            samples: a.samples as u8,
+            price,
+            collateral: price.saturating_mul(2),
+            claim_window_slots: 1_500,
+            execution_window_slots: 1_500,
+        };
+        let job_id = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+            .wrapping_add(u64::from(n));
+        let args = post_args(&bundle, job_id, &offer)?;
+        upload_job(&store, &bundle, &args)?;
+        let record = canary
+            .launch(&bundle, args)
+            .await
+            .with_context(|| format!("launching canary job {job_id}"))?;
+        info!(job = %record.job, "canary launched");
+        if json {
+            println!("{}", json!({"launched": record.job, "job_id": job_id}));
+        } else {
+            println!("launched canary job {} (id {job_id})", record.job);
+        }
+        records.push(record);
+        save_records(&state, &records)?;
+    }
+
+    let started = Instant::now();
+    loop {
+        let report = canary.watch(&mut records).await?;
+        save_records(&state, &records)?;
+        let timed_out = a.timeout_s > 0 && started.elapsed() >= Duration::from_secs(a.timeout_s);
+        if report.open == 0 || timed_out {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(a.poll_ms)).await;
+    }
+    if json {
+        let rows: Vec<_> = records
+            .iter()
+            .map(|r| json!({"job": r.job, "planted": r.planted, "outcome": r.outcome}))
+            .collect();
+        println!("{}", json!({"state": state, "jobs": rows}));
+    } else {
+        println!("canary jobs ({}):", state.display());
+        for r in &records {
+            println!(
+                "  {} planted {:?}: {}",
+                r.job,
+                r.planted,
+                describe(&r.outcome)
+            );
+        }
+    }
+    Ok(())
+}
