@@ -10,7 +10,6 @@ use assay_market::instructions::PostJobArgs;
 use assay_market::state::{JobState, COMPARISON_EXACT};
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use common::{hashmix_bundle, Market, TOKENS};
-use solana_sdk::signature::Signer;
 
 /// 16 chunks, 8 sampled: planting 9 puts one in every sample.
 const PLANTED_IN_EVERY_SAMPLE: u32 = 9;
