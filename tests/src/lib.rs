@@ -11,7 +11,7 @@ use assay_client::embedded::{ChainError, LocalChain, LocalSetup};
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, PostJobArgs};
 use assay_market::state::{Job, JobState, COMPARISON_EXACT};
-use assay_protocol::{leaf_hash, AttestationMessage, MerkleTree, Verdict};
+use assay_protocol::{leaf_hash, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
@@ -389,14 +389,7 @@ impl World {
         let votes: Vec<_> = voters
             .iter()
             .map(|v| {
-                let message = AttestationMessage {
-                    program_id: assay_market::ID.to_bytes(),
-                    job: job.to_bytes(),
-                    instance: state.instance,
-                    round: state.round,
-                    verdict,
-                    evidence_hash: state.fault_evidence,
-                };
+                let message = assay_client::ix::vote_message(job, &state, verdict);
                 (signing_key(self.key(v)), message)
             })
             .collect();

@@ -255,14 +255,7 @@ async fn report(w: &mut World, job_key: &Pubkey, tree: &MerkleTree, verifier: &P
 }
 
 fn vote(job_key: &Pubkey, job: &Job, verdict: Verdict) -> AttestationMessage {
-    AttestationMessage {
-        program_id: assay_market::ID.to_bytes(),
-        job: job_key.to_bytes(),
-        instance: job.instance,
-        round: job.round,
-        verdict,
-        evidence_hash: job.fault_evidence,
-    }
+    assay_client::ix::vote_message(job_key, job, verdict)
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ use assay_client::ix::vote_instruction;
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, JobState, MarketParams};
-use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
+use assay_protocol::{MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::instructions::UpdateConfigArgs;
 use assay_tests::mints::{create_extension_mint, every_accepted_extension};
@@ -318,14 +318,7 @@ impl Run {
                 let votes: Vec<_> = job.committee[..count]
                     .iter()
                     .map(|m| {
-                        let msg = AttestationMessage {
-                            program_id: assay_market::ID.to_bytes(),
-                            job: key.to_bytes(),
-                            instance: job.instance,
-                            round: job.round,
-                            verdict,
-                            evidence_hash: job.fault_evidence,
-                        };
+                        let msg = assay_client::ix::vote_message(&key, &job, verdict);
                         (
                             ed25519_dalek::SigningKey::from_bytes(self.w.key(m).secret_bytes()),
                             msg,

@@ -17,7 +17,7 @@ use assay_client::ix::vote_instruction;
 use assay_client::{Chain, DrawOutcome};
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{Job, JobState};
-use assay_protocol::{AttestationMessage, SeedHash, Verdict};
+use assay_protocol::{SeedHash, Verdict};
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::instructions::UpdateConfigArgs;
 use assay_stake::state::VerifierRegistry;
@@ -681,14 +681,7 @@ async fn committee_votes_of_a_closed_job_are_rejected_on_the_same_id_reposted() 
     let votes_of_life = |life: &Job| -> Vec<_> {
         keys.iter()
             .map(|k| {
-                let message = AttestationMessage {
-                    program_id: assay_market::ID.to_bytes(),
-                    job: job.to_bytes(),
-                    instance: life.instance,
-                    round: life.round,
-                    verdict: Verdict::UpholdFault,
-                    evidence_hash: life.fault_evidence,
-                };
+                let message = assay_client::ix::vote_message(&job, life, Verdict::UpholdFault);
                 (
                     ed25519_dalek::SigningKey::from_bytes(k.secret_bytes()),
                     message,

@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::canary::CanaryPlan;
+use assay_client::events::AssayEvent;
 use assay_client::{Chain, ChainError, JobState};
 use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle};
 use assay_market::instructions::PostJobArgs;
@@ -96,9 +97,21 @@ pub struct CanaryOperator<'a, C: Chain> {
     pub secret: Hash,
     /// Chunks planted wrong per canary job.
     pub planted: u32,
+    /// Every event the operator's own transactions emitted, oldest first (its log).
+    pub events: Vec<AssayEvent>,
 }
 
 impl<C: Chain> CanaryOperator<'_, C> {
+    async fn send(
+        &mut self,
+        ixs: &[solana_sdk::instruction::Instruction],
+        signer: &Keypair,
+    ) -> Result<(), ChainError> {
+        let events = self.chain.send_with_events(ixs, &[signer]).await?;
+        self.events.extend(events);
+        Ok(())
+    }
+
     /// Posts, claims, computes, plants, publishes and commits one canary job for
     /// `bundle` (already in the store) with `args` (as a buyer would post it). Returns its
     /// record.
@@ -112,11 +125,9 @@ impl<C: Chain> CanaryOperator<'_, C> {
         let provider = &self.keys.provider;
         let job = assay_client::pda::job(&buyer.pubkey(), args.job_id);
         let job_id = args.job_id;
-        self.chain
-            .send(&[d.post_job(&buyer.pubkey(), args)], &[buyer])
+        self.send(&[d.post_job(&buyer.pubkey(), args)], buyer)
             .await?;
-        self.chain
-            .send(&[d.claim_job(&provider.pubkey(), &job)], &[provider])
+        self.send(&[d.claim_job(&provider.pubkey(), &job)], provider)
             .await?;
         let honest = self.gpu.prepare(bundle)?.run_all()?;
         let n = bundle.manifest.n_chunks();
@@ -131,12 +142,11 @@ impl<C: Chain> CanaryOperator<'_, C> {
         }
         let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &served)?;
         let uri = publish(self.store, &job, &served, &commitment)?;
-        self.chain
-            .send(
-                &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
-                &[provider],
-            )
-            .await?;
+        self.send(
+            &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
+            provider,
+        )
+        .await?;
         let instance = self
             .chain
             .job(&job)
@@ -191,7 +201,7 @@ impl<C: Chain> CanaryOperator<'_, C> {
                             let chunk = args.chunk_index;
                             let challenger = &self.keys.challenger;
                             let ix = d.challenge_pass(&challenger.pubkey(), &key, &job, args);
-                            self.chain.send(&[ix], &[challenger]).await?;
+                            self.send(&[ix], challenger).await?;
                             warn!(job = %key, %verifier, chunk, "a verifier passed a planted fault: challenged");
                             record.outcome = Some(CanaryOutcome::Challenged { verifier, chunk });
                             report.challenged += 1;
@@ -206,7 +216,7 @@ impl<C: Chain> CanaryOperator<'_, C> {
                 JobState::Disputed => {
                     let provider = &self.keys.provider;
                     let concede = d.concede_fault(&provider.pubkey(), &key, &job);
-                    self.chain.send(&[concede], &[provider]).await?;
+                    self.send(&[concede], provider).await?;
                     info!(job = %key, %verifier, chunk = job.fault_index, "an honest verifier found a planted chunk: conceded");
                     record.outcome = Some(CanaryOutcome::Reported {
                         verifier,
@@ -218,8 +228,7 @@ impl<C: Chain> CanaryOperator<'_, C> {
                     let provider = &self.keys.provider;
                     // Closing unlocks the canary provider's collateral; a daemon may win.
                     if self
-                        .chain
-                        .send(&[d.close_pass(&key, &job)], &[provider])
+                        .send(&[d.close_pass(&key, &job)], provider)
                         .await
                         .is_ok()
                     {

@@ -6,10 +6,9 @@ mod common;
 
 use assay_client::embedded::LocalSetup;
 use assay_client::Chain;
-use assay_market::instructions::PostJobArgs;
-use assay_market::state::{JobState, COMPARISON_EXACT};
+use assay_market::state::JobState;
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
-use common::{hashmix_bundle, Market, TOKENS};
+use common::{hashmix_bundle, Market, SharedChain};
 
 /// 16 chunks, 8 sampled: planting 9 puts one in every sample.
 const PLANTED_IN_EVERY_SAMPLE: u32 = 9;
@@ -27,28 +26,29 @@ async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
         .store
         .put(&bundle.manifest.canonical_bytes().unwrap())
         .unwrap();
-    let args = PostJobArgs {
-        job_id,
-        manifest_hash,
-        input_root: [0; 32],
-        n_chunks: 16,
-        samples: 8,
-        comparison_rule: COMPARISON_EXACT,
-        price: 10 * TOKENS,
-        collateral: common::COLLATERAL,
-        claim_window_slots: 1_000_000,
-        execution_window_slots: 1_000_000,
-    };
+    let args = common::job_args(job_id, manifest_hash, 8);
     let mut chain = m.chain.clone();
-    let mut canary = CanaryOperator {
-        chain: &mut chain,
+    operator(m, &mut chain, keys)
+        .launch(&bundle, args)
+        .await
+        .unwrap()
+}
+
+/// The canary operator over `chain`, planting `PLANTED_IN_EVERY_SAMPLE` chunks.
+fn operator<'a>(
+    m: &'a Market,
+    chain: &'a mut SharedChain,
+    keys: &'a CanaryKeys,
+) -> CanaryOperator<'a, SharedChain> {
+    CanaryOperator {
+        chain,
         gpu: &m.gpu,
         store: &m.store,
         keys,
         secret: [7; 32],
         planted: PLANTED_IN_EVERY_SAMPLE,
-    };
-    canary.launch(&bundle, args).await.unwrap()
+        events: vec![],
+    }
 }
 
 async fn watch(
@@ -57,15 +57,7 @@ async fn watch(
     records: &mut [CanaryRecord],
 ) -> assay_verifier::canary::WatchReport {
     let mut chain = m.chain.clone();
-    let mut canary = CanaryOperator {
-        chain: &mut chain,
-        gpu: &m.gpu,
-        store: &m.store,
-        keys,
-        secret: [7; 32],
-        planted: PLANTED_IN_EVERY_SAMPLE,
-    };
-    canary.watch(records).await.unwrap()
+    operator(m, &mut chain, keys).watch(records).await.unwrap()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -108,14 +100,7 @@ async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_sha
         .filter(|&i| i != lazy_index)
         .map(|i| m.daemon(i, &format!("v{i}")))
         .collect();
-    'passes: for _ in 0..2 {
-        for d in &mut others {
-            d.tick().await.unwrap();
-            if m.state(&key).await.is_none() {
-                break 'passes;
-            }
-        }
-    }
+    common::tick_until_closed(&m, &mut others, &key, 2).await;
     assert!(m.state(&key).await.is_none(), "upheld and closed");
     let bond = LocalSetup::default().market.verifier_bond;
     assert_eq!(slashed_total(&m, &lazy).await, bond);

@@ -563,14 +563,7 @@ async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
         .filter(|&i| i != lazy_index && i != fisher_index)
         .map(|i| m.daemon(i, &format!("v{i}")))
         .collect();
-    'passes: for _ in 0..2 {
-        for d in &mut others {
-            d.tick().await.unwrap();
-            if m.state(&job).await.is_none() {
-                break 'passes;
-            }
-        }
-    }
+    common::tick_until_closed(&m, &mut others, &job, 2).await;
     assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
     let bond = LocalSetup::default().market.verifier_bond;
     assert_eq!(slashed_total(&m, &lazy).await, bond);

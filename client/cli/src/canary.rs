@@ -142,6 +142,7 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         keys: &keys,
         secret,
         planted: a.planted,
+        events: vec![],
     };
 
     let mut rng = rand::thread_rng();

@@ -141,6 +141,38 @@ fn record(jobs: &mut [DemoJob], events: &[AssayEvent]) {
     }
 }
 
+/// Each member of `job`'s committee (its key among `keys`) re-audits the sample and signs
+/// its vote; returns the signed votes and whether a strict majority upholds.
+pub(crate) fn committee_votes(
+    gpu: &Gpu,
+    store: &BlobStore,
+    keys: &[&Keypair],
+    key: &Pubkey,
+    job: &Job,
+) -> Result<(Vec<(ed25519_dalek::SigningKey, AttestationMessage)>, bool)> {
+    let mut votes = vec![];
+    for member in &job.committee {
+        let verdict = match audit(gpu, store, key, job)?.finding {
+            Finding::Pass => Verdict::OverturnFault,
+            Finding::Fault { .. } => Verdict::UpholdFault,
+        };
+        let signer = keys
+            .iter()
+            .find(|k| k.pubkey() == *member)
+            .context("committee key")?;
+        votes.push((
+            ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
+            assay_client::ix::vote_message(key, job, verdict),
+        ));
+    }
+    let upheld = votes
+        .iter()
+        .filter(|(_, m)| m.verdict == Verdict::UpholdFault)
+        .count()
+        > votes.len() / 2;
+    Ok((votes, upheld))
+}
+
 fn demo_setup() -> LocalSetup {
     LocalSetup {
         market: MarketParams {
@@ -475,31 +507,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         // The committee comes from a slot hash after the contest landed.
         chain.crank_committee(&key).await?;
         let job: Job = chain.job(&key).await?.context("job vanished")?;
-        let mut votes = vec![];
-        for member in &job.committee {
-            let finding = audit(&gpu, &store, &key, &job)?.finding;
-            let verdict = if finding == Finding::Pass {
-                Verdict::OverturnFault
-            } else {
-                Verdict::UpholdFault
-            };
-            let signer = operators
-                .iter()
-                .find(|k| k.pubkey() == *member)
-                .context("committee key")?;
-            let message = AttestationMessage {
-                program_id: assay_market::ID.to_bytes(),
-                job: key.to_bytes(),
-                instance: job.instance,
-                round: job.round,
-                verdict,
-                evidence_hash: job.fault_evidence,
-            };
-            votes.push((
-                ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
-                message,
-            ));
-        }
+        let keys: Vec<&Keypair> = operators.iter().collect();
+        let (votes, _) = committee_votes(&gpu, &store, &keys, &key, &job)?;
         say(format!(
             "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
             jobs[i].name,

@@ -744,6 +744,24 @@ impl Deployment {
     }
 }
 
+/// The attestation a committee member signs to vote `verdict` (UpholdFault or
+/// OverturnFault) on the contest now open on `job` (a contested fault or a challenged
+/// pass): this program, the job, its instance and round, and the evidence under judgement.
+pub fn vote_message(
+    job_key: &Pubkey,
+    job: &Job,
+    verdict: assay_protocol::Verdict,
+) -> assay_protocol::AttestationMessage {
+    assay_protocol::AttestationMessage {
+        program_id: assay_market::ID.to_bytes(),
+        job: job_key.to_bytes(),
+        instance: job.instance,
+        round: job.round,
+        verdict,
+        evidence_hash: job.fault_evidence,
+    }
+}
+
 /// One Ed25519 precompile instruction carrying every committee vote, each signature,
 /// key and message stored inside the instruction itself (index `u16::MAX`), the only
 /// layout `resolve_contest` accepts.

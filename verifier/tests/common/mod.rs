@@ -190,6 +190,40 @@ pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
     k
 }
 
+/// The terms of every test job: 16 chunks, price 10 tokens, `COLLATERAL`, windows that
+/// never run out in a test.
+pub fn job_args(job_id: u64, manifest_hash: [u8; 32], samples: u8) -> PostJobArgs {
+    PostJobArgs {
+        job_id,
+        manifest_hash,
+        input_root: [0; 32],
+        n_chunks: 16,
+        samples,
+        comparison_rule: COMPARISON_EXACT,
+        price: 10 * TOKENS,
+        collateral: COLLATERAL,
+        claim_window_slots: 1_000_000,
+        execution_window_slots: 1_000_000,
+    }
+}
+
+/// Ticks `daemons` in turn, up to `rounds` times each, until `job`'s account has closed.
+pub async fn tick_until_closed(
+    m: &Market,
+    daemons: &mut [Daemon<SharedChain>],
+    job: &Pubkey,
+    rounds: usize,
+) {
+    for _ in 0..rounds {
+        for d in daemons.iter_mut() {
+            d.tick().await.unwrap();
+            if m.state(job).await.is_none() {
+                return;
+            }
+        }
+    }
+}
+
 /// Posts a 16-chunk hash-mixer job; the provider claims it, runs it on the GPU engine,
 /// treats its outputs per `behaviour`, publishes and commits. Returns the job account.
 #[allow(clippy::too_many_arguments)]
@@ -209,18 +243,7 @@ pub async fn run_job(
     let manifest_hash = store
         .put(&bundle.manifest.canonical_bytes().unwrap())
         .unwrap();
-    let args = PostJobArgs {
-        job_id,
-        manifest_hash,
-        input_root: [0; 32],
-        n_chunks: 16,
-        samples,
-        comparison_rule: COMPARISON_EXACT,
-        price: 10 * TOKENS,
-        collateral: COLLATERAL,
-        claim_window_slots: 1_000_000,
-        execution_window_slots: 1_000_000,
-    };
+    let args = job_args(job_id, manifest_hash, samples);
     chain
         .send(&[d.post_job(&buyer.pubkey(), args)], &[buyer])
         .await

@@ -1,8 +1,9 @@
 //! The demo's canary scene: a lazy verifier is caught by a planted fault.
 //!
-//! Carol runs a canary operation under three keys (buyer, provider, challenger) that
-//! nothing on chain links: she posts small hash-mixer jobs, computes them honestly on the
-//! GPU, and plants wrong outputs for a secret set of chunks (`CanaryPlan`). Larry, a newly
+//! Carol runs a canary operation (`assay_verifier::canary::CanaryOperator`, what
+//! `assay canary run` runs) under three keys (buyer, provider, challenger) that nothing on
+//! chain links: she posts small hash-mixer jobs, computes them honestly on the GPU, and
+//! plants wrong outputs for a secret set of chunks. Larry, a newly
 //! staked verifier, signs "pass" without re-executing anything. Whoever is drawn:
 //! - an honest verifier re-executes its sample, finds a planted chunk and reports it; the
 //!   canary concedes at once and the verifier earns the finder share;
@@ -15,17 +16,16 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
-use assay_client::canary::CanaryPlan;
 use assay_client::embedded::LocalChain;
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams};
-use assay_gpu::{BlobStore, Commitment, Gpu};
+use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::{Job, JobState};
-use assay_protocol::{AttestationMessage, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use assay_verifier::{audit, publish, Finding};
+use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
+use assay_verifier::{audit, Finding};
 use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -72,9 +72,7 @@ pub struct Scene<'a> {
 }
 
 struct Cast {
-    buyer: Keypair,
-    provider: Keypair,
-    challenger: Keypair,
+    carol: CanaryKeys,
     larry: Keypair,
 }
 
@@ -119,32 +117,28 @@ impl Scene<'_> {
         signers: &[&Keypair],
         job: &Pubkey,
         states: &mut Vec<String>,
-    ) -> Result<Vec<AssayEvent>> {
+    ) -> Result<()> {
         let events = self.chain.send_with_events(ixs, signers).await?;
-        for event in &events {
-            if let AssayEvent::JobStateChanged(c) = event {
-                if c.job == *job {
-                    states.push(format!("{:?}", c.to));
-                }
-            }
-        }
-        Ok(events)
+        states.extend(states_of(job, &events));
+        Ok(())
     }
 
     pub async fn run(mut self) -> Result<CanaryReport> {
         let cast = Cast {
-            buyer: self.chain.new_user(200 * TOKEN).await?,
-            provider: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
-            challenger: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
+            carol: CanaryKeys {
+                buyer: self.chain.new_user(200 * TOKEN).await?,
+                provider: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
+                challenger: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
+            },
             // As much stake as the three honest verifiers together.
             larry: self.stake(ROLE_VERIFIER, 900 * TOKEN).await?,
         };
         // Larry's stake reaches the draws at the next draw epoch.
         self.chain.next_epoch().await?;
         let carol = [
-            cast.buyer.pubkey(),
-            cast.provider.pubkey(),
-            cast.challenger.pubkey(),
+            cast.carol.buyer.pubkey(),
+            cast.carol.provider.pubkey(),
+            cast.carol.challenger.pubkey(),
         ];
         let mut carol_before = 0;
         for key in &carol {
@@ -181,6 +175,34 @@ impl Scene<'_> {
         Ok(report)
     }
 
+    /// Carol's operator over this scene's chain (her log of events starts empty).
+    fn carol<'s>(&'s mut self, cast: &'s Cast) -> CanaryOperator<'s, LocalChain> {
+        CanaryOperator {
+            chain: &mut *self.chain,
+            gpu: self.gpu,
+            store: self.store,
+            keys: &cast.carol,
+            secret: assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]),
+            planted: PLANTED,
+            events: vec![],
+        }
+    }
+
+    /// Carol watches her job once (challenging or conceding as she must); the states her
+    /// transactions moved it through are appended to `states`.
+    async fn carol_watches(
+        &mut self,
+        cast: &Cast,
+        record: &mut CanaryRecord,
+        states: &mut Vec<String>,
+    ) -> Result<()> {
+        let key: Pubkey = record.job.parse()?;
+        let mut carol = self.carol(cast);
+        carol.watch(std::slice::from_mut(record)).await?;
+        states.extend(states_of(&key, &carol.events));
+        Ok(())
+    }
+
     /// One canary job from post to its verdict; returns its report and the finder share
     /// an honest verifier earned on it (base units).
     async fn canary_job(&mut self, cast: &Cast, job_id: u64) -> Result<(CanaryJobReport, u64)> {
@@ -202,50 +224,22 @@ impl Scene<'_> {
         };
         let post = post_args(&bundle, job_id, &offer)?;
         upload_job(self.store, &bundle, &post)?;
-        let key = pda::job(&cast.buyer.pubkey(), job_id);
+        let key = pda::job(&cast.carol.buyer.pubkey(), job_id);
         let mut states = vec![];
-        self.send(
-            &[d.post_job(&cast.buyer.pubkey(), post)],
-            &[&cast.buyer],
-            &key,
-            &mut states,
-        )
-        .await?;
-        self.send(
-            &[d.claim_job(&cast.provider.pubkey(), &key)],
-            &[&cast.provider],
-            &key,
-            &mut states,
-        )
-        .await?;
-
-        // Honest outputs, then the planted ones; the planted run is what is served.
-        let honest = self.gpu.prepare(&bundle)?.run_all()?;
-        let secret = assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]);
-        let plan = CanaryPlan::new(&secret, &key, CHUNKS, PLANTED);
-        let mut served = honest.clone();
-        for &index in plan.planted() {
-            let chunk = served.chunk_mut(index).context("planted chunk")?;
-            let planted = plan.committed_output(index, chunk);
-            chunk.copy_from_slice(&planted);
-        }
-        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &served)?;
-        let uri = publish(self.store, &key, &served, &commitment)?;
-        self.send(
-            &[d.commit_result(&cast.provider.pubkey(), &key, commitment.root(), uri)],
-            &[&cast.provider],
-            &key,
-            &mut states,
-        )
-        .await?;
+        let mut record = {
+            let mut carol = self.carol(cast);
+            let record = carol.launch(&bundle, post).await?;
+            states.extend(states_of(&key, &carol.events));
+            record
+        };
         let draw = self.chain.ready_draw(&key).await?;
         self.send(&[draw], &[], &key, &mut states).await?;
         let job: Job = self.chain.job(&key).await?.context("canary job vanished")?;
         let verifier = job.verifier.context("no verifier drawn for a canary job")?;
         let sample =
             assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
-        let planted_in_sample: Vec<u32> = plan
-            .planted()
+        let planted_in_sample: Vec<u32> = record
+            .planted
             .iter()
             .copied()
             .filter(|i| sample.contains(i))
@@ -253,7 +247,7 @@ impl Scene<'_> {
 
         let mut finder = 0;
         let outcome = if verifier == cast.larry.pubkey() {
-            // Larry signs without re-executing a single chunk.
+            // Larry signs without re-executing a single chunk; Carol sees it.
             self.send(
                 &[d.attest_pass(&verifier, &key, &job)],
                 &[&cast.larry],
@@ -261,40 +255,27 @@ impl Scene<'_> {
                 &mut states,
             )
             .await?;
-            let passed: Job = self.chain.job(&key).await?.context("passed job")?;
-            let honest_of = |i: u32| honest.chunk(i).map(|out| assay_protocol::hashv(&[out]));
-            match plan.challenge(&passed, commitment.tree(), honest_of) {
-                None => "larry passed it; the sample held no planted chunk".to_string(),
-                Some(args) => {
-                    let chunk = args.chunk_index;
-                    let challenge =
-                        d.challenge_pass(&cast.challenger.pubkey(), &key, &passed, args);
-                    self.send(&[challenge], &[&cast.challenger], &key, &mut states)
-                        .await?;
+            self.carol_watches(cast, &mut record, &mut states).await?;
+            match &record.outcome {
+                Some(CanaryOutcome::Challenged { chunk, .. }) => {
                     let committee = self.judge(&key, &mut states).await?;
                     format!(
                         "caught: larry passed it without re-executing; carol challenged planted chunk {chunk}; {committee} upheld; larry's bond was slashed"
                     )
                 }
+                _ => "larry passed it; the sample held no planted chunk".to_string(),
             }
         } else {
             let signer = self
                 .key_of(&verifier)
                 .context("verifier key")?
                 .insecure_clone();
+            let name = self.name_of(cast, &verifier);
             match audit(self.gpu, self.store, &key, &job)?.finding {
                 Finding::Pass => {
-                    self.send(
-                        &[d.attest_pass(&verifier, &key, &job)],
-                        &[&signer],
-                        &key,
-                        &mut states,
-                    )
-                    .await?;
-                    format!(
-                        "{} re-executed the sample: no planted chunk in it",
-                        self.name_of(cast, &verifier)
-                    )
+                    let pass = d.attest_pass(&verifier, &key, &job);
+                    self.send(&[pass], &[&signer], &key, &mut states).await?;
+                    format!("{name} re-executed the sample: no planted chunk in it")
                 }
                 Finding::Fault {
                     index, evidence, ..
@@ -302,15 +283,11 @@ impl Scene<'_> {
                     let before = self.chain.balance_of(&verifier).await?;
                     let report = d.report_fault(&verifier, &key, index, evidence);
                     self.send(&[report], &[&signer], &key, &mut states).await?;
-                    // The canary concedes its own planted fault at once.
-                    let disputed: Job = self.chain.job(&key).await?.context("disputed job")?;
-                    let concede = d.concede_fault(&cast.provider.pubkey(), &key, &disputed);
-                    self.send(&[concede], &[&cast.provider], &key, &mut states)
-                        .await?;
+                    // Carol concedes her own planted fault at once.
+                    self.carol_watches(cast, &mut record, &mut states).await?;
                     finder = self.chain.balance_of(&verifier).await? - before;
                     format!(
-                        "{} re-executed the sample, reported planted chunk {index} and earned the finder share ({:.2} tokens)",
-                        self.name_of(cast, &verifier),
+                        "{name} re-executed the sample, reported planted chunk {index} and earned the finder share ({:.2} tokens)",
                         tokens(finder)
                     )
                 }
@@ -320,7 +297,7 @@ impl Scene<'_> {
             CanaryJobReport {
                 job_id,
                 verifier: self.name_of(cast, &verifier),
-                planted: plan.planted().iter().copied().collect(),
+                planted: record.planted.clone(),
                 planted_in_sample,
                 states,
                 outcome,
@@ -335,31 +312,8 @@ impl Scene<'_> {
         let d = self.chain.deployment;
         self.chain.crank_committee(key).await?;
         let job: Job = self.chain.job(key).await?.context("challenged job")?;
-        let mut votes = vec![];
-        for member in &job.committee {
-            let verdict = match audit(self.gpu, self.store, key, &job)?.finding {
-                Finding::Pass => Verdict::OverturnFault,
-                Finding::Fault { .. } => Verdict::UpholdFault,
-            };
-            let signer = self.key_of(member).context("committee key")?;
-            let message = AttestationMessage {
-                program_id: assay_market::ID.to_bytes(),
-                job: key.to_bytes(),
-                instance: job.instance,
-                round: job.round,
-                verdict,
-                evidence_hash: job.fault_evidence,
-            };
-            votes.push((
-                ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
-                message,
-            ));
-        }
-        let upheld = votes
-            .iter()
-            .filter(|(_, m)| m.verdict == Verdict::UpholdFault)
-            .count()
-            > votes.len() / 2;
+        let keys: Vec<&Keypair> = self.honest.iter().map(|(_, k)| k).collect();
+        let (votes, upheld) = super::committee_votes(self.gpu, self.store, &keys, key, &job)?;
         let resolve = if upheld {
             d.uphold_challenge(key, &job)
         } else {
@@ -388,6 +342,17 @@ impl Scene<'_> {
     async fn close_open_passes(&mut self) -> Result<()> {
         close_passes(self.chain).await
     }
+}
+
+/// The states `job` moved to in `events`, in order.
+fn states_of(job: &Pubkey, events: &[AssayEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AssayEvent::JobStateChanged(c) if c.job == *job => Some(format!("{:?}", c.to)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Waits out every open pass window on `chain` and closes those passes (a crank anyone
