@@ -470,30 +470,26 @@ fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
         .failure()
         .stderr(predicate::str::contains("three different keys"));
 
-    let out = net
-        .assay(None)
-        .args([
-            "canary",
-            "run",
-            "--jobs",
-            "1",
-            "--samples",
-            "8",
-            "--planted",
-            "4",
-        ])
-        .args(["--timeout-s", "1", "--poll-ms", "200", "--json", "--state"])
-        .arg(&state)
-        .args(keys(&buyer, &provider, &challenger))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let mut args: Vec<String> = [
+        "canary",
+        "run",
+        "--jobs",
+        "1",
+        "--samples",
+        "8",
+        "--planted",
+        "4",
+        "--timeout-s",
+        "1",
+        "--poll-ms",
+        "200",
+        "--state",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(state.to_str().unwrap().to_string());
+    args.extend(keys(&buyer, &provider, &challenger));
+    let summary = net.json(None, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let job = summary["jobs"][0]["job"].as_str().unwrap().to_string();
     assert_eq!(summary["jobs"][0]["planted"].as_array().unwrap().len(), 4);
     assert_eq!(
