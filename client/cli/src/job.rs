@@ -362,11 +362,27 @@ fn remember(net: &Net, key: &Pubkey, job: &Job) {
     }
 }
 
+/// What the job waits for in its state, and what its `step_deadline_slot` means there.
+fn step_of(state: JobState) -> &'static str {
+    match state {
+        JobState::Open => "waiting for a provider to claim it (until claim_deadline_slot)",
+        JobState::Claimed => "the provider is computing (commit by commit_deadline_slot)",
+        JobState::Committed => "waiting for the verifier draw",
+        JobState::Challenged => "the drawn verifier re-executes the sample (verdict by step_deadline_slot)",
+        JobState::Disputed => "a fault was reported: the provider concedes or contests by step_deadline_slot",
+        JobState::Contested => "a committee re-executes the disputed chunk and votes by step_deadline_slot",
+        JobState::Passed => "passed and the provider paid; anyone staked may challenge the pass until step_deadline_slot, then the verifier's fee and both stakes are released",
+        JobState::PassChallenged => "the pass is challenged (accuser): a committee votes by step_deadline_slot",
+        _ => "ended",
+    }
+}
+
 fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
     json!({
         "job": key.to_string(),
         "job_id": job.job_id,
         "state": format!("{:?}", job.state),
+        "step": step_of(job.state),
         "buyer": job.buyer.to_string(),
         "price": job.price,
         "price_tokens": format_amount(job.price, dec),
@@ -377,6 +393,7 @@ fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
         "result_root": (job.result_root != [0; 32]).then(|| hex::encode(job.result_root)),
         "output_uri": (!job.output_uri.is_empty()).then(|| job.output_uri.clone()),
         "verifier": job.verifier.map(|v| v.to_string()),
+        "accuser": job.accuser.map(|a| a.to_string()),
         "round": job.round,
         "claim_deadline_slot": job.claim_deadline_slot,
         "commit_deadline_slot": job.commit_deadline_slot,
@@ -392,6 +409,7 @@ fn print_job(v: &serde_json::Value) {
         v["state"].as_str().unwrap_or("?")
     );
     for field in [
+        "step",
         "buyer",
         "price_tokens",
         "n_chunks",
@@ -400,6 +418,7 @@ fn print_job(v: &serde_json::Value) {
         "result_root",
         "output_uri",
         "verifier",
+        "accuser",
         "round",
         "claim_deadline_slot",
         "commit_deadline_slot",

@@ -161,6 +161,10 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     let status = net.json(Some(&buyer), &["job", "status", "1"]);
     assert_eq!(status["state"], "Open");
     assert_eq!(status["job"], job.as_str());
+    assert!(
+        status["step"].as_str().unwrap().contains("claim"),
+        "{status}"
+    );
 
     // The operator stakes, and the worker claims, runs on the GPU and commits.
     net.json(
