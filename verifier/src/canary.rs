@@ -112,13 +112,14 @@ impl<C: Chain> CanaryOperator<'_, C> {
         Ok(())
     }
 
-    /// Posts, claims, computes, plants, publishes and commits one canary job for
-    /// `bundle` (already in the store) with `args` (as a buyer would post it). Returns its
-    /// record.
+    /// Posts, claims (`claim_after` later, as a provider polling the market would),
+    /// computes, plants, publishes and commits one canary job for `bundle` (already in the
+    /// store) with `args` (as a buyer would post it). Returns its record.
     pub async fn launch(
         &mut self,
         bundle: &JobBundle,
         args: PostJobArgs,
+        claim_after: std::time::Duration,
     ) -> Result<CanaryRecord, CanaryError> {
         let d = self.chain.deployment();
         let buyer = &self.keys.buyer;
@@ -127,6 +128,9 @@ impl<C: Chain> CanaryOperator<'_, C> {
         let job_id = args.job_id;
         self.send(&[d.post_job(&buyer.pubkey(), args)], buyer)
             .await?;
+        if !claim_after.is_zero() {
+            tokio::time::sleep(claim_after).await;
+        }
         self.send(&[d.claim_job(&provider.pubkey(), &job)], provider)
             .await?;
         let honest = self.gpu.prepare(bundle)?.run_all()?;

@@ -29,7 +29,7 @@ async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
     let args = common::job_args(job_id, manifest_hash, 8);
     let mut chain = m.chain.clone();
     operator(m, &mut chain, keys)
-        .launch(&bundle, args)
+        .launch(&bundle, args, std::time::Duration::ZERO)
         .await
         .unwrap()
 }

@@ -54,6 +54,10 @@ pub struct CanaryArgs {
     /// independent buyers). 0: back to back.
     #[arg(long, default_value_t = 0.0)]
     interval_s: f64,
+    /// Mean seconds between posting a canary job and claiming it (exponential), so the
+    /// claim comes as late as a polling provider's would. 0: at once.
+    #[arg(long, default_value_t = 0.0)]
+    claim_delay_s: f64,
     /// Where launched jobs and their planted chunks are kept.
     /// Default: ~/.local/share/assay/canary.json ($ASSAY_HOME).
     #[arg(long)]
@@ -106,10 +110,15 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         (1..=u32::from(u8::MAX)).contains(&a.samples),
         "--samples must be between 1 and 255"
     );
-    ensure!(
-        a.interval_s >= 0.0 && a.interval_s.is_finite(),
-        "--interval-s must be 0 or more"
-    );
+    for (flag, value) in [
+        ("--interval-s", a.interval_s),
+        ("--claim-delay-s", a.claim_delay_s),
+    ] {
+        ensure!(
+            value >= 0.0 && value.is_finite(),
+            "{flag} must be 0 or more"
+        );
+    }
     let keys = CanaryKeys {
         buyer: read_keypair(&a.buyer)?,
         provider: read_keypair(&a.provider)?,
@@ -146,12 +155,13 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
     };
 
     let mut rng = rand::thread_rng();
+    // Exponential gaps of mean `mean` seconds: independent arrivals, as of many buyers.
+    let mut gap = |mean: f64| Duration::from_secs_f64(-mean * (1.0 - rng.gen::<f64>()).ln());
     for n in 0..a.jobs {
         if n > 0 && a.interval_s > 0.0 {
-            let gap = -a.interval_s * (1.0 - rng.gen::<f64>()).ln();
-            tokio::time::sleep(Duration::from_secs_f64(gap)).await;
+            tokio::time::sleep(gap(a.interval_s)).await;
         }
-        let bundle = example_bundle(a.kernel, rng.gen())?;
+        let bundle = example_bundle(a.kernel, rand::random())?;
         ensure!(
             a.samples <= bundle.manifest.n_chunks(),
             "--samples ({}) exceeds the job's {} chunks",
@@ -172,7 +182,7 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         let args = post_args(&bundle, job_id, &offer)?;
         upload_job(&store, &bundle, &args)?;
         let record = canary
-            .launch(&bundle, args)
+            .launch(&bundle, args, gap(a.claim_delay_s))
             .await
             .with_context(|| format!("launching canary job {job_id}"))?;
         info!(job = %record.job, "canary launched");

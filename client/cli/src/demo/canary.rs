@@ -228,7 +228,9 @@ impl Scene<'_> {
         let mut states = vec![];
         let mut record = {
             let mut carol = self.carol(cast);
-            let record = carol.launch(&bundle, post).await?;
+            let record = carol
+                .launch(&bundle, post, std::time::Duration::ZERO)
+                .await?;
             states.extend(states_of(&key, &carol.events));
             record
         };
