@@ -111,7 +111,9 @@ pub struct InputBinding {
     pub len: u64,
 }
 
-/// Element type of the output buffer. Every element is 4 bytes, little-endian.
+/// Element type of the output buffer. Every element is 4 bytes, little-endian. Integer
+/// outputs (`u32`, `i32`) compare exactly; `f32` may use a float rule. (New variants go
+/// last: the manifest hash is over the Borsh encoding.)
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
@@ -119,6 +121,7 @@ pub struct InputBinding {
 pub enum ElementType {
     U32,
     F32,
+    I32,
 }
 
 /// Shape of each chunk's output slice.

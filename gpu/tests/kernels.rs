@@ -289,3 +289,103 @@ fn many_chunks_are_batched_per_submit_and_results_are_deterministic() {
         &hashmix::reference_chunk(&p, &seeds, 299)[..]
     );
 }
+
+/// A buyer's own integer kernel declares `"element": "i32"` (not a lie as `u32`): a 3×3
+/// convolution with negative weights over a 32×32 i32 image, 4 rows per chunk, compared
+/// exactly with a CPU loop; a float rule on an i32 output is refused.
+#[test]
+fn an_i32_convolution_runs_and_matches_its_cpu_reference_exactly() {
+    const W: usize = 32;
+    const ROWS: usize = 4;
+    let source = r#"
+struct Chunk { index: u32, count: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> chunk: Chunk;
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<storage, read> image: array<i32>;
+@group(0) @binding(3) var<storage, read> weights: array<i32>;
+const W: i32 = 32;
+const ROWS: u32 = 4u;
+
+@compute @workgroup_size(32, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let x = i32(gid.x);
+    let y = i32(chunk.index * ROWS + gid.y);
+    var acc = 0;
+    for (var dy = -1; dy <= 1; dy = dy + 1) {
+        for (var dx = -1; dx <= 1; dx = dx + 1) {
+            let sx = clamp(x + dx, 0, W - 1);
+            let sy = clamp(y + dy, 0, W - 1);
+            acc = acc + image[sy * W + sx] * weights[(dy + 1) * 3 + dx + 1];
+        }
+    }
+    out[gid.y * u32(W) + gid.x] = acc;
+}
+"#;
+    let image: Vec<i32> = (0..W * W).map(|i| (i as i32 * 7919) % 201 - 100).collect();
+    let weights: [i32; 9] = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
+    let bytes = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let (image_bytes, weight_bytes) = (bytes(&image), bytes(&weights));
+    let digest = |b: &[u8]| assay_gpu::Digest::of(b).to_hex();
+    let manifest = format!(
+        r#"{{
+  "version": 1,
+  "kernel": {{ "sha256": "{}", "entry_point": "main" }},
+  "workgroup_size": [32, 1, 1],
+  "grid": {{ "chunks": {}, "workgroups_per_chunk": [1, {ROWS}, 1] }},
+  "inputs": [
+    {{ "binding": 2, "sha256": "{}", "len": {} }},
+    {{ "binding": 3, "sha256": "{}", "len": {} }}
+  ],
+  "output": {{ "element": "i32", "elements_per_chunk": {} }},
+  "compare": {{ "rule": "exact" }}
+}}"#,
+        digest(source.as_bytes()),
+        W / ROWS,
+        digest(&image_bytes),
+        image_bytes.len(),
+        digest(&weight_bytes),
+        weight_bytes.len(),
+        W * ROWS,
+    );
+    let manifest = assay_gpu::JobManifest::from_json(&manifest).unwrap();
+    assert_eq!(manifest.output.element, assay_gpu::ElementType::I32);
+    let job = assay_gpu::JobBundle {
+        manifest,
+        kernel_source: source.into(),
+        inputs: vec![image_bytes, weight_bytes],
+    };
+    job.validate().unwrap();
+    let out = gpu().prepare(&job).unwrap().run_all().unwrap();
+    let mut negatives = 0;
+    for (chunk, got) in out.iter() {
+        let mut reference = Vec::with_capacity(W * ROWS * 4);
+        for row in 0..ROWS {
+            let y = chunk as usize * ROWS + row;
+            for x in 0..W {
+                let mut acc = 0i32;
+                for dy in -1i32..=1 {
+                    for dx in -1i32..=1 {
+                        let sx = (x as i32 + dx).clamp(0, W as i32 - 1) as usize;
+                        let sy = (y as i32 + dy).clamp(0, W as i32 - 1) as usize;
+                        acc += image[sy * W + sx] * weights[((dy + 1) * 3 + dx + 1) as usize];
+                    }
+                }
+                negatives += usize::from(acc < 0);
+                reference.extend(acc.to_le_bytes());
+            }
+        }
+        compare_chunk(&job.manifest.compare, got, &reference, None).unwrap();
+    }
+    assert!(negatives > 0, "the test exercises signed results");
+
+    let mut float = job.manifest.clone();
+    float.compare = assay_gpu::CompareRule::Float {
+        max_abs: 0.0,
+        max_rel: 0.0,
+        scale_entry_point: None,
+    };
+    assert!(matches!(
+        float.validate(),
+        Err(assay_gpu::ManifestError::FloatRuleOnIntegerOutput)
+    ));
+}
