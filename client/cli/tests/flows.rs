@@ -512,3 +512,80 @@ fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
     let shown = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(shown["locked"], 20_000_000);
 }
+
+/// `assay job run` executes a job locally as a provider would: for the job's address it
+/// computes the very root the provider commits, and it checks a reference output by the
+/// manifest's rule (a corrupted reference fails with the chunk named).
+#[test]
+fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let manifest = new_job(&net);
+    let m = manifest.to_str().unwrap();
+    let posted = net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            m,
+            "--price",
+            "10",
+            "--samples",
+            "8",
+            "--job-id",
+            "3",
+        ],
+    );
+    let job = posted["job"].as_str().unwrap().to_string();
+    let dry = net.json(
+        None,
+        &["job", "run", m, "--job-address", &job, "--time-chunks", "4"],
+    );
+    assert_eq!(dry["chunks"], 64);
+    assert_eq!(dry["timed_chunks"].as_array().unwrap().len(), 4);
+
+    net.json(
+        Some(&provider),
+        &["stake", "deposit", "200", "--roles", "provider"],
+    );
+    let out = net
+        .assay(Some(&provider))
+        .args(["provider", "run", "--once", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(
+        committed["committed"], dry["result_root"],
+        "the dry run predicts the commitment"
+    );
+
+    let outputs = net.path("outputs.bin");
+    net.json(
+        Some(&buyer),
+        &["job", "result", &job, "--out", outputs.to_str().unwrap()],
+    );
+    let checked = net.json(
+        None,
+        &["job", "run", m, "--reference", outputs.to_str().unwrap()],
+    );
+    assert_eq!(checked["reference_checked"], true);
+    assert_eq!(checked["mismatched_chunks"].as_array().unwrap().len(), 0);
+
+    let mut bytes = std::fs::read(&outputs).unwrap();
+    bytes[5 * 4096] ^= 1;
+    let corrupt = net.path("corrupt.bin");
+    std::fs::write(&corrupt, bytes).unwrap();
+    net.assay(None)
+        .args(["job", "run", m, "--reference", corrupt.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("chunk 5 differs"))
+        .stderr(predicate::str::contains("1 of 64 chunks differ"));
+}
