@@ -22,6 +22,10 @@ pub enum JobCommand {
     /// Write an example job (manifest, WGSL kernel, input files) built from one of the
     /// built-in kernels, ready for `assay job post`.
     New(NewArgs),
+    /// Fill in a hand-written manifest's hashes: the kernel's sha256 and each input's
+    /// sha256 and length, from kernel.wgsl and input-N.bin beside it (N in binding order),
+    /// then validate the result. See docs/kernels.md.
+    Seal(SealArgs),
     /// Dry run: execute a job on this machine's GPU exactly as a provider would (same
     /// chunks, same commitment) and print per-chunk timing, the result root and the
     /// output hash; with --reference, compare by the manifest's rule. No chain, no store.
@@ -73,6 +77,12 @@ pub struct JobFiles {
     /// input-*.bin beside the manifest.
     #[arg(long = "input")]
     inputs: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SealArgs {
+    /// The manifest to complete (rewritten in place).
+    manifest: PathBuf,
 }
 
 #[derive(Args)]
@@ -148,6 +158,7 @@ pub async fn run(command: JobCommand, net: &Net, json: bool) -> Result<()> {
     match command {
         JobCommand::New(a) => new(a, json),
         JobCommand::Run(a) => dry_run(a, json),
+        JobCommand::Seal(a) => seal(a, json),
         JobCommand::Post(a) => post(a, net, json).await,
         JobCommand::Status(a) => status(a, net, json).await,
         JobCommand::Watch(a) => watch(a, net, json).await,
@@ -222,7 +233,11 @@ fn load_bundle(a: &JobFiles) -> Result<JobBundle> {
         .with_context(|| format!("cannot read manifest {}", a.manifest.display()))?;
     let manifest = JobManifest::from_json(&text)
         .with_context(|| format!("manifest {} is invalid", a.manifest.display()))?;
-    let dir = a.manifest.parent().unwrap_or(Path::new("."));
+    let dir = a
+        .manifest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let kernel_path = a.kernel.clone().unwrap_or_else(|| dir.join("kernel.wgsl"));
     let kernel_source = std::fs::read_to_string(&kernel_path)
         .with_context(|| format!("cannot read kernel {}", kernel_path.display()))?;
@@ -266,6 +281,59 @@ fn load_bundle(a: &JobFiles) -> Result<JobBundle> {
         .validate()
         .with_context(|| format!("job {} fails validation", a.manifest.display()))?;
     Ok(bundle)
+}
+
+/// `assay job seal`: writes the hashes and lengths of the kernel and inputs beside the
+/// manifest into it (the fields a person cannot type), then validates it.
+fn seal(a: SealArgs, json: bool) -> Result<()> {
+    let path = &a.manifest;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read manifest {}", path.display()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let read = |name: &str| -> Result<Vec<u8>> {
+        let file = dir.join(name);
+        std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))
+    };
+    let kernel = read("kernel.wgsl")?;
+    value["kernel"]["sha256"] = json!(assay_gpu::Digest::of(&kernel).to_hex());
+    let inputs = value["inputs"]
+        .as_array_mut()
+        .context("the manifest has no \"inputs\" list")?;
+    for (i, input) in inputs.iter_mut().enumerate() {
+        let bytes = read(&format!("input-{i}.bin"))?;
+        input["sha256"] = json!(assay_gpu::Digest::of(&bytes).to_hex());
+        input["len"] = json!(bytes.len());
+    }
+    let sealed = serde_json::to_string_pretty(&value)?;
+    JobManifest::from_json(&sealed)
+        .and_then(|m| m.validate().map(|()| m))
+        .with_context(|| format!("{} is still not a valid manifest", path.display()))?;
+    std::fs::write(path, &sealed).with_context(|| format!("cannot write {}", path.display()))?;
+    let bundle = load_bundle(&JobFiles {
+        manifest: path.clone(),
+        kernel: None,
+        inputs: vec![],
+    })?;
+    if json {
+        println!(
+            "{}",
+            json!({"manifest": path, "chunks": bundle.manifest.n_chunks(), "inputs": bundle.inputs.len(), "manifest_sha256": hex::encode(bundle.manifest.manifest_hash()?)})
+        );
+    } else {
+        println!(
+            "sealed {}: {} chunks, {} inputs, manifest sha256 {}",
+            path.display(),
+            bundle.manifest.n_chunks(),
+            bundle.inputs.len(),
+            hex::encode(bundle.manifest.manifest_hash()?)
+        );
+    }
+    Ok(())
 }
 
 /// `assay job run`: the provider's execution and commitment, locally.

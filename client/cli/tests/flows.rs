@@ -589,3 +589,159 @@ fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
         .stdout(predicate::str::contains("chunk 5 differs"))
         .stderr(predicate::str::contains("1 of 64 chunks differ"));
 }
+
+/// The files of docs/kernels.md's worked example, as the guide prints them.
+fn guide_file(name: &str) -> String {
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/kernels.md"
+    ))
+    .unwrap();
+    let marker = format!("<!-- file: {name} -->");
+    let at = guide
+        .find(&marker)
+        .unwrap_or_else(|| panic!("the guide has no {name}"));
+    let open = at + guide[at..].find("```").unwrap();
+    let body = open + guide[open..].find('\n').unwrap() + 1;
+    let close = body + guide[body..].find("```").unwrap();
+    guide[body..close].to_string()
+}
+
+/// docs/kernels.md's worked example, from the guide's own text: an i32 convolution the
+/// project has never seen is sealed, dry-run, posted, run by the provider worker, audited
+/// by a verifier daemon and settled, the provider and the verifier paid.
+#[test]
+fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
+    use assay_client::Chain;
+    use solana_sdk::signature::Signer;
+
+    // Mesa's device-select layer wants XDG_RUNTIME_DIR; wgpu ranks adapters itself.
+    std::env::set_var("NODEVICE_SELECT", "1");
+    let net = Localnet::start();
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let verifier = net.user("verifier", "100");
+    net.json(
+        Some(&provider),
+        &["stake", "deposit", "200", "--roles", "provider"],
+    );
+    net.json(
+        Some(&verifier),
+        &["stake", "deposit", "10", "--roles", "verifier"],
+    );
+
+    let dir = net.path("conv");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kernel.wgsl"), guide_file("kernel.wgsl")).unwrap();
+    std::fs::write(dir.join("manifest.json"), guide_file("manifest.json")).unwrap();
+    // `head -c 16384 /dev/urandom`, made repeatable.
+    let image: Vec<u8> = (0u32..16_384)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.join("input-0.bin"), image).unwrap();
+    let manifest = dir.join("manifest.json");
+    let m = manifest.to_str().unwrap();
+    let sealed = net.json(None, &["job", "seal", m]);
+    assert_eq!(sealed["chunks"], 16);
+    let dry = net.json(None, &["job", "run", m, "--time-chunks", "2"]);
+    assert_eq!(dry["chunks"], 16);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let verifier_key = assay_client::keys::read_keypair(&verifier).unwrap();
+        let options = assay_client::rpc::RpcOptions::default();
+        let mut chain =
+            assay_client::rpc::RpcChain::connect(&net.url, verifier_key.insecure_clone(), options)
+                .await
+                .unwrap();
+        // The verifier's stake reaches the draws at the next draw epoch.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let registry = chain.registry().await.unwrap();
+            let slot = chain.slot().await.unwrap();
+            let operator = chain
+                .operator(&verifier_key.pubkey())
+                .await
+                .unwrap()
+                .unwrap();
+            let weighted = registry
+                .weights_at(registry.epoch_of(slot))
+                .zip(registry.slot_of(&operator))
+                .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
+            if weighted {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the verifier never became drawable"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+
+    let posted = net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            m,
+            "--price",
+            "5",
+            "--samples",
+            "8",
+            "--job-id",
+            "9",
+        ],
+    );
+    let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
+    let out = net
+        .assay(Some(&provider))
+        .args(["provider", "run", "--once", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let provider_before = net.tokens(&provider);
+    let verifier_before = net.tokens(&verifier);
+
+    runtime.block_on(async {
+        let key = assay_client::keys::read_keypair(&verifier).unwrap();
+        let chain = assay_client::rpc::RpcChain::connect(
+            &net.url,
+            key.insecure_clone(),
+            assay_client::rpc::RpcOptions::default(),
+        )
+        .await
+        .unwrap();
+        let mut daemon = assay_verifier::Daemon::new(
+            chain,
+            Box::new(assay_gpu::Gpu::new().unwrap()),
+            std::sync::Arc::new(assay_gpu::BlobStore::local(net.path("blobs")).unwrap()),
+            key,
+            assay_verifier::journal::Journal::open(&net.path("verifier.redb")).unwrap(),
+            assay_verifier::metrics::Metrics::new(),
+            assay_verifier::DaemonOptions::default(),
+        );
+        // Draw, audit, attest; after the pass window the daemon closes its own pass.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        let mut passes = 0;
+        loop {
+            passes += daemon.tick().await.unwrap().passes;
+            if daemon.chain_mut().job(&job).await.unwrap().is_none() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the job did not settle"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(passes, 1, "the daemon re-executed the sample and attested");
+    });
+    // Price 5: the verifier earns 5 %, the provider 94 % (its collateral back too).
+    assert_eq!(net.tokens(&verifier), verifier_before + 250_000);
+    assert_eq!(net.tokens(&provider), provider_before + 4_700_000);
+}
