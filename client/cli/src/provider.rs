@@ -6,6 +6,12 @@
 //! GPU engine, publishes the outputs and commits the Merkle root. Outputs are
 //! deterministic, so work redone after a crash commits the same root. It also closes its
 //! own passes once their window has ended (`close_pass`), which unlocks its collateral.
+//!
+//! It defends its jobs: when a verifier reports a fault against one (a chunk it could not
+//! read, or one it recomputed differently), the worker recomputes the job; if that gives
+//! exactly the committed root, it re-publishes every output (repairing a blob someone
+//! corrupted or removed in the shared store) and contests, so the committee re-audits
+//! instead of the dispute window slashing an honest provider.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -41,6 +47,8 @@ struct Worker<'a> {
     store: BlobStore,
     /// Jobs this worker will never run (invalid manifest, missing blobs); skipped quietly.
     unusable: BTreeSet<Pubkey>,
+    /// Disputes already answered (job, instance): each is defended once.
+    defended: BTreeSet<(Pubkey, u64)>,
     committed: u64,
     json: bool,
 }
@@ -66,6 +74,11 @@ impl Worker<'_> {
                     info!(%key, reason = %e.explain(&assay_market::ID), "close_pass not sent")
                 }
             }
+        }
+        for (key, job) in jobs.iter().filter(|(_, j)| {
+            j.state == JobState::Disputed && j.provider == Some(me) && slot <= j.step_deadline_slot
+        }) {
+            self.defend(key, job).await?;
         }
         let mut done = 0;
         for (key, job) in jobs.iter().filter(|(_, j)| {
@@ -108,6 +121,54 @@ impl Worker<'_> {
             done += self.run_and_commit(key, bundle).await?;
         }
         Ok(done)
+    }
+
+    /// Answers a fault reported against one of this worker's jobs: recompute; if that
+    /// rebuilds the committed root, re-publish every output and contest. Otherwise the
+    /// fault stands (the committed result is not what this worker computes) and it is
+    /// left to the dispute window.
+    async fn defend(&mut self, key: &Pubkey, job: &Job) -> Result<()> {
+        if !self.defended.insert((*key, job.instance)) {
+            return Ok(());
+        }
+        let Some(bundle) = self.bundle(key, job) else {
+            warn!(%key, "a fault was reported against a job whose files are gone: cannot defend it");
+            return Ok(());
+        };
+        let outputs = self.gpu.prepare(&bundle)?.run_all()?;
+        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
+        if commitment.root() != job.result_root {
+            warn!(%key, chunk = job.fault_index, "fault stands: recomputing does not give the committed root");
+            return Ok(());
+        }
+        let uri = publish(&self.store, key, &outputs, &commitment)?;
+        if uri != job.output_uri {
+            warn!(%key, %uri, committed = %job.output_uri, "re-published under another location than committed");
+        }
+        let me = self.signer.pubkey();
+        let d = self.chain.deployment();
+        match self
+            .chain
+            .send(&[d.contest_fault(&me, key, job)], &[&self.signer])
+            .await
+        {
+            Ok(_) => {
+                info!(%key, chunk = job.fault_index, "fault contested: outputs re-published, the committee will re-audit");
+                if self.json {
+                    println!(
+                        "{}",
+                        json!({"job": key.to_string(), "contested": job.fault_index})
+                    );
+                } else {
+                    println!(
+                        "contested the fault on {key} (chunk {}): outputs re-published",
+                        job.fault_index
+                    );
+                }
+            }
+            Err(e) => warn!(%key, reason = %e.explain(&assay_market::ID), "could not contest"),
+        }
+        Ok(())
     }
 
     /// Loads and checks a job's manifest, kernel and inputs; `None` (and remembered) when
@@ -196,6 +257,7 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
         gpu,
         store,
         unusable: BTreeSet::new(),
+        defended: BTreeSet::new(),
         committed: 0,
         json,
     };

@@ -26,6 +26,11 @@ impl Drop for Localnet {
 
 impl Localnet {
     fn start() -> Self {
+        Self::start_with_slot_ms(40)
+    }
+
+    /// A localnet whose slots last `slot_ms` (the windows are counted in slots).
+    fn start_with_slot_ms(slot_ms: u64) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::cargo_bin("assay")
             .unwrap()
@@ -34,7 +39,7 @@ impl Localnet {
                 "--port",
                 "0",
                 "--slot-ms",
-                "40",
+                &slot_ms.to_string(),
                 "--json",
                 "--ledger",
             ])
@@ -590,6 +595,65 @@ fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
         .stderr(predicate::str::contains("1 of 64 chunks differ"));
 }
 
+/// An RPC connection to `net` paying with the keypair at `payer`.
+async fn rpc(net: &Localnet, payer: &Path) -> assay_client::rpc::RpcChain {
+    let key = assay_client::keys::read_keypair(payer).unwrap();
+    assay_client::rpc::RpcChain::connect(&net.url, key, assay_client::rpc::RpcOptions::default())
+        .await
+        .unwrap()
+}
+
+/// Waits until every verifier in `verifiers` has weight in the current draw epoch (stake
+/// reaches the draws at the next epoch boundary).
+async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
+    use assay_client::Chain;
+    use solana_sdk::signature::Signer;
+    let mut chain = rpc(net, verifiers[0]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    for path in verifiers {
+        let who = assay_client::keys::read_keypair(path).unwrap().pubkey();
+        loop {
+            let registry = chain.registry().await.unwrap();
+            let slot = chain.slot().await.unwrap();
+            let operator = chain.operator(&who).await.unwrap().unwrap();
+            let weighted = registry
+                .weights_at(registry.epoch_of(slot))
+                .zip(registry.slot_of(&operator))
+                .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
+            if weighted {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{who} never became drawable"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// An in-process verifier daemon for the keypair at `key` against `net`, its journal
+/// beside the ledger, committee votes on `board` if given.
+async fn verifier_daemon(
+    net: &Localnet,
+    key: &Path,
+    board: Option<PathBuf>,
+) -> assay_verifier::Daemon<assay_client::rpc::RpcChain> {
+    let name = key.file_stem().unwrap().to_str().unwrap();
+    assay_verifier::Daemon::new(
+        rpc(net, key).await,
+        Box::new(assay_gpu::Gpu::new().unwrap()),
+        std::sync::Arc::new(assay_gpu::BlobStore::local(net.path("blobs")).unwrap()),
+        assay_client::keys::read_keypair(key).unwrap(),
+        assay_verifier::journal::Journal::open(&net.path(&format!("{name}.redb"))).unwrap(),
+        assay_verifier::metrics::Metrics::new(),
+        assay_verifier::DaemonOptions {
+            vote_board: board,
+            ..assay_verifier::DaemonOptions::default()
+        },
+    )
+}
+
 /// The files of docs/kernels.md's worked example, as the guide prints them.
 fn guide_file(name: &str) -> String {
     let guide = std::fs::read_to_string(concat!(
@@ -613,7 +677,6 @@ fn guide_file(name: &str) -> String {
 #[test]
 fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     use assay_client::Chain;
-    use solana_sdk::signature::Signer;
 
     // Mesa's device-select layer wants XDG_RUNTIME_DIR; wgpu ranks adapters itself.
     std::env::set_var("NODEVICE_SELECT", "1");
@@ -647,37 +710,7 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     assert_eq!(dry["chunks"], 16);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let verifier_key = assay_client::keys::read_keypair(&verifier).unwrap();
-        let options = assay_client::rpc::RpcOptions::default();
-        let mut chain =
-            assay_client::rpc::RpcChain::connect(&net.url, verifier_key.insecure_clone(), options)
-                .await
-                .unwrap();
-        // The verifier's stake reaches the draws at the next draw epoch.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let registry = chain.registry().await.unwrap();
-            let slot = chain.slot().await.unwrap();
-            let operator = chain
-                .operator(&verifier_key.pubkey())
-                .await
-                .unwrap()
-                .unwrap();
-            let weighted = registry
-                .weights_at(registry.epoch_of(slot))
-                .zip(registry.slot_of(&operator))
-                .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
-            if weighted {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the verifier never became drawable"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    });
+    runtime.block_on(wait_drawable(&net, &[&verifier]));
 
     let posted = net.json(
         Some(&buyer),
@@ -708,23 +741,7 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     let verifier_before = net.tokens(&verifier);
 
     runtime.block_on(async {
-        let key = assay_client::keys::read_keypair(&verifier).unwrap();
-        let chain = assay_client::rpc::RpcChain::connect(
-            &net.url,
-            key.insecure_clone(),
-            assay_client::rpc::RpcOptions::default(),
-        )
-        .await
-        .unwrap();
-        let mut daemon = assay_verifier::Daemon::new(
-            chain,
-            Box::new(assay_gpu::Gpu::new().unwrap()),
-            std::sync::Arc::new(assay_gpu::BlobStore::local(net.path("blobs")).unwrap()),
-            key,
-            assay_verifier::journal::Journal::open(&net.path("verifier.redb")).unwrap(),
-            assay_verifier::metrics::Metrics::new(),
-            assay_verifier::DaemonOptions::default(),
-        );
+        let mut daemon = verifier_daemon(&net, &verifier, None).await;
         // Draw, audit, attest; after the pass window the daemon closes its own pass.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         let mut passes = 0;
@@ -744,4 +761,128 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     // Price 5: the verifier earns 5 %, the provider 94 % (its collateral back too).
     assert_eq!(net.tokens(&verifier), verifier_before + 250_000);
     assert_eq!(net.tokens(&provider), provider_before + 4_700_000);
+}
+
+/// A running `assay provider run` child, killed on drop.
+struct Worker(std::process::Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Someone with write access to the shared store corrupts an honest provider's committed
+/// outputs. The drawn verifier cannot read its sample and reports it unavailable; the
+/// provider's worker recomputes, finds the committed root intact, re-publishes and
+/// contests; the committee re-audits and overturns: the provider is paid and keeps its
+/// collateral, the accuser's bond pays for the false report. (Before the worker defended
+/// its jobs, the dispute window ran out and the honest provider was slashed.)
+#[test]
+fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_paid() {
+    use assay_client::Chain;
+
+    std::env::set_var("NODEVICE_SELECT", "1");
+    // 150 ms slots: the 50-slot dispute window lasts 7.5 s, ample for the worker.
+    let net = Localnet::start_with_slot_ms(150);
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let verifiers: Vec<PathBuf> = (0..4)
+        .map(|i| net.user(&format!("verifier{i}"), "100"))
+        .collect();
+    net.json(
+        Some(&provider),
+        &["stake", "deposit", "200", "--roles", "provider"],
+    );
+    for v in &verifiers {
+        net.json(Some(v), &["stake", "deposit", "10", "--roles", "verifier"]);
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refs: Vec<&Path> = verifiers.iter().map(PathBuf::as_path).collect();
+    runtime.block_on(wait_drawable(&net, &refs));
+
+    let manifest = new_job(&net);
+    let posted = net.json(
+        Some(&buyer),
+        &[
+            "job",
+            "post",
+            manifest.to_str().unwrap(),
+            "--price",
+            "10",
+            "--samples",
+            "8",
+            "--job-id",
+            "4",
+        ],
+    );
+    let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
+    let _worker = Worker(
+        net.assay(Some(&provider))
+            .args(["provider", "run", "--poll", "0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let provider_before = net.tokens(&provider);
+
+    runtime.block_on(async {
+        let mut chain = rpc(&net, &buyer).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let committed = loop {
+            let state = chain.job(&job).await.unwrap().unwrap();
+            if state.state == assay_client::JobState::Committed {
+                break state;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never committed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        // Every chunk blob the provider published is overwritten in the shared store.
+        let store = assay_gpu::BlobStore::local(net.path("blobs")).unwrap();
+        let index = assay_verifier::ResultIndex::fetch(&store, &committed.output_uri).unwrap();
+        for chunk in &index.chunks {
+            std::fs::write(
+                net.path("blobs").join("blobs").join(hex::encode(chunk)),
+                b"poisoned",
+            )
+            .unwrap();
+        }
+
+        let mut daemons = vec![];
+        for v in &refs {
+            daemons.push(verifier_daemon(&net, v, Some(net.path("votes"))).await);
+        }
+        let (mut faults, mut relays) = (0, 0);
+        let mut contested = false;
+        loop {
+            for d in &mut daemons {
+                let r = d.tick().await.unwrap();
+                faults += r.faults;
+                relays += r.contests_relayed;
+            }
+            match chain.job(&job).await.unwrap() {
+                None => break,
+                Some(state) => contested |= state.state == assay_client::JobState::Contested,
+            }
+            assert!(std::time::Instant::now() < deadline, "the job did not end");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(faults, 1, "the drawn verifier could not read its sample");
+        assert!(contested, "the provider's worker contested");
+        assert_eq!(relays, 1, "the committee's overturn was relayed");
+    });
+
+    // Paid 94 % of the price plus the accuser's bond less the treasury's 10 % (0.9),
+    // nothing slashed, no collateral locked.
+    assert_eq!(net.tokens(&provider), provider_before + 9_400_000 + 900_000);
+    let stake = net.json(Some(&provider), &["stake", "show"]);
+    assert_eq!(
+        (stake["deposited"].as_u64(), stake["locked"].as_u64()),
+        (Some(200_000_000), Some(0))
+    );
 }
