@@ -15,7 +15,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::canary::CanaryPlan;
-use assay_client::embedded::LocalSetup;
+use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::Chain;
 use assay_market::errors::MarketError;
 use assay_market::instructions::FaultEvidence;
@@ -38,11 +38,11 @@ fn code(e: MarketError) -> u32 {
     e as u32 + anchor_lang::error::ERROR_CODE_OFFSET
 }
 
-fn failed_with<T: std::fmt::Debug>(outcome: Result<T, impl std::fmt::Debug>, e: MarketError) {
-    let text = format!("{outcome:?}");
-    assert!(
-        text.contains(&format!("Custom({})", code(e))),
-        "expected {e:?}, got {text}"
+fn failed_with<T: std::fmt::Debug>(outcome: Result<T, ChainError>, e: MarketError) {
+    assert_eq!(
+        outcome.unwrap_err().custom_code(),
+        Some(code(e)),
+        "expected {e:?}"
     );
 }
 

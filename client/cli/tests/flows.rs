@@ -123,6 +123,12 @@ impl Localnet {
             .stderr(predicate::str::contains(message));
     }
 
+    /// One pass of the provider worker as `provider` (`provider run --once`); its last JSON
+    /// line (the commit it made).
+    fn provider_once(&self, provider: &Path) -> Value {
+        self.json(Some(provider), &["provider", "run", "--once"])
+    }
+
     fn tokens(&self, keypair: &Path) -> u64 {
         self.json(Some(keypair), &["balance"])["tokens"]
             .as_u64()
@@ -179,18 +185,7 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     let shown = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(shown["deposited"], 200_000_000);
     assert_eq!(shown["provider"], true);
-    let out = net
-        .assay(Some(&provider))
-        .args(["provider", "run", "--once", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let committed: Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let committed = net.provider_once(&provider);
     assert_eq!(committed["job"], job.as_str());
     let status = net.json(Some(&buyer), &["job", "status", &job]);
     assert_eq!(status["state"], "Committed");
@@ -554,18 +549,7 @@ fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
         Some(&provider),
         &["stake", "deposit", "200", "--roles", "provider"],
     );
-    let out = net
-        .assay(Some(&provider))
-        .args(["provider", "run", "--once", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let committed: Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let committed = net.provider_once(&provider);
     assert_eq!(
         committed["committed"], dry["result_root"],
         "the dry run predicts the commitment"
@@ -697,6 +681,17 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("kernel.wgsl"), guide_file("kernel.wgsl")).unwrap();
     std::fs::write(dir.join("manifest.json"), guide_file("manifest.json")).unwrap();
+    // Sealing before the input exists is a clear error that leaves the manifest as written.
+    let unsealed = dir.join("manifest.json");
+    net.assay(None)
+        .args(["job", "seal", unsealed.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("input-0.bin"));
+    assert_eq!(
+        std::fs::read_to_string(&unsealed).unwrap(),
+        guide_file("manifest.json")
+    );
     // `head -c 16384 /dev/urandom`, made repeatable.
     let image: Vec<u8> = (0u32..16_384)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -727,16 +722,7 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
         ],
     );
     let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
-    let out = net
-        .assay(Some(&provider))
-        .args(["provider", "run", "--once", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    net.provider_once(&provider);
     let provider_before = net.tokens(&provider);
     let verifier_before = net.tokens(&verifier);
 

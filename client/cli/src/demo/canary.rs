@@ -164,7 +164,7 @@ impl Scene<'_> {
             }
         }
         // Every canary pass still open closes after its window.
-        self.close_open_passes().await?;
+        close_passes(self.chain).await?;
         report.lazy_verifier_slashed =
             tokens(larry_before.saturating_sub(self.worth(&cast.larry.pubkey()).await?));
         let mut carol_after = 0;
@@ -339,11 +339,6 @@ impl Scene<'_> {
             names.join(", ")
         ))
     }
-
-    /// Closes every Passed job once its window has ended (a permissionless crank).
-    async fn close_open_passes(&mut self) -> Result<()> {
-        close_passes(self.chain).await
-    }
 }
 
 /// The states `job` moved to in `events`, in order.
@@ -359,7 +354,7 @@ fn states_of(job: &Pubkey, events: &[AssayEvent]) -> Vec<String> {
 
 /// Waits out every open pass window on `chain` and closes those passes (a crank anyone
 /// may send): each verifier is paid its fee and the locks are released.
-pub async fn close_passes(chain: &mut LocalChain) -> Result<()> {
+async fn close_passes(chain: &mut LocalChain) -> Result<()> {
     let passed: Vec<(Pubkey, Job)> = chain
         .jobs()
         .await?
