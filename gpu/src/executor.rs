@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use crate::manifest::{
-    CompareRule, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, OUTPUT_BINDING,
+    CompareRule, Feature, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, EXTENDED_LIMITS,
+    OUTPUT_BINDING,
 };
 
 /// Executor failures.
@@ -110,16 +111,19 @@ impl Gpu {
             .ok_or_else(|| GpuError::NoAdapter(format!("{backends:?}")))?;
         let adapter_info = adapter.get_info();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        // Subgroup operations are requested where offered, so kernels may use them (the
-        // built-in matmul shares A loads across a subgroup on CPU adapters).
-        let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
+        // Every optional feature a manifest may require is requested where offered, so a
+        // job that requires it runs (the built-in matmul's subgroup variant shares A loads
+        // across a subgroup on CPU adapters).
         let mut required_features = wgpu::Features::empty();
         if timestamps {
             required_features |= wgpu::Features::TIMESTAMP_QUERY;
         }
-        if subgroups {
-            required_features |= wgpu::Features::SUBGROUP;
+        for feature in [Feature::ShaderF16, Feature::Subgroups] {
+            if adapter.features().contains(feature.wgpu()) {
+                required_features |= feature.wgpu();
+            }
         }
+        let subgroups = required_features.contains(wgpu::Features::SUBGROUP);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("assay-gpu"),
             required_features,
@@ -160,6 +164,26 @@ impl Gpu {
         self.subgroups
     }
 
+    /// What this device can run, as protocol capability bits: each optional feature it
+    /// has, and `extended-limits` when it meets the whole extended tier. A verifier
+    /// registers these; the draws give it only jobs whose needs they cover.
+    pub fn capabilities(&self) -> assay_protocol::capability::Capabilities {
+        let features = self.device.features();
+        let limits = self.device.limits();
+        let extended = EXTENDED_LIMITS.iter().all(|(name, value)| {
+            crate::manifest::device_limit(name, &limits).is_some_and(|have| have >= *value)
+        });
+        [Feature::ShaderF16, Feature::Subgroups]
+            .into_iter()
+            .filter(|f| features.contains(f.wgpu()))
+            .fold(0, |caps, f| caps | f.capability())
+            | if extended {
+                assay_protocol::capability::EXTENDED_LIMITS
+            } else {
+                0
+            }
+    }
+
     /// Whether GPU timestamps are measured.
     pub fn has_timestamps(&self) -> bool {
         self.timestamps
@@ -174,7 +198,11 @@ impl Gpu {
     /// compiles its pipeline(s) once and uploads its inputs. Nothing runs if any check fails.
     pub fn prepare(&self, job: &JobBundle) -> Result<PreparedJob<'_>, GpuError> {
         job.validate()?;
-        job.manifest.validate_limits(&self.device.limits())?;
+        job.manifest.validate_device(
+            &self.adapter_info.name,
+            self.device.features(),
+            &self.device.limits(),
+        )?;
         let m = &job.manifest;
         let limits = self.device.limits();
 

@@ -29,8 +29,9 @@ pub use compare::{bound_usage, compare_chunk, Mismatch};
 pub use executor::{ChunkOutputs, Gpu, GpuError, GpuOptions, Pass, PreparedJob};
 pub use kernels::ParamError;
 pub use manifest::{
-    ChunkGrid, CompareRule, Digest, ElementType, InputBinding, JobBundle, JobManifest, KernelSpec,
-    ManifestError, OutputSpec, MANIFEST_VERSION,
+    ChunkGrid, CompareRule, Digest, ElementType, Feature, InputBinding, JobBundle, JobManifest,
+    KernelSpec, LimitNeed, LimitRequirements, ManifestError, OutputSpec, Requirements,
+    EXTENDED_LIMITS, MANIFEST_VERSION,
 };
 
 /// Any engine error.

@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Hash;
 
-/// The manifest version this crate writes and accepts.
-pub const MANIFEST_VERSION: u16 = 1;
+/// The manifest version this crate writes and accepts (2: `requires` joined the
+/// canonical encoding).
+pub const MANIFEST_VERSION: u16 = 2;
 /// Binding number of the per-chunk uniform.
 pub const CHUNK_UNIFORM_BINDING: u32 = 0;
 /// Binding number of the chunk's output slice.
@@ -163,7 +164,171 @@ pub enum CompareRule {
     },
 }
 
-/// A versioned job manifest.
+/// An optional WebGPU feature a kernel may use; named as in WebGPU.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub enum Feature {
+    /// `enable f16;` and the `f16` type.
+    #[serde(rename = "shader-f16")]
+    ShaderF16,
+    /// Subgroup builtins (`subgroup_size`, `subgroup_invocation_id`) and operations.
+    #[serde(rename = "subgroups")]
+    Subgroups,
+}
+
+impl Feature {
+    /// The protocol capability bit this feature needs.
+    pub fn capability(self) -> assay_protocol::capability::Capabilities {
+        match self {
+            Feature::ShaderF16 => assay_protocol::capability::SHADER_F16,
+            Feature::Subgroups => assay_protocol::capability::SUBGROUPS,
+        }
+    }
+
+    /// The wgpu device feature.
+    pub fn wgpu(self) -> wgpu::Features {
+        match self {
+            Feature::ShaderF16 => wgpu::Features::SHADER_F16,
+            Feature::Subgroups => wgpu::Features::SUBGROUP,
+        }
+    }
+
+    /// Its WebGPU name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::ShaderF16 => "shader-f16",
+            Feature::Subgroups => "subgroups",
+        }
+    }
+
+    /// What naga must allow to validate a kernel that uses it.
+    fn naga(self) -> naga::valid::Capabilities {
+        use naga::valid::Capabilities as C;
+        match self {
+            Feature::ShaderF16 => C::SHADER_FLOAT16,
+            Feature::Subgroups => C::SUBGROUP | C::SUBGROUP_BARRIER,
+        }
+    }
+}
+
+/// Device limits a kernel needs that the rest of the manifest does not imply (the
+/// workgroup size, grid and buffer sizes imply their own). Absent means WebGPU's default.
+#[derive(
+    Clone, Debug, Default, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct LimitRequirements {
+    /// Bytes of `var<workgroup>` memory the kernel declares (WebGPU default 16,384).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_compute_workgroup_storage_size: Option<u32>,
+}
+
+impl LimitRequirements {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What the kernel needs of an adapter beyond a conformant WebGPU device at default
+/// limits. It reduces to the job's on-chain `needs` ([`JobManifest::needs`]), and only
+/// verifiers whose registered capabilities cover those are drawn to audit it.
+#[derive(
+    Clone, Debug, Default, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    /// Optional features, each at most once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<Feature>,
+    #[serde(default, skip_serializing_if = "LimitRequirements::is_empty")]
+    pub limits: LimitRequirements,
+}
+
+impl Requirements {
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty() && self.limits.is_empty()
+    }
+}
+
+/// One device limit a manifest needs: its wgpu name, the value needed, WebGPU's default
+/// (any conformant adapter has it), and the protocol's extended tier (the most a job may
+/// need: what mainstream desktop GPUs and lavapipe offer). A need above the default sets
+/// the `extended-limits` capability bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitNeed {
+    pub name: &'static str,
+    pub value: u64,
+    pub default: u64,
+    pub extended: u64,
+}
+
+impl LimitNeed {
+    /// The device's value of this limit.
+    pub fn of_device(&self, limits: &wgpu::Limits) -> u64 {
+        device_limit(self.name, limits).unwrap_or(0)
+    }
+}
+
+/// The extended tier, by limit (see [`LimitNeed`]); every other limit stays at WebGPU's
+/// default.
+pub const EXTENDED_LIMITS: [(&str, u64); 5] = [
+    ("max_compute_workgroup_storage_size", 32_768),
+    ("max_compute_invocations_per_workgroup", 1_024),
+    ("max_compute_workgroup_size_x", 1_024),
+    ("max_compute_workgroup_size_y", 1_024),
+    ("max_storage_buffers_per_shader_stage", 16),
+];
+
+/// Every limit a manifest can need, by wgpu name, with how to read it off a device, in
+/// the order [`JobManifest::limit_needs`] lists them.
+const LIMITS: [(&str, fn(&wgpu::Limits) -> u64); 9] = [
+    ("max_compute_workgroup_size_x", |l| {
+        l.max_compute_workgroup_size_x.into()
+    }),
+    ("max_compute_workgroup_size_y", |l| {
+        l.max_compute_workgroup_size_y.into()
+    }),
+    ("max_compute_workgroup_size_z", |l| {
+        l.max_compute_workgroup_size_z.into()
+    }),
+    ("max_compute_invocations_per_workgroup", |l| {
+        l.max_compute_invocations_per_workgroup.into()
+    }),
+    ("max_compute_workgroups_per_dimension", |l| {
+        l.max_compute_workgroups_per_dimension.into()
+    }),
+    ("max_storage_buffer_binding_size", |l| {
+        l.max_storage_buffer_binding_size
+    }),
+    ("max_buffer_size", |l| l.max_buffer_size),
+    ("max_storage_buffers_per_shader_stage", |l| {
+        l.max_storage_buffers_per_shader_stage.into()
+    }),
+    ("max_compute_workgroup_storage_size", |l| {
+        l.max_compute_workgroup_storage_size.into()
+    }),
+];
+
+/// The device's value of the limit named `name` (one of those a manifest can need).
+pub fn device_limit(name: &str, limits: &wgpu::Limits) -> Option<u64> {
+    LIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, read)| read(limits))
+}
+
+/// A version-2 job manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobManifest {
@@ -177,6 +342,10 @@ pub struct JobManifest {
     pub inputs: Vec<InputBinding>,
     pub output: OutputSpec,
     pub compare: CompareRule,
+    /// Features and limits the kernel needs beyond a default WebGPU device (none: any
+    /// conformant adapter can run it).
+    #[serde(default, skip_serializing_if = "Requirements::is_empty")]
+    pub requires: Requirements,
 }
 
 /// Why a manifest, its kernel or its inputs were rejected.
@@ -259,6 +428,30 @@ pub enum ManifestError {
         value: u64,
         limit: u64,
     },
+    #[error(
+        "{what} = {value} is beyond what the protocol lets a job need ({max}): no verifier \
+         is required to offer it, so nobody could be counted on to audit the job"
+    )]
+    ImpossibleLimit {
+        what: &'static str,
+        value: u64,
+        max: u64,
+    },
+    #[error("requires.features lists \"{0}\" twice")]
+    DuplicateFeature(&'static str),
+    #[error(
+        "this adapter ({adapter}) lacks the \"{feature}\" feature the manifest requires; \
+         run it on an adapter that has it"
+    )]
+    AdapterLacksFeature {
+        feature: &'static str,
+        adapter: String,
+    },
+    #[error(
+        "the kernel declares {used} bytes of workgroup memory but the manifest allows {allowed}; \
+         set requires.limits.max_compute_workgroup_storage_size to at least {used}"
+    )]
+    UndeclaredWorkgroupStorage { used: u64, allowed: u64 },
 }
 
 impl JobManifest {
@@ -352,74 +545,119 @@ impl JobManifest {
                 return Err(ManifestError::FloatRuleOnIntegerOutput);
             }
         }
+        for (i, feature) in self.requires.features.iter().enumerate() {
+            if self.requires.features[..i].contains(feature) {
+                return Err(ManifestError::DuplicateFeature(feature.name()));
+            }
+        }
+        for need in self.limit_needs() {
+            if need.value > need.extended {
+                return Err(ManifestError::ImpossibleLimit {
+                    what: need.name,
+                    value: need.value,
+                    max: need.extended,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every device limit the job needs: declared in `requires.limits` or implied by the
+    /// workgroup size, grid, bindings and buffer sizes.
+    pub fn limit_needs(&self) -> Vec<LimitNeed> {
+        let wg = self.workgroup_size.map(u64::from);
+        let biggest_input = self.inputs.iter().map(|i| i.len).max().unwrap_or(0);
+        let values = [
+            wg[0],
+            wg[1],
+            wg[2],
+            wg[0].saturating_mul(wg[1]).saturating_mul(wg[2]),
+            self.grid
+                .workgroups_per_chunk
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .into(),
+            self.chunk_bytes().max(biggest_input),
+            biggest_input,
+            self.inputs.len() as u64 + 1,
+            self.requires
+                .limits
+                .max_compute_workgroup_storage_size
+                .map_or(0, u64::from),
+        ];
+        let defaults = wgpu::Limits::default();
+        LIMITS
+            .iter()
+            .zip(values)
+            .map(|(&(name, device), value)| {
+                let default = device(&defaults);
+                let extended = EXTENDED_LIMITS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(default, |(_, v)| *v);
+                LimitNeed {
+                    name,
+                    value,
+                    default,
+                    extended,
+                }
+            })
+            .collect()
+    }
+
+    /// The job's on-chain `needs`: the capability bits of its features, plus
+    /// `extended-limits` when some limit it needs is above WebGPU's default.
+    pub fn needs(&self) -> assay_protocol::capability::Capabilities {
+        let features = self
+            .requires
+            .features
+            .iter()
+            .fold(0, |bits, f| bits | f.capability());
+        let extended = self.limit_needs().iter().any(|n| n.value > n.default);
+        features
+            | if extended {
+                assay_protocol::capability::EXTENDED_LIMITS
+            } else {
+                0
+            }
+    }
+
+    /// Whether a device with `features` and `limits` can run the job: every required
+    /// feature present ([`ManifestError::AdapterLacksFeature`]) and every limit met
+    /// ([`ManifestError::ExceedsDeviceLimit`]).
+    pub fn validate_device(
+        &self,
+        adapter: &str,
+        features: wgpu::Features,
+        limits: &wgpu::Limits,
+    ) -> Result<(), ManifestError> {
+        if let Some(f) = self
+            .requires
+            .features
+            .iter()
+            .find(|f| !features.contains(f.wgpu()))
+        {
+            return Err(ManifestError::AdapterLacksFeature {
+                feature: f.name(),
+                adapter: adapter.into(),
+            });
+        }
+        for need in self.limit_needs() {
+            let limit = need.of_device(limits);
+            if need.value > limit {
+                return Err(ManifestError::ExceedsDeviceLimit {
+                    what: need.name,
+                    value: need.value,
+                    limit,
+                });
+            }
+        }
         Ok(())
     }
 
     /// Checks the manifest against device limits (see [`crate::Limits`]).
-    pub fn validate_limits(&self, limits: &wgpu::Limits) -> Result<(), ManifestError> {
-        let check = |what: &'static str, value: u64, limit: u64| {
-            if value > limit {
-                Err(ManifestError::ExceedsDeviceLimit { what, value, limit })
-            } else {
-                Ok(())
-            }
-        };
-        let wg = self.workgroup_size;
-        check(
-            "workgroup_size.x",
-            wg[0].into(),
-            limits.max_compute_workgroup_size_x.into(),
-        )?;
-        check(
-            "workgroup_size.y",
-            wg[1].into(),
-            limits.max_compute_workgroup_size_y.into(),
-        )?;
-        check(
-            "workgroup_size.z",
-            wg[2].into(),
-            limits.max_compute_workgroup_size_z.into(),
-        )?;
-        let invocations = u64::from(wg[0]) * u64::from(wg[1]) * u64::from(wg[2]);
-        check(
-            "workgroup invocations",
-            invocations,
-            limits.max_compute_invocations_per_workgroup.into(),
-        )?;
-        let per_dim = u64::from(limits.max_compute_workgroups_per_dimension);
-        for (i, what) in [
-            "workgroups_per_chunk.x",
-            "workgroups_per_chunk.y",
-            "workgroups_per_chunk.z",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            check(what, self.grid.workgroups_per_chunk[i].into(), per_dim)?;
-        }
-        check(
-            "chunk output bytes",
-            self.chunk_bytes(),
-            limits.max_storage_buffer_binding_size,
-        )?;
-        for input in &self.inputs {
-            check(
-                "input bytes",
-                input.len,
-                limits.max_storage_buffer_binding_size,
-            )?;
-            check("input bytes", input.len, limits.max_buffer_size)?;
-        }
-        check(
-            "storage bindings",
-            self.inputs.len() as u64 + 1,
-            limits.max_storage_buffers_per_shader_stage.into(),
-        )?;
-        Ok(())
-    }
-
-    /// Checks `kernel_source` against the manifest: hash, WGSL validity (naga), entry
-    /// points, workgroup size and that kernel and manifest declare the same bindings.
     pub fn validate_kernel(&self, kernel_source: &str) -> Result<(), ManifestError> {
         let actual = Digest::of(kernel_source.as_bytes());
         if actual != self.kernel.sha256 {
@@ -430,14 +668,35 @@ impl JobManifest {
         }
         let module = naga::front::wgsl::parse_str(kernel_source)
             .map_err(|e| ManifestError::KernelParse(e.emit_to_string(kernel_source)))?;
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            // Subgroup operations are admitted; a device without them rejects the kernel
-            // when the job is prepared.
-            naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
-        )
-        .validate(&module)
-        .map_err(|e| ManifestError::KernelInvalid(e.emit_to_string(kernel_source)))?;
+        // Only what the manifest declares: a kernel that uses f16 or subgroup operations
+        // without requiring them fails here, not on a verifier that lacks them.
+        let allowed = self
+            .requires
+            .features
+            .iter()
+            .fold(naga::valid::Capabilities::default(), |c, f| c | f.naga());
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), allowed)
+            .validate(&module)
+            .map_err(|e| {
+                ManifestError::KernelInvalid(format!(
+                    "{}\n(a kernel that uses f16 or subgroup operations must list \"shader-f16\" \
+                     or \"subgroups\" in requires.features)",
+                    e.emit_to_string(kernel_source)
+                ))
+            })?;
+        let used = workgroup_storage_bytes(&module)
+            .map_err(|e| ManifestError::KernelInvalid(e.to_string()))?;
+        let allowed = self
+            .requires
+            .limits
+            .max_compute_workgroup_storage_size
+            .map_or(
+                u64::from(wgpu::Limits::default().max_compute_workgroup_storage_size),
+                u64::from,
+            );
+        if used > allowed {
+            return Err(ManifestError::UndeclaredWorkgroupStorage { used, allowed });
+        }
 
         let mut entries = vec![self.kernel.entry_point.clone()];
         if let CompareRule::Float {
@@ -547,6 +806,19 @@ impl JobManifest {
         }
         Ok(())
     }
+}
+
+/// Bytes of `var<workgroup>` memory `module` declares, each variable rounded up to 16
+/// bytes as WebGPU counts them.
+fn workgroup_storage_bytes(module: &naga::Module) -> Result<u64, naga::proc::LayoutError> {
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx())?;
+    Ok(module
+        .global_variables
+        .iter()
+        .filter(|(_, var)| var.space == naga::AddressSpace::WorkGroup)
+        .map(|(_, var)| u64::from(layouter[var.ty].size).next_multiple_of(16))
+        .sum())
 }
 
 /// A manifest together with the kernel source and input blobs it names.

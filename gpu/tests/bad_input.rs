@@ -204,25 +204,23 @@ fn chunk_count_above_u32_is_rejected() {
 }
 
 #[test]
-fn chunk_grid_exceeding_device_limits_is_rejected() {
-    let limits = gpu().limits();
+fn chunk_grid_beyond_the_extended_tier_is_rejected_before_any_device() {
     let mut job = small_job();
-    job.manifest.grid.workgroups_per_chunk =
-        [limits.max_compute_workgroups_per_dimension + 1, 1, 1];
+    job.manifest.grid.workgroups_per_chunk = [65_536, 1, 1];
     assert!(matches!(
         manifest_err(gpu().prepare(&job)),
-        ManifestError::ExceedsDeviceLimit {
-            what: "workgroups_per_chunk.x",
-            ..
+        ManifestError::ImpossibleLimit {
+            what: "max_compute_workgroups_per_dimension",
+            value: 65_536,
+            max: 65_535,
         }
     ));
     let mut big_out = small_job();
-    big_out.manifest.output.elements_per_chunk =
-        (limits.max_storage_buffer_binding_size / 4 + 1) as u32;
+    big_out.manifest.output.elements_per_chunk = ((128 << 20) / 4 + 1) as u32;
     assert!(matches!(
         manifest_err(gpu().prepare(&big_out)),
-        ManifestError::ExceedsDeviceLimit {
-            what: "chunk output bytes",
+        ManifestError::ImpossibleLimit {
+            what: "max_storage_buffer_binding_size",
             ..
         }
     ));

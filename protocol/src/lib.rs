@@ -7,6 +7,7 @@
 //! which uses the `sol_sha256` syscall on SBF and `sha2` everywhere else.
 
 pub mod attestation;
+pub mod capability;
 pub mod draw;
 pub mod merkle;
 pub mod sumtree;

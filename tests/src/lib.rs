@@ -256,6 +256,7 @@ impl World {
             collateral: 20_000_000,
             claim_window_slots: 100,
             execution_window_slots: 100,
+            needs: 0,
         }
     }
 

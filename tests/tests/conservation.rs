@@ -728,7 +728,7 @@ impl Run {
         }
         let epoch = registry.epoch_of(self.w.chain.slot().await.unwrap());
         let tree = registry
-            .weights_at(epoch)
+            .weights_at(epoch, 0)
             .expect("the registry is never ahead of the clock");
         let weights: Vec<(Pubkey, u64)> = entries
             .iter()

@@ -290,9 +290,11 @@ fn stake_moves_after_a_contest_never_change_the_committee() {
     run_property("committee draw", 16, committee_case);
 }
 
-/// Within an epoch, any sequence of stake syncs leaves that epoch's weights alone; a
-/// reader that finds the registry not yet rolled sees exactly what the roll writes; and a
-/// slot is never handed to a second verifier while it holds weight.
+/// Within an epoch, any sequence of stake syncs and capability changes leaves that epoch's
+/// weights alone in every need tree; a reader that finds the registry not yet rolled sees
+/// exactly what the roll writes; a verifier's next weight counts in exactly the need
+/// trees its capabilities cover; and a slot is never handed to a second verifier while it
+/// holds weight.
 #[test]
 fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
     use assay_stake::state::Operator;
@@ -303,7 +305,7 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
         failure_persistence: None,
         ..Config::default()
     });
-    let step = (0usize..12, 0u64..5, 0u64..3, 0u64..3);
+    let step = (0usize..12, 0u64..5, 0u64..3, 0u64..3, 0u8..8);
     let ran = std::cell::Cell::new(0u32);
     runner
         .run(&proptest::collection::vec(step, 1..40), |steps| {
@@ -321,27 +323,32 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                     bump: 0,
                     vault_bump: 0,
                     registry_slot: u32::MAX,
+                    capabilities: 0,
                 })
                 .collect();
-            let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(Pubkey, u64)> {
-                let tree = r.weights_at(epoch).expect("never behind");
-                (0..USED)
-                    .map(|slot| {
-                        (
-                            r.authority(slot),
-                            assay_protocol::sumtree::value(tree, slot),
-                        )
+            let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(u8, Pubkey, u64)> {
+                (0..8u8)
+                    .flat_map(|need| {
+                        let tree = r.weights_at(epoch, need).expect("never behind");
+                        (0..USED).map(move |slot| {
+                            (
+                                need,
+                                r.authority(slot),
+                                assay_protocol::sumtree::value(tree, slot),
+                            )
+                        })
                     })
-                    .filter(|&(_, w)| w > 0)
+                    .filter(|&(_, _, w)| w > 0)
                     .collect()
             };
             let mut slot = 0u64;
-            for (who, stake, min, advance) in steps {
+            for (who, stake, min, advance, caps) in steps {
                 // Whether or not this sync is the first of a new epoch (and rolls), the
                 // epoch's weights read before it are the weights after it.
                 let epoch = registry.epoch_of(slot);
                 let before = drawable(&registry, epoch);
                 operators[who].deposited = stake * 1_000;
+                operators[who].capabilities = caps;
                 registry.sync(&mut operators[who], min * 1_000, slot);
                 prop_assert_eq!(
                     drawable(&registry, epoch),
@@ -350,15 +357,22 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                 );
                 // The synced operator's slot holds its stake for the next epoch, and no two
                 // operators hold one slot.
-                let next_of = |op: &Operator| {
+                let next_of = |op: &Operator, need: usize| {
                     registry.slot_of(op).map_or(0, |s| {
-                        assay_protocol::sumtree::value(&registry.next_weights, s)
+                        assay_protocol::sumtree::value(&registry.next_weights[need], s)
                     })
                 };
-                prop_assert_eq!(
-                    next_of(&operators[who]),
-                    VerifierRegistry::weight_of(&operators[who], min * 1_000)
-                );
+                let weight = VerifierRegistry::weight_of(&operators[who], min * 1_000);
+                for need in 0..8u8 {
+                    let covered = assay_protocol::capability::covers(caps, need);
+                    prop_assert_eq!(
+                        next_of(&operators[who], usize::from(need)),
+                        if covered { weight } else { 0 },
+                        "need {:03b}, capabilities {:03b}",
+                        need,
+                        caps
+                    );
+                }
                 let mut held: Vec<usize> = operators
                     .iter()
                     .filter_map(|op| registry.slot_of(op))

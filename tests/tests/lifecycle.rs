@@ -458,7 +458,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
 }
 
 #[tokio::test]
-async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically() {
+async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited() {
     let mut w = World::new(LocalSetup::default(), 1, 1, 2).await.unwrap();
     let (job, _tree, first) = w.challenged_job(1).await.unwrap();
     w.chain.warp(51).await.unwrap();
@@ -475,7 +475,10 @@ async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically(
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e,
+        AssayEvent::SettledUnaudited(u) if u.reason == assay_market::events::UnauditedReason::EveryRoundMissed
+            && u.verifier_fee_refunded == 500_000)));
     // Provider paid 9.4; the unearned verifier fee 0.5 returns to the buyer; both
     // verifiers lost 0.25 to the treasury.
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
@@ -492,20 +495,38 @@ async fn job_whose_verifiers_all_miss_their_windows_is_finalized_optimistically(
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
+/// The only verifier able to run the job leaves between posting and the draw: the job is
+/// drawn with nobody, and settles at once, called what it is: unaudited, the verifier fee
+/// back to the buyer.
 #[tokio::test]
-async fn job_with_no_eligible_verifier_can_be_finalized_at_once() {
-    let mut w = World::new(LocalSetup::default(), 1, 1, 0).await.unwrap();
-    let (job, _tree, verifier) = w.challenged_job(1).await.unwrap();
-    assert_eq!(verifier, None);
+async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fee_refunded() {
+    use assay_market::events::UnauditedReason;
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    let v = w.verifiers[0].insecure_clone();
+    let leave = w
+        .chain
+        .deployment
+        .request_unstake(&v.pubkey(), OPERATOR_STAKE);
+    w.chain.send(&[leave], &[&v]).await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.commit(0, &job, 7).await.unwrap();
+    assert_eq!(w.draw(&job).await.unwrap(), None);
     w.chain.warp(1).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
-    let provider = w.providers[0].pubkey();
+    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e,
+        AssayEvent::SettledUnaudited(u) if u.job == job
+            && u.reason == UnauditedReason::NoEligibleVerifier
+            && u.verifier_fee_refunded == 500_000)));
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
         STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
     );
+    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS - 9_500_000);
     assert!(w.chain.job(&job).await.unwrap().is_none());
 }
 
@@ -581,7 +602,7 @@ async fn token_2022_mint_works_end_to_end() {
 #[tokio::test]
 async fn programs_run_in_the_mode_the_environment_asks_for() {
     let mode = assay_client::embedded::ProgramMode::from_env().unwrap();
-    let mut w = World::new(LocalSetup::default(), 1, 0, 0).await.unwrap();
+    let mut w = World::new(LocalSetup::default(), 1, 0, 1).await.unwrap();
     let buyer = w.buyer().insecure_clone();
     let post = w
         .chain

@@ -159,6 +159,7 @@ async fn bench() {
             collateral: TOKEN,
             claim_window_slots: 1_000_000,
             execution_window_slots: 1_000_000,
+            needs: 0,
         };
         chain
             .send(

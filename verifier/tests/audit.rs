@@ -73,6 +73,7 @@ async fn challenged(
         collateral: 20_000_000,
         claim_window_slots: 100,
         execution_window_slots: 100,
+        needs: 0,
     };
     chain
         .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])

@@ -132,6 +132,7 @@ pub fn post_args(bundle: &JobBundle, job_id: u64, offer: &Offer) -> Result<PostJ
         collateral: offer.collateral,
         claim_window_slots: offer.claim_window_slots,
         execution_window_slots: offer.execution_window_slots,
+        needs: bundle.manifest.needs(),
     })
 }
 

@@ -601,7 +601,7 @@ async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
             let slot = chain.slot().await.unwrap();
             let operator = chain.operator(&who).await.unwrap().unwrap();
             let weighted = registry
-                .weights_at(registry.epoch_of(slot))
+                .weights_at(registry.epoch_of(slot), 0)
                 .zip(registry.slot_of(&operator))
                 .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
             if weighted {

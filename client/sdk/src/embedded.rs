@@ -273,7 +273,8 @@ impl LocalChain {
             seen: BTreeSet::new(),
         };
         let admin_key = chain.admin.pubkey();
-        chain.airdrop(&admin_key, 10_000_000_000).await?;
+        // The registry alone needs ~12 SOL of rent.
+        chain.airdrop(&admin_key, 100_000_000_000).await?;
         chain
             .create_mint(&mint, token_program, setup.decimals)
             .await?;

@@ -27,6 +27,7 @@ pub enum AssayEvent {
     PassChallenged(market::PassChallenged),
     PassWindowReopened(market::PassWindowReopened),
     JobClosed(market::JobClosed),
+    SettledUnaudited(market::SettledUnaudited),
     ConfigChanged(market::ConfigChanged),
     TreasuryWithdrawn(market::TreasuryWithdrawn),
     StakeConfigInitialized(stake::StakeConfigInitialized),
@@ -39,6 +40,7 @@ pub enum AssayEvent {
     StakeUnlocked(stake::StakeUnlocked),
     StakeSlashed(stake::StakeSlashed),
     VerifierSynced(stake::VerifierSynced),
+    CapabilitiesSet(stake::CapabilitiesSet),
 }
 
 fn decode_as<T: AnchorDeserialize + Discriminator>(body: &[u8]) -> Option<T> {
@@ -73,6 +75,7 @@ pub fn decode_event(program_id: &anchor_lang::prelude::Pubkey, data: &[u8]) -> O
             PassChallenged => market::PassChallenged,
             PassWindowReopened => market::PassWindowReopened,
             JobClosed => market::JobClosed,
+            SettledUnaudited => market::SettledUnaudited,
             ConfigChanged => market::ConfigChanged,
             TreasuryWithdrawn => market::TreasuryWithdrawn,
         );
@@ -88,6 +91,7 @@ pub fn decode_event(program_id: &anchor_lang::prelude::Pubkey, data: &[u8]) -> O
             StakeUnlocked => stake::StakeUnlocked,
             StakeSlashed => stake::StakeSlashed,
             VerifierSynced => stake::VerifierSynced,
+            CapabilitiesSet => stake::CapabilitiesSet,
         );
     }
     None

@@ -13,7 +13,8 @@ use assay_market::instructions::{
 };
 use assay_market::state::{Job, MarketParams};
 use assay_stake::instructions::{
-    DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs, UpdateConfigArgs,
+    DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs, SetCapabilitiesArgs,
+    UpdateConfigArgs,
 };
 use solana_sdk::instruction::Instruction;
 
@@ -169,8 +170,21 @@ impl Deployment {
         )
     }
 
-    /// Registers `authority` as an operator with `roles` (`ROLE_PROVIDER | ROLE_VERIFIER`).
+    /// Registers `authority` as an operator with `roles` (`ROLE_PROVIDER | ROLE_VERIFIER`)
+    /// declaring no optional capability: as a verifier it is drawn for portable jobs only
+    /// ([`Self::register_operator_with_capabilities`] declares more).
     pub fn register_operator(&self, authority: &Pubkey, roles: u8) -> Instruction {
+        self.register_operator_with_capabilities(authority, roles, 0)
+    }
+
+    /// Registers `authority` as an operator with `roles` whose adapter can run
+    /// `capabilities` (`assay_protocol::capability` bits).
+    pub fn register_operator_with_capabilities(
+        &self,
+        authority: &Pubkey,
+        roles: u8,
+        capabilities: u8,
+    ) -> Instruction {
         let operator = pda::operator(authority);
         instruction(
             assay_stake::ID,
@@ -186,7 +200,28 @@ impl Deployment {
                 program: assay_stake::ID,
             },
             assay_stake::instruction::RegisterOperator {
-                args: RegisterOperatorArgs { roles },
+                args: RegisterOperatorArgs {
+                    roles,
+                    capabilities,
+                },
+            },
+        )
+    }
+
+    /// Declares what `authority`'s adapter can run from the next draw epoch on.
+    pub fn set_capabilities(&self, authority: &Pubkey, capabilities: u8) -> Instruction {
+        instruction(
+            assay_stake::ID,
+            assay_stake::accounts::SetCapabilities {
+                authority: *authority,
+                config: pda::stake_config(),
+                registry: pda::verifier_registry(),
+                operator: pda::operator(authority),
+                event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_stake::ID,
+            },
+            assay_stake::instruction::SetCapabilities {
+                args: SetCapabilitiesArgs { capabilities },
             },
         )
     }
@@ -340,6 +375,7 @@ impl Deployment {
                 vault: pda::job_vault(&job),
                 buyer_token: self.token_account(buyer),
                 mint: self.mint,
+                registry: pda::verifier_registry(),
                 token_program: self.token_program,
                 system_program: system_program(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,

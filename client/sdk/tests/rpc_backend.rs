@@ -64,6 +64,7 @@ fn job_args(job_id: u64) -> PostJobArgs {
         collateral: 20 * TOKENS,
         claim_window_slots: 1_000,
         execution_window_slots: 1_000,
+        needs: 0,
     }
 }
 

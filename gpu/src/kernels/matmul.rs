@@ -9,7 +9,7 @@
 //! verifier computes `(|A|·|B|)` with the `magnitude` entry point.
 
 use super::{bundle, f32_bytes, param_err, ParamError, SplitMix, CHUNK_PRELUDE};
-use crate::manifest::{CompareRule, ElementType, JobBundle, OutputSpec};
+use crate::manifest::{CompareRule, ElementType, Feature, JobBundle, OutputSpec};
 
 /// Kernel shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,7 +380,7 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
         ),
         MatmulVariant::Tiled => (tiled_source(p), [16, 16, 1]),
     };
-    Ok(bundle(
+    let mut job = bundle(
         source,
         "main",
         wg,
@@ -396,7 +396,11 @@ pub fn job(p: &MatmulParams) -> Result<JobBundle, ParamError> {
             max_rel: rel_bound(p.k),
             scale_entry_point: Some("magnitude".into()),
         },
-    ))
+    );
+    if matches!(p.variant, MatmulVariant::WideSubgroup { .. }) {
+        job.manifest.requires.features = vec![Feature::Subgroups];
+    }
+    Ok(job)
 }
 
 /// CPU reference for output rows `rows` (k ascending, no FMA), and the magnitude

@@ -7,7 +7,7 @@ pub mod render;
 
 use crate::manifest::{
     ChunkGrid, CompareRule, Digest, InputBinding, JobBundle, JobManifest, KernelSpec, OutputSpec,
-    FIRST_INPUT_BINDING, MANIFEST_VERSION,
+    Requirements, FIRST_INPUT_BINDING, MANIFEST_VERSION,
 };
 
 /// Why a built-in job could not be built from the given parameters.
@@ -111,6 +111,7 @@ pub(crate) fn bundle(
             .collect(),
         output,
         compare,
+        requires: Requirements::default(),
     };
     JobBundle {
         manifest,

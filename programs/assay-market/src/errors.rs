@@ -88,4 +88,8 @@ pub enum MarketError {
     OtherOutcome,
     #[msg("The job's provider or its verifier cannot challenge the job's pass")]
     ChallengerIsAParty,
+    #[msg("The job's needs name a capability bit the protocol does not define")]
+    UnknownCapability,
+    #[msg("No registered verifier's capabilities cover the job's needs: nobody could audit it")]
+    NoCapableVerifier,
 }

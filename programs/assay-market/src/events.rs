@@ -189,6 +189,27 @@ pub struct JobClosed {
     pub residue: u64,
 }
 
+/// Why a job settled without any verifier's verdict.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnauditedReason {
+    /// No eligible verifier was left to draw: every one able to run the job was the
+    /// provider, an earlier round's verifier, gone from the registry, or short of the bond.
+    NoEligibleVerifier,
+    /// Verifiers were drawn but the last round's let its window pass.
+    EveryRoundMissed,
+}
+
+/// The job settled with no audit: the provider is paid (it did the work), and the buyer
+/// gets the verifier fee back (`verifier_fee_refunded`, base units, part of
+/// `JobClosed::buyer_refund`). Emitted with the job's `JobClosed`.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledUnaudited {
+    pub job: Pubkey,
+    pub reason: UnauditedReason,
+    pub verifier_fee_refunded: u64,
+}
+
 /// The admin moved protocol revenue out of the treasury vault.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]

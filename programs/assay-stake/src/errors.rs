@@ -36,4 +36,6 @@ pub enum StakeError {
     InvalidEpochLength,
     #[msg("The verifier registry already has its full size")]
     RegistryComplete,
+    #[msg("Capabilities name a bit the protocol does not define")]
+    UnknownCapability,
 }

@@ -24,6 +24,17 @@ pub struct OperatorRegistered {
     pub operator: Pubkey,
     pub authority: Pubkey,
     pub roles: u8,
+    pub capabilities: u8,
+}
+
+/// An operator declared what its adapter can run (`assay_protocol::capability` bits),
+/// counted in the draws from the next draw epoch on.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilitiesSet {
+    pub operator: Pubkey,
+    pub authority: Pubkey,
+    pub capabilities: u8,
 }
 
 #[event]

@@ -51,6 +51,13 @@ pub mod assay_stake {
         instructions::withdraw::process_withdraw(ctx)
     }
 
+    pub fn set_capabilities(
+        ctx: Context<SetCapabilities>,
+        args: SetCapabilitiesArgs,
+    ) -> Result<()> {
+        instructions::set_capabilities::process_set_capabilities(ctx, args)
+    }
+
     pub fn sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
         instructions::sync_verifier::process_sync_verifier(ctx)
     }

@@ -204,6 +204,7 @@ pub fn job_args(job_id: u64, manifest_hash: [u8; 32], samples: u8) -> PostJobArg
         collateral: COLLATERAL,
         claim_window_slots: 1_000_000,
         execution_window_slots: 1_000_000,
+        needs: 0,
     }
 }
 

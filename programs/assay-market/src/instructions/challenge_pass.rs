@@ -95,7 +95,7 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
         let mut excluded = excluded_slots(&registry, &parties, ctx.remaining_accounts)?;
         excluded.extend(registry.slot_of(&ctx.accounts.challenger_operator));
         require!(
-            has_judges(&registry, &excluded, slot),
+            has_judges(job, &registry, &excluded, slot),
             MarketError::NoCommittee
         );
     }

@@ -56,7 +56,7 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
             ctx.remaining_accounts,
         )?;
         require!(
-            has_judges(&registry, &excluded, slot),
+            has_judges(job, &registry, &excluded, slot),
             MarketError::NoCommittee
         );
     }

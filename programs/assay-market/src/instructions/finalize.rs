@@ -5,14 +5,15 @@ use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
 use crate::escrow::*;
-use crate::events::{JobClosed, VerifierMissedWindow};
+use crate::events::{JobClosed, SettledUnaudited, UnauditedReason, VerifierMissedWindow};
 use crate::instructions::advance_round::penalize_missed_verifier;
 use crate::stake_accounts::*;
 use crate::state::JobState;
 
 /// Anyone, once every verifier round has passed without a verdict (or no verifier was
-/// eligible): optimistic settlement. The provider is paid, the unearned verifier fee
-/// returns to the buyer, and a verifier that missed the last window pays its penalty.
+/// eligible): settlement without an audit. The provider is paid (it did the work), the
+/// unearned verifier fee returns to the buyer, a verifier that missed the last window
+/// pays its penalty, and `SettledUnaudited` says so.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Finalize<'info> {
@@ -67,6 +68,12 @@ impl Finalize<'_> {
     }
 }
 
+/// Specification:
+/// - the provider got price − verifier fee − protocol fee, the treasury the protocol fee,
+///   and the buyer the verifier fee (plus any residue); the provider's collateral is
+///   unlocked and the job closed Settled;
+/// - a verifier that let the last round's window pass lost its miss penalty;
+/// - `SettledUnaudited` says why no verdict exists, with the fee refunded.
 #[access_control(ctx.accounts.validate())]
 pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
     let slot = Clock::get()?.slot;
@@ -100,6 +107,12 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
     escrow.pay(&accounts.escrow.buyer_token, payout.buyer)?;
     escrow.pay(&accounts.treasury, payout.treasury)?;
     let residue = escrow.close()?;
+    let reason = if accounts.missed_operator.is_some() {
+        UnauditedReason::EveryRoundMissed
+    } else {
+        UnauditedReason::NoEligibleVerifier
+    };
+    let verifier_fee_refunded = payout.buyer;
     accounts.stake.unlock(
         bump,
         &accounts.provider_operator,
@@ -112,6 +125,11 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
         .job
         .transition(job_key, JobState::Settled, slot);
     emit_cpi!(changed);
+    emit_cpi!(SettledUnaudited {
+        job: job_key,
+        reason,
+        verifier_fee_refunded,
+    });
     emit_cpi!(JobClosed {
         job: job_key,
         state: JobState::Settled,

@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
+use assay_stake::constants::REGISTRY_SEED;
 use assay_stake::create::{create_account, create_token_account, write_account};
+use assay_stake::state::VerifierRegistry;
 
 use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES};
 use crate::errors::MarketError;
@@ -32,6 +34,9 @@ pub struct PostJobArgs {
     pub claim_window_slots: u64,
     /// Slots from its claim a provider has to commit.
     pub execution_window_slots: u64,
+    /// `assay_protocol::capability` bits the manifest requires of an adapter (the
+    /// manifest's own requirements, reduced): only verifiers that cover them are drawn.
+    pub needs: u8,
 }
 
 #[event_cpi]
@@ -62,6 +67,9 @@ pub struct PostJob<'info> {
     pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = config.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Read for the stake that can run the job.
+    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -85,6 +93,9 @@ impl PostJobArgs {
         if self.comparison_rule != COMPARISON_EXACT && self.comparison_rule != COMPARISON_FLOAT {
             return Err(MarketError::InvalidConfig);
         }
+        if !assay_protocol::capability::is_known(self.needs) {
+            return Err(MarketError::UnknownCapability);
+        }
         let window = 1..=MAX_WINDOW_SLOTS;
         if !window.contains(&self.claim_window_slots)
             || !window.contains(&self.execution_window_slots)
@@ -95,13 +106,30 @@ impl PostJobArgs {
     }
 }
 
+/// Whether some verifier whose capabilities cover `needs` has weight in the draws of
+/// `slot`'s epoch or of the next one (the draws of this job come later).
+pub fn is_auditable(registry: &VerifierRegistry, needs: u8, slot: u64) -> bool {
+    let now = registry
+        .weights_at(registry.epoch_of(slot), needs)
+        .map_or(0, assay_protocol::sumtree::total);
+    let (_, next) = registry.capable_weight(needs);
+    now > 0 || next > 0
+}
+
 impl PostJob<'_> {
     fn validate(&self, args: &PostJobArgs) -> Result<()> {
-        args.check(&self.config.params).map_err(Into::into)
+        args.check(&self.config.params)?;
+        require!(
+            is_auditable(&*self.registry.load()?, args.needs, Clock::get()?.slot),
+            MarketError::NoCapableVerifier
+        );
+        Ok(())
     }
 }
 
 /// Specification:
+/// - fails with `NoCapableVerifier`, moving nothing, when no verifier whose capabilities
+///   cover `needs` has weight now or from the next draw epoch;
 /// - the job account and its vault exist (however many lamports either address held),
 ///   the job is Open with a snapshot of the config's params and treasury, and its vault
 ///   holds exactly `price` taken from the buyer.
@@ -154,6 +182,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         n_chunks: args.n_chunks,
         samples: args.samples,
         comparison_rule: args.comparison_rule,
+        needs: args.needs,
         price: args.price,
         collateral: args.collateral,
         verifier_fee: bps_of(args.price, params.verifier_fee_bps)?,

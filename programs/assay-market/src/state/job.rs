@@ -83,6 +83,9 @@ pub struct Job {
     pub samples: u8,
     /// `COMPARISON_EXACT` or `COMPARISON_FLOAT`.
     pub comparison_rule: u8,
+    /// `assay_protocol::capability` bits the manifest requires of an adapter: every draw
+    /// for this job (verifier rounds, committees) picks only verifiers that cover them.
+    pub needs: u8,
     /// Escrowed payment.
     pub price: u64,
     /// Provider stake locked while the job runs.
@@ -251,7 +254,8 @@ impl Job {
         }
     }
 
-    /// Draws the verifier of the current round by the registry weights of `epoch`, with
+    /// Draws the verifier of the current round by the registry weights of `epoch` among
+    /// the verifiers whose capabilities cover the job's needs, with
     /// the `excluded` slots (the provider's and every earlier verifier's, from
     /// [`excluded_slots`]) weighing 0; returns its authority and its weight. A pure
     /// function of the seed, the round and the epoch's weights, so neither the cranker nor
@@ -263,7 +267,7 @@ impl Job {
         epoch: u64,
         excluded: &[usize],
     ) -> Option<(Pubkey, u64)> {
-        let tree = registry.weights_at(epoch)?;
+        let tree = registry.weights_at(epoch, self.needs)?;
         let slot = assay_protocol::draw::verifier_in_tree(&self.seed, self.round, tree, excluded)?;
         Some((
             registry.authority(slot),
@@ -271,7 +275,8 @@ impl Job {
         ))
     }
 
-    /// Draws the contest committee from `seed` by the registry weights of `epoch`, with
+    /// Draws the contest committee from `seed` by the registry weights of `epoch` among
+    /// the verifiers whose capabilities cover the job's needs, with
     /// the `excluded` slots (the provider's and the accuser's) weighing 0.
     pub fn draw_committee(
         &self,
@@ -280,7 +285,7 @@ impl Job {
         seed: &[u8; 32],
         excluded: &[usize],
     ) -> Vec<Pubkey> {
-        let Some(tree) = registry.weights_at(epoch) else {
+        let Some(tree) = registry.weights_at(epoch, self.needs) else {
             return Vec::new();
         };
         let size = usize::from(self.params.committee_size);
@@ -368,11 +373,11 @@ pub fn excluded_slots(
     Ok(slots)
 }
 
-/// Whether anyone may judge a contest armed at `slot`: some registry slot outside
-/// `excluded` has weight in `slot`'s draw epoch.
-pub fn has_judges(registry: &VerifierRegistry, excluded: &[usize], slot: u64) -> bool {
+/// Whether anyone may judge a contest of `job` armed at `slot`: some registry slot outside
+/// `excluded` whose capabilities cover the job's needs has weight in `slot`'s draw epoch.
+pub fn has_judges(job: &Job, registry: &VerifierRegistry, excluded: &[usize], slot: u64) -> bool {
     registry
-        .weights_at(registry.epoch_of(slot))
+        .weights_at(registry.epoch_of(slot), job.needs)
         .is_some_and(|tree| {
             assay_protocol::sumtree::pick(b"", &[0; 32], 0, tree, excluded).is_some()
         })

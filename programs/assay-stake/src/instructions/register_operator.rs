@@ -13,6 +13,9 @@ use crate::state::{Operator, StakeConfig};
 pub struct RegisterOperatorArgs {
     /// `ROLE_PROVIDER | ROLE_VERIFIER` bits; at least one.
     pub roles: u8,
+    /// `assay_protocol::capability` bits the operator's GPU adapter can run (verifiers;
+    /// 0 = portable jobs only). Changed later with `set_capabilities`.
+    pub capabilities: u8,
 }
 
 #[event_cpi]
@@ -38,6 +41,10 @@ impl RegisterOperator<'_> {
         require!(
             args.roles != 0 && args.roles & !(ROLE_PROVIDER | ROLE_VERIFIER) == 0,
             StakeError::InvalidRoles
+        );
+        require!(
+            assay_protocol::capability::is_known(args.capabilities),
+            StakeError::UnknownCapability
         );
         Ok(())
     }
@@ -80,6 +87,7 @@ pub fn process_register_operator(
         bump: ctx.bumps.operator,
         vault_bump: ctx.bumps.vault,
         registry_slot: u32::MAX,
+        capabilities: args.capabilities,
     };
     write_account(&operator_info, &operator)?;
     let operator_key = operator_info.key();
@@ -97,6 +105,7 @@ pub fn process_register_operator(
         operator: operator_key,
         authority,
         roles: args.roles,
+        capabilities: args.capabilities,
     });
     Ok(())
 }

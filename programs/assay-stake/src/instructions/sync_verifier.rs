@@ -34,7 +34,7 @@ pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
         StakeError::RegistryFull
     );
     let weight = registry.slot_of(operator).map_or(0, |slot| {
-        assay_protocol::sumtree::value(&registry.next_weights, slot)
+        assay_protocol::sumtree::value(&registry.next_weights[0], slot)
     });
     let entries = assay_protocol::sumtree::count(&registry.busy);
     drop(registry);

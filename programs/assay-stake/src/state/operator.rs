@@ -28,6 +28,11 @@ pub struct Operator {
     /// The registry slot this verifier was last given (`u32::MAX`: none). It is still
     /// its own only while the slot names it: a slot left without weight can be taken.
     pub registry_slot: u32,
+    /// What its GPU adapter can run (`assay_protocol::capability` bits): the draws count
+    /// its weight only for jobs whose needs these cover. Declared by the operator; one
+    /// that claims more than it has misses the windows of jobs it cannot run and pays the
+    /// miss penalty.
+    pub capabilities: u8,
 }
 
 impl Operator {

@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use assay_protocol::capability::{self, Capabilities, NEED_CLASSES};
 use assay_protocol::sumtree;
 
 use crate::constants::MAX_VERIFIERS;
@@ -15,6 +16,9 @@ pub struct VerifierEntry {
     pub weight: u64,
     /// Weight from the next epoch on, base units.
     pub next_weight: u64,
+    /// The capabilities its next weight counts for (read off the need trees; 0 when it
+    /// has no next weight).
+    pub next_capabilities: Capabilities,
 }
 
 /// Every verifier with weight in the current or the next draw epoch, in up to
@@ -24,7 +28,10 @@ pub struct VerifierEntry {
 ///
 /// Weights live in Fenwick sum trees ([`assay_protocol::sumtree`]), so a stake change
 /// updates O(log n) nodes and a weighted draw reads O(log n) nodes whatever the number of
-/// verifiers.
+/// verifiers. There is one tree per job need ([`capability::NEED_CLASSES`]): tree `need`
+/// holds a verifier's weight where its registered capabilities cover `need`, else 0, so
+/// a job's draw picks, by stake, only among the verifiers that can run it. Tree 0 (no
+/// need) holds every verifier.
 ///
 /// Draw epochs are `epoch_slots` long (epoch = slot / epoch_slots), like Solana's stake
 /// activation: a stake change (deposit, unstake, lock, slash, registration, a new
@@ -47,17 +54,17 @@ pub struct VerifierRegistry {
     pub reserved: [u8; 7],
     /// The authority bound to each slot (zero: never used).
     pub authorities: [[u8; 32]; 10240],
-    /// Sum tree of each slot's weight in the draws of `epoch`.
-    pub weights: [u64; 10240],
-    /// Sum tree of each slot's weight from the next epoch on.
-    pub next_weights: [u64; 10240],
+    /// Per job need, the sum tree of each slot's weight in the draws of `epoch`.
+    pub weights: [[u64; 10240]; 8],
+    /// Per job need, the sum tree of each slot's weight from the next epoch on.
+    pub next_weights: [[u64; 10240]; 8],
     /// Count tree: set where a slot holds weight now or next (it cannot be reused).
     pub busy: [u32; 10240],
     /// Count tree: set where a slot holds next weight (what `busy` becomes at the roll).
     pub next_busy: [u32; 10240],
 }
 
-const _: () = assert!(MAX_VERIFIERS == 10240);
+const _: () = assert!(MAX_VERIFIERS == 10240 && NEED_CLASSES == 8);
 
 impl VerifierRegistry {
     /// Allocated bytes, discriminator included.
@@ -97,7 +104,7 @@ impl VerifierRegistry {
         if epoch <= self.epoch {
             return;
         }
-        // 120 KiB: through the memcpy syscall (a few hundred units), not a byte loop.
+        // 640 KiB: through the memcpy syscall (about 2,600 units), not a byte loop.
         use anchor_lang::solana_program::program_memory::sol_memcpy;
         let (weights, next) = (&mut self.weights, &self.next_weights);
         let len = core::mem::size_of_val(next);
@@ -129,8 +136,9 @@ impl VerifierRegistry {
         (self.authorities.get(slot)? == &operator.authority.to_bytes()).then_some(slot)
     }
 
-    /// Records `operator`'s stake (at `slot`) for the next epoch: a verifier with weight
-    /// holds a slot whose next weight is that stake; anyone else's slot gets next weight
+    /// Records `operator`'s stake (at `slot`) and capabilities for the next epoch: a
+    /// verifier with weight holds a slot whose next weight is that stake in every need
+    /// tree its capabilities cover (0 in the others); anyone else's slot gets next weight
     /// 0. Only staked verifiers take slots, so registrations without stake cannot fill
     /// the registry. Returns false when the verifier qualifies but every slot holds weight
     /// (it stays out).
@@ -153,24 +161,40 @@ impl VerifierRegistry {
                 None => return false,
             },
         };
-        sumtree::set(&mut self.next_weights, at, next);
+        for (need, tree) in self.next_weights.iter_mut().enumerate() {
+            let covered = capability::covers(operator.capabilities, need as Capabilities);
+            sumtree::set(tree, at, if covered { next } else { 0 });
+        }
         sumtree::set_flag(&mut self.next_busy, at, next > 0);
-        let weighted_now = sumtree::value(&self.weights, at) > 0;
+        let weighted_now = sumtree::value(&self.weights[0], at) > 0;
         sumtree::set_flag(&mut self.busy, at, weighted_now || next > 0);
         true
     }
 
-    /// The weight tree of the draws of `epoch`; `None` for an epoch before the registry's
-    /// (its weights are gone).
-    pub fn weights_at(&self, epoch: u64) -> Option<&[u64]> {
+    /// The weight tree of the draws of `epoch` for a job that needs `need` (only the
+    /// verifiers whose capabilities cover it weigh); `None` for an epoch before the
+    /// registry's (its weights are gone) or a need with undefined bits.
+    pub fn weights_at(&self, epoch: u64, need: Capabilities) -> Option<&[u64]> {
         use core::cmp::Ordering;
+        let need = usize::from(need);
         match epoch.cmp(&self.epoch) {
             Ordering::Less => None,
-            Ordering::Equal => Some(&self.weights),
+            Ordering::Equal => self.weights.get(need).map(|t| &t[..]),
             // Not rolled yet: nothing was written since `self.epoch`, so the roll will
             // make every weight its next weight.
-            Ordering::Greater => Some(&self.next_weights),
+            Ordering::Greater => self.next_weights.get(need).map(|t| &t[..]),
         }
+    }
+
+    /// Stake that can run a job needing `need`: the total weight of its tree now and from
+    /// the next epoch on, base units.
+    pub fn capable_weight(&self, need: Capabilities) -> (u64, u64) {
+        let total = |trees: &[[u64; MAX_VERIFIERS]; NEED_CLASSES]| {
+            trees
+                .get(usize::from(need))
+                .map_or(0, |t| sumtree::total(t))
+        };
+        (total(&self.weights), total(&self.next_weights))
     }
 
     /// The authority bound to `slot`.
@@ -185,8 +209,14 @@ impl VerifierRegistry {
             .map(|slot| VerifierEntry {
                 authority: self.authority(slot),
                 slot,
-                weight: sumtree::value(&self.weights, slot),
-                next_weight: sumtree::value(&self.next_weights, slot),
+                weight: sumtree::value(&self.weights[0], slot),
+                next_weight: sumtree::value(&self.next_weights[0], slot),
+                next_capabilities: capability::NAMES
+                    .iter()
+                    .filter(|(bit, _)| {
+                        sumtree::value(&self.next_weights[usize::from(*bit)], slot) > 0
+                    })
+                    .fold(0, |caps, (bit, _)| caps | bit),
             })
             .collect()
     }
