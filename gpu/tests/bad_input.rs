@@ -260,12 +260,15 @@ fn manifest_with_unknown_fields_is_rejected() {
         JobManifest::from_json(&nested),
         Err(ManifestError::Json(_))
     ));
-    let mut v2 = job.manifest.clone();
-    v2.version = 2;
-    assert!(matches!(
-        v2.validate(),
-        Err(ManifestError::UnsupportedVersion { found: 2, .. })
-    ));
+    // Version 1 hashed no requirements: a v1 manifest would name another job.
+    for version in [1, 3] {
+        let mut other = job.manifest.clone();
+        other.version = version;
+        assert!(matches!(
+            other.validate(),
+            Err(ManifestError::UnsupportedVersion { found, supported: 2 }) if found == version
+        ));
+    }
 }
 
 #[test]

@@ -328,7 +328,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let digest = |b: &[u8]| assay_gpu::Digest::of(b).to_hex();
     let manifest = format!(
         r#"{{
-  "version": 1,
+  "version": 2,
   "kernel": {{ "sha256": "{}", "entry_point": "main" }},
   "workgroup_size": [32, 1, 1],
   "grid": {{ "chunks": {}, "workgroups_per_chunk": [1, {ROWS}, 1] }},

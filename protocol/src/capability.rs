@@ -53,6 +53,25 @@ pub fn from_name(name: &str) -> Option<Capabilities> {
     NAMES.iter().find(|(_, n)| *n == name).map(|(bit, _)| *bit)
 }
 
+/// Parses a comma-separated list of capability names (`"subgroups,shader-f16"`); `"none"`
+/// or an empty string is no capability.
+pub fn parse(list: &str) -> Result<Capabilities, String> {
+    let list = list.trim();
+    if list.is_empty() || list == "none" {
+        return Ok(0);
+    }
+    list.split(',').try_fold(0, |caps, name| {
+        let name = name.trim();
+        from_name(name).map(|bit| caps | bit).ok_or_else(|| {
+            let known: Vec<&str> = NAMES.iter().map(|(_, n)| *n).collect();
+            format!(
+                "unknown capability {name:?} (known: {}, or none)",
+                known.join(", ")
+            )
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +102,13 @@ mod tests {
             ["shader-f16", "subgroups"]
         );
         assert_eq!(from_name("ray-tracing"), None);
+        assert_eq!(
+            parse("subgroups, extended-limits"),
+            Ok(SUBGROUPS | EXTENDED_LIMITS)
+        );
+        assert_eq!(parse("none"), Ok(0));
+        assert!(parse("subgroups,ray-tracing")
+            .unwrap_err()
+            .contains("ray-tracing"));
     }
 }

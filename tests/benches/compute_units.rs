@@ -24,6 +24,7 @@
 use std::fmt::Display;
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::entrypoint::MAX_PERMITTED_DATA_INCREASE;
 use anchor_lang::solana_program::system_instruction;
 use assay_client::compute::MAX_UNIT_LIMIT;
 use assay_client::embedded::{
@@ -38,6 +39,7 @@ use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
 use assay_market::state::MarketParams;
 use assay_protocol::{node_hash, proof_len, sample_indices, Hash, Verdict};
 use assay_stake::constants::{MAX_VERIFIERS, ROLE_VERIFIER};
+use assay_stake::state::VerifierRegistry;
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::instruction::Instruction;
@@ -337,7 +339,8 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         .await
         .map_err(ChainError::from)?;
     let setup_ixs = [
-        system_instruction::transfer(&payer.pubkey(), &admin.pubkey(), 10_000_000_000),
+        // The full registry's rent is ~12 SOL.
+        system_instruction::transfer(&payer.pubkey(), &admin.pubkey(), 100_000_000_000),
         system_instruction::create_account(
             &admin.pubkey(),
             &mint.pubkey(),
@@ -368,6 +371,31 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
             vec![d.grow_registry(&admin_key)],
             vec![&admin],
         ),
+    ];
+    // Up to the last 10 KiB unmeasured, then the last grow: the costliest, as the
+    // system-program CPI that funds it carries the whole registry.
+    let grows_left = VerifierRegistry::SIZE.div_ceil(MAX_PERMITTED_DATA_INCREASE) - 2;
+    let mut steps: Vec<(Option<&str>, Vec<Instruction>, Vec<&Keypair>)> = steps.to_vec();
+    for (n, batch) in (0..grows_left - 1)
+        .collect::<Vec<_>>()
+        .chunks(14)
+        .enumerate()
+    {
+        // A distinct price per batch keeps the identical batches distinct transactions.
+        let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_price(n as u64)];
+        ixs.extend(batch.iter().map(|_| d.grow_registry(&admin_key)));
+        steps.push((None, ixs, vec![&admin]));
+    }
+    steps.extend([
+        (
+            Some("grow_registry_last"),
+            // (The price only keeps it distinct from the first grow's transaction.)
+            vec![
+                ComputeBudgetInstruction::set_compute_unit_price(1_000_000),
+                d.grow_registry(&admin_key),
+            ],
+            vec![&admin],
+        ),
         (
             Some("stake_update_config"),
             vec![d.stake_update_config(&admin_key, stake.tunables())],
@@ -383,9 +411,9 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
             vec![d.update_config(&admin_key, market)],
             vec![&admin],
         ),
-    ];
+    ]);
     for (instruction, ixs, signers) in steps {
-        let what = instruction.unwrap_or("deployer funds and mint");
+        let what = instruction.unwrap_or("deployer funds, mint, registry growth");
         let mut tx = Transaction::new_with_payer(&ixs, Some(&signers[0].pubkey()));
         tx.try_sign(signers.as_slice(), ctx.last_blockhash)?;
         let processed = ctx
@@ -434,6 +462,9 @@ async fn operator_lifecycle(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome 
         .await?;
     let sync = d.sync_verifier(&key);
     m.measure(chain, "sync_verifier", "", &text, &[sync], &[])
+        .await?;
+    let declare = d.set_capabilities(&key, assay_protocol::capability::ALL);
+    m.measure(chain, "set_capabilities", "", &text, &[declare], &[&k])
         .await?;
     let unstake = d.request_unstake(&key, OPERATOR_STAKE);
     m.measure(chain, "request_unstake", "", &text, &[unstake], &[&k])

@@ -62,7 +62,7 @@ struct Run {
     adversarial: u64,
     /// The draw weights of the epoch first seen by a check: (epoch, authority → weight).
     /// Every later check in the same epoch must see exactly these.
-    epoch_weights: Option<(u64, Vec<(Pubkey, u64)>)>,
+    epoch_weights: Option<(u64, Vec<(u8, Pubkey, u64)>)>,
 }
 
 /// The name of the Assay instruction in a transaction (the last one, after any Ed25519 votes).
@@ -205,6 +205,13 @@ impl Run {
                     collateral: self.rng.gen_range(0..=40_000_000),
                     claim_window_slots: self.rng.gen_range(1..=80),
                     execution_window_slots: self.rng.gen_range(1..=80),
+                    // Mostly portable; sometimes needs only some verifiers (or nobody)
+                    // cover, which the market must refuse or draw among the capable.
+                    needs: if self.rng.gen_bool(0.7) {
+                        0
+                    } else {
+                        self.rng.gen_range(1..=assay_protocol::capability::ALL)
+                    },
                     ..World::job_args(self.next_id)
                 };
                 self.next_id += 1;
@@ -468,7 +475,7 @@ impl Run {
         let admin = self.w.chain.admin.insecure_clone();
         let focus = (!live.is_empty()).then(|| live[self.rng.gen_range(0..live.len())].clone());
         let operator = self.operators[self.rng.gen_range(0..self.operators.len())];
-        match self.rng.gen_range(0..11) {
+        match self.rng.gen_range(0..12) {
             0 => {
                 let Some((job, _)) = focus else { return };
                 let amount = self.rng.gen_range(1..=1_000);
@@ -592,6 +599,13 @@ impl Run {
                 }
                 let k = self.signer(&operator);
                 self.send(&[d.request_unstake(&operator, amount)], &[k])
+                    .await;
+            }
+            10 => {
+                // Any operator declares any capabilities (verifier or not, mid-epoch).
+                let capabilities = self.rng.gen_range(0..=assay_protocol::capability::ALL);
+                let k = self.signer(&operator);
+                self.send(&[d.set_capabilities(&operator, capabilities)], &[k])
                     .await;
             }
             _ => {
@@ -718,6 +732,7 @@ impl Run {
                     op.is_verifier()
                         && registry.slot_of(&op) == Some(entry.slot)
                         && (entry.next_weight == 0 || entry.next_weight == op.available())
+                        && (entry.next_weight == 0 || entry.next_capabilities == op.capabilities)
                 });
             if !fine {
                 self.violations.push(format!(
@@ -727,14 +742,25 @@ impl Run {
             }
         }
         let epoch = registry.epoch_of(self.w.chain.slot().await.unwrap());
-        let tree = registry
-            .weights_at(epoch, 0)
-            .expect("the registry is never ahead of the clock");
-        let weights: Vec<(Pubkey, u64)> = entries
-            .iter()
-            .map(|e| (e.authority, assay_protocol::sumtree::value(tree, e.slot)))
-            .filter(|&(_, w)| w > 0)
-            .collect();
+        // Every need's tree: capability changes, like stake, wait for the next epoch.
+        let mut weights: Vec<(u8, Pubkey, u64)> = vec![];
+        for need in 0..assay_protocol::capability::NEED_CLASSES as u8 {
+            let tree = registry
+                .weights_at(epoch, need)
+                .expect("the registry is never ahead of the clock");
+            weights.extend(
+                entries
+                    .iter()
+                    .map(|e| {
+                        (
+                            need,
+                            e.authority,
+                            assay_protocol::sumtree::value(tree, e.slot),
+                        )
+                    })
+                    .filter(|&(_, _, w)| w > 0),
+            );
+        }
         match &self.epoch_weights {
             Some((seen_epoch, seen)) if *seen_epoch == epoch => {
                 if *seen != weights {

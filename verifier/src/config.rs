@@ -26,6 +26,27 @@ pub struct Config {
     pub rpc_attempts: u32,
     /// Priority fee on every transaction, in micro-lamports per compute unit (0: none).
     pub priority_fee: u64,
+    /// What to declare on chain as this verifier's capabilities at start.
+    pub capabilities: Capabilities,
+}
+
+/// The capabilities a verifier declares at start (`--capabilities`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capabilities {
+    /// Whatever this machine's GPU adapter can run (the default).
+    Auto,
+    /// These `assay_protocol::capability` bits.
+    Declared(u8),
+}
+
+impl std::str::FromStr for Capabilities {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text.trim() == "auto" {
+            return Ok(Self::Auto);
+        }
+        assay_protocol::capability::parse(text).map(Self::Declared)
+    }
 }
 
 /// The TOML file: every field optional.
@@ -48,6 +69,7 @@ pub struct FileConfig {
     pub rpc_timeout_ms: Option<u64>,
     pub rpc_attempts: Option<u32>,
     pub priority_fee: Option<u64>,
+    pub capabilities: Option<String>,
 }
 
 /// `assay-verifier`: audits Assay jobs this operator is drawn for, votes in committees
@@ -104,6 +126,11 @@ pub struct Flags {
     /// set from the programs' measured compute units.
     #[arg(long, env = "ASSAY_PRIORITY_FEE")]
     pub priority_fee: Option<u64>,
+    /// Capabilities to declare on chain at start, so the draws give this verifier only
+    /// jobs it can run: `auto` (default: what this machine's GPU adapter has), `none`
+    /// (portable jobs only), or names such as `shader-f16,subgroups,extended-limits`.
+    #[arg(long)]
+    pub capabilities: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +141,8 @@ pub enum ConfigError {
     Parse(PathBuf, String),
     #[error("cannot resolve the endpoint and keypair: {0}")]
     Endpoint(String),
+    #[error("capabilities: {0}")]
+    Capabilities(String),
 }
 
 impl FileConfig {
@@ -174,6 +203,13 @@ impl Config {
                 .unwrap_or(10_000)),
             rpc_attempts: flags.rpc_attempts.or(file.rpc_attempts).unwrap_or(8),
             priority_fee: flags.priority_fee.or(file.priority_fee).unwrap_or(0),
+            capabilities: flags
+                .capabilities
+                .as_deref()
+                .or(file.capabilities.as_deref())
+                .unwrap_or("auto")
+                .parse()
+                .map_err(ConfigError::Capabilities)?,
         })
     }
 
@@ -216,6 +252,25 @@ mod tests {
         assert_eq!(c.poll_interval, Duration::from_millis(500));
         assert!(!c.crank);
         assert!(!c.fisherman, "off unless asked for");
+        assert_eq!(
+            c.capabilities,
+            Capabilities::Auto,
+            "the adapter's unless told"
+        );
+        let told = Flags::parse_from(["assay-verifier", "--capabilities", "subgroups,shader-f16"]);
+        assert_eq!(
+            Config::merge(FileConfig::default(), &told)
+                .unwrap()
+                .capabilities,
+            Capabilities::Declared(
+                assay_protocol::capability::SUBGROUPS | assay_protocol::capability::SHADER_F16
+            )
+        );
+        let wrong = Flags::parse_from(["assay-verifier", "--capabilities", "raytracing"]);
+        assert!(matches!(
+            Config::merge(FileConfig::default(), &wrong),
+            Err(ConfigError::Capabilities(m)) if m.contains("raytracing")
+        ));
         let fish = Flags::parse_from(["assay-verifier", "--fisherman"]);
         assert!(
             Config::merge(FileConfig::default(), &fish)

@@ -196,6 +196,30 @@ impl<C: Chain> Daemon<C> {
         self.key.pubkey()
     }
 
+    /// Declares `capabilities` on chain as this verifier's (from the next draw epoch on)
+    /// when its operator account says otherwise; returns whether it sent the change. An
+    /// unregistered key declares nothing (it is never drawn).
+    pub async fn declare_capabilities(&mut self, capabilities: u8) -> Result<bool, DaemonError> {
+        let me = self.me();
+        let Some(operator) = self.chain.operator(&me).await? else {
+            tracing::warn!(verifier = %me, "not a registered operator: nothing to declare");
+            return Ok(false);
+        };
+        if operator.capabilities == capabilities {
+            return Ok(false);
+        }
+        let ix = self.chain.deployment().set_capabilities(&me, capabilities);
+        let key = self.key.insecure_clone();
+        self.chain.send(&[ix], &[&key]).await?;
+        tracing::info!(
+            verifier = %me,
+            was = operator.capabilities,
+            now = capabilities,
+            "declared capabilities: the draws count them from the next draw epoch"
+        );
+        Ok(true)
+    }
+
     pub fn chain_mut(&mut self) -> &mut C {
         &mut self.chain
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_gpu::{BlobStore, Gpu};
-use assay_verifier::config::{Config, Flags};
+use assay_verifier::config::{Capabilities, Config, Flags};
 use assay_verifier::daemon::ShutdownHandle;
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
@@ -61,7 +61,18 @@ async fn run(config: Config) -> Result<()> {
     );
     let journal = Journal::open(&config.journal)?;
     let gpu = Gpu::new().context("no GPU adapter")?;
-    info!(adapter = %gpu.adapter_info().name, "GPU engine ready");
+    let capabilities = match config.capabilities {
+        Capabilities::Auto => gpu.capabilities(),
+        Capabilities::Declared(bits) => bits,
+    };
+    if capabilities & !gpu.capabilities() != 0 {
+        warn!(
+            declared = capabilities,
+            adapter = gpu.capabilities(),
+            "declaring capabilities this adapter lacks: jobs that need them will miss their windows"
+        );
+    }
+    info!(adapter = %gpu.adapter_info().name, capabilities, "GPU engine ready");
     let options = RpcOptions {
         timeout: config.rpc_timeout,
         attempts: config.rpc_attempts,
@@ -102,6 +113,9 @@ async fn run(config: Config) -> Result<()> {
         },
     );
     daemon.use_shutdown(stop);
+    if let Err(e) = daemon.declare_capabilities(capabilities).await {
+        warn!(error = %e, "cannot declare capabilities now; the chain keeps the old ones");
+    }
     info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, fisherman = config.fisherman, "assay-verifier running");
     daemon.run(config.poll_interval, config.max_backoff).await;
     Ok(())

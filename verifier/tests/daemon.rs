@@ -102,6 +102,51 @@ async fn honest_provider_passes_and_the_job_settles() {
     assert!(entry.signature().is_ok());
 }
 
+/// At start the daemon declares what its adapter runs; from the next draw epoch the
+/// market accepts jobs that need it, and a second start changes nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn verifier_declares_what_its_adapter_runs_so_jobs_that_need_it_can_be_posted() {
+    let m = Market::new(LocalSetup::default(), 1, 1).await;
+    let mut d = m.daemon(0, "v0");
+    let caps = m.gpu.capabilities();
+    assert_ne!(caps, 0, "lavapipe and real GPUs have optional features");
+    let needs_all = common::job_args(1, [1; 32], 4);
+    let post = |chain: &mut assay_client::embedded::LocalChain, needs: u8| {
+        let args = assay_market::instructions::PostJobArgs {
+            needs,
+            ..needs_all.clone()
+        };
+        chain.deployment.post_job(&m.buyer.pubkey(), args)
+    };
+    {
+        let mut chain = m.chain.inner.lock().await;
+        let ix = post(&mut chain, caps);
+        let err = chain.send(&[ix], &[&m.buyer]).await.unwrap_err();
+        assert_eq!(
+            err.custom_code(),
+            Some(
+                assay_market::errors::MarketError::NoCapableVerifier as u32
+                    + anchor_lang::error::ERROR_CODE_OFFSET
+            )
+        );
+    }
+    assert!(d.declare_capabilities(caps).await.unwrap());
+    assert!(
+        !d.declare_capabilities(caps).await.unwrap(),
+        "already declared"
+    );
+    let mut chain = m.chain.inner.lock().await;
+    let op = chain
+        .operator(&m.verifiers[0].pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.capabilities, caps);
+    chain.next_epoch().await.unwrap();
+    let ix = post(&mut chain, caps);
+    chain.send(&[ix], &[&m.buyer]).await.unwrap();
+}
+
 /// A buyer re-posts a closed job's id: the same address, round 0 again. The daemon's
 /// journal of the first life (a verdict done for that job and round) must not make it skip
 /// the second life's audit — it would miss the window, pay the penalty, and leave the job

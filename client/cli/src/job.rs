@@ -525,12 +525,21 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         ),
         other => anyhow::anyhow!("the market would reject this job: {other}"),
     })?;
+    let capable = capable_stake(&mut chain, args.needs).await?;
+    let needs = needs_text(args.needs);
+    ensure!(
+        capable.auditable,
+        "no registered verifier can run this job (it needs {needs}): the market would refuse \
+         it (NoCapableVerifier). Ask for less in the manifest's \"requires\", or wait for a \
+         verifier that declares it"
+    );
     let key = pda::job(&buyer.pubkey(), job_id);
     ensure!(
         chain.account(&key).await?.is_none(),
         "you already have a live job with id {job_id} ({key}); pass another --job-id"
     );
     upload_job(&net.store()?, &bundle, &args)?;
+    let args_needs = args.needs;
     let d = chain.deployment();
     chain
         .send(&[d.post_job(&buyer.pubkey(), args)], &[&buyer])
@@ -542,7 +551,7 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
     if json {
         println!(
             "{}",
-            json!({"job": key.to_string(), "job_id": job_id, "price": price, "collateral": collateral, "chunks": n_chunks, "samples": samples})
+            json!({"job": key.to_string(), "job_id": job_id, "price": price, "collateral": collateral, "chunks": n_chunks, "samples": samples, "needs": args_needs, "capable_stake": capable.stake, "total_verifier_stake": capable.total_stake, "capable_verifiers": capable.verifiers})
         );
     } else {
         println!("posted job {key} (id {job_id})");
@@ -551,9 +560,59 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
             format_amount(price, dec),
             format_amount(collateral, dec)
         );
+        println!(
+            "  needs {needs}: verifier stake able to run it {} of {} tokens ({} verifiers)",
+            format_amount(capable.stake, dec),
+            format_amount(capable.total_stake, dec),
+            capable.verifiers
+        );
         println!("  follow it with: assay job watch {key}");
     }
     Ok(())
+}
+
+/// Verifier stake that can run a job needing `needs`, in the draws of this epoch or the
+/// next (whichever holds more), beside all verifier stake.
+struct CapableStake {
+    /// Whether `post_job` would accept it (the program's own rule).
+    auditable: bool,
+    stake: u64,
+    total_stake: u64,
+    verifiers: usize,
+}
+
+async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake> {
+    let registry = chain.registry().await?;
+    let slot = chain.slot().await?;
+    let total = |need: u8| {
+        let now = registry
+            .weights_at(registry.epoch_of(slot), need)
+            .map_or(0, assay_protocol::sumtree::total);
+        now.max(registry.capable_weight(need).1)
+    };
+    let verifiers = registry
+        .entries()
+        .iter()
+        .filter(|e| {
+            e.next_weight > 0 && assay_protocol::capability::covers(e.next_capabilities, needs)
+        })
+        .count();
+    Ok(CapableStake {
+        auditable: assay_market::instructions::post_job::is_auditable(&registry, needs, slot),
+        stake: total(needs),
+        total_stake: total(0),
+        verifiers,
+    })
+}
+
+/// `needs` in words: "nothing optional" or the capability names.
+pub fn needs_text(needs: u8) -> String {
+    let names: Vec<&str> = assay_protocol::capability::names(needs).collect();
+    if names.is_empty() {
+        "nothing optional".into()
+    } else {
+        names.join(" + ")
+    }
 }
 
 /// Resolves `<address>`, `<buyer>:<id>` or `<id>` (the signer's own job).
@@ -600,7 +659,7 @@ fn step_of(state: JobState) -> &'static str {
         JobState::Open => "waiting for a provider to claim it (until claim_deadline_slot)",
         JobState::Claimed => "the provider is computing (commit by commit_deadline_slot)",
         JobState::Committed => "waiting for the verifier draw",
-        JobState::Challenged => "the drawn verifier re-executes the sample (verdict by step_deadline_slot)",
+        JobState::Challenged => "the drawn verifier re-executes the sample (verdict by step_deadline_slot); with no verifier left it settles unaudited",
         JobState::Disputed => "a fault was reported: the provider concedes or contests by step_deadline_slot",
         JobState::Contested => "a committee re-executes the disputed chunk and votes by step_deadline_slot",
         JobState::Passed => "passed and the provider paid; anyone staked may challenge the pass until step_deadline_slot, then the verifier's fee and both stakes are released",
@@ -609,8 +668,21 @@ fn step_of(state: JobState) -> &'static str {
     }
 }
 
+/// Whether the job is on its way to settling without any verdict: drawn with nobody
+/// eligible, or its last round's verifier past its window.
+fn heading_unaudited(job: &Job, slot: u64) -> bool {
+    job.state == JobState::Challenged
+        && (job.verifier.is_none()
+            || (slot > job.step_deadline_slot
+                && u16::from(job.round) + 1 >= u16::from(job.params.max_verifier_rounds)))
+}
+
 fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
     json!({
+        "needs": needs_text(job.needs),
+        "audit": heading_unaudited(job, slot).then_some(
+            "none: it settles unaudited (anyone may finalize; the provider is paid and the verifier fee returns to the buyer)"
+        ),
         "job": key.to_string(),
         "job_id": job.job_id,
         "state": format!("{:?}", job.state),
@@ -642,6 +714,8 @@ fn print_job(v: &serde_json::Value) {
     );
     for field in [
         "step",
+        "audit",
+        "needs",
         "buyer",
         "price_tokens",
         "n_chunks",
@@ -690,11 +764,14 @@ async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let mut last: Option<JobState> = None;
     let mut seen_any = false;
+    // Closed straight from Challenged means `finalize`: no verdict was ever given.
+    let mut closes_unaudited = false;
     loop {
         let slot = chain.slot().await?;
         match chain.job(&key).await? {
             Some(job) => {
                 seen_any = true;
+                closes_unaudited = job.state == JobState::Challenged;
                 if last != Some(job.state) {
                     remember(net, &key, &job);
                     if json {
@@ -715,7 +792,11 @@ async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                 if json {
                     println!(
                         "{}",
-                        json!({"slot": slot, "state": "Closed", "last_state": last.map(|s| format!("{s:?}"))})
+                        json!({"slot": slot, "state": "Closed", "last_state": last.map(|s| format!("{s:?}")), "unaudited": closes_unaudited})
+                    );
+                } else if closes_unaudited {
+                    println!(
+                        "slot {slot:>8}  ended: settled unaudited (no verifier gave a verdict; the provider was paid and the verifier fee returned to the buyer)"
                     );
                 } else {
                     println!("slot {slot:>8}  ended: the job account closed (payouts made)");

@@ -23,6 +23,18 @@ pub enum StakeCommand {
     /// if it qualifies and a slot is free, and leaves if it no longer qualifies. Anyone
     /// may run it for any operator.
     Sync(ShowArgs),
+    /// Declare what this verifier's GPU can run: `auto` (this machine's adapter), `none`
+    /// (portable jobs only) or a list such as `shader-f16,subgroups,extended-limits`.
+    /// The draws count it for jobs needing these from the next draw epoch. Declaring
+    /// more than the adapter has gets you drawn for jobs you cannot run, and you pay the
+    /// miss penalty for each; `assay-verifier` declares `auto` at start.
+    Capabilities(CapabilitiesArg),
+}
+
+#[derive(Args)]
+pub struct CapabilitiesArg {
+    /// `auto`, `none`, or a comma-separated list of capability names.
+    capabilities: String,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -38,6 +50,10 @@ pub struct DepositArgs {
     /// Roles to register with, when the operator is new (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "provider")]
     roles: Vec<Role>,
+    /// What the verifier's GPU can run, when the operator is new: `auto` (this
+    /// machine's adapter), `none`, or names such as `subgroups,shader-f16`.
+    #[arg(long, default_value = "none")]
+    capabilities: String,
 }
 
 #[derive(Args)]
@@ -51,6 +67,17 @@ pub struct ShowArgs {
     /// Operator authority to show. Default: the signer.
     #[arg(long)]
     authority: Option<String>,
+}
+
+/// `auto` (this machine's GPU adapter), `none`, or a list of capability names.
+pub fn resolve_capabilities(text: &str) -> Result<u8> {
+    if text.trim() == "auto" {
+        let gpu = assay_gpu::Gpu::new().context("`auto` reads this machine's GPU adapter")?;
+        let caps = gpu.capabilities();
+        tracing::info!(adapter = %gpu.adapter_info().name, capabilities = %crate::job::needs_text(caps), "adapter capabilities");
+        return Ok(caps);
+    }
+    assay_protocol::capability::parse(text).map_err(anyhow::Error::msg)
 }
 
 pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
@@ -78,7 +105,8 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                         Role::Verifier => ROLE_VERIFIER,
                     }
                 });
-                ixs.push(d.register_operator(&me, roles));
+                let capabilities = resolve_capabilities(&a.capabilities)?;
+                ixs.push(d.register_operator_with_capabilities(&me, roles, capabilities));
             }
             ixs.push(d.deposit(&me, amount));
             chain.send(&ixs, &[&signer]).await.map_err(fail)?;
@@ -168,6 +196,26 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                 json!({"authority": who.to_string(), "weight": weight}),
             );
         }
+        StakeCommand::Capabilities(a) => {
+            let capabilities = resolve_capabilities(&a.capabilities)?;
+            ensure!(
+                chain.operator(&me).await?.is_some(),
+                "{me} is not a registered operator (run `assay stake deposit --roles verifier` first)"
+            );
+            chain
+                .send(&[d.set_capabilities(&me, capabilities)], &[&signer])
+                .await
+                .map_err(fail)?;
+            let names: Vec<&str> = assay_protocol::capability::names(capabilities).collect();
+            say(
+                json,
+                &format!(
+                    "declared {}: counted in the draws from the next draw epoch",
+                    crate::job::needs_text(capabilities)
+                ),
+                json!({"capabilities": capabilities, "names": names}),
+            );
+        }
         StakeCommand::Show(a) => {
             let who = a.authority(me)?;
             let Some(op) = chain.operator(&who).await? else {
@@ -187,6 +235,8 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                 "slashed_total": op.slashed_total,
                 "registry_weight": weight,
                 "min_verifier_stake": minimum,
+                "capabilities": op.capabilities,
+                "capability_names": assay_protocol::capability::names(op.capabilities).collect::<Vec<_>>(),
             });
             if json {
                 println!("{v}");
@@ -206,6 +256,12 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
                     println!("  {name:<20} {}", format_amount(units, dec));
                 }
                 if op.is_verifier() {
+                    println!(
+                        "  {:<20} {}",
+                        "can run",
+                        crate::job::needs_text(op.capabilities)
+                            .replace("nothing optional", "portable jobs only")
+                    );
                     match weight {
                         Some(w) => println!("  {:<20} {}", "drawn with weight", format_amount(w, dec)),
                         None => println!(

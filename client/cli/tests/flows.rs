@@ -114,6 +114,17 @@ impl Localnet {
         path
     }
 
+    /// A staked verifier declaring no optional capability (and running no daemon): the
+    /// market refuses jobs nobody could audit, so a test that posts needs one.
+    fn auditor(&self) -> PathBuf {
+        let key = self.user("auditor", "100");
+        self.json(
+            Some(&key),
+            &["stake", "deposit", "10", "--roles", "verifier"],
+        );
+        key
+    }
+
     /// Runs `assay args` as `keypair` and expects a failure whose stderr says `message`.
     fn fails(&self, keypair: &Path, args: &[&str], message: &str) {
         self.assay(Some(keypair))
@@ -148,6 +159,7 @@ fn new_job(net: &Localnet) -> PathBuf {
 #[test]
 fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     let net = Localnet::start();
+    net.auditor();
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let manifest = new_job(&net);
@@ -259,6 +271,7 @@ fn a_verifier_is_drawable_only_with_the_minimum_stake() {
 #[test]
 fn buyer_cancels_and_watches_an_open_job_and_gets_the_escrow_back() {
     let net = Localnet::start();
+    net.auditor();
     let buyer = net.user("buyer", "50");
     let manifest = new_job(&net);
     net.json(
@@ -368,6 +381,17 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         "--claim-window and --execution-window must be 1 to",
     );
 
+    // A job that needs what no registered verifier declared, refused before any upload.
+    let needy = net.path("job/needy.json");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["requires"] = serde_json::json!({ "features": ["subgroups"] });
+    std::fs::write(&needy, v.to_string()).unwrap();
+    net.fails(
+        &buyer,
+        &["job", "post", needy.to_str().unwrap(), "--price", "1"],
+        "no registered verifier can run this job (it needs subgroups)",
+    );
+
     // Nothing was escrowed by any of it, no job exists, and no blob was uploaded.
     assert_eq!(net.tokens(&buyer), 20_000_000);
     let uploaded = std::fs::read_dir(net.path("blobs")).map_or(0, |d| d.count());
@@ -389,6 +413,7 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
 #[test]
 fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twice() {
     let net = Localnet::start();
+    net.auditor();
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let dir = net.path("matmul");
@@ -451,6 +476,7 @@ fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twic
 #[test]
 fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
     let net = Localnet::start();
+    net.auditor();
     let buyer = net.user("canary-buyer", "100");
     let provider = net.user("canary-provider", "500");
     let challenger = net.user("canary-challenger", "100");
@@ -519,6 +545,7 @@ fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
 #[test]
 fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
     let net = Localnet::start();
+    net.auditor();
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let manifest = new_job(&net);

@@ -151,7 +151,7 @@ pub trait Chain: Send {
         decoded(self.account(&key).await?, &key)
     }
 
-    /// The verifier registry (zero-copy: about 560 KiB, so boxed).
+    /// The verifier registry (zero-copy: about 1.7 MB, so boxed).
     async fn registry(&mut self) -> Result<Box<VerifierRegistry>, ChainError> {
         let key = pda::verifier_registry();
         let account = self

@@ -11,15 +11,29 @@ use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::{pda, Chain, JobState};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::COMPARISON_EXACT;
-use assay_stake::constants::ROLE_PROVIDER;
+use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use solana_sdk::signature::{Keypair, Signer};
 
 const TOKENS: u64 = 1_000_000;
 
+/// A local chain served over JSON-RPC, with one staked verifier (the market refuses jobs
+/// nobody could audit).
 async fn localnet(options: LocalnetOptions) -> Localnet {
-    let chain = LocalChain::start(LocalSetup::default())
+    let mut chain = LocalChain::start(LocalSetup::default())
         .await
         .expect("bank");
+    let verifier = chain.new_user(100 * TOKENS).await.expect("fund");
+    let d = chain.deployment;
+    chain
+        .send(
+            &[
+                d.register_operator(&verifier.pubkey(), ROLE_VERIFIER),
+                d.deposit(&verifier.pubkey(), 10 * TOKENS),
+            ],
+            &[&verifier],
+        )
+        .await
+        .expect("stake a verifier");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("port");
