@@ -290,9 +290,12 @@ pub const EXTENDED_LIMITS: [(&str, u64); 5] = [
     ("max_storage_buffers_per_shader_stage", 16),
 ];
 
+/// Reads one limit off a device's limits.
+type ReadLimit = fn(&wgpu::Limits) -> u64;
+
 /// Every limit a manifest can need, by wgpu name, with how to read it off a device, in
 /// the order [`JobManifest::limit_needs`] lists them.
-const LIMITS: [(&str, fn(&wgpu::Limits) -> u64); 9] = [
+const LIMITS: [(&str, ReadLimit); 9] = [
     ("max_compute_workgroup_size_x", |l| {
         l.max_compute_workgroup_size_x.into()
     }),

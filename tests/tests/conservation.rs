@@ -41,6 +41,8 @@ use rand::{Rng, SeedableRng};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
+/// A verifier's weight in one need's tree: (need, authority, weight).
+type NeedWeight = (u8, Pubkey, u64);
 struct Run {
     w: World,
     rng: StdRng,
@@ -62,7 +64,7 @@ struct Run {
     adversarial: u64,
     /// The draw weights of the epoch first seen by a check: (epoch, authority → weight).
     /// Every later check in the same epoch must see exactly these.
-    epoch_weights: Option<(u64, Vec<(u8, Pubkey, u64)>)>,
+    epoch_weights: Option<(u64, Vec<NeedWeight>)>,
 }
 
 /// The name of the Assay instruction in a transaction (the last one, after any Ed25519 votes).
@@ -743,7 +745,7 @@ impl Run {
         }
         let epoch = registry.epoch_of(self.w.chain.slot().await.unwrap());
         // Every need's tree: capability changes, like stake, wait for the next epoch.
-        let mut weights: Vec<(u8, Pubkey, u64)> = vec![];
+        let mut weights: Vec<NeedWeight> = vec![];
         for need in 0..assay_protocol::capability::NEED_CLASSES as u8 {
             let tree = registry
                 .weights_at(epoch, need)
