@@ -1934,9 +1934,17 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         (
             "uphold_challenge: another verifier's operator slashed",
             vec![votes(Verdict::UpholdFault, all), {
+                // Keys are fresh each run, so the drawn verifier may be any of them: the
+                // victim must be someone else, or the swap is a no-op and the uphold lands.
+                let bystander = w
+                    .verifiers
+                    .iter()
+                    .map(Keypair::pubkey)
+                    .find(|k| Some(*k) != job.verifier)
+                    .expect("more than one verifier");
                 let (real, other) = (
                     pda::operator(&job.verifier.unwrap()),
-                    pda::operator(&w.verifiers[4].pubkey()),
+                    pda::operator(&bystander),
                 );
                 let ix = swap(uphold.clone(), &real, &other);
                 swap(ix, &pda::stake_vault(&real), &pda::stake_vault(&other))

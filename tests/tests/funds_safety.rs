@@ -549,6 +549,38 @@ async fn pre_funded_addresses_never_block_their_creation() {
     assert!(chain.account(&job).await.unwrap().is_none());
 }
 
+/// Lamports sent to a job's or operator's address before it exists or after it closed
+/// leave a system account there: clients must read it as "no job" / "no operator", not
+/// fail to decode it (else anyone could break `assay job status` for 0.001 SOL).
+#[tokio::test]
+async fn donated_lamports_at_a_closed_or_future_address_read_as_absent() {
+    let setup = LocalSetup::default();
+    let mut chain = LocalChain::start(setup).await.unwrap();
+    let d = chain.deployment;
+    let user = chain.new_user(1_000_000_000).await.unwrap();
+    let job = pda::job(&user.pubkey(), 1);
+    let least = chain.rent_exempt_minimum(0).await.unwrap();
+    for address in [job, pda::operator(&user.pubkey())] {
+        chain.airdrop(&address, least).await.unwrap();
+    }
+    assert!(chain.job(&job).await.unwrap().is_none());
+    assert!(chain.operator(&user.pubkey()).await.unwrap().is_none());
+    let ixs = [
+        d.register_operator(&user.pubkey(), ROLE_VERIFIER),
+        d.deposit(&user.pubkey(), OPERATOR_STAKE),
+        d.post_job(&user.pubkey(), World::job_args(1)),
+    ];
+    chain.send(&ixs, &[&user]).await.unwrap();
+    assert!(chain.job(&job).await.unwrap().is_some());
+    chain
+        .send(&[d.cancel_job(&user.pubkey(), 1)], &[&user])
+        .await
+        .unwrap();
+    chain.airdrop(&job, least).await.unwrap();
+    assert!(chain.job(&job).await.unwrap().is_none());
+    assert!(chain.jobs().await.unwrap().is_empty());
+}
+
 /// Rule 6: the stake admin lowers `min_verifier_stake` below the market's bond and a
 /// verifier too light for the bond enters the registry. A drawn verifier whose weight is
 /// below the job's bond forfeits its turn, so `draw_challenge` never tries a lock that

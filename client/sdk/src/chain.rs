@@ -375,6 +375,9 @@ fn decoded<T: anchor_lang::AccountDeserialize>(
     key: &Pubkey,
 ) -> Result<Option<T>, ChainError> {
     match account {
+        // Lamports anyone sent to the address before the account existed or after it
+        // closed: a system account, not ours, so "absent".
+        Some(account) if account.owner == solana_sdk_ids::system_program::ID => Ok(None),
         Some(account) => decode_account(&account.data)
             .map(Some)
             .map_err(|e| ChainError::Decode(*key, e.to_string())),
