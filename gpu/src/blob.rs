@@ -107,6 +107,44 @@ impl BlobStore {
         })
     }
 
+    /// A read-only view of a store someone else names (a provider's mirror, read from
+    /// an `output_uri` on chain): `http(s)://` (plain HTTP allowed, since every blob is
+    /// hash-checked) with short timeouts and few retries, so an unreachable or stalling
+    /// mirror costs seconds, not the reader's deadline. Other schemes are refused: a
+    /// location on chain must not point a reader at its own filesystem.
+    #[cfg(feature = "http-store")]
+    pub fn open_mirror(url: &str) -> Result<Self, BlobError> {
+        use object_store::{BackoffConfig, ClientConfigKey, RetryConfig};
+        let unsupported = |reason: &str| BlobError::UnsupportedUrl {
+            url: url.into(),
+            reason: reason.into(),
+        };
+        let parsed = url::Url::parse(url).map_err(|e| unsupported(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(unsupported("a mirror must be an http:// or https:// URL"));
+        }
+        let store = object_store::http::HttpBuilder::new()
+            .with_url(&parsed[..url::Position::BeforePath])
+            .with_config(ClientConfigKey::AllowHttp, "true")
+            .with_config(ClientConfigKey::ConnectTimeout, "5s")
+            .with_config(ClientConfigKey::Timeout, "30s")
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 2,
+                retry_timeout: std::time::Duration::from_secs(10),
+            })
+            .build()
+            .map_err(|e| unsupported(&e.to_string()))?;
+        let prefix =
+            ObjectPath::from_url_path(parsed.path()).map_err(|e| unsupported(&e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(store),
+            prefix,
+            runtime: Some(runtime()?),
+            description: url.into(),
+        })
+    }
+
     /// Runs an object-store future to completion on the store's own runtime. Callers may
     /// themselves be inside a tokio runtime (a daemon, the CLI): there a nested `block_on`
     /// would panic, so the future is driven from a scoped helper thread instead.

@@ -11,7 +11,7 @@ use assay_market::instructions::FaultEvidence;
 use assay_market::state::Job;
 use assay_protocol::{hashv, sample_indices, MerkleTree};
 
-use crate::served::ResultIndex;
+use crate::served::{ResultIndex, Sources};
 
 /// The verifier's conclusion about a job's sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,8 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
 
     // The provider's publication: every leaf must rebuild the committed root.
     let first = sample.first().copied().unwrap_or(0);
-    let index = match ResultIndex::fetch(store, &job.output_uri) {
+    let sources = Sources::for_output(store, &job.output_uri);
+    let index = match ResultIndex::fetch(&sources, &job.output_uri) {
         Ok(index) => index,
         Err(e) => {
             return Ok(finish(
@@ -178,7 +179,7 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
     };
     let mut served = Vec::with_capacity(sample.len());
     for &i in &sample {
-        let output = match store.get(&index.chunks[i as usize]) {
+        let output = match sources.get(&index.chunks[i as usize]) {
             Ok(bytes) => bytes,
             Err(e) => {
                 return Ok(finish(

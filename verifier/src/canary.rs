@@ -145,7 +145,7 @@ impl<C: Chain> CanaryOperator<'_, C> {
             chunk.copy_from_slice(&planted);
         }
         let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &served)?;
-        let uri = publish(self.store, &job, &served, &commitment)?;
+        let uri = publish(self.store, None, &job, &served, &commitment)?;
         self.send(
             &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
             provider,

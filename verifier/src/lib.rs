@@ -3,7 +3,9 @@
 //!
 //! A provider publishes, in the content-addressed blob store, every chunk output as its
 //! own blob plus a [`ResultIndex`] naming them and listing every Merkle leaf; the job's
-//! on-chain `output_uri` is `sha256:<hex of the index blob>`. The verifier fetches the
+//! on-chain `output_uri` is `sha256:<hex of the index blob>`, optionally `@` the URL of the
+//! provider's own mirror ([`Sources`] tries it when a blob is missing or corrupt in the
+//! verifier's store). The verifier fetches the
 //! index, checks its leaves against the committed root, fetches only the sampled chunks,
 //! re-executes exactly those on the GPU engine and compares them by the job's rule.
 //!
@@ -23,4 +25,4 @@ pub mod votes;
 
 pub use audit::{audit, audit_with, Audit, AuditError, CachedGpu, Finding};
 pub use daemon::{Auditor, CrashPoint, Daemon, DaemonError, DaemonOptions, TickReport};
-pub use served::{publish, ResultIndex, ServeError, OUTPUT_URI_PREFIX};
+pub use served::{publish, Mirror, ResultIndex, ServeError, Sources, OUTPUT_URI_PREFIX};

@@ -4,8 +4,14 @@ use anchor_lang::prelude::Pubkey;
 use assay_gpu::{BlobError, BlobStore, ChunkOutputs, Commitment, Hash};
 use borsh::{BorshDeserialize, BorshSerialize};
 
-/// `output_uri` = this prefix followed by the hex sha256 of the [`ResultIndex`] blob.
+/// `output_uri` = this prefix, the hex sha256 of the [`ResultIndex`] blob, and optionally
+/// `@` and the URL of the provider's own mirror of every blob it published
+/// (`sha256:<64 hex>@https://host/path`): readers try their own store first and the
+/// mirror when a blob there is missing or corrupt.
 pub const OUTPUT_URI_PREFIX: &str = "sha256:";
+
+/// The longest mirror URL that fits the market's 200-byte `output_uri`.
+pub const MAX_MIRROR_URL_LEN: usize = 200 - OUTPUT_URI_PREFIX.len() - 64 - 1;
 
 /// Index of a published result: one blob per chunk output and every leaf of the tree.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -21,8 +27,12 @@ pub struct ResultIndex {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("output location {0:?} is not sha256:<hex>")]
+    #[error("output location {0:?} is not sha256:<64 hex>[@<http(s) mirror URL>]")]
     BadUri(String),
+    #[error("mirror URL {url:?}: {reason}")]
+    BadMirror { url: String, reason: String },
+    #[error("blob {blob} is not served: {tried}")]
+    Unserved { blob: String, tried: String },
     #[error("result index is malformed: {0}")]
     BadIndex(String),
     #[error(transparent)]
@@ -32,21 +42,25 @@ pub enum ServeError {
 impl ResultIndex {
     pub const VERSION: u8 = 1;
 
-    /// Parses `sha256:<hex>` into the index blob's hash.
-    pub fn locate(output_uri: &str) -> Result<Hash, ServeError> {
-        let hex_part = output_uri
-            .strip_prefix(OUTPUT_URI_PREFIX)
-            .ok_or_else(|| ServeError::BadUri(output_uri.to_string()))?;
-        let bytes =
-            hex::decode(hex_part).map_err(|_| ServeError::BadUri(output_uri.to_string()))?;
-        bytes
-            .try_into()
-            .map_err(|_| ServeError::BadUri(output_uri.to_string()))
+    /// Parses `sha256:<hex>[@<mirror>]` into the index blob's hash and the mirror URL.
+    pub fn locate(output_uri: &str) -> Result<(Hash, Option<&str>), ServeError> {
+        let bad = || ServeError::BadUri(output_uri.to_string());
+        let rest = output_uri.strip_prefix(OUTPUT_URI_PREFIX).ok_or_else(bad)?;
+        let (hex_part, mirror) = match rest.split_once('@') {
+            Some((hex_part, mirror)) => (hex_part, Some(mirror)),
+            None => (rest, None),
+        };
+        let hash = hex::decode(hex_part)
+            .ok()
+            .and_then(|bytes| Hash::try_from(bytes).ok())
+            .ok_or_else(bad)?;
+        Ok((hash, mirror))
     }
 
-    /// Fetches and decodes the index named by `output_uri`.
-    pub fn fetch(store: &BlobStore, output_uri: &str) -> Result<Self, ServeError> {
-        let bytes = store.get(&Self::locate(output_uri)?)?;
+    /// Fetches and decodes the index named by `output_uri` from `sources`.
+    pub fn fetch(sources: &Sources, output_uri: &str) -> Result<Self, ServeError> {
+        let (hash, _) = Self::locate(output_uri)?;
+        let bytes = sources.get(&hash)?;
         let index =
             Self::try_from_slice(&bytes).map_err(|e| ServeError::BadIndex(e.to_string()))?;
         if index.version != Self::VERSION || index.chunks.len() != index.leaves.len() {
@@ -56,16 +70,106 @@ impl ResultIndex {
     }
 }
 
-/// Publishes a provider's outputs (exactly as committed) and returns the `output_uri`.
+/// Where a reader looks for a job's published blobs: its own store, then the provider's
+/// mirror that the job's `output_uri` names. Every blob is hash-checked, so a source can
+/// withhold a blob but never substitute one; a blob is "unserved" only once every source
+/// failed to give it.
+pub struct Sources<'a> {
+    own: &'a BlobStore,
+    /// The mirror's URL and the store opened on it (or why it could not be).
+    mirror: Option<(String, Result<BlobStore, BlobError>)>,
+}
+
+impl<'a> Sources<'a> {
+    /// `own` alone.
+    pub fn own(own: &'a BlobStore) -> Self {
+        Self { own, mirror: None }
+    }
+
+    /// `own`, then the mirror `output_uri` names (a malformed mirror URL is reported when
+    /// a blob is missing from `own`, not before: the job's own copy may be enough).
+    pub fn for_output(own: &'a BlobStore, output_uri: &str) -> Self {
+        let mirror = ResultIndex::locate(output_uri)
+            .ok()
+            .and_then(|(_, mirror)| mirror)
+            .map(|url| (url.to_string(), BlobStore::open_mirror(url)));
+        Self { own, mirror }
+    }
+
+    /// The blob keyed `hash`, from the first source that serves it intact.
+    pub fn get(&self, hash: &Hash) -> Result<Vec<u8>, ServeError> {
+        let own_error = match self.own.get(hash) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) => e,
+        };
+        let mut tried = format!("own store: {own_error}");
+        match &self.mirror {
+            None => tried.push_str("; the provider named no mirror"),
+            Some((url, Err(e))) => tried.push_str(&format!("; mirror {url}: {e}")),
+            Some((url, Ok(mirror))) => match mirror.get(hash) {
+                Ok(bytes) => {
+                    tracing::info!(blob = %hex::encode(hash), %url, reason = %own_error, "blob read from the provider's mirror");
+                    return Ok(bytes);
+                }
+                Err(e) => tried.push_str(&format!("; mirror {url}: {e}")),
+            },
+        }
+        Err(ServeError::Unserved {
+            blob: hex::encode(hash),
+            tried,
+        })
+    }
+}
+
+/// A provider's own copy of what it publishes: `store` is where it writes, `url` the
+/// `http(s)://` address at which anyone reads the same `blobs/<hex>` layout.
+pub struct Mirror {
+    pub store: BlobStore,
+    pub url: String,
+}
+
+impl Mirror {
+    /// Checks `url` can be named in an `output_uri` and read as a mirror.
+    pub fn new(store: BlobStore, url: String) -> Result<Self, ServeError> {
+        let bad = |reason: String| ServeError::BadMirror {
+            url: url.clone(),
+            reason,
+        };
+        if url.len() > MAX_MIRROR_URL_LEN {
+            return Err(bad(format!(
+                "{} bytes; at most {MAX_MIRROR_URL_LEN} fit the on-chain output_uri",
+                url.len()
+            )));
+        }
+        if url.contains('@') {
+            return Err(bad(
+                "must not contain '@' (it separates the mirror in output_uri)".into(),
+            ));
+        }
+        BlobStore::open_mirror(&url).map_err(|e| bad(e.to_string()))?;
+        Ok(Self { store, url })
+    }
+}
+
+/// Publishes a provider's outputs (exactly as committed) in `store` and, if given, its
+/// `mirror`, and returns the `output_uri` (naming the mirror).
 pub fn publish(
     store: &BlobStore,
+    mirror: Option<&Mirror>,
     job: &Pubkey,
     outputs: &ChunkOutputs,
     commitment: &Commitment,
 ) -> Result<String, ServeError> {
+    let put = |bytes: &[u8]| -> Result<Hash, ServeError> {
+        let hash = store.put(bytes)?;
+        if let Some(mirror) = mirror {
+            mirror.store.put(bytes)?;
+        }
+        Ok(hash)
+    };
     let chunks = outputs
         .iter()
-        .map(|(_, bytes)| store.put(bytes))
+        .map(|(_, bytes)| put(bytes))
         .collect::<Result<Vec<_>, _>>()?;
     let leaves = (0..commitment.len())
         .map(|i| {
@@ -81,6 +185,7 @@ pub fn publish(
         leaves,
     };
     let bytes = borsh::to_vec(&index).map_err(|e| ServeError::BadIndex(e.to_string()))?;
-    let hash = store.put(&bytes)?;
-    Ok(format!("{OUTPUT_URI_PREFIX}{}", hex::encode(hash)))
+    let hash = put(&bytes)?;
+    let mirror = mirror.map(|m| format!("@{}", m.url)).unwrap_or_default();
+    Ok(format!("{OUTPUT_URI_PREFIX}{}{mirror}", hex::encode(hash)))
 }

@@ -9,8 +9,12 @@ use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{JobState, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use assay_verifier::{audit, publish, Finding};
+use assay_verifier::{audit, publish, Finding, Mirror, ResultIndex, Sources};
+
+#[path = "support/static_blob_server.rs"]
+mod static_blob_server;
 use solana_sdk::signature::{Keypair, Signer};
+use static_blob_server::StaticBlobServer;
 
 struct Setup {
     chain: LocalChain,
@@ -25,6 +29,14 @@ struct Setup {
 /// A posted, claimed 16-chunk hash-mixer job whose provider ran it honestly; `tamper`
 /// then decides what it commits and publishes before the challenge is drawn.
 async fn challenged(
+    tamper: impl FnOnce(&BlobStore, &Pubkey, &mut assay_gpu::ChunkOutputs) -> Option<String>,
+) -> Setup {
+    challenged_with(None, tamper).await
+}
+
+/// [`challenged`], the provider also publishing into its own `mirror`.
+async fn challenged_with(
+    mirror: Option<&Mirror>,
     tamper: impl FnOnce(&BlobStore, &Pubkey, &mut assay_gpu::ChunkOutputs) -> Option<String>,
 ) -> Setup {
     std::env::set_var("NODEVICE_SELECT", "1");
@@ -88,7 +100,7 @@ async fn challenged(
     let mut outputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
     let custom_uri = tamper(&store, &job, &mut outputs);
     let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
-    let published = publish(&store, &job, &outputs, &commitment).unwrap();
+    let published = publish(&store, mirror, &job, &outputs, &commitment).unwrap();
     let uri = custom_uri.unwrap_or(published);
     chain
         .send(
@@ -199,7 +211,7 @@ async fn corrupted_chunk_blob_counts_as_not_served() {
     let mut s = challenged(|_, _, _| None).await;
     let job = s.chain.job(&s.job).await.unwrap().unwrap();
     // Corrupt every stored chunk blob on disk (the store verifies hashes on read).
-    let index = assay_verifier::ResultIndex::fetch(&s.store, &job.output_uri).unwrap();
+    let index = ResultIndex::fetch(&Sources::own(&s.store), &job.output_uri).unwrap();
     for hash in &index.chunks {
         let path = s._dir.path().join("blobs").join(hex_of(hash));
         std::fs::write(path, b"not the output").unwrap();
@@ -212,6 +224,92 @@ async fn corrupted_chunk_blob_counts_as_not_served() {
     };
     assert_eq!(evidence, FaultEvidence::Unavailable);
     assert!(reason.contains("not served"), "{reason}");
+}
+
+/// What the provider's mirror does when the verifier turns to it.
+#[derive(Clone, Copy, Debug)]
+enum MirrorBehaviour {
+    /// Serves its copy of every blob.
+    Serves,
+    /// Serves other bytes under every key (a mirror cannot substitute data either).
+    ServesGarbage,
+    /// Nothing listens at its URL any more.
+    Down,
+}
+
+/// Issue #14 item 7: a blob missing or corrupt in the verifier's store is read from the
+/// provider's own mirror (named in `output_uri`) before the verifier calls it
+/// unavailable. Before, the first case reported the honest provider's chunk unavailable.
+#[tokio::test(flavor = "current_thread")]
+async fn a_blob_corrupt_in_the_shared_store_is_read_from_the_providers_mirror() {
+    use MirrorBehaviour::*;
+    for behaviour in [Serves, ServesGarbage, Down] {
+        let mirror_dir = tempfile::tempdir().unwrap();
+        let server = StaticBlobServer::start(mirror_dir.path());
+        let mirror = Mirror::new(
+            BlobStore::local(mirror_dir.path()).unwrap(),
+            format!("{}/", server.url),
+        )
+        .unwrap();
+        let mut s = challenged_with(Some(&mirror), |_, _, _| None).await;
+        let job = s.chain.job(&s.job).await.unwrap().unwrap();
+        assert!(
+            job.output_uri.ends_with(&format!("@{}", mirror.url)),
+            "{}",
+            job.output_uri
+        );
+        let index = ResultIndex::fetch(&Sources::own(&s.store), &job.output_uri).unwrap();
+        let (index_hash, _) = ResultIndex::locate(&job.output_uri).unwrap();
+        for hash in index.chunks.iter().chain([&index_hash]) {
+            let path = s._dir.path().join("blobs").join(hex_of(hash));
+            std::fs::write(path, b"corrupted in the shared store").unwrap();
+            if matches!(behaviour, ServesGarbage) {
+                let path = mirror_dir.path().join("blobs").join(hex_of(hash));
+                std::fs::write(path, b"the mirror's substitute").unwrap();
+            }
+        }
+        if matches!(behaviour, Down) {
+            drop(server);
+        }
+        let finding = audit(&s.gpu, &s.store, &s.job, &job).unwrap().finding;
+        match (behaviour, finding) {
+            (Serves, Finding::Pass) => {}
+            (
+                ServesGarbage | Down,
+                Finding::Fault {
+                    evidence, reason, ..
+                },
+            ) => {
+                assert_eq!(evidence, FaultEvidence::Unavailable, "{behaviour:?}");
+                assert!(
+                    reason.contains("own store") && reason.contains(&mirror.url),
+                    "{behaviour:?}: {reason}"
+                );
+            }
+            (behaviour, finding) => panic!("{behaviour:?}: {finding:?}"),
+        }
+    }
+}
+
+#[test]
+fn mirrors_that_cannot_be_named_on_chain_or_read_safely_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = || BlobStore::local(dir.path()).unwrap();
+    for url in [
+        "file:///etc/".to_string(),
+        "/var/lib/assay".to_string(),
+        "s3://bucket/prefix".to_string(),
+        "https://user@host/path".to_string(),
+        format!("https://host/{}", "a".repeat(130)),
+    ] {
+        let refused = Mirror::new(store(), url.clone());
+        assert!(refused.is_err(), "{url}");
+    }
+    // A mirror in an output_uri read from chain is opened the same way.
+    let uri = format!("sha256:{}@file:///etc", "ab".repeat(32));
+    let own = store();
+    let err = Sources::for_output(&own, &uri).get(&[1; 32]).unwrap_err();
+    assert!(err.to_string().contains("http"), "{err}");
 }
 
 fn hex_of(hash: &[u8; 32]) -> String {

@@ -426,7 +426,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         };
         job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
         let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
-        let uri = publish(&store, &key, &outputs, &commitment)?;
+        let uri = publish(&store, None, &key, &outputs, &commitment)?;
         job.outputs = Some(outputs);
         let events = chain
             .send_with_events(

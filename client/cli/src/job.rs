@@ -8,7 +8,7 @@ use assay_client::{pda, Chain, Job, JobState, Pubkey};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
 use assay_gpu::{JobBundle, JobManifest};
 use assay_market::errors::MarketError;
-use assay_verifier::ResultIndex;
+use assay_verifier::{ResultIndex, Sources};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use solana_sdk::signature::Signer;
@@ -43,7 +43,7 @@ pub enum JobCommand {
     Result(ResultArgs),
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Example {
     /// f32 matrix multiply, tolerance-checked (rows of C per chunk).
     Matmul,
@@ -884,7 +884,8 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
         "job {key} has no committed result yet"
     );
     let store = net.store()?;
-    let index = ResultIndex::fetch(&store, &uri).context("cannot fetch the result index")?;
+    let sources = Sources::for_output(&store, &uri);
+    let index = ResultIndex::fetch(&sources, &uri).context("cannot fetch the result index")?;
     ensure!(
         index.job == key.to_bytes(),
         "the result index belongs to another job"
@@ -898,7 +899,7 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
     let bar = indicatif::ProgressBar::new(index.chunks.len() as u64);
     let mut out = Vec::new();
     for (i, (chunk_hash, leaf)) in index.chunks.iter().zip(&index.leaves).enumerate() {
-        let bytes = store
+        let bytes = sources
             .get(chunk_hash)
             .with_context(|| format!("chunk {i} is unavailable"))?;
         let expected = assay_protocol::leaf_hash(&key.to_bytes(), i as u32, &bytes);
@@ -926,4 +927,21 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// Issue #16, portable by default: `assay job new` writes manifests that need nothing
+    /// beyond a conformant WebGPU adapter at default limits, so every verifier can audit them.
+    #[test]
+    fn every_example_job_runs_on_any_conformant_adapter() {
+        for kind in Example::value_variants() {
+            let bundle = example_bundle(*kind, 7).unwrap();
+            assert!(bundle.manifest.requires.is_empty(), "{kind:?}");
+            assert_eq!(bundle.manifest.needs(), 0, "{kind:?}");
+        }
+    }
 }

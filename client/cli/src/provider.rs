@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use assay_client::{Chain, Job, JobState, Pubkey};
 use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle, JobManifest};
-use assay_verifier::publish;
+use assay_verifier::{publish, Mirror};
 use clap::Args;
 use serde_json::json;
 use solana_sdk::signature::{Keypair, Signer};
@@ -38,6 +38,15 @@ pub struct RunArgs {
     /// Stop after committing this many jobs (0: no limit).
     #[arg(long, default_value_t = 0)]
     max_jobs: u64,
+    /// Also publish every output into this store of your own (a directory or store URL)
+    /// and name it in each commit, so verifiers read from it when a blob in the shared
+    /// store is missing or corrupt, before anyone calls your chunk unavailable.
+    #[arg(long, value_name = "STORE", requires = "mirror_url")]
+    mirror: Option<String>,
+    /// The http(s):// URL at which anyone reads `--mirror` (e.g. a web server over that
+    /// directory). At most 128 bytes; it is written into every commit.
+    #[arg(long, value_name = "URL", requires = "mirror")]
+    mirror_url: Option<String>,
 }
 
 struct Worker<'a> {
@@ -45,6 +54,8 @@ struct Worker<'a> {
     signer: Keypair,
     gpu: Gpu,
     store: BlobStore,
+    /// The provider's own copy of what it publishes, named in its commits.
+    mirror: Option<Mirror>,
     /// Jobs this worker will never run (invalid manifest, missing blobs); skipped quietly.
     unusable: BTreeSet<Pubkey>,
     /// Disputes already answered (job, instance): each is defended once.
@@ -141,7 +152,13 @@ impl Worker<'_> {
             warn!(%key, chunk = job.fault_index, "fault stands: recomputing does not give the committed root");
             return Ok(());
         }
-        let uri = publish(&self.store, key, &outputs, &commitment)?;
+        let uri = publish(
+            &self.store,
+            self.mirror.as_ref(),
+            key,
+            &outputs,
+            &commitment,
+        )?;
         if uri != job.output_uri {
             warn!(%key, %uri, committed = %job.output_uri, "re-published under another location than committed");
         }
@@ -219,7 +236,13 @@ impl Worker<'_> {
         bar.enable_steady_tick(Duration::from_millis(120));
         let outputs = self.gpu.prepare(&bundle)?.run_all()?;
         let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
-        let uri = publish(&self.store, key, &outputs, &commitment)?;
+        let uri = publish(
+            &self.store,
+            self.mirror.as_ref(),
+            key,
+            &outputs,
+            &commitment,
+        )?;
         bar.finish_and_clear();
         let d = self.chain.deployment();
         self.chain
@@ -249,6 +272,14 @@ impl Worker<'_> {
 pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
     let (mut chain, signer) = net.connect().await?;
     let store = net.store()?;
+    let mirror = match (a.mirror, a.mirror_url) {
+        (Some(dir), Some(url)) => {
+            let store =
+                BlobStore::open(&dir).with_context(|| format!("cannot open --mirror {dir}"))?;
+            Some(Mirror::new(store, url)?)
+        }
+        _ => None,
+    };
     let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
     info!(adapter = %gpu.adapter_info().name, provider = %signer.pubkey(), "provider worker started");
     let mut worker = Worker {
@@ -256,6 +287,7 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
         signer,
         gpu,
         store,
+        mirror,
         unusable: BTreeSet::new(),
         defended: BTreeSet::new(),
         committed: 0,

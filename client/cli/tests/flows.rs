@@ -10,6 +10,10 @@ use assert_cmd::prelude::*;
 use predicates::prelude::*;
 use serde_json::Value;
 
+#[path = "../../../verifier/tests/support/static_blob_server.rs"]
+mod static_blob_server;
+use static_blob_server::StaticBlobServer;
+
 /// A running `assay localnet` child, killed on drop.
 struct Localnet {
     child: Child,
@@ -390,6 +394,36 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         &buyer,
         &["job", "post", needy.to_str().unwrap(), "--price", "1"],
         "no registered verifier can run this job (it needs subgroups)",
+    );
+
+    // A provider mirror that readers could not use, refused before the worker starts.
+    let mirror = net.path("mirror");
+    let mirror = mirror.to_str().unwrap();
+    for (url, message) in [
+        (
+            "file:///srv/blobs",
+            "a mirror must be an http:// or https:// URL",
+        ),
+        ("https://user@host/blobs", "must not contain '@'"),
+    ] {
+        net.fails(
+            &buyer,
+            &[
+                "provider",
+                "run",
+                "--once",
+                "--mirror",
+                mirror,
+                "--mirror-url",
+                url,
+            ],
+            message,
+        );
+    }
+    net.fails(
+        &buyer,
+        &["provider", "run", "--once", "--mirror", mirror],
+        "--mirror-url <URL>",
     );
 
     // Nothing was escrowed by any of it, no job exists, and no blob was uploaded.
@@ -794,6 +828,19 @@ impl Drop for Worker {
 /// its jobs, the dispute window ran out and the honest provider was slashed.)
 #[test]
 fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_paid() {
+    honest_provider_with_poisoned_shared_store(false);
+}
+
+/// The same poisoning against a provider that keeps its own mirror
+/// (`provider run --mirror DIR --mirror-url URL`, the directory behind a static web
+/// server): the drawn verifier reads the sample from the mirror and passes the job; no
+/// dispute, no contest, the provider paid in the ordinary way.
+#[test]
+fn an_honest_provider_with_a_mirror_passes_though_the_shared_store_is_poisoned() {
+    honest_provider_with_poisoned_shared_store(true);
+}
+
+fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     use assay_client::Chain;
 
     std::env::set_var("NODEVICE_SELECT", "1");
@@ -831,9 +878,20 @@ fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_p
         ],
     );
     let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
+    let mirror_dir = net.path("provider-mirror");
+    let mirror = StaticBlobServer::start(&mirror_dir);
+    let mut run = vec!["provider", "run", "--poll", "0.1"];
+    if mirrored {
+        run.extend([
+            "--mirror",
+            mirror_dir.to_str().unwrap(),
+            "--mirror-url",
+            &mirror.url,
+        ]);
+    }
     let _worker = Worker(
         net.assay(Some(&provider))
-            .args(["provider", "run", "--poll", "0.1"])
+            .args(&run)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -857,7 +915,11 @@ fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_p
         };
         // Every chunk blob the provider published is overwritten in the shared store.
         let store = assay_gpu::BlobStore::local(net.path("blobs")).unwrap();
-        let index = assay_verifier::ResultIndex::fetch(&store, &committed.output_uri).unwrap();
+        let index = assay_verifier::ResultIndex::fetch(
+            &assay_verifier::Sources::own(&store),
+            &committed.output_uri,
+        )
+        .unwrap();
         for chunk in &index.chunks {
             std::fs::write(
                 net.path("blobs").join("blobs").join(hex::encode(chunk)),
@@ -870,12 +932,13 @@ fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_p
         for v in &refs {
             daemons.push(verifier_daemon(&net, v, Some(net.path("votes"))).await);
         }
-        let (mut faults, mut relays) = (0, 0);
+        let (mut faults, mut passes, mut relays) = (0, 0, 0);
         let mut contested = false;
         loop {
             for d in &mut daemons {
                 let r = d.tick().await.unwrap();
                 faults += r.faults;
+                passes += r.passes;
                 relays += r.contests_relayed;
             }
             match chain.job(&job).await.unwrap() {
@@ -885,14 +948,27 @@ fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_p
             assert!(std::time::Instant::now() < deadline, "the job did not end");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert_eq!(faults, 1, "the drawn verifier could not read its sample");
-        assert!(contested, "the provider's worker contested");
-        assert_eq!(relays, 1, "the committee's overturn was relayed");
+        if mirrored {
+            assert_eq!(
+                (faults, passes),
+                (0, 1),
+                "the sample was read from the mirror"
+            );
+            assert!(!contested);
+        } else {
+            assert_eq!(faults, 1, "the drawn verifier could not read its sample");
+            assert!(contested, "the provider's worker contested");
+            assert_eq!(relays, 1, "the committee's overturn was relayed");
+        }
     });
 
-    // Paid 94 % of the price plus the accuser's bond less the treasury's 10 % (0.9),
-    // nothing slashed, no collateral locked.
-    assert_eq!(net.tokens(&provider), provider_before + 9_400_000 + 900_000);
+    // Paid 94 % of the price (plus, after a contest, the accuser's bond less the
+    // treasury's 10 %: 0.9), nothing slashed, no collateral locked.
+    let bond_share = if mirrored { 0 } else { 900_000 };
+    assert_eq!(
+        net.tokens(&provider),
+        provider_before + 9_400_000 + bond_share
+    );
     let stake = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(
         (stake["deposited"].as_u64(), stake["locked"].as_u64()),

@@ -261,7 +261,7 @@ pub async fn run_job(
     let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
     let uri = match behaviour {
         Provider::Withhold => format!("sha256:{}", "ab".repeat(32)),
-        _ => publish(store, &job, &outputs, &commitment).unwrap(),
+        _ => publish(store, None, &job, &outputs, &commitment).unwrap(),
     };
     chain
         .send(
