@@ -116,6 +116,7 @@ fn main() {
         .expect("scale pass");
     let worst = assay_gpu::bound_usage(
         &job.manifest.compare,
+        job.manifest.output.element,
         out.as_bytes(),
         &assay_gpu::kernels::f32_bytes(&c),
         Some(scale.as_bytes()),

@@ -149,6 +149,12 @@ pub fn check_chunk(
     let leaf = leaf_hash(job, index, served);
     verify_proof(root, &leaf, index, manifest.n_chunks(), proof)
         .map_err(|error| ChunkFault::BadProof { index, error })?;
-    compare_chunk(&manifest.compare, served, recomputed, scale)
-        .map_err(|mismatch| ChunkFault::WrongOutput { index, mismatch })
+    compare_chunk(
+        &manifest.compare,
+        manifest.output.element,
+        served,
+        recomputed,
+        scale,
+    )
+    .map_err(|mismatch| ChunkFault::WrongOutput { index, mismatch })
 }

@@ -1,6 +1,6 @@
 //! Output comparison rules (see [`crate::CompareRule`] and `docs/verification.md`).
 
-use crate::manifest::CompareRule;
+use crate::manifest::{CompareRule, ElementType};
 
 /// Why two chunk outputs do not match.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -21,19 +21,32 @@ pub enum Mismatch {
     },
 }
 
-fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+/// The elements of `bytes` as f32 (`f16` widened exactly); integer types are never
+/// compared as floats (the manifest refuses a float rule on them).
+fn floats(element: ElementType, bytes: &[u8]) -> Box<dyn Iterator<Item = f32> + '_> {
+    match element {
+        ElementType::F16 => Box::new(
+            bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
+        ),
+        _ => Box::new(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+    }
 }
 
-/// Compares a served chunk `got` with the verifier's `reference` under `rule`.
+/// Compares a served chunk `got` with the verifier's `reference` under `rule`, both
+/// slices of `element`s.
 ///
 /// For [`CompareRule::Float`], element `e` passes when both are bit-identical, or both are
 /// finite and `|got − ref| <= max_abs + max_rel · |scale_e|` (computed in f64; `scale_e`
 /// is 0 when `scale` is `None`). Non-finite values pass only when bit-identical.
 pub fn compare_chunk(
     rule: &CompareRule,
+    element: ElementType,
     got: &[u8],
     reference: &[u8],
     scale: Option<&[u8]>,
@@ -52,10 +65,11 @@ pub fn compare_chunk(
         CompareRule::Float {
             max_abs, max_rel, ..
         } => {
-            if !got.len().is_multiple_of(4) {
+            let size = element.size() as usize;
+            if !got.len().is_multiple_of(size) {
                 return Err(Mismatch::Length {
                     got: got.len(),
-                    reference: reference.len() / 4 * 4,
+                    reference: reference.len() / size * size,
                 });
             }
             if let Some(s) = scale {
@@ -68,9 +82,8 @@ pub fn compare_chunk(
             }
             let zeros = vec![0u8; if scale.is_none() { reference.len() } else { 0 }];
             let scale = scale.unwrap_or(&zeros);
-            for (element, ((g, r), s)) in
-                f32s(got).zip(f32s(reference)).zip(f32s(scale)).enumerate()
-            {
+            let pairs = floats(element, got).zip(floats(element, reference));
+            for (element, ((g, r), s)) in pairs.zip(floats(element, scale)).enumerate() {
                 if g.to_bits() == r.to_bits() {
                     continue;
                 }
@@ -96,6 +109,7 @@ pub fn compare_chunk(
 /// much of the float rule's budget a pair of outputs uses. `None` for `Exact` rules.
 pub fn bound_usage(
     rule: &CompareRule,
+    element: ElementType,
     got: &[u8],
     reference: &[u8],
     scale: Option<&[u8]>,
@@ -109,7 +123,8 @@ pub fn bound_usage(
     let zeros = vec![0u8; reference.len()];
     let scale = scale.unwrap_or(&zeros);
     let mut worst = 0f64;
-    for ((g, r), s) in f32s(got).zip(f32s(reference)).zip(f32s(scale)) {
+    let pairs = floats(element, got).zip(floats(element, reference));
+    for ((g, r), s) in pairs.zip(floats(element, scale)) {
         let bound = f64::from(*max_abs) + f64::from(*max_rel) * f64::from(s).abs();
         let diff = (f64::from(g) - f64::from(r)).abs();
         if diff > 0.0 {

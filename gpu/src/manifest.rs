@@ -11,7 +11,7 @@
 //! - `@binding(0)`: `var<uniform> chunk: Chunk` with `struct Chunk { index: u32, count: u32,
 //!   pad0: u32, pad1: u32 }` — the chunk being computed and the job's chunk count.
 //! - `@binding(1)`: `var<storage, read_write>` — **this chunk's own output slice only**
-//!   (`elements_per_chunk` 4-byte elements). The executor binds it at a per-chunk offset,
+//!   (`elements_per_chunk` elements of `output.element`: 4 bytes, 2 for f16). The executor binds it at a per-chunk offset,
 //!   so a chunk can neither see nor write another chunk's output.
 //! - `@binding(2..)`: `var<storage, read>` — the input blobs, as listed in the manifest.
 //!
@@ -112,9 +112,11 @@ pub struct InputBinding {
     pub len: u64,
 }
 
-/// Element type of the output buffer. Every element is 4 bytes, little-endian. Integer
-/// outputs (`u32`, `i32`) compare exactly; `f32` may use a float rule. (New variants go
-/// last: the manifest hash is over the Borsh encoding.)
+/// Element type of the output buffer, little-endian: 4 bytes each, or 2 for `f16`.
+/// Integer outputs (`u32`, `i32`) compare exactly; `f32` and `f16` may use a float rule
+/// (an `f16` element is widened exactly to f32 first). `f16` needs the adapter's
+/// `shader-f16` feature, declared in `requires.features`. (New variants go last: the
+/// manifest hash is over the Borsh encoding.)
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
@@ -123,6 +125,22 @@ pub enum ElementType {
     U32,
     F32,
     I32,
+    F16,
+}
+
+impl ElementType {
+    /// Bytes per element.
+    pub fn size(self) -> u64 {
+        match self {
+            Self::F16 => 2,
+            Self::U32 | Self::F32 | Self::I32 => 4,
+        }
+    }
+
+    /// Whether a float comparison rule applies.
+    pub fn is_float(self) -> bool {
+        matches!(self, Self::F32 | Self::F16)
+    }
 }
 
 /// Shape of each chunk's output slice.
@@ -137,7 +155,7 @@ pub struct OutputSpec {
 impl OutputSpec {
     /// Bytes per chunk output slice.
     pub fn chunk_bytes(&self) -> u64 {
-        u64::from(self.elements_per_chunk) * 4
+        u64::from(self.elements_per_chunk) * self.element.size()
     }
 }
 
@@ -153,7 +171,7 @@ impl OutputSpec {
 pub enum CompareRule {
     /// Byte-for-byte equality.
     Exact,
-    /// Tolerance comparison of f32 elements.
+    /// Tolerance comparison of f32 or f16 elements.
     Float {
         /// Absolute floor (same unit as the output elements), finite and `>= 0`.
         max_abs: f32,
@@ -380,8 +398,12 @@ pub enum ManifestError {
     BadInputLength { binding: u32, len: u64 },
     #[error("float bound must be finite and non-negative (max_abs {max_abs}, max_rel {max_rel})")]
     BadFloatBound { max_abs: f32, max_rel: f32 },
-    #[error("float comparison needs an f32 output")]
+    #[error("float comparison needs an f32 or f16 output")]
     FloatRuleOnIntegerOutput,
+    #[error("an f16 output needs \"shader-f16\" in requires.features (adapters without it cannot run the kernel)")]
+    F16WithoutShaderF16,
+    #[error("an f16 output needs an even elements_per_chunk (chunk slices are copied in 4-byte units), not {0}")]
+    OddF16Chunk(u32),
     #[error("kernel source hash {actual} does not match the manifest's {expected}")]
     KernelHashMismatch { expected: Digest, actual: Digest },
     #[error(
@@ -544,8 +566,16 @@ impl JobManifest {
                     max_rel: *max_rel,
                 });
             }
-            if self.output.element != ElementType::F32 {
+            if !self.output.element.is_float() {
                 return Err(ManifestError::FloatRuleOnIntegerOutput);
+            }
+        }
+        if self.output.element == ElementType::F16 {
+            if !self.requires.features.contains(&Feature::ShaderF16) {
+                return Err(ManifestError::F16WithoutShaderF16);
+            }
+            if !self.output.elements_per_chunk.is_multiple_of(2) {
+                return Err(ManifestError::OddF16Chunk(self.output.elements_per_chunk));
             }
         }
         for (i, feature) in self.requires.features.iter().enumerate() {

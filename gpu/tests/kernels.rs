@@ -2,7 +2,7 @@
 mod common;
 
 use assay_gpu::kernels::{bytes_f32, hashmix, matmul, render};
-use assay_gpu::{bound_usage, compare_chunk, Pass};
+use assay_gpu::{bound_usage, compare_chunk, ElementType, Pass};
 use common::gpu;
 
 fn small_matmul(variant: matmul::MatmulVariant) -> matmul::MatmulParams {
@@ -33,6 +33,7 @@ fn matmul_params_match_cpu_reference(p: matmul::MatmulParams) {
         // The GPU scale pass agrees with the CPU magnitude (both are sums of non-negatives).
         compare_chunk(
             &job.manifest.compare,
+            job.manifest.output.element,
             scale.slot(i as usize),
             &cpu_scale,
             Some(&cpu_scale),
@@ -40,12 +41,20 @@ fn matmul_params_match_cpu_reference(p: matmul::MatmulParams) {
         .unwrap();
         compare_chunk(
             &job.manifest.compare,
+            job.manifest.output.element,
             got,
             &reference,
             Some(scale.slot(i as usize)),
         )
         .unwrap();
-        let usage = bound_usage(&job.manifest.compare, got, &reference, Some(&cpu_scale)).unwrap();
+        let usage = bound_usage(
+            &job.manifest.compare,
+            job.manifest.output.element,
+            got,
+            &reference,
+            Some(&cpu_scale),
+        )
+        .unwrap();
         assert!(usage <= 1.0, "chunk {i} used {usage} of the bound");
         if gpu().is_cpu() {
             // lavapipe never fuses FMA and sums in the kernel's order: bit-exact.
@@ -173,7 +182,14 @@ fn both_matmul_variants_agree_on_every_chunk() {
         .compare;
     let scale = a.run(Pass::Scale, oa.indices()).unwrap();
     for (i, got) in oa.iter() {
-        compare_chunk(&rule, got, ob.chunk(i).unwrap(), scale.chunk(i)).unwrap();
+        compare_chunk(
+            &rule,
+            ElementType::F32,
+            got,
+            ob.chunk(i).unwrap(),
+            scale.chunk(i),
+        )
+        .unwrap();
     }
 }
 
@@ -187,7 +203,14 @@ fn matmul_float_rule_rejects_a_perturbed_element() {
     let mut got = bytes_f32(&reference);
     got[17] += 1e-3 * (1.0 + got[17].abs());
     let got = assay_gpu::kernels::f32_bytes(&got);
-    let err = compare_chunk(&job.manifest.compare, &got, &reference, Some(&scale)).unwrap_err();
+    let err = compare_chunk(
+        &job.manifest.compare,
+        job.manifest.output.element,
+        &got,
+        &reference,
+        Some(&scale),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, assay_gpu::Mismatch::Float { element: 17, .. }),
         "{err}"
@@ -233,8 +256,24 @@ fn render_tiles_match_cpu_reference_within_tolerance() {
     let mut worst = 0f64;
     for (i, got) in out.iter() {
         let reference = render::reference_chunk(&p, &scene, i);
-        compare_chunk(&job.manifest.compare, got, &reference, None).unwrap();
-        worst = worst.max(bound_usage(&job.manifest.compare, got, &reference, None).unwrap());
+        compare_chunk(
+            &job.manifest.compare,
+            job.manifest.output.element,
+            got,
+            &reference,
+            None,
+        )
+        .unwrap();
+        worst = worst.max(
+            bound_usage(
+                &job.manifest.compare,
+                job.manifest.output.element,
+                got,
+                &reference,
+                None,
+            )
+            .unwrap(),
+        );
     }
     eprintln!("render: worst |gpu - cpu| = {worst} of the tolerance");
     // The image is not flat: the scene is visible.
@@ -374,7 +413,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
                 reference.extend(acc.to_le_bytes());
             }
         }
-        compare_chunk(&job.manifest.compare, got, &reference, None).unwrap();
+        compare_chunk(
+            &job.manifest.compare,
+            job.manifest.output.element,
+            got,
+            &reference,
+            None,
+        )
+        .unwrap();
     }
     assert!(negatives > 0, "the test exercises signed results");
 

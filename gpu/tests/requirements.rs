@@ -300,3 +300,137 @@ fn requirements_are_part_of_the_manifest_hash_and_round_trip() {
     // A portable manifest's JSON says nothing about requirements.
     assert!(!plain.to_json().contains("requires"));
 }
+
+/// A 4-chunk job whose kernel writes `elements` f16 values per chunk
+/// (`out[i] = f16(chunk·64 + i) · 0.25 + 1/3`), float rule `max_abs` 0.01, requiring
+/// `features`.
+fn f16_output_job(features: Vec<Feature>, elements: u32) -> JobBundle {
+    let source = format!(
+        "enable f16;
+struct Chunk {{ index: u32, count: u32, pad0: u32, pad1: u32 }}
+@group(0) @binding(0) var<uniform> chunk: Chunk;
+@group(0) @binding(1) var<storage, read_write> out: array<f16>;
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(local_invocation_index) i: u32) {{
+    if (i < {elements}u) {{
+        out[i] = f16(chunk.index * 64u + i) * 0.25h + f16(1.0 / 3.0);
+    }}
+}}"
+    );
+    let manifest = format!(
+        r#"{{
+  "version": 2,
+  "kernel": {{ "sha256": "{}", "entry_point": "main" }},
+  "workgroup_size": [64, 1, 1],
+  "grid": {{ "chunks": 4, "workgroups_per_chunk": [1, 1, 1] }},
+  "inputs": [],
+  "output": {{ "element": "f16", "elements_per_chunk": {elements} }},
+  "compare": {{ "rule": "float", "max_abs": 0.01, "max_rel": 0.0 }}
+}}"#,
+        assay_gpu::Digest::of(source.as_bytes()).to_hex()
+    );
+    let mut manifest = JobManifest::from_json(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    manifest.requires.features = features;
+    JobBundle {
+        manifest,
+        kernel_source: source,
+        inputs: vec![],
+    }
+}
+
+/// Issue #14 item 3: `f16` outputs (2 bytes an element) run, commit and compare as floats
+/// where the adapter has `shader-f16`, and get a clear error where it has not.
+#[test]
+fn f16_outputs_run_commit_and_compare_where_the_adapter_has_shader_f16() {
+    use assay_gpu::{compare_chunk, recheck, ChunkFault, Commitment, ElementType, Mismatch};
+    let job = f16_output_job(vec![Feature::ShaderF16], 64);
+    assert_eq!(job.manifest.chunk_bytes(), 128);
+    assert_eq!(job.manifest.needs(), SHADER_F16);
+    if gpu().capabilities() & SHADER_F16 == 0 {
+        let err = gpu().prepare(&job).err();
+        assert!(
+            matches!(
+                err,
+                Some(GpuError::Manifest(ManifestError::AdapterLacksFeature {
+                    feature: "shader-f16",
+                    ..
+                }))
+            ),
+            "{err:?}"
+        );
+        return;
+    }
+    let prepared = gpu().prepare(&job).unwrap();
+    let outputs = prepared.run_all().unwrap();
+    for (chunk, bytes) in outputs.iter() {
+        assert_eq!(bytes.len(), 128);
+        for (i, v) in bytes.chunks(2).enumerate() {
+            let got = half::f16::from_le_bytes([v[0], v[1]]).to_f32();
+            let want = (chunk * 64 + i as u32) as f32 * 0.25 + 1.0 / 3.0;
+            // f16 has 11 significant bits: within half an ulp of 64 (2^-5) plus rounding.
+            assert!(
+                (got - want).abs() <= 0.07,
+                "chunk {chunk} element {i}: {got} vs {want}"
+            );
+        }
+    }
+    // An honest commitment passes the recheck; a provider that moves one element by
+    // more than the bound is caught at that element.
+    let key = [7u8; 32];
+    let serve = |outputs: &assay_gpu::ChunkOutputs| {
+        let commitment = Commitment::build(&key, &job.manifest, outputs).unwrap();
+        let served: Vec<_> = (0..4)
+            .map(|i| assay_gpu::ServedChunk {
+                index: i,
+                output: outputs.chunk(i).unwrap().to_vec(),
+                proof: commitment.proof(i).unwrap(),
+            })
+            .collect();
+        recheck(&prepared, &key, &job.manifest, &commitment.root(), &served).unwrap()
+    };
+    assert!(serve(&outputs).passed());
+    let mut cheated = outputs.clone();
+    let slot = &mut cheated.chunk_mut(2).unwrap()[10..12];
+    let moved = half::f16::from_le_bytes([slot[0], slot[1]]).to_f32() + 0.5;
+    slot.copy_from_slice(&half::f16::from_f32(moved).to_le_bytes());
+    let report = serve(&cheated);
+    let faults: Vec<_> = report.chunks.iter().filter(|(_, r)| r.is_err()).collect();
+    assert_eq!(faults.len(), 1);
+    assert!(
+        matches!(
+            &faults[0],
+            (
+                2,
+                Err(ChunkFault::WrongOutput {
+                    mismatch: Mismatch::Float { element: 5, .. },
+                    ..
+                })
+            )
+        ),
+        "{faults:?}"
+    );
+    // Within the bound (one f16 ulp at 0.33 is 2^-12): accepted.
+    let a = half::f16::from_f32(0.333).to_le_bytes();
+    let b = half::f16::from_bits(half::f16::from_f32(0.333).to_bits() + 1).to_le_bytes();
+    let rule = &job.manifest.compare;
+    assert_eq!(compare_chunk(rule, ElementType::F16, &a, &b, None), Ok(()));
+}
+
+#[test]
+fn f16_outputs_must_declare_shader_f16_and_fill_whole_words() {
+    let undeclared = f16_output_job(vec![], 64);
+    assert_eq!(
+        undeclared.manifest.validate(),
+        Err(ManifestError::F16WithoutShaderF16)
+    );
+    let odd = f16_output_job(vec![Feature::ShaderF16], 63);
+    assert_eq!(odd.manifest.validate(), Err(ManifestError::OddF16Chunk(63)));
+    let f16 = f16_output_job(vec![Feature::ShaderF16], 64);
+    assert_eq!(f16.manifest.validate(), Ok(()), "a float rule suits f16");
+    let mut integer = f16.manifest.clone();
+    integer.output.element = assay_gpu::ElementType::U32;
+    assert_eq!(
+        integer.validate(),
+        Err(ManifestError::FloatRuleOnIntegerOutput)
+    );
+}

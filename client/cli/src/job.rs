@@ -405,8 +405,13 @@ fn dry_run(a: RunArgs, json: bool) -> Result<()> {
             let expected =
                 &reference[chunk as usize * chunk_bytes..(chunk as usize + 1) * chunk_bytes];
             let scale = scale.as_ref().map(|s| s.slot(pos));
-            if let Err(e) = assay_gpu::compare_chunk(&bundle.manifest.compare, got, expected, scale)
-            {
+            if let Err(e) = assay_gpu::compare_chunk(
+                &bundle.manifest.compare,
+                bundle.manifest.output.element,
+                got,
+                expected,
+                scale,
+            ) {
                 mismatches.push((chunk, e.to_string()));
             }
         }
