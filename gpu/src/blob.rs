@@ -5,7 +5,8 @@
 //!
 //! Backed by [`object_store`]: a local directory by default, or any URL object_store
 //! understands (`file://`; `http(s)://` with the `http-store` feature; `s3://` with the
-//! `s3-store` feature). Blobs live under `<root>/blobs/<hex sha256>`.
+//! `s3-store` feature). Blobs live under `<root>/blobs/<hex sha256>`; self-authenticating
+//! records found by name (committee votes) under other prefixes ([`BlobStore::put_record`]).
 
 use std::sync::Arc;
 
@@ -200,6 +201,50 @@ impl BlobStore {
             });
         }
         Ok(bytes)
+    }
+
+    /// The path of a named record: `<root>/<parts[0]>/<parts[1]>/…`, outside `blobs/`.
+    fn record_path(&self, parts: &[&str]) -> ObjectPath {
+        parts
+            .iter()
+            .fold(self.prefix.clone(), |path, part| path.child(*part))
+    }
+
+    /// Writes `bytes` under the name `parts` (overwriting): for records that authenticate
+    /// themselves (signed committee votes) and that readers find by a name they can
+    /// compute, where a content address would not do. Names are never trusted: a reader
+    /// checks every record it lists.
+    pub fn put_record(&self, parts: &[&str], bytes: &[u8]) -> Result<(), BlobError> {
+        let path = self.record_path(parts);
+        self.block(self.store.put(&path, PutPayload::from(bytes.to_vec())))
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The bytes of every record directly under `parts` (none when nothing was written
+    /// there), unverified; records that vanish while being listed are skipped.
+    pub fn records(&self, parts: &[&str]) -> Result<Vec<Vec<u8>>, BlobError> {
+        let dir = self.record_path(parts);
+        self.block(async {
+            let listed = match self.store.list_with_delimiter(Some(&dir)).await {
+                Ok(listed) => listed,
+                Err(object_store::Error::NotFound { .. }) => return Ok(vec![]),
+                Err(e) => return Err(BlobError::Io(e.to_string())),
+            };
+            let mut out = Vec::with_capacity(listed.objects.len());
+            for meta in listed.objects {
+                match self.store.get(&meta.location).await {
+                    Ok(got) => match got.bytes().await {
+                        Ok(bytes) => out.push(bytes.to_vec()),
+                        Err(object_store::Error::NotFound { .. }) => {}
+                        Err(e) => return Err(BlobError::Io(e.to_string())),
+                    },
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(BlobError::Io(e.to_string())),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Whether a blob keyed `hash` exists (its content is not verified).

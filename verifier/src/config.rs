@@ -13,7 +13,8 @@ pub struct Config {
     pub url: String,
     pub keypair: PathBuf,
     pub store: String,
-    pub vote_board: Option<PathBuf>,
+    /// Vote on contests and relay quorums (through the blob store's vote board).
+    pub committee: bool,
     pub journal: PathBuf,
     pub metrics_addr: Option<SocketAddr>,
     pub poll_interval: Duration,
@@ -58,7 +59,7 @@ pub struct FileConfig {
     /// The blob store (`blob_store`, its old name, is still read).
     #[serde(alias = "blob_store")]
     pub store: Option<String>,
-    pub vote_board: Option<PathBuf>,
+    pub committee: Option<bool>,
     pub journal: Option<PathBuf>,
     pub metrics_addr: Option<SocketAddr>,
     pub poll_interval_ms: Option<u64>,
@@ -92,9 +93,10 @@ pub struct Flags {
     /// s3:// URL. Default: ~/.local/share/assay/blobs ($ASSAY_HOME/blobs), as `assay`.
     #[arg(long, alias = "blob-store", env = "ASSAY_STORE")]
     pub store: Option<String>,
-    /// Shared directory of committee votes (default: `<store>/votes` for a local store).
+    /// Do not sit on committees: never vote on contests or relay their quorums (votes
+    /// otherwise travel through the blob store, under `votes/`).
     #[arg(long)]
-    pub vote_board: Option<PathBuf>,
+    pub no_committee: bool,
     /// Journal file (redb).
     #[arg(long)]
     pub journal: Option<PathBuf>,
@@ -162,11 +164,6 @@ impl Config {
             .clone()
             .or(file.store)
             .unwrap_or_else(assay_client::keys::default_store);
-        let vote_board = flags
-            .vote_board
-            .clone()
-            .or(file.vote_board)
-            .or_else(|| (!store.contains("://")).then(|| Path::new(&store).join("votes")));
         let endpoint = assay_client::keys::Endpoint::resolve(
             flags.url.as_deref().or(file.url.as_deref()),
             flags.keypair.as_deref().or(file.keypair.as_deref()),
@@ -176,7 +173,7 @@ impl Config {
             url: endpoint.url,
             keypair: endpoint.keypair_path,
             store,
-            vote_board,
+            committee: !flags.no_committee && file.committee.unwrap_or(true),
             journal: flags
                 .journal
                 .clone()
@@ -277,9 +274,12 @@ mod tests {
                 .unwrap()
                 .fisherman
         );
-        assert_eq!(
-            c.vote_board,
-            Some(PathBuf::from("/var/lib/assay/blobs/votes"))
+        assert!(c.committee, "votes through the store unless told not to");
+        let aside = Flags::parse_from(["assay-verifier", "--no-committee"]);
+        assert!(
+            !Config::merge(FileConfig::default(), &aside)
+                .unwrap()
+                .committee
         );
         assert_eq!(
             c.store, "/var/lib/assay/blobs",
@@ -298,10 +298,7 @@ mod tests {
             let flags = Flags::parse_from(["assay-verifier", flag, "s3://bucket/blobs"]);
             let c = Config::merge(FileConfig::default(), &flags).unwrap();
             assert_eq!(c.store, "s3://bucket/blobs");
-            assert_eq!(
-                c.vote_board, None,
-                "no default vote board for a remote store"
-            );
+            assert!(c.committee, "votes travel through any store, remote too");
         }
         let flags = Flags::parse_from(["assay-verifier", "--keypair", "/k.json"]);
         let c = Config::merge(FileConfig::default(), &flags).unwrap();

@@ -6,7 +6,6 @@
 //! loops it with a poll interval until shutdown is requested.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,9 +67,10 @@ pub struct DaemonOptions {
     /// per failure up to `max_retry_backoff`.
     pub retry_backoff: Duration,
     pub max_retry_backoff: Duration,
-    /// Shared directory of committee votes; without one the daemon neither votes nor
-    /// relays.
-    pub vote_board: Option<PathBuf>,
+    /// Sit on committees: vote on contests this verifier is seated for and relay the
+    /// quorum of any contest, through the blob store's vote board
+    /// ([`crate::votes::VoteBoard`]). Off, the daemon neither votes nor relays.
+    pub committee: bool,
     /// Re-check other verifiers' passes within their window (at most
     /// [`RECHECKS_PER_TICK`] a pass) and challenge a wrong sampled leaf, bonding
     /// `verifier_bond` of this operator's stake.
@@ -86,7 +86,7 @@ impl Default for DaemonOptions {
             crank: true,
             retry_backoff: Duration::from_secs(2),
             max_retry_backoff: Duration::from_secs(120),
-            vote_board: None,
+            committee: true,
             fisherman: false,
         }
     }
@@ -135,6 +135,7 @@ pub struct Daemon<C: Chain> {
     journal: Journal,
     metrics: Metrics,
     options: DaemonOptions,
+    /// The vote board in `store` (`None` when `options.committee` is off).
     board: Option<VoteBoard>,
     backoff: HashMap<(Pubkey, u8, bool), Backoff>,
     /// Passes re-checked as a fisherman, by job and instance (each once).
@@ -174,7 +175,7 @@ impl<C: Chain> Daemon<C> {
         metrics: Metrics,
         options: DaemonOptions,
     ) -> Self {
-        let board = options.vote_board.as_ref().map(VoteBoard::new);
+        let board = options.committee.then(|| VoteBoard::new(store.clone()));
         Self {
             chain,
             auditor,
@@ -659,7 +660,11 @@ impl<C: Chain> Daemon<C> {
         report: &mut TickReport,
     ) -> Result<(), DaemonError> {
         let at = RoundKey::of(key, job);
-        if self.journal.vote(&at)?.is_some() || self.backed_off(key, job.round, true) {
+        if let Some(voted) = self.journal.vote(&at)? {
+            self.keep_vote_published(key, job, voted.uphold);
+            return Ok(());
+        }
+        if self.backed_off(key, job.round, true) {
             return Ok(());
         }
         let Some(audit) = self.run_audit(key, job, true, report) else {
@@ -705,10 +710,45 @@ impl<C: Chain> Daemon<C> {
         Ok(())
     }
 
+    /// A vote this daemon already cast must stay readable until the contest ends: anyone
+    /// who can write the shared store can overwrite or delete the record, so each tick
+    /// it is checked and, if not this member's record, written again (signing is
+    /// deterministic, so it is the same record).
+    fn keep_vote_published(&mut self, key: &Pubkey, job: &Job, uphold: bool) {
+        let board = self.board.as_ref().expect("votes need a board");
+        let signing = ed25519_dalek::SigningKey::from_bytes(self.key.secret_bytes());
+        let record = VoteRecord::sign(&signing, key, job, uphold);
+        let intact = board
+            .records(key, job.instance, job.round)
+            .map(|records| records.contains(&record));
+        match intact {
+            Ok(true) => {}
+            Ok(false) => match board.publish(&record) {
+                Ok(()) => {
+                    warn!(job = %key, round = job.round, "this member's vote was missing from the vote board: published again")
+                }
+                Err(e) => {
+                    error!(job = %key, error = %e, "could not re-publish this member's vote; will retry")
+                }
+            },
+            Err(e) => debug!(job = %key, error = %e, "vote board unreadable; will check again"),
+        }
+    }
+
     async fn relay(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) {
         let board = self.board.as_ref().expect("relays need a board");
-        let Some((upheld, votes)) = quorum(key, job, &board.records(key, job.instance, job.round))
-        else {
+        let records = match board.records(key, job.instance, job.round) {
+            Ok(records) => records,
+            Err(e) => {
+                self.metrics
+                    .audit_errors
+                    .with_label_values(&["vote_board"])
+                    .inc();
+                warn!(job = %key, error = %e, "vote board unreadable; will retry");
+                return;
+            }
+        };
+        let Some((upheld, votes)) = quorum(key, job, &records) else {
             return;
         };
         let d = self.chain.deployment();

@@ -108,7 +108,7 @@ async fn run(config: Config) -> Result<()> {
             crank: config.crank,
             retry_backoff: config.audit_retry,
             max_retry_backoff: config.max_backoff,
-            vote_board: config.vote_board.clone(),
+            committee: config.committee,
             fisherman: config.fisherman,
         },
     );

@@ -1,17 +1,21 @@
 //! Committee votes: signing, publishing, collecting, and relaying them.
 //!
 //! A committee member signs the 122-byte [`AttestationMessage`] with its ed25519 key and
-//! publishes a [`VoteRecord`] twice: as a content-addressed blob in the shared
-//! [`BlobStore`] (its durable copy) and on the [`VoteBoard`], a shared directory where
-//! each record lives at the deterministic path `<job>/<instance>/<round>/<member>.vote`, so any
-//! daemon can list the votes of a job without knowing their hashes in advance. Records
-//! are self-authenticating: a reader checks the signature, the committee seat and the
-//! message before counting one, so a corrupt or forged file is simply ignored.
+//! publishes a [`VoteRecord`] twice in the blob store every participant already shares:
+//! as a content-addressed blob (its durable copy, named in the member's journal) and on
+//! the [`VoteBoard`], the record at the deterministic name
+//! `votes/<job>/<instance>/<round>/<member>.vote`, so any daemon can list the votes of a
+//! job without knowing their hashes in advance. No shared filesystem: the store may be a
+//! directory, an S3 bucket or any object store. Records are self-authenticating: a reader
+//! checks the signature, the committee seat and the message before counting one, so a
+//! corrupt or forged record is simply ignored (and its member's daemon writes its own
+//! record again on its next tick).
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::ix::{signed_vote_instruction, SignedVote};
+use assay_gpu::{BlobError, BlobStore};
 use assay_market::state::Job;
 use assay_protocol::{AttestationMessage, Verdict};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -92,51 +96,43 @@ impl VoteRecord {
     }
 }
 
-/// The shared directory of published votes.
+/// Published votes, kept in the shared blob store under `votes/`.
 #[derive(Debug, Clone)]
 pub struct VoteBoard {
-    dir: PathBuf,
+    store: Arc<BlobStore>,
 }
 
 impl VoteBoard {
-    pub fn new(dir: impl AsRef<Path>) -> Self {
-        Self {
-            dir: dir.as_ref().to_path_buf(),
-        }
+    pub fn new(store: Arc<BlobStore>) -> Self {
+        Self { store }
     }
 
-    fn round_dir(&self, job: &Pubkey, instance: u64, round: u8) -> PathBuf {
-        self.dir
-            .join(job.to_string())
-            .join(instance.to_string())
-            .join(round.to_string())
+    /// Writes `record` at its deterministic name (replacing what is there).
+    pub fn publish(&self, record: &VoteRecord) -> Result<(), BlobError> {
+        let job = Pubkey::new_from_array(record.job).to_string();
+        let member = format!("{}.vote", Pubkey::new_from_array(record.member));
+        let (instance, round) = (record.instance.to_string(), record.round.to_string());
+        let bytes = borsh::to_vec(record).expect("vote serializes");
+        self.store
+            .put_record(&["votes", &job, &instance, &round, &member], &bytes)
     }
 
-    /// Writes `record` at its deterministic path (atomically: temp file + rename).
-    pub fn publish(&self, record: &VoteRecord) -> std::io::Result<()> {
-        let job = Pubkey::new_from_array(record.job);
-        let dir = self.round_dir(&job, record.instance, record.round);
-        std::fs::create_dir_all(&dir)?;
-        let member = Pubkey::new_from_array(record.member).to_string();
-        let tmp = dir.join(format!(".{member}.tmp"));
-        std::fs::write(&tmp, borsh::to_vec(record).expect("vote serializes"))?;
-        std::fs::rename(tmp, dir.join(format!("{member}.vote")))
-    }
-
-    /// Every readable record published for (job, instance, round); unreadable files are
-    /// skipped.
-    pub fn records(&self, job: &Pubkey, instance: u64, round: u8) -> Vec<VoteRecord> {
-        let Ok(entries) = std::fs::read_dir(self.round_dir(job, instance, round)) else {
-            return vec![];
-        };
-        let mut out: Vec<VoteRecord> = entries
-            .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "vote"))
-            .filter_map(|e| std::fs::read(e.path()).ok())
-            .filter_map(|bytes| VoteRecord::try_from_slice(&bytes).ok())
+    /// Every decodable record published for (job, instance, round), sorted by member.
+    pub fn records(
+        &self,
+        job: &Pubkey,
+        instance: u64,
+        round: u8,
+    ) -> Result<Vec<VoteRecord>, BlobError> {
+        let (job, instance, round) = (job.to_string(), instance.to_string(), round.to_string());
+        let mut out: Vec<VoteRecord> = self
+            .store
+            .records(&["votes", &job, &instance, &round])?
+            .iter()
+            .filter_map(|bytes| VoteRecord::try_from_slice(bytes).ok())
             .collect();
         out.sort_by_key(|r| r.member);
-        out
+        Ok(out)
     }
 }
 

@@ -354,26 +354,34 @@ async fn offline_verifier_is_replaced_after_its_window() {
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
-    let mut m = Market::new(LocalSetup::default(), 1, 4).await;
+/// A faked job whose fault the drawn daemon reports and whose provider contests; returns
+/// the job (its committee not drawn yet).
+async fn contested_fake(
+    m: &mut Market,
+    daemons: &mut [assay_verifier::Daemon<common::SharedChain>],
+) -> Pubkey {
     let job = m.job(0, 16, Provider::Fake(3)).await;
     m.draw(&job).await;
-    let mut daemons: Vec<_> = (0..4).map(|v| m.daemon(v, &format!("v{v}"))).collect();
-    for d in &mut daemons {
+    for d in daemons.iter_mut() {
         d.tick().await.unwrap();
     }
     let disputed: Job = m.state(&job).await.unwrap();
     assert_eq!(disputed.state, JobState::Disputed);
-    {
-        let mut chain = m.chain.inner.lock().await;
-        let dep = chain.deployment;
-        let p = m.providers[0].insecure_clone();
-        chain
-            .send(&[dep.contest_fault(&p.pubkey(), &job, &disputed)], &[&p])
-            .await
-            .unwrap();
-    }
+    let mut chain = m.chain.inner.lock().await;
+    let dep = chain.deployment;
+    let p = m.providers[0].insecure_clone();
+    chain
+        .send(&[dep.contest_fault(&p.pubkey(), &job, &disputed)], &[&p])
+        .await
+        .unwrap();
+    job
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
+    let mut m = Market::new(LocalSetup::default(), 1, 4).await;
+    let mut daemons: Vec<_> = (0..4).map(|v| m.daemon(v, &format!("v{v}"))).collect();
+    let job = contested_fake(&mut m, &mut daemons).await;
     let contested: Job = m.state(&job).await.unwrap();
     assert!(
         contested.committee.is_empty(),
@@ -398,6 +406,56 @@ async fn contested_fault_is_decided_by_committee_votes_relayed_by_a_daemon() {
     assert!(cranks >= 1, "draw_committee was cranked");
     assert!(votes >= 2, "a majority voted");
     assert_eq!(relays, 1);
+    assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
+    assert_eq!(
+        slashed_total(&m, &m.providers[0].pubkey()).await,
+        common::COLLATERAL
+    );
+}
+
+/// Issue #15: votes travel through the blob store (no shared directory), where anyone
+/// who can write the store can overwrite a member's record. It cannot forge one, and the
+/// member's daemon writes its own record again on its next tick: with one member
+/// offline, a vandalized first vote would otherwise leave the contest without a quorum
+/// (before this, the second member's relay found one valid vote and the contest waited
+/// for the void).
+#[tokio::test(flavor = "current_thread")]
+async fn a_vote_overwritten_in_the_store_is_published_again_by_its_member() {
+    let mut m = Market::new(LocalSetup::default(), 1, 4).await;
+    let mut daemons: Vec<_> = (0..4).map(|v| m.daemon(v, &format!("v{v}"))).collect();
+    let job = contested_fake(&mut m, &mut daemons).await;
+    let committee = m
+        .chain
+        .inner
+        .lock()
+        .await
+        .crank_committee(&job)
+        .await
+        .unwrap();
+    assert_eq!(committee.len(), 3);
+    let seat = |k: &Pubkey| m.verifiers.iter().position(|v| v.pubkey() == *k).unwrap();
+    let (a, b) = (seat(&committee[0]), seat(&committee[1]));
+    let state: Job = m.state(&job).await.unwrap();
+    let vandalize = |member: &Pubkey| {
+        let name = format!("{member}.vote");
+        let (job, instance, round) = (
+            job.to_string(),
+            state.instance.to_string(),
+            state.round.to_string(),
+        );
+        m.store
+            .put_record(&["votes", &job, &instance, &round, &name], b"vandalized")
+            .unwrap();
+    };
+    // Member A votes; a vandal overwrites A's record; member B votes: one valid vote.
+    assert_eq!(daemons[a].tick().await.unwrap().votes_published, 1);
+    vandalize(&committee[0]);
+    let r = daemons[b].tick().await.unwrap();
+    assert_eq!((r.votes_published, r.contests_relayed), (1, 0));
+    assert!(m.state(&job).await.is_some(), "no quorum yet");
+    // A's next tick finds its record altered, writes it again, and relays the quorum.
+    let r = daemons[a].tick().await.unwrap();
+    assert_eq!((r.votes_published, r.contests_relayed), (0, 1));
     assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
     assert_eq!(
         slashed_total(&m, &m.providers[0].pubkey()).await,

@@ -678,11 +678,10 @@ async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
 }
 
 /// An in-process verifier daemon for the keypair at `key` against `net`, its journal
-/// beside the ledger, committee votes on `board` if given.
+/// beside the ledger, committee votes through the shared blob store.
 async fn verifier_daemon(
     net: &Localnet,
     key: &Path,
-    board: Option<PathBuf>,
 ) -> assay_verifier::Daemon<assay_client::rpc::RpcChain> {
     let name = key.file_stem().unwrap().to_str().unwrap();
     assay_verifier::Daemon::new(
@@ -692,10 +691,7 @@ async fn verifier_daemon(
         assay_client::keys::read_keypair(key).unwrap(),
         assay_verifier::journal::Journal::open(&net.path(&format!("{name}.redb"))).unwrap(),
         assay_verifier::metrics::Metrics::new(),
-        assay_verifier::DaemonOptions {
-            vote_board: board,
-            ..assay_verifier::DaemonOptions::default()
-        },
+        assay_verifier::DaemonOptions::default(),
     )
 }
 
@@ -788,7 +784,7 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     let verifier_before = net.tokens(&verifier);
 
     runtime.block_on(async {
-        let mut daemon = verifier_daemon(&net, &verifier, None).await;
+        let mut daemon = verifier_daemon(&net, &verifier).await;
         // Draw, audit, attest; after the pass window the daemon closes its own pass.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         let mut passes = 0;
@@ -930,7 +926,7 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
 
         let mut daemons = vec![];
         for v in &refs {
-            daemons.push(verifier_daemon(&net, v, Some(net.path("votes"))).await);
+            daemons.push(verifier_daemon(&net, v).await);
         }
         let (mut faults, mut passes, mut relays) = (0, 0, 0);
         let mut contested = false;

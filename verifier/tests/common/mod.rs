@@ -350,7 +350,6 @@ impl Market {
 
     pub fn options(&self) -> DaemonOptions {
         DaemonOptions {
-            vote_board: Some(self.dir.path().join("votes")),
             retry_backoff: std::time::Duration::from_millis(200),
             ..DaemonOptions::default()
         }
