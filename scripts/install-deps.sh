@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build and run Assay:
-# Mesa's software Vulkan (lavapipe) so wgpu has an adapter when no GPU is present.
+# Mesa's software Vulkan (lavapipe) so wgpu has an adapter when no GPU is present, and
+# moto's S3 server for the S3 backend's tests.
 # Rust itself comes from rustup (https://rustup.rs); everything else is a crate.
 set -euo pipefail
 
@@ -12,6 +13,15 @@ if need_vulkan; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1
+fi
+# moto's S3-compatible server (PyPI), which the S3 backend's tests start and stop
+# (verifier/tests/s3_store.rs); kept in its own virtualenv.
+MOTO_HOME=${ASSAY_MOTO_HOME:-$HOME/.cache/assay-moto}
+if [ ! -x "$MOTO_HOME/bin/moto_server" ]; then
+  command -v python3 >/dev/null || { echo "python3 not found: install it (moto's S3 server runs on it)" >&2; exit 1; }
+  echo "installing moto's S3 server into $MOTO_HOME"
+  python3 -m venv "$MOTO_HOME"
+  "$MOTO_HOME/bin/pip" install -q "moto[server]==5.2.5"
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
 echo "dependencies present"

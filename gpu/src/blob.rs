@@ -91,6 +91,10 @@ impl BlobStore {
                 })?;
             return Self::local(path);
         }
+        #[cfg(feature = "s3-store")]
+        if parsed.scheme() == "s3" {
+            return Self::open_s3(url, &[]);
+        }
         let env: Vec<(String, String)> = std::env::vars()
             .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("OBJECT_STORE_"))
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -102,6 +106,44 @@ impl BlobStore {
             })?;
         Ok(Self {
             store: Arc::from(store),
+            prefix,
+            runtime: Some(runtime()?),
+            description: url.into(),
+        })
+    }
+
+    /// An `s3://bucket/prefix` store: credentials, region and endpoint from the `AWS_*`
+    /// environment as object_store reads them, then `options` (object_store's
+    /// `AmazonS3ConfigKey` names, e.g. `aws_endpoint`, `aws_allow_http`). Retries are
+    /// bounded (4 tries within 20 s, with backoff), so an unreachable server is an error
+    /// in seconds rather than minutes: a daemon's tick must not stall past its windows.
+    #[cfg(feature = "s3-store")]
+    pub fn open_s3(url: &str, options: &[(&str, &str)]) -> Result<Self, BlobError> {
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+        use object_store::{BackoffConfig, RetryConfig};
+        let unsupported = |reason: String| BlobError::UnsupportedUrl {
+            url: url.into(),
+            reason,
+        };
+        let parsed = url::Url::parse(url).map_err(|e| unsupported(e.to_string()))?;
+        let mut builder = AmazonS3Builder::from_env()
+            .with_url(url)
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 4,
+                retry_timeout: std::time::Duration::from_secs(20),
+            });
+        for (key, value) in options {
+            let key: AmazonS3ConfigKey = key
+                .parse()
+                .map_err(|e: object_store::Error| unsupported(e.to_string()))?;
+            builder = builder.with_config(key, *value);
+        }
+        let store = builder.build().map_err(|e| unsupported(e.to_string()))?;
+        let prefix =
+            ObjectPath::from_url_path(parsed.path()).map_err(|e| unsupported(e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(store),
             prefix,
             runtime: Some(runtime()?),
             description: url.into(),

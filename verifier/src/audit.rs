@@ -11,7 +11,7 @@ use assay_market::instructions::FaultEvidence;
 use assay_market::state::Job;
 use assay_protocol::{hashv, sample_indices, MerkleTree};
 
-use crate::served::{ResultIndex, Sources};
+use crate::served::{ResultIndex, ServeError, Sources};
 
 /// The verifier's conclusion about a job's sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,9 @@ pub enum AuditError {
     Gpu(#[from] assay_gpu::GpuError),
     #[error("job has no challenge seed yet")]
     NotChallenged,
+    /// This verifier's own blob store failed in transport: retried, never reported.
+    #[error("{0}")]
+    StoreDown(String),
     #[error("the audit found no fault but did not re-execute sampled chunks {0:?}: a pass is never signed for a chunk not re-executed")]
     NotReexecuted(Vec<u32>),
 }
@@ -148,6 +151,9 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
     let sources = Sources::for_output(store, &job.output_uri);
     let index = match ResultIndex::fetch(&sources, &job.output_uri) {
         Ok(index) => index,
+        Err(e @ ServeError::OwnStoreDown { .. }) => {
+            return Err(AuditError::StoreDown(e.to_string()))
+        }
         Err(e) => {
             return Ok(finish(
                 unavailable(first, format!("result index: {e}")),
@@ -181,6 +187,9 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
     for &i in &sample {
         let output = match sources.get(&index.chunks[i as usize]) {
             Ok(bytes) => bytes,
+            Err(e @ ServeError::OwnStoreDown { .. }) => {
+                return Err(AuditError::StoreDown(e.to_string()))
+            }
             Err(e) => {
                 return Ok(finish(
                     unavailable(i, format!("chunk {i} not served: {e}")),

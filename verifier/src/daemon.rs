@@ -520,6 +520,7 @@ impl<C: Chain> Daemon<C> {
                     AuditError::Gpu(_) => "gpu",
                     AuditError::NotChallenged => "not_challenged",
                     AuditError::NotReexecuted(_) => "not_reexecuted",
+                    AuditError::StoreDown(_) => "store_down",
                 };
                 self.metrics.audit_errors.with_label_values(&[kind]).inc();
                 report.audit_errors += 1;

@@ -33,6 +33,10 @@ pub enum ServeError {
     BadMirror { url: String, reason: String },
     #[error("blob {blob} is not served: {tried}")]
     Unserved { blob: String, tried: String },
+    /// The reader's own store failed in transport (not "not found", not corrupt) and no
+    /// mirror served the blob: the reader's problem, never evidence against a provider.
+    #[error("own blob store unreachable reading {blob}: {tried}")]
+    OwnStoreDown { blob: String, tried: String },
     #[error("result index is malformed: {0}")]
     BadIndex(String),
     #[error(transparent)]
@@ -114,9 +118,10 @@ impl<'a> Sources<'a> {
                 Err(e) => tried.push_str(&format!("; mirror {url}: {e}")),
             },
         }
-        Err(ServeError::Unserved {
-            blob: hex::encode(hash),
-            tried,
+        let blob = hex::encode(hash);
+        Err(match own_error {
+            BlobError::Io(_) => ServeError::OwnStoreDown { blob, tried },
+            _ => ServeError::Unserved { blob, tried },
         })
     }
 }

@@ -291,6 +291,29 @@ async fn a_blob_corrupt_in_the_shared_store_is_read_from_the_providers_mirror() 
     }
 }
 
+/// The verifier's own store failing in transport (a server down mid-job) is the
+/// verifier's problem: the audit is an error the daemon retries with backoff, never
+/// "data unavailable" against a provider who published everything.
+#[tokio::test(flavor = "current_thread")]
+async fn the_verifiers_own_store_down_is_retried_never_reported_as_unavailable() {
+    let mut s = challenged(|_, _, _| None).await;
+    let job = s.chain.job(&s.job).await.unwrap().unwrap();
+    let down = BlobStore::open_mirror("http://127.0.0.1:9/").unwrap();
+    let result = assay_verifier::audit_with(
+        &down,
+        &s.job,
+        &job,
+        |hash| assay_verifier::audit::load_bundle(&s.store, hash).map(std::sync::Arc::new),
+        |bundle| s.gpu.prepare(bundle).map(Box::new),
+    );
+    match result {
+        Err(assay_verifier::AuditError::StoreDown(reason)) => {
+            assert!(reason.contains("unreachable"), "{reason}")
+        }
+        other => panic!("expected StoreDown, got {other:?}"),
+    }
+}
+
 #[test]
 fn mirrors_that_cannot_be_named_on_chain_or_read_safely_are_refused() {
     let dir = tempfile::tempdir().unwrap();

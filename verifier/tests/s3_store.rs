@@ -1,0 +1,159 @@
+//! The S3 backend against a real S3-compatible server: moto's (from PyPI, installed by
+//! `scripts/install-deps.sh` into `~/.cache/assay-moto`; `ASSAY_MOTO_SERVER` names
+//! another `moto_server`). Each test starts its own server on a free port.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use assay_gpu::{BlobError, BlobStore, Digest};
+use assay_verifier::votes::{VoteBoard, VoteRecord};
+
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let bin = std::env::var("ASSAY_MOTO_SERVER").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/assay-moto/bin/moto_server",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        });
+        assert!(
+            std::path::Path::new(&bin).exists(),
+            "moto_server not found at {bin}: run ./scripts/install-deps.sh"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Creates `bucket` (S3's CreateBucket: a path-style PUT, which moto accepts unsigned).
+    fn create_bucket(&self, bucket: &str) {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            stream,
+            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    /// The store `s3://<bucket>/assay` on this server.
+    fn store(&self, bucket: &str) -> BlobStore {
+        BlobStore::open_s3(
+            &format!("s3://{bucket}/assay"),
+            &[
+                ("aws_endpoint", &self.endpoint),
+                ("aws_allow_http", "true"),
+                ("aws_access_key_id", "assay"),
+                ("aws_secret_access_key", "assay"),
+                ("aws_region", "us-east-1"),
+            ],
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn blobs_and_votes_round_trip_through_an_s3_server() {
+    let moto = Moto::start();
+    moto.create_bucket("assay");
+    let store = Arc::new(moto.store("assay"));
+    let hash = store.put(b"chunk output").unwrap();
+    assert_eq!(store.get(&hash).unwrap(), b"chunk output");
+    assert!(store.contains(&hash).unwrap());
+    assert!(matches!(store.get(&[7; 32]), Err(BlobError::NotFound(_))));
+    // Someone with write access replaces the blob: the read refuses it.
+    store
+        .put_record(&["blobs", &Digest(hash).to_hex()], b"substituted")
+        .unwrap();
+    assert!(matches!(
+        store.get(&hash),
+        Err(BlobError::HashMismatch { .. })
+    ));
+    // Committee votes: published and listed by name, nothing shared but the bucket.
+    let board = VoteBoard::new(store.clone());
+    let job = Pubkey::new_unique();
+    let mut state = zeroed_job();
+    state.instance = 42;
+    state.round = 1;
+    let keys: Vec<_> = (1..=3u8)
+        .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
+        .collect();
+    let records: Vec<VoteRecord> = keys
+        .iter()
+        .map(|k| VoteRecord::sign(k, &job, &state, true))
+        .collect();
+    for record in &records {
+        board.publish(record).unwrap();
+    }
+    let mut expected = records.clone();
+    expected.sort_by_key(|r| r.member);
+    assert_eq!(board.records(&job, 42, 1).unwrap(), expected);
+    assert!(board.records(&job, 42, 2).unwrap().is_empty());
+}
+
+#[test]
+fn a_missing_bucket_is_a_clear_error_not_a_missing_blob() {
+    let moto = Moto::start();
+    let store = moto.store("never-created");
+    let err = store.put(b"x").unwrap_err().to_string();
+    assert!(
+        err.contains("NoSuchBucket") || err.contains("bucket"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_server_gone_mid_job_is_an_io_error_not_a_missing_blob() {
+    let mut moto = Moto::start();
+    moto.create_bucket("assay");
+    let store = moto.store("assay");
+    let hash = store.put(b"published before the outage").unwrap();
+    let _ = moto.child.kill();
+    let _ = moto.child.wait();
+    // An I/O error (after the bounded retries), never "not found": a reader must not
+    // take an outage for a provider that withheld its outputs.
+    let err = store.get(&hash).unwrap_err();
+    assert!(matches!(err, BlobError::Io(_)), "{err}");
+}
+
+fn zeroed_job() -> assay_market::state::Job {
+    use anchor_lang::{AccountDeserialize, Discriminator};
+    let mut data = assay_market::state::Job::DISCRIMINATOR.to_vec();
+    data.resize(assay_market::state::Job::SIZE, 0);
+    assay_market::state::Job::try_deserialize(&mut data.as_slice()).unwrap()
+}
