@@ -105,10 +105,14 @@ impl Scene<'_> {
         Ok(key)
     }
 
+    /// Deposited stake of `owner`, base units.
+    async fn staked(&mut self, owner: &Pubkey) -> Result<u64> {
+        Ok(self.chain.operator(owner).await?.map_or(0, |o| o.deposited))
+    }
+
     /// Wallet plus deposited stake of `owner`, base units.
     async fn worth(&mut self, owner: &Pubkey) -> Result<u64> {
-        let staked = self.chain.operator(owner).await?.map_or(0, |o| o.deposited);
-        Ok(self.chain.balance_of(owner).await? + staked)
+        Ok(self.chain.balance_of(owner).await? + self.staked(owner).await?)
     }
 
     async fn send(
@@ -144,7 +148,9 @@ impl Scene<'_> {
         for key in &carol {
             carol_before += self.worth(key).await?;
         }
-        let larry_before = self.worth(&cast.larry.pubkey()).await?;
+        // Stake only: the fees Larry earned on canaries he passed before the planted fault
+        // are not part of what was slashed.
+        let larry_before = self.staked(&cast.larry.pubkey()).await?;
 
         let mut report = CanaryReport {
             jobs: vec![],
@@ -166,7 +172,7 @@ impl Scene<'_> {
         // Every canary pass still open closes after its window.
         close_passes(self.chain).await?;
         report.lazy_verifier_slashed =
-            tokens(larry_before.saturating_sub(self.worth(&cast.larry.pubkey()).await?));
+            tokens(larry_before.saturating_sub(self.staked(&cast.larry.pubkey()).await?));
         let mut carol_after = 0;
         for key in &carol {
             carol_after += self.worth(key).await?;
