@@ -2,90 +2,16 @@
 //! `scripts/install-deps.sh` into `~/.cache/assay-moto`; `ASSAY_MOTO_SERVER` names
 //! another `moto_server`). Each test starts its own server on a free port.
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/moto.rs"]
+mod moto;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+
+use moto::Moto;
 
 use anchor_lang::prelude::Pubkey;
-use assay_gpu::{BlobError, BlobStore, Digest};
+use assay_gpu::{BlobError, Digest};
 use assay_verifier::votes::{VoteBoard, VoteRecord};
-
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let bin = std::env::var("ASSAY_MOTO_SERVER").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/assay-moto/bin/moto_server",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
-        assert!(
-            std::path::Path::new(&bin).exists(),
-            "moto_server not found at {bin}: run ./scripts/install-deps.sh"
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Creates `bucket` (S3's CreateBucket: a path-style PUT, which moto accepts unsigned).
-    fn create_bucket(&self, bucket: &str) {
-        use std::io::{Read, Write};
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(host).unwrap();
-        write!(
-            stream,
-            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    }
-
-    /// The store `s3://<bucket>/assay` on this server.
-    fn store(&self, bucket: &str) -> BlobStore {
-        BlobStore::open_s3(
-            &format!("s3://{bucket}/assay"),
-            &[
-                ("aws_endpoint", &self.endpoint),
-                ("aws_allow_http", "true"),
-                ("aws_access_key_id", "assay"),
-                ("aws_secret_access_key", "assay"),
-                ("aws_region", "us-east-1"),
-            ],
-        )
-        .unwrap()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn blobs_and_votes_round_trip_through_an_s3_server() {
