@@ -37,29 +37,40 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self {
+        let moto = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        // Ready once it answers a request (ListBuckets), not merely once it listens.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while moto.request("GET", "/").is_none() {
+            assert!(Instant::now() < deadline, "moto_server did not answer");
+            std::thread::sleep(Duration::from_millis(100));
         }
+        moto
+    }
+
+    /// One plain HTTP/1.1 request; `None` when the connection fails or is reset (a
+    /// server that listens may not answer yet).
+    fn request(&self, method: &str, path: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).ok()?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        (!response.is_empty()).then_some(response)
     }
 
     /// Creates `bucket` (S3's CreateBucket: a path-style PUT, which moto accepts unsigned).
     pub fn create_bucket(&self, bucket: &str) {
-        use std::io::{Read, Write};
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(host).unwrap();
-        write!(
-            stream,
-            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
+        let response = self
+            .request("PUT", &format!("/{bucket}"))
+            .expect("moto answers once ready");
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     }
 
