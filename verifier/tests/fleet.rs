@@ -183,6 +183,20 @@ impl Fleet {
             .await;
     }
 
+    /// A faked job (every chunk sampled: always caught) whose provider contests the
+    /// fault; returns it once its committee is seated.
+    async fn contested_cheat(&self, id: u64) -> (Pubkey, Job) {
+        let job = self.post(id, 16, Provider::Fake(7)).await;
+        self.contest(&job).await;
+        let seated = self
+            .wait(&job, "committee drawn", |j| {
+                j.is_none_or(|j| !j.committee.is_empty())
+            })
+            .await
+            .expect("the contest was still open when its committee was drawn");
+        (job, seated)
+    }
+
     /// The tail of every daemon's log, for a failure message.
     fn logs(&self) -> String {
         self.daemons
@@ -281,14 +295,7 @@ async fn an_honest_job_settles(fleet: &Fleet) {
 async fn a_cheater_is_caught_and_its_contest_decided_by_votes_in_the_bucket(fleet: &Fleet) {
     let provider = fleet.provider.pubkey();
     let before = fleet.deposited(&provider).await;
-    let job = fleet.post(2, 16, Provider::Fake(7)).await;
-    fleet.contest(&job).await;
-    let seated = fleet
-        .wait(&job, "committee drawn", |j| {
-            j.is_none_or(|j| !j.committee.is_empty())
-        })
-        .await
-        .expect("the contest was still open when its committee was drawn");
+    let (job, seated) = fleet.contested_cheat(2).await;
     assert_eq!(seated.state, JobState::Contested);
     fleet.wait(&job, "contest resolved", |j| j.is_none()).await;
     assert_eq!(
@@ -316,14 +323,7 @@ async fn a_cheater_is_caught_and_its_contest_decided_by_votes_in_the_bucket(flee
 /// others still end the job (by a quorum if the killed member had voted, else by voiding
 /// the contest once its vote window closes): no job is stranded by a dead verifier.
 async fn a_committee_member_killed_mid_contest_does_not_stop_the_rest(fleet: &mut Fleet) {
-    let job = fleet.post(3, 16, Provider::Fake(7)).await;
-    fleet.contest(&job).await;
-    let seated = fleet
-        .wait(&job, "committee drawn", |j| {
-            j.is_none_or(|j| !j.committee.is_empty())
-        })
-        .await
-        .expect("the contest was still open when its committee was drawn");
+    let (job, seated) = fleet.contested_cheat(3).await;
     let victim = fleet
         .daemons
         .iter_mut()

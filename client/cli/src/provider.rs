@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use assay_client::{Chain, Job, JobState, Pubkey};
-use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle, JobManifest};
+use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle, JobManifest};
 use assay_verifier::{publish, Mirror};
 use clap::Args;
 use serde_json::json;
@@ -152,13 +152,7 @@ impl Worker<'_> {
             warn!(%key, chunk = job.fault_index, "fault stands: recomputing does not give the committed root");
             return Ok(());
         }
-        let uri = publish(
-            &self.store,
-            self.mirror.as_ref(),
-            key,
-            &outputs,
-            &commitment,
-        )?;
+        let uri = self.publish(key, &outputs, &commitment)?;
         if uri != job.output_uri {
             warn!(%key, %uri, committed = %job.output_uri, "re-published under another location than committed");
         }
@@ -219,6 +213,22 @@ impl Worker<'_> {
         }
     }
 
+    /// Publishes `outputs` in the shared store and the worker's mirror; the output_uri.
+    fn publish(
+        &self,
+        key: &Pubkey,
+        outputs: &ChunkOutputs,
+        commitment: &Commitment,
+    ) -> Result<String> {
+        Ok(publish(
+            &self.store,
+            self.mirror.as_ref(),
+            key,
+            outputs,
+            commitment,
+        )?)
+    }
+
     async fn execute(&mut self, key: &Pubkey, job: &Job) -> Result<u64> {
         match self.bundle(key, job) {
             Some(bundle) => self.run_and_commit(key, bundle).await,
@@ -236,13 +246,7 @@ impl Worker<'_> {
         bar.enable_steady_tick(Duration::from_millis(120));
         let outputs = self.gpu.prepare(&bundle)?.run_all()?;
         let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
-        let uri = publish(
-            &self.store,
-            self.mirror.as_ref(),
-            key,
-            &outputs,
-            &commitment,
-        )?;
+        let uri = self.publish(key, &outputs, &commitment)?;
         bar.finish_and_clear();
         let d = self.chain.deployment();
         self.chain
