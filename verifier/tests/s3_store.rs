@@ -64,6 +64,17 @@ fn a_missing_bucket_is_a_clear_error_not_a_missing_blob() {
 }
 
 #[test]
+fn wrong_credentials_are_a_clear_error() {
+    // Every request's signature checked against the keys moto knows (none are "assay").
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let store = moto.store("assay");
+    let err = store.put(b"x").unwrap_err().to_string();
+    assert!(err.contains("InvalidAccessKeyId"), "{err}");
+    let err = store.get(&[7; 32]).unwrap_err();
+    assert!(matches!(err, BlobError::Io(_)), "not a missing blob: {err}");
+}
+
+#[test]
 fn a_server_gone_mid_job_is_an_io_error_not_a_missing_blob() {
     let mut moto = Moto::start();
     moto.create_bucket("assay");

@@ -16,6 +16,12 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A server with moto's own settings `env` (e.g. `INITIAL_NO_AUTH_ACTION_COUNT=0`:
+    /// check every request's credentials).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         let bin = std::env::var("ASSAY_MOTO_SERVER").unwrap_or_else(|_| {
             format!(
                 "{}/.cache/assay-moto/bin/moto_server",
@@ -33,6 +39,7 @@ impl Moto {
             .port();
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
