@@ -23,5 +23,9 @@ if [ ! -x "$MOTO_HOME/bin/moto_server" ]; then
   python3 -m venv "$MOTO_HOME"
   "$MOTO_HOME/bin/pip" install -q "moto[server]==5.2.5"
 fi
+# The TypeScript clients and their suite (clients/ts): npm packages from the committed
+# lockfile.
+command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (the TypeScript suite runs on it)" >&2; exit 1; }
+(cd clients/ts && npm ci --no-audit --no-fund --loglevel=error)
 command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
 echo "dependencies present"

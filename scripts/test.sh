@@ -11,3 +11,9 @@ cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"
 # --workspace (not -p assay-tests) reuses the build above: same feature set.
 ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity --test lazy_verifiers "$@"
+echo "== TypeScript clients against assay localnet (Surfpool, programs as SBF)"
+# The generated client must match the committed IDLs; then types, then the suite.
+profile=debug
+for arg in "$@"; do [ "$arg" = --release ] && profile=release; done
+(cd clients/ts && npm run --silent generate && git diff --exit-code -- src/generated \
+  && npm run --silent typecheck && ASSAY_BIN="$PWD/../../target/$profile/assay" npm test)

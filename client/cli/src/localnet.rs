@@ -11,6 +11,7 @@ use assay_client::keys::{read_keypair, write_keypair};
 use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
+use assay_localnet::{Surfnet, SurfnetOptions};
 use clap::Args;
 use serde_json::json;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -21,10 +22,22 @@ use crate::provider::shutdown;
 
 #[derive(Args)]
 pub struct LocalnetArgs {
-    /// Port to listen on (0: any free port; the URL is printed and written to the ledger
+    /// JSON-RPC port (0: any free port; the URL is printed and written to the ledger
     /// directory).
     #[arg(long, default_value_t = 8899)]
     port: u16,
+    /// Websocket (subscriptions) port; default: the JSON-RPC port + 1, or any free port
+    /// when --port is 0.
+    #[arg(long)]
+    ws_port: Option<u16>,
+    /// Directory holding assay_stake.so and assay_market.so (scripts/sbf/build.sh).
+    /// Default: ASSAY_SBF_DIR, else this workspace's target/deploy.
+    #[arg(long)]
+    programs: Option<PathBuf>,
+    /// Serve the embedded in-process bank (programs native, a hand-written subset of the
+    /// RPC API, no websocket) instead of Surfpool; needed for --fault-rate and --tx-log.
+    #[arg(long)]
+    embedded: bool,
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
@@ -34,13 +47,14 @@ pub struct LocalnetArgs {
     /// Milliseconds per slot.
     #[arg(long, default_value_t = 400)]
     slot_ms: u64,
-    /// Testing: fraction of requests to fail (503, late answer, or lost reply).
+    /// Testing (--embedded): fraction of requests to fail (503, late answer, or lost
+    /// reply).
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
     /// Testing: how late a late answer is, in milliseconds.
     #[arg(long, default_value_t = 3_000)]
     fault_delay_ms: u64,
-    /// Append one JSON line per transaction received to this file.
+    /// Testing (--embedded): append one JSON line per transaction received to this file.
     #[arg(long)]
     tx_log: Option<PathBuf>,
 }
@@ -50,6 +64,64 @@ pub async fn localnet(a: LocalnetArgs, json: bool) -> Result<()> {
         (0.0..=1.0).contains(&a.fault_rate),
         "--fault-rate must be between 0 and 1"
     );
+    std::fs::create_dir_all(&a.ledger)
+        .with_context(|| format!("cannot create {}", a.ledger.display()))?;
+    if a.embedded {
+        embedded_localnet(a, json).await
+    } else {
+        ensure!(
+            a.fault_rate == 0.0 && a.tx_log.is_none(),
+            "--fault-rate and --tx-log need --embedded (Surfpool injects no faults)"
+        );
+        surfpool_localnet(a, json).await
+    }
+}
+
+/// Surfpool with both programs as SBF: the standard RPC and websocket APIs.
+async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
+    let ws_port = match (a.ws_port, a.port) {
+        (Some(port), _) => port,
+        (None, 0) => 0,
+        (None, port) => port
+            .checked_add(1)
+            .context("--port 65535 leaves no room for the websocket port; give --ws-port")?,
+    };
+    let mut options = SurfnetOptions::new();
+    options.bind = a.bind.clone();
+    options.rpc_port = a.port;
+    options.ws_port = ws_port;
+    options.slot_ms = a.slot_ms;
+    if let Some(dir) = a.programs {
+        options.programs = dir;
+    }
+    let net = Surfnet::start(options).await?;
+    let admin_path = a.ledger.join("admin.json");
+    let _ = std::fs::remove_file(&admin_path);
+    write_keypair(&admin_path, &net.admin)?;
+    std::fs::write(a.ledger.join("url"), &net.rpc_url)?;
+    let d = net.deployment;
+    if json {
+        println!(
+            "{}",
+            json!({"url": net.rpc_url, "ws_url": net.ws_url, "validator": "surfpool", "programs": net.programs, "mint": d.mint.to_string(), "treasury": d.treasury.to_string(), "mint_authority": admin_path})
+        );
+    } else {
+        println!("Assay localnet (Surfpool): {}  websocket {}", net.rpc_url, net.ws_url);
+        println!(
+            "  assay-stake and assay-market as SBF from {}, SPL Token, Token-2022, ATA",
+            net.programs.display()
+        );
+        println!("  payment mint {}  treasury {}", d.mint, d.treasury);
+        println!("  mint authority {} (fund accounts with `assay faucet <address> --tokens 100 --url {}`)", admin_path.display(), net.rpc_url);
+        println!("  Ctrl-C stops it; the chain lives in memory only");
+    }
+    std::io::stdout().flush()?;
+    shutdown().await;
+    Ok(())
+}
+
+/// The embedded bank behind the hand-written endpoint (fault injection for tests).
+async fn embedded_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
     let mut chain = LocalChain::start(LocalSetup::default()).await?;
     let admin = chain.admin.insecure_clone();
     // The faucet pays rent and fees from the admin's SOL.
@@ -57,8 +129,6 @@ pub async fn localnet(a: LocalnetArgs, json: bool) -> Result<()> {
         .airdrop(&admin.pubkey(), 10_000 * LAMPORTS_PER_SOL)
         .await?;
     let deployment = chain.deployment;
-    std::fs::create_dir_all(&a.ledger)
-        .with_context(|| format!("cannot create {}", a.ledger.display()))?;
     let admin_path = a.ledger.join("admin.json");
     let _ = std::fs::remove_file(&admin_path);
     write_keypair(&admin_path, &admin)?;

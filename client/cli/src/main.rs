@@ -58,7 +58,8 @@ enum Command {
     /// bond (docs/economics.md, "Lazy verifiers").
     #[command(subcommand)]
     Canary(CanaryCommand),
-    /// Run a local chain (embedded bank, both programs) behind a Solana JSON-RPC endpoint.
+    /// Run a local validator (Surfpool) with both programs as SBF, the payment mint and
+    /// configs set up: JSON-RPC on --port, websocket on --port + 1.
     Localnet(localnet::LocalnetArgs),
     /// Localnet: send payment tokens and SOL to an address (needs the mint authority).
     Faucet(localnet::FaucetArgs),

@@ -14,14 +14,11 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use anchor_lang::solana_program::entrypoint::MAX_PERMITTED_DATA_INCREASE;
 use assay_market::state::{DrawSeed, MarketParams};
 use assay_stake::instructions::InitializeArgs;
-use assay_stake::state::VerifierRegistry;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
-use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
@@ -33,9 +30,6 @@ use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
 use crate::chain::{build_transaction, Chain, DrawOutcome};
-
-/// `grow_registry` instructions per transaction (each adds 10 KiB).
-const GROW_STEPS_PER_TRANSACTION: usize = 14;
 
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
@@ -284,26 +278,8 @@ impl LocalChain {
 
     /// Initializes both programs with `setup`'s parameters, signed by the admin.
     pub async fn initialize(&mut self, setup: &LocalSetup) -> Result<(), ChainError> {
-        let (admin, d) = (self.admin.insecure_clone(), self.deployment);
-        self.send(
-            &[d.stake_initialize(&admin.pubkey(), setup.stake.clone())],
-            &[&admin],
-        )
-        .await?;
-        // The registry is created at 10 KiB and grown to full size, 10 KiB per instruction.
-        let steps = VerifierRegistry::SIZE.div_ceil(MAX_PERMITTED_DATA_INCREASE) - 1;
-        let grow: Vec<Instruction> = (0..steps)
-            .map(|_| d.grow_registry(&admin.pubkey()))
-            .collect();
-        for batch in grow.chunks(GROW_STEPS_PER_TRANSACTION) {
-            self.send(batch, &[&admin]).await?;
-        }
-        self.send(
-            &[d.initialize_config(&admin.pubkey(), setup.market.clone())],
-            &[&admin],
-        )
-        .await?;
-        Ok(())
+        let admin = self.admin.insecure_clone();
+        crate::deploy::initialize_programs(self, &admin, setup).await
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -364,24 +340,7 @@ impl LocalChain {
         decimals: u8,
     ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        let rent = self.ctx.banks_client.get_rent().await?;
-        let mint_len = anchor_spl::token::spl_token::state::Mint::LEN;
-        let create = anchor_lang::solana_program::system_instruction::create_account(
-            &admin.pubkey(),
-            &mint.pubkey(),
-            rent.minimum_balance(mint_len),
-            mint_len as u64,
-            &token_program,
-        );
-        let init = anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
-            &token_program,
-            &mint.pubkey(),
-            &admin.pubkey(),
-            Some(&admin.pubkey()),
-            decimals,
-        )
-        .map_err(|e| ChainError::Client(e.to_string()))?;
-        self.send(&[create, init], &[&admin, mint]).await.map(drop)
+        crate::deploy::create_mint(self, &admin, mint, token_program, decimals).await
     }
 
     /// Mints `amount` of any admin-controlled `mint` to `owner`'s associated token
@@ -394,13 +353,7 @@ impl LocalChain {
         amount: u64,
     ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        let other = Deployment {
-            mint: *mint,
-            token_program: *token_program,
-            treasury: Pubkey::default(),
-        };
-        let ixs = other.mint_to(&admin.pubkey(), owner, amount);
-        self.send(&ixs, &[&admin]).await.map(drop)
+        crate::deploy::mint_tokens(self, &admin, mint, token_program, owner, amount).await
     }
 
     /// Mints `amount` of the payment mint to `owner`, creating its token account if needed.

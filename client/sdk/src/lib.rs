@@ -17,6 +17,7 @@
 pub mod canary;
 pub mod chain;
 pub mod compute;
+pub mod deploy;
 pub mod economics;
 pub mod embedded;
 pub mod events;

@@ -101,23 +101,35 @@ impl RpcChain {
         payer: Keypair,
         options: RpcOptions,
     ) -> Result<Self, ChainError> {
+        let unknown = Deployment {
+            mint: Pubkey::default(),
+            token_program: Pubkey::default(),
+            treasury: Pubkey::default(),
+        };
+        let mut chain = Self::with_deployment(url, payer, options, unknown);
+        chain.deployment = discover_deployment(&mut chain).await?;
+        Ok(chain)
+    }
+
+    /// A client for `url` that takes `deployment` as given instead of reading it from the
+    /// market config (which does not exist yet while a deployment is being set up).
+    pub fn with_deployment(
+        url: &str,
+        payer: Keypair,
+        options: RpcOptions,
+        deployment: Deployment,
+    ) -> Self {
         let client = RpcClient::new_with_timeout_and_commitment(
             url.to_string(),
             options.timeout,
             CommitmentConfig::confirmed(),
         );
-        let mut chain = Self {
+        Self {
             client,
             payer,
-            deployment: Deployment {
-                mint: Pubkey::default(),
-                token_program: Pubkey::default(),
-                treasury: Pubkey::default(),
-            },
+            deployment,
             options,
-        };
-        chain.deployment = discover_deployment(&mut chain).await?;
-        Ok(chain)
+        }
     }
 
     pub fn url(&self) -> String {
