@@ -751,7 +751,15 @@ async fn status(a: JobRef, net: &Net, json: bool) -> Result<()> {
     let dec = decimals(&mut chain).await?;
     let slot = chain.slot().await?;
     let Some(job) = chain.job(&key).await? else {
-        bail!("job {key} not found: it was never posted, or it has ended and its account closed");
+        let Some(v) = closed_job(&chain, &key, dec).await? else {
+            bail!("job {key} not found: no account and no transaction ever named it");
+        };
+        if json {
+            println!("{v}");
+        } else {
+            print_closed_job(&v);
+        }
+        return Ok(());
     };
     remember(net, &key, &job);
     let v = describe(&key, &job, slot, dec);
@@ -761,6 +769,129 @@ async fn status(a: JobRef, net: &Net, json: bool) -> Result<()> {
         print_job(&v);
     }
     Ok(())
+}
+
+/// A closed job's story read from the chain's transaction history: every Assay event of
+/// every transaction that named it (sample draws, verdicts, contests, stake slashed) and
+/// its settlement (`JobClosed`). `None`: no transaction ever named the address.
+async fn closed_job(
+    chain: &assay_client::rpc::RpcChain,
+    key: &Pubkey,
+    dec: u8,
+) -> Result<Option<serde_json::Value>> {
+    let history = chain
+        .history(key, 1000)
+        .await
+        .with_context(|| format!("cannot read the history of {key}"))?;
+    if history.is_empty() {
+        return Ok(None);
+    }
+    let mut events = vec![];
+    let mut settled = serde_json::Value::Null;
+    let mut parties = serde_json::Map::new();
+    for entry in history.iter().filter(|e| !e.failed) {
+        for event in &entry.events {
+            use assay_client::events::AssayEvent as E;
+            match event {
+                E::JobPosted(e) => {
+                    parties.insert("buyer".into(), json!(e.buyer.to_string()));
+                    parties.insert("price".into(), json!(format_amount(e.price, dec)));
+                    parties.insert("n_chunks".into(), json!(e.n_chunks));
+                    parties.insert("samples".into(), json!(e.samples));
+                }
+                E::JobClaimed(e) => {
+                    parties.insert("provider".into(), json!(e.provider.to_string()));
+                }
+                E::ChallengeDrawn(e) => {
+                    if let Some(v) = e.verifier {
+                        parties.insert("verifier".into(), json!(v.to_string()));
+                    }
+                    // The chunks the verifier re-executes, as it derives them.
+                    let n_chunks = parties
+                        .get("n_chunks")
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or_default();
+                    let samples = parties
+                        .get("samples")
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or_default();
+                    let sample = assay_protocol::sample_indices(
+                        &e.seed,
+                        u32::try_from(n_chunks).unwrap_or_default(),
+                        u32::try_from(samples).unwrap_or_default(),
+                    );
+                    parties.insert("sampled_chunks".into(), json!(sample));
+                }
+                E::JobClosed(e) => {
+                    settled = json!({
+                        "final_state": format!("{:?}", e.state),
+                        "provider_paid": format_amount(e.provider_paid, dec),
+                        "verifier_paid": format_amount(e.verifier_paid, dec),
+                        "treasury_paid": format_amount(e.treasury_paid, dec),
+                        "buyer_refund": format_amount(e.buyer_refund + e.residue, dec),
+                        "provider_slashed": format_amount(e.provider_slashed, dec),
+                        "verifier_slashed": format_amount(e.verifier_slashed, dec),
+                    });
+                }
+                _ => {}
+            }
+            let debug = format!("{event:?}");
+            let name = debug.split('(').next().unwrap_or_default().to_string();
+            events.push(json!({
+                "slot": entry.slot,
+                "signature": entry.signature.to_string(),
+                "event": name,
+                "detail": debug,
+            }));
+        }
+    }
+    let mut v = json!({"job": key.to_string(), "state": "Closed", "events": events});
+    if let Some(fields) = settled.as_object() {
+        for (k, value) in fields {
+            v[k] = value.clone();
+        }
+    }
+    for (k, value) in parties {
+        v[k] = value;
+    }
+    Ok(Some(v))
+}
+
+fn print_closed_job(v: &serde_json::Value) {
+    println!(
+        "job {}: closed ({})",
+        v["job"].as_str().unwrap_or_default(),
+        v["final_state"]
+            .as_str()
+            .unwrap_or("no settlement found in its history")
+    );
+    for field in [
+        "buyer",
+        "provider",
+        "verifier",
+        "price",
+        "provider_paid",
+        "verifier_paid",
+        "treasury_paid",
+        "buyer_refund",
+        "provider_slashed",
+        "verifier_slashed",
+    ] {
+        if let Some(value) = v[field].as_str() {
+            println!("  {field:<22} {value}");
+        }
+    }
+    if let Some(sample) = v["sampled_chunks"].as_array() {
+        let list: Vec<String> = sample.iter().map(|i| i.to_string()).collect();
+        println!("  {:<22} {}", "sampled_chunks", list.join(", "));
+    }
+    for event in v["events"].as_array().into_iter().flatten() {
+        println!(
+            "  slot {:>8}  {}",
+            event["slot"],
+            event["detail"].as_str().unwrap_or_default()
+        );
+    }
 }
 
 async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
@@ -808,7 +939,25 @@ async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                 }
                 return Ok(());
             }
-            None => bail!("job {key} not found: it was never posted, or it has already ended"),
+            None => {
+                // Ended before we looked: its story is in the chain's history.
+                let dec = decimals(&mut chain).await?;
+                let Some(v) = closed_job(&chain, &key, dec).await? else {
+                    bail!("job {key} not found: no account and no transaction ever named it");
+                };
+                if json {
+                    for event in v["events"].as_array().into_iter().flatten() {
+                        println!("{event}");
+                    }
+                    println!(
+                        "{}",
+                        json!({"state": "Closed", "final_state": v["final_state"]})
+                    );
+                } else {
+                    print_closed_job(&v);
+                }
+                return Ok(());
+            }
         }
         if a.timeout > 0 && started.elapsed() >= Duration::from_secs(a.timeout) {
             bail!(

@@ -106,7 +106,10 @@ async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
             json!({"url": net.rpc_url, "ws_url": net.ws_url, "validator": "surfpool", "programs": net.programs, "mint": d.mint.to_string(), "treasury": d.treasury.to_string(), "mint_authority": admin_path})
         );
     } else {
-        println!("Assay localnet (Surfpool): {}  websocket {}", net.rpc_url, net.ws_url);
+        println!(
+            "Assay localnet (Surfpool): {}  websocket {}",
+            net.rpc_url, net.ws_url
+        );
         println!(
             "  assay-stake and assay-market as SBF from {}, SPL Token, Token-2022, ATA",
             net.programs.display()

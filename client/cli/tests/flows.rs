@@ -992,4 +992,51 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
         (stake["deposited"].as_u64(), stake["locked"].as_u64()),
         (Some(200_000_000), Some(0))
     );
+
+    if mirrored {
+        // The job's account is gone; anyone (here a verifier, on its own ASSAY_HOME) reads
+        // its story from the chain's history: settlement, sample, verifier.
+        let story = net
+            .assay(Some(&verifiers[3]))
+            .env("ASSAY_HOME", net.path("elsewhere"))
+            .args(["job", "status", &job.to_string(), "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            story.status.success(),
+            "{}",
+            String::from_utf8_lossy(&story.stderr)
+        );
+        let v: Value = serde_json::from_slice(&story.stdout).unwrap();
+        assert_eq!(v["state"], "Closed", "{v}");
+        assert_eq!(v["final_state"], "Settled", "{v}");
+        assert_eq!(v["provider_paid"], "9.4", "{v}");
+        assert_eq!(v["provider_slashed"], "0", "{v}");
+        assert!(v["verifier"].is_string(), "{v}");
+        let sample = v["sampled_chunks"].as_array().expect("the sample");
+        assert_eq!(sample.len(), 8, "{v}");
+        let events: Vec<&str> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["event"].as_str())
+            .collect();
+        for expected in [
+            "JobPosted",
+            "JobClaimed",
+            "ResultCommitted",
+            "ChallengeDrawn",
+            "PassRecorded",
+            "JobClosed",
+        ] {
+            assert!(
+                events.contains(&expected),
+                "{expected} missing from {events:?}"
+            );
+        }
+        // `job watch` of a job that ended before it looked tells the same story.
+        let watched = net.json(Some(&verifiers[3]), &["job", "watch", &job.to_string()]);
+        assert_eq!(watched["state"], "Closed", "{watched}");
+        assert_eq!(watched["final_state"], "Settled", "{watched}");
+    }
 }

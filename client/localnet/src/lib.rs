@@ -231,13 +231,9 @@ fn wait_ready(events: &Receiver<SimnetEvent>) -> Result<(), LocalnetError> {
         match events.recv_timeout(left) {
             Ok(SimnetEvent::Ready(_)) => return Ok(()),
             Ok(SimnetEvent::Aborted(why)) => return Err(LocalnetError::Surfpool(why)),
-            Ok(SimnetEvent::ErrorLog(_, message)) => {
-                return Err(LocalnetError::Surfpool(message))
-            }
+            Ok(SimnetEvent::ErrorLog(_, message)) => return Err(LocalnetError::Surfpool(message)),
             Ok(other) => debug!(event = ?other, "surfpool starting"),
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(LocalnetError::Startup(STARTUP_TIMEOUT))
-            }
+            Err(RecvTimeoutError::Timeout) => return Err(LocalnetError::Startup(STARTUP_TIMEOUT)),
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(LocalnetError::Surfpool("stopped while starting".into()))
             }

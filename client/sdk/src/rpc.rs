@@ -136,6 +136,55 @@ impl RpcChain {
         self.client.url()
     }
 
+    /// The landed transactions that named `address` (at most the newest `limit`), oldest
+    /// first, each with the Assay events it emitted: the story of an account, readable
+    /// after it has closed (`getSignaturesForAddress` + `getTransaction`; the endpoint must
+    /// keep transaction history, as validators and `assay localnet` do).
+    pub async fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, ChainError> {
+        let params = serde_json::json!([
+            address.to_string(),
+            {"limit": limit.clamp(1, 1000), "commitment": "confirmed"}
+        ]);
+        let listed: Vec<serde_json::Value> = self
+            .retry("getSignaturesForAddress", || {
+                self.client
+                    .send(RpcRequest::GetSignaturesForAddress, params.clone())
+            })
+            .await?;
+        let mut entries = Vec::with_capacity(listed.len());
+        // Newest first on the wire.
+        for item in listed.iter().rev() {
+            let Some(signature) = item["signature"].as_str() else {
+                continue;
+            };
+            let params = serde_json::json!([
+                signature,
+                {"encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}
+            ]);
+            let tx: serde_json::Value = self
+                .retry("getTransaction", || {
+                    self.client.send(RpcRequest::GetTransaction, params.clone())
+                })
+                .await?;
+            if tx.is_null() {
+                continue;
+            }
+            entries.push(HistoryEntry {
+                signature: signature
+                    .parse()
+                    .map_err(|e| ChainError::Client(format!("signature {signature}: {e}")))?,
+                slot: tx["slot"].as_u64().unwrap_or_default(),
+                failed: !tx["meta"]["err"].is_null(),
+                events: transaction_events(&tx),
+            });
+        }
+        Ok(entries)
+    }
+
     pub fn payer(&self) -> &Keypair {
         &self.payer
     }
@@ -512,4 +561,47 @@ mod tests {
             ChainError::Transaction(TransactionError::AlreadyProcessed)
         ));
     }
+}
+
+/// One landed transaction in an account's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub signature: Signature,
+    pub slot: u64,
+    /// It landed with an error (fees paid, nothing else changed).
+    pub failed: bool,
+    /// The Assay events its inner instructions carry (`emit_cpi!`), in order.
+    pub events: Vec<AssayEvent>,
+}
+
+/// The Assay events in a `getTransaction` result (JSON encoding): inner instructions whose
+/// program is one of ours and whose data is an event.
+fn transaction_events(tx: &serde_json::Value) -> Vec<AssayEvent> {
+    let text_list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Static keys, then (v0) the lookup tables' writable and read-only addresses.
+    let mut keys = text_list(&tx["transaction"]["message"]["accountKeys"]);
+    keys.extend(text_list(&tx["meta"]["loadedAddresses"]["writable"]));
+    keys.extend(text_list(&tx["meta"]["loadedAddresses"]["readonly"]));
+    let inner = tx["meta"]["innerInstructions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    inner
+        .iter()
+        .flat_map(|set| set["instructions"].as_array().cloned().unwrap_or_default())
+        .filter_map(|ix| {
+            let index = usize::try_from(ix["programIdIndex"].as_u64()?).ok()?;
+            let program: Pubkey = keys.get(index)?.parse().ok()?;
+            let data = bs58::decode(ix["data"].as_str()?).into_vec().ok()?;
+            decode_event(&program, &data)
+        })
+        .collect()
 }
