@@ -95,9 +95,7 @@ async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
         options.programs = dir;
     }
     let net = Surfnet::start(options).await?;
-    let admin_path = a.ledger.join("admin.json");
-    let _ = std::fs::remove_file(&admin_path);
-    write_keypair(&admin_path, &net.admin)?;
+    let admin_path = write_admin(&a.ledger, &net.admin)?;
     std::fs::write(a.ledger.join("url"), &net.rpc_url)?;
     let d = net.deployment;
     if json {
@@ -123,6 +121,15 @@ async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes the mint authority to `ledger/admin.json` (replacing an earlier chain's), for
+/// `assay faucet`; returns the path.
+fn write_admin(ledger: &std::path::Path, admin: &Keypair) -> Result<PathBuf> {
+    let path = ledger.join("admin.json");
+    let _ = std::fs::remove_file(&path);
+    write_keypair(&path, admin)?;
+    Ok(path)
+}
+
 /// The embedded bank behind the hand-written endpoint (fault injection for tests).
 async fn embedded_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
     let mut chain = LocalChain::start(LocalSetup::default()).await?;
@@ -132,9 +139,7 @@ async fn embedded_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
         .airdrop(&admin.pubkey(), 10_000 * LAMPORTS_PER_SOL)
         .await?;
     let deployment = chain.deployment;
-    let admin_path = a.ledger.join("admin.json");
-    let _ = std::fs::remove_file(&admin_path);
-    write_keypair(&admin_path, &admin)?;
+    let admin_path = write_admin(&a.ledger, &admin)?;
     let listener = tokio::net::TcpListener::bind((a.bind.as_str(), a.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", a.bind, a.port))?;

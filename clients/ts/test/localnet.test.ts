@@ -82,6 +82,22 @@ function postAccounts(programId: PublicKey, buyer: PublicKey, jobId: bigint) {
   };
 }
 
+/** cancel_job's accounts: the escrow block (job, buyer, vault, buyer's token account,
+ * mint, token program) and the signing buyer. */
+function cancelAccounts(programId: PublicKey, buyer: PublicKey, job: PublicKey) {
+  return {
+    escrow: {
+      job,
+      buyer,
+      vault: vaultAddress(programId, job),
+      buyerToken: associatedTokenAddress(buyer, net.mint),
+      mint: net.mint,
+      tokenProgram: TOKEN_PROGRAM,
+    },
+    buyer,
+  };
+}
+
 test('anchor reads the market config, operators and jobs from the committed IDL', async () => {
   const buyer = fundedUser(net, 'reader', '50');
   const { market: m, stake: s } = programs(new Wallet(buyer.key));
@@ -105,20 +121,7 @@ test('a job posted and cancelled with .rpc() and default confirmation refunds th
   await m.methods.postJob(jobArgs(1n)).accountsPartial(accounts).rpc();
   const escrowed = await connection.getTokenAccountBalance(accounts.buyerToken);
   assert.equal(BigInt(before.value.amount) - BigInt(escrowed.value.amount), 2_000_000n);
-  await m.methods
-    .cancelJob()
-    .accountsPartial({
-      escrow: {
-        job: accounts.job,
-        buyer: buyer.key.publicKey,
-        vault: vaultAddress(m.programId, accounts.job),
-        buyerToken: accounts.buyerToken,
-        mint: net.mint,
-        tokenProgram: TOKEN_PROGRAM,
-      },
-      buyer: buyer.key.publicKey,
-    })
-    .rpc();
+  await m.methods.cancelJob().accountsPartial(cancelAccounts(m.programId, buyer.key.publicKey, accounts.job)).rpc();
   const after = await connection.getTokenAccountBalance(accounts.buyerToken);
   assert.equal(after.value.amount, before.value.amount, 'the whole price came back');
   assert.equal(await connection.getAccountInfo(accounts.job), null, 'the job closed');
@@ -190,20 +193,7 @@ test('kit sends a v0 post_job built by the Codama client; a closed job keeps its
 
   // Cancel it (Anchor), then read the closed job's story from the chain alone.
   const { market: m } = programs(new Wallet(buyer.key));
-  const cancelled = await m.methods
-    .cancelJob()
-    .accountsPartial({
-      escrow: {
-        job: jobKey,
-        buyer: buyer.key.publicKey,
-        vault: vaultAddress(m.programId, jobKey),
-        buyerToken: associatedTokenAddress(buyer.key.publicKey, net.mint),
-        mint: net.mint,
-        tokenProgram: TOKEN_PROGRAM,
-      },
-      buyer: buyer.key.publicKey,
-    })
-    .rpc();
+  const cancelled = await m.methods.cancelJob().accountsPartial(cancelAccounts(m.programId, buyer.key.publicKey, jobKey)).rpc();
   assert.equal(await connection.getAccountInfo(jobKey), null, 'the job closed');
   const history = await connection.getSignaturesForAddress(jobKey);
   const signatures = history.map((h) => h.signature);
