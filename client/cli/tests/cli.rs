@@ -170,3 +170,29 @@ fn help_explains_every_command() {
         .success()
         .stdout(predicate::str::contains("--cheat-fraction"));
 }
+
+/// `assay localnet` without the SBF programs, or asked for faults Surfpool cannot inject,
+/// says what to do and starts nothing.
+#[test]
+fn localnet_without_its_programs_or_with_faults_but_no_embedded_bank_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assay()
+        .args(["localnet", "--port", "0", "--ledger"])
+        .arg(dir.path().join("ledger"))
+        .arg("--programs")
+        .arg(dir.path().join("no-such-dir"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("assay_stake.so")
+                .and(predicate::str::contains("scripts/sbf/build.sh")),
+        );
+    assay()
+        .args(["localnet", "--port", "0", "--fault-rate", "0.1", "--ledger"])
+        .arg(dir.path().join("ledger"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("need --embedded"));
+}
