@@ -14,7 +14,7 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence};
-use assay_market::state::{Job, JobState};
+use assay_market::state::{DrawSeed, Job, JobState};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{debug, error, info, warn};
@@ -154,6 +154,11 @@ enum Delivery {
     Pending,
     /// Its blockhash expired before the chain saw it: it can never land.
     Expired,
+}
+
+/// A contest whose committee is still to be drawn.
+fn awaits_committee(job: &Job) -> bool {
+    is_contest(job) && job.committee.is_empty()
 }
 
 /// A committee sits on the job: a contested fault, or a challenged pass.
@@ -802,19 +807,8 @@ impl<C: Chain> Daemon<C> {
                     ("expire_job", d.expire_job(key, job))
                 }
                 JobState::Committed if due(job.seed_slot) => {
-                    match self.chain.draw_outcome(key).await {
-                        // The seed slot's hash does not exist yet: nothing to send.
-                        Ok(DrawOutcome::Wait) => continue,
-                        Ok(outcome) => (
-                            "draw_challenge",
-                            d.draw_challenge(key, job, outcome.verifier().as_ref()),
-                        ),
-                        Err(e) => {
-                            self.chain_error("predict_draw", &e);
-                            debug!(job = %key, error = %e, "cannot predict the draw yet");
-                            continue;
-                        }
-                    }
+                    landed |= self.crank_draw(key, job, report).await;
+                    continue;
                 }
                 JobState::Challenged if due(job.step_deadline_slot) => {
                     if job.verifier.is_some() && job.round + 1 < job.params.max_verifier_rounds {
@@ -827,11 +821,12 @@ impl<C: Chain> Daemon<C> {
                     ("concede_fault", d.concede_fault(&me, key, job))
                 }
                 JobState::Contested | JobState::PassChallenged
-                    if job.committee.is_empty()
+                    if awaits_committee(job)
                         && due(job.seed_slot)
                         && !due(job.step_deadline_slot) =>
                 {
-                    ("draw_committee", d.draw_committee(key, job))
+                    landed |= self.crank_draw(key, job, report).await;
+                    continue;
                 }
                 JobState::Contested if due(job.step_deadline_slot) => {
                     ("void_contest", d.void_contest(key, job))
@@ -860,7 +855,86 @@ impl<C: Chain> Daemon<C> {
         }
         landed
     }
+
+    /// Cranks the pending draw of `key` (`job` as this pass read it): a round's verifier,
+    /// or a contest's committee. A draw that lands in a later draw epoch than it was armed
+    /// in only re-arms it; the draw is then sent as soon as the new seed slot has a hash
+    /// (waiting at most [`SEED_SLOT_WAIT`]), not a pass later: a pass over many jobs can
+    /// outlast an epoch, and would re-arm each of them forever. At most
+    /// [`DRAW_SENDS_PER_PASS`] transactions; true when one landed.
+    async fn crank_draw(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) -> bool {
+        let d = self.chain.deployment();
+        let committee = awaits_committee(job);
+        let mut rearmed_at: Option<Instant> = None;
+        let (mut landed, mut sends) = (false, 0);
+        while sends < DRAW_SENDS_PER_PASS && !self.stopping() {
+            // What the draw does if it lands now (a re-arm leaves the accounts it names
+            // unchanged, so `job` still builds it).
+            let outcome = if committee {
+                self.chain.pending_draw(key).await.map(|p| match p.seed {
+                    DrawSeed::Wait => DrawOutcome::Wait,
+                    DrawSeed::Rearm => DrawOutcome::Rearm,
+                    DrawSeed::Ready(_) => DrawOutcome::Drawn(None),
+                })
+            } else {
+                self.chain.draw_outcome(key).await
+            };
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.chain_error("predict_draw", &e);
+                    debug!(job = %key, error = %e, "cannot predict the draw yet");
+                    break;
+                }
+            };
+            if outcome == DrawOutcome::Wait {
+                // Only a draw this pass re-armed is waited for: its seed slot is a few
+                // slots away.
+                match rearmed_at {
+                    Some(at) if at.elapsed() < SEED_SLOT_WAIT => {
+                        tokio::time::sleep(SEED_SLOT_POLL).await;
+                        continue;
+                    }
+                    _ => break,
+                }
+            }
+            let (name, ix) = if committee {
+                ("draw_committee", d.draw_committee(key, job))
+            } else {
+                let drawn = outcome.verifier();
+                ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref()))
+            };
+            let rearms = outcome == DrawOutcome::Rearm;
+            let signer = self.key.insecure_clone();
+            sends += 1;
+            match self.chain.send(&[ix], &[&signer]).await {
+                Ok(signature) => {
+                    landed = true;
+                    report.cranks += 1;
+                    self.metrics.cranks.with_label_values(&[name]).inc();
+                    info!(job = %key, crank = name, rearms, %signature, "crank landed");
+                    if !rearms {
+                        break;
+                    }
+                    rearmed_at = Some(Instant::now());
+                }
+                Err(e) => {
+                    self.chain_error("sendTransaction", &e);
+                    debug!(job = %key, crank = name, error = %e.explain(&assay_market::ID), "crank failed (retried next pass)");
+                    break;
+                }
+            }
+        }
+        landed
+    }
 }
+
+/// Most draw transactions one pass sends for one job: a re-arm, a second
+/// re-arm when the first landed on an epoch's last slots, and the draw.
+pub const DRAW_SENDS_PER_PASS: u32 = 3;
+/// How long a pass waits for the seed slot of a draw it re-armed (a few slots).
+pub const SEED_SLOT_WAIT: Duration = Duration::from_secs(5);
+const SEED_SLOT_POLL: Duration = Duration::from_millis(50);
 
 /// Asks a running [`Daemon::run`] to stop after its in-flight item.
 #[derive(Clone)]

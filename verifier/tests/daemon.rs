@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
+use assay_client::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, GpuError};
 use assay_market::state::{Job, JobState, MarketParams};
@@ -323,6 +323,35 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     // Three jobs, three verdicts landed; the expired transaction never did.
     assert_eq!(m.chain.verdicts_landed.load(Ordering::SeqCst), 3);
     assert_eq!(d.journal().verdicts().unwrap().len(), 3);
+}
+
+/// A pass over many jobs can outlast a draw epoch (a slow RPC node, a loaded machine):
+/// a `draw_challenge` sent for a job armed in an earlier epoch only re-arms it, and if the
+/// daemon came back to it a pass later, that pass would again end in another epoch, so
+/// no job would ever be drawn. The daemon draws a re-armed job in the same pass.
+#[tokio::test(flavor = "current_thread")]
+async fn draws_re_armed_by_a_pass_longer_than_an_epoch_are_still_made() {
+    let mut m = Market::new(LocalSetup::default(), 1, 1).await;
+    let mut jobs = vec![];
+    for _ in 0..4 {
+        jobs.push(m.job(0, 4, Provider::Honest).await);
+    }
+    // Every draw's epoch is over: the first crank of each job re-arms it.
+    m.warp(DEFAULT_EPOCH_SLOTS).await;
+    // Each transaction now costs 20 slots, so a pass of four cranks spans 80 slots,
+    // more than a 64-slot draw epoch.
+    m.chain.slots_per_send.store(20, Ordering::SeqCst);
+    let mut d = m.daemon(0, "v0");
+    for _ in 0..3 {
+        d.tick().await.unwrap();
+    }
+    for job in &jobs {
+        let state = m.state(job).await.map(|j| j.state);
+        assert!(
+            !matches!(state, Some(JobState::Committed)),
+            "job {job} never drawn: {state:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]

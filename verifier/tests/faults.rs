@@ -32,13 +32,10 @@ fn metric(text: &str, name: &str) -> f64 {
 async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
     std::env::set_var("NODEVICE_SELECT", "1");
     let dir = tempfile::tempdir().unwrap();
-    let setup = LocalSetup {
-        market: MarketParams {
-            verdict_window_slots: 4_000,
-            ..LocalSetup::default().market
-        },
-        ..LocalSetup::default()
-    };
+    let setup = common::real_time_setup(MarketParams {
+        verdict_window_slots: 4_000,
+        ..LocalSetup::default().market
+    });
     let mut chain = LocalChain::start(setup).await.unwrap();
     let buyer = chain.new_user(1_000 * common::TOKENS).await.unwrap();
     let provider = stake(&mut chain, ROLE_PROVIDER).await;
@@ -117,8 +114,13 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
     );
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut ticks, mut failed_ticks, mut restored) = (0, 0, false);
+    let mut last_state = None;
     loop {
-        assert!(Instant::now() < deadline, "job never settled");
+        assert!(
+            Instant::now() < deadline,
+            "job never settled: last seen {last_state:?}; {ticks} ticks ok, {failed_ticks} failed; metrics:\n{}",
+            d.metrics().render()
+        );
         match d.tick().await {
             Ok(_) => ticks += 1,
             Err(e) => {
@@ -131,10 +133,9 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
             std::fs::write(&manifest_path, &manifest).unwrap();
             restored = true;
         }
-        let open = net
-            .with_chain(async |c| c.job(&job).await.unwrap())
-            .await
-            .is_some();
+        let state = net.with_chain(async |c| c.job(&job).await.unwrap()).await;
+        let open = state.is_some();
+        last_state = state.map(|j| (j.state, j.round, j.step_deadline_slot));
         if !open && ticks + failed_ticks >= 20 {
             break;
         }

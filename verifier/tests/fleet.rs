@@ -52,16 +52,13 @@ impl Fleet {
         let moto = Moto::start();
         moto.create_bucket(BUCKET);
         // 25 ms slots: verdicts within 50 s, contests within 30 s, passes close after 1 s.
-        let setup = LocalSetup {
-            market: MarketParams {
-                verdict_window_slots: 2_000,
-                dispute_window_slots: 1_200,
-                vote_window_slots: 1_200,
-                pass_window_slots: 40,
-                ..LocalSetup::default().market
-            },
-            ..LocalSetup::default()
-        };
+        let setup = common::real_time_setup(MarketParams {
+            verdict_window_slots: 2_000,
+            dispute_window_slots: 1_200,
+            vote_window_slots: 1_200,
+            pass_window_slots: 40,
+            ..LocalSetup::default().market
+        });
         let mut chain = LocalChain::start(setup).await.unwrap();
         let buyer = chain.new_user(10_000 * common::TOKENS).await.unwrap();
         let provider = stake(&mut chain, ROLE_PROVIDER).await;

@@ -103,14 +103,11 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
     std::env::set_var("NODEVICE_SELECT", "1");
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let setup = LocalSetup {
-        market: MarketParams {
-            verdict_window_slots: 4_000,
-            dispute_window_slots: 40,
-            ..LocalSetup::default().market
-        },
-        ..LocalSetup::default()
-    };
+    let setup = common::real_time_setup(MarketParams {
+        verdict_window_slots: 4_000,
+        dispute_window_slots: 40,
+        ..LocalSetup::default().market
+    });
     let mut chain = LocalChain::start(setup).await.unwrap();
     let buyer = chain.new_user(10_000 * common::TOKENS).await.unwrap();
     let provider = stake(&mut chain, ROLE_PROVIDER).await;

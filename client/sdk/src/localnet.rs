@@ -292,13 +292,32 @@ fn with_context(slot: u64, value: Value) -> Value {
     json!({"context": {"slot": slot, "apiVersion": "3.1.12"}, "value": value})
 }
 
-fn ui_account(account: Account) -> Value {
+/// The account encoding a request's config (parameter `index`) asks for: base64+zstd, or
+/// base64 for anything else.
+fn requested_encoding(params: &Value, index: usize) -> UiAccountEncoding {
+    match params
+        .get(index)
+        .and_then(|c| c.get("encoding"))
+        .and_then(Value::as_str)
+    {
+        Some("base64+zstd") => UiAccountEncoding::Base64Zstd,
+        _ => UiAccountEncoding::Base64,
+    }
+}
+
+fn ui_account(account: Account, encoding: UiAccountEncoding) -> Value {
     let space = account.data.len() as u64;
+    let data = match encoding {
+        UiAccountEncoding::Base64Zstd => {
+            zstd::encode_all(account.data.as_slice(), 0).expect("zstd compresses into memory")
+        }
+        _ => account.data,
+    };
     let ui = UiAccount {
         lamports: account.lamports,
         data: UiAccountData::Binary(
-            base64::engine::general_purpose::STANDARD.encode(&account.data),
-            UiAccountEncoding::Base64,
+            base64::engine::general_purpose::STANDARD.encode(&data),
+            encoding,
         ),
         owner: account.owner.to_string(),
         executable: account.executable,
@@ -473,7 +492,11 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
                 .account(&key)
                 .await
                 .map_err(internal)?;
-            Ok(with_context(slot, account.map_or(Value::Null, ui_account)))
+            let encoding = requested_encoding(params, 1);
+            Ok(with_context(
+                slot,
+                account.map_or(Value::Null, |a| ui_account(a, encoding)),
+            ))
         }
         "getBalance" => {
             let key = pubkey_param(params, 0)?;
@@ -490,6 +513,7 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
             let keys = param(params, 0)?
                 .as_array()
                 .ok_or_else(|| invalid_params("expected an array of keys"))?;
+            let encoding = requested_encoding(params, 1);
             let mut chain = shared.chain.lock().await;
             let mut out = vec![];
             for key in keys {
@@ -502,7 +526,7 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
                         .account(&key)
                         .await
                         .map_err(internal)?
-                        .map_or(Value::Null, ui_account),
+                        .map_or(Value::Null, |a| ui_account(a, encoding)),
                 );
             }
             Ok(with_context(slot, Value::Array(out)))
@@ -510,6 +534,7 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
         "getProgramAccounts" => {
             let program = pubkey_param(params, 0)?;
             let config = params.get(1);
+            let encoding = requested_encoding(params, 1);
             let filters: Vec<RpcFilterType> = match config.and_then(|c| c.get("filters")) {
                 Some(f) if !f.is_null() => serde_json::from_value(f.clone())
                     .map_err(|e| invalid_params(format!("bad filters: {e}")))?,
@@ -531,7 +556,7 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
                         RpcFilterType::TokenAccountState => false,
                     })
                 })
-                .map(|(key, account)| json!({"pubkey": key.to_string(), "account": ui_account(account)}))
+                .map(|(key, account)| json!({"pubkey": key.to_string(), "account": ui_account(account, encoding)}))
                 .collect();
             let with_ctx = config
                 .and_then(|c| c.get("withContext"))

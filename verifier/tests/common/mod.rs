@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
@@ -17,7 +17,7 @@ use assay_client::{pda, Chain, ChainError};
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
 use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::instructions::PostJobArgs;
-use assay_market::state::COMPARISON_EXACT;
+use assay_market::state::{MarketParams, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
@@ -43,6 +43,9 @@ pub struct SharedChain {
     pub verdicts_landed: Arc<AtomicU32>,
     signed_sent: Arc<Mutex<HashSet<Signature>>>,
     signed_landed: Arc<Mutex<HashSet<Signature>>>,
+    /// Slots the bank advances after each transaction sent with `send` (0: none), as on a
+    /// slow RPC node or a loaded machine, where every crank costs many slots.
+    pub slots_per_send: Arc<AtomicU64>,
 }
 
 fn is_verdict(ix: &Instruction) -> bool {
@@ -72,7 +75,13 @@ impl Chain for SharedChain {
         if verdict {
             self.verdicts_sent.fetch_add(1, Ordering::SeqCst);
         }
-        let r = self.inner.lock().await.send(ixs, signers).await;
+        let mut chain = self.inner.lock().await;
+        let r = chain.send(ixs, signers).await;
+        let slots = self.slots_per_send.load(Ordering::SeqCst);
+        if slots > 0 {
+            chain.warp(slots).await?;
+        }
+        drop(chain);
         if verdict && r.is_ok() {
             self.verdicts_landed.fetch_add(1, Ordering::SeqCst);
         }
@@ -190,6 +199,25 @@ pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
     k
 }
 
+/// Draw epoch of the tests whose chain runs in real time behind a JSON-RPC endpoint
+/// (25 ms slots, injected faults, processes killed mid-request): about 25 s. A draw must
+/// land in the epoch it was armed in, and re-arm and draw take a few round trips; a
+/// 64-slot epoch (1.6 s at these slots) is shorter than those on a loaded 2-core machine.
+pub const REAL_TIME_EPOCH_SLOTS: u64 = 1_024;
+
+/// A deployment for a real-time endpoint: `market`, and [`REAL_TIME_EPOCH_SLOTS`].
+pub fn real_time_setup(market: MarketParams) -> LocalSetup {
+    let defaults = LocalSetup::default();
+    LocalSetup {
+        stake: assay_stake::instructions::InitializeArgs {
+            epoch_slots: REAL_TIME_EPOCH_SLOTS,
+            ..defaults.stake
+        },
+        market,
+        ..defaults
+    }
+}
+
 /// The terms of every test job: 16 chunks, price 10 tokens, `COLLATERAL`, windows that
 /// never run out in a test.
 pub fn job_args(job_id: u64, manifest_hash: [u8; 32], samples: u8) -> PostJobArgs {
@@ -301,6 +329,7 @@ impl Market {
                 verdicts_landed: Arc::default(),
                 signed_sent: Arc::default(),
                 signed_landed: Arc::default(),
+                slots_per_send: Arc::default(),
             },
             gpu,
             store,
