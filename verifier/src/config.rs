@@ -11,6 +11,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub url: String,
+    /// Websocket for the market program subscription; `None`: `url`'s port + 1.
+    pub ws_url: Option<String>,
     pub keypair: PathBuf,
     pub store: String,
     /// Vote on contests and relay quorums (through the blob store's vote board).
@@ -55,6 +57,7 @@ impl std::str::FromStr for Capabilities {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub url: Option<String>,
+    pub ws_url: Option<String>,
     pub keypair: Option<PathBuf>,
     /// The blob store (`blob_store`, its old name, is still read).
     #[serde(alias = "blob_store")]
@@ -85,6 +88,12 @@ pub struct Flags {
     /// Solana CLI config's `json_rpc_url`, else http://127.0.0.1:8899 (as `assay`).
     #[arg(long, short = 'u', env = "ASSAY_URL")]
     pub url: Option<String>,
+    /// Websocket URL: the daemon follows the market program's accounts there
+    /// (`programSubscribe`) and ticks when one changes, and sends confirm by signature
+    /// subscription; polling every --poll-interval-ms continues as the fallback.
+    /// Default: the --url's port + 1 (Solana's convention: 8899 → 8900).
+    #[arg(long, env = "ASSAY_WS_URL")]
+    pub ws_url: Option<String>,
     /// The verifier operator's keypair (Solana CLI JSON); it also pays fees. Default: the
     /// Solana CLI config's `keypair_path`, else ~/.config/solana/id.json (as `assay`).
     #[arg(long, short = 'k', env = "ASSAY_KEYPAIR")]
@@ -171,6 +180,7 @@ impl Config {
         .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
         Ok(Self {
             url: endpoint.url,
+            ws_url: flags.ws_url.clone().or(file.ws_url),
             keypair: endpoint.keypair_path,
             store,
             committee: !flags.no_committee && file.committee.unwrap_or(true),

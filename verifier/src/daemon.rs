@@ -252,6 +252,12 @@ impl<C: Chain> Daemon<C> {
         }
     }
 
+    /// Wakes a sleeping [`run`](Self::run) for an early tick (e.g. when a watched account
+    /// changed; see [`crate::follow`]).
+    pub fn waker(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.wake)
+    }
+
     /// Makes `handle` (created before the daemon, e.g. by a signal handler installed at
     /// start-up) the one that stops it.
     pub fn use_shutdown(&mut self, handle: ShutdownHandle) {

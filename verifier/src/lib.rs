@@ -18,6 +18,7 @@ pub mod audit;
 pub mod canary;
 pub mod config;
 pub mod daemon;
+pub mod follow;
 pub mod journal;
 pub mod metrics;
 pub mod served;

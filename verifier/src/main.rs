@@ -77,6 +77,7 @@ async fn run(config: Config) -> Result<()> {
         timeout: config.rpc_timeout,
         attempts: config.rpc_attempts,
         priority_fee: config.priority_fee,
+        ws_url: config.ws_url.clone(),
         ..RpcOptions::default()
     };
     // The endpoint may be down or flaky at start: keep trying with backoff.
@@ -113,6 +114,20 @@ async fn run(config: Config) -> Result<()> {
         },
     );
     daemon.use_shutdown(stop);
+    match config
+        .ws_url
+        .clone()
+        .or_else(|| assay_client::rpc::websocket_url(&config.url))
+    {
+        Some(ws_url) => {
+            tokio::spawn(assay_verifier::follow::follow_market(
+                ws_url,
+                daemon.waker(),
+                config.max_backoff,
+            ));
+        }
+        None => info!(url = %config.url, "no websocket URL: polling only"),
+    }
     if let Err(e) = daemon.declare_capabilities(capabilities).await {
         warn!(error = %e, "cannot declare capabilities now; the chain keeps the old ones");
     }

@@ -21,6 +21,10 @@ pub struct Net {
     /// Solana CLI config's `json_rpc_url`, else http://127.0.0.1:8899 (`assay localnet`).
     #[arg(long, short = 'u', global = true, env = "ASSAY_URL")]
     pub url: Option<String>,
+    /// Websocket URL: transactions confirm by signature subscription there, polling when
+    /// it cannot be reached. Default: the URL's port + 1 (Solana's convention: 8899 → 8900).
+    #[arg(long, global = true, env = "ASSAY_WS_URL")]
+    pub ws_url: Option<String>,
     /// Signer keypair file (Solana CLI JSON format). Default: the Solana CLI config's
     /// `keypair_path`, else ~/.config/solana/id.json.
     #[arg(long, short = 'k', global = true, env = "ASSAY_KEYPAIR")]
@@ -64,6 +68,7 @@ impl Net {
         let options = RpcOptions {
             attempts: 4,
             priority_fee: self.priority_fee.unwrap_or(0),
+            ws_url: self.ws_url.clone(),
             ..RpcOptions::default()
         };
         let chain = RpcChain::connect(&endpoint.url, signer.insecure_clone(), options)

@@ -846,6 +846,15 @@ async fn closed_job(
         }
     }
     let mut v = json!({"job": key.to_string(), "state": "Closed", "events": events});
+    if let Some(commit) = history
+        .iter()
+        .rev()
+        .filter(|e| !e.failed)
+        .find_map(|e| e.commit.as_ref())
+    {
+        v["result_root"] = json!(hex::encode(commit.result_root));
+        v["output_uri"] = json!(commit.output_uri);
+    }
     if let Some(fields) = settled.as_object() {
         for (k, value) in fields {
             v[k] = value.clone();
@@ -1006,6 +1015,16 @@ async fn cancel(a: JobRef, net: &Net, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// The root and output URI this CLI recorded for `key` when it last saw the job open
+/// (`None` when it never saw it committed).
+fn local_commitment(net: &Net, key: &Pubkey) -> Option<([u8; 32], String)> {
+    let text = std::fs::read_to_string(record_path(net, key)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let root = <[u8; 32]>::try_from(hex::decode(v["result_root"].as_str()?).ok()?).ok()?;
+    let uri = v["output_uri"].as_str()?.to_string();
+    (root != [0; 32] && !uri.is_empty()).then_some((root, uri))
+}
+
 async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
     let key = job_key(&a.job.job, net)?;
     let (mut chain, _) = net.connect().await?;
@@ -1014,24 +1033,25 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
             remember(net, &key, &job);
             (job.result_root, job.output_uri)
         }
-        None => {
-            let path = record_path(net, &key);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "job {key} is not on chain and was never seen by this CLI (no {})",
-                    path.display()
-                )
-            })?;
-            let v: serde_json::Value = serde_json::from_str(&text)?;
-            let root = hex::decode(v["result_root"].as_str().unwrap_or_default())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .context("local job record has no root")?;
-            (
-                root,
-                v["output_uri"].as_str().unwrap_or_default().to_string(),
-            )
-        }
+        // Closed: the commitment as this CLI recorded it, else from the transaction that
+        // made it (any user, any machine).
+        None => match local_commitment(net, &key) {
+            Some(commitment) => commitment,
+            None => {
+                let history = chain
+                    .history(&key, 1000)
+                    .await
+                    .with_context(|| format!("cannot read the history of {key}"))?;
+                ensure!(!history.is_empty(), "job {key} never existed on this chain");
+                let commit = history
+                    .iter()
+                    .rev()
+                    .filter(|e| !e.failed)
+                    .find_map(|e| e.commit.clone())
+                    .with_context(|| format!("job {key} closed without a committed result"))?;
+                (commit.result_root, commit.output_uri)
+            }
+        },
     };
     ensure!(
         root != [0; 32] && !uri.is_empty(),

@@ -94,20 +94,7 @@ impl Localnet {
     }
 
     fn json(&self, keypair: Option<&Path>, args: &[&str]) -> Value {
-        let out = self
-            .assay(keypair)
-            .args(args)
-            .arg("--json")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "assay {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        serde_json::from_str(text.lines().last().unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{e}: {text}"))
+        json_of(self.assay(keypair), args)
     }
 
     /// A new keypair funded with `tokens` and 1 SOL.
@@ -161,6 +148,19 @@ impl Localnet {
             .as_u64()
             .unwrap()
     }
+}
+
+/// Runs `cmd` with `args` and `--json`; the last line of its output, parsed.
+fn json_of(mut cmd: Command, args: &[&str]) -> Value {
+    let out = cmd.args(args).arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "assay {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 fn new_job(net: &Localnet) -> PathBuf {
@@ -996,18 +996,12 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     if mirrored {
         // The job's account is gone; anyone (here a verifier, on its own ASSAY_HOME) reads
         // its story from the chain's history: settlement, sample, verifier.
-        let story = net
-            .assay(Some(&verifiers[3]))
-            .env("ASSAY_HOME", net.path("elsewhere"))
-            .args(["job", "status", &job.to_string(), "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            story.status.success(),
-            "{}",
-            String::from_utf8_lossy(&story.stderr)
-        );
-        let v: Value = serde_json::from_slice(&story.stdout).unwrap();
+        let elsewhere = |args: &[&str]| -> Value {
+            let mut cmd = net.assay(Some(&verifiers[3]));
+            cmd.env("ASSAY_HOME", net.path("elsewhere"));
+            json_of(cmd, args)
+        };
+        let v = elsewhere(&["job", "status", &job.to_string()]);
         assert_eq!(v["state"], "Closed", "{v}");
         assert_eq!(v["final_state"], "Settled", "{v}");
         assert_eq!(v["provider_paid"], "9.4", "{v}");
@@ -1034,6 +1028,22 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
                 "{expected} missing from {events:?}"
             );
         }
+        // So does its result: root and output URI from the commit_result transaction,
+        // every chunk checked against the root (the poisoned one served by the mirror).
+        let out = net.path("elsewhere-result.bin");
+        let r = elsewhere(&[
+            "job",
+            "result",
+            &job.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r["chunks"], v["n_chunks"], "{r} vs {v}");
+        assert_eq!(r["root"], v["result_root"], "{r} vs {v}");
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().len(),
+            r["bytes"].as_u64().unwrap()
+        );
         // `job watch` of a job that ended before it looked tells the same story.
         let watched = net.json(Some(&verifiers[3]), &["job", "watch", &job.to_string()]);
         assert_eq!(watched["state"], "Closed", "{watched}");

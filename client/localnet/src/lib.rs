@@ -171,7 +171,7 @@ impl Surfnet {
 
         let rpc_url = format!("http://{}:{rpc_port}", options.bind);
         let ws_url = format!("ws://{}:{ws_port}", options.bind);
-        let deployment = deploy(&rpc_url, &admin, &options.setup).await?;
+        let deployment = deploy(&rpc_url, &ws_url, &admin, &options.setup).await?;
         info!(%rpc_url, %ws_url, mint = %deployment.mint, "surfpool localnet ready");
         Ok(Self {
             rpc_url,
@@ -256,19 +256,23 @@ fn log_events(events: Receiver<SimnetEvent>) {
 
 /// Creates the payment mint (admin as authority) and the admin's token account, and
 /// initializes both programs, through the RPC endpoint.
-async fn deploy(url: &str, admin: &Keypair, setup: &LocalSetup) -> Result<Deployment, ChainError> {
+async fn deploy(
+    url: &str,
+    ws_url: &str,
+    admin: &Keypair,
+    setup: &LocalSetup,
+) -> Result<Deployment, ChainError> {
     let mint = Keypair::new();
     let deployment = Deployment {
         mint: mint.pubkey(),
         token_program: setup.flavor.program_id(),
         treasury: assay_client::pda::treasury(),
     };
-    let mut chain = RpcChain::with_deployment(
-        url,
-        admin.insecure_clone(),
-        RpcOptions::default(),
-        deployment,
-    );
+    let options = RpcOptions {
+        ws_url: Some(ws_url.to_string()),
+        ..RpcOptions::default()
+    };
+    let mut chain = RpcChain::with_deployment(url, admin.insecure_clone(), options, deployment);
     assay_client::deploy::create_mint(
         &mut chain,
         admin,

@@ -7,18 +7,27 @@
 //! byte for byte a transaction that already landed (same instructions under the same
 //! blockhash): that is signed again under a newer blockhash, or reported as
 //! `AlreadyProcessed` (`RpcChain::fresh`).
+//!
+//! Confirmation: where the endpoint serves a websocket (by Solana's convention the HTTP
+//! port + 1, `RpcOptions::ws_url` to name another), each send first subscribes to its
+//! signature (`signatureSubscribe`, confirmed) and is woken by the notification; status
+//! polls continue at a slower pace as a fallback. Without a websocket it polls.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use solana_account_decoder_client_types::UiAccount;
 use solana_commitment_config::CommitmentConfig;
+use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
-    RpcSimulateTransactionConfig,
+    RpcSignatureSubscribeConfig, RpcSimulateTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_rpc_client_api::request::RpcRequest;
@@ -52,6 +61,42 @@ pub struct RpcOptions {
     pub confirm_poll: Duration,
     /// Priority fee on every transaction, micro-lamports per compute unit (0: none).
     pub priority_fee: u64,
+    /// The endpoint's websocket; `None`: the HTTP URL's port + 1 ([`websocket_url`]).
+    /// Sends confirm by signature subscription there, falling back to polling when it
+    /// cannot be reached.
+    pub ws_url: Option<String>,
+}
+
+/// How many `confirm_poll`s a send that is subscribed to its signature waits between
+/// status polls (the notification wakes it earlier).
+const SUBSCRIBED_POLL_FACTOR: u32 = 10;
+/// How long a signature subscription waits for its notification (a blockhash lives about
+/// a minute on a cluster).
+const SIGNATURE_WATCH: Duration = Duration::from_secs(90);
+
+/// The websocket URL of a Solana JSON-RPC endpoint by the convention of Solana's CLI and
+/// validators: same host, `ws`/`wss` for `http`/`https`, port + 1 when a port is given.
+pub fn websocket_url(http_url: &str) -> Option<String> {
+    let mut url = url::Url::parse(http_url).ok()?;
+    let scheme = match url.scheme() {
+        "http" => "ws",
+        "https" => "wss",
+        _ => return None,
+    };
+    url.set_scheme(scheme).ok()?;
+    if let Some(port) = url.port() {
+        url.set_port(Some(port.checked_add(1)?)).ok()?;
+    }
+    Some(url.to_string())
+}
+
+/// How this client has been confirming its sends.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmations {
+    /// Sends subscribed to their signature before they went out.
+    pub subscribed: u64,
+    /// Signature notifications received (each wakes the send waiting for it).
+    pub notified: u64,
 }
 
 impl Default for RpcOptions {
@@ -63,6 +108,7 @@ impl Default for RpcOptions {
             max_backoff: Duration::from_secs(3),
             confirm_poll: Duration::from_millis(150),
             priority_fee: 0,
+            ws_url: None,
         }
     }
 }
@@ -73,6 +119,11 @@ pub struct RpcChain {
     payer: Keypair,
     deployment: Deployment,
     options: RpcOptions,
+    /// The websocket client, connected at the first send (`None` inside: unreachable, so
+    /// this client polls).
+    pubsub: tokio::sync::OnceCell<Option<Arc<PubsubClient>>>,
+    subscribed: AtomicU64,
+    notified: Arc<AtomicU64>,
 }
 
 fn client_error(err: ClientError) -> ChainError {
@@ -124,11 +175,100 @@ impl RpcChain {
             options.timeout,
             CommitmentConfig::confirmed(),
         );
+        Self::from_client(client, payer, options, deployment)
+    }
+
+    fn from_client(
+        client: RpcClient,
+        payer: Keypair,
+        options: RpcOptions,
+        deployment: Deployment,
+    ) -> Self {
         Self {
             client,
             payer,
             deployment,
             options,
+            pubsub: tokio::sync::OnceCell::new(),
+            subscribed: AtomicU64::new(0),
+            notified: Arc::default(),
+        }
+    }
+
+    /// How the transactions this client landed were confirmed.
+    pub fn confirmations(&self) -> Confirmations {
+        Confirmations {
+            subscribed: self.subscribed.load(Ordering::Relaxed),
+            notified: self.notified.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The websocket client, connecting at the first call.
+    async fn pubsub(&self) -> Option<Arc<PubsubClient>> {
+        self.pubsub
+            .get_or_init(|| async {
+                let url = self
+                    .options
+                    .ws_url
+                    .clone()
+                    .or_else(|| websocket_url(&self.client.url()))?;
+                match tokio::time::timeout(self.options.timeout, PubsubClient::new(url.as_str()))
+                    .await
+                {
+                    Ok(Ok(client)) => {
+                        debug!(%url, "confirming by websocket signature subscriptions");
+                        Some(Arc::new(client))
+                    }
+                    Ok(Err(e)) => {
+                        debug!(%url, error = %e, "no websocket; confirming by polling");
+                        None
+                    }
+                    Err(_) => {
+                        debug!(%url, "websocket connect timed out; confirming by polling");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Subscribes to `signature`'s confirmation before it is sent; the receiver fires
+    /// when the notification arrives. `None`: no websocket, or the subscription failed.
+    async fn watch(&self, signature: &Signature) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        let pubsub = self.pubsub().await?;
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let signature = *signature;
+        let notified = Arc::clone(&self.notified);
+        tokio::spawn(async move {
+            let config = RpcSignatureSubscribeConfig {
+                commitment: Some(CommitmentConfig::confirmed()),
+                enable_received_notification: Some(false),
+            };
+            let (mut stream, unsubscribe) =
+                match pubsub.signature_subscribe(&signature, Some(config)).await {
+                    Ok(subscription) => subscription,
+                    Err(e) => {
+                        debug!(%signature, error = %e, "signature subscription failed; polling");
+                        let _ = ready_tx.send(false);
+                        return;
+                    }
+                };
+            let _ = ready_tx.send(true);
+            if let Ok(Some(_)) = tokio::time::timeout(SIGNATURE_WATCH, stream.next()).await {
+                notified.fetch_add(1, Ordering::Relaxed);
+                let _ = done_tx.send(());
+            }
+            drop(stream);
+            unsubscribe().await;
+        });
+        match tokio::time::timeout(self.options.timeout, ready_rx).await {
+            Ok(Ok(true)) => {
+                self.subscribed.fetch_add(1, Ordering::Relaxed);
+                Some(done_rx)
+            }
+            _ => None,
         }
     }
 
@@ -180,6 +320,7 @@ impl RpcChain {
                 slot: tx["slot"].as_u64().unwrap_or_default(),
                 failed: !tx["meta"]["err"].is_null(),
                 events: transaction_events(&tx),
+                commit: committed_result(&tx),
             });
         }
         Ok(entries)
@@ -214,13 +355,15 @@ impl RpcChain {
     /// Sends a signed transaction until its fate is known. `Ok(None)`: its blockhash
     /// expired before anyone saw it, so it can never land and may be signed anew.
     async fn submit(&self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
-        /// Polls between re-sends of the same bytes (a node may drop a transaction).
+        /// `confirm_poll`s between re-sends of the same bytes (a node may drop a
+        /// transaction).
         const POLLS_PER_SEND: u32 = 20;
         let signature = tx.signatures[0];
         let config = RpcSendTransactionConfig {
             preflight_commitment: Some(CommitmentConfig::processed().commitment),
             ..RpcSendTransactionConfig::default()
         };
+        let mut notification = self.watch(&signature).await;
         let mut backoff = self.options.backoff;
         let mut failures = 0;
         loop {
@@ -248,7 +391,8 @@ impl RpcChain {
                     continue;
                 }
             }
-            for _ in 0..POLLS_PER_SEND {
+            let resend_at = Instant::now() + self.options.confirm_poll * POLLS_PER_SEND;
+            loop {
                 match self.status(&signature).await {
                     Ok(Some(Ok(()))) => return Ok(Some(signature)),
                     Ok(Some(Err(err))) => return Err(ChainError::Transaction(err)),
@@ -262,7 +406,22 @@ impl RpcChain {
                 if let Ok(false) = valid {
                     return self.settled(&signature).await;
                 }
-                tokio::time::sleep(self.options.confirm_poll).await;
+                let now = Instant::now();
+                if now >= resend_at {
+                    break;
+                }
+                match notification.as_mut() {
+                    Some(notified) => {
+                        let wait = (self.options.confirm_poll * SUBSCRIBED_POLL_FACTOR)
+                            .min(resend_at - now);
+                        if tokio::time::timeout(wait, notified).await.is_ok() {
+                            // Fired, or the watch ended without a notification: either
+                            // way, poll at the normal pace from now on.
+                            notification = None;
+                        }
+                    }
+                    None => tokio::time::sleep(self.options.confirm_poll).await,
+                }
             }
         }
     }
@@ -528,19 +687,19 @@ mod tests {
     #[tokio::test]
     async fn an_identical_transaction_that_already_landed_is_not_a_new_success() {
         let payer = Keypair::new();
-        let mut chain = RpcChain {
-            client: RpcClient::new_mock("succeeds".to_string()),
-            payer: payer.insecure_clone(),
-            deployment: Deployment {
+        let mut chain = RpcChain::from_client(
+            RpcClient::new_mock("succeeds".to_string()),
+            payer.insecure_clone(),
+            RpcOptions {
+                confirm_poll: Duration::from_millis(1),
+                ..RpcOptions::default()
+            },
+            Deployment {
                 mint: Pubkey::new_unique(),
                 token_program: anchor_spl::token::ID,
                 treasury: Pubkey::new_unique(),
             },
-            options: RpcOptions {
-                confirm_poll: Duration::from_millis(1),
-                ..RpcOptions::default()
-            },
-        };
+        );
         let ix = anchor_lang::solana_program::system_instruction::transfer(
             &payer.pubkey(),
             &Pubkey::new_unique(),
@@ -574,11 +733,14 @@ pub struct HistoryEntry {
     pub failed: bool,
     /// The Assay events its inner instructions carry (`emit_cpi!`), in order.
     pub events: Vec<AssayEvent>,
+    /// The arguments of a `commit_result` among its instructions: the committed root
+    /// and the `output_uri`, which no event carries.
+    pub commit: Option<assay_market::instructions::CommitResultArgs>,
 }
 
-/// The Assay events in a `getTransaction` result (JSON encoding): inner instructions whose
-/// program is one of ours and whose data is an event.
-fn transaction_events(tx: &serde_json::Value) -> Vec<AssayEvent> {
+/// The account keys a `getTransaction` result (JSON encoding) indexes: the static keys,
+/// then (v0) the lookup tables' writable and read-only addresses.
+fn transaction_keys(tx: &serde_json::Value) -> Vec<String> {
     let text_list = |v: &serde_json::Value| -> Vec<String> {
         v.as_array()
             .map(|a| {
@@ -588,10 +750,44 @@ fn transaction_events(tx: &serde_json::Value) -> Vec<AssayEvent> {
             })
             .unwrap_or_default()
     };
-    // Static keys, then (v0) the lookup tables' writable and read-only addresses.
     let mut keys = text_list(&tx["transaction"]["message"]["accountKeys"]);
     keys.extend(text_list(&tx["meta"]["loadedAddresses"]["writable"]));
     keys.extend(text_list(&tx["meta"]["loadedAddresses"]["readonly"]));
+    keys
+}
+
+/// An instruction of a `getTransaction` result (JSON encoding): its program and data.
+fn program_and_data(keys: &[String], ix: &serde_json::Value) -> Option<(Pubkey, Vec<u8>)> {
+    let index = usize::try_from(ix["programIdIndex"].as_u64()?).ok()?;
+    let program: Pubkey = keys.get(index)?.parse().ok()?;
+    let data = bs58::decode(ix["data"].as_str()?).into_vec().ok()?;
+    Some((program, data))
+}
+
+/// The arguments of the first market `commit_result` among the transaction's top-level
+/// instructions.
+fn committed_result(
+    tx: &serde_json::Value,
+) -> Option<assay_market::instructions::CommitResultArgs> {
+    use anchor_lang::{AnchorDeserialize, Discriminator};
+    let discriminator = assay_market::instruction::CommitResult::DISCRIMINATOR;
+    let keys = transaction_keys(tx);
+    tx["transaction"]["message"]["instructions"]
+        .as_array()?
+        .iter()
+        .filter_map(|ix| program_and_data(&keys, ix))
+        .find(|(program, data)| *program == assay_market::ID && data.starts_with(discriminator))
+        .and_then(|(_, data)| {
+            assay_market::instruction::CommitResult::try_from_slice(&data[discriminator.len()..])
+                .ok()
+        })
+        .map(|ix| ix.args)
+}
+
+/// The Assay events in a `getTransaction` result (JSON encoding): inner instructions whose
+/// program is one of ours and whose data is an event.
+fn transaction_events(tx: &serde_json::Value) -> Vec<AssayEvent> {
+    let keys = transaction_keys(tx);
     let inner = tx["meta"]["innerInstructions"]
         .as_array()
         .cloned()
@@ -600,9 +796,7 @@ fn transaction_events(tx: &serde_json::Value) -> Vec<AssayEvent> {
         .iter()
         .flat_map(|set| set["instructions"].as_array().cloned().unwrap_or_default())
         .filter_map(|ix| {
-            let index = usize::try_from(ix["programIdIndex"].as_u64()?).ok()?;
-            let program: Pubkey = keys.get(index)?.parse().ok()?;
-            let data = bs58::decode(ix["data"].as_str()?).into_vec().ok()?;
+            let (program, data) = program_and_data(&keys, &ix)?;
             decode_event(&program, &data)
         })
         .collect()

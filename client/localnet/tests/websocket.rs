@@ -1,0 +1,151 @@
+//! Rust clients use Surfpool's websocket: the SDK's RPC backend confirms its sends by
+//! signature subscription where the endpoint serves one, and by polling where it does not
+//! (the embedded bank's endpoint); the verifier daemon's follower wakes it when a market
+//! account changes.
+
+use std::time::{Duration, Instant};
+
+use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::localnet::{Localnet, LocalnetOptions};
+use assay_client::rpc::{websocket_url, Confirmations, RpcChain, RpcOptions};
+use assay_client::Chain;
+use assay_localnet::{Surfnet, SurfnetOptions};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+
+/// Three one-lamport transfers from `payer` to fresh addresses, each a send of its own.
+async fn send_three_transfers(chain: &mut RpcChain, payer: &Keypair) {
+    for _ in 0..3 {
+        let ix: Instruction = anchor_lang::solana_program::system_instruction::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_unique(),
+            1_000_000,
+        );
+        chain.send(&[ix], &[]).await.expect("the transfer lands");
+    }
+}
+
+/// Surfpool with Assay deployed, on free ports.
+async fn surfpool() -> Surfnet {
+    Surfnet::start(SurfnetOptions {
+        rpc_port: 0,
+        ws_port: 0,
+        ..SurfnetOptions::new()
+    })
+    .await
+    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)")
+}
+
+/// The notifications arrive on their own tasks: waits (at most 30 s) until `n` have.
+async fn wait_for_notifications(chain: &RpcChain, n: u64) -> Confirmations {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = chain.confirmations();
+        if seen.notified >= n || Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_are_confirmed_by_signature_notifications_from_surfpool() {
+    let net = surfpool().await;
+    let options = RpcOptions {
+        ws_url: Some(net.ws_url.clone()),
+        ..RpcOptions::default()
+    };
+    let mut chain = RpcChain::connect(&net.rpc_url, net.admin.insecure_clone(), options)
+        .await
+        .unwrap();
+    send_three_transfers(&mut chain, &net.admin).await;
+    let seen = wait_for_notifications(&chain, 3).await;
+    assert_eq!(
+        seen,
+        Confirmations {
+            subscribed: 3,
+            notified: 3
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_websocket_sends_are_confirmed_by_polling() {
+    let chain = LocalChain::start(LocalSetup::default()).await.unwrap();
+    let admin = chain.payer().insecure_clone();
+    let net = Localnet::serve(
+        chain,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        LocalnetOptions {
+            slot_ms: 50,
+            ..LocalnetOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Port + 1 serves nothing: a listener bound and dropped.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ws_url = format!("ws://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let options = RpcOptions {
+        ws_url: Some(ws_url),
+        ..RpcOptions::default()
+    };
+    let mut chain = RpcChain::connect(&net.url(), admin.insecure_clone(), options)
+        .await
+        .unwrap();
+    send_three_transfers(&mut chain, &admin).await;
+    assert_eq!(chain.confirmations(), Confirmations::default());
+}
+
+/// `assay-verifier` ticks when a market account changes instead of at its next poll: its
+/// follower wakes it once subscribed, then when the market config changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verifier_daemon_is_woken_when_a_market_account_changes() {
+    let net = surfpool().await;
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(assay_verifier::follow::follow_market(
+        net.ws_url.clone(),
+        std::sync::Arc::clone(&wake),
+        Duration::from_secs(1),
+    ));
+    let woken = async |what: &str| {
+        tokio::time::timeout(Duration::from_secs(30), wake.notified())
+            .await
+            .unwrap_or_else(|_| panic!("no wake-up: {what}"))
+    };
+    woken("subscribed").await;
+    let mut chain = RpcChain::connect(
+        &net.rpc_url,
+        net.admin.insecure_clone(),
+        RpcOptions::default(),
+    )
+    .await
+    .unwrap();
+    // The admin changes a market parameter: the config account changes.
+    let params = assay_market::state::MarketParams {
+        pass_window_slots: 77,
+        ..LocalSetup::default().market
+    };
+    let update = chain
+        .deployment()
+        .update_config(&net.admin.pubkey(), params);
+    chain.send(&[update], &[]).await.unwrap();
+    woken("the market config changed").await;
+}
+
+#[test]
+fn the_websocket_is_the_http_port_plus_one_by_solanas_convention() {
+    for (http, ws) in [
+        ("http://127.0.0.1:8899", Some("ws://127.0.0.1:8900/")),
+        (
+            "https://api.devnet.solana.com",
+            Some("wss://api.devnet.solana.com/"),
+        ),
+        ("http://localhost:65535", None),
+        ("not a url", None),
+    ] {
+        assert_eq!(websocket_url(http).as_deref(), ws, "{http}");
+    }
+}
