@@ -690,6 +690,36 @@ async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
     }
 }
 
+/// Cranks `job`'s challenge draw once its seed slot has a hash (as any cranker would),
+/// paying with the keypair at `payer`; returns the verifier drawn.
+async fn draw_challenge(
+    net: &Localnet,
+    payer: &Path,
+    job: &assay_client::Pubkey,
+) -> assay_client::Pubkey {
+    use assay_client::{Chain, DrawOutcome};
+    let mut chain = rpc(net, payer).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let account = chain.job(job).await.unwrap().expect("the job is open");
+        let outcome = chain.draw_outcome(job).await.unwrap();
+        if outcome != DrawOutcome::Wait {
+            let ix = chain
+                .deployment()
+                .draw_challenge(job, &account, outcome.verifier().as_ref());
+            chain.send(&[ix], &[]).await.unwrap();
+            if let Some(drawn) = chain.job(job).await.unwrap().and_then(|j| j.verifier) {
+                return drawn;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the draw was never made"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// An in-process verifier daemon for the keypair at `key` against `net`, its journal
 /// beside the ledger, committee votes through the shared blob store.
 async fn verifier_daemon(
@@ -796,9 +826,45 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     let provider_before = net.tokens(&provider);
     let verifier_before = net.tokens(&verifier);
 
+    // The buyer watches: once the challenge is drawn, `job watch` names the verifier and
+    // the chunks it must re-execute while the job is still Challenged.
+    let mut watcher = net
+        .assay(Some(&buyer))
+        .args([
+            "job",
+            "watch",
+            &job.to_string(),
+            "--json",
+            "--interval-ms",
+            "100",
+        ])
+        .args(["--timeout", "180"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut watched =
+        std::io::BufRead::lines(std::io::BufReader::new(watcher.stdout.take().unwrap()));
+    let drawn = runtime.block_on(draw_challenge(&net, &verifier, &job));
+    let challenged: Value = loop {
+        let line = watched
+            .next()
+            .expect("job watch ended before the job was Challenged")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["state"] == "Challenged" {
+            break v;
+        }
+    };
+    assert_eq!(challenged["verifier"], drawn.to_string(), "{challenged}");
+    assert_eq!(
+        challenged["sampled_chunks"].as_array().map(Vec::len),
+        Some(8),
+        "{challenged}"
+    );
+
     runtime.block_on(async {
         let mut daemon = verifier_daemon(&net, &verifier).await;
-        // Draw, audit, attest; after the pass window the daemon closes its own pass.
+        // Audit, attest; after the pass window the daemon closes its own pass.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         let mut passes = 0;
         loop {
@@ -814,6 +880,14 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
         }
         assert_eq!(passes, 1, "the daemon re-executed the sample and attested");
     });
+    // The watcher saw it close, and how it ended.
+    let ended: Vec<Value> = watched
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect();
+    assert!(watcher.wait().unwrap().success());
+    let last = ended.last().expect("a closing line");
+    assert_eq!(last["state"], "Closed", "{ended:?}");
+    assert_eq!(last["final_state"], "Settled", "{ended:?}");
     // Price 5: the verifier earns 5 %, the provider 94 % (its collateral back too).
     assert_eq!(net.tokens(&verifier), verifier_before + 250_000);
     assert_eq!(net.tokens(&provider), provider_before + 4_700_000);
