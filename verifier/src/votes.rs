@@ -137,7 +137,8 @@ impl VoteBoard {
 }
 
 /// The votes that decide the contest of `job`, if the valid ones published reach a strict
-/// majority of the committee for one verdict: `(uphold, votes)`.
+/// majority of the committee for one verdict: `(uphold, votes)`, exactly a majority of
+/// them.
 pub fn quorum(
     job_key: &Pubkey,
     job: &Job,
@@ -150,9 +151,12 @@ pub fn quorum(
         .filter(|r| r.counts_for(job_key, job) && seen.insert(r.member))
         .collect();
     [true, false].into_iter().find_map(|uphold| {
+        // Exactly a majority: more votes decide nothing more and only make the relayed
+        // transaction larger.
         let side: Vec<VoteRecord> = valid
             .iter()
             .filter(|r| r.uphold == uphold)
+            .take(majority)
             .map(|r| (*r).clone())
             .collect();
         (side.len() >= majority).then_some((uphold, side))

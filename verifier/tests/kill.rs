@@ -1,9 +1,14 @@
 //! Crash safety and fault tolerance of the real `assay-verifier` binary: it runs as a
-//! child process against a JSON-RPC endpoint (`Localnet`, the embedded bank over HTTP)
-//! that injects 503s, late answers (client timeouts) and lost replies; it is SIGKILLed at
-//! 50 random points while providers keep committing jobs, restarted each time, and at
-//! the end stopped with SIGTERM. The endpoint's transaction log must show exactly one
-//! landed verdict transaction per job, and no failed one.
+//! child process against a JSON-RPC endpoint that injects 503s, late answers (client
+//! timeouts) and lost replies; it is SIGKILLed at random points while providers keep
+//! committing jobs, restarted each time, and at the end stopped with SIGTERM. The
+//! endpoint's transaction log must show exactly one landed verdict transaction per job,
+//! and no failed one.
+//!
+//! Twice: against the embedded bank over HTTP (`Localnet`, programs native, 50 kills),
+//! and against `assay localnet`'s validator (Surfpool, programs as SBF, websocket
+//! confirmations and program subscription) behind a fault-injecting proxy (`FaultProxy`),
+//! where the chain's own transaction history must also show one verdict per job.
 
 mod common;
 
@@ -16,17 +21,32 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::{LocalChain, LocalSetup};
+use assay_client::events::AssayEvent;
+use assay_client::faults::FaultProxy;
 use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
+use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
+use assay_localnet::{Surfnet, SurfnetOptions};
 use assay_market::state::MarketParams;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use common::{run_job, stake, Provider};
+use common::{new_user_from_admin, register, run_job, stake, Provider};
 use rand::{Rng, SeedableRng};
 use solana_sdk::signature::Signer;
 
-const JOBS: u64 = 16;
-const KILLS: usize = 50;
+/// Jobs posted, one per kill cycle, and SIGKILLs: on the embedded bank, and on Surfpool
+/// (whose every transaction runs the SBF programs; fewer, to keep CI time).
+const EMBEDDED: Scale = Scale {
+    jobs: 16,
+    kills: 50,
+};
+const SURFPOOL: Scale = Scale { jobs: 8, kills: 20 };
+
+#[derive(Clone, Copy)]
+struct Scale {
+    jobs: u64,
+    kills: usize,
+}
 /// The whole test normally takes under a minute; past this it is stuck, and the
 /// watchdog ends the process with the daemon's log rather than hanging the run.
 const WATCHDOG: Duration = Duration::from_secs(420);
@@ -56,6 +76,8 @@ fn start_watchdog(daemon_pid: Arc<AtomicU32>, log: std::path::PathBuf) {
 
 struct Paths {
     url: String,
+    /// The endpoint's websocket, where it has one.
+    ws_url: Option<String>,
     keypair: std::path::PathBuf,
     store: std::path::PathBuf,
     journal: std::path::PathBuf,
@@ -68,7 +90,11 @@ fn spawn(p: &Paths, pid: &AtomicU32) -> Child {
         .append(true)
         .open(&p.log)
         .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_assay-verifier"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_assay-verifier"));
+    if let Some(ws_url) = &p.ws_url {
+        command.args(["--ws-url", ws_url]);
+    }
+    command
         .args(["--url", &p.url])
         .arg("--keypair")
         .arg(&p.keypair)
@@ -98,48 +124,209 @@ fn spawn(p: &Paths, pid: &AtomicU32) -> Child {
         .expect("assay-verifier binary")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
-    std::env::set_var("NODEVICE_SELECT", "1");
-    let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    let setup = common::real_time_setup(MarketParams {
+/// Where the market runs: the endpoint the daemon is pointed at (faults injected), and the
+/// test's own fault-free access to the same chain.
+enum Market {
+    /// The embedded bank served over HTTP, faults injected by the endpoint itself.
+    Embedded(Localnet),
+    /// Surfpool with the SBF programs; the daemon talks to `proxy`, the test to `chain`.
+    Surfpool {
+        net: Box<Surfnet>,
+        proxy: FaultProxy,
+        chain: Box<RpcChain>,
+    },
+}
+
+/// The two tests run one at a time: each alone loads both cores, and each has a watchdog
+/// that ends the process.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl Market {
+    fn url(&self) -> String {
+        match self {
+            Market::Embedded(net) => net.url(),
+            Market::Surfpool { proxy, .. } => proxy.url(),
+        }
+    }
+
+    fn ws_url(&self) -> Option<String> {
+        match self {
+            Market::Embedded(_) => None,
+            Market::Surfpool { net, .. } => Some(net.ws_url.clone()),
+        }
+    }
+
+    /// Runs `f` on the chain, bypassing the injected faults.
+    async fn with_chain<R>(&mut self, f: impl AsyncFnOnce(&mut dyn Chain) -> R) -> R {
+        match self {
+            Market::Embedded(net) => net.with_chain(async |c| f(c).await).await,
+            Market::Surfpool { chain, .. } => f(chain.as_mut()).await,
+        }
+    }
+
+    async fn is_open(&mut self, job: &Pubkey) -> bool {
+        self.with_chain(async |c| c.job(job).await.unwrap())
+            .await
+            .is_some()
+    }
+}
+
+/// The participants: a buyer, a provider, and the verifier whose daemon is killed.
+struct Parties {
+    buyer: solana_sdk::signature::Keypair,
+    provider: solana_sdk::signature::Keypair,
+    verifier: solana_sdk::signature::Keypair,
+}
+
+/// One request in ten fails: answered 503, answered 800 ms late (twice the daemon's RPC
+/// timeout), or — a send — processed with its reply lost.
+fn faults() -> FaultInjection {
+    FaultInjection {
+        rate: 0.1,
+        delay: Duration::from_millis(800),
+        seed: 11,
+    }
+}
+
+fn setup() -> LocalSetup {
+    common::real_time_setup(MarketParams {
         verdict_window_slots: 4_000,
         dispute_window_slots: 40,
         ..LocalSetup::default().market
-    });
-    let mut chain = LocalChain::start(setup).await.unwrap();
-    let buyer = chain.new_user(10_000 * common::TOKENS).await.unwrap();
-    let provider = stake(&mut chain, ROLE_PROVIDER).await;
-    let verifier = stake(&mut chain, ROLE_VERIFIER).await;
-    let paths = Paths {
-        url: String::new(),
-        keypair: dir.path().join("verifier.json"),
-        store: dir.path().join("store"),
-        journal: dir.path().join("journal.redb"),
-        log: dir.path().join("daemon.log"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    std::env::set_var("NODEVICE_SELECT", "1");
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = LocalChain::start(setup()).await.unwrap();
+    let parties = Parties {
+        buyer: chain.new_user(10_000 * common::TOKENS).await.unwrap(),
+        provider: stake(&mut chain, ROLE_PROVIDER).await,
+        verifier: stake(&mut chain, ROLE_VERIFIER).await,
     };
-    assay_client::keys::write_keypair(&paths.keypair, &verifier).unwrap();
     let tx_log = dir.path().join("tx.jsonl");
     let net = Localnet::serve(
         chain,
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         LocalnetOptions {
             slot_ms: 25,
-            faults: FaultInjection {
-                rate: 0.1,
-                delay: Duration::from_millis(800),
-                seed: 11,
-            },
+            faults: faults(),
             tx_log: Some(tx_log.clone()),
         },
     )
     .await
     .unwrap();
-    let paths = Paths {
-        url: net.url(),
-        ..paths
+    let mut market = Market::Embedded(net);
+    kill_and_restart(&mut market, &parties, dir.path(), EMBEDDED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkilled_daemon_on_surfpool_never_submits_twice_and_finishes_every_job() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    std::env::set_var("NODEVICE_SELECT", "1");
+    let dir = tempfile::tempdir().unwrap();
+    let net = Surfnet::start(SurfnetOptions {
+        rpc_port: 0,
+        ws_port: 0,
+        slot_ms: SURFPOOL_SLOT_MS,
+        setup: setup(),
+        ..SurfnetOptions::new()
+    })
+    .await
+    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
+    let options = RpcOptions {
+        ws_url: Some(net.ws_url.clone()),
+        ..RpcOptions::default()
     };
+    let mut chain = RpcChain::connect(&net.rpc_url, net.admin.insecure_clone(), options)
+        .await
+        .unwrap();
+    let parties = Parties {
+        buyer: new_user_from_admin(&mut chain, 10_000 * common::TOKENS).await,
+        provider: new_user_from_admin(&mut chain, 1_000 * common::TOKENS).await,
+        verifier: new_user_from_admin(&mut chain, 1_000 * common::TOKENS).await,
+    };
+    register(&mut chain, &parties.provider, ROLE_PROVIDER).await;
+    register(&mut chain, &parties.verifier, ROLE_VERIFIER).await;
+    next_draw_epoch(&mut chain).await;
+    let proxy = FaultProxy::serve(
+        &net.rpc_url,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        faults(),
+        Some(dir.path().join("tx.jsonl")),
+    )
+    .await
+    .unwrap();
+    let mut market = Market::Surfpool {
+        net: Box::new(net),
+        proxy,
+        chain: Box::new(chain),
+    };
+    let jobs = kill_and_restart(&mut market, &parties, dir.path(), SURFPOOL).await;
+    let Market::Surfpool { chain, .. } = market else {
+        unreachable!("built as Surfpool above")
+    };
+    // The chain's own history: one verdict event per job, no failed transaction.
+    let me = parties.verifier.pubkey();
+    for job in &jobs {
+        let history = chain.history(job, 100).await.unwrap();
+        let failed: Vec<_> = history.iter().filter(|e| e.failed).collect();
+        assert!(
+            failed.is_empty(),
+            "job {job}: failed transactions {failed:?}"
+        );
+        let verdicts = history
+            .iter()
+            .flat_map(|e| &e.events)
+            .filter(|e| match e {
+                AssayEvent::PassRecorded(p) => p.verifier == me,
+                AssayEvent::FaultReported(f) => f.verifier == me,
+                _ => false,
+            })
+            .count();
+        assert_eq!(verdicts, 1, "job {job}: verdict events in its history");
+    }
+}
+
+/// Surfpool's slot time in the kill test: the draw epoch (1,024 slots) must outlast a
+/// draw's round trips, and the stake of a new verifier waits one epoch to be drawn.
+const SURFPOOL_SLOT_MS: u64 = 25;
+
+/// Waits (in real time) until the chain enters the next draw epoch: stake deposited now is
+/// counted by the draws from then on.
+async fn next_draw_epoch<C: Chain + ?Sized>(chain: &mut C) {
+    let epoch_slots = chain.registry().await.unwrap().epoch_slots;
+    let start = chain.slot().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while chain.slot().await.unwrap() <= start + epoch_slots {
+        assert!(Instant::now() < deadline, "no new draw epoch in 120 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The scenario: a job per cycle while the daemon is SIGKILLed at random points, then one
+/// last daemon until every job has closed, stopped with SIGTERM; the endpoint's transaction
+/// log and the daemon's journal must show exactly one verdict per job. Returns the jobs.
+async fn kill_and_restart(
+    market: &mut Market,
+    parties: &Parties,
+    dir: &std::path::Path,
+    scale: Scale,
+) -> Vec<Pubkey> {
+    let started = Instant::now();
+    let paths = Paths {
+        url: market.url(),
+        ws_url: market.ws_url(),
+        keypair: dir.join("verifier.json"),
+        store: dir.join("store"),
+        journal: dir.join("journal.redb"),
+        log: dir.join("daemon.log"),
+    };
+    let tx_log = dir.join("tx.jsonl");
+    assay_client::keys::write_keypair(&paths.keypair, &parties.verifier).unwrap();
     let daemon_pid = Arc::new(AtomicU32::new(0));
     start_watchdog(Arc::clone(&daemon_pid), paths.log.clone());
     let store = BlobStore::local(&paths.store).unwrap();
@@ -147,9 +334,9 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let mut jobs: Vec<Pubkey> = vec![];
     let mut kills = 0;
-    for cycle in 0..KILLS {
+    for cycle in 0..scale.kills {
         let mut child = spawn(&paths, &daemon_pid);
-        if (cycle as u64) < JOBS {
+        if (cycle as u64) < scale.jobs {
             let id = cycle as u64 + 1;
             // Every fourth provider fakes a chunk (k = n, so it is always caught).
             let behaviour = if id.is_multiple_of(4) {
@@ -158,9 +345,10 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
                 Provider::Honest
             };
             let samples = if id.is_multiple_of(4) { 16 } else { 4 };
-            let job = net
+            let (buyer, provider) = (&parties.buyer, &parties.provider);
+            let job = market
                 .with_chain(async |c| {
-                    run_job(c, &gpu, &store, &buyer, &provider, id, samples, behaviour).await
+                    run_job(c, &gpu, &store, buyer, provider, id, samples, behaviour).await
                 })
                 .await;
             jobs.push(job);
@@ -183,11 +371,7 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
     loop {
         let mut open = 0;
         for job in &jobs {
-            if net
-                .with_chain(async |c| c.job(job).await.unwrap())
-                .await
-                .is_some()
-            {
+            if market.is_open(job).await {
                 open += 1;
             }
         }
@@ -223,7 +407,7 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
     assert!(status.success(), "exit after SIGTERM: {status}");
 
     // Count verdict transactions per job in the endpoint's log.
-    let me = verifier.pubkey().to_string();
+    let me = parties.verifier.pubkey().to_string();
     let mut landed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut failed: Vec<String> = vec![];
     let (mut lines, mut duplicates, mut expired) = (0, 0, 0);
@@ -231,7 +415,9 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
         let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
         lines += 1;
         if v["duplicate"].as_bool() == Some(true) {
+            // The same bytes again (after a lost reply): the first send is accounted for.
             duplicates += 1;
+            continue;
         }
         for ix in v["instructions"].as_array().unwrap() {
             let name = ix["name"].as_str().unwrap_or_default();
@@ -308,4 +494,5 @@ async fn sigkilled_daemon_never_submits_twice_and_finishes_every_job() {
         unlogged.is_empty(),
         "verdicts missing from the tx log: {unlogged:?}"
     );
+    jobs
 }

@@ -1,5 +1,5 @@
-//! Buyer and operator flows through the `assay` binary against `assay localnet` (the
-//! embedded bank served over Solana JSON-RPC), including bad input: each mistake is a
+//! Buyer and operator flows through the `assay` binary against `assay localnet` (Surfpool
+//! with both programs as SBF), including bad input: each mistake is a
 //! clear message and a non-zero exit, and nothing is lost on chain.
 
 use std::io::{BufRead, BufReader};
@@ -36,21 +36,14 @@ impl Localnet {
 
     /// A localnet whose slots last `slot_ms` (the windows are counted in slots).
     fn start_with_slot_ms(slot_ms: u64) -> Self {
-        Self::spawn(slot_ms, &[])
+        Self::spawn(slot_ms)
     }
 
-    /// `assay localnet --embedded`: the in-process bank behind the hand-written endpoint,
-    /// which does not enforce the 1,232-byte packet limit.
-    fn start_embedded_with_slot_ms(slot_ms: u64) -> Self {
-        Self::spawn(slot_ms, &["--embedded"])
-    }
-
-    fn spawn(slot_ms: u64, extra: &[&str]) -> Self {
+    fn spawn(slot_ms: u64) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::cargo_bin("assay")
             .unwrap()
             .arg("localnet")
-            .args(extra)
             .args([
                 "--port",
                 "0",
@@ -927,16 +920,11 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     use assay_client::Chain;
 
     std::env::set_var("NODEVICE_SELECT", "1");
-    // 150 ms slots: the 50-slot dispute window lasts 7.5 s, ample for the worker.
-    // The contested case runs on the embedded endpoint: on a real validator (Surfpool)
-    // the committee's resolve_contest, votes in one Ed25519 instruction, is 1,840 bytes,
-    // over the 1,232-byte packet limit, so no contest can be decided there yet
-    // (docs/protocol.md, "Known limits").
-    let net = if mirrored {
-        Localnet::start_with_slot_ms(150)
-    } else {
-        Localnet::start_embedded_with_slot_ms(150)
-    };
+    // 150 ms slots: the 50-slot dispute window lasts 7.5 s, ample for the worker. On
+    // Surfpool, which enforces the 1,232-byte packet limit: the committee's decision (a
+    // majority's votes in one Ed25519 instruction, then resolve_contest) goes out as a v0
+    // transaction through the relayer's lookup table.
+    let net = Localnet::start_with_slot_ms(150);
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let verifiers: Vec<PathBuf> = (0..4)

@@ -31,6 +31,9 @@ pub enum ChainError {
     /// be retried.
     #[error("chain client error: {0}")]
     Client(String),
+    /// The endpoint refused the transaction as over Solana's 1,232-byte packet limit.
+    #[error("transaction too large: {0}")]
+    TooLarge(String),
     #[error("account {0} not found")]
     MissingAccount(Pubkey),
     #[error("account {0} could not be decoded: {1}")]
@@ -355,8 +358,47 @@ pub(crate) fn build_transaction(
     let mut all = crate::compute::budget_instructions(&body, priority_fee);
     all.extend(body);
     let mut tx = Transaction::new_with_payer(&all, Some(&payer.pubkey()));
-    let required =
-        &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
+    let keys = required_signers(
+        &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)],
+        payer,
+        signers,
+    );
+    tx.try_sign(&keys, blockhash)
+        .map_err(|e| ChainError::Signing(e.to_string()))?;
+    Ok(tx)
+}
+
+/// [`build_transaction`] (without a nonce) as a v0 transaction that names the accounts
+/// `tables` hold through them: one byte each instead of 32, for transactions over the
+/// 1,232-byte packet limit as legacy ones ([`crate::lookup`]).
+pub(crate) fn build_v0_transaction(
+    ixs: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+    blockhash: solana_sdk::hash::Hash,
+    priority_fee: u64,
+    tables: &[solana_sdk::message::AddressLookupTableAccount],
+) -> Result<solana_sdk::transaction::VersionedTransaction, ChainError> {
+    let mut all = crate::compute::budget_instructions(ixs, priority_fee);
+    all.extend_from_slice(ixs);
+    let message =
+        solana_sdk::message::v0::Message::try_compile(&payer.pubkey(), &all, tables, blockhash)
+            .map_err(|e| ChainError::Signing(format!("compiling a v0 message: {e}")))?;
+    let required = &message.account_keys[..usize::from(message.header.num_required_signatures)];
+    let keys = required_signers(required, payer, signers);
+    solana_sdk::transaction::VersionedTransaction::try_new(
+        solana_sdk::message::VersionedMessage::V0(message),
+        &keys,
+    )
+    .map_err(|e| ChainError::Signing(e.to_string()))
+}
+
+/// `payer`, then those of `signers` the message requires (others are ignored).
+fn required_signers<'a>(
+    required: &[Pubkey],
+    payer: &'a Keypair,
+    signers: &[&'a Keypair],
+) -> Vec<&'a Keypair> {
     let mut keys: Vec<&Keypair> = vec![payer];
     keys.extend(
         signers
@@ -364,9 +406,7 @@ pub(crate) fn build_transaction(
             .copied()
             .filter(|k| required.contains(&k.pubkey()) && k.pubkey() != payer.pubkey()),
     );
-    tx.try_sign(&keys, blockhash)
-        .map_err(|e| ChainError::Signing(e.to_string()))?;
-    Ok(tx)
+    keys
 }
 
 /// Decodes an Anchor account read from the chain, naming the address on failure.

@@ -10,7 +10,10 @@
 //!   JSON-RPC endpoint).
 //! - [`compute`]: the ComputeBudget instructions every transaction starts with (unit
 //!   limit from the programs' measured compute units, optional priority fee).
-//! - [`localnet`]: a JSON-RPC endpoint backed by the embedded bank (`assay localnet`).
+//! - [`localnet`]: a JSON-RPC endpoint backed by the embedded bank (`assay localnet
+//!   --embedded`); [`faults`]: RPC faults injected by it or by a proxy in front of any
+//!   endpoint, for testing clients.
+//! - [`lookup`]: address lookup tables for transactions over the packet limit.
 //! - [`keys`]: Solana CLI keypair files and config.
 //! - [`idl`]: error and instruction names from the programs' IDLs.
 
@@ -21,10 +24,12 @@ pub mod deploy;
 pub mod economics;
 pub mod embedded;
 pub mod events;
+pub mod faults;
 pub mod idl;
 pub mod ix;
 pub mod keys;
 pub mod localnet;
+pub mod lookup;
 pub mod pda;
 pub mod rpc;
 

@@ -9,13 +9,11 @@
 //! `getBlockHeight`, `getMinimumBalanceForRentExemption`, `requestAirdrop`, `getHealth`,
 //! `getVersion`, `getGenesisHash`.
 //!
-//! Slots advance on a timer like a validator's. For tests it can inject faults (a
-//! fraction of requests answered 503, answered late, or — for `sendTransaction` —
-//! processed with the reply lost) and writes a log of every transaction it was sent.
+//! Slots advance on a timer like a validator's. For tests it can inject faults and write a
+//! log of every transaction it was sent ([`crate::faults`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +24,6 @@ use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use solana_account_decoder_client_types::{UiAccount, UiAccountData, UiAccountEncoding};
 use solana_rpc_client_api::filter::RpcFilterType;
@@ -44,20 +41,11 @@ use tracing::{debug, info, warn};
 
 use crate::chain::{Chain, ChainError};
 use crate::embedded::LocalChain;
+pub use crate::faults::FaultInjection;
+use crate::faults::{injected_503, json_reply, Fault, FaultDice, TxLog};
 
 /// How many slots a blockhash stays usable, as on mainnet.
 pub const BLOCKHASH_VALID_SLOTS: u64 = 150;
-
-/// Faults to inject, for testing clients.
-#[derive(Debug, Clone, Default)]
-pub struct FaultInjection {
-    /// Fraction of requests (0..=1) that fail one of the ways below, chosen at random.
-    pub rate: f64,
-    /// A late answer waits this long (make it longer than the client's timeout to turn
-    /// it into a timeout).
-    pub delay: Duration,
-    pub seed: u64,
-}
 
 /// How the local endpoint behaves.
 #[derive(Debug, Clone)]
@@ -86,9 +74,9 @@ struct Shared {
     statuses: Mutex<HashMap<Signature, (u64, Option<TransactionError>)>>,
     /// Slot at which each blockhash was first handed out.
     blockhashes: Mutex<HashMap<Hash, u64>>,
-    rng: Mutex<rand::rngs::StdRng>,
+    dice: FaultDice,
     options: LocalnetOptions,
-    tx_log: Option<std::sync::Mutex<std::fs::File>>,
+    tx_log: Option<TxLog>,
 }
 
 /// A running endpoint. Dropping it does not stop the server; it runs until the runtime
@@ -96,13 +84,6 @@ struct Shared {
 pub struct Localnet {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Fault {
-    Unavailable,
-    Late,
-    LostReply,
 }
 
 impl Localnet {
@@ -113,20 +94,12 @@ impl Localnet {
         options: LocalnetOptions,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
-        let tx_log = match &options.tx_log {
-            Some(path) => Some(std::sync::Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?,
-            )),
-            None => None,
-        };
+        let tx_log = options.tx_log.as_deref().map(TxLog::open).transpose()?;
         let shared = Arc::new(Shared {
             chain: Mutex::new(chain),
             statuses: Mutex::new(HashMap::new()),
             blockhashes: Mutex::new(HashMap::new()),
-            rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(options.faults.seed)),
+            dice: FaultDice::new(options.faults.clone()),
             options,
             tx_log,
         });
@@ -183,23 +156,15 @@ impl Localnet {
     }
 }
 
-fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("static response parts")
-}
-
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let body = match req.into_body().collect().await {
         Ok(body) => body.to_bytes(),
-        Err(e) => return reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() })),
+        Err(e) => return json_reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() })),
     };
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return reply(
+            return json_reply(
                 StatusCode::OK,
                 json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": format!("parse error: {e}")}}),
             )
@@ -213,27 +178,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         .to_string();
     let params = request.get("params").cloned().unwrap_or(Value::Null);
 
-    let fault = {
-        let rate = shared.options.faults.rate;
-        let mut rng = shared.rng.lock().await;
-        (rate > 0.0 && rng.gen_bool(rate.min(1.0))).then(|| match rng.gen_range(0..3) {
-            0 => Fault::Unavailable,
-            1 => Fault::Late,
-            _ if method == "sendTransaction" => Fault::LostReply,
-            _ => Fault::Unavailable,
-        })
-    };
+    let fault = shared.dice.roll(&method).await;
     match fault {
         Some(Fault::Unavailable) => {
             debug!(%method, "injected fault: 503");
-            return reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "injected fault"}),
-            );
+            return injected_503();
         }
         Some(Fault::Late) => {
             debug!(%method, "injected fault: late answer");
-            tokio::time::sleep(shared.options.faults.delay).await;
+            shared.dice.delay().await;
         }
         _ => {}
     }
@@ -250,16 +203,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     };
     if let Some(Fault::LostReply) = fault {
         debug!(%method, "injected fault: processed, reply lost");
-        return reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": "injected fault"}),
-        );
+        return injected_503();
     }
     let body = match outcome {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
     };
-    reply(StatusCode::OK, body)
+    json_reply(StatusCode::OK, body)
 }
 
 /// A JSON-RPC error object.
@@ -327,7 +277,7 @@ fn ui_account(account: Account, encoding: UiAccountEncoding) -> Value {
     serde_json::to_value(ui).expect("UiAccount serializes")
 }
 
-fn decode_transaction(params: &Value) -> Result<Transaction, Value> {
+pub(crate) fn decode_transaction(params: &Value) -> Result<Transaction, Value> {
     let encoded = param(params, 0)?
         .as_str()
         .ok_or_else(|| invalid_params("transaction must be a string"))?;
@@ -398,41 +348,15 @@ async fn simulate(shared: &Shared, tx: Transaction) -> Result<RpcSimulateTransac
     })
 }
 
-/// Writes one line naming the transaction's signers and instructions.
+/// Logs a transaction this endpoint was sent, when it keeps a log.
 fn log_transaction(
     shared: &Shared,
     tx: &Transaction,
     duplicate: bool,
     result: &Result<(), String>,
 ) {
-    let Some(file) = &shared.tx_log else { return };
-    let keys = &tx.message.account_keys;
-    let signers: Vec<String> = keys[..usize::from(tx.message.header.num_required_signatures)]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let instructions: Vec<Value> = tx
-        .message
-        .instructions
-        .iter()
-        .map(|ix| {
-            let program = keys[usize::from(ix.program_id_index)];
-            json!({
-                "program": program.to_string(),
-                "name": crate::idl::instruction_name(&program, &ix.data),
-                "accounts": ix.accounts.iter().map(|&a| keys[usize::from(a)].to_string()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let line = json!({
-        "signature": tx.signatures[0].to_string(),
-        "signers": signers,
-        "instructions": instructions,
-        "duplicate": duplicate,
-        "error": result.as_ref().err(),
-    });
-    if let Ok(mut f) = file.lock() {
-        let _ = writeln!(f, "{line}");
+    if let Some(log) = &shared.tx_log {
+        log.write(tx, duplicate, result);
     }
 }
 

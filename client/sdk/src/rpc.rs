@@ -24,24 +24,29 @@ use solana_account_decoder_client_types::UiAccount;
 use solana_commitment_config::CommitmentConfig;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind as ClientErrorKind};
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
     RpcSignatureSubscribeConfig, RpcSimulateTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcError;
 use solana_rpc_client_api::request::RpcRequest;
 use solana_rpc_client_api::response::Response;
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
+use solana_sdk::message::AddressLookupTableAccount;
 use solana_sdk::signature::{Keypair, Signature, Signer};
-use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_sdk::transaction::{Transaction, TransactionError, VersionedTransaction};
 use solana_transaction_status_client_types::UiInstruction;
 use tracing::{debug, warn};
 
-use crate::chain::{build_transaction, discover_deployment, Chain, ChainError};
+use crate::chain::{
+    build_transaction, build_v0_transaction, discover_deployment, Chain, ChainError,
+};
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
+use crate::lookup;
 
 /// How many times `RpcChain::fresh` waits `confirm_poll` for a blockhash under which
 /// a new send is not identical to a processed transaction (20 × 150 ms: several slots).
@@ -124,11 +129,21 @@ pub struct RpcChain {
     pubsub: tokio::sync::OnceCell<Option<Arc<PubsubClient>>>,
     subscribed: AtomicU64,
     notified: Arc<AtomicU64>,
+    /// The payer's lookup table of the deployment's fixed accounts, once found or made
+    /// (for transactions over the packet limit, [`crate::lookup`]).
+    lookup_table: tokio::sync::Mutex<Option<AddressLookupTableAccount>>,
 }
 
 fn client_error(err: ClientError) -> ChainError {
     if let Some(tx) = err.get_transaction_error() {
         return ChainError::Transaction(tx);
+    }
+    // A validator's answer to a transaction over the packet limit ("base64 encoded …
+    // too large: 1401 bytes (max: encoded/raw 1644/1232)"): sending it again cannot help.
+    if let ClientErrorKind::RpcError(RpcError::RpcResponseError { message, .. }) = err.kind() {
+        if message.contains("too large") {
+            return ChainError::TooLarge(message.clone());
+        }
     }
     // The whole cause chain ("error sending request …: tcp connect error: Connection
     // refused"), not only its first line.
@@ -192,6 +207,7 @@ impl RpcChain {
             pubsub: tokio::sync::OnceCell::new(),
             subscribed: AtomicU64::new(0),
             notified: Arc::default(),
+            lookup_table: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -354,7 +370,7 @@ impl RpcChain {
 
     /// Sends a signed transaction until its fate is known. `Ok(None)`: its blockhash
     /// expired before anyone saw it, so it can never land and may be signed anew.
-    async fn submit(&self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
+    async fn submit(&self, tx: &VersionedTransaction) -> Result<Option<Signature>, ChainError> {
         /// `confirm_poll`s between re-sends of the same bytes (a node may drop a
         /// transaction).
         const POLLS_PER_SEND: u32 = 20;
@@ -377,7 +393,9 @@ impl RpcChain {
                 Err(ChainError::Transaction(TransactionError::BlockhashNotFound)) => {
                     return self.settled(&signature).await
                 }
-                Err(err @ ChainError::Transaction(_)) => return Err(err),
+                Err(err @ (ChainError::Transaction(_) | ChainError::TooLarge(_))) => {
+                    return Err(err)
+                }
                 Err(err) => {
                     // The node may have taken it before the reply was lost: the same
                     // bytes go again, which cannot land twice.
@@ -401,7 +419,10 @@ impl RpcChain {
                 }
                 let valid = self
                     .client
-                    .is_blockhash_valid(&tx.message.recent_blockhash, CommitmentConfig::processed())
+                    .is_blockhash_valid(
+                        tx.message.recent_blockhash(),
+                        CommitmentConfig::processed(),
+                    )
                     .await;
                 if let Ok(false) = valid {
                     return self.settled(&signature).await;
@@ -514,12 +535,14 @@ impl RpcChain {
         Err(ChainError::Transaction(TransactionError::AlreadyProcessed))
     }
 
-    /// Submits `first`, signing anew each time the previous one expired unseen.
+    /// Submits `first`, signing anew (through `table` when given: a v0 transaction) each
+    /// time the previous one expired unseen.
     async fn submit_resigning(
         &self,
         ixs: &[Instruction],
         signers: &[&Keypair],
-        first: Transaction,
+        first: VersionedTransaction,
+        table: Option<&AddressLookupTableAccount>,
     ) -> Result<Signature, ChainError> {
         let mut tx = first;
         for _ in 0..self.options.attempts {
@@ -527,11 +550,159 @@ impl RpcChain {
                 return Ok(signature);
             }
             warn!(signature = %tx.signatures[0], "blockhash expired before the transaction landed; signing again");
-            tx = self.signed(ixs, signers).await?;
+            tx = match table {
+                None => self.signed(ixs, signers).await?.into(),
+                Some(table) => self.signed_v0(ixs, signers, table).await?,
+            };
         }
         Err(ChainError::Client(
             "transaction kept expiring unseen".into(),
         ))
+    }
+
+    /// Every account owned by `program` whose data holds `bytes` at `offset`.
+    async fn program_accounts_matching(
+        &self,
+        program: &Pubkey,
+        offset: usize,
+        bytes: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                offset,
+                bytes.to_vec(),
+            ))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64Zstd),
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .retry("getProgramAccounts", || {
+                self.client
+                    .get_program_ui_accounts_with_config(program, config.clone())
+            })
+            .await?;
+        accounts
+            .into_iter()
+            .map(|(key, ui)| {
+                ui.decode::<Account>()
+                    .map(|account| (key, account))
+                    .ok_or_else(|| ChainError::Decode(key, "undecodable account encoding".into()))
+            })
+            .collect()
+    }
+
+    /// `ixs` as a v0 transaction naming the deployment's fixed accounts through `table`.
+    async fn signed_v0(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        table: &AddressLookupTableAccount,
+    ) -> Result<VersionedTransaction, ChainError> {
+        let blockhash = self
+            .retry("getLatestBlockhash", || self.client.get_latest_blockhash())
+            .await?;
+        build_v0_transaction(
+            ixs,
+            &self.payer,
+            signers,
+            blockhash,
+            self.options.priority_fee,
+            std::slice::from_ref(table),
+        )
+    }
+
+    /// Sends `ixs`, which the endpoint refused as a legacy transaction for its size, as a
+    /// v0 transaction through the payer's lookup table.
+    async fn send_compact(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let table = self.lookup_table().await?;
+        let tx = self.signed_v0(ixs, signers, &table).await?;
+        debug!(signature = %tx.signatures[0], table = %table.key, "sending as v0 through the lookup table");
+        self.submit_resigning(ixs, signers, tx, Some(&table)).await
+    }
+
+    /// The payer's lookup table holding [`lookup::deployment_addresses`]: cached, else
+    /// found on chain (one made by an earlier run), else created and extended in one
+    /// transaction, returned once its addresses resolve (the slot after).
+    async fn lookup_table(&self) -> Result<AddressLookupTableAccount, ChainError> {
+        let mut cached = self.lookup_table.lock().await;
+        if let Some(table) = &*cached {
+            return Ok(table.clone());
+        }
+        let wanted = lookup::deployment_addresses(&self.deployment);
+        let owned = self
+            .program_accounts_matching(
+                &lookup::LOOKUP_TABLE_PROGRAM_ID,
+                lookup::AUTHORITY_OFFSET,
+                self.payer.pubkey().as_ref(),
+            )
+            .await?;
+        let found = owned
+            .into_iter()
+            .find_map(|(key, account)| lookup::table_holding(key, &account.data, &wanted));
+        let table = match found {
+            Some(table) => table,
+            None => self.create_lookup_table(&wanted).await?,
+        };
+        *cached = Some(table.clone());
+        Ok(table)
+    }
+
+    async fn create_lookup_table(
+        &self,
+        wanted: &[Pubkey],
+    ) -> Result<AddressLookupTableAccount, ChainError> {
+        use solana_address_lookup_table_interface::instruction as alt;
+        let payer = self.payer.pubkey();
+        // The table's address derives from a slot the SlotHashes sysvar holds.
+        let recent_slot = self.newest_slot_hash().await?;
+        let (create, key) = alt::create_lookup_table(payer, payer, recent_slot);
+        let extend = alt::extend_lookup_table(key, payer, Some(payer), wanted.to_vec());
+        let tx = self.signed(&[create.clone(), extend.clone()], &[]).await?;
+        self.submit_resigning(&[create, extend], &[], tx.into(), None)
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let account = self
+                .retry("getAccountInfo", || self.client.get_account(&key))
+                .await?;
+            let extended = lookup::last_extended_slot(&account.data)
+                .ok_or_else(|| ChainError::Decode(key, "not a lookup table".into()))?;
+            if self.newest_slot_hash().await? >= extended {
+                tracing::info!(table = %key, addresses = wanted.len(), "created the payer's lookup table of the deployment's accounts");
+                return lookup::table_holding(key, &account.data, wanted).ok_or_else(|| {
+                    ChainError::Decode(key, "lookup table lacks the addresses just added".into())
+                });
+            }
+            if Instant::now() > deadline {
+                return Err(ChainError::Client(format!(
+                    "lookup table {key} not usable after 60 s"
+                )));
+            }
+            tokio::time::sleep(self.options.confirm_poll).await;
+        }
+    }
+
+    /// The newest slot in the SlotHashes sysvar: the slot before the current one, as the
+    /// programs see it (Surfpool's getSlot counts from a different origin).
+    async fn newest_slot_hash(&self) -> Result<u64, ChainError> {
+        let key = solana_sdk::sysvar::slot_hashes::ID;
+        let account = self
+            .retry("getAccountInfo", || self.client.get_account(&key))
+            .await?;
+        // A bincode Vec<(Slot, Hash)>, newest first: length (u64), then the first slot.
+        account
+            .data
+            .get(8..16)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .ok_or_else(|| ChainError::Decode(key, "empty SlotHashes".into()))
     }
 }
 
@@ -551,7 +722,13 @@ impl Chain for RpcChain {
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
         let tx = self.fresh(ixs, signers).await?;
-        self.submit_resigning(ixs, signers, tx).await
+        match self.submit_resigning(ixs, signers, tx.into(), None).await {
+            Err(ChainError::TooLarge(why)) => {
+                debug!(%why, "refused as a legacy transaction for its size");
+                self.send_compact(ixs, signers).await
+            }
+            other => other,
+        }
     }
 
     async fn sign(
@@ -563,7 +740,7 @@ impl Chain for RpcChain {
     }
 
     async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
-        self.submit(tx).await
+        self.submit(&tx.clone().into()).await
     }
 
     /// Events come from simulating the transaction (with inner instructions) just before
@@ -604,7 +781,7 @@ impl Chain for RpcChain {
                 UiInstruction::Parsed(_) => None,
             })
             .collect();
-        self.submit_resigning(ixs, signers, tx).await?;
+        self.submit_resigning(ixs, signers, tx.into(), None).await?;
         Ok(events)
     }
 
@@ -636,32 +813,8 @@ impl Chain for RpcChain {
         program: &Pubkey,
         discriminator: &[u8],
     ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
-        let config = RpcProgramAccountsConfig {
-            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
-                0,
-                discriminator.to_vec(),
-            ))]),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64Zstd),
-                commitment: Some(CommitmentConfig::confirmed()),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
-        let accounts = self
-            .retry("getProgramAccounts", || {
-                self.client
-                    .get_program_ui_accounts_with_config(program, config.clone())
-            })
-            .await?;
-        accounts
-            .into_iter()
-            .map(|(key, ui)| {
-                ui.decode::<Account>()
-                    .map(|account| (key, account))
-                    .ok_or_else(|| ChainError::Decode(key, "undecodable account encoding".into()))
-            })
-            .collect()
+        self.program_accounts_matching(program, 0, discriminator)
+            .await
     }
 
     async fn slot(&mut self) -> Result<u64, ChainError> {

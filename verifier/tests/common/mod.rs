@@ -180,23 +180,43 @@ pub fn hashmix_bundle(chunks: u32, seed: u64) -> JobBundle {
 }
 
 pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
-    let d = chain.deployment;
     let k = chain.new_user(1_000 * TOKENS).await.unwrap();
+    register(chain, &k, roles).await;
+    if roles & ROLE_VERIFIER != 0 {
+        // Stake reaches the draws at the next epoch boundary.
+        chain.next_epoch().await.unwrap();
+    }
+    k
+}
+
+/// Registers `k` as an operator with `roles` and deposits 100 tokens of stake.
+pub async fn register<C: Chain + ?Sized>(chain: &mut C, k: &Keypair, roles: u8) {
+    let d = chain.deployment();
     chain
         .send(
             &[
                 d.register_operator(&k.pubkey(), roles),
                 d.deposit(&k.pubkey(), 100 * TOKENS),
             ],
-            &[&k],
+            &[k],
         )
         .await
         .unwrap();
-    if roles & ROLE_VERIFIER != 0 {
-        // Stake reaches the draws at the next epoch boundary.
-        chain.next_epoch().await.unwrap();
-    }
-    k
+}
+
+/// A new account funded by `chain`'s fee payer, which must be the deployment's admin
+/// (mint authority), as on `assay localnet`: 1 SOL and `tokens` base units.
+pub async fn new_user_from_admin<C: Chain + ?Sized>(chain: &mut C, tokens: u64) -> Keypair {
+    let admin = chain.fee_payer();
+    let user = Keypair::new();
+    let mut ixs = vec![anchor_lang::solana_program::system_instruction::transfer(
+        &admin,
+        &user.pubkey(),
+        1_000_000_000,
+    )];
+    ixs.extend(chain.deployment().mint_to(&admin, &user.pubkey(), tokens));
+    chain.send(&ixs, &[]).await.unwrap();
+    user
 }
 
 /// Draw epoch of the tests whose chain runs in real time behind a JSON-RPC endpoint
@@ -256,8 +276,8 @@ pub async fn tick_until_closed(
 /// Posts a 16-chunk hash-mixer job; the provider claims it, runs it on the GPU engine,
 /// treats its outputs per `behaviour`, publishes and commits. Returns the job account.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_job(
-    chain: &mut LocalChain,
+pub async fn run_job<C: Chain + ?Sized>(
+    chain: &mut C,
     gpu: &Gpu,
     store: &BlobStore,
     buyer: &Keypair,
@@ -266,7 +286,7 @@ pub async fn run_job(
     samples: u8,
     behaviour: Provider,
 ) -> Pubkey {
-    let d = chain.deployment;
+    let d = chain.deployment();
     let bundle = hashmix_bundle(16, job_id);
     bundle.store(store).unwrap();
     let manifest_hash = store
@@ -346,7 +366,7 @@ impl Market {
         self.next_job += 1;
         let mut chain = self.chain.inner.lock().await;
         run_job(
-            &mut chain,
+            &mut *chain,
             &self.gpu,
             &self.store,
             &self.buyer,
