@@ -529,6 +529,9 @@ fn relayed_votes_are_the_bytes_the_sdk_signs() {
     .unwrap();
     assert!(uphold);
     assert_eq!(side.len(), 2);
+    // Three valid votes: exactly a majority (two) is relayed, the smallest transaction.
+    let (_, all_three) = assay_verifier::votes::quorum(&job_key, &job, &records).unwrap();
+    assert_eq!(all_three.len(), 2);
 }
 
 fn bytemuck_free_default_job() -> Job {
