@@ -1,15 +1,18 @@
 //! The daemon over JSON-RPC with injected faults (503s, timeouts, lost replies) and a
 //! corrupted manifest blob: it keeps running, retries with backoff, reports through its
-//! metrics (served over HTTP), and still lands exactly one verdict.
+//! metrics (served over HTTP), and still lands exactly one verdict. The chain is Surfpool
+//! (`assay localnet`, programs as SBF); the faults come from a proxy in front of it.
 
 mod common;
+#[path = "support/surfpool.rs"]
+mod surfpool;
 
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assay_client::embedded::{LocalChain, LocalSetup};
-use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
+use assay_client::embedded::LocalSetup;
+use assay_client::faults::{FaultInjection, FaultProxy};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
@@ -18,7 +21,7 @@ use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
 use assay_verifier::{Daemon, DaemonOptions};
-use common::{run_job, stake, Provider};
+use common::{new_user_from_admin, run_job, Provider};
 use solana_sdk::signature::Signer;
 
 fn metric(text: &str, name: &str) -> f64 {
@@ -36,10 +39,11 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
         verdict_window_slots: 4_000,
         ..LocalSetup::default().market
     });
-    let mut chain = LocalChain::start(setup).await.unwrap();
-    let buyer = chain.new_user(1_000 * common::TOKENS).await.unwrap();
-    let provider = stake(&mut chain, ROLE_PROVIDER).await;
-    let verifier = stake(&mut chain, ROLE_VERIFIER).await;
+    let (net, mut chain) = surfpool::start(setup, 25).await;
+    let buyer = new_user_from_admin(&mut chain, 1_000 * common::TOKENS).await;
+    let provider = surfpool::operator(&mut chain, ROLE_PROVIDER).await;
+    let verifier = surfpool::operator(&mut chain, ROLE_VERIFIER).await;
+    surfpool::next_draw_epoch(&mut chain).await;
     let store = Arc::new(BlobStore::local(dir.path().join("store")).unwrap());
     let gpu = Arc::new(Gpu::new().expect("a wgpu adapter"));
     let job = run_job(
@@ -54,26 +58,21 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
     )
     .await;
     let tx_log = dir.path().join("tx.jsonl");
-    let net = Localnet::serve(
-        chain,
+    let proxy = FaultProxy::serve(
+        &net.rpc_url,
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        LocalnetOptions {
-            slot_ms: 20,
-            faults: FaultInjection {
-                rate: 0.3,
-                delay: Duration::from_millis(400),
-                seed: 3,
-            },
-            tx_log: Some(tx_log.clone()),
+        FaultInjection {
+            rate: 0.3,
+            delay: Duration::from_millis(400),
+            seed: 3,
         },
+        Some(tx_log.clone()),
     )
     .await
     .unwrap();
 
     // The buyer's manifest blob is corrupted on disk: the verifier's own problem.
-    let manifest_hash = net
-        .with_chain(async |c| c.job(&job).await.unwrap().unwrap().manifest_hash)
-        .await;
+    let manifest_hash = chain.job(&job).await.unwrap().unwrap().manifest_hash;
     let manifest_path = dir
         .path()
         .join("store/blobs")
@@ -88,10 +87,11 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
         backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(100),
         confirm_poll: Duration::from_millis(50),
+        ws_url: Some(net.ws_url.clone()),
         ..RpcOptions::default()
     };
     let rpc = loop {
-        match RpcChain::connect(&net.url(), verifier.insecure_clone(), options.clone()).await {
+        match RpcChain::connect(&proxy.url(), verifier.insecure_clone(), options.clone()).await {
             Ok(c) => break c,
             Err(e) => eprintln!("connect: {e}"),
         }
@@ -133,7 +133,7 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
             std::fs::write(&manifest_path, &manifest).unwrap();
             restored = true;
         }
-        let state = net.with_chain(async |c| c.job(&job).await.unwrap()).await;
+        let state = chain.job(&job).await.unwrap();
         let open = state.is_some();
         last_state = state.map(|j| (j.state, j.round, j.step_deadline_slot));
         if !open && ticks + failed_ticks >= 20 {
@@ -187,6 +187,10 @@ async fn daemon_rides_out_rpc_faults_and_a_corrupt_manifest() {
     let mut landed = std::collections::BTreeSet::new();
     for line in std::io::BufReader::new(std::fs::File::open(&tx_log).unwrap()).lines() {
         let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["duplicate"].as_bool() == Some(true) {
+            // The same bytes again after a lost reply: the first send is accounted for.
+            continue;
+        }
         let verdict = v["instructions"]
             .as_array()
             .unwrap()

@@ -1,7 +1,7 @@
 //! Issue #15: a verifier fleet that shares nothing but the chain and an S3 bucket. Three
 //! real `assay-verifier` processes, each with its own working directory, journal and key,
-//! run against a JSON-RPC local chain (`Localnet`, the embedded bank over HTTP) and one
-//! bucket on moto's S3 server; the provider and buyer publish into the same bucket. An
+//! run against Surfpool (`assay localnet`: programs as SBF, the 1,232-byte packet limit
+//! enforced) and one bucket on moto's S3 server; the provider and buyer publish into the same bucket. An
 //! honest job settles, a cheating job is caught and its contest is decided by committee
 //! votes that travel through the bucket, and a committee member killed mid-contest does
 //! not stop the rest from ending the job.
@@ -9,18 +9,21 @@
 mod common;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/surfpool.rs"]
+mod surfpool;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{LocalChain, LocalSetup};
-use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
+use assay_client::embedded::LocalSetup;
+use assay_client::rpc::RpcChain;
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
+use assay_localnet::Surfnet;
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use common::{run_job, stake, Provider, COLLATERAL};
+use common::{new_user_from_admin, run_job, Provider, COLLATERAL};
 use moto::Moto;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -37,7 +40,9 @@ struct Daemon {
 struct Fleet {
     /// Kept alive for the daemons (killed on drop).
     _moto: Moto,
-    net: Localnet,
+    /// The test's own client to Surfpool (the admin's key); Surfpool itself runs on its
+    /// own threads until the test process ends.
+    chain: tokio::sync::Mutex<RpcChain>,
     store: BlobStore,
     gpu: Gpu,
     buyer: Keypair,
@@ -59,35 +64,25 @@ impl Fleet {
             pass_window_slots: 40,
             ..LocalSetup::default().market
         });
-        let mut chain = LocalChain::start(setup).await.unwrap();
-        let buyer = chain.new_user(10_000 * common::TOKENS).await.unwrap();
-        let provider = stake(&mut chain, ROLE_PROVIDER).await;
+        let (net, mut chain) = surfpool::start(setup, 25).await;
+        let buyer = new_user_from_admin(&mut chain, 10_000 * common::TOKENS).await;
+        let provider = surfpool::operator(&mut chain, ROLE_PROVIDER).await;
         let mut verifiers = vec![];
         for _ in 0..3 {
-            verifiers.push(stake(&mut chain, ROLE_VERIFIER).await);
+            verifiers.push(surfpool::operator(&mut chain, ROLE_VERIFIER).await);
         }
-        let net = Localnet::serve(
-            chain,
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            LocalnetOptions {
-                slot_ms: 25,
-                faults: FaultInjection::default(),
-                tx_log: None,
-            },
-        )
-        .await
-        .unwrap();
+        surfpool::next_draw_epoch(&mut chain).await;
         let mut daemons = vec![];
         let mut dirs = vec![];
         for key in &verifiers {
             let dir = tempfile::tempdir().unwrap();
-            daemons.push(spawn_verifier(&net.url(), &moto, key, dir.path()));
+            daemons.push(spawn_verifier(&net, &moto, key, dir.path()));
             dirs.push(dir);
         }
         Self {
             store: moto.store(BUCKET),
             _moto: moto,
-            net,
+            chain: tokio::sync::Mutex::new(chain),
             gpu: Gpu::new().expect("a wgpu adapter (lavapipe: ./scripts/install-deps.sh)"),
             buyer,
             provider,
@@ -97,29 +92,23 @@ impl Fleet {
     }
 
     async fn job(&self, job: &Pubkey) -> Option<Job> {
-        self.net
-            .with_chain(async |c| c.job(job).await.unwrap())
-            .await
+        self.chain.lock().await.job(job).await.unwrap()
     }
 
     /// Tokens in the verifiers' wallets together.
     async fn verifiers_tokens(&self) -> u64 {
         let keys: Vec<Pubkey> = self.daemons.iter().map(|d| d.key).collect();
-        self.net
-            .with_chain(async |c| {
-                let mut total = 0;
-                for key in &keys {
-                    total += c.balance_of(key).await.unwrap();
-                }
-                total
-            })
-            .await
+        let mut chain = self.chain.lock().await;
+        let mut total = 0;
+        for key in &keys {
+            total += chain.balance_of(key).await.unwrap();
+        }
+        total
     }
 
     async fn deposited(&self, who: &Pubkey) -> u64 {
-        self.net
-            .with_chain(async |c| c.operator(who).await.unwrap().unwrap().deposited)
-            .await
+        let mut chain = self.chain.lock().await;
+        chain.operator(who).await.unwrap().unwrap().deposited
     }
 
     /// Waits until `done` holds of `job`'s account (`None` once closed).
@@ -146,21 +135,17 @@ impl Fleet {
     }
 
     async fn post(&self, id: u64, samples: u8, behaviour: Provider) -> Pubkey {
-        self.net
-            .with_chain(async |c| {
-                run_job(
-                    c,
-                    &self.gpu,
-                    &self.store,
-                    &self.buyer,
-                    &self.provider,
-                    id,
-                    samples,
-                    behaviour,
-                )
-                .await
-            })
-            .await
+        run_job(
+            &mut *self.chain.lock().await,
+            &self.gpu,
+            &self.store,
+            &self.buyer,
+            &self.provider,
+            id,
+            samples,
+            behaviour,
+        )
+        .await
     }
 
     /// The provider contests the fault reported against `job`.
@@ -172,12 +157,11 @@ impl Fleet {
             .await
             .unwrap();
         let p = self.provider.insecure_clone();
-        self.net
-            .with_chain(async |c| {
-                let ix = c.deployment.contest_fault(&p.pubkey(), job, &disputed);
-                c.send(&[ix], &[&p]).await.unwrap();
-            })
-            .await;
+        let mut chain = self.chain.lock().await;
+        let ix = chain
+            .deployment()
+            .contest_fault(&p.pubkey(), job, &disputed);
+        chain.send(&[ix], &[&p]).await.unwrap();
     }
 
     /// A faked job (every chunk sampled: always caught) whose provider contests the
@@ -223,13 +207,14 @@ impl Drop for Fleet {
 
 /// One `assay-verifier` process in its own directory (key, journal, log), its store the
 /// bucket: nothing on disk is shared with another process.
-fn spawn_verifier(url: &str, moto: &Moto, key: &Keypair, dir: &std::path::Path) -> Daemon {
+fn spawn_verifier(net: &Surfnet, moto: &Moto, key: &Keypair, dir: &std::path::Path) -> Daemon {
     let keypair = dir.join("verifier.json");
     assay_client::keys::write_keypair(&keypair, key).unwrap();
     let log = dir.join("daemon.log");
     let child = Command::new(env!("CARGO_BIN_EXE_assay-verifier"))
         .current_dir(dir)
-        .args(["--url", url, "--store", &Moto::url(BUCKET)])
+        .args(["--url", &net.rpc_url, "--ws-url", &net.ws_url])
+        .args(["--store", &Moto::url(BUCKET)])
         .arg("--keypair")
         .arg(&keypair)
         .arg("--journal")

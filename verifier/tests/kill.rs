@@ -11,6 +11,8 @@
 //! where the chain's own transaction history must also show one verdict per job.
 
 mod common;
+#[path = "support/surfpool.rs"]
+mod surfpool;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
@@ -24,13 +26,13 @@ use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::faults::FaultProxy;
 use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
-use assay_client::rpc::{RpcChain, RpcOptions};
+use assay_client::rpc::RpcChain;
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
-use assay_localnet::{Surfnet, SurfnetOptions};
+use assay_localnet::Surfnet;
 use assay_market::state::MarketParams;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
-use common::{new_user_from_admin, register, run_job, stake, Provider};
+use common::{new_user_from_admin, run_job, stake, Provider};
 use rand::{Rng, SeedableRng};
 use solana_sdk::signature::Signer;
 
@@ -228,30 +230,13 @@ async fn sigkilled_daemon_on_surfpool_never_submits_twice_and_finishes_every_job
     let _alone = ONE_AT_A_TIME.lock().await;
     std::env::set_var("NODEVICE_SELECT", "1");
     let dir = tempfile::tempdir().unwrap();
-    let net = Surfnet::start(SurfnetOptions {
-        rpc_port: 0,
-        ws_port: 0,
-        slot_ms: SURFPOOL_SLOT_MS,
-        setup: setup(),
-        ..SurfnetOptions::new()
-    })
-    .await
-    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
-    let options = RpcOptions {
-        ws_url: Some(net.ws_url.clone()),
-        ..RpcOptions::default()
-    };
-    let mut chain = RpcChain::connect(&net.rpc_url, net.admin.insecure_clone(), options)
-        .await
-        .unwrap();
+    let (net, mut chain) = surfpool::start(setup(), SURFPOOL_SLOT_MS).await;
     let parties = Parties {
         buyer: new_user_from_admin(&mut chain, 10_000 * common::TOKENS).await,
-        provider: new_user_from_admin(&mut chain, 1_000 * common::TOKENS).await,
-        verifier: new_user_from_admin(&mut chain, 1_000 * common::TOKENS).await,
+        provider: surfpool::operator(&mut chain, ROLE_PROVIDER).await,
+        verifier: surfpool::operator(&mut chain, ROLE_VERIFIER).await,
     };
-    register(&mut chain, &parties.provider, ROLE_PROVIDER).await;
-    register(&mut chain, &parties.verifier, ROLE_VERIFIER).await;
-    next_draw_epoch(&mut chain).await;
+    surfpool::next_draw_epoch(&mut chain).await;
     let proxy = FaultProxy::serve(
         &net.rpc_url,
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
@@ -294,18 +279,6 @@ async fn sigkilled_daemon_on_surfpool_never_submits_twice_and_finishes_every_job
 /// Surfpool's slot time in the kill test: the draw epoch (1,024 slots) must outlast a
 /// draw's round trips, and the stake of a new verifier waits one epoch to be drawn.
 const SURFPOOL_SLOT_MS: u64 = 25;
-
-/// Waits (in real time) until the chain enters the next draw epoch: stake deposited now is
-/// counted by the draws from then on.
-async fn next_draw_epoch<C: Chain + ?Sized>(chain: &mut C) {
-    let epoch_slots = chain.registry().await.unwrap().epoch_slots;
-    let start = chain.slot().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while chain.slot().await.unwrap() <= start + epoch_slots {
-        assert!(Instant::now() < deadline, "no new draw epoch in 120 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The scenario: a job per cycle while the daemon is SIGKILLed at random points, then one
 /// last daemon until every job has closed, stopped with SIGTERM; the endpoint's transaction
