@@ -172,30 +172,7 @@ impl FaultProxy {
             tx_log: tx_log.as_deref().map(TxLog::open).transpose()?,
             sent: Mutex::new(HashSet::new()),
         });
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = match listener.accept().await {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let shared = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(forward(shared, req).await) }
-                    });
-                    if let Err(e) = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await
-                    {
-                        debug!(error = %e, "connection closed");
-                    }
-                });
-            }
-        });
+        spawn_http_server(listener, shared, forward);
         info!(%addr, upstream, "fault-injecting JSON-RPC proxy listening");
         Ok(Self { addr })
     }
@@ -203,6 +180,40 @@ impl FaultProxy {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// Serves HTTP/1 on `listener` until the runtime stops, each request answered by
+/// `handle` with `shared`.
+pub(crate) fn spawn_http_server<S, F, Fut>(listener: TcpListener, shared: Arc<S>, handle: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Request<Incoming>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = Arc::clone(&shared);
+                    async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                });
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await
+                {
+                    debug!(error = %e, "connection closed");
+                }
+            });
+        }
+    });
 }
 
 async fn forward(shared: Arc<ProxyShared>, req: Request<Incoming>) -> Response<Full<Bytes>> {

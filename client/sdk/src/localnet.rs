@@ -13,7 +13,6 @@
 //! log of every transaction it was sent ([`crate::faults`]).
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,7 +41,7 @@ use tracing::{debug, info, warn};
 use crate::chain::{Chain, ChainError};
 use crate::embedded::LocalChain;
 pub use crate::faults::FaultInjection;
-use crate::faults::{injected_503, json_reply, Fault, FaultDice, TxLog};
+use crate::faults::{injected_503, json_reply, spawn_http_server, Fault, FaultDice, TxLog};
 
 /// How many slots a blockhash stays usable, as on mainnet.
 pub const BLOCKHASH_VALID_SLOTS: u64 = 150;
@@ -116,31 +115,7 @@ impl Localnet {
                 }
             });
         }
-        let server = Arc::clone(&shared);
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = match listener.accept().await {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let shared = Arc::clone(&server);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(handle(shared, req).await) }
-                    });
-                    if let Err(e) = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await
-                    {
-                        debug!(error = %e, "connection closed");
-                    }
-                });
-            }
-        });
+        spawn_http_server(listener, Arc::clone(&shared), handle);
         info!(%addr, "local JSON-RPC endpoint listening");
         Ok(Self { addr, shared })
     }
