@@ -59,7 +59,7 @@ impl FaultDice {
         }
     }
 
-    pub(crate) async fn roll(&self, method: &str) -> Option<Fault> {
+    async fn roll(&self, method: &str) -> Option<Fault> {
         let rate = self.faults.rate;
         let mut rng = self.rng.lock().await;
         (rate > 0.0 && rng.gen_bool(rate.min(1.0))).then(|| match rng.gen_range(0..3) {
@@ -70,9 +70,26 @@ impl FaultDice {
         })
     }
 
-    /// Waits out a [`Fault::Late`].
-    pub(crate) async fn delay(&self) {
-        tokio::time::sleep(self.faults.delay).await;
+    /// Draws the fault of a `method` request before it is served: a 503 reply to send
+    /// instead (`Err`), or the fault to finish with after a late answer has waited out
+    /// its delay (`Ok`: `LostReply` is the caller's to apply once it has processed).
+    pub(crate) async fn before(
+        &self,
+        method: &str,
+    ) -> Result<Option<Fault>, Response<Full<Bytes>>> {
+        let fault = self.roll(method).await;
+        match fault {
+            Some(Fault::Unavailable) => {
+                debug!(%method, "injected fault: 503");
+                return Err(injected_503());
+            }
+            Some(Fault::Late) => {
+                debug!(%method, "injected fault: late answer");
+                tokio::time::sleep(self.faults.delay).await;
+            }
+            _ => {}
+        }
+        Ok(fault)
     }
 }
 
@@ -227,18 +244,10 @@ async fn forward(shared: Arc<ProxyShared>, req: Request<Incoming>) -> Response<F
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let fault = shared.dice.roll(&method).await;
-    match fault {
-        Some(Fault::Unavailable) => {
-            debug!(%method, "injected fault: 503");
-            return injected_503();
-        }
-        Some(Fault::Late) => {
-            debug!(%method, "injected fault: late answer");
-            shared.dice.delay().await;
-        }
-        _ => {}
-    }
+    let fault = match shared.dice.before(&method).await {
+        Ok(fault) => fault,
+        Err(unavailable) => return unavailable,
+    };
     // In its own task: a client that hangs up must not cancel a send on its way.
     let upstream = {
         let shared = Arc::clone(&shared);

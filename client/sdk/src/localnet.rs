@@ -153,18 +153,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         .to_string();
     let params = request.get("params").cloned().unwrap_or(Value::Null);
 
-    let fault = shared.dice.roll(&method).await;
-    match fault {
-        Some(Fault::Unavailable) => {
-            debug!(%method, "injected fault: 503");
-            return injected_503();
-        }
-        Some(Fault::Late) => {
-            debug!(%method, "injected fault: late answer");
-            shared.dice.delay().await;
-        }
-        _ => {}
-    }
+    let fault = match shared.dice.before(&method).await {
+        Ok(fault) => fault,
+        Err(unavailable) => return unavailable,
+    };
     // The bank work runs in its own task: a client that hangs up mid-request must not
     // cancel it. A cancelled `process` would release the bank's lock while the bank still
     // executes the transaction (the slot clock's warp then races it and the bank
