@@ -11,6 +11,8 @@ cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"
 # --workspace (not -p assay-tests) reuses the build above: same feature set.
 ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity --test lazy_verifiers "$@"
+echo "== every benchmark at a small size (a bench that no longer runs fails here)"
+./scripts/bench-smoke.sh "$@"
 echo "== TypeScript clients against assay localnet (Surfpool, programs as SBF)"
 # The generated client must match the committed IDLs; then types, then the suite.
 profile=debug

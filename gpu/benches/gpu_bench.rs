@@ -4,7 +4,8 @@
 //! `gemm_cpu_over_wgpu`, `merkle_over_sha256`, `recheck_fraction`.
 //! Env: `GEMM_N` (default 1024), `GEMM_ROWS` (rows per chunk, default 64), `GEMM_TM` +
 //! `GEMM_TN4` (+ `GEMM_SUBGROUP=0|1`, default 1) to force a `Wide`/`WideSubgroup` block,
-//! `GEMM_ONLY` (stop after the GEMM), `RECHECK_ROUNDS` (default 48).
+//! `GEMM_ONLY` (stop after the GEMM), `RECHECK_ROUNDS` (default 48), `ASSAY_BENCH_SMOKE`
+//! (every size small: CI's check that the bench runs).
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,21 @@ fn env_opt(name: &str) -> Option<u32> {
 
 fn env_u32(name: &str, default: u32) -> u32 {
     env_opt(name).unwrap_or(default)
+}
+
+/// `ASSAY_BENCH_SMOKE` set: every size small, so CI checks the bench runs and prints its
+/// lines in seconds (`scripts/bench-smoke.sh`); the figures then mean nothing.
+fn smoke() -> bool {
+    std::env::var_os("ASSAY_BENCH_SMOKE").is_some()
+}
+
+/// `full` normally, `small` in a smoke run.
+fn size(full: u32, small: u32) -> u32 {
+    if smoke() {
+        small
+    } else {
+        full
+    }
 }
 
 fn main() {
@@ -60,7 +76,7 @@ fn main() {
     let mut rows: Vec<(String, String)> = Vec::new();
 
     // 1. GEMM
-    let n = env_u32("GEMM_N", 1024);
+    let n = env_u32("GEMM_N", size(1024, 128));
     let flops = 2.0 * f64::from(n).powi(3);
     let rows_per_chunk = env_u32("GEMM_ROWS", 64.min(n));
     let mut variant = matmul::MatmulVariant::for_shape(&gpu, n, rows_per_chunk);
@@ -166,10 +182,11 @@ fn main() {
         return;
     }
     // 3 (provider side first: it produces the 256 MiB used by 2).
-    let rounds = env_u32("RECHECK_ROUNDS", 48);
+    let rounds = env_u32("RECHECK_ROUNDS", size(48, 4));
+    let chunks = size(4096, 256);
     let hp = hashmix::HashMixParams {
-        chunks: 4096,
-        elements_per_chunk: 16384,
+        chunks,
+        elements_per_chunk: size(16384, 1024),
         rounds,
         n_seeds: 4096,
         seed: 7,
@@ -183,7 +200,7 @@ fn main() {
     let commitment = Commitment::build(&key, &hjob.manifest, &outputs).expect("commit");
     let t_provider = provider_start.elapsed();
     drop(hprep);
-    let sample = assay_protocol::sample_indices(&[42; 32], 4096, 64);
+    let sample = assay_protocol::sample_indices(&[42; 32], chunks, 64);
     let served: Vec<ServedChunk> = sample
         .iter()
         .map(|&i| ServedChunk {
@@ -199,7 +216,10 @@ fn main() {
     assert!(report.passed(), "honest provider must pass");
     let recheck_fraction = t_verifier.as_secs_f64() / t_provider.as_secs_f64();
     rows.push((
-        format!("hashmix 4096 chunks x 64 KiB, {rounds} rounds: provider run+commit"),
+        format!(
+            "hashmix {chunks} chunks x {} KiB, {rounds} rounds: provider run+commit",
+            hp.elements_per_chunk * 4 / 1024
+        ),
         format!(
             "{:.1} ms (exec {:.1} ms)",
             t_provider.as_secs_f64() * 1e3,
@@ -231,7 +251,7 @@ fn main() {
         ),
     ));
     rows.push((
-        format!("merkle root over {mib:.0} MiB (4096 leaves, all cores)"),
+        format!("merkle root over {mib:.0} MiB ({chunks} leaves, all cores)"),
         format!(
             "{:.1} ms ({:.0} MiB/s)",
             t_merkle.as_secs_f64() * 1e3,

@@ -13,7 +13,9 @@
 //! move by up to a few thousand units between runs (the all-sampled report by more).
 //!
 //! `cargo bench -p assay-tests --bench compute_units` prints a markdown table, then one
-//! `cu_<instruction>[_<case>][_worst]: N` line per row, `cu_max: N`, `cu_over_200k: K` and
+//! `cu_<instruction>[_<case>][_worst]: N` line per row, `cu_settled_job_total: N` (post,
+//! claim, commit, draw, pass and close of one job), `cu_max_worst: N`, `cu_max: N`,
+//! `cu_over_200k: K` and
 //! `cu_over_sdk_table: K`. It exits non-zero, naming what failed, if any instruction fails
 //! or uses more than the SDK's table budgets for it (the table must then be raised).
 
@@ -46,6 +48,17 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::Transaction;
+
+/// The rows of one honestly settled job's life (happy path): their sum is
+/// `cu_settled_job_total`.
+const SETTLED_JOB: [&str; 6] = [
+    "cu_post_job",
+    "cu_claim_job",
+    "cu_commit_result",
+    "cu_draw_challenge",
+    "cu_attest_pass",
+    "cu_close_pass",
+];
 
 /// Rows above this many units are counted in `cu_over_200k` (the runtime's default
 /// budget per instruction).
@@ -169,6 +182,19 @@ impl Meter {
         }
         let max = self.rows.iter().map(|row| row.units).max().unwrap_or(0);
         let over = self.rows.iter().filter(|r| r.units > DEFAULT_UNITS).count();
+        let units_of = |key: &str| self.rows.iter().find(|r| r.key == key).map(|r| r.units);
+        let happy_path: Option<u64> = SETTLED_JOB.iter().map(|key| units_of(key)).sum();
+        if let Some(total) = happy_path {
+            println!("cu_settled_job_total: {total}");
+        }
+        let worst = self
+            .rows
+            .iter()
+            .filter(|r| r.key.ends_with("_worst"))
+            .map(|r| r.units)
+            .max()
+            .unwrap_or(0);
+        println!("cu_max_worst: {worst}");
         println!("cu_max: {max}");
         println!("cu_over_200k: {over}");
         println!("cu_over_sdk_table: {}", self.over_sdk_table().len());
