@@ -1,15 +1,17 @@
 //! The message a verifier or committee member signs with ed25519.
 //!
-//! Layout (fixed, 122 bytes):
-//! `ATTESTATION (16) ‖ program id (32) ‖ job (32) ‖ instance (8, LE) ‖ round (1) ‖ verdict (1) ‖ evidence hash (32)`.
-//! Binding the program id, job, instance and round means a signature can never be replayed
-//! on another deployment, another job, another life of the same job address (a job closed
-//! and re-posted with the same id gets a new instance) or another round.
+//! Layout (fixed, 125 bytes):
+//! `ATTESTATION (16) ‖ program id (32) ‖ job (32) ‖ instance (8, LE) ‖ contest (4, LE) ‖ verdict (1) ‖ evidence hash (32)`.
+//! Binding the program id, job, instance and contest means a signature can never be
+//! replayed on another deployment, another job, another life of the same job address (a
+//! job closed and re-posted with the same id gets a new instance) or another contest of
+//! the same job (each contested fault and each challenge of a pass is numbered:
+//! `Job::contests`).
 
 use crate::{domain, hashv, Hash};
 
 /// Length of [`AttestationMessage::to_bytes`].
-pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 8 + 1 + 1 + 32;
+pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 8 + 4 + 1 + 32;
 
 /// What the signer asserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +39,15 @@ impl Verdict {
     }
 }
 
-/// A domain-separated statement about one job round.
+/// A domain-separated statement about one contest of one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttestationMessage {
     pub program_id: [u8; 32],
     pub job: [u8; 32],
     /// The job's instance: the slot it was posted in (`Job::instance`).
     pub instance: u64,
-    pub round: u8,
+    /// Which contest of the instance the vote decides (`Job::contests` when it was armed).
+    pub contest: u32,
     pub verdict: Verdict,
     pub evidence_hash: Hash,
 }
@@ -56,9 +59,9 @@ impl AttestationMessage {
         out[16..48].copy_from_slice(&self.program_id);
         out[48..80].copy_from_slice(&self.job);
         out[80..88].copy_from_slice(&self.instance.to_le_bytes());
-        out[88] = self.round;
-        out[89] = self.verdict as u8;
-        out[90..].copy_from_slice(&self.evidence_hash);
+        out[88..92].copy_from_slice(&self.contest.to_le_bytes());
+        out[92] = self.verdict as u8;
+        out[93..].copy_from_slice(&self.evidence_hash);
         out
     }
 
@@ -71,9 +74,9 @@ impl AttestationMessage {
             program_id: bytes[16..48].try_into().ok()?,
             job: bytes[48..80].try_into().ok()?,
             instance: u64::from_le_bytes(bytes[80..88].try_into().ok()?),
-            round: bytes[88],
-            verdict: Verdict::from_u8(bytes[89])?,
-            evidence_hash: bytes[90..].try_into().ok()?,
+            contest: u32::from_le_bytes(bytes[88..92].try_into().ok()?),
+            verdict: Verdict::from_u8(bytes[92])?,
+            evidence_hash: bytes[93..].try_into().ok()?,
         })
     }
 }
@@ -108,7 +111,7 @@ mod tests {
             program_id: [1; 32],
             job: [2; 32],
             instance: 77,
-            round: 3,
+            contest: 0x0102_0304,
             verdict: Verdict::UpholdFault,
             evidence_hash: [4; 32],
         };
@@ -116,7 +119,7 @@ mod tests {
         assert_eq!(AttestationMessage::from_bytes(&bytes), Some(msg));
         assert_eq!(AttestationMessage::from_bytes(&bytes[1..]), None);
         let mut bad_verdict = bytes;
-        bad_verdict[89] = 9;
+        bad_verdict[92] = 9;
         assert_eq!(AttestationMessage::from_bytes(&bad_verdict), None);
         let mut bad_domain = bytes;
         bad_domain[0] ^= 1;

@@ -22,6 +22,24 @@ pub fn committee_seed(job: &[u8; 32], slot_hash: &Hash, evidence: &Hash) -> Hash
 /// Bytes of one SlotHashes entry: slot (u64 LE) + hash (32).
 const SLOT_HASH_ENTRY_LEN: usize = 40;
 
+/// Entries the SlotHashes sysvar keeps: the most recent slots (before the current one)
+/// that produced a block.
+pub const SLOT_HASHES_ENTRIES: u64 = 512;
+
+/// The longest draw window: a draw cranked at any slot `t` with
+/// `seed_slot < t <= seed_slot + MAX_DRAW_WINDOW_SLOTS` finds its seed `Known` (or
+/// `Pending` while no block at or after the seed slot exists), never `Gone`.
+///
+/// Proof: let `s'` be the first slot at or after `seed_slot` with a block and `p` the last
+/// block before `seed_slot`. At `t` the sysvar holds the 512 newest blocks before `t`.
+/// If `s' = seed_slot`, the blocks in `[s', t)` number at most `t - seed_slot <= 512`, so
+/// `s'` is held, and a held seed slot proves itself first. Otherwise they number at most
+/// `t - s' <= 511`, so with `p` at most 512: both `s'` and the proof that it is the first
+/// (`p`) are held. At 513 a chain with no skipped slot has already dropped the seed slot.
+/// (`draw::tests::a_crank_within_the_draw_window_always_finds_its_seed` checks both over
+/// random block patterns.)
+pub const MAX_DRAW_WINDOW_SLOTS: u64 = SLOT_HASHES_ENTRIES;
+
 /// What the SlotHashes sysvar says about the hash that seeds a draw armed for `seed_slot`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeedHash {
@@ -31,7 +49,9 @@ pub enum SeedHash {
     /// No slot at or after `seed_slot` has a hash yet: wait.
     Pending,
     /// The first slot at or after `seed_slot` has left the sysvar (or the sysvar cannot be
-    /// read): the draw must be re-armed, never taken from whichever hash is now oldest.
+    /// read): the draw can no longer be made, and is never taken from whichever hash is
+    /// now oldest. A draw cranked within [`MAX_DRAW_WINDOW_SLOTS`] of its seed slot never
+    /// sees this.
     Gone,
 }
 
@@ -283,5 +303,57 @@ mod tests {
                 prop_assert!(!seats[..i].contains(s));
             }
         }
+    }
+
+    /// Which slots of `0..len` produced a block: each is skipped with probability
+    /// `skip_per_mille`/1000, from a small generator seeded by `seed`.
+    fn blocks(len: u64, skip_per_mille: u64, seed: u64) -> Vec<u64> {
+        let mut state = seed | 1;
+        (0..len)
+            .filter(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state % 1000 >= skip_per_mille
+            })
+            .collect()
+    }
+
+    /// The seed a crank at `crank` reads from the sysvar as the runtime keeps it: the 512
+    /// newest blocks before the crank's slot.
+    fn read_at(blocks: &[u64], seed_slot: u64, crank: u64) -> SeedHash {
+        let mut newest_first: Vec<u64> = blocks.iter().copied().filter(|&s| s < crank).collect();
+        newest_first.reverse();
+        newest_first.truncate(SLOT_HASHES_ENTRIES as usize);
+        seed_slot_hash(&sysvar(&newest_first), seed_slot)
+    }
+
+    proptest::proptest! {
+        /// Blocks at random slots (none skipped, or skipped anywhere, the seed slot's
+        /// included): a crank at any slot of the draw window reads the hash of the first
+        /// block at or after the seed slot, or Pending before one exists; never Gone.
+        #[test]
+        fn a_crank_within_the_draw_window_always_finds_its_seed(
+            skip_per_mille in proptest::prop_oneof![proptest::strategy::Just(0u64), 0u64..500],
+            seed in proptest::num::u64::ANY,
+            seed_offset in 0u64..400,
+            delay in 1u64..=MAX_DRAW_WINDOW_SLOTS,
+        ) {
+            let blocks = blocks(1600, skip_per_mille, seed);
+            let seed_slot = 600 + seed_offset;
+            let crank = seed_slot + delay;
+            let first = blocks.iter().copied().find(|&s| s >= seed_slot && s < crank);
+            let expected = first.map_or(SeedHash::Pending, |s| SeedHash::Known([s as u8; 32]));
+            proptest::prop_assert_eq!(read_at(&blocks, seed_slot, crank), expected);
+        }
+    }
+
+    #[test]
+    fn one_slot_past_the_draw_window_the_seed_of_a_full_chain_is_gone() {
+        let blocks = blocks(1600, 0, 1);
+        let seed_slot = 700;
+        let last = seed_slot + MAX_DRAW_WINDOW_SLOTS;
+        assert_eq!(read_at(&blocks, seed_slot, last), SeedHash::Known([700u64 as u8; 32]));
+        assert_eq!(read_at(&blocks, seed_slot, last + 1), SeedHash::Gone);
     }
 }

@@ -16,6 +16,7 @@ pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTAT
 pub use draw::{
     challenge_seed, committee as draw_committee, committee, committee_seed, is_sampled,
     pick_distinct, sample_indices, seed_slot_hash, verifier_for_round, weighted_pick, SeedHash,
+    MAX_DRAW_WINDOW_SLOTS,
 };
 pub use merkle::{leaf_hash, node_hash, proof_len, verify_proof, MerkleTree, ProofError};
 
@@ -39,5 +40,5 @@ pub mod domain {
     pub const COMMITTEE_SEED: &[u8] = b"assay.committee-seed.v1";
     pub const EVIDENCE: &[u8] = b"assay.evidence.v2";
     /// Exactly 16 bytes: the attestation message has a fixed layout.
-    pub const ATTESTATION: &[u8; 16] = b"assay.attest.v2\0";
+    pub const ATTESTATION: &[u8; 16] = b"assay.attest.v3\0";
 }

@@ -14,6 +14,15 @@ source "$HERE/env.sh"
 [ -x "$SBF_HOME/bin/sbpf-linker.real" ] || { echo "no SBF toolchain in $SBF_HOME: run scripts/sbf/setup.sh first" >&2; exit 1; }
 cd "$ROOT"
 mkdir -p target/deploy target/sbf-out
+# Which key may initialize the programs. These builds are for the local bank, the tests and
+# `assay localnet`: without ASSAY_DEPLOYER they opt in, by the `dev-deployer` feature, to
+# the public development key (never deploy them). A program build with neither does not
+# compile.
+features=()
+if [ -z "${ASSAY_DEPLOYER:-}" ]; then
+  features=(--features dev-deployer)
+  echo "SBF build for local use: the programs accept the public development deployer (dev-deployer)"
+fi
 # Each program on its own: sbpf-linker writes target/deploy/<name>.so, and building the
 # market (which depends on the stake program's `cpi` feature) relinks the stake cdylib
 # without its entrypoint over target/deploy/assay_stake.so. So each .so is kept in
@@ -23,7 +32,7 @@ for pkg in "${@:-assay-stake assay-market}"; do
     so=${p//-/_}
     log=$(mktemp)
     if ! /usr/bin/cargo --config "$HERE/cargo-config-v0.toml" build --release --quiet \
-         --target "$HERE/sbpf-solana-solana.json" -p "$p" 2>"$log"; then
+         --target "$HERE/sbpf-solana-solana.json" -p "$p" "${features[@]}" 2>"$log"; then
       cat "$log" >&2; rm -f "$log"; echo "SBF build of $p failed" >&2; exit 1
     fi
     # Any stack warning from the linker or LLVM fails the build as well.

@@ -260,7 +260,11 @@ fn vote(job_key: &Pubkey, job: &Job, verdict: Verdict) -> AttestationMessage {
 
 #[tokio::test]
 async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
-    let mut w = World::new(LocalSetup::default(), 2, 2, 5).await.unwrap();
+    // The longest draw window and an epoch that holds the whole matrix: the fixtures'
+    // draws stay makeable while the attacks advance slots past the other windows.
+    let mut setup = LocalSetup::default().with_epoch_slots(100_000);
+    setup.market.draw_window_slots = assay_protocol::MAX_DRAW_WINDOW_SLOTS;
+    let mut w = World::new(setup, 2, 2, 5).await.unwrap();
     let f = fixture(&mut w).await;
     let mut m = Matrix::default();
     let d = w.chain.deployment;
@@ -268,7 +272,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let admin = w.chain.admin.insecure_clone();
     // Stake parameters whose values do not matter to the attacks that carry them.
     let zero_stake_args = assay_stake::instructions::InitializeArgs {
-        unstake_cooldown_slots: 0,
+        unstake_cooldown_slots: 1,
         min_verifier_stake: 0,
         epoch_slots: 1,
     };
@@ -528,7 +532,10 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         program_id: assay_stake::ID,
         accounts: lock_accounts.to_account_metas(None),
         data: assay_stake::instruction::LockStake {
-            args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
+            args: assay_stake::instructions::LockStakeArgs {
+                amount: 1,
+                reclaim_unstaking: true,
+            },
         }
         .data(),
     };
@@ -635,7 +642,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             &admin.pubkey(),
             MarketParams {
                 verifier_bond: u64::MAX,
-                verifier_miss_penalty: 0,
+                verifier_miss_penalty: 1,
                 ..params.clone()
             },
         )],
@@ -690,7 +697,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             },
         )],
         &[&admin],
-        market(M::InvalidConfig),
+        market(M::InvalidRoundCount),
     )
     .await;
 
@@ -820,7 +827,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             },
         )],
         &[&buyer],
-        market(M::InvalidConfig),
+        market(M::UnknownComparisonRule),
     )
     .await;
     m.attack(
@@ -1544,9 +1551,12 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     m.attack(
         &mut w,
-        "resolve_contest: votes for another round",
+        "resolve_contest: votes for another contest of the job",
         vec![
-            vote_instruction(&votes_of(AttestationMessage { round: 1, ..uphold })),
+            vote_instruction(&votes_of(AttestationMessage {
+                contest: uphold.contest.wrapping_add(1),
+                ..uphold
+            })),
             resolve.clone(),
         ],
         &[],
@@ -1886,7 +1896,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     let uphold = d.uphold_challenge(&f.pass_challenged, &job);
     let overturn = d.overturn_challenge(&f.pass_challenged, &job);
     let mut stale = vote(&f.pass_challenged, &job, Verdict::UpholdFault);
-    stale.round -= 1;
+    stale.contest = stale.contest.wrapping_sub(1);
     let resolutions = [
         (
             "uphold_challenge: votes that overturn",

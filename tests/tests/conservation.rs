@@ -6,7 +6,11 @@
 //! keys: donations of tokens and lamports to every vault and program account (and to
 //! addresses before their accounts exist), admin updates of both programs at any point,
 //! re-posts of closed job ids, zero- and low-stake verifier registrations, permissionless
-//! registry syncs and treasury withdrawals. After every instruction:
+//! registry syncs and treasury withdrawals; and the moves of a party that wants to choose
+//! its audit by timing alone: letting time run for a while without cranking anything
+//! (past a draw window, past SlotHashes' 512 slots, past draw epochs), a drawn verifier
+//! unstaking everything once its draw's seed is public, and spam challenges and contests.
+//! After every instruction:
 //! - tokens: participants + treasury + stake vaults + live job vaults == tokens minted
 //!   (donated tokens are minted first, so they count as entering the system);
 //! - every operator's vault holds exactly its `deposited` plus what was donated to it
@@ -14,7 +18,10 @@
 //! - every live job's vault holds exactly its price (after a pass: the verifier's fee)
 //!   plus what was donated to it;
 //! - every operator's `locked` equals the collateral and bonds its live jobs hold;
-//! - every registry entry is a distinct verifier whose weight is its available stake.
+//! - every registry entry is a distinct verifier whose weight is its available stake;
+//! - every draw made (a round's verifier, a committee) is the one predicted when its seed
+//!   first became public, however late it was cranked; a draw nobody made in its window
+//!   lapsed instead (`lapse_draw`), never re-rolled.
 //!
 //! After each sequence every live job is driven to a terminal state with non-admin
 //! instructions only (no stuck funds), and all locks must be released.
@@ -30,7 +37,7 @@ use assay_client::embedded::{LocalChain, LocalSetup, TokenFlavor};
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
-use assay_market::state::{Job, JobState, MarketParams};
+use assay_market::state::{Crank, Job, JobState, MarketParams};
 use assay_protocol::{MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::instructions::UpdateConfigArgs;
@@ -65,6 +72,36 @@ struct Run {
     /// The draw weights of the epoch first seen by a check: (epoch, authority → weight).
     /// Every later check in the same epoch must see exactly these.
     epoch_weights: Option<(u64, Vec<NeedWeight>)>,
+    /// The outcome of each pending draw, predicted when its seed first became public.
+    timely: HashMap<PendingKey, Expected>,
+    /// Draws made, and how many of them were cranked late (after the first slot their
+    /// seed was public): all equal to the timely prediction.
+    draws_checked: u64,
+    draws_late: u64,
+}
+
+/// One pending draw of one life of a job: (job, instance, seed slot, round, contest).
+type PendingKey = (Pubkey, u64, u64, u8, u32);
+
+/// What a pending draw will make, predicted from the chain the moment its seed exists.
+#[derive(Debug, Clone, PartialEq)]
+enum Expected {
+    /// A verifier round: the seed, and the verifier drawn (bonded or forfeiting).
+    Verifier {
+        seed: [u8; 32],
+        drawn: Option<Pubkey>,
+        at_slot: u64,
+    },
+    /// A committee.
+    Committee {
+        committee: Vec<Pubkey>,
+        at_slot: u64,
+    },
+}
+
+fn pending_key(key: &Pubkey, job: &Job) -> Option<PendingKey> {
+    job.draw_pending()
+        .then_some((*key, job.instance, job.seed_slot, job.round, job.contests))
 }
 
 /// The name of the Assay instruction in a transaction (the last one, after any Ed25519 votes).
@@ -97,6 +134,7 @@ fn instruction_name(ixs: &[solana_sdk::instruction::Instruction]) -> &'static st
         assay_market::instruction::OverturnChallenge => "overturn_challenge",
         assay_market::instruction::VoidChallenge => "void_challenge",
         assay_market::instruction::ClosePass => "close_pass",
+        assay_market::instruction::LapseDraw => "lapse_draw",
         assay_stake::instruction::Deposit => "deposit",
         assay_stake::instruction::RequestUnstake => "request_unstake",
         assay_stake::instruction::Withdraw => "withdraw",
@@ -140,6 +178,9 @@ impl Run {
             donated_to_stake: HashMap::new(),
             adversarial: 0,
             epoch_weights: None,
+            timely: HashMap::new(),
+            draws_checked: 0,
+            draws_late: 0,
         }
     }
 
@@ -167,17 +208,17 @@ impl Run {
             let next: &[u32] = match state {
                 JobState::Open => &[16, 16, 16, 12, 87],
                 JobState::Claimed => &[28, 28, 28, 87],
-                JobState::Committed => &[40, 40, 90],
+                JobState::Committed => &[40, 40, 90, 106],
                 JobState::Challenged => &[50, 50, 57, 57, 81, 84, 90],
                 JobState::Disputed => &[64, 69, 69, 90],
-                JobState::Contested => &[73, 73, 73, 78, 90],
+                JobState::Contested => &[73, 73, 73, 78, 90, 106],
                 JobState::Passed => &[100, 100, 103, 90],
-                JobState::PassChallenged => &[73, 73, 78, 105, 90],
+                JobState::PassChallenged => &[73, 73, 78, 105, 90, 106],
                 _ => &[0],
             };
             (next[self.rng.gen_range(0..next.len())], Some(focus))
         } else {
-            (self.rng.gen_range(0..106), None)
+            (self.rng.gen_range(0..107), None)
         }
     }
 
@@ -254,8 +295,20 @@ impl Run {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
-                (vec![d.draw_challenge(&key, &job, drawn.as_ref())], vec![])
+                // Half the time a cranker waits for the seed slot, as the daemons do.
+                if job.state == JobState::Committed && self.rng.gen_bool(0.5) {
+                    match self.w.chain.ready_draw(&key).await {
+                        Ok(ix) => {
+                            // The seed is public now: record the timely outcome first.
+                            self.check_draws("before a timely draw").await;
+                            (vec![ix], vec![])
+                        }
+                        Err(_) => return,
+                    }
+                } else {
+                    let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
+                    (vec![d.draw_challenge(&key, &job, drawn.as_ref())], vec![])
+                }
             }
             50..=56 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -347,8 +400,8 @@ impl Run {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                // Half the time a patient cranker waits for the seed slot (re-arming as
-                // needed), so committees really sit and vote.
+                // Half the time a patient cranker waits for the seed slot, so committees
+                // really sit and vote.
                 let waits = matches!(job.state, JobState::Contested | JobState::PassChallenged)
                     && job.committee.is_empty()
                     && self.rng.gen_bool(0.5);
@@ -430,6 +483,12 @@ impl Run {
                 };
                 (vec![d.void_challenge(&key, &job)], vec![])
             }
+            106 => {
+                let Some((key, job)) = pick(&mut self.rng, &live) else {
+                    return;
+                };
+                (vec![d.lapse_draw(&key, &job)], vec![])
+            }
             _ => {
                 let op = self.operators[self.rng.gen_range(0..self.operators.len())];
                 let k = self.signer(&op);
@@ -484,7 +543,7 @@ impl Run {
         let admin = self.w.chain.admin.insecure_clone();
         let focus = (!live.is_empty()).then(|| live[self.rng.gen_range(0..live.len())].clone());
         let operator = self.operators[self.rng.gen_range(0..self.operators.len())];
-        match self.rng.gen_range(0..12) {
+        match self.rng.gen_range(0..17) {
             0 => {
                 let Some((job, _)) = focus else { return };
                 let amount = self.rng.gen_range(1..=1_000);
@@ -547,14 +606,17 @@ impl Run {
             4 => {
                 const MINIMA: [u64; 7] =
                     [0, 1, 500_000, 1_000_000, 5_000_000, 60_000_000, u64::MAX];
+                // Cooldowns below the draw epoch must be refused.
                 let args = UpdateConfigArgs {
-                    unstake_cooldown_slots: self.rng.gen_range(0..=150),
+                    unstake_cooldown_slots: self.rng.gen_range(0..=400),
                     min_verifier_stake: MINIMA[self.rng.gen_range(0..MINIMA.len())],
                 };
                 self.send(&[d.stake_update_config(&admin.pubkey(), args)], &[admin])
                     .await;
             }
             5 => {
+                // Zero bonds and penalties, and draw windows longer than SlotHashes or the
+                // epoch, must be refused.
                 let bond = [0, 500_000, 1_000_000, 2_000_000][self.rng.gen_range(0..4)];
                 let params = MarketParams {
                     verifier_fee_bps: self.rng.gen_range(0..=3_000),
@@ -564,6 +626,7 @@ impl Run {
                     verifier_bond: bond,
                     verifier_miss_penalty: self.rng.gen_range(0..=bond),
                     challenge_delay_slots: self.rng.gen_range(1..=10),
+                    draw_window_slots: [0, 1, 30, 96, 255, 256, 600][self.rng.gen_range(0..7)],
                     verdict_window_slots: self.rng.gen_range(1..=60),
                     dispute_window_slots: self.rng.gen_range(1..=60),
                     vote_window_slots: self.rng.gen_range(1..=60),
@@ -629,6 +692,81 @@ impl Run {
                 self.send(&[d.set_capabilities(&operator, capabilities)], &[k])
                     .await;
             }
+            12 => {
+                // Nobody cranks for a while: past a draw window, past SlotHashes' 512
+                // slots, past one or more draw epochs.
+                let slots = [40, 97, 300, 513, 700][self.rng.gen_range(0..5)];
+                self.w.chain.warp(slots).await.unwrap();
+            }
+            13 => {
+                // A verifier whose draw's seed is public and names it unstakes everything
+                // before anyone cranks: it must still be bonded (or pay the penalty).
+                let Some((key, job)) = focus else { return };
+                if job.state != JobState::Committed {
+                    return;
+                }
+                let Ok(Some(drawn)) = self.w.chain.predict_draw(&key).await else {
+                    return;
+                };
+                let op = self.w.chain.operator(&drawn).await.unwrap().unwrap();
+                if op.available() == 0 {
+                    return;
+                }
+                let k = self.signer(&drawn);
+                self.send(&[d.request_unstake(&drawn, op.available())], &[k])
+                    .await;
+            }
+            14 => {
+                // Spam: an operator challenges a pass with a made-up recomputation (its
+                // committee will overturn it, or let it void); or contests or challenges
+                // whatever is live, mostly out of turn.
+                let Some((key, job)) = focus else { return };
+                let Some(tree) = self.trees.get(&key).cloned() else {
+                    return;
+                };
+                let samples =
+                    assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
+                let Some(&index) = samples.first() else {
+                    return;
+                };
+                let args = ChallengePassArgs {
+                    chunk_index: index,
+                    provider_leaf: tree.leaf(index).unwrap_or_default(),
+                    proof: tree.proof(index).unwrap_or_default(),
+                    recomputed_output_hash: self.rng.gen(),
+                };
+                let challenger = self.operators[self.rng.gen_range(0..self.operators.len())];
+                let k = self.signer(&challenger);
+                self.send(&[d.challenge_pass(&challenger, &key, &job, args)], &[k])
+                    .await;
+            }
+            15 | 16 => {
+                // A cranker sends the draw it likes only: the pending draw of a random job,
+                // at a random later slot within or past its window.
+                let Some((key, job)) = focus else { return };
+                if !job.draw_pending() {
+                    return;
+                }
+                // The seed becomes public (its timely outcome is recorded), then time runs.
+                let slot = self.w.chain.slot().await.unwrap();
+                if slot <= job.seed_slot + 1 {
+                    self.w.chain.warp(job.seed_slot + 2 - slot).await.unwrap();
+                }
+                self.check_draws("when the seed became public").await;
+                let slot = self.w.chain.slot().await.unwrap();
+                let target = job.seed_slot + self.rng.gen_range(1..=job.params.draw_window_slots + 40);
+                if target > slot {
+                    self.w.chain.warp(target - slot).await.unwrap();
+                }
+                let ix = match job.state {
+                    JobState::Committed => {
+                        let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
+                        d.draw_challenge(&key, &job, drawn.as_ref())
+                    }
+                    _ => d.draw_committee(&key, &job),
+                };
+                self.send(&[ix], &[]).await;
+            }
             _ => {
                 let treasury = self.w.treasury_balance().await;
                 if treasury == 0 {
@@ -645,7 +783,97 @@ impl Run {
         }
     }
 
+    /// Records the outcome of every pending draw whose seed is public now (the first time
+    /// it is), and checks every draw made since against its record.
+    async fn check_draws(&mut self, context: &str) {
+        let slot = self.w.chain.slot().await.unwrap();
+        let live = self.live_jobs().await;
+        // Draws made since the last check: their record is no longer pending.
+        let pending: std::collections::HashSet<PendingKey> = live
+            .iter()
+            .filter_map(|(key, job)| pending_key(key, job))
+            .collect();
+        let made: Vec<(PendingKey, Expected)> = self
+            .timely
+            .iter()
+            .filter(|(k, _)| !pending.contains(k))
+            .map(|(k, e)| (*k, e.clone()))
+            .collect();
+        for (k, expected) in made {
+            self.timely.remove(&k);
+            let Some((_, job)) = live.iter().find(|(key, j)| *key == k.0 && j.instance == k.1)
+            else {
+                continue; // closed: a lapse (the named worse ending) or another exit
+            };
+            let (fine, at_slot) = match &expected {
+                Expected::Verifier {
+                    seed,
+                    drawn,
+                    at_slot,
+                } => {
+                    let who = job.verifier.or(job.past_verifiers.last().copied());
+                    let drawn_matches = match drawn {
+                        Some(v) => job.verifier == Some(*v) || job.past_verifiers.last() == Some(v),
+                        None => job.verifier.is_none() && who == job.past_verifiers.last().copied(),
+                    };
+                    (job.seed == *seed && drawn_matches, *at_slot)
+                }
+                Expected::Committee { committee, at_slot } => {
+                    (job.committee == *committee, *at_slot)
+                }
+            };
+            self.draws_checked += 1;
+            if slot > at_slot + 1 {
+                self.draws_late += 1;
+            }
+            if !fine {
+                self.violations.push(format!(
+                    "{context}: the draw of {} (seed slot {}) made {:?} / seed {:?}, not the timely {expected:?}",
+                    k.0, k.2, job.committee, job.seed
+                ));
+            }
+        }
+        for (key, job) in live {
+            let Some(k) = pending_key(&key, &job) else {
+                continue;
+            };
+            if self.timely.contains_key(&k) {
+                continue;
+            }
+            let expected = if job.state == JobState::Committed {
+                match self.w.chain.draw_outcome(&key).await.unwrap() {
+                    assay_client::DrawOutcome::Drawn(drawn) => {
+                        let pending = self.w.chain.pending_draw(&key).await.unwrap();
+                        let assay_market::state::DrawSeed::Ready(hash) = pending.seed else {
+                            continue;
+                        };
+                        Expected::Verifier {
+                            seed: assay_protocol::challenge_seed(
+                                &key.to_bytes(),
+                                &hash,
+                                &job.result_root,
+                            ),
+                            drawn,
+                            at_slot: slot,
+                        }
+                    }
+                    _ => continue,
+                }
+            } else {
+                match self.w.chain.predict_committee(&key).await.unwrap() {
+                    Some(committee) => Expected::Committee {
+                        committee,
+                        at_slot: slot,
+                    },
+                    None => continue,
+                }
+            };
+            self.timely.insert(k, expected);
+        }
+    }
+
     async fn check(&mut self, context: &str) {
+        self.check_draws(context).await;
         let jobs = self.jobs.clone();
         let total = self.w.total_tokens(&jobs).await.unwrap();
         if total != self.w.minted {
@@ -823,23 +1051,26 @@ impl Run {
                 break;
             }
             self.w.chain.warp(200).await.unwrap();
+            let slot = self.w.chain.slot().await.unwrap();
             for (key, job) in live {
-                let ixs = match job.state {
-                    JobState::Open | JobState::Claimed => vec![d.expire_job(&key, &job)],
-                    // Re-arms as often as the draw's epoch ended, then draws.
-                    JobState::Committed => vec![self.w.chain.ready_draw(&key).await.unwrap()],
-                    JobState::Challenged
-                        if job.verifier.is_some()
-                            && job.round + 1 < job.params.max_verifier_rounds =>
-                    {
-                        vec![d.advance_round(&key, &job)]
+                // The program's own crank table says which exit is due.
+                let ixs = match job.due(slot) {
+                    Some(Crank::ExpireJob) => vec![d.expire_job(&key, &job)],
+                    Some(Crank::DrawChallenge) => {
+                        let drawn = self.w.chain.predict_draw(&key).await.unwrap();
+                        vec![d.draw_challenge(&key, &job, drawn.as_ref())]
                     }
-                    JobState::Challenged => vec![d.finalize(&key, &job)],
-                    JobState::Disputed => vec![d.concede_fault(&job.buyer, &key, &job)],
-                    JobState::Contested => vec![d.void_contest(&key, &job)],
-                    JobState::PassChallenged => vec![d.void_challenge(&key, &job)],
-                    JobState::Passed => vec![d.close_pass(&key, &job)],
-                    terminal => panic!("closed jobs are never live: {terminal:?}"),
+                    Some(Crank::DrawCommittee) => vec![d.draw_committee(&key, &job)],
+                    Some(Crank::LapseDraw) => vec![d.lapse_draw(&key, &job)],
+                    Some(Crank::AdvanceRound) => vec![d.advance_round(&key, &job)],
+                    Some(Crank::Finalize) => vec![d.finalize(&key, &job)],
+                    Some(Crank::ConcedeFault) => vec![d.concede_fault(&job.buyer, &key, &job)],
+                    Some(Crank::VoidContest) => vec![d.void_contest(&key, &job)],
+                    Some(Crank::VoidChallenge) => vec![d.void_challenge(&key, &job)],
+                    Some(Crank::ClosePass) => vec![d.close_pass(&key, &job)],
+                    // Not due yet: a draw whose seed slot moved to the next epoch, up to
+                    // twice the draw window away (the stuck check below catches strands).
+                    None => continue,
                 };
                 let signer = self.signer(&job.buyer);
                 match self.w.chain.send(&ixs, &[&signer]).await {
@@ -912,9 +1143,11 @@ async fn run_sequences(mut w: World, label: &str, sequences: u64, seed: u64, ste
     }
     println!("{label} landed: {:?}", run.landed);
     println!(
-        "{label} sequences: {sequences}, violations: {}, adversarial actions: {}",
+        "{label} sequences: {sequences}, violations: {}, adversarial actions: {}, draws checked against their timely outcome: {} ({} cranked late)",
         run.violations.len(),
-        run.adversarial
+        run.adversarial,
+        run.draws_checked,
+        run.draws_late
     );
     assert!(run.adversarial > 0 || sequences == 0);
     assert!(run.violations.is_empty(), "{}", run.violations.join("\n"));

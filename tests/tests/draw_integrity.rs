@@ -6,7 +6,7 @@
 //!   random moves, and the provider's stake-tuning attacks as named scenes).
 //! - Every draw has its own seed slot: the committee's is armed by `contest_fault`, each
 //!   new verifier round's by `advance_round`.
-//! - A seed never drifts: late cranks give the same sample or re-arm.
+//! - A seed never drifts: late cranks give the same sample or lapse.
 //! - Votes and fault evidence bind the job instance, so an earlier life's votes never
 //!   count after the same id is re-posted.
 
@@ -31,15 +31,11 @@ use solana_sdk::signature::{Keypair, Signer};
 const LONG_EPOCH: u64 = 100_000;
 
 fn long_epoch_setup() -> LocalSetup {
-    let mut setup = LocalSetup::default();
-    setup.stake.epoch_slots = LONG_EPOCH;
-    setup
+    setup_with_epoch(LONG_EPOCH)
 }
 
 fn setup_with_epoch(epoch_slots: u64) -> LocalSetup {
-    let mut setup = LocalSetup::default();
-    setup.stake.epoch_slots = epoch_slots;
-    setup
+    LocalSetup::default().with_epoch_slots(epoch_slots)
 }
 
 /// A stake move anyone may make between a job's commit (or a contest) and its draw.
@@ -561,7 +557,7 @@ async fn each_verifier_round_draws_from_a_seed_slot_of_its_own() {
 
 /// How a late crank is made: in one warp, or one slot (one SlotHashes entry) at a time.
 #[derive(Debug, Clone, Copy)]
-enum Crank {
+enum Lateness {
     Jump,
     SlotBySlot,
 }
@@ -570,30 +566,32 @@ enum Crank {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Late {
     SameSample,
-    Rearm,
+    Lapsed,
 }
 
-/// Cranking 1, 100, 511, 513 and 5,000 slots after the seed slot gives the sample of the
-/// seed slot's hash, or re-arms (the draw epoch ended, or the hash left SlotHashes) —
-/// never a sample that depends on the cranking slot. A re-armed draw is then made.
+/// Cranking 1, 50 and `draw_window_slots` slots after the seed slot gives the sample of
+/// the seed slot's hash; one slot later, 513 slots later (the hash left SlotHashes) or
+/// 5,000 (epochs later), the draw is refused (`DrawLapsed`) and the job can only lapse,
+/// the provider slashed — never a sample that depends on the cranking slot, and never a
+/// fresh draw. With short epochs the arming moves the seed slot so the window fits one.
 #[tokio::test]
-async fn a_late_crank_gives_the_same_sample_or_rearms() {
-    use Crank::*;
+async fn a_late_crank_gives_the_same_sample_or_lapses() {
     use Late::*;
-    let cases: [(u64, Crank, u64, Late); 10] = [
+    use Lateness::*;
+    let window = LocalSetup::default().market.draw_window_slots;
+    let cases: [(u64, Lateness, u64, Late); 9] = [
         (1, SlotBySlot, LONG_EPOCH, SameSample),
-        (100, SlotBySlot, LONG_EPOCH, SameSample),
-        (511, SlotBySlot, LONG_EPOCH, SameSample),
-        (513, SlotBySlot, LONG_EPOCH, Rearm),
-        (5_000, Jump, LONG_EPOCH, SameSample),
-        (1, Jump, 64, SameSample),
-        (100, Jump, 64, Rearm),
-        (511, Jump, 64, Rearm),
-        (513, Jump, 64, Rearm),
-        (5_000, Jump, 64, Rearm),
+        (50, SlotBySlot, LONG_EPOCH, SameSample),
+        (window, SlotBySlot, LONG_EPOCH, SameSample),
+        (window + 1, SlotBySlot, LONG_EPOCH, Lapsed),
+        (513, SlotBySlot, LONG_EPOCH, Lapsed),
+        (5_000, Jump, LONG_EPOCH, Lapsed),
+        (1, Jump, 128, SameSample),
+        (window, Jump, 128, SameSample),
+        (5_000, Jump, 128, Lapsed),
     ];
-    for (late, crank, epoch_slots, expect) in cases {
-        let case = format!("{late} slots late ({crank:?}, {epoch_slots}-slot epochs)");
+    for (late, lateness, epoch_slots, expect) in cases {
+        let case = format!("{late} slots late ({lateness:?}, {epoch_slots}-slot epochs)");
         let mut w = World::new(setup_with_epoch(epoch_slots), 1, 1, 3)
             .await
             .unwrap();
@@ -601,6 +599,12 @@ async fn a_late_crank_gives_the_same_sample_or_rearms() {
         w.claim(0, &job).await.unwrap();
         w.commit(0, &job, 7).await.unwrap();
         let committed = w.job(&job).await;
+        let epoch = |slot: u64| slot / epoch_slots;
+        assert_eq!(
+            epoch(committed.seed_slot),
+            epoch(committed.draw_deadline_slot),
+            "{case}: the draw window lies in one epoch"
+        );
         reveal(&mut w, committed.seed_slot).await;
         let hash = seed_hash(&mut w, &committed).await;
         let sample_of_seed_slot = assay_protocol::sample_indices(
@@ -608,10 +612,17 @@ async fn a_late_crank_gives_the_same_sample_or_rearms() {
             committed.n_chunks,
             u32::from(committed.samples),
         );
-        match crank {
-            Jump => w.chain.warp(late).await.unwrap(),
+        // `reveal` left the chain one slot past the seed slot.
+        let target = committed.seed_slot + late;
+        match lateness {
+            Jump => {
+                let slot = w.chain.slot().await.unwrap();
+                if target > slot {
+                    w.chain.warp(target - slot).await.unwrap();
+                }
+            }
             SlotBySlot => {
-                for _ in 1..late {
+                while w.chain.slot().await.unwrap() < target {
                     w.chain.warp(1).await.unwrap();
                 }
             }
@@ -622,18 +633,15 @@ async fn a_late_crank_gives_the_same_sample_or_rearms() {
             .chain
             .deployment
             .draw_challenge(&job, &committed, drawn.as_ref());
-        let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
-        let after = w.job(&job).await;
-        let rearmed = events
-            .iter()
-            .any(|e| matches!(e, AssayEvent::DrawRearmed(_)));
+        let sent = w.chain.send_with_events(&[ix], &[]).await;
         match expect {
             SameSample => {
                 assert!(
                     matches!(predicted, DrawOutcome::Drawn(_)),
                     "{case}: {predicted:?}"
                 );
-                assert!(!rearmed, "{case}");
+                sent.unwrap();
+                let after = w.job(&job).await;
                 let sample = assay_protocol::sample_indices(
                     &after.seed,
                     after.n_chunks,
@@ -641,14 +649,31 @@ async fn a_late_crank_gives_the_same_sample_or_rearms() {
                 );
                 assert_eq!(sample, sample_of_seed_slot, "{case}");
             }
-            Rearm => {
-                assert_eq!(predicted, DrawOutcome::Rearm, "{case}");
-                assert!(rearmed, "{case}");
-                assert_eq!(after.state, JobState::Committed, "{case}");
-                assert!(after.seed_slot > committed.seed_slot, "{case}");
-                // The re-armed draw is made from its new seed slot.
-                w.chain.crank_draw(&job).await.unwrap();
-                assert_eq!(w.job(&job).await.state, JobState::Challenged, "{case}");
+            Lapsed => {
+                assert_eq!(predicted, DrawOutcome::Lapsed, "{case}");
+                assert_eq!(
+                    sent.err().and_then(|e| e.custom_code()),
+                    Some(6000 + assay_market::errors::MarketError::DrawLapsed as u32),
+                    "{case}"
+                );
+                let provider = committed.provider.unwrap();
+                let before = w.chain.operator(&provider).await.unwrap().unwrap();
+                let events = w
+                    .chain
+                    .send_with_events(&[w.chain.deployment.lapse_draw(&job, &committed)], &[])
+                    .await
+                    .unwrap();
+                assert!(
+                    events.iter().any(|e| matches!(e, AssayEvent::DrawLapsed(_))),
+                    "{case}"
+                );
+                let after = w.chain.operator(&provider).await.unwrap().unwrap();
+                assert_eq!(
+                    before.deposited - after.deposited,
+                    committed.collateral,
+                    "{case}: the provider lost its collateral"
+                );
+                assert!(w.chain.job(&job).await.unwrap().is_none(), "{case}");
             }
         }
     }

@@ -134,13 +134,19 @@ impl Exit {
                 (vec![d.close_pass(job, &state)], None)
             }
             Exit::Finalize => {
+                // Every round missed: finalize opens an unaudited pass window, and the
+                // job ends when it closes unchallenged.
                 w.chain.warp(51).await?;
                 let ix = d.advance_round(job, &state);
                 w.chain.send(&[ix], &[]).await?;
                 w.chain.crank_draw(job).await?;
                 w.chain.warp(51).await?;
                 let state = w.job(job).await;
-                (vec![d.finalize(job, &state)], None)
+                w.chain.send(&[d.finalize(job, &state)], &[]).await?;
+                let state = w.job(job).await;
+                let slot = w.chain.slot().await?;
+                w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
+                (vec![d.close_pass(job, &state)], None)
             }
             Exit::Concede => {
                 let provider = state.provider.expect("claimed");
@@ -234,7 +240,8 @@ async fn unsolicited_tokens_in_a_stake_vault_are_paid_out_with_the_next_withdraw
     let before = w.chain.balance_of(&v.pubkey()).await.unwrap();
     let ix = d.request_unstake(&v.pubkey(), 1_000_000);
     w.chain.send(&[ix], &[&v]).await.unwrap();
-    w.chain.warp(101).await.unwrap();
+    let cooldown = LocalSetup::default().stake.unstake_cooldown_slots;
+    w.chain.warp(cooldown + 1).await.unwrap();
     let ix = d.withdraw(&v.pubkey());
     w.chain.send(&[ix], &[&v]).await.unwrap();
     assert_eq!(
@@ -626,6 +633,7 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
     w.chain.warp(1).await.unwrap();
     let ix = d.finalize(&job, &state);
     w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.crank_close_pass(&job).await.unwrap();
     assert!(w.chain.job(&job).await.unwrap().is_none());
 
     let raised = UpdateConfigArgs {

@@ -428,8 +428,13 @@ async fn the_pass_window_is_closed_by_anyone_after_it_ends_and_releases_every_lo
     );
 }
 
+/// A challenge whose committee never reaches a majority is voided: the pass stands, the
+/// window reopens, and the challenger, who asked for the committee, pays the miss penalty
+/// (a voided challenge is never free) and gets the rest of its bond back. Before its
+/// committee is drawn it cannot be voided at all (it would lapse instead).
 #[tokio::test]
-async fn a_challenge_nobody_votes_on_is_voided_unlocks_the_challenger_and_reopens_the_window() {
+async fn a_challenge_nobody_votes_on_is_voided_and_costs_the_challenger_the_miss_penalty() {
+    const PENALTY: u64 = 250_000;
     let mut w = market().await;
     let challenger = w.operator(ROLE_PROVIDER).await.unwrap().pubkey();
     let (job_key, tree, verifier) = w.passed_job(1).await.unwrap();
@@ -443,26 +448,30 @@ async fn a_challenge_nobody_votes_on_is_voided_unlocks_the_challenger_and_reopen
 
     let state = w.job(&job_key).await;
     let void = w.chain.deployment.void_challenge(&job_key, &state);
-    failed_with(
-        w.chain.send(&[void], &[]).await,
-        MarketError::DeadlineNotReached,
-    );
+    failed_with(w.chain.send(&[void], &[]).await, MarketError::DrawPending);
     w.chain.crank_committee(&job_key).await.unwrap();
     let state = w.job(&job_key).await;
+    let void = w.chain.deployment.void_challenge(&job_key, &state);
+    failed_with(
+        w.chain.send(&[void.clone()], &[]).await,
+        MarketError::DeadlineNotReached,
+    );
     let slot = w.chain.slot().await.unwrap();
     w.chain
         .warp(state.step_deadline_slot + 1 - slot)
         .await
         .unwrap();
-    let void = w.chain.deployment.void_challenge(&job_key, &state);
+    let treasury = w.treasury_balance().await;
     w.chain.send(&[void], &[]).await.unwrap();
 
     let after = books(&mut w, &verifier, &challenger).await;
     assert_eq!(after.locked, [COLLATERAL, BOND, 0]);
     assert_eq!(
-        after.challenger_deposit, challenged.challenger_deposit,
-        "nobody slashed"
+        challenged.challenger_deposit - after.challenger_deposit,
+        PENALTY,
+        "the challenger pays the miss penalty"
     );
+    assert_eq!(w.treasury_balance().await - treasury, PENALTY);
     assert_eq!(w.job(&job_key).await.state, JobState::Passed);
     w.chain.crank_close_pass(&job_key).await.unwrap();
 }

@@ -457,8 +457,11 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
+/// Every round's verifier misses its window: `finalize` pays the provider but opens a pass
+/// window with no verifier (anyone could still challenge, the collateral at stake), and
+/// only its close settles the job unaudited, the verifier fee back to the buyer.
 #[tokio::test]
-async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited() {
+async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pass_window() {
     let mut w = World::new(LocalSetup::default(), 1, 1, 2).await.unwrap();
     let (job, _tree, first) = w.challenged_job(1).await.unwrap();
     w.chain.warp(51).await.unwrap();
@@ -477,11 +480,26 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited() {
     let ix = w.chain.deployment.finalize(&job, &state);
     let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
+        AssayEvent::PassRecorded(p) if p.verifier.is_none() && p.provider_paid == 9_400_000)));
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
+    let passed = w.job(&job).await;
+    assert_eq!((passed.state, passed.verifier), (JobState::Passed, None));
+    let provider_op = w.chain.operator(&provider).await.unwrap().unwrap();
+    assert_eq!(provider_op.locked, passed.collateral, "collateral at stake in the window");
+    let events = {
+        let slot = w.chain.slot().await.unwrap();
+        w.chain
+            .warp(passed.step_deadline_slot + 1 - slot)
+            .await
+            .unwrap();
+        let ix = w.chain.deployment.close_pass(&job, &passed);
+        w.chain.send_with_events(&[ix], &[]).await.unwrap()
+    };
+    assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.reason == assay_market::events::UnauditedReason::EveryRoundMissed
             && u.verifier_fee_refunded == 500_000)));
     // Provider paid 9.4; the unearned verifier fee 0.5 returns to the buyer; both
     // verifiers lost 0.25 to the treasury.
-    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
         STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
@@ -492,17 +510,22 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited() {
         let op = w.chain.operator(&v).await.unwrap().unwrap();
         assert_eq!((op.deposited, op.locked), (OPERATOR_STAKE - 250_000, 0));
     }
+    assert_eq!(w.chain.operator(&provider).await.unwrap().unwrap().locked, 0);
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
 /// The only verifier able to run the job leaves between posting and the draw: the job is
-/// drawn with nobody, and settles at once, called what it is: unaudited, the verifier fee
-/// back to the buyer.
+/// drawn with nobody and finalized into an unaudited pass window; when it closes the job
+/// settles, called what it is: unaudited, the verifier fee back to the buyer.
 #[tokio::test]
 async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fee_refunded() {
     use assay_market::events::UnauditedReason;
     let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
-    let job = w.post(0, World::job_args(1)).await.unwrap();
+    let args = assay_market::instructions::PostJobArgs {
+        claim_window_slots: 1_000,
+        ..World::job_args(1)
+    };
+    let job = w.post(0, args).await.unwrap();
     let v = w.verifiers[0].insecure_clone();
     let leave = w
         .chain
@@ -516,6 +539,14 @@ async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fe
     w.chain.warp(1).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    let passed = w.job(&job).await;
+    let slot = w.chain.slot().await.unwrap();
+    w.chain
+        .warp(passed.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
+    let ix = w.chain.deployment.close_pass(&job, &passed);
     let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.job == job
@@ -554,7 +585,8 @@ async fn locked_stake_cannot_be_withdrawn_and_free_stake_can_after_cooldown() {
         err.custom_code(),
         Some(6000 + assay_stake::errors::StakeError::CooldownNotOver as u32)
     );
-    w.chain.warp(101).await.unwrap();
+    let cooldown = LocalSetup::default().stake.unstake_cooldown_slots;
+    w.chain.warp(cooldown + 1).await.unwrap();
     w.chain
         .send(&[d.withdraw(&p.pubkey())], &[&p])
         .await

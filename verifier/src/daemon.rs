@@ -14,13 +14,13 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence};
-use assay_market::state::{DrawSeed, Job, JobState};
+use assay_market::state::{Crank, DrawSeed, Job, JobState};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{debug, error, info, warn};
 
 use crate::journal::{
-    Journal, JournalError, RoundKey, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry,
+    ContestKey, Journal, JournalError, RoundKey, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry,
 };
 use crate::metrics::Metrics;
 use crate::votes::{quorum, relay_instruction, VoteBoard, VoteRecord};
@@ -137,7 +137,9 @@ pub struct Daemon<C: Chain> {
     options: DaemonOptions,
     /// The vote board in `store` (`None` when `options.committee` is off).
     board: Option<VoteBoard>,
-    backoff: HashMap<(Pubkey, u8, bool), Backoff>,
+    /// Keyed by (job, step, vote): the verifier round for an audit of its own assignment,
+    /// the contest number for a vote or a re-check.
+    backoff: HashMap<(Pubkey, u32, bool), Backoff>,
     /// Passes re-checked as a fisherman, by job and instance (each once).
     rechecked: HashSet<(Pubkey, u64)>,
     shutdown: Arc<AtomicBool>,
@@ -157,13 +159,19 @@ enum Delivery {
 }
 
 /// A contest whose committee is still to be drawn.
-fn awaits_committee(job: &Job) -> bool {
-    is_contest(job) && job.committee.is_empty()
-}
-
 /// A committee sits on the job: a contested fault, or a challenged pass.
 fn is_contest(job: &Job) -> bool {
     matches!(job.state, JobState::Contested | JobState::PassChallenged)
+}
+
+/// Which step of `job` an audit's backoff belongs to: the verifier round for the audit of
+/// an assignment, the contest number for a committee vote or a fisherman's re-check.
+fn backoff_step(job: &Job, vote: bool) -> u32 {
+    if vote {
+        job.contests
+    } else {
+        u32::from(job.round)
+    }
 }
 
 fn is_assigned(job: &Job, me: &Pubkey, round: u8) -> bool {
@@ -425,7 +433,7 @@ impl<C: Chain> Daemon<C> {
                     && j.verifier != Some(me)
                     && j.provider != Some(me)
                     && !self.rechecked.contains(&(*key, j.instance))
-                    && !self.backed_off(key, j.round, true)
+                    && !self.backed_off(key, j, true)
             })
             .take(RECHECKS_PER_TICK)
             .cloned()
@@ -486,9 +494,9 @@ impl<C: Chain> Daemon<C> {
         }
     }
 
-    fn backed_off(&self, key: &Pubkey, round: u8, vote: bool) -> bool {
+    fn backed_off(&self, key: &Pubkey, job: &Job, vote: bool) -> bool {
         self.backoff
-            .get(&(*key, round, vote))
+            .get(&(*key, backoff_step(job, vote), vote))
             .is_some_and(|b| Instant::now() < b.not_before)
     }
 
@@ -509,7 +517,7 @@ impl<C: Chain> Daemon<C> {
         };
         match result.and_then(|audit| audit.require_reexecuted(job)) {
             Ok(audit) => {
-                self.backoff.remove(&(*key, job.round, vote));
+                self.backoff.remove(&(*key, backoff_step(job, vote), vote));
                 if !audit.sample.is_empty() && audit.recheck_time > Duration::ZERO {
                     let per_chunk = audit
                         .recheck_gpu_time
@@ -537,7 +545,7 @@ impl<C: Chain> Daemon<C> {
                 report.audit_errors += 1;
                 let b = self
                     .backoff
-                    .entry((*key, job.round, vote))
+                    .entry((*key, backoff_step(job, vote), vote))
                     .or_insert(Backoff {
                         failures: 0,
                         not_before: Instant::now(),
@@ -574,7 +582,7 @@ impl<C: Chain> Daemon<C> {
             }
             warn!(job = %key, round, "pending verdict expired unseen; signing it anew");
         }
-        if self.backed_off(key, round, false) {
+        if self.backed_off(key, job, false) {
             return Ok(());
         }
         let Some(audit) = self.run_audit(key, job, false, report) else {
@@ -671,12 +679,12 @@ impl<C: Chain> Daemon<C> {
         job: &Job,
         report: &mut TickReport,
     ) -> Result<(), DaemonError> {
-        let at = RoundKey::of(key, job);
+        let at = ContestKey::of(key, job);
         if let Some(voted) = self.journal.vote(&at)? {
             self.keep_vote_published(key, job, voted.uphold);
             return Ok(());
         }
-        if self.backed_off(key, job.round, true) {
+        if self.backed_off(key, job, true) {
             return Ok(());
         }
         let Some(audit) = self.run_audit(key, job, true, report) else {
@@ -709,7 +717,7 @@ impl<C: Chain> Daemon<C> {
                 )?;
                 self.metrics.votes_published.inc();
                 report.votes_published += 1;
-                info!(job = %key, round = job.round, uphold, "committee vote signed and published");
+                info!(job = %key, contest = job.contests, uphold, "committee vote signed and published");
             }
             Err(e) => {
                 self.metrics
@@ -731,13 +739,13 @@ impl<C: Chain> Daemon<C> {
         let signing = ed25519_dalek::SigningKey::from_bytes(self.key.secret_bytes());
         let record = VoteRecord::sign(&signing, key, job, uphold);
         let intact = board
-            .records(key, job.instance, job.round)
+            .records(key, job.instance, job.contests)
             .map(|records| records.contains(&record));
         match intact {
             Ok(true) => {}
             Ok(false) => match board.publish(&record) {
                 Ok(()) => {
-                    warn!(job = %key, round = job.round, "this member's vote was missing from the vote board: published again")
+                    warn!(job = %key, contest = job.contests, "this member's vote was missing from the vote board: published again")
                 }
                 Err(e) => {
                     error!(job = %key, error = %e, "could not re-publish this member's vote; will retry")
@@ -749,7 +757,7 @@ impl<C: Chain> Daemon<C> {
 
     async fn relay(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) {
         let board = self.board.as_ref().expect("relays need a board");
-        let records = match board.records(key, job.instance, job.round) {
+        let records = match board.records(key, job.instance, job.contests) {
             Ok(records) => records,
             Err(e) => {
                 self.metrics
@@ -804,47 +812,24 @@ impl<C: Chain> Daemon<C> {
             if !everyone && !my_pass {
                 continue;
             }
-            let due = |deadline: u64| slot > deadline;
-            let (name, ix): (&str, Instruction) = match job.state {
-                JobState::Open if due(job.claim_deadline_slot) => {
-                    ("expire_job", d.expire_job(key, job))
-                }
-                JobState::Claimed if due(job.commit_deadline_slot) => {
-                    ("expire_job", d.expire_job(key, job))
-                }
-                JobState::Committed if due(job.seed_slot) => {
-                    landed |= self.crank_draw(key, job, report).await;
-                    continue;
-                }
-                JobState::Challenged if due(job.step_deadline_slot) => {
-                    if job.verifier.is_some() && job.round + 1 < job.params.max_verifier_rounds {
-                        ("advance_round", d.advance_round(key, job))
-                    } else {
-                        ("finalize", d.finalize(key, job))
-                    }
-                }
-                JobState::Disputed if due(job.step_deadline_slot) => {
-                    ("concede_fault", d.concede_fault(&me, key, job))
-                }
-                JobState::Contested | JobState::PassChallenged
-                    if awaits_committee(job)
-                        && due(job.seed_slot)
-                        && !due(job.step_deadline_slot) =>
-                {
-                    landed |= self.crank_draw(key, job, report).await;
-                    continue;
-                }
-                JobState::Contested if due(job.step_deadline_slot) => {
-                    ("void_contest", d.void_contest(key, job))
-                }
-                JobState::PassChallenged if due(job.step_deadline_slot) => {
-                    ("void_challenge", d.void_challenge(key, job))
-                }
-                JobState::Passed if due(job.step_deadline_slot) => {
-                    ("close_pass", d.close_pass(key, job))
-                }
-                _ => continue,
+            let Some(crank) = job.due(slot) else {
+                continue;
             };
+            let ix: Instruction = match crank {
+                Crank::DrawChallenge | Crank::DrawCommittee => {
+                    landed |= self.crank_draw(key, job, report).await;
+                    continue;
+                }
+                Crank::ExpireJob => d.expire_job(key, job),
+                Crank::LapseDraw => d.lapse_draw(key, job),
+                Crank::AdvanceRound => d.advance_round(key, job),
+                Crank::Finalize => d.finalize(key, job),
+                Crank::ConcedeFault => d.concede_fault(&me, key, job),
+                Crank::VoidContest => d.void_contest(key, job),
+                Crank::VoidChallenge => d.void_challenge(key, job),
+                Crank::ClosePass => d.close_pass(key, job),
+            };
+            let name = crank.name();
             let signer = self.key.insecure_clone();
             match self.chain.send(&[ix], &[&signer]).await {
                 Ok(signature) => {
@@ -863,84 +848,50 @@ impl<C: Chain> Daemon<C> {
     }
 
     /// Cranks the pending draw of `key` (`job` as this pass read it): a round's verifier,
-    /// or a contest's committee. A draw that lands in a later draw epoch than it was armed
-    /// in only re-arms it; the draw is then sent as soon as the new seed slot has a hash
-    /// (waiting at most [`SEED_SLOT_WAIT`]), not a pass later: a pass over many jobs can
-    /// outlast an epoch, and would re-arm each of them forever. At most
-    /// [`DRAW_SENDS_PER_PASS`] transactions; true when one landed.
+    /// or a contest's committee, sent once its seed slot has a hash (a draw is the same
+    /// whenever it is made within its window, so a draw that must wait waits for the next
+    /// pass). True when it landed.
     async fn crank_draw(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) -> bool {
         let d = self.chain.deployment();
-        let committee = awaits_committee(job);
-        let mut rearmed_at: Option<Instant> = None;
-        let (mut landed, mut sends) = (false, 0);
-        while sends < DRAW_SENDS_PER_PASS && !self.stopping() {
-            // What the draw does if it lands now (a re-arm leaves the accounts it names
-            // unchanged, so `job` still builds it).
-            let outcome = if committee {
-                self.chain.pending_draw(key).await.map(|p| match p.seed {
-                    DrawSeed::Wait => DrawOutcome::Wait,
-                    DrawSeed::Rearm => DrawOutcome::Rearm,
-                    DrawSeed::Ready(_) => DrawOutcome::Drawn(None),
-                })
-            } else {
-                self.chain.draw_outcome(key).await
-            };
-            let outcome = match outcome {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    self.chain_error("predict_draw", &e);
-                    debug!(job = %key, error = %e, "cannot predict the draw yet");
-                    break;
-                }
-            };
-            if outcome == DrawOutcome::Wait {
-                // Only a draw this pass re-armed is waited for: its seed slot is a few
-                // slots away.
-                match rearmed_at {
-                    Some(at) if at.elapsed() < SEED_SLOT_WAIT => {
-                        tokio::time::sleep(SEED_SLOT_POLL).await;
-                        continue;
-                    }
-                    _ => break,
-                }
+        let committee = is_contest(job);
+        let outcome = if committee {
+            self.chain.pending_draw(key).await.map(|p| match p.seed {
+                DrawSeed::Wait => DrawOutcome::Wait,
+                DrawSeed::Lapsed => DrawOutcome::Lapsed,
+                DrawSeed::Ready(_) => DrawOutcome::Drawn(None),
+            })
+        } else {
+            self.chain.draw_outcome(key).await
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.chain_error("predict_draw", &e);
+                debug!(job = %key, error = %e, "cannot predict the draw yet");
+                return false;
             }
-            let (name, ix) = if committee {
-                ("draw_committee", d.draw_committee(key, job))
-            } else {
-                let drawn = outcome.verifier();
-                ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref()))
-            };
-            let rearms = outcome == DrawOutcome::Rearm;
-            let signer = self.key.insecure_clone();
-            sends += 1;
-            match self.chain.send(&[ix], &[&signer]).await {
-                Ok(signature) => {
-                    landed = true;
-                    report.cranks += 1;
-                    self.metrics.cranks.with_label_values(&[name]).inc();
-                    info!(job = %key, crank = name, rearms, %signature, "crank landed");
-                    if !rearms {
-                        break;
-                    }
-                    rearmed_at = Some(Instant::now());
-                }
-                Err(e) => {
-                    self.chain_error("sendTransaction", &e);
-                    debug!(job = %key, crank = name, error = %e.explain(&assay_market::ID), "crank failed (retried next pass)");
-                    break;
-                }
+        };
+        let (name, ix) = match outcome {
+            DrawOutcome::Wait | DrawOutcome::Lapsed => return false,
+            DrawOutcome::Drawn(_) if committee => ("draw_committee", d.draw_committee(key, job)),
+            DrawOutcome::Drawn(drawn) => ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref())),
+        };
+        let signer = self.key.insecure_clone();
+        match self.chain.send(&[ix], &[&signer]).await {
+            Ok(signature) => {
+                report.cranks += 1;
+                self.metrics.cranks.with_label_values(&[name]).inc();
+                info!(job = %key, crank = name, %signature, "crank landed");
+                true
+            }
+            Err(e) => {
+                self.chain_error("sendTransaction", &e);
+                debug!(job = %key, crank = name, error = %e.explain(&assay_market::ID), "crank failed (retried next pass)");
+                false
             }
         }
-        landed
     }
 }
-
-/// Most draw transactions one pass sends for one job: a re-arm, a second
-/// re-arm when the first landed on an epoch's last slots, and the draw.
-pub const DRAW_SENDS_PER_PASS: u32 = 3;
-/// How long a pass waits for the seed slot of a draw it re-armed (a few slots).
-pub const SEED_SLOT_WAIT: Duration = Duration::from_secs(5);
-const SEED_SLOT_POLL: Duration = Duration::from_millis(50);
 
 /// Asks a running [`Daemon::run`] to stop after its in-flight item.
 #[derive(Clone)]

@@ -17,11 +17,12 @@ use redb::{Database, ReadableTable, TableDefinition};
 use solana_sdk::signature::Signature;
 use solana_sdk::transaction::Transaction;
 
-// Keyed by (job, instance, round): a job closed and re-posted with the same id has the
-// same address and starts at round 0 again, but a new instance. (Version-1 tables, keyed
-// by (job, round) only, are left unread.)
+// Verdicts are keyed by (job, instance, round), votes by (job, instance, contest): a job
+// closed and re-posted with the same id has the same address and starts at round 0 and
+// contest 0 again, but a new instance. (Older tables — verdicts keyed by (job, round),
+// votes by round — are left unread.)
 const VERDICTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("verdicts.v2");
-const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes.v2");
+const VOTES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("votes.v3");
 
 #[derive(Debug, thiserror::Error)]
 #[error("journal: {0}")]
@@ -124,6 +125,34 @@ impl RoundKey {
     }
 }
 
+/// One contest of one life of a job (a contested fault, or one challenge of its pass):
+/// the job's address, its instance and the contest's number (`Job::contests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContestKey {
+    pub job: Pubkey,
+    pub instance: u64,
+    pub contest: u32,
+}
+
+impl ContestKey {
+    /// The contest now open on `job` at `key`.
+    pub fn of(key: &Pubkey, job: &assay_market::state::Job) -> Self {
+        Self {
+            job: *key,
+            instance: job.instance,
+            contest: job.contests,
+        }
+    }
+
+    fn bytes(&self) -> [u8; 44] {
+        let mut k = [0u8; 44];
+        k[..32].copy_from_slice(self.job.as_ref());
+        k[32..40].copy_from_slice(&self.instance.to_be_bytes());
+        k[40..].copy_from_slice(&self.contest.to_be_bytes());
+        k
+    }
+}
+
 /// The journal file.
 pub struct Journal {
     db: Database,
@@ -201,11 +230,11 @@ impl Journal {
         Ok(out)
     }
 
-    pub fn vote(&self, at: &RoundKey) -> Result<Option<VoteEntry>, JournalError> {
+    pub fn vote(&self, at: &ContestKey) -> Result<Option<VoteEntry>, JournalError> {
         self.read(VOTES, &at.bytes())
     }
 
-    pub fn put_vote(&self, at: &RoundKey, entry: &VoteEntry) -> Result<(), JournalError> {
+    pub fn put_vote(&self, at: &ContestKey, entry: &VoteEntry) -> Result<(), JournalError> {
         self.put(VOTES, &at.bytes(), &borsh::to_vec(entry).map_err(err)?)
     }
 }

@@ -1,10 +1,10 @@
 //! Committee votes: signing, publishing, collecting, and relaying them.
 //!
-//! A committee member signs the 122-byte [`AttestationMessage`] with its ed25519 key and
+//! A committee member signs the 125-byte [`AttestationMessage`] with its ed25519 key and
 //! publishes a [`VoteRecord`] twice in the blob store every participant already shares:
 //! as a content-addressed blob (its durable copy, named in the member's journal) and on
 //! the [`VoteBoard`], the record at the deterministic name
-//! `votes/<job>/<instance>/<round>/<member>.vote`, so any daemon can list the votes of a
+//! `votes/<job>/<instance>/<contest>/<member>.vote`, so any daemon can list the votes of a
 //! job without knowing their hashes in advance. No shared filesystem: the store may be a
 //! directory, an S3 bucket or any object store. Records are self-authenticating: a reader
 //! checks the signature, the committee seat and the message before counting one, so a
@@ -29,7 +29,9 @@ pub struct VoteRecord {
     pub job: [u8; 32],
     /// The job instance (its posting slot): votes of one life never count in another.
     pub instance: u64,
-    pub round: u8,
+    /// The contest's number (`Job::contests`): votes of one challenge never count in
+    /// another.
+    pub contest: u32,
     /// `true`: UpholdFault; `false`: OverturnFault.
     pub uphold: bool,
     pub member: [u8; 32],
@@ -38,7 +40,7 @@ pub struct VoteRecord {
 }
 
 impl VoteRecord {
-    pub const VERSION: u8 = 2;
+    pub const VERSION: u8 = 3;
 
     /// The attestation this record claims to sign.
     pub fn message(&self) -> AttestationMessage {
@@ -46,7 +48,7 @@ impl VoteRecord {
             program_id: assay_market::ID.to_bytes(),
             job: self.job,
             instance: self.instance,
-            round: self.round,
+            contest: self.contest,
             verdict: if self.uphold {
                 Verdict::UpholdFault
             } else {
@@ -62,7 +64,7 @@ impl VoteRecord {
             version: Self::VERSION,
             job: job_key.to_bytes(),
             instance: job.instance,
-            round: job.round,
+            contest: job.contests,
             uphold,
             member: key.verifying_key().to_bytes(),
             evidence_hash: job.fault_evidence,
@@ -89,7 +91,7 @@ impl VoteRecord {
         self.version == Self::VERSION
             && self.job == job_key.to_bytes()
             && self.instance == job.instance
-            && self.round == job.round
+            && self.contest == job.contests
             && self.evidence_hash == job.fault_evidence
             && job.committee.contains(&Pubkey::new_from_array(self.member))
             && self.signature_valid()
@@ -111,23 +113,23 @@ impl VoteBoard {
     pub fn publish(&self, record: &VoteRecord) -> Result<(), BlobError> {
         let job = Pubkey::new_from_array(record.job).to_string();
         let member = format!("{}.vote", Pubkey::new_from_array(record.member));
-        let (instance, round) = (record.instance.to_string(), record.round.to_string());
+        let (instance, contest) = (record.instance.to_string(), record.contest.to_string());
         let bytes = borsh::to_vec(record).expect("vote serializes");
         self.store
-            .put_record(&["votes", &job, &instance, &round, &member], &bytes)
+            .put_record(&["votes", &job, &instance, &contest, &member], &bytes)
     }
 
-    /// Every decodable record published for (job, instance, round), sorted by member.
+    /// Every decodable record published for (job, instance, contest), sorted by member.
     pub fn records(
         &self,
         job: &Pubkey,
         instance: u64,
-        round: u8,
+        contest: u32,
     ) -> Result<Vec<VoteRecord>, BlobError> {
-        let (job, instance, round) = (job.to_string(), instance.to_string(), round.to_string());
+        let (job, instance, contest) = (job.to_string(), instance.to_string(), contest.to_string());
         let mut out: Vec<VoteRecord> = self
             .store
-            .records(&["votes", &job, &instance, &round])?
+            .records(&["votes", &job, &instance, &contest])?
             .iter()
             .filter_map(|bytes| VoteRecord::try_from_slice(bytes).ok())
             .collect();

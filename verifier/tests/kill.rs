@@ -267,7 +267,7 @@ async fn sigkilled_daemon_on_surfpool_never_submits_twice_and_finishes_every_job
             .iter()
             .flat_map(|e| &e.events)
             .filter(|e| match e {
-                AssayEvent::PassRecorded(p) => p.verifier == me,
+                AssayEvent::PassRecorded(p) => p.verifier == Some(me),
                 AssayEvent::FaultReported(f) => f.verifier == me,
                 _ => false,
             })

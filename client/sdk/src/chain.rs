@@ -221,7 +221,7 @@ pub trait Chain: Send {
         let registry = self.registry().await?;
         let slot = self.slot().await?;
         let data = self.slot_hashes().await?;
-        let seed = job.draw_seed(&data, &registry, slot);
+        let seed = job.draw_seed(&data, slot);
         Ok(PendingDraw {
             job,
             registry,
@@ -237,32 +237,32 @@ pub trait Chain: Send {
         let PendingDraw {
             mut job,
             registry,
-            slot,
+            slot: _,
             seed,
         } = self.pending_draw(job_key).await?;
         Ok(match seed {
             DrawSeed::Wait => DrawOutcome::Wait,
-            DrawSeed::Rearm => DrawOutcome::Rearm,
+            DrawSeed::Lapsed => DrawOutcome::Lapsed,
             DrawSeed::Ready(hash) => {
                 job.seed =
                     assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
                 let excluded = self
                     .excluded_slots(&registry, &job.verifier_draw_excludes())
                     .await?;
-                let drawn = job.draw_verifier(&registry, registry.epoch_of(slot), &excluded);
+                let drawn = job.draw_verifier(&registry, job.draw_epoch(), &excluded);
                 DrawOutcome::Drawn(drawn.map(|(authority, _)| authority))
             }
         })
     }
 
     /// The operator `draw_challenge` must name for `job_key` if it lands in the current
-    /// slot (none when nobody is drawn or the draw re-arms).
+    /// slot (none when nobody is drawn, or the draw waits or lapsed).
     async fn predict_draw(&mut self, job_key: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
         Ok(self.draw_outcome(job_key).await?.verifier())
     }
 
     /// The committee `draw_committee` draws for a contested `job_key` if it lands in the
-    /// current slot; `None` when it would wait or re-arm.
+    /// current slot; `None` when it would wait or the draw lapsed.
     async fn predict_committee(
         &mut self,
         job_key: &Pubkey,
@@ -270,7 +270,7 @@ pub trait Chain: Send {
         let PendingDraw {
             job,
             registry,
-            slot,
+            slot: _,
             seed,
         } = self.pending_draw(job_key).await?;
         Ok(match seed {
@@ -280,9 +280,9 @@ pub trait Chain: Send {
                 let excluded = self
                     .excluded_slots(&registry, &job.committee_draw_excludes())
                     .await?;
-                Some(job.draw_committee(&registry, registry.epoch_of(slot), &seed, &excluded))
+                Some(job.draw_committee(&registry, job.draw_epoch(), &seed, &excluded))
             }
-            DrawSeed::Wait | DrawSeed::Rearm => None,
+            DrawSeed::Wait | DrawSeed::Lapsed => None,
         })
     }
 
@@ -303,7 +303,7 @@ pub struct PendingDraw {
     pub registry: Box<VerifierRegistry>,
     /// The current slot.
     pub slot: u64,
-    /// Whether the draw is made now, waits or re-arms.
+    /// Whether the draw is made now, waits, or lapsed.
     pub seed: DrawSeed,
 }
 
@@ -312,8 +312,8 @@ pub struct PendingDraw {
 pub enum DrawOutcome {
     /// The seed slot's hash does not exist yet: crank later.
     Wait,
-    /// The draw's epoch ended or its hash left SlotHashes: the crank re-arms it.
-    Rearm,
+    /// The draw window passed without the draw: `lapse_draw` ends the job.
+    Lapsed,
     /// The draw is made: the verifier drawn (it forfeits if it cannot cover the bond),
     /// or none eligible.
     Drawn(Option<Pubkey>),
@@ -324,7 +324,7 @@ impl DrawOutcome {
     pub fn verifier(&self) -> Option<Pubkey> {
         match self {
             Self::Drawn(verifier) => *verifier,
-            Self::Wait | Self::Rearm => None,
+            Self::Wait | Self::Lapsed => None,
         }
     }
 }

@@ -67,6 +67,7 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 215_000),
         (assay_market::ID, m::ContestFault::DISCRIMINATOR, 29_000),
         (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 43_000),
+        (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 320_000),
         (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 250_000),
         (assay_market::ID, m::VoidContest::DISCRIMINATOR, 153_000),
         (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 158_000),

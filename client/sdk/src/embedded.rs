@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
-use crate::chain::{build_transaction, Chain, DrawOutcome};
+use crate::chain::{build_transaction, Chain};
 
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
@@ -173,8 +173,14 @@ impl TokenFlavor {
 }
 
 /// Draw epoch of a [`LocalSetup`], slots: stake changes reach the draws within this many
-/// slots (about 26 s at the local chain's 400 ms slots).
-pub const DEFAULT_EPOCH_SLOTS: u64 = 64;
+/// slots (about 100 s at the local chain's 400 ms slots).
+pub const DEFAULT_EPOCH_SLOTS: u64 = 256;
+
+/// Draw window of a [`LocalSetup`], slots: every draw is cranked within this many slots
+/// of its seed slot (about 38 s at 400 ms slots) or lapses. Shorter than the epoch, so
+/// arming moves a seed slot to the next epoch only when the window would cross a
+/// boundary (at most this many slots later).
+pub const DEFAULT_DRAW_WINDOW_SLOTS: u64 = 96;
 
 /// Protocol settings for a fresh local deployment.
 #[derive(Debug, Clone)]
@@ -193,7 +199,8 @@ impl Default for LocalSetup {
             flavor: TokenFlavor::Token,
             decimals: 6,
             stake: InitializeArgs {
-                unstake_cooldown_slots: 100,
+                // At least one draw epoch (`CooldownShorterThanEpoch`).
+                unstake_cooldown_slots: DEFAULT_EPOCH_SLOTS,
                 min_verifier_stake: 1_000_000,
                 epoch_slots: DEFAULT_EPOCH_SLOTS,
             },
@@ -205,6 +212,7 @@ impl Default for LocalSetup {
                 verifier_bond: 1_000_000,
                 verifier_miss_penalty: 250_000,
                 challenge_delay_slots: 2,
+                draw_window_slots: DEFAULT_DRAW_WINDOW_SLOTS,
                 verdict_window_slots: 50,
                 dispute_window_slots: 50,
                 vote_window_slots: 50,
@@ -215,6 +223,16 @@ impl Default for LocalSetup {
             },
             programs: None,
         }
+    }
+}
+
+impl LocalSetup {
+    /// These settings with draw epochs of `epoch_slots` (and the unstake cooldown raised
+    /// to one epoch if it was shorter, as the stake program requires).
+    pub fn with_epoch_slots(mut self, epoch_slots: u64) -> Self {
+        self.stake.epoch_slots = epoch_slots;
+        self.stake.unstake_cooldown_slots = self.stake.unstake_cooldown_slots.max(epoch_slots);
+        self
     }
 }
 
@@ -381,9 +399,9 @@ impl LocalChain {
         self.warp(start - slot).await
     }
 
-    /// Cranks `job`'s pending verifier draw until it is made: waits out the seed slot,
-    /// re-arms when the draw's epoch ended, and sends the `draw_challenge` naming the
-    /// predicted verifier. Returns the outcome (the verifier drawn, or none eligible).
+    /// Cranks `job`'s pending verifier draw: waits out the seed slot and sends the
+    /// `draw_challenge` naming the predicted verifier. Returns the outcome (the verifier
+    /// drawn, or none eligible).
     pub async fn crank_draw(&mut self, job: &Pubkey) -> Result<Option<Pubkey>, ChainError> {
         let ix = self.ready_draw(job).await?;
         let drawn = self.draw_outcome(job).await?.verifier();
@@ -391,44 +409,10 @@ impl LocalChain {
         Ok(drawn)
     }
 
-    /// Advances slots (re-arming when needed) until `job`'s pending verifier draw would be
-    /// made in the current slot; returns the `draw_challenge` that makes it.
-    pub async fn ready_draw(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
-        for _ in 0..MAX_DRAW_CRANKS {
-            let seed_slot = self.job_account(job).await?.seed_slot;
-            let slot = self.slot().await?;
-            if slot <= seed_slot + 1 {
-                self.warp(seed_slot + 2 - slot).await?;
-            }
-            let state = self.job_account(job).await?;
-            match self.draw_outcome(job).await? {
-                DrawOutcome::Drawn(drawn) => {
-                    return Ok(self.deployment.draw_challenge(job, &state, drawn.as_ref()));
-                }
-                DrawOutcome::Rearm => {
-                    let ix = self.deployment.draw_challenge(job, &state, None);
-                    self.send(&[ix], &[]).await?;
-                }
-                DrawOutcome::Wait => {}
-            }
-            self.warp(1).await?;
-        }
-        Err(ChainError::Client(format!(
-            "the draw of {job} was not made after {MAX_DRAW_CRANKS} cranks"
-        )))
-    }
-
-    /// Cranks a contested `job`'s committee draw until it is made (re-arming when needed);
-    /// returns the committee.
-    pub async fn crank_committee(&mut self, job: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
-        let ix = self.ready_committee(job).await?;
-        self.send(&[ix], &[]).await?;
-        Ok(self.job_account(job).await?.committee)
-    }
-
-    /// Advances slots (re-arming when needed) until a contested `job`'s committee draw
-    /// would be made in the current slot; returns the `draw_committee` that makes it.
-    pub async fn ready_committee(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
+    /// Advances to the first slot where `job`'s pending draw (a round's verifier, or a
+    /// committee) can be made: past its seed slot, with a block at or after it. Fails if
+    /// the draw window has already passed (the draw lapsed).
+    async fn await_draw(&mut self, job: &Pubkey) -> Result<crate::chain::PendingDraw, ChainError> {
         for _ in 0..MAX_DRAW_CRANKS {
             let state = self.job_account(job).await?;
             let slot = self.slot().await?;
@@ -436,20 +420,54 @@ impl LocalChain {
                 self.warp(state.seed_slot + 2 - slot).await?;
             }
             let pending = self.pending_draw(job).await?;
-            let state = pending.job;
             match pending.seed {
-                DrawSeed::Ready(_) => return Ok(self.deployment.draw_committee(job, &state)),
-                DrawSeed::Rearm => {
-                    self.send(&[self.deployment.draw_committee(job, &state)], &[])
-                        .await?;
+                DrawSeed::Ready(_) => return Ok(pending),
+                DrawSeed::Lapsed => {
+                    return Err(ChainError::Client(format!(
+                        "the draw of {job} lapsed (its window ended at slot {}); send lapse_draw",
+                        pending.job.draw_deadline_slot
+                    )))
                 }
-                DrawSeed::Wait => {}
+                DrawSeed::Wait => self.warp(1).await?,
             }
-            self.warp(1).await?;
         }
         Err(ChainError::Client(format!(
-            "the committee of {job} was not drawn after {MAX_DRAW_CRANKS} cranks"
+            "no slot hash for the draw of {job} after {MAX_DRAW_CRANKS} slots"
         )))
+    }
+
+    /// Advances until `job`'s pending verifier draw can be made in the current slot;
+    /// returns the `draw_challenge` that makes it.
+    pub async fn ready_draw(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
+        let state = self.await_draw(job).await?.job;
+        let drawn = self.draw_outcome(job).await?.verifier();
+        Ok(self.deployment.draw_challenge(job, &state, drawn.as_ref()))
+    }
+
+    /// Cranks a contested `job`'s committee draw; returns the committee.
+    pub async fn crank_committee(&mut self, job: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
+        let ix = self.ready_committee(job).await?;
+        self.send(&[ix], &[]).await?;
+        Ok(self.job_account(job).await?.committee)
+    }
+
+    /// Advances until a contested `job`'s committee draw can be made in the current slot;
+    /// returns the `draw_committee` that makes it.
+    pub async fn ready_committee(&mut self, job: &Pubkey) -> Result<Instruction, ChainError> {
+        let state = self.await_draw(job).await?.job;
+        Ok(self.deployment.draw_committee(job, &state))
+    }
+
+    /// Advances past `job`'s draw window without drawing and sends `lapse_draw`.
+    pub async fn crank_lapse(&mut self, job: &Pubkey) -> Result<(), ChainError> {
+        let state = self.job_account(job).await?;
+        let slot = self.slot().await?;
+        if slot <= state.draw_deadline_slot {
+            self.warp(state.draw_deadline_slot + 1 - slot).await?;
+        }
+        self.send(&[self.deployment.lapse_draw(job, &state)], &[])
+            .await
+            .map(drop)
     }
 
     /// Advances past a Passed `job`'s window and closes it (`close_pass`): the verifier

@@ -8,91 +8,73 @@ use anchor_lang::{AnchorDeserialize, Discriminator};
 use assay_market::events as market;
 use assay_stake::events as stake;
 
-/// Every event either program emits.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AssayEvent {
-    JobStateChanged(market::JobStateChanged),
-    JobPosted(market::JobPosted),
-    JobClaimed(market::JobClaimed),
-    ResultCommitted(market::ResultCommitted),
-    ChallengeDrawn(market::ChallengeDrawn),
-    FaultReported(market::FaultReported),
-    VerifierMissedWindow(market::VerifierMissedWindow),
-    FaultContested(market::FaultContested),
-    CommitteeDrawn(market::CommitteeDrawn),
-    DrawRearmed(market::DrawRearmed),
-    VerifierForfeited(market::VerifierForfeited),
-    ContestResolved(market::ContestResolved),
-    PassRecorded(market::PassRecorded),
-    PassChallenged(market::PassChallenged),
-    PassWindowReopened(market::PassWindowReopened),
-    JobClosed(market::JobClosed),
-    SettledUnaudited(market::SettledUnaudited),
-    ConfigChanged(market::ConfigChanged),
-    TreasuryWithdrawn(market::TreasuryWithdrawn),
-    StakeConfigInitialized(stake::StakeConfigInitialized),
-    StakeConfigUpdated(stake::StakeConfigUpdated),
-    OperatorRegistered(stake::OperatorRegistered),
-    StakeDeposited(stake::StakeDeposited),
-    UnstakeRequested(stake::UnstakeRequested),
-    StakeWithdrawn(stake::StakeWithdrawn),
-    StakeLocked(stake::StakeLocked),
-    StakeUnlocked(stake::StakeUnlocked),
-    StakeSlashed(stake::StakeSlashed),
-    VerifierSynced(stake::VerifierSynced),
-    CapabilitiesSet(stake::CapabilitiesSet),
-}
-
 fn decode_as<T: AnchorDeserialize + Discriminator>(body: &[u8]) -> Option<T> {
     let rest = body.strip_prefix(T::DISCRIMINATOR)?;
     T::try_from_slice(rest).ok()
 }
 
-macro_rules! try_decode {
-    ($body:expr, $($variant:ident => $ty:ty),+ $(,)?) => {
-        $( if let Some(e) = decode_as::<$ty>($body) { return Some(AssayEvent::$variant(e)); } )+
+/// The event list, written once: each program's events become variants of
+/// [`AssayEvent`] and cases of [`decode_event`].
+macro_rules! assay_events {
+    ($(market: $m:ident),+ ; $(stake: $s:ident),+ $(,)?) => {
+        /// Every event either program emits.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum AssayEvent {
+            $($m(market::$m),)+
+            $($s(stake::$s),)+
+        }
+
+        /// Decodes one inner instruction of `program_id` with `data`; `None` if it is no
+        /// event.
+        pub fn decode_event(
+            program_id: &anchor_lang::prelude::Pubkey,
+            data: &[u8],
+        ) -> Option<AssayEvent> {
+            let body = data.strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)?;
+            if *program_id == assay_market::ID {
+                $(if let Some(e) = decode_as::<market::$m>(body) {
+                    return Some(AssayEvent::$m(e));
+                })+
+            } else if *program_id == assay_stake::ID {
+                $(if let Some(e) = decode_as::<stake::$s>(body) {
+                    return Some(AssayEvent::$s(e));
+                })+
+            }
+            None
+        }
     };
 }
 
-/// Decodes one inner instruction of `program_id` with `data`; `None` if it is no event.
-pub fn decode_event(program_id: &anchor_lang::prelude::Pubkey, data: &[u8]) -> Option<AssayEvent> {
-    let body = data.strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)?;
-    if *program_id == assay_market::ID {
-        try_decode!(body,
-            JobStateChanged => market::JobStateChanged,
-            JobPosted => market::JobPosted,
-            JobClaimed => market::JobClaimed,
-            ResultCommitted => market::ResultCommitted,
-            ChallengeDrawn => market::ChallengeDrawn,
-            FaultReported => market::FaultReported,
-            VerifierMissedWindow => market::VerifierMissedWindow,
-            FaultContested => market::FaultContested,
-            CommitteeDrawn => market::CommitteeDrawn,
-            DrawRearmed => market::DrawRearmed,
-            VerifierForfeited => market::VerifierForfeited,
-            ContestResolved => market::ContestResolved,
-            PassRecorded => market::PassRecorded,
-            PassChallenged => market::PassChallenged,
-            PassWindowReopened => market::PassWindowReopened,
-            JobClosed => market::JobClosed,
-            SettledUnaudited => market::SettledUnaudited,
-            ConfigChanged => market::ConfigChanged,
-            TreasuryWithdrawn => market::TreasuryWithdrawn,
-        );
-    } else if *program_id == assay_stake::ID {
-        try_decode!(body,
-            StakeConfigInitialized => stake::StakeConfigInitialized,
-            StakeConfigUpdated => stake::StakeConfigUpdated,
-            OperatorRegistered => stake::OperatorRegistered,
-            StakeDeposited => stake::StakeDeposited,
-            UnstakeRequested => stake::UnstakeRequested,
-            StakeWithdrawn => stake::StakeWithdrawn,
-            StakeLocked => stake::StakeLocked,
-            StakeUnlocked => stake::StakeUnlocked,
-            StakeSlashed => stake::StakeSlashed,
-            VerifierSynced => stake::VerifierSynced,
-            CapabilitiesSet => stake::CapabilitiesSet,
-        );
-    }
-    None
-}
+assay_events!(
+    market: JobStateChanged,
+    market: JobPosted,
+    market: JobClaimed,
+    market: ResultCommitted,
+    market: ChallengeDrawn,
+    market: FaultReported,
+    market: VerifierMissedWindow,
+    market: FaultContested,
+    market: CommitteeDrawn,
+    market: DrawRearmed,
+    market: VerifierForfeited,
+    market: DrawLapsed,
+    market: ContestResolved,
+    market: PassRecorded,
+    market: PassChallenged,
+    market: PassWindowReopened,
+    market: JobClosed,
+    market: SettledUnaudited,
+    market: ConfigChanged,
+    market: TreasuryWithdrawn;
+    stake: StakeConfigInitialized,
+    stake: StakeConfigUpdated,
+    stake: OperatorRegistered,
+    stake: StakeDeposited,
+    stake: UnstakeRequested,
+    stake: StakeWithdrawn,
+    stake: StakeLocked,
+    stake: StakeUnlocked,
+    stake: StakeSlashed,
+    stake: VerifierSynced,
+    stake: CapabilitiesSet,
+);

@@ -120,11 +120,12 @@ impl Deployment {
         }
     }
 
-    /// The provider and verifier a pass keeps at stake (`PassParties`).
+    /// The provider and verifier (none for an unaudited pass) a pass keeps at stake
+    /// (`PassParties`).
     fn pass_parties(&self, job: &Job) -> assay_market::accounts::PassParties {
         assay_market::accounts::PassParties {
             provider_operator: pda::operator(&job.provider.unwrap_or_default()),
-            verifier_operator: pda::operator(&job.verifier.unwrap_or_default()),
+            verifier_operator: job.verifier.as_ref().map(pda::operator),
             stake: self.stake_accounts(),
         }
     }
@@ -163,6 +164,7 @@ impl Deployment {
             assay_stake::accounts::UpdateConfig {
                 admin: *admin,
                 config: pda::stake_config(),
+                registry: pda::verifier_registry(),
                 event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_stake::ID,
             },
@@ -311,6 +313,7 @@ impl Deployment {
                 treasury: pda::treasury(),
                 mint: self.mint,
                 stake_config: pda::stake_config(),
+                registry: pda::verifier_registry(),
                 token_program: self.token_program,
                 system_program: system_program(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
@@ -329,6 +332,7 @@ impl Deployment {
                 admin: *admin,
                 config: pda::market_config(),
                 stake_config: pda::stake_config(),
+                registry: pda::verifier_registry(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
@@ -438,10 +442,12 @@ impl Deployment {
         )
     }
 
-    /// `drawn_verifier`: the authority the draw will pick (see [`crate::embedded::predict_draw`]).
-    /// Draws `job`'s pending verifier (or re-arms it); anyone may send it. It carries the
-    /// Operator accounts of the provider and the job's earlier verifiers, whose registry
-    /// slots the draw excludes.
+    /// `drawn_verifier`: the authority the draw will pick (`Chain::predict_draw`).
+    /// Draws `job`'s pending verifier within its draw window; anyone may send it. It
+    /// carries the drawn verifier's operator and vault with the treasury, mint and token
+    /// program (where a verifier that forfeits pays its penalty), and the Operator
+    /// accounts of the provider and the job's earlier verifiers, whose registry slots the
+    /// draw excludes.
     pub fn draw_challenge(
         &self,
         job_key: &Pubkey,
@@ -455,6 +461,10 @@ impl Deployment {
                     job: *job_key,
                     slot_hashes: solana_sdk::sysvar::slot_hashes::ID,
                     verifier_operator: drawn_verifier.map(pda::operator),
+                    verifier_vault: drawn_verifier.map(|v| pda::stake_vault(&pda::operator(v))),
+                    treasury: drawn_verifier.map(|_| job.treasury),
+                    mint: drawn_verifier.map(|_| self.mint),
+                    token_program: drawn_verifier.map(|_| self.token_program),
                     stake: self.stake_accounts(),
                     event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                     program: assay_market::ID,
@@ -481,13 +491,13 @@ impl Deployment {
     }
 
     /// Closes a pass whose window has ended (anyone may send it): pays the verifier its
-    /// fee and unlocks both stakes.
+    /// fee (the buyer, for an unaudited pass) and unlocks both stakes.
     pub fn close_pass(&self, job_key: &Pubkey, job: &Job) -> Instruction {
         instruction(
             assay_market::ID,
             assay_market::accounts::ClosePass {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
-                verifier_token: self.token_account(&job.verifier.unwrap_or_default()),
+                verifier_token: job.verifier.as_ref().map(|v| self.token_account(v)),
                 parties: self.pass_parties(job),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
@@ -536,7 +546,7 @@ impl Deployment {
                 challenger_token: self.token_account(&challenger),
                 treasury: job.treasury,
                 provider_operator_vault: pda::stake_vault(&parties.provider_operator),
-                verifier_operator_vault: pda::stake_vault(&parties.verifier_operator),
+                verifier_operator_vault: parties.verifier_operator.as_ref().map(pda::stake_vault),
                 parties,
                 challenger_operator: pda::operator(&challenger),
                 instructions_sysvar: solana_sdk::sysvar::instructions::ID,
@@ -555,7 +565,7 @@ impl Deployment {
             assay_market::ID,
             assay_market::accounts::OverturnChallenge {
                 escrow: self.open_escrow(job_key),
-                verifier_token: self.token_account(&job.verifier.unwrap_or_default()),
+                defender_token: self.token_account(&job.verifier.or(job.provider).unwrap_or_default()),
                 treasury: job.treasury,
                 challenger_operator,
                 challenger_operator_vault: pda::stake_vault(&challenger_operator),
@@ -568,13 +578,19 @@ impl Deployment {
         )
     }
 
-    /// Voids a challenge whose vote window passed without a majority (anyone may send it).
+    /// Voids a challenge whose vote window passed without a majority (anyone may send
+    /// it): the challenger pays the miss penalty.
     pub fn void_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let challenger_operator = pda::operator(&job.accuser.unwrap_or_default());
         instruction(
             assay_market::ID,
             assay_market::accounts::VoidChallenge {
                 job: *job_key,
-                challenger_operator: pda::operator(&job.accuser.unwrap_or_default()),
+                challenger_operator,
+                challenger_operator_vault: pda::stake_vault(&challenger_operator),
+                treasury: job.treasury,
+                mint: self.mint,
+                token_program: self.token_program,
                 stake: self.stake_accounts(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
@@ -633,10 +649,9 @@ impl Deployment {
         instruction(
             assay_market::ID,
             assay_market::accounts::Finalize {
-                escrow: self.terminal_escrow(job_key, &job.buyer),
+                escrow: self.open_escrow(job_key),
                 provider_token: self.token_account(&provider),
                 treasury: job.treasury,
-                provider_operator: pda::operator(&provider),
                 missed_operator: missed,
                 missed_operator_vault: missed.as_ref().map(pda::stake_vault),
                 stake: self.stake_accounts(),
@@ -688,8 +703,8 @@ impl Deployment {
         )
     }
 
-    /// Draws a contest's committee (or re-arms its seed); anyone may send it. Carries the
-    /// Operator accounts of the parties the committee excludes.
+    /// Draws a contest's committee within its draw window; anyone may send it. Carries
+    /// the Operator accounts of the parties the committee excludes.
     pub fn draw_committee(&self, job_key: &Pubkey, job: &Job) -> Instruction {
         with_operators(
             instruction(
@@ -747,18 +762,53 @@ impl Deployment {
         )
     }
 
+    /// Voids a contest whose vote window passed without a majority (anyone may send it):
+    /// the buyer is refunded, the provider pays the miss penalty.
     pub fn void_contest(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
         instruction(
             assay_market::ID,
             assay_market::accounts::VoidContest {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
-                provider_operator: pda::operator(&job.provider.unwrap_or_default()),
+                provider_operator,
+                provider_operator_vault: pda::stake_vault(&provider_operator),
+                treasury: job.treasury,
                 accuser_operator: pda::operator(&job.accuser.unwrap_or_default()),
                 stake: self.stake_accounts(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::VoidContest {},
+        )
+    }
+
+    /// Ends a job whose pending draw (a verifier round's, or a committee's) was not made
+    /// within its draw window (anyone may send it): every party of the draw is slashed as
+    /// in its worst outcome, the buyer refunded and compensated.
+    pub fn lapse_draw(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+        use assay_market::state::JobState;
+        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
+        let accuser_operator = job.accuser.as_ref().map(pda::operator);
+        let verifier_operator = match job.state {
+            JobState::PassChallenged => job.verifier.as_ref().map(pda::operator),
+            _ => None,
+        };
+        instruction(
+            assay_market::ID,
+            assay_market::accounts::LapseDraw {
+                escrow: self.terminal_escrow(job_key, &job.buyer),
+                treasury: job.treasury,
+                provider_operator,
+                provider_operator_vault: pda::stake_vault(&provider_operator),
+                accuser_operator,
+                accuser_operator_vault: accuser_operator.as_ref().map(pda::stake_vault),
+                verifier_operator,
+                verifier_operator_vault: verifier_operator.as_ref().map(pda::stake_vault),
+                stake: self.stake_accounts(),
+                event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                program: assay_market::ID,
+            },
+            assay_market::instruction::LapseDraw {},
         )
     }
 
@@ -782,7 +832,8 @@ impl Deployment {
 
 /// The attestation a committee member signs to vote `verdict` (UpholdFault or
 /// OverturnFault) on the contest now open on `job` (a contested fault or a challenged
-/// pass): this program, the job, its instance and round, and the evidence under judgement.
+/// pass): this program, the job, its instance, the contest's number and the evidence
+/// under judgement.
 pub fn vote_message(
     job_key: &Pubkey,
     job: &Job,
@@ -792,7 +843,7 @@ pub fn vote_message(
         program_id: assay_market::ID.to_bytes(),
         job: job_key.to_bytes(),
         instance: job.instance,
-        round: job.round,
+        contest: job.contests,
         verdict,
         evidence_hash: job.fault_evidence,
     }
@@ -886,7 +937,7 @@ mod tests {
             program_id: assay_market::ID.to_bytes(),
             job: [7; 32],
             instance: 42,
-            round: 1,
+            contest: 1,
             verdict,
             evidence_hash: [9; 32],
         }

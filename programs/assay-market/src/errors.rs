@@ -92,4 +92,32 @@ pub enum MarketError {
     UnknownCapability,
     #[msg("No registered verifier's capabilities cover the job's needs: nobody could audit it")]
     NoCapableVerifier,
+    #[msg("The verifier bond must be greater than zero")]
+    ZeroBond,
+    #[msg("The miss penalty must be greater than zero: a missed step would cost nothing")]
+    ZeroPenalty,
+    #[msg("The miss penalty exceeds the verifier bond it is slashed from")]
+    PenaltyAboveBond,
+    #[msg("Verifier rounds must be between 1 and MAX_VERIFIER_ROUNDS")]
+    InvalidRoundCount,
+    #[msg("The committee size must be between 1 and MAX_COMMITTEE")]
+    InvalidCommitteeSize,
+    #[msg("The minimum sample count must be between 1 and MAX_SAMPLES")]
+    InvalidMinSamples,
+    #[msg("The challenge delay and the verdict, dispute and vote windows must be between 1 and MAX_STEP_WINDOW_SLOTS")]
+    StepWindowOutOfRange,
+    #[msg("The pass window must be between 1 and MAX_PASS_WINDOW_SLOTS")]
+    PassWindowOutOfRange,
+    #[msg("The draw window must be between 1 slot and the slots SlotHashes keeps (MAX_DRAW_WINDOW_SLOTS)")]
+    DrawWindowOutOfRange,
+    #[msg("The draw window must be shorter than a draw epoch")]
+    DrawWindowNotShorterThanEpoch,
+    #[msg("The draw window has passed: the draw lapsed (send lapse_draw)")]
+    DrawLapsed,
+    #[msg("A draw is pending: make it (or let it lapse) first")]
+    DrawPending,
+    #[msg("No draw is pending")]
+    NoDrawPending,
+    #[msg("The comparison rule must be exact (0) or float (1)")]
+    UnknownComparisonRule,
 }

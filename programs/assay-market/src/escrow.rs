@@ -217,14 +217,20 @@ impl Payout {
         })
     }
 
-    /// A pass is shown wrong: the provider's collateral and the verifier's bond are
-    /// slashed; the finder share of both goes to the challenger (`verifier`), the treasury
+    /// A pass is shown wrong: the provider's collateral and the verifier's bond (if the
+    /// pass had a verifier) are slashed; the finder share of both goes to the challenger (`verifier`), the treasury
     /// its share, and the buyer the rest plus the verifier's fee, which nobody earned. The
     /// provider was paid at the pass (not counted here).
     pub fn uphold_challenge(job: &Job) -> Result<Self> {
+        // An unaudited pass (finalize) has no verifier bond at stake.
+        let verifier_bond = if job.verifier.is_some() {
+            job.params.verifier_bond
+        } else {
+            0
+        };
         let slashed = job
             .collateral
-            .checked_add(job.params.verifier_bond)
+            .checked_add(verifier_bond)
             .ok_or(MarketError::Overflow)?;
         let split = SlashSplit::new(
             slashed,
@@ -238,6 +244,31 @@ impl Payout {
             buyer: split
                 .victim
                 .checked_add(job.verifier_fee)
+                .ok_or(MarketError::Overflow)?,
+        })
+    }
+
+    /// A draw lapsed (see `lapse_draw`): the provider's collateral and `bonds_slashed` of
+    /// the other parties' bonds were slashed into the vault, with no finder; the buyer gets
+    /// what the vault held for it (the price, or after a pass the verifier's fee) and the
+    /// slashed stake but the treasury's share.
+    pub fn lapse(job: &Job, bonds_slashed: u64) -> Result<Self> {
+        let slashed = job
+            .collateral
+            .checked_add(bonds_slashed)
+            .ok_or(MarketError::Overflow)?;
+        let split = SlashSplit::new(slashed, 0, job.params.treasury_slash_bps)?;
+        let held = if job.state == crate::state::JobState::PassChallenged {
+            job.verifier_fee
+        } else {
+            job.price
+        };
+        Ok(Self {
+            provider: 0,
+            verifier: 0,
+            treasury: split.treasury,
+            buyer: held
+                .checked_add(split.victim)
                 .ok_or(MarketError::Overflow)?,
         })
     }

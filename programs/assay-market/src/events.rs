@@ -101,25 +101,44 @@ pub struct CommitteeDrawn {
     pub deadline_slot: u64,
 }
 
-/// A pending draw (a round's verifier, or the committee) was armed again: its draw epoch
-/// ended or its seed slot's hash left SlotHashes before anyone cranked it.
+/// The draw of verifier round `round` was armed (after a missed or forfeited round): it
+/// is made from the hash of `seed_slot` by a crank up to `draw_deadline_slot`, and lapses
+/// after.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrawRearmed {
     pub job: Pubkey,
     pub round: u8,
     pub seed_slot: u64,
+    pub draw_deadline_slot: u64,
 }
 
-/// The verifier drawn for `round` could not cover the bond (its available stake fell
-/// after the epoch's weights were fixed); it is passed over and, if rounds remain, the
-/// next round is armed.
+/// The verifier drawn for `round` could not be bonded and is passed over; if rounds
+/// remain, the next round is armed. Its epoch weight below the bond costs it nothing
+/// (that weight was fixed before the draw); stake it locked or lost since costs it
+/// `penalty` (the miss penalty, or all it had unlocked if less), as a missed round does.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierForfeited {
     pub job: Pubkey,
     pub verifier: Pubkey,
     pub round: u8,
+    pub penalty: u64,
+}
+
+/// Nobody made the pending draw within its window (`from` says which: Committed, a
+/// verifier round; Contested or PassChallenged, a committee). Every party of the draw got
+/// its worst outcome of it: the provider's collateral, the accuser's bond and (for a
+/// challenged pass) the attesting verifier's bond are slashed; the buyer is refunded and
+/// takes the slashed stake but the treasury's share. Emitted with the job's `JobClosed`.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawLapsed {
+    pub job: Pubkey,
+    pub from: JobState,
+    pub provider_slashed: u64,
+    pub accuser_slashed: u64,
+    pub verifier_slashed: u64,
 }
 
 #[event]
@@ -131,26 +150,28 @@ pub struct ContestResolved {
     pub votes_overturn: u8,
 }
 
-/// A verifier attested a pass: the provider and the treasury were paid now; the pass can
-/// be challenged until `window_end_slot`.
+/// A verifier attested a pass, or (`verifier` none) the job was finalized with no verdict
+/// (an unaudited pass): the provider and the treasury were paid now; the pass can be
+/// challenged until `window_end_slot`, the provider's collateral at stake.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassRecorded {
     pub job: Pubkey,
-    pub verifier: Pubkey,
+    pub verifier: Option<Pubkey>,
     pub provider_paid: u64,
     pub treasury_paid: u64,
     pub window_end_slot: u64,
 }
 
 /// An operator challenged a pass with a sampled chunk; the committee is drawn from the
-/// hash of `seed_slot` and votes on the evidence (round `round`).
+/// hash of `seed_slot` (drawn by a crank up to `deadline_slot`) and votes on the
+/// evidence (contest number `contest`).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassChallenged {
     pub job: Pubkey,
     pub challenger: Pubkey,
-    pub round: u8,
+    pub contest: u32,
     pub chunk_index: u32,
     pub evidence_hash: [u8; 32],
     pub seed_slot: u64,
@@ -158,8 +179,8 @@ pub struct PassChallenged {
 }
 
 /// A challenge of a pass ended without closing the job (overturned: the challenger's
-/// bond slashed; voided: no majority, nobody slashed); the pass window runs again until
-/// `window_end_slot`.
+/// bond slashed; voided: no majority, the challenger pays the miss penalty); the pass
+/// window runs again until `window_end_slot`.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassWindowReopened {
@@ -192,15 +213,16 @@ pub struct JobClosed {
 /// Why a job settled without any verifier's verdict.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnauditedReason {
-    /// No eligible verifier was left to draw: every one able to run the job was the
-    /// provider, an earlier round's verifier, gone from the registry, or short of the bond.
+    /// No verifier was ever drawn: every one able to run the job was the provider, gone
+    /// from the registry, or short of the bond.
     NoEligibleVerifier,
-    /// Verifiers were drawn but the last round's let its window pass.
+    /// Verifiers were drawn, but none gave a verdict (each missed its window or forfeited).
     EveryRoundMissed,
 }
 
-/// The job settled with no audit: the provider is paid (it did the work), and the buyer
-/// gets the verifier fee back (`verifier_fee_refunded`, base units, part of
+/// The job settled with no audit: `finalize` paid the provider and opened a pass window
+/// with no verifier, in which anyone could challenge it; the window ended unchallenged.
+/// The buyer gets the verifier fee back (`verifier_fee_refunded`, base units, part of
 /// `JobClosed::buyer_refund`). Emitted with the job's `JobClosed`.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -108,6 +108,10 @@ pub mod assay_market {
         instructions::draw_committee::process_draw_committee(ctx)
     }
 
+    pub fn lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
+        instructions::lapse_draw::process_lapse_draw(ctx)
+    }
+
     pub fn resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         instructions::resolve_contest::process_resolve_contest(ctx)
     }

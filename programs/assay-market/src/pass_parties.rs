@@ -1,7 +1,7 @@
 //! The two parties a pass keeps at stake until its window ends — the provider (its
-//! collateral) and the attesting verifier (its bond) — with the stake-program accounts
-//! that unlock or slash them, as one composite so every pass instruction states the rule
-//! once.
+//! collateral) and the attesting verifier (its bond; none for an unaudited pass, opened by
+//! `finalize`) — with the stake-program accounts that unlock or slash them, as one
+//! composite so every pass instruction states the rule once.
 
 use anchor_lang::prelude::*;
 use assay_stake::constants::OPERATOR_SEED;
@@ -20,32 +20,37 @@ pub struct PassParties<'info> {
         seeds::program = assay_stake::ID,
     )]
     pub provider_operator: Box<Account<'info, Operator>>,
+    /// Absent for an unaudited pass (no verifier attested it).
     #[account(
         mut,
         seeds = [OPERATOR_SEED, verifier_operator.authority.as_ref()],
         bump = verifier_operator.bump,
         seeds::program = assay_stake::ID,
     )]
-    pub verifier_operator: Box<Account<'info, Operator>>,
+    pub verifier_operator: Option<Box<Account<'info, Operator>>>,
     pub stake: StakeAccounts<'info>,
 }
 
 impl<'info> PassParties<'info> {
-    /// The operators are the job's provider and its attesting verifier.
+    /// The operators are the job's provider and its attesting verifier (none given when
+    /// the pass has none).
     pub fn belong_to(&self, job: &Job) -> Result<()> {
         require!(
             job.provider == Some(self.provider_operator.authority)
-                && job.verifier == Some(self.verifier_operator.authority),
+                && job.verifier == self.verifier_operator.as_ref().map(|v| v.authority),
             MarketError::WrongOperator
         );
         Ok(())
     }
 
-    /// Unlocks the provider's collateral and the verifier's bond.
+    /// Unlocks the provider's collateral and the verifier's bond (if any).
     pub fn unlock_both(&self, bump: u8, job: &Job) -> Result<()> {
         self.stake
             .unlock(bump, &self.provider_operator, job.collateral)?;
-        self.stake
-            .unlock(bump, &self.verifier_operator, job.params.verifier_bond)
+        if let Some(verifier) = &self.verifier_operator {
+            self.stake
+                .unlock(bump, verifier, job.params.verifier_bond)?;
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
 use assay_stake::cpi::accounts::{LockStake, SlashStake};
-use assay_stake::instructions::StakeAmountArgs;
+use assay_stake::instructions::{LockStakeArgs, StakeAmountArgs};
 use assay_stake::program::AssayStake;
 use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
 
@@ -46,13 +46,37 @@ impl<'info> StakeAccounts<'info> {
 
     /// Locks `amount` of `operator`'s available stake (no-op for 0).
     pub fn lock(&self, bump: u8, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+        self.lock_with(bump, operator, amount, false)
+    }
+
+    /// Locks `amount` of `operator`'s stake, taking what available stake lacks from its
+    /// pending unstake (a drawn verifier's bond or forfeit penalty; no-op for 0).
+    pub fn lock_reclaiming(
+        &self,
+        bump: u8,
+        operator: &Account<'info, Operator>,
+        amount: u64,
+    ) -> Result<()> {
+        self.lock_with(bump, operator, amount, true)
+    }
+
+    fn lock_with(
+        &self,
+        bump: u8,
+        operator: &Account<'info, Operator>,
+        amount: u64,
+        reclaim_unstaking: bool,
+    ) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
         Self::with_authority(bump, |signer| {
             assay_stake::cpi::lock_stake(
                 CpiContext::new_with_signer(assay_stake::ID, self.lock_accounts(operator), signer),
-                StakeAmountArgs { amount },
+                LockStakeArgs {
+                    amount,
+                    reclaim_unstaking,
+                },
             )
         })
     }
@@ -68,6 +92,28 @@ impl<'info> StakeAccounts<'info> {
                 StakeAmountArgs { amount },
             )
         })
+    }
+
+    /// Releases `locked` of `operator`'s stake held for a job, less `penalty` (at most
+    /// `locked`), which is slashed into `treasury`: what a party pays for leaving a step
+    /// it owed undone (a missed verdict) or a step it asked for undecided (a voided
+    /// contest or challenge). Returns the penalty paid.
+    #[allow(clippy::too_many_arguments)]
+    pub fn release_with_penalty(
+        &self,
+        bump: u8,
+        operator: &Account<'info, Operator>,
+        operator_vault: &InterfaceAccount<'info, TokenAccount>,
+        treasury: &InterfaceAccount<'info, TokenAccount>,
+        mint: &InterfaceAccount<'info, Mint>,
+        token_program: &Interface<'info, TokenInterface>,
+        locked: u64,
+        penalty: u64,
+    ) -> Result<u64> {
+        let penalty = penalty.min(locked);
+        self.slash(bump, operator, operator_vault, treasury, mint, token_program, penalty)?;
+        self.unlock(bump, operator, locked - penalty)?;
+        Ok(penalty)
     }
 
     /// Moves `amount` of `operator`'s locked stake into `destination` (no-op for 0).

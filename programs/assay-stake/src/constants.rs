@@ -22,7 +22,9 @@ pub const MAX_VERIFIERS: usize = 10_240;
 pub const MAX_UNSTAKE_COOLDOWN_SLOTS: u64 = 10_000_000;
 
 /// Longest draw epoch, in slots (~4.6 days at 400 ms); stake changes wait at most this
-/// long to reach the draws.
+/// long to reach the draws. The unstake cooldown is at least one epoch
+/// (`CooldownShorterThanEpoch`), so stake that weighs in an epoch's draws is still in its
+/// vault, lockable as a bond, until that epoch ends.
 pub const MAX_EPOCH_SLOTS: u64 = 1_000_000;
 
 /// Operator role bits.
@@ -30,9 +32,18 @@ pub const ROLE_PROVIDER: u8 = 1;
 pub const ROLE_VERIFIER: u8 = 2;
 
 /// The key of the public development deployer, whose secret is in the SDK
-/// (`assay_client::keys::dev_deployer`). Used when a build sets no `ASSAY_DEPLOYER`, so
-/// tests and `assay demo` can initialize; never deploy a build that uses it.
+/// (`assay_client::keys::dev_deployer`). Accepted only by builds that opt in with the
+/// `dev-deployer` feature (tests, `assay demo`, `assay localnet`); never deploy one.
 pub const DEV_DEPLOYER: &str = "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder";
+
+/// The deployer a build accepts when `ASSAY_DEPLOYER` is unset: with `dev-deployer`, the
+/// public development key; without it (a library build: a program build in that state
+/// does not compile, see below), the System program's id, which no one can sign for, so
+/// `initialize` refuses everyone.
+#[cfg(feature = "dev-deployer")]
+const UNSET_DEPLOYER: &str = DEV_DEPLOYER;
+#[cfg(not(feature = "dev-deployer"))]
+const UNSET_DEPLOYER: &str = "11111111111111111111111111111111";
 
 /// The only key that may initialize either program, fixed when the program is built
 /// (`ASSAY_DEPLOYER=<base58> anchor build`). A build-time key rather than the program's
@@ -41,5 +52,20 @@ pub const DEV_DEPLOYER: &str = "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder";
 /// mode. Whoever deploys sets it to the key that runs the initialization transactions.
 pub const DEPLOYER: Pubkey = Pubkey::from_str_const(match option_env!("ASSAY_DEPLOYER") {
     Some(key) => key,
-    None => DEV_DEPLOYER,
+    None => UNSET_DEPLOYER,
 });
+
+/// A program build (with its entrypoint: what `anchor build` deploys) must name its
+/// deployer: `ASSAY_DEPLOYER=<base58 key>`, or the `dev-deployer` feature for a local
+/// build that accepts the public development key.
+#[cfg(all(
+    not(feature = "no-entrypoint"),
+    not(feature = "dev-deployer"),
+    not(feature = "idl-build")
+))]
+const _: () = assert!(
+    option_env!("ASSAY_DEPLOYER").is_some(),
+    "set ASSAY_DEPLOYER=<base58 public key of the key that will initialize the programs> \
+     to build assay-stake for deployment (or build with --features dev-deployer for a \
+     local chain that accepts the public development key; never deploy that build)"
+);

@@ -38,4 +38,6 @@ pub enum StakeError {
     RegistryComplete,
     #[msg("Capabilities name a bit the protocol does not define")]
     UnknownCapability,
+    #[msg("The unstake cooldown must be at least one draw epoch: stake that weighs in an epoch's draws must stay bondable until it ends")]
+    CooldownShorterThanEpoch,
 }

@@ -62,7 +62,7 @@ pub mod assay_stake {
         instructions::sync_verifier::process_sync_verifier(ctx)
     }
 
-    pub fn lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+    pub fn lock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Result<()> {
         instructions::lock_stake::process_lock_stake(ctx, args)
     }
 

@@ -48,65 +48,32 @@ impl AdvanceRound<'_> {
             Clock::get()?.slot > job.step_deadline_slot,
             MarketError::DeadlineNotReached
         );
-        require!(
-            job.round.checked_add(1).ok_or(MarketError::Overflow)? < job.params.max_verifier_rounds,
-            MarketError::NoRoundsRemain
-        );
+        require!(job.rounds_remain(), MarketError::NoRoundsRemain);
         Ok(())
     }
-}
-
-/// Slashes the miss penalty of a verifier that let its window pass into the treasury and
-/// unlocks the rest of its bond.
-#[allow(clippy::too_many_arguments)]
-pub fn penalize_missed_verifier<'info>(
-    job: &Job,
-    stake: &StakeAccounts<'info>,
-    bump: u8,
-    operator: &Account<'info, Operator>,
-    operator_vault: &InterfaceAccount<'info, TokenAccount>,
-    treasury: &InterfaceAccount<'info, TokenAccount>,
-    mint: &InterfaceAccount<'info, Mint>,
-    token_program: &Interface<'info, TokenInterface>,
-) -> Result<u64> {
-    let penalty = job.params.verifier_miss_penalty;
-    stake.slash(
-        bump,
-        operator,
-        operator_vault,
-        treasury,
-        mint,
-        token_program,
-        penalty,
-    )?;
-    let rest = job
-        .params
-        .verifier_bond
-        .checked_sub(penalty)
-        .ok_or(MarketError::Overflow)?;
-    stake.unlock(bump, operator, rest)?;
-    Ok(penalty)
 }
 
 /// Specification:
 /// - the missed verifier lost `verifier_miss_penalty` to the treasury, the rest of its
 ///   bond is unlocked, and it is never drawn again for this job;
-/// - the job is Committed for round + 1 with a new seed slot after this slot.
+/// - the job is Committed for round + 1 with a new seed slot after this slot and its own
+///   draw window.
 #[access_control(ctx.accounts.validate())]
 pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let missed = accounts.missed_operator.authority;
-    let penalty = penalize_missed_verifier(
-        &accounts.job,
-        &accounts.stake,
+    let params = &accounts.job.params;
+    let penalty = accounts.stake.release_with_penalty(
         bump,
         &accounts.missed_operator,
         &accounts.missed_operator_vault,
         &accounts.treasury,
         &accounts.mint,
         &accounts.token_program,
+        params.verifier_bond,
+        params.verifier_miss_penalty,
     )?;
 
     let job_key = ctx.accounts.job.key();
@@ -129,6 +96,7 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
         job: job_key,
         round,
         seed_slot,
+        draw_deadline_slot: ctx.accounts.job.draw_deadline_slot,
     });
     Ok(())
 }

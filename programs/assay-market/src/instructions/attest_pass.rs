@@ -68,7 +68,7 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
     emit_cpi!(changed);
     emit_cpi!(PassRecorded {
         job: job_key,
-        verifier,
+        verifier: Some(verifier),
         provider_paid,
         treasury_paid,
         window_end_slot,

@@ -64,9 +64,10 @@ impl ChallengePass<'_> {
 
 /// Specification:
 /// - the challenger has `verifier_bond` more stake locked;
-/// - the job is PassChallenged in a new round, with the evidence bound to this instance
-///   and round, no committee yet, and a seed slot after this slot; the committee excludes
-///   the provider, the verifier and the challenger;
+/// - the job is PassChallenged as a new contest (`contests` + 1, wrapping: no number of
+///   earlier challenges can block this one), with the evidence bound to this instance, no
+///   committee yet, and a committee draw armed after this slot; the committee excludes
+///   the provider, the verifier (if the pass had one) and the challenger;
 /// - the slots left of the pass window are kept, to be given back if the challenge fails.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassArgs) -> Result<()> {
@@ -77,7 +78,6 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
         let job = &mut ctx.accounts.job;
         job.accuser = Some(challenger);
         job.pass_window_left_slots = job.step_deadline_slot - slot;
-        job.round = job.round.checked_add(1).ok_or(MarketError::Overflow)?;
         job.fault_index = args.chunk_index;
         job.fault_evidence = fault_evidence_hash(
             &job_key.to_bytes(),
@@ -112,7 +112,7 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
     emit_cpi!(PassChallenged {
         job: job_key,
         challenger,
-        round: job.round,
+        contest: job.contests,
         chunk_index: args.chunk_index,
         evidence_hash: job.fault_evidence,
         seed_slot,

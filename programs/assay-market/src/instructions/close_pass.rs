@@ -3,24 +3,26 @@ use anchor_spl::token_interface::TokenAccount;
 
 use crate::errors::MarketError;
 use crate::escrow::*;
-use crate::events::JobClosed;
+use crate::events::{JobClosed, SettledUnaudited, UnauditedReason};
 use crate::pass_parties::*;
 use crate::state::JobState;
 
-/// Anyone, once a pass window has ended unchallenged: the verifier is paid its fee, the
-/// provider's collateral and the verifier's bond unlock, and the job closes as Settled.
+/// Anyone, once a pass window has ended unchallenged: the verifier is paid its fee (for
+/// an unaudited pass, the buyer gets it back), the provider's collateral and the
+/// verifier's bond unlock, and the job closes as Settled.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClosePass<'info> {
     pub escrow: TerminalEscrow<'info>,
-    /// Any token account of the attesting verifier (anyone can create one).
+    /// Any token account of the attesting verifier (anyone can create one); absent for an
+    /// unaudited pass.
     #[account(
         mut,
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,
     )]
-    pub verifier_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub verifier_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub parties: PassParties<'info>,
 }
 
@@ -28,6 +30,10 @@ impl ClosePass<'_> {
     fn validate(&self) -> Result<()> {
         self.escrow.job.require_state(JobState::Passed)?;
         self.parties.belong_to(&self.escrow.job)?;
+        require!(
+            self.escrow.job.verifier.is_some() == self.verifier_token.is_some(),
+            MarketError::WrongAccountOwner
+        );
         require!(
             Clock::get()?.slot > self.escrow.job.step_deadline_slot,
             MarketError::DeadlineNotReached
@@ -37,7 +43,9 @@ impl ClosePass<'_> {
 }
 
 /// Specification:
-/// - the verifier holds `verifier_fee` more, the buyer whatever else the vault held;
+/// - the verifier holds `verifier_fee` more (an unaudited pass: the buyer does, and
+///   `SettledUnaudited` says why no verdict exists), the buyer whatever else the vault
+///   held;
 /// - the provider's collateral and the verifier's bond are unlocked;
 /// - the job and its vault are closed (rent to the buyer), state Settled.
 #[access_control(ctx.accounts.validate())]
@@ -46,20 +54,31 @@ pub fn process_close_pass(ctx: Context<ClosePass>) -> Result<()> {
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let bump = ctx.bumps.parties.stake.market_authority;
-    accounts
-        .escrow
-        .pay(&accounts.verifier_token, job.verifier_fee)?;
+    let (fee_to, verifier_paid, buyer_refund) = match &accounts.verifier_token {
+        Some(verifier) => (verifier, job.verifier_fee, 0),
+        None => (&accounts.escrow.buyer_token, 0, job.verifier_fee),
+    };
+    accounts.escrow.pay(fee_to, job.verifier_fee)?;
     let residue = accounts.escrow.close()?;
     accounts.parties.unlock_both(bump, job)?;
+    let unaudited = job.verifier.is_none().then(|| SettledUnaudited {
+        job: job.key(),
+        reason: if job.past_verifiers.is_empty() {
+            UnauditedReason::NoEligibleVerifier
+        } else {
+            UnauditedReason::EveryRoundMissed
+        },
+        verifier_fee_refunded: buyer_refund,
+    });
 
     let job_key = job.key();
     let closed = JobClosed {
         job: job_key,
         state: JobState::Settled,
         provider_paid: job.provider_payout()?,
-        verifier_paid: job.verifier_fee,
+        verifier_paid,
         treasury_paid: job.protocol_fee,
-        buyer_refund: 0,
+        buyer_refund,
         provider_slashed: 0,
         verifier_slashed: 0,
         residue,
@@ -70,6 +89,9 @@ pub fn process_close_pass(ctx: Context<ClosePass>) -> Result<()> {
         .job
         .transition(job_key, JobState::Settled, slot);
     emit_cpi!(changed);
+    if let Some(unaudited) = unaudited {
+        emit_cpi!(unaudited);
+    }
     emit_cpi!(closed);
     Ok(())
 }

@@ -4,11 +4,12 @@ use assay_stake::state::VerifierRegistry;
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
-use crate::events::{CommitteeDrawn, DrawRearmed};
+use crate::events::CommitteeDrawn;
 use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 
-/// Anyone, once a contest's (a contested fault's or a challenged pass's) seed slot has
-/// passed: draw its committee from that slot's hash (or re-arm, as `draw_challenge` does).
+/// Anyone, within the draw window after a contest's (a contested fault's or a challenged
+/// pass's) seed slot: draw its committee from that slot's hash. After the window the draw
+/// lapses (`lapse_draw`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DrawCommittee<'info> {
@@ -32,26 +33,18 @@ impl DrawCommittee<'_> {
             ),
             MarketError::WrongJobState
         );
-        require!(
-            self.job.committee.is_empty(),
-            MarketError::CommitteeAlreadyDrawn
-        );
+        require!(self.job.draw_pending(), MarketError::CommitteeAlreadyDrawn);
         let slot = Clock::get()?.slot;
         require!(slot > self.job.seed_slot, MarketError::SeedSlotNotReached);
-        // An empty committee set the deadline to its draw slot, so it is drawn once.
-        require!(
-            slot <= self.job.step_deadline_slot,
-            MarketError::DeadlinePassed
-        );
+        require!(slot <= self.job.draw_deadline_slot, MarketError::DrawLapsed);
         Ok(())
     }
 }
 
 /// Specification:
 /// - the committee is a function of the job, the contest's seed slot hash, the fault
-///   evidence and the registry weights of the epoch the contest was armed in; nothing
-///   done after `contest_fault` changes it (a later epoch or a lost hash re-arms and moves
-///   the vote deadline to `vote_window_slots` after the new seed slot);
+///   evidence and the registry weights of the seed slot's draw epoch (fixed when it
+///   began): every crank in the draw window draws the same committee, and none after it;
 /// - a drawn committee has `vote_window_slots` from now; an empty one (nobody eligible)
 ///   leaves the contest to be voided.
 #[access_control(ctx.accounts.validate())]
@@ -61,31 +54,23 @@ pub fn process_draw_committee(ctx: Context<DrawCommittee>) -> Result<()> {
     let registry = ctx.accounts.registry.load()?;
     let decision = {
         let data = ctx.accounts.slot_hashes.try_borrow_data()?;
-        ctx.accounts.job.draw_seed(&data, &registry, slot)
+        ctx.accounts.job.draw_seed(&data, slot)
     };
     let job = &mut ctx.accounts.job;
     let window = job.params.vote_window_slots;
     let slot_hash = match decision {
         DrawSeed::Ready(hash) => hash,
         DrawSeed::Wait => return err!(MarketError::SlotHashUnavailable),
-        DrawSeed::Rearm => {
-            let seed_slot = job.arm(slot)?;
-            job.step_deadline_slot = seed_slot.checked_add(window).ok_or(MarketError::Overflow)?;
-            emit_cpi!(DrawRearmed {
-                job: job_key,
-                round: job.round,
-                seed_slot,
-            });
-            return Ok(());
-        }
+        DrawSeed::Lapsed => return err!(MarketError::DrawLapsed),
     };
+    job.draw_deadline_slot = 0;
     let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &slot_hash, &job.fault_evidence);
     let excluded = excluded_slots(
         &registry,
         &job.committee_draw_excludes(),
         ctx.remaining_accounts,
     )?;
-    let committee = job.draw_committee(&registry, registry.epoch_of(slot), &seed, &excluded);
+    let committee = job.draw_committee(&registry, job.draw_epoch(), &seed, &excluded);
     job.step_deadline_slot = if committee.is_empty() {
         slot
     } else {

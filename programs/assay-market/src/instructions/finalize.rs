@@ -1,23 +1,24 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
 use crate::escrow::*;
-use crate::events::{JobClosed, SettledUnaudited, UnauditedReason, VerifierMissedWindow};
-use crate::instructions::advance_round::penalize_missed_verifier;
+use crate::events::{PassRecorded, VerifierMissedWindow};
 use crate::stake_accounts::*;
 use crate::state::JobState;
 
 /// Anyone, once every verifier round has passed without a verdict (or no verifier was
-/// eligible): settlement without an audit. The provider is paid (it did the work), the
-/// unearned verifier fee returns to the buyer, a verifier that missed the last window
-/// pays its penalty, and `SettledUnaudited` says so.
+/// eligible): an unaudited pass. The provider is paid (it did the work) and the treasury
+/// its fee, but nobody checked the outputs, so a pass window opens with no verifier: the
+/// provider's collateral stays locked and anyone may still challenge a sampled chunk,
+/// exactly as after an attested pass. The verifier fee waits in the vault and returns to
+/// the buyer when the window closes. A verifier that missed the last round pays its
+/// penalty.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Finalize<'info> {
-    pub escrow: TerminalEscrow<'info>,
+    pub escrow: OpenEscrow<'info>,
     #[account(
         mut,
         token::mint = escrow.mint,
@@ -27,14 +28,6 @@ pub struct Finalize<'info> {
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub provider_operator: Box<Account<'info, Operator>>,
     /// The verifier that missed the last round (required when the job has one); its
     /// vault's seeds are checked by the stake program's slash.
     #[account(mut, constraint = escrow.job.verifier == Some(missed_operator.authority) @ MarketError::WrongOperator)]
@@ -52,10 +45,8 @@ impl Finalize<'_> {
             Clock::get()?.slot > job.step_deadline_slot,
             MarketError::DeadlineNotReached
         );
-        let last_round = job.round.checked_add(1).ok_or(MarketError::Overflow)?
-            >= job.params.max_verifier_rounds;
         require!(
-            job.verifier.is_none() || last_round,
+            job.verifier.is_none() || !job.rounds_remain(),
             MarketError::RoundsRemain
         );
         if job.verifier.is_some() {
@@ -69,77 +60,64 @@ impl Finalize<'_> {
 }
 
 /// Specification:
-/// - the provider got price − verifier fee − protocol fee, the treasury the protocol fee,
-///   and the buyer the verifier fee (plus any residue); the provider's collateral is
-///   unlocked and the job closed Settled;
-/// - a verifier that let the last round's window pass lost its miss penalty;
-/// - `SettledUnaudited` says why no verdict exists, with the fee refunded.
+/// - the provider holds price − verifier fee − protocol fee more, the treasury the
+///   protocol fee; the vault keeps the verifier fee; the provider's collateral stays
+///   locked;
+/// - a verifier that let the last round's window pass lost its miss penalty, the rest of
+///   its bond is unlocked, and it is no longer the job's verifier;
+/// - the job is Passed with no verifier until `pass_window_slots` after this slot: any
+///   staked operator but the provider may challenge a sampled chunk, and the provider's
+///   collateral answers for it (`close_pass` then settles it unaudited).
 #[access_control(ctx.accounts.validate())]
 pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
-    let job_key = accounts.escrow.job.key();
-    let mut verifier_slashed = 0;
+    let job = &accounts.escrow.job;
+    let job_key = job.key();
     if let (Some(operator), Some(vault)) =
         (&accounts.missed_operator, &accounts.missed_operator_vault)
     {
-        verifier_slashed = penalize_missed_verifier(
-            &accounts.escrow.job,
-            &accounts.stake,
+        let penalty = accounts.stake.release_with_penalty(
             bump,
             operator,
             vault,
             &accounts.treasury,
             &accounts.escrow.mint,
             &accounts.escrow.token_program,
+            job.params.verifier_bond,
+            job.params.verifier_miss_penalty,
         )?;
         emit_cpi!(VerifierMissedWindow {
             job: job_key,
             verifier: operator.authority,
-            round: accounts.escrow.job.round,
-            penalty: verifier_slashed,
+            round: job.round,
+            penalty,
         });
     }
-    let payout = Payout::settle(&accounts.escrow.job, false)?;
-    let escrow = &accounts.escrow;
-    escrow.pay(&accounts.provider_token, payout.provider)?;
-    escrow.pay(&accounts.escrow.buyer_token, payout.buyer)?;
-    escrow.pay(&accounts.treasury, payout.treasury)?;
-    let residue = escrow.close()?;
-    let reason = if accounts.missed_operator.is_some() {
-        UnauditedReason::EveryRoundMissed
-    } else {
-        UnauditedReason::NoEligibleVerifier
-    };
-    let verifier_fee_refunded = payout.buyer;
-    accounts.stake.unlock(
-        bump,
-        &accounts.provider_operator,
-        accounts.escrow.job.collateral,
-    )?;
-
-    let changed = ctx
-        .accounts
+    let provider_paid = job.provider_payout()?;
+    let treasury_paid = job.protocol_fee;
+    accounts
         .escrow
-        .job
-        .transition(job_key, JobState::Settled, slot);
+        .pay(&accounts.provider_token, provider_paid)?;
+    accounts.escrow.pay(&accounts.treasury, treasury_paid)?;
+
+    let job = &mut ctx.accounts.escrow.job;
+    if let Some(missed) = job.verifier.take() {
+        job.past_verifiers.push(missed);
+    }
+    job.step_deadline_slot = slot
+        .checked_add(job.params.pass_window_slots)
+        .ok_or(MarketError::Overflow)?;
+    let window_end_slot = job.step_deadline_slot;
+    let changed = job.transition(job_key, JobState::Passed, slot);
     emit_cpi!(changed);
-    emit_cpi!(SettledUnaudited {
+    emit_cpi!(PassRecorded {
         job: job_key,
-        reason,
-        verifier_fee_refunded,
-    });
-    emit_cpi!(JobClosed {
-        job: job_key,
-        state: JobState::Settled,
-        provider_paid: payout.provider,
-        verifier_paid: 0,
-        treasury_paid: payout.treasury,
-        buyer_refund: payout.buyer,
-        provider_slashed: 0,
-        verifier_slashed,
-        residue,
+        verifier: None,
+        provider_paid,
+        treasury_paid,
+        window_end_slot,
     });
     Ok(())
 }

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenInterface};
-use assay_stake::constants::{DEPLOYER, STAKE_CONFIG_SEED};
+use assay_stake::constants::{DEPLOYER, REGISTRY_SEED, STAKE_CONFIG_SEED};
 use assay_stake::create::{create_account, create_token_account, write_account};
-use assay_stake::state::StakeConfig;
+use assay_stake::state::{StakeConfig, VerifierRegistry};
 
 use crate::constants::{MARKET_CONFIG_SEED, TREASURY_SEED};
 use crate::errors::MarketError;
@@ -31,13 +31,23 @@ pub struct InitializeConfig<'info> {
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
+    /// CHECK: the verifier registry (seeds; owner and discriminator checked where its
+    /// header is read): read for the draw epoch length the parameters must fit, before
+    /// the registry need be grown to full size.
+    #[account(seeds = [REGISTRY_SEED], bump, seeds::program = assay_stake::ID)]
+    pub registry: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
-/// Rules shared by initialize and update.
-pub fn validate_params(params: &MarketParams, stake_config: &StakeConfig) -> Result<()> {
-    params.validate()?;
+/// Rules shared by initialize and update: [`MarketParams::validate`] under the stake
+/// program's draw epochs, and the bond within the verifier minimum.
+pub fn validate_params(
+    params: &MarketParams,
+    stake_config: &StakeConfig,
+    registry: &AccountInfo,
+) -> Result<()> {
+    params.validate(VerifierRegistry::epoch_slots_of(registry)?)?;
     // Drawn verifiers have at least max(bond, current minimum) available (the draw
     // ignores lighter entries), so this is a sanity rule, not what keeps locks working.
     require!(
@@ -49,7 +59,7 @@ pub fn validate_params(params: &MarketParams, stake_config: &StakeConfig) -> Res
 
 impl InitializeConfig<'_> {
     fn validate(&self, args: &ConfigArgs) -> Result<()> {
-        validate_params(&args.params, &self.stake_config)
+        validate_params(&args.params, &self.stake_config, &self.registry.to_account_info())
     }
 }
 

@@ -12,20 +12,22 @@ use crate::state::JobState;
 
 /// Anyone (a relayer) submits the votes of a committee whose majority overturns a
 /// challenge of a pass: the pass stands. The challenger's bond is slashed (the treasury
-/// share to the treasury, the rest to the verifier it wrongly accused), and the pass
-/// window runs again for the slots it had left.
+/// share to the treasury, the rest to the party it wrongly accused: the attesting
+/// verifier, or the provider of an unaudited pass), and the pass window runs again for
+/// the slots it had left.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct OverturnChallenge<'info> {
     pub escrow: OpenEscrow<'info>,
-    /// Any token account of the attesting verifier (anyone can create one).
+    /// Any token account of the wrongly accused party (anyone can create one): the
+    /// attesting verifier, or the provider of an unaudited pass.
     #[account(
         mut,
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
-        constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,
+        constraint = escrow.job.verifier.or(escrow.job.provider) == Some(defender_token.owner) @ MarketError::WrongAccountOwner,
     )]
-    pub verifier_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub defender_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
@@ -60,7 +62,7 @@ impl OverturnChallenge<'_> {
 /// - a strict majority of the committee signed "overturn" for this instance, round and
 ///   evidence;
 /// - `verifier_bond` left the challenger's stake; the treasury holds its share more, the
-///   verifier the rest; the vault still holds `verifier_fee`;
+///   attesting verifier (the provider, for an unaudited pass) the rest; the vault still holds `verifier_fee`;
 /// - the job is Passed again until this slot plus the window slots left at the challenge.
 #[access_control(ctx.accounts.validate())]
 pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()> {
@@ -82,7 +84,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     )?;
     let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
     escrow.pay(&accounts.treasury, split.treasury)?;
-    escrow.pay(&accounts.verifier_token, split.victim)?;
+    escrow.pay(&accounts.defender_token, split.victim)?;
 
     let challenger = accounts.challenger_operator.authority;
     let job = &mut ctx.accounts.escrow.job;

@@ -67,7 +67,7 @@ pub struct PostJob<'info> {
     pub buyer_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = config.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    /// Read for the stake that can run the job.
+    /// Read for the stake that can run the job, and the draw epoch length its draws use.
     #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -91,7 +91,7 @@ impl PostJobArgs {
             return Err(MarketError::ZeroPrice);
         }
         if self.comparison_rule != COMPARISON_EXACT && self.comparison_rule != COMPARISON_FLOAT {
-            return Err(MarketError::InvalidConfig);
+            return Err(MarketError::UnknownComparisonRule);
         }
         if !assay_protocol::capability::is_known(self.needs) {
             return Err(MarketError::UnknownCapability);
@@ -172,6 +172,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
     )?;
 
     let params = &accounts.config.params;
+    let epoch_slots = accounts.registry.load()?.epoch_slots;
     let job = Box::new(Job {
         buyer,
         job_id: args.job_id,
@@ -208,6 +209,9 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         fault_evidence: [0; 32],
         pass_window_left_slots: 0,
         committee: Vec::new(),
+        epoch_slots,
+        contests: 0,
+        draw_deadline_slot: 0,
         bump: ctx.bumps.job,
         vault_bump: ctx.bumps.vault,
     });

@@ -83,7 +83,7 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> 
             m.program_id == crate::ID.to_bytes()
                 && m.job == job_key.to_bytes()
                 && m.instance == job.instance
-                && m.round == job.round
+                && m.contest == job.contests
                 && m.evidence_hash == job.fault_evidence,
             MarketError::AttestationMismatch
         );

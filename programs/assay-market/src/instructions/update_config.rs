@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::STAKE_CONFIG_SEED;
+use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
 use assay_stake::state::StakeConfig;
 
 use crate::constants::MARKET_CONFIG_SEED;
@@ -18,11 +18,16 @@ pub struct UpdateConfig<'info> {
     pub config: Box<Account<'info, MarketConfig>>,
     #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
+    /// CHECK: the verifier registry (seeds; owner and discriminator checked where its
+    /// header is read): read for the draw epoch length the parameters must fit, before
+    /// the registry need be grown to full size.
+    #[account(seeds = [REGISTRY_SEED], bump, seeds::program = assay_stake::ID)]
+    pub registry: UncheckedAccount<'info>,
 }
 
 impl UpdateConfig<'_> {
     fn validate(&self, args: &ConfigArgs) -> Result<()> {
-        validate_params(&args.params, &self.stake_config)
+        validate_params(&args.params, &self.stake_config, &self.registry.to_account_info())
     }
 }
 

@@ -35,13 +35,10 @@ pub struct UpholdChallenge<'info> {
         seeds::program = assay_stake::ID,
     )]
     pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, parties.verifier_operator.key().as_ref()],
-        bump = parties.verifier_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub verifier_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
+    /// checked by the stake program's slash.
+    #[account(mut)]
+    pub verifier_operator_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
@@ -60,6 +57,10 @@ impl UpholdChallenge<'_> {
         let job = &self.escrow.job;
         job.require_state(JobState::PassChallenged)?;
         self.parties.belong_to(job)?;
+        require!(
+            self.parties.verifier_operator.is_some() == self.verifier_operator_vault.is_some(),
+            MarketError::WrongOperator
+        );
         require_committee_sitting(job)
     }
 }
@@ -67,7 +68,8 @@ impl UpholdChallenge<'_> {
 /// Specification:
 /// - a strict majority of the committee signed "uphold" for this instance, round and
 ///   evidence;
-/// - `collateral + verifier_bond` left the provider's and verifier's stake; of it the
+/// - `collateral + verifier_bond` left the provider's and verifier's stake (only the
+///   collateral for an unaudited pass); of it the
 ///   challenger holds the finder share more, the treasury its share; the buyer holds the
 ///   rest plus `verifier_fee` (and any residue) more;
 /// - the challenger's bond is unlocked; the job and vault are closed, state Slashed.
@@ -82,18 +84,22 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     let bump = ctx.bumps.parties.stake.market_authority;
     let stake = &accounts.parties.stake;
     let bond = job.params.verifier_bond;
-    for (operator, vault, amount) in [
-        (
-            &accounts.parties.provider_operator,
-            &accounts.provider_operator_vault,
-            job.collateral,
-        ),
-        (
-            &accounts.parties.verifier_operator,
-            &accounts.verifier_operator_vault,
-            bond,
-        ),
-    ] {
+    let mut slashes = vec![(
+        &*accounts.parties.provider_operator,
+        &*accounts.provider_operator_vault,
+        job.collateral,
+    )];
+    let verifier_slashed = match (
+        &accounts.parties.verifier_operator,
+        &accounts.verifier_operator_vault,
+    ) {
+        (Some(operator), Some(vault)) => {
+            slashes.push((&**operator, &**vault, bond));
+            bond
+        }
+        _ => 0,
+    };
+    for (operator, vault, amount) in slashes {
         stake.slash(
             bump,
             operator,
@@ -122,7 +128,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
             .ok_or(MarketError::Overflow)?,
         buyer_refund: payout.buyer,
         provider_slashed: job.collateral,
-        verifier_slashed: bond,
+        verifier_slashed,
         residue,
     };
     emit_cpi!(ContestResolved {

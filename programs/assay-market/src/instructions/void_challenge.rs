@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::OPERATOR_SEED;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
 use crate::constants::JOB_SEED;
@@ -9,8 +10,10 @@ use crate::stake_accounts::*;
 use crate::state::{Job, JobState};
 
 /// Anyone, once a challenge's vote window passed without a majority: nobody is shown
-/// wrong, so nobody is slashed. The challenger's bond unlocks and the pass window runs
-/// again for the slots it had left.
+/// wrong, but the challenge did not stand either. The challenger, who asked for the
+/// committee, pays the miss penalty to the treasury (so a challenge left to void is never
+/// free), the rest of its bond unlocks, and the pass window runs again for the slots it
+/// had left.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct VoidChallenge<'info> {
@@ -28,12 +31,26 @@ pub struct VoidChallenge<'info> {
         constraint = job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
     )]
     pub challenger_operator: Box<Account<'info, Operator>>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, challenger_operator.key().as_ref()],
+        bump = challenger_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub challenger_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = treasury.mint @ MarketError::WrongMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
     pub stake: StakeAccounts<'info>,
 }
 
 impl VoidChallenge<'_> {
     fn validate(&self) -> Result<()> {
         self.job.require_state(JobState::PassChallenged)?;
+        // An undrawn committee is not voided: its draw lapses (`lapse_draw`).
+        require!(!self.job.draw_pending(), MarketError::DrawPending);
         require!(
             Clock::get()?.slot > self.job.step_deadline_slot,
             MarketError::DeadlineNotReached
@@ -43,16 +60,24 @@ impl VoidChallenge<'_> {
 }
 
 /// Specification:
-/// - the challenger's bond is unlocked; no tokens move;
+/// - the challenger lost `verifier_miss_penalty` to the treasury and the rest of its bond
+///   is unlocked;
 /// - the job is Passed again until this slot plus the window slots left at the challenge.
 #[access_control(ctx.accounts.validate())]
 pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
-    ctx.accounts.stake.unlock(
+    let accounts = &ctx.accounts;
+    let params = &accounts.job.params;
+    let penalty = accounts.stake.release_with_penalty(
         ctx.bumps.stake.market_authority,
-        &ctx.accounts.challenger_operator,
-        ctx.accounts.job.params.verifier_bond,
+        &accounts.challenger_operator,
+        &accounts.challenger_operator_vault,
+        &accounts.treasury,
+        &accounts.mint,
+        &accounts.token_program,
+        params.verifier_bond,
+        params.verifier_miss_penalty,
     )?;
     let challenger = ctx.accounts.challenger_operator.authority;
     let job = &mut ctx.accounts.job;
@@ -62,7 +87,7 @@ pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
     emit_cpi!(PassWindowReopened {
         job: job_key,
         challenger,
-        challenger_slashed: 0,
+        challenger_slashed: penalty,
         window_end_slot,
     });
     Ok(())

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::OPERATOR_SEED;
+use anchor_spl::token_interface::TokenAccount;
+use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -9,7 +10,10 @@ use crate::stake_accounts::*;
 use crate::state::JobState;
 
 /// Anyone, once the vote window passed without a majority: nobody can be shown to be
-/// wrong, so nobody is slashed. The buyer is refunded and both stakes unlock.
+/// wrong, but the contest did not stand either. The buyer is refunded, the accuser's bond
+/// unlocks, and the provider, who asked for the committee, pays the miss penalty out of
+/// its collateral to the treasury (a contest left to void is never a free retry for a
+/// caught provider) and gets the rest back.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct VoidContest<'info> {
@@ -24,6 +28,15 @@ pub struct VoidContest<'info> {
     pub provider_operator: Box<Account<'info, Operator>>,
     #[account(
         mut,
+        seeds = [STAKE_VAULT_SEED, provider_operator.key().as_ref()],
+        bump = provider_operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
         seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
         bump = accuser_operator.bump,
         seeds::program = assay_stake::ID,
@@ -36,6 +49,8 @@ pub struct VoidContest<'info> {
 impl VoidContest<'_> {
     fn validate(&self) -> Result<()> {
         self.escrow.job.require_state(JobState::Contested)?;
+        // An undrawn committee is not voided: its draw lapses (`lapse_draw`).
+        require!(!self.escrow.job.draw_pending(), MarketError::DrawPending);
         require!(
             Clock::get()?.slot > self.escrow.job.step_deadline_slot,
             MarketError::DeadlineNotReached
@@ -44,6 +59,11 @@ impl VoidContest<'_> {
     }
 }
 
+/// Specification:
+/// - the buyer holds `price` (and any residue) more; the provider lost
+///   `verifier_miss_penalty` of its collateral to the treasury and the rest is unlocked;
+///   the accuser's bond is unlocked;
+/// - the job and vault are closed, state Voided.
 #[access_control(ctx.accounts.validate())]
 pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     let slot = Clock::get()?.slot;
@@ -53,9 +73,16 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     let escrow = &accounts.escrow;
     escrow.pay(&accounts.escrow.buyer_token, job.price)?;
     let residue = escrow.close()?;
-    accounts
-        .stake
-        .unlock(bump, &accounts.provider_operator, job.collateral)?;
+    let penalty = accounts.stake.release_with_penalty(
+        bump,
+        &accounts.provider_operator,
+        &accounts.provider_operator_vault,
+        &accounts.treasury,
+        &escrow.mint,
+        &escrow.token_program,
+        job.collateral,
+        job.params.verifier_miss_penalty,
+    )?;
     accounts
         .stake
         .unlock(bump, &accounts.accuser_operator, job.params.verifier_bond)?;
@@ -73,9 +100,9 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
         state: JobState::Voided,
         provider_paid: 0,
         verifier_paid: 0,
-        treasury_paid: 0,
+        treasury_paid: penalty,
         buyer_refund: refund,
-        provider_slashed: 0,
+        provider_slashed: penalty,
         verifier_slashed: 0,
         residue,
     });

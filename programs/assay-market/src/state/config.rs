@@ -1,8 +1,10 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::{
-    BPS_DENOMINATOR, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES, MAX_VERIFIER_ROUNDS,
+    BPS_DENOMINATOR, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES, MAX_STEP_WINDOW_SLOTS,
+    MAX_VERIFIER_ROUNDS,
 };
+use assay_protocol::MAX_DRAW_WINDOW_SLOTS;
 use crate::errors::MarketError;
 
 /// Protocol parameters chosen by the admin. New jobs snapshot them at `post_job`, so a
@@ -20,10 +22,17 @@ pub struct MarketParams {
     pub treasury_slash_bps: u16,
     /// Stake locked from a verifier while it is assigned, base units.
     pub verifier_bond: u64,
-    /// Part of the bond slashed when a verifier misses its window, base units.
+    /// Slashed from whoever leaves a step it owes undone, base units: a verifier that
+    /// misses its verdict window or forfeits its draw, a challenger whose challenge ends
+    /// void, a provider whose contest ends void.
     pub verifier_miss_penalty: u64,
-    /// Slots between commit and the slot whose hash seeds the challenge.
+    /// Slots between the slot that arms a draw and the slot whose hash seeds it.
     pub challenge_delay_slots: u64,
+    /// Slots after its seed slot in which a draw must be cranked (at most
+    /// `assay_protocol::MAX_DRAW_WINDOW_SLOTS`, and shorter than a draw epoch): within
+    /// them every crank makes the same draw; after them the draw lapses (`lapse_draw`),
+    /// giving every party of the draw its worst outcome.
+    pub draw_window_slots: u64,
     /// Slots an assigned verifier has to submit a verdict.
     pub verdict_window_slots: u64,
     /// Slots a provider has to concede or contest a fault.
@@ -42,7 +51,10 @@ pub struct MarketParams {
 }
 
 impl MarketParams {
-    pub fn validate(&self) -> Result<()> {
+    /// The rules every parameter set must meet, under a stake program whose draw epochs
+    /// are `epoch_slots` long: each names the way a job could otherwise be stranded or an
+    /// exit made free (docs/protocol.md, "Parameters").
+    pub fn validate(&self, epoch_slots: u64) -> Result<()> {
         let bps = BPS_DENOMINATOR;
         require!(
             u64::from(self.verifier_fee_bps) + u64::from(self.protocol_fee_bps) <= bps,
@@ -52,29 +64,47 @@ impl MarketParams {
             u64::from(self.finder_fee_bps) + u64::from(self.treasury_slash_bps) <= bps,
             MarketError::FeesTooHigh
         );
+        // A zero bond or penalty makes missing, forfeiting and voiding free.
+        require!(self.verifier_bond > 0, MarketError::ZeroBond);
+        require!(self.verifier_miss_penalty > 0, MarketError::ZeroPenalty);
         require!(
             self.verifier_miss_penalty <= self.verifier_bond,
-            MarketError::InvalidConfig
+            MarketError::PenaltyAboveBond
         );
         require!(
             (1..=MAX_VERIFIER_ROUNDS).contains(&self.max_verifier_rounds),
-            MarketError::InvalidConfig
+            MarketError::InvalidRoundCount
         );
         require!(
             (1..=MAX_COMMITTEE as u8).contains(&self.committee_size),
-            MarketError::InvalidConfig
+            MarketError::InvalidCommitteeSize
         );
         require!(
             (1..=MAX_SAMPLES).contains(&self.min_samples),
-            MarketError::InvalidConfig
+            MarketError::InvalidMinSamples
+        );
+        let step = 1..=MAX_STEP_WINDOW_SLOTS;
+        require!(
+            step.contains(&self.challenge_delay_slots)
+                && step.contains(&self.verdict_window_slots)
+                && step.contains(&self.dispute_window_slots)
+                && step.contains(&self.vote_window_slots),
+            MarketError::StepWindowOutOfRange
         );
         require!(
-            self.challenge_delay_slots >= 1
-                && self.verdict_window_slots >= 1
-                && self.dispute_window_slots >= 1
-                && self.vote_window_slots >= 1
-                && (1..=MAX_PASS_WINDOW_SLOTS).contains(&self.pass_window_slots),
-            MarketError::InvalidConfig
+            (1..=MAX_PASS_WINDOW_SLOTS).contains(&self.pass_window_slots),
+            MarketError::PassWindowOutOfRange
+        );
+        // The seed slot's hash must still be in SlotHashes at the window's last slot.
+        require!(
+            (1..=MAX_DRAW_WINDOW_SLOTS).contains(&self.draw_window_slots),
+            MarketError::DrawWindowOutOfRange
+        );
+        // The whole window must fit in one draw epoch, so every crank in it reads the
+        // weights of the same epoch.
+        require!(
+            self.draw_window_slots < epoch_slots,
+            MarketError::DrawWindowNotShorterThanEpoch
         );
         Ok(())
     }

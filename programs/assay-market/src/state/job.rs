@@ -14,7 +14,8 @@ pub enum JobState {
     Open,
     /// A provider locked collateral and is computing. Exits: commit_result, expire.
     Claimed,
-    /// Root committed; waiting for the seed slot. Exit: draw_challenge.
+    /// Root committed; the round's draw is armed. Exits: draw_challenge within the draw
+    /// window, lapse_draw after it.
     Committed,
     /// Sample and verifier drawn. Exits: attest_pass, report_fault, advance_round, finalize.
     Challenged,
@@ -24,17 +25,20 @@ pub enum JobState {
     Passed,
     /// An operator challenged the pass with a sampled chunk it shows is wrong; a committee
     /// is drawn (draw_committee) and votes. Exits: uphold_challenge (to Slashed),
-    /// overturn_challenge and void_challenge (back to Passed for the window's rest).
+    /// overturn_challenge and void_challenge (back to Passed for the window's rest),
+    /// lapse_draw (to Slashed) when nobody drew the committee in its window.
     PassChallenged,
     /// A verifier reported a fault. Exits: concede_fault (provider, or anyone after the
     /// dispute window), contest_fault.
     Disputed,
     /// The provider contested; a committee is drawn (draw_committee, from its own seed
-    /// slot) and votes. Exits: resolve_contest, void_contest.
+    /// slot) and votes. Exits: resolve_contest, void_contest, lapse_draw (to Slashed) when
+    /// nobody drew the committee in its window.
     Contested,
     /// Terminal: provider paid.
     Settled,
-    /// Terminal: provider's collateral slashed, buyer refunded.
+    /// Terminal: provider's collateral slashed, buyer refunded (a proven fault, or a draw
+    /// that lapsed).
     Slashed,
     /// Terminal: buyer cancelled before any claim.
     Cancelled,
@@ -135,6 +139,15 @@ pub struct Job {
     /// Authorities drawn to vote on a contest (empty until `draw_committee`).
     #[max_len(MAX_COMMITTEE)]
     pub committee: Vec<Pubkey>,
+    /// The stake program's draw epoch length (fixed there forever), read at posting: every
+    /// draw window of this job fits in one epoch of this length.
+    pub epoch_slots: u64,
+    /// Contests so far (each contested fault and each challenge of a pass is one; wraps):
+    /// committee votes bind the number of the contest they decide.
+    pub contests: u32,
+    /// Last slot the pending draw (a round's verifier, or a committee) may be made in; 0
+    /// when no draw is pending. After it the draw lapses (`lapse_draw`).
+    pub draw_deadline_slot: u64,
     pub bump: u8,
     pub vault_bump: u8,
 }
@@ -172,6 +185,12 @@ impl Job {
         require!(proof.len() <= MAX_PROOF_LEN, MarketError::ProofTooLong);
         assay_protocol::verify_proof(&self.result_root, leaf, index, self.n_chunks, proof)
             .map_err(|_| error!(MarketError::InvalidMerkleProof))
+    }
+
+    /// Whether a round after the current one may still be drawn (`advance_round`), or the
+    /// current round is the last (`finalize`).
+    pub fn rounds_remain(&self) -> bool {
+        u16::from(self.round) + 1 < u16::from(self.params.max_verifier_rounds)
     }
 
     /// What the provider receives on settlement.
@@ -216,41 +235,55 @@ impl Job {
 }
 
 impl Job {
-    /// Arms the pending draw at `slot`: its seed is the hash of the first slot at or after
-    /// `slot + challenge_delay_slots`, unknown to anyone at `slot`.
+    /// Arms a draw at `slot`: its seed is the hash of the first slot at or after
+    /// `slot + challenge_delay_slots`, unknown to anyone at `slot`, and it must be made
+    /// within `draw_window_slots` after that seed slot. When that window would cross a draw
+    /// epoch boundary, the seed slot moves to the next epoch's first slot, so the whole
+    /// window lies in one epoch and every crank in it reads the same epoch's weights.
+    /// Returns the seed slot.
     pub fn arm(&mut self, slot: u64) -> Result<u64> {
-        self.seed_slot = slot
+        let epoch = self.epoch_slots.max(1);
+        let window = self.params.draw_window_slots;
+        let mut seed_slot = slot
             .checked_add(self.params.challenge_delay_slots)
             .ok_or(MarketError::Overflow)?;
-        Ok(self.seed_slot)
+        let window_end = seed_slot.checked_add(window).ok_or(MarketError::Overflow)?;
+        if seed_slot / epoch != window_end / epoch {
+            seed_slot = window_end / epoch * epoch;
+        }
+        self.seed_slot = seed_slot;
+        self.draw_deadline_slot = seed_slot
+            .checked_add(window)
+            .ok_or(MarketError::Overflow)?;
+        Ok(seed_slot)
     }
 
-    /// The slot that armed the pending draw.
-    pub fn armed_slot(&self) -> u64 {
-        self.seed_slot
-            .saturating_sub(self.params.challenge_delay_slots)
+    /// Whether a draw is armed and not yet made (or lapsed).
+    pub fn draw_pending(&self) -> bool {
+        self.draw_deadline_slot != 0
     }
 
-    /// Whether the pending draw can be made at `slot`, must wait, or must be re-armed.
-    ///
-    /// A draw uses the registry weights of the draw epoch it was armed in, which were
-    /// fixed when that epoch began, before the arming slot: so nothing done after the
-    /// arming changes the outcome. Past that epoch (or once the seed slot's hash has left
-    /// SlotHashes) the draw is re-armed rather than made from other weights or another
-    /// hash, so whoever cranks never chooses the outcome.
-    pub fn draw_seed(
-        &self,
-        slot_hashes: &[u8],
-        registry: &VerifierRegistry,
-        slot: u64,
-    ) -> DrawSeed {
-        if registry.epoch_of(self.armed_slot()) != registry.epoch_of(slot) {
-            return DrawSeed::Rearm;
+    /// The draw epoch whose weights the pending draw reads: the seed slot's, which is
+    /// also every slot's of its window. Those weights were fixed when the epoch began,
+    /// before the seed slot's hash existed.
+    pub fn draw_epoch(&self) -> u64 {
+        self.seed_slot / self.epoch_slots.max(1)
+    }
+
+    /// What a crank at `slot` of the pending draw finds: its seed (the same at every slot
+    /// of the draw window), no hash yet, or a lapsed draw. The outcome is a function of the
+    /// job, that hash and the weights of [`draw_epoch`](Self::draw_epoch), so whoever
+    /// cranks, whenever, cannot choose it; past the window the draw is never made, and
+    /// `lapse_draw` ends the job.
+    pub fn draw_seed(&self, slot_hashes: &[u8], slot: u64) -> DrawSeed {
+        if slot > self.draw_deadline_slot {
+            return DrawSeed::Lapsed;
         }
         match assay_protocol::seed_slot_hash(slot_hashes, self.seed_slot) {
             SeedHash::Known(hash) => DrawSeed::Ready(hash),
             SeedHash::Pending => DrawSeed::Wait,
-            SeedHash::Gone => DrawSeed::Rearm,
+            // Within the window the hash is always held (`MAX_DRAW_WINDOW_SLOTS`).
+            SeedHash::Gone => DrawSeed::Lapsed,
         }
     }
 
@@ -313,16 +346,14 @@ impl Job {
         parties
     }
 
-    /// Arms a committee draw at `slot` (a contested fault or a challenged pass): the
-    /// committee is empty until `draw_committee`, and the vote deadline is
-    /// `vote_window_slots` after the seed slot, so a contest nobody draws can be voided.
-    /// Returns the seed slot.
+    /// Opens contest number `contests + 1` (a contested fault or a challenged pass) and
+    /// arms its committee draw at `slot`: the committee is empty until `draw_committee`,
+    /// and until then the step deadline is the draw's. Returns the seed slot.
     pub fn arm_committee(&mut self, slot: u64) -> Result<u64> {
+        self.contests = self.contests.wrapping_add(1);
         self.committee = Vec::new();
         let seed_slot = self.arm(slot)?;
-        self.step_deadline_slot = seed_slot
-            .checked_add(self.params.vote_window_slots)
-            .ok_or(MarketError::Overflow)?;
+        self.step_deadline_slot = self.draw_deadline_slot;
         Ok(seed_slot)
     }
 }
@@ -383,6 +414,78 @@ pub fn has_judges(job: &Job, registry: &VerifierRegistry, excluded: &[usize], sl
         })
 }
 
+/// A permissionless instruction (anyone may send it) that moves a job on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crank {
+    ExpireJob,
+    DrawChallenge,
+    DrawCommittee,
+    LapseDraw,
+    AdvanceRound,
+    Finalize,
+    ConcedeFault,
+    VoidContest,
+    VoidChallenge,
+    ClosePass,
+}
+
+impl Crank {
+    /// The instruction's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ExpireJob => "expire_job",
+            Self::DrawChallenge => "draw_challenge",
+            Self::DrawCommittee => "draw_committee",
+            Self::LapseDraw => "lapse_draw",
+            Self::AdvanceRound => "advance_round",
+            Self::Finalize => "finalize",
+            Self::ConcedeFault => "concede_fault",
+            Self::VoidContest => "void_contest",
+            Self::VoidChallenge => "void_challenge",
+            Self::ClosePass => "close_pass",
+        }
+    }
+}
+
+impl Job {
+    /// The crank table: the permissionless instruction due on this job at `slot`, if any
+    /// (a draw may still find no slot hash yet, and wait). One definition, asked by the
+    /// verifier daemon, the CLI and the tests' drivers; the instructions' own rules are
+    /// the same conditions.
+    pub fn due(&self, slot: u64) -> Option<Crank> {
+        let past = |deadline: u64| slot > deadline;
+        let draw = |made: Crank| {
+            if past(self.draw_deadline_slot) {
+                Some(Crank::LapseDraw)
+            } else {
+                past(self.seed_slot).then_some(made)
+            }
+        };
+        match self.state {
+            JobState::Open if past(self.claim_deadline_slot) => Some(Crank::ExpireJob),
+            JobState::Claimed if past(self.commit_deadline_slot) => Some(Crank::ExpireJob),
+            JobState::Committed if self.draw_pending() => draw(Crank::DrawChallenge),
+            JobState::Challenged if past(self.step_deadline_slot) => {
+                if self.verifier.is_some() && self.rounds_remain() {
+                    Some(Crank::AdvanceRound)
+                } else {
+                    Some(Crank::Finalize)
+                }
+            }
+            JobState::Disputed if past(self.step_deadline_slot) => Some(Crank::ConcedeFault),
+            JobState::Contested | JobState::PassChallenged if self.draw_pending() => {
+                draw(Crank::DrawCommittee)
+            }
+            JobState::Contested if past(self.step_deadline_slot) => Some(Crank::VoidContest),
+            JobState::PassChallenged if past(self.step_deadline_slot) => {
+                Some(Crank::VoidChallenge)
+            }
+            JobState::Passed if past(self.step_deadline_slot) => Some(Crank::ClosePass),
+            _ => None,
+        }
+    }
+}
+
 /// See [`Job::draw_seed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DrawSeed {
@@ -390,6 +493,6 @@ pub enum DrawSeed {
     Ready([u8; 32]),
     /// The seed slot's hash does not exist yet.
     Wait,
-    /// Arm again at the current slot.
-    Rearm,
+    /// The draw window passed without the draw: `lapse_draw` ends the job.
+    Lapsed,
 }

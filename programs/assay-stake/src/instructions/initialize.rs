@@ -47,6 +47,10 @@ impl Initialize<'_> {
             (1..=MAX_EPOCH_SLOTS).contains(&args.epoch_slots),
             StakeError::InvalidEpochLength
         );
+        require!(
+            args.unstake_cooldown_slots >= args.epoch_slots,
+            StakeError::CooldownShorterThanEpoch
+        );
         check_payment_mint(&self.mint.to_account_info())
     }
 }

@@ -13,6 +13,16 @@ pub struct StakeAmountArgs {
     pub amount: u64,
 }
 
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct LockStakeArgs {
+    /// Token base units.
+    pub amount: u64,
+    /// Take what available stake lacks from the pending unstake (a drawn verifier's bond,
+    /// or the penalty of one that forfeits): its stake weighs in the epoch's draws until
+    /// the epoch ends, and an unstake request cannot take it out of them.
+    pub reclaim_unstaking: bool,
+}
+
 /// Lock or unlock part of an operator's stake. Only the market program's PDA signs this.
 #[event_cpi]
 #[derive(Accounts)]
@@ -28,16 +38,25 @@ pub struct LockStake<'info> {
 }
 
 impl LockStake<'_> {
-    fn validate(&self, args: &StakeAmountArgs) -> Result<()> {
-        require!(args.amount > 0, StakeError::ZeroAmount);
+    fn validate(&self, amount: u64) -> Result<()> {
+        require!(amount > 0, StakeError::ZeroAmount);
         Ok(())
     }
 }
 
-#[access_control(ctx.accounts.validate(&args))]
-pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
+/// Specification:
+/// - `locked` grew by `amount`, taken from available stake, or (with
+///   `reclaim_unstaking`) from available stake and then the pending unstake;
+///   `InsufficientAvailableStake` otherwise; `locked + unstaking <= deposited` holds;
+/// - the operator's next registry weight is its new available stake.
+#[access_control(ctx.accounts.validate(args.amount))]
+pub fn process_lock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
-    operator.lock(args.amount)?;
+    if args.reclaim_unstaking {
+        operator.lock_reclaiming(args.amount)?;
+    } else {
+        operator.lock(args.amount)?;
+    }
     ctx.accounts.registry.load_mut()?.sync(
         operator,
         ctx.accounts.config.min_verifier_stake,
@@ -51,7 +70,7 @@ pub fn process_lock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Res
     Ok(())
 }
 
-#[access_control(ctx.accounts.validate(&args))]
+#[access_control(ctx.accounts.validate(args.amount))]
 pub fn process_unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.unlock(args.amount)?;

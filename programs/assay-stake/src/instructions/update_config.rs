@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, STAKE_CONFIG_SEED};
+use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED};
 use crate::errors::StakeError;
 use crate::events::StakeConfigUpdated;
-use crate::state::StakeConfig;
+use crate::state::{StakeConfig, VerifierRegistry};
 
 /// The tunable fields of the config (the draw epoch length is fixed at initialization:
 /// changing it would renumber epochs under armed draws).
@@ -23,6 +23,9 @@ pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
     #[account(mut, seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = admin @ StakeError::NotAdmin)]
     pub config: Box<Account<'info, StakeConfig>>,
+    /// Read for the draw epoch length the cooldown must cover.
+    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 
 impl UpdateConfig<'_> {
@@ -30,6 +33,10 @@ impl UpdateConfig<'_> {
         require!(
             args.unstake_cooldown_slots <= MAX_UNSTAKE_COOLDOWN_SLOTS,
             StakeError::CooldownTooLong
+        );
+        require!(
+            args.unstake_cooldown_slots >= self.registry.load()?.epoch_slots,
+            StakeError::CooldownShorterThanEpoch
         );
         Ok(())
     }

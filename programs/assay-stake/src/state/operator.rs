@@ -65,6 +65,28 @@ impl Operator {
         Ok(())
     }
 
+    /// Stake not locked by the market: available plus the pending unstake.
+    pub fn unlocked(&self) -> u64 {
+        self.deposited.saturating_sub(self.locked)
+    }
+
+    /// Locks `amount` from available stake and, for what that lacks, from the pending
+    /// unstake (which shrinks by as much): a verifier's bond for a draw of the epoch its
+    /// stake weighs in, so an unstake request after the draw was armed cannot dodge it.
+    pub fn lock_reclaiming(&mut self, amount: u64) -> Result<()> {
+        require!(
+            amount <= self.unlocked(),
+            StakeError::InsufficientAvailableStake
+        );
+        let reclaimed = amount.saturating_sub(self.available());
+        self.unstaking -= reclaimed;
+        self.locked = self
+            .locked
+            .checked_add(amount)
+            .ok_or(StakeError::Overflow)?;
+        Ok(())
+    }
+
     pub fn unlock(&mut self, amount: u64) -> Result<()> {
         self.locked = self
             .locked

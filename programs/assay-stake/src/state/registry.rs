@@ -79,6 +79,23 @@ impl VerifierRegistry {
         registry
     }
 
+    /// The draw epoch length recorded in the registry account `info` (its header, set at
+    /// `initialize`), readable before `grow_registry` has taken the account to full size.
+    /// The caller pins the address by seeds; this checks the owner and discriminator.
+    pub fn epoch_slots_of(info: &AccountInfo) -> Result<u64> {
+        require_keys_eq!(*info.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
+        let data = info.try_borrow_data()?;
+        require!(
+            data.starts_with(Self::DISCRIMINATOR),
+            ErrorCode::AccountDiscriminatorMismatch
+        );
+        let at = Self::DISCRIMINATOR.len();
+        let bytes = data
+            .get(at..at + 8)
+            .ok_or(ErrorCode::AccountDidNotDeserialize)?;
+        Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+    }
+
     /// The draw epoch `slot` belongs to.
     pub fn epoch_of(&self, slot: u64) -> u64 {
         slot / self.epoch_slots.max(1)
