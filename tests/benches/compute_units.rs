@@ -889,6 +889,89 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
         .await
 }
 
+/// Draws nobody made in their window: a round's (the provider slashed), a contest's
+/// committee (provider and accuser), a challenged pass's committee (provider, verifier
+/// and challenger: three slashes, the most any lapse does).
+async fn lapses(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
+    let d = w.chain.deployment;
+    let job = w.post(0, s.job_args(30)).await?;
+    w.claim(0, &job).await?;
+    let p = w.providers[0].insecure_clone();
+    let root = UniformTree::new(s.n_chunks).root();
+    w.chain
+        .send(&[d.commit_result(&p.pubkey(), &job, root, s.uri())], &[&p])
+        .await?;
+    lapse(w, m, &job, "round", "round draw lapsed: provider slashed").await?;
+
+    let c = challenged_job(w, s.job_args(31), s.uri()).await?;
+    c.send_report(w).await?;
+    let state = w.job(&c.job).await;
+    let contest = d.contest_fault(&p.pubkey(), &c.job, &state);
+    w.chain.send(&[contest], &[&p]).await?;
+    let text = "contest committee lapsed: provider and accuser slashed";
+    lapse(w, m, &c.job, "contest", text).await?;
+
+    let c = challenged_job(w, s.job_args(32), s.uri()).await?;
+    let state = w.job(&c.job).await;
+    let attest = d.attest_pass(&c.verifier.pubkey(), &c.job, &state);
+    w.chain.send(&[attest], &[&c.verifier]).await?;
+    let passed = w.job(&c.job).await;
+    let challenger = w
+        .verifiers
+        .iter()
+        .find(|v| v.pubkey() != c.verifier.pubkey())
+        .ok_or("a second verifier")?
+        .insecure_clone();
+    let index = sample_indices(&passed.seed, passed.n_chunks, passed.samples.into())[0];
+    let FaultEvidence::Mismatch {
+        provider_leaf,
+        proof,
+        recomputed_output_hash,
+    } = c.tree.mismatch(index)
+    else {
+        return Err("mismatch evidence".into());
+    };
+    let args = ChallengePassArgs {
+        chunk_index: index,
+        provider_leaf,
+        proof,
+        recomputed_output_hash,
+    };
+    let challenge = d.challenge_pass(&challenger.pubkey(), &c.job, &passed, args);
+    w.chain.send(&[challenge], &[&challenger]).await?;
+    let text = "pass-challenge committee lapsed: provider, verifier and challenger slashed";
+    lapse(w, m, &c.job, "challenge", text).await?;
+
+    // A drawn verifier whose stake is locked elsewhere forfeits and pays the penalty: its
+    // operator account is edited to hold less than the bond unlocked (the bench has no
+    // cheaper way to lock stake outside a job).
+    let job = w.post(0, s.job_args(33)).await?;
+    w.claim(0, &job).await?;
+    w.chain
+        .send(&[d.commit_result(&p.pubkey(), &job, root, s.uri())], &[&p])
+        .await?;
+    let ix = w.chain.ready_draw(&job).await?;
+    let drawn = w.chain.predict_draw(&job).await?.ok_or("no verifier drawn")?;
+    let mut op = w.chain.operator(&drawn).await?.ok_or("drawn operator")?;
+    op.locked = op.deposited - s.market.verifier_miss_penalty - 1;
+    let mut data = vec![];
+    anchor_lang::AccountSerialize::try_serialize(&op, &mut data)?;
+    w.chain.set_account_data(&pda::operator(&drawn), data).await?;
+    let text = "drawn verifier short of the bond forfeits: penalty locked and slashed, next round armed";
+    m.measure(&mut w.chain, "draw_challenge", "forfeit", text, &[ix], &[])
+        .await
+}
+
+/// Advances past `job`'s draw window and measures its `lapse_draw`.
+async fn lapse(w: &mut World, m: &mut Meter, job: &Pubkey, slug: &str, text: &str) -> Outcome {
+    let state = w.job(job).await;
+    let slot = w.chain.slot().await?;
+    w.chain.warp(state.draw_deadline_slot + 1 - slot).await?;
+    let ix = w.chain.deployment.lapse_draw(job, &state);
+    m.measure(&mut w.chain, "lapse_draw", slug, text, &[ix], &[])
+        .await
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let programs = assay_tests::sbf_programs();
@@ -917,6 +1000,7 @@ async fn main() {
             ("disputes", disputes(&s, &mut w, &mut m).await),
             ("pass challenges", pass_challenges(&s, &mut w, &mut m).await),
             ("missed rounds", missed_rounds(&s, &mut w, &mut m).await),
+            ("lapsed draws", lapses(&s, &mut w, &mut m).await),
         ];
         for (scene, outcome) in scenes {
             if let Err(e) = outcome {

@@ -219,7 +219,11 @@ async fn unsolicited_tokens_and_lamports_never_block_an_exit() {
                 }
             }
         }
-        assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted, "{exit:?}");
+        assert_eq!(
+            w.total_tokens(&[job]).await.unwrap(),
+            w.minted,
+            "{exit:?} (failures so far: {failures:?})"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -390,6 +390,18 @@ impl LocalChain {
         Ok(())
     }
 
+    /// Overwrites the data of the program account `key` (tests only: a state no sequence
+    /// of instructions reaches in reasonable time, such as a counter at its limit).
+    pub async fn set_account_data(&mut self, key: &Pubkey, data: Vec<u8>) -> Result<(), ChainError> {
+        let mut account = self
+            .account(key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*key))?;
+        account.data = data;
+        self.ctx.set_account(key, &account.into());
+        Ok(())
+    }
+
     /// Advances the bank to the first slot of the next draw epoch, where every stake
     /// change made so far has reached the draws.
     pub async fn next_epoch(&mut self) -> Result<(), ChainError> {
