@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/sbf/setup.sh
 ./scripts/sbf/build.sh
+echo "== a program build for deployment without ASSAY_DEPLOYER is refused"
+./scripts/sbf/check-deployer.sh
 echo "== workspace tests, programs native"
 cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"

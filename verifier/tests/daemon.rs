@@ -467,13 +467,13 @@ async fn a_vote_overwritten_in_the_store_is_published_again_by_its_member() {
     let state: Job = m.state(&job).await.unwrap();
     let vandalize = |member: &Pubkey| {
         let name = format!("{member}.vote");
-        let (job, instance, round) = (
+        let (job, instance, contest) = (
             job.to_string(),
             state.instance.to_string(),
-            state.round.to_string(),
+            state.contests.to_string(),
         );
         m.store
-            .put_record(&["votes", &job, &instance, &round, &name], b"vandalized")
+            .put_record(&["votes", &job, &instance, &contest, &name], b"vandalized")
             .unwrap();
     };
     // Member A votes; a vandal overwrites A's record; member B votes: one valid vote.

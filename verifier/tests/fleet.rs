@@ -285,14 +285,14 @@ async fn a_cheater_is_caught_and_its_contest_decided_by_votes_in_the_bucket(flee
         before - COLLATERAL,
         "slashed"
     );
-    let (name, instance, round) = (
+    let (name, instance, contest) = (
         job.to_string(),
         seated.instance.to_string(),
-        seated.round.to_string(),
+        seated.contests.to_string(),
     );
     let votes = fleet
         .store
-        .records(&["votes", &name, &instance, &round])
+        .records(&["votes", &name, &instance, &contest])
         .unwrap();
     assert!(
         votes.len() >= 2,

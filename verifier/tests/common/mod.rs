@@ -220,22 +220,25 @@ pub async fn new_user_from_admin<C: Chain + ?Sized>(chain: &mut C, tokens: u64) 
 }
 
 /// Draw epoch of the tests whose chain runs in real time behind a JSON-RPC endpoint
-/// (25 ms slots, injected faults, processes killed mid-request): about 25 s. A draw must
-/// land in the epoch it was armed in, and re-arm and draw take a few round trips; a
-/// 64-slot epoch (1.6 s at these slots) is shorter than those on a loaded 2-core machine.
+/// (25 ms slots, injected faults, processes killed mid-request): about 25 s, so the draw
+/// window ([`REAL_TIME_DRAW_WINDOW_SLOTS`]) fits in it with room.
 pub const REAL_TIME_EPOCH_SLOTS: u64 = 1_024;
 
-/// A deployment for a real-time endpoint: `market`, and [`REAL_TIME_EPOCH_SLOTS`].
+/// Draw window of those tests: the most SlotHashes allows (about 13 s at 25 ms slots),
+/// since a daemon killed mid-request or behind injected faults must still crank in it.
+pub const REAL_TIME_DRAW_WINDOW_SLOTS: u64 = assay_protocol::MAX_DRAW_WINDOW_SLOTS;
+
+/// A deployment for a real-time endpoint: `market` with the real-time draw window, and
+/// [`REAL_TIME_EPOCH_SLOTS`].
 pub fn real_time_setup(market: MarketParams) -> LocalSetup {
-    let defaults = LocalSetup::default();
     LocalSetup {
-        stake: assay_stake::instructions::InitializeArgs {
-            epoch_slots: REAL_TIME_EPOCH_SLOTS,
-            ..defaults.stake
+        market: MarketParams {
+            draw_window_slots: REAL_TIME_DRAW_WINDOW_SLOTS,
+            ..market
         },
-        market,
-        ..defaults
+        ..LocalSetup::default()
     }
+    .with_epoch_slots(REAL_TIME_EPOCH_SLOTS)
 }
 
 /// The terms of every test job: 16 chunks, price 10 tokens, `COLLATERAL`, windows that

@@ -146,6 +146,21 @@ export type Job = {
   passWindowLeftSlots: bigint;
   /** Authorities drawn to vote on a contest (empty until `draw_committee`). */
   committee: Array<Address>;
+  /**
+   * The stake program's draw epoch length (fixed there forever), read at posting: every
+   * draw window of this job fits in one epoch of this length.
+   */
+  epochSlots: bigint;
+  /**
+   * Contests so far (each contested fault and each challenge of a pass is one; wraps):
+   * committee votes bind the number of the contest they decide.
+   */
+  contests: number;
+  /**
+   * Last slot the pending draw (a round's verifier, or a committee) may be made in; 0
+   * when no draw is pending. After it the draw lapses (`lapse_draw`).
+   */
+  drawDeadlineSlot: bigint;
   bump: number;
   vaultBump: number;
 };
@@ -226,6 +241,21 @@ export type JobArgs = {
   passWindowLeftSlots: number | bigint;
   /** Authorities drawn to vote on a contest (empty until `draw_committee`). */
   committee: Array<Address>;
+  /**
+   * The stake program's draw epoch length (fixed there forever), read at posting: every
+   * draw window of this job fits in one epoch of this length.
+   */
+  epochSlots: number | bigint;
+  /**
+   * Contests so far (each contested fault and each challenge of a pass is one; wraps):
+   * committee votes bind the number of the contest they decide.
+   */
+  contests: number;
+  /**
+   * Last slot the pending draw (a round's verifier, or a committee) may be made in; 0
+   * when no draw is pending. After it the draw lapses (`lapse_draw`).
+   */
+  drawDeadlineSlot: number | bigint;
   bump: number;
   vaultBump: number;
 };
@@ -268,6 +298,9 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["faultEvidence", fixEncoderSize(getBytesEncoder(), 32)],
       ["passWindowLeftSlots", getU64Encoder()],
       ["committee", getArrayEncoder(getAddressEncoder())],
+      ["epochSlots", getU64Encoder()],
+      ["contests", getU32Encoder()],
+      ["drawDeadlineSlot", getU64Encoder()],
       ["bump", getU8Encoder()],
       ["vaultBump", getU8Encoder()],
     ]),
@@ -312,6 +345,9 @@ export function getJobDecoder(): Decoder<Job> {
     ["faultEvidence", fixDecoderSize(getBytesDecoder(), 32)],
     ["passWindowLeftSlots", getU64Decoder()],
     ["committee", getArrayDecoder(getAddressDecoder())],
+    ["epochSlots", getU64Decoder()],
+    ["contests", getU32Decoder()],
+    ["drawDeadlineSlot", getU64Decoder()],
     ["bump", getU8Decoder()],
     ["vaultBump", getU8Decoder()],
   ]);

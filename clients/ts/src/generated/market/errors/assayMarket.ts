@@ -104,6 +104,34 @@ export const ASSAY_MARKET_ERROR__CHALLENGER_IS_A_PARTY = 0x179a; // 6042
 export const ASSAY_MARKET_ERROR__UNKNOWN_CAPABILITY = 0x179b; // 6043
 /** NoCapableVerifier: No registered verifier's capabilities cover the job's needs: nobody could audit it */
 export const ASSAY_MARKET_ERROR__NO_CAPABLE_VERIFIER = 0x179c; // 6044
+/** ZeroBond: The verifier bond must be greater than zero */
+export const ASSAY_MARKET_ERROR__ZERO_BOND = 0x179d; // 6045
+/** ZeroPenalty: The miss penalty must be greater than zero: a missed step would cost nothing */
+export const ASSAY_MARKET_ERROR__ZERO_PENALTY = 0x179e; // 6046
+/** PenaltyAboveBond: The miss penalty exceeds the verifier bond it is slashed from */
+export const ASSAY_MARKET_ERROR__PENALTY_ABOVE_BOND = 0x179f; // 6047
+/** InvalidRoundCount: Verifier rounds must be between 1 and MAX_VERIFIER_ROUNDS */
+export const ASSAY_MARKET_ERROR__INVALID_ROUND_COUNT = 0x17a0; // 6048
+/** InvalidCommitteeSize: The committee size must be between 1 and MAX_COMMITTEE */
+export const ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE = 0x17a1; // 6049
+/** InvalidMinSamples: The minimum sample count must be between 1 and MAX_SAMPLES */
+export const ASSAY_MARKET_ERROR__INVALID_MIN_SAMPLES = 0x17a2; // 6050
+/** StepWindowOutOfRange: The challenge delay and the verdict, dispute and vote windows must be between 1 and MAX_STEP_WINDOW_SLOTS */
+export const ASSAY_MARKET_ERROR__STEP_WINDOW_OUT_OF_RANGE = 0x17a3; // 6051
+/** PassWindowOutOfRange: The pass window must be between 1 and MAX_PASS_WINDOW_SLOTS */
+export const ASSAY_MARKET_ERROR__PASS_WINDOW_OUT_OF_RANGE = 0x17a4; // 6052
+/** DrawWindowOutOfRange: The draw window must be between 1 slot and the slots SlotHashes keeps (MAX_DRAW_WINDOW_SLOTS) */
+export const ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE = 0x17a5; // 6053
+/** DrawWindowNotShorterThanEpoch: The draw window must be shorter than a draw epoch */
+export const ASSAY_MARKET_ERROR__DRAW_WINDOW_NOT_SHORTER_THAN_EPOCH = 0x17a6; // 6054
+/** DrawLapsed: The draw window has passed: the draw lapsed (send lapse_draw) */
+export const ASSAY_MARKET_ERROR__DRAW_LAPSED = 0x17a7; // 6055
+/** DrawPending: A draw is pending: make it (or let it lapse) first */
+export const ASSAY_MARKET_ERROR__DRAW_PENDING = 0x17a8; // 6056
+/** NoDrawPending: No draw is pending */
+export const ASSAY_MARKET_ERROR__NO_DRAW_PENDING = 0x17a9; // 6057
+/** UnknownComparisonRule: The comparison rule must be exact (0) or float (1) */
+export const ASSAY_MARKET_ERROR__UNKNOWN_COMPARISON_RULE = 0x17aa; // 6058
 
 export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__ATTESTATION_MISMATCH
@@ -114,17 +142,25 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__COMMITTEE_NOT_DRAWN
   | typeof ASSAY_MARKET_ERROR__DEADLINE_NOT_REACHED
   | typeof ASSAY_MARKET_ERROR__DEADLINE_PASSED
+  | typeof ASSAY_MARKET_ERROR__DRAW_LAPSED
+  | typeof ASSAY_MARKET_ERROR__DRAW_PENDING
+  | typeof ASSAY_MARKET_ERROR__DRAW_WINDOW_NOT_SHORTER_THAN_EPOCH
+  | typeof ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE
   | typeof ASSAY_MARKET_ERROR__DUPLICATE_VOTE
   | typeof ASSAY_MARKET_ERROR__FEES_TOO_HIGH
+  | typeof ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE
   | typeof ASSAY_MARKET_ERROR__INVALID_CONFIG
   | typeof ASSAY_MARKET_ERROR__INVALID_DEADLINE
   | typeof ASSAY_MARKET_ERROR__INVALID_MERKLE_PROOF
+  | typeof ASSAY_MARKET_ERROR__INVALID_MIN_SAMPLES
+  | typeof ASSAY_MARKET_ERROR__INVALID_ROUND_COUNT
   | typeof ASSAY_MARKET_ERROR__INVALID_SAMPLE_COUNT
   | typeof ASSAY_MARKET_ERROR__MALFORMED_ED25519_INSTRUCTION
   | typeof ASSAY_MARKET_ERROR__MISSING_ED25519_INSTRUCTION
   | typeof ASSAY_MARKET_ERROR__MISSING_OPERATOR
   | typeof ASSAY_MARKET_ERROR__NO_CAPABLE_VERIFIER
   | typeof ASSAY_MARKET_ERROR__NO_COMMITTEE
+  | typeof ASSAY_MARKET_ERROR__NO_DRAW_PENDING
   | typeof ASSAY_MARKET_ERROR__NO_QUORUM
   | typeof ASSAY_MARKET_ERROR__NO_ROUNDS_REMAIN
   | typeof ASSAY_MARKET_ERROR__NOT_A_COMMITTEE_MEMBER
@@ -137,19 +173,25 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__OTHER_OUTCOME
   | typeof ASSAY_MARKET_ERROR__OUTPUT_URI_TOO_LONG
   | typeof ASSAY_MARKET_ERROR__OVERFLOW
+  | typeof ASSAY_MARKET_ERROR__PASS_WINDOW_OUT_OF_RANGE
+  | typeof ASSAY_MARKET_ERROR__PENALTY_ABOVE_BOND
   | typeof ASSAY_MARKET_ERROR__PROOF_TOO_LONG
   | typeof ASSAY_MARKET_ERROR__ROUNDS_REMAIN
   | typeof ASSAY_MARKET_ERROR__SEED_SLOT_NOT_REACHED
   | typeof ASSAY_MARKET_ERROR__SLOT_HASH_UNAVAILABLE
+  | typeof ASSAY_MARKET_ERROR__STEP_WINDOW_OUT_OF_RANGE
   | typeof ASSAY_MARKET_ERROR__TREASURY_TOO_LOW
   | typeof ASSAY_MARKET_ERROR__UNKNOWN_CAPABILITY
+  | typeof ASSAY_MARKET_ERROR__UNKNOWN_COMPARISON_RULE
   | typeof ASSAY_MARKET_ERROR__WRONG_ACCOUNT_OWNER
   | typeof ASSAY_MARKET_ERROR__WRONG_JOB_STATE
   | typeof ASSAY_MARKET_ERROR__WRONG_MINT
   | typeof ASSAY_MARKET_ERROR__WRONG_OPERATOR
   | typeof ASSAY_MARKET_ERROR__WRONG_TREASURY
   | typeof ASSAY_MARKET_ERROR__ZERO_AMOUNT
+  | typeof ASSAY_MARKET_ERROR__ZERO_BOND
   | typeof ASSAY_MARKET_ERROR__ZERO_CHUNKS
+  | typeof ASSAY_MARKET_ERROR__ZERO_PENALTY
   | typeof ASSAY_MARKET_ERROR__ZERO_PRICE;
 
 let assayMarketErrorMessages: Record<AssayMarketError, string> | undefined;
@@ -163,17 +205,25 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__COMMITTEE_NOT_DRAWN]: `The contest committee has not been drawn yet`,
     [ASSAY_MARKET_ERROR__DEADLINE_NOT_REACHED]: `The deadline for this step has not passed yet`,
     [ASSAY_MARKET_ERROR__DEADLINE_PASSED]: `The deadline for this step has passed`,
+    [ASSAY_MARKET_ERROR__DRAW_LAPSED]: `The draw window has passed: the draw lapsed (send lapse_draw)`,
+    [ASSAY_MARKET_ERROR__DRAW_PENDING]: `A draw is pending: make it (or let it lapse) first`,
+    [ASSAY_MARKET_ERROR__DRAW_WINDOW_NOT_SHORTER_THAN_EPOCH]: `The draw window must be shorter than a draw epoch`,
+    [ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE]: `The draw window must be between 1 slot and the slots SlotHashes keeps (MAX_DRAW_WINDOW_SLOTS)`,
     [ASSAY_MARKET_ERROR__DUPLICATE_VOTE]: `A committee member voted twice`,
     [ASSAY_MARKET_ERROR__FEES_TOO_HIGH]: `Fees add up to more than 100 %`,
+    [ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE]: `The committee size must be between 1 and MAX_COMMITTEE`,
     [ASSAY_MARKET_ERROR__INVALID_CONFIG]: `A config parameter is out of range`,
     [ASSAY_MARKET_ERROR__INVALID_DEADLINE]: `Deadline window out of range`,
     [ASSAY_MARKET_ERROR__INVALID_MERKLE_PROOF]: `Merkle proof does not verify against the committed root`,
+    [ASSAY_MARKET_ERROR__INVALID_MIN_SAMPLES]: `The minimum sample count must be between 1 and MAX_SAMPLES`,
+    [ASSAY_MARKET_ERROR__INVALID_ROUND_COUNT]: `Verifier rounds must be between 1 and MAX_VERIFIER_ROUNDS`,
     [ASSAY_MARKET_ERROR__INVALID_SAMPLE_COUNT]: `Sample count must be between the configured minimum and the maximum, and at most the chunk count`,
     [ASSAY_MARKET_ERROR__MALFORMED_ED25519_INSTRUCTION]: `The Ed25519 instruction is malformed or points outside itself`,
     [ASSAY_MARKET_ERROR__MISSING_ED25519_INSTRUCTION]: `The instruction before this one is not an Ed25519 signature check`,
     [ASSAY_MARKET_ERROR__MISSING_OPERATOR]: `A draw needs the Operator account of every party it excludes`,
     [ASSAY_MARKET_ERROR__NO_CAPABLE_VERIFIER]: `No registered verifier's capabilities cover the job's needs: nobody could audit it`,
     [ASSAY_MARKET_ERROR__NO_COMMITTEE]: `No eligible committee member for a contest`,
+    [ASSAY_MARKET_ERROR__NO_DRAW_PENDING]: `No draw is pending`,
     [ASSAY_MARKET_ERROR__NO_QUORUM]: `The votes do not reach a majority of the committee`,
     [ASSAY_MARKET_ERROR__NO_ROUNDS_REMAIN]: `No verifier rounds remain: use finalize`,
     [ASSAY_MARKET_ERROR__NOT_A_COMMITTEE_MEMBER]: `A vote is signed by a key outside the committee`,
@@ -186,19 +236,25 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__OTHER_OUTCOME]: `The committee's majority decided the other way: send the other resolution`,
     [ASSAY_MARKET_ERROR__OUTPUT_URI_TOO_LONG]: `Output location too long`,
     [ASSAY_MARKET_ERROR__OVERFLOW]: `Arithmetic overflow`,
+    [ASSAY_MARKET_ERROR__PASS_WINDOW_OUT_OF_RANGE]: `The pass window must be between 1 and MAX_PASS_WINDOW_SLOTS`,
+    [ASSAY_MARKET_ERROR__PENALTY_ABOVE_BOND]: `The miss penalty exceeds the verifier bond it is slashed from`,
     [ASSAY_MARKET_ERROR__PROOF_TOO_LONG]: `Merkle proof is longer than any tree allows`,
     [ASSAY_MARKET_ERROR__ROUNDS_REMAIN]: `Verifier rounds remain: use advance_round`,
     [ASSAY_MARKET_ERROR__SEED_SLOT_NOT_REACHED]: `The challenge seed slot has not been reached`,
     [ASSAY_MARKET_ERROR__SLOT_HASH_UNAVAILABLE]: `No slot hash after the seed slot is available`,
+    [ASSAY_MARKET_ERROR__STEP_WINDOW_OUT_OF_RANGE]: `The challenge delay and the verdict, dispute and vote windows must be between 1 and MAX_STEP_WINDOW_SLOTS`,
     [ASSAY_MARKET_ERROR__TREASURY_TOO_LOW]: `The treasury holds less than the amount asked for`,
     [ASSAY_MARKET_ERROR__UNKNOWN_CAPABILITY]: `The job's needs name a capability bit the protocol does not define`,
+    [ASSAY_MARKET_ERROR__UNKNOWN_COMPARISON_RULE]: `The comparison rule must be exact (0) or float (1)`,
     [ASSAY_MARKET_ERROR__WRONG_ACCOUNT_OWNER]: `Account does not belong to the expected party`,
     [ASSAY_MARKET_ERROR__WRONG_JOB_STATE]: `The job is not in the state this instruction needs`,
     [ASSAY_MARKET_ERROR__WRONG_MINT]: `Token account mint does not match the payment mint`,
     [ASSAY_MARKET_ERROR__WRONG_OPERATOR]: `Operator account does not belong to the expected party`,
     [ASSAY_MARKET_ERROR__WRONG_TREASURY]: `Treasury account does not match the config`,
     [ASSAY_MARKET_ERROR__ZERO_AMOUNT]: `Amount must be greater than zero`,
+    [ASSAY_MARKET_ERROR__ZERO_BOND]: `The verifier bond must be greater than zero`,
     [ASSAY_MARKET_ERROR__ZERO_CHUNKS]: `Chunk count must be at least 1`,
+    [ASSAY_MARKET_ERROR__ZERO_PENALTY]: `The miss penalty must be greater than zero: a missed step would cost nothing`,
     [ASSAY_MARKET_ERROR__ZERO_PRICE]: `Price must be greater than zero`,
   };
 }

@@ -176,10 +176,14 @@ export type ClosePassAsyncInput<
   buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  /** Any token account of the attesting verifier (anyone can create one). */
-  verifierToken: Address<TAccountVerifierToken>;
+  /**
+   * Any token account of the attesting verifier (anyone can create one); absent for an
+   * unaudited pass.
+   */
+  verifierToken?: Address<TAccountVerifierToken>;
   providerOperator: Address<TAccountProviderOperator>;
-  verifierOperator: Address<TAccountVerifierOperator>;
+  /** Absent for an unaudited pass (no verifier attested it). */
+  verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
   registry?: Address<TAccountRegistry>;
@@ -403,10 +407,14 @@ export type ClosePassInput<
   buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  /** Any token account of the attesting verifier (anyone can create one). */
-  verifierToken: Address<TAccountVerifierToken>;
+  /**
+   * Any token account of the attesting verifier (anyone can create one); absent for an
+   * unaudited pass.
+   */
+  verifierToken?: Address<TAccountVerifierToken>;
   providerOperator: Address<TAccountProviderOperator>;
-  verifierOperator: Address<TAccountVerifierOperator>;
+  /** Absent for an unaudited pass (no verifier attested it). */
+  verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
   registry: Address<TAccountRegistry>;
@@ -581,10 +589,14 @@ export type ParsedClosePassInstruction<
     buyerToken: TAccountMetas[3];
     mint: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
-    /** Any token account of the attesting verifier (anyone can create one). */
-    verifierToken: TAccountMetas[6];
+    /**
+     * Any token account of the attesting verifier (anyone can create one); absent for an
+     * unaudited pass.
+     */
+    verifierToken?: TAccountMetas[6] | undefined;
     providerOperator: TAccountMetas[7];
-    verifierOperator: TAccountMetas[8];
+    /** Absent for an unaudited pass (no verifier attested it). */
+    verifierOperator?: TAccountMetas[8] | undefined;
     stakeProgram: TAccountMetas[9];
     stakeConfig: TAccountMetas[10];
     registry: TAccountMetas[11];
@@ -619,6 +631,12 @@ export function parseClosePassInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === ASSAY_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -628,9 +646,9 @@ export function parseClosePassInstruction<
       buyerToken: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
-      verifierToken: getNextAccount(),
+      verifierToken: getNextOptionalAccount(),
       providerOperator: getNextAccount(),
-      verifierOperator: getNextAccount(),
+      verifierOperator: getNextOptionalAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),
       registry: getNextAccount(),

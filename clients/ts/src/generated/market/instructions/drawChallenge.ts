@@ -53,6 +53,10 @@ export type DrawChallengeInstruction<
   TAccountSlotHashes extends string | AccountMeta<string> =
     "SysvarS1otHashes111111111111111111111111111",
   TAccountVerifierOperator extends string | AccountMeta<string> = string,
+  TAccountVerifierVault extends string | AccountMeta<string> = string,
+  TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountMint extends string | AccountMeta<string> = string,
+  TAccountTokenProgram extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
   TAccountStakeConfig extends string | AccountMeta<string> = string,
@@ -73,6 +77,18 @@ export type DrawChallengeInstruction<
       TAccountVerifierOperator extends string
         ? WritableAccount<TAccountVerifierOperator>
         : TAccountVerifierOperator,
+      TAccountVerifierVault extends string
+        ? WritableAccount<TAccountVerifierVault>
+        : TAccountVerifierVault,
+      TAccountTreasury extends string
+        ? WritableAccount<TAccountTreasury>
+        : TAccountTreasury,
+      TAccountMint extends string
+        ? ReadonlyAccount<TAccountMint>
+        : TAccountMint,
+      TAccountTokenProgram extends string
+        ? ReadonlyAccount<TAccountTokenProgram>
+        : TAccountTokenProgram,
       TAccountStakeProgram extends string
         ? ReadonlyAccount<TAccountStakeProgram>
         : TAccountStakeProgram,
@@ -131,6 +147,10 @@ export type DrawChallengeAsyncInput<
   TAccountJob extends string = string,
   TAccountSlotHashes extends string = string,
   TAccountVerifierOperator extends string = string,
+  TAccountVerifierVault extends string = string,
+  TAccountTreasury extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -142,11 +162,20 @@ export type DrawChallengeAsyncInput<
   job: Address<TAccountJob>;
   slotHashes?: Address<TAccountSlotHashes>;
   /**
-   * The operator account of the verifier the draw picks (absent when none is eligible
-   * or the draw re-arms). Remaining accounts: the Operator accounts of the provider and
-   * of every earlier verifier of the job.
+   * The operator account of the verifier the draw picks (absent when none is eligible).
+   * Remaining accounts: the Operator accounts of the provider and of every earlier
+   * verifier of the job.
    */
   verifierOperator?: Address<TAccountVerifierOperator>;
+  /**
+   * The drawn verifier's stake vault (its seeds are checked by the stake program's
+   * slash), the job's treasury, and the mint and token program: where a verifier that
+   * forfeits pays its penalty (the SDK gives them whenever a verifier is drawn).
+   */
+  verifierVault?: Address<TAccountVerifierVault>;
+  treasury?: Address<TAccountTreasury>;
+  mint?: Address<TAccountMint>;
+  tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
   registry?: Address<TAccountRegistry>;
@@ -160,6 +189,10 @@ export async function getDrawChallengeInstructionAsync<
   TAccountJob extends string,
   TAccountSlotHashes extends string,
   TAccountVerifierOperator extends string,
+  TAccountVerifierVault extends string,
+  TAccountTreasury extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
   TAccountRegistry extends string,
@@ -173,6 +206,10 @@ export async function getDrawChallengeInstructionAsync<
     TAccountJob,
     TAccountSlotHashes,
     TAccountVerifierOperator,
+    TAccountVerifierVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -188,6 +225,10 @@ export async function getDrawChallengeInstructionAsync<
     TAccountJob,
     TAccountSlotHashes,
     TAccountVerifierOperator,
+    TAccountVerifierVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -208,6 +249,10 @@ export async function getDrawChallengeInstructionAsync<
       value: input.verifierOperator ?? null,
       isWritable: true,
     },
+    verifierVault: { value: input.verifierVault ?? null, isWritable: true },
+    treasury: { value: input.treasury ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
     registry: { value: input.registry ?? null, isWritable: true },
@@ -273,6 +318,10 @@ export async function getDrawChallengeInstructionAsync<
       getAccountMeta("job", accounts.job),
       getAccountMeta("slotHashes", accounts.slotHashes),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
+      getAccountMeta("verifierVault", accounts.verifierVault),
+      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("mint", accounts.mint),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
       getAccountMeta("registry", accounts.registry),
@@ -288,6 +337,10 @@ export async function getDrawChallengeInstructionAsync<
     TAccountJob,
     TAccountSlotHashes,
     TAccountVerifierOperator,
+    TAccountVerifierVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -302,6 +355,10 @@ export type DrawChallengeInput<
   TAccountJob extends string = string,
   TAccountSlotHashes extends string = string,
   TAccountVerifierOperator extends string = string,
+  TAccountVerifierVault extends string = string,
+  TAccountTreasury extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -313,11 +370,20 @@ export type DrawChallengeInput<
   job: Address<TAccountJob>;
   slotHashes?: Address<TAccountSlotHashes>;
   /**
-   * The operator account of the verifier the draw picks (absent when none is eligible
-   * or the draw re-arms). Remaining accounts: the Operator accounts of the provider and
-   * of every earlier verifier of the job.
+   * The operator account of the verifier the draw picks (absent when none is eligible).
+   * Remaining accounts: the Operator accounts of the provider and of every earlier
+   * verifier of the job.
    */
   verifierOperator?: Address<TAccountVerifierOperator>;
+  /**
+   * The drawn verifier's stake vault (its seeds are checked by the stake program's
+   * slash), the job's treasury, and the mint and token program: where a verifier that
+   * forfeits pays its penalty (the SDK gives them whenever a verifier is drawn).
+   */
+  verifierVault?: Address<TAccountVerifierVault>;
+  treasury?: Address<TAccountTreasury>;
+  mint?: Address<TAccountMint>;
+  tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
   registry: Address<TAccountRegistry>;
@@ -331,6 +397,10 @@ export function getDrawChallengeInstruction<
   TAccountJob extends string,
   TAccountSlotHashes extends string,
   TAccountVerifierOperator extends string,
+  TAccountVerifierVault extends string,
+  TAccountTreasury extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
   TAccountRegistry extends string,
@@ -344,6 +414,10 @@ export function getDrawChallengeInstruction<
     TAccountJob,
     TAccountSlotHashes,
     TAccountVerifierOperator,
+    TAccountVerifierVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -358,6 +432,10 @@ export function getDrawChallengeInstruction<
   TAccountJob,
   TAccountSlotHashes,
   TAccountVerifierOperator,
+  TAccountVerifierVault,
+  TAccountTreasury,
+  TAccountMint,
+  TAccountTokenProgram,
   TAccountStakeProgram,
   TAccountStakeConfig,
   TAccountRegistry,
@@ -377,6 +455,10 @@ export function getDrawChallengeInstruction<
       value: input.verifierOperator ?? null,
       isWritable: true,
     },
+    verifierVault: { value: input.verifierVault ?? null, isWritable: true },
+    treasury: { value: input.treasury ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
     registry: { value: input.registry ?? null, isWritable: true },
@@ -412,6 +494,10 @@ export function getDrawChallengeInstruction<
       getAccountMeta("job", accounts.job),
       getAccountMeta("slotHashes", accounts.slotHashes),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
+      getAccountMeta("verifierVault", accounts.verifierVault),
+      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("mint", accounts.mint),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
       getAccountMeta("registry", accounts.registry),
@@ -427,6 +513,10 @@ export function getDrawChallengeInstruction<
     TAccountJob,
     TAccountSlotHashes,
     TAccountVerifierOperator,
+    TAccountVerifierVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -446,18 +536,27 @@ export type ParsedDrawChallengeInstruction<
     job: TAccountMetas[0];
     slotHashes: TAccountMetas[1];
     /**
-     * The operator account of the verifier the draw picks (absent when none is eligible
-     * or the draw re-arms). Remaining accounts: the Operator accounts of the provider and
-     * of every earlier verifier of the job.
+     * The operator account of the verifier the draw picks (absent when none is eligible).
+     * Remaining accounts: the Operator accounts of the provider and of every earlier
+     * verifier of the job.
      */
     verifierOperator?: TAccountMetas[2] | undefined;
-    stakeProgram: TAccountMetas[3];
-    stakeConfig: TAccountMetas[4];
-    registry: TAccountMetas[5];
-    marketAuthority: TAccountMetas[6];
-    stakeEventAuthority: TAccountMetas[7];
-    eventAuthority: TAccountMetas[8];
-    program: TAccountMetas[9];
+    /**
+     * The drawn verifier's stake vault (its seeds are checked by the stake program's
+     * slash), the job's treasury, and the mint and token program: where a verifier that
+     * forfeits pays its penalty (the SDK gives them whenever a verifier is drawn).
+     */
+    verifierVault?: TAccountMetas[3] | undefined;
+    treasury?: TAccountMetas[4] | undefined;
+    mint?: TAccountMetas[5] | undefined;
+    tokenProgram?: TAccountMetas[6] | undefined;
+    stakeProgram: TAccountMetas[7];
+    stakeConfig: TAccountMetas[8];
+    registry: TAccountMetas[9];
+    marketAuthority: TAccountMetas[10];
+    stakeEventAuthority: TAccountMetas[11];
+    eventAuthority: TAccountMetas[12];
+    program: TAccountMetas[13];
   };
   data: DrawChallengeInstructionData;
 };
@@ -470,12 +569,12 @@ export function parseDrawChallengeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedDrawChallengeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 10) {
+  if (instruction.accounts.length < 14) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 10,
+        expectedAccountMetas: 14,
       },
     );
   }
@@ -497,6 +596,10 @@ export function parseDrawChallengeInstruction<
       job: getNextAccount(),
       slotHashes: getNextAccount(),
       verifierOperator: getNextOptionalAccount(),
+      verifierVault: getNextOptionalAccount(),
+      treasury: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),
       registry: getNextAccount(),

@@ -49,15 +49,12 @@ export function getFinalizeDiscriminatorBytes(): ReadonlyUint8Array {
 export type FinalizeInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountBuyer extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
-  TAccountBuyerToken extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountProviderToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
-  TAccountProviderOperator extends string | AccountMeta<string> = string,
   TAccountMissedOperator extends string | AccountMeta<string> = string,
   TAccountMissedOperatorVault extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
@@ -74,15 +71,9 @@ export type FinalizeInstruction<
   InstructionWithAccounts<
     [
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountBuyer extends string
-        ? WritableAccount<TAccountBuyer>
-        : TAccountBuyer,
       TAccountVault extends string
         ? WritableAccount<TAccountVault>
         : TAccountVault,
-      TAccountBuyerToken extends string
-        ? WritableAccount<TAccountBuyerToken>
-        : TAccountBuyerToken,
       TAccountMint extends string
         ? ReadonlyAccount<TAccountMint>
         : TAccountMint,
@@ -95,9 +86,6 @@ export type FinalizeInstruction<
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
-      TAccountProviderOperator extends string
-        ? WritableAccount<TAccountProviderOperator>
-        : TAccountProviderOperator,
       TAccountMissedOperator extends string
         ? WritableAccount<TAccountMissedOperator>
         : TAccountMissedOperator,
@@ -158,14 +146,11 @@ export function getFinalizeInstructionDataCodec(): FixedSizeCodec<
 
 export type FinalizeAsyncInput<
   TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
   TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountProviderToken extends string = string,
   TAccountTreasury extends string = string,
-  TAccountProviderOperator extends string = string,
   TAccountMissedOperator extends string = string,
   TAccountMissedOperatorVault extends string = string,
   TAccountStakeProgram extends string = string,
@@ -177,18 +162,11 @@ export type FinalizeAsyncInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
   vault?: Address<TAccountVault>;
-  /**
-   * Any token account of the buyer (anyone can create one, so the buyer closing its
-   * accounts cannot block an exit): refunds, compensation and the vault's residue.
-   */
-  buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   providerToken: Address<TAccountProviderToken>;
   treasury: Address<TAccountTreasury>;
-  providerOperator: Address<TAccountProviderOperator>;
   /**
    * The verifier that missed the last round (required when the job has one); its
    * vault's seeds are checked by the stake program's slash.
@@ -206,14 +184,11 @@ export type FinalizeAsyncInput<
 
 export async function getFinalizeInstructionAsync<
   TAccountJob extends string,
-  TAccountBuyer extends string,
   TAccountVault extends string,
-  TAccountBuyerToken extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountProviderToken extends string,
   TAccountTreasury extends string,
-  TAccountProviderOperator extends string,
   TAccountMissedOperator extends string,
   TAccountMissedOperatorVault extends string,
   TAccountStakeProgram extends string,
@@ -227,14 +202,11 @@ export async function getFinalizeInstructionAsync<
 >(
   input: FinalizeAsyncInput<
     TAccountJob,
-    TAccountBuyer,
     TAccountVault,
-    TAccountBuyerToken,
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderToken,
     TAccountTreasury,
-    TAccountProviderOperator,
     TAccountMissedOperator,
     TAccountMissedOperatorVault,
     TAccountStakeProgram,
@@ -250,14 +222,11 @@ export async function getFinalizeInstructionAsync<
   FinalizeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountBuyer,
     TAccountVault,
-    TAccountBuyerToken,
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderToken,
     TAccountTreasury,
-    TAccountProviderOperator,
     TAccountMissedOperator,
     TAccountMissedOperatorVault,
     TAccountStakeProgram,
@@ -275,17 +244,11 @@ export async function getFinalizeInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
     vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     providerToken: { value: input.providerToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
-    providerOperator: {
-      value: input.providerOperator ?? null,
-      isWritable: true,
-    },
     missedOperator: { value: input.missedOperator ?? null, isWritable: true },
     missedOperatorVault: {
       value: input.missedOperatorVault ?? null,
@@ -359,14 +322,11 @@ export async function getFinalizeInstructionAsync<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
       getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("providerToken", accounts.providerToken),
       getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("providerOperator", accounts.providerOperator),
       getAccountMeta("missedOperator", accounts.missedOperator),
       getAccountMeta("missedOperatorVault", accounts.missedOperatorVault),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
@@ -382,14 +342,11 @@ export async function getFinalizeInstructionAsync<
   } as FinalizeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountBuyer,
     TAccountVault,
-    TAccountBuyerToken,
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderToken,
     TAccountTreasury,
-    TAccountProviderOperator,
     TAccountMissedOperator,
     TAccountMissedOperatorVault,
     TAccountStakeProgram,
@@ -404,14 +361,11 @@ export async function getFinalizeInstructionAsync<
 
 export type FinalizeInput<
   TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
   TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountProviderToken extends string = string,
   TAccountTreasury extends string = string,
-  TAccountProviderOperator extends string = string,
   TAccountMissedOperator extends string = string,
   TAccountMissedOperatorVault extends string = string,
   TAccountStakeProgram extends string = string,
@@ -423,18 +377,11 @@ export type FinalizeInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
   vault: Address<TAccountVault>;
-  /**
-   * Any token account of the buyer (anyone can create one, so the buyer closing its
-   * accounts cannot block an exit): refunds, compensation and the vault's residue.
-   */
-  buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   providerToken: Address<TAccountProviderToken>;
   treasury: Address<TAccountTreasury>;
-  providerOperator: Address<TAccountProviderOperator>;
   /**
    * The verifier that missed the last round (required when the job has one); its
    * vault's seeds are checked by the stake program's slash.
@@ -452,14 +399,11 @@ export type FinalizeInput<
 
 export function getFinalizeInstruction<
   TAccountJob extends string,
-  TAccountBuyer extends string,
   TAccountVault extends string,
-  TAccountBuyerToken extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountProviderToken extends string,
   TAccountTreasury extends string,
-  TAccountProviderOperator extends string,
   TAccountMissedOperator extends string,
   TAccountMissedOperatorVault extends string,
   TAccountStakeProgram extends string,
@@ -473,14 +417,11 @@ export function getFinalizeInstruction<
 >(
   input: FinalizeInput<
     TAccountJob,
-    TAccountBuyer,
     TAccountVault,
-    TAccountBuyerToken,
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderToken,
     TAccountTreasury,
-    TAccountProviderOperator,
     TAccountMissedOperator,
     TAccountMissedOperatorVault,
     TAccountStakeProgram,
@@ -495,14 +436,11 @@ export function getFinalizeInstruction<
 ): FinalizeInstruction<
   TProgramAddress,
   TAccountJob,
-  TAccountBuyer,
   TAccountVault,
-  TAccountBuyerToken,
   TAccountMint,
   TAccountTokenProgram,
   TAccountProviderToken,
   TAccountTreasury,
-  TAccountProviderOperator,
   TAccountMissedOperator,
   TAccountMissedOperatorVault,
   TAccountStakeProgram,
@@ -519,17 +457,11 @@ export function getFinalizeInstruction<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
     vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     providerToken: { value: input.providerToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
-    providerOperator: {
-      value: input.providerOperator ?? null,
-      isWritable: true,
-    },
     missedOperator: { value: input.missedOperator ?? null, isWritable: true },
     missedOperatorVault: {
       value: input.missedOperatorVault ?? null,
@@ -568,14 +500,11 @@ export function getFinalizeInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
       getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("providerToken", accounts.providerToken),
       getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("providerOperator", accounts.providerOperator),
       getAccountMeta("missedOperator", accounts.missedOperator),
       getAccountMeta("missedOperatorVault", accounts.missedOperatorVault),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
@@ -591,14 +520,11 @@ export function getFinalizeInstruction<
   } as FinalizeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountBuyer,
     TAccountVault,
-    TAccountBuyerToken,
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderToken,
     TAccountTreasury,
-    TAccountProviderOperator,
     TAccountMissedOperator,
     TAccountMissedOperatorVault,
     TAccountStakeProgram,
@@ -618,31 +544,24 @@ export type ParsedFinalizeInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     job: TAccountMetas[0];
-    buyer: TAccountMetas[1];
-    vault: TAccountMetas[2];
-    /**
-     * Any token account of the buyer (anyone can create one, so the buyer closing its
-     * accounts cannot block an exit): refunds, compensation and the vault's residue.
-     */
-    buyerToken: TAccountMetas[3];
-    mint: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
-    providerToken: TAccountMetas[6];
-    treasury: TAccountMetas[7];
-    providerOperator: TAccountMetas[8];
+    vault: TAccountMetas[1];
+    mint: TAccountMetas[2];
+    tokenProgram: TAccountMetas[3];
+    providerToken: TAccountMetas[4];
+    treasury: TAccountMetas[5];
     /**
      * The verifier that missed the last round (required when the job has one); its
      * vault's seeds are checked by the stake program's slash.
      */
-    missedOperator?: TAccountMetas[9] | undefined;
-    missedOperatorVault?: TAccountMetas[10] | undefined;
-    stakeProgram: TAccountMetas[11];
-    stakeConfig: TAccountMetas[12];
-    registry: TAccountMetas[13];
-    marketAuthority: TAccountMetas[14];
-    stakeEventAuthority: TAccountMetas[15];
-    eventAuthority: TAccountMetas[16];
-    program: TAccountMetas[17];
+    missedOperator?: TAccountMetas[6] | undefined;
+    missedOperatorVault?: TAccountMetas[7] | undefined;
+    stakeProgram: TAccountMetas[8];
+    stakeConfig: TAccountMetas[9];
+    registry: TAccountMetas[10];
+    marketAuthority: TAccountMetas[11];
+    stakeEventAuthority: TAccountMetas[12];
+    eventAuthority: TAccountMetas[13];
+    program: TAccountMetas[14];
   };
   data: FinalizeInstructionData;
 };
@@ -655,12 +574,12 @@ export function parseFinalizeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedFinalizeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 18) {
+  if (instruction.accounts.length < 15) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 18,
+        expectedAccountMetas: 15,
       },
     );
   }
@@ -680,14 +599,11 @@ export function parseFinalizeInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       job: getNextAccount(),
-      buyer: getNextAccount(),
       vault: getNextAccount(),
-      buyerToken: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       providerToken: getNextAccount(),
       treasury: getNextAccount(),
-      providerOperator: getNextAccount(),
       missedOperator: getNextOptionalAccount(),
       missedOperatorVault: getNextOptionalAccount(),
       stakeProgram: getNextAccount(),

@@ -20,6 +20,7 @@ export * from "./drawCommittee";
 export * from "./expireJob";
 export * from "./finalize";
 export * from "./initializeConfig";
+export * from "./lapseDraw";
 export * from "./overturnChallenge";
 export * from "./postJob";
 export * from "./reportFault";

@@ -58,11 +58,12 @@ export function getInitializeConfigDiscriminatorBytes(): ReadonlyUint8Array {
 export type InitializeConfigInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> =
-    "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder",
+    "11111111111111111111111111111111",
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountStakeConfig extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -90,6 +91,9 @@ export type InitializeConfigInstruction<
       TAccountStakeConfig extends string
         ? ReadonlyAccount<TAccountStakeConfig>
         : TAccountStakeConfig,
+      TAccountRegistry extends string
+        ? ReadonlyAccount<TAccountRegistry>
+        : TAccountRegistry,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
@@ -146,6 +150,7 @@ export type InitializeConfigAsyncInput<
   TAccountTreasury extends string = string,
   TAccountMint extends string = string,
   TAccountStakeConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -158,6 +163,11 @@ export type InitializeConfigAsyncInput<
   /** Payments and stake share one mint (the stake program vetted it at its initialize). */
   mint: Address<TAccountMint>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * header is read): read for the draw epoch length the parameters must fit, before
+   * the registry need be grown to full size.
+   */
+  registry?: Address<TAccountRegistry>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -171,6 +181,7 @@ export async function getInitializeConfigInstructionAsync<
   TAccountTreasury extends string,
   TAccountMint extends string,
   TAccountStakeConfig extends string,
+  TAccountRegistry extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
@@ -183,6 +194,7 @@ export async function getInitializeConfigInstructionAsync<
     TAccountTreasury,
     TAccountMint,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -197,6 +209,7 @@ export async function getInitializeConfigInstructionAsync<
     TAccountTreasury,
     TAccountMint,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -213,6 +226,7 @@ export async function getInitializeConfigInstructionAsync<
     treasury: { value: input.treasury ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
+    registry: { value: input.registry ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -229,7 +243,7 @@ export async function getInitializeConfigInstructionAsync<
   // Resolve default values.
   if (!accounts.admin.value) {
     accounts.admin.value =
-      "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder" as Address<"3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder">;
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
@@ -245,6 +259,20 @@ export async function getInitializeConfigInstructionAsync<
         getBytesEncoder().encode(
           new Uint8Array([
             115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
+          ]),
+        ),
+      ],
+    });
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value = await getProgramDerivedAddress({
+      programAddress:
+        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
+      seeds: [
+        getBytesEncoder().encode(
+          new Uint8Array([
+            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
+            116, 114, 121,
           ]),
         ),
       ],
@@ -267,6 +295,7 @@ export async function getInitializeConfigInstructionAsync<
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -283,6 +312,7 @@ export async function getInitializeConfigInstructionAsync<
     TAccountTreasury,
     TAccountMint,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -296,6 +326,7 @@ export type InitializeConfigInput<
   TAccountTreasury extends string = string,
   TAccountMint extends string = string,
   TAccountStakeConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -308,6 +339,11 @@ export type InitializeConfigInput<
   /** Payments and stake share one mint (the stake program vetted it at its initialize). */
   mint: Address<TAccountMint>;
   stakeConfig: Address<TAccountStakeConfig>;
+  /**
+   * header is read): read for the draw epoch length the parameters must fit, before
+   * the registry need be grown to full size.
+   */
+  registry: Address<TAccountRegistry>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -321,6 +357,7 @@ export function getInitializeConfigInstruction<
   TAccountTreasury extends string,
   TAccountMint extends string,
   TAccountStakeConfig extends string,
+  TAccountRegistry extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
@@ -333,6 +370,7 @@ export function getInitializeConfigInstruction<
     TAccountTreasury,
     TAccountMint,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -346,6 +384,7 @@ export function getInitializeConfigInstruction<
   TAccountTreasury,
   TAccountMint,
   TAccountStakeConfig,
+  TAccountRegistry,
   TAccountTokenProgram,
   TAccountSystemProgram,
   TAccountEventAuthority,
@@ -361,6 +400,7 @@ export function getInitializeConfigInstruction<
     treasury: { value: input.treasury ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
+    registry: { value: input.registry ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -377,7 +417,7 @@ export function getInitializeConfigInstruction<
   // Resolve default values.
   if (!accounts.admin.value) {
     accounts.admin.value =
-      "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder" as Address<"3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder">;
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
@@ -396,6 +436,7 @@ export function getInitializeConfigInstruction<
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -412,6 +453,7 @@ export function getInitializeConfigInstruction<
     TAccountTreasury,
     TAccountMint,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -432,10 +474,15 @@ export type ParsedInitializeConfigInstruction<
     /** Payments and stake share one mint (the stake program vetted it at its initialize). */
     mint: TAccountMetas[3];
     stakeConfig: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
-    systemProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    /**
+     * header is read): read for the draw epoch length the parameters must fit, before
+     * the registry need be grown to full size.
+     */
+    registry: TAccountMetas[5];
+    tokenProgram: TAccountMetas[6];
+    systemProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: InitializeConfigInstructionData;
 };
@@ -448,12 +495,12 @@ export function parseInitializeConfigInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedInitializeConfigInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -471,6 +518,7 @@ export function parseInitializeConfigInstruction<
       treasury: getNextAccount(),
       mint: getNextAccount(),
       stakeConfig: getNextAccount(),
+      registry: getNextAccount(),
       tokenProgram: getNextAccount(),
       systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

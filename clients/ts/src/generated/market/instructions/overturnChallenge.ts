@@ -55,7 +55,7 @@ export type OverturnChallengeInstruction<
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountVerifierToken extends string | AccountMeta<string> = string,
+  TAccountDefenderToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountChallengerOperator extends string | AccountMeta<string> = string,
   TAccountChallengerOperatorVault extends string | AccountMeta<string> = string,
@@ -84,9 +84,9 @@ export type OverturnChallengeInstruction<
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
-      TAccountVerifierToken extends string
-        ? WritableAccount<TAccountVerifierToken>
-        : TAccountVerifierToken,
+      TAccountDefenderToken extends string
+        ? WritableAccount<TAccountDefenderToken>
+        : TAccountDefenderToken,
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
@@ -158,7 +158,7 @@ export type OverturnChallengeAsyncInput<
   TAccountVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
-  TAccountVerifierToken extends string = string,
+  TAccountDefenderToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountChallengerOperator extends string = string,
   TAccountChallengerOperatorVault extends string = string,
@@ -175,8 +175,11 @@ export type OverturnChallengeAsyncInput<
   vault?: Address<TAccountVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  /** Any token account of the attesting verifier (anyone can create one). */
-  verifierToken: Address<TAccountVerifierToken>;
+  /**
+   * Any token account of the wrongly accused party (anyone can create one): the
+   * attesting verifier, or the provider of an unaudited pass.
+   */
+  defenderToken: Address<TAccountDefenderToken>;
   treasury: Address<TAccountTreasury>;
   challengerOperator: Address<TAccountChallengerOperator>;
   challengerOperatorVault?: Address<TAccountChallengerOperatorVault>;
@@ -195,7 +198,7 @@ export async function getOverturnChallengeInstructionAsync<
   TAccountVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
-  TAccountVerifierToken extends string,
+  TAccountDefenderToken extends string,
   TAccountTreasury extends string,
   TAccountChallengerOperator extends string,
   TAccountChallengerOperatorVault extends string,
@@ -214,7 +217,7 @@ export async function getOverturnChallengeInstructionAsync<
     TAccountVault,
     TAccountMint,
     TAccountTokenProgram,
-    TAccountVerifierToken,
+    TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
     TAccountChallengerOperatorVault,
@@ -235,7 +238,7 @@ export async function getOverturnChallengeInstructionAsync<
     TAccountVault,
     TAccountMint,
     TAccountTokenProgram,
-    TAccountVerifierToken,
+    TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
     TAccountChallengerOperatorVault,
@@ -258,7 +261,7 @@ export async function getOverturnChallengeInstructionAsync<
     vault: { value: input.vault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    verifierToken: { value: input.verifierToken ?? null, isWritable: true },
+    defenderToken: { value: input.defenderToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     challengerOperator: {
       value: input.challengerOperator ?? null,
@@ -364,7 +367,7 @@ export async function getOverturnChallengeInstructionAsync<
       getAccountMeta("vault", accounts.vault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("verifierToken", accounts.verifierToken),
+      getAccountMeta("defenderToken", accounts.defenderToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
       getAccountMeta(
@@ -388,7 +391,7 @@ export async function getOverturnChallengeInstructionAsync<
     TAccountVault,
     TAccountMint,
     TAccountTokenProgram,
-    TAccountVerifierToken,
+    TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
     TAccountChallengerOperatorVault,
@@ -408,7 +411,7 @@ export type OverturnChallengeInput<
   TAccountVault extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
-  TAccountVerifierToken extends string = string,
+  TAccountDefenderToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountChallengerOperator extends string = string,
   TAccountChallengerOperatorVault extends string = string,
@@ -425,8 +428,11 @@ export type OverturnChallengeInput<
   vault: Address<TAccountVault>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  /** Any token account of the attesting verifier (anyone can create one). */
-  verifierToken: Address<TAccountVerifierToken>;
+  /**
+   * Any token account of the wrongly accused party (anyone can create one): the
+   * attesting verifier, or the provider of an unaudited pass.
+   */
+  defenderToken: Address<TAccountDefenderToken>;
   treasury: Address<TAccountTreasury>;
   challengerOperator: Address<TAccountChallengerOperator>;
   challengerOperatorVault: Address<TAccountChallengerOperatorVault>;
@@ -445,7 +451,7 @@ export function getOverturnChallengeInstruction<
   TAccountVault extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
-  TAccountVerifierToken extends string,
+  TAccountDefenderToken extends string,
   TAccountTreasury extends string,
   TAccountChallengerOperator extends string,
   TAccountChallengerOperatorVault extends string,
@@ -464,7 +470,7 @@ export function getOverturnChallengeInstruction<
     TAccountVault,
     TAccountMint,
     TAccountTokenProgram,
-    TAccountVerifierToken,
+    TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
     TAccountChallengerOperatorVault,
@@ -484,7 +490,7 @@ export function getOverturnChallengeInstruction<
   TAccountVault,
   TAccountMint,
   TAccountTokenProgram,
-  TAccountVerifierToken,
+  TAccountDefenderToken,
   TAccountTreasury,
   TAccountChallengerOperator,
   TAccountChallengerOperatorVault,
@@ -506,7 +512,7 @@ export function getOverturnChallengeInstruction<
     vault: { value: input.vault ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    verifierToken: { value: input.verifierToken ?? null, isWritable: true },
+    defenderToken: { value: input.defenderToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     challengerOperator: {
       value: input.challengerOperator ?? null,
@@ -560,7 +566,7 @@ export function getOverturnChallengeInstruction<
       getAccountMeta("vault", accounts.vault),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("verifierToken", accounts.verifierToken),
+      getAccountMeta("defenderToken", accounts.defenderToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
       getAccountMeta(
@@ -584,7 +590,7 @@ export function getOverturnChallengeInstruction<
     TAccountVault,
     TAccountMint,
     TAccountTokenProgram,
-    TAccountVerifierToken,
+    TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
     TAccountChallengerOperatorVault,
@@ -609,8 +615,11 @@ export type ParsedOverturnChallengeInstruction<
     vault: TAccountMetas[1];
     mint: TAccountMetas[2];
     tokenProgram: TAccountMetas[3];
-    /** Any token account of the attesting verifier (anyone can create one). */
-    verifierToken: TAccountMetas[4];
+    /**
+     * Any token account of the wrongly accused party (anyone can create one): the
+     * attesting verifier, or the provider of an unaudited pass.
+     */
+    defenderToken: TAccountMetas[4];
     treasury: TAccountMetas[5];
     challengerOperator: TAccountMetas[6];
     challengerOperatorVault: TAccountMetas[7];
@@ -656,7 +665,7 @@ export function parseOverturnChallengeInstruction<
       vault: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
-      verifierToken: getNextAccount(),
+      defenderToken: getNextAccount(),
       treasury: getNextAccount(),
       challengerOperator: getNextAccount(),
       challengerOperatorVault: getNextAccount(),

@@ -229,7 +229,7 @@ export type PostJobAsyncInput<
   vault?: Address<TAccountVault>;
   buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
-  /** Read for the stake that can run the job. */
+  /** Read for the stake that can run the job, and the draw epoch length its draws use. */
   registry?: Address<TAccountRegistry>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -404,7 +404,7 @@ export type PostJobInput<
   vault: Address<TAccountVault>;
   buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
-  /** Read for the stake that can run the job. */
+  /** Read for the stake that can run the job, and the draw epoch length its draws use. */
   registry: Address<TAccountRegistry>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -548,7 +548,7 @@ export type ParsedPostJobInstruction<
     vault: TAccountMetas[3];
     buyerToken: TAccountMetas[4];
     mint: TAccountMetas[5];
-    /** Read for the stake that can run the job. */
+    /** Read for the stake that can run the job, and the draw epoch length its draws use. */
     registry: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
     systemProgram: TAccountMetas[8];

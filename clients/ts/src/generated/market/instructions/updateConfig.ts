@@ -61,6 +61,7 @@ export type UpdateConfigInstruction<
   TAccountAdmin extends string | AccountMeta<string> = string,
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountStakeConfig extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -78,6 +79,9 @@ export type UpdateConfigInstruction<
       TAccountStakeConfig extends string
         ? ReadonlyAccount<TAccountStakeConfig>
         : TAccountStakeConfig,
+      TAccountRegistry extends string
+        ? ReadonlyAccount<TAccountRegistry>
+        : TAccountRegistry,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -126,12 +130,18 @@ export type UpdateConfigAsyncInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
   TAccountStakeConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   admin: TransactionSigner<TAccountAdmin>;
   config?: Address<TAccountConfig>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * header is read): read for the draw epoch length the parameters must fit, before
+   * the registry need be grown to full size.
+   */
+  registry?: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   args: UpdateConfigInstructionDataArgs["args"];
@@ -141,6 +151,7 @@ export async function getUpdateConfigInstructionAsync<
   TAccountAdmin extends string,
   TAccountConfig extends string,
   TAccountStakeConfig extends string,
+  TAccountRegistry extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
@@ -149,6 +160,7 @@ export async function getUpdateConfigInstructionAsync<
     TAccountAdmin,
     TAccountConfig,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -159,6 +171,7 @@ export async function getUpdateConfigInstructionAsync<
     TAccountAdmin,
     TAccountConfig,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >
@@ -171,6 +184,7 @@ export async function getUpdateConfigInstructionAsync<
     admin: { value: input.admin ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
+    registry: { value: input.registry ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -199,6 +213,20 @@ export async function getUpdateConfigInstructionAsync<
       ],
     });
   }
+  if (!accounts.registry.value) {
+    accounts.registry.value = await getProgramDerivedAddress({
+      programAddress:
+        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
+      seeds: [
+        getBytesEncoder().encode(
+          new Uint8Array([
+            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
+            116, 114, 121,
+          ]),
+        ),
+      ],
+    });
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
@@ -206,6 +234,7 @@ export async function getUpdateConfigInstructionAsync<
       getAccountMeta("admin", accounts.admin),
       getAccountMeta("config", accounts.config),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -218,6 +247,7 @@ export async function getUpdateConfigInstructionAsync<
     TAccountAdmin,
     TAccountConfig,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -227,12 +257,18 @@ export type UpdateConfigInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
   TAccountStakeConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   admin: TransactionSigner<TAccountAdmin>;
   config: Address<TAccountConfig>;
   stakeConfig: Address<TAccountStakeConfig>;
+  /**
+   * header is read): read for the draw epoch length the parameters must fit, before
+   * the registry need be grown to full size.
+   */
+  registry: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   args: UpdateConfigInstructionDataArgs["args"];
@@ -242,6 +278,7 @@ export function getUpdateConfigInstruction<
   TAccountAdmin extends string,
   TAccountConfig extends string,
   TAccountStakeConfig extends string,
+  TAccountRegistry extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
@@ -250,6 +287,7 @@ export function getUpdateConfigInstruction<
     TAccountAdmin,
     TAccountConfig,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -259,6 +297,7 @@ export function getUpdateConfigInstruction<
   TAccountAdmin,
   TAccountConfig,
   TAccountStakeConfig,
+  TAccountRegistry,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -270,6 +309,7 @@ export function getUpdateConfigInstruction<
     admin: { value: input.admin ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
+    registry: { value: input.registry ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -287,6 +327,7 @@ export function getUpdateConfigInstruction<
       getAccountMeta("admin", accounts.admin),
       getAccountMeta("config", accounts.config),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -299,6 +340,7 @@ export function getUpdateConfigInstruction<
     TAccountAdmin,
     TAccountConfig,
     TAccountStakeConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -313,8 +355,13 @@ export type ParsedUpdateConfigInstruction<
     admin: TAccountMetas[0];
     config: TAccountMetas[1];
     stakeConfig: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    /**
+     * header is read): read for the draw epoch length the parameters must fit, before
+     * the registry need be grown to full size.
+     */
+    registry: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: UpdateConfigInstructionData;
 };
@@ -327,12 +374,12 @@ export function parseUpdateConfigInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpdateConfigInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
+  if (instruction.accounts.length < 6) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
+        expectedAccountMetas: 6,
       },
     );
   }
@@ -348,6 +395,7 @@ export function parseUpdateConfigInstruction<
       admin: getNextAccount(),
       config: getNextAccount(),
       stakeConfig: getNextAccount(),
+      registry: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

@@ -208,14 +208,19 @@ export type UpholdChallengeAsyncInput<
   challengerToken: Address<TAccountChallengerToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  verifierOperator: Address<TAccountVerifierOperator>;
+  /** Absent for an unaudited pass (no verifier attested it). */
+  verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   providerOperatorVault: Address<TAccountProviderOperatorVault>;
-  verifierOperatorVault: Address<TAccountVerifierOperatorVault>;
+  /**
+   * The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
+   * checked by the stake program's slash.
+   */
+  verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   challengerOperator: Address<TAccountChallengerOperator>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -490,14 +495,19 @@ export type UpholdChallengeInput<
   challengerToken: Address<TAccountChallengerToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  verifierOperator: Address<TAccountVerifierOperator>;
+  /** Absent for an unaudited pass (no verifier attested it). */
+  verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
   registry: Address<TAccountRegistry>;
   marketAuthority: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   providerOperatorVault: Address<TAccountProviderOperatorVault>;
-  verifierOperatorVault: Address<TAccountVerifierOperatorVault>;
+  /**
+   * The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
+   * checked by the stake program's slash.
+   */
+  verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   challengerOperator: Address<TAccountChallengerOperator>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -718,14 +728,19 @@ export type ParsedUpholdChallengeInstruction<
     challengerToken: TAccountMetas[6];
     treasury: TAccountMetas[7];
     providerOperator: TAccountMetas[8];
-    verifierOperator: TAccountMetas[9];
+    /** Absent for an unaudited pass (no verifier attested it). */
+    verifierOperator?: TAccountMetas[9] | undefined;
     stakeProgram: TAccountMetas[10];
     stakeConfig: TAccountMetas[11];
     registry: TAccountMetas[12];
     marketAuthority: TAccountMetas[13];
     stakeEventAuthority: TAccountMetas[14];
     providerOperatorVault: TAccountMetas[15];
-    verifierOperatorVault: TAccountMetas[16];
+    /**
+     * The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
+     * checked by the stake program's slash.
+     */
+    verifierOperatorVault?: TAccountMetas[16] | undefined;
     challengerOperator: TAccountMetas[17];
     instructionsSysvar: TAccountMetas[18];
     eventAuthority: TAccountMetas[19];
@@ -757,6 +772,12 @@ export function parseUpholdChallengeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === ASSAY_MARKET_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -769,14 +790,14 @@ export function parseUpholdChallengeInstruction<
       challengerToken: getNextAccount(),
       treasury: getNextAccount(),
       providerOperator: getNextAccount(),
-      verifierOperator: getNextAccount(),
+      verifierOperator: getNextOptionalAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),
       registry: getNextAccount(),
       marketAuthority: getNextAccount(),
       stakeEventAuthority: getNextAccount(),
       providerOperatorVault: getNextAccount(),
-      verifierOperatorVault: getNextAccount(),
+      verifierOperatorVault: getNextOptionalAccount(),
       challengerOperator: getNextAccount(),
       instructionsSysvar: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -10,6 +10,7 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getProgramDerivedAddress,
@@ -32,6 +33,7 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
 import { findMarketAuthorityPda } from "../pdas";
@@ -51,6 +53,11 @@ export type VoidChallengeInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountChallengerOperator extends string | AccountMeta<string> = string,
+  TAccountChallengerOperatorVault extends string | AccountMeta<string> = string,
+  TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountMint extends string | AccountMeta<string> = string,
+  TAccountTokenProgram extends string | AccountMeta<string> =
+    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
   TAccountStakeConfig extends string | AccountMeta<string> = string,
@@ -68,6 +75,18 @@ export type VoidChallengeInstruction<
       TAccountChallengerOperator extends string
         ? WritableAccount<TAccountChallengerOperator>
         : TAccountChallengerOperator,
+      TAccountChallengerOperatorVault extends string
+        ? WritableAccount<TAccountChallengerOperatorVault>
+        : TAccountChallengerOperatorVault,
+      TAccountTreasury extends string
+        ? WritableAccount<TAccountTreasury>
+        : TAccountTreasury,
+      TAccountMint extends string
+        ? ReadonlyAccount<TAccountMint>
+        : TAccountMint,
+      TAccountTokenProgram extends string
+        ? ReadonlyAccount<TAccountTokenProgram>
+        : TAccountTokenProgram,
       TAccountStakeProgram extends string
         ? ReadonlyAccount<TAccountStakeProgram>
         : TAccountStakeProgram,
@@ -125,6 +144,10 @@ export function getVoidChallengeInstructionDataCodec(): FixedSizeCodec<
 export type VoidChallengeAsyncInput<
   TAccountJob extends string = string,
   TAccountChallengerOperator extends string = string,
+  TAccountChallengerOperatorVault extends string = string,
+  TAccountTreasury extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -135,6 +158,10 @@ export type VoidChallengeAsyncInput<
 > = {
   job: Address<TAccountJob>;
   challengerOperator: Address<TAccountChallengerOperator>;
+  challengerOperatorVault?: Address<TAccountChallengerOperatorVault>;
+  treasury: Address<TAccountTreasury>;
+  mint: Address<TAccountMint>;
+  tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
   registry?: Address<TAccountRegistry>;
@@ -147,6 +174,10 @@ export type VoidChallengeAsyncInput<
 export async function getVoidChallengeInstructionAsync<
   TAccountJob extends string,
   TAccountChallengerOperator extends string,
+  TAccountChallengerOperatorVault extends string,
+  TAccountTreasury extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
   TAccountRegistry extends string,
@@ -159,6 +190,10 @@ export async function getVoidChallengeInstructionAsync<
   input: VoidChallengeAsyncInput<
     TAccountJob,
     TAccountChallengerOperator,
+    TAccountChallengerOperatorVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -173,6 +208,10 @@ export async function getVoidChallengeInstructionAsync<
     TProgramAddress,
     TAccountJob,
     TAccountChallengerOperator,
+    TAccountChallengerOperatorVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -192,6 +231,13 @@ export async function getVoidChallengeInstructionAsync<
       value: input.challengerOperator ?? null,
       isWritable: true,
     },
+    challengerOperatorVault: {
+      value: input.challengerOperatorVault ?? null,
+      isWritable: true,
+    },
+    treasury: { value: input.treasury ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
     registry: { value: input.registry ?? null, isWritable: true },
@@ -212,6 +258,27 @@ export async function getVoidChallengeInstructionAsync<
   >;
 
   // Resolve default values.
+  if (!accounts.challengerOperatorVault.value) {
+    accounts.challengerOperatorVault.value = await getProgramDerivedAddress({
+      programAddress:
+        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
+      seeds: [
+        getBytesEncoder().encode(
+          new Uint8Array([115, 116, 97, 107, 101, 45, 118, 97, 117, 108, 116]),
+        ),
+        getAddressEncoder().encode(
+          getAddressFromResolvedInstructionAccount(
+            "challengerOperator",
+            accounts.challengerOperator.value,
+          ),
+        ),
+      ],
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
@@ -252,6 +319,13 @@ export async function getVoidChallengeInstructionAsync<
     accounts: [
       getAccountMeta("job", accounts.job),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
+      getAccountMeta(
+        "challengerOperatorVault",
+        accounts.challengerOperatorVault,
+      ),
+      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("mint", accounts.mint),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
       getAccountMeta("registry", accounts.registry),
@@ -266,6 +340,10 @@ export async function getVoidChallengeInstructionAsync<
     TProgramAddress,
     TAccountJob,
     TAccountChallengerOperator,
+    TAccountChallengerOperatorVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -279,6 +357,10 @@ export async function getVoidChallengeInstructionAsync<
 export type VoidChallengeInput<
   TAccountJob extends string = string,
   TAccountChallengerOperator extends string = string,
+  TAccountChallengerOperatorVault extends string = string,
+  TAccountTreasury extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -289,6 +371,10 @@ export type VoidChallengeInput<
 > = {
   job: Address<TAccountJob>;
   challengerOperator: Address<TAccountChallengerOperator>;
+  challengerOperatorVault: Address<TAccountChallengerOperatorVault>;
+  treasury: Address<TAccountTreasury>;
+  mint: Address<TAccountMint>;
+  tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
   registry: Address<TAccountRegistry>;
@@ -301,6 +387,10 @@ export type VoidChallengeInput<
 export function getVoidChallengeInstruction<
   TAccountJob extends string,
   TAccountChallengerOperator extends string,
+  TAccountChallengerOperatorVault extends string,
+  TAccountTreasury extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
   TAccountRegistry extends string,
@@ -313,6 +403,10 @@ export function getVoidChallengeInstruction<
   input: VoidChallengeInput<
     TAccountJob,
     TAccountChallengerOperator,
+    TAccountChallengerOperatorVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -326,6 +420,10 @@ export function getVoidChallengeInstruction<
   TProgramAddress,
   TAccountJob,
   TAccountChallengerOperator,
+  TAccountChallengerOperatorVault,
+  TAccountTreasury,
+  TAccountMint,
+  TAccountTokenProgram,
   TAccountStakeProgram,
   TAccountStakeConfig,
   TAccountRegistry,
@@ -344,6 +442,13 @@ export function getVoidChallengeInstruction<
       value: input.challengerOperator ?? null,
       isWritable: true,
     },
+    challengerOperatorVault: {
+      value: input.challengerOperatorVault ?? null,
+      isWritable: true,
+    },
+    treasury: { value: input.treasury ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
     registry: { value: input.registry ?? null, isWritable: true },
@@ -364,6 +469,10 @@ export function getVoidChallengeInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
@@ -374,6 +483,13 @@ export function getVoidChallengeInstruction<
     accounts: [
       getAccountMeta("job", accounts.job),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
+      getAccountMeta(
+        "challengerOperatorVault",
+        accounts.challengerOperatorVault,
+      ),
+      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("mint", accounts.mint),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
       getAccountMeta("registry", accounts.registry),
@@ -388,6 +504,10 @@ export function getVoidChallengeInstruction<
     TProgramAddress,
     TAccountJob,
     TAccountChallengerOperator,
+    TAccountChallengerOperatorVault,
+    TAccountTreasury,
+    TAccountMint,
+    TAccountTokenProgram,
     TAccountStakeProgram,
     TAccountStakeConfig,
     TAccountRegistry,
@@ -406,13 +526,17 @@ export type ParsedVoidChallengeInstruction<
   accounts: {
     job: TAccountMetas[0];
     challengerOperator: TAccountMetas[1];
-    stakeProgram: TAccountMetas[2];
-    stakeConfig: TAccountMetas[3];
-    registry: TAccountMetas[4];
-    marketAuthority: TAccountMetas[5];
-    stakeEventAuthority: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    challengerOperatorVault: TAccountMetas[2];
+    treasury: TAccountMetas[3];
+    mint: TAccountMetas[4];
+    tokenProgram: TAccountMetas[5];
+    stakeProgram: TAccountMetas[6];
+    stakeConfig: TAccountMetas[7];
+    registry: TAccountMetas[8];
+    marketAuthority: TAccountMetas[9];
+    stakeEventAuthority: TAccountMetas[10];
+    eventAuthority: TAccountMetas[11];
+    program: TAccountMetas[12];
   };
   data: VoidChallengeInstructionData;
 };
@@ -425,12 +549,12 @@ export function parseVoidChallengeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedVoidChallengeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 13) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 13,
       },
     );
   }
@@ -445,6 +569,10 @@ export function parseVoidChallengeInstruction<
     accounts: {
       job: getNextAccount(),
       challengerOperator: getNextAccount(),
+      challengerOperatorVault: getNextAccount(),
+      treasury: getNextAccount(),
+      mint: getNextAccount(),
+      tokenProgram: getNextAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),
       registry: getNextAccount(),

@@ -10,6 +10,7 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getProgramDerivedAddress,
@@ -58,6 +59,8 @@ export type VoidContestInstruction<
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountProviderOperator extends string | AccountMeta<string> = string,
+  TAccountProviderOperatorVault extends string | AccountMeta<string> = string,
+  TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountAccuserOperator extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
@@ -91,6 +94,12 @@ export type VoidContestInstruction<
       TAccountProviderOperator extends string
         ? WritableAccount<TAccountProviderOperator>
         : TAccountProviderOperator,
+      TAccountProviderOperatorVault extends string
+        ? WritableAccount<TAccountProviderOperatorVault>
+        : TAccountProviderOperatorVault,
+      TAccountTreasury extends string
+        ? WritableAccount<TAccountTreasury>
+        : TAccountTreasury,
       TAccountAccuserOperator extends string
         ? WritableAccount<TAccountAccuserOperator>
         : TAccountAccuserOperator,
@@ -154,6 +163,8 @@ export type VoidContestAsyncInput<
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountProviderOperator extends string = string,
+  TAccountProviderOperatorVault extends string = string,
+  TAccountTreasury extends string = string,
   TAccountAccuserOperator extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
@@ -174,6 +185,8 @@ export type VoidContestAsyncInput<
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   providerOperator: Address<TAccountProviderOperator>;
+  providerOperatorVault?: Address<TAccountProviderOperatorVault>;
+  treasury: Address<TAccountTreasury>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
@@ -192,6 +205,8 @@ export async function getVoidContestInstructionAsync<
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountProviderOperator extends string,
+  TAccountProviderOperatorVault extends string,
+  TAccountTreasury extends string,
   TAccountAccuserOperator extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
@@ -210,6 +225,8 @@ export async function getVoidContestInstructionAsync<
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderOperator,
+    TAccountProviderOperatorVault,
+    TAccountTreasury,
     TAccountAccuserOperator,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -230,6 +247,8 @@ export async function getVoidContestInstructionAsync<
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderOperator,
+    TAccountProviderOperatorVault,
+    TAccountTreasury,
     TAccountAccuserOperator,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -255,6 +274,11 @@ export async function getVoidContestInstructionAsync<
       value: input.providerOperator ?? null,
       isWritable: true,
     },
+    providerOperatorVault: {
+      value: input.providerOperatorVault ?? null,
+      isWritable: true,
+    },
+    treasury: { value: input.treasury ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
@@ -284,6 +308,23 @@ export async function getVoidContestInstructionAsync<
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.providerOperatorVault.value) {
+    accounts.providerOperatorVault.value = await getProgramDerivedAddress({
+      programAddress:
+        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
+      seeds: [
+        getBytesEncoder().encode(
+          new Uint8Array([115, 116, 97, 107, 101, 45, 118, 97, 117, 108, 116]),
+        ),
+        getAddressEncoder().encode(
+          getAddressFromResolvedInstructionAccount(
+            "providerOperator",
+            accounts.providerOperator.value,
+          ),
+        ),
+      ],
+    });
   }
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
@@ -330,6 +371,8 @@ export async function getVoidContestInstructionAsync<
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("providerOperator", accounts.providerOperator),
+      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
@@ -350,6 +393,8 @@ export async function getVoidContestInstructionAsync<
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderOperator,
+    TAccountProviderOperatorVault,
+    TAccountTreasury,
     TAccountAccuserOperator,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -369,6 +414,8 @@ export type VoidContestInput<
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountProviderOperator extends string = string,
+  TAccountProviderOperatorVault extends string = string,
+  TAccountTreasury extends string = string,
   TAccountAccuserOperator extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
@@ -389,6 +436,8 @@ export type VoidContestInput<
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   providerOperator: Address<TAccountProviderOperator>;
+  providerOperatorVault: Address<TAccountProviderOperatorVault>;
+  treasury: Address<TAccountTreasury>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
@@ -407,6 +456,8 @@ export function getVoidContestInstruction<
   TAccountMint extends string,
   TAccountTokenProgram extends string,
   TAccountProviderOperator extends string,
+  TAccountProviderOperatorVault extends string,
+  TAccountTreasury extends string,
   TAccountAccuserOperator extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
@@ -425,6 +476,8 @@ export function getVoidContestInstruction<
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderOperator,
+    TAccountProviderOperatorVault,
+    TAccountTreasury,
     TAccountAccuserOperator,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -444,6 +497,8 @@ export function getVoidContestInstruction<
   TAccountMint,
   TAccountTokenProgram,
   TAccountProviderOperator,
+  TAccountProviderOperatorVault,
+  TAccountTreasury,
   TAccountAccuserOperator,
   TAccountStakeProgram,
   TAccountStakeConfig,
@@ -468,6 +523,11 @@ export function getVoidContestInstruction<
       value: input.providerOperator ?? null,
       isWritable: true,
     },
+    providerOperatorVault: {
+      value: input.providerOperatorVault ?? null,
+      isWritable: true,
+    },
+    treasury: { value: input.treasury ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
@@ -508,6 +568,8 @@ export function getVoidContestInstruction<
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("providerOperator", accounts.providerOperator),
+      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
@@ -528,6 +590,8 @@ export function getVoidContestInstruction<
     TAccountMint,
     TAccountTokenProgram,
     TAccountProviderOperator,
+    TAccountProviderOperatorVault,
+    TAccountTreasury,
     TAccountAccuserOperator,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -556,14 +620,16 @@ export type ParsedVoidContestInstruction<
     mint: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
     providerOperator: TAccountMetas[6];
-    accuserOperator: TAccountMetas[7];
-    stakeProgram: TAccountMetas[8];
-    stakeConfig: TAccountMetas[9];
-    registry: TAccountMetas[10];
-    marketAuthority: TAccountMetas[11];
-    stakeEventAuthority: TAccountMetas[12];
-    eventAuthority: TAccountMetas[13];
-    program: TAccountMetas[14];
+    providerOperatorVault: TAccountMetas[7];
+    treasury: TAccountMetas[8];
+    accuserOperator: TAccountMetas[9];
+    stakeProgram: TAccountMetas[10];
+    stakeConfig: TAccountMetas[11];
+    registry: TAccountMetas[12];
+    marketAuthority: TAccountMetas[13];
+    stakeEventAuthority: TAccountMetas[14];
+    eventAuthority: TAccountMetas[15];
+    program: TAccountMetas[16];
   };
   data: VoidContestInstructionData;
 };
@@ -576,12 +642,12 @@ export function parseVoidContestInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedVoidContestInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 15) {
+  if (instruction.accounts.length < 17) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 15,
+        expectedAccountMetas: 17,
       },
     );
   }
@@ -601,6 +667,8 @@ export function parseVoidContestInstruction<
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),
       providerOperator: getNextAccount(),
+      providerOperatorVault: getNextAccount(),
+      treasury: getNextAccount(),
       accuserOperator: getNextAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),

@@ -55,6 +55,7 @@ import {
   getExpireJobInstructionAsync,
   getFinalizeInstructionAsync,
   getInitializeConfigInstructionAsync,
+  getLapseDrawInstructionAsync,
   getOverturnChallengeInstructionAsync,
   getPostJobInstructionAsync,
   getReportFaultInstruction,
@@ -78,6 +79,7 @@ import {
   parseExpireJobInstruction,
   parseFinalizeInstruction,
   parseInitializeConfigInstruction,
+  parseLapseDrawInstruction,
   parseOverturnChallengeInstruction,
   parsePostJobInstruction,
   parseReportFaultInstruction,
@@ -101,6 +103,7 @@ import {
   type ExpireJobAsyncInput,
   type FinalizeAsyncInput,
   type InitializeConfigAsyncInput,
+  type LapseDrawAsyncInput,
   type OverturnChallengeAsyncInput,
   type ParsedAdvanceRoundInstruction,
   type ParsedAttestPassInstruction,
@@ -116,6 +119,7 @@ import {
   type ParsedExpireJobInstruction,
   type ParsedFinalizeInstruction,
   type ParsedInitializeConfigInstruction,
+  type ParsedLapseDrawInstruction,
   type ParsedOverturnChallengeInstruction,
   type ParsedPostJobInstruction,
   type ParsedReportFaultInstruction,
@@ -197,6 +201,7 @@ export enum AssayMarketInstruction {
   ExpireJob,
   Finalize,
   InitializeConfig,
+  LapseDraw,
   OverturnChallenge,
   PostJob,
   ReportFault,
@@ -370,6 +375,17 @@ export function identifyAssayMarketInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([70, 135, 239, 224, 103, 84, 146, 35]),
+      ),
+      0,
+    )
+  ) {
+    return AssayMarketInstruction.LapseDraw;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([67, 176, 113, 175, 204, 234, 182, 133]),
       ),
       0,
@@ -517,6 +533,9 @@ export type ParsedAssayMarketInstruction<
       instructionType: AssayMarketInstruction.InitializeConfig;
     } & ParsedInitializeConfigInstruction<TProgram>)
   | ({
+      instructionType: AssayMarketInstruction.LapseDraw;
+    } & ParsedLapseDrawInstruction<TProgram>)
+  | ({
       instructionType: AssayMarketInstruction.OverturnChallenge;
     } & ParsedOverturnChallengeInstruction<TProgram>)
   | ({
@@ -645,6 +664,13 @@ export function parseAssayMarketInstruction<TProgram extends string>(
       return {
         instructionType: AssayMarketInstruction.InitializeConfig,
         ...parseInitializeConfigInstruction(instruction),
+      };
+    }
+    case AssayMarketInstruction.LapseDraw: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: AssayMarketInstruction.LapseDraw,
+        ...parseLapseDrawInstruction(instruction),
       };
     }
     case AssayMarketInstruction.OverturnChallenge: {
@@ -789,6 +815,10 @@ export type AssayMarketPluginInstructions = {
     input: InitializeConfigAsyncInput,
   ) => ReturnType<typeof getInitializeConfigInstructionAsync> &
     SelfPlanAndSendFunctions;
+  lapseDraw: (
+    input: LapseDrawAsyncInput,
+  ) => ReturnType<typeof getLapseDrawInstructionAsync> &
+    SelfPlanAndSendFunctions;
   overturnChallenge: (
     input: OverturnChallengeAsyncInput,
   ) => ReturnType<typeof getOverturnChallengeInstructionAsync> &
@@ -919,6 +949,11 @@ export function assayMarketProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getInitializeConfigInstructionAsync(input),
+            ),
+          lapseDraw: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getLapseDrawInstructionAsync(input),
             ),
           overturnChallenge: (input) =>
             addSelfPlanAndSendFunctions(

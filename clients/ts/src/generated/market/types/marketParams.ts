@@ -39,10 +39,21 @@ export type MarketParams = {
   treasurySlashBps: number;
   /** Stake locked from a verifier while it is assigned, base units. */
   verifierBond: bigint;
-  /** Part of the bond slashed when a verifier misses its window, base units. */
+  /**
+   * Slashed from whoever leaves a step it owes undone, base units: a verifier that
+   * misses its verdict window or forfeits its draw, a challenger whose challenge ends
+   * void, a provider whose contest ends void.
+   */
   verifierMissPenalty: bigint;
-  /** Slots between commit and the slot whose hash seeds the challenge. */
+  /** Slots between the slot that arms a draw and the slot whose hash seeds it. */
   challengeDelaySlots: bigint;
+  /**
+   * Slots after its seed slot in which a draw must be cranked (at most
+   * `assay_protocol::MAX_DRAW_WINDOW_SLOTS`, and shorter than a draw epoch): within
+   * them every crank makes the same draw; after them the draw lapses (`lapse_draw`),
+   * giving every party of the draw its worst outcome.
+   */
+  drawWindowSlots: bigint;
   /** Slots an assigned verifier has to submit a verdict. */
   verdictWindowSlots: bigint;
   /** Slots a provider has to concede or contest a fault. */
@@ -76,10 +87,21 @@ export type MarketParamsArgs = {
   treasurySlashBps: number;
   /** Stake locked from a verifier while it is assigned, base units. */
   verifierBond: number | bigint;
-  /** Part of the bond slashed when a verifier misses its window, base units. */
+  /**
+   * Slashed from whoever leaves a step it owes undone, base units: a verifier that
+   * misses its verdict window or forfeits its draw, a challenger whose challenge ends
+   * void, a provider whose contest ends void.
+   */
   verifierMissPenalty: number | bigint;
-  /** Slots between commit and the slot whose hash seeds the challenge. */
+  /** Slots between the slot that arms a draw and the slot whose hash seeds it. */
   challengeDelaySlots: number | bigint;
+  /**
+   * Slots after its seed slot in which a draw must be cranked (at most
+   * `assay_protocol::MAX_DRAW_WINDOW_SLOTS`, and shorter than a draw epoch): within
+   * them every crank makes the same draw; after them the draw lapses (`lapse_draw`),
+   * giving every party of the draw its worst outcome.
+   */
+  drawWindowSlots: number | bigint;
   /** Slots an assigned verifier has to submit a verdict. */
   verdictWindowSlots: number | bigint;
   /** Slots a provider has to concede or contest a fault. */
@@ -108,6 +130,7 @@ export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
     ["verifierBond", getU64Encoder()],
     ["verifierMissPenalty", getU64Encoder()],
     ["challengeDelaySlots", getU64Encoder()],
+    ["drawWindowSlots", getU64Encoder()],
     ["verdictWindowSlots", getU64Encoder()],
     ["disputeWindowSlots", getU64Encoder()],
     ["voteWindowSlots", getU64Encoder()],
@@ -127,6 +150,7 @@ export function getMarketParamsDecoder(): FixedSizeDecoder<MarketParams> {
     ["verifierBond", getU64Decoder()],
     ["verifierMissPenalty", getU64Decoder()],
     ["challengeDelaySlots", getU64Decoder()],
+    ["drawWindowSlots", getU64Decoder()],
     ["verdictWindowSlots", getU64Decoder()],
     ["disputeWindowSlots", getU64Decoder()],
     ["voteWindowSlots", getU64Decoder()],

@@ -50,10 +50,13 @@ export const ASSAY_STAKE_ERROR__INVALID_EPOCH_LENGTH = 0x177f; // 6015
 export const ASSAY_STAKE_ERROR__REGISTRY_COMPLETE = 0x1780; // 6016
 /** UnknownCapability: Capabilities name a bit the protocol does not define */
 export const ASSAY_STAKE_ERROR__UNKNOWN_CAPABILITY = 0x1781; // 6017
+/** CooldownShorterThanEpoch: The unstake cooldown must be at least one draw epoch: stake that weighs in an epoch's draws must stay bondable until it ends */
+export const ASSAY_STAKE_ERROR__COOLDOWN_SHORTER_THAN_EPOCH = 0x1782; // 6018
 
 export type AssayStakeError =
   | typeof ASSAY_STAKE_ERROR__BELOW_VERIFIER_MINIMUM
   | typeof ASSAY_STAKE_ERROR__COOLDOWN_NOT_OVER
+  | typeof ASSAY_STAKE_ERROR__COOLDOWN_SHORTER_THAN_EPOCH
   | typeof ASSAY_STAKE_ERROR__COOLDOWN_TOO_LONG
   | typeof ASSAY_STAKE_ERROR__INSUFFICIENT_AVAILABLE_STAKE
   | typeof ASSAY_STAKE_ERROR__INSUFFICIENT_LOCKED_STAKE
@@ -76,6 +79,7 @@ if (process.env["NODE_ENV"] !== "production") {
   assayStakeErrorMessages = {
     [ASSAY_STAKE_ERROR__BELOW_VERIFIER_MINIMUM]: `The operator's available stake is below the verifier minimum`,
     [ASSAY_STAKE_ERROR__COOLDOWN_NOT_OVER]: `The unstake cooldown has not passed`,
+    [ASSAY_STAKE_ERROR__COOLDOWN_SHORTER_THAN_EPOCH]: `The unstake cooldown must be at least one draw epoch: stake that weighs in an epoch's draws must stay bondable until it ends`,
     [ASSAY_STAKE_ERROR__COOLDOWN_TOO_LONG]: `The unstake cooldown exceeds the maximum`,
     [ASSAY_STAKE_ERROR__INSUFFICIENT_AVAILABLE_STAKE]: `Not enough unlocked, non-unstaking stake`,
     [ASSAY_STAKE_ERROR__INSUFFICIENT_LOCKED_STAKE]: `Not enough locked stake`,

@@ -52,7 +52,7 @@ export function getInitializeDiscriminatorBytes(): ReadonlyUint8Array {
 export type InitializeInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> =
-    "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder",
+    "11111111111111111111111111111111",
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountConfig extends string | AccountMeta<string> = string,
   TAccountRegistry extends string | AccountMeta<string> = string,
@@ -219,7 +219,7 @@ export async function getInitializeInstructionAsync<
   // Resolve default values.
   if (!accounts.admin.value) {
     accounts.admin.value =
-      "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder" as Address<"3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder">;
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
@@ -335,7 +335,7 @@ export function getInitializeInstruction<
   // Resolve default values.
   if (!accounts.admin.value) {
     accounts.admin.value =
-      "3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder" as Address<"3HJPGDwExqbek192EhK9iNUr9JnxmVP6ARuN6T6Rtder">;
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =

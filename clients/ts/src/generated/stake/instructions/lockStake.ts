@@ -10,11 +10,15 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
+  getU64Decoder,
+  getU64Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
@@ -39,12 +43,6 @@ import {
 } from "@solana/kit/program-client-core";
 import { findConfigPda, findRegistryPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
-import {
-  getStakeAmountArgsDecoder,
-  getStakeAmountArgsEncoder,
-  type StakeAmountArgs,
-  type StakeAmountArgsArgs,
-} from "../types";
 
 export const LOCK_STAKE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
   111, 186, 175, 228, 49, 165, 27, 248,
@@ -92,16 +90,33 @@ export type LockStakeInstruction<
 
 export type LockStakeInstructionData = {
   discriminator: ReadonlyUint8Array;
-  args: StakeAmountArgs;
+  /** Token base units. */
+  amount: bigint;
+  /**
+   * Take what available stake lacks from the pending unstake (a drawn verifier's bond,
+   * or the penalty of one that forfeits): its stake weighs in the epoch's draws until
+   * the epoch ends, and an unstake request cannot take it out of them.
+   */
+  reclaimUnstaking: boolean;
 };
 
-export type LockStakeInstructionDataArgs = { args: StakeAmountArgsArgs };
+export type LockStakeInstructionDataArgs = {
+  /** Token base units. */
+  amount: number | bigint;
+  /**
+   * Take what available stake lacks from the pending unstake (a drawn verifier's bond,
+   * or the penalty of one that forfeits): its stake weighs in the epoch's draws until
+   * the epoch ends, and an unstake request cannot take it out of them.
+   */
+  reclaimUnstaking: boolean;
+};
 
 export function getLockStakeInstructionDataEncoder(): FixedSizeEncoder<LockStakeInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["args", getStakeAmountArgsEncoder()],
+      ["amount", getU64Encoder()],
+      ["reclaimUnstaking", getBooleanEncoder()],
     ]),
     (value) => ({ ...value, discriminator: LOCK_STAKE_DISCRIMINATOR }),
   );
@@ -110,7 +125,8 @@ export function getLockStakeInstructionDataEncoder(): FixedSizeEncoder<LockStake
 export function getLockStakeInstructionDataDecoder(): FixedSizeDecoder<LockStakeInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["args", getStakeAmountArgsDecoder()],
+    ["amount", getU64Decoder()],
+    ["reclaimUnstaking", getBooleanDecoder()],
   ]);
 }
 
@@ -138,7 +154,8 @@ export type LockStakeAsyncInput<
   operator: Address<TAccountOperator>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  args: LockStakeInstructionDataArgs["args"];
+  amount: LockStakeInstructionDataArgs["amount"];
+  reclaimUnstaking: LockStakeInstructionDataArgs["reclaimUnstaking"];
 };
 
 export async function getLockStakeInstructionAsync<
@@ -254,7 +271,8 @@ export type LockStakeInput<
   operator: Address<TAccountOperator>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  args: LockStakeInstructionDataArgs["args"];
+  amount: LockStakeInstructionDataArgs["amount"];
+  reclaimUnstaking: LockStakeInstructionDataArgs["reclaimUnstaking"];
 };
 
 export function getLockStakeInstruction<

@@ -38,7 +38,7 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda } from "../pdas";
+import { findConfigPda, findRegistryPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const UPDATE_CONFIG_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -55,6 +55,7 @@ export type UpdateConfigInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
   TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -69,6 +70,9 @@ export type UpdateConfigInstruction<
       TAccountConfig extends string
         ? WritableAccount<TAccountConfig>
         : TAccountConfig,
+      TAccountRegistry extends string
+        ? ReadonlyAccount<TAccountRegistry>
+        : TAccountRegistry,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -132,11 +136,14 @@ export function getUpdateConfigInstructionDataCodec(): FixedSizeCodec<
 export type UpdateConfigAsyncInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   admin: TransactionSigner<TAccountAdmin>;
   config?: Address<TAccountConfig>;
+  /** Read for the draw epoch length the cooldown must cover. */
+  registry?: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   unstakeCooldownSlots: UpdateConfigInstructionDataArgs["unstakeCooldownSlots"];
@@ -146,6 +153,7 @@ export type UpdateConfigAsyncInput<
 export async function getUpdateConfigInstructionAsync<
   TAccountAdmin extends string,
   TAccountConfig extends string,
+  TAccountRegistry extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
@@ -153,6 +161,7 @@ export async function getUpdateConfigInstructionAsync<
   input: UpdateConfigAsyncInput<
     TAccountAdmin,
     TAccountConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -162,6 +171,7 @@ export async function getUpdateConfigInstructionAsync<
     TProgramAddress,
     TAccountAdmin,
     TAccountConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >
@@ -173,6 +183,7 @@ export async function getUpdateConfigInstructionAsync<
   const originalAccounts = {
     admin: { value: input.admin ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
+    registry: { value: input.registry ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -188,12 +199,16 @@ export async function getUpdateConfigInstructionAsync<
   if (!accounts.config.value) {
     accounts.config.value = await findConfigPda();
   }
+  if (!accounts.registry.value) {
+    accounts.registry.value = await findRegistryPda();
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
       getAccountMeta("admin", accounts.admin),
       getAccountMeta("config", accounts.config),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -205,6 +220,7 @@ export async function getUpdateConfigInstructionAsync<
     TProgramAddress,
     TAccountAdmin,
     TAccountConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -213,11 +229,14 @@ export async function getUpdateConfigInstructionAsync<
 export type UpdateConfigInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
+  TAccountRegistry extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   admin: TransactionSigner<TAccountAdmin>;
   config: Address<TAccountConfig>;
+  /** Read for the draw epoch length the cooldown must cover. */
+  registry: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   unstakeCooldownSlots: UpdateConfigInstructionDataArgs["unstakeCooldownSlots"];
@@ -227,6 +246,7 @@ export type UpdateConfigInput<
 export function getUpdateConfigInstruction<
   TAccountAdmin extends string,
   TAccountConfig extends string,
+  TAccountRegistry extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
@@ -234,6 +254,7 @@ export function getUpdateConfigInstruction<
   input: UpdateConfigInput<
     TAccountAdmin,
     TAccountConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -242,6 +263,7 @@ export function getUpdateConfigInstruction<
   TProgramAddress,
   TAccountAdmin,
   TAccountConfig,
+  TAccountRegistry,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -252,6 +274,7 @@ export function getUpdateConfigInstruction<
   const originalAccounts = {
     admin: { value: input.admin ?? null, isWritable: false },
     config: { value: input.config ?? null, isWritable: true },
+    registry: { value: input.registry ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -268,6 +291,7 @@ export function getUpdateConfigInstruction<
     accounts: [
       getAccountMeta("admin", accounts.admin),
       getAccountMeta("config", accounts.config),
+      getAccountMeta("registry", accounts.registry),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -279,6 +303,7 @@ export function getUpdateConfigInstruction<
     TProgramAddress,
     TAccountAdmin,
     TAccountConfig,
+    TAccountRegistry,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -292,8 +317,10 @@ export type ParsedUpdateConfigInstruction<
   accounts: {
     admin: TAccountMetas[0];
     config: TAccountMetas[1];
-    eventAuthority: TAccountMetas[2];
-    program: TAccountMetas[3];
+    /** Read for the draw epoch length the cooldown must cover. */
+    registry: TAccountMetas[2];
+    eventAuthority: TAccountMetas[3];
+    program: TAccountMetas[4];
   };
   data: UpdateConfigInstructionData;
 };
@@ -306,12 +333,12 @@ export function parseUpdateConfigInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpdateConfigInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 4) {
+  if (instruction.accounts.length < 5) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 4,
+        expectedAccountMetas: 5,
       },
     );
   }
@@ -326,6 +353,7 @@ export function parseUpdateConfigInstruction<
     accounts: {
       admin: getNextAccount(),
       config: getNextAccount(),
+      registry: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },
