@@ -663,12 +663,12 @@ fn step_of(state: JobState) -> &'static str {
     match state {
         JobState::Open => "waiting for a provider to claim it (until claim_deadline_slot)",
         JobState::Claimed => "the provider is computing (commit by commit_deadline_slot)",
-        JobState::Committed => "waiting for the verifier draw",
+        JobState::Committed => "waiting for the verifier draw: anyone makes it after seed_slot, up to draw_deadline_slot; after that it lapses and the provider's collateral is slashed",
         JobState::Challenged => "the drawn verifier re-executes the sample (verdict by step_deadline_slot); with no verifier left it settles unaudited",
         JobState::Disputed => "a fault was reported: the provider concedes or contests by step_deadline_slot",
-        JobState::Contested => "a committee re-executes the disputed chunk and votes by step_deadline_slot",
+        JobState::Contested => "a committee (drawn by anyone up to draw_deadline_slot, else the contest lapses) re-executes the disputed chunk and votes by step_deadline_slot",
         JobState::Passed => "passed and the provider paid; anyone staked may challenge the pass until step_deadline_slot, then the verifier's fee and both stakes are released",
-        JobState::PassChallenged => "the pass is challenged (accuser): a committee votes by step_deadline_slot",
+        JobState::PassChallenged => "the pass is challenged (accuser): a committee (drawn by anyone up to draw_deadline_slot, else the challenge lapses) votes by step_deadline_slot",
         _ => "ended",
     }
 }
@@ -676,17 +676,16 @@ fn step_of(state: JobState) -> &'static str {
 /// Whether the job is on its way to settling without any verdict: drawn with nobody
 /// eligible, or its last round's verifier past its window.
 fn heading_unaudited(job: &Job, slot: u64) -> bool {
-    job.state == JobState::Challenged
-        && (job.verifier.is_none()
-            || (slot > job.step_deadline_slot
-                && u16::from(job.round) + 1 >= u16::from(job.params.max_verifier_rounds)))
+    (job.state == JobState::Challenged
+        && (job.verifier.is_none() || (slot > job.step_deadline_slot && !job.rounds_remain())))
+        || (job.state == JobState::Passed && job.verifier.is_none())
 }
 
 fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
     json!({
         "needs": needs_text(job.needs),
         "audit": heading_unaudited(job, slot).then_some(
-            "none: it settles unaudited (anyone may finalize; the provider is paid and the verifier fee returns to the buyer)"
+            "none: finalize pays the provider but opens a pass window in which anyone may still challenge a sampled chunk (the provider's collateral at stake); unchallenged, it settles unaudited and the verifier fee returns to the buyer"
         ),
         "job": key.to_string(),
         "job_id": job.job_id,
@@ -704,6 +703,9 @@ fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_json::Value {
         "verifier": job.verifier.map(|v| v.to_string()),
         "accuser": job.accuser.map(|a| a.to_string()),
         "round": job.round,
+        "due": job.due(slot).map(|c| c.name()),
+        "seed_slot": job.draw_pending().then_some(job.seed_slot),
+        "draw_deadline_slot": job.draw_pending().then_some(job.draw_deadline_slot),
         "claim_deadline_slot": job.claim_deadline_slot,
         "commit_deadline_slot": job.commit_deadline_slot,
         "step_deadline_slot": job.step_deadline_slot,
@@ -731,6 +733,9 @@ fn print_job(v: &serde_json::Value) {
         "verifier",
         "accuser",
         "round",
+        "due",
+        "seed_slot",
+        "draw_deadline_slot",
         "claim_deadline_slot",
         "commit_deadline_slot",
         "step_deadline_slot",

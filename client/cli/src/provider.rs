@@ -5,7 +5,10 @@
 //! can afford to collateralize and whose manifest is in the blob store, runs them on the
 //! GPU engine, publishes the outputs and commits the Merkle root. Outputs are
 //! deterministic, so work redone after a crash commits the same root. It also closes its
-//! own passes once their window has ended (`close_pass`), which unlocks its collateral.
+//! own passes once their window has ended (`close_pass`), which unlocks its collateral,
+//! and cranks the pending draws of its own jobs (a round's verifier, a contest's
+//! committee) as soon as their seed slot passes: a draw nobody makes within its window
+//! lapses and slashes the provider's collateral.
 //!
 //! It defends its jobs: when a verifier reports a fault against one (a chunk it could not
 //! read, or one it recomputed differently), the worker recomputes the job; if that gives
@@ -86,6 +89,9 @@ impl Worker<'_> {
                 }
             }
         }
+        for (key, job) in jobs.iter().filter(|(_, j)| j.provider == Some(me)) {
+            self.crank_draw(key, job, slot).await;
+        }
         for (key, job) in jobs.iter().filter(|(_, j)| {
             j.state == JobState::Disputed && j.provider == Some(me) && slot <= j.step_deadline_slot
         }) {
@@ -132,6 +138,28 @@ impl Worker<'_> {
             done += self.run_and_commit(key, bundle).await?;
         }
         Ok(done)
+    }
+
+    /// Cranks the pending draw of one of this worker's jobs if it is due (the market's own
+    /// crank table, `Job::due`). Another cranker (a verifier daemon) may have made it
+    /// first; the draw is the same whoever makes it.
+    async fn crank_draw(&mut self, key: &Pubkey, job: &Job, slot: u64) {
+        use assay_market::state::Crank;
+        let d = self.chain.deployment();
+        let ix = match job.due(slot) {
+            Some(Crank::DrawChallenge) => match self.chain.draw_outcome(key).await {
+                Ok(assay_client::DrawOutcome::Drawn(drawn)) => {
+                    d.draw_challenge(key, job, drawn.as_ref())
+                }
+                _ => return,
+            },
+            Some(Crank::DrawCommittee) => d.draw_committee(key, job),
+            _ => return,
+        };
+        match self.chain.send(&[ix], &[&self.signer]).await {
+            Ok(_) => info!(%key, "cranked this job's draw"),
+            Err(e) => info!(%key, reason = %e.explain(&assay_market::ID), "draw not sent (not ready, or made by another cranker)"),
+        }
     }
 
     /// Answers a fault reported against one of this worker's jobs: recompute; if that
