@@ -133,3 +133,56 @@ pub fn bound_usage(
     }
     Some(worst)
 }
+
+/// A copy of the `honest` chunk output with one planted fault that `rule` rejects (a
+/// canary's wrong chunk): for [`CompareRule::Exact`] its first byte flipped; for
+/// [`CompareRule::Float`] its first element moved by twice that element's bound (with the
+/// verifier's `scale` for the chunk, which the canary computes with the scale pass as the
+/// verifier does) plus its own magnitude, so the wrong value is an ordinary finite number
+/// well outside the tolerance (a NaN only if the element type cannot hold such a value).
+/// An empty output gets one byte. The result is checked with [`compare_chunk`]:
+/// whatever the rule, the planted chunk never passes.
+pub fn plant_fault(
+    rule: &CompareRule,
+    element: ElementType,
+    honest: &[u8],
+    scale: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut planted = honest.to_vec();
+    let Some(first) = planted.first_mut() else {
+        return vec![0xff];
+    };
+    match rule {
+        CompareRule::Exact => *first ^= 0xff,
+        CompareRule::Float {
+            max_abs, max_rel, ..
+        } => {
+            let size = element.size() as usize;
+            let value = floats(element, &planted[..size.min(planted.len())])
+                .next()
+                .unwrap_or(0.0);
+            let s = scale
+                .and_then(|s| floats(element, s).next())
+                .unwrap_or(0.0);
+            let bound = f64::from(*max_abs) + f64::from(*max_rel) * f64::from(s).abs();
+            let magnitude = if value.is_finite() { f64::from(value).abs() } else { 0.0 };
+            let wrong = if value.is_finite() { f64::from(value) } else { 0.0 } + 2.0 * bound + magnitude + 1.0;
+            write_float(element, &mut planted[..size], wrong);
+            if compare_chunk(rule, element, &planted, honest, scale).is_ok() {
+                // Only a value the element type cannot hold apart from the honest one
+                // gets here: a NaN is never within any bound.
+                write_float(element, &mut planted[..size], f64::NAN);
+            }
+        }
+    }
+    debug_assert!(compare_chunk(rule, element, &planted, honest, scale).is_err());
+    planted
+}
+
+/// Writes `value` as one `element` (f32, or f16 rounded to nearest) into `out`.
+fn write_float(element: ElementType, out: &mut [u8], value: f64) {
+    match element {
+        ElementType::F16 => out.copy_from_slice(&half::f16::from_f64(value).to_le_bytes()),
+        _ => out.copy_from_slice(&(value as f32).to_le_bytes()),
+    }
+}

@@ -25,7 +25,7 @@ pub mod manifest;
 pub use assay_protocol::Hash;
 pub use blob::{BlobError, BlobStore};
 pub use commit::{check_chunk, leaf_hashes, ChunkFault, CommitError, Commitment};
-pub use compare::{bound_usage, compare_chunk, Mismatch};
+pub use compare::{bound_usage, compare_chunk, plant_fault, Mismatch};
 pub use executor::{ChunkOutputs, Gpu, GpuError, GpuOptions, Pass, PreparedJob};
 pub use kernels::ParamError;
 pub use manifest::{

@@ -133,15 +133,30 @@ impl<C: Chain> CanaryOperator<'_, C> {
         }
         self.send(&[d.claim_job(&provider.pubkey(), &job)], provider)
             .await?;
-        let honest = self.gpu.prepare(bundle)?.run_all()?;
+        let prepared = self.gpu.prepare(bundle)?;
+        let honest = prepared.run_all()?;
         let n = bundle.manifest.n_chunks();
         let plan = CanaryPlan::new(&self.secret, &job, n, self.planted);
+        let planted_indices: Vec<u32> = plan.planted().iter().copied().collect();
+        // A float rule's bound depends on the verifier's scale pass: computed here the
+        // same way, so the planted value is outside the bound the verifier will apply.
+        let rule = &bundle.manifest.compare;
+        let scale = match rule {
+            assay_gpu::CompareRule::Float {
+                scale_entry_point: Some(_),
+                ..
+            } => Some(prepared.run(assay_gpu::Pass::Scale, &planted_indices)?),
+            _ => None,
+        };
+        drop(prepared);
         let mut served = honest.clone();
-        for &index in plan.planted() {
+        for (pos, &index) in planted_indices.iter().enumerate() {
             let chunk = served
                 .chunk_mut(index)
                 .ok_or_else(|| CanaryError::Invalid(format!("no chunk {index}")))?;
-            let planted = plan.committed_output(index, chunk);
+            let element = bundle.manifest.output.element;
+            let planted =
+                assay_gpu::plant_fault(rule, element, chunk, scale.as_ref().map(|s| s.slot(pos)));
             chunk.copy_from_slice(&planted);
         }
         let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &served)?;

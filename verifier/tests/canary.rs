@@ -124,3 +124,51 @@ async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_sha
     assert!(m.state(&key).await.is_none(), "conceded and closed");
     assert_eq!(m.tokens_of(&honest).await, before + common::COLLATERAL / 5);
 }
+
+/// A canary of a float kernel (matmul, f32 outputs under the float rule) end to end: its
+/// planted chunks are outside the rule's bound, so the honest verifier drawn reports the
+/// fault and the canary concedes. (That the old planted fault, a flipped low mantissa
+/// byte, passes the float rule on most chunks is shown chunk by chunk in
+/// gpu/tests/planted_faults.rs.)
+#[tokio::test(flavor = "current_thread")]
+async fn an_honest_verifier_reports_the_planted_fault_of_a_float_canary() {
+    use assay_gpu::kernels::matmul;
+    let m = Market::new(LocalSetup::default(), 2, 5).await;
+    let keys = CanaryKeys {
+        buyer: m.buyer.insecure_clone(),
+        provider: m.providers[0].insecure_clone(),
+        challenger: m.providers[1].insecure_clone(),
+    };
+    let bundle = matmul::job(&matmul::MatmulParams {
+        m: 512,
+        k: 16,
+        n: 64,
+        rows_per_chunk: 32,
+        seed: 9,
+        variant: matmul::MatmulVariant::for_shape(&m.gpu, 64, 32),
+    })
+    .unwrap();
+    assert_eq!(bundle.manifest.n_chunks(), 16);
+    bundle.store(&m.store).unwrap();
+    let manifest_hash = m
+        .store
+        .put(&bundle.manifest.canonical_bytes().unwrap())
+        .unwrap();
+    let args = assay_market::instructions::PostJobArgs {
+        comparison_rule: assay_market::state::COMPARISON_FLOAT,
+        ..common::job_args(3, manifest_hash, 8)
+    };
+    let mut chain = m.chain.clone();
+    let mut records = vec![operator(&m, &mut chain, &keys)
+        .launch(&bundle, args, std::time::Duration::ZERO)
+        .await
+        .unwrap()];
+    let key = records[0].job.parse().unwrap();
+    let honest = m.draw(&key).await;
+    let mut daemon = m.daemon(m.verifier_index(&honest), "honest");
+    let r = daemon.tick().await.unwrap();
+    assert_eq!((r.faults, r.passes), (1, 0), "{r:?}");
+    let r = watch(&m, &keys, &mut records).await;
+    assert_eq!(r.conceded, 1, "{r:?}");
+    assert!(m.state(&key).await.is_none(), "conceded and closed");
+}

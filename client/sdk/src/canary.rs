@@ -50,8 +50,11 @@ impl CanaryPlan {
         &self.planted
     }
 
-    /// The output the canary commits for chunk `index`: the honest one, except at a
-    /// planted chunk, whose first byte is flipped (a byte is added to an empty output).
+    /// The output committed for chunk `index` of a job whose outputs are compared
+    /// exactly: the honest one, except at a planted chunk, whose first byte is flipped (a
+    /// byte is added to an empty output). Canary jobs of real kernels plant with
+    /// `assay_gpu::plant_fault` instead, which every comparison rule rejects (a flipped
+    /// low byte of an f32 passes a float rule).
     pub fn committed_output(&self, index: u32, honest: &[u8]) -> Vec<u8> {
         let mut output = honest.to_vec();
         if self.planted.contains(&index) {
