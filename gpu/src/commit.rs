@@ -26,23 +26,37 @@ pub enum CommitError {
 /// Leaf hashes of `(index, output)` pairs for `job`, computed on all available cores.
 /// Leaf `i` = `assay_protocol::leaf_hash(job, index_i, output_i)`.
 pub fn leaf_hashes(job: &[u8; 32], outputs: &ChunkOutputs) -> Vec<Hash> {
-    let n = outputs.len();
+    let positions: Vec<usize> = (0..outputs.len()).collect();
+    par_map(&positions, |&pos| {
+        leaf_hash(job, outputs.indices()[pos], outputs.slot(pos))
+    })
+}
+
+/// `f` over `items` on all available cores (contiguous runs per thread), results in
+/// order: the CPU work of committing and auditing (hashing megabytes of outputs) is
+/// spread over the machine.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
-        .min(n.max(1));
-    let mut leaves = vec![[0u8; 32]; n];
-    let per = n.div_ceil(threads.max(1)).max(1);
+        .min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|s| {
-        for (t, out) in leaves.chunks_mut(per).enumerate() {
-            s.spawn(move || {
-                for (j, leaf) in out.iter_mut().enumerate() {
-                    let pos = t * per + j;
-                    *leaf = leaf_hash(job, outputs.indices()[pos], outputs.slot(pos));
-                }
-            });
-        }
-    });
-    leaves
+        let parts: Vec<_> = items
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| {
+                p.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The provider's commitment: the Merkle tree over every chunk's leaf.

@@ -161,12 +161,20 @@ pub fn plant_fault(
             let value = floats(element, &planted[..size.min(planted.len())])
                 .next()
                 .unwrap_or(0.0);
-            let s = scale
-                .and_then(|s| floats(element, s).next())
-                .unwrap_or(0.0);
+            let s = scale.and_then(|s| floats(element, s).next()).unwrap_or(0.0);
             let bound = f64::from(*max_abs) + f64::from(*max_rel) * f64::from(s).abs();
-            let magnitude = if value.is_finite() { f64::from(value).abs() } else { 0.0 };
-            let wrong = if value.is_finite() { f64::from(value) } else { 0.0 } + 2.0 * bound + magnitude + 1.0;
+            let magnitude = if value.is_finite() {
+                f64::from(value).abs()
+            } else {
+                0.0
+            };
+            let wrong = if value.is_finite() {
+                f64::from(value)
+            } else {
+                0.0
+            } + 2.0 * bound
+                + magnitude
+                + 1.0;
             write_float(element, &mut planted[..size], wrong);
             if compare_chunk(rule, element, &planted, honest, scale).is_ok() {
                 // Only a value the element type cannot hold apart from the honest one

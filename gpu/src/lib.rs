@@ -24,7 +24,7 @@ pub mod manifest;
 
 pub use assay_protocol::Hash;
 pub use blob::{BlobError, BlobStore};
-pub use commit::{check_chunk, leaf_hashes, ChunkFault, CommitError, Commitment};
+pub use commit::{check_chunk, leaf_hashes, par_map, ChunkFault, CommitError, Commitment};
 pub use compare::{bound_usage, compare_chunk, plant_fault, Mismatch};
 pub use executor::{ChunkOutputs, Gpu, GpuError, GpuOptions, Pass, PreparedJob};
 pub use kernels::ParamError;
@@ -98,25 +98,23 @@ pub fn recheck(
         } => Some(job.run(Pass::Scale, &indices)?),
         _ => None,
     };
-    let chunks = served
-        .iter()
-        .enumerate()
-        .map(|(pos, s)| {
-            let verdict = check_chunk(
-                job_key,
-                manifest,
-                root,
-                s.index,
-                &s.output,
-                &s.proof,
-                recomputed.slot(pos),
-                scale.as_ref().map(|sc| sc.slot(pos)),
-            );
-            if let Err(e) = &verdict {
-                tracing::warn!(index = s.index, error = %e, "sampled chunk failed");
-            }
-            (s.index, verdict)
-        })
-        .collect();
+    let positions: Vec<usize> = (0..served.len()).collect();
+    let chunks = par_map(&positions, |&pos| {
+        let s = &served[pos];
+        let verdict = check_chunk(
+            job_key,
+            manifest,
+            root,
+            s.index,
+            &s.output,
+            &s.proof,
+            recomputed.slot(pos),
+            scale.as_ref().map(|sc| sc.slot(pos)),
+        );
+        if let Err(e) = &verdict {
+            tracing::warn!(index = s.index, error = %e, "sampled chunk failed");
+        }
+        (s.index, verdict)
+    });
     Ok(RecheckReport { chunks, recomputed })
 }

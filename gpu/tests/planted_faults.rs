@@ -108,12 +108,30 @@ fn every_element_type_and_rule_rejects_the_planted_fault() {
     let values = [0.0f32, 1e-30, -3.5, 6.0e4, 3.0e38, f32::NAN, f32::INFINITY];
     let mut cases: Vec<(String, CompareRule, ElementType, Vec<u8>, Option<Vec<u8>>)> = vec![];
     for v in values {
-        cases.push((format!("i32 exact {v}"), CompareRule::Exact, ElementType::I32, i32s(&[v as i32, 7]), None));
+        cases.push((
+            format!("i32 exact {v}"),
+            CompareRule::Exact,
+            ElementType::I32,
+            i32s(&[v as i32, 7]),
+            None,
+        ));
         for (rule, name) in [(float(1e-3, 0.0), "abs"), (float(1e-6, 1e-3), "rel")] {
             let scale = f32s(&[1e4, 1.0]);
-            cases.push((format!("f32 {name} {v}"), rule.clone(), ElementType::F32, f32s(&[v, 2.0]), Some(scale)));
+            cases.push((
+                format!("f32 {name} {v}"),
+                rule.clone(),
+                ElementType::F32,
+                f32s(&[v, 2.0]),
+                Some(scale),
+            ));
             let scale = f16s(&[100.0, 1.0]);
-            cases.push((format!("f16 {name} {v}"), rule, ElementType::F16, f16s(&[v, 2.0]), Some(scale)));
+            cases.push((
+                format!("f16 {name} {v}"),
+                rule,
+                ElementType::F16,
+                f16s(&[v, 2.0]),
+                Some(scale),
+            ));
         }
     }
     for (name, rule, element, honest, scale) in cases {
@@ -123,5 +141,8 @@ fn every_element_type_and_rule_rejects_the_planted_fault() {
             "{name}: the planted fault passes"
         );
     }
-    assert_eq!(plant_fault(&CompareRule::Exact, ElementType::U32, &[], None), vec![0xff]);
+    assert_eq!(
+        plant_fault(&CompareRule::Exact, ElementType::U32, &[], None),
+        vec![0xff]
+    );
 }

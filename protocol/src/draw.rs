@@ -353,7 +353,10 @@ mod tests {
         let blocks = blocks(1600, 0, 1);
         let seed_slot = 700;
         let last = seed_slot + MAX_DRAW_WINDOW_SLOTS;
-        assert_eq!(read_at(&blocks, seed_slot, last), SeedHash::Known([700u64 as u8; 32]));
+        assert_eq!(
+            read_at(&blocks, seed_slot, last),
+            SeedHash::Known([700u64 as u8; 32])
+        );
         assert_eq!(read_at(&blocks, seed_slot, last + 1), SeedHash::Gone);
     }
 }

@@ -699,7 +699,7 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     w.chain.warp(s.market.vote_window_slots + 1).await?;
     let state = w.job(&c.job).await;
     let void = w.chain.deployment.void_contest(&c.job, &state);
-    let text = "no majority by the deadline: buyer refunded";
+    let text = "no majority by the deadline: buyer refunded, provider pays the miss penalty";
     m.measure(&mut w.chain, "void_contest", "", text, &[void], &[])
         .await?;
 
@@ -783,7 +783,7 @@ async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
                 let slot = w.chain.slot().await?;
                 w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
                 let void = w.chain.deployment.void_challenge(&c.job, &state);
-                let text = "no majority: challenger unlocked, window reopened";
+                let text = "no majority: challenger pays the miss penalty, window reopened";
                 m.measure(&mut w.chain, "void_challenge", "", text, &[void], &[])
                     .await?;
             }
@@ -882,7 +882,7 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let state = w.job(&c.job).await;
     let finalize = d.finalize(&c.job, &state);
     let text = format!(
-        "last of {} rounds missed: provider paid",
+        "last of {} rounds missed: provider paid, unaudited pass window opened",
         s.market.max_verifier_rounds
     );
     m.measure(&mut w.chain, "finalize", "", text, &[finalize], &[])
@@ -951,13 +951,20 @@ async fn lapses(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
         .send(&[d.commit_result(&p.pubkey(), &job, root, s.uri())], &[&p])
         .await?;
     let ix = w.chain.ready_draw(&job).await?;
-    let drawn = w.chain.predict_draw(&job).await?.ok_or("no verifier drawn")?;
+    let drawn = w
+        .chain
+        .predict_draw(&job)
+        .await?
+        .ok_or("no verifier drawn")?;
     let mut op = w.chain.operator(&drawn).await?.ok_or("drawn operator")?;
     op.locked = op.deposited - s.market.verifier_miss_penalty - 1;
     let mut data = vec![];
     anchor_lang::AccountSerialize::try_serialize(&op, &mut data)?;
-    w.chain.set_account_data(&pda::operator(&drawn), data).await?;
-    let text = "drawn verifier short of the bond forfeits: penalty locked and slashed, next round armed";
+    w.chain
+        .set_account_data(&pda::operator(&drawn), data)
+        .await?;
+    let text =
+        "drawn verifier short of the bond forfeits: penalty locked and slashed, next round armed";
     m.measure(&mut w.chain, "draw_challenge", "forfeit", text, &[ix], &[])
         .await
 }

@@ -66,7 +66,13 @@ async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usi
             .unwrap();
     }
     // Every pass opens its window; the job settles when anyone closes it after.
-    let window = w.chain.market_config().await.unwrap().params.pass_window_slots;
+    let window = w
+        .chain
+        .market_config()
+        .await
+        .unwrap()
+        .params
+        .pass_window_slots;
     w.chain.warp(window + 1).await.unwrap();
     let mut settled = 0;
     for job in &jobs {

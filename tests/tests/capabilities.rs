@@ -167,7 +167,11 @@ async fn verifier_that_claims_a_capability_after_the_draw_is_armed_is_not_drawn(
         let drawn = w.draw(&job).await.unwrap();
         let state = w.job(&job).await;
         let now = w.chain.slot().await.unwrap();
-        assert_eq!(epoch(state.seed_slot), epoch(now), "drawn in its seed slot's epoch");
+        assert_eq!(
+            epoch(state.seed_slot),
+            epoch(now),
+            "drawn in its seed slot's epoch"
+        );
         assert_eq!(drawn, Some(honest), "job {id}");
         w.pass(&job).await.unwrap();
         // In the next epoch the latecomers' claim counts; they take it back.

@@ -754,7 +754,8 @@ impl Run {
                 }
                 self.check_draws("when the seed became public").await;
                 let slot = self.w.chain.slot().await.unwrap();
-                let target = job.seed_slot + self.rng.gen_range(1..=job.params.draw_window_slots + 40);
+                let target =
+                    job.seed_slot + self.rng.gen_range(1..=job.params.draw_window_slots + 40);
                 if target > slot {
                     self.w.chain.warp(target - slot).await.unwrap();
                 }
@@ -801,7 +802,9 @@ impl Run {
             .collect();
         for (k, expected) in made {
             self.timely.remove(&k);
-            let Some((_, job)) = live.iter().find(|(key, j)| *key == k.0 && j.instance == k.1)
+            let Some((_, job)) = live
+                .iter()
+                .find(|(key, j)| *key == k.0 && j.instance == k.1)
             else {
                 continue; // closed: a lapse (the named worse ending) or another exit
             };

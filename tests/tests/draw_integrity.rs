@@ -664,7 +664,9 @@ async fn a_late_crank_gives_the_same_sample_or_lapses() {
                     .await
                     .unwrap();
                 assert!(
-                    events.iter().any(|e| matches!(e, AssayEvent::DrawLapsed(_))),
+                    events
+                        .iter()
+                        .any(|e| matches!(e, AssayEvent::DrawLapsed(_))),
                     "{case}"
                 );
                 let after = w.chain.operator(&provider).await.unwrap().unwrap();

@@ -485,7 +485,10 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
     let passed = w.job(&job).await;
     assert_eq!((passed.state, passed.verifier), (JobState::Passed, None));
     let provider_op = w.chain.operator(&provider).await.unwrap().unwrap();
-    assert_eq!(provider_op.locked, passed.collateral, "collateral at stake in the window");
+    assert_eq!(
+        provider_op.locked, passed.collateral,
+        "collateral at stake in the window"
+    );
     let events = {
         let slot = w.chain.slot().await.unwrap();
         w.chain
@@ -510,7 +513,10 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
         let op = w.chain.operator(&v).await.unwrap().unwrap();
         assert_eq!((op.deposited, op.locked), (OPERATOR_STAKE - 250_000, 0));
     }
-    assert_eq!(w.chain.operator(&provider).await.unwrap().unwrap().locked, 0);
+    assert_eq!(
+        w.chain.operator(&provider).await.unwrap().unwrap().locked,
+        0
+    );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 

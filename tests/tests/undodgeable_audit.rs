@@ -93,7 +93,11 @@ fn outcome_made(before: &Job, after: &Job) -> Outcome {
         let drawn = after
             .verifier
             .filter(|_| after.round == before.round)
-            .or(after.past_verifiers.last().copied().filter(|v| !before.past_verifiers.contains(v)));
+            .or(after
+                .past_verifiers
+                .last()
+                .copied()
+                .filter(|v| !before.past_verifiers.contains(v)));
         Outcome::Verifier(after.seed, drawn)
     } else {
         Outcome::Committee(after.committee.clone())
@@ -117,7 +121,13 @@ async fn crank(w: &mut World, job: &Pubkey) -> Result<(), ChainError> {
 async fn deposits(w: &mut World, who: &[Pubkey]) -> Vec<u64> {
     let mut out = vec![];
     for k in who {
-        out.push(w.chain.operator(k).await.unwrap().map_or(0, |o| o.deposited));
+        out.push(
+            w.chain
+                .operator(k)
+                .await
+                .unwrap()
+                .map_or(0, |o| o.deposited),
+        );
     }
     out
 }
@@ -212,7 +222,10 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         let available = w.chain.operator(v).await.unwrap().unwrap().available();
         let k = w.key(v).insecure_clone();
         let ix = w.chain.deployment.request_unstake(v, available);
-        w.chain.send(&[ix], &[&k]).await.map_err(|e| e.to_string())?;
+        w.chain
+            .send(&[ix], &[&k])
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let window = armed_job.params.draw_window_slots;
     let late = delay.slots(window, armed_job.epoch_slots);
@@ -221,7 +234,11 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         .provider
         .into_iter()
         .chain(armed_job.accuser)
-        .chain(armed_job.verifier.filter(|_| matches!(kind, Kind::Challenge)))
+        .chain(
+            armed_job
+                .verifier
+                .filter(|_| matches!(kind, Kind::Challenge)),
+        )
         .collect();
     let before = deposits(&mut w, &parties).await;
     let sent = crank(&mut w, &job).await;
@@ -229,19 +246,26 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         sent.map_err(|e| format!("crank {late} slots late: {e}"))?;
         let made = outcome_made(&armed_job, &w.job(&job).await);
         if made != timely {
-            return Err(format!("{late} slots late drew {made:?}, timely {timely:?}"));
+            return Err(format!(
+                "{late} slots late drew {made:?}, timely {timely:?}"
+            ));
         }
         if let (true, Outcome::Verifier(_, Some(v))) = (unstake_drawn, &timely) {
             // Bonded from its pending unstake: it cannot dodge by unstaking.
             let op = w.chain.operator(v).await.unwrap().unwrap();
             if op.locked < armed_job.params.verifier_bond {
-                return Err(format!("the unstaking verifier escaped its bond: locked {}", op.locked));
+                return Err(format!(
+                    "the unstaking verifier escaped its bond: locked {}",
+                    op.locked
+                ));
             }
         }
         return Ok(());
     }
     if sent.as_ref().err().and_then(|e| e.custom_code()) != market_code(MarketError::DrawLapsed) {
-        return Err(format!("a crank {late} slots late was not refused as lapsed: {sent:?}"));
+        return Err(format!(
+            "a crank {late} slots late was not refused as lapsed: {sent:?}"
+        ));
     }
     let state = w.job(&job).await;
     w.chain
@@ -255,7 +279,9 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         .collect();
     let lost: Vec<u64> = before.iter().zip(&after).map(|(b, a)| b - a).collect();
     if lost != worst {
-        return Err(format!("lapsed: parties lost {lost:?}, their worst outcome is {worst:?}"));
+        return Err(format!(
+            "lapsed: parties lost {lost:?}, their worst outcome is {worst:?}"
+        ));
     }
     if w.chain.job(&job).await.unwrap().is_some() {
         return Err("a lapsed job is still open".into());
@@ -278,7 +304,11 @@ fn a_draw_cranked_late_is_the_timely_draw_or_lapses_to_every_partys_worst_outcom
         failure_persistence: None,
         ..Config::default()
     });
-    let kind = prop_oneof![Just(Kind::Round), Just(Kind::Contest), Just(Kind::Challenge)];
+    let kind = prop_oneof![
+        Just(Kind::Round),
+        Just(Kind::Contest),
+        Just(Kind::Challenge)
+    ];
     let ran = std::cell::Cell::new(0u32);
     let result = runner.run(&(kind, delay(), any::<bool>()), |(kind, delay, unstake)| {
         ran.set(ran.get() + 1);
@@ -296,7 +326,10 @@ fn a_draw_cranked_late_is_the_timely_draw_or_lapses_to_every_partys_worst_outcom
 /// `fake_outputs(job, n, 7)`), one job to a transaction (the instruction trace limit).
 async fn committed_jobs(w: &mut World, ids: std::ops::Range<u64>) -> Vec<Pubkey> {
     let d = w.chain.deployment;
-    let (buyer, provider) = (w.buyers[0].insecure_clone(), w.providers[0].insecure_clone());
+    let (buyer, provider) = (
+        w.buyers[0].insecure_clone(),
+        w.providers[0].insecure_clone(),
+    );
     let mut jobs = vec![];
     let ids: Vec<u64> = ids.collect();
     for batch in ids.chunks(1) {
@@ -377,7 +410,11 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
     println!("sybil drawn {drawn} times in {looks} draws (1 % of the weight; bound {bound:.1})");
     assert!((drawn as f64) <= bound, "sybil drawn {drawn} of {looks}");
     let lost = stake_before - deposits(&mut w, &[provider]).await[0];
-    assert_eq!(lost, declined * 20_000_000, "every decline cost the collateral");
+    assert_eq!(
+        lost,
+        declined * 20_000_000,
+        "every decline cost the collateral"
+    );
 }
 
 /// Provider 0 stakes `amount` more (freshly minted), for many jobs' collateral at once.
@@ -404,7 +441,8 @@ async fn jobs_last_seed(w: &mut World, jobs: &[Pubkey]) -> u64 {
 /// lapses with its collateral slashed: it is caught exactly as often as an honest-timed
 /// crank, job by job.
 #[tokio::test]
-async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one_that_cranks_at_once() {
+async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one_that_cranks_at_once(
+) {
     let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
     fund_provider(&mut w, 40 * 20_000_000).await;
     let faked = |i: u32| i % 2 == 1;
@@ -417,7 +455,9 @@ async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one
         let Some(Outcome::Verifier(seed, _)) = outcome_now(&mut w, job).await else {
             panic!("the seed of {job} is public");
         };
-        let timely_catches = assay_protocol::sample_indices(&seed, 8, 3).into_iter().any(faked);
+        let timely_catches = assay_protocol::sample_indices(&seed, 8, 3)
+            .into_iter()
+            .any(faked);
         // Wait: a different number of slots for each job, sometimes past the window.
         let late = 1 + (n * 37) % (window + 20);
         warp_to(&mut w, state.seed_slot + late).await;
@@ -425,8 +465,9 @@ async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one
             crank(&mut w, job).await.unwrap();
             let after = w.job(job).await;
             assert_eq!(after.seed, seed, "job {n}: the sample of the seed slot");
-            let late_catches =
-                assay_protocol::sample_indices(&after.seed, 8, 3).into_iter().any(faked);
+            let late_catches = assay_protocol::sample_indices(&after.seed, 8, 3)
+                .into_iter()
+                .any(faked);
             assert_eq!(late_catches, timely_catches, "job {n}");
             caught_timely += usize::from(timely_catches);
             caught_late += usize::from(late_catches);
@@ -443,7 +484,10 @@ async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one
                 .await
                 .unwrap();
             // Lapsed: slashed, as if caught, whatever the sample would have been.
-            assert_eq!(before - deposits(&mut w, &[provider]).await[0], state.collateral);
+            assert_eq!(
+                before - deposits(&mut w, &[provider]).await[0],
+                state.collateral
+            );
             lapsed += 1;
         }
     }
@@ -464,7 +508,12 @@ async fn party_rerolling_a_committee_cannot_raise_its_sybils_seat_share() {
     let mut seats_timely = 0usize;
     let mut seats_late = 0usize;
     for (n, late) in [1, 20, 60, window, 200, 700].into_iter().enumerate() {
-        let (mut w, job, _) = armed(if n % 2 == 0 { Kind::Contest } else { Kind::Challenge }).await;
+        let (mut w, job, _) = armed(if n % 2 == 0 {
+            Kind::Contest
+        } else {
+            Kind::Challenge
+        })
+        .await;
         // The provider's sybils: the first two verifiers.
         let sybils: Vec<Pubkey> = w.verifiers[..2].iter().map(|k| k.pubkey()).collect();
         let state = w.job(&job).await;
@@ -502,7 +551,10 @@ async fn party_rerolling_a_committee_cannot_raise_its_sybils_seat_share() {
             assert_eq!(lapse.accuser_slashed, state.params.verifier_bond);
         }
     }
-    assert!(seats_late <= seats_timely, "late {seats_late} > timely {seats_timely}");
+    assert!(
+        seats_late <= seats_timely,
+        "late {seats_late} > timely {seats_timely}"
+    );
 }
 
 /// A sybil sees the seed name it for a job it would rather not audit, and asks to unstake
@@ -512,7 +564,8 @@ async fn party_rerolling_a_committee_cannot_raise_its_sybils_seat_share() {
 /// verifier audits the job. A sybil that locked its stake elsewhere instead forfeits and
 /// pays the penalty out of what it has left.
 #[tokio::test]
-async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_job_is_still_audited() {
+async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_job_is_still_audited()
+{
     let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
     let d = w.chain.deployment;
     let mut id = 1;
@@ -547,7 +600,12 @@ async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_jo
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::VerifierMissedWindow(m) if m.verifier == sybil && m.penalty == state.params.verifier_miss_penalty)));
     // The next round is drawn and audits the job.
-    let next = w.chain.crank_draw(&job).await.unwrap().expect("another verifier");
+    let next = w
+        .chain
+        .crank_draw(&job)
+        .await
+        .unwrap()
+        .expect("another verifier");
     assert_ne!(next, sybil);
     w.pass(&job).await.unwrap();
     assert_eq!(w.job(&job).await.state, JobState::Passed);
@@ -592,7 +650,11 @@ async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_jo
         w.treasury_balance().await - treasury,
         state2.params.verifier_miss_penalty
     );
-    assert_eq!(w.job(&job2).await.state, JobState::Committed, "the next round is armed");
+    assert_eq!(
+        w.job(&job2).await.state,
+        JobState::Committed,
+        "the next round is armed"
+    );
 }
 
 /// The lazy verifier's accomplice files false challenges (before: after 255 of them every
@@ -622,7 +684,11 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
             .unwrap();
     }
     let spent = before - deposits(&mut w, &[accomplice]).await[0];
-    assert_eq!(spent, 256 * penalty, "every voided challenge cost the penalty");
+    assert_eq!(
+        spent,
+        256 * penalty,
+        "every voided challenge cost the penalty"
+    );
     assert_eq!(w.job(&job).await.contests, 256);
     // The honest challenger shows the chunk is not what the provider committed (the
     // outputs are fake) and the committee upholds: the lazy pass is slashed.
@@ -630,7 +696,9 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
         .await
         .unwrap();
     let committee = w.chain.crank_committee(&job).await.unwrap();
-    let ixs = w.resolve_instructions(&job, &committee, Verdict::UpholdFault).await;
+    let ixs = w
+        .resolve_instructions(&job, &committee, Verdict::UpholdFault)
+        .await;
     let lazy_before = deposits(&mut w, &[lazy]).await[0];
     w.chain.send(&ixs, &[]).await.unwrap();
     assert!(w.chain.job(&job).await.unwrap().is_none());
@@ -664,7 +732,10 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
                 evidence_hash: now.fault_evidence,
                 ..message
             };
-            (ed25519_dalek::SigningKey::from_bytes(w.key(m).secret_bytes()), message)
+            (
+                ed25519_dalek::SigningKey::from_bytes(w.key(m).secret_bytes()),
+                message,
+            )
         })
         .collect();
     let replay = [
@@ -672,10 +743,16 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
         w.chain.deployment.uphold_challenge(&job, &now),
     ];
     assert_eq!(
-        w.chain.send(&replay, &[]).await.err().and_then(|e| e.custom_code()),
+        w.chain
+            .send(&replay, &[])
+            .await
+            .err()
+            .and_then(|e| e.custom_code()),
         market_code(MarketError::AttestationMismatch)
     );
-    let ixs = w.resolve_instructions(&job, &committee, Verdict::UpholdFault).await;
+    let ixs = w
+        .resolve_instructions(&job, &committee, Verdict::UpholdFault)
+        .await;
     w.chain.send(&ixs, &[]).await.unwrap();
     assert!(w.chain.job(&job).await.unwrap().is_none());
 }
@@ -692,20 +769,79 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
     let epoch = base.stake.epoch_slots;
     type Rule = (&'static str, fn(&mut MarketParams, u64), MarketError);
     let rules: [Rule; 14] = [
-        ("draw window longer than SlotHashes keeps", |p, _| p.draw_window_slots = 513, MarketError::DrawWindowOutOfRange),
-        ("zero draw window", |p, _| p.draw_window_slots = 0, MarketError::DrawWindowOutOfRange),
-        ("draw window as long as an epoch", |p, e| p.draw_window_slots = e, MarketError::DrawWindowNotShorterThanEpoch),
-        ("zero challenge delay", |p, _| p.challenge_delay_slots = 0, MarketError::StepWindowOutOfRange),
-        ("zero verdict window", |p, _| p.verdict_window_slots = 0, MarketError::StepWindowOutOfRange),
-        ("zero dispute window", |p, _| p.dispute_window_slots = 0, MarketError::StepWindowOutOfRange),
-        ("zero vote window", |p, _| p.vote_window_slots = 0, MarketError::StepWindowOutOfRange),
-        ("vote window beyond the step limit", |p, _| p.vote_window_slots = u64::MAX, MarketError::StepWindowOutOfRange),
-        ("zero pass window", |p, _| p.pass_window_slots = 0, MarketError::PassWindowOutOfRange),
-        ("zero bond", |p, _| { p.verifier_bond = 0; p.verifier_miss_penalty = 0 }, MarketError::ZeroBond),
-        ("zero miss penalty", |p, _| p.verifier_miss_penalty = 0, MarketError::ZeroPenalty),
-        ("zero rounds", |p, _| p.max_verifier_rounds = 0, MarketError::InvalidRoundCount),
-        ("empty committee", |p, _| p.committee_size = 0, MarketError::InvalidCommitteeSize),
-        ("zero minimum samples", |p, _| p.min_samples = 0, MarketError::InvalidMinSamples),
+        (
+            "draw window longer than SlotHashes keeps",
+            |p, _| p.draw_window_slots = 513,
+            MarketError::DrawWindowOutOfRange,
+        ),
+        (
+            "zero draw window",
+            |p, _| p.draw_window_slots = 0,
+            MarketError::DrawWindowOutOfRange,
+        ),
+        (
+            "draw window as long as an epoch",
+            |p, e| p.draw_window_slots = e,
+            MarketError::DrawWindowNotShorterThanEpoch,
+        ),
+        (
+            "zero challenge delay",
+            |p, _| p.challenge_delay_slots = 0,
+            MarketError::StepWindowOutOfRange,
+        ),
+        (
+            "zero verdict window",
+            |p, _| p.verdict_window_slots = 0,
+            MarketError::StepWindowOutOfRange,
+        ),
+        (
+            "zero dispute window",
+            |p, _| p.dispute_window_slots = 0,
+            MarketError::StepWindowOutOfRange,
+        ),
+        (
+            "zero vote window",
+            |p, _| p.vote_window_slots = 0,
+            MarketError::StepWindowOutOfRange,
+        ),
+        (
+            "vote window beyond the step limit",
+            |p, _| p.vote_window_slots = u64::MAX,
+            MarketError::StepWindowOutOfRange,
+        ),
+        (
+            "zero pass window",
+            |p, _| p.pass_window_slots = 0,
+            MarketError::PassWindowOutOfRange,
+        ),
+        (
+            "zero bond",
+            |p, _| {
+                p.verifier_bond = 0;
+                p.verifier_miss_penalty = 0
+            },
+            MarketError::ZeroBond,
+        ),
+        (
+            "zero miss penalty",
+            |p, _| p.verifier_miss_penalty = 0,
+            MarketError::ZeroPenalty,
+        ),
+        (
+            "zero rounds",
+            |p, _| p.max_verifier_rounds = 0,
+            MarketError::InvalidRoundCount,
+        ),
+        (
+            "empty committee",
+            |p, _| p.committee_size = 0,
+            MarketError::InvalidCommitteeSize,
+        ),
+        (
+            "zero minimum samples",
+            |p, _| p.min_samples = 0,
+            MarketError::InvalidMinSamples,
+        ),
     ];
     let mut w = World::new(base.clone(), 0, 0, 0).await.unwrap();
     let admin = w.chain.admin.insecure_clone();
@@ -713,17 +849,35 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
     for (name, breaks, error) in rules {
         let mut params = base.market.clone();
         breaks(&mut params, epoch);
-        let update = w.chain.deployment.update_config(&admin.pubkey(), params.clone());
-        let got = w.chain.send(&[update], &[&admin]).await.err().and_then(|e| e.custom_code());
+        let update = w
+            .chain
+            .deployment
+            .update_config(&admin.pubkey(), params.clone());
+        let got = w
+            .chain
+            .send(&[update], &[&admin])
+            .await
+            .err()
+            .and_then(|e| e.custom_code());
         // initialize_config on a fresh deployment whose stake program is initialized.
-        let mut chain = assay_client::embedded::LocalChain::boot(&base).await.unwrap();
+        let mut chain = assay_client::embedded::LocalChain::boot(&base)
+            .await
+            .unwrap();
         let dev = chain.admin.insecure_clone();
-        let stake_init = chain.deployment.stake_initialize(&dev.pubkey(), base.stake.clone());
+        let stake_init = chain
+            .deployment
+            .stake_initialize(&dev.pubkey(), base.stake.clone());
         chain.send(&[stake_init], &[&dev]).await.unwrap();
         let init = chain.deployment.initialize_config(&dev.pubkey(), params);
-        let got_init = chain.send(&[init], &[&dev]).await.err().and_then(|e| e.custom_code());
+        let got_init = chain
+            .send(&[init], &[&dev])
+            .await
+            .err()
+            .and_then(|e| e.custom_code());
         if got != market_code(error) || got_init != market_code(error) {
-            wrong.push(format!("{name}: update {got:?}, initialize {got_init:?}, want {error:?}"));
+            wrong.push(format!(
+                "{name}: update {got:?}, initialize {got_init:?}, want {error:?}"
+            ));
         }
     }
     // The stake program: a cooldown shorter than an epoch, at initialize and update.
@@ -733,24 +887,38 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
     };
     let got = w
         .chain
-        .send(&[w.chain.deployment.stake_update_config(&admin.pubkey(), short)], &[&admin])
+        .send(
+            &[w.chain
+                .deployment
+                .stake_update_config(&admin.pubkey(), short)],
+            &[&admin],
+        )
         .await
         .err()
         .and_then(|e| e.custom_code());
     if got != stake_code(StakeError::CooldownShorterThanEpoch) {
-        wrong.push(format!("stake update_config, cooldown under an epoch: {got:?}"));
+        wrong.push(format!(
+            "stake update_config, cooldown under an epoch: {got:?}"
+        ));
     }
-    let mut chain = assay_client::embedded::LocalChain::boot(&base).await.unwrap();
+    let mut chain = assay_client::embedded::LocalChain::boot(&base)
+        .await
+        .unwrap();
     let dev = chain.admin.insecure_clone();
     let mut init = base.stake.clone();
     init.unstake_cooldown_slots = init.epoch_slots - 1;
     let got = chain
-        .send(&[chain.deployment.stake_initialize(&dev.pubkey(), init)], &[&dev])
+        .send(
+            &[chain.deployment.stake_initialize(&dev.pubkey(), init)],
+            &[&dev],
+        )
         .await
         .err()
         .and_then(|e| e.custom_code());
     if got != stake_code(StakeError::CooldownShorterThanEpoch) {
-        wrong.push(format!("stake initialize, cooldown under an epoch: {got:?}"));
+        wrong.push(format!(
+            "stake initialize, cooldown under an epoch: {got:?}"
+        ));
     }
     println!("parameter rules checked: {}", rules.len() + 2);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -183,9 +183,11 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
             ))
         }
     };
+    // Fetch (and hash-check) the sampled chunks on all cores; judge them in draw order.
+    let fetched = assay_gpu::par_map(&sample, |&i| sources.get(&index.chunks[i as usize]));
     let mut served = Vec::with_capacity(sample.len());
-    for &i in &sample {
-        let output = match sources.get(&index.chunks[i as usize]) {
+    for (&i, fetched) in sample.iter().zip(fetched) {
+        let output = match fetched {
             Ok(bytes) => bytes,
             Err(e @ ServeError::OwnStoreDown { .. }) => {
                 return Err(AuditError::StoreDown(e.to_string()))

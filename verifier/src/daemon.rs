@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use assay_client::chain::DrawSnapshot;
 use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence};
@@ -20,7 +21,8 @@ use solana_sdk::signature::{Keypair, Signer};
 use tracing::{debug, error, info, warn};
 
 use crate::journal::{
-    ContestKey, Journal, JournalError, RoundKey, VerdictEntry, VerdictKind, VerdictStatus, VoteEntry,
+    ContestKey, Journal, JournalError, RoundKey, VerdictEntry, VerdictKind, VerdictStatus,
+    VoteEntry,
 };
 use crate::metrics::Metrics;
 use crate::votes::{quorum, relay_instruction, VoteBoard, VoteRecord};
@@ -804,6 +806,7 @@ impl<C: Chain> Daemon<C> {
         let me = self.me();
         let d = self.chain.deployment();
         let mut landed = false;
+        let mut snapshot: Option<DrawSnapshot> = None;
         for (key, job) in jobs {
             if self.stopping() {
                 break;
@@ -817,7 +820,18 @@ impl<C: Chain> Daemon<C> {
             };
             let ix: Instruction = match crank {
                 Crank::DrawChallenge | Crank::DrawCommittee => {
-                    landed |= self.crank_draw(key, job, report).await;
+                    // One read of the registry and SlotHashes serves every draw of the pass.
+                    if snapshot.is_none() {
+                        match self.chain.draw_snapshot().await {
+                            Ok(s) => snapshot = Some(s),
+                            Err(e) => {
+                                self.chain_error("draw_snapshot", &e);
+                                continue;
+                            }
+                        }
+                    }
+                    let snapshot = snapshot.as_ref().expect("read above");
+                    landed |= self.crank_draw(key, job, snapshot, report).await;
                     continue;
                 }
                 Crank::ExpireJob => d.expire_job(key, job),
@@ -851,17 +865,23 @@ impl<C: Chain> Daemon<C> {
     /// or a contest's committee, sent once its seed slot has a hash (a draw is the same
     /// whenever it is made within its window, so a draw that must wait waits for the next
     /// pass). True when it landed.
-    async fn crank_draw(&mut self, key: &Pubkey, job: &Job, report: &mut TickReport) -> bool {
+    async fn crank_draw(
+        &mut self,
+        key: &Pubkey,
+        job: &Job,
+        snapshot: &DrawSnapshot,
+        report: &mut TickReport,
+    ) -> bool {
         let d = self.chain.deployment();
         let committee = is_contest(job);
         let outcome = if committee {
-            self.chain.pending_draw(key).await.map(|p| match p.seed {
+            Ok(match job.draw_seed(&snapshot.slot_hashes, snapshot.slot) {
                 DrawSeed::Wait => DrawOutcome::Wait,
                 DrawSeed::Lapsed => DrawOutcome::Lapsed,
                 DrawSeed::Ready(_) => DrawOutcome::Drawn(None),
             })
         } else {
-            self.chain.draw_outcome(key).await
+            self.chain.draw_outcome_in(key, job.clone(), snapshot).await
         };
         let outcome = match outcome {
             Ok(outcome) => outcome,
@@ -874,7 +894,9 @@ impl<C: Chain> Daemon<C> {
         let (name, ix) = match outcome {
             DrawOutcome::Wait | DrawOutcome::Lapsed => return false,
             DrawOutcome::Drawn(_) if committee => ("draw_committee", d.draw_committee(key, job)),
-            DrawOutcome::Drawn(drawn) => ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref())),
+            DrawOutcome::Drawn(drawn) => {
+                ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref()))
+            }
         };
         let signer = self.key.insecure_clone();
         match self.chain.send(&[ix], &[&signer]).await {

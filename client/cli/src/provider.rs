@@ -158,7 +158,9 @@ impl Worker<'_> {
         };
         match self.chain.send(&[ix], &[&self.signer]).await {
             Ok(_) => info!(%key, "cranked this job's draw"),
-            Err(e) => info!(%key, reason = %e.explain(&assay_market::ID), "draw not sent (not ready, or made by another cranker)"),
+            Err(e) => {
+                info!(%key, reason = %e.explain(&assay_market::ID), "draw not sent (not ready, or made by another cranker)")
+            }
         }
     }
 

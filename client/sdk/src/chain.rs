@@ -234,22 +234,42 @@ pub trait Chain: Send {
     /// with the market program's own functions ([`Job::draw_seed`], [`Job::draw_verifier`])
     /// over the live SlotHashes and registry.
     async fn draw_outcome(&mut self, job_key: &Pubkey) -> Result<DrawOutcome, ChainError> {
-        let PendingDraw {
-            mut job,
-            registry,
-            slot: _,
-            seed,
-        } = self.pending_draw(job_key).await?;
-        Ok(match seed {
+        let snapshot = self.draw_snapshot().await?;
+        let job = self
+            .job(job_key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*job_key))?;
+        self.draw_outcome_in(job_key, job, &snapshot).await
+    }
+
+    /// The registry, SlotHashes and slot a crank landing now sees: one read serves the
+    /// draw predictions of every job (the registry is 1.7 MB).
+    async fn draw_snapshot(&mut self) -> Result<DrawSnapshot, ChainError> {
+        Ok(DrawSnapshot {
+            registry: self.registry().await?,
+            slot_hashes: self.slot_hashes().await?,
+            slot: self.slot().await?,
+        })
+    }
+
+    /// [`draw_outcome`](Self::draw_outcome) of `job` (read at `job_key`) over `snapshot`.
+    async fn draw_outcome_in(
+        &mut self,
+        job_key: &Pubkey,
+        mut job: Job,
+        snapshot: &DrawSnapshot,
+    ) -> Result<DrawOutcome, ChainError> {
+        Ok(match job.draw_seed(&snapshot.slot_hashes, snapshot.slot) {
             DrawSeed::Wait => DrawOutcome::Wait,
             DrawSeed::Lapsed => DrawOutcome::Lapsed,
             DrawSeed::Ready(hash) => {
                 job.seed =
                     assay_protocol::challenge_seed(&job_key.to_bytes(), &hash, &job.result_root);
+                let registry = &snapshot.registry;
                 let excluded = self
-                    .excluded_slots(&registry, &job.verifier_draw_excludes())
+                    .excluded_slots(registry, &job.verifier_draw_excludes())
                     .await?;
-                let drawn = job.draw_verifier(&registry, job.draw_epoch(), &excluded);
+                let drawn = job.draw_verifier(registry, job.draw_epoch(), &excluded);
                 DrawOutcome::Drawn(drawn.map(|(authority, _)| authority))
             }
         })
@@ -295,6 +315,14 @@ pub trait Chain: Send {
             .ok_or(ChainError::MissingAccount(key))?
             .data)
     }
+}
+
+/// What every draw prediction of one moment reads ([`Chain::draw_snapshot`]).
+pub struct DrawSnapshot {
+    pub registry: Box<VerifierRegistry>,
+    /// The SlotHashes sysvar's data.
+    pub slot_hashes: Vec<u8>,
+    pub slot: u64,
 }
 
 /// A job's pending draw as a crank landing now sees it ([`Chain::pending_draw`]).

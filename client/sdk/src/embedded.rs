@@ -392,7 +392,11 @@ impl LocalChain {
 
     /// Overwrites the data of the program account `key` (tests only: a state no sequence
     /// of instructions reaches in reasonable time, such as a counter at its limit).
-    pub async fn set_account_data(&mut self, key: &Pubkey, data: Vec<u8>) -> Result<(), ChainError> {
+    pub async fn set_account_data(
+        &mut self,
+        key: &Pubkey,
+        data: Vec<u8>,
+    ) -> Result<(), ChainError> {
         let mut account = self
             .account(key)
             .await?

@@ -565,7 +565,8 @@ impl Deployment {
             assay_market::ID,
             assay_market::accounts::OverturnChallenge {
                 escrow: self.open_escrow(job_key),
-                defender_token: self.token_account(&job.verifier.or(job.provider).unwrap_or_default()),
+                defender_token: self
+                    .token_account(&job.verifier.or(job.provider).unwrap_or_default()),
                 treasury: job.treasury,
                 challenger_operator,
                 challenger_operator_vault: pda::stake_vault(&challenger_operator),

@@ -111,7 +111,15 @@ impl<'info> StakeAccounts<'info> {
         penalty: u64,
     ) -> Result<u64> {
         let penalty = penalty.min(locked);
-        self.slash(bump, operator, operator_vault, treasury, mint, token_program, penalty)?;
+        self.slash(
+            bump,
+            operator,
+            operator_vault,
+            treasury,
+            mint,
+            token_program,
+            penalty,
+        )?;
         self.unlock(bump, operator, locked - penalty)?;
         Ok(penalty)
     }

@@ -59,7 +59,11 @@ pub fn validate_params(
 
 impl InitializeConfig<'_> {
     fn validate(&self, args: &ConfigArgs) -> Result<()> {
-        validate_params(&args.params, &self.stake_config, &self.registry.to_account_info())
+        validate_params(
+            &args.params,
+            &self.stake_config,
+            &self.registry.to_account_info(),
+        )
     }
 }
 

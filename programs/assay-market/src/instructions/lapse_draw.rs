@@ -114,7 +114,10 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     )];
     let pairs = [
         (&accounts.accuser_operator, &accounts.accuser_operator_vault),
-        (&accounts.verifier_operator, &accounts.verifier_operator_vault),
+        (
+            &accounts.verifier_operator,
+            &accounts.verifier_operator_vault,
+        ),
     ];
     let mut party_slashed = [0u64; 2];
     for (i, (operator, vault)) in pairs.into_iter().enumerate() {

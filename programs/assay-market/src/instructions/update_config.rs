@@ -27,7 +27,11 @@ pub struct UpdateConfig<'info> {
 
 impl UpdateConfig<'_> {
     fn validate(&self, args: &ConfigArgs) -> Result<()> {
-        validate_params(&args.params, &self.stake_config, &self.registry.to_account_info())
+        validate_params(
+            &args.params,
+            &self.stake_config,
+            &self.registry.to_account_info(),
+        )
     }
 }
 

@@ -4,8 +4,8 @@ use crate::constants::{
     BPS_DENOMINATOR, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES, MAX_STEP_WINDOW_SLOTS,
     MAX_VERIFIER_ROUNDS,
 };
-use assay_protocol::MAX_DRAW_WINDOW_SLOTS;
 use crate::errors::MarketError;
+use assay_protocol::MAX_DRAW_WINDOW_SLOTS;
 
 /// Protocol parameters chosen by the admin. New jobs snapshot them at `post_job`, so a
 /// change never alters a job already posted. PDA `["market-config"]`.

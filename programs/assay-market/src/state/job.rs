@@ -252,9 +252,7 @@ impl Job {
             seed_slot = window_end / epoch * epoch;
         }
         self.seed_slot = seed_slot;
-        self.draw_deadline_slot = seed_slot
-            .checked_add(window)
-            .ok_or(MarketError::Overflow)?;
+        self.draw_deadline_slot = seed_slot.checked_add(window).ok_or(MarketError::Overflow)?;
         Ok(seed_slot)
     }
 
@@ -477,9 +475,7 @@ impl Job {
                 draw(Crank::DrawCommittee)
             }
             JobState::Contested if past(self.step_deadline_slot) => Some(Crank::VoidContest),
-            JobState::PassChallenged if past(self.step_deadline_slot) => {
-                Some(Crank::VoidChallenge)
-            }
+            JobState::PassChallenged if past(self.step_deadline_slot) => Some(Crank::VoidChallenge),
             JobState::Passed if past(self.step_deadline_slot) => Some(Crank::ClosePass),
             _ => None,
         }

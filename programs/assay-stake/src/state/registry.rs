@@ -83,7 +83,11 @@ impl VerifierRegistry {
     /// `initialize`), readable before `grow_registry` has taken the account to full size.
     /// The caller pins the address by seeds; this checks the owner and discriminator.
     pub fn epoch_slots_of(info: &AccountInfo) -> Result<u64> {
-        require_keys_eq!(*info.owner, crate::ID, ErrorCode::AccountOwnedByWrongProgram);
+        require_keys_eq!(
+            *info.owner,
+            crate::ID,
+            ErrorCode::AccountOwnedByWrongProgram
+        );
         let data = info.try_borrow_data()?;
         require!(
             data.starts_with(Self::DISCRIMINATOR),
