@@ -35,7 +35,7 @@ fn blobs_and_votes_round_trip_through_an_s3_server() {
     let job = Pubkey::new_unique();
     let mut state = zeroed_job();
     state.instance = 42;
-    state.round = 1;
+    state.contests = 1;
     let keys: Vec<_> = (1..=3u8)
         .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
         .collect();
