@@ -14,6 +14,7 @@ benches=(
   "assay-tests compute_units cu_settled_job_total cu_max cu_over_200k cu_over_sdk_table"
   "assay-tests registry_draw draw_challenge_cu_16 draw_committee_cu_64 draw_challenge_cu_ratio_64_to_16"
   "assay-tests throughput jobs_per_second_1 jobs_per_second_4 jobs_per_second_16"
+  "assay-client economics_sim mean_profit_honest_provider mean_profit_cheating_provider mean_profit_lazy_verifier"
   "assay-verifier verifier_throughput chunks_per_second verifier_fraction verifier_fraction_end_to_end"
 )
 

@@ -12,7 +12,7 @@ echo "== workspace tests, programs native"
 cargo test --workspace "$@"
 echo "== program tests, programs as SBF (target/deploy/*.so)"
 # --workspace (not -p assay-tests) reuses the build above: same feature set.
-ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity --test lazy_verifiers --test undodgeable_audit --test capabilities "$@"
+ASSAY_PROGRAMS=sbf cargo test --workspace --test lifecycle --test attacks --test conservation --test funds_safety --test draw_integrity --test lazy_verifiers --test undodgeable_audit --test capabilities --test economics "$@"
 echo "== every benchmark at a small size (a bench that no longer runs fails here)"
 ./scripts/bench-smoke.sh "$@"
 echo "== TypeScript clients against assay localnet (Surfpool, programs as SBF)"

@@ -27,9 +27,46 @@ pub fn sbf_programs() -> assay_client::embedded::ProgramMode {
 }
 
 /// Tokens each participant starts with (base units).
-pub const STARTING_TOKENS: u64 = 1_000_000_000;
-/// Stake each operator deposits.
-pub const OPERATOR_STAKE: u64 = 100_000_000;
+pub const STARTING_TOKENS: u64 = 10_000_000_000;
+/// Stake each operator deposits: at the shipped terms the bond of a `job_args` job is 50
+/// verifier fees of 4.25 tokens (212.5 tokens), so each verifier can bond four at once.
+pub const OPERATOR_STAKE: u64 = 1_000_000_000;
+
+/// What a [`World::job_args`] job moves at the shipped terms (`LocalSetup::default()`),
+/// base units; `tests/tests/economics.rs` checks these against `JobTerms::of`.
+pub mod terms {
+    /// The job's price.
+    pub const PRICE: u64 = 10_000_000;
+    /// Its collateral: the floor, 3.2 × the price.
+    pub const COLLATERAL: u64 = 32_000_000;
+    /// The verifier's fee: 5 % of the price plus its sampled 3/8 (3 of 8 chunks).
+    pub const VERIFIER_FEE: u64 = 500_000 + 3_750_000;
+    /// The treasury's 1 % of the price.
+    pub const PROTOCOL_FEE: u64 = 100_000;
+    /// What the provider is paid at the pass: the price less both fees.
+    pub const PROVIDER_PAY: u64 = PRICE - VERIFIER_FEE - PROTOCOL_FEE;
+    /// Locked from the drawn verifier: 50 verifier fees.
+    pub const BOND: u64 = 50 * VERIFIER_FEE;
+    /// Locked from a challenger of a pass: the market's base bond.
+    pub const CHALLENGER_BOND: u64 = 1_000_000;
+    /// Slashed for a missed window, a forfeited draw or a void exit.
+    pub const MISS_PENALTY: u64 = 250_000;
+
+    /// The reporter's share of a slash `amount` (20 %).
+    pub const fn finder_share(amount: u64) -> u64 {
+        amount / 5
+    }
+
+    /// The treasury's share of a slash `amount` (10 %).
+    pub const fn treasury_share(amount: u64) -> u64 {
+        amount / 10
+    }
+
+    /// What the wronged party keeps of a slash `amount` reported by a finder (70 %).
+    pub const fn victim_share(amount: u64) -> u64 {
+        amount - finder_share(amount) - treasury_share(amount)
+    }
+}
 
 pub struct World {
     pub chain: LocalChain,
@@ -252,8 +289,8 @@ impl World {
             n_chunks: 8,
             samples: 3,
             comparison_rule: COMPARISON_EXACT,
-            price: 10_000_000,
-            collateral: 20_000_000,
+            price: terms::PRICE,
+            collateral: terms::COLLATERAL,
             claim_window_slots: 100,
             execution_window_slots: 100,
             needs: 0,

@@ -780,7 +780,9 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         vec![d.post_job(
             &b,
             PostJobArgs {
-                price: u64::MAX,
+                // Twice what the buyer ever had, collateral at the floor.
+                price: 2 * assay_tests::STARTING_TOKENS,
+                collateral: 7 * assay_tests::STARTING_TOKENS,
                 ..args(90)
             },
         )],

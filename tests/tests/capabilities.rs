@@ -34,8 +34,9 @@ fn needing(job_id: u64, needs: u8) -> PostJobArgs {
 
 /// A market with one buyer, one provider (staked for the collateral of many passes in
 /// their windows) and `plain` verifiers that declare no optional capability, plus one
-/// verifier per entry of `capable` declaring those bits; all staked and in the draws.
-/// Returns the capable verifiers' keys.
+/// verifier per entry of `capable` declaring those bits (staked for the bonds of many
+/// passes in their windows); all staked and in the draws. Returns the capable verifiers'
+/// keys.
 async fn market(plain: usize, capable: &[u8]) -> (World, Vec<Keypair>) {
     let mut w = World::new(LocalSetup::default(), 1, 1, plain)
         .await
@@ -51,7 +52,10 @@ async fn market(plain: usize, capable: &[u8]) -> (World, Vec<Keypair>) {
         .unwrap();
     let mut keys = vec![];
     for &caps in capable {
-        let k = w.registered(ROLE_VERIFIER, OPERATOR_STAKE).await.unwrap();
+        let k = w
+            .registered(ROLE_VERIFIER, 8 * OPERATOR_STAKE)
+            .await
+            .unwrap();
         w.chain
             .send(&[d.set_capabilities(&k.pubkey(), caps)], &[&k])
             .await
@@ -114,8 +118,6 @@ async fn with_one_capable_verifier_among_several_it_is_always_the_one_drawn_and_
         w.claim(0, &portable).await.unwrap();
         w.commit(0, &portable, 7).await.unwrap();
         drawn_for_portable.push(w.draw(&portable).await.unwrap().unwrap());
-        // Each job's bond is released before the next (the verifier has one job's bond
-        // at a time in this market's stake).
         w.pass(&job).await.unwrap();
         w.pass(&portable).await.unwrap();
     }
@@ -136,7 +138,7 @@ async fn with_one_capable_verifier_among_several_it_is_always_the_one_drawn_and_
     let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
         assay_client::events::AssayEvent::JobClosed(c)
-            if c.state == JobState::Settled && c.verifier_paid == 500_000)));
+            if c.state == JobState::Settled && c.verifier_paid == state.verifier_fee)));
     assert!(!events
         .iter()
         .any(|e| matches!(e, assay_client::events::AssayEvent::SettledUnaudited(_))));

@@ -586,18 +586,22 @@ impl Run {
                 let args = World::job_args(self.next_id);
                 self.next_id += 1;
                 self.track_post(&b.pubkey(), args.job_id);
-                let no_capable_verifier = Some(
-                    assay_market::errors::MarketError::NoCapableVerifier as u32
-                        + anchor_lang::error::ERROR_CODE_OFFSET,
-                );
+                use assay_market::errors::MarketError as M;
+                let refusals = [
+                    M::NoCapableVerifier,
+                    M::AuditUnaffordable,
+                    M::CollateralTooLow,
+                ]
+                .map(|e| Some(e as u32 + anchor_lang::error::ERROR_CODE_OFFSET));
                 match self
                     .send_or_error(&[d.post_job(&b.pubkey(), args)], &[b])
                     .await
                 {
                     Ok(()) => {}
                     // Refused for what the sequence did to the verifiers (all unstaked,
-                    // slashed or below a raised minimum), as any post would be now.
-                    Err(e) if e.custom_code() == no_capable_verifier => {}
+                    // slashed or below a raised minimum) or to the fee and collateral
+                    // terms (the admin's updates), as any post would be now.
+                    Err(e) if refusals.contains(&e.custom_code()) => {}
                     Err(e) => self
                         .violations
                         .push(format!("pre-funded job {job} could not be posted: {e}")),
@@ -620,6 +624,10 @@ impl Run {
                 let bond = [0, 500_000, 1_000_000, 2_000_000][self.rng.gen_range(0..4)];
                 let params = MarketParams {
                     verifier_fee_bps: self.rng.gen_range(0..=3_000),
+                    sample_fee_bps: [0, 5_000, 10_000, 20_000][self.rng.gen_range(0..4)],
+                    min_verifier_fee: [0, 10_000, 5_000_000][self.rng.gen_range(0..3)],
+                    bond_fee_multiple: [0, 1, 50][self.rng.gen_range(0..3)],
+                    min_collateral_bps: [0, 10_000, 32_000][self.rng.gen_range(0..3)],
                     protocol_fee_bps: self.rng.gen_range(0..=3_000),
                     finder_fee_bps: self.rng.gen_range(0..=5_000),
                     treasury_slash_bps: self.rng.gen_range(0..=5_000),
@@ -939,13 +947,16 @@ impl Run {
                         JobState::Challenged | JobState::Passed | JobState::PassChallenged
                     );
                     if holds_verifier_bond && j.verifier == Some(op_key) {
-                        locked += j.params.verifier_bond;
+                        locked += j.verifier_bond;
                     }
-                    if matches!(
-                        j.state,
-                        JobState::Disputed | JobState::Contested | JobState::PassChallenged
-                    ) && j.accuser == Some(op_key)
+                    // A fault's accuser is the job's verifier (its bond: the job's); a
+                    // pass's challenger locks the market's base bond.
+                    if matches!(j.state, JobState::Disputed | JobState::Contested)
+                        && j.accuser == Some(op_key)
                     {
+                        locked += j.verifier_bond;
+                    }
+                    if j.state == JobState::PassChallenged && j.accuser == Some(op_key) {
                         locked += j.params.verifier_bond;
                     }
                     locked

@@ -682,30 +682,34 @@ async fn a_late_crank_gives_the_same_sample_or_lapses() {
 }
 
 /// A job closed and re-posted with the same id lives at the same address. In both lives
-/// the verifier reports chunk 0 unavailable (every chunk is sampled), so without the
-/// instance the fault evidence and the committee's uphold votes of the first life would be
-/// byte-for-byte those of the second. Votes and evidence bind the instance — the slot the
+/// the verifier reports the same chunk unavailable (7 of 8 chunks are sampled; a life
+/// whose sample misses the first life's chunk is voided and the id posted again), so
+/// without the instance the fault evidence and the committee's uphold votes of the first
+/// life would be byte-for-byte those of the second. Votes and evidence bind the instance — the slot the
 /// job was posted in — so the first life's votes, replayed on the second, are rejected.
 #[tokio::test]
 async fn committee_votes_of_a_closed_job_are_rejected_on_the_same_id_reposted() {
     // Four verifiers: whoever accuses, the other three are the committee, so the two
     // lives' committees share a majority.
     let mut w = World::new(long_epoch_setup(), 1, 1, 4).await.unwrap();
-    let job = contested_life(&mut w).await;
+    let job = contested_life(&mut w, None).await;
     let first = w.job(&job).await;
     // The first life ends without those votes: the vote window passes and it is voided.
-    let slot = w.chain.slot().await.unwrap();
-    w.chain
-        .warp(first.step_deadline_slot + 1 - slot)
-        .await
-        .unwrap();
-    let ix = w.chain.deployment.void_contest(&job, &first);
-    w.chain.send(&[ix], &[]).await.unwrap();
-    assert!(w.chain.job(&job).await.unwrap().is_none());
+    void_life(&mut w, &job).await;
 
-    let again = contested_life(&mut w).await;
-    assert_eq!(again, job, "the same address");
-    let second = w.job(&job).await;
+    // Lives until one reports the first life's chunk (each does with probability 7/8).
+    let mut lives = 1;
+    let second = loop {
+        let again = contested_life(&mut w, Some(first.fault_index)).await;
+        assert_eq!(again, job, "the same address");
+        let life = w.job(&job).await;
+        if life.fault_index == first.fault_index {
+            break life;
+        }
+        lives += 1;
+        assert!(lives < 40, "no life sampled chunk {}", first.fault_index);
+        void_life(&mut w, &job).await;
+    };
     assert!(second.instance > first.instance);
     assert_eq!(
         (second.fault_index, second.round),
@@ -750,23 +754,41 @@ async fn committee_votes_of_a_closed_job_are_rejected_on_the_same_id_reposted() 
     assert!(w.chain.job(&job).await.unwrap().is_none());
 }
 
-/// Job id 1 (every chunk sampled) posted, claimed, committed and drawn; its verifier
-/// reports chunk 0 unavailable; the provider contests and the committee is drawn.
-async fn contested_life(w: &mut World) -> Pubkey {
+/// Job id 1 (7 of its 8 chunks sampled) posted, claimed, committed and drawn; its verifier
+/// reports `chunk` unavailable if it was sampled, else the first chunk of its sample; the
+/// provider contests and the committee is drawn.
+async fn contested_life(w: &mut World, chunk: Option<u32>) -> Pubkey {
     let args = PostJobArgs {
-        samples: 8,
+        samples: 7,
         ..World::job_args(1)
     };
     let job = w.post(0, args).await.unwrap();
     w.claim(0, &job).await.unwrap();
     w.commit(0, &job, 7).await.unwrap();
     let verifier = w.chain.crank_draw(&job).await.unwrap().expect("verifiers");
+    let drawn = w.job(&job).await;
+    let sample =
+        assay_protocol::sample_indices(&drawn.seed, drawn.n_chunks, u32::from(drawn.samples));
+    let index = chunk.filter(|c| sample.contains(c)).unwrap_or(sample[0]);
     let ix = w
         .chain
         .deployment
-        .report_fault(&verifier, &job, 0, FaultEvidence::Unavailable);
+        .report_fault(&verifier, &job, index, FaultEvidence::Unavailable);
     let v = w.key(&verifier).insecure_clone();
     w.chain.send(&[ix], &[&v]).await.unwrap();
     w.contest(&job).await.unwrap();
     job
+}
+
+/// Lets the contest of `job` run out its vote window and voids it: the job closes.
+async fn void_life(w: &mut World, job: &Pubkey) {
+    let life = w.job(job).await;
+    let slot = w.chain.slot().await.unwrap();
+    w.chain
+        .warp(life.step_deadline_slot + 1 - slot)
+        .await
+        .unwrap();
+    let ix = w.chain.deployment.void_contest(job, &life);
+    w.chain.send(&[ix], &[]).await.unwrap();
+    assert!(w.chain.job(job).await.unwrap().is_none());
 }

@@ -23,7 +23,7 @@ use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::errors::StakeError;
 use assay_stake::instructions::UpdateConfigArgs;
 use assay_tests::mints::{create_extension_mint, mint_cases};
-use assay_tests::{World, OPERATOR_STAKE};
+use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -420,7 +420,7 @@ async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
     w.chain.send(&[close], &[]).await.unwrap();
     assert_eq!(
         w.chain.balance_of(&verifier.pubkey()).await.unwrap(),
-        World::job_args(2).price / 20
+        state.verifier_fee
     );
 
     // The buyer closes again to block the refund of its expired job.
@@ -524,7 +524,7 @@ async fn pre_funded_addresses_never_block_their_creation() {
     }
     chain.initialize(&setup).await.unwrap();
     let d = chain.deployment;
-    let user = chain.new_user(1_000_000_000).await.unwrap();
+    let user = chain.new_user(STARTING_TOKENS).await.unwrap();
     let job = pda::job(&user.pubkey(), 1);
     let user_kinds = [
         ("operator", pda::operator(&user.pubkey()), assay_stake::ID),
@@ -568,7 +568,7 @@ async fn donated_lamports_at_a_closed_or_future_address_read_as_absent() {
     let setup = LocalSetup::default();
     let mut chain = LocalChain::start(setup).await.unwrap();
     let d = chain.deployment;
-    let user = chain.new_user(1_000_000_000).await.unwrap();
+    let user = chain.new_user(STARTING_TOKENS).await.unwrap();
     let job = pda::job(&user.pubkey(), 1);
     let least = chain.rent_exempt_minimum(0).await.unwrap();
     for address in [job, pda::operator(&user.pubkey())] {

@@ -9,9 +9,10 @@
 //!   challenge to run out the clock on a real one.
 //! - The window's locks are released by a crank anyone may send.
 //!
-//! Amounts follow `LocalSetup::default()` and `World::job_args`: price 10 tokens,
-//! collateral 20, verifier fee 5 %, protocol fee 1 %, bond 1 token, finder 20 % and
-//! treasury 10 % of what is slashed.
+//! Amounts follow the shipped terms (`LocalSetup::default()`) and `World::job_args`: price
+//! 10 tokens, 3 of 8 chunks sampled, collateral 32 (the floor), verifier fee 5 % + 3/8 of
+//! the price, protocol fee 1 %, the verifier's bond 50 fees, a challenger's bond 1 token,
+//! finder 20 % and treasury 10 % of what is slashed.
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::canary::CanaryPlan;
@@ -22,16 +23,9 @@ use assay_market::instructions::FaultEvidence;
 use assay_market::state::JobState;
 use assay_protocol::{hashv, leaf_hash, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_PROVIDER;
+use assay_tests::terms::{BOND, CHALLENGER_BOND, COLLATERAL, PRICE, PROVIDER_PAY, VERIFIER_FEE};
 use assay_tests::{fake_outputs, World};
 use solana_sdk::signature::Signer;
-
-const PRICE: u64 = 10_000_000;
-const COLLATERAL: u64 = 20_000_000;
-const VERIFIER_FEE: u64 = 500_000;
-const PROTOCOL_FEE: u64 = 100_000;
-const BOND: u64 = 1_000_000;
-/// What the provider is paid at the pass: price less both fees.
-const PROVIDER_PAY: u64 = PRICE - VERIFIER_FEE - PROTOCOL_FEE;
 
 /// The job's error code as the program returns it.
 fn code(e: MarketError) -> u32 {
@@ -302,9 +296,12 @@ async fn a_challenge_of_a_correct_pass_is_overturned_and_the_challenger_loses_it
 
     // The challenger's bond: 10 % to the treasury, the rest to the verifier it accused.
     let after = books(&mut w, &verifier, &challenger).await;
-    assert_eq!(after.challenger_deposit, before.challenger_deposit - BOND);
-    assert_eq!(after.treasury, before.treasury + BOND / 10);
-    assert_eq!(after.verifier, before.verifier + BOND * 9 / 10);
+    assert_eq!(
+        after.challenger_deposit,
+        before.challenger_deposit - CHALLENGER_BOND
+    );
+    assert_eq!(after.treasury, before.treasury + CHALLENGER_BOND / 10);
+    assert_eq!(after.verifier, before.verifier + CHALLENGER_BOND * 9 / 10);
     assert_eq!(
         after.locked,
         [COLLATERAL, BOND, 0],
@@ -444,7 +441,7 @@ async fn a_challenge_nobody_votes_on_is_voided_and_costs_the_challenger_the_miss
         .await
         .unwrap();
     let challenged = books(&mut w, &verifier, &challenger).await;
-    assert_eq!(challenged.locked, [COLLATERAL, BOND, BOND]);
+    assert_eq!(challenged.locked, [COLLATERAL, BOND, CHALLENGER_BOND]);
 
     let state = w.job(&job_key).await;
     let void = w.chain.deployment.void_challenge(&job_key, &state);

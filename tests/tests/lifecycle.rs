@@ -5,6 +5,10 @@ use assay_client::embedded::LocalSetup;
 use assay_client::events::AssayEvent;
 use assay_client::Chain;
 use assay_market::state::JobState;
+use assay_tests::terms::{
+    finder_share, treasury_share, victim_share, BOND, COLLATERAL, MISS_PENALTY, PRICE,
+    PROTOCOL_FEE, PROVIDER_PAY, VERIFIER_FEE,
+};
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_sdk::signature::Signer;
 
@@ -20,31 +24,31 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     let provider = w.providers[0].pubkey();
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
-        20_000_000
+        COLLATERAL
     );
     assert_eq!(
         w.chain.operator(&verifier).await.unwrap().unwrap().locked,
-        1_000_000
+        BOND
     );
 
     let v = w.key(&verifier).insecure_clone();
     let ix = w.chain.deployment.attest_pass(&verifier, &job, &state);
     let events = w.chain.send_with_events(&[ix], &[&v]).await.unwrap();
 
-    // Price 10.000000: verifier fee 5 % = 0.5, protocol fee 1 % = 0.1, provider 9.4. The
+    // Price 10: verifier fee 5 % + 3/8 = 4.25, protocol fee 1 % = 0.1, provider 5.65. The
     // provider and the treasury are paid at the pass; the verifier's fee and both locks
     // wait for the pass window.
     let buyer = w.buyer().pubkey();
     assert_eq!(
         w.chain.balance_of(&buyer).await.unwrap(),
-        STARTING_TOKENS - 10_000_000
+        STARTING_TOKENS - PRICE
     );
     assert_eq!(
         w.chain.balance_of(&provider).await.unwrap(),
-        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
-    assert_eq!(w.treasury_balance().await, 100_000);
-    assert!(events.iter().any(|e| matches!(e, AssayEvent::PassRecorded(p) if p.provider_paid == 9_400_000 && p.treasury_paid == 100_000)));
+    assert_eq!(w.treasury_balance().await, PROTOCOL_FEE);
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::PassRecorded(p) if p.provider_paid == PROVIDER_PAY && p.treasury_paid == PROTOCOL_FEE)));
     let passed = w.job(&job).await;
     assert_eq!(passed.state, JobState::Passed);
     assert_eq!(
@@ -52,7 +56,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
             .token_balance(&assay_client::pda::job_vault(&job))
             .await
             .unwrap(),
-        500_000
+        VERIFIER_FEE
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 
@@ -66,7 +70,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert_eq!(
         w.chain.balance_of(&verifier).await.unwrap(),
-        STARTING_TOKENS - OPERATOR_STAKE + 500_000
+        STARTING_TOKENS - OPERATOR_STAKE + VERIFIER_FEE
     );
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
@@ -87,7 +91,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
     assert!(events
         .iter()
         .any(|e| matches!(e, AssayEvent::JobStateChanged(c) if c.to == JobState::Settled)));
-    assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.provider_paid == 9_400_000 && c.verifier_paid == 500_000)));
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.provider_paid == PROVIDER_PAY && c.verifier_paid == VERIFIER_FEE)));
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
@@ -138,7 +142,7 @@ async fn buyer_cancels_an_open_job_and_gets_everything_back() {
     let job = w.post(0, World::job_args(7)).await.unwrap();
     assert_eq!(
         balance(&mut w, &buyer.pubkey()).await,
-        STARTING_TOKENS - 10_000_000
+        STARTING_TOKENS - PRICE
     );
     let ix = w.chain.deployment.cancel_job(&buyer.pubkey(), 7);
     w.chain.send(&[ix], &[&buyer]).await.unwrap();
@@ -201,14 +205,17 @@ async fn provider_who_claims_and_never_commits_is_slashed_for_no_show() {
     let state = w.job(&job).await;
     let ix = w.chain.deployment.expire_job(&job, &state);
     w.chain.send(&[ix], &[]).await.unwrap();
-    // Collateral 20: treasury 10 % = 2, buyer 18 plus its price back.
+    // Collateral 32: treasury 10 % = 3.2, buyer 28.8 plus its price back.
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 18_000_000);
-    assert_eq!(w.treasury_balance().await, 2_000_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS + COLLATERAL - treasury_share(COLLATERAL)
+    );
+    assert_eq!(w.treasury_balance().await, treasury_share(COLLATERAL));
     let operator = w.chain.operator(&provider).await.unwrap().unwrap();
     assert_eq!(
         (operator.deposited, operator.locked, operator.slashed_total),
-        (OPERATOR_STAKE - 20_000_000, 0, 20_000_000)
+        (OPERATOR_STAKE - COLLATERAL, 0, COLLATERAL)
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
@@ -226,14 +233,18 @@ async fn provider_who_fakes_a_sampled_chunk_and_concedes_is_slashed() {
         .deployment
         .concede_fault(&provider.pubkey(), &job, &state);
     let events = w.chain.send_with_events(&[ix], &[&provider]).await.unwrap();
-    // Collateral 20: finder 20 % = 4, treasury 10 % = 2, buyer 14 plus its price back.
+    // Collateral 32: finder 20 % = 6.4, treasury 10 % = 3.2, buyer 22.4 plus its price
+    // back.
     let buyer = w.buyer().pubkey();
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS + victim_share(COLLATERAL)
+    );
     assert_eq!(
         balance(&mut w, &verifier).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 4_000_000
+        STARTING_TOKENS - OPERATOR_STAKE + finder_share(COLLATERAL)
     );
-    assert_eq!(w.treasury_balance().await, 2_000_000);
+    assert_eq!(w.treasury_balance().await, treasury_share(COLLATERAL));
     assert_eq!(
         balance(&mut w, &provider.pubkey()).await,
         STARTING_TOKENS - OPERATOR_STAKE
@@ -242,7 +253,7 @@ async fn provider_who_fakes_a_sampled_chunk_and_concedes_is_slashed() {
         w.chain.operator(&verifier).await.unwrap().unwrap().locked,
         0
     );
-    assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.state == JobState::Slashed && c.provider_slashed == 20_000_000)));
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::JobClosed(c) if c.state == JobState::Slashed && c.provider_slashed == COLLATERAL)));
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
@@ -269,7 +280,10 @@ async fn unanswered_fault_slashes_the_provider_once_the_dispute_window_ends() {
         .concede_fault(&stranger.pubkey(), &job, &state);
     w.chain.send(&[ix], &[&stranger]).await.unwrap();
     let buyer = w.buyer().pubkey();
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS + victim_share(COLLATERAL)
+    );
 }
 
 #[tokio::test]
@@ -294,7 +308,10 @@ async fn provider_withholding_outputs_is_reported_unavailable_and_slashed() {
         .concede_fault(&provider.pubkey(), &job, &state);
     w.chain.send(&[ix], &[&provider]).await.unwrap();
     let buyer = w.buyer().pubkey();
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS + victim_share(COLLATERAL)
+    );
 }
 
 /// Contest with 4 verifiers: the accuser plus a committee of the other 3.
@@ -338,10 +355,13 @@ async fn contested_fault_upheld_by_the_committee_slashes_the_provider() {
         .iter()
         .any(|e| matches!(e, AssayEvent::ContestResolved(r) if r.upheld && r.votes_uphold == 2)));
     let buyer = w.buyer().pubkey();
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS + 14_000_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS + victim_share(COLLATERAL)
+    );
     assert_eq!(
         balance(&mut w, &accuser).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 4_000_000
+        STARTING_TOKENS - OPERATOR_STAKE + finder_share(COLLATERAL)
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
@@ -353,21 +373,25 @@ async fn contested_fault_overturned_slashes_the_accusing_verifier_and_pays_the_p
     resolve(&mut w, &job, &committee, Verdict::OverturnFault)
         .await
         .unwrap();
-    // Provider: 10 − 0.5 − 0.1 = 9.4, plus 90 % of the accuser's 1.0 bond = 0.9.
+    // Provider: 10 − 4.25 − 0.1 = 5.65, plus 90 % of the accuser's 212.5 bond; the buyer
+    // gets the fee nobody earned back.
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 10_300_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY + BOND - treasury_share(BOND)
     );
     assert_eq!(
         balance(&mut w, &buyer).await,
-        STARTING_TOKENS - 10_000_000 + 500_000
+        STARTING_TOKENS - PRICE + VERIFIER_FEE
     );
-    assert_eq!(w.treasury_balance().await, 100_000 + 100_000);
+    assert_eq!(
+        w.treasury_balance().await,
+        PROTOCOL_FEE + treasury_share(BOND)
+    );
     let accuser_op = w.chain.operator(&accuser).await.unwrap().unwrap();
     assert_eq!(
         (accuser_op.deposited, accuser_op.locked),
-        (OPERATOR_STAKE - 1_000_000, 0)
+        (OPERATOR_STAKE - BOND, 0)
     );
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
@@ -419,7 +443,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
 
     let ix = w.chain.deployment.advance_round(&job, &state);
     let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
-    assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == 250_000)));
+    assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == MISS_PENALTY)));
     // The next round is drawn from a seed slot of its own, after the miss.
     let state = w.job(&job).await;
     assert_eq!(
@@ -438,7 +462,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     let missed = w.chain.operator(&first).await.unwrap().unwrap();
     assert_eq!(
         (missed.deposited, missed.locked),
-        (OPERATOR_STAKE - 250_000, 0)
+        (OPERATOR_STAKE - MISS_PENALTY, 0)
     );
 
     let v = w.key(&next).insecure_clone();
@@ -448,11 +472,11 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     let provider = w.providers[0].pubkey();
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
     assert_eq!(
         balance(&mut w, &next).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 500_000
+        STARTING_TOKENS - OPERATOR_STAKE + VERIFIER_FEE
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
@@ -480,7 +504,7 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
     let ix = w.chain.deployment.finalize(&job, &state);
     let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
-        AssayEvent::PassRecorded(p) if p.verifier.is_none() && p.provider_paid == 9_400_000)));
+        AssayEvent::PassRecorded(p) if p.verifier.is_none() && p.provider_paid == PROVIDER_PAY)));
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     let passed = w.job(&job).await;
     assert_eq!((passed.state, passed.verifier), (JobState::Passed, None));
@@ -500,18 +524,24 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
     };
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.reason == assay_market::events::UnauditedReason::EveryRoundMissed
-            && u.verifier_fee_refunded == 500_000)));
-    // Provider paid 9.4; the unearned verifier fee 0.5 returns to the buyer; both
+            && u.verifier_fee_refunded == VERIFIER_FEE)));
+    // Provider paid 5.65; the unearned verifier fee 4.25 returns to the buyer; both
     // verifiers lost 0.25 to the treasury.
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS - 9_500_000);
-    assert_eq!(w.treasury_balance().await, 100_000 + 500_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS - PRICE + VERIFIER_FEE
+    );
+    assert_eq!(w.treasury_balance().await, PROTOCOL_FEE + 2 * MISS_PENALTY);
     for v in [first.unwrap(), next.unwrap()] {
         let op = w.chain.operator(&v).await.unwrap().unwrap();
-        assert_eq!((op.deposited, op.locked), (OPERATOR_STAKE - 250_000, 0));
+        assert_eq!(
+            (op.deposited, op.locked),
+            (OPERATOR_STAKE - MISS_PENALTY, 0)
+        );
     }
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
@@ -557,13 +587,16 @@ async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fe
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.job == job
             && u.reason == UnauditedReason::NoEligibleVerifier
-            && u.verifier_fee_refunded == 500_000)));
+            && u.verifier_fee_refunded == VERIFIER_FEE)));
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
-    assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS - 9_500_000);
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS - PRICE + VERIFIER_FEE
+    );
     assert!(w.chain.job(&job).await.unwrap().is_none());
 }
 
@@ -574,13 +607,13 @@ async fn locked_stake_cannot_be_withdrawn_and_free_stake_can_after_cooldown() {
     w.claim(0, &job).await.unwrap();
     let p = w.providers[0].insecure_clone();
     let d = w.chain.deployment;
-    let too_much = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - 20_000_000 + 1);
+    let too_much = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - COLLATERAL + 1);
     let err = w.chain.send(&[too_much], &[&p]).await.unwrap_err();
     assert_eq!(
         err.custom_code(),
         Some(6000 + assay_stake::errors::StakeError::InsufficientAvailableStake as u32)
     );
-    let ok = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - 20_000_000);
+    let ok = d.request_unstake(&p.pubkey(), OPERATOR_STAKE - COLLATERAL);
     w.chain.send(&[ok], &[&p]).await.unwrap();
     let err = w
         .chain
@@ -599,12 +632,12 @@ async fn locked_stake_cannot_be_withdrawn_and_free_stake_can_after_cooldown() {
         .unwrap();
     assert_eq!(
         balance(&mut w, &p.pubkey()).await,
-        STARTING_TOKENS - 20_000_000
+        STARTING_TOKENS - COLLATERAL
     );
     let op = w.chain.operator(&p.pubkey()).await.unwrap().unwrap();
     assert_eq!(
         (op.deposited, op.locked, op.unstaking),
-        (20_000_000, 20_000_000, 0)
+        (COLLATERAL, COLLATERAL, 0)
     );
 }
 
@@ -630,7 +663,7 @@ async fn token_2022_mint_works_end_to_end() {
     let provider = w.providers[0].pubkey();
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + 9_400_000
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }

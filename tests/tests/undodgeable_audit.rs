@@ -18,14 +18,17 @@ use anchor_lang::AccountSerialize;
 use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::{Chain, DrawOutcome};
+use assay_market::constants::{
+    MAX_COLLATERAL_BPS, MIN_BOND_FEE_MULTIPLE, MIN_COLLATERAL_FLOOR_BPS, MIN_SAMPLE_FEE_BPS,
+};
 use assay_market::errors::MarketError;
-use assay_market::instructions::PostJobArgs;
 use assay_market::state::{DrawSeed, Job, JobState, MarketParams};
 use assay_protocol::Verdict;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::errors::StakeError;
 use assay_stake::instructions::UpdateConfigArgs;
-use assay_tests::{fake_outputs, World, OPERATOR_STAKE};
+use assay_tests::terms::COLLATERAL;
+use assay_tests::{fake_outputs, World, STARTING_TOKENS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use solana_sdk::signature::Signer;
@@ -183,11 +186,7 @@ async fn armed(kind: Kind) -> (World, Pubkey, Pubkey) {
     let mut w = World::new(LocalSetup::default(), 1, 1, 5).await.unwrap();
     let challenger = w.operator(ROLE_PROVIDER).await.unwrap().pubkey();
     w.chain.next_epoch().await.unwrap();
-    let args = PostJobArgs {
-        samples: 8,
-        ..World::job_args(1)
-    };
-    let job = w.post(0, args).await.unwrap();
+    let job = w.post(0, World::job_args(1)).await.unwrap();
     w.claim(0, &job).await.unwrap();
     let tree = w.commit(0, &job, 7).await.unwrap();
     match kind {
@@ -200,7 +199,9 @@ async fn armed(kind: Kind) -> (World, Pubkey, Pubkey) {
         Kind::Challenge => {
             w.chain.crank_draw(&job).await.unwrap();
             w.pass(&job).await.unwrap();
-            w.challenge_pass(&challenger, &job, &tree, 0, [9; 32])
+            let passed = w.job(&job).await;
+            let index = assay_protocol::sample_indices(&passed.seed, passed.n_chunks, 1)[0];
+            w.challenge_pass(&challenger, &job, &tree, index, [9; 32])
                 .await
                 .unwrap();
         }
@@ -253,7 +254,7 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         if let (true, Outcome::Verifier(_, Some(v))) = (unstake_drawn, &timely) {
             // Bonded from its pending unstake: it cannot dodge by unstaking.
             let op = w.chain.operator(v).await.unwrap().unwrap();
-            if op.locked < armed_job.params.verifier_bond {
+            if op.locked < armed_job.verifier_bond {
                 return Err(format!(
                     "the unstaking verifier escaped its bond: locked {}",
                     op.locked
@@ -273,9 +274,11 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
         .await
         .map_err(|e| format!("lapse_draw: {e}"))?;
     let after = deposits(&mut w, &parties).await;
-    let bond = armed_job.params.verifier_bond;
+    // The provider loses its collateral, the accuser and a challenged pass's verifier
+    // their bonds.
+    let bonds = [armed_job.accuser_bond(), armed_job.verifier_bond];
     let worst: Vec<u64> = std::iter::once(armed_job.collateral)
-        .chain(parties.iter().skip(1).map(|_| bond))
+        .chain(bonds.into_iter().take(parties.len() - 1))
         .collect();
     let lost: Vec<u64> = before.iter().zip(&after).map(|(b, a)| b - a).collect();
     if lost != worst {
@@ -356,13 +359,15 @@ async fn committed_jobs(w: &mut World, ids: std::ops::Range<u64>) -> Vec<Pubkey>
 #[tokio::test]
 async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often_than_its_share() {
     const DECLINES: u64 = 1_000;
+    // Every verifier, the sybil included, stakes enough for 47 bonds: the sybil is never
+    // short of stake for its bond, so it stays in the draw at its full weight.
+    let stake = STARTING_TOKENS;
     let mut w = World::new(LocalSetup::default(), 1, 1, 0).await.unwrap();
-    w.add_verifiers(99, OPERATOR_STAKE).await.unwrap();
-    let sybil = w.operator(ROLE_VERIFIER).await.unwrap().pubkey();
+    w.add_verifiers(99, stake).await.unwrap();
+    let sybil = w.registered(ROLE_VERIFIER, stake).await.unwrap().pubkey();
     let provider = w.providers[0].pubkey();
     // Enough stake for a thousand collaterals, and a thousand jobs' rent for the buyer.
-    let p = w.providers[0].insecure_clone();
-    fund_provider(&mut w, (DECLINES + 100) * 20_000_000).await;
+    fund_provider(&mut w, (DECLINES + 100) * COLLATERAL).await;
     let buyer = w.buyers[0].pubkey();
     w.chain.airdrop(&buyer, 20_000_000_000).await.unwrap();
     w.chain.mint_to(&buyer, 1_000_000_000).await.unwrap();
@@ -378,7 +383,9 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
         for job in &jobs {
             match outcome_now(&mut w, job).await {
                 Some(Outcome::Verifier(_, Some(v))) if v == sybil => {
-                    crank(&mut w, job).await.unwrap();
+                    crank(&mut w, job)
+                        .await
+                        .unwrap_or_else(|e| panic!("cranking the sybil's draw: {e}"));
                     drawn += 1;
                 }
                 // Declined: it waits, hoping for another draw. There is none.
@@ -394,14 +401,14 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
             }
             let refused = crank(&mut w, job).await;
             assert_eq!(
-                refused.err().and_then(|e| e.custom_code()),
+                refused.as_ref().err().and_then(|e| e.custom_code()),
                 market_code(MarketError::DrawLapsed),
-                "a declined draw is never made later"
+                "a declined draw is never made later: {refused:?}"
             );
             w.chain
                 .send(&[w.chain.deployment.lapse_draw(job, &state)], &[])
                 .await
-                .unwrap();
+                .unwrap_or_else(|e| panic!("lapse_draw after {declined} declines: {e}"));
         }
     }
     let looks = drawn + declined;
@@ -412,7 +419,7 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
     let lost = stake_before - deposits(&mut w, &[provider]).await[0];
     assert_eq!(
         lost,
-        declined * 20_000_000,
+        declined * COLLATERAL,
         "every decline cost the collateral"
     );
 }
@@ -444,7 +451,7 @@ async fn jobs_last_seed(w: &mut World, jobs: &[Pubkey]) -> u64 {
 async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one_that_cranks_at_once(
 ) {
     let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
-    fund_provider(&mut w, 40 * 20_000_000).await;
+    fund_provider(&mut w, 40 * COLLATERAL).await;
     let faked = |i: u32| i % 2 == 1;
     let (mut caught_timely, mut caught_late, mut lapsed) = (0, 0, 0);
     let window = LocalSetup::default().market.draw_window_slots;
@@ -548,7 +555,7 @@ async fn party_rerolling_a_committee_cannot_raise_its_sybils_seat_share() {
                 })
                 .expect("DrawLapsed");
             assert_eq!(lapse.provider_slashed, state.collateral);
-            assert_eq!(lapse.accuser_slashed, state.params.verifier_bond);
+            assert_eq!(lapse.accuser_slashed, state.accuser_bond());
         }
     }
     assert!(
@@ -588,7 +595,7 @@ async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_jo
     let state = w.job(&job).await;
     assert_eq!(state.verifier, Some(sybil), "assigned despite unstaking");
     let op = w.chain.operator(&sybil).await.unwrap().unwrap();
-    let bond = state.params.verifier_bond;
+    let bond = state.verifier_bond;
     assert_eq!((op.locked, op.unstaking), (bond, available - bond));
     // It stays silent; anyone advances the round; it pays the penalty.
     warp_to(&mut w, state.step_deadline_slot + 1).await;
@@ -704,7 +711,7 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
     assert!(w.chain.job(&job).await.unwrap().is_none());
     assert_eq!(
         lazy_before - deposits(&mut w, &[lazy]).await[0],
-        LocalSetup::default().market.verifier_bond
+        assay_tests::terms::BOND
     );
 
     // At the counter's limit: a job whose contests counter is u32::MAX still takes a
@@ -760,15 +767,16 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
 // ---------------------------------------------------------------------------------------
 // The parameter rules.
 
-/// Every parameter set under which a draw or a vote could never complete, or a missed
-/// step would cost nothing, is refused by both `initialize_config` and `update_config`
-/// with its own named error; the stake program refuses a cooldown shorter than an epoch.
+/// Every parameter set under which a draw or a vote could never complete, a missed step
+/// would cost nothing, or (issue #27) auditing, diligence or honesty would stop paying, is
+/// refused by both `initialize_config` and `update_config` with its own named error; the
+/// stake program refuses a cooldown shorter than an epoch.
 #[tokio::test]
 async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_error() {
     let base = LocalSetup::default();
     let epoch = base.stake.epoch_slots;
     type Rule = (&'static str, fn(&mut MarketParams, u64), MarketError);
-    let rules: [Rule; 14] = [
+    let rules: [Rule; 18] = [
         (
             "draw window longer than SlotHashes keeps",
             |p, _| p.draw_window_slots = 513,
@@ -841,6 +849,26 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
             "zero minimum samples",
             |p, _| p.min_samples = 0,
             MarketError::InvalidMinSamples,
+        ),
+        (
+            "sampled chunk paid below its price share",
+            |p, _| p.sample_fee_bps = MIN_SAMPLE_FEE_BPS - 1,
+            MarketError::SampleFeeBelowFloor,
+        ),
+        (
+            "bond below 50 fees",
+            |p, _| p.bond_fee_multiple = MIN_BOND_FEE_MULTIPLE - 1,
+            MarketError::BondMultipleBelowFloor,
+        ),
+        (
+            "collateral floor below 3.2 prices",
+            |p, _| p.min_collateral_bps = MIN_COLLATERAL_FLOOR_BPS - 1,
+            MarketError::CollateralFloorBelowMinimum,
+        ),
+        (
+            "collateral floor above the collateral cap",
+            |p, _| p.min_collateral_bps = MAX_COLLATERAL_BPS + 1,
+            MarketError::InvalidCollateralFloor,
         ),
     ];
     let mut w = World::new(base.clone(), 0, 0, 0).await.unwrap();

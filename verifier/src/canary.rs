@@ -1,8 +1,9 @@
 //! A canary operation: planted faults that make a lazy verifier's pass a losing bet.
 //!
-//! The operator holds three keys nothing on chain links: a buyer, a provider and a
-//! challenger (docs/economics.md, "Lazy verifiers"). For each canary job it posts an
-//! ordinary job as the buyer, claims it as the provider, computes every chunk honestly on
+//! The operator holds three keys: a buyer, a provider and a challenger (docs/economics.md,
+//! "Lazy verifiers"). With `fresh_buyers`, each canary job is posted by a key of its own,
+//! created for it and funded from the buyer key (its price and rent), and swept back
+//! once the job has closed; otherwise by the buyer key. It claims the job as the provider, computes every chunk honestly on
 //! the GPU, and commits and serves wrong outputs for a secret set of chunks
 //! ([`CanaryPlan`]). Then it watches:
 //! - a pass whose sample holds a planted chunk is challenged within its window from the
@@ -37,6 +38,27 @@ pub struct CanaryKeys {
     pub challenger: Keypair,
 }
 
+/// How many chunks a canary plants wrong.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Planted {
+    /// This many (at most the job's chunks).
+    Fixed(u32),
+    /// The fewest that put one in the job's sample with at least this probability
+    /// (`assay_client::economics::planted_for_catch`): what the economics of lazy
+    /// verifiers assume (docs/economics.md), whatever the job's size and sample.
+    Catch(f64),
+}
+
+impl Planted {
+    /// Chunks to plant in a job of `n` chunks sampling `k`.
+    pub fn count(self, n: u32, k: u32) -> u32 {
+        match self {
+            Self::Fixed(m) => m.min(n),
+            Self::Catch(p) => assay_client::economics::planted_for_catch(n, k, p),
+        }
+    }
+}
+
 /// One canary job, as much as the operator must remember to act on it later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanaryRecord {
@@ -52,6 +74,10 @@ pub struct CanaryRecord {
     pub honest_hashes: Vec<Hash>,
     /// What became of it, once something did.
     pub outcome: Option<CanaryOutcome>,
+    /// The secret of the fresh key that posted it (base58 of 64 bytes), until what it got
+    /// back is swept to the buyer key; none when the buyer key posted it.
+    #[serde(default)]
+    pub fresh_buyer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,8 +121,11 @@ pub struct CanaryOperator<'a, C: Chain> {
     pub keys: &'a CanaryKeys,
     /// The secret the planted chunks are drawn from (never published).
     pub secret: Hash,
-    /// Chunks planted wrong per canary job.
-    pub planted: u32,
+    /// How many chunks each canary job plants wrong.
+    pub planted: Planted,
+    /// Post each canary from a key of its own (funded from `keys.buyer`), so no two
+    /// canaries share a buyer on chain.
+    pub fresh_buyers: bool,
     /// Every event the operator's own transactions emitted, oldest first (its log).
     pub events: Vec<AssayEvent>,
 }
@@ -122,10 +151,16 @@ impl<C: Chain> CanaryOperator<'_, C> {
         claim_after: std::time::Duration,
     ) -> Result<CanaryRecord, CanaryError> {
         let d = self.chain.deployment();
-        let buyer = &self.keys.buyer;
+        let fresh = self.fresh_buyers.then(Keypair::new);
+        if let Some(fresh) = &fresh {
+            self.fund(fresh, args.price).await?;
+        }
+        let buyer = fresh.as_ref().unwrap_or(&self.keys.buyer).insecure_clone();
+        let buyer = &buyer;
         let provider = &self.keys.provider;
         let job = assay_client::pda::job(&buyer.pubkey(), args.job_id);
         let job_id = args.job_id;
+        let args_samples = args.samples;
         self.send(&[d.post_job(&buyer.pubkey(), args)], buyer)
             .await?;
         if !claim_after.is_zero() {
@@ -136,7 +171,8 @@ impl<C: Chain> CanaryOperator<'_, C> {
         let prepared = self.gpu.prepare(bundle)?;
         let honest = prepared.run_all()?;
         let n = bundle.manifest.n_chunks();
-        let plan = CanaryPlan::new(&self.secret, &job, n, self.planted);
+        let plant = self.planted.count(n, u32::from(args_samples));
+        let plan = CanaryPlan::new(&self.secret, &job, n, plant);
         let planted_indices: Vec<u32> = plan.planted().iter().copied().collect();
         // A float rule's bound depends on the verifier's scale pass: computed here the
         // same way, so the planted value is outside the bound the verifier will apply.
@@ -183,7 +219,45 @@ impl<C: Chain> CanaryOperator<'_, C> {
                 .collect(),
             honest_hashes: honest.iter().map(|(_, out)| hashv(&[out])).collect(),
             outcome: None,
+            fresh_buyer: fresh.map(|k| k.to_base58_string()),
         })
+    }
+
+    /// Lamports a fresh buyer receives: rent for the job account and its vault, and fees.
+    const FRESH_BUYER_LAMPORTS: u64 = 20_000_000;
+
+    /// Funds `fresh` from the buyer key: lamports for rent and fees, a token account and
+    /// `price` tokens.
+    async fn fund(&mut self, fresh: &Keypair, price: u64) -> Result<(), CanaryError> {
+        let d = self.chain.deployment();
+        let funder = self.keys.buyer.insecure_clone();
+        let decimals = self.chain.mint_decimals().await?;
+        let ixs = [
+            anchor_lang::solana_program::system_instruction::transfer(
+                &funder.pubkey(),
+                &fresh.pubkey(),
+                Self::FRESH_BUYER_LAMPORTS,
+            ),
+            d.create_token_account(&funder.pubkey(), &fresh.pubkey()),
+            d.transfer_tokens(&funder.pubkey(), &fresh.pubkey(), price, decimals),
+        ];
+        Ok(self.send(&ixs, &funder).await?)
+    }
+
+    /// Sends what a closed canary's fresh buyer got back (refund, compensation, residue)
+    /// to the buyer key.
+    async fn sweep(&mut self, fresh: &Keypair) -> Result<(), CanaryError> {
+        let d = self.chain.deployment();
+        let funder = self.keys.buyer.pubkey();
+        let tokens = self.chain.balance_of(&fresh.pubkey()).await?;
+        if tokens > 0 {
+            let decimals = self.chain.mint_decimals().await?;
+            let ix = d.transfer_tokens(&fresh.pubkey(), &funder, tokens, decimals);
+            let buyer = self.keys.buyer.insecure_clone();
+            let events = self.chain.send_with_events(&[ix], &[&buyer, fresh]).await?;
+            self.events.extend(events);
+        }
+        Ok(())
     }
 
     /// One pass over `records`: challenges passes whose sample holds a planted chunk,
@@ -201,6 +275,11 @@ impl<C: Chain> CanaryOperator<'_, C> {
                 .parse()
                 .map_err(|_| CanaryError::Invalid(format!("bad job address {}", record.job)))?;
             let Some(job) = self.chain.job(&key).await? else {
+                // Closed: sweep what its fresh buyer got back to the buyer key.
+                if let Some(secret) = record.fresh_buyer.clone() {
+                    self.sweep(&Keypair::from_base58_string(&secret)).await?;
+                    record.fresh_buyer = None;
+                }
                 continue;
             };
             if job.instance != record.instance {

@@ -22,8 +22,8 @@ pub struct Config {
     pub poll_interval: Duration,
     pub max_backoff: Duration,
     pub crank: bool,
-    /// Re-check other verifiers' passes and challenge wrong ones.
-    pub fisherman: bool,
+    /// Share (0–1) of other verifiers' passes to re-check, challenging wrong ones; 0: off.
+    pub fisherman_rate: f64,
     pub audit_retry: Duration,
     pub rpc_timeout: Duration,
     pub rpc_attempts: u32,
@@ -69,6 +69,7 @@ pub struct FileConfig {
     pub max_backoff_ms: Option<u64>,
     pub crank: Option<bool>,
     pub fisherman: Option<bool>,
+    pub fisherman_rate: Option<f64>,
     pub audit_retry_ms: Option<u64>,
     pub rpc_timeout_ms: Option<u64>,
     pub rpc_attempts: Option<u32>,
@@ -119,13 +120,18 @@ pub struct Flags {
     /// Disable permissionless cranks.
     #[arg(long)]
     pub no_crank: bool,
-    /// With spare capacity, re-check other verifiers' passes while their window is open
-    /// (two per poll) and challenge one whose sampled chunk is wrong. A challenge bonds
-    /// the market's `verifier_bond` of this operator's stake: lost if the committee
-    /// overturns it, returned with the finder share of the provider's collateral and the
-    /// verifier's bond if it upholds.
+    /// Do not re-check other verifiers' passes (the daemon is a fisherman by default: see
+    /// --fisherman-rate).
     #[arg(long)]
-    pub fisherman: bool,
+    pub no_fisherman: bool,
+    /// Share (0–1) of other verifiers' passes this daemon re-checks while their window is
+    /// open (at most two per poll, after its own assignments and seats; which passes, a
+    /// private draw from its key), challenging one whose sampled chunk is wrong. A
+    /// challenge bonds the market's `verifier_bond` of this operator's stake: lost if the
+    /// committee overturns it, returned with the finder share of the provider's collateral
+    /// and the verifier's bond if it upholds. Default 0.1 (docs/economics.md).
+    #[arg(long, value_name = "SHARE")]
+    pub fisherman_rate: Option<f64>,
     #[arg(long)]
     pub audit_retry_ms: Option<u64>,
     #[arg(long)]
@@ -154,6 +160,8 @@ pub enum ConfigError {
     Endpoint(String),
     #[error("capabilities: {0}")]
     Capabilities(String),
+    #[error("--fisherman-rate {0} is not a share between 0 and 1")]
+    FishermanRate(f64),
 }
 
 impl FileConfig {
@@ -199,7 +207,18 @@ impl Config {
                 .or(file.max_backoff_ms)
                 .unwrap_or(30_000)),
             crank: !flags.no_crank && file.crank.unwrap_or(true),
-            fisherman: flags.fisherman || file.fisherman.unwrap_or(false),
+            fisherman_rate: if flags.no_fisherman || file.fisherman == Some(false) {
+                0.0
+            } else {
+                let rate = flags
+                    .fisherman_rate
+                    .or(file.fisherman_rate)
+                    .unwrap_or(crate::daemon::DEFAULT_FISHERMAN_RATE);
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(ConfigError::FishermanRate(rate));
+                }
+                rate
+            },
             audit_retry: ms(flags
                 .audit_retry_ms
                 .or(file.audit_retry_ms)
@@ -258,7 +277,11 @@ mod tests {
         assert_eq!(c.keypair, PathBuf::from("/etc/assay/verifier.json"));
         assert_eq!(c.poll_interval, Duration::from_millis(500));
         assert!(!c.crank);
-        assert!(!c.fisherman, "off unless asked for");
+        assert_eq!(
+            c.fisherman_rate,
+            crate::daemon::DEFAULT_FISHERMAN_RATE,
+            "a fisherman unless told not to"
+        );
         assert_eq!(
             c.capabilities,
             Capabilities::Auto,
@@ -278,12 +301,25 @@ mod tests {
             Config::merge(FileConfig::default(), &wrong),
             Err(ConfigError::Capabilities(m)) if m.contains("raytracing")
         ));
-        let fish = Flags::parse_from(["assay-verifier", "--fisherman"]);
-        assert!(
-            Config::merge(FileConfig::default(), &fish)
+        let off = Flags::parse_from(["assay-verifier", "--no-fisherman"]);
+        assert_eq!(
+            Config::merge(FileConfig::default(), &off)
                 .unwrap()
-                .fisherman
+                .fisherman_rate,
+            0.0
         );
+        let all = Flags::parse_from(["assay-verifier", "--fisherman-rate", "1"]);
+        assert_eq!(
+            Config::merge(FileConfig::default(), &all)
+                .unwrap()
+                .fisherman_rate,
+            1.0
+        );
+        let wrong = Flags::parse_from(["assay-verifier", "--fisherman-rate", "2"]);
+        assert!(matches!(
+            Config::merge(FileConfig::default(), &wrong),
+            Err(ConfigError::FishermanRate(_))
+        ));
         assert!(c.committee, "votes through the store unless told not to");
         let aside = Flags::parse_from(["assay-verifier", "--no-committee"]);
         assert!(

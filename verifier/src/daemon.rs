@@ -73,11 +73,17 @@ pub struct DaemonOptions {
     /// quorum of any contest, through the blob store's vote board
     /// ([`crate::votes::VoteBoard`]). Off, the daemon neither votes nor relays.
     pub committee: bool,
-    /// Re-check other verifiers' passes within their window (at most
-    /// [`RECHECKS_PER_TICK`] a pass) and challenge a wrong sampled leaf, bonding
-    /// `verifier_bond` of this operator's stake.
-    pub fisherman: bool,
+    /// Re-check this share (0–1) of other verifiers' passes within their window (at
+    /// most [`RECHECKS_PER_TICK`] a pass; which ones, a private draw from this operator's
+    /// key, so no provider knows in advance) and challenge a wrong sampled leaf, bonding
+    /// `verifier_bond` of this operator's stake. 0: not a fisherman.
+    pub fisherman_rate: f64,
 }
+
+/// The share of other verifiers' passes a daemon re-checks unless told otherwise: with a
+/// handful of daemons, most passes are re-checked by someone (1 − 0.9^M for M daemons;
+/// docs/economics.md assumes a quarter, met from three daemons on).
+pub const DEFAULT_FISHERMAN_RATE: f64 = 0.1;
 
 /// Passes a fisherman re-checks per tick, so its own assignments and seats come first.
 pub const RECHECKS_PER_TICK: usize = 2;
@@ -89,7 +95,7 @@ impl Default for DaemonOptions {
             retry_backoff: Duration::from_secs(2),
             max_retry_backoff: Duration::from_secs(120),
             committee: true,
-            fisherman: false,
+            fisherman_rate: DEFAULT_FISHERMAN_RATE,
         }
     }
 }
@@ -413,7 +419,7 @@ impl<C: Chain> Daemon<C> {
                 self.relay(key, job, &mut report).await;
             }
         }
-        if self.options.fisherman {
+        if self.options.fisherman_rate > 0.0 {
             self.fish(slot, &jobs, &mut report).await;
         }
         self.metrics.ticks.inc();
@@ -425,6 +431,20 @@ impl<C: Chain> Daemon<C> {
     /// looked at again; one whose audit failed for this verifier's own reasons is retried
     /// with backoff. Evidence of data the provider no longer serves cannot be shown
     /// against the root, so it is logged, not filed.
+    /// Whether this daemon re-checks the pass of `job`'s life `instance`: a draw at
+    /// `fisherman_rate` from a hash of its own secret key, the job and the instance, the
+    /// same on every tick and restart, and unknown to the provider and the verifier.
+    fn fishes(&self, job: &Pubkey, instance: u64) -> bool {
+        let digest = assay_protocol::hashv(&[
+            b"assay.fisherman.v1",
+            self.key.secret_bytes(),
+            job.as_ref(),
+            &instance.to_le_bytes(),
+        ]);
+        let draw = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+        (draw as f64) < self.options.fisherman_rate * u64::MAX as f64
+    }
+
     async fn fish(&mut self, slot: u64, jobs: &[(Pubkey, Job)], report: &mut TickReport) {
         let me = self.me();
         let candidates: Vec<(Pubkey, Job)> = jobs
@@ -435,6 +455,7 @@ impl<C: Chain> Daemon<C> {
                     && j.verifier != Some(me)
                     && j.provider != Some(me)
                     && !self.rechecked.contains(&(*key, j.instance))
+                    && self.fishes(key, j.instance)
                     && !self.backed_off(key, j, true)
             })
             .take(RECHECKS_PER_TICK)

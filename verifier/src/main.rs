@@ -110,7 +110,7 @@ async fn run(config: Config) -> Result<()> {
             retry_backoff: config.audit_retry,
             max_retry_backoff: config.max_backoff,
             committee: config.committee,
-            fisherman: config.fisherman,
+            fisherman_rate: config.fisherman_rate,
         },
     );
     daemon.use_shutdown(stop);
@@ -131,7 +131,7 @@ async fn run(config: Config) -> Result<()> {
     if let Err(e) = daemon.declare_capabilities(capabilities).await {
         warn!(error = %e, "cannot declare capabilities now; the chain keeps the old ones");
     }
-    info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, fisherman = config.fisherman, "assay-verifier running");
+    info!(verifier = %daemon.me(), url = %config.url, crank = config.crank, fisherman_rate = config.fisherman_rate, "assay-verifier running");
     daemon.run(config.poll_interval, config.max_backoff).await;
     Ok(())
 }

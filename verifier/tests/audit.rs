@@ -26,6 +26,9 @@ struct Setup {
     job: Pubkey,
 }
 
+/// The largest sample a 16-chunk job can pay for: every chunk but one.
+const ALL_BUT_ONE: u8 = 15;
+
 /// A posted, claimed 16-chunk hash-mixer job whose provider ran it honestly; `tamper`
 /// then decides what it commits and publishes before the challenge is drawn.
 async fn challenged(
@@ -79,10 +82,10 @@ async fn challenged_with(
         manifest_hash,
         input_root: [0; 32],
         n_chunks: 16,
-        samples: 16,
+        samples: ALL_BUT_ONE,
         comparison_rule: COMPARISON_EXACT,
-        price: 10_000_000,
-        collateral: 20_000_000,
+        price: 1_000_000,
+        collateral: 3_200_000,
         claim_window_slots: 100,
         execution_window_slots: 100,
         needs: 0,
@@ -127,7 +130,7 @@ async fn honest_provider_passes_the_audit_and_is_paid() {
     let job = s.chain.job(&s.job).await.unwrap().unwrap();
     let result = audit(&s.gpu, &s.store, &s.job, &job).unwrap();
     assert_eq!(result.finding, Finding::Pass);
-    assert_eq!(result.sample.len(), 16);
+    assert_eq!(result.sample.len(), usize::from(ALL_BUT_ONE));
     let v = s
         .verifiers
         .iter()
@@ -138,13 +141,20 @@ async fn honest_provider_passes_the_audit_and_is_paid() {
     s.chain.send(&[ix], &[&v]).await.unwrap();
     let passed = s.chain.job(&s.job).await.unwrap().unwrap();
     assert_eq!(passed.state, assay_market::state::JobState::Passed);
-    assert!(s.chain.balance_of(&s.provider.pubkey()).await.unwrap() > 900_000_000);
+    let paid = 1_000_000 - job.verifier_fee - job.protocol_fee;
+    assert_eq!(
+        s.chain.balance_of(&s.provider.pubkey()).await.unwrap(),
+        1_000_000_000 - 100_000_000 + paid
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn provider_faking_one_chunk_is_reported_with_a_proof_the_chain_accepts() {
+async fn provider_faking_chunks_is_reported_with_a_proof_the_chain_accepts() {
+    // Two faked chunks: every sample of all chunks but one holds one.
     let mut s = challenged(|_, _, outputs| {
-        outputs.chunk_mut(5).unwrap()[0] ^= 0xff;
+        for chunk in [5, 6] {
+            outputs.chunk_mut(chunk).unwrap()[0] ^= 0xff;
+        }
         None
     })
     .await;
@@ -153,9 +163,9 @@ async fn provider_faking_one_chunk_is_reported_with_a_proof_the_chain_accepts() 
         index, evidence, ..
     } = audit(&s.gpu, &s.store, &s.job, &job).unwrap().finding
     else {
-        panic!("the faked chunk is in the full sample");
+        panic!("a faked chunk is in every sample of 15");
     };
-    assert_eq!(index, 5);
+    assert!([5, 6].contains(&index), "{index}");
     assert!(matches!(evidence, FaultEvidence::Mismatch { .. }));
     let v = s
         .verifiers

@@ -46,7 +46,8 @@ fn operator<'a>(
         store: &m.store,
         keys,
         secret: [7; 32],
-        planted: PLANTED_IN_EVERY_SAMPLE,
+        planted: assay_verifier::canary::Planted::Fixed(PLANTED_IN_EVERY_SAMPLE),
+        fresh_buyers: true,
         events: vec![],
     }
 }
@@ -72,6 +73,7 @@ async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_sha
     // A lazy verifier is drawn for the first canary and passes it blind.
     let mut records = vec![launch(&m, &keys, 1).await];
     let key = records[0].job.parse().unwrap();
+    let bond = m.state(&key).await.unwrap().verifier_bond;
     assert_eq!(records[0].planted.len(), 9);
     let lazy = m.draw(&key).await;
     let lazy_index = m.verifier_index(&lazy);
@@ -102,7 +104,6 @@ async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_sha
         .collect();
     common::tick_until_closed(&m, &mut others, &key, 2).await;
     assert!(m.state(&key).await.is_none(), "upheld and closed");
-    let bond = LocalSetup::default().market.verifier_bond;
     assert_eq!(slashed_total(&m, &lazy).await, bond);
     // Nothing more to do for it.
     assert_eq!(watch(&m, &keys, &mut records).await, Default::default());

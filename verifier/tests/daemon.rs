@@ -15,7 +15,7 @@ use assay_market::state::{Job, JobState, MarketParams};
 use assay_verifier::journal::{Journal, VerdictEntry, VerdictStatus};
 use assay_verifier::votes::{relay_instruction, VoteRecord};
 use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
-use common::{Market, Provider, TOKENS};
+use common::{Market, Provider, ALL_BUT_ONE};
 use solana_sdk::signature::{Signature, Signer};
 
 /// The journaled verdict of `job`'s round 0 (of its only life in these tests).
@@ -67,6 +67,9 @@ async fn close_own_pass(
 async fn honest_provider_passes_and_the_job_settles() {
     let mut m = Market::new(LocalSetup::default(), 1, 1).await;
     let job = m.job(0, 8, Provider::Honest).await;
+    // The fee fixed at posting: 5 % of the price plus the 8 sampled chunks' share of it.
+    let fee = m.state(&job).await.unwrap().verifier_fee;
+    assert_eq!(fee, common::PRICE / 20 + common::PRICE * 8 / 16);
     let mut d = m.daemon(0, "v0");
     let before = m.tokens_of(&m.verifiers[0].pubkey()).await;
     // Nothing due before the seed slot.
@@ -81,11 +84,7 @@ async fn honest_provider_passes_and_the_job_settles() {
     assert_eq!(m.tokens_of(&m.verifiers[0].pubkey()).await, before);
     close_own_pass(&mut m, &mut d, &job).await;
     let after = m.tokens_of(&m.verifiers[0].pubkey()).await;
-    assert_eq!(
-        after - before,
-        TOKENS / 2,
-        "verifier fee = 5 % of 10 tokens"
-    );
+    assert_eq!(after - before, fee, "the verifier fee");
     let r = d.tick().await.unwrap();
     assert_eq!(r, Default::default());
     let text = d.metrics().render();
@@ -182,15 +181,15 @@ async fn a_reposted_job_is_audited_again_though_its_address_and_round_were_journ
 #[tokio::test(flavor = "current_thread")]
 async fn faked_chunk_is_reported_and_slashed_after_the_dispute_window() {
     let mut m = Market::new(LocalSetup::default(), 1, 1).await;
-    // k = n: the faked chunk is always sampled.
-    let job = m.job(0, 16, Provider::Fake(5)).await;
+    // Two chunks faked, all but one sampled: a faked chunk is always in the sample.
+    let job = m.job(0, ALL_BUT_ONE, Provider::Fake(5)).await;
     let mut d = m.daemon(0, "v0");
     m.warp(5).await;
     let r = d.tick().await.unwrap();
     assert_eq!(r.faults, 1, "{r:?}");
     let j = m.state(&job).await.unwrap();
     assert_eq!(j.state, JobState::Disputed);
-    assert_eq!(j.fault_index, 5);
+    assert!([5, 6].contains(&j.fault_index), "{}", j.fault_index);
     assert_eq!(j.accuser, Some(m.verifiers[0].pubkey()));
     // The provider neither concedes nor contests: after the window the daemon cranks.
     m.warp(LocalSetup::default().market.dispute_window_slots + 1)
@@ -389,7 +388,7 @@ async fn contested_fake(
     m: &mut Market,
     daemons: &mut [assay_verifier::Daemon<common::SharedChain>],
 ) -> Pubkey {
-    let job = m.job(0, 16, Provider::Fake(3)).await;
+    let job = m.job(0, ALL_BUT_ONE, Provider::Fake(3)).await;
     m.draw(&job).await;
     for d in daemons.iter_mut() {
         d.tick().await.unwrap();
@@ -661,7 +660,8 @@ async fn the_daemon_never_signs_a_pass_for_a_chunk_it_did_not_reexecute() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
     let mut m = Market::new(LocalSetup::default(), 1, 6).await;
-    let job = m.job(0, 16, Provider::Fake(3)).await;
+    let job = m.job(0, ALL_BUT_ONE, Provider::Fake(3)).await;
+    let bond = m.state(&job).await.unwrap().verifier_bond;
     let lazy = m.draw(&job).await;
     let lazy_index = m.verifier_index(&lazy);
     let mut lazy_daemon = m.daemon_with(
@@ -678,7 +678,7 @@ async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
     let fisher = m.verifiers[fisher_index].pubkey();
     let fisher_before = m.tokens_of(&fisher).await;
     let mut options = m.options();
-    options.fisherman = true;
+    options.fisherman_rate = 1.0;
     let mut fisherman = m.daemon_with(
         fisher_index,
         "fisher",
@@ -700,7 +700,6 @@ async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
         .collect();
     common::tick_until_closed(&m, &mut others, &job, 2).await;
     assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
-    let bond = LocalSetup::default().market.verifier_bond;
     assert_eq!(slashed_total(&m, &lazy).await, bond);
     assert_eq!(
         slashed_total(&m, &m.providers[0].pubkey()).await,

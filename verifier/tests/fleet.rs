@@ -164,10 +164,10 @@ impl Fleet {
         chain.send(&[ix], &[&p]).await.unwrap();
     }
 
-    /// A faked job (every chunk sampled: always caught) whose provider contests the
-    /// fault; returns it once its committee is seated.
+    /// A faked job (two chunks faked, all but one sampled: always caught) whose provider
+    /// contests the fault; returns it once its committee is seated.
     async fn contested_cheat(&self, id: u64) -> (Pubkey, Job) {
-        let job = self.post(id, 16, Provider::Fake(7)).await;
+        let job = self.post(id, common::ALL_BUT_ONE, Provider::Fake(7)).await;
         self.contest(&job).await;
         let seated = self
             .wait(&job, "committee drawn", |j| {
@@ -259,8 +259,8 @@ async fn an_honest_job_settles(fleet: &Fleet) {
         fleet.verifiers_tokens().await,
     );
     let job = fleet.post(1, 4, Provider::Honest).await;
+    let fee = fleet.job(&job).await.unwrap().verifier_fee;
     fleet.wait(&job, "honest job closed", |j| j.is_none()).await;
-    let fee = 10 * common::TOKENS * 500 / 10_000;
     assert_eq!(
         (
             fleet.deposited(&provider).await,

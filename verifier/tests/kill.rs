@@ -311,13 +311,17 @@ async fn kill_and_restart(
         let mut child = spawn(&paths, &daemon_pid);
         if (cycle as u64) < scale.jobs {
             let id = cycle as u64 + 1;
-            // Every fourth provider fakes a chunk (k = n, so it is always caught).
+            // Every fourth provider fakes two chunks (all but one sampled: always caught).
             let behaviour = if id.is_multiple_of(4) {
                 Provider::Fake(7)
             } else {
                 Provider::Honest
             };
-            let samples = if id.is_multiple_of(4) { 16 } else { 4 };
+            let samples = if id.is_multiple_of(4) {
+                common::ALL_BUT_ONE
+            } else {
+                4
+            };
             let (buyer, provider) = (&parties.buyer, &parties.provider);
             let job = market
                 .with_chain(async |c| {

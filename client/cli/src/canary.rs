@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use assay_client::keys::{data_dir, read_keypair};
+use assay_client::Chain;
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use clap::Args;
 use rand::Rng;
@@ -40,13 +41,20 @@ pub struct CanaryArgs {
     /// Which built-in kernel the canary jobs run (as real buyers' `assay job new` makes).
     #[arg(long, value_enum, default_value = "hashmix")]
     kernel: Example,
-    /// Chunks planted wrong per job. More catch a lazy verifier more often but make an
-    /// honest verifier's finder share (paid from the canary's collateral) more frequent.
-    #[arg(long, default_value_t = 4)]
-    planted: u32,
-    /// Chunks the verifier re-executes (k), as a real buyer would ask.
-    #[arg(long, default_value_t = 16)]
-    samples: u32,
+    /// Chunks planted wrong per job. Default: as many as it takes for the job's sample to
+    /// hold one with probability --catch (what docs/economics.md assumes), whatever the
+    /// job's size. More catch a lazy verifier more often but make an honest verifier's
+    /// finder share (paid from the canary's collateral) more frequent.
+    #[arg(long)]
+    planted: Option<u32>,
+    /// With no --planted: the probability that a canary's sample holds a planted chunk.
+    #[arg(long, default_value_t = 0.9)]
+    catch: f64,
+    /// Chunks the verifier re-executes (k). Default: what `assay job post` picks for a
+    /// real buyer at this price (the smallest k that deters every cheat), so canaries
+    /// look like the jobs around them.
+    #[arg(long)]
+    samples: Option<u32>,
     /// Price per job, in tokens.
     #[arg(long, default_value = "10")]
     price: String,
@@ -105,11 +113,14 @@ fn describe(outcome: &Option<CanaryOutcome>) -> String {
 }
 
 pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
-    ensure!(a.planted >= 1, "--planted must be at least 1");
-    ensure!(
-        (1..=u32::from(u8::MAX)).contains(&a.samples),
-        "--samples must be between 1 and 255"
-    );
+    ensure!(a.planted != Some(0), "--planted must be at least 1");
+    ensure!(a.catch > 0.0 && a.catch <= 1.0, "--catch must be in (0, 1]");
+    if let Some(k) = a.samples {
+        ensure!(
+            (1..=u32::from(u8::MAX)).contains(&k),
+            "--samples must be between 1 and 255"
+        );
+    }
     for (flag, value) in [
         ("--interval-s", a.interval_s),
         ("--claim-delay-s", a.claim_delay_s),
@@ -142,6 +153,7 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
     let store = net.store()?;
     let gpu = assay_gpu::Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
     let price = parse_amount(&a.price, decimals(&mut chain).await?)?;
+    let params = chain.market_config().await?.params;
     // Only the operator knows where the faults are: the secret comes from a key it holds.
     let secret = assay_protocol::hashv(&[b"assay canary secret", keys.challenger.secret_bytes()]);
     let mut canary = CanaryOperator {
@@ -150,7 +162,11 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         store: &store,
         keys: &keys,
         secret,
-        planted: a.planted,
+        planted: match a.planted {
+            Some(m) => assay_verifier::canary::Planted::Fixed(m),
+            None => assay_verifier::canary::Planted::Catch(a.catch),
+        },
+        fresh_buyers: true,
         events: vec![],
     };
 
@@ -162,16 +178,27 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
             tokio::time::sleep(gap(a.interval_s)).await;
         }
         let bundle = example_bundle(a.kernel, rand::random())?;
+        let n_chunks = bundle.manifest.n_chunks();
+        // What a real buyer posts at this price: the market's collateral floor, and the
+        // CLI's default sample count.
+        let collateral =
+            assay_market::state::JobTerms::of(&params, price, n_chunks, params.min_samples)
+                .map(|t| t.min_collateral)
+                .unwrap_or(0);
+        let samples = match a.samples {
+            Some(k) => k,
+            None => u32::from(crate::job::default_samples(
+                &params, n_chunks, price, collateral,
+            )),
+        };
         ensure!(
-            a.samples <= bundle.manifest.n_chunks(),
-            "--samples ({}) exceeds the job's {} chunks",
-            a.samples,
-            bundle.manifest.n_chunks()
+            samples <= n_chunks,
+            "--samples ({samples}) exceeds the job's {n_chunks} chunks"
         );
         let offer = Offer {
-            samples: a.samples as u8,
+            samples: samples as u8,
             price,
-            collateral: price.saturating_mul(2),
+            collateral,
             claim_window_slots: 1_500,
             execution_window_slots: 1_500,
         };

@@ -91,6 +91,26 @@ struct Actor {
     key: Keypair,
 }
 
+/// The row the protocol's treasury (a token account of the market, not a wallet) gets in
+/// the balance table.
+const TREASURY: &str = "treasury";
+
+/// Each actor's wallet plus deposited stake, and the treasury vault's balance, base units.
+async fn holdings(chain: &mut LocalChain, actors: &[Actor]) -> Result<BTreeMap<&'static str, u64>> {
+    let mut held = BTreeMap::new();
+    for a in actors {
+        let staked = chain
+            .operator(&a.key.pubkey())
+            .await?
+            .map(|o| o.deposited)
+            .unwrap_or(0);
+        held.insert(a.name, chain.balance_of(&a.key.pubkey()).await? + staked);
+    }
+    let treasury = chain.deployment.treasury;
+    held.insert(TREASURY, chain.token_balance(&treasury).await?);
+    Ok(held)
+}
+
 struct DemoJob {
     name: String,
     kernel: &'static str,
@@ -224,16 +244,10 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let mut chain = LocalChain::start(demo_setup()).await?;
     let d = chain.deployment;
     let buyer = chain.new_user(1_000 * TOKEN).await?;
-    let mut actors = vec![
-        Actor {
-            name: "buyer",
-            key: buyer.insecure_clone(),
-        },
-        Actor {
-            name: "treasury",
-            key: chain.admin.insecure_clone(),
-        },
-    ];
+    let mut actors = vec![Actor {
+        name: "buyer",
+        key: buyer.insecure_clone(),
+    }];
     let mut operators = vec![];
     for (name, roles) in [
         ("ada (honest provider)", ROLE_PROVIDER),
@@ -242,12 +256,16 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         ("victor (verifier)", ROLE_VERIFIER),
         ("wanda (verifier)", ROLE_VERIFIER),
     ] {
-        let key = chain.new_user(500 * TOKEN).await?;
+        // A job's verifier bond is 50 verifier fees at the shipped terms: the demo's
+        // heavily sampled 20-token jobs bond 300 to 550 tokens, 1,700 together, so one
+        // verifier drawn for all four still bonds each.
+        let stake = if roles == ROLE_VERIFIER { 2_000 } else { 300 };
+        let key = chain.new_user((stake + 200) * TOKEN).await?;
         chain
             .send(
                 &[
                     d.register_operator(&key.pubkey(), roles),
-                    d.deposit(&key.pubkey(), 300 * TOKEN),
+                    d.deposit(&key.pubkey(), stake * TOKEN),
                 ],
                 &[&key],
             )
@@ -264,18 +282,10 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
             .map(|a| a.name)
             .unwrap_or("?")
     };
-    let mut before = BTreeMap::new();
-    for a in &actors {
-        let staked = chain
-            .operator(&a.key.pubkey())
-            .await?
-            .map(|o| o.deposited)
-            .unwrap_or(0);
-        before.insert(a.name, chain.balance_of(&a.key.pubkey()).await? + staked);
-    }
+    let before = holdings(&mut chain, &actors).await?;
     bar.finish_and_clear();
     say(format!(
-        "chain up: mint {}, 1 buyer, 2 providers, 3 verifiers staked 300 tokens each",
+        "chain up: mint {}, 1 buyer, 2 providers staked 300 tokens, 3 verifiers staked 2,000 tokens each",
         d.mint
     ));
     say(format!("Solana programs: {}", chain.programs));
@@ -343,7 +353,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         let offer = Offer {
             samples,
             price: 20 * TOKEN,
-            collateral: 50 * TOKEN,
+            // The floor at the shipped terms: 3.2 × the price.
+            collateral: 64 * TOKEN,
             claim_window_slots: 500,
             execution_window_slots: 500,
         };
@@ -381,7 +392,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         record(&mut jobs, &events);
     }
     say(format!(
-        "buyer posted {} jobs, 20 tokens escrowed each, 50 tokens collateral asked",
+        "buyer posted {} jobs, 20 tokens escrowed each, 64 tokens collateral asked",
         jobs.len()
     ));
 
@@ -607,15 +618,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     }
 
     // ---- report ----
-    let mut after = BTreeMap::new();
-    for a in &actors {
-        let staked = chain
-            .operator(&a.key.pubkey())
-            .await?
-            .map(|o| o.deposited)
-            .unwrap_or(0);
-        after.insert(a.name, chain.balance_of(&a.key.pubkey()).await? + staked);
-    }
+    let after = holdings(&mut chain, &actors).await?;
     let mut reports = vec![];
     let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
     for job in &jobs {
@@ -667,13 +670,9 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         jobs: reports,
         balances: actors
             .iter()
-            .map(|a| {
-                (
-                    a.name.to_string(),
-                    tokens(before[a.name]),
-                    tokens(after[a.name]),
-                )
-            })
+            .map(|a| a.name)
+            .chain([TREASURY])
+            .map(|name| (name.to_string(), tokens(before[name]), tokens(after[name])))
             .collect(),
         cheater_caught,
         canary,
@@ -763,11 +762,12 @@ fn print_report(r: &Report) {
         println!("      states: {}", j.states.join(" → "));
     }
     println!(
-        "   lazy verifier {}: lost {:.2} tokens of stake; honest verifiers earned {:.2} tokens of finder shares on canaries; the canary operation cost carol {:.2} tokens",
+        "   lazy verifier {}: lost {:.2} tokens of stake; honest verifiers earned {:.2} tokens of finder shares on canaries; the canary operation {} carol {:.2} tokens",
         if r.canary.lazy_verifier_caught { "caught" } else { "not caught" },
         r.canary.lazy_verifier_slashed,
         r.canary.honest_finder_paid,
-        r.canary.canary_net_cost
+        if r.canary.canary_net_cost < 0.0 { "earned" } else { "cost" },
+        r.canary.canary_net_cost.abs()
     );
     println!();
     println!(

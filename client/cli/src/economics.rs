@@ -2,13 +2,15 @@
 //! attacker with a share of the verifier stake audits itself), and the lazy verifier's
 //! side (which canary rate and bond make a blind "pass" a losing bet, and their cost).
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
 use assay_client::economics::{
     attacker_stake, bond_bounds, canary_cost, canary_cost_per_real_job, committee_capture,
-    detection_probability, share_for_capture, smallest_safe_committee, verifier_capture, Capture,
-    Laziness, Terms,
+    detection_probability, share_for_capture, smallest_audit_margin, smallest_safe_committee,
+    verifier_capture, Assumptions, Capture, DeploymentEconomics, JobShape, Laziness, Terms,
 };
+use assay_client::Chain;
 use assay_market::constants::MAX_COMMITTEE;
+use assay_market::state::MarketParams;
 use clap::Args;
 
 #[derive(Args)]
@@ -51,6 +53,178 @@ pub struct EconomicsArgs {
     /// Chunks planted wrong in each canary job.
     #[arg(long, default_value_t = 64)]
     planted: u32,
+    /// With the global `--url`: the economics of one posted job of that deployment (its
+    /// chunks, samples, price, collateral and fees), by its id; the buyer is `--buyer`.
+    #[arg(long, value_name = "ID")]
+    job: Option<u64>,
+    /// The buyer of `--job` (base58). Default: the signer's key.
+    #[arg(long, value_name = "PUBKEY")]
+    buyer: Option<String>,
+    /// Set by `main` when the global `--url` was given (not a flag of its own).
+    #[arg(skip)]
+    pub url_given: bool,
+    /// The fisherman rate assumed: probability (0–1) that some fisherman re-checks a given
+    /// pass within its window (the verifier daemons' `--fisherman-rate`, market-wide).
+    #[arg(long, default_value_t = 0.25)]
+    fisherman_rate: f64,
+    /// Probability (0–1) that a canary's sample holds one of its planted chunks (the
+    /// canary operator plants as many chunks as that takes).
+    #[arg(long, default_value_t = 0.9)]
+    canary_catch: f64,
+    /// The provider's compute as a share (0–1) of what it is paid.
+    #[arg(long, default_value_t = 0.8)]
+    compute_share: f64,
+}
+
+/// The reference job of the deployment report when no `--job` is named: 4,096 chunks,
+/// 64 sampled, 100 tokens (at 6 decimals), collateral at the market's floor.
+const REFERENCE_JOB: JobShape = JobShape {
+    n_chunks: 4096,
+    samples: 64,
+    price: 100_000_000,
+    collateral: None,
+};
+
+/// The signs every deployment must have, with the figures behind them: what `assay
+/// economics` prints first, for the deployment at `--url` or for the terms the code ships
+/// (`LocalSetup::default()`).
+pub struct DeploymentReport {
+    pub source: String,
+    pub shape: JobShape,
+    pub economics: DeploymentEconomics,
+    pub smallest: Option<(f64, JobShape)>,
+    pub sybil_share_verifier: f64,
+    pub sybil_share_committee: Option<f64>,
+    pub committee_size: u8,
+}
+
+impl DeploymentReport {
+    pub fn of(
+        source: String,
+        params: &MarketParams,
+        shape: JobShape,
+        a: &Assumptions,
+    ) -> Result<Self> {
+        let economics = DeploymentEconomics::of(params, shape, a)
+            .map_err(|e| anyhow::anyhow!("the market would not accept this job ({e:?}): {}", e))?;
+        Ok(Self {
+            source,
+            shape,
+            economics,
+            smallest: smallest_audit_margin(params, a),
+            sybil_share_verifier: share_for_capture(0.01, 1).unwrap_or(0.01),
+            sybil_share_committee: share_for_capture(0.01, u32::from(params.committee_size)),
+            committee_size: params.committee_size,
+        })
+    }
+
+    /// The `name: value` lines, each with its verdict.
+    pub fn lines(&self) -> Vec<(String, f64, &'static str)> {
+        let e = &self.economics;
+        let sign = |v: f64, good_negative: bool| match (v < 0.0, good_negative) {
+            (true, true) | (false, false) => "ok",
+            _ => "WRONG SIGN",
+        };
+        vec![
+            (
+                "lazy_gain_per_job".into(),
+                e.lazy_gain_per_job,
+                sign(e.lazy_gain_per_job, true),
+            ),
+            (
+                "cheat_gain_max_lazy_verifiers".into(),
+                e.cheat_gain_max_lazy_verifiers,
+                sign(e.cheat_gain_max_lazy_verifiers, true),
+            ),
+            (
+                "cheat_gain_max_diligent_verifiers".into(),
+                e.cheat_gain_max_diligent_verifiers,
+                sign(e.cheat_gain_max_diligent_verifiers, true),
+            ),
+            (
+                "audit_margin_smallest_job".into(),
+                self.smallest.map_or(f64::NAN, |(m, _)| m),
+                match self.smallest {
+                    Some((m, _)) if m > 0.0 => "ok",
+                    Some(_) => "WRONG SIGN",
+                    None => "no job accepted",
+                },
+            ),
+            (
+                "audit_margin_this_job".into(),
+                e.audit_margin,
+                sign(e.audit_margin, false),
+            ),
+            ("buyer_overhead_pct".into(), e.buyer_overhead_pct, "info"),
+            (
+                "sybil_share_for_1pct_verifier_capture".into(),
+                self.sybil_share_verifier,
+                "info",
+            ),
+            (
+                format!(
+                    "sybil_share_for_1pct_committee_{}_capture",
+                    self.committee_size
+                ),
+                self.sybil_share_committee.unwrap_or(f64::NAN),
+                "info",
+            ),
+        ]
+    }
+
+    /// True when every sign the economics require holds.
+    pub fn signs_hold(&self) -> bool {
+        self.lines()
+            .iter()
+            .all(|(_, _, v)| *v != "WRONG SIGN" && *v != "no job accepted")
+    }
+}
+
+/// The market parameters to report on: the deployment at the global `--url`, or the
+/// terms the code ships; and the job shape (`--job` of that deployment, or the reference).
+async fn deployment_terms(
+    a: &EconomicsArgs,
+    net: &crate::common::Net,
+) -> Result<(String, MarketParams, JobShape)> {
+    if !a.url_given {
+        let shipped = assay_client::embedded::LocalSetup::default().market;
+        return Ok((
+            "the terms the code ships (LocalSetup::default(), assay localnet, assay demo)".into(),
+            shipped,
+            REFERENCE_JOB,
+        ));
+    }
+    let endpoint = net.endpoint()?;
+    let mut chain = net
+        .connect_paying(&solana_sdk::signature::Keypair::new())
+        .await?;
+    let params = chain.market_config().await?.params;
+    let shape = match a.job {
+        None => REFERENCE_JOB,
+        Some(id) => {
+            let buyer = match &a.buyer {
+                Some(b) => b.parse().context("--buyer is not a base58 public key")?,
+                None => solana_sdk::signature::Signer::pubkey(&net.signer()?),
+            };
+            let key = assay_client::pda::job(&buyer, id);
+            let job = chain
+                .job(&key)
+                .await?
+                .with_context(|| format!("no job {id} of buyer {buyer} at {}", endpoint.url))?;
+            // The job's own snapshot of the parameters is what it pays under.
+            return Ok((
+                format!("job {id} of {buyer} at {}", endpoint.url),
+                job.params.clone(),
+                JobShape {
+                    n_chunks: job.n_chunks,
+                    samples: job.samples,
+                    price: job.price,
+                    collateral: Some(job.collateral),
+                },
+            ));
+        }
+    };
+    Ok((format!("the deployment at {}", endpoint.url), params, shape))
 }
 
 /// Canary rates in the lazy-verifier table.
@@ -73,7 +247,7 @@ fn lazy(a: &EconomicsArgs) -> Lazy {
         // The verifier re-executes k of N chunks at the provider's cost per chunk.
         recheck_cost: a.provider_cost as f64 * f64::from(a.samples) / f64::from(a.chunks),
         bond: a.bond,
-        fee: a.verifier_fee,
+        finder_reward: (a.collateral as f64 * f64::from(a.finder_fee_bps) / 10_000.0) as u64,
         catch: detection_probability(a.chunks, a.samples, planted),
     };
     let cost_per_canary = canary_cost(
@@ -100,12 +274,12 @@ fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
     let z = &l.laziness;
     println!();
     println!(
-        "lazy verifiers: signing \"pass\" blind saves the re-execution of k = {} of {} chunks, e = {:.0}; a caught blind pass costs bond {} + fee {} = {:.0}",
+        "lazy verifiers: signing \"pass\" blind saves the re-execution of k = {} of {} chunks, e = {:.0}; a caught blind pass costs bond {} + the finder share it forgoes {:.0} = {:.0}",
         a.samples,
         a.chunks,
         z.recheck_cost,
         z.bond,
-        z.fee,
+        z.finder_reward,
         z.at_stake()
     );
     println!(
@@ -122,10 +296,12 @@ fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
     }
     match l.break_even {
         Some(rate) => println!(
-            "laziness is a losing bet from a canary rate of {} (e / (p·(bond + fee)))",
+            "laziness is a losing bet from a canary rate of {} (e / (q·(bond + φ·C)))",
             pct(rate)
         ),
-        None => println!("no canary rate below 100 % makes laziness lose at this bond and fee"),
+        None => {
+            println!("no canary rate below 100 % makes laziness lose at this bond and finder share")
+        }
     }
     println!(
         "bond that makes --canary-rate {} enough: {:.0} (--bond {}: {})",
@@ -212,7 +388,7 @@ fn pct(x: f64) -> String {
     format!("{:.2} %", x * 100.0)
 }
 
-pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
+pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Result<()> {
     ensure!(a.chunks >= 1, "--chunks must be at least 1");
     ensure!(
         a.samples >= 1 && a.samples <= a.chunks,
@@ -236,6 +412,28 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
         "--canary-rate must be in [0, 1)"
     );
     ensure!(a.planted >= 1, "--planted must be at least 1");
+    for (name, v) in [
+        ("--fisherman-rate", a.fisherman_rate),
+        ("--canary-catch", a.canary_catch),
+        ("--compute-share", a.compute_share),
+    ] {
+        ensure!(
+            (0.0..=1.0).contains(&v) && v > 0.0,
+            "{name} must be in (0, 1]"
+        );
+    }
+    ensure!(
+        a.job.is_none() || a.url_given,
+        "--job reads a posted job: name the deployment with --url"
+    );
+    let (source, params, shape) = deployment_terms(&a, net).await?;
+    let assumptions = Assumptions {
+        compute_share: a.compute_share,
+        canary_rate: a.canary_rate,
+        canary_catch: a.canary_catch,
+        fisherman_rate: a.fisherman_rate,
+    };
+    let report = DeploymentReport::of(source, &params, shape, &assumptions)?;
     let terms = Terms {
         n_chunks: a.chunks,
         samples: a.samples,
@@ -305,12 +503,25 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
             "bond_max": sy.bond_range.1,
             "bond_ok": bond_ok,
         });
+        let deployment: serde_json::Map<String, serde_json::Value> = report
+            .lines()
+            .into_iter()
+            .map(|(name, value, verdict)| {
+                (
+                    name,
+                    serde_json::json!({"value": value, "verdict": verdict}),
+                )
+            })
+            .collect();
         println!(
             "{}",
-            serde_json::json!({"chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
+            serde_json::json!({"deployment": {"source": report.source, "lines": deployment, "signs_hold": report.signs_hold()}, "chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
         );
         return Ok(());
     }
+    print_deployment(&report, &assumptions);
+    println!();
+    println!("the calculator, at the terms given by the flags below:");
     println!(
         "N = {} chunks, k = {} samples, price {}, collateral {}, provider cost {}",
         a.chunks, a.samples, a.price, a.collateral, a.provider_cost
@@ -334,6 +545,40 @@ pub fn run(a: EconomicsArgs, json: bool) -> Result<()> {
     print_sybil(&a, &sy, bond_ok);
     print_lazy(&a, &lz);
     Ok(())
+}
+
+fn print_deployment(r: &DeploymentReport, a: &Assumptions) {
+    let e = &r.economics;
+    println!("at {}:", r.source);
+    println!(
+        "  job: {} chunks, {} sampled, price {}, collateral {}; verifier fee {}, protocol fee {}, verifier bond {}",
+        r.shape.n_chunks, r.shape.samples, r.shape.price, e.collateral, e.verifier_fee, e.protocol_fee, e.verifier_bond
+    );
+    println!(
+        "  assumed: compute {:.0} % of the provider's pay, canaries {:.1} % of jobs planting {} chunks (in the sample with p = {:.3}), fishermen re-check {:.0} % of passes",
+        a.compute_share * 100.0,
+        a.canary_rate * 100.0,
+        e.planted,
+        e.canary_catch,
+        a.fisherman_rate * 100.0
+    );
+    if let Some((_, s)) = r.smallest {
+        println!(
+            "  smallest job by audit margin: {} chunks, {} sampled, at its lowest accepted price {}",
+            s.n_chunks, s.samples, s.price
+        );
+    }
+    for (name, value, verdict) in r.lines() {
+        println!("{name}: {value:.4}  ({verdict})");
+    }
+    println!(
+        "signs: {}",
+        if r.signs_hold() {
+            "every strategy but honest work loses, and honest auditing pays, at these terms"
+        } else {
+            "WRONG: at these terms some dishonest strategy pays or honest auditing does not"
+        }
+    );
 }
 
 fn print_sybil(a: &EconomicsArgs, sy: &Sybil, bond_ok: bool) {

@@ -8,6 +8,7 @@ use assay_client::{pda, Chain, Job, JobState, Pubkey};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
 use assay_gpu::{JobBundle, JobManifest};
 use assay_market::errors::MarketError;
+use assay_market::state::MarketParams;
 use assay_verifier::{ResultIndex, Sources};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
@@ -109,13 +110,17 @@ pub struct PostArgs {
     /// Price escrowed now and paid on settlement, in tokens (e.g. 10 or 2.5).
     #[arg(long)]
     price: String,
-    /// Collateral the provider must lock, in tokens. Default: twice the price.
+    /// Collateral the provider must lock, in tokens. Default: the market's floor for this
+    /// price (`min_collateral_bps`; 3.2 × the price at the local terms).
     #[arg(long)]
     collateral: Option<String>,
-    /// Chunks the verifier re-executes (k); at most the manifest's chunk count. See
-    /// `assay economics` for choosing it.
-    #[arg(long, default_value_t = 16)]
-    samples: u32,
+    /// Chunks the verifier re-executes (k); at most the manifest's chunk count. The
+    /// verifier is paid for each (the market's `sample_fee_bps`), so k is the audit's
+    /// price tier. Default: the smallest k for which faking any number of chunks is a
+    /// losing bet at this price and collateral (`assay economics`), at least the market's
+    /// minimum.
+    #[arg(long)]
+    samples: Option<u32>,
     /// Slots a provider has to claim the job.
     #[arg(long, default_value_t = 1_500)]
     claim_window: u64,
@@ -479,21 +484,28 @@ fn dry_run(a: RunArgs, json: bool) -> Result<()> {
 async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
     let bundle = load_bundle(&a.files)?;
     let n_chunks = bundle.manifest.n_chunks();
-    ensure!(a.samples >= 1, "--samples must be at least 1");
-    ensure!(
-        a.samples <= n_chunks,
-        "--samples {} exceeds the job's {} chunks: a verifier cannot sample more chunks than there are",
-        a.samples,
-        n_chunks
-    );
-    let samples = u8::try_from(a.samples).context("--samples must be at most 255")?;
+    if let Some(k) = a.samples {
+        ensure!(k >= 1, "--samples must be at least 1");
+        ensure!(
+            k <= n_chunks,
+            "--samples {k} exceeds the job's {n_chunks} chunks: a verifier cannot sample more chunks than there are"
+        );
+    }
     let (mut chain, buyer) = net.connect().await?;
     let dec = decimals(&mut chain).await?;
     let price = parse_amount(&a.price, dec)?;
     ensure!(price > 0, "--price must be more than zero");
+    let params = chain.market_config().await?.params;
+    let floor = assay_market::state::JobTerms::of(&params, price, n_chunks, params.min_samples)
+        .map(|t| t.min_collateral)
+        .unwrap_or(0);
     let collateral = match &a.collateral {
         Some(c) => parse_amount(c, dec)?,
-        None => price.checked_mul(2).context("price too large")?,
+        None => floor,
+    };
+    let samples = match a.samples {
+        Some(k) => u8::try_from(k).context("--samples must be at most 255")?,
+        None => default_samples(&params, n_chunks, price, collateral),
     };
     let balance = chain.balance_of(&buyer.pubkey()).await?;
     ensure!(
@@ -517,8 +529,7 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
     };
     // Everything the chain will check, before anything is uploaded or sent.
     let args = post_args(&bundle, job_id, &offer)?;
-    let params = chain.market_config().await?.params;
-    args.check(&params).map_err(|e| match e {
+    let terms = args.check(&params).map_err(|e| match e {
         MarketError::InvalidSampleCount => anyhow::anyhow!(
             "--samples {samples}: the market accepts {} to {} samples, and at most the job's {n_chunks} chunks",
             params.min_samples,
@@ -527,6 +538,22 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         MarketError::InvalidDeadline => anyhow::anyhow!(
             "--claim-window and --execution-window must be 1 to {} slots",
             assay_market::instructions::MAX_WINDOW_SLOTS
+        ),
+        MarketError::AuditUnaffordable => anyhow::anyhow!(
+            "a price of {} cannot pay re-executing {samples} of {n_chunks} chunks: the verifier \
+             is paid {} % of the price plus the price of each sampled chunk (at least {}), and \
+             the protocol takes {} %. Raise --price or lower --samples (AuditUnaffordable)",
+            format_amount(price, dec),
+            f64::from(params.verifier_fee_bps) / 100.0,
+            format_amount(params.min_verifier_fee, dec),
+            f64::from(params.protocol_fee_bps) / 100.0
+        ),
+        MarketError::CollateralTooLow => anyhow::anyhow!(
+            "--collateral {} is below the market's floor of {} for this price ({} % of it): a \
+             provider must have more at stake than a fully faked job saves (CollateralTooLow)",
+            format_amount(collateral, dec),
+            format_amount(floor, dec),
+            f64::from(params.min_collateral_bps) / 100.0
         ),
         other => anyhow::anyhow!("the market would reject this job: {other}"),
     })?;
@@ -537,6 +564,17 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         "no registered verifier can run this job (it needs {needs}): the market would refuse \
          it (NoCapableVerifier). Ask for less in the manifest's \"requires\", or wait for a \
          verifier that declares it"
+    );
+    ensure!(
+        capable.largest >= terms.verifier_bond,
+        "no verifier able to run this job has {} tokens staked, the bond this job locks from its \
+         verifier (its fee {} × {}): every draw would pass over them and the job would \
+         settle unaudited. Post a smaller job, or wait for a verifier with more stake \
+         (largest now: {})",
+        format_amount(terms.verifier_bond, dec),
+        format_amount(terms.verifier_fee, dec),
+        params.bond_fee_multiple,
+        format_amount(capable.largest, dec)
     );
     let key = pda::job(&buyer.pubkey(), job_id);
     ensure!(
@@ -584,6 +622,8 @@ struct CapableStake {
     stake: u64,
     total_stake: u64,
     verifiers: usize,
+    /// The most stake any verifier able to run the job has now or next epoch.
+    largest: u64,
 }
 
 async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake> {
@@ -595,19 +635,55 @@ async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake
             .map_or(0, assay_protocol::sumtree::total);
         now.max(registry.capable_weight(need).1)
     };
-    let verifiers = registry
+    let capable: Vec<_> = registry
         .entries()
-        .iter()
+        .into_iter()
         .filter(|e| {
             e.next_weight > 0 && assay_protocol::capability::covers(e.next_capabilities, needs)
         })
-        .count();
+        .collect();
     Ok(CapableStake {
         auditable: assay_market::instructions::post_job::is_auditable(&registry, needs, slot),
         stake: total(needs),
         total_stake: total(0),
-        verifiers,
+        verifiers: capable.len(),
+        largest: capable
+            .iter()
+            .map(|e| e.weight.max(e.next_weight))
+            .max()
+            .unwrap_or(0),
     })
+}
+
+/// The default sample count of a job of `n_chunks` at `price` and `collateral`: the
+/// smallest k (from the market's minimum, at most 64 and the chunk count) for which faking
+/// any number of chunks is a losing bet when the drawn verifier re-executes (compute taken
+/// as 80 % of what the provider is paid; `assay economics`), and whose audit the price can
+/// pay. The market's minimum when none qualifies (the post then explains why).
+pub(crate) fn default_samples(
+    params: &MarketParams,
+    n_chunks: u32,
+    price: u64,
+    collateral: u64,
+) -> u8 {
+    let most = n_chunks.min(u32::from(assay_market::constants::MAX_SAMPLES));
+    (u32::from(params.min_samples)..=most)
+        .filter_map(|k| {
+            let k8 = u8::try_from(k).ok()?;
+            let terms = assay_market::state::JobTerms::of(params, price, n_chunks, k8).ok()?;
+            let payout = price - terms.verifier_fee - terms.protocol_fee;
+            let safe = assay_client::economics::Terms {
+                n_chunks,
+                samples: k,
+                price: payout,
+                collateral,
+                provider_cost: payout / 5 * 4,
+            }
+            .cheating_never_pays();
+            safe.then_some(k8)
+        })
+        .next()
+        .unwrap_or(params.min_samples)
 }
 
 /// `needs` in words: "nothing optional" or the capability names.

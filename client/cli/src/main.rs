@@ -109,7 +109,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.json),
-        Command::Economics(args) => economics::run(args, cli.json),
+        Command::Economics(mut args) => {
+            args.url_given = cli.net.url.is_some();
+            block_on(economics::run(args, &cli.net, cli.json))
+        }
         Command::Job(c) => block_on(job::run(c, &cli.net, cli.json)),
         Command::Stake(c) => block_on(stake::run(c, &cli.net, cli.json)),
         Command::Provider(ProviderCommand::Run(a)) => {

@@ -111,12 +111,15 @@ impl Localnet {
     }
 
     /// A staked verifier declaring no optional capability (and running no daemon): the
-    /// market refuses jobs nobody could audit, so a test that posts needs one.
+    /// market refuses jobs nobody could audit, so a test that posts needs one. It stakes
+    /// 200 tokens: at the shipped terms a job bonds 50 verifier fees from its verifier
+    /// (87.5 tokens for a 10-token job sampling 8 of 64 chunks), and `job post` refuses a
+    /// job no capable verifier could bond.
     fn auditor(&self) -> PathBuf {
-        let key = self.user("auditor", "100");
+        let key = self.user("auditor", "300");
         self.json(
             Some(&key),
-            &["stake", "deposit", "10", "--roles", "verifier"],
+            &["stake", "deposit", "200", "--roles", "verifier"],
         );
         key
     }
@@ -212,7 +215,10 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     assert_eq!(status["state"], "Committed");
     assert_eq!(status["result_root"], committed["committed"]);
     let shown = net.json(Some(&provider), &["stake", "show"]);
-    assert_eq!(shown["locked"], 20_000_000, "collateral (2 × price) locked");
+    assert_eq!(
+        shown["locked"], 32_000_000,
+        "collateral (the floor, 3.2 × price) locked"
+    );
 
     // A second pass finds nothing to do: no double claim.
     net.assay(Some(&provider))
@@ -247,7 +253,7 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
     net.fails(
         &provider,
         &["stake", "unstake", "1000"],
-        "can unstake between 0 and 130",
+        "can unstake between 0 and 118 tokens (deposited 200, locked 32, already unstaking 50)",
     );
 }
 
@@ -506,7 +512,10 @@ fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twic
     let status = net.json(Some(&buyer), &["job", "status", &job]);
     assert_eq!(status["state"], "Committed");
     let shown = net.json(Some(&provider), &["stake", "show"]);
-    assert_eq!(shown["locked"], 20_000_000);
+    assert_eq!(
+        shown["locked"], 32_000_000,
+        "the collateral floor, locked once"
+    );
 }
 
 /// `assay canary run` posts an ordinary job as the canary's buyer, runs it as its provider
@@ -576,7 +585,10 @@ fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
     assert_eq!(saved[0]["honest_hashes"].as_array().unwrap().len(), 64);
     // The canary provider's collateral is locked like any provider's.
     let shown = net.json(Some(&provider), &["stake", "show"]);
-    assert_eq!(shown["locked"], 20_000_000);
+    assert_eq!(
+        shown["locked"], 32_000_000,
+        "the floor: 3.2 × the 10-token price"
+    );
 }
 
 /// `assay job run` executes a job locally as a provider would: for the job's address it
@@ -760,14 +772,14 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     let net = Localnet::start();
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
-    let verifier = net.user("verifier", "100");
+    let verifier = net.user("verifier", "300");
     net.json(
         Some(&provider),
         &["stake", "deposit", "200", "--roles", "provider"],
     );
     net.json(
         Some(&verifier),
-        &["stake", "deposit", "10", "--roles", "verifier"],
+        &["stake", "deposit", "200", "--roles", "verifier"],
     );
 
     let dir = net.path("conv");
@@ -881,9 +893,10 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     let last = ended.last().expect("a closing line");
     assert_eq!(last["state"], "Closed", "{ended:?}");
     assert_eq!(last["final_state"], "Settled", "{ended:?}");
-    // Price 5: the verifier earns 5 %, the provider 94 % (its collateral back too).
-    assert_eq!(net.tokens(&verifier), verifier_before + 250_000);
-    assert_eq!(net.tokens(&provider), provider_before + 4_700_000);
+    // Price 5, 8 of 16 chunks sampled: the verifier earns 5 % plus the sampled half of the
+    // price (0.25 + 2.5), the treasury 1 %, the provider the rest (its collateral back too).
+    assert_eq!(net.tokens(&verifier), verifier_before + 2_750_000);
+    assert_eq!(net.tokens(&provider), provider_before + 2_200_000);
 }
 
 /// A running `assay provider run` child, killed on drop.
@@ -928,14 +941,14 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let verifiers: Vec<PathBuf> = (0..4)
-        .map(|i| net.user(&format!("verifier{i}"), "100"))
+        .map(|i| net.user(&format!("verifier{i}"), "300"))
         .collect();
     net.json(
         Some(&provider),
         &["stake", "deposit", "200", "--roles", "provider"],
     );
     for v in &verifiers {
-        net.json(Some(v), &["stake", "deposit", "10", "--roles", "verifier"]);
+        net.json(Some(v), &["stake", "deposit", "200", "--roles", "verifier"]);
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let refs: Vec<&Path> = verifiers.iter().map(PathBuf::as_path).collect();
@@ -1043,12 +1056,13 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
         }
     });
 
-    // Paid 94 % of the price (plus, after a contest, the accuser's bond less the
-    // treasury's 10 %: 0.9), nothing slashed, no collateral locked.
-    let bond_share = if mirrored { 0 } else { 900_000 };
+    // Paid the price less the verifier's fee (5 % + the sampled 8/64 of the price: 1.75)
+    // and the treasury's 1 % (plus, after a contest, the accuser's bond of 50 fees, 87.5,
+    // less the treasury's 10 %: 78.75), nothing slashed, no collateral locked.
+    let bond_share = if mirrored { 0 } else { 78_750_000 };
     assert_eq!(
         net.tokens(&provider),
-        provider_before + 9_400_000 + bond_share
+        provider_before + 8_150_000 + bond_share
     );
     let stake = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(
@@ -1067,7 +1081,8 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
         let v = elsewhere(&["job", "status", &job.to_string()]);
         assert_eq!(v["state"], "Closed", "{v}");
         assert_eq!(v["final_state"], "Settled", "{v}");
-        assert_eq!(v["provider_paid"], "9.4", "{v}");
+        assert_eq!(v["provider_paid"], "8.15", "{v}");
+        assert_eq!(v["verifier_paid"], "1.75", "{v}");
         assert_eq!(v["provider_slashed"], "0", "{v}");
         assert!(v["verifier"].is_string(), "{v}");
         let sample = v["sampled_chunks"].as_array().expect("the sample");

@@ -206,6 +206,20 @@ pub trait Chain: Send {
         self.token_balance(&account).await
     }
 
+    /// The payment mint's decimals.
+    async fn mint_decimals(&mut self) -> Result<u8, ChainError> {
+        let mint = self.deployment().mint;
+        let account = self
+            .account(&mint)
+            .await?
+            .ok_or(ChainError::MissingAccount(mint))?;
+        account
+            .data
+            .get(44)
+            .copied()
+            .ok_or_else(|| ChainError::Decode(mint, "mint account too short".into()))
+    }
+
     /// Lamports held by `key` (0 if the account does not exist).
     async fn lamports(&mut self, key: &Pubkey) -> Result<u64, ChainError> {
         Ok(self.account(key).await?.map_or(0, |a| a.lamports))

@@ -270,35 +270,38 @@ pub fn bond_bounds(q: f64, finder_reward: f64) -> (f64, f64) {
 /// A verifier drawn for a job chooses between re-executing its sample and signing "pass"
 /// blind. Canary jobs (a share `canary_rate` of all jobs, indistinguishable from the rest)
 /// carry planted faults; a blind pass of a canary whose sample holds a planted chunk is
-/// challenged within the pass window and upheld, and the verifier loses its bond and its
-/// fee. Amounts in token base units.
+/// challenged within the pass window and upheld: the verifier loses its bond, and forgoes
+/// what an honest verifier earns on that canary, the finder share of its collateral (on a
+/// canary nobody earns the fee: the job is slashed). Amounts in token base units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Laziness {
     /// What re-executing the sample costs the verifier (`k/N` of the job's compute).
     pub recheck_cost: f64,
     /// The verifier bond slashed when a blind pass is shown wrong.
     pub bond: u64,
-    /// The verifier fee forfeited with it.
-    pub fee: u64,
+    /// The finder share of a canary's collateral an honest verifier earns by reporting
+    /// its planted fault (`collateral · finder_fee_bps / 10⁴`).
+    pub finder_reward: u64,
     /// Probability that a canary's sample holds one of its planted chunks:
     /// [`detection_probability`]`(N, k, planted)`.
     pub catch: f64,
 }
 
 impl Laziness {
-    /// What the verifier stands to lose on one caught blind pass: bond plus fee.
+    /// What a blind pass of a caught canary costs beside re-executing it: the bond lost
+    /// and the finder share not earned.
     pub fn at_stake(&self) -> f64 {
-        (self.bond as f64) + (self.fee as f64)
+        (self.bond as f64) + (self.finder_reward as f64)
     }
 
     /// Expected gain of signing blind over re-executing, per job:
-    /// `e − ρ · p · (b + v)`. Negative means laziness is a losing bet. (Fishermen who
+    /// `e − ρ · p · (b + φ·C)`. Negative means laziness is a losing bet. (Fishermen who
     /// re-check real jobs only add to the chance of being caught; not counted.)
     pub fn lazy_gain(&self, canary_rate: f64) -> f64 {
         self.recheck_cost - canary_rate * self.catch * self.at_stake()
     }
 
-    /// The canary rate from which laziness loses: `ρ* = e / (p · (b + v))`. `None` when
+    /// The canary rate from which laziness loses: `ρ* = e / (p · (b + φ·C))`. `None` when
     /// no rate below 1 does it (nothing at stake, or `ρ* ≥ 1`).
     pub fn break_even_canary_rate(&self) -> Option<f64> {
         let exposure = self.catch * self.at_stake();
@@ -308,14 +311,192 @@ impl Laziness {
     }
 
     /// The bond that makes laziness a losing bet at `canary_rate`:
-    /// `b* = e / (ρ · p) − v`, at least 0. Infinite when `ρ · p = 0`.
+    /// `b* = e / (ρ · p) − φ·C`, at least 0. Infinite when `ρ · p = 0`.
     pub fn bond_for_canary_rate(&self, canary_rate: f64) -> f64 {
         let exposure = canary_rate * self.catch;
         if exposure <= 0.0 {
             return f64::INFINITY;
         }
-        (self.recheck_cost / exposure - self.fee as f64).max(0.0)
+        (self.recheck_cost / exposure - self.finder_reward as f64).max(0.0)
     }
+}
+
+/// The fewest chunks a canary of `n` chunks sampling `k` must plant so that its sample
+/// holds one with probability at least `target` (at most `n − k + 1`, which makes it
+/// certain).
+pub fn planted_for_catch(n: u32, k: u32, target: f64) -> u32 {
+    let most = n.saturating_sub(k) + 1;
+    let (mut lo, mut hi) = (1u32, most.max(1));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if detection_probability(n, k, mid) >= target {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// What the economics assume about the world beyond the chain's parameters
+/// (docs/economics.md states each and why).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assumptions {
+    /// The provider's compute as a share of what it is paid (price less fees).
+    pub compute_share: f64,
+    /// Share of all jobs that are canaries.
+    pub canary_rate: f64,
+    /// Probability that a canary's sample holds a planted chunk (the canary operator
+    /// plants [`planted_for_catch`] chunks for it).
+    pub canary_catch: f64,
+    /// Probability that some fisherman re-checks a given pass within its window.
+    pub fisherman_rate: f64,
+}
+
+impl Default for Assumptions {
+    fn default() -> Self {
+        Self {
+            compute_share: 0.8,
+            canary_rate: 0.02,
+            canary_catch: 0.9,
+            fisherman_rate: 0.25,
+        }
+    }
+}
+
+/// A job's shape: what a buyer chooses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JobShape {
+    pub n_chunks: u32,
+    pub samples: u8,
+    pub price: u64,
+    /// `None`: the market's collateral floor for this price.
+    pub collateral: Option<u64>,
+}
+
+/// What a deployment's parameters make of each strategy for one job, in token base units
+/// (docs/economics.md, "At the terms a deployment ships").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeploymentEconomics {
+    pub verifier_fee: u64,
+    pub protocol_fee: u64,
+    pub verifier_bond: u64,
+    pub collateral: u64,
+    /// The verifier's cost of re-executing its sample.
+    pub recheck_cost: f64,
+    /// Chunks a canary of this shape plants, and the chance its sample holds one.
+    pub planted: u32,
+    pub canary_catch: f64,
+    /// Expected gain per job of signing "pass" without re-executing.
+    pub lazy_gain_per_job: f64,
+    /// The largest expected gain of faking any number of chunks, when the drawn verifier
+    /// re-executes (caught: unpaid and slashed) and when it is lazy or bribed (caught
+    /// only by a fisherman, after being paid: slashed).
+    pub cheat_gain_max_diligent_verifiers: f64,
+    pub cheat_gain_max_lazy_verifiers: f64,
+    /// Fee less re-execution cost on this job.
+    pub audit_margin: f64,
+    /// What the buyer pays beyond the provider's payout, as a share of the price (%).
+    pub buyer_overhead_pct: f64,
+}
+
+impl DeploymentEconomics {
+    /// The economics of `shape` under `params` and `a`; the market's own refusal
+    /// (`AuditUnaffordable`, `CollateralTooLow`) when it would not accept the job.
+    pub fn of(
+        params: &assay_market::state::MarketParams,
+        shape: JobShape,
+        a: &Assumptions,
+    ) -> Result<Self, assay_market::errors::MarketError> {
+        let terms =
+            assay_market::state::JobTerms::of(params, shape.price, shape.n_chunks, shape.samples)?;
+        let collateral = shape.collateral.unwrap_or(terms.min_collateral);
+        if collateral < terms.min_collateral {
+            return Err(assay_market::errors::MarketError::CollateralTooLow);
+        }
+        let (n, k) = (shape.n_chunks, u32::from(shape.samples));
+        let payout = (shape.price - terms.verifier_fee - terms.protocol_fee) as f64;
+        let compute = a.compute_share * payout;
+        let recheck_cost = compute * f64::from(k) / f64::from(n);
+        let planted = planted_for_catch(n, k, a.canary_catch);
+        let catch = detection_probability(n, k, planted);
+        let finder = collateral as f64 * f64::from(params.finder_fee_bps) / 10_000.0;
+        let laziness = Laziness {
+            recheck_cost,
+            bond: terms.verifier_bond,
+            finder_reward: finder as u64,
+            catch,
+        };
+        let saved = |faked: u32| f64::from(faked) / f64::from(n) * compute;
+        let worst = |gain: &dyn Fn(u32) -> f64| (1..=n).map(gain).fold(f64::NEG_INFINITY, f64::max);
+        let diligent =
+            worst(&|f| saved(f) - detection_probability(n, k, f) * (payout + collateral as f64));
+        let lazy = worst(&|f| {
+            saved(f) - a.fisherman_rate * detection_probability(n, k, f) * collateral as f64
+        });
+        Ok(Self {
+            verifier_fee: terms.verifier_fee,
+            protocol_fee: terms.protocol_fee,
+            verifier_bond: terms.verifier_bond,
+            collateral,
+            recheck_cost,
+            planted,
+            canary_catch: catch,
+            lazy_gain_per_job: laziness.lazy_gain(a.canary_rate),
+            cheat_gain_max_diligent_verifiers: diligent,
+            cheat_gain_max_lazy_verifiers: lazy,
+            audit_margin: terms.verifier_fee as f64 - recheck_cost,
+            buyer_overhead_pct: (terms.verifier_fee + terms.protocol_fee) as f64
+                / shape.price as f64
+                * 100.0,
+        })
+    }
+}
+
+/// The smallest audit margin (verifier fee less re-execution cost) over every job the
+/// market accepts of up to 4,096 chunks and 64 samples, each at the lowest price it
+/// accepts for that shape: the job on which honest auditing pays least. Returns the
+/// margin and the shape.
+pub fn smallest_audit_margin(
+    params: &assay_market::state::MarketParams,
+    a: &Assumptions,
+) -> Option<(f64, JobShape)> {
+    let mut worst: Option<(f64, JobShape)> = None;
+    let sizes = (0..=12).map(|e| 1u32 << e);
+    for n in sizes {
+        for k in 1..=n.min(64) as u8 {
+            if k < params.min_samples {
+                continue;
+            }
+            // The lowest price this shape is accepted at (fees only grow with it).
+            let accepted =
+                |price: u64| assay_market::state::JobTerms::of(params, price, n, k).is_ok();
+            if !accepted(1 << 50) {
+                continue;
+            }
+            let (mut lo, mut hi) = (1u64, 1u64 << 50);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if accepted(mid) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            let shape = JobShape {
+                n_chunks: n,
+                samples: k,
+                price: lo,
+                collateral: None,
+            };
+            if let Ok(e) = DeploymentEconomics::of(params, shape, a) {
+                if worst.is_none_or(|(m, _)| e.audit_margin < m) {
+                    worst = Some((e.audit_margin, shape));
+                }
+            }
+        }
+    }
+    worst
 }
 
 /// What one canary job costs whoever funds the canaries (say the treasury) when verifiers
@@ -572,7 +753,7 @@ mod tests {
         Laziness {
             recheck_cost: 1_250_000.0,
             bond,
-            fee: 5_000_000,
+            finder_reward: 5_000_000,
             catch: detection_probability(4096, 64, 64),
         }
     }
@@ -584,7 +765,7 @@ mod tests {
         assert!(l.lazy_gain(rate).abs() < 1e-6);
         assert!(l.lazy_gain(rate * 1.01) < 0.0);
         assert!(l.lazy_gain(rate * 0.99) > 0.0);
-        // e / (p (b + v)) by hand.
+        // e / (p (b + φC)) by hand.
         assert!((rate - 1_250_000.0 / (l.catch * 55_000_000.0)).abs() < 1e-12);
     }
 
@@ -604,9 +785,9 @@ mod tests {
             );
         }
         assert_eq!(l.bond_for_canary_rate(0.0), f64::INFINITY);
-        // A fee alone that covers the saving needs no bond.
+        // A finder share alone that covers the saving needs no bond.
         let rich = Laziness {
-            fee: u64::MAX / 2,
+            finder_reward: u64::MAX / 2,
             ..l
         };
         assert_eq!(rich.bond_for_canary_rate(0.5), 0.0);
@@ -616,13 +797,13 @@ mod tests {
     fn nothing_at_stake_or_too_little_has_no_break_even_rate() {
         let none = Laziness {
             bond: 0,
-            fee: 0,
+            finder_reward: 0,
             ..lazy(0)
         };
         assert_eq!(none.break_even_canary_rate(), None);
         let tiny = Laziness {
             bond: 1,
-            fee: 0,
+            finder_reward: 0,
             ..lazy(0)
         };
         assert_eq!(tiny.break_even_canary_rate(), None);
@@ -636,5 +817,54 @@ mod tests {
         assert_eq!(canary_cost(80, 200, 2_000, 5, 0.0), 85.0);
         assert!((canary_cost_per_real_job(100.0, 0.2) - 25.0).abs() < 1e-12);
         assert_eq!(canary_cost_per_real_job(100.0, 0.0), 0.0);
+    }
+
+    /// The signs issue #27 requires, at the terms the code ships (`LocalSetup::default()`,
+    /// which `assay localnet` and `assay demo` run) and the assumptions `assay economics`
+    /// states: for the reference job and small jobs, laziness and cheating (with diligent
+    /// verifiers, and with lazy or bribed ones) have negative expected gain, and honest
+    /// auditing a positive margin, on every job the market accepts. A default change that
+    /// breaks a sign fails here.
+    #[test]
+    fn the_shipped_terms_give_every_strategy_the_right_sign() {
+        let params = crate::embedded::LocalSetup::default().market;
+        let a = Assumptions::default();
+        for (n, k, tokens) in [
+            (4096, 64, 100),
+            (1024, 16, 50),
+            (64, 8, 10),
+            (16, 2, 10),
+            (16, 1, 1),
+        ] {
+            let shape = JobShape {
+                n_chunks: n,
+                samples: k,
+                price: tokens * 1_000_000,
+                collateral: None,
+            };
+            let e = DeploymentEconomics::of(&params, shape, &a).unwrap();
+            assert!(e.lazy_gain_per_job < 0.0, "{shape:?}: lazy {e:?}");
+            assert!(e.cheat_gain_max_lazy_verifiers < 0.0, "{shape:?}: {e:?}");
+            assert!(
+                e.cheat_gain_max_diligent_verifiers < 0.0,
+                "{shape:?}: {e:?}"
+            );
+            assert!(e.audit_margin > 0.0, "{shape:?}: {e:?}");
+        }
+        let (margin, shape) = smallest_audit_margin(&params, &a).unwrap();
+        assert!(margin > 0.0, "smallest margin {margin} at {shape:?}");
+    }
+
+    #[test]
+    fn planting_for_a_catch_rate_is_the_fewest_chunks_that_reach_it() {
+        for (n, k) in [(16, 2), (64, 8), (4096, 64), (10, 10)] {
+            let m = planted_for_catch(n, k, 0.9);
+            assert!(detection_probability(n, k, m) >= 0.9, "{n} {k}");
+            assert!(
+                m == 1 || detection_probability(n, k, m - 1) < 0.9,
+                "{n} {k}"
+            );
+        }
+        assert_eq!(planted_for_catch(16, 2, 1.0), 15);
     }
 }

@@ -34,6 +34,9 @@ use crate::chain::{build_transaction, Chain};
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
 const MAX_DRAW_CRANKS: usize = 8;
+
+/// Most times [`Chain::send`] re-signs a transaction whose blockhash expired unprocessed.
+const MAX_EXPIRED_RESIGNS: usize = 3;
 use crate::events::{decode_event, AssayEvent};
 use crate::ix::Deployment;
 
@@ -205,12 +208,22 @@ impl Default for LocalSetup {
                 epoch_slots: DEFAULT_EPOCH_SLOTS,
             },
             market: MarketParams {
+                // The verifier's pay: 5 % of the price, plus the price of every sampled
+                // chunk (so re-executing the sample is always paid), at least 0.01 token.
                 verifier_fee_bps: 500,
+                sample_fee_bps: 10_000,
+                min_verifier_fee: 10_000,
                 protocol_fee_bps: 100,
                 finder_fee_bps: 2_000,
                 treasury_slash_bps: 1_000,
+                // A job's bond is 50 verifier fees (at least 1 token): with 2 % canaries
+                // planting enough to be sampled 9 times in 10, a blind pass loses.
                 verifier_bond: 1_000_000,
+                bond_fee_multiple: 50,
                 verifier_miss_penalty: 250_000,
+                // Collateral at least 3.2 × the price: a fully faked job loses even when
+                // only a fisherman (a quarter of passes re-checked) can catch it.
+                min_collateral_bps: 32_000,
                 challenge_delay_slots: 2,
                 draw_window_slots: DEFAULT_DRAW_WINDOW_SLOTS,
                 verdict_window_slots: 50,
@@ -508,6 +521,21 @@ impl LocalChain {
         Ok(self.ctx.banks_client.get_latest_blockhash().await?)
     }
 
+    /// Whether `tx` never landed because its blockhash left the bank's queue (the harness
+    /// ticks blockhashes on wall time, so a stalled machine can expire a transaction
+    /// between signing and processing). Such a transaction can never land later, so
+    /// re-signing it with a fresh blockhash cannot apply it twice.
+    async fn expired(&mut self, tx: &Transaction) -> Result<bool, ChainError> {
+        if self.signature_status(&tx.signatures[0]).await?.is_some() {
+            return Ok(false);
+        }
+        let simulated = self.simulate(tx.clone()).await?;
+        Ok(matches!(
+            simulated.result,
+            Some(Err(TransactionError::BlockhashNotFound))
+        ))
+    }
+
     /// Processes a transaction signed elsewhere (the JSON-RPC server's `sendTransaction`).
     pub async fn process(&mut self, tx: Transaction) -> Result<(), ChainError> {
         self.seen.extend(tx.message.account_keys.iter().copied());
@@ -610,10 +638,19 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let tx = self.transaction(ixs, signers).await?;
-        let signature = tx.signatures[0];
-        self.process(tx).await?;
-        Ok(signature)
+        let mut tries = 0;
+        loop {
+            let tx = self.transaction(ixs, signers).await?;
+            let signature = tx.signatures[0];
+            match self.process(tx.clone()).await {
+                Ok(()) => return Ok(signature),
+                Err(err) if tries < MAX_EXPIRED_RESIGNS && self.expired(&tx).await? => {
+                    tracing::debug!(%err, "blockhash expired before processing; re-signing");
+                    tries += 1;
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     async fn sign(
@@ -650,14 +687,28 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        let tx = self.transaction(ixs, signers).await?;
-        let simulated = self.simulate(tx.clone()).await?;
-        if let Some(Err(err)) = simulated.result {
-            return Err(ChainError::Transaction(err));
+        let mut tries = 0;
+        loop {
+            let tx = self.transaction(ixs, signers).await?;
+            let simulated = self.simulate(tx.clone()).await?;
+            match simulated.result {
+                Some(Err(TransactionError::BlockhashNotFound)) if tries < MAX_EXPIRED_RESIGNS => {
+                    tries += 1;
+                    continue;
+                }
+                Some(Err(err)) => return Err(ChainError::Transaction(err)),
+                _ => {}
+            }
+            let events = simulated_events(&tx.message, simulated);
+            match self.process(tx.clone()).await {
+                Ok(()) => return Ok(events),
+                Err(err) if tries < MAX_EXPIRED_RESIGNS && self.expired(&tx).await? => {
+                    tracing::debug!(%err, "blockhash expired before processing; re-signing");
+                    tries += 1;
+                }
+                Err(err) => return Err(err),
+            }
         }
-        let events = simulated_events(&tx.message, simulated);
-        self.process(tx).await?;
-        Ok(events)
     }
 
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {

@@ -84,6 +84,28 @@ impl Deployment {
         ixs
     }
 
+    /// Moves `amount` base units from `from`'s associated token account to `to`'s (which
+    /// must exist), signed by `from`; `decimals` are the mint's.
+    pub fn transfer_tokens(
+        &self,
+        from: &Pubkey,
+        to: &Pubkey,
+        amount: u64,
+        decimals: u8,
+    ) -> Instruction {
+        anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
+            &self.token_program,
+            &self.token_account(from),
+            &self.mint,
+            &self.token_account(to),
+            from,
+            &[],
+            amount,
+            decimals,
+        )
+        .expect("transfer_checked accepts SPL Token and Token-2022")
+    }
+
     /// Creates `owner`'s associated token account if it does not exist (idempotent).
     pub fn create_token_account(&self, payer: &Pubkey, owner: &Pubkey) -> Instruction {
         anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(

@@ -75,7 +75,8 @@ fn job_args(job_id: u64) -> PostJobArgs {
         samples: 3,
         comparison_rule: COMPARISON_EXACT,
         price: 10 * TOKENS,
-        collateral: 20 * TOKENS,
+        // The shipped floor: 3.2 × the price.
+        collateral: 32 * TOKENS,
         claim_window_slots: 1_000,
         execution_window_slots: 1_000,
         needs: 0,
@@ -137,7 +138,7 @@ async fn rpc_backend_posts_stakes_and_reads_state_like_the_embedded_one() {
         .await
         .unwrap()
         .expect("operator");
-    assert_eq!(operator.locked, 20 * TOKENS);
+    assert_eq!(operator.locked, 32 * TOKENS);
 
     // A failing transaction surfaces the program's error code through preflight.
     let err = as_provider

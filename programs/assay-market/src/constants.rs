@@ -24,6 +24,26 @@ pub const MAX_COMMITTEE: usize = 7;
 pub const MAX_OUTPUT_URI_LEN: usize = 200;
 /// Deepest Merkle proof (trees of up to 2^32 leaves).
 pub const MAX_PROOF_LEN: usize = 32;
+/// Highest collateral floor a config may set, bps of the price (100 times the price).
+pub const MAX_COLLATERAL_BPS: u32 = 1_000_000;
+
+// The economic floors every parameter set must meet (docs/economics.md, "Floors every
+// deployment meets"). Each makes one strategy lose at every accepted term set, under the
+// assumptions stated there.
+
+/// Least `sample_fee_bps`: a sampled chunk pays the verifier at least what a chunk costs
+/// the buyer, so re-executing the sample is paid whenever compute costs the provider less
+/// than it is paid.
+pub const MIN_SAMPLE_FEE_BPS: u16 = 10_000;
+/// Least `bond_fee_multiple`: a blind pass risks 50 fees, so with canaries at 2 % of jobs
+/// whose samples hold a planted chunk 9 times in 10 (0.018 × 50 = 0.9), laziness loses
+/// whenever re-execution costs at most 90 % of the fee.
+pub const MIN_BOND_FEE_MULTIPLE: u16 = 50;
+/// Least `min_collateral_bps`: collateral of at least 3.2 × the price, so faking any
+/// share of a job loses when a quarter of passes is re-checked by a fisherman (0.25 × 3.2
+/// = 0.8, the compute share the economics assume), even with the drawn verifier lazy or
+/// bribed.
+pub const MIN_COLLATERAL_FLOOR_BPS: u32 = 32_000;
 /// Longest challenge delay, verdict, dispute or vote window, slots (~46 days).
 pub const MAX_STEP_WINDOW_SLOTS: u64 = 10_000_000;
 /// Longest pass window, slots (about two days of 400 ms slots): stake it keeps locked

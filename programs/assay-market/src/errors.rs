@@ -120,4 +120,16 @@ pub enum MarketError {
     NoDrawPending,
     #[msg("The comparison rule must be exact (0) or float (1)")]
     UnknownComparisonRule,
+    #[msg("The price cannot pay the audit it asks for: raise the price or sample fewer chunks")]
+    AuditUnaffordable,
+    #[msg("The collateral is below the market's floor for this price")]
+    CollateralTooLow,
+    #[msg("The collateral floor is above MAX_COLLATERAL_BPS")]
+    InvalidCollateralFloor,
+    #[msg("sample_fee_bps is below MIN_SAMPLE_FEE_BPS: re-executing a sample would not be paid")]
+    SampleFeeBelowFloor,
+    #[msg("bond_fee_multiple is below MIN_BOND_FEE_MULTIPLE: a blind pass would risk too little")]
+    BondMultipleBelowFloor,
+    #[msg("min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy")]
+    CollateralFloorBelowMinimum,
 }

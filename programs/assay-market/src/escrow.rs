@@ -224,7 +224,7 @@ impl Payout {
     pub fn uphold_challenge(job: &Job) -> Result<Self> {
         // An unaudited pass (finalize) has no verifier bond at stake.
         let verifier_bond = if job.verifier.is_some() {
-            job.params.verifier_bond
+            job.verifier_bond
         } else {
             0
         };

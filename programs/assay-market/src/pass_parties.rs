@@ -48,8 +48,7 @@ impl<'info> PassParties<'info> {
         self.stake
             .unlock(bump, &self.provider_operator, job.collateral)?;
         if let Some(verifier) = &self.verifier_operator {
-            self.stake
-                .unlock(bump, verifier, job.params.verifier_bond)?;
+            self.stake.unlock(bump, verifier, job.verifier_bond)?;
         }
         Ok(())
     }

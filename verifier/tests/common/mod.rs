@@ -29,8 +29,19 @@ use solana_sdk::transaction::{Transaction, TransactionError};
 use tokio::sync::Mutex;
 
 pub const TOKENS: u64 = 1_000_000;
-/// Collateral of every test job (small, so a provider can hold many at once).
-pub const COLLATERAL: u64 = 2 * TOKENS;
+/// Price of every test job: one token, so that a verifier's bond (50 verifier fees) stays
+/// well inside its stake at the shipped terms.
+pub const PRICE: u64 = TOKENS;
+/// Collateral of every test job: the shipped floor, 3.2 × the price.
+pub const COLLATERAL: u64 = 3_200_000;
+/// Chunks of every test job.
+pub const CHUNKS: u32 = 16;
+/// The largest sample a test job can pay for: every chunk but one (sampling all of them
+/// would cost the whole price again, `AuditUnaffordable`). A [`Provider::Fake`] fakes two
+/// chunks, so this sample always holds one.
+pub const ALL_BUT_ONE: u8 = 15;
+/// Stake each operator of the harness deposits: ten bonds of the largest test job.
+pub const OPERATOR_DEPOSIT: u64 = 500 * TOKENS;
 
 /// One embedded chain shared by several daemons and the test, counting the verdict
 /// instructions (attest_pass / report_fault) it is asked to send.
@@ -162,7 +173,8 @@ pub struct Market {
 /// What a provider does with its honest outputs before committing.
 pub enum Provider {
     Honest,
-    /// Flips a byte of chunk `i` (then commits and serves the faked outputs).
+    /// Flips a byte of chunks `i` and `i + 1` (mod the chunk count; then commits and
+    /// serves the faked outputs): every sample of all chunks but one holds a faked one.
     Fake(u32),
     /// Commits the honest root but serves nothing.
     Withhold,
@@ -189,14 +201,14 @@ pub async fn stake(chain: &mut LocalChain, roles: u8) -> Keypair {
     k
 }
 
-/// Registers `k` as an operator with `roles` and deposits 100 tokens of stake.
+/// Registers `k` as an operator with `roles` and deposits [`OPERATOR_DEPOSIT`].
 pub async fn register<C: Chain + ?Sized>(chain: &mut C, k: &Keypair, roles: u8) {
     let d = chain.deployment();
     chain
         .send(
             &[
                 d.register_operator(&k.pubkey(), roles),
-                d.deposit(&k.pubkey(), 100 * TOKENS),
+                d.deposit(&k.pubkey(), OPERATOR_DEPOSIT),
             ],
             &[k],
         )
@@ -241,17 +253,17 @@ pub fn real_time_setup(market: MarketParams) -> LocalSetup {
     .with_epoch_slots(REAL_TIME_EPOCH_SLOTS)
 }
 
-/// The terms of every test job: 16 chunks, price 10 tokens, `COLLATERAL`, windows that
+/// The terms of every test job: [`CHUNKS`] chunks, [`PRICE`], [`COLLATERAL`], windows that
 /// never run out in a test.
 pub fn job_args(job_id: u64, manifest_hash: [u8; 32], samples: u8) -> PostJobArgs {
     PostJobArgs {
         job_id,
         manifest_hash,
         input_root: [0; 32],
-        n_chunks: 16,
+        n_chunks: CHUNKS,
         samples,
         comparison_rule: COMPARISON_EXACT,
-        price: 10 * TOKENS,
+        price: PRICE,
         collateral: COLLATERAL,
         claim_window_slots: 1_000_000,
         execution_window_slots: 1_000_000,
@@ -290,7 +302,7 @@ pub async fn run_job<C: Chain + ?Sized>(
     behaviour: Provider,
 ) -> Pubkey {
     let d = chain.deployment();
-    let bundle = hashmix_bundle(16, job_id);
+    let bundle = hashmix_bundle(CHUNKS, job_id);
     bundle.store(store).unwrap();
     let manifest_hash = store
         .put(&bundle.manifest.canonical_bytes().unwrap())
@@ -307,7 +319,9 @@ pub async fn run_job<C: Chain + ?Sized>(
         .unwrap();
     let mut outputs: ChunkOutputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
     if let Provider::Fake(i) = behaviour {
-        outputs.chunk_mut(i).unwrap()[0] ^= 0xff;
+        for chunk in [i, (i + 1) % CHUNKS] {
+            outputs.chunk_mut(chunk).unwrap()[0] ^= 0xff;
+        }
     }
     let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
     let uri = match behaviour {
@@ -403,6 +417,9 @@ impl Market {
     pub fn options(&self) -> DaemonOptions {
         DaemonOptions {
             retry_backoff: std::time::Duration::from_millis(200),
+            // A test that wants a fisherman asks for one: a random share of passes
+            // re-checked would make scenes depend on the keys drawn.
+            fisherman_rate: 0.0,
             ..DaemonOptions::default()
         }
     }

@@ -35,10 +35,12 @@ use crate::common::{post_args, upload_job, Offer};
 /// Canary jobs posted at most before the scene gives up on drawing Larry (the chance he
 /// is never drawn in this many is below 10⁻⁷).
 const MAX_CANARY_JOBS: u64 = 24;
-/// Chunks of a canary job, chunks sampled, chunks planted.
+/// Chunks of a canary job and chunks sampled; the canary plants as many chunks as it takes
+/// for its sample to hold one with probability `PLANTED_IN_SAMPLE` (3 of 16 here), as
+/// the economics assume.
 const CHUNKS: u32 = 16;
 const SAMPLES: u8 = 8;
-const PLANTED: u32 = 4;
+const PLANTED_IN_SAMPLE: f64 = 0.9;
 
 #[derive(Serialize)]
 pub struct CanaryJobReport {
@@ -135,7 +137,7 @@ impl Scene<'_> {
                 challenger: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
             },
             // As much stake as the three honest verifiers together.
-            larry: self.stake(ROLE_VERIFIER, 900 * TOKEN).await?,
+            larry: self.stake(ROLE_VERIFIER, 3_000 * TOKEN).await?,
         };
         // Larry's stake reaches the draws at the next draw epoch.
         self.chain.next_epoch().await?;
@@ -189,7 +191,8 @@ impl Scene<'_> {
             store: self.store,
             keys: &cast.carol,
             secret: assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]),
-            planted: PLANTED,
+            planted: assay_verifier::canary::Planted::Catch(PLANTED_IN_SAMPLE),
+            fresh_buyers: false,
             events: vec![],
         }
     }
@@ -224,7 +227,8 @@ impl Scene<'_> {
         let offer = Offer {
             samples: SAMPLES,
             price: 4 * TOKEN,
-            collateral: 10 * TOKEN,
+            // The floor at the shipped terms: 3.2 × the price.
+            collateral: 13 * TOKEN,
             claim_window_slots: 500,
             execution_window_slots: 500,
         };

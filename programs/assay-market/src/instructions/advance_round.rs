@@ -72,7 +72,7 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
         &accounts.treasury,
         &accounts.mint,
         &accounts.token_program,
-        params.verifier_bond,
+        accounts.job.verifier_bond,
         params.verifier_miss_penalty,
     )?;
 

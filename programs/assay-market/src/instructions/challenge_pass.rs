@@ -102,7 +102,7 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
     ctx.accounts.stake.lock(
         ctx.bumps.stake.market_authority,
         &ctx.accounts.challenger_operator,
-        ctx.accounts.job.params.verifier_bond,
+        ctx.accounts.job.challenger_bond(),
     )?;
 
     let job = &mut ctx.accounts.job;

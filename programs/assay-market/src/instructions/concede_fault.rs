@@ -116,7 +116,7 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
     accounts.stake.unlock(
         bump,
         &accounts.accuser_operator,
-        accounts.escrow.job.params.verifier_bond,
+        accounts.escrow.job.verifier_bond,
     )?;
 
     let job_key = ctx.accounts.escrow.job.key();

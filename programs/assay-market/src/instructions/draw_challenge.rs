@@ -104,7 +104,7 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
             .as_deref()
             .ok_or(MarketError::WrongOperator)?;
         require_keys_eq!(operator.authority, authority, MarketError::WrongOperator);
-        let bond = accounts.job.params.verifier_bond;
+        let bond = accounts.job.verifier_bond;
         let bonding = if weight < bond {
             Bonding::Forfeited { penalty: 0 }
         } else if operator.unlocked() >= bond {

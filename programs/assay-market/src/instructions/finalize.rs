@@ -85,7 +85,7 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
             &accounts.treasury,
             &accounts.escrow.mint,
             &accounts.escrow.token_program,
-            job.params.verifier_bond,
+            job.verifier_bond,
             job.params.verifier_miss_penalty,
         )?;
         emit_cpi!(VerifierMissedWindow {

@@ -91,9 +91,10 @@ impl LapseDraw<'_> {
 }
 
 /// Specification (the draw of a job in state S lapsed: slot > `draw_deadline_slot`):
-/// - the provider lost `collateral`; for S = Contested or PassChallenged the accuser lost
-///   `verifier_bond`; for S = PassChallenged with an attesting verifier, it lost
-///   `verifier_bond` too: each party's worst outcome of the draw it let lapse;
+/// - the provider lost `collateral`; for S = Contested the accusing verifier lost the job's
+///   `verifier_bond`, for S = PassChallenged the challenger its base `params.verifier_bond`
+///   and the attesting verifier (if any) the job's `verifier_bond`: each party's worst
+///   outcome of the draw it let lapse;
 /// - of the slashed stake the treasury holds its `treasury_slash_bps` share more (there is
 ///   no finder), the buyer the rest plus what the vault held for it (the price before a
 ///   pass, the verifier's fee after one) and any residue;
@@ -106,7 +107,7 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     let escrow = &accounts.escrow;
     let job = &escrow.job;
     let from = job.state;
-    let bond = job.params.verifier_bond;
+    let bonds = [job.accuser_bond(), job.verifier_bond];
     let mut slashes = vec![(
         &accounts.provider_operator,
         &accounts.provider_operator_vault,
@@ -122,8 +123,8 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     let mut party_slashed = [0u64; 2];
     for (i, (operator, vault)) in pairs.into_iter().enumerate() {
         if let (Some(operator), Some(vault)) = (operator, vault) {
-            slashes.push((operator, vault, bond));
-            party_slashed[i] = bond;
+            slashes.push((operator, vault, bonds[i]));
+            party_slashed[i] = bonds[i];
         }
     }
     for (operator, vault, amount) in &slashes {

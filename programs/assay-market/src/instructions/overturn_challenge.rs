@@ -72,7 +72,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     let job = &escrow.job;
     let job_key = job.key();
     let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, false)?;
-    let bond = job.params.verifier_bond;
+    let bond = job.challenger_bond();
     accounts.stake.slash(
         ctx.bumps.stake.market_authority,
         &accounts.challenger_operator,

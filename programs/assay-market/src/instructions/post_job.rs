@@ -9,7 +9,7 @@ use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES
 use crate::errors::MarketError;
 use crate::events::{JobPosted, JobStateChanged};
 use crate::state::{
-    bps_of, Job, JobState, MarketConfig, MarketParams, COMPARISON_EXACT, COMPARISON_FLOAT,
+    Job, JobState, JobTerms, MarketConfig, MarketParams, COMPARISON_EXACT, COMPARISON_FLOAT,
 };
 
 /// Longest claim or execution window a buyer may set, in slots (~46 days).
@@ -77,7 +77,8 @@ pub struct PostJob<'info> {
 impl PostJobArgs {
     /// The rules `post_job` holds its arguments to under `params`, as one function that
     /// clients also call before spending anything (uploads, fees).
-    pub fn check(&self, params: &MarketParams) -> std::result::Result<(), MarketError> {
+    /// Returns the job's terms (fees, bond, collateral floor).
+    pub fn check(&self, params: &MarketParams) -> std::result::Result<JobTerms, MarketError> {
         if self.n_chunks == 0 {
             return Err(MarketError::ZeroChunks);
         }
@@ -102,7 +103,11 @@ impl PostJobArgs {
         {
             return Err(MarketError::InvalidDeadline);
         }
-        Ok(())
+        let terms = JobTerms::of(params, self.price, self.n_chunks, self.samples)?;
+        if self.collateral < terms.min_collateral {
+            return Err(MarketError::CollateralTooLow);
+        }
+        Ok(terms)
     }
 }
 
@@ -129,7 +134,10 @@ impl PostJob<'_> {
 
 /// Specification:
 /// - fails with `NoCapableVerifier`, moving nothing, when no verifier whose capabilities
-///   cover `needs` has weight now or from the next draw epoch;
+///   cover `needs` has weight now or from the next draw epoch; with `AuditUnaffordable`
+///   when the verifier fee (base + sampled share, at least the minimum) and the protocol
+///   fee exceed the price; with `CollateralTooLow` below the collateral floor;
+/// - the job's verifier fee, protocol fee and verifier bond are its `JobTerms`;
 /// - the job account and its vault exist (however many lamports either address held),
 ///   the job is Open with a snapshot of the config's params and treasury, and its vault
 ///   holds exactly `price` taken from the buyer.
@@ -172,6 +180,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
     )?;
 
     let params = &accounts.config.params;
+    let terms = args.check(params)?;
     let epoch_slots = accounts.registry.load()?.epoch_slots;
     let job = Box::new(Job {
         buyer,
@@ -186,8 +195,9 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         needs: args.needs,
         price: args.price,
         collateral: args.collateral,
-        verifier_fee: bps_of(args.price, params.verifier_fee_bps)?,
-        protocol_fee: bps_of(args.price, params.protocol_fee_bps)?,
+        verifier_fee: terms.verifier_fee,
+        protocol_fee: terms.protocol_fee,
+        verifier_bond: terms.verifier_bond,
         params: params.clone(),
         treasury: accounts.config.treasury,
         claim_deadline_slot: slot

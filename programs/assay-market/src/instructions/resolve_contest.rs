@@ -176,7 +176,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
     } = Decision::of_votes(&job_key, job, &accounts.instructions_sysvar)?;
 
     let escrow = &accounts.escrow;
-    let bond = job.params.verifier_bond;
+    let bond = job.verifier_bond;
     let (state, payout, provider_slashed, verifier_slashed) = if upheld {
         let payout = slash_provider_and_refund(
             escrow,

@@ -83,7 +83,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, true)?;
     let bump = ctx.bumps.parties.stake.market_authority;
     let stake = &accounts.parties.stake;
-    let bond = job.params.verifier_bond;
+    let (bond, challenger_bond) = (job.verifier_bond, job.challenger_bond());
     let mut slashes = vec![(
         &*accounts.parties.provider_operator,
         &*accounts.provider_operator_vault,
@@ -115,7 +115,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     escrow.pay(&accounts.treasury, payout.treasury)?;
     escrow.pay(&escrow.buyer_token, payout.buyer)?;
     let residue = escrow.close()?;
-    stake.unlock(bump, &accounts.challenger_operator, bond)?;
+    stake.unlock(bump, &accounts.challenger_operator, challenger_bond)?;
 
     let closed = JobClosed {
         job: job_key,

@@ -76,7 +76,7 @@ pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
         &accounts.treasury,
         &accounts.mint,
         &accounts.token_program,
-        params.verifier_bond,
+        accounts.job.challenger_bond(),
         params.verifier_miss_penalty,
     )?;
     let challenger = ctx.accounts.challenger_operator.authority;

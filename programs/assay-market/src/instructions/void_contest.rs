@@ -85,7 +85,7 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     )?;
     accounts
         .stake
-        .unlock(bump, &accounts.accuser_operator, job.params.verifier_bond)?;
+        .unlock(bump, &accounts.accuser_operator, job.verifier_bond)?;
 
     let job_key = ctx.accounts.escrow.job.key();
     let refund = ctx.accounts.escrow.job.price;

@@ -1,8 +1,9 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::{
-    BPS_DENOMINATOR, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES, MAX_STEP_WINDOW_SLOTS,
-    MAX_VERIFIER_ROUNDS,
+    BPS_DENOMINATOR, MAX_COLLATERAL_BPS, MAX_COMMITTEE, MAX_PASS_WINDOW_SLOTS, MAX_SAMPLES,
+    MAX_STEP_WINDOW_SLOTS, MAX_VERIFIER_ROUNDS, MIN_BOND_FEE_MULTIPLE, MIN_COLLATERAL_FLOOR_BPS,
+    MIN_SAMPLE_FEE_BPS,
 };
 use crate::errors::MarketError;
 use assay_protocol::MAX_DRAW_WINDOW_SLOTS;
@@ -11,8 +12,17 @@ use assay_protocol::MAX_DRAW_WINDOW_SLOTS;
 /// change never alters a job already posted. PDA `["market-config"]`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
 pub struct MarketParams {
-    /// Share of the price paid to the verifier that attests, bps.
+    /// Share of the price paid to the verifier that attests, bps: the base of its fee.
     pub verifier_fee_bps: u16,
+    /// What the verifier is paid per sampled fraction of the job, bps of the price: a job
+    /// of `n` chunks sampling `k` adds `price · k/n · sample_fee_bps/10⁴` to the verifier
+    /// fee, so the fee grows with the re-execution it buys. At 10,000 a sampled chunk
+    /// pays what a chunk costs the buyer, which covers re-executing it whenever compute is
+    /// at most 80 % of the price (docs/economics.md).
+    pub sample_fee_bps: u16,
+    /// The least verifier fee of any job, base units (an audit's fixed costs: fetching,
+    /// preparing, two transactions).
+    pub min_verifier_fee: u64,
     /// Share of the price paid to the treasury on settlement, bps.
     pub protocol_fee_bps: u16,
     /// Share of slashed provider collateral paid to the reporting verifier, bps.
@@ -20,8 +30,17 @@ pub struct MarketParams {
     /// Share of any slashed stake paid to the treasury, bps; the rest compensates the
     /// wronged party (buyer, or provider when a verifier's fault report is overturned).
     pub treasury_slash_bps: u16,
-    /// Stake locked from a verifier while it is assigned, base units.
+    /// Stake locked from a verifier while it is assigned, base units: the least bond of any
+    /// job (a job's bond is the larger of this and `bond_fee_multiple` times its verifier
+    /// fee), and the bond a challenger of a pass locks.
     pub verifier_bond: u64,
+    /// A job's verifier bond as a multiple of its verifier fee: what a blind pass risks
+    /// grows with what re-executing costs, so laziness loses at the canary rate the
+    /// economics choose (docs/economics.md).
+    pub bond_fee_multiple: u16,
+    /// The least collateral of a job, bps of its price: a fully faked job whose verifier
+    /// is lazy or bribed loses more to the fishermen than it saves.
+    pub min_collateral_bps: u32,
     /// Slashed from whoever leaves a step it owes undone, base units: a verifier that
     /// misses its verdict window or forfeits its draw, a challenger whose challenge ends
     /// void, a provider whose contest ends void.
@@ -63,6 +82,23 @@ impl MarketParams {
         require!(
             u64::from(self.finder_fee_bps) + u64::from(self.treasury_slash_bps) <= bps,
             MarketError::FeesTooHigh
+        );
+        // The economic floors: below them auditing, diligence or honesty stops paying.
+        require!(
+            self.sample_fee_bps >= MIN_SAMPLE_FEE_BPS,
+            MarketError::SampleFeeBelowFloor
+        );
+        require!(
+            self.bond_fee_multiple >= MIN_BOND_FEE_MULTIPLE,
+            MarketError::BondMultipleBelowFloor
+        );
+        require!(
+            self.min_collateral_bps >= MIN_COLLATERAL_FLOOR_BPS,
+            MarketError::CollateralFloorBelowMinimum
+        );
+        require!(
+            self.min_collateral_bps <= MAX_COLLATERAL_BPS,
+            MarketError::InvalidCollateralFloor
         );
         // A zero bond or penalty makes missing, forfeiting and voiding free.
         require!(self.verifier_bond > 0, MarketError::ZeroBond);
@@ -131,6 +167,65 @@ pub struct MarketConfig {
 
 impl MarketConfig {
     pub const SIZE: usize = 8 + Self::INIT_SPACE;
+}
+
+/// What a job's terms make of the market's parameters, fixed at posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTerms {
+    /// Paid to the attesting verifier: the base share, plus the sample share, at least
+    /// the minimum fee.
+    pub verifier_fee: u64,
+    pub protocol_fee: u64,
+    /// Locked from the drawn verifier: `max(verifier_bond, bond_fee_multiple × fee)`.
+    pub verifier_bond: u64,
+    /// The least collateral the job may ask for.
+    pub min_collateral: u64,
+}
+
+impl JobTerms {
+    /// The terms of a job of `n_chunks` sampling `samples` for `price` under `params`:
+    /// `AuditUnaffordable` when the price cannot pay the verifier and the protocol fee.
+    pub fn of(
+        params: &MarketParams,
+        price: u64,
+        n_chunks: u32,
+        samples: u8,
+    ) -> core::result::Result<Self, MarketError> {
+        let overflow = MarketError::Overflow;
+        let share = |bps: u64| -> core::result::Result<u64, MarketError> {
+            u64::try_from(u128::from(price) * u128::from(bps) / u128::from(BPS_DENOMINATOR))
+                .map_err(|_| overflow)
+        };
+        let base = share(u64::from(params.verifier_fee_bps))?;
+        let n = u128::from(n_chunks.max(1));
+        let sampled = (u128::from(price) * u128::from(samples) * u128::from(params.sample_fee_bps))
+            .div_ceil(n * u128::from(BPS_DENOMINATOR));
+        let sampled = u64::try_from(sampled).map_err(|_| overflow)?;
+        let verifier_fee = base
+            .checked_add(sampled)
+            .ok_or(overflow)?
+            .max(params.min_verifier_fee);
+        let protocol_fee = share(u64::from(params.protocol_fee_bps))?;
+        if verifier_fee.checked_add(protocol_fee).ok_or(overflow)? > price {
+            return Err(MarketError::AuditUnaffordable);
+        }
+        let verifier_bond = params.verifier_bond.max(
+            verifier_fee
+                .checked_mul(u64::from(params.bond_fee_multiple))
+                .ok_or(overflow)?,
+        );
+        let min_collateral = u64::try_from(
+            (u128::from(price) * u128::from(params.min_collateral_bps))
+                .div_ceil(u128::from(BPS_DENOMINATOR)),
+        )
+        .map_err(|_| overflow)?;
+        Ok(Self {
+            verifier_fee,
+            protocol_fee,
+            verifier_bond,
+            min_collateral,
+        })
+    }
 }
 
 /// `amount × bps / 10_000`, rounded down, without overflow.

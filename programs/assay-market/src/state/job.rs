@@ -98,6 +98,9 @@ pub struct Job {
     pub verifier_fee: u64,
     /// Part of `price` paid to the treasury.
     pub protocol_fee: u64,
+    /// Stake locked from each verifier drawn for this job (`JobTerms::verifier_bond`); a
+    /// challenger of its pass locks the market's base `params.verifier_bond`.
+    pub verifier_bond: u64,
     /// Protocol parameters as they were at posting.
     pub params: MarketParams,
     /// Treasury token account as it was at posting.
@@ -189,6 +192,23 @@ impl Job {
 
     /// Whether a round after the current one may still be drawn (`advance_round`), or the
     /// current round is the last (`finalize`).
+    /// Stake a challenger of this job's pass locks: the market's base bond (the bond of a
+    /// drawn verifier, `verifier_bond`, scales with its fee; a challenger earns no fee).
+    pub fn challenger_bond(&self) -> u64 {
+        self.params.verifier_bond
+    }
+
+    /// Stake the job's accuser has locked: a challenger's bond while its challenge of the
+    /// pass is pending (PassChallenged), else the job's verifier bond (the accuser of a
+    /// contested fault is the job's drawn verifier).
+    pub fn accuser_bond(&self) -> u64 {
+        if self.state == JobState::PassChallenged {
+            self.challenger_bond()
+        } else {
+            self.verifier_bond
+        }
+    }
+
     pub fn rounds_remain(&self) -> bool {
         u16::from(self.round) + 1 < u16::from(self.params.max_verifier_rounds)
     }
