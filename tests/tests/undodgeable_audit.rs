@@ -379,6 +379,11 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
         let jobs = committed_jobs(&mut w, next_id..next_id + 40).await;
         next_id += 40;
         let seed_slot = jobs_last_seed(&mut w, &jobs).await;
+        // Read before any draw is made: a drawn job has no pending draw (deadline 0).
+        let mut deadline = 0;
+        for job in &jobs {
+            deadline = deadline.max(w.job(job).await.draw_deadline_slot);
+        }
         reveal(&mut w, seed_slot).await;
         for job in &jobs {
             match outcome_now(&mut w, job).await {
@@ -392,8 +397,7 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
                 _ => declined += 1,
             }
         }
-        let last = w.job(jobs.last().unwrap()).await;
-        warp_to(&mut w, last.draw_deadline_slot + 1).await;
+        warp_to(&mut w, deadline + 1).await;
         for job in &jobs {
             let state = w.job(job).await;
             if state.state != JobState::Committed {
@@ -403,7 +407,9 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
             assert_eq!(
                 refused.as_ref().err().and_then(|e| e.custom_code()),
                 market_code(MarketError::DrawLapsed),
-                "a declined draw is never made later: {refused:?}"
+                "a declined draw is never made later: {refused:?} (deadline {}, window closed \
+                 after {deadline})",
+                state.draw_deadline_slot,
             );
             w.chain
                 .send(&[w.chain.deployment.lapse_draw(job, &state)], &[])
