@@ -341,6 +341,14 @@ impl Stage {
         let p = w.providers[0].insecure_clone();
         let ix = w.chain.deployment.deposit(&p.pubkey(), 4 * OPERATOR_STAKE);
         w.chain.send(&[ix], &[&p]).await?;
+        // Verifiers stake most of what they hold: every scene's bonds (50 verifier fees
+        // each) stay locked while its job is open, and a verifier short of a bond forfeits.
+        let verifiers: Vec<Keypair> = w.verifiers.iter().map(|k| k.insecure_clone()).collect();
+        for v in verifiers {
+            let ix = w.chain.deployment.deposit(&v.pubkey(), 8 * OPERATOR_STAKE);
+            w.chain.send(&[ix], &[&v]).await?;
+        }
+        w.chain.next_epoch().await?;
         Ok(w)
     }
 }
@@ -703,17 +711,20 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     m.measure(&mut w.chain, "void_contest", "", text, &[void], &[])
         .await?;
 
-    let every_chunk = PostJobArgs {
-        n_chunks: s.samples.into(),
+    // A sample of nearly every chunk (k of k + k/8 + 1): about as dense as the price pays
+    // for (sampling all of them is `AuditUnaffordable`).
+    let dense = PostJobArgs {
+        n_chunks: u32::from(s.samples) * 9 / 8 + 1,
         ..s.job_args(9)
     };
-    let c = challenged_job(w, every_chunk, s.uri()).await?;
+    let shape = format!("{} of {} chunks sampled", dense.samples, dense.n_chunks);
+    let c = challenged_job(w, dense, s.uri()).await?;
     let (report, text) = c.report(w, true).await;
-    let text = format!("{text}: every chunk sampled");
+    let text = format!("{text}: {shape}");
     m.measure(
         &mut w.chain,
         "report_fault",
-        "all_sampled",
+        "dense_sample",
         text,
         &[report],
         &[&c.verifier],

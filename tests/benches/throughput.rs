@@ -14,7 +14,7 @@ use std::time::Instant;
 use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::LocalSetup;
 use assay_client::pda;
-use assay_tests::{fake_outputs, World};
+use assay_tests::{fake_outputs, World, STARTING_TOKENS};
 use solana_sdk::signature::Signer;
 
 /// Batches per in-flight level (1 with `ASSAY_BENCH_SMOKE`: CI's check that it runs).
@@ -88,7 +88,11 @@ async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usi
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut w = World::new(LocalSetup::default(), 4, 4, 4).await.unwrap();
+    // Four verifiers staked for 47 bonds each (a bond is 50 verifier fees): 16 jobs in
+    // flight never leave a drawn verifier short of stake.
+    let mut w = World::new(LocalSetup::default(), 4, 4, 0).await.unwrap();
+    w.add_verifiers(4, STARTING_TOKENS).await.unwrap();
+    w.chain.next_epoch().await.unwrap();
     let mut next_id = 1;
     settle_batch(&mut w, &mut next_id, 2).await; // warm-up
     println!(

@@ -178,7 +178,8 @@ async fn bench() {
             samples,
             comparison_rule: COMPARISON_EXACT,
             price: 10 * TOKEN,
-            collateral: TOKEN,
+            // The shipped floor: 3.2 × the price.
+            collateral: 32 * TOKEN,
             claim_window_slots: 1_000_000,
             execution_window_slots: 1_000_000,
             needs: 0,

@@ -39,9 +39,10 @@ let connection: Connection;
 before(async () => {
   net = await startLocalnet();
   connection = new Connection(net.url, { commitment: 'confirmed', wsEndpoint: net.wsUrl });
-  // The market refuses jobs nobody could audit: one staked verifier.
+  // The market refuses jobs nobody could audit: one staked verifier, enough for the
+  // bond of the jobs below (50 verifier fees: 30 tokens).
   const auditor = fundedUser(net, 'auditor', '100');
-  assay(net, ['stake', 'deposit', '10', '--roles', 'verifier'], auditor.file);
+  assay(net, ['stake', 'deposit', '50', '--roles', 'verifier'], auditor.file);
 });
 
 after(() => {
@@ -55,7 +56,7 @@ function programs(wallet: Wallet) {
   return { market: new Program(idl('assay_market.json'), provider), stake: new Program(idl('assay_stake.json'), provider) };
 }
 
-/** PostJobArgs for a small exact-comparison job. */
+/** PostJobArgs for a small exact-comparison job: 2 tokens, collateral at the 3.2× floor. */
 function jobArgs(jobId: bigint, nChunks = 4) {
   return {
     jobId: new BN(jobId.toString()),
@@ -65,7 +66,7 @@ function jobArgs(jobId: bigint, nChunks = 4) {
     samples: 1,
     comparisonRule: 0,
     price: new BN(2_000_000),
-    collateral: new BN(1_000_000),
+    collateral: new BN(6_400_000),
     claimWindowSlots: new BN(500),
     executionWindowSlots: new BN(500),
     needs: 0,
@@ -169,7 +170,7 @@ test('kit sends a v0 post_job built by the Codama client; a closed job keeps its
       samples: 1,
       comparisonRule: 0,
       price: 2_000_000n,
-      collateral: 1_000_000n,
+      collateral: 6_400_000n,
       claimWindowSlots: 500n,
       executionWindowSlots: 500n,
       needs: 0,

@@ -104,6 +104,11 @@ export type Job = {
   verifierFee: bigint;
   /** Part of `price` paid to the treasury. */
   protocolFee: bigint;
+  /**
+   * Stake locked from each verifier drawn for this job (`JobTerms::verifier_bond`); a
+   * challenger of its pass locks the market's base `params.verifier_bond`.
+   */
+  verifierBond: bigint;
   /** Protocol parameters as they were at posting. */
   params: MarketParams;
   /** Treasury token account as it was at posting. */
@@ -199,6 +204,11 @@ export type JobArgs = {
   verifierFee: number | bigint;
   /** Part of `price` paid to the treasury. */
   protocolFee: number | bigint;
+  /**
+   * Stake locked from each verifier drawn for this job (`JobTerms::verifier_bond`); a
+   * challenger of its pass locks the market's base `params.verifier_bond`.
+   */
+  verifierBond: number | bigint;
   /** Protocol parameters as they were at posting. */
   params: MarketParamsArgs;
   /** Treasury token account as it was at posting. */
@@ -279,6 +289,7 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["collateral", getU64Encoder()],
       ["verifierFee", getU64Encoder()],
       ["protocolFee", getU64Encoder()],
+      ["verifierBond", getU64Encoder()],
       ["params", getMarketParamsEncoder()],
       ["treasury", getAddressEncoder()],
       ["claimDeadlineSlot", getU64Encoder()],
@@ -326,6 +337,7 @@ export function getJobDecoder(): Decoder<Job> {
     ["collateral", getU64Decoder()],
     ["verifierFee", getU64Decoder()],
     ["protocolFee", getU64Decoder()],
+    ["verifierBond", getU64Decoder()],
     ["params", getMarketParamsDecoder()],
     ["treasury", getAddressDecoder()],
     ["claimDeadlineSlot", getU64Decoder()],

@@ -191,5 +191,5 @@ export async function fetchAllMaybeMarketConfig(
 }
 
 export function getMarketConfigSize(): number {
-  return 189;
+  return 205;
 }

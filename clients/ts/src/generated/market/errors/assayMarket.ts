@@ -132,12 +132,28 @@ export const ASSAY_MARKET_ERROR__DRAW_PENDING = 0x17a8; // 6056
 export const ASSAY_MARKET_ERROR__NO_DRAW_PENDING = 0x17a9; // 6057
 /** UnknownComparisonRule: The comparison rule must be exact (0) or float (1) */
 export const ASSAY_MARKET_ERROR__UNKNOWN_COMPARISON_RULE = 0x17aa; // 6058
+/** AuditUnaffordable: The price cannot pay the audit it asks for: raise the price or sample fewer chunks */
+export const ASSAY_MARKET_ERROR__AUDIT_UNAFFORDABLE = 0x17ab; // 6059
+/** CollateralTooLow: The collateral is below the market's floor for this price */
+export const ASSAY_MARKET_ERROR__COLLATERAL_TOO_LOW = 0x17ac; // 6060
+/** InvalidCollateralFloor: The collateral floor is above MAX_COLLATERAL_BPS */
+export const ASSAY_MARKET_ERROR__INVALID_COLLATERAL_FLOOR = 0x17ad; // 6061
+/** SampleFeeBelowFloor: sample_fee_bps is below MIN_SAMPLE_FEE_BPS: re-executing a sample would not be paid */
+export const ASSAY_MARKET_ERROR__SAMPLE_FEE_BELOW_FLOOR = 0x17ae; // 6062
+/** BondMultipleBelowFloor: bond_fee_multiple is below MIN_BOND_FEE_MULTIPLE: a blind pass would risk too little */
+export const ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR = 0x17af; // 6063
+/** CollateralFloorBelowMinimum: min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy */
+export const ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM = 0x17b0; // 6064
 
 export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__ATTESTATION_MISMATCH
+  | typeof ASSAY_MARKET_ERROR__AUDIT_UNAFFORDABLE
   | typeof ASSAY_MARKET_ERROR__BOND_ABOVE_VERIFIER_MINIMUM
+  | typeof ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR
   | typeof ASSAY_MARKET_ERROR__CHALLENGER_IS_A_PARTY
   | typeof ASSAY_MARKET_ERROR__CHUNK_NOT_SAMPLED
+  | typeof ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM
+  | typeof ASSAY_MARKET_ERROR__COLLATERAL_TOO_LOW
   | typeof ASSAY_MARKET_ERROR__COMMITTEE_ALREADY_DRAWN
   | typeof ASSAY_MARKET_ERROR__COMMITTEE_NOT_DRAWN
   | typeof ASSAY_MARKET_ERROR__DEADLINE_NOT_REACHED
@@ -148,6 +164,7 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE
   | typeof ASSAY_MARKET_ERROR__DUPLICATE_VOTE
   | typeof ASSAY_MARKET_ERROR__FEES_TOO_HIGH
+  | typeof ASSAY_MARKET_ERROR__INVALID_COLLATERAL_FLOOR
   | typeof ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE
   | typeof ASSAY_MARKET_ERROR__INVALID_CONFIG
   | typeof ASSAY_MARKET_ERROR__INVALID_DEADLINE
@@ -177,6 +194,7 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__PENALTY_ABOVE_BOND
   | typeof ASSAY_MARKET_ERROR__PROOF_TOO_LONG
   | typeof ASSAY_MARKET_ERROR__ROUNDS_REMAIN
+  | typeof ASSAY_MARKET_ERROR__SAMPLE_FEE_BELOW_FLOOR
   | typeof ASSAY_MARKET_ERROR__SEED_SLOT_NOT_REACHED
   | typeof ASSAY_MARKET_ERROR__SLOT_HASH_UNAVAILABLE
   | typeof ASSAY_MARKET_ERROR__STEP_WINDOW_OUT_OF_RANGE
@@ -198,9 +216,13 @@ let assayMarketErrorMessages: Record<AssayMarketError, string> | undefined;
 if (process.env["NODE_ENV"] !== "production") {
   assayMarketErrorMessages = {
     [ASSAY_MARKET_ERROR__ATTESTATION_MISMATCH]: `A signed attestation does not match this job, instance, round or evidence`,
+    [ASSAY_MARKET_ERROR__AUDIT_UNAFFORDABLE]: `The price cannot pay the audit it asks for: raise the price or sample fewer chunks`,
     [ASSAY_MARKET_ERROR__BOND_ABOVE_VERIFIER_MINIMUM]: `The verifier bond exceeds the stake program's minimum verifier stake`,
+    [ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR]: `bond_fee_multiple is below MIN_BOND_FEE_MULTIPLE: a blind pass would risk too little`,
     [ASSAY_MARKET_ERROR__CHALLENGER_IS_A_PARTY]: `The job's provider or its verifier cannot challenge the job's pass`,
     [ASSAY_MARKET_ERROR__CHUNK_NOT_SAMPLED]: `Chunk index is not in the drawn sample`,
+    [ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM]: `min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy`,
+    [ASSAY_MARKET_ERROR__COLLATERAL_TOO_LOW]: `The collateral is below the market's floor for this price`,
     [ASSAY_MARKET_ERROR__COMMITTEE_ALREADY_DRAWN]: `The contest committee has already been drawn`,
     [ASSAY_MARKET_ERROR__COMMITTEE_NOT_DRAWN]: `The contest committee has not been drawn yet`,
     [ASSAY_MARKET_ERROR__DEADLINE_NOT_REACHED]: `The deadline for this step has not passed yet`,
@@ -211,6 +233,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE]: `The draw window must be between 1 slot and the slots SlotHashes keeps (MAX_DRAW_WINDOW_SLOTS)`,
     [ASSAY_MARKET_ERROR__DUPLICATE_VOTE]: `A committee member voted twice`,
     [ASSAY_MARKET_ERROR__FEES_TOO_HIGH]: `Fees add up to more than 100 %`,
+    [ASSAY_MARKET_ERROR__INVALID_COLLATERAL_FLOOR]: `The collateral floor is above MAX_COLLATERAL_BPS`,
     [ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE]: `The committee size must be between 1 and MAX_COMMITTEE`,
     [ASSAY_MARKET_ERROR__INVALID_CONFIG]: `A config parameter is out of range`,
     [ASSAY_MARKET_ERROR__INVALID_DEADLINE]: `Deadline window out of range`,
@@ -240,6 +263,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__PENALTY_ABOVE_BOND]: `The miss penalty exceeds the verifier bond it is slashed from`,
     [ASSAY_MARKET_ERROR__PROOF_TOO_LONG]: `Merkle proof is longer than any tree allows`,
     [ASSAY_MARKET_ERROR__ROUNDS_REMAIN]: `Verifier rounds remain: use advance_round`,
+    [ASSAY_MARKET_ERROR__SAMPLE_FEE_BELOW_FLOOR]: `sample_fee_bps is below MIN_SAMPLE_FEE_BPS: re-executing a sample would not be paid`,
     [ASSAY_MARKET_ERROR__SEED_SLOT_NOT_REACHED]: `The challenge seed slot has not been reached`,
     [ASSAY_MARKET_ERROR__SLOT_HASH_UNAVAILABLE]: `No slot hash after the seed slot is available`,
     [ASSAY_MARKET_ERROR__STEP_WINDOW_OUT_OF_RANGE]: `The challenge delay and the verdict, dispute and vote windows must be between 1 and MAX_STEP_WINDOW_SLOTS`,

@@ -12,6 +12,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   getU64Decoder,
   getU64Encoder,
   getU8Decoder,
@@ -26,8 +28,21 @@ import {
  * change never alters a job already posted. PDA `["market-config"]`.
  */
 export type MarketParams = {
-  /** Share of the price paid to the verifier that attests, bps. */
+  /** Share of the price paid to the verifier that attests, bps: the base of its fee. */
   verifierFeeBps: number;
+  /**
+   * What the verifier is paid per sampled fraction of the job, bps of the price: a job
+   * of `n` chunks sampling `k` adds `price · k/n · sample_fee_bps/10⁴` to the verifier
+   * fee, so the fee grows with the re-execution it buys. At 10,000 a sampled chunk
+   * pays what a chunk costs the buyer, which covers re-executing it whenever compute is
+   * at most 80 % of the price (docs/economics.md).
+   */
+  sampleFeeBps: number;
+  /**
+   * The least verifier fee of any job, base units (an audit's fixed costs: fetching,
+   * preparing, two transactions).
+   */
+  minVerifierFee: bigint;
   /** Share of the price paid to the treasury on settlement, bps. */
   protocolFeeBps: number;
   /** Share of slashed provider collateral paid to the reporting verifier, bps. */
@@ -37,8 +52,23 @@ export type MarketParams = {
    * wronged party (buyer, or provider when a verifier's fault report is overturned).
    */
   treasurySlashBps: number;
-  /** Stake locked from a verifier while it is assigned, base units. */
+  /**
+   * Stake locked from a verifier while it is assigned, base units: the least bond of any
+   * job (a job's bond is the larger of this and `bond_fee_multiple` times its verifier
+   * fee), and the bond a challenger of a pass locks.
+   */
   verifierBond: bigint;
+  /**
+   * A job's verifier bond as a multiple of its verifier fee: what a blind pass risks
+   * grows with what re-executing costs, so laziness loses at the canary rate the
+   * economics choose (docs/economics.md).
+   */
+  bondFeeMultiple: number;
+  /**
+   * The least collateral of a job, bps of its price: a fully faked job whose verifier
+   * is lazy or bribed loses more to the fishermen than it saves.
+   */
+  minCollateralBps: number;
   /**
    * Slashed from whoever leaves a step it owes undone, base units: a verifier that
    * misses its verdict window or forfeits its draw, a challenger whose challenge ends
@@ -74,8 +104,21 @@ export type MarketParams = {
 };
 
 export type MarketParamsArgs = {
-  /** Share of the price paid to the verifier that attests, bps. */
+  /** Share of the price paid to the verifier that attests, bps: the base of its fee. */
   verifierFeeBps: number;
+  /**
+   * What the verifier is paid per sampled fraction of the job, bps of the price: a job
+   * of `n` chunks sampling `k` adds `price · k/n · sample_fee_bps/10⁴` to the verifier
+   * fee, so the fee grows with the re-execution it buys. At 10,000 a sampled chunk
+   * pays what a chunk costs the buyer, which covers re-executing it whenever compute is
+   * at most 80 % of the price (docs/economics.md).
+   */
+  sampleFeeBps: number;
+  /**
+   * The least verifier fee of any job, base units (an audit's fixed costs: fetching,
+   * preparing, two transactions).
+   */
+  minVerifierFee: number | bigint;
   /** Share of the price paid to the treasury on settlement, bps. */
   protocolFeeBps: number;
   /** Share of slashed provider collateral paid to the reporting verifier, bps. */
@@ -85,8 +128,23 @@ export type MarketParamsArgs = {
    * wronged party (buyer, or provider when a verifier's fault report is overturned).
    */
   treasurySlashBps: number;
-  /** Stake locked from a verifier while it is assigned, base units. */
+  /**
+   * Stake locked from a verifier while it is assigned, base units: the least bond of any
+   * job (a job's bond is the larger of this and `bond_fee_multiple` times its verifier
+   * fee), and the bond a challenger of a pass locks.
+   */
   verifierBond: number | bigint;
+  /**
+   * A job's verifier bond as a multiple of its verifier fee: what a blind pass risks
+   * grows with what re-executing costs, so laziness loses at the canary rate the
+   * economics choose (docs/economics.md).
+   */
+  bondFeeMultiple: number;
+  /**
+   * The least collateral of a job, bps of its price: a fully faked job whose verifier
+   * is lazy or bribed loses more to the fishermen than it saves.
+   */
+  minCollateralBps: number;
   /**
    * Slashed from whoever leaves a step it owes undone, base units: a verifier that
    * misses its verdict window or forfeits its draw, a challenger whose challenge ends
@@ -124,10 +182,14 @@ export type MarketParamsArgs = {
 export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
   return getStructEncoder([
     ["verifierFeeBps", getU16Encoder()],
+    ["sampleFeeBps", getU16Encoder()],
+    ["minVerifierFee", getU64Encoder()],
     ["protocolFeeBps", getU16Encoder()],
     ["finderFeeBps", getU16Encoder()],
     ["treasurySlashBps", getU16Encoder()],
     ["verifierBond", getU64Encoder()],
+    ["bondFeeMultiple", getU16Encoder()],
+    ["minCollateralBps", getU32Encoder()],
     ["verifierMissPenalty", getU64Encoder()],
     ["challengeDelaySlots", getU64Encoder()],
     ["drawWindowSlots", getU64Encoder()],
@@ -144,10 +206,14 @@ export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
 export function getMarketParamsDecoder(): FixedSizeDecoder<MarketParams> {
   return getStructDecoder([
     ["verifierFeeBps", getU16Decoder()],
+    ["sampleFeeBps", getU16Decoder()],
+    ["minVerifierFee", getU64Decoder()],
     ["protocolFeeBps", getU16Decoder()],
     ["finderFeeBps", getU16Decoder()],
     ["treasurySlashBps", getU16Decoder()],
     ["verifierBond", getU64Decoder()],
+    ["bondFeeMultiple", getU16Decoder()],
+    ["minCollateralBps", getU32Decoder()],
     ["verifierMissPenalty", getU64Decoder()],
     ["challengeDelaySlots", getU64Decoder()],
     ["drawWindowSlots", getU64Decoder()],
