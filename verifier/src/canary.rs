@@ -3,9 +3,12 @@
 //! The operator holds three keys: a buyer, a provider and a challenger (docs/economics.md,
 //! "Lazy verifiers"). With `fresh_buyers`, each canary job is posted by a key of its own,
 //! created for it and funded from the buyer key (its price and rent), and swept back
-//! once the job has closed; otherwise by the buyer key. It claims the job as the provider, computes every chunk honestly on
-//! the GPU, and commits and serves wrong outputs for a secret set of chunks
-//! ([`CanaryPlan`]). Then it watches:
+//! once the job has closed; otherwise by the buyer key. With `fresh_providers`, each is
+//! claimed by a provider key of its own, funded from the provider key with the job's
+//! collateral, registered and staked in the claim's transaction, and its stake unstaked
+//! after the job closes and swept back once the cooldown has passed; otherwise the
+//! provider key claims it. It computes every chunk honestly on the GPU, and commits and
+//! serves wrong outputs for a secret set of chunks ([`CanaryPlan`]). Then it watches:
 //! - a pass whose sample holds a planted chunk is challenged within its window from the
 //!   challenger key (the committee, drawn and relayed by the verifier daemons, upholds it
 //!   and the lazy verifier's bond is slashed);
@@ -25,6 +28,7 @@ use assay_client::{Chain, ChainError, JobState};
 use assay_gpu::{BlobStore, Commitment, Gpu, JobBundle};
 use assay_market::instructions::PostJobArgs;
 use assay_protocol::{hashv, Hash, MerkleTree};
+use assay_stake::constants::ROLE_PROVIDER;
 use serde::{Deserialize, Serialize};
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{info, warn};
@@ -78,6 +82,14 @@ pub struct CanaryRecord {
     /// back is swept to the buyer key; none when the buyer key posted it.
     #[serde(default)]
     pub fresh_buyer: Option<String>,
+    /// The secret of the fresh key that claimed it (base58 of 64 bytes), until its stake
+    /// is back with the provider key; none when the provider key claimed it.
+    #[serde(default)]
+    pub fresh_provider: Option<String>,
+    /// Once the fresh provider's unstake was requested: the slot from which it can be
+    /// withdrawn.
+    #[serde(default)]
+    pub provider_unstake_ready_slot: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +110,9 @@ pub struct WatchReport {
     pub missed: u32,
     /// Canary jobs still open on chain.
     pub open: u32,
+    /// Closed canaries whose fresh provider's stake is not back yet (its unstake
+    /// cooldown runs; a later watch finishes it).
+    pub retiring: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +141,9 @@ pub struct CanaryOperator<'a, C: Chain> {
     /// Post each canary from a key of its own (funded from `keys.buyer`), so no two
     /// canaries share a buyer on chain.
     pub fresh_buyers: bool,
+    /// Claim each canary from a provider key of its own (funded and staked from
+    /// `keys.provider`), so no two canaries share a provider on chain.
+    pub fresh_providers: bool,
     /// Every event the operator's own transactions emitted, oldest first (its log).
     pub events: Vec<AssayEvent>,
 }
@@ -153,21 +171,38 @@ impl<C: Chain> CanaryOperator<'_, C> {
         let d = self.chain.deployment();
         let fresh = self.fresh_buyers.then(Keypair::new);
         if let Some(fresh) = &fresh {
-            self.fund(fresh, args.price).await?;
+            let funder = self.keys.buyer.insecure_clone();
+            self.fund(&funder, fresh, args.price).await?;
         }
         let buyer = fresh.as_ref().unwrap_or(&self.keys.buyer).insecure_clone();
         let buyer = &buyer;
-        let provider = &self.keys.provider;
+        let fresh_provider = self.fresh_providers.then(Keypair::new);
+        if let Some(fresh) = &fresh_provider {
+            let funder = self.keys.provider.insecure_clone();
+            self.fund(&funder, fresh, args.collateral).await?;
+        }
+        let provider = fresh_provider
+            .as_ref()
+            .unwrap_or(&self.keys.provider)
+            .insecure_clone();
+        let provider = &provider;
         let job = assay_client::pda::job(&buyer.pubkey(), args.job_id);
         let job_id = args.job_id;
         let args_samples = args.samples;
+        let collateral = args.collateral;
         self.send(&[d.post_job(&buyer.pubkey(), args)], buyer)
             .await?;
         if !claim_after.is_zero() {
             tokio::time::sleep(claim_after).await;
         }
-        self.send(&[d.claim_job(&provider.pubkey(), &job)], provider)
-            .await?;
+        let mut claim = vec![];
+        if fresh_provider.is_some() {
+            // Registered and staked in the claim's own transaction: the key has no history.
+            claim.push(d.register_operator(&provider.pubkey(), ROLE_PROVIDER));
+            claim.push(d.deposit(&provider.pubkey(), collateral));
+        }
+        claim.push(d.claim_job(&provider.pubkey(), &job));
+        self.send(&claim, provider).await?;
         let prepared = self.gpu.prepare(bundle)?;
         let honest = prepared.run_all()?;
         let n = bundle.manifest.n_chunks();
@@ -220,42 +255,90 @@ impl<C: Chain> CanaryOperator<'_, C> {
             honest_hashes: honest.iter().map(|(_, out)| hashv(&[out])).collect(),
             outcome: None,
             fresh_buyer: fresh.map(|k| k.to_base58_string()),
+            fresh_provider: fresh_provider.map(|k| k.to_base58_string()),
+            provider_unstake_ready_slot: None,
         })
     }
 
-    /// Lamports a fresh buyer receives: rent for the job account and its vault, and fees.
-    const FRESH_BUYER_LAMPORTS: u64 = 20_000_000;
+    /// Lamports a fresh key receives: rent for the accounts it opens (a job and its
+    /// vault, or an operator and its stake vault), and fees.
+    const FRESH_KEY_LAMPORTS: u64 = 20_000_000;
 
-    /// Funds `fresh` from the buyer key: lamports for rent and fees, a token account and
-    /// `price` tokens.
-    async fn fund(&mut self, fresh: &Keypair, price: u64) -> Result<(), CanaryError> {
+    /// Funds `fresh` from `funder`: lamports for rent and fees, a token account and
+    /// `tokens`.
+    async fn fund(
+        &mut self,
+        funder: &Keypair,
+        fresh: &Keypair,
+        tokens: u64,
+    ) -> Result<(), CanaryError> {
         let d = self.chain.deployment();
-        let funder = self.keys.buyer.insecure_clone();
         let decimals = self.chain.mint_decimals().await?;
         let ixs = [
             anchor_lang::solana_program::system_instruction::transfer(
                 &funder.pubkey(),
                 &fresh.pubkey(),
-                Self::FRESH_BUYER_LAMPORTS,
+                Self::FRESH_KEY_LAMPORTS,
             ),
             d.create_token_account(&funder.pubkey(), &fresh.pubkey()),
-            d.transfer_tokens(&funder.pubkey(), &fresh.pubkey(), price, decimals),
+            d.transfer_tokens(&funder.pubkey(), &fresh.pubkey(), tokens, decimals),
         ];
-        Ok(self.send(&ixs, &funder).await?)
+        Ok(self.send(&ixs, funder).await?)
     }
 
-    /// Sends what a closed canary's fresh buyer got back (refund, compensation, residue)
-    /// to the buyer key.
-    async fn sweep(&mut self, fresh: &Keypair) -> Result<(), CanaryError> {
+    /// A closed canary's fresh provider, one step per call: first every unlocked token of
+    /// its stake is unstaked; once the cooldown has passed (`slot`), withdrawn and sent to
+    /// the provider key. Returns whether the fresh provider is done with.
+    async fn retire_provider(
+        &mut self,
+        record: &mut CanaryRecord,
+        slot: u64,
+    ) -> Result<(), CanaryError> {
+        let Some(secret) = record.fresh_provider.clone() else {
+            return Ok(());
+        };
+        let fresh = Keypair::from_base58_string(&secret);
         let d = self.chain.deployment();
-        let funder = self.keys.buyer.pubkey();
+        let operator = self
+            .chain
+            .operator(&fresh.pubkey())
+            .await?
+            .ok_or(ChainError::MissingAccount(fresh.pubkey()))?;
+        match record.provider_unstake_ready_slot {
+            None if operator.available() > 0 => {
+                let ix = d.request_unstake(&fresh.pubkey(), operator.available());
+                self.send(&[ix], &fresh).await?;
+                let operator = self
+                    .chain
+                    .operator(&fresh.pubkey())
+                    .await?
+                    .ok_or(ChainError::MissingAccount(fresh.pubkey()))?;
+                record.provider_unstake_ready_slot = Some(operator.unstake_ready_slot);
+            }
+            // Slashed to nothing: there is nothing to bring back.
+            None if operator.unstaking == 0 => record.fresh_provider = None,
+            None => record.provider_unstake_ready_slot = Some(operator.unstake_ready_slot),
+            Some(ready) if slot >= ready => {
+                self.send(&[d.withdraw(&fresh.pubkey())], &fresh).await?;
+                self.sweep(&fresh, &self.keys.provider.pubkey()).await?;
+                info!(provider = %fresh.pubkey(), "a fresh canary provider's stake swept back");
+                record.fresh_provider = None;
+                record.provider_unstake_ready_slot = None;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Sends every token a fresh key holds (a buyer's refund and compensation, a
+    /// provider's withdrawn stake) to `to`.
+    async fn sweep(&mut self, fresh: &Keypair, to: &Pubkey) -> Result<(), CanaryError> {
+        let d = self.chain.deployment();
         let tokens = self.chain.balance_of(&fresh.pubkey()).await?;
         if tokens > 0 {
             let decimals = self.chain.mint_decimals().await?;
-            let ix = d.transfer_tokens(&fresh.pubkey(), &funder, tokens, decimals);
-            let buyer = self.keys.buyer.insecure_clone();
-            let events = self.chain.send_with_events(&[ix], &[&buyer, fresh]).await?;
-            self.events.extend(events);
+            let ix = d.transfer_tokens(&fresh.pubkey(), to, tokens, decimals);
+            self.send(&[ix], fresh).await?;
         }
         Ok(())
     }
@@ -275,10 +358,17 @@ impl<C: Chain> CanaryOperator<'_, C> {
                 .parse()
                 .map_err(|_| CanaryError::Invalid(format!("bad job address {}", record.job)))?;
             let Some(job) = self.chain.job(&key).await? else {
-                // Closed: sweep what its fresh buyer got back to the buyer key.
+                // Closed: sweep what its fresh buyer got back to the buyer key, and bring
+                // its fresh provider's stake home.
                 if let Some(secret) = record.fresh_buyer.clone() {
-                    self.sweep(&Keypair::from_base58_string(&secret)).await?;
+                    let buyer = self.keys.buyer.pubkey();
+                    self.sweep(&Keypair::from_base58_string(&secret), &buyer)
+                        .await?;
                     record.fresh_buyer = None;
+                }
+                self.retire_provider(record, slot).await?;
+                if record.fresh_provider.is_some() {
+                    report.retiring += 1;
                 }
                 continue;
             };
@@ -312,9 +402,12 @@ impl<C: Chain> CanaryOperator<'_, C> {
                     }
                 }
                 JobState::Disputed => {
-                    let provider = &self.keys.provider;
+                    let provider = match &record.fresh_provider {
+                        Some(secret) => Keypair::from_base58_string(secret),
+                        None => self.keys.provider.insecure_clone(),
+                    };
                     let concede = d.concede_fault(&provider.pubkey(), &key, &job);
-                    self.send(&[concede], provider).await?;
+                    self.send(&[concede], &provider).await?;
                     info!(job = %key, %verifier, chunk = job.fault_index, "an honest verifier found a planted chunk: conceded");
                     record.outcome = Some(CanaryOutcome::Reported {
                         verifier,

@@ -4,22 +4,29 @@
 
 mod common;
 
+use anchor_lang::prelude::Pubkey;
 use assay_client::embedded::LocalSetup;
 use assay_client::Chain;
 use assay_market::state::JobState;
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use common::{hashmix_bundle, Market, SharedChain};
+use solana_sdk::signature::Signer;
 
 /// 16 chunks, 8 sampled: planting 9 puts one in every sample.
 const PLANTED_IN_EVERY_SAMPLE: u32 = 9;
 
-async fn slashed_total(m: &Market, who: &anchor_lang::prelude::Pubkey) -> u64 {
+async fn slashed_total(m: &Market, who: &Pubkey) -> u64 {
     let mut chain = m.chain.inner.lock().await;
     chain.operator(who).await.unwrap().unwrap().slashed_total
 }
 
 /// Launches one canary job (id `job_id`) through the operator; returns its record.
 async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
+    launch_planting(m, keys, job_id, PLANTED_IN_EVERY_SAMPLE).await
+}
+
+/// [`launch`], planting `planted` chunks.
+async fn launch_planting(m: &Market, keys: &CanaryKeys, job_id: u64, planted: u32) -> CanaryRecord {
     let bundle = hashmix_bundle(16, 1_000 + job_id);
     bundle.store(&m.store).unwrap();
     let manifest_hash = m
@@ -28,7 +35,9 @@ async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
         .unwrap();
     let args = common::job_args(job_id, manifest_hash, 8);
     let mut chain = m.chain.clone();
-    operator(m, &mut chain, keys)
+    let mut canary = operator(m, &mut chain, keys);
+    canary.planted = assay_verifier::canary::Planted::Fixed(planted);
+    canary
         .launch(&bundle, args, std::time::Duration::ZERO)
         .await
         .unwrap()
@@ -48,6 +57,7 @@ fn operator<'a>(
         secret: [7; 32],
         planted: assay_verifier::canary::Planted::Fixed(PLANTED_IN_EVERY_SAMPLE),
         fresh_buyers: true,
+        fresh_providers: true,
         events: vec![],
     }
 }
@@ -172,4 +182,76 @@ async fn an_honest_verifier_reports_the_planted_fault_of_a_float_canary() {
     let r = watch(&m, &keys, &mut records).await;
     assert_eq!(r.conceded, 1, "{r:?}");
     assert!(m.state(&key).await.is_none(), "conceded and closed");
+}
+
+/// Issue #27: every canary is claimed by a provider key of its own, registered and staked
+/// in the claim's transaction (before, one provider key claimed every canary, a tell on
+/// chain). Once a canary has closed its key's stake is unstaked and, after the cooldown,
+/// withdrawn and swept back to the provider key: no collateral is left behind.
+#[tokio::test(flavor = "current_thread")]
+async fn each_canary_has_a_fresh_provider_whose_stake_comes_home_after_the_cooldown() {
+    let m = Market::new(LocalSetup::default(), 2, 3).await;
+    let keys = CanaryKeys {
+        buyer: m.buyer.insecure_clone(),
+        provider: m.providers[0].insecure_clone(),
+        challenger: m.providers[1].insecure_clone(),
+    };
+    let home = keys.provider.pubkey();
+    let home_before = m.tokens_of(&home).await;
+    // Two canaries planting nothing: their passes are right, and close.
+    let mut records = vec![
+        launch_planting(&m, &keys, 1, 0).await,
+        launch_planting(&m, &keys, 2, 0).await,
+    ];
+    let mut providers = vec![];
+    let mut drawn = vec![];
+    // What the fresh providers are paid at their passes: it comes home with the stake.
+    let mut earned = 0;
+    for record in &records {
+        let job: Pubkey = record.job.parse().unwrap();
+        let state = m.state(&job).await.unwrap();
+        providers.push(state.provider.unwrap());
+        earned += state.price - state.verifier_fee - state.protocol_fee;
+        drawn.push(m.draw(&job).await);
+    }
+    let mut passes = 0;
+    for verifier in drawn.iter().collect::<std::collections::BTreeSet<_>>() {
+        let mut daemon = m.daemon(m.verifier_index(verifier), &verifier.to_string());
+        passes += daemon.tick().await.unwrap().passes;
+    }
+    assert_eq!(passes, 2, "both canaries passed by their verifiers");
+    assert!(
+        providers[0] != providers[1] && !providers.contains(&home),
+        "a fresh provider per canary: {providers:?}"
+    );
+    assert!(
+        m.tokens_of(&home).await < home_before,
+        "the collaterals left home"
+    );
+
+    let pass_window = LocalSetup::default().market.pass_window_slots;
+    m.warp(pass_window + 1).await;
+    let mut retiring = 0;
+    for _ in 0..3 {
+        let r = watch(&m, &keys, &mut records).await;
+        retiring = r.retiring;
+        if r.open == 0 && r.retiring == 2 {
+            break;
+        }
+    }
+    assert_eq!(retiring, 2, "both closed; their stake is unstaking");
+    assert_eq!(
+        m.tokens_of(&home).await,
+        home_before - 2 * common::COLLATERAL
+    );
+    let cooldown = LocalSetup::default().stake.unstake_cooldown_slots;
+    m.warp(cooldown + 1).await;
+    let r = watch(&m, &keys, &mut records).await;
+    assert_eq!((r.open, r.retiring), (0, 0), "{r:?}");
+    assert!(records.iter().all(|r| r.fresh_provider.is_none()));
+    assert_eq!(
+        m.tokens_of(&home).await,
+        home_before + earned,
+        "every collateral came home, with the canaries' pay"
+    );
 }

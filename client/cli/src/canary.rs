@@ -1,9 +1,11 @@
 //! `assay canary run`: a canary operation against a live market.
 //!
-//! Posts ordinary example jobs as a buyer key, runs them as a provider key with a secret
-//! set of chunks planted wrong, and from a third key challenges every pass whose sample
-//! holds a planted chunk (`assay_verifier::canary`). Jobs and their secrets are kept in a
-//! state file, so a restart still challenges what it launched.
+//! Posts ordinary example jobs from fresh keys funded by a buyer key, runs them from fresh
+//! provider keys funded and staked by a provider key, with a secret set of chunks planted
+//! wrong, and from a third key challenges every pass whose sample holds a planted chunk
+//! (`assay_verifier::canary`). Jobs, their secrets and the fresh keys still holding funds
+//! are kept in a state file, so a restart still challenges what it launched and brings
+//! every fresh provider's stake home after its cooldown.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,8 +29,10 @@ pub struct CanaryArgs {
     /// planted fault is found).
     #[arg(long)]
     buyer: PathBuf,
-    /// The canary's provider keypair (a staked provider; it stakes the collateral the
-    /// planted faults cost it).
+    /// The canary's provider keypair. It never claims a canary itself: each canary is
+    /// claimed by a fresh key it funds with the job's collateral (and 0.02 SOL of rent),
+    /// staked in the claim's transaction; once the canary closes that stake is unstaked,
+    /// and a run after the cooldown withdraws it and sends it back here.
     #[arg(long)]
     provider: PathBuf,
     /// The canary's challenger keypair (a staked operator; each challenge bonds the
@@ -167,6 +171,7 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
             None => assay_verifier::canary::Planted::Catch(a.catch),
         },
         fresh_buyers: true,
+        fresh_providers: true,
         events: vec![],
     };
 
@@ -228,6 +233,12 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         save_records(&state, &records)?;
         let timed_out = a.timeout_s > 0 && started.elapsed() >= Duration::from_secs(a.timeout_s);
         if report.open == 0 || timed_out {
+            if report.retiring > 0 {
+                info!(
+                    retiring = report.retiring,
+                    "fresh providers' stake is in its unstake cooldown; a later run sweeps it home"
+                );
+            }
             break;
         }
         tokio::time::sleep(Duration::from_millis(a.poll_ms)).await;

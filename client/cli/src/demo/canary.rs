@@ -193,6 +193,7 @@ impl Scene<'_> {
             secret: assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]),
             planted: assay_verifier::canary::Planted::Catch(PLANTED_IN_SAMPLE),
             fresh_buyers: false,
+            fresh_providers: false,
             events: vec![],
         }
     }
