@@ -583,11 +583,21 @@ fn canary_run_launches_a_planted_job_and_keeps_its_secret_in_the_state_file() {
     assert_eq!(saved[0]["job"], job.as_str());
     assert_eq!(saved[0]["committed_leaves"].as_array().unwrap().len(), 64);
     assert_eq!(saved[0]["honest_hashes"].as_array().unwrap().len(), 64);
-    // The canary provider's collateral is locked like any provider's.
+    // A fresh key claimed it, staked with the collateral the provider key funded; the
+    // provider key's own stake is untouched, and the state file keeps the fresh key until
+    // its stake is home.
     let shown = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(
-        shown["locked"], 32_000_000,
-        "the floor: 3.2 × the 10-token price"
+        shown["locked"], 0,
+        "the provider key claims no canary itself"
+    );
+    let claimed_by = status["provider"].as_str().unwrap();
+    assert_ne!(claimed_by, shown["authority"].as_str().unwrap_or_default());
+    assert!(saved[0]["fresh_provider"].is_string(), "{}", saved[0]);
+    let fresh = net.json(Some(&buyer), &["stake", "show", "--authority", claimed_by]);
+    assert_eq!(
+        fresh["locked"], 32_000_000,
+        "the collateral at the floor: 3.2 × the 10-token price"
     );
 }
 
