@@ -576,6 +576,14 @@ async fn post(a: PostArgs, net: &Net, json: bool) -> Result<()> {
         params.bond_fee_multiple,
         format_amount(capable.largest, dec)
     );
+    if let Some(from) = capable.drawable_from {
+        tracing::warn!(
+            drawable_from_slot = from,
+            "the verifier stake able to run this job joins the draws at slot {from} (the next \
+             draw epoch): if the provider commits before then, the job settles unaudited and \
+             the verifier fee is refunded"
+        );
+    }
     let key = pda::job(&buyer.pubkey(), job_id);
     ensure!(
         chain.account(&key).await?.is_none(),
@@ -624,6 +632,9 @@ struct CapableStake {
     verifiers: usize,
     /// The most stake any verifier able to run the job has now or next epoch.
     largest: u64,
+    /// When no stake able to run the job is in this draw epoch's weights yet (it was
+    /// deposited this epoch): the first slot of the epoch whose draws count it.
+    drawable_from: Option<u64>,
 }
 
 async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake> {
@@ -635,6 +646,10 @@ async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake
             .map_or(0, assay_protocol::sumtree::total);
         now.max(registry.capable_weight(need).1)
     };
+    let epoch = registry.epoch_of(slot);
+    let in_this_epoch = registry
+        .weights_at(epoch, needs)
+        .map_or(0, assay_protocol::sumtree::total);
     let capable: Vec<_> = registry
         .entries()
         .into_iter()
@@ -652,6 +667,7 @@ async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<CapableStake
             .map(|e| e.weight.max(e.next_weight))
             .max()
             .unwrap_or(0),
+        drawable_from: (in_this_epoch == 0).then(|| registry.epoch_start(epoch + 1)),
     })
 }
 
@@ -1235,6 +1251,38 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
 mod tests {
     use super::*;
     use clap::ValueEnum;
+
+    /// Stake deposited in this draw epoch makes a job postable (the market counts the
+    /// next epoch's weights) but is not drawn until the next epoch: `job post` names the
+    /// slot it joins the draws (a job committed before it settles unaudited); once the
+    /// epoch turns there is nothing to say.
+    #[tokio::test(flavor = "current_thread")]
+    async fn stake_of_this_epoch_is_drawable_only_from_the_next() {
+        use assay_client::embedded::{LocalChain, LocalSetup};
+        use assay_stake::constants::ROLE_VERIFIER;
+        let mut chain = LocalChain::start(LocalSetup::default()).await.unwrap();
+        let verifier = chain.new_user(1_000_000_000).await.unwrap();
+        let d = chain.deployment;
+        chain
+            .send(
+                &[
+                    d.register_operator(&verifier.pubkey(), ROLE_VERIFIER),
+                    d.deposit(&verifier.pubkey(), 500_000_000),
+                ],
+                &[&verifier],
+            )
+            .await
+            .unwrap();
+        let fresh = capable_stake(&mut chain, 0).await.unwrap();
+        assert!(fresh.auditable, "the market accepts the job");
+        let registry = chain.registry().await.unwrap();
+        let slot = chain.slot().await.unwrap();
+        let next = registry.epoch_start(registry.epoch_of(slot) + 1);
+        assert_eq!(fresh.drawable_from, Some(next));
+        chain.next_epoch().await.unwrap();
+        let settled = capable_stake(&mut chain, 0).await.unwrap();
+        assert_eq!(settled.drawable_from, None);
+    }
 
     /// Issue #16, portable by default: `assay job new` writes manifests that need nothing
     /// beyond a conformant WebGPU adapter at default limits, so every verifier can audit them.
