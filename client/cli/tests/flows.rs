@@ -779,7 +779,10 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
 
     // Mesa's device-select layer wants XDG_RUNTIME_DIR; wgpu ranks adapters itself.
     std::env::set_var("NODEVICE_SELECT", "1");
-    let net = Localnet::start();
+    // 150 ms slots: the 50-slot verdict window lasts 7.5 s for a daemon started only once
+    // the watcher has seen the job Challenged (at 40 ms it lasted 2 s, and on a loaded CI
+    // machine the job closed without the daemon's pass).
+    let net = Localnet::start_with_slot_ms(150);
     let buyer = net.user("buyer", "100");
     let provider = net.user("provider", "500");
     let verifier = net.user("verifier", "300");
