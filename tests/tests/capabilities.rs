@@ -50,6 +50,20 @@ async fn market(plain: usize, capable: &[u8]) -> (World, Vec<Keypair>) {
         )
         .await
         .unwrap();
+    // Every verifier stakes the same 8 × OPERATOR_STAKE: enough for the bonds (50 verifier
+    // fees each) of every job a test leaves open, and equal weights, so a portable job is
+    // drawn from each verifier alike.
+    for v in &w
+        .verifiers
+        .iter()
+        .map(|k| k.insecure_clone())
+        .collect::<Vec<_>>()
+    {
+        w.chain
+            .send(&[d.deposit(&v.pubkey(), 7 * OPERATOR_STAKE)], &[v])
+            .await
+            .unwrap();
+    }
     let mut keys = vec![];
     for &caps in capable {
         let k = w
