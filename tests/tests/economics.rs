@@ -24,28 +24,10 @@ const PROVIDER_STAKE: u64 = 200 * TOKEN;
 /// challenger, staked for jobs of 10 tokens.
 async fn shipped() -> (World, Pubkey) {
     let mut w = World::new(LocalSetup::default(), 1, 0, 0).await.unwrap();
-    let p = w.registered(ROLE_PROVIDER, 0).await.unwrap();
-    w.chain.mint_to(&p.pubkey(), PROVIDER_STAKE).await.unwrap();
-    w.minted += PROVIDER_STAKE;
-    w.chain
-        .send(
-            &[w.chain.deployment.deposit(&p.pubkey(), PROVIDER_STAKE)],
-            &[&p],
-        )
-        .await
-        .unwrap();
+    let p = w.registered(ROLE_PROVIDER, PROVIDER_STAKE).await.unwrap();
     w.providers.push(p);
     for _ in 0..4 {
-        let v = w.registered(ROLE_VERIFIER, 0).await.unwrap();
-        w.chain.mint_to(&v.pubkey(), VERIFIER_STAKE).await.unwrap();
-        w.minted += VERIFIER_STAKE;
-        w.chain
-            .send(
-                &[w.chain.deployment.deposit(&v.pubkey(), VERIFIER_STAKE)],
-                &[&v],
-            )
-            .await
-            .unwrap();
+        let v = w.registered(ROLE_VERIFIER, VERIFIER_STAKE).await.unwrap();
         w.verifiers.push(v);
     }
     let challenger = w.operator(ROLE_PROVIDER).await.unwrap().pubkey();

@@ -20,6 +20,16 @@ async fn slashed_total(m: &Market, who: &Pubkey) -> u64 {
     chain.operator(who).await.unwrap().unwrap().slashed_total
 }
 
+/// The canary operator's keys: the market's buyer, and its two providers as provider and
+/// challenger.
+fn canary_keys(m: &Market) -> CanaryKeys {
+    CanaryKeys {
+        buyer: m.buyer.insecure_clone(),
+        provider: m.providers[0].insecure_clone(),
+        challenger: m.providers[1].insecure_clone(),
+    }
+}
+
 /// Launches one canary job (id `job_id`) through the operator; returns its record.
 async fn launch(m: &Market, keys: &CanaryKeys, job_id: u64) -> CanaryRecord {
     launch_planting(m, keys, job_id, PLANTED_IN_EVERY_SAMPLE).await
@@ -74,11 +84,7 @@ async fn watch(
 #[tokio::test(flavor = "current_thread")]
 async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_share() {
     let m = Market::new(LocalSetup::default(), 2, 5).await;
-    let keys = CanaryKeys {
-        buyer: m.buyer.insecure_clone(),
-        provider: m.providers[0].insecure_clone(),
-        challenger: m.providers[1].insecure_clone(),
-    };
+    let keys = canary_keys(&m);
 
     // A lazy verifier is drawn for the first canary and passes it blind.
     let mut records = vec![launch(&m, &keys, 1).await];
@@ -145,11 +151,7 @@ async fn a_canary_catches_a_lazy_verifier_and_an_honest_one_earns_the_finder_sha
 async fn an_honest_verifier_reports_the_planted_fault_of_a_float_canary() {
     use assay_gpu::kernels::matmul;
     let m = Market::new(LocalSetup::default(), 2, 5).await;
-    let keys = CanaryKeys {
-        buyer: m.buyer.insecure_clone(),
-        provider: m.providers[0].insecure_clone(),
-        challenger: m.providers[1].insecure_clone(),
-    };
+    let keys = canary_keys(&m);
     let bundle = matmul::job(&matmul::MatmulParams {
         m: 512,
         k: 16,
@@ -191,11 +193,7 @@ async fn an_honest_verifier_reports_the_planted_fault_of_a_float_canary() {
 #[tokio::test(flavor = "current_thread")]
 async fn each_canary_has_a_fresh_provider_whose_stake_comes_home_after_the_cooldown() {
     let m = Market::new(LocalSetup::default(), 2, 3).await;
-    let keys = CanaryKeys {
-        buyer: m.buyer.insecure_clone(),
-        provider: m.providers[0].insecure_clone(),
-        challenger: m.providers[1].insecure_clone(),
-    };
+    let keys = canary_keys(&m);
     let home = keys.provider.pubkey();
     let home_before = m.tokens_of(&home).await;
     // Two canaries planting nothing: their passes are right, and close.

@@ -536,6 +536,24 @@ impl LocalChain {
         ))
     }
 
+    /// Processes `tx`, the `tries`-th signing of its instructions: `Ok(false)` when its
+    /// blockhash expired before the bank processed it and it may be signed again (fewer
+    /// than [`MAX_EXPIRED_RESIGNS`] re-signs so far); any other failure is the error.
+    async fn process_unless_expired(
+        &mut self,
+        tx: &Transaction,
+        tries: usize,
+    ) -> Result<bool, ChainError> {
+        match self.process(tx.clone()).await {
+            Ok(()) => Ok(true),
+            Err(err) if tries < MAX_EXPIRED_RESIGNS && self.expired(tx).await? => {
+                tracing::debug!(%err, "blockhash expired before processing; re-signing");
+                Ok(false)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// Processes a transaction signed elsewhere (the JSON-RPC server's `sendTransaction`).
     pub async fn process(&mut self, tx: Transaction) -> Result<(), ChainError> {
         self.seen.extend(tx.message.account_keys.iter().copied());
@@ -638,19 +656,13 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let mut tries = 0;
-        loop {
+        for tries in 0.. {
             let tx = self.transaction(ixs, signers).await?;
-            let signature = tx.signatures[0];
-            match self.process(tx.clone()).await {
-                Ok(()) => return Ok(signature),
-                Err(err) if tries < MAX_EXPIRED_RESIGNS && self.expired(&tx).await? => {
-                    tracing::debug!(%err, "blockhash expired before processing; re-signing");
-                    tries += 1;
-                }
-                Err(err) => return Err(err),
+            if self.process_unless_expired(&tx, tries).await? {
+                return Ok(tx.signatures[0]);
             }
         }
+        unreachable!("process_unless_expired gives up after MAX_EXPIRED_RESIGNS")
     }
 
     async fn sign(
@@ -687,28 +699,22 @@ impl Chain for LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        let mut tries = 0;
-        loop {
+        for tries in 0.. {
             let tx = self.transaction(ixs, signers).await?;
             let simulated = self.simulate(tx.clone()).await?;
             match simulated.result {
                 Some(Err(TransactionError::BlockhashNotFound)) if tries < MAX_EXPIRED_RESIGNS => {
-                    tries += 1;
-                    continue;
+                    continue
                 }
                 Some(Err(err)) => return Err(ChainError::Transaction(err)),
                 _ => {}
             }
             let events = simulated_events(&tx.message, simulated);
-            match self.process(tx.clone()).await {
-                Ok(()) => return Ok(events),
-                Err(err) if tries < MAX_EXPIRED_RESIGNS && self.expired(&tx).await? => {
-                    tracing::debug!(%err, "blockhash expired before processing; re-signing");
-                    tries += 1;
-                }
-                Err(err) => return Err(err),
+            if self.process_unless_expired(&tx, tries).await? {
+                return Ok(events);
             }
         }
+        unreachable!("process_unless_expired gives up after MAX_EXPIRED_RESIGNS")
     }
 
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
