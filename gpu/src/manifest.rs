@@ -141,6 +141,79 @@ impl ElementType {
     pub fn is_float(self) -> bool {
         matches!(self, Self::F32 | Self::F16)
     }
+
+    /// The WGSL scalar this element is.
+    fn wgsl(self) -> naga::Scalar {
+        match self {
+            Self::U32 => naga::Scalar::U32,
+            Self::I32 => naga::Scalar::I32,
+            Self::F32 => naga::Scalar::F32,
+            Self::F16 => naga::Scalar::F16,
+        }
+    }
+
+    /// Checks that the kernel's output binding (type `ty` in `module`) holds elements of
+    /// this type: `array<T>`, `array<vecN<T>>`, `array<atomic<T>>` (or a struct of such)
+    /// with `T` this element's scalar. Anything else would be compared under a rule for
+    /// other bits (an `i32` kernel sealed as `"u32"`, or as `"f32"` with a tolerance).
+    fn check_kernel_output(
+        self,
+        module: &naga::Module,
+        ty: naga::Handle<naga::Type>,
+    ) -> Result<(), ManifestError> {
+        let found = leaf_scalars(module, ty);
+        if found.len() == 1 && found[0] == self.wgsl() {
+            return Ok(());
+        }
+        let kernel = if found.is_empty() {
+            "no scalar".to_string()
+        } else {
+            found
+                .iter()
+                .map(|s| wgsl_scalar_name(*s))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        Err(ManifestError::OutputTypeMismatch {
+            manifest: self,
+            kernel,
+        })
+    }
+}
+
+/// A scalar's WGSL spelling (`u32`, `i32`, `f32`, `f16`, …).
+fn wgsl_scalar_name(scalar: naga::Scalar) -> String {
+    let prefix = match scalar.kind {
+        naga::ScalarKind::Uint => "u",
+        naga::ScalarKind::Sint => "i",
+        naga::ScalarKind::Float => "f",
+        naga::ScalarKind::Bool => return "bool".into(),
+        naga::ScalarKind::AbstractInt | naga::ScalarKind::AbstractFloat => "abstract ",
+    };
+    format!("{prefix}{}", u32::from(scalar.width) * 8)
+}
+
+/// The distinct scalar types the type `ty` is built of (arrays, vectors, matrices, atomics
+/// and struct members looked through).
+fn leaf_scalars(module: &naga::Module, ty: naga::Handle<naga::Type>) -> Vec<naga::Scalar> {
+    use naga::TypeInner as T;
+    let mut found: Vec<naga::Scalar> = vec![];
+    let mut add = |s: naga::Scalar| {
+        if !found.contains(&s) {
+            found.push(s);
+        }
+    };
+    match &module.types[ty].inner {
+        T::Scalar(s) | T::Atomic(s) => add(*s),
+        T::Vector { scalar, .. } | T::Matrix { scalar, .. } => add(*scalar),
+        T::Array { base, .. } => leaf_scalars(module, *base).into_iter().for_each(&mut add),
+        T::Struct { members, .. } => members
+            .iter()
+            .flat_map(|m| leaf_scalars(module, m.ty))
+            .for_each(&mut add),
+        _ => {}
+    }
+    found
 }
 
 /// Shape of each chunk's output slice.
@@ -376,7 +449,11 @@ pub enum ManifestError {
     Json(String),
     #[error("manifest borsh bytes are malformed: {0}")]
     Borsh(String),
-    #[error("unsupported manifest version {found} (this engine supports {supported})")]
+    #[error(
+        "unsupported manifest version {found} (this engine supports {supported}): set \"version\": \
+         {supported} in the manifest and re-seal it with `assay job seal` (the manifest hash \
+         changes with it)"
+    )]
     UnsupportedVersion { found: u16, supported: u16 },
     #[error("empty job: chunk count is 0")]
     EmptyJob,
@@ -442,6 +519,16 @@ pub enum ManifestError {
         "kernel declares @group({group}) @binding({binding}) which the manifest does not provide"
     )]
     KernelBindingNotInManifest { group: u32, binding: u32 },
+    #[error(
+        "the kernel's output @binding(1) holds {kernel} elements but the manifest's output.element \
+         is {manifest:?}: declare `array<{}>` in the kernel or set output.element to match, and \
+         re-seal (the comparison rule reads the output as output.element)",
+        wgsl_scalar_name(manifest.wgsl())
+    )]
+    OutputTypeMismatch {
+        manifest: ElementType,
+        kernel: String,
+    },
     #[error("kernel resource @binding({binding}) has the wrong kind: expected {expected}")]
     WrongBindingKind {
         binding: u32,
@@ -774,15 +861,19 @@ impl JobManifest {
                         });
                     }
                 }
-                OUTPUT_BINDING => match var.space {
-                    AddressSpace::Storage { access } if access.contains(StorageAccess::STORE) => {}
-                    _ => {
-                        return Err(ManifestError::WrongBindingKind {
-                            binding: rb.binding,
-                            expected: "var<storage, read_write>",
-                        })
+                OUTPUT_BINDING => {
+                    match var.space {
+                        AddressSpace::Storage { access }
+                            if access.contains(StorageAccess::STORE) => {}
+                        _ => {
+                            return Err(ManifestError::WrongBindingKind {
+                                binding: rb.binding,
+                                expected: "var<storage, read_write>",
+                            })
+                        }
                     }
-                },
+                    self.output.element.check_kernel_output(&module, var.ty)?;
+                }
                 b => {
                     if !self.inputs.iter().any(|i| i.binding == b) {
                         return Err(ManifestError::KernelBindingNotInManifest {

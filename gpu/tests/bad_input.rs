@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use assay_gpu::kernels::{hashmix, matmul};
 use assay_gpu::{
-    BlobError, BlobStore, GpuError, GpuOptions, JobBundle, JobManifest, ManifestError,
+    BlobError, BlobStore, ElementType, Feature, GpuError, GpuOptions, JobBundle, JobManifest,
+    ManifestError,
 };
 use common::{gpu, open_gpu};
 
@@ -172,6 +173,67 @@ fn kernel_that_fails_validation_is_rejected() {
     ));
 }
 
+/// The hash-mixer kernel with its `array<u32>` output declared as `array<element>` (the
+/// stored value converted to it).
+fn hashmix_writing(element: &str) -> JobBundle {
+    let job = small_job();
+    let (store, enable) = match element {
+        "u32" => ("x", ""),
+        "i32" => ("bitcast<i32>(x)", ""),
+        "f32" => ("bitcast<f32>(x)", ""),
+        "f16" => ("f16(x & 0xffu)", "enable f16;\n"),
+        other => panic!("no kernel for {other}"),
+    };
+    let source = format!(
+        "{enable}{}",
+        job.kernel_source
+            .replace(
+                "array<u32>;\n@group(0) @binding(2)",
+                &format!("array<{element}>;\n@group(0) @binding(2)")
+            )
+            .replace("out[l] = x;", &format!("out[l] = {store};"))
+    );
+    let mut job = with_kernel(job, &source);
+    if element == "f16" {
+        job.manifest.requires.features = vec![Feature::ShaderF16];
+    }
+    job
+}
+
+#[test]
+fn kernel_output_element_that_disagrees_with_the_manifest_is_refused_at_seal() {
+    use ElementType::*;
+    for kernel in ["u32", "i32", "f32", "f16"] {
+        for manifest in [U32, I32, F32, F16] {
+            let mut job = hashmix_writing(kernel);
+            job.manifest.output.element = manifest;
+            // What `job seal` and every prepare run: the manifest's kernel check.
+            let checked = job.manifest.validate_kernel(&job.kernel_source);
+            let agrees = format!("{manifest:?}").to_lowercase() == kernel;
+            if agrees {
+                assert_eq!(checked, Ok(()), "array<{kernel}> sealed as {manifest:?}");
+            } else {
+                let err = checked.expect_err(&format!("array<{kernel}> sealed as {manifest:?}"));
+                assert_eq!(
+                    err,
+                    ManifestError::OutputTypeMismatch {
+                        manifest,
+                        kernel: kernel.into()
+                    }
+                );
+                assert!(err.to_string().contains("re-seal"), "{err}");
+            }
+        }
+    }
+    // The engine refuses it too, before any buffer is made.
+    let mut sealed_as_u32 = hashmix_writing("i32");
+    sealed_as_u32.manifest.output.element = U32;
+    assert!(matches!(
+        manifest_err(gpu().prepare(&sealed_as_u32)),
+        ManifestError::OutputTypeMismatch { manifest: U32, .. }
+    ));
+}
+
 #[test]
 fn empty_job_is_rejected() {
     let mut job = small_job();
@@ -264,10 +326,14 @@ fn manifest_with_unknown_fields_is_rejected() {
     for version in [1, 3] {
         let mut other = job.manifest.clone();
         other.version = version;
+        let err = other.validate().unwrap_err();
         assert!(matches!(
-            other.validate(),
-            Err(ManifestError::UnsupportedVersion { found, supported: 2 }) if found == version
+            err,
+            ManifestError::UnsupportedVersion { found, supported: 2 } if found == version
         ));
+        // The message says what to do.
+        assert!(err.to_string().contains("set \"version\": 2"), "{err}");
+        assert!(err.to_string().contains("re-seal"), "{err}");
     }
 }
 

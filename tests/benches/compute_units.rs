@@ -29,9 +29,6 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::entrypoint::MAX_PERMITTED_DATA_INCREASE;
 use anchor_lang::solana_program::system_instruction;
 use assay_client::compute::MAX_UNIT_LIMIT;
-use assay_client::embedded::{
-    program_test, top_level_compute_units, ChainError, LocalChain, LocalSetup, ProgramMode,
-};
 use assay_client::ix::Deployment;
 use assay_client::{pda, Chain};
 use assay_market::constants::{
@@ -42,6 +39,9 @@ use assay_market::state::MarketParams;
 use assay_protocol::{node_hash, proof_len, sample_indices, Hash, Verdict};
 use assay_stake::constants::{MAX_VERIFIERS, ROLE_VERIFIER};
 use assay_stake::state::VerifierRegistry;
+use assay_testkit::embedded::{
+    program_test, top_level_compute_units, ChainError, LocalChain, LocalSetup, ProgramMode,
+};
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::instruction::Instruction;
@@ -371,7 +371,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         .banks_client
         .get_rent()
         .await
-        .map_err(ChainError::from)?;
+        .map_err(assay_testkit::embedded::bank_error)?;
     let setup_ixs = [
         // The full registry's rent is ~12 SOL.
         system_instruction::transfer(&payer.pubkey(), &admin.pubkey(), 100_000_000_000),
@@ -454,7 +454,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
             .banks_client
             .process_transaction_with_metadata(tx)
             .await
-            .map_err(ChainError::from)?;
+            .map_err(assay_testkit::embedded::bank_error)?;
         processed
             .result
             .map_err(|e| Failure(format!("{what}: {}", ChainError::Transaction(e))))?;
@@ -682,7 +682,7 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
         let resolve = w.resolve_instructions(&c.job, &members, verdict).await;
         let (slug, outcome) = match verdict {
             Verdict::UpholdFault => ("uphold", "upheld: provider slashed"),
-            _ => ("overturn", "overturned: accuser slashed"),
+            _ => ("overturn", "overturned (chunk reported unavailable): accuser pays the miss penalty, rest of its bond unlocked"),
         };
         let text = format!("{} of {committee} votes, {outcome}", members.len());
         m.measure(&mut w.chain, "resolve_contest", slug, text, &resolve, &[])

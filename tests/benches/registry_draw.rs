@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use assay_client::embedded::{LocalSetup, ProgramMode};
+use assay_testkit::embedded::{LocalSetup, ProgramMode};
 use assay_tests::{World, OPERATOR_STAKE};
 
 /// Registry sizes measured (two small ones with `ASSAY_BENCH_SMOKE`: CI's check that the
@@ -43,7 +43,7 @@ async fn measure(programs: &ProgramMode, verifiers: usize) -> Outcome<Row> {
         programs: Some(programs.clone()),
         ..LocalSetup::default()
     };
-    let err = |e: assay_client::embedded::ChainError| e.to_string();
+    let err = |e: assay_testkit::embedded::ChainError| e.to_string();
     let mut w = World::new(setup, 1, 1, 0).await.map_err(err)?;
     let started = Instant::now();
     w.add_verifiers(verifiers, OPERATOR_STAKE)

@@ -12,8 +12,8 @@ use assay_client::Chain;
 use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
 use assay_client::pda;
+use assay_testkit::embedded::LocalSetup;
 use assay_tests::{fake_outputs, World, STARTING_TOKENS};
 use solana_sdk::signature::Signer;
 

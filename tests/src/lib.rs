@@ -7,23 +7,18 @@ use assay_client::Chain;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{ChainError, LocalChain, LocalSetup};
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, PostJobArgs};
 use assay_market::state::{Job, JobState, COMPARISON_EXACT};
 use assay_protocol::{leaf_hash, MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{ChainError, LocalChain, LocalSetup};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
-/// The SBF programs the benches run: `target/deploy/*.so` from `scripts/sbf/build.sh`, or
-/// the folder `ASSAY_SBF_DIR` names.
-pub fn sbf_programs() -> assay_client::embedded::ProgramMode {
-    use assay_client::embedded::ProgramMode;
-    let dir = std::env::var_os(ProgramMode::DIR_VAR)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy").into());
-    ProgramMode::Sbf(dir)
+/// The SBF programs the benches run, from [`assay_client::deploy::sbf_programs_dir`].
+pub fn sbf_programs() -> assay_testkit::embedded::ProgramMode {
+    assay_testkit::embedded::ProgramMode::Sbf(assay_client::deploy::sbf_programs_dir())
 }
 
 /// Tokens each participant starts with (base units).

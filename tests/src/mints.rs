@@ -2,8 +2,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022 as spl;
-use assay_client::embedded::{ChainError, LocalChain};
 use assay_client::Chain;
+use assay_testkit::embedded::{ChainError, LocalChain};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 

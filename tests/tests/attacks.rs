@@ -4,7 +4,6 @@
 
 use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::ix::vote_instruction;
 use assay_client::ix::Deployment;
 use assay_client::pda;
@@ -15,6 +14,7 @@ use assay_market::state::{Job, MarketParams};
 use assay_protocol::{AttestationMessage, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::errors::StakeError as S;
+use assay_testkit::embedded::{ChainError, LocalSetup};
 use assay_tests::mints::{create_extension_mint, mint_cases};
 use assay_tests::World;
 use solana_sdk::instruction::{Instruction, InstructionError};
@@ -1611,7 +1611,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     // Point the first signature's message index at this instruction by number instead of
     // u16::MAX: the precompile accepts it, the market must not. The votes are the first
     // instruction the test sends, after those the chain prepends.
-    let votes_index = assay_client::embedded::LocalChain::PREPENDED_INSTRUCTIONS;
+    let votes_index = assay_testkit::embedded::LocalChain::PREPENDED_INSTRUCTIONS;
     elsewhere.data[2 + 12..2 + 14].copy_from_slice(&votes_index.to_le_bytes());
     m.attack(
         &mut w,

@@ -6,7 +6,6 @@
 //! bits cover its needs. Capabilities, like stake, reach the draws at the next draw epoch,
 //! so a verifier cannot claim a capability after a seed is public to be drawn.
 
-use assay_client::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
 use assay_client::Chain;
 use assay_market::errors::MarketError;
 use assay_market::instructions::PostJobArgs;
@@ -14,6 +13,7 @@ use assay_market::state::JobState;
 use assay_protocol::capability::{ALL, SHADER_F16, SUBGROUPS};
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::errors::StakeError;
+use assay_testkit::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_sdk::signature::{Keypair, Signer};
 

@@ -33,7 +33,6 @@ use assay_client::Chain;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{LocalChain, LocalSetup, TokenFlavor};
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
@@ -41,6 +40,7 @@ use assay_market::state::{Crank, Job, JobState, MarketParams};
 use assay_protocol::{MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::instructions::UpdateConfigArgs;
+use assay_testkit::embedded::{LocalChain, LocalSetup, TokenFlavor};
 use assay_tests::mints::{create_extension_mint, every_accepted_extension};
 use assay_tests::{fake_outputs, World};
 use rand::rngs::StdRng;

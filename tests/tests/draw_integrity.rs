@@ -11,7 +11,6 @@
 //!   count after the same id is re-posted.
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
 use assay_client::{Chain, DrawOutcome};
@@ -21,6 +20,7 @@ use assay_protocol::{SeedHash, Verdict};
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::instructions::UpdateConfigArgs;
 use assay_stake::state::VerifierRegistry;
+use assay_testkit::embedded::LocalSetup;
 use assay_tests::{World, OPERATOR_STAKE};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};

@@ -4,13 +4,13 @@
 //! `docs/economics.md` says; and no parameter set below the economic floors is accepted.
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
 use assay_client::Chain;
 use assay_market::errors::MarketError;
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{JobState, JobTerms};
 use assay_protocol::Verdict;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::LocalSetup;
 use assay_tests::World;
 use solana_sdk::signature::Signer;
 

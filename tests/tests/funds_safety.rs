@@ -11,7 +11,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022 as spl;
-use assay_client::embedded::{ChainError, LocalChain, LocalSetup, TokenFlavor};
 use assay_client::events::AssayEvent;
 use assay_client::pda;
 use assay_client::Chain;
@@ -22,6 +21,7 @@ use assay_protocol::Verdict;
 use assay_stake::constants::ROLE_VERIFIER;
 use assay_stake::errors::StakeError;
 use assay_stake::instructions::UpdateConfigArgs;
+use assay_testkit::embedded::{ChainError, LocalChain, LocalSetup, TokenFlavor};
 use assay_tests::mints::{create_extension_mint, mint_cases};
 use assay_tests::{World, OPERATOR_STAKE, STARTING_TOKENS};
 use solana_sdk::instruction::Instruction;

@@ -16,13 +16,13 @@
 
 use anchor_lang::prelude::Pubkey;
 use assay_client::canary::CanaryPlan;
-use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::Chain;
 use assay_market::errors::MarketError;
 use assay_market::instructions::FaultEvidence;
 use assay_market::state::JobState;
 use assay_protocol::{hashv, leaf_hash, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_PROVIDER;
+use assay_testkit::embedded::{ChainError, LocalSetup};
 use assay_tests::terms::{BOND, CHALLENGER_BOND, COLLATERAL, PRICE, PROVIDER_PAY, VERIFIER_FEE};
 use assay_tests::{fake_outputs, World};
 use solana_sdk::signature::Signer;

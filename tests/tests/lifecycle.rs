@@ -1,10 +1,10 @@
 //! Every exit of the job state machine, in the native bank, with balances checked to the
 //! base unit.
 
-use assay_client::embedded::LocalSetup;
 use assay_client::events::AssayEvent;
 use assay_client::Chain;
 use assay_market::state::JobState;
+use assay_testkit::embedded::LocalSetup;
 use assay_tests::terms::{
     finder_share, treasury_share, victim_share, BOND, COLLATERAL, MISS_PENALTY, PRICE,
     PROTOCOL_FEE, PROVIDER_PAY, VERIFIER_FEE,
@@ -339,7 +339,7 @@ async fn resolve(
     job: &Pubkey,
     voters: &[Pubkey],
     verdict: Verdict,
-) -> Result<Vec<AssayEvent>, assay_client::embedded::ChainError> {
+) -> Result<Vec<AssayEvent>, assay_testkit::embedded::ChainError> {
     let ixs = w.resolve_instructions(job, voters, verdict).await;
     w.chain.send_with_events(&ixs, &[]).await
 }
@@ -396,6 +396,55 @@ async fn contested_fault_overturned_slashes_the_accusing_verifier_and_pays_the_p
     assert_eq!(
         w.chain.operator(&provider).await.unwrap().unwrap().locked,
         0
+    );
+    assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
+}
+
+/// The fisherman's dilemma of data availability: "unavailable" cannot be proven after the
+/// fact, so an unavailability report the committee overturns (the chunk is served by the
+/// time it looks) costs the accuser what silence would have cost — the miss penalty —
+/// never its bond. Whoever can write the shared store cannot make honest verifiers pay a
+/// bond by corrupting a sampled chunk.
+#[tokio::test]
+async fn verifier_who_truthfully_reports_a_chunk_unavailable_pays_only_what_silence_costs() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
+    let (job, _tree, accuser) = w.challenged_job(1).await.unwrap();
+    let accuser = accuser.unwrap();
+    let state = w.job(&job).await;
+    let index =
+        assay_protocol::sample_indices(&state.seed, state.n_chunks, u32::from(state.samples))[0];
+    let report = w
+        .chain
+        .deployment
+        .report_fault(&accuser, &job, index, FaultEvidence::Unavailable);
+    let v = w.key(&accuser).insecure_clone();
+    w.chain.send(&[report], &[&v]).await.unwrap();
+    // The provider re-publishes and contests; the committee finds the chunk served and right.
+    w.contest_only(&job).await.unwrap();
+    let committee = w.chain.crank_committee(&job).await.unwrap();
+    let events = resolve(&mut w, &job, &committee, Verdict::OverturnFault)
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, AssayEvent::JobClosed(c) if c.verifier_slashed == MISS_PENALTY)));
+    let accuser_op = w.chain.operator(&accuser).await.unwrap().unwrap();
+    assert_eq!(
+        (accuser_op.deposited, accuser_op.locked),
+        (OPERATOR_STAKE - MISS_PENALTY, 0),
+        "the accuser pays the miss penalty, not its {BOND} bond"
+    );
+    // The provider is paid, with the penalty's victim share for its trouble; the buyer
+    // gets back the fee nobody earned.
+    let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
+    assert_eq!(
+        balance(&mut w, &provider).await,
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY + MISS_PENALTY
+            - treasury_share(MISS_PENALTY)
+    );
+    assert_eq!(
+        balance(&mut w, &buyer).await,
+        STARTING_TOKENS - PRICE + VERIFIER_FEE
     );
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
@@ -649,7 +698,7 @@ fn stake_program_names_the_real_market_program_as_its_only_slasher() {
 #[tokio::test]
 async fn token_2022_mint_works_end_to_end() {
     let setup = LocalSetup {
-        flavor: assay_client::embedded::TokenFlavor::Token2022,
+        flavor: assay_testkit::embedded::TokenFlavor::Token2022,
         ..LocalSetup::default()
     };
     let mut w = World::new(setup, 1, 1, 1).await.unwrap();
@@ -672,7 +721,7 @@ async fn token_2022_mint_works_end_to_end() {
 /// loader and the runtime meters our instructions; natively they are builtins.
 #[tokio::test]
 async fn programs_run_in_the_mode_the_environment_asks_for() {
-    let mode = assay_client::embedded::ProgramMode::from_env().unwrap();
+    let mode = assay_testkit::embedded::ProgramMode::from_env().unwrap();
     let mut w = World::new(LocalSetup::default(), 1, 0, 1).await.unwrap();
     let buyer = w.buyer().insecure_clone();
     let post = w

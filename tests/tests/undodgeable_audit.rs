@@ -15,7 +15,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountSerialize;
-use assay_client::embedded::{ChainError, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::{Chain, DrawOutcome};
 use assay_market::constants::{
@@ -27,6 +26,7 @@ use assay_protocol::Verdict;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::errors::StakeError;
 use assay_stake::instructions::UpdateConfigArgs;
+use assay_testkit::embedded::{ChainError, LocalSetup};
 use assay_tests::terms::COLLATERAL;
 use assay_tests::{fake_outputs, World, STARTING_TOKENS};
 use proptest::prelude::*;
@@ -894,7 +894,7 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
             .err()
             .and_then(|e| e.custom_code());
         // initialize_config on a fresh deployment whose stake program is initialized.
-        let mut chain = assay_client::embedded::LocalChain::boot(&base)
+        let mut chain = assay_testkit::embedded::LocalChain::boot(&base)
             .await
             .unwrap();
         let dev = chain.admin.insecure_clone();
@@ -935,7 +935,7 @@ async fn every_parameter_set_that_could_strand_a_job_is_refused_with_its_named_e
             "stake update_config, cooldown under an epoch: {got:?}"
         ));
     }
-    let mut chain = assay_client::embedded::LocalChain::boot(&base)
+    let mut chain = assay_testkit::embedded::LocalChain::boot(&base)
         .await
         .unwrap();
     let dev = chain.admin.insecure_clone();

@@ -27,13 +27,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
 use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{Job, MarketParams, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
 use assay_verifier::{Audit, AuditError, Auditor, CachedGpu, Daemon, DaemonOptions, ResultIndex};

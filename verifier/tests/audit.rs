@@ -1,7 +1,6 @@
 //! The verifier's audit against real providers' publications on the embedded chain.
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::pda;
 use assay_client::Chain;
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
@@ -9,6 +8,7 @@ use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{JobState, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_verifier::{audit, publish, Finding, Mirror, ResultIndex, Sources};
 
 #[path = "support/static_blob_server.rs"]

@@ -5,9 +5,9 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
 use assay_client::Chain;
 use assay_market::state::JobState;
+use assay_testkit::embedded::LocalSetup;
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use common::{hashmix_bundle, Market, SharedChain};
 use solana_sdk::signature::Signer;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, GpuError};
 use assay_market::state::{Job, JobState, MarketParams};
+use assay_testkit::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
 use assay_verifier::journal::{Journal, VerdictEntry, VerdictStatus};
 use assay_verifier::votes::{relay_instruction, VoteRecord};
 use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
@@ -110,7 +110,7 @@ async fn verifier_declares_what_its_adapter_runs_so_jobs_that_need_it_can_be_pos
     let caps = m.gpu.capabilities();
     assert_ne!(caps, 0, "lavapipe and real GPUs have optional features");
     let needs_all = common::job_args(1, [1; 32], 4);
-    let post = |chain: &mut assay_client::embedded::LocalChain, needs: u8| {
+    let post = |chain: &mut assay_testkit::embedded::LocalChain, needs: u8| {
         let args = assay_market::instructions::PostJobArgs {
             needs,
             ..needs_all.clone()
@@ -303,7 +303,7 @@ async fn restarted_verifier_submits_exactly_one_verdict() {
     // Killed before sending and restarted only after that transaction's blockhash expired:
     // it can never land, so the restart signs the verdict anew and sends it once.
     let (job, expired) = verdict_journaled_then_killed(&mut m).await;
-    for _ in 0..assay_client::localnet::BLOCKHASH_VALID_SLOTS + 5 {
+    for _ in 0..assay_testkit::localnet::BLOCKHASH_VALID_SLOTS + 5 {
         m.warp(1).await;
     }
     let mut d = m.daemon(0, "v0");

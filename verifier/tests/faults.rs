@@ -11,13 +11,13 @@ use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assay_client::embedded::LocalSetup;
-use assay_client::faults::{FaultInjection, FaultProxy};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::MarketParams;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::LocalSetup;
+use assay_testkit::faults::{FaultInjection, FaultProxy};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
 use assay_verifier::{Daemon, DaemonOptions};

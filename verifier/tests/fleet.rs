@@ -16,13 +16,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use assay_client::embedded::LocalSetup;
 use assay_client::rpc::RpcChain;
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
 use assay_localnet::Surfnet;
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::LocalSetup;
 use common::{new_user_from_admin, run_job, Provider, COLLATERAL};
 use moto::Moto;
 use solana_sdk::signature::{Keypair, Signer};

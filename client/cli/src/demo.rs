@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
 use assay_client::economics::detection_probability;
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
@@ -26,6 +25,7 @@ use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::state::{Job, JobState, MarketParams};
 use assay_protocol::{AttestationMessage, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_verifier::{audit, publish, Finding};
 use clap::Args;
 

@@ -187,7 +187,7 @@ async fn deployment_terms(
     net: &crate::common::Net,
 ) -> Result<(String, MarketParams, JobShape)> {
     if !a.url_given {
-        let shipped = assay_client::embedded::LocalSetup::default().market;
+        let shipped = assay_client::deploy::LocalSetup::default().market;
         return Ok((
             "the terms the code ships (LocalSetup::default(), assay localnet, assay demo)".into(),
             shipped,

@@ -52,6 +52,10 @@ pub enum Example {
     Hashmix,
     /// Ray-marched image tiles, tolerance-checked.
     Render,
+    /// A kernel of your own, to start from: a WGSL skeleton that keeps the kernel
+    /// contract, its sealed manifest, an input and make_input.py that generates it
+    /// (docs/kernels.md walks through it).
+    Template,
 }
 
 #[derive(Args)]
@@ -198,6 +202,7 @@ pub fn example_bundle(kind: Example, seed: u64) -> Result<JobBundle> {
             steps: 32,
             seed,
         })?,
+        Example::Template => crate::template::bundle()?,
     })
 }
 
@@ -214,6 +219,11 @@ fn new(a: NewArgs, json: bool) -> Result<()> {
     write("kernel.wgsl", bundle.kernel_source.as_bytes())?;
     for (i, input) in bundle.inputs.iter().enumerate() {
         write(&format!("input-{i}.bin"), input)?;
+    }
+    if matches!(a.kind, Example::Template) {
+        for (name, text) in crate::template::EXTRA_FILES {
+            write(name, text.as_bytes())?;
+        }
     }
     if json {
         println!(
@@ -886,6 +896,12 @@ async fn closed_job(
     let mut events = vec![];
     let mut settled = serde_json::Value::Null;
     let mut parties = serde_json::Map::new();
+    let who = crate::history::Parties::from_events(
+        history
+            .iter()
+            .filter(|e| !e.failed)
+            .flat_map(|e| e.events.iter()),
+    );
     for entry in history.iter().filter(|e| !e.failed) {
         for event in &entry.events {
             use assay_client::events::AssayEvent as E;
@@ -932,13 +948,11 @@ async fn closed_job(
                 }
                 _ => {}
             }
-            let debug = format!("{event:?}");
-            let name = debug.split('(').next().unwrap_or_default().to_string();
             events.push(json!({
                 "slot": entry.slot,
                 "signature": entry.signature.to_string(),
-                "event": name,
-                "detail": debug,
+                "event": crate::history::name(event),
+                "detail": crate::history::describe(event, &who, dec),
             }));
         }
     }
@@ -1258,8 +1272,8 @@ mod tests {
     /// epoch turns there is nothing to say.
     #[tokio::test(flavor = "current_thread")]
     async fn stake_of_this_epoch_is_drawable_only_from_the_next() {
-        use assay_client::embedded::{LocalChain, LocalSetup};
         use assay_stake::constants::ROLE_VERIFIER;
+        use assay_testkit::embedded::{LocalChain, LocalSetup};
         let mut chain = LocalChain::start(LocalSetup::default()).await.unwrap();
         let verifier = chain.new_user(1_000_000_000).await.unwrap();
         let d = chain.deployment;

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::keys::{read_keypair, write_keypair};
-use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_localnet::{Surfnet, SurfnetOptions};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
+use assay_testkit::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use clap::Args;
 use serde_json::json;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -31,7 +31,8 @@ pub struct LocalnetArgs {
     #[arg(long)]
     ws_port: Option<u16>,
     /// Directory holding assay_stake.so and assay_market.so (scripts/sbf/build.sh).
-    /// Default: ASSAY_SBF_DIR, else this workspace's target/deploy.
+    /// Default: ASSAY_SBF_DIR, else the target/deploy folder of the cargo target directory
+    /// this binary was built in, else ./target/deploy.
     #[arg(long)]
     programs: Option<PathBuf>,
     /// Serve the embedded in-process bank (programs native, a hand-written subset of the
@@ -113,13 +114,54 @@ async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
             net.programs.display()
         );
         println!("  payment mint {}  treasury {}", d.mint, d.treasury);
-        println!("  mint authority {} (fund accounts with `assay faucet <address> --tokens 100 --url {}`)", admin_path.display(), net.rpc_url);
+        println!(
+            "  mint authority {} (fund accounts with `{}`)",
+            admin_path.display(),
+            faucet_hint(&admin_path, &net.rpc_url)
+        );
         println!("  Ctrl-C stops it; the chain lives in memory only");
     }
     std::io::stdout().flush()?;
     shutdown().await;
     Ok(())
 }
+
+/// The mint authority read from `path` and a client of the market at `url`, or why not.
+async fn faucet_ready(path: &std::path::Path, url: &str) -> Result<(Keypair, RpcChain)> {
+    let authority = read_keypair(path).map_err(|e| {
+        let cause = match e {
+            assay_client::keys::KeyError::Missing(path) => {
+                format!("{} does not exist", path.display())
+            }
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot read the mint authority: {cause}.\nOnly the key `assay localnet` wrote into \
+             its --ledger directory can mint (a new key cannot): pass --authority \
+             LEDGER/admin.json (default {DEFAULT_AUTHORITY})"
+        )
+    })?;
+    let chain = RpcChain::connect(url, authority.insecure_clone(), RpcOptions::default())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("no Assay market at {url} ({e}); start one with `assay localnet`")
+        })?;
+    Ok((authority, chain))
+}
+
+/// The faucet command for this chain: `--authority` named unless it is the faucet's default.
+fn faucet_hint(admin_path: &std::path::Path, url: &str) -> String {
+    let authority = if admin_path == std::path::Path::new(DEFAULT_AUTHORITY) {
+        String::new()
+    } else {
+        format!(" --authority {}", admin_path.display())
+    };
+    format!("assay faucet <address> --tokens 100 --url {url}{authority}")
+}
+
+/// Where `assay localnet` writes the mint authority by default, and where `assay faucet`
+/// reads it.
+const DEFAULT_AUTHORITY: &str = ".assay-localnet/admin.json";
 
 /// Writes the mint authority to `ledger/admin.json` (replacing an earlier chain's), for
 /// `assay faucet`; returns the path.
@@ -170,7 +212,11 @@ async fn embedded_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
             "  payment mint {}  treasury {}",
             deployment.mint, deployment.treasury
         );
-        println!("  mint authority {} (fund accounts with `assay faucet <address> --tokens 100 --url {}`)", admin_path.display(), net.url());
+        println!(
+            "  mint authority {} (fund accounts with `{}`)",
+            admin_path.display(),
+            faucet_hint(&admin_path, &net.url())
+        );
         println!("  Ctrl-C stops it; the chain lives in memory only");
     }
     std::io::stdout().flush()?;
@@ -188,9 +234,14 @@ pub struct FaucetArgs {
     /// SOL to send it (for fees and rent).
     #[arg(long, default_value_t = 1.0)]
     sol: f64,
-    /// Mint authority keypair (written by `assay localnet`).
-    #[arg(long, default_value = ".assay-localnet/admin.json")]
+    /// Mint authority keypair: `admin.json` in the `--ledger` directory `assay localnet`
+    /// was started with. Only that key can mint; a new key cannot.
+    #[arg(long, default_value = DEFAULT_AUTHORITY)]
     authority: PathBuf,
+    /// Seconds to wait for the chain to serve an Assay market (a local chain started just
+    /// before, with `assay localnet &`, takes a few seconds to deploy); 0: do not wait.
+    #[arg(long, default_value_t = 60)]
+    wait_s: u64,
 }
 
 pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
@@ -199,14 +250,27 @@ pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
         a.sol >= 0.0 && a.sol.is_finite(),
         "--sol must be a non-negative number"
     );
-    let authority = read_keypair(&a.authority)?;
     let endpoint = net.endpoint()?;
-    let mut chain = RpcChain::connect(
-        &endpoint.url,
-        authority.insecure_clone(),
-        RpcOptions::default(),
-    )
-    .await?;
+    // `assay localnet &` just started writes the authority and deploys within seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(a.wait_s);
+    let mut waiting = false;
+    let (authority, mut chain) = loop {
+        match faucet_ready(&a.authority, &endpoint.url).await {
+            Ok(ready) => break ready,
+            Err(e) if std::time::Instant::now() < deadline => {
+                if !waiting {
+                    eprintln!(
+                        "waiting for {} to serve an Assay market (up to {} s; --wait-s)…",
+                        endpoint.url, a.wait_s
+                    );
+                    waiting = true;
+                }
+                tracing::debug!(error = %e, "not ready yet");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let dec = decimals(&mut chain).await?;
     let tokens = parse_amount(&a.tokens, dec)?;
     let lamports = (a.sol * LAMPORTS_PER_SOL as f64) as u64;
@@ -241,15 +305,21 @@ pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
 
 #[derive(Args)]
 pub struct BalanceArgs {
-    /// Address to show. Default: the signer.
+    /// Address to show (no keypair needed). Default: the signer's address.
     owner: Option<String>,
 }
 
 pub async fn balance(a: BalanceArgs, net: &Net, json: bool) -> Result<()> {
-    let (mut chain, signer) = net.connect().await?;
-    let owner = match a.owner {
-        Some(text) => parse_pubkey(&text)?,
-        None => signer.pubkey(),
+    // Reading a balance signs nothing: with an address given, no keypair is read.
+    let (mut chain, owner) = match a.owner {
+        Some(text) => {
+            let owner = parse_pubkey(&text)?;
+            (net.connect_paying(&Keypair::new()).await?, owner)
+        }
+        None => {
+            let (chain, signer) = net.connect().await?;
+            (chain, signer.pubkey())
+        }
     };
     let dec = decimals(&mut chain).await?;
     let tokens = chain.balance_of(&owner).await?;
@@ -287,4 +357,21 @@ pub fn keygen(a: KeygenArgs, json: bool) -> Result<()> {
         println!("{}", key.pubkey());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faucet_hint_names_the_authority_of_a_ledger_other_than_the_default() {
+        let url = "http://127.0.0.1:8899";
+        let default = std::path::Path::new(".assay-localnet").join("admin.json");
+        assert_eq!(
+            faucet_hint(&default, url),
+            "assay faucet <address> --tokens 100 --url http://127.0.0.1:8899"
+        );
+        let other = std::path::Path::new("/tmp/chain").join("admin.json");
+        assert!(faucet_hint(&other, url).ends_with("--authority /tmp/chain/admin.json"));
+    }
 }

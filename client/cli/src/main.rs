@@ -4,10 +4,12 @@ mod canary;
 mod common;
 mod demo;
 mod economics;
+mod history;
 mod job;
 mod localnet;
 mod provider;
 mod stake;
+mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -328,6 +328,7 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
         json,
     };
     let poll = Duration::from_secs_f64(a.poll.max(0.05));
+    let me = worker.signer.pubkey();
     loop {
         let done = tokio::select! {
             done = worker.pass() => done?,
@@ -340,13 +341,52 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
             if !json && a.once && done == 0 {
                 println!("no job to run");
             }
-            return Ok(());
+            return warn_of_undefended_jobs(&mut *worker.chain, &me).await;
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
-            _ = shutdown() => return Ok(()),
+            _ = shutdown() => return warn_of_undefended_jobs(&mut *worker.chain, &me).await,
         }
     }
+}
+
+/// The provider's jobs still in their audit: while no worker runs, nobody answers a fault
+/// report on them (`contest_fault`), and after the dispute window anyone concedes it for
+/// the provider, slashing its collateral.
+pub fn undefended_jobs(jobs: &[(Pubkey, Job)], provider: &Pubkey) -> Vec<(Pubkey, JobState, u64)> {
+    jobs.iter()
+        .filter(|(_, job)| job.provider == Some(*provider) && !job.state.is_terminal())
+        .map(|(key, job)| (*key, job.state, job.collateral))
+        .collect()
+}
+
+/// Says on stderr which of the provider's jobs nobody defends once this worker exits.
+async fn warn_of_undefended_jobs(chain: &mut dyn Chain, provider: &Pubkey) -> Result<()> {
+    let jobs = match chain.jobs().await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            warn!(error = %e, "cannot list the jobs left undefended");
+            return Ok(());
+        }
+    };
+    let open = undefended_jobs(&jobs, provider);
+    if open.is_empty() {
+        return Ok(());
+    }
+    let at_stake: u64 = open.iter().map(|(_, _, collateral)| collateral).sum();
+    let dec = crate::common::decimals(chain).await.unwrap_or(0);
+    eprintln!(
+        "warning: {} of your jobs are still in their audit, with {} tokens of collateral \
+         locked. With no `assay provider run` running, nobody contests a fault \
+         reported on them (a chunk called unavailable included), and the collateral is \
+         slashed after the dispute window. Keep the worker running until they settle:",
+        open.len(),
+        crate::common::format_amount(at_stake, dec)
+    );
+    for (key, state, _) in &open {
+        eprintln!("  {key} {state:?}");
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

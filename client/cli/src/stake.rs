@@ -54,6 +54,11 @@ pub struct DepositArgs {
     /// machine's adapter), `none`, or names such as `subgroups,shader-f16`.
     #[arg(long, default_value = "none")]
     capabilities: String,
+    /// For a verifier: return only once the deposit is in the verifier draws, at the next
+    /// draw epoch (stake counts from the epoch after it changed; at most one epoch, 256
+    /// slots or about 100 s on `assay localnet`). A job drawn before settles unaudited.
+    #[arg(long)]
+    wait: bool,
 }
 
 #[derive(Args)]
@@ -110,11 +115,29 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
             }
             ixs.push(d.deposit(&me, amount));
             chain.send(&ixs, &[&signer]).await.map_err(fail)?;
+            let drawable_from = drawable_from(&mut chain, &me).await?;
+            let human = match drawable_from {
+                Some(from) => format!(
+                    "deposited {} tokens; the verifier draws count it from slot {from} (the next draw epoch)",
+                    format_amount(amount, dec)
+                ),
+                None => format!("deposited {} tokens", format_amount(amount, dec)),
+            };
             say(
                 json,
-                &format!("deposited {} tokens", format_amount(amount, dec)),
-                json!({"deposited": amount}),
+                &human,
+                json!({"deposited": amount, "drawable_from_slot": drawable_from}),
             );
+            if a.wait {
+                match drawable_from {
+                    Some(from) => wait_for_slot(&mut chain, from, json).await?,
+                    None => bail!(
+                        "deposited, but --wait has nothing to wait for: {me} is not in the \
+                         verifier draws (registered without the verifier role, or staked below \
+                         the verifier minimum)"
+                    ),
+                }
+            }
         }
         StakeCommand::Unstake(a) => {
             let amount = parse_amount(&a.amount, dec)?;
@@ -294,6 +317,53 @@ async fn registry_weight(chain: &mut impl Chain, who: &Pubkey) -> Result<Option<
         .entry(who)
         .map(|e| e.next_weight)
         .filter(|&w| w > 0))
+}
+
+/// For a verifier with draw weight: the first slot whose draws count the stake it has now
+/// (the next draw epoch's first slot). `None` for an operator that is not in the draws.
+async fn drawable_from(
+    chain: &mut assay_client::rpc::RpcChain,
+    who: &Pubkey,
+) -> Result<Option<u64>> {
+    if registry_weight(chain, who).await?.is_none() {
+        return Ok(None);
+    }
+    let registry = chain.registry().await?;
+    let slot = chain.slot().await?;
+    Ok(Some(registry.epoch_start(registry.epoch_of(slot) + 1)))
+}
+
+/// Waits until the chain reaches `slot`, with a progress bar on a terminal.
+async fn wait_for_slot(
+    chain: &mut assay_client::rpc::RpcChain,
+    slot: u64,
+    json: bool,
+) -> Result<()> {
+    let now = chain.slot().await?;
+    let bar = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(slot.saturating_sub(now))
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "waiting for the next draw epoch {bar:30} {pos}/{len} slots [{elapsed}]",
+        )
+        .expect("static template"),
+    );
+    loop {
+        let now = chain.slot().await?;
+        if now >= slot {
+            break;
+        }
+        bar.set_position(bar.length().unwrap_or(0).saturating_sub(slot - now));
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    bar.finish_and_clear();
+    if !json {
+        println!("in the verifier draws from slot {slot} on");
+    }
+    Ok(())
 }
 
 /// Prints the human line, or the JSON object with `--json`.

@@ -224,3 +224,109 @@ fn localnet_without_its_programs_or_with_faults_but_no_embedded_bank_is_a_clear_
         .failure()
         .stderr(predicate::str::contains("need --embedded"));
 }
+
+/// Errors of the first hour send the user the right way (issue #29, 7).
+#[test]
+fn balance_of_an_address_reads_no_keypair_and_faucet_names_the_ledgers_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_key = dir.path().join("no-such-key.json");
+    let address = "11111111111111111111111111111111";
+    // A balance is read, not signed: with an address, a missing keypair is no error, and
+    // what fails is reaching the chain.
+    assay()
+        .env("SOLANA_CONFIG", dir.path().join("no-config.yml"))
+        .arg("--keypair")
+        .arg(&missing_key)
+        .args(["balance", address, "--url", "http://127.0.0.1:9"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("cannot reach an Assay deployment at http://127.0.0.1:9")
+                .and(predicate::str::contains("keypair file").not()),
+        );
+    // The faucet's authority is the ledger's admin.json; generating a key cannot help.
+    let ledger_admin = dir.path().join("ledger").join("admin.json");
+    assay()
+        .env("SOLANA_CONFIG", dir.path().join("no-config.yml"))
+        .args(["faucet", address, "--tokens", "1", "--wait-s", "0"])
+        .args(["--url", "http://127.0.0.1:9"])
+        .arg("--authority")
+        .arg(&ledger_admin)
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("--authority LEDGER/admin.json")
+                .and(predicate::str::contains("a new key cannot"))
+                .and(predicate::str::contains("assay keygen").not()),
+        );
+}
+
+/// `assay job new template` is a kernel of one's own to start from: it dry-runs as
+/// written, its generator writes the input it ships, and an edited kernel re-seals and
+/// runs (issue #29, 6; the walk-through in docs/kernels.md).
+#[test]
+fn the_kernel_template_dry_runs_at_once_and_after_an_edit_and_a_reseal() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("mine");
+    assay()
+        .args(["job", "new", "template", "--out"])
+        .arg(&job)
+        .assert()
+        .success();
+    let manifest = job.join("manifest.json");
+    let dry_run = |what: &str| {
+        let out = assay()
+            .env("NODEVICE_SELECT", "1")
+            .args(["job", "run", "--json"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(
+            out.stdout
+                .split(|&b| b == b'\n')
+                .rfind(|l| !l.is_empty())
+                .unwrap(),
+        )
+        .unwrap();
+        v
+    };
+    let first = dry_run("as written");
+    // The generator writes exactly the input the template ships.
+    let shipped = std::fs::read(job.join("input-0.bin")).unwrap();
+    std::fs::remove_file(job.join("input-0.bin")).unwrap();
+    let python = std::process::Command::new("python3")
+        .arg(job.join("make_input.py"))
+        .status()
+        .expect("python3 runs");
+    assert!(python.success());
+    assert_eq!(std::fs::read(job.join("input-0.bin")).unwrap(), shipped);
+    // Edit the computation: the old seal no longer fits, a re-seal does, and the result
+    // root changes.
+    let kernel = job.join("kernel.wgsl");
+    let source = std::fs::read_to_string(&kernel).unwrap();
+    let edited = source.replace("x * 2654435761u + chunk.index", "x ^ (chunk.index << 8u)");
+    assert_ne!(edited, source, "the template's computation line");
+    std::fs::write(&kernel, edited).unwrap();
+    assay()
+        .args(["job", "run"])
+        .arg(&manifest)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("hash"));
+    assay()
+        .args(["job", "seal"])
+        .arg(&manifest)
+        .assert()
+        .success();
+    let second = dry_run("edited and re-sealed");
+    assert_ne!(
+        first["result_root"], second["result_root"],
+        "{first} {second}"
+    );
+    assert!(first["result_root"].is_string(), "{first}");
+}

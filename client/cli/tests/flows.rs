@@ -220,12 +220,17 @@ fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
         "collateral (the floor, 3.2 × price) locked"
     );
 
-    // A second pass finds nothing to do: no double claim.
+    // A second pass finds nothing to do: no double claim. Exiting, the worker says that
+    // the committed job is left undefended (a fault reported on it would be conceded).
     net.assay(Some(&provider))
         .args(["provider", "run", "--once"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("no job to run"));
+        .stdout(predicate::str::contains("no job to run"))
+        .stderr(
+            predicate::str::contains("1 of your jobs are still in their audit, with 32 tokens")
+                .and(predicate::str::contains(job.as_str())),
+        );
 
     // The buyer downloads the outputs; every chunk is checked against the root.
     let out_file = net.path("outputs.bin");
@@ -926,8 +931,10 @@ impl Drop for Worker {
 /// outputs. The drawn verifier cannot read its sample and reports it unavailable; the
 /// provider's worker recomputes, finds the committed root intact, re-publishes and
 /// contests; the committee re-audits and overturns: the provider is paid and keeps its
-/// collateral, the accuser's bond pays for the false report. (Before the worker defended
-/// its jobs, the dispute window ran out and the honest provider was slashed.)
+/// collateral, and the accuser — who told the truth: it could not read the chunk — pays
+/// only the miss penalty, what silence would have cost, not its bond (issue #29: before,
+/// it lost the whole bond). (Before the worker defended its jobs, the dispute window ran
+/// out and the honest provider was slashed.)
 #[test]
 fn an_honest_provider_whose_outputs_are_corrupted_in_the_store_contests_and_is_paid() {
     honest_provider_with_poisoned_shared_store(false);
@@ -1070,13 +1077,32 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     });
 
     // Paid the price less the verifier's fee (5 % + the sampled 8/64 of the price: 1.75)
-    // and the treasury's 1 % (plus, after a contest, the accuser's bond of 50 fees, 87.5,
-    // less the treasury's 10 %: 78.75), nothing slashed, no collateral locked.
-    let bond_share = if mirrored { 0 } else { 78_750_000 };
+    // and the treasury's 1 % (plus, after a contest, what the accuser forfeits: for a
+    // chunk it truthfully could not read, the miss penalty of 0.25, never its bond of 50
+    // fees, less the treasury's 10 %: 0.225), nothing slashed, no collateral locked.
+    let forfeit_share = if mirrored { 0 } else { 225_000 };
     assert_eq!(
         net.tokens(&provider),
-        provider_before + 8_150_000 + bond_share
+        provider_before + 8_150_000 + forfeit_share
     );
+    // The honest accuser's stake lost the penalty, not its 87.5-token bond; no other
+    // verifier lost anything.
+    let lost: Vec<u64> = verifiers
+        .iter()
+        .map(|v| {
+            200_000_000
+                - net.json(Some(v), &["stake", "show"])["deposited"]
+                    .as_u64()
+                    .unwrap()
+        })
+        .collect();
+    let mut expected = vec![0; verifiers.len()];
+    if !mirrored {
+        expected[verifiers.len() - 1] = 250_000;
+    }
+    let mut sorted = lost.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "stake each verifier lost: {lost:?}");
     let stake = net.json(Some(&provider), &["stake", "show"]);
     assert_eq!(
         (stake["deposited"].as_u64(), stake["locked"].as_u64()),
@@ -1119,6 +1145,29 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
                 "{expected} missing from {events:?}"
             );
         }
+        // Each event reads as the rest of the CLI: tokens and parties, no Rust debug
+        // output (byte arrays, base units, operator accounts).
+        for event in v["events"].as_array().unwrap() {
+            let detail = event["detail"].as_str().unwrap_or_default();
+            assert!(!detail.contains('[') && !detail.contains('{'), "{detail}");
+            assert!(!detail.contains("operator account"), "{detail}");
+        }
+        let detail_of = |name: &str| {
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["event"] == name)
+                .unwrap()["detail"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(detail_of("JobPosted").contains("price 10 tokens"), "{v}");
+        assert!(
+            detail_of("JobClosed").contains("provider paid 8.15 tokens"),
+            "{v}"
+        );
         // So does its result: root and output URI from the commit_result transaction,
         // every chunk checked against the root (the poisoned one served by the mirror).
         let out = net.path("elsewhere-result.bin");

@@ -9,14 +9,14 @@
 //! work against it unchanged: transaction history, v0 transactions, program logs in
 //! transaction logs. It runs offline (no mainnet fork); its slots advance on a clock.
 //!
-//! The in-process bank over HTTP (`assay_client::localnet`, `assay localnet --embedded`)
+//! The in-process bank over HTTP (`assay_testkit::localnet`, `assay localnet --embedded`)
 //! stays for tests that inject RPC faults.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assay_client::chain::ChainError;
-use assay_client::embedded::LocalSetup;
+use assay_client::deploy::LocalSetup;
 use assay_client::ix::Deployment;
 use assay_client::rpc::{RpcChain, RpcOptions};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
@@ -67,15 +67,15 @@ pub struct SurfnetOptions {
 }
 
 impl SurfnetOptions {
-    /// Solana's usual local ports (8899, 8900), 400 ms slots, the SBF build of this
-    /// workspace (`ASSAY_SBF_DIR` overrides it) and the default local protocol settings.
+    /// Solana's usual local ports (8899, 8900), 400 ms slots, the SBF programs where
+    /// [`assay_client::deploy::sbf_programs_dir`] finds them and the default local protocol settings.
     pub fn new() -> Self {
         Self {
             bind: "127.0.0.1".into(),
             rpc_port: 8899,
             ws_port: 8900,
             slot_ms: 400,
-            programs: default_programs_dir(),
+            programs: assay_client::deploy::sbf_programs_dir(),
             setup: LocalSetup::default(),
         }
     }
@@ -85,13 +85,6 @@ impl Default for SurfnetOptions {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// `ASSAY_SBF_DIR`, or this workspace's `target/deploy`.
-pub fn default_programs_dir() -> PathBuf {
-    std::env::var_os("ASSAY_SBF_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy"))
 }
 
 /// A running Surfpool with Assay deployed. It runs on its own threads until the process

@@ -1,15 +1,15 @@
 //! Rust clients use Surfpool's websocket: the SDK's RPC backend confirms its sends by
 //! signature subscription where the endpoint serves one, and by polling where it does not
-//! (the embedded bank's endpoint); the verifier daemon's follower wakes it when a market
-//! account changes.
+//! (the embedded bank's endpoint). (The verifier daemon's follower is tested beside it, in
+//! verifier/tests/follow.rs.)
 
 use std::time::{Duration, Instant};
 
-use assay_client::embedded::{LocalChain, LocalSetup};
-use assay_client::localnet::{Localnet, LocalnetOptions};
 use assay_client::rpc::{websocket_url, Confirmations, RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_localnet::{Surfnet, SurfnetOptions};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
+use assay_testkit::localnet::{Localnet, LocalnetOptions};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -97,42 +97,6 @@ async fn without_a_websocket_sends_are_confirmed_by_polling() {
         .unwrap();
     send_three_transfers(&mut chain, &admin).await;
     assert_eq!(chain.confirmations(), Confirmations::default());
-}
-
-/// `assay-verifier` ticks when a market account changes instead of at its next poll: its
-/// follower wakes it once subscribed, then when the market config changes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_verifier_daemon_is_woken_when_a_market_account_changes() {
-    let net = surfpool().await;
-    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(assay_verifier::follow::follow_market(
-        net.ws_url.clone(),
-        std::sync::Arc::clone(&wake),
-        Duration::from_secs(1),
-    ));
-    let woken = async |what: &str| {
-        tokio::time::timeout(Duration::from_secs(30), wake.notified())
-            .await
-            .unwrap_or_else(|_| panic!("no wake-up: {what}"))
-    };
-    woken("subscribed").await;
-    let mut chain = RpcChain::connect(
-        &net.rpc_url,
-        net.admin.insecure_clone(),
-        RpcOptions::default(),
-    )
-    .await
-    .unwrap();
-    // The admin changes a market parameter: the config account changes.
-    let params = assay_market::state::MarketParams {
-        pass_window_slots: 77,
-        ..LocalSetup::default().market
-    };
-    let update = chain
-        .deployment()
-        .update_config(&net.admin.pubkey(), params);
-    chain.send(&[update], &[]).await.unwrap();
-    woken("the market config changed").await;
 }
 
 #[test]

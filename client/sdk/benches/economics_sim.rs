@@ -10,8 +10,8 @@
 //! is 80 % of what the provider is paid, 2 % of jobs are canaries planting enough chunks to
 //! be sampled 9 times in 10, fishermen re-check a quarter of the passes.
 
+use assay_client::deploy::LocalSetup;
 use assay_client::economics::{planted_for_catch, Assumptions};
-use assay_client::embedded::LocalSetup;
 use assay_market::state::JobTerms;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,6 +1,6 @@
 //! One interface to a chain running the Assay programs, whatever carries it.
 //!
-//! Two backends implement [`Chain`]: [`crate::embedded::LocalChain`] (an in-process bank,
+//! Two backends implement [`Chain`]: `assay_testkit::embedded::LocalChain` (an in-process bank,
 //! zero setup) and [`crate::rpc::RpcChain`] (any Solana JSON-RPC endpoint). Everything
 //! above this trait — the CLI, the provider worker, the verifier daemon — is written once
 //! against it.
@@ -380,7 +380,7 @@ pub(crate) const MEMO_PROGRAM_ID: Pubkey =
 /// ([`compute::unit_limit`](crate::compute::unit_limit)) and, when `priority_fee` (micro-lamports per
 /// unit) is not 0, a unit price. With `nonce`, a memo carrying it follows, so identical
 /// instruction lists get distinct signatures.
-pub(crate) fn build_transaction(
+pub fn build_transaction(
     ixs: &[Instruction],
     payer: &Keypair,
     signers: &[&Keypair],

@@ -68,7 +68,7 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::ContestFault::DISCRIMINATOR, 29_000),
         (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 43_000),
         (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 297_000),
-        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 250_000),
+        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 286_000),
         (assay_market::ID, m::VoidContest::DISCRIMINATOR, 219_000),
         (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 158_000),
         (assay_market::ID, m::Finalize::DISCRIMINATOR, 254_000),

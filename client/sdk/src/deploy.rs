@@ -1,5 +1,7 @@
 //! Setting up a deployment on any [`Chain`]: the payment mint and both programs'
-//! configs, as the embedded bank and `assay localnet` (Surfpool) both do.
+//! configs, as the test kit's embedded bank and `assay localnet` (Surfpool) both do; the
+//! protocol settings a fresh deployment ships with ([`LocalSetup`]); and where the SBF
+//! programs are found ([`sbf_programs_dir`]).
 //!
 //! The programs themselves must already be loaded at their addresses; everything here is
 //! ordinary transactions signed by the admin (the development deployer on local chains).
@@ -12,8 +14,171 @@ use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::chain::{Chain, ChainError};
-use crate::embedded::LocalSetup;
 use crate::ix::Deployment;
+use assay_market::state::MarketParams;
+use assay_stake::instructions::InitializeArgs;
+use std::path::PathBuf;
+
+/// Which token program the payment mint lives under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFlavor {
+    Token,
+    Token2022,
+}
+
+impl TokenFlavor {
+    pub fn program_id(self) -> Pubkey {
+        match self {
+            TokenFlavor::Token => anchor_spl::token::ID,
+            TokenFlavor::Token2022 => anchor_spl::token_2022::ID,
+        }
+    }
+}
+
+/// Draw epoch of a [`LocalSetup`], slots: stake changes reach the draws within this many
+/// slots (about 100 s at the local chain's 400 ms slots).
+pub const DEFAULT_EPOCH_SLOTS: u64 = 256;
+
+/// Draw window of a [`LocalSetup`], slots: every draw is cranked within this many slots
+/// of its seed slot (about 38 s at 400 ms slots) or lapses. Shorter than the epoch, so
+/// arming moves a seed slot to the next epoch only when the window would cross a
+/// boundary (at most this many slots later).
+pub const DEFAULT_DRAW_WINDOW_SLOTS: u64 = 96;
+
+/// Protocol settings for a fresh local deployment.
+#[derive(Debug, Clone)]
+pub struct LocalSetup {
+    pub flavor: TokenFlavor,
+    pub decimals: u8,
+    pub stake: InitializeArgs,
+    pub market: MarketParams,
+    /// Native entrypoints or SBF shared objects; `None`: as [`ProgramMode::from_env`] says.
+    pub programs: Option<ProgramMode>,
+}
+
+impl Default for LocalSetup {
+    fn default() -> Self {
+        Self {
+            flavor: TokenFlavor::Token,
+            decimals: 6,
+            stake: InitializeArgs {
+                // At least one draw epoch (`CooldownShorterThanEpoch`).
+                unstake_cooldown_slots: DEFAULT_EPOCH_SLOTS,
+                min_verifier_stake: 1_000_000,
+                epoch_slots: DEFAULT_EPOCH_SLOTS,
+            },
+            market: MarketParams {
+                // The verifier's pay: 5 % of the price, plus the price of every sampled
+                // chunk (so re-executing the sample is always paid), at least 0.01 token.
+                verifier_fee_bps: 500,
+                sample_fee_bps: 10_000,
+                min_verifier_fee: 10_000,
+                protocol_fee_bps: 100,
+                finder_fee_bps: 2_000,
+                treasury_slash_bps: 1_000,
+                // A job's bond is 50 verifier fees (at least 1 token): with 2 % canaries
+                // planting enough to be sampled 9 times in 10, a blind pass loses.
+                verifier_bond: 1_000_000,
+                bond_fee_multiple: 50,
+                verifier_miss_penalty: 250_000,
+                // Collateral at least 3.2 × the price: a fully faked job loses even when
+                // only a fisherman (a quarter of passes re-checked) can catch it.
+                min_collateral_bps: 32_000,
+                challenge_delay_slots: 2,
+                draw_window_slots: DEFAULT_DRAW_WINDOW_SLOTS,
+                verdict_window_slots: 50,
+                dispute_window_slots: 50,
+                vote_window_slots: 50,
+                pass_window_slots: 50,
+                max_verifier_rounds: 2,
+                committee_size: 3,
+                min_samples: 1,
+            },
+            programs: None,
+        }
+    }
+}
+
+impl LocalSetup {
+    /// These settings with draw epochs of `epoch_slots` (and the unstake cooldown raised
+    /// to one epoch if it was shorter, as the stake program requires).
+    pub fn with_epoch_slots(mut self, epoch_slots: u64) -> Self {
+        self.stake.epoch_slots = epoch_slots;
+        self.stake.unstake_cooldown_slots = self.stake.unstake_cooldown_slots.max(epoch_slots);
+        self
+    }
+}
+
+/// How a local bank (the test kit's embedded chain) runs the two Assay programs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramMode {
+    /// The programs' entrypoints compiled into this binary, called by the bank as builtins:
+    /// no compute-unit metering and no SBF stack limit for our code.
+    Native,
+    /// `assay_stake.so` and `assay_market.so` from this directory, run by the SBF VM as a
+    /// cluster would (metered, 4 KiB frames, 32 KiB heap).
+    Sbf(PathBuf),
+}
+
+impl ProgramMode {
+    /// The variable that selects the mode: `native` (default) or `sbf`.
+    pub const VAR: &'static str = "ASSAY_PROGRAMS";
+    /// Where SBF mode reads the `.so` files (default: [`sbf_programs_dir`]).
+    pub const DIR_VAR: &'static str = "ASSAY_SBF_DIR";
+
+    /// The mode `ASSAY_PROGRAMS` / `ASSAY_SBF_DIR` ask for; an unknown value is an error.
+    pub fn from_env() -> Result<Self, ChainError> {
+        Self::parse(
+            std::env::var(Self::VAR).ok().as_deref(),
+            std::env::var_os(Self::DIR_VAR).map(PathBuf::from),
+        )
+    }
+
+    /// The mode for a value of `ASSAY_PROGRAMS` and of `ASSAY_SBF_DIR`.
+    pub fn parse(mode: Option<&str>, sbf_dir: Option<PathBuf>) -> Result<Self, ChainError> {
+        match mode {
+            None | Some("") | Some("native") => Ok(Self::Native),
+            Some("sbf") => Ok(Self::Sbf(sbf_dir.unwrap_or_else(sbf_programs_dir))),
+            Some(other) => Err(ChainError::Client(format!(
+                "{}={other}: expected `native` or `sbf`",
+                Self::VAR
+            ))),
+        }
+    }
+
+    pub fn is_sbf(&self) -> bool {
+        matches!(self, Self::Sbf(_))
+    }
+}
+
+impl std::fmt::Display for ProgramMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Native => f.write_str("native (entrypoints compiled in; not metered)"),
+            Self::Sbf(dir) => write!(f, "SBF from {} (metered, 4 KiB frames)", dir.display()),
+        }
+    }
+}
+
+/// The folder holding `assay_stake.so` and `assay_market.so`: the one rule every host
+/// follows (the embedded bank in SBF mode, `assay localnet`, the benches).
+/// `ASSAY_SBF_DIR` if set; else the `deploy` folder of the cargo target directory the
+/// running binary sits in (`target/<profile>/assay` or `target/<profile>/deps/<test>` →
+/// `target/deploy`, where `scripts/sbf/build.sh` writes them); else `./target/deploy`.
+/// No path of the build machine is compiled in.
+pub fn sbf_programs_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(ProgramMode::DIR_VAR) {
+        return dir.into();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .map(|dir| dir.join("deploy"))
+                .find(|deploy| deploy.join("assay_market.so").is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("target/deploy"))
+}
 
 /// `grow_registry` instructions per transaction (each adds 10 KiB).
 const GROW_STEPS_PER_TRANSACTION: usize = 14;

@@ -827,7 +827,7 @@ mod tests {
     /// breaks a sign fails here.
     #[test]
     fn the_shipped_terms_give_every_strategy_the_right_sign() {
-        let params = crate::embedded::LocalSetup::default().market;
+        let params = crate::deploy::LocalSetup::default().market;
         let a = Assumptions::default();
         for (n, k, tokens) in [
             (4096, 64, 100),

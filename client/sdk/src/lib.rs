@@ -4,15 +4,15 @@
 //! - [`ix`]: typed instruction builders, built from the programs' own generated account
 //!   and instruction types (no hand-copied layouts).
 //! - [`events`]: decoding `emit_cpi!` events from inner instructions.
-//! - [`chain`]: the [`Chain`] trait everything above it is written against, with two
-//!   backends: [`embedded`] (an in-process Solana bank running both programs natively,
-//!   plus the real SPL Token and Associated Token programs) and [`rpc`] (any Solana
-//!   JSON-RPC endpoint).
+//! - [`chain`]: the [`Chain`] trait everything above it is written against; [`rpc`] is its
+//!   backend for any Solana JSON-RPC endpoint. (The in-process bank that also implements
+//!   it, for tests and the demo, lives in the `assay-testkit` crate: the SDK carries no
+//!   bank, no server and no proxy.)
 //! - [`compute`]: the ComputeBudget instructions every transaction starts with (unit
 //!   limit from the programs' measured compute units, optional priority fee).
-//! - [`localnet`]: a JSON-RPC endpoint backed by the embedded bank (`assay localnet
-//!   --embedded`); [`faults`]: RPC faults injected by it or by a proxy in front of any
-//!   endpoint, for testing clients.
+//! - [`deploy`]: the payment mint and both programs' configs on any chain, the settings a
+//!   fresh deployment ships with ([`deploy::LocalSetup`]), where the SBF programs are.
+//! - [`canary`], [`economics`]: canary planting and the terms' economics.
 //! - [`lookup`]: address lookup tables for transactions over the packet limit.
 //! - [`keys`]: Solana CLI keypair files and config.
 //! - [`idl`]: error and instruction names from the programs' IDLs.
@@ -22,13 +22,10 @@ pub mod chain;
 pub mod compute;
 pub mod deploy;
 pub mod economics;
-pub mod embedded;
 pub mod events;
-pub mod faults;
 pub mod idl;
 pub mod ix;
 pub mod keys;
-pub mod localnet;
 pub mod lookup;
 pub mod pda;
 pub mod rpc;

@@ -132,4 +132,6 @@ pub enum MarketError {
     BondMultipleBelowFloor,
     #[msg("min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy")]
     CollateralFloorBelowMinimum,
+    #[msg("The job cannot move from its state to that one (not an edge of the lifecycle)")]
+    IllegalTransition,
 }

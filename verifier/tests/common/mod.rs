@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::events::AssayEvent;
 use assay_client::ix::Deployment;
 use assay_client::{pda, Chain, ChainError};
@@ -19,6 +18,7 @@ use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{MarketParams, COMPARISON_EXACT};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_verifier::journal::Journal;
 use assay_verifier::metrics::Metrics;
 use assay_verifier::{publish, Auditor, Daemon, DaemonOptions};

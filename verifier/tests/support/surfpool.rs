@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use assay_client::embedded::LocalSetup;
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_localnet::{Surfnet, SurfnetOptions};
+use assay_testkit::embedded::LocalSetup;
 use solana_sdk::signature::Keypair;
 
 use crate::common::{new_user_from_admin, register, TOKENS};

@@ -16,7 +16,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
-use assay_client::embedded::LocalChain;
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
@@ -24,6 +23,7 @@ use assay_gpu::kernels::{self, hashmix::HashMixParams};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::{Job, JobState};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::LocalChain;
 use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use assay_verifier::{audit, Finding};
 use serde::Serialize;

@@ -84,7 +84,7 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     job.round = missed_round.checked_add(1).ok_or(MarketError::Overflow)?;
     let seed_slot = job.arm(slot)?;
     let round = job.round;
-    let changed = job.transition(job_key, JobState::Committed, slot);
+    let changed = job.transition(job_key, JobState::Committed, slot)?;
     emit_cpi!(VerifierMissedWindow {
         job: job_key,
         verifier: missed,

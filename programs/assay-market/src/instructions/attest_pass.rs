@@ -64,7 +64,7 @@ pub fn process_attest_pass(ctx: Context<AttestPass>) -> Result<()> {
         .ok_or(MarketError::Overflow)?;
     let verifier = job.verifier_key()?;
     let window_end_slot = job.step_deadline_slot;
-    let changed = job.transition(job_key, JobState::Passed, slot);
+    let changed = job.transition(job_key, JobState::Passed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(PassRecorded {
         job: job_key,

@@ -33,7 +33,7 @@ pub fn process_cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Cancelled, slot);
+        .transition(job_key, JobState::Cancelled, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,

@@ -79,6 +79,7 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
         job.accuser = Some(challenger);
         job.pass_window_left_slots = job.step_deadline_slot - slot;
         job.fault_index = args.chunk_index;
+        job.fault_unavailable = false;
         job.fault_evidence = fault_evidence_hash(
             &job_key.to_bytes(),
             job.instance,
@@ -107,7 +108,7 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
 
     let job = &mut ctx.accounts.job;
     let seed_slot = job.arm_committee(slot)?;
-    let changed = job.transition(job_key, JobState::PassChallenged, slot);
+    let changed = job.transition(job_key, JobState::PassChallenged, slot)?;
     emit_cpi!(changed);
     emit_cpi!(PassChallenged {
         job: job_key,

@@ -53,7 +53,7 @@ pub fn process_claim_job(ctx: Context<ClaimJob>) -> Result<()> {
         .checked_add(job.execution_window_slots)
         .ok_or(MarketError::Overflow)?;
     let commit_deadline_slot = job.commit_deadline_slot;
-    let changed: JobStateChanged = job.transition(job_key, JobState::Claimed, slot);
+    let changed: JobStateChanged = job.transition(job_key, JobState::Claimed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClaimed {
         job: job_key,

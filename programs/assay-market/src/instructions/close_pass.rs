@@ -87,7 +87,7 @@ pub fn process_close_pass(ctx: Context<ClosePass>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Settled, slot);
+        .transition(job_key, JobState::Settled, slot)?;
     emit_cpi!(changed);
     if let Some(unaudited) = unaudited {
         emit_cpi!(unaudited);

@@ -51,7 +51,7 @@ pub fn process_commit_result(ctx: Context<CommitResult>, args: CommitResultArgs)
     job.result_root = args.result_root;
     job.output_uri = args.output_uri;
     let seed_slot = job.arm(slot)?;
-    let changed = job.transition(job_key, JobState::Committed, slot);
+    let changed = job.transition(job_key, JobState::Committed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(ResultCommitted {
         job: job_key,

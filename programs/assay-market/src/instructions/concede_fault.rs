@@ -125,7 +125,7 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Slashed, slot);
+        .transition(job_key, JobState::Slashed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,

@@ -63,7 +63,7 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
     let job = &mut ctx.accounts.job;
     let seed_slot = job.arm_committee(slot)?;
     let deadline_slot = job.step_deadline_slot;
-    let changed = job.transition(job_key, JobState::Contested, slot);
+    let changed = job.transition(job_key, JobState::Contested, slot)?;
     emit_cpi!(changed);
     emit_cpi!(FaultContested {
         job: job_key,

@@ -162,7 +162,7 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
         None => slot,
     };
     let deadline_slot = job.step_deadline_slot;
-    let changed = job.transition(job_key, JobState::Challenged, slot);
+    let changed = job.transition(job_key, JobState::Challenged, slot)?;
     emit_cpi!(changed);
     emit_cpi!(ChallengeDrawn {
         job: job_key,

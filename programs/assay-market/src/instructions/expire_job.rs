@@ -92,7 +92,7 @@ pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Expired, slot);
+        .transition(job_key, JobState::Expired, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,

@@ -110,7 +110,7 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
         .checked_add(job.params.pass_window_slots)
         .ok_or(MarketError::Overflow)?;
     let window_end_slot = job.step_deadline_slot;
-    let changed = job.transition(job_key, JobState::Passed, slot);
+    let changed = job.transition(job_key, JobState::Passed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(PassRecorded {
         job: job_key,

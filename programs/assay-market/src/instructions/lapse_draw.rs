@@ -176,7 +176,7 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Slashed, slot);
+        .transition(job_key, JobState::Slashed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(closed);
     Ok(())

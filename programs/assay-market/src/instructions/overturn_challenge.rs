@@ -95,7 +95,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
         votes_uphold: decision.uphold,
         votes_overturn: decision.overturn,
     });
-    let changed = job.transition(job_key, JobState::Passed, slot);
+    let changed = job.transition(job_key, JobState::Passed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(PassWindowReopened {
         job: job_key,

@@ -217,6 +217,7 @@ pub fn process_post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> 
         accuser: None,
         fault_index: 0,
         fault_evidence: [0; 32],
+        fault_unavailable: false,
         pass_window_left_slots: 0,
         committee: Vec::new(),
         epoch_slots,

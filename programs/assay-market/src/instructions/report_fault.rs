@@ -94,10 +94,11 @@ pub fn process_report_fault(ctx: Context<ReportFault>, args: ReportFaultArgs) ->
     job.accuser = Some(verifier);
     job.fault_index = args.chunk_index;
     job.fault_evidence = evidence_hash;
+    job.fault_unavailable = data_unavailable;
     job.step_deadline_slot = slot
         .checked_add(job.params.dispute_window_slots)
         .ok_or(MarketError::Overflow)?;
-    let changed = job.transition(job_key, JobState::Disputed, slot);
+    let changed = job.transition(job_key, JobState::Disputed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(FaultReported {
         job: job_key,

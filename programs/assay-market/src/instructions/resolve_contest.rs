@@ -15,7 +15,9 @@ use crate::state::{Job, JobState};
 /// Anyone (a relayer) submits the committee's ed25519-signed votes, verified by the
 /// Ed25519 instruction just before this one. A strict majority of the committee decides:
 /// uphold → the provider is slashed as in `concede_fault`; overturn → the accusing
-/// verifier's bond is slashed (to the provider and treasury) and the provider is paid.
+/// verifier's bond is slashed (to the provider and treasury) and the provider is paid — or,
+/// for a chunk reported unavailable, only the miss penalty (what staying silent costs):
+/// unavailability cannot be disproven after the fact.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ResolveContest<'info> {
@@ -192,6 +194,14 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             .unlock(bump, &accounts.accuser_operator, bond)?;
         (JobState::Slashed, payout, job.collateral, 0)
     } else {
+        // A wrong chunk the committee recomputed right is a false accusation: the bond.
+        // A chunk called unavailable and served by the time the committee looked cannot be
+        // shown to have been withheld or not: the accuser pays what silence costs.
+        let forfeit = if job.fault_unavailable {
+            bond.min(job.params.verifier_miss_penalty)
+        } else {
+            bond
+        };
         accounts.stake.slash(
             bump,
             &accounts.accuser_operator,
@@ -199,9 +209,12 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             &accounts.escrow.vault,
             &accounts.escrow.mint,
             &accounts.escrow.token_program,
-            bond,
+            forfeit,
         )?;
-        let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
+        accounts
+            .stake
+            .unlock(bump, &accounts.accuser_operator, bond - forfeit)?;
+        let split = SlashSplit::new(forfeit, 0, job.params.treasury_slash_bps)?;
         let mut payout = Payout::settle(job, false)?;
         payout.provider = payout
             .provider
@@ -217,7 +230,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         accounts
             .stake
             .unlock(bump, &accounts.provider_operator, job.collateral)?;
-        (JobState::Settled, payout, 0, bond)
+        (JobState::Settled, payout, 0, forfeit)
     };
     let residue = escrow.close()?;
 
@@ -227,7 +240,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         votes_uphold: uphold,
         votes_overturn: overturn,
     });
-    let changed = ctx.accounts.escrow.job.transition(job_key, state, slot);
+    let changed = ctx.accounts.escrow.job.transition(job_key, state, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,

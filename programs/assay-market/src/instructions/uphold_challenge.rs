@@ -141,7 +141,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Slashed, slot);
+        .transition(job_key, JobState::Slashed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(closed);
     Ok(())

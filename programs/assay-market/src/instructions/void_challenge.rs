@@ -82,7 +82,7 @@ pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
     let challenger = ctx.accounts.challenger_operator.authority;
     let job = &mut ctx.accounts.job;
     let window_end_slot = job.reopen_pass(slot)?;
-    let changed = job.transition(job_key, JobState::Passed, slot);
+    let changed = job.transition(job_key, JobState::Passed, slot)?;
     emit_cpi!(changed);
     emit_cpi!(PassWindowReopened {
         job: job_key,

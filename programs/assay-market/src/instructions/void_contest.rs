@@ -93,7 +93,7 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
         .accounts
         .escrow
         .job
-        .transition(job_key, JobState::Voided, slot);
+        .transition(job_key, JobState::Voided, slot)?;
     emit_cpi!(changed);
     emit_cpi!(JobClosed {
         job: job_key,

@@ -49,11 +49,48 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in declaration order.
+    pub const ALL: [JobState; 13] = [
+        Self::Open,
+        Self::Claimed,
+        Self::Committed,
+        Self::Challenged,
+        Self::Passed,
+        Self::PassChallenged,
+        Self::Disputed,
+        Self::Contested,
+        Self::Settled,
+        Self::Slashed,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Voided,
+    ];
+
+    /// The lifecycle's edges: the states a job in this one may move to (one definition;
+    /// [`Job::transition`] refuses any other). Terminal states have none.
+    pub fn exits(self) -> &'static [JobState] {
+        use JobState::*;
+        match self {
+            Open => &[Claimed, Cancelled, Expired],
+            Claimed => &[Committed, Expired],
+            // draw_challenge; lapse_draw.
+            Committed => &[Challenged, Slashed],
+            // attest_pass or finalize; report_fault; advance_round.
+            Challenged => &[Passed, Disputed, Committed],
+            // challenge_pass; close_pass.
+            Passed => &[PassChallenged, Settled],
+            // overturn_challenge or void_challenge; uphold_challenge or lapse_draw.
+            PassChallenged => &[Passed, Slashed],
+            // concede_fault; contest_fault.
+            Disputed => &[Slashed, Contested],
+            // resolve_contest (either way), lapse_draw; void_contest.
+            Contested => &[Slashed, Settled, Voided],
+            Settled | Slashed | Cancelled | Expired | Voided => &[],
+        }
+    }
+
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Settled | Self::Slashed | Self::Cancelled | Self::Expired | Self::Voided
-        )
+        self.exits().is_empty()
     }
 }
 
@@ -135,6 +172,10 @@ pub struct Job {
     pub fault_index: u32,
     /// `assay_protocol::fault_evidence_hash` of the reported fault.
     pub fault_evidence: [u8; 32],
+    /// The reported fault is a chunk the verifier could not obtain (not a wrong one). Such
+    /// a report cannot be proven false after the fact: overturned, it costs the accuser
+    /// the miss penalty (what silence costs), not its bond.
+    pub fault_unavailable: bool,
     /// Slots of the pass window left when the pass was challenged: an overturned or
     /// voided challenge gives them back, so a challenge can delay the window's end but
     /// never shorten it.
@@ -236,21 +277,23 @@ impl Job {
 }
 
 impl Job {
-    /// Moves to `to` and returns the event that records it.
+    /// Moves to `to` and returns the event that records it; an edge the lifecycle does not
+    /// have ([`JobState::exits`]) is refused with `IllegalTransition`.
     pub fn transition(
         &mut self,
         job: Pubkey,
         to: JobState,
         slot: u64,
-    ) -> crate::events::JobStateChanged {
+    ) -> Result<crate::events::JobStateChanged> {
         let from = self.state;
+        require!(from.exits().contains(&to), MarketError::IllegalTransition);
         self.state = to;
-        crate::events::JobStateChanged {
+        Ok(crate::events::JobStateChanged {
             job,
             from: Some(from),
             to,
             slot,
-        }
+        })
     }
 }
 
@@ -511,4 +554,68 @@ pub enum DrawSeed {
     Wait,
     /// The draw window passed without the draw: `lapse_draw` ends the job.
     Lapsed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The states reachable from `start` along [`JobState::exits`].
+    fn reachable(start: JobState) -> Vec<JobState> {
+        let mut seen = vec![start];
+        let mut next = 0;
+        while next < seen.len() {
+            for &to in seen[next].exits() {
+                if !seen.contains(&to) {
+                    seen.push(to);
+                }
+            }
+            next += 1;
+        }
+        seen
+    }
+
+    #[test]
+    fn every_state_is_reachable_from_open() {
+        let from_open = reachable(JobState::Open);
+        for state in JobState::ALL {
+            assert!(from_open.contains(&state), "{state:?} is unreachable");
+        }
+    }
+
+    #[test]
+    fn no_job_is_stranded_every_state_reaches_an_end() {
+        for state in JobState::ALL {
+            assert!(
+                reachable(state).iter().any(|s| s.is_terminal()),
+                "{state:?} never ends"
+            );
+        }
+        let terminal: Vec<_> = JobState::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        use JobState::*;
+        assert_eq!(terminal, [Settled, Slashed, Cancelled, Expired, Voided]);
+    }
+
+    #[test]
+    fn transition_takes_each_edge_of_the_lifecycle_and_refuses_every_other() {
+        let mut job = Job::deserialize(&mut &[0u8; 8192][..]).expect("a zeroed job decodes");
+        let key = Pubkey::new_unique();
+        for from in JobState::ALL {
+            for to in JobState::ALL {
+                job.state = from;
+                let moved = job.transition(key, to, 7);
+                if from.exits().contains(&to) {
+                    let event = moved.expect("a lifecycle edge");
+                    assert_eq!((event.from, event.to, event.slot), (Some(from), to, 7));
+                    assert_eq!(job.state, to);
+                } else {
+                    assert!(moved.is_err(), "{from:?} → {to:?} was taken");
+                    assert_eq!(job.state, from, "a refused edge leaves the state");
+                }
+            }
+        }
+    }
 }

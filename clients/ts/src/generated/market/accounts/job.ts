@@ -21,6 +21,8 @@ import {
   getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getOptionDecoder,
@@ -144,6 +146,12 @@ export type Job = {
   /** `assay_protocol::fault_evidence_hash` of the reported fault. */
   faultEvidence: ReadonlyUint8Array;
   /**
+   * The reported fault is a chunk the verifier could not obtain (not a wrong one). Such
+   * a report cannot be proven false after the fact: overturned, it costs the accuser
+   * the miss penalty (what silence costs), not its bond.
+   */
+  faultUnavailable: boolean;
+  /**
    * Slots of the pass window left when the pass was challenged: an overturned or
    * voided challenge gives them back, so a challenge can delay the window's end but
    * never shorten it.
@@ -244,6 +252,12 @@ export type JobArgs = {
   /** `assay_protocol::fault_evidence_hash` of the reported fault. */
   faultEvidence: ReadonlyUint8Array;
   /**
+   * The reported fault is a chunk the verifier could not obtain (not a wrong one). Such
+   * a report cannot be proven false after the fact: overturned, it costs the accuser
+   * the miss penalty (what silence costs), not its bond.
+   */
+  faultUnavailable: boolean;
+  /**
    * Slots of the pass window left when the pass was challenged: an overturned or
    * voided challenge gives them back, so a challenge can delay the window's end but
    * never shorten it.
@@ -307,6 +321,7 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["accuser", getOptionEncoder(getAddressEncoder())],
       ["faultIndex", getU32Encoder()],
       ["faultEvidence", fixEncoderSize(getBytesEncoder(), 32)],
+      ["faultUnavailable", getBooleanEncoder()],
       ["passWindowLeftSlots", getU64Encoder()],
       ["committee", getArrayEncoder(getAddressEncoder())],
       ["epochSlots", getU64Encoder()],
@@ -355,6 +370,7 @@ export function getJobDecoder(): Decoder<Job> {
     ["accuser", getOptionDecoder(getAddressDecoder())],
     ["faultIndex", getU32Decoder()],
     ["faultEvidence", fixDecoderSize(getBytesDecoder(), 32)],
+    ["faultUnavailable", getBooleanDecoder()],
     ["passWindowLeftSlots", getU64Decoder()],
     ["committee", getArrayDecoder(getAddressDecoder())],
     ["epochSlots", getU64Decoder()],

@@ -144,6 +144,8 @@ export const ASSAY_MARKET_ERROR__SAMPLE_FEE_BELOW_FLOOR = 0x17ae; // 6062
 export const ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR = 0x17af; // 6063
 /** CollateralFloorBelowMinimum: min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy */
 export const ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM = 0x17b0; // 6064
+/** IllegalTransition: The job cannot move from its state to that one (not an edge of the lifecycle) */
+export const ASSAY_MARKET_ERROR__ILLEGAL_TRANSITION = 0x17b1; // 6065
 
 export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__ATTESTATION_MISMATCH
@@ -164,6 +166,7 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE
   | typeof ASSAY_MARKET_ERROR__DUPLICATE_VOTE
   | typeof ASSAY_MARKET_ERROR__FEES_TOO_HIGH
+  | typeof ASSAY_MARKET_ERROR__ILLEGAL_TRANSITION
   | typeof ASSAY_MARKET_ERROR__INVALID_COLLATERAL_FLOOR
   | typeof ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE
   | typeof ASSAY_MARKET_ERROR__INVALID_CONFIG
@@ -233,6 +236,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__DRAW_WINDOW_OUT_OF_RANGE]: `The draw window must be between 1 slot and the slots SlotHashes keeps (MAX_DRAW_WINDOW_SLOTS)`,
     [ASSAY_MARKET_ERROR__DUPLICATE_VOTE]: `A committee member voted twice`,
     [ASSAY_MARKET_ERROR__FEES_TOO_HIGH]: `Fees add up to more than 100 %`,
+    [ASSAY_MARKET_ERROR__ILLEGAL_TRANSITION]: `The job cannot move from its state to that one (not an edge of the lifecycle)`,
     [ASSAY_MARKET_ERROR__INVALID_COLLATERAL_FLOOR]: `The collateral floor is above MAX_COLLATERAL_BPS`,
     [ASSAY_MARKET_ERROR__INVALID_COMMITTEE_SIZE]: `The committee size must be between 1 and MAX_COMMITTEE`,
     [ASSAY_MARKET_ERROR__INVALID_CONFIG]: `A config parameter is out of range`,

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::Chain;
+use assay_testkit::embedded::{LocalChain, LocalSetup};
 use solana_sdk::signature::Signer;
 
 /// The harness registers a new blockhash every 6.4 ms of wall time without advancing

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use assay_client::embedded::{LocalChain, LocalSetup};
 use assay_client::events::AssayEvent;
-use assay_client::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::{pda, Chain, JobState};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::COMPARISON_EXACT;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
+use assay_testkit::embedded::{LocalChain, LocalSetup};
+use assay_testkit::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use solana_sdk::signature::{Keypair, Signer};
 
 const TOKENS: u64 = 1_000_000;

@@ -14,8 +14,7 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use assay_market::state::{DrawSeed, MarketParams};
-use assay_stake::instructions::InitializeArgs;
+use assay_market::state::DrawSeed;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
@@ -23,13 +22,12 @@ use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
-use crate::chain::{build_transaction, Chain};
+use assay_client::chain::{build_transaction, Chain};
 
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
@@ -37,8 +35,8 @@ const MAX_DRAW_CRANKS: usize = 8;
 
 /// Most times [`Chain::send`] re-signs a transaction whose blockhash expired unprocessed.
 const MAX_EXPIRED_RESIGNS: usize = 3;
-use crate::events::{decode_event, AssayEvent};
-use crate::ix::Deployment;
+use assay_client::events::{decode_event, AssayEvent};
+use assay_client::ix::Deployment;
 
 /// Bridges Anchor's `entry` (one `'info` lifetime for everything) to the harness's
 /// processor signature. The bank keeps the account slice alive for the whole call.
@@ -52,59 +50,6 @@ fn market_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> P
     // SAFETY: as above.
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     assay_market::entry(program_id, accounts, data)
-}
-
-/// How the embedded bank runs the two Assay programs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProgramMode {
-    /// The programs' entrypoints compiled into this binary, called by the bank as builtins:
-    /// no compute-unit metering and no SBF stack limit for our code.
-    Native,
-    /// `assay_stake.so` and `assay_market.so` from this directory, run by the SBF VM as a
-    /// cluster would (metered, 4 KiB frames, 32 KiB heap).
-    Sbf(PathBuf),
-}
-
-impl ProgramMode {
-    /// The variable that selects the mode: `native` (default) or `sbf`.
-    pub const VAR: &'static str = "ASSAY_PROGRAMS";
-    /// Where SBF mode reads the `.so` files (default: this workspace's `target/deploy`).
-    pub const DIR_VAR: &'static str = "ASSAY_SBF_DIR";
-
-    /// The mode `ASSAY_PROGRAMS` / `ASSAY_SBF_DIR` ask for; an unknown value is an error.
-    pub fn from_env() -> Result<Self, ChainError> {
-        Self::parse(
-            std::env::var(Self::VAR).ok().as_deref(),
-            std::env::var_os(Self::DIR_VAR).map(PathBuf::from),
-        )
-    }
-
-    /// The mode for a value of `ASSAY_PROGRAMS` and of `ASSAY_SBF_DIR`.
-    pub fn parse(mode: Option<&str>, sbf_dir: Option<PathBuf>) -> Result<Self, ChainError> {
-        match mode {
-            None | Some("") | Some("native") => Ok(Self::Native),
-            Some("sbf") => Ok(Self::Sbf(sbf_dir.unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy")
-            }))),
-            Some(other) => Err(ChainError::Client(format!(
-                "{}={other}: expected `native` or `sbf`",
-                Self::VAR
-            ))),
-        }
-    }
-
-    pub fn is_sbf(&self) -> bool {
-        matches!(self, Self::Sbf(_))
-    }
-}
-
-impl std::fmt::Display for ProgramMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Native => f.write_str("native (entrypoints compiled in; not metered)"),
-            Self::Sbf(dir) => write!(f, "SBF from {} (metered, 4 KiB frames)", dir.display()),
-        }
-    }
 }
 
 /// A `ProgramTest` with both programs registered as `mode` says.
@@ -147,105 +92,17 @@ pub fn program_test(mode: &ProgramMode) -> Result<ProgramTest, ChainError> {
     Ok(test)
 }
 
-pub use crate::chain::ChainError;
+pub use assay_client::chain::ChainError;
+pub use assay_client::deploy::{
+    LocalSetup, ProgramMode, TokenFlavor, DEFAULT_DRAW_WINDOW_SLOTS, DEFAULT_EPOCH_SLOTS,
+};
 
-impl From<BanksClientError> for ChainError {
-    fn from(err: BanksClientError) -> Self {
-        match err {
-            BanksClientError::TransactionError(e) => ChainError::Transaction(e),
-            BanksClientError::SimulationError { err, .. } => ChainError::Transaction(err),
-            other => ChainError::Client(other.to_string()),
-        }
-    }
-}
-
-/// Which token program the payment mint lives under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenFlavor {
-    Token,
-    Token2022,
-}
-
-impl TokenFlavor {
-    pub fn program_id(self) -> Pubkey {
-        match self {
-            TokenFlavor::Token => anchor_spl::token::ID,
-            TokenFlavor::Token2022 => anchor_spl::token_2022::ID,
-        }
-    }
-}
-
-/// Draw epoch of a [`LocalSetup`], slots: stake changes reach the draws within this many
-/// slots (about 100 s at the local chain's 400 ms slots).
-pub const DEFAULT_EPOCH_SLOTS: u64 = 256;
-
-/// Draw window of a [`LocalSetup`], slots: every draw is cranked within this many slots
-/// of its seed slot (about 38 s at 400 ms slots) or lapses. Shorter than the epoch, so
-/// arming moves a seed slot to the next epoch only when the window would cross a
-/// boundary (at most this many slots later).
-pub const DEFAULT_DRAW_WINDOW_SLOTS: u64 = 96;
-
-/// Protocol settings for a fresh local deployment.
-#[derive(Debug, Clone)]
-pub struct LocalSetup {
-    pub flavor: TokenFlavor,
-    pub decimals: u8,
-    pub stake: InitializeArgs,
-    pub market: MarketParams,
-    /// Native entrypoints or SBF shared objects; `None`: as [`ProgramMode::from_env`] says.
-    pub programs: Option<ProgramMode>,
-}
-
-impl Default for LocalSetup {
-    fn default() -> Self {
-        Self {
-            flavor: TokenFlavor::Token,
-            decimals: 6,
-            stake: InitializeArgs {
-                // At least one draw epoch (`CooldownShorterThanEpoch`).
-                unstake_cooldown_slots: DEFAULT_EPOCH_SLOTS,
-                min_verifier_stake: 1_000_000,
-                epoch_slots: DEFAULT_EPOCH_SLOTS,
-            },
-            market: MarketParams {
-                // The verifier's pay: 5 % of the price, plus the price of every sampled
-                // chunk (so re-executing the sample is always paid), at least 0.01 token.
-                verifier_fee_bps: 500,
-                sample_fee_bps: 10_000,
-                min_verifier_fee: 10_000,
-                protocol_fee_bps: 100,
-                finder_fee_bps: 2_000,
-                treasury_slash_bps: 1_000,
-                // A job's bond is 50 verifier fees (at least 1 token): with 2 % canaries
-                // planting enough to be sampled 9 times in 10, a blind pass loses.
-                verifier_bond: 1_000_000,
-                bond_fee_multiple: 50,
-                verifier_miss_penalty: 250_000,
-                // Collateral at least 3.2 × the price: a fully faked job loses even when
-                // only a fisherman (a quarter of passes re-checked) can catch it.
-                min_collateral_bps: 32_000,
-                challenge_delay_slots: 2,
-                draw_window_slots: DEFAULT_DRAW_WINDOW_SLOTS,
-                verdict_window_slots: 50,
-                dispute_window_slots: 50,
-                vote_window_slots: 50,
-                pass_window_slots: 50,
-                max_verifier_rounds: 2,
-                committee_size: 3,
-                min_samples: 1,
-            },
-            programs: None,
-        }
-    }
-}
-
-impl LocalSetup {
-    /// These settings with draw epochs of `epoch_slots` (and the unstake cooldown raised
-    /// to one epoch if it was shorter, as the stake program requires).
-    pub fn with_epoch_slots(mut self, epoch_slots: u64) -> Self {
-        self.stake.epoch_slots = epoch_slots;
-        self.stake.unstake_cooldown_slots = self.stake.unstake_cooldown_slots.max(epoch_slots);
-        self
+/// The bank's error as the SDK's [`ChainError`].
+pub fn bank_error(err: BanksClientError) -> ChainError {
+    match err {
+        BanksClientError::TransactionError(e) => ChainError::Transaction(e),
+        BanksClientError::SimulationError { err, .. } => ChainError::Transaction(err),
+        other => ChainError::Client(other.to_string()),
     }
 }
 
@@ -273,7 +130,7 @@ impl LocalChain {
     }
 
     /// A bank with both programs loaded and the payment mint created (the development
-    /// deployer, [`crate::keys::dev_deployer`], is its authority and holds SOL and a
+    /// deployer, [`assay_client::keys::dev_deployer`], is its authority and holds SOL and a
     /// token account), but neither program initialized.
     pub async fn boot(setup: &LocalSetup) -> Result<Self, ChainError> {
         let programs = match &setup.programs {
@@ -281,13 +138,13 @@ impl LocalChain {
             None => ProgramMode::from_env()?,
         };
         let ctx = program_test(&programs)?.start_with_context().await;
-        let admin = crate::keys::dev_deployer();
+        let admin = assay_client::keys::dev_deployer();
         let mint = Keypair::new();
         let token_program = setup.flavor.program_id();
         let deployment = Deployment {
             mint: mint.pubkey(),
             token_program,
-            treasury: crate::pda::treasury(),
+            treasury: assay_client::pda::treasury(),
         };
         let mut chain = Self {
             ctx,
@@ -310,7 +167,7 @@ impl LocalChain {
     /// Initializes both programs with `setup`'s parameters, signed by the admin.
     pub async fn initialize(&mut self, setup: &LocalSetup) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        crate::deploy::initialize_programs(self, &admin, setup).await
+        assay_client::deploy::initialize_programs(self, &admin, setup).await
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -334,7 +191,12 @@ impl LocalChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ChainError> {
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        let blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .map_err(bank_error)?;
         // A memo with a fresh nonce keeps identical instruction lists from colliding with
         // an earlier transaction's signature under the same blockhash.
         self.nonce += 1;
@@ -371,7 +233,7 @@ impl LocalChain {
         decimals: u8,
     ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        crate::deploy::create_mint(self, &admin, mint, token_program, decimals).await
+        assay_client::deploy::create_mint(self, &admin, mint, token_program, decimals).await
     }
 
     /// Mints `amount` of any admin-controlled `mint` to `owner`'s associated token
@@ -384,7 +246,7 @@ impl LocalChain {
         amount: u64,
     ) -> Result<(), ChainError> {
         let admin = self.admin.insecure_clone();
-        crate::deploy::mint_tokens(self, &admin, mint, token_program, owner, amount).await
+        assay_client::deploy::mint_tokens(self, &admin, mint, token_program, owner, amount).await
     }
 
     /// Mints `amount` of the payment mint to `owner`, creating its token account if needed.
@@ -441,7 +303,10 @@ impl LocalChain {
     /// Advances to the first slot where `job`'s pending draw (a round's verifier, or a
     /// committee) can be made: past its seed slot, with a block at or after it. Fails if
     /// the draw window has already passed (the draw lapsed).
-    async fn await_draw(&mut self, job: &Pubkey) -> Result<crate::chain::PendingDraw, ChainError> {
+    async fn await_draw(
+        &mut self,
+        job: &Pubkey,
+    ) -> Result<assay_client::chain::PendingDraw, ChainError> {
         for _ in 0..MAX_DRAW_CRANKS {
             let state = self.job_account(job).await?;
             let slot = self.slot().await?;
@@ -518,7 +383,12 @@ impl LocalChain {
 
     /// The bank's current blockhash.
     pub async fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
-        Ok(self.ctx.banks_client.get_latest_blockhash().await?)
+        Ok(self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .map_err(bank_error)?)
     }
 
     /// Whether `tx` never landed because its blockhash left the bank's queue (the harness
@@ -557,7 +427,12 @@ impl LocalChain {
     /// Processes a transaction signed elsewhere (the JSON-RPC server's `sendTransaction`).
     pub async fn process(&mut self, tx: Transaction) -> Result<(), ChainError> {
         self.seen.extend(tx.message.account_keys.iter().copied());
-        Ok(self.ctx.banks_client.process_transaction(tx).await?)
+        Ok(self
+            .ctx
+            .banks_client
+            .process_transaction(tx)
+            .await
+            .map_err(bank_error)?)
     }
 
     /// Sends `ixs` like [`Chain::send`] and returns the compute units each top-level
@@ -575,7 +450,8 @@ impl LocalChain {
             .ctx
             .banks_client
             .process_transaction_with_metadata(tx)
-            .await?;
+            .await
+            .map_err(bank_error)?;
         processed.result.map_err(ChainError::Transaction)?;
         let logs = processed
             .metadata
@@ -589,12 +465,23 @@ impl LocalChain {
         &mut self,
         tx: Transaction,
     ) -> Result<solana_banks_interface::BanksTransactionResultWithSimulation, ChainError> {
-        Ok(self.ctx.banks_client.simulate_transaction(tx).await?)
+        Ok(self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx)
+            .await
+            .map_err(bank_error)?)
     }
 
     /// Minimum lamports for a rent-exempt account of `len` bytes.
     pub async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError> {
-        Ok(self.ctx.banks_client.get_rent().await?.minimum_balance(len))
+        Ok(self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .map_err(bank_error)?
+            .minimum_balance(len))
     }
 }
 
@@ -718,7 +605,12 @@ impl Chain for LocalChain {
     }
 
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        Ok(self.ctx.banks_client.get_account(*key).await?)
+        Ok(self
+            .ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .map_err(bank_error)?)
     }
 
     async fn program_accounts(
@@ -738,7 +630,12 @@ impl Chain for LocalChain {
     }
 
     async fn slot(&mut self) -> Result<u64, ChainError> {
-        Ok(self.ctx.banks_client.get_root_slot().await?)
+        Ok(self
+            .ctx
+            .banks_client
+            .get_root_slot()
+            .await
+            .map_err(bank_error)?)
     }
 
     async fn signature_status(
@@ -749,7 +646,8 @@ impl Chain for LocalChain {
             .ctx
             .banks_client
             .get_transaction_status(*signature)
-            .await?
+            .await
+            .map_err(bank_error)?
             .map(|status| match status.err {
                 Some(err) => Err(err),
                 None => Ok(()),

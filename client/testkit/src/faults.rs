@@ -137,7 +137,7 @@ impl TxLog {
                 let program = keys[usize::from(ix.program_id_index)];
                 json!({
                     "program": program.to_string(),
-                    "name": crate::idl::instruction_name(&program, &ix.data),
+                    "name": assay_client::idl::instruction_name(&program, &ix.data),
                     "accounts": ix.accounts.iter().map(|&a| keys[usize::from(a)].to_string()).collect::<Vec<_>>(),
                 })
             })

@@ -1,7 +1,7 @@
 //! A local Solana JSON-RPC endpoint backed by the embedded bank (`assay localnet`).
 //!
 //! It speaks the methods the Assay client uses, in the wire format of a real validator
-//! (types from the `solana-rpc-client-*` crates), so [`crate::rpc::RpcChain`] and any
+//! (types from the `solana-rpc-client-*` crates), so [`assay_client::rpc::RpcChain`] and any
 //! Solana tool that sticks to these methods can drive it: `getLatestBlockhash`,
 //! `isBlockhashValid`, `sendTransaction` (with preflight), `simulateTransaction` (with
 //! inner instructions), `getSignatureStatuses`, `getAccountInfo`, `getMultipleAccounts`,
@@ -38,10 +38,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use tracing::{debug, info, warn};
 
-use crate::chain::{Chain, ChainError};
 use crate::embedded::LocalChain;
 pub use crate::faults::FaultInjection;
 use crate::faults::{injected_503, json_reply, spawn_http_server, Fault, FaultDice, TxLog};
+use assay_client::chain::{Chain, ChainError};
 
 /// How many slots a blockhash stays usable, as on mainnet.
 pub const BLOCKHASH_VALID_SLOTS: u64 = 150;

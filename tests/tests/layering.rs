@@ -1,0 +1,150 @@
+//! The house's layering, checked from cargo's own view of the workspace.
+//!
+//! Bottom to top: protocol → programs, gpu → client (the SDK) → testkit → localnet (the
+//! Surfpool host) → verifier (a role) → cli → tests. A crate may depend only on crates
+//! below it, and the SDK and the verifier binary carry no bank: a buyer who only wants to
+//! post a job, and a verifier who only audits, compile no solana-program-test.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+/// Each workspace crate's level; a dependency (of any kind) must sit strictly lower.
+const LEVELS: &[(&str, u32)] = &[
+    ("assay-protocol", 0),
+    ("assay-stake", 1),
+    ("assay-gpu", 1),
+    ("assay-market", 2),
+    ("assay-client", 3),
+    ("assay-testkit", 4),
+    ("assay-localnet", 5),
+    ("assay-verifier", 6),
+    ("assay-cli", 7),
+    ("assay-tests", 8),
+];
+
+/// Crates that host a bank, serve HTTP or host Surfpool: the test kit's, never the SDK's.
+const HOSTING_CRATES: &[&str] = &[
+    "solana-program-test",
+    "solana-banks-server",
+    "solana-banks-client",
+    "surfpool-core",
+    "assay-testkit",
+];
+
+fn cargo(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("cargo prints UTF-8")
+}
+
+/// `package`'s normal (non-dev, non-build) dependency tree, one `name vX.Y.Z` per crate.
+fn normal_tree(package: &str) -> Vec<String> {
+    let tree = cargo(&[
+        "tree",
+        "--offline",
+        "-p",
+        package,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ]);
+    let mut crates: Vec<String> = tree
+        .lines()
+        .map(|line| line.trim_end_matches(" (*)").to_string())
+        .filter(|line| !line.is_empty())
+        .collect();
+    crates.sort();
+    crates.dedup();
+    crates
+}
+
+#[test]
+fn no_workspace_crate_depends_on_a_crate_above_it() {
+    let levels: BTreeMap<&str, u32> = LEVELS.iter().copied().collect();
+    let metadata: serde_json::Value = serde_json::from_str(&cargo(&[
+        "metadata",
+        "--offline",
+        "--no-deps",
+        "--format-version",
+        "1",
+    ]))
+    .expect("cargo metadata is JSON");
+    let mut upward = vec![];
+    let packages = metadata["packages"].as_array().expect("packages");
+    for package in packages {
+        let name = package["name"].as_str().expect("name");
+        let level = *levels.get(name).unwrap_or_else(|| {
+            panic!("{name} is a new workspace crate: give it a level in LEVELS")
+        });
+        for dep in package["dependencies"].as_array().expect("dependencies") {
+            let dep_name = dep["name"].as_str().expect("dependency name");
+            if let Some(&dep_level) = levels.get(dep_name) {
+                if dep_level >= level {
+                    upward.push(format!(
+                        "{name} (level {level}) → {dep_name} (level {dep_level})"
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        packages.len(),
+        LEVELS.len(),
+        "every level names a workspace crate"
+    );
+    assert!(
+        upward.is_empty(),
+        "dependencies that point up or sideways: {upward:#?}"
+    );
+}
+
+#[test]
+fn the_sdk_and_the_verifier_binary_carry_no_bank_server_or_surfpool() {
+    for package in ["assay-client", "assay-verifier"] {
+        let tree = normal_tree(package);
+        let hosting: Vec<&String> = tree
+            .iter()
+            .filter(|line| {
+                HOSTING_CRATES
+                    .iter()
+                    .any(|crate_name| line.split(' ').next() == Some(crate_name))
+            })
+            .collect();
+        assert!(hosting.is_empty(), "{package} links {hosting:?}");
+    }
+    // hyper arrives with solana-rpc-client as an HTTP client; the SDK never serves.
+    let features = cargo(&[
+        "tree",
+        "--offline",
+        "-p",
+        "assay-client",
+        "-e",
+        "features",
+        "--prefix",
+        "none",
+    ]);
+    assert!(
+        !features
+            .lines()
+            .any(|line| line.starts_with("hyper feature \"server\"")),
+        "assay-client enables hyper's server"
+    );
+    // The bank alone is hundreds of crates: the SDK stays well under the test kit.
+    let (sdk, kit) = (
+        normal_tree("assay-client").len(),
+        normal_tree("assay-testkit").len(),
+    );
+    assert!(
+        sdk * 3 < kit * 2,
+        "assay-client has {sdk} crates, assay-testkit {kit}"
+    );
+}
