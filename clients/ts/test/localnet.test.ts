@@ -28,6 +28,7 @@ import {
   signTransactionMessageWithSigners,
 } from '@solana/kit';
 import * as market from '../src/generated/market/index.js';
+import { onAssayEvents, type AssayEvent } from '../src/events.js';
 import { assay, associatedTokenAddress, fundedUser, jobAddress, startLocalnet, TOKEN_PROGRAM, vaultAddress, type Localnet } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -210,4 +211,34 @@ test('kit sends a v0 post_job built by the Codama client; a closed job keeps its
     .map((data) => m.coder.events.decode(data.subarray(8).toString('base64')))
     .filter((e) => e !== null);
   assert.ok(events.some((e) => e!.name === 'jobClosed'), `a JobClosed event: ${JSON.stringify(events.map((e) => e!.name))}`);
+});
+
+test('onAssayEvents receives a JobPosted event live (logsSubscribe + getTransaction, emit_cpi! decoded)', async () => {
+  const buyer = fundedUser(net, 'listener', '50');
+  const { market: m } = programs(new Wallet(buyer.key));
+  const received: AssayEvent[] = [];
+  const stop = onAssayEvents(connection, [idl('assay_market.json'), idl('assay_stake.json')], (e) => received.push(e));
+  try {
+    // The subscription registers asynchronously: post until one post is heard (each post is
+    // a new job), for at most 30 s.
+    const deadline = Date.now() + 30_000;
+    const posted: string[] = [];
+    let heard: AssayEvent | undefined;
+    for (let jobId = 20n; !heard && Date.now() < deadline; jobId++) {
+      posted.push(await m.methods.postJob(jobArgs(jobId)).accountsPartial(postAccounts(m.programId, buyer.key.publicKey, jobId)).rpc());
+      for (let i = 0; i < 20 && !heard; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        heard = received.find((e) => e.name === 'JobPosted' && posted.includes(e.signature));
+      }
+    }
+    assert.ok(heard, `a JobPosted event for one of ${posted.length} posts; heard ${JSON.stringify(received.map((e) => e.name))}`);
+    assert.ok((heard.data.buyer as PublicKey).equals(buyer.key.publicKey), 'the event names the buyer');
+    assert.equal(String(heard.data.price), '2000000');
+    assert.equal(heard.program, m.programId.toBase58());
+    // The same transaction's other events come with it, in the order emitted.
+    const sameTx = received.filter((e) => e.signature === heard!.signature).map((e) => e.name);
+    assert.deepEqual(sameTx.slice(0, 2), ['JobPosted', 'JobStateChanged']);
+  } finally {
+    await stop();
+  }
 });
