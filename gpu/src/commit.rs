@@ -142,7 +142,7 @@ pub enum ChunkFault {
 /// 2. `leaf_hash(job, index, served)` is proven under `root` by `proof`;
 /// 3. `served` matches `recomputed` under the manifest's comparison rule (`scale` is the
 ///    scale entry point's output for this chunk, if the rule has one).
-#[allow(clippy::too_many_arguments)] // the three checks' inputs, each named as in DESIGN.md
+#[allow(clippy::too_many_arguments)] // the inputs of the three checks (docs/verification.md)
 pub fn check_chunk(
     job: &[u8; 32],
     manifest: &JobManifest,

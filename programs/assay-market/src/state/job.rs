@@ -6,7 +6,7 @@ use crate::state::MarketParams;
 use assay_protocol::SeedHash;
 use assay_stake::state::{Operator, VerifierRegistry};
 
-/// Where a job is in its life (DESIGN.md "Life of a job"). Every non-terminal state has an
+/// Where a job is in its life (docs/protocol.md "Life of a job"). Every non-terminal state has an
 /// exit that needs no admin; terminal states close the job and its vault.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobState {

@@ -16,7 +16,7 @@ import {
 } from "@solana/kit";
 
 /**
- * Where a job is in its life (DESIGN.md "Life of a job"). Every non-terminal state has an
+ * Where a job is in its life (docs/protocol.md "Life of a job"). Every non-terminal state has an
  * exit that needs no admin; terminal states close the job and its vault.
  */
 export enum JobState {
