@@ -173,6 +173,42 @@ impl Market {
     }
 }
 
+/// Makes `job`'s draw as any keeper on the network would (draws are permissionless), so
+/// that whether a job is audited does not hang on the killed daemon being up inside the
+/// draw window: a daemon restarted every second or so on a loaded machine can miss it, the
+/// draw lapses and the job ends with no verdict to check. What this test checks is the
+/// verdict's crash safety, from the draw on.
+async fn draw_as_keeper(market: &mut Market, job: &Pubkey) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let drawn = market
+            .with_chain(async |c| {
+                let Some(state) = c.job(job).await.unwrap() else {
+                    return true;
+                };
+                if state.state != assay_market::state::JobState::Committed {
+                    return true;
+                }
+                match c.draw_outcome(job).await {
+                    Ok(assay_client::DrawOutcome::Drawn(verifier)) => {
+                        let ix = c.deployment().draw_challenge(job, &state, verifier.as_ref());
+                        c.send(&[ix], &[]).await.is_ok()
+                    }
+                    Ok(assay_client::DrawOutcome::Lapsed) => {
+                        panic!("the draw of {job} lapsed before the keeper made it")
+                    }
+                    _ => false,
+                }
+            })
+            .await;
+        if drawn {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nobody could draw {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The participants: a buyer, a provider, and the verifier whose daemon is killed.
 struct Parties {
     buyer: solana_sdk::signature::Keypair,
@@ -328,6 +364,7 @@ async fn kill_and_restart(
                     run_job(c, &gpu, &store, buyer, provider, id, samples, behaviour).await
                 })
                 .await;
+            draw_as_keeper(market, &job).await;
             jobs.push(job);
         }
         tokio::time::sleep(Duration::from_millis(rng.gen_range(100..1_200))).await;
