@@ -191,7 +191,9 @@ async fn draw_as_keeper(market: &mut Market, job: &Pubkey) {
                 }
                 match c.draw_outcome(job).await {
                     Ok(assay_client::DrawOutcome::Drawn(verifier)) => {
-                        let ix = c.deployment().draw_challenge(job, &state, verifier.as_ref());
+                        let ix = c
+                            .deployment()
+                            .draw_challenge(job, &state, verifier.as_ref());
                         c.send(&[ix], &[]).await.is_ok()
                     }
                     Ok(assay_client::DrawOutcome::Lapsed) => {
