@@ -462,3 +462,49 @@ impl World {
             .expect("bank answers")
     }
 }
+
+/// The committee (drawn now) votes as `verdict` and a relayer submits the votes.
+pub async fn committee_decides(w: &mut World, job: &Pubkey, verdict: Verdict) {
+    let committee = w.chain.crank_committee(job).await.unwrap();
+    assert!(!committee.is_empty(), "a committee was drawn");
+    let ixs = w.resolve_instructions(job, &committee, verdict).await;
+    w.chain.send(&ixs, &[]).await.unwrap();
+}
+
+/// Token balances and locked stake of the parties, to compare before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Books {
+    pub buyer: u64,
+    pub provider: u64,
+    pub verifier: u64,
+    pub challenger: u64,
+    pub treasury: u64,
+    pub provider_deposit: u64,
+    pub verifier_deposit: u64,
+    pub challenger_deposit: u64,
+    pub locked: [u64; 3],
+}
+
+/// The books of the job's buyer, `providers[0]`, `verifier` and `challenger`.
+pub async fn books(w: &mut World, verifier: &Pubkey, challenger: &Pubkey) -> Books {
+    let buyer = w.buyer().pubkey();
+    let provider = w.providers[0].pubkey();
+    let mut deposits = [0; 3];
+    let mut locked = [0; 3];
+    for (i, who) in [provider, *verifier, *challenger].iter().enumerate() {
+        let op = w.chain.operator(who).await.unwrap().expect("an operator");
+        deposits[i] = op.deposited;
+        locked[i] = op.locked;
+    }
+    Books {
+        buyer: w.chain.balance_of(&buyer).await.unwrap(),
+        provider: w.chain.balance_of(&provider).await.unwrap(),
+        verifier: w.chain.balance_of(verifier).await.unwrap(),
+        challenger: w.chain.balance_of(challenger).await.unwrap(),
+        treasury: w.treasury_balance().await,
+        provider_deposit: deposits[0],
+        verifier_deposit: deposits[1],
+        challenger_deposit: deposits[2],
+        locked,
+    }
+}

@@ -1826,7 +1826,63 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     for (name, ix, expected) in attacks {
         m.attack(w, name, vec![ix], &[&a], expected).await;
     }
+    let unavailable = |challenger: &Pubkey, index: u32| {
+        d.challenge_availability(challenger, &f.passed, &passed, index)
+    };
+    let availability_attacks = [
+        (
+            "challenge_availability: a chunk past the job's last",
+            unavailable(&a.pubkey(), passed.n_chunks),
+            market(M::ChunkOutOfRange),
+        ),
+        (
+            "challenge_availability: lock another operator's stake as the bond",
+            swap(
+                unavailable(&a.pubkey(), index),
+                &pda::operator(&a.pubkey()),
+                &pda::operator(&w.verifiers[4].pubkey()),
+            ),
+            anchor(Anchor::ConstraintSeeds),
+        ),
+        (
+            "challenge_availability: without the verifier's Operator account (its weight not excluded)",
+            {
+                let mut ix = unavailable(&a.pubkey(), index);
+                ix.accounts.pop();
+                ix
+            },
+            market(M::MissingOperator),
+        ),
+    ];
+    for (name, ix, expected) in availability_attacks {
+        m.attack(w, name, vec![ix], &[&a], expected).await;
+    }
+    for (name, party) in [
+        ("challenge_availability: by the job's provider", provider),
+        (
+            "challenge_availability: by the verifier that attested",
+            verifier,
+        ),
+    ] {
+        let key = w.key(&party).insecure_clone();
+        m.attack(
+            w,
+            name,
+            vec![unavailable(&party, out_of_sample)],
+            &[&key],
+            market(M::ChallengerIsAParty),
+        )
+        .await;
+    }
     let unstaked = w.buyers[1].insecure_clone();
+    m.attack(
+        w,
+        "challenge_availability: by someone with no stake to bond",
+        vec![unavailable(&unstaked.pubkey(), out_of_sample)],
+        &[&unstaked],
+        anchor(Anchor::AccountNotInitialized),
+    )
+    .await;
     m.attack(
         w,
         "challenge_pass: by someone with no stake to bond",

@@ -130,6 +130,7 @@ fn instruction_name(ixs: &[solana_sdk::instruction::Instruction]) -> &'static st
         assay_market::instruction::Finalize => "finalize",
         assay_market::instruction::ExpireJob => "expire_job",
         assay_market::instruction::ChallengePass => "challenge_pass",
+        assay_market::instruction::ChallengeAvailability => "challenge_availability",
         assay_market::instruction::UpholdChallenge => "uphold_challenge",
         assay_market::instruction::OverturnChallenge => "overturn_challenge",
         assay_market::instruction::VoidChallenge => "void_challenge",
@@ -466,10 +467,15 @@ impl Run {
                     recomputed_output_hash: self.rng.gen(),
                 };
                 let challenger = self.operators[self.rng.gen_range(0..self.operators.len())];
-                (
-                    vec![d.challenge_pass(&challenger, &key, &job, args)],
-                    vec![self.signer(&challenger)],
-                )
+                // One in three calls the chunk unavailable instead (any chunk, even one
+                // past the end, which must fail).
+                let ix = if self.rng.gen_ratio(1, 3) {
+                    let index = self.rng.gen_range(0..=job.n_chunks);
+                    d.challenge_availability(&challenger, &key, &job, index)
+                } else {
+                    d.challenge_pass(&challenger, &key, &job, args)
+                };
+                (vec![ix], vec![self.signer(&challenger)])
             }
             103..=104 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {

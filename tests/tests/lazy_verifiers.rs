@@ -24,7 +24,7 @@ use assay_protocol::{hashv, leaf_hash, MerkleTree, Verdict};
 use assay_stake::constants::ROLE_PROVIDER;
 use assay_testkit::embedded::{ChainError, LocalSetup};
 use assay_tests::terms::{BOND, CHALLENGER_BOND, COLLATERAL, PRICE, PROVIDER_PAY, VERIFIER_FEE};
-use assay_tests::{fake_outputs, World};
+use assay_tests::{books, committee_decides, fake_outputs, World};
 use solana_sdk::signature::Signer;
 
 /// The job's error code as the program returns it.
@@ -106,51 +106,6 @@ async fn honest_vote(
         Verdict::OverturnFault
     } else {
         Verdict::UpholdFault
-    }
-}
-
-/// The committee (drawn now) votes as `verdict` and a relayer submits the votes.
-async fn committee_decides(w: &mut World, job: &Pubkey, verdict: Verdict) {
-    let committee = w.chain.crank_committee(job).await.unwrap();
-    assert!(!committee.is_empty(), "a committee was drawn");
-    let ixs = w.resolve_instructions(job, &committee, verdict).await;
-    w.chain.send(&ixs, &[]).await.unwrap();
-}
-
-/// Token balances and locked stake of the parties, to compare before and after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Books {
-    buyer: u64,
-    provider: u64,
-    verifier: u64,
-    challenger: u64,
-    treasury: u64,
-    provider_deposit: u64,
-    verifier_deposit: u64,
-    challenger_deposit: u64,
-    locked: [u64; 3],
-}
-
-async fn books(w: &mut World, verifier: &Pubkey, challenger: &Pubkey) -> Books {
-    let buyer = w.buyer().pubkey();
-    let provider = w.providers[0].pubkey();
-    let mut deposits = [0; 3];
-    let mut locked = [0; 3];
-    for (i, who) in [provider, *verifier, *challenger].iter().enumerate() {
-        let op = w.chain.operator(who).await.unwrap().expect("an operator");
-        deposits[i] = op.deposited;
-        locked[i] = op.locked;
-    }
-    Books {
-        buyer: w.chain.balance_of(&buyer).await.unwrap(),
-        provider: w.chain.balance_of(&provider).await.unwrap(),
-        verifier: w.chain.balance_of(verifier).await.unwrap(),
-        challenger: w.chain.balance_of(challenger).await.unwrap(),
-        treasury: w.treasury_balance().await,
-        provider_deposit: deposits[0],
-        verifier_deposit: deposits[1],
-        challenger_deposit: deposits[2],
-        locked,
     }
 }
 

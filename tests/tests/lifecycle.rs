@@ -434,14 +434,15 @@ async fn verifier_who_truthfully_reports_a_chunk_unavailable_pays_only_what_sile
         (OPERATOR_STAKE - MISS_PENALTY, 0),
         "the accuser pays the miss penalty, not its {BOND} bond"
     );
-    // The provider is paid, with the penalty's victim share for its trouble; the buyer
-    // gets back the fee nobody earned.
+    // The provider is paid for its work and nothing more: had it gained from the penalty,
+    // withholding a sampled chunk until reported would pay. The penalty is the treasury's;
+    // the buyer gets back the fee nobody earned.
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(
         balance(&mut w, &provider).await,
-        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY + MISS_PENALTY
-            - treasury_share(MISS_PENALTY)
+        STARTING_TOKENS - OPERATOR_STAKE + PROVIDER_PAY
     );
+    assert_eq!(w.treasury_balance().await, PROTOCOL_FEE + MISS_PENALTY);
     assert_eq!(
         balance(&mut w, &buyer).await,
         STARTING_TOKENS - PRICE + VERIFIER_FEE

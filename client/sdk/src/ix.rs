@@ -8,8 +8,8 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use assay_market::instructions::{
-    ChallengePassArgs, CommitResultArgs, ConfigArgs, FaultEvidence, PostJobArgs, ReportFaultArgs,
-    WithdrawTreasuryArgs,
+    ChallengeAvailabilityArgs, ChallengePassArgs, CommitResultArgs, ConfigArgs, FaultEvidence,
+    PostJobArgs, ReportFaultArgs, WithdrawTreasuryArgs,
 };
 use assay_market::state::{Job, MarketParams};
 use assay_stake::instructions::{
@@ -556,6 +556,35 @@ impl Deployment {
         )
     }
 
+    /// `challenger` calls chunk `chunk_index` of `job`'s output unavailable within its
+    /// pass window (any chunk, sampled or not); same accounts as [`Self::challenge_pass`].
+    pub fn challenge_availability(
+        &self,
+        challenger: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+        chunk_index: u32,
+    ) -> Instruction {
+        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
+        with_operators(
+            instruction(
+                assay_market::ID,
+                assay_market::accounts::ChallengePass {
+                    challenger: *challenger,
+                    job: *job_key,
+                    challenger_operator: pda::operator(challenger),
+                    stake: self.stake_accounts(),
+                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+                    program: assay_market::ID,
+                },
+                assay_market::instruction::ChallengeAvailability {
+                    args: ChallengeAvailabilityArgs { chunk_index },
+                },
+            ),
+            &parties,
+        )
+    }
+
     /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose
     /// majority upholds the challenge.
     pub fn uphold_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
@@ -567,6 +596,10 @@ impl Deployment {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
                 challenger_token: self.token_account(&challenger),
                 treasury: job.treasury,
+                verifier_token: job
+                    .verifier
+                    .filter(|_| job.verifier_keeps_fee())
+                    .map(|v| self.token_account(&v)),
                 provider_operator_vault: pda::stake_vault(&parties.provider_operator),
                 verifier_operator_vault: parties.verifier_operator.as_ref().map(pda::stake_vault),
                 parties,

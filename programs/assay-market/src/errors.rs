@@ -134,4 +134,6 @@ pub enum MarketError {
     CollateralFloorBelowMinimum,
     #[msg("The job cannot move from its state to that one (not an edge of the lifecycle)")]
     IllegalTransition,
+    #[msg("Chunk index is not below the job's chunk count")]
+    ChunkOutOfRange,
 }

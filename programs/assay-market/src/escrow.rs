@@ -34,6 +34,29 @@ impl SlashSplit {
             victim,
         })
     }
+
+    /// What an accuser the committee overturned forfeits of its `bond`, and where it goes.
+    /// A wrong chunk the committee recomputed right is a false accusation: the whole bond,
+    /// the treasury's share to the treasury and the rest to the party wrongly accused. A
+    /// chunk called unavailable and served by the time the committee looked cannot be
+    /// shown withheld or not (the fisherman's dilemma): the accuser forfeits what silence
+    /// costs, `min(bond, miss penalty)`, all to the treasury, so the accused gains nothing
+    /// by withholding a chunk until someone calls it out.
+    pub fn overturned(job: &Job, bond: u64) -> Result<(u64, Self)> {
+        if job.fault_unavailable {
+            let forfeit = bond.min(job.params.verifier_miss_penalty);
+            Ok((
+                forfeit,
+                Self {
+                    finder: 0,
+                    treasury: forfeit,
+                    victim: 0,
+                },
+            ))
+        } else {
+            Ok((bond, Self::new(bond, 0, job.params.treasury_slash_bps)?))
+        }
+    }
 }
 
 /// The accounts every instruction that ends a job takes, with their rules stated once:
@@ -218,12 +241,16 @@ impl Payout {
     }
 
     /// A pass is shown wrong: the provider's collateral and the verifier's bond (if the
-    /// pass had a verifier) are slashed; the finder share of both goes to the challenger (`verifier`), the treasury
-    /// its share, and the buyer the rest plus the verifier's fee, which nobody earned. The
-    /// provider was paid at the pass (not counted here).
+    /// pass had a verifier) are slashed; the finder share of both goes to the challenger
+    /// (`verifier`), the treasury its share, and the buyer the rest plus the verifier's
+    /// fee, which nobody earned. A chunk shown unavailable after the pass is the
+    /// provider's alone to keep (the verifier read its sample when it attested): only the
+    /// collateral is slashed, and the verifier's fee stays the verifier's (`Self::provider`
+    /// carries nothing; the handler pays `verifier_fee` to the verifier). The provider was
+    /// paid at the pass (not counted here).
     pub fn uphold_challenge(job: &Job) -> Result<Self> {
-        // An unaudited pass (finalize) has no verifier bond at stake.
-        let verifier_bond = if job.verifier.is_some() {
+        let verifier_at_fault = job.verifier.is_some() && !job.verifier_keeps_fee();
+        let verifier_bond = if verifier_at_fault {
             job.verifier_bond
         } else {
             0
@@ -237,13 +264,18 @@ impl Payout {
             job.params.finder_fee_bps,
             job.params.treasury_slash_bps,
         )?;
+        let fee_refund = if job.verifier_keeps_fee() {
+            0
+        } else {
+            job.verifier_fee
+        };
         Ok(Self {
             provider: 0,
             verifier: split.finder,
             treasury: split.treasury,
             buyer: split
                 .victim
-                .checked_add(job.verifier_fee)
+                .checked_add(fee_refund)
                 .ok_or(MarketError::Overflow)?,
         })
     }

@@ -173,6 +173,8 @@ pub struct PassChallenged {
     pub challenger: Pubkey,
     pub contest: u32,
     pub chunk_index: u32,
+    /// The chunk is called unavailable (`challenge_availability`), not wrong.
+    pub data_unavailable: bool,
     pub evidence_hash: [u8; 32],
     pub seed_slot: u64,
     pub deadline_slot: u64,

@@ -91,6 +91,16 @@ pub mod assay_market {
         instructions::challenge_pass::process_challenge_pass(ctx, args)
     }
 
+    /// A staked operator (not a party; the buyer with a stake, or a fisherman) calls any
+    /// chunk of a passed job unavailable within the pass window; a committee is armed to
+    /// check it. Passed → PassChallenged.
+    pub fn challenge_availability(
+        ctx: Context<ChallengePass>,
+        args: ChallengeAvailabilityArgs,
+    ) -> Result<()> {
+        instructions::challenge_availability::process_challenge_availability(ctx, args)
+    }
+
     /// Relays a committee majority upholding a pass challenge: provider and verifier
     /// slashed. PassChallenged → Slashed.
     pub fn uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {

@@ -46,7 +46,8 @@ pub struct ChallengePass<'info> {
 }
 
 impl ChallengePass<'_> {
-    fn validate(&self, args: &ChallengePassArgs) -> Result<()> {
+    /// The rules every challenge of a pass shares: within the window, not by a party.
+    pub(crate) fn validate_window(&self) -> Result<()> {
         let job = &self.job;
         job.require_state(JobState::Passed)?;
         require!(
@@ -58,7 +59,13 @@ impl ChallengePass<'_> {
             job.provider != challenger && job.verifier != challenger,
             MarketError::ChallengerIsAParty
         );
-        job.require_sampled_leaf(args.chunk_index, &args.provider_leaf, &args.proof)
+        Ok(())
+    }
+
+    fn validate(&self, args: &ChallengePassArgs) -> Result<()> {
+        self.validate_window()?;
+        self.job
+            .require_sampled_leaf(args.chunk_index, &args.provider_leaf, &args.proof)
     }
 }
 
@@ -71,6 +78,25 @@ impl ChallengePass<'_> {
 /// - the slots left of the pass window are kept, to be given back if the challenge fails.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassArgs) -> Result<()> {
+    open_pass_challenge(
+        ctx,
+        args.chunk_index,
+        &args.provider_leaf,
+        &args.recomputed_output_hash,
+        false,
+    )
+}
+
+/// Opens a challenge of the pass against chunk `chunk_index` (shared by `challenge_pass`
+/// and `challenge_availability`). A chunk called unavailable has all-zero leaf and
+/// recomputation in its evidence hash, as in `report_fault`.
+pub(crate) fn open_pass_challenge(
+    ctx: Context<ChallengePass>,
+    chunk_index: u32,
+    provider_leaf: &[u8; 32],
+    recomputed: &[u8; 32],
+    data_unavailable: bool,
+) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
     let challenger = ctx.accounts.challenger.key();
@@ -78,14 +104,14 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
         let job = &mut ctx.accounts.job;
         job.accuser = Some(challenger);
         job.pass_window_left_slots = job.step_deadline_slot - slot;
-        job.fault_index = args.chunk_index;
-        job.fault_unavailable = false;
+        job.fault_index = chunk_index;
+        job.fault_unavailable = data_unavailable;
         job.fault_evidence = fault_evidence_hash(
             &job_key.to_bytes(),
             job.instance,
-            args.chunk_index,
-            &args.provider_leaf,
-            &args.recomputed_output_hash,
+            chunk_index,
+            provider_leaf,
+            recomputed,
         );
     }
     {
@@ -114,7 +140,8 @@ pub fn process_challenge_pass(ctx: Context<ChallengePass>, args: ChallengePassAr
         job: job_key,
         challenger,
         contest: job.contests,
-        chunk_index: args.chunk_index,
+        chunk_index,
+        data_unavailable,
         evidence_hash: job.fault_evidence,
         seed_slot,
         deadline_slot: job.step_deadline_slot,

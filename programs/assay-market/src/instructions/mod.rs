@@ -1,6 +1,7 @@
 pub mod advance_round;
 pub mod attest_pass;
 pub mod cancel_job;
+pub mod challenge_availability;
 pub mod challenge_pass;
 pub mod claim_job;
 pub mod close_pass;
@@ -26,6 +27,7 @@ pub mod withdraw_treasury;
 pub use advance_round::*;
 pub use attest_pass::*;
 pub use cancel_job::*;
+pub use challenge_availability::*;
 pub use challenge_pass::*;
 pub use claim_job::*;
 pub use close_pass::*;

@@ -13,8 +13,9 @@ use crate::state::JobState;
 /// Anyone (a relayer) submits the votes of a committee whose majority overturns a
 /// challenge of a pass: the pass stands. The challenger's bond is slashed (the treasury
 /// share to the treasury, the rest to the party it wrongly accused: the attesting
-/// verifier, or the provider of an unaudited pass), and the pass window runs again for
-/// the slots it had left.
+/// verifier, or the provider of an unaudited pass) — for a chunk called unavailable, only
+/// `min(bond, miss penalty)`, all to the treasury (`SlashSplit::overturned`) — and the
+/// pass window runs again for the slots it had left.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct OverturnChallenge<'info> {
@@ -62,7 +63,9 @@ impl OverturnChallenge<'_> {
 /// - a strict majority of the committee signed "overturn" for this instance, round and
 ///   evidence;
 /// - `verifier_bond` left the challenger's stake; the treasury holds its share more, the
-///   attesting verifier (the provider, for an unaudited pass) the rest; the vault still holds `verifier_fee`;
+///   attesting verifier (the provider, for an unaudited pass) the rest; for a chunk called
+///   unavailable, `min(verifier_bond, miss penalty)` left it, all to the treasury, and
+///   the rest of the bond is unlocked; the vault still holds `verifier_fee`;
 /// - the job is Passed again until this slot plus the window slots left at the challenge.
 #[access_control(ctx.accounts.validate())]
 pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()> {
@@ -73,16 +76,20 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     let job_key = job.key();
     let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, false)?;
     let bond = job.challenger_bond();
+    let (forfeit, split) = SlashSplit::overturned(job, bond)?;
+    let bump = ctx.bumps.stake.market_authority;
     accounts.stake.slash(
-        ctx.bumps.stake.market_authority,
+        bump,
         &accounts.challenger_operator,
         &accounts.challenger_operator_vault,
         &escrow.vault,
         &escrow.mint,
         &escrow.token_program,
-        bond,
+        forfeit,
     )?;
-    let split = SlashSplit::new(bond, 0, job.params.treasury_slash_bps)?;
+    accounts
+        .stake
+        .unlock(bump, &accounts.challenger_operator, bond - forfeit)?;
     escrow.pay(&accounts.treasury, split.treasury)?;
     escrow.pay(&accounts.defender_token, split.victim)?;
 
@@ -100,7 +107,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     emit_cpi!(PassWindowReopened {
         job: job_key,
         challenger,
-        challenger_slashed: bond,
+        challenger_slashed: forfeit,
         window_end_slot,
     });
     Ok(())

@@ -16,8 +16,9 @@ use crate::state::{Job, JobState};
 /// Ed25519 instruction just before this one. A strict majority of the committee decides:
 /// uphold → the provider is slashed as in `concede_fault`; overturn → the accusing
 /// verifier's bond is slashed (to the provider and treasury) and the provider is paid — or,
-/// for a chunk reported unavailable, only the miss penalty (what staying silent costs):
-/// unavailability cannot be disproven after the fact.
+/// for a chunk reported unavailable, only the miss penalty (what staying silent costs),
+/// all to the treasury: unavailability cannot be disproven after the fact
+/// (`SlashSplit::overturned`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ResolveContest<'info> {
@@ -194,14 +195,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
             .unlock(bump, &accounts.accuser_operator, bond)?;
         (JobState::Slashed, payout, job.collateral, 0)
     } else {
-        // A wrong chunk the committee recomputed right is a false accusation: the bond.
-        // A chunk called unavailable and served by the time the committee looked cannot be
-        // shown to have been withheld or not: the accuser pays what silence costs.
-        let forfeit = if job.fault_unavailable {
-            bond.min(job.params.verifier_miss_penalty)
-        } else {
-            bond
-        };
+        let (forfeit, split) = SlashSplit::overturned(job, bond)?;
         accounts.stake.slash(
             bump,
             &accounts.accuser_operator,
@@ -214,7 +208,6 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         accounts
             .stake
             .unlock(bump, &accounts.accuser_operator, bond - forfeit)?;
-        let split = SlashSplit::new(forfeit, 0, job.params.treasury_slash_bps)?;
         let mut payout = Payout::settle(job, false)?;
         payout.provider = payout
             .provider

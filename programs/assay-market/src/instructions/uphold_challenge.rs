@@ -13,7 +13,9 @@ use crate::state::JobState;
 /// Anyone (a relayer) submits the votes of a committee whose majority upholds a
 /// challenge of a pass: the pass was wrong. The provider's collateral and the verifier's
 /// bond are slashed; the challenger earns the finder share, the treasury its share, and
-/// the buyer the rest and the verifier's unearned fee. The job closes as Slashed.
+/// the buyer the rest and the verifier's unearned fee. For a chunk shown unavailable the
+/// loss is the provider's alone: only its collateral is slashed, and the verifier is paid
+/// its fee with its bond unlocked. The job closes as Slashed.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpholdChallenge<'info> {
@@ -27,6 +29,15 @@ pub struct UpholdChallenge<'info> {
     pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Any token account of the attesting verifier, given exactly when it keeps its fee: a
+    /// chunk shown unavailable after an attested pass is not the verifier's fault.
+    #[account(
+        mut,
+        token::mint = escrow.mint,
+        token::token_program = escrow.token_program,
+        constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,
+    )]
+    pub verifier_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub parties: PassParties<'info>,
     #[account(
         mut,
@@ -61,6 +72,10 @@ impl UpholdChallenge<'_> {
             self.parties.verifier_operator.is_some() == self.verifier_operator_vault.is_some(),
             MarketError::WrongOperator
         );
+        require!(
+            self.verifier_token.is_some() == job.verifier_keeps_fee(),
+            MarketError::WrongAccountOwner
+        );
         require_committee_sitting(job)
     }
 }
@@ -69,9 +84,11 @@ impl UpholdChallenge<'_> {
 /// - a strict majority of the committee signed "uphold" for this instance, round and
 ///   evidence;
 /// - `collateral + verifier_bond` left the provider's and verifier's stake (only the
-///   collateral for an unaudited pass); of it the
+///   collateral for an unaudited pass, or for a chunk shown unavailable); of it the
 ///   challenger holds the finder share more, the treasury its share; the buyer holds the
-///   rest plus `verifier_fee` (and any residue) more;
+///   rest plus `verifier_fee` (and any residue) more — except after a chunk shown
+///   unavailable with an attesting verifier, which holds `verifier_fee` more instead and
+///   has its bond unlocked;
 /// - the challenger's bond is unlocked; the job and vault are closed, state Slashed.
 #[access_control(ctx.accounts.validate())]
 pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
@@ -93,6 +110,10 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
         &accounts.parties.verifier_operator,
         &accounts.verifier_operator_vault,
     ) {
+        (Some(operator), _) if job.verifier_keeps_fee() => {
+            stake.unlock(bump, operator, bond)?;
+            0
+        }
         (Some(operator), Some(vault)) => {
             slashes.push((&**operator, &**vault, bond));
             bond
@@ -114,6 +135,13 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     escrow.pay(&accounts.challenger_token, payout.verifier)?;
     escrow.pay(&accounts.treasury, payout.treasury)?;
     escrow.pay(&escrow.buyer_token, payout.buyer)?;
+    let verifier_paid = match &accounts.verifier_token {
+        Some(verifier) => {
+            escrow.pay(verifier, job.verifier_fee)?;
+            job.verifier_fee
+        }
+        None => 0,
+    };
     let residue = escrow.close()?;
     stake.unlock(bump, &accounts.challenger_operator, challenger_bond)?;
 
@@ -121,7 +149,10 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
         job: job_key,
         state: JobState::Slashed,
         provider_paid: job.provider_payout()?,
-        verifier_paid: payout.verifier,
+        verifier_paid: payout
+            .verifier
+            .checked_add(verifier_paid)
+            .ok_or(MarketError::Overflow)?,
         treasury_paid: job
             .protocol_fee
             .checked_add(payout.treasury)

@@ -235,6 +235,13 @@ impl Job {
     /// current round is the last (`finalize`).
     /// Stake a challenger of this job's pass locks: the market's base bond (the bond of a
     /// drawn verifier, `verifier_bond`, scales with its fee; a challenger earns no fee).
+    /// Whether an upheld challenge of this pass still pays the attesting verifier its fee
+    /// and unlocks its bond: the challenge called a chunk unavailable, which the verifier
+    /// read when it attested — keeping the output served afterwards is the provider's duty.
+    pub fn verifier_keeps_fee(&self) -> bool {
+        self.verifier.is_some() && self.fault_unavailable
+    }
+
     pub fn challenger_bond(&self) -> u64 {
         self.params.verifier_bond
     }
