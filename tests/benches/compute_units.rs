@@ -736,7 +736,15 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
 /// overturned (challenger slashed, window reopened), voided.
 async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let committee = s.market.committee_size;
-    for (job_id, ending) in [(20, "uphold"), (21, "overturn"), (22, "void")] {
+    let endings = [
+        (20, "uphold"),
+        (21, "overturn"),
+        (22, "void"),
+        (23, "unavailable-uphold"),
+        (24, "unavailable-overturn"),
+    ];
+    for (job_id, ending) in endings {
+        let unavailable = ending.starts_with("unavailable");
         let c = challenged_job(w, s.job_args(job_id), s.uri()).await?;
         let state = w.job(&c.job).await;
         let attest = w
@@ -768,11 +776,28 @@ async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
             proof,
             recomputed_output_hash,
         };
-        let challenge =
+        let challenge = if unavailable {
+            let last = passed.n_chunks - 1;
             w.chain
                 .deployment
-                .challenge_pass(&challenger.pubkey(), &c.job, &passed, args);
-        if job_id == 20 {
+                .challenge_availability(&challenger.pubkey(), &c.job, &passed, last)
+        } else {
+            w.chain
+                .deployment
+                .challenge_pass(&challenger.pubkey(), &c.job, &passed, args)
+        };
+        if job_id == 23 {
+            let text = "any chunk called unavailable, challenger's bond locked, committee armed";
+            m.measure(
+                &mut w.chain,
+                "challenge_availability",
+                "",
+                text,
+                &[challenge],
+                &[&challenger],
+            )
+            .await?;
+        } else if job_id == 20 {
             let text = format!("{depth}-level proof, challenger's bond locked, committee armed");
             m.measure(
                 &mut w.chain,
@@ -799,22 +824,32 @@ async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
                     .await?;
             }
             _ => {
-                let (verdict, name, outcome) = if ending == "uphold" {
-                    (
+                let (verdict, name, outcome) = match ending {
+                    "uphold" => (
                         Verdict::UpholdFault,
                         "uphold_challenge",
                         "provider and verifier slashed, job closed",
-                    )
-                } else {
-                    (
+                    ),
+                    "unavailable-uphold" => (
+                        Verdict::UpholdFault,
+                        "uphold_challenge",
+                        "chunk unavailable: provider slashed, verifier paid its fee, job closed",
+                    ),
+                    "unavailable-overturn" => (
+                        Verdict::OverturnFault,
+                        "overturn_challenge",
+                        "chunk served: challenger pays the miss penalty, window reopened",
+                    ),
+                    _ => (
                         Verdict::OverturnFault,
                         "overturn_challenge",
                         "challenger slashed, window reopened",
-                    )
+                    ),
                 };
+                let slug = if unavailable { "unavailable" } else { "" };
                 let resolve = w.resolve_instructions(&c.job, &members, verdict).await;
                 let text = format!("{} of {committee} votes, {outcome}", members.len());
-                m.measure(&mut w.chain, name, "", text, &resolve, &[])
+                m.measure(&mut w.chain, name, slug, text, &resolve, &[])
                     .await?;
             }
         }

@@ -190,3 +190,60 @@ async fn availability_challenges_outside_the_rules_fail_with_their_named_error()
         Some(MarketError::WrongJobState as u32 + anchor_lang::error::ERROR_CODE_OFFSET)
     );
 }
+
+/// Nothing stops one key from holding two roles of a job: a buyer may stake and call its
+/// own job's chunk unavailable, run its own job, or be drawn to verify it. Each exit that
+/// pays two of those roles must still land — a payment to the same wallet twice, not an
+/// account rejected as a duplicate (Anchor's `ConstraintDuplicateMutableAccount`, which
+/// each of these three failed with before), leaving the job and its locks stuck.
+#[tokio::test]
+async fn a_buyer_who_calls_its_own_jobs_chunk_unavailable_is_paid_when_upheld() {
+    let mut w = market().await;
+    let buyer = w.buyers[0].pubkey();
+    let d = w.chain.deployment;
+    let b = w.buyers[0].insecure_clone();
+    let stake = [
+        d.register_operator(&buyer, ROLE_PROVIDER),
+        d.deposit(&buyer, CHALLENGER_BOND),
+    ];
+    w.chain.send(&stake, &[&b]).await.unwrap();
+    let (job, _, _) = w.passed_job(1).await.unwrap();
+    let lost = unsampled_chunk(&mut w, &job).await;
+    call_unavailable(&mut w, &buyer, &job, lost).await.unwrap();
+    committee_decides(&mut w, &job, Verdict::UpholdFault).await;
+    assert!(
+        w.chain.job(&job).await.unwrap().is_none(),
+        "upheld and closed"
+    );
+}
+
+/// See above: the buyer is its job's only possible verifier; the pass still closes.
+#[tokio::test]
+async fn a_buyer_drawn_to_verify_its_own_job_does_not_block_its_close() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    w.buyers[0] = w.verifiers[0].insecure_clone();
+    let (job, _, verifier) = w.passed_job(2).await.unwrap();
+    assert_eq!(verifier, w.buyers[0].pubkey());
+    let left = w.job(&job).await.step_deadline_slot - w.chain.slot().await.unwrap();
+    w.chain.warp(left + 1).await.unwrap();
+    w.chain.crank_close_pass(&job).await.unwrap();
+    assert!(w.chain.job(&job).await.unwrap().is_none(), "closed");
+}
+
+/// See above: the buyer runs its own job; a reported fault is contested and overturned.
+#[tokio::test]
+async fn a_buyer_who_runs_its_own_job_does_not_block_its_contest() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 4).await.unwrap();
+    w.buyers[0] = w.providers[0].insecure_clone();
+    let (job, _, _) = w.challenged_job(3).await.unwrap();
+    w.report_unavailable(&job).await.unwrap();
+    let committee = w.contest(&job).await.unwrap();
+    let ixs = w
+        .resolve_instructions(&job, &committee, Verdict::OverturnFault)
+        .await;
+    w.chain.send(&ixs, &[]).await.unwrap();
+    assert!(
+        w.chain.job(&job).await.unwrap().is_none(),
+        "overturned and closed"
+    );
+}

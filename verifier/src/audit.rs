@@ -149,34 +149,11 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
     // The provider's publication: every leaf must rebuild the committed root.
     let first = sample.first().copied().unwrap_or(0);
     let sources = Sources::for_output(store, &job.output_uri);
-    let index = match ResultIndex::fetch(&sources, &job.output_uri) {
-        Ok(index) => index,
-        Err(e @ ServeError::OwnStoreDown { .. }) => {
-            return Err(AuditError::StoreDown(e.to_string()))
-        }
-        Err(e) => {
+    let (index, tree) = match published(&sources, job_key, job)? {
+        Ok(published) => published,
+        Err(reason) => {
             return Ok(finish(
-                unavailable(first, format!("result index: {e}")),
-                &[],
-                Duration::ZERO,
-                None,
-            ))
-        }
-    };
-    let tree = match MerkleTree::from_leaves(index.leaves.clone()) {
-        Some(tree)
-            if tree.root() == job.result_root
-                && tree.len() == job.n_chunks
-                && index.job == job_key.to_bytes() =>
-        {
-            tree
-        }
-        _ => {
-            return Ok(finish(
-                unavailable(
-                    first,
-                    "published leaves do not rebuild the committed root".into(),
-                ),
+                unavailable(first, reason),
                 &[],
                 Duration::ZERO,
                 None,
@@ -241,6 +218,68 @@ pub fn audit_with<'g, P: Deref<Target = PreparedJob<'g>>>(
         recheck_time,
         gpu_time,
     ))
+}
+
+/// The provider's published result index for `job`, checked: its leaves rebuild the
+/// committed root, for this job. `Ok(Err(reason))` when it is not served or does not;
+/// `Err` only when this verifier's own store is down.
+fn published(
+    sources: &Sources,
+    job_key: &Pubkey,
+    job: &Job,
+) -> Result<Result<(ResultIndex, MerkleTree), String>, AuditError> {
+    let index = match ResultIndex::fetch(sources, &job.output_uri) {
+        Ok(index) => index,
+        Err(e @ ServeError::OwnStoreDown { .. }) => {
+            return Err(AuditError::StoreDown(e.to_string()))
+        }
+        Err(e) => return Ok(Err(format!("result index: {e}"))),
+    };
+    match MerkleTree::from_leaves(index.leaves.clone()) {
+        Some(tree)
+            if tree.root() == job.result_root
+                && tree.len() == job.n_chunks
+                && index.job == job_key.to_bytes() =>
+        {
+            Ok(Ok((index, tree)))
+        }
+        _ => Ok(Err(
+            "published leaves do not rebuild the committed root".into()
+        )),
+    }
+}
+
+/// The first chunk of `chunks` (indices of `job`'s output) that cannot be obtained now
+/// from the store or the provider's mirror, with why: not published, or not matching its
+/// committed leaf. `None` when every one is served. This is what an availability
+/// challenge claims and what its committee checks; no GPU is involved.
+pub fn first_unserved(
+    store: &BlobStore,
+    job_key: &Pubkey,
+    job: &Job,
+    chunks: &[u32],
+) -> Result<Option<(u32, String)>, AuditError> {
+    let sources = Sources::for_output(store, &job.output_uri);
+    let first = chunks.first().copied().unwrap_or(0);
+    let (index, _) = match published(&sources, job_key, job)? {
+        Ok(published) => published,
+        Err(reason) => return Ok(Some((first, reason))),
+    };
+    for &i in chunks {
+        let (Some(hash), Some(leaf)) = (index.chunks.get(i as usize), index.leaves.get(i as usize))
+        else {
+            return Ok(Some((i, format!("chunk {i} is not in the result index"))));
+        };
+        match sources.get(hash) {
+            Ok(bytes) if assay_protocol::leaf_hash(&job_key.to_bytes(), i, &bytes) == *leaf => {}
+            Ok(_) => return Ok(Some((i, format!("chunk {i} does not match its leaf")))),
+            Err(e @ ServeError::OwnStoreDown { .. }) => {
+                return Err(AuditError::StoreDown(e.to_string()))
+            }
+            Err(e) => return Ok(Some((i, format!("chunk {i} not served: {e}")))),
+        }
+    }
+    Ok(None)
 }
 
 /// The GPU engine with the job bundles and prepared pipelines of recently audited

@@ -406,6 +406,12 @@ impl<C: Chain> Daemon<C> {
                 if self.stopping() {
                     break;
                 }
+                if job
+                    .availability_looked_at_from()
+                    .is_some_and(|from| slot < from)
+                {
+                    continue; // the provider's time to serve the chunk again
+                }
                 self.vote(key, job, &mut report)?;
             }
             let contested: Vec<&(Pubkey, Job)> = jobs
@@ -426,11 +432,6 @@ impl<C: Chain> Daemon<C> {
         Ok(report)
     }
 
-    /// Re-checks up to [`RECHECKS_PER_TICK`] other verifiers' passes still in their window
-    /// and challenges one whose sample holds a wrong leaf. A pass found right is not
-    /// looked at again; one whose audit failed for this verifier's own reasons is retried
-    /// with backoff. Evidence of data the provider no longer serves cannot be shown
-    /// against the root, so it is logged, not filed.
     /// Whether this daemon re-checks the pass of `job`'s life `instance`: a draw at
     /// `fisherman_rate` from a hash of its own secret key, the job and the instance, the
     /// same on every tick and restart, and unknown to the provider and the verifier.
@@ -445,6 +446,12 @@ impl<C: Chain> Daemon<C> {
         (draw as f64) < self.options.fisherman_rate * u64::MAX as f64
     }
 
+    /// Re-checks up to [`RECHECKS_PER_TICK`] other verifiers' passes still in their window
+    /// and challenges one whose sample holds a wrong leaf (`challenge_pass`), or whose
+    /// output has a chunk nobody can obtain (`challenge_availability`: every chunk is
+    /// checked against its leaf, sampled or not). A pass found right is not looked at
+    /// again; one whose audit failed for this verifier's own reasons is retried with
+    /// backoff.
     async fn fish(&mut self, slot: u64, jobs: &[(Pubkey, Job)], report: &mut TickReport) {
         let me = self.me();
         let candidates: Vec<(Pubkey, Job)> = jobs
@@ -481,13 +488,25 @@ impl<C: Chain> Daemon<C> {
                 reason,
             } = audit.finding
             else {
-                if let Finding::Fault { index, reason, .. } = &audit.finding {
-                    warn!(job = %key, chunk = index, %reason, "a passed job's sampled chunk is not served; nothing to show against the root");
-                }
-                self.metrics
-                    .passes_rechecked
-                    .with_label_values(&["held"])
-                    .inc();
+                // The sample holds: is the rest of the output still obtainable? The buyer
+                // paid for every chunk, and the pass window is when the provider must serve.
+                let all: Vec<u32> = (0..job.n_chunks).collect();
+                let Some(unserved) = self.unserved(&key, &job, &all) else {
+                    continue;
+                };
+                let Some((index, reason)) = unserved else {
+                    self.metrics
+                        .passes_rechecked
+                        .with_label_values(&["held"])
+                        .inc();
+                    continue;
+                };
+                warn!(job = %key, chunk = index, %reason, "a passed job's chunk cannot be obtained: calling it unavailable");
+                let ix = self
+                    .chain
+                    .deployment()
+                    .challenge_availability(&me, &key, &job, index);
+                self.send_challenge(&key, index, ix, report).await;
                 continue;
             };
             warn!(job = %key, chunk = index, verifier = ?job.verifier, %reason, "a pass is wrong: challenging it");
@@ -499,20 +518,48 @@ impl<C: Chain> Daemon<C> {
             };
             let d = self.chain.deployment();
             let ix = d.challenge_pass(&me, &key, &job, args);
-            let signer = self.key.insecure_clone();
-            match self.chain.send(&[ix], &[&signer]).await {
-                Ok(signature) => {
-                    report.challenges += 1;
-                    self.metrics
-                        .passes_rechecked
-                        .with_label_values(&["challenged"])
-                        .inc();
-                    info!(job = %key, chunk = index, %signature, "pass challenged");
-                }
-                Err(e) => {
-                    self.chain_error("sendTransaction", &e);
-                    error!(job = %key, error = %e.explain(&assay_market::ID), "could not challenge the pass");
-                }
+            self.send_challenge(&key, index, ix, report).await;
+        }
+    }
+
+    /// Sends a challenge of a pass signed by this daemon, counting it.
+    async fn send_challenge(
+        &mut self,
+        key: &Pubkey,
+        index: u32,
+        ix: solana_sdk::instruction::Instruction,
+        report: &mut TickReport,
+    ) {
+        let signer = self.key.insecure_clone();
+        match self.chain.send(&[ix], &[&signer]).await {
+            Ok(signature) => {
+                report.challenges += 1;
+                self.metrics
+                    .passes_rechecked
+                    .with_label_values(&["challenged"])
+                    .inc();
+                info!(job = %key, chunk = index, %signature, "pass challenged");
+            }
+            Err(e) => {
+                self.chain_error("sendTransaction", &e);
+                error!(job = %key, error = %e.explain(&assay_market::ID), "could not challenge the pass");
+            }
+        }
+    }
+
+    /// The first of `chunks` of `job`'s output not obtainable now, with why (see
+    /// [`crate::audit::first_unserved`]); `None` when this verifier's own store is down
+    /// (logged; retried on a later tick).
+    fn unserved(&self, key: &Pubkey, job: &Job, chunks: &[u32]) -> Option<Option<(u32, String)>> {
+        match crate::audit::first_unserved(&self.store, key, job, chunks) {
+            Ok(unserved) => Some(unserved),
+            Err(e) => {
+                self.metrics
+                    .audit_errors
+                    .with_label_values(&["store_down"])
+                    .inc();
+                error!(job = %key, error = %e, "cannot check the output's availability; will retry");
+                None
             }
         }
     }
@@ -710,10 +757,18 @@ impl<C: Chain> Daemon<C> {
         if self.backed_off(key, job, true) {
             return Ok(());
         }
-        let Some(audit) = self.run_audit(key, job, true, report) else {
-            return Ok(());
+        let uphold = if job.fault_unavailable {
+            // A chunk called unavailable: can it be obtained now? No GPU needed.
+            let Some(unserved) = self.unserved(key, job, &[job.fault_index]) else {
+                return Ok(());
+            };
+            unserved.is_some()
+        } else {
+            let Some(audit) = self.run_audit(key, job, true, report) else {
+                return Ok(());
+            };
+            matches!(audit.finding, Finding::Fault { .. })
         };
-        let uphold = matches!(audit.finding, Finding::Fault { .. });
         let signing = ed25519_dalek::SigningKey::from_bytes(self.key.secret_bytes());
         let record = VoteRecord::sign(&signing, key, job, uphold);
         let bytes = borsh::to_vec(&record).expect("vote serializes");

@@ -712,3 +712,78 @@ async fn a_fisherman_daemon_challenges_a_lazy_pass_and_the_committee_upholds() {
         .render()
         .contains("assay_verifier_passes_rechecked_total{outcome=\"challenged\"} 1"));
 }
+
+/// After an honest pass, a chunk the verifier did not sample disappears from the store
+/// (the provider stopped serving it). A fisherman daemon checks every chunk of the
+/// passed output, calls that one unavailable (`challenge_availability`), and the
+/// committee daemons — looking in the second half of their vote window, when the
+/// provider has had time to serve it again — find it still missing and uphold: the
+/// provider's collateral is slashed, the honest verifier keeps its bond.
+#[tokio::test(flavor = "current_thread")]
+async fn a_fisherman_daemon_calls_a_chunk_lost_after_the_pass_unavailable_and_the_provider_pays() {
+    let mut m = Market::new(LocalSetup::default(), 1, 6).await;
+    let job = m.job(0, 4, Provider::Honest).await;
+    let verifier = m.draw(&job).await;
+    let verifier_index = m.verifier_index(&verifier);
+    let mut honest = m.daemon(verifier_index, "honest");
+    assert_eq!(honest.tick().await.unwrap().passes, 1);
+    assert_passed(&m, &job).await;
+
+    // An unsampled chunk's blob vanishes from the store.
+    let state = m.state(&job).await.unwrap();
+    let sample = assay_protocol::sample_indices(&state.seed, state.n_chunks, 4);
+    let lost = (0..state.n_chunks).find(|i| !sample.contains(i)).unwrap();
+    let index = assay_verifier::ResultIndex::fetch(
+        &assay_verifier::Sources::own(&m.store),
+        &state.output_uri,
+    )
+    .unwrap();
+    let blob = m
+        .dir
+        .path()
+        .join("store/blobs")
+        .join(hex::encode(index.chunks[lost as usize]));
+    std::fs::remove_file(&blob).unwrap();
+
+    let fisher_index = (0..6).find(|&i| i != verifier_index).unwrap();
+    let mut options = m.options();
+    options.fisherman_rate = 1.0;
+    let mut fisherman = m.daemon_with(
+        fisher_index,
+        "fisher",
+        Box::new(Arc::clone(&m.gpu)),
+        options,
+    );
+    let r = fisherman.tick().await.unwrap();
+    assert_eq!((r.rechecked, r.challenges), (1, 1), "{r:?}");
+    let challenged = m.state(&job).await.unwrap();
+    assert_eq!(challenged.state, JobState::PassChallenged);
+    assert!(challenged.fault_unavailable && challenged.fault_index == lost);
+
+    // The committee is drawn; before the second half of the vote window nobody votes.
+    m.warp(3).await;
+    m.warp(1).await;
+    let mut others: Vec<_> = (0..6)
+        .filter(|&i| i != verifier_index && i != fisher_index)
+        .map(|i| m.daemon(i, &format!("v{i}")))
+        .collect();
+    for d in &mut others {
+        assert_eq!(d.tick().await.unwrap().votes_published, 0);
+    }
+    let drawn = m.state(&job).await.unwrap();
+    assert!(!drawn.committee.is_empty(), "the committee was drawn");
+    let from = drawn.availability_looked_at_from().unwrap();
+    let slot = m.chain.slot().await.unwrap();
+    m.warp(from.saturating_sub(slot).max(1)).await;
+    common::tick_until_closed(&m, &mut others, &job, 2).await;
+    assert!(m.state(&job).await.is_none(), "upheld: slashed and closed");
+    assert_eq!(
+        slashed_total(&m, &m.providers[0].pubkey()).await,
+        common::COLLATERAL
+    );
+    assert_eq!(
+        slashed_total(&m, &verifier).await,
+        0,
+        "the verifier read its sample"
+    );
+}

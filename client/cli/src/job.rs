@@ -42,6 +42,10 @@ pub enum JobCommand {
     Cancel(JobRef),
     /// Download a job's outputs and check every chunk against the committed Merkle root.
     Result(ResultArgs),
+    /// Within a passed job's pass window, check that every chunk of its output can still
+    /// be obtained; call the first one that cannot unavailable, so the provider serves it
+    /// or its collateral compensates the buyer (needs a stake of your own).
+    Challenge(crate::challenge::ChallengeArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,6 +177,7 @@ pub async fn run(command: JobCommand, net: &Net, json: bool) -> Result<()> {
         JobCommand::Watch(a) => watch(a, net, json).await,
         JobCommand::Cancel(a) => cancel(a, net, json).await,
         JobCommand::Result(a) => result(a, net, json).await,
+        JobCommand::Challenge(a) => crate::challenge::run(a, net, json).await,
     }
 }
 
@@ -723,7 +728,7 @@ pub fn needs_text(needs: u8) -> String {
 }
 
 /// Resolves `<address>`, `<buyer>:<id>` or `<id>` (the signer's own job).
-fn job_key(text: &str, net: &Net) -> Result<Pubkey> {
+pub(crate) fn job_key(text: &str, net: &Net) -> Result<Pubkey> {
     if let Some((buyer, id)) = text.split_once(':') {
         let id: u64 = id
             .parse()
@@ -1186,9 +1191,11 @@ fn local_commitment(net: &Net, key: &Pubkey) -> Option<([u8; 32], String)> {
 async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
     let key = job_key(&a.job.job, net)?;
     let (mut chain, _) = net.connect().await?;
+    let mut hint = None;
     let (root, uri) = match chain.job(&key).await? {
         Some(job) => {
             remember(net, &key, &job);
+            hint = crate::challenge::hint_for(&key, job.state, job.step_deadline_slot);
             (job.result_root, job.output_uri)
         }
         // Closed: the commitment as this CLI recorded it, else from the transaction that
@@ -1217,7 +1224,10 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
     );
     let store = net.store()?;
     let sources = Sources::for_output(&store, &uri);
-    let index = ResultIndex::fetch(&sources, &uri).context("cannot fetch the result index")?;
+    let index = ResultIndex::fetch(&sources, &uri).with_context(|| match &hint {
+        Some(hint) => format!("cannot fetch the result index; {hint}"),
+        None => "cannot fetch the result index".to_string(),
+    })?;
     ensure!(
         index.job == key.to_bytes(),
         "the result index belongs to another job"
@@ -1231,13 +1241,17 @@ async fn result(a: ResultArgs, net: &Net, json: bool) -> Result<()> {
     let bar = indicatif::ProgressBar::new(index.chunks.len() as u64);
     let mut out = Vec::new();
     for (i, (chunk_hash, leaf)) in index.chunks.iter().zip(&index.leaves).enumerate() {
+        let with_hint = |what: String| match &hint {
+            Some(hint) => format!("{what}; {hint}"),
+            None => what,
+        };
         let bytes = sources
             .get(chunk_hash)
-            .with_context(|| format!("chunk {i} is unavailable"))?;
+            .with_context(|| with_hint(format!("chunk {i} is unavailable")))?;
         let expected = assay_protocol::leaf_hash(&key.to_bytes(), i as u32, &bytes);
         ensure!(
             expected == *leaf,
-            "chunk {i} does not match its committed leaf"
+            with_hint(format!("chunk {i} does not match its committed leaf"))
         );
         out.extend_from_slice(&bytes);
         bar.inc(1);

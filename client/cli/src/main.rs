@@ -1,6 +1,7 @@
 //! `assay`: the Assay command line.
 
 mod canary;
+mod challenge;
 mod common;
 mod demo;
 mod economics;

@@ -14,7 +14,10 @@
 //! read, or one it recomputed differently), the worker recomputes the job; if that gives
 //! exactly the committed root, it re-publishes every output (repairing a blob someone
 //! corrupted or removed in the shared store) and contests, so the committee re-audits
-//! instead of the dispute window slashing an honest provider.
+//! instead of the dispute window slashing an honest provider. When a chunk of a passed job
+//! is called unavailable (`challenge_availability`) it re-publishes the same way before
+//! the committee looks: serving the output through the pass window is the retention its
+//! collateral stands for.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -61,8 +64,9 @@ struct Worker<'a> {
     mirror: Option<Mirror>,
     /// Jobs this worker will never run (invalid manifest, missing blobs); skipped quietly.
     unusable: BTreeSet<Pubkey>,
-    /// Disputes already answered (job, instance): each is defended once.
-    defended: BTreeSet<(Pubkey, u64)>,
+    /// Disputes and availability challenges already answered (job, instance, contest):
+    /// each is defended once.
+    defended: BTreeSet<(Pubkey, u64, u32)>,
     committed: u64,
     json: bool,
 }
@@ -96,6 +100,13 @@ impl Worker<'_> {
             j.state == JobState::Disputed && j.provider == Some(me) && slot <= j.step_deadline_slot
         }) {
             self.defend(key, job).await?;
+        }
+        for (key, job) in jobs.iter().filter(|(_, j)| {
+            j.state == JobState::PassChallenged && j.fault_unavailable && j.provider == Some(me)
+        }) {
+            if self.defended.insert((*key, job.instance, job.contests)) && self.repair(key, job)? {
+                info!(%key, chunk = job.fault_index, "a chunk was called unavailable: outputs re-published for the committee");
+            }
         }
         let mut done = 0;
         for (key, job) in jobs.iter().filter(|(_, j)| {
@@ -169,22 +180,8 @@ impl Worker<'_> {
     /// fault stands (the committed result is not what this worker computes) and it is
     /// left to the dispute window.
     async fn defend(&mut self, key: &Pubkey, job: &Job) -> Result<()> {
-        if !self.defended.insert((*key, job.instance)) {
+        if !self.defended.insert((*key, job.instance, job.contests)) || !self.repair(key, job)? {
             return Ok(());
-        }
-        let Some(bundle) = self.bundle(key, job) else {
-            warn!(%key, "a fault was reported against a job whose files are gone: cannot defend it");
-            return Ok(());
-        };
-        let outputs = self.gpu.prepare(&bundle)?.run_all()?;
-        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
-        if commitment.root() != job.result_root {
-            warn!(%key, chunk = job.fault_index, "fault stands: recomputing does not give the committed root");
-            return Ok(());
-        }
-        let uri = self.publish(key, &outputs, &commitment)?;
-        if uri != job.output_uri {
-            warn!(%key, %uri, committed = %job.output_uri, "re-published under another location than committed");
         }
         let me = self.signer.pubkey();
         let d = self.chain.deployment();
@@ -210,6 +207,27 @@ impl Worker<'_> {
             Err(e) => warn!(%key, reason = %e.explain(&assay_market::ID), "could not contest"),
         }
         Ok(())
+    }
+
+    /// Recomputes a job of this worker's and, if that rebuilds the committed root,
+    /// re-publishes every output (repairing a blob someone corrupted or removed in the
+    /// shared store). Returns whether it did.
+    fn repair(&mut self, key: &Pubkey, job: &Job) -> Result<bool> {
+        let Some(bundle) = self.bundle(key, job) else {
+            warn!(%key, "a job of this provider's is challenged but its files are gone: cannot defend it");
+            return Ok(false);
+        };
+        let outputs = self.gpu.prepare(&bundle)?.run_all()?;
+        let commitment = Commitment::build(&key.to_bytes(), &bundle.manifest, &outputs)?;
+        if commitment.root() != job.result_root {
+            warn!(%key, chunk = job.fault_index, "fault stands: recomputing does not give the committed root");
+            return Ok(false);
+        }
+        let uri = self.publish(key, &outputs, &commitment)?;
+        if uri != job.output_uri {
+            warn!(%key, %uri, committed = %job.output_uri, "re-published under another location than committed");
+        }
+        Ok(true)
     }
 
     /// Loads and checks a job's manifest, kernel and inputs; `None` (and remembered) when
@@ -379,7 +397,9 @@ async fn warn_of_undefended_jobs(chain: &mut dyn Chain, provider: &Pubkey) -> Re
         "warning: {} of your jobs are still in their audit, with {} tokens of collateral \
          locked. With no `assay provider run` running, nobody contests a fault \
          reported on them (a chunk called unavailable included), and the collateral is \
-         slashed after the dispute window. Keep the worker running until they settle:",
+         slashed after the dispute window; and until each pass window ends your outputs \
+         must stay obtainable, or a chunk called unavailable costs the collateral. Keep \
+         the worker running (and the store or --mirror serving) until they settle:",
         open.len(),
         crate::common::format_amount(at_stake, dec)
     );

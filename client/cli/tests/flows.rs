@@ -4,169 +4,18 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use assert_cmd::prelude::*;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod support;
+use support::*;
+
 #[path = "../../../verifier/tests/support/static_blob_server.rs"]
 mod static_blob_server;
 use static_blob_server::StaticBlobServer;
-
-/// A running `assay localnet` child, killed on drop.
-struct Localnet {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Localnet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Localnet {
-    /// `assay localnet`: Surfpool with both programs as SBF.
-    fn start() -> Self {
-        Self::start_with_slot_ms(40)
-    }
-
-    /// A localnet whose slots last `slot_ms` (the windows are counted in slots).
-    fn start_with_slot_ms(slot_ms: u64) -> Self {
-        Self::spawn(slot_ms)
-    }
-
-    fn spawn(slot_ms: u64) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::cargo_bin("assay")
-            .unwrap()
-            .arg("localnet")
-            .args([
-                "--port",
-                "0",
-                "--slot-ms",
-                &slot_ms.to_string(),
-                "--json",
-                "--ledger",
-            ])
-            .arg(dir.path().join("ledger"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        let url = v["url"].as_str().unwrap().to_string();
-        Self { child, url, dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `assay` with this localnet, the shared blob store, a private ASSAY_HOME and no
-    /// Solana CLI config.
-    fn assay(&self, keypair: Option<&Path>) -> Command {
-        let mut cmd = Command::cargo_bin("assay").unwrap();
-        cmd.env("ASSAY_URL", &self.url)
-            .env("ASSAY_STORE", self.path("blobs"))
-            .env("ASSAY_HOME", self.path("home"))
-            .env("SOLANA_CONFIG", self.path("no-solana-config.yml"))
-            .env("NODEVICE_SELECT", "1")
-            .env_remove("ASSAY_KEYPAIR");
-        if let Some(k) = keypair {
-            cmd.arg("--keypair").arg(k);
-        }
-        cmd
-    }
-
-    fn json(&self, keypair: Option<&Path>, args: &[&str]) -> Value {
-        json_of(self.assay(keypair), args)
-    }
-
-    /// A new keypair funded with `tokens` and 1 SOL.
-    fn user(&self, name: &str, tokens: &str) -> PathBuf {
-        let path = self.path(&format!("{name}.json"));
-        let v = self.json(None, &["keygen", path.to_str().unwrap()]);
-        let pubkey = v["pubkey"].as_str().unwrap().to_string();
-        let authority = self.path("ledger/admin.json");
-        self.json(
-            None,
-            &[
-                "faucet",
-                &pubkey,
-                "--tokens",
-                tokens,
-                "--authority",
-                authority.to_str().unwrap(),
-            ],
-        );
-        path
-    }
-
-    /// A staked verifier declaring no optional capability (and running no daemon): the
-    /// market refuses jobs nobody could audit, so a test that posts needs one. It stakes
-    /// 200 tokens: at the shipped terms a job bonds 50 verifier fees from its verifier
-    /// (87.5 tokens for a 10-token job sampling 8 of 64 chunks), and `job post` refuses a
-    /// job no capable verifier could bond.
-    fn auditor(&self) -> PathBuf {
-        let key = self.user("auditor", "300");
-        self.json(
-            Some(&key),
-            &["stake", "deposit", "200", "--roles", "verifier"],
-        );
-        key
-    }
-
-    /// Runs `assay args` as `keypair` and expects a failure whose stderr says `message`.
-    fn fails(&self, keypair: &Path, args: &[&str], message: &str) {
-        self.assay(Some(keypair))
-            .args(args)
-            .assert()
-            .failure()
-            .stderr(predicate::str::contains(message));
-    }
-
-    /// One pass of the provider worker as `provider` (`provider run --once`); its last JSON
-    /// line (the commit it made).
-    fn provider_once(&self, provider: &Path) -> Value {
-        self.json(Some(provider), &["provider", "run", "--once"])
-    }
-
-    fn tokens(&self, keypair: &Path) -> u64 {
-        self.json(Some(keypair), &["balance"])["tokens"]
-            .as_u64()
-            .unwrap()
-    }
-}
-
-/// Runs `cmd` with `args` and `--json`; the last line of its output, parsed.
-fn json_of(mut cmd: Command, args: &[&str]) -> Value {
-    let out = cmd.args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "assay {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(text.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn new_job(net: &Localnet) -> PathBuf {
-    let dir = net.path("job");
-    net.json(
-        None,
-        &["job", "new", "hashmix", "--out", dir.to_str().unwrap()],
-    );
-    dir.join("manifest.json")
-}
 
 #[test]
 fn buyer_posts_a_job_a_provider_runs_it_and_the_buyer_checks_the_result() {
@@ -673,91 +522,6 @@ fn dry_run_predicts_the_provider_commitment_and_checks_a_reference() {
         .stderr(predicate::str::contains("1 of 64 chunks differ"));
 }
 
-/// An RPC connection to `net` paying with the keypair at `payer`.
-async fn rpc(net: &Localnet, payer: &Path) -> assay_client::rpc::RpcChain {
-    let key = assay_client::keys::read_keypair(payer).unwrap();
-    assay_client::rpc::RpcChain::connect(&net.url, key, assay_client::rpc::RpcOptions::default())
-        .await
-        .unwrap()
-}
-
-/// Waits until every verifier in `verifiers` has weight in the current draw epoch (stake
-/// reaches the draws at the next epoch boundary).
-async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
-    use assay_client::Chain;
-    use solana_sdk::signature::Signer;
-    let mut chain = rpc(net, verifiers[0]).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    for path in verifiers {
-        let who = assay_client::keys::read_keypair(path).unwrap().pubkey();
-        loop {
-            let registry = chain.registry().await.unwrap();
-            let slot = chain.slot().await.unwrap();
-            let operator = chain.operator(&who).await.unwrap().unwrap();
-            let weighted = registry
-                .weights_at(registry.epoch_of(slot), 0)
-                .zip(registry.slot_of(&operator))
-                .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
-            if weighted {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{who} never became drawable"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// Cranks `job`'s challenge draw once its seed slot has a hash (as any cranker would),
-/// paying with the keypair at `payer`; returns the verifier drawn.
-async fn draw_challenge(
-    net: &Localnet,
-    payer: &Path,
-    job: &assay_client::Pubkey,
-) -> assay_client::Pubkey {
-    use assay_client::{Chain, DrawOutcome};
-    let mut chain = rpc(net, payer).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let account = chain.job(job).await.unwrap().expect("the job is open");
-        let outcome = chain.draw_outcome(job).await.unwrap();
-        if outcome != DrawOutcome::Wait {
-            let ix = chain
-                .deployment()
-                .draw_challenge(job, &account, outcome.verifier().as_ref());
-            chain.send(&[ix], &[]).await.unwrap();
-            if let Some(drawn) = chain.job(job).await.unwrap().and_then(|j| j.verifier) {
-                return drawn;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the draw was never made"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-/// An in-process verifier daemon for the keypair at `key` against `net`, its journal
-/// beside the ledger, committee votes through the shared blob store.
-async fn verifier_daemon(
-    net: &Localnet,
-    key: &Path,
-) -> assay_verifier::Daemon<assay_client::rpc::RpcChain> {
-    let name = key.file_stem().unwrap().to_str().unwrap();
-    assay_verifier::Daemon::new(
-        rpc(net, key).await,
-        Box::new(assay_gpu::Gpu::new().unwrap()),
-        std::sync::Arc::new(assay_gpu::BlobStore::local(net.path("blobs")).unwrap()),
-        assay_client::keys::read_keypair(key).unwrap(),
-        assay_verifier::journal::Journal::open(&net.path(&format!("{name}.redb"))).unwrap(),
-        assay_verifier::metrics::Metrics::new(),
-        assay_verifier::DaemonOptions::default(),
-    )
-}
-
 /// The files of docs/kernels.md's worked example, as the guide prints them.
 fn guide_file(name: &str) -> String {
     let guide = std::fs::read_to_string(concat!(
@@ -917,16 +681,6 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
     assert_eq!(net.tokens(&provider), provider_before + 2_200_000);
 }
 
-/// A running `assay provider run` child, killed on drop.
-struct Worker(std::process::Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Someone with write access to the shared store corrupts an honest provider's committed
 /// outputs. The drawn verifier cannot read its sample and reports it unavailable; the
 /// provider's worker recomputes, finds the committed root intact, re-publishes and
@@ -1077,14 +831,11 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     });
 
     // Paid the price less the verifier's fee (5 % + the sampled 8/64 of the price: 1.75)
-    // and the treasury's 1 % (plus, after a contest, what the accuser forfeits: for a
-    // chunk it truthfully could not read, the miss penalty of 0.25, never its bond of 50
-    // fees, less the treasury's 10 %: 0.225), nothing slashed, no collateral locked.
-    let forfeit_share = if mirrored { 0 } else { 225_000 };
-    assert_eq!(
-        net.tokens(&provider),
-        provider_before + 8_150_000 + forfeit_share
-    );
+    // and the treasury's 1 %, nothing slashed, no collateral locked — and nothing more
+    // after a contest: what the accuser forfeits for a chunk it truthfully could not
+    // read (the miss penalty of 0.25, never its bond of 50 fees) goes to the treasury,
+    // so a provider never profits from a chunk being called unavailable.
+    assert_eq!(net.tokens(&provider), provider_before + 8_150_000);
     // The honest accuser's stake lost the penalty, not its 87.5-token bond; no other
     // verifier lost anything.
     let lost: Vec<u64> = verifiers

@@ -56,11 +56,16 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::AttestPass::DISCRIMINATOR, 61_000),
         (assay_market::ID, m::ClosePass::DISCRIMINATOR, 156_000),
         (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 128_000),
+        (
+            assay_market::ID,
+            m::ChallengeAvailability::DISCRIMINATOR,
+            128_000,
+        ),
         (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 313_000),
         (
             assay_market::ID,
             m::OverturnChallenge::DISCRIMINATOR,
-            175_000,
+            201_000,
         ),
         (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 152_000),
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),

@@ -18,6 +18,7 @@ pub struct ClosePass<'info> {
     /// unaudited pass.
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,

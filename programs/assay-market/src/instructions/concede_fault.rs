@@ -20,6 +20,7 @@ pub struct ConcedeFault<'info> {
     pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,

@@ -21,6 +21,7 @@ pub struct Finalize<'info> {
     pub escrow: OpenEscrow<'info>,
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,

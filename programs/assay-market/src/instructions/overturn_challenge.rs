@@ -24,6 +24,7 @@ pub struct OverturnChallenge<'info> {
     /// attesting verifier, or the provider of an unaudited pass.
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.verifier.or(escrow.job.provider) == Some(defender_token.owner) @ MarketError::WrongAccountOwner,

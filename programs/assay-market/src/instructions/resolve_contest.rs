@@ -25,6 +25,7 @@ pub struct ResolveContest<'info> {
     pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
@@ -32,6 +33,7 @@ pub struct ResolveContest<'info> {
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,

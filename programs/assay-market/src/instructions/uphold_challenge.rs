@@ -22,6 +22,7 @@ pub struct UpholdChallenge<'info> {
     pub escrow: TerminalEscrow<'info>,
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.accuser == Some(challenger_token.owner) @ MarketError::WrongAccountOwner,
@@ -33,6 +34,7 @@ pub struct UpholdChallenge<'info> {
     /// chunk shown unavailable after an attested pass is not the verifier's fault.
     #[account(
         mut,
+        dup, // may be the buyer's own account: one key may hold two roles
         token::mint = escrow.mint,
         token::token_program = escrow.token_program,
         constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,

@@ -242,6 +242,21 @@ impl Job {
         self.verifier.is_some() && self.fault_unavailable
     }
 
+    /// For a passed job's chunk called unavailable (`challenge_availability`, committee
+    /// drawn): the slot from which honest committee members look for the chunk, the
+    /// second half of their vote window — so a provider has the first half to serve it
+    /// again, and a chunk that is served by then is voted available. `None` otherwise.
+    /// (Off-chain policy, kept beside the lifecycle so every client agrees on it.)
+    pub fn availability_looked_at_from(&self) -> Option<u64> {
+        (self.state == JobState::PassChallenged
+            && self.fault_unavailable
+            && !self.committee.is_empty())
+        .then(|| {
+            self.step_deadline_slot
+                .saturating_sub(self.params.vote_window_slots / 2)
+        })
+    }
+
     pub fn challenger_bond(&self) -> u64 {
         self.params.verifier_bond
     }
