@@ -146,6 +146,8 @@ export const ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR = 0x17af; // 6063
 export const ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM = 0x17b0; // 6064
 /** IllegalTransition: The job cannot move from its state to that one (not an edge of the lifecycle) */
 export const ASSAY_MARKET_ERROR__ILLEGAL_TRANSITION = 0x17b1; // 6065
+/** ChunkOutOfRange: Chunk index is not below the job's chunk count */
+export const ASSAY_MARKET_ERROR__CHUNK_OUT_OF_RANGE = 0x17b2; // 6066
 
 export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__ATTESTATION_MISMATCH
@@ -154,6 +156,7 @@ export type AssayMarketError =
   | typeof ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR
   | typeof ASSAY_MARKET_ERROR__CHALLENGER_IS_A_PARTY
   | typeof ASSAY_MARKET_ERROR__CHUNK_NOT_SAMPLED
+  | typeof ASSAY_MARKET_ERROR__CHUNK_OUT_OF_RANGE
   | typeof ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM
   | typeof ASSAY_MARKET_ERROR__COLLATERAL_TOO_LOW
   | typeof ASSAY_MARKET_ERROR__COMMITTEE_ALREADY_DRAWN
@@ -224,6 +227,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_MARKET_ERROR__BOND_MULTIPLE_BELOW_FLOOR]: `bond_fee_multiple is below MIN_BOND_FEE_MULTIPLE: a blind pass would risk too little`,
     [ASSAY_MARKET_ERROR__CHALLENGER_IS_A_PARTY]: `The job's provider or its verifier cannot challenge the job's pass`,
     [ASSAY_MARKET_ERROR__CHUNK_NOT_SAMPLED]: `Chunk index is not in the drawn sample`,
+    [ASSAY_MARKET_ERROR__CHUNK_OUT_OF_RANGE]: `Chunk index is not below the job's chunk count`,
     [ASSAY_MARKET_ERROR__COLLATERAL_FLOOR_BELOW_MINIMUM]: `min_collateral_bps is below MIN_COLLATERAL_FLOOR_BPS: faking a job would pay when its verifier is lazy`,
     [ASSAY_MARKET_ERROR__COLLATERAL_TOO_LOW]: `The collateral is below the market's floor for this price`,
     [ASSAY_MARKET_ERROR__COMMITTEE_ALREADY_DRAWN]: `The contest committee has already been drawn`,

@@ -9,6 +9,7 @@
 export * from "./advanceRound";
 export * from "./attestPass";
 export * from "./cancelJob";
+export * from "./challengeAvailability";
 export * from "./challengePass";
 export * from "./claimJob";
 export * from "./closePass";

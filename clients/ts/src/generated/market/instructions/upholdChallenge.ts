@@ -58,6 +58,7 @@ export type UpholdChallengeInstruction<
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountChallengerToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountVerifierToken extends string | AccountMeta<string> = string,
   TAccountProviderOperator extends string | AccountMeta<string> = string,
   TAccountVerifierOperator extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
@@ -100,6 +101,9 @@ export type UpholdChallengeInstruction<
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
+      TAccountVerifierToken extends string
+        ? WritableAccount<TAccountVerifierToken>
+        : TAccountVerifierToken,
       TAccountProviderOperator extends string
         ? WritableAccount<TAccountProviderOperator>
         : TAccountProviderOperator,
@@ -181,6 +185,7 @@ export type UpholdChallengeAsyncInput<
   TAccountTokenProgram extends string = string,
   TAccountChallengerToken extends string = string,
   TAccountTreasury extends string = string,
+  TAccountVerifierToken extends string = string,
   TAccountProviderOperator extends string = string,
   TAccountVerifierOperator extends string = string,
   TAccountStakeProgram extends string = string,
@@ -207,6 +212,11 @@ export type UpholdChallengeAsyncInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   challengerToken: Address<TAccountChallengerToken>;
   treasury: Address<TAccountTreasury>;
+  /**
+   * Any token account of the attesting verifier, given exactly when it keeps its fee: a
+   * chunk shown unavailable after an attested pass is not the verifier's fault.
+   */
+  verifierToken?: Address<TAccountVerifierToken>;
   providerOperator: Address<TAccountProviderOperator>;
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
@@ -236,6 +246,7 @@ export async function getUpholdChallengeInstructionAsync<
   TAccountTokenProgram extends string,
   TAccountChallengerToken extends string,
   TAccountTreasury extends string,
+  TAccountVerifierToken extends string,
   TAccountProviderOperator extends string,
   TAccountVerifierOperator extends string,
   TAccountStakeProgram extends string,
@@ -260,6 +271,7 @@ export async function getUpholdChallengeInstructionAsync<
     TAccountTokenProgram,
     TAccountChallengerToken,
     TAccountTreasury,
+    TAccountVerifierToken,
     TAccountProviderOperator,
     TAccountVerifierOperator,
     TAccountStakeProgram,
@@ -286,6 +298,7 @@ export async function getUpholdChallengeInstructionAsync<
     TAccountTokenProgram,
     TAccountChallengerToken,
     TAccountTreasury,
+    TAccountVerifierToken,
     TAccountProviderOperator,
     TAccountVerifierOperator,
     TAccountStakeProgram,
@@ -314,6 +327,7 @@ export async function getUpholdChallengeInstructionAsync<
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     challengerToken: { value: input.challengerToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
+    verifierToken: { value: input.verifierToken ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
@@ -417,6 +431,7 @@ export async function getUpholdChallengeInstructionAsync<
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("challengerToken", accounts.challengerToken),
       getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("verifierToken", accounts.verifierToken),
       getAccountMeta("providerOperator", accounts.providerOperator),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
@@ -443,6 +458,7 @@ export async function getUpholdChallengeInstructionAsync<
     TAccountTokenProgram,
     TAccountChallengerToken,
     TAccountTreasury,
+    TAccountVerifierToken,
     TAccountProviderOperator,
     TAccountVerifierOperator,
     TAccountStakeProgram,
@@ -468,6 +484,7 @@ export type UpholdChallengeInput<
   TAccountTokenProgram extends string = string,
   TAccountChallengerToken extends string = string,
   TAccountTreasury extends string = string,
+  TAccountVerifierToken extends string = string,
   TAccountProviderOperator extends string = string,
   TAccountVerifierOperator extends string = string,
   TAccountStakeProgram extends string = string,
@@ -494,6 +511,11 @@ export type UpholdChallengeInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   challengerToken: Address<TAccountChallengerToken>;
   treasury: Address<TAccountTreasury>;
+  /**
+   * Any token account of the attesting verifier, given exactly when it keeps its fee: a
+   * chunk shown unavailable after an attested pass is not the verifier's fault.
+   */
+  verifierToken?: Address<TAccountVerifierToken>;
   providerOperator: Address<TAccountProviderOperator>;
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
@@ -523,6 +545,7 @@ export function getUpholdChallengeInstruction<
   TAccountTokenProgram extends string,
   TAccountChallengerToken extends string,
   TAccountTreasury extends string,
+  TAccountVerifierToken extends string,
   TAccountProviderOperator extends string,
   TAccountVerifierOperator extends string,
   TAccountStakeProgram extends string,
@@ -547,6 +570,7 @@ export function getUpholdChallengeInstruction<
     TAccountTokenProgram,
     TAccountChallengerToken,
     TAccountTreasury,
+    TAccountVerifierToken,
     TAccountProviderOperator,
     TAccountVerifierOperator,
     TAccountStakeProgram,
@@ -572,6 +596,7 @@ export function getUpholdChallengeInstruction<
   TAccountTokenProgram,
   TAccountChallengerToken,
   TAccountTreasury,
+  TAccountVerifierToken,
   TAccountProviderOperator,
   TAccountVerifierOperator,
   TAccountStakeProgram,
@@ -599,6 +624,7 @@ export function getUpholdChallengeInstruction<
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     challengerToken: { value: input.challengerToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
+    verifierToken: { value: input.verifierToken ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
@@ -667,6 +693,7 @@ export function getUpholdChallengeInstruction<
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("challengerToken", accounts.challengerToken),
       getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("verifierToken", accounts.verifierToken),
       getAccountMeta("providerOperator", accounts.providerOperator),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
@@ -693,6 +720,7 @@ export function getUpholdChallengeInstruction<
     TAccountTokenProgram,
     TAccountChallengerToken,
     TAccountTreasury,
+    TAccountVerifierToken,
     TAccountProviderOperator,
     TAccountVerifierOperator,
     TAccountStakeProgram,
@@ -727,24 +755,29 @@ export type ParsedUpholdChallengeInstruction<
     tokenProgram: TAccountMetas[5];
     challengerToken: TAccountMetas[6];
     treasury: TAccountMetas[7];
-    providerOperator: TAccountMetas[8];
+    /**
+     * Any token account of the attesting verifier, given exactly when it keeps its fee: a
+     * chunk shown unavailable after an attested pass is not the verifier's fault.
+     */
+    verifierToken?: TAccountMetas[8] | undefined;
+    providerOperator: TAccountMetas[9];
     /** Absent for an unaudited pass (no verifier attested it). */
-    verifierOperator?: TAccountMetas[9] | undefined;
-    stakeProgram: TAccountMetas[10];
-    stakeConfig: TAccountMetas[11];
-    registry: TAccountMetas[12];
-    marketAuthority: TAccountMetas[13];
-    stakeEventAuthority: TAccountMetas[14];
-    providerOperatorVault: TAccountMetas[15];
+    verifierOperator?: TAccountMetas[10] | undefined;
+    stakeProgram: TAccountMetas[11];
+    stakeConfig: TAccountMetas[12];
+    registry: TAccountMetas[13];
+    marketAuthority: TAccountMetas[14];
+    stakeEventAuthority: TAccountMetas[15];
+    providerOperatorVault: TAccountMetas[16];
     /**
      * The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
      * checked by the stake program's slash.
      */
-    verifierOperatorVault?: TAccountMetas[16] | undefined;
-    challengerOperator: TAccountMetas[17];
-    instructionsSysvar: TAccountMetas[18];
-    eventAuthority: TAccountMetas[19];
-    program: TAccountMetas[20];
+    verifierOperatorVault?: TAccountMetas[17] | undefined;
+    challengerOperator: TAccountMetas[18];
+    instructionsSysvar: TAccountMetas[19];
+    eventAuthority: TAccountMetas[20];
+    program: TAccountMetas[21];
   };
   data: UpholdChallengeInstructionData;
 };
@@ -757,12 +790,12 @@ export function parseUpholdChallengeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpholdChallengeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 21) {
+  if (instruction.accounts.length < 22) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 21,
+        expectedAccountMetas: 22,
       },
     );
   }
@@ -789,6 +822,7 @@ export function parseUpholdChallengeInstruction<
       tokenProgram: getNextAccount(),
       challengerToken: getNextAccount(),
       treasury: getNextAccount(),
+      verifierToken: getNextOptionalAccount(),
       providerOperator: getNextAccount(),
       verifierOperator: getNextOptionalAccount(),
       stakeProgram: getNextAccount(),

@@ -44,6 +44,7 @@ import {
   getAdvanceRoundInstructionAsync,
   getAttestPassInstructionAsync,
   getCancelJobInstructionAsync,
+  getChallengeAvailabilityInstructionAsync,
   getChallengePassInstructionAsync,
   getClaimJobInstructionAsync,
   getClosePassInstructionAsync,
@@ -68,6 +69,7 @@ import {
   parseAdvanceRoundInstruction,
   parseAttestPassInstruction,
   parseCancelJobInstruction,
+  parseChallengeAvailabilityInstruction,
   parseChallengePassInstruction,
   parseClaimJobInstruction,
   parseClosePassInstruction,
@@ -92,6 +94,7 @@ import {
   type AdvanceRoundAsyncInput,
   type AttestPassAsyncInput,
   type CancelJobAsyncInput,
+  type ChallengeAvailabilityAsyncInput,
   type ChallengePassAsyncInput,
   type ClaimJobAsyncInput,
   type ClosePassAsyncInput,
@@ -108,6 +111,7 @@ import {
   type ParsedAdvanceRoundInstruction,
   type ParsedAttestPassInstruction,
   type ParsedCancelJobInstruction,
+  type ParsedChallengeAvailabilityInstruction,
   type ParsedChallengePassInstruction,
   type ParsedClaimJobInstruction,
   type ParsedClosePassInstruction,
@@ -190,6 +194,7 @@ export enum AssayMarketInstruction {
   AdvanceRound,
   AttestPass,
   CancelJob,
+  ChallengeAvailability,
   ChallengePass,
   ClaimJob,
   ClosePass,
@@ -249,6 +254,17 @@ export function identifyAssayMarketInstruction(
     )
   ) {
     return AssayMarketInstruction.CancelJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([125, 116, 254, 101, 126, 41, 249, 250]),
+      ),
+      0,
+    )
+  ) {
+    return AssayMarketInstruction.ChallengeAvailability;
   }
   if (
     containsBytes(
@@ -500,6 +516,9 @@ export type ParsedAssayMarketInstruction<
       instructionType: AssayMarketInstruction.CancelJob;
     } & ParsedCancelJobInstruction<TProgram>)
   | ({
+      instructionType: AssayMarketInstruction.ChallengeAvailability;
+    } & ParsedChallengeAvailabilityInstruction<TProgram>)
+  | ({
       instructionType: AssayMarketInstruction.ChallengePass;
     } & ParsedChallengePassInstruction<TProgram>)
   | ({
@@ -587,6 +606,13 @@ export function parseAssayMarketInstruction<TProgram extends string>(
       return {
         instructionType: AssayMarketInstruction.CancelJob,
         ...parseCancelJobInstruction(instruction),
+      };
+    }
+    case AssayMarketInstruction.ChallengeAvailability: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: AssayMarketInstruction.ChallengeAvailability,
+        ...parseChallengeAvailabilityInstruction(instruction),
       };
     }
     case AssayMarketInstruction.ChallengePass: {
@@ -772,6 +798,10 @@ export type AssayMarketPluginInstructions = {
     input: CancelJobAsyncInput,
   ) => ReturnType<typeof getCancelJobInstructionAsync> &
     SelfPlanAndSendFunctions;
+  challengeAvailability: (
+    input: ChallengeAvailabilityAsyncInput,
+  ) => ReturnType<typeof getChallengeAvailabilityInstructionAsync> &
+    SelfPlanAndSendFunctions;
   challengePass: (
     input: ChallengePassAsyncInput,
   ) => ReturnType<typeof getChallengePassInstructionAsync> &
@@ -894,6 +924,11 @@ export function assayMarketProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCancelJobInstructionAsync(input),
+            ),
+          challengeAvailability: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getChallengeAvailabilityInstructionAsync(input),
             ),
           challengePass: (input) =>
             addSelfPlanAndSendFunctions(
