@@ -9,8 +9,14 @@
 //! work against it unchanged: transaction history, v0 transactions, program logs in
 //! transaction logs. It runs offline (no mainnet fork); its slots advance on a clock.
 //!
+//! Its JSON-RPC port is a small front ([`front`]) that forwards to Surfpool and corrects
+//! what Surfpool answers differently from a validator in ways web3.js users hit (batches,
+//! `getBlock`'s default encoding); the websocket port is Surfpool's own.
+//!
 //! The in-process bank over HTTP (`assay_testkit::localnet`, `assay localnet --embedded`)
 //! stays for tests that inject RPC faults.
+
+pub mod front;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -90,7 +96,10 @@ impl Default for SurfnetOptions {
 /// A running Surfpool with Assay deployed. It runs on its own threads until the process
 /// exits.
 pub struct Surfnet {
+    /// The JSON-RPC endpoint users are given: the front before Surfpool.
     pub rpc_url: String,
+    /// Surfpool's own JSON-RPC endpoint, behind the front (uncorrected).
+    pub surfpool_url: String,
     pub ws_url: String,
     pub deployment: Deployment,
     /// The development deployer: admin of both configs, mint and freeze authority of the
@@ -106,7 +115,15 @@ impl Surfnet {
     pub async fn start(options: SurfnetOptions) -> Result<Self, LocalnetError> {
         let admin = assay_client::keys::dev_deployer();
         let programs = load_programs(&options.programs)?;
-        let rpc_port = port_or_free(&options.bind, options.rpc_port)?;
+        // The front holds the port users are given; Surfpool serves behind it.
+        let front_listener = std::net::TcpListener::bind((options.bind.as_str(), options.rpc_port))
+            .map_err(|e| {
+                LocalnetError::Surfpool(format!(
+                    "cannot listen on {}:{}: {e}",
+                    options.bind, options.rpc_port
+                ))
+            })?;
+        let surfpool_port = port_or_free(&options.bind, 0)?;
         let ws_port = port_or_free(&options.bind, options.ws_port)?;
         let (mut svm, events, geyser) = SurfnetSvm::new(SurfnetSvmConfig {
             slot_time: options.slot_ms,
@@ -128,7 +145,7 @@ impl Surfnet {
             }],
             rpc: RpcConfig {
                 bind_host: options.bind.clone(),
-                bind_port: rpc_port,
+                bind_port: surfpool_port,
                 ws_port,
                 ..RpcConfig::default()
             },
@@ -162,12 +179,16 @@ impl Surfnet {
             .spawn(move || log_events(events))
             .map_err(|e| LocalnetError::Surfpool(e.to_string()))?;
 
-        let rpc_url = format!("http://{}:{rpc_port}", options.bind);
+        let surfpool_url = format!("http://{}:{surfpool_port}", options.bind);
+        let front = front::spawn(front_listener, surfpool_url.clone())
+            .map_err(|e| LocalnetError::Surfpool(format!("rpc front: {e}")))?;
+        let rpc_url = format!("http://{}:{}", options.bind, front.port());
         let ws_url = format!("ws://{}:{ws_port}", options.bind);
         let deployment = deploy(&rpc_url, &ws_url, &admin, &options.setup).await?;
         info!(%rpc_url, %ws_url, mint = %deployment.mint, "surfpool localnet ready");
         Ok(Self {
             rpc_url,
+            surfpool_url,
             ws_url,
             deployment,
             admin,

@@ -242,3 +242,25 @@ test('onAssayEvents receives a JobPosted event live (logsSubscribe + getTransact
     await stop();
   }
 });
+
+test("web3.js batch methods and getBlock work against assay localnet (its front corrects Surfpool's answers)", async () => {
+  // The market's own history: the deployment's initialize_config and the jobs above.
+  const marketId = new PublicKey(idl('assay_market.json').address);
+  const history = await connection.getSignaturesForAddress(marketId, { limit: 3 });
+  assert.ok(history.length >= 2, `signatures of the market: ${history.length}`);
+  // getTransactions sends one JSON-RPC batch; Surfpool alone refuses batches.
+  const txs = await connection.getTransactions(
+    history.map((h) => h.signature),
+    { maxSupportedTransactionVersion: 0, commitment: 'confirmed' },
+  );
+  assert.equal(txs.length, history.length);
+  assert.ok(txs.every((tx) => tx !== null && tx.meta !== null), 'every transaction fetched');
+  // getBlock names no encoding; Surfpool alone answers account keys as objects and
+  // web3.js throws on them.
+  const block = await connection.getBlock(history[0].slot, { maxSupportedTransactionVersion: 0, commitment: 'confirmed' });
+  assert.ok(block && block.transactions.length > 0, 'the block holds the transaction');
+  assert.ok(
+    block.transactions.some((t) => t.transaction.signatures.includes(history[0].signature)),
+    'and it is the one asked for',
+  );
+});
