@@ -164,7 +164,7 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     });
     // How the committee decided (not a void for want of votes), from the job's history.
     let decided: Vec<bool> = runtime.block_on(async {
-        let mut chain = rpc(&net, &buyer).await;
+        let chain = rpc(&net, &buyer).await;
         chain
             .history(&job, 1000)
             .await
