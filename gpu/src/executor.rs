@@ -214,40 +214,7 @@ impl Gpu {
                 source: wgpu::ShaderSource::Wgsl(job.kernel_source.as_str().into()),
             });
         let chunk_bytes = m.chunk_bytes();
-        let mut entries = vec![
-            wgpu::BindGroupLayoutEntry {
-                binding: CHUNK_UNIFORM_BINDING,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(16),
-                },
-                count: None,
-            },
-            wgpu::BindGroupLayoutEntry {
-                binding: OUTPUT_BINDING,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: false },
-                    has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(chunk_bytes),
-                },
-                count: None,
-            },
-        ];
-        for input in &m.inputs {
-            entries.push(wgpu::BindGroupLayoutEntry {
-                binding: input.binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: true },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            });
-        }
+        let entries = layout_entries(m, chunk_bytes);
         let bgl = self
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -283,20 +250,7 @@ impl Gpu {
         };
         let compile_time = t0.elapsed();
 
-        let inputs: Vec<wgpu::Buffer> = job
-            .inputs
-            .iter()
-            .map(|blob| {
-                let buf = self.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("input"),
-                    size: blob.len() as u64,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                self.queue.write_buffer(&buf, 0, blob);
-                buf
-            })
-            .collect();
+        let inputs = self.upload_inputs(job);
 
         let out_align = u64::from(limits.min_storage_buffer_offset_alignment);
         let uni_align = u64::from(limits.min_uniform_buffer_offset_alignment);
@@ -355,26 +309,7 @@ impl Gpu {
             layout: &bgl,
             entries: &bg_entries,
         });
-        let timestamps = self.timestamps.then(|| {
-            let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("timestamps"),
-                ty: wgpu::QueryType::Timestamp,
-                count: 2,
-            });
-            let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("timestamp resolve"),
-                size: 16,
-                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            });
-            let read = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("timestamp read"),
-                size: 16,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            (set, resolve, read)
-        });
+        let timestamps = self.timestamps.then(|| self.timestamp_queries());
         if let Some(err) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Wgpu {
                 stage: "pipeline creation",
@@ -406,6 +341,85 @@ impl Gpu {
             timestamps,
         })
     }
+
+    /// Uploads the job's input blobs into storage buffers, in binding order.
+    fn upload_inputs(&self, job: &JobBundle) -> Vec<wgpu::Buffer> {
+        job.inputs
+            .iter()
+            .map(|blob| {
+                let buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("input"),
+                    size: blob.len() as u64,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                self.queue.write_buffer(&buf, 0, blob);
+                buf
+            })
+            .collect()
+    }
+
+    /// The query set and buffers that time a batch on the GPU (two timestamps).
+    fn timestamp_queries(&self) -> (wgpu::QuerySet, wgpu::Buffer, wgpu::Buffer) {
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamp resolve"),
+            size: 16,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let read = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamp read"),
+            size: 16,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        (set, resolve, read)
+    }
+}
+
+/// The bind group layout of a job's kernel ABI: the chunk uniform, the chunk's own output
+/// slice (both at dynamic offsets), then each input read-only.
+fn layout_entries(m: &crate::JobManifest, chunk_bytes: u64) -> Vec<wgpu::BindGroupLayoutEntry> {
+    let mut entries = vec![
+        wgpu::BindGroupLayoutEntry {
+            binding: CHUNK_UNIFORM_BINDING,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: wgpu::BufferSize::new(16),
+            },
+            count: None,
+        },
+        wgpu::BindGroupLayoutEntry {
+            binding: OUTPUT_BINDING,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: false },
+                has_dynamic_offset: true,
+                min_binding_size: wgpu::BufferSize::new(chunk_bytes),
+            },
+            count: None,
+        },
+    ];
+    for input in &m.inputs {
+        entries.push(wgpu::BindGroupLayoutEntry {
+            binding: input.binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        });
+    }
+    entries
 }
 
 /// Which entry point to run.

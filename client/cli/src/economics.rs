@@ -389,43 +389,7 @@ fn pct(x: f64) -> String {
 }
 
 pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Result<()> {
-    ensure!(a.chunks >= 1, "--chunks must be at least 1");
-    ensure!(
-        a.samples >= 1 && a.samples <= a.chunks,
-        "--samples must be between 1 and --chunks ({})",
-        a.chunks
-    );
-    ensure!(
-        (0.0..1.0).contains(&a.attacker_share),
-        "--attacker-share must be in [0, 1)"
-    );
-    ensure!(
-        a.capture_target > 0.0 && a.capture_target < 1.0,
-        "--capture-target must be in (0, 1)"
-    );
-    ensure!(
-        a.finder_fee_bps <= 10_000,
-        "--finder-fee-bps must be at most 10000"
-    );
-    ensure!(
-        (0.0..1.0).contains(&a.canary_rate),
-        "--canary-rate must be in [0, 1)"
-    );
-    ensure!(a.planted >= 1, "--planted must be at least 1");
-    for (name, v) in [
-        ("--fisherman-rate", a.fisherman_rate),
-        ("--canary-catch", a.canary_catch),
-        ("--compute-share", a.compute_share),
-    ] {
-        ensure!(
-            (0.0..=1.0).contains(&v) && v > 0.0,
-            "{name} must be in (0, 1]"
-        );
-    }
-    ensure!(
-        a.job.is_none() || a.url_given,
-        "--job reads a posted job: name the deployment with --url"
-    );
+    a.check()?;
     let (source, params, shape) = deployment_terms(&a, net).await?;
     let assumptions = Assumptions {
         compute_share: a.compute_share,
@@ -460,63 +424,8 @@ pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Resu
     let bond_ok = (a.bond as f64) > sy.bond_range.0 && (a.bond as f64) < sy.bond_range.1;
     let lz = lazy(&a);
     if json {
-        let lazy_rows: Vec<_> = lz
-            .rows
-            .iter()
-            .map(|(rate, caught, gain)| serde_json::json!({"canary_rate": rate, "blind_pass_caught": caught, "lazy_gain": gain}))
-            .collect();
-        let lazy = serde_json::json!({
-            "recheck_cost": lz.laziness.recheck_cost,
-            "verifier_fee": a.verifier_fee,
-            "planted": a.planted.min(a.chunks),
-            "planted_in_sample": lz.laziness.catch,
-            "rows": lazy_rows,
-            "break_even_canary_rate": lz.break_even,
-            "canary_rate": a.canary_rate,
-            "bond_needed": lz.bond_needed,
-            "cost_per_canary": lz.cost_per_canary,
-            "cost_per_real_job": lz.cost_per_real_job,
-        });
-        let rows: Vec<_> = rows
-            .iter()
-            .map(|(f, faked, p, gain)| serde_json::json!({"fraction": f, "faked_chunks": faked, "detection_probability": p, "expected_gain": gain}))
-            .collect();
-        let sybil_rows: Vec<_> = sy
-            .rows
-            .iter()
-            .map(|(share, v, c)| serde_json::json!({"share": share, "verifier_per_round": v, "committee_3": c[0], "committee_5": c[1], "committee_7": c[2]}))
-            .collect();
-        let sybil = serde_json::json!({
-            "attacker_share": a.attacker_share,
-            "capture_target": a.capture_target,
-            "rows": sybil_rows,
-            "share_for_capture": {"verifier": sy.verifier_share, "committee_3": sy.committee_shares[0], "committee_5": sy.committee_shares[1], "committee_7": sy.committee_shares[2]},
-            "recommended_committee_size": sy.recommended,
-            "max_committee": MAX_COMMITTEE,
-            "checked_committee_size": sy.checked_size,
-            "committee_capture": sy.capture,
-            "attacker_stake_per_honest_stake": sy.stake_per_honest,
-            "cheating_never_pays_with_capture": sy.never_pays,
-            "finder_reward": sy.finder_reward,
-            "bond": a.bond,
-            "bond_min": sy.bond_range.0,
-            "bond_max": sy.bond_range.1,
-            "bond_ok": bond_ok,
-        });
-        let deployment: serde_json::Map<String, serde_json::Value> = report
-            .lines()
-            .into_iter()
-            .map(|(name, value, verdict)| {
-                (
-                    name,
-                    serde_json::json!({"value": value, "verdict": verdict}),
-                )
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({"deployment": {"source": report.source, "lines": deployment, "signs_hold": report.signs_hold()}, "chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
-        );
+        let report = json_report(&a, &report, &rows, safe, smallest, &sy, bond_ok, &lz);
+        println!("{report}");
         return Ok(());
     }
     print_deployment(&report, &assumptions);
@@ -545,6 +454,119 @@ pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Resu
     print_sybil(&a, &sy, bond_ok);
     print_lazy(&a, &lz);
     Ok(())
+}
+
+impl EconomicsArgs {
+    /// Every flag in its range, with a message naming it.
+    fn check(&self) -> Result<()> {
+        let a = self;
+        ensure!(a.chunks >= 1, "--chunks must be at least 1");
+        ensure!(
+            a.samples >= 1 && a.samples <= a.chunks,
+            "--samples must be between 1 and --chunks ({})",
+            a.chunks
+        );
+        ensure!(
+            (0.0..1.0).contains(&a.attacker_share),
+            "--attacker-share must be in [0, 1)"
+        );
+        ensure!(
+            a.capture_target > 0.0 && a.capture_target < 1.0,
+            "--capture-target must be in (0, 1)"
+        );
+        ensure!(
+            a.finder_fee_bps <= 10_000,
+            "--finder-fee-bps must be at most 10000"
+        );
+        ensure!(
+            (0.0..1.0).contains(&a.canary_rate),
+            "--canary-rate must be in [0, 1)"
+        );
+        ensure!(a.planted >= 1, "--planted must be at least 1");
+        for (name, v) in [
+            ("--fisherman-rate", a.fisherman_rate),
+            ("--canary-catch", a.canary_catch),
+            ("--compute-share", a.compute_share),
+        ] {
+            ensure!(
+                (0.0..=1.0).contains(&v) && v > 0.0,
+                "{name} must be in (0, 1]"
+            );
+        }
+        ensure!(
+            a.job.is_none() || a.url_given,
+            "--job reads a posted job: name the deployment with --url"
+        );
+        Ok(())
+    }
+}
+
+/// The `--json` form of the whole report.
+#[allow(clippy::too_many_arguments)]
+fn json_report(
+    a: &EconomicsArgs,
+    report: &DeploymentReport,
+    rows: &[(f64, u32, f64, f64)],
+    safe: bool,
+    smallest: Option<u32>,
+    sy: &Sybil,
+    bond_ok: bool,
+    lz: &Lazy,
+) -> serde_json::Value {
+    let lazy_rows: Vec<_> = lz
+        .rows
+        .iter()
+        .map(|(rate, caught, gain)| serde_json::json!({"canary_rate": rate, "blind_pass_caught": caught, "lazy_gain": gain}))
+        .collect();
+    let lazy = serde_json::json!({
+        "recheck_cost": lz.laziness.recheck_cost,
+        "verifier_fee": a.verifier_fee,
+        "planted": a.planted.min(a.chunks),
+        "planted_in_sample": lz.laziness.catch,
+        "rows": lazy_rows,
+        "break_even_canary_rate": lz.break_even,
+        "canary_rate": a.canary_rate,
+        "bond_needed": lz.bond_needed,
+        "cost_per_canary": lz.cost_per_canary,
+        "cost_per_real_job": lz.cost_per_real_job,
+    });
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(f, faked, p, gain)| serde_json::json!({"fraction": f, "faked_chunks": faked, "detection_probability": p, "expected_gain": gain}))
+        .collect();
+    let sybil_rows: Vec<_> = sy
+        .rows
+        .iter()
+        .map(|(share, v, c)| serde_json::json!({"share": share, "verifier_per_round": v, "committee_3": c[0], "committee_5": c[1], "committee_7": c[2]}))
+        .collect();
+    let sybil = serde_json::json!({
+        "attacker_share": a.attacker_share,
+        "capture_target": a.capture_target,
+        "rows": sybil_rows,
+        "share_for_capture": {"verifier": sy.verifier_share, "committee_3": sy.committee_shares[0], "committee_5": sy.committee_shares[1], "committee_7": sy.committee_shares[2]},
+        "recommended_committee_size": sy.recommended,
+        "max_committee": MAX_COMMITTEE,
+        "checked_committee_size": sy.checked_size,
+        "committee_capture": sy.capture,
+        "attacker_stake_per_honest_stake": sy.stake_per_honest,
+        "cheating_never_pays_with_capture": sy.never_pays,
+        "finder_reward": sy.finder_reward,
+        "bond": a.bond,
+        "bond_min": sy.bond_range.0,
+        "bond_max": sy.bond_range.1,
+        "bond_ok": bond_ok,
+    });
+    let deployment: serde_json::Map<String, serde_json::Value> = report
+        .lines()
+        .into_iter()
+        .map(|(name, value, verdict)| {
+            (
+                name,
+                serde_json::json!({"value": value, "verdict": verdict}),
+            )
+        })
+        .collect();
+    serde_json::json!({"deployment": {"source": report.source, "lines": deployment, "signs_hold": report.signs_hold()}, "chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
 }
 
 fn print_deployment(r: &DeploymentReport, a: &Assumptions) {

@@ -73,10 +73,16 @@ pub fn name(event: &AssayEvent) -> String {
 
 /// One line saying what `event` did, for people.
 pub fn describe(event: &AssayEvent, parties: &Parties, dec: u8) -> String {
+    describe_job_event(event, parties, dec)
+        .unwrap_or_else(|| describe_account_event(event, parties, dec))
+}
+
+/// [`describe`] for the events of a job's life; `None` for the others.
+fn describe_job_event(event: &AssayEvent, parties: &Parties, dec: u8) -> Option<String> {
     use AssayEvent as E;
     let tokens = |amount: u64| format!("{} tokens", format_amount(amount, dec));
     let short = |bytes: &[u8; 32]| hex::encode(bytes);
-    match event {
+    Some(match event {
         E::JobStateChanged(e) => match e.from {
             Some(from) => format!("{from:?} → {:?}", e.to),
             None => format!("→ {:?}", e.to),
@@ -168,8 +174,13 @@ pub fn describe(event: &AssayEvent, parties: &Parties, dec: u8) -> String {
             e.window_end_slot
         ),
         E::PassChallenged(e) => format!(
-            "{} challenged the pass on chunk {} (challenge {}): committee seed slot {}, votes due by slot {}",
+            "{} {} chunk {} (challenge {}): committee seed slot {}, votes due by slot {}",
             parties.key(&e.challenger),
+            if e.data_unavailable {
+                "called unavailable"
+            } else {
+                "challenged the pass on"
+            },
             e.chunk_index,
             e.contest,
             e.seed_slot,
@@ -199,12 +210,19 @@ pub fn describe(event: &AssayEvent, parties: &Parties, dec: u8) -> String {
             },
             tokens(e.verifier_fee_refunded)
         ),
+        _ => return None,
+    })
+}
+
+/// [`describe`] for the events of configs, the treasury and operators' stake.
+fn describe_account_event(event: &AssayEvent, parties: &Parties, dec: u8) -> String {
+    use AssayEvent as E;
+    let tokens = |amount: u64| format!("{} tokens", format_amount(amount, dec));
+    match event {
         E::ConfigChanged(e) => format!("market config changed by admin {}", e.admin),
-        E::TreasuryWithdrawn(e) => format!(
-            "treasury paid {} to {}",
-            tokens(e.amount),
-            e.destination
-        ),
+        E::TreasuryWithdrawn(e) => {
+            format!("treasury paid {} to {}", tokens(e.amount), e.destination)
+        }
         E::StakeConfigInitialized(e) => format!("stake config initialized by admin {}", e.admin),
         E::StakeConfigUpdated(e) => format!(
             "stake config: cooldown {} slots, verifier minimum {}",
@@ -259,6 +277,8 @@ pub fn describe(event: &AssayEvent, parties: &Parties, dec: u8) -> String {
             parties.key(&e.authority),
             tokens(e.weight)
         ),
+        // Job events are described by `describe_job_event`.
+        other => name(other),
     }
 }
 

@@ -1,11 +1,12 @@
 //! `assay stake`: an operator's stake in the assay-stake program.
 
 use anyhow::{bail, ensure, Context, Result};
+use assay_client::rpc::RpcChain;
 use assay_client::{Chain, Pubkey};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
-use solana_sdk::signature::Signer;
+use solana_sdk::signature::{Keypair, Signer};
 
 use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
 
@@ -88,215 +89,274 @@ pub fn resolve_capabilities(text: &str) -> Result<u8> {
 pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
     let (mut chain, signer) = net.connect().await?;
     let dec = decimals(&mut chain).await?;
-    let d = chain.deployment();
-    let me = signer.pubkey();
-    let fail = |e| explain(e, &assay_stake::ID);
+    let mut session = Session {
+        chain,
+        signer,
+        dec,
+        json,
+    };
     match command {
-        StakeCommand::Deposit(a) => {
-            let amount = parse_amount(&a.amount, dec)?;
-            ensure!(amount > 0, "the amount must be more than zero");
-            let balance = chain.balance_of(&me).await?;
-            ensure!(
-                balance >= amount,
-                "insufficient balance: {me} holds {} tokens, asked to deposit {}",
-                format_amount(balance, dec),
-                format_amount(amount, dec)
-            );
-            let mut ixs = vec![];
-            if chain.operator(&me).await?.is_none() {
-                let roles = a.roles.iter().fold(0u8, |acc, r| {
-                    acc | match r {
-                        Role::Provider => ROLE_PROVIDER,
-                        Role::Verifier => ROLE_VERIFIER,
-                    }
-                });
-                let capabilities = resolve_capabilities(&a.capabilities)?;
-                ixs.push(d.register_operator_with_capabilities(&me, roles, capabilities));
-            }
-            ixs.push(d.deposit(&me, amount));
-            chain.send(&ixs, &[&signer]).await.map_err(fail)?;
-            let drawable_from = drawable_from(&mut chain, &me).await?;
-            let human = match drawable_from {
-                Some(from) => format!(
-                    "deposited {} tokens; the verifier draws count it from slot {from} (the next draw epoch)",
-                    format_amount(amount, dec)
-                ),
-                None => format!("deposited {} tokens", format_amount(amount, dec)),
-            };
-            say(
-                json,
-                &human,
-                json!({"deposited": amount, "drawable_from_slot": drawable_from}),
-            );
-            if a.wait {
-                match drawable_from {
-                    Some(from) => wait_for_slot(&mut chain, from, json).await?,
-                    None => bail!(
-                        "deposited, but --wait has nothing to wait for: {me} is not in the \
-                         verifier draws (registered without the verifier role, or staked below \
-                         the verifier minimum)"
-                    ),
-                }
-            }
-        }
-        StakeCommand::Unstake(a) => {
-            let amount = parse_amount(&a.amount, dec)?;
-            let op = chain.operator(&me).await?.with_context(|| {
-                format!("{me} is not a registered operator (run `assay stake deposit` first)")
-            })?;
-            ensure!(
-                amount > 0 && amount <= op.available(),
-                "can unstake between 0 and {} tokens (deposited {}, locked {}, already unstaking {})",
-                format_amount(op.available(), dec),
-                format_amount(op.deposited, dec),
-                format_amount(op.locked, dec),
-                format_amount(op.unstaking, dec)
-            );
-            chain
-                .send(&[d.request_unstake(&me, amount)], &[&signer])
-                .await
-                .map_err(fail)?;
-            let op = chain.operator(&me).await?.context("operator vanished")?;
-            say(
-                json,
-                &format!(
-                    "{} tokens unstaking; withdraw from slot {}",
-                    format_amount(op.unstaking, dec),
-                    op.unstake_ready_slot
-                ),
-                json!({"unstaking": op.unstaking, "ready_slot": op.unstake_ready_slot}),
-            );
-        }
-        StakeCommand::Withdraw => {
-            let op = chain
-                .operator(&me)
-                .await?
-                .with_context(|| format!("{me} is not a registered operator"))?;
-            ensure!(
-                op.unstaking > 0,
-                "nothing to withdraw: request it first with `assay stake unstake`"
-            );
-            let slot = chain.slot().await?;
-            if slot < op.unstake_ready_slot {
-                bail!(
-                    "{} tokens are still cooling down: withdrawable from slot {} (now {slot})",
-                    format_amount(op.unstaking, dec),
-                    op.unstake_ready_slot
-                );
-            }
-            chain
-                .send(&[d.withdraw(&me)], &[&signer])
-                .await
-                .map_err(fail)?;
-            say(
-                json,
-                &format!("withdrew {} tokens", format_amount(op.unstaking, dec)),
-                json!({"withdrawn": op.unstaking}),
-            );
-        }
-        StakeCommand::Sync(a) => {
-            let who = a.authority(me)?;
-            ensure!(
-                chain.operator(&who).await?.is_some(),
-                "{who} is not a registered operator"
-            );
-            chain
-                .send(&[d.sync_verifier(&who)], &[&signer])
-                .await
-                .map_err(fail)?;
-            let weight = registry_weight(&mut chain, &who).await?;
-            say(
-                json,
-                &match weight {
-                    Some(w) => format!(
-                        "{who} is drawable with weight {} from the next draw epoch",
-                        format_amount(w, dec)
-                    ),
-                    None => format!(
-                        "{who} has no registry entry (below the minimum, or not a verifier)"
-                    ),
-                },
-                json!({"authority": who.to_string(), "weight": weight}),
-            );
-        }
-        StakeCommand::Capabilities(a) => {
-            let capabilities = resolve_capabilities(&a.capabilities)?;
-            ensure!(
-                chain.operator(&me).await?.is_some(),
-                "{me} is not a registered operator (run `assay stake deposit --roles verifier` first)"
-            );
-            chain
-                .send(&[d.set_capabilities(&me, capabilities)], &[&signer])
-                .await
-                .map_err(fail)?;
-            let names: Vec<&str> = assay_protocol::capability::names(capabilities).collect();
-            say(
-                json,
-                &format!(
-                    "declared {}: counted in the draws from the next draw epoch",
-                    crate::job::needs_text(capabilities)
-                ),
-                json!({"capabilities": capabilities, "names": names}),
-            );
-        }
-        StakeCommand::Show(a) => {
-            let who = a.authority(me)?;
-            let Some(op) = chain.operator(&who).await? else {
-                bail!("{who} is not a registered operator");
-            };
-            let weight = registry_weight(&mut chain, &who).await?;
-            let minimum = chain.stake_config().await?.min_verifier_stake;
-            let v = json!({
-                "authority": who.to_string(),
-                "provider": op.is_provider(),
-                "verifier": op.is_verifier(),
-                "deposited": op.deposited,
-                "locked": op.locked,
-                "unstaking": op.unstaking,
-                "available": op.available(),
-                "unstake_ready_slot": op.unstake_ready_slot,
-                "slashed_total": op.slashed_total,
-                "registry_weight": weight,
-                "min_verifier_stake": minimum,
-                "capabilities": op.capabilities,
-                "capability_names": assay_protocol::capability::names(op.capabilities).collect::<Vec<_>>(),
-            });
-            if json {
-                println!("{v}");
-            } else {
-                println!(
-                    "operator {who}  (provider: {}, verifier: {})",
-                    op.is_provider(),
-                    op.is_verifier()
-                );
-                for (name, units) in [
-                    ("deposited", op.deposited),
-                    ("locked", op.locked),
-                    ("unstaking", op.unstaking),
-                    ("available", op.available()),
-                    ("slashed (lifetime)", op.slashed_total),
-                ] {
-                    println!("  {name:<20} {}", format_amount(units, dec));
-                }
-                if op.is_verifier() {
-                    println!(
-                        "  {:<20} {}",
-                        "can run",
-                        crate::job::needs_text(op.capabilities)
-                            .replace("nothing optional", "portable jobs only")
-                    );
-                    match weight {
-                        Some(w) => println!("  {:<20} {}", "drawn with weight", format_amount(w, dec)),
-                        None => println!(
-                            "  not in the verifier registry: needs {} available (then `assay stake sync`)",
-                            format_amount(minimum, dec)
-                        ),
-                    }
-                }
-            }
-        }
+        StakeCommand::Deposit(a) => session.deposit(a).await,
+        StakeCommand::Unstake(a) => session.unstake(a).await,
+        StakeCommand::Withdraw => session.withdraw().await,
+        StakeCommand::Sync(a) => session.sync(a).await,
+        StakeCommand::Capabilities(a) => session.capabilities(a).await,
+        StakeCommand::Show(a) => session.show(a).await,
     }
-    Ok(())
+}
+
+/// What every stake command works with: the connection, its signer (the operator), the
+/// mint's decimals and the output format.
+struct Session {
+    chain: RpcChain,
+    signer: Keypair,
+    dec: u8,
+    json: bool,
+}
+
+impl Session {
+    /// Registers the signer as an operator if need be and deposits stake; with `--wait`, waits until the verifier draws count it.
+    async fn deposit(&mut self, a: DepositArgs) -> Result<()> {
+        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+        let (chain, signer) = (&mut self.chain, &self.signer);
+        let d = chain.deployment();
+        let fail = |e| explain(e, &assay_stake::ID);
+        let amount = parse_amount(&a.amount, dec)?;
+        ensure!(amount > 0, "the amount must be more than zero");
+        let balance = chain.balance_of(&me).await?;
+        ensure!(
+            balance >= amount,
+            "insufficient balance: {me} holds {} tokens, asked to deposit {}",
+            format_amount(balance, dec),
+            format_amount(amount, dec)
+        );
+        let mut ixs = vec![];
+        if chain.operator(&me).await?.is_none() {
+            let roles = a.roles.iter().fold(0u8, |acc, r| {
+                acc | match r {
+                    Role::Provider => ROLE_PROVIDER,
+                    Role::Verifier => ROLE_VERIFIER,
+                }
+            });
+            let capabilities = resolve_capabilities(&a.capabilities)?;
+            ixs.push(d.register_operator_with_capabilities(&me, roles, capabilities));
+        }
+        ixs.push(d.deposit(&me, amount));
+        chain.send(&ixs, &[signer]).await.map_err(fail)?;
+        let drawable_from = drawable_from(chain, &me).await?;
+        let human = match drawable_from {
+            Some(from) => format!(
+                "deposited {} tokens; the verifier draws count it from slot {from} (the next draw epoch)",
+                format_amount(amount, dec)
+            ),
+            None => format!("deposited {} tokens", format_amount(amount, dec)),
+        };
+        say(
+            json,
+            &human,
+            json!({"deposited": amount, "drawable_from_slot": drawable_from}),
+        );
+        if a.wait {
+            match drawable_from {
+                Some(from) => wait_for_slot(chain, from, json).await?,
+                None => bail!(
+                    "deposited, but --wait has nothing to wait for: {me} is not in the \
+                     verifier draws (registered without the verifier role, or staked below \
+                     the verifier minimum)"
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the cooldown of stake not locked by a job.
+    async fn unstake(&mut self, a: AmountArg) -> Result<()> {
+        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+        let (chain, signer) = (&mut self.chain, &self.signer);
+        let d = chain.deployment();
+        let fail = |e| explain(e, &assay_stake::ID);
+        let amount = parse_amount(&a.amount, dec)?;
+        let op = chain.operator(&me).await?.with_context(|| {
+            format!("{me} is not a registered operator (run `assay stake deposit` first)")
+        })?;
+        ensure!(
+            amount > 0 && amount <= op.available(),
+            "can unstake between 0 and {} tokens (deposited {}, locked {}, already unstaking {})",
+            format_amount(op.available(), dec),
+            format_amount(op.deposited, dec),
+            format_amount(op.locked, dec),
+            format_amount(op.unstaking, dec)
+        );
+        chain
+            .send(&[d.request_unstake(&me, amount)], &[signer])
+            .await
+            .map_err(fail)?;
+        let op = chain.operator(&me).await?.context("operator vanished")?;
+        say(
+            json,
+            &format!(
+                "{} tokens unstaking; withdraw from slot {}",
+                format_amount(op.unstaking, dec),
+                op.unstake_ready_slot
+            ),
+            json!({"unstaking": op.unstaking, "ready_slot": op.unstake_ready_slot}),
+        );
+        Ok(())
+    }
+
+    /// Withdraws the stake whose cooldown has passed.
+    async fn withdraw(&mut self) -> Result<()> {
+        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+        let (chain, signer) = (&mut self.chain, &self.signer);
+        let d = chain.deployment();
+        let fail = |e| explain(e, &assay_stake::ID);
+        let op = chain
+            .operator(&me)
+            .await?
+            .with_context(|| format!("{me} is not a registered operator"))?;
+        ensure!(
+            op.unstaking > 0,
+            "nothing to withdraw: request it first with `assay stake unstake`"
+        );
+        let slot = chain.slot().await?;
+        if slot < op.unstake_ready_slot {
+            bail!(
+                "{} tokens are still cooling down: withdrawable from slot {} (now {slot})",
+                format_amount(op.unstaking, dec),
+                op.unstake_ready_slot
+            );
+        }
+        chain
+            .send(&[d.withdraw(&me)], &[signer])
+            .await
+            .map_err(fail)?;
+        say(
+            json,
+            &format!("withdrew {} tokens", format_amount(op.unstaking, dec)),
+            json!({"withdrawn": op.unstaking}),
+        );
+        Ok(())
+    }
+
+    /// Updates an operator's registry weight to its available stake.
+    async fn sync(&mut self, a: ShowArgs) -> Result<()> {
+        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+        let (chain, signer) = (&mut self.chain, &self.signer);
+        let d = chain.deployment();
+        let fail = |e| explain(e, &assay_stake::ID);
+        let who = a.authority(me)?;
+        ensure!(
+            chain.operator(&who).await?.is_some(),
+            "{who} is not a registered operator"
+        );
+        chain
+            .send(&[d.sync_verifier(&who)], &[signer])
+            .await
+            .map_err(fail)?;
+        let weight = registry_weight(chain, &who).await?;
+        say(
+            json,
+            &match weight {
+                Some(w) => format!(
+                    "{who} is drawable with weight {} from the next draw epoch",
+                    format_amount(w, dec)
+                ),
+                None => {
+                    format!("{who} has no registry entry (below the minimum, or not a verifier)")
+                }
+            },
+            json!({"authority": who.to_string(), "weight": weight}),
+        );
+        Ok(())
+    }
+
+    /// Declares what this verifier's GPU can run.
+    async fn capabilities(&mut self, a: CapabilitiesArg) -> Result<()> {
+        let (json, me) = (self.json, self.signer.pubkey());
+        let (chain, signer) = (&mut self.chain, &self.signer);
+        let d = chain.deployment();
+        let fail = |e| explain(e, &assay_stake::ID);
+        let capabilities = resolve_capabilities(&a.capabilities)?;
+        ensure!(
+            chain.operator(&me).await?.is_some(),
+            "{me} is not a registered operator (run `assay stake deposit --roles verifier` first)"
+        );
+        chain
+            .send(&[d.set_capabilities(&me, capabilities)], &[signer])
+            .await
+            .map_err(fail)?;
+        let names: Vec<&str> = assay_protocol::capability::names(capabilities).collect();
+        say(
+            json,
+            &format!(
+                "declared {}: counted in the draws from the next draw epoch",
+                crate::job::needs_text(capabilities)
+            ),
+            json!({"capabilities": capabilities, "names": names}),
+        );
+        Ok(())
+    }
+
+    /// Prints an operator's stake, locks, registry weight and capabilities.
+    async fn show(&mut self, a: ShowArgs) -> Result<()> {
+        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+        let chain = &mut self.chain;
+        let who = a.authority(me)?;
+        let Some(op) = chain.operator(&who).await? else {
+            bail!("{who} is not a registered operator");
+        };
+        let weight = registry_weight(chain, &who).await?;
+        let minimum = chain.stake_config().await?.min_verifier_stake;
+        let v = json!({
+            "authority": who.to_string(),
+            "provider": op.is_provider(),
+            "verifier": op.is_verifier(),
+            "deposited": op.deposited,
+            "locked": op.locked,
+            "unstaking": op.unstaking,
+            "available": op.available(),
+            "unstake_ready_slot": op.unstake_ready_slot,
+            "slashed_total": op.slashed_total,
+            "registry_weight": weight,
+            "min_verifier_stake": minimum,
+            "capabilities": op.capabilities,
+            "capability_names": assay_protocol::capability::names(op.capabilities).collect::<Vec<_>>(),
+        });
+        if json {
+            println!("{v}");
+        } else {
+            println!(
+                "operator {who}  (provider: {}, verifier: {})",
+                op.is_provider(),
+                op.is_verifier()
+            );
+            for (name, units) in [
+                ("deposited", op.deposited),
+                ("locked", op.locked),
+                ("unstaking", op.unstaking),
+                ("available", op.available()),
+                ("slashed (lifetime)", op.slashed_total),
+            ] {
+                println!("  {name:<20} {}", format_amount(units, dec));
+            }
+            if op.is_verifier() {
+                println!(
+                    "  {:<20} {}",
+                    "can run",
+                    crate::job::needs_text(op.capabilities)
+                        .replace("nothing optional", "portable jobs only")
+                );
+                match weight {
+                    Some(w) => println!("  {:<20} {}", "drawn with weight", format_amount(w, dec)),
+                    None => println!(
+                        "  not in the verifier registry: needs {} available (then `assay stake sync`)",
+                        format_amount(minimum, dec)
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ShowArgs {

@@ -361,6 +361,26 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
                 .is_some_and(|&first| slot <= first + BLOCKHASH_VALID_SLOTS);
             Ok(with_context(slot, json!(valid)))
         }
+        "getMinimumBalanceForRentExemption"
+        | "getAccountInfo"
+        | "getBalance"
+        | "getMultipleAccounts"
+        | "getProgramAccounts" => read_accounts(shared, method, params, slot).await,
+        "getSignatureStatuses" | "simulateTransaction" | "sendTransaction" | "requestAirdrop" => {
+            transactions(shared, method, params, slot).await
+        }
+        other => Err(rpc_error(-32601, format!("Method not found: {other}"))),
+    }
+}
+
+/// The account reads of [`dispatch`], answered at `slot`.
+async fn read_accounts(
+    shared: &Shared,
+    method: &str,
+    params: &Value,
+    slot: u64,
+) -> Result<Value, Value> {
+    match method {
         "getMinimumBalanceForRentExemption" => {
             let len = param(params, 0)?
                 .as_u64()
@@ -459,6 +479,18 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value
                 Value::Array(matching)
             })
         }
+        other => Err(rpc_error(-32601, format!("Method not found: {other}"))),
+    }
+}
+
+/// Transactions for [`dispatch`]: sent, simulated, their statuses, airdrops, at `slot`.
+async fn transactions(
+    shared: &Shared,
+    method: &str,
+    params: &Value,
+    slot: u64,
+) -> Result<Value, Value> {
+    match method {
         "getSignatureStatuses" => {
             let signatures = param(params, 0)?
                 .as_array()
