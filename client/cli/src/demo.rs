@@ -222,464 +222,18 @@ pub fn run(args: DemoArgs, json: bool) -> Result<()> {
 
 async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let started = Instant::now();
-    let say = |line: String| {
-        if !json {
-            println!("{line}");
-        }
-    };
-
-    let bar = spinner("starting the GPU engine");
-    let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
-    let adapter = format!(
-        "{} ({:?}, {:?})",
-        gpu.adapter_info().name,
-        gpu.adapter_info().device_type,
-        gpu.adapter_info().backend
-    );
-    bar.finish_and_clear();
-    say(format!("GPU adapter: {adapter}"));
-    let store = BlobStore::local(args.out.join("blobs")).context("cannot open the blob store")?;
-
-    let bar = spinner("starting the embedded Solana bank and deploying both programs");
-    let mut chain = LocalChain::start(demo_setup()).await?;
-    let d = chain.deployment;
-    let buyer = chain.new_user(1_000 * TOKEN).await?;
-    let mut actors = vec![Actor {
-        name: "buyer",
-        key: buyer.insecure_clone(),
-    }];
-    let mut operators = vec![];
-    for (name, roles) in [
-        ("ada (honest provider)", ROLE_PROVIDER),
-        ("mallory (cheating provider)", ROLE_PROVIDER),
-        ("vera (verifier)", ROLE_VERIFIER),
-        ("victor (verifier)", ROLE_VERIFIER),
-        ("wanda (verifier)", ROLE_VERIFIER),
-    ] {
-        // A job's verifier bond is 50 verifier fees at the shipped terms: the demo's
-        // heavily sampled 20-token jobs bond 300 to 550 tokens, 1,700 together, so one
-        // verifier drawn for all four still bonds each.
-        let stake = if roles == ROLE_VERIFIER { 2_000 } else { 300 };
-        let key = chain.new_user((stake + 200) * TOKEN).await?;
-        chain
-            .send(
-                &[
-                    d.register_operator(&key.pubkey(), roles),
-                    d.deposit(&key.pubkey(), stake * TOKEN),
-                ],
-                &[&key],
-            )
-            .await?;
-        operators.push(key.insecure_clone());
-        actors.push(Actor { name, key });
-    }
-    // Stake reaches the verifier draws at the next draw epoch.
-    chain.next_epoch().await?;
-    let name_of = |key: &Pubkey| {
-        actors
-            .iter()
-            .find(|a| a.key.pubkey() == *key)
-            .map(|a| a.name)
-            .unwrap_or("?")
-    };
-    let before = holdings(&mut chain, &actors).await?;
-    bar.finish_and_clear();
-    say(format!(
-        "chain up: mint {}, 1 buyer, 2 providers staked 300 tokens, 3 verifiers staked 2,000 tokens each",
-        d.mint
-    ));
-    say(format!("Solana programs: {}", chain.programs));
-
-    // ---- the buyer's jobs ----
-    let (ada, mallory) = (0usize, 1usize);
-    let render = RenderParams {
-        width: 256,
-        height: 256,
-        tile: 32,
-        spheres: 6,
-        steps: 48,
-        seed: args.seed,
-    };
-    let matmul = matmul::MatmulParams {
-        m: 512,
-        k: 256,
-        n: 256,
-        rows_per_chunk: 32,
-        seed: args.seed,
-        variant: matmul::MatmulVariant::for_shape(&gpu, 256, 32),
-    };
-    let hashmix = HashMixParams {
-        chunks: 64,
-        elements_per_chunk: 4096,
-        rounds: 64,
-        n_seeds: 1024,
-        seed: args.seed,
-    };
-    let specs: Vec<(&str, &'static str, JobBundle, usize, u8)> = vec![
-        (
-            "matmul 512x256x256 f32",
-            "matmul",
-            kernels::matmul::job(&matmul)?,
-            ada,
-            8,
-        ),
-        (
-            "render 256x256, 64 tiles",
-            "render",
-            kernels::render::job(&render)?,
-            ada,
-            16,
-        ),
-        (
-            "hash mixer 64 x 4096 u32",
-            "hashmix",
-            kernels::hashmix::job(&hashmix)?,
-            mallory,
-            24,
-        ),
-        (
-            "render 256x256, 64 tiles",
-            "render",
-            kernels::render::job(&render)?,
-            mallory,
-            24,
-        ),
-    ];
-    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
-    let mut jobs = vec![];
-    for (id, (name, kernel, bundle, provider, samples)) in specs.into_iter().enumerate() {
-        let n_chunks = bundle.manifest.n_chunks();
-        let job_id = id as u64 + 1;
-        let offer = Offer {
-            samples,
-            price: 20 * TOKEN,
-            // The floor at the shipped terms: 3.2 × the price.
-            collateral: 64 * TOKEN,
-            claim_window_slots: 500,
-            execution_window_slots: 500,
-        };
-        let args_post = post_args(&bundle, job_id, &offer)?;
-        upload_job(&store, &bundle, &args_post)?;
-        let mut faked = vec![];
-        if provider == mallory {
-            let mut all: Vec<u32> = (0..n_chunks).collect();
-            all.shuffle(&mut rng);
-            let count =
-                ((args.cheat_fraction * f64::from(n_chunks)).round() as u32).clamp(1, n_chunks);
-            faked = all[..count as usize].to_vec();
-            faked.sort_unstable();
-        }
-        let key = pda::job(&buyer.pubkey(), job_id);
-        jobs.push(DemoJob {
-            name: name.to_string(),
-            kernel,
-            bundle,
-            provider,
-            samples,
-            key,
-            faked,
-            outputs: None,
-            provider_time: Duration::ZERO,
-            recheck_time: Duration::ZERO,
-            verifier: None,
-            finding: String::new(),
-            states: vec![],
-            closed: None,
-        });
-        let events = chain
-            .send_with_events(&[d.post_job(&buyer.pubkey(), args_post)], &[&buyer])
-            .await?;
-        record(&mut jobs, &events);
-    }
-    say(format!(
-        "buyer posted {} jobs, 20 tokens escrowed each, 64 tokens collateral asked",
-        jobs.len()
-    ));
-
-    // ---- providers claim, run on the GPU, publish and commit ----
-    let bar = ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
-    );
-    for i in 0..jobs.len() {
-        let provider = operators[jobs[i].provider].insecure_clone();
-        let key = jobs[i].key;
-        bar.set_message(format!(
-            "{} runs {}",
-            name_of(&provider.pubkey()),
-            jobs[i].name
-        ));
-        let events = chain
-            .send_with_events(&[d.claim_job(&provider.pubkey(), &key)], &[&provider])
-            .await?;
-        record(&mut jobs, &events);
-        let job = &mut jobs[i];
-        let prepared = gpu.prepare(&job.bundle)?;
-        let n = job.bundle.manifest.n_chunks();
-        let chunk_bytes = job.bundle.manifest.chunk_bytes() as usize;
-        // The cheater computes only the chunks it does not fake, and serves zeros for
-        // the rest: it saves exactly the faked fraction of the work.
-        let honest: Vec<u32> = (0..n).filter(|c| !job.faked.contains(c)).collect();
-        let outputs = if job.faked.is_empty() {
-            prepared.run_all()?
-        } else {
-            let partial = prepared.run_chunks(&honest)?;
-            let mut data = vec![0u8; n as usize * chunk_bytes];
-            for (c, bytes) in partial.iter() {
-                data[c as usize * chunk_bytes..(c as usize + 1) * chunk_bytes]
-                    .copy_from_slice(bytes);
-            }
-            let mut full = ChunkOutputs::from_parts((0..n).collect(), chunk_bytes, data)
-                .context("output layout")?;
-            full.wall_time = partial.wall_time;
-            full.gpu_time = partial.gpu_time;
-            full
-        };
-        job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
-        let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
-        let uri = publish(&store, None, &key, &outputs, &commitment)?;
-        job.outputs = Some(outputs);
-        let events = chain
-            .send_with_events(
-                &[d.commit_result(&provider.pubkey(), &key, commitment.root(), uri)],
-                &[&provider],
-            )
-            .await?;
-        record(&mut jobs, &events);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    say("providers ran every job through wgpu and committed Merkle roots of their outputs".into());
-
-    // ---- the challenge: seeds from slot hashes after the commits ----
-    for i in 0..jobs.len() {
-        let key = jobs[i].key;
-        let ix = chain.ready_draw(&key).await?;
-        let drawn = chain.predict_draw(&key).await?;
-        let events = chain.send_with_events(&[ix], &[]).await?;
-        record(&mut jobs, &events);
-        jobs[i].verifier = drawn;
-    }
-
-    // ---- verifiers audit their assignments ----
-    let bar = ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
-    );
-    let mut faults: Vec<(usize, Pubkey)> = vec![];
-    for i in 0..jobs.len() {
-        let key = jobs[i].key;
-        let job: Job = chain.job(&key).await?.context("job vanished")?;
-        let Some(verifier) = job.verifier else {
-            bail!("no verifier was drawn for {}", jobs[i].name)
-        };
-        bar.set_message(format!(
-            "{} re-executes {} sampled chunks of {}",
-            name_of(&verifier),
-            job.samples,
-            jobs[i].name
-        ));
-        let result = audit(&gpu, &store, &key, &job)?;
-        jobs[i].recheck_time = result.recheck_gpu_time.unwrap_or(result.recheck_time);
-        let v = operators
-            .iter()
-            .find(|k| k.pubkey() == verifier)
-            .context("verifier key")?
-            .insecure_clone();
-        let ix = match &result.finding {
-            Finding::Pass => {
-                jobs[i].finding = format!("all {} sampled chunks correct", result.sample.len());
-                d.attest_pass(&verifier, &key, &job)
-            }
-            Finding::Fault {
-                index,
-                evidence,
-                reason,
-            } => {
-                jobs[i].finding = format!("fault at chunk {index}: {reason}");
-                faults.push((i, verifier));
-                d.report_fault(&verifier, &key, *index, evidence.clone())
-            }
-        };
-        let events = chain.send_with_events(&[ix], &[&v]).await?;
-        record(&mut jobs, &events);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
-    // ---- the cheater contests its first fault; a committee re-audits and votes ----
-    if let Some(&(i, _)) = faults.first() {
-        let key = jobs[i].key;
-        let cheater = operators[jobs[i].provider].insecure_clone();
-        let disputed: Job = chain.job(&key).await?.context("job vanished")?;
-        let contest = d.contest_fault(&cheater.pubkey(), &key, &disputed);
-        let events = chain.send_with_events(&[contest], &[&cheater]).await?;
-        record(&mut jobs, &events);
-        // The committee comes from a slot hash after the contest landed.
-        chain.crank_committee(&key).await?;
-        let job: Job = chain.job(&key).await?.context("job vanished")?;
-        let keys: Vec<&Keypair> = operators.iter().collect();
-        let (votes, _) = committee_votes(&gpu, &store, &keys, &key, &job)?;
-        say(format!(
-            "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
-            jobs[i].name,
-            job.committee.len(),
-            job.committee.iter().map(&name_of).collect::<Vec<_>>().join(", ")
-        ));
-        let events = chain
-            .send_with_events(
-                &[vote_instruction(&votes), d.resolve_contest(&key, &job)],
-                &[],
-            )
-            .await?;
-        record(&mut jobs, &events);
-    }
-    // Other faults go unanswered: once the dispute window passes anyone may slash.
-    if faults.len() > 1 {
-        chain.warp(25).await?;
-        for &(i, verifier) in &faults[1..] {
-            let key = jobs[i].key;
-            let job: Job = chain.job(&key).await?.context("job vanished")?;
-            let cranker = operators
-                .iter()
-                .find(|k| k.pubkey() == verifier)
-                .context("verifier key")?
-                .insecure_clone();
-            let events = chain
-                .send_with_events(
-                    &[d.concede_fault(&cranker.pubkey(), &key, &job)],
-                    &[&cranker],
-                )
-                .await?;
-            record(&mut jobs, &events);
-        }
-    }
-
-    // ---- pass windows end: anyone closes the passes (verifier fees, stake unlocked) ----
-    let window = demo_setup().market.pass_window_slots;
-    chain.warp(window + 1).await?;
-    for i in 0..jobs.len() {
-        let key = jobs[i].key;
-        let Some(job) = chain.job(&key).await? else {
-            continue;
-        };
-        if job.state == JobState::Passed {
-            let events = chain
-                .send_with_events(&[d.close_pass(&key, &job)], &[])
-                .await?;
-            record(&mut jobs, &events);
-        }
-    }
-
-    // ---- a canary operator catches a lazy verifier ----
-    let bar = spinner("carol runs canary jobs until larry, a lazy verifier, is drawn");
-    let honest: Vec<(&'static str, Keypair)> = actors
-        .iter()
-        .filter(|a| a.name.ends_with("(verifier)"))
-        .map(|a| (a.name, a.key.insecure_clone()))
-        .collect();
-    let canary = canary::Scene {
-        chain: &mut chain,
-        gpu: &gpu,
-        store: &store,
-        honest: &honest,
-        seed: args.seed,
-    }
-    .run()
-    .await?;
-    bar.finish_and_clear();
-    say(format!(
-        "carol ran {} canary jobs; larry (lazy verifier) {}",
-        canary.jobs.len(),
-        if canary.lazy_verifier_caught {
-            "was caught passing a planted fault and slashed"
-        } else {
-            "was not caught"
-        }
-    ));
-
-    // ---- images ----
-    let mut images = vec![];
-    for (i, job) in jobs.iter().enumerate() {
-        if job.kernel != "render" {
-            continue;
-        }
-        let path = args.out.join(format!(
-            "render-job{}-{}.png",
-            i + 1,
-            if job.faked.is_empty() {
-                "honest"
-            } else {
-                "cheater"
-            }
-        ));
-        write_png(&path, &render, job.outputs.as_ref().context("outputs")?)?;
-        images.push(path.display().to_string());
-    }
-
-    // ---- report ----
-    let after = holdings(&mut chain, &actors).await?;
-    let mut reports = vec![];
-    let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
-    for job in &jobs {
-        let n = job.bundle.manifest.n_chunks();
-        let closed = job.closed.clone();
-        let c = |f: fn(&assay_market::events::JobClosed) -> u64| {
-            closed.as_ref().map(f).map(tokens).unwrap_or(0.0)
-        };
-        // The verifier's share of the work: the sampled chunks, scaled to what an honest
-        // provider would have spent on all chunks.
-        let honest_time =
-            job.provider_time.as_secs_f64() * f64::from(n) / f64::from(n - job.faked.len() as u32);
-        total_provider += Duration::from_secs_f64(honest_time);
-        total_recheck += job.recheck_time;
-        reports.push(JobReport {
-            name: job.name.clone(),
-            kernel: job.kernel.to_string(),
-            provider: actors[2 + job.provider].name.to_string(),
-            chunks: n,
-            samples: u32::from(job.samples),
-            faked_chunks: job.faked.len() as u32,
-            detection_probability: detection_probability(
-                n,
-                u32::from(job.samples),
-                job.faked.len() as u32,
-            ),
-            states: job.states.iter().map(|s| format!("{s:?}")).collect(),
-            verifier: job
-                .verifier
-                .map(|v| name_of(&v).to_string())
-                .unwrap_or_else(|| "none".into()),
-            finding: job.finding.clone(),
-            provider_paid: c(|c| c.provider_paid),
-            verifier_paid: c(|c| c.verifier_paid),
-            treasury_paid: c(|c| c.treasury_paid),
-            buyer_refund: c(|c| c.buyer_refund),
-            provider_slashed: c(|c| c.provider_slashed),
-            provider_run_ms: honest_time * 1e3,
-            recheck_ms: job.recheck_time.as_secs_f64() * 1e3,
-            verification_overhead: job.recheck_time.as_secs_f64() / honest_time.max(1e-9),
-        });
-    }
-    let cheater_caught = jobs
-        .iter()
-        .filter(|j| !j.faked.is_empty())
-        .all(|j| j.states.last() == Some(&JobState::Slashed));
-    let report = Report {
-        adapter,
-        jobs: reports,
-        balances: actors
-            .iter()
-            .map(|a| a.name)
-            .chain([TREASURY])
-            .map(|name| (name.to_string(), tokens(before[name]), tokens(after[name])))
-            .collect(),
-        cheater_caught,
-        canary,
-        verification_overhead: total_recheck.as_secs_f64() / total_provider.as_secs_f64().max(1e-9),
-        images,
-        elapsed_s: started.elapsed().as_secs_f64(),
-    };
+    let mut demo = Demo::start(&args, json).await?;
+    let before = holdings(&mut demo.chain, &demo.actors).await?;
+    let render = demo.post_jobs(&args).await?;
+    demo.run_jobs().await?;
+    demo.draw_verifiers().await?;
+    let faults = demo.audit().await?;
+    demo.dispute(&faults).await?;
+    demo.close_passes().await?;
+    let canary = demo.canary(args.seed).await?;
+    let images = demo.images(&args.out, &render)?;
+    let after = holdings(&mut demo.chain, &demo.actors).await?;
+    let report = demo.report(&before, &after, canary, images, started);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -697,6 +251,559 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
         "the lazy verifier was not caught by a canary job"
     );
     Ok(())
+}
+
+/// The demo's market: the GPU engine, the blob store, the embedded chain with both
+/// programs, and the cast (a buyer, two providers, three verifiers) with its jobs.
+struct Demo {
+    json: bool,
+    gpu: Gpu,
+    adapter: String,
+    store: BlobStore,
+    chain: LocalChain,
+    d: assay_client::ix::Deployment,
+    buyer: Keypair,
+    actors: Vec<Actor>,
+    operators: Vec<Keypair>,
+    jobs: Vec<DemoJob>,
+}
+
+impl Demo {
+    /// The GPU engine, the blob store under `args.out`, the chain, and every actor funded
+    /// and staked (stake reaches the draws at the next epoch, which the chain moves to).
+    async fn start(args: &DemoArgs, json: bool) -> Result<Self> {
+        let say = |line: String| {
+            if !json {
+                println!("{line}");
+            }
+        };
+        let bar = spinner("starting the GPU engine");
+        let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+        let adapter = format!(
+            "{} ({:?}, {:?})",
+            gpu.adapter_info().name,
+            gpu.adapter_info().device_type,
+            gpu.adapter_info().backend
+        );
+        bar.finish_and_clear();
+        say(format!("GPU adapter: {adapter}"));
+        let store =
+            BlobStore::local(args.out.join("blobs")).context("cannot open the blob store")?;
+
+        let bar = spinner("starting the embedded Solana bank and deploying both programs");
+        let mut chain = LocalChain::start(demo_setup()).await?;
+        let d = chain.deployment;
+        let buyer = chain.new_user(1_000 * TOKEN).await?;
+        let mut actors = vec![Actor {
+            name: "buyer",
+            key: buyer.insecure_clone(),
+        }];
+        let mut operators = vec![];
+        for (name, roles) in [
+            ("ada (honest provider)", ROLE_PROVIDER),
+            ("mallory (cheating provider)", ROLE_PROVIDER),
+            ("vera (verifier)", ROLE_VERIFIER),
+            ("victor (verifier)", ROLE_VERIFIER),
+            ("wanda (verifier)", ROLE_VERIFIER),
+        ] {
+            // A job's verifier bond is 50 verifier fees at the shipped terms: the demo's
+            // heavily sampled 20-token jobs bond 300 to 550 tokens, 1,700 together, so one
+            // verifier drawn for all four still bonds each.
+            let stake = if roles == ROLE_VERIFIER { 2_000 } else { 300 };
+            let key = chain.new_user((stake + 200) * TOKEN).await?;
+            chain
+                .send(
+                    &[
+                        d.register_operator(&key.pubkey(), roles),
+                        d.deposit(&key.pubkey(), stake * TOKEN),
+                    ],
+                    &[&key],
+                )
+                .await?;
+            operators.push(key.insecure_clone());
+            actors.push(Actor { name, key });
+        }
+        // Stake reaches the verifier draws at the next draw epoch.
+        chain.next_epoch().await?;
+        bar.finish_and_clear();
+        say(format!(
+            "chain up: mint {}, 1 buyer, 2 providers staked 300 tokens, 3 verifiers staked 2,000 tokens each",
+            d.mint
+        ));
+        say(format!("Solana programs: {}", chain.programs));
+        Ok(Self {
+            json,
+            gpu,
+            adapter,
+            store,
+            chain,
+            d,
+            buyer,
+            actors,
+            operators,
+            jobs: vec![],
+        })
+    }
+
+    fn say(&self, line: String) {
+        if !self.json {
+            println!("{line}");
+        }
+    }
+
+    /// The cast name of `key` ("?" for a key outside the cast).
+    fn name_of(&self, key: &Pubkey) -> &'static str {
+        self.actors
+            .iter()
+            .find(|a| a.key.pubkey() == *key)
+            .map(|a| a.name)
+            .unwrap_or("?")
+    }
+
+    /// The buyer's four jobs: two for the honest provider, two for the cheater, which fakes a `cheat_fraction` of its chunks. Returns the render parameters (for the images).
+    async fn post_jobs(&mut self, args: &DemoArgs) -> Result<RenderParams> {
+        let (ada, mallory) = (0usize, 1usize);
+        let render = RenderParams {
+            width: 256,
+            height: 256,
+            tile: 32,
+            spheres: 6,
+            steps: 48,
+            seed: args.seed,
+        };
+        let matmul = matmul::MatmulParams {
+            m: 512,
+            k: 256,
+            n: 256,
+            rows_per_chunk: 32,
+            seed: args.seed,
+            variant: matmul::MatmulVariant::for_shape(&self.gpu, 256, 32),
+        };
+        let hashmix = HashMixParams {
+            chunks: 64,
+            elements_per_chunk: 4096,
+            rounds: 64,
+            n_seeds: 1024,
+            seed: args.seed,
+        };
+        let specs: Vec<(&str, &'static str, JobBundle, usize, u8)> = vec![
+            (
+                "matmul 512x256x256 f32",
+                "matmul",
+                kernels::matmul::job(&matmul)?,
+                ada,
+                8,
+            ),
+            (
+                "render 256x256, 64 tiles",
+                "render",
+                kernels::render::job(&render)?,
+                ada,
+                16,
+            ),
+            (
+                "hash mixer 64 x 4096 u32",
+                "hashmix",
+                kernels::hashmix::job(&hashmix)?,
+                mallory,
+                24,
+            ),
+            (
+                "render 256x256, 64 tiles",
+                "render",
+                kernels::render::job(&render)?,
+                mallory,
+                24,
+            ),
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+        for (id, (name, kernel, bundle, provider, samples)) in specs.into_iter().enumerate() {
+            let n_chunks = bundle.manifest.n_chunks();
+            let job_id = id as u64 + 1;
+            let offer = Offer {
+                samples,
+                price: 20 * TOKEN,
+                // The floor at the shipped terms: 3.2 × the price.
+                collateral: 64 * TOKEN,
+                claim_window_slots: 500,
+                execution_window_slots: 500,
+            };
+            let args_post = post_args(&bundle, job_id, &offer)?;
+            upload_job(&self.store, &bundle, &args_post)?;
+            let mut faked = vec![];
+            if provider == mallory {
+                let mut all: Vec<u32> = (0..n_chunks).collect();
+                all.shuffle(&mut rng);
+                let count =
+                    ((args.cheat_fraction * f64::from(n_chunks)).round() as u32).clamp(1, n_chunks);
+                faked = all[..count as usize].to_vec();
+                faked.sort_unstable();
+            }
+            let key = pda::job(&self.buyer.pubkey(), job_id);
+            self.jobs.push(DemoJob {
+                name: name.to_string(),
+                kernel,
+                bundle,
+                provider,
+                samples,
+                key,
+                faked,
+                outputs: None,
+                provider_time: Duration::ZERO,
+                recheck_time: Duration::ZERO,
+                verifier: None,
+                finding: String::new(),
+                states: vec![],
+                closed: None,
+            });
+            let events = self
+                .chain
+                .send_with_events(
+                    &[self.d.post_job(&self.buyer.pubkey(), args_post)],
+                    &[&self.buyer],
+                )
+                .await?;
+            record(&mut self.jobs, &events);
+        }
+        self.say(format!(
+            "buyer posted {} jobs, 20 tokens escrowed each, 64 tokens collateral asked",
+            self.jobs.len()
+        ));
+        Ok(render)
+    }
+
+    /// Providers claim, run on the GPU, publish and commit.
+    async fn run_jobs(&mut self) -> Result<()> {
+        let bar = ProgressBar::new(self.jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
+        );
+        for i in 0..self.jobs.len() {
+            let provider = self.operators[self.jobs[i].provider].insecure_clone();
+            let key = self.jobs[i].key;
+            bar.set_message(format!(
+                "{} runs {}",
+                self.name_of(&provider.pubkey()),
+                self.jobs[i].name
+            ));
+            let events = self
+                .chain
+                .send_with_events(&[self.d.claim_job(&provider.pubkey(), &key)], &[&provider])
+                .await?;
+            record(&mut self.jobs, &events);
+            let job = &mut self.jobs[i];
+            let prepared = self.gpu.prepare(&job.bundle)?;
+            let n = job.bundle.manifest.n_chunks();
+            let chunk_bytes = job.bundle.manifest.chunk_bytes() as usize;
+            // The cheater computes only the chunks it does not fake, and serves zeros for
+            // the rest: it saves exactly the faked fraction of the work.
+            let honest: Vec<u32> = (0..n).filter(|c| !job.faked.contains(c)).collect();
+            let outputs = if job.faked.is_empty() {
+                prepared.run_all()?
+            } else {
+                let partial = prepared.run_chunks(&honest)?;
+                let mut data = vec![0u8; n as usize * chunk_bytes];
+                for (c, bytes) in partial.iter() {
+                    data[c as usize * chunk_bytes..(c as usize + 1) * chunk_bytes]
+                        .copy_from_slice(bytes);
+                }
+                let mut full = ChunkOutputs::from_parts((0..n).collect(), chunk_bytes, data)
+                    .context("output layout")?;
+                full.wall_time = partial.wall_time;
+                full.gpu_time = partial.gpu_time;
+                full
+            };
+            job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
+            let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
+            let uri = publish(&self.store, None, &key, &outputs, &commitment)?;
+            job.outputs = Some(outputs);
+            let events = self
+                .chain
+                .send_with_events(
+                    &[self
+                        .d
+                        .commit_result(&provider.pubkey(), &key, commitment.root(), uri)],
+                    &[&provider],
+                )
+                .await?;
+            record(&mut self.jobs, &events);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        self.say(
+            "providers ran every job through wgpu and committed Merkle roots of their outputs"
+                .into(),
+        );
+        Ok(())
+    }
+
+    /// The challenge: each job's verifier drawn from a slot hash after its commit.
+    async fn draw_verifiers(&mut self) -> Result<()> {
+        for i in 0..self.jobs.len() {
+            let key = self.jobs[i].key;
+            let ix = self.chain.ready_draw(&key).await?;
+            let drawn = self.chain.predict_draw(&key).await?;
+            let events = self.chain.send_with_events(&[ix], &[]).await?;
+            record(&mut self.jobs, &events);
+            self.jobs[i].verifier = drawn;
+        }
+        Ok(())
+    }
+
+    /// Verifiers audit their assignments: attest or report. Returns the faults reported (job, verifier).
+    async fn audit(&mut self) -> Result<Vec<(usize, Pubkey)>> {
+        let bar = ProgressBar::new(self.jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
+        );
+        let mut faults: Vec<(usize, Pubkey)> = vec![];
+        for i in 0..self.jobs.len() {
+            let key = self.jobs[i].key;
+            let job: Job = self.chain.job(&key).await?.context("job vanished")?;
+            let Some(verifier) = job.verifier else {
+                bail!("no verifier was drawn for {}", self.jobs[i].name)
+            };
+            bar.set_message(format!(
+                "{} re-executes {} sampled chunks of {}",
+                self.name_of(&verifier),
+                job.samples,
+                self.jobs[i].name
+            ));
+            let result = audit(&self.gpu, &self.store, &key, &job)?;
+            self.jobs[i].recheck_time = result.recheck_gpu_time.unwrap_or(result.recheck_time);
+            let v = self
+                .operators
+                .iter()
+                .find(|k| k.pubkey() == verifier)
+                .context("verifier key")?
+                .insecure_clone();
+            let ix = match &result.finding {
+                Finding::Pass => {
+                    self.jobs[i].finding =
+                        format!("all {} sampled chunks correct", result.sample.len());
+                    self.d.attest_pass(&verifier, &key, &job)
+                }
+                Finding::Fault {
+                    index,
+                    evidence,
+                    reason,
+                } => {
+                    self.jobs[i].finding = format!("fault at chunk {index}: {reason}");
+                    faults.push((i, verifier));
+                    self.d
+                        .report_fault(&verifier, &key, *index, evidence.clone())
+                }
+            };
+            let events = self.chain.send_with_events(&[ix], &[&v]).await?;
+            record(&mut self.jobs, &events);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(faults)
+    }
+
+    /// The cheater contests its first fault (a committee re-audits and votes); the others go unanswered and anyone slashes them after the dispute window.
+    async fn dispute(&mut self, faults: &[(usize, Pubkey)]) -> Result<()> {
+        if let Some(&(i, _)) = faults.first() {
+            let key = self.jobs[i].key;
+            let cheater = self.operators[self.jobs[i].provider].insecure_clone();
+            let disputed: Job = self.chain.job(&key).await?.context("job vanished")?;
+            let contest = self.d.contest_fault(&cheater.pubkey(), &key, &disputed);
+            let events = self.chain.send_with_events(&[contest], &[&cheater]).await?;
+            record(&mut self.jobs, &events);
+            // The committee comes from a slot hash after the contest landed.
+            self.chain.crank_committee(&key).await?;
+            let job: Job = self.chain.job(&key).await?.context("job vanished")?;
+            let keys: Vec<&Keypair> = self.operators.iter().collect();
+            let (votes, _) = committee_votes(&self.gpu, &self.store, &keys, &key, &job)?;
+            self.say(format!(
+                "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
+                self.jobs[i].name,
+                job.committee.len(),
+                job.committee.iter().map(|k| self.name_of(k)).collect::<Vec<_>>().join(", ")
+            ));
+            let events = self
+                .chain
+                .send_with_events(
+                    &[vote_instruction(&votes), self.d.resolve_contest(&key, &job)],
+                    &[],
+                )
+                .await?;
+            record(&mut self.jobs, &events);
+        }
+        // Other faults go unanswered: once the dispute window passes anyone may slash.
+        if faults.len() > 1 {
+            self.chain.warp(25).await?;
+            for &(i, verifier) in &faults[1..] {
+                let key = self.jobs[i].key;
+                let job: Job = self.chain.job(&key).await?.context("job vanished")?;
+                let cranker = self
+                    .operators
+                    .iter()
+                    .find(|k| k.pubkey() == verifier)
+                    .context("verifier key")?
+                    .insecure_clone();
+                let events = self
+                    .chain
+                    .send_with_events(
+                        &[self.d.concede_fault(&cranker.pubkey(), &key, &job)],
+                        &[&cranker],
+                    )
+                    .await?;
+                record(&mut self.jobs, &events);
+            }
+        }
+        Ok(())
+    }
+
+    /// Pass windows end: anyone closes the passes (verifier fees paid, stakes unlocked).
+    async fn close_passes(&mut self) -> Result<()> {
+        let window = demo_setup().market.pass_window_slots;
+        self.chain.warp(window + 1).await?;
+        for i in 0..self.jobs.len() {
+            let key = self.jobs[i].key;
+            let Some(job) = self.chain.job(&key).await? else {
+                continue;
+            };
+            if job.state == JobState::Passed {
+                let events = self
+                    .chain
+                    .send_with_events(&[self.d.close_pass(&key, &job)], &[])
+                    .await?;
+                record(&mut self.jobs, &events);
+            }
+        }
+        Ok(())
+    }
+
+    /// A canary operator catches a lazy verifier.
+    async fn canary(&mut self, seed: u64) -> Result<canary::CanaryReport> {
+        let bar = spinner("carol runs canary jobs until larry, a lazy verifier, is drawn");
+        let honest: Vec<(&'static str, Keypair)> = self
+            .actors
+            .iter()
+            .filter(|a| a.name.ends_with("(verifier)"))
+            .map(|a| (a.name, a.key.insecure_clone()))
+            .collect();
+        let canary = canary::Scene {
+            chain: &mut self.chain,
+            gpu: &self.gpu,
+            store: &self.store,
+            honest: &honest,
+            seed,
+        }
+        .run()
+        .await?;
+        bar.finish_and_clear();
+        self.say(format!(
+            "carol ran {} canary jobs; larry (lazy verifier) {}",
+            canary.jobs.len(),
+            if canary.lazy_verifier_caught {
+                "was caught passing a planted fault and slashed"
+            } else {
+                "was not caught"
+            }
+        ));
+        Ok(canary)
+    }
+
+    /// The rendered images, as PNGs beside the blob store; their paths.
+    fn images(&self, out: &std::path::Path, render: &RenderParams) -> Result<Vec<String>> {
+        let mut images = vec![];
+        for (i, job) in self.jobs.iter().enumerate() {
+            if job.kernel != "render" {
+                continue;
+            }
+            let path = out.join(format!(
+                "render-job{}-{}.png",
+                i + 1,
+                if job.faked.is_empty() {
+                    "honest"
+                } else {
+                    "cheater"
+                }
+            ));
+            write_png(&path, &render, job.outputs.as_ref().context("outputs")?)?;
+            images.push(path.display().to_string());
+        }
+        Ok(images)
+    }
+
+    /// The report: each job's story and the balances before and after.
+    fn report(
+        &self,
+        before: &BTreeMap<&str, u64>,
+        after: &BTreeMap<&str, u64>,
+        canary: canary::CanaryReport,
+        images: Vec<String>,
+        started: Instant,
+    ) -> Report {
+        let mut reports = vec![];
+        let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
+        for job in &self.jobs {
+            let n = job.bundle.manifest.n_chunks();
+            let closed = job.closed.clone();
+            let c = |f: fn(&assay_market::events::JobClosed) -> u64| {
+                closed.as_ref().map(f).map(tokens).unwrap_or(0.0)
+            };
+            // The verifier's share of the work: the sampled chunks, scaled to what an honest
+            // provider would have spent on all chunks.
+            let honest_time = job.provider_time.as_secs_f64() * f64::from(n)
+                / f64::from(n - job.faked.len() as u32);
+            total_provider += Duration::from_secs_f64(honest_time);
+            total_recheck += job.recheck_time;
+            reports.push(JobReport {
+                name: job.name.clone(),
+                kernel: job.kernel.to_string(),
+                provider: self.actors[2 + job.provider].name.to_string(),
+                chunks: n,
+                samples: u32::from(job.samples),
+                faked_chunks: job.faked.len() as u32,
+                detection_probability: detection_probability(
+                    n,
+                    u32::from(job.samples),
+                    job.faked.len() as u32,
+                ),
+                states: job.states.iter().map(|s| format!("{s:?}")).collect(),
+                verifier: job
+                    .verifier
+                    .map(|v| self.name_of(&v).to_string())
+                    .unwrap_or_else(|| "none".into()),
+                finding: job.finding.clone(),
+                provider_paid: c(|c| c.provider_paid),
+                verifier_paid: c(|c| c.verifier_paid),
+                treasury_paid: c(|c| c.treasury_paid),
+                buyer_refund: c(|c| c.buyer_refund),
+                provider_slashed: c(|c| c.provider_slashed),
+                provider_run_ms: honest_time * 1e3,
+                recheck_ms: job.recheck_time.as_secs_f64() * 1e3,
+                verification_overhead: job.recheck_time.as_secs_f64() / honest_time.max(1e-9),
+            });
+        }
+        let cheater_caught = self
+            .jobs
+            .iter()
+            .filter(|j| !j.faked.is_empty())
+            .all(|j| j.states.last() == Some(&JobState::Slashed));
+        let report = Report {
+            adapter: self.adapter.clone(),
+            jobs: reports,
+            balances: self
+                .actors
+                .iter()
+                .map(|a| a.name)
+                .chain([TREASURY])
+                .map(|name| (name.to_string(), tokens(before[name]), tokens(after[name])))
+                .collect(),
+            cheater_caught,
+            canary,
+            verification_overhead: total_recheck.as_secs_f64()
+                / total_provider.as_secs_f64().max(1e-9),
+            images,
+            elapsed_s: started.elapsed().as_secs_f64(),
+        };
+        report
+    }
 }
 
 fn print_report(r: &Report) {
