@@ -3,7 +3,7 @@
 //! clear message and a non-zero exit, and nothing is lost on chain.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use assert_cmd::prelude::*;
@@ -712,38 +712,11 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     // majority's votes in one Ed25519 instruction, then resolve_contest) goes out as a v0
     // transaction through the relayer's lookup table.
     let net = Localnet::start_with_slot_ms(150);
-    let buyer = net.user("buyer", "100");
-    let provider = net.user("provider", "500");
-    let verifiers: Vec<PathBuf> = (0..4)
-        .map(|i| net.user(&format!("verifier{i}"), "300"))
-        .collect();
-    net.json(
-        Some(&provider),
-        &["stake", "deposit", "200", "--roles", "provider"],
-    );
-    for v in &verifiers {
-        net.json(Some(v), &["stake", "deposit", "200", "--roles", "verifier"]);
-    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let refs: Vec<&Path> = verifiers.iter().map(PathBuf::as_path).collect();
-    runtime.block_on(wait_drawable(&net, &refs));
-
-    let manifest = new_job(&net);
-    let posted = net.json(
-        Some(&buyer),
-        &[
-            "job",
-            "post",
-            manifest.to_str().unwrap(),
-            "--price",
-            "10",
-            "--samples",
-            "8",
-            "--job-id",
-            "4",
-        ],
-    );
-    let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
+    let cast = Cast::staked(&net, &runtime);
+    let (buyer, provider, verifiers) = (&cast.buyer, &cast.provider, &cast.verifiers);
+    let refs = cast.verifier_paths();
+    let job = cast.post_hashmix(&net, 4);
     let mirror_dir = net.path("provider-mirror");
     let mirror = StaticBlobServer::start(&mirror_dir);
     let mut run = vec!["provider", "run", "--poll", "0.1"];

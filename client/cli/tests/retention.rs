@@ -7,7 +7,6 @@
 //! loses its collateral, most of it to the buyer, and the verifier keeps its fee and bond.
 //! Before, the job settled and the chunk was lost for good.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use assert_cmd::prelude::*;
@@ -32,43 +31,16 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     std::env::set_var("NODEVICE_SELECT", "1");
     // 300 ms slots: the 50-slot pass window lasts 15 s, time for the buyer's two commands.
     let net = Localnet::start_with_slot_ms(300);
-    let buyer = net.user("buyer", "100");
-    let provider = net.user("provider", "500");
-    let verifiers: Vec<PathBuf> = (0..4)
-        .map(|i| net.user(&format!("verifier{i}"), "300"))
-        .collect();
-    net.json(
-        Some(&provider),
-        &["stake", "deposit", "200", "--roles", "provider"],
-    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cast = Cast::staked(&net, &runtime);
     // The buyer stakes a little of its own: calling a chunk unavailable locks a bond.
     net.json(
-        Some(&buyer),
+        Some(&cast.buyer),
         &["stake", "deposit", "5", "--roles", "provider"],
     );
-    for v in &verifiers {
-        net.json(Some(v), &["stake", "deposit", "200", "--roles", "verifier"]);
-    }
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let refs: Vec<&Path> = verifiers.iter().map(PathBuf::as_path).collect();
-    runtime.block_on(wait_drawable(&net, &refs));
-
-    let manifest = new_job(&net);
-    let posted = net.json(
-        Some(&buyer),
-        &[
-            "job",
-            "post",
-            manifest.to_str().unwrap(),
-            "--price",
-            "10",
-            "--samples",
-            "8",
-            "--job-id",
-            "5",
-        ],
-    );
-    let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
+    let (buyer, provider, verifiers) = (&cast.buyer, &cast.provider, &cast.verifiers);
+    let refs = cast.verifier_paths();
+    let job = cast.post_hashmix(&net, 5);
     let mut worker = Some(Worker(
         net.assay(Some(&provider))
             .args(["provider", "run", "--poll", "0.1"])

@@ -529,8 +529,7 @@ impl Deployment {
     }
 
     /// `challenger` challenges `job`'s pass with a sampled chunk's committed leaf (and its
-    /// proof) and the leaf it recomputed; carries the provider's and the verifier's
-    /// Operator accounts (the committee excludes both).
+    /// proof) and the leaf it recomputed.
     pub fn challenge_pass(
         &self,
         challenger: &Pubkey,
@@ -538,26 +537,16 @@ impl Deployment {
         job: &Job,
         args: ChallengePassArgs,
     ) -> Instruction {
-        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
-        with_operators(
-            instruction(
-                assay_market::ID,
-                assay_market::accounts::ChallengePass {
-                    challenger: *challenger,
-                    job: *job_key,
-                    challenger_operator: pda::operator(challenger),
-                    stake: self.stake_accounts(),
-                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
-                    program: assay_market::ID,
-                },
-                assay_market::instruction::ChallengePass { args },
-            ),
-            &parties,
+        self.pass_challenge(
+            challenger,
+            job_key,
+            job,
+            assay_market::instruction::ChallengePass { args },
         )
     }
 
     /// `challenger` calls chunk `chunk_index` of `job`'s output unavailable within its
-    /// pass window (any chunk, sampled or not); same accounts as [`Self::challenge_pass`].
+    /// pass window (any chunk, sampled or not).
     pub fn challenge_availability(
         &self,
         challenger: &Pubkey,
@@ -565,24 +554,35 @@ impl Deployment {
         job: &Job,
         chunk_index: u32,
     ) -> Instruction {
-        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
-        with_operators(
-            instruction(
-                assay_market::ID,
-                assay_market::accounts::ChallengePass {
-                    challenger: *challenger,
-                    job: *job_key,
-                    challenger_operator: pda::operator(challenger),
-                    stake: self.stake_accounts(),
-                    event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
-                    program: assay_market::ID,
-                },
-                assay_market::instruction::ChallengeAvailability {
-                    args: ChallengeAvailabilityArgs { chunk_index },
-                },
-            ),
-            &parties,
+        let args = ChallengeAvailabilityArgs { chunk_index };
+        self.pass_challenge(
+            challenger,
+            job_key,
+            job,
+            assay_market::instruction::ChallengeAvailability { args },
         )
+    }
+
+    /// The accounts both challenges of a pass take, with `data`: the challenger's
+    /// operator and the stake accounts, then the provider's and the verifier's Operator
+    /// accounts (the committee excludes both).
+    fn pass_challenge(
+        &self,
+        challenger: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+        data: impl InstructionData,
+    ) -> Instruction {
+        let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
+        let accounts = assay_market::accounts::ChallengePass {
+            challenger: *challenger,
+            job: *job_key,
+            challenger_operator: pda::operator(challenger),
+            stake: self.stake_accounts(),
+            event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
+            program: assay_market::ID,
+        };
+        with_operators(instruction(assay_market::ID, accounts, data), &parties)
     }
 
     /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose

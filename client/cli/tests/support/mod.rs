@@ -267,3 +267,63 @@ impl Drop for Worker {
         let _ = self.0.wait();
     }
 }
+
+/// A market's cast on `net`: a buyer with 100 tokens, a provider with 200 staked, four
+/// verifiers with 200 staked each (drawable when this returns).
+pub struct Cast {
+    pub buyer: PathBuf,
+    pub provider: PathBuf,
+    pub verifiers: Vec<PathBuf>,
+}
+
+impl Cast {
+    pub fn staked(net: &Localnet, runtime: &tokio::runtime::Runtime) -> Self {
+        let buyer = net.user("buyer", "100");
+        let provider = net.user("provider", "500");
+        let verifiers: Vec<PathBuf> = (0..4)
+            .map(|i| net.user(&format!("verifier{i}"), "300"))
+            .collect();
+        net.json(
+            Some(&provider),
+            &["stake", "deposit", "200", "--roles", "provider"],
+        );
+        for v in &verifiers {
+            net.json(Some(v), &["stake", "deposit", "200", "--roles", "verifier"]);
+        }
+        runtime.block_on(wait_drawable(net, &Self::paths(&verifiers)));
+        Self {
+            buyer,
+            provider,
+            verifiers,
+        }
+    }
+
+    fn paths(keys: &[PathBuf]) -> Vec<&Path> {
+        keys.iter().map(PathBuf::as_path).collect()
+    }
+
+    pub fn verifier_paths(&self) -> Vec<&Path> {
+        Self::paths(&self.verifiers)
+    }
+
+    /// The buyer posts the hash-mixer example as job `job_id`: 10 tokens, 8 of 64 chunks
+    /// sampled. Returns the job's address.
+    pub fn post_hashmix(&self, net: &Localnet, job_id: u64) -> assay_client::Pubkey {
+        let manifest = new_job(net);
+        let posted = net.json(
+            Some(&self.buyer),
+            &[
+                "job",
+                "post",
+                manifest.to_str().unwrap(),
+                "--price",
+                "10",
+                "--samples",
+                "8",
+                "--job-id",
+                &job_id.to_string(),
+            ],
+        );
+        posted["job"].as_str().unwrap().parse().unwrap()
+    }
+}
