@@ -723,7 +723,7 @@ impl Demo {
                     "cheater"
                 }
             ));
-            write_png(&path, &render, job.outputs.as_ref().context("outputs")?)?;
+            write_png(&path, render, job.outputs.as_ref().context("outputs")?)?;
             images.push(path.display().to_string());
         }
         Ok(images)

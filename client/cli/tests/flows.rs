@@ -729,17 +729,17 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
         ]);
     }
     let _worker = Worker(
-        net.assay(Some(&provider))
+        net.assay(Some(provider))
             .args(&run)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    let provider_before = net.tokens(&provider);
+    let provider_before = net.tokens(provider);
 
     runtime.block_on(async {
-        let mut chain = rpc(&net, &buyer).await;
+        let mut chain = rpc(&net, buyer).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         let committed = loop {
             let state = chain.job(&job).await.unwrap().unwrap();
@@ -808,7 +808,7 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     // after a contest: what the accuser forfeits for a chunk it truthfully could not
     // read (the miss penalty of 0.25, never its bond of 50 fees) goes to the treasury,
     // so a provider never profits from a chunk being called unavailable.
-    assert_eq!(net.tokens(&provider), provider_before + 8_150_000);
+    assert_eq!(net.tokens(provider), provider_before + 8_150_000);
     // The honest accuser's stake lost the penalty, not its 87.5-token bond; no other
     // verifier lost anything.
     let lost: Vec<u64> = verifiers
@@ -827,7 +827,7 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
     let mut sorted = lost.clone();
     sorted.sort();
     assert_eq!(sorted, expected, "stake each verifier lost: {lost:?}");
-    let stake = net.json(Some(&provider), &["stake", "show"]);
+    let stake = net.json(Some(provider), &["stake", "show"]);
     assert_eq!(
         (stake["deposited"].as_u64(), stake["locked"].as_u64()),
         (Some(200_000_000), Some(0))

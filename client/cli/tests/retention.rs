@@ -42,7 +42,7 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     let refs = cast.verifier_paths();
     let job = cast.post_hashmix(&net, 5);
     let mut worker = Some(Worker(
-        net.assay(Some(&provider))
+        net.assay(Some(provider))
             .args(["provider", "run", "--poll", "0.1"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -60,7 +60,7 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
         for v in &refs {
             daemons.push(verifier_daemon_with(&net, v, options.clone()).await);
         }
-        let mut chain = rpc(&net, &buyer).await;
+        let mut chain = rpc(&net, buyer).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         loop {
             for d in &mut daemons {
@@ -97,22 +97,22 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
 
     // Scene 3: the buyer's download fails and says what to do; the buyer does it.
     let out = net.path("result.bin");
-    net.assay(Some(&buyer))
+    net.assay(Some(buyer))
         .args(["job", "result", &job.to_string(), "--out"])
         .arg(&out)
         .assert()
         .failure()
         .stderr(predicate::str::contains(format!("chunk {lost}")))
         .stderr(predicate::str::contains("assay job challenge"));
-    let buyer_tokens = net.tokens(&buyer);
-    let provider_tokens = net.tokens(&provider);
-    let challenged = net.json(Some(&buyer), &["job", "challenge", &job.to_string()]);
+    let buyer_tokens = net.tokens(buyer);
+    let provider_tokens = net.tokens(provider);
+    let challenged = net.json(Some(buyer), &["job", "challenge", &job.to_string()]);
     assert_eq!(challenged["unavailable"], lost, "{challenged}");
 
     // Scene 4: the committee is drawn and looks for the chunk in the second half of its
     // vote window; the decision is relayed.
     let ended = runtime.block_on(async {
-        let mut chain = rpc(&net, &buyer).await;
+        let mut chain = rpc(&net, buyer).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         let mut seen_challenge = false;
         loop {
@@ -136,7 +136,7 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     });
     // How the committee decided (not a void for want of votes), from the job's history.
     let decided: Vec<bool> = runtime.block_on(async {
-        let chain = rpc(&net, &buyer).await;
+        let chain = rpc(&net, buyer).await;
         chain
             .history(&job, 1000)
             .await
@@ -155,7 +155,7 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
         vec![!worker_keeps_running],
         "the committee decided"
     );
-    let buyer_stake = net.json(Some(&buyer), &["stake", "show"]);
+    let buyer_stake = net.json(Some(buyer), &["stake", "show"]);
     let verifier_deposits: Vec<u64> = verifiers
         .iter()
         .map(|v| {
@@ -179,9 +179,9 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
             5_000_000 - 250_000,
             "{buyer_stake}"
         );
-        assert_eq!(net.tokens(&provider), provider_tokens);
+        assert_eq!(net.tokens(provider), provider_tokens);
         let got = net.json(
-            Some(&buyer),
+            Some(buyer),
             &[
                 "job",
                 "result",
@@ -198,11 +198,11 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
         assert_eq!(buyer_stake["deposited"], 5_000_000, "{buyer_stake}");
         assert_eq!(buyer_stake["locked"], 0, "{buyer_stake}");
         assert_eq!(
-            net.tokens(&buyer),
+            net.tokens(buyer),
             buyer_tokens + passed.collateral * 9 / 10,
             "the collateral compensates the buyer"
         );
-        let status = net.json(Some(&buyer), &["job", "status", &job.to_string()]);
+        let status = net.json(Some(buyer), &["job", "status", &job.to_string()]);
         assert_eq!(status["final_state"], "Slashed", "{status}");
         assert_eq!(status["verifier_slashed"], "0", "{status}");
     }
