@@ -208,6 +208,8 @@ fn bad_input_is_a_clear_error_and_loses_nothing() {
         &["job", "status", "not-an-address"],
         "is not a valid address",
     );
+    // An availability challenge of a job that is not in its pass window.
+    net.fails(&buyer, &["job", "challenge", "424242"], "not found");
 
     // A manifest that fails validation.
     let bad = net.path("job/bad.json");
