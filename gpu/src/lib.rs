@@ -21,6 +21,7 @@ pub mod compare;
 pub mod executor;
 pub mod kernels;
 pub mod manifest;
+pub mod publication;
 
 pub use assay_protocol::Hash;
 pub use blob::{BlobError, BlobStore};
@@ -32,6 +33,9 @@ pub use manifest::{
     ChunkGrid, CompareRule, Digest, ElementType, Feature, InputBinding, JobBundle, JobManifest,
     KernelSpec, LimitNeed, LimitRequirements, ManifestError, OutputSpec, Requirements,
     EXTENDED_LIMITS, MANIFEST_VERSION,
+};
+pub use publication::{
+    publish, Mirror, ResultIndex, ServeError, Sources, MAX_MIRROR_URL_LEN, OUTPUT_URI_PREFIX,
 };
 
 /// Any engine error.

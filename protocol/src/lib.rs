@@ -6,6 +6,10 @@
 //! floating-point code runs on chain, and hashing goes through `solana-sha256-hasher`,
 //! which uses the `sol_sha256` syscall on SBF and `sha2` everywhere else.
 
+/// Longest `output_uri` a job commits, bytes: the market's account space for it and the
+/// bound on what a provider's publication may name (its index hash and mirror URL).
+pub const MAX_OUTPUT_URI_LEN: usize = 200;
+
 pub mod attestation;
 pub mod capability;
 pub mod draw;

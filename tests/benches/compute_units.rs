@@ -540,14 +540,14 @@ async fn settled_job(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let verifier = verifier.ok_or("no verifier was drawn")?;
     let state = w.job(&job).await;
     let v = w.key(&verifier).insecure_clone();
-    let attest = d.attest_pass(&verifier, &job, &state);
+    let attest = d.attest_pass(&verifier, &job, &state).unwrap();
     let text = format!("{}; provider paid, pass window open", s.terms());
     m.measure(&mut w.chain, "attest_pass", "", text, &[attest], &[&v])
         .await?;
     let state = w.job(&job).await;
     let slot = w.chain.slot().await?;
     w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
-    let close = d.close_pass(&job, &state);
+    let close = d.close_pass(&job, &state).unwrap();
     let text = "window over: verifier fee paid, both stakes unlocked, job closed";
     m.measure(&mut w.chain, "close_pass", "", text, &[close], &[])
         .await?;
@@ -696,7 +696,8 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     let concede = w
         .chain
         .deployment
-        .concede_fault(&p.pubkey(), &c.job, &state);
+        .concede_fault(&p.pubkey(), &c.job, &state)
+        .unwrap();
     let text = "provider concedes: slashed, accuser paid";
     m.measure(&mut w.chain, "concede_fault", "", text, &[concede], &[&p])
         .await?;
@@ -706,7 +707,7 @@ async fn disputes(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     c.send_contest(w).await?;
     w.chain.warp(s.market.vote_window_slots + 1).await?;
     let state = w.job(&c.job).await;
-    let void = w.chain.deployment.void_contest(&c.job, &state);
+    let void = w.chain.deployment.void_contest(&c.job, &state).unwrap();
     let text = "no majority by the deadline: buyer refunded, provider pays the miss penalty";
     m.measure(&mut w.chain, "void_contest", "", text, &[void], &[])
         .await?;
@@ -750,7 +751,8 @@ async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
         let attest = w
             .chain
             .deployment
-            .attest_pass(&c.verifier.pubkey(), &c.job, &state);
+            .attest_pass(&c.verifier.pubkey(), &c.job, &state)
+            .unwrap();
         w.chain.send(&[attest], &[&c.verifier]).await?;
         let passed = w.job(&c.job).await;
         let challenger = w
@@ -818,7 +820,7 @@ async fn pass_challenges(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
                 let state = w.job(&c.job).await;
                 let slot = w.chain.slot().await?;
                 w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
-                let void = w.chain.deployment.void_challenge(&c.job, &state);
+                let void = w.chain.deployment.void_challenge(&c.job, &state).unwrap();
                 let text = "no majority: challenger pays the miss penalty, window reopened";
                 m.measure(&mut w.chain, "void_challenge", "", text, &[void], &[])
                     .await?;
@@ -901,7 +903,7 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     for round in 1..s.market.max_verifier_rounds {
         w.chain.warp(window + 1).await?;
         let state = w.job(&c.job).await;
-        let advance = d.advance_round(&c.job, &state);
+        let advance = d.advance_round(&c.job, &state).unwrap();
         let text = format!("round {} missed, round {round} armed", round - 1);
         m.measure(
             &mut w.chain,
@@ -926,7 +928,7 @@ async fn missed_rounds(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
     }
     w.chain.warp(window + 1).await?;
     let state = w.job(&c.job).await;
-    let finalize = d.finalize(&c.job, &state);
+    let finalize = d.finalize(&c.job, &state).unwrap();
     let text = format!(
         "last of {} rounds missed: provider paid, unaudited pass window opened",
         s.market.max_verifier_rounds
@@ -959,7 +961,7 @@ async fn lapses(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome {
 
     let c = challenged_job(w, s.job_args(32), s.uri()).await?;
     let state = w.job(&c.job).await;
-    let attest = d.attest_pass(&c.verifier.pubkey(), &c.job, &state);
+    let attest = d.attest_pass(&c.verifier.pubkey(), &c.job, &state).unwrap();
     w.chain.send(&[attest], &[&c.verifier]).await?;
     let passed = w.job(&c.job).await;
     let challenger = w
@@ -1021,7 +1023,7 @@ async fn lapse(w: &mut World, m: &mut Meter, job: &Pubkey, slug: &str, text: &st
     let slot = w.chain.slot().await?;
     w.chain.warp(state.draw_deadline_slot + 1 - slot).await?;
     let ix = w.chain.deployment.lapse_draw(job, &state);
-    m.measure(&mut w.chain, "lapse_draw", slug, text, &[ix], &[])
+    m.measure(&mut w.chain, "lapse_draw", slug, text, &[ix.unwrap()], &[])
         .await
 }
 

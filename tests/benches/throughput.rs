@@ -61,7 +61,7 @@ async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usi
         let v = state.verifier.expect("verifiers are staked");
         let key = w.key(&v).insecure_clone();
         w.chain
-            .send(&[d.attest_pass(&v, job, &state)], &[&key])
+            .send(&[d.attest_pass(&v, job, &state).unwrap()], &[&key])
             .await
             .unwrap();
     }
@@ -78,7 +78,7 @@ async fn settle_batch(w: &mut World, next_id: &mut u64, in_flight: usize) -> usi
     for job in &jobs {
         let state = w.job(job).await;
         w.chain
-            .send(&[d.close_pass(job, &state)], &[])
+            .send(&[d.close_pass(job, &state).unwrap()], &[])
             .await
             .unwrap();
         settled += usize::from(w.chain.job(job).await.unwrap().is_none());

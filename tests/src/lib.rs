@@ -370,7 +370,7 @@ impl World {
         let verifier = state.verifier.expect("a verifier is assigned");
         let v = self.key(&verifier).insecure_clone();
         let ix = self.chain.deployment.attest_pass(&verifier, job, &state);
-        self.chain.send(&[ix], &[&v]).await.map(drop)
+        self.chain.send(&[ix.unwrap()], &[&v]).await.map(drop)
     }
 
     /// A job whose drawn verifier attested a pass of `fake_outputs(job, 8, 7)`: it is
@@ -431,7 +431,8 @@ impl World {
             (JobState::PassChallenged, Verdict::UpholdFault) => d.uphold_challenge(job, &state),
             (JobState::PassChallenged, _) => d.overturn_challenge(job, &state),
             _ => d.resolve_contest(job, &state),
-        };
+        }
+        .unwrap();
         [assay_client::ix::vote_instruction(&votes), resolve]
     }
 

@@ -124,6 +124,14 @@ fn swap(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
     ix
 }
 
+/// `ix` with the staked party of authority `from` (its operator and stake vault) replaced
+/// by that of `to`: a consistent party in the wrong role.
+fn swap_party(ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
+    let (from_op, to_op) = (pda::operator(from), pda::operator(to));
+    let ix = swap(ix, &pda::stake_vault(&from_op), &pda::stake_vault(&to_op));
+    swap(ix, &from_op, &to_op)
+}
+
 fn with_data(mut ix: Instruction, data: Vec<u8>) -> Instruction {
     ix.data = data;
     ix
@@ -1060,11 +1068,15 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         market(M::WrongJobState),
     )
     .await;
-    let pass = d.attest_pass(&assigned, &f.challenged, &challenged);
+    let pass = d
+        .attest_pass(&assigned, &f.challenged, &challenged)
+        .unwrap();
     m.attack(
         &mut w,
         "attest_pass: not the assigned verifier",
-        vec![d.attest_pass(&not_assigned.pubkey(), &f.challenged, &challenged)],
+        vec![d
+            .attest_pass(&not_assigned.pubkey(), &f.challenged, &challenged)
+            .unwrap()],
         &[&not_assigned],
         market(M::NotAssignedVerifier),
     )
@@ -1131,7 +1143,9 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "attest_pass: on a disputed job",
-        vec![d.attest_pass(&disputed_verifier, &f.disputed, &disputed_job)],
+        vec![d
+            .attest_pass(&disputed_verifier, &f.disputed, &disputed_job)
+            .unwrap()],
         &[&disputed_key],
         market(M::WrongJobState),
     )
@@ -1266,7 +1280,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "advance_round: before the window ends",
-        vec![d.advance_round(&f.challenged, &challenged)],
+        vec![d.advance_round(&f.challenged, &challenged).unwrap()],
         &[],
         market(M::DeadlineNotReached),
     )
@@ -1274,10 +1288,10 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "advance_round: blaming another verifier",
-        vec![swap(
-            d.advance_round(&f.challenged, &challenged),
-            &pda::operator(&assigned),
-            &pda::operator(&not_assigned.pubkey()),
+        vec![swap_party(
+            d.advance_round(&f.challenged, &challenged).unwrap(),
+            &assigned,
+            &not_assigned.pubkey(),
         )],
         &[],
         market(M::WrongOperator),
@@ -1286,7 +1300,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "finalize: before the window ends",
-        vec![d.finalize(&f.challenged, &challenged)],
+        vec![d.finalize(&f.challenged, &challenged).unwrap()],
         &[],
         market(M::DeadlineNotReached),
     )
@@ -1328,7 +1342,9 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     // ---------------- disputes ----------------
     let disputed = w.job(&f.disputed).await;
     let stranger = w.buyers[1].insecure_clone();
-    let concede = d.concede_fault(&stranger.pubkey(), &f.disputed, &disputed);
+    let concede = d
+        .concede_fault(&stranger.pubkey(), &f.disputed, &disputed)
+        .unwrap();
     m.attack(
         &mut w,
         "concede_fault: a stranger before the window ends",
@@ -1342,7 +1358,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "concede_fault: finder fee to an attacker",
         vec![swap(
-            d.concede_fault(&p, &f.disputed, &disputed),
+            d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
             &d.token_account(&accuser),
             &d.token_account(&a.pubkey()),
         )],
@@ -1354,7 +1370,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         &mut w,
         "concede_fault: slash another operator's vault",
         vec![swap(
-            d.concede_fault(&p, &f.disputed, &disputed),
+            d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
             &pda::stake_vault(&pda::operator(&p)),
             &pda::stake_vault(&pda::operator(&a.pubkey())),
         )],
@@ -1403,7 +1419,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "finalize: a disputed job",
-        vec![d.finalize(&f.disputed, &disputed)],
+        vec![d.finalize(&f.disputed, &disputed).unwrap()],
         &[],
         market(M::WrongJobState),
     )
@@ -1411,7 +1427,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
 
     // ---------------- committee votes ----------------
     let contested = w.job(&f.contested).await;
-    let resolve = d.resolve_contest(&f.contested, &contested);
+    let resolve = d.resolve_contest(&f.contested, &contested).unwrap();
     let members: Vec<Keypair> = contested
         .committee
         .iter()
@@ -1497,7 +1513,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         "resolve_contest: before the committee is drawn",
         vec![
             vote_instruction(&votes_of(vote(&f.undrawn, &undrawn, Verdict::UpholdFault))),
-            d.resolve_contest(&f.undrawn, &undrawn),
+            d.resolve_contest(&f.undrawn, &undrawn).unwrap(),
         ],
         &[],
         market(M::CommitteeNotDrawn),
@@ -1647,7 +1663,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     m.attack(
         &mut w,
         "void_contest: before the vote window ends",
-        vec![d.void_contest(&f.contested, &contested)],
+        vec![d.void_contest(&f.contested, &contested).unwrap()],
         &[],
         market(M::DeadlineNotReached),
     )
@@ -1912,7 +1928,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     )
     .await;
 
-    let close = d.close_pass(&f.passed, &passed);
+    let close = d.close_pass(&f.passed, &passed).unwrap();
     let closes = [
         (
             "close_pass: before the window ends",
@@ -1952,13 +1968,13 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
     };
     let all = members.len();
     let uphold = d.uphold_challenge(&f.pass_challenged, &job);
-    let overturn = d.overturn_challenge(&f.pass_challenged, &job);
+    let overturn = d.overturn_challenge(&f.pass_challenged, &job).unwrap();
     let mut stale = vote(&f.pass_challenged, &job, Verdict::UpholdFault);
     stale.contest = stale.contest.wrapping_sub(1);
     let resolutions = [
         (
             "uphold_challenge: votes that overturn",
-            vec![votes(Verdict::OverturnFault, all), uphold.clone()],
+            vec![votes(Verdict::OverturnFault, all), uphold.clone().unwrap()],
             market(M::OtherOutcome),
         ),
         (
@@ -1968,14 +1984,14 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         ),
         (
             "uphold_challenge: a minority",
-            vec![votes(Verdict::UpholdFault, 1), uphold.clone()],
+            vec![votes(Verdict::UpholdFault, 1), uphold.clone().unwrap()],
             market(M::NoQuorum),
         ),
         (
             "uphold_challenge: votes from outside the committee",
             vec![
                 vote_instruction(&[(sk(&a), vote(&f.pass_challenged, &job, Verdict::UpholdFault))]),
-                uphold.clone(),
+                uphold.clone().unwrap(),
             ],
             market(M::NotACommitteeMember),
         ),
@@ -1983,7 +1999,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
             "uphold_challenge: votes of the verifier's round, before the challenge",
             vec![
                 vote_instruction(&members.iter().map(|k| (sk(k), stale)).collect::<Vec<_>>()),
-                uphold.clone(),
+                uphold.clone().unwrap(),
             ],
             market(M::AttestationMismatch),
         ),
@@ -1992,7 +2008,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
             vec![
                 votes(Verdict::UpholdFault, all),
                 swap(
-                    uphold.clone(),
+                    uphold.clone().unwrap(),
                     &d.token_account(&job.accuser.unwrap()),
                     &d.token_account(&a.pubkey()),
                 ),
@@ -2014,7 +2030,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
                     pda::operator(&job.verifier.unwrap()),
                     pda::operator(&bystander),
                 );
-                let ix = swap(uphold.clone(), &real, &other);
+                let ix = swap(uphold.clone().unwrap(), &real, &other);
                 swap(ix, &pda::stake_vault(&real), &pda::stake_vault(&other))
             }],
             market(M::WrongOperator),
@@ -2036,21 +2052,21 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
             vec![votes(Verdict::UpholdFault, all), {
                 let mut claimed = passed.clone();
                 claimed.accuser = Some(a.pubkey());
-                d.uphold_challenge(&f.passed, &claimed)
+                d.uphold_challenge(&f.passed, &claimed).unwrap()
             }],
             market(M::WrongAccountOwner),
         ),
         (
             "void_challenge: before the vote window ends",
-            vec![d.void_challenge(&f.pass_challenged, &job)],
+            vec![d.void_challenge(&f.pass_challenged, &job).unwrap()],
             market(M::DeadlineNotReached),
         ),
         (
             "void_challenge: unlock another operator's stake",
-            vec![swap(
-                d.void_challenge(&f.pass_challenged, &job),
-                &pda::operator(&job.accuser.unwrap()),
-                &pda::operator(&a.pubkey()),
+            vec![swap_party(
+                d.void_challenge(&f.pass_challenged, &job).unwrap(),
+                &job.accuser.unwrap(),
+                &a.pubkey(),
             )],
             market(M::WrongOperator),
         ),
@@ -2085,7 +2101,7 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         market(M::DeadlinePassed),
     )
     .await;
-    let close = d.close_pass(&f.passed, &passed);
+    let close = d.close_pass(&f.passed, &passed).unwrap();
     let closes = [
         (
             "close_pass: the verifier's fee to the attacker",
@@ -2122,7 +2138,7 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
         "uphold_challenge: after the vote window",
         vec![
             vote_instruction(&votes),
-            d.uphold_challenge(&f.pass_challenged, &job),
+            d.uphold_challenge(&f.pass_challenged, &job).unwrap(),
         ],
         &[],
         market(M::DeadlinePassed),

@@ -148,7 +148,7 @@ async fn with_one_capable_verifier_among_several_it_is_always_the_one_drawn_and_
         .await
         .unwrap();
     let state = w.job(&job).await;
-    let close = w.chain.deployment.close_pass(&job, &state);
+    let close = w.chain.deployment.close_pass(&job, &state).unwrap();
     let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
         assay_client::events::AssayEvent::JobClosed(c)

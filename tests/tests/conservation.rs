@@ -50,6 +50,17 @@ use solana_sdk::signature::{Keypair, Signer};
 
 /// A verifier's weight in one need's tree: (need, authority, weight).
 type NeedWeight = (u8, Pubkey, u64);
+/// The instruction a random move built, or the end of the move when the SDK refuses to
+/// build it (the job as read lacks a party the instruction names): nothing to send.
+macro_rules! built {
+    ($ix:expr) => {
+        match $ix {
+            Ok(ix) => ix,
+            Err(_) => return,
+        }
+    };
+}
+
 struct Run {
     w: World,
     rng: StdRng,
@@ -316,7 +327,10 @@ impl Run {
                     return;
                 };
                 let Some(v) = job.verifier else { return };
-                (vec![d.attest_pass(&v, &key, &job)], vec![self.signer(&v)])
+                (
+                    vec![built!(d.attest_pass(&v, &key, &job))],
+                    vec![self.signer(&v)],
+                )
             }
             57..=63 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -354,7 +368,7 @@ impl Run {
                     job.buyer
                 };
                 (
-                    vec![d.concede_fault(&caller, &key, &job)],
+                    vec![built!(d.concede_fault(&caller, &key, &job))],
                     vec![self.signer(&caller)],
                 )
             }
@@ -395,7 +409,7 @@ impl Run {
                     (JobState::PassChallenged, _) => d.overturn_challenge(&key, &job),
                     _ => d.resolve_contest(&key, &job),
                 };
-                (vec![vote_instruction(&votes), resolve], vec![])
+                (vec![vote_instruction(&votes), built!(resolve)], vec![])
             }
             78 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -419,19 +433,19 @@ impl Run {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.void_contest(&key, &job)], vec![])
+                (vec![built!(d.void_contest(&key, &job))], vec![])
             }
             81..=83 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.advance_round(&key, &job)], vec![])
+                (vec![built!(d.advance_round(&key, &job))], vec![])
             }
             84..=86 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.finalize(&key, &job)], vec![])
+                (vec![built!(d.finalize(&key, &job))], vec![])
             }
             87..=89 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
@@ -481,19 +495,19 @@ impl Run {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.close_pass(&key, &job)], vec![])
+                (vec![built!(d.close_pass(&key, &job))], vec![])
             }
             105 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.void_challenge(&key, &job)], vec![])
+                (vec![built!(d.void_challenge(&key, &job))], vec![])
             }
             106 => {
                 let Some((key, job)) = pick(&mut self.rng, &live) else {
                     return;
                 };
-                (vec![d.lapse_draw(&key, &job)], vec![])
+                (vec![built!(d.lapse_draw(&key, &job))], vec![])
             }
             _ => {
                 let op = self.operators[self.rng.gen_range(0..self.operators.len())];
@@ -1073,25 +1087,19 @@ impl Run {
             self.w.chain.warp(200).await.unwrap();
             let slot = self.w.chain.slot().await.unwrap();
             for (key, job) in live {
-                // The program's own crank table says which exit is due.
-                let ixs = match job.due(slot) {
-                    Some(Crank::ExpireJob) => vec![d.expire_job(&key, &job)],
-                    Some(Crank::DrawChallenge) => {
-                        let drawn = self.w.chain.predict_draw(&key).await.unwrap();
-                        vec![d.draw_challenge(&key, &job, drawn.as_ref())]
-                    }
-                    Some(Crank::DrawCommittee) => vec![d.draw_committee(&key, &job)],
-                    Some(Crank::LapseDraw) => vec![d.lapse_draw(&key, &job)],
-                    Some(Crank::AdvanceRound) => vec![d.advance_round(&key, &job)],
-                    Some(Crank::Finalize) => vec![d.finalize(&key, &job)],
-                    Some(Crank::ConcedeFault) => vec![d.concede_fault(&job.buyer, &key, &job)],
-                    Some(Crank::VoidContest) => vec![d.void_contest(&key, &job)],
-                    Some(Crank::VoidChallenge) => vec![d.void_challenge(&key, &job)],
-                    Some(Crank::ClosePass) => vec![d.close_pass(&key, &job)],
+                // The program's crank table says which exit is due; the SDK builds it.
+                let Some(crank) = job.due(slot) else {
                     // Not due yet: a draw whose seed slot moved to the next epoch, up to
                     // twice the draw window away (the stuck check below catches strands).
-                    None => continue,
+                    continue;
                 };
+                let drawn = match crank {
+                    Crank::DrawChallenge => self.w.chain.predict_draw(&key).await.unwrap(),
+                    _ => None,
+                };
+                let ixs = vec![d
+                    .crank(crank, &job.buyer, &key, &job, drawn.as_ref())
+                    .unwrap()];
                 let signer = self.signer(&job.buyer);
                 match self.w.chain.send(&ixs, &[&signer]).await {
                     Ok(_) => *self.landed.entry(instruction_name(&ixs)).or_default() += 1,

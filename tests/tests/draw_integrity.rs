@@ -535,7 +535,7 @@ async fn each_verifier_round_draws_from_a_seed_slot_of_its_own() {
         .await
         .unwrap();
     let ix = w.chain.deployment.advance_round(&job, &round0);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     let armed = w.job(&job).await;
     let miss_slot = w.chain.slot().await.unwrap();
     assert_eq!(
@@ -660,7 +660,10 @@ async fn a_late_crank_gives_the_same_sample_or_lapses() {
                 let before = w.chain.operator(&provider).await.unwrap().unwrap();
                 let events = w
                     .chain
-                    .send_with_events(&[w.chain.deployment.lapse_draw(&job, &committed)], &[])
+                    .send_with_events(
+                        &[w.chain.deployment.lapse_draw(&job, &committed).unwrap()],
+                        &[],
+                    )
                     .await
                     .unwrap();
                 assert!(
@@ -736,7 +739,7 @@ async fn committee_votes_of_a_closed_job_are_rejected_on_the_same_id_reposted() 
     };
     // The first life's signed votes, with the second life's resolve.
     let replayed = votes_of_life(&first);
-    let resolve = w.chain.deployment.resolve_contest(&job, &second);
+    let resolve = w.chain.deployment.resolve_contest(&job, &second).unwrap();
     let ixs = [vote_instruction(&replayed), resolve.clone()];
     let replay = w.chain.send(&ixs, &[]).await;
     assert_eq!(
@@ -789,6 +792,6 @@ async fn void_life(w: &mut World, job: &Pubkey) {
         .await
         .unwrap();
     let ix = w.chain.deployment.void_contest(job, &life);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     assert!(w.chain.job(job).await.unwrap().is_none());
 }

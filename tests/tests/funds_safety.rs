@@ -131,27 +131,29 @@ impl Exit {
             Exit::ClosePass => {
                 let slot = w.chain.slot().await?;
                 w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
-                (vec![d.close_pass(job, &state)], None)
+                (vec![d.close_pass(job, &state).unwrap()], None)
             }
             Exit::Finalize => {
                 // Every round missed: finalize opens an unaudited pass window, and the
                 // job ends when it closes unchallenged.
                 w.chain.warp(51).await?;
                 let ix = d.advance_round(job, &state);
-                w.chain.send(&[ix], &[]).await?;
+                w.chain.send(&[ix.unwrap()], &[]).await?;
                 w.chain.crank_draw(job).await?;
                 w.chain.warp(51).await?;
                 let state = w.job(job).await;
-                w.chain.send(&[d.finalize(job, &state)], &[]).await?;
+                w.chain
+                    .send(&[d.finalize(job, &state).unwrap()], &[])
+                    .await?;
                 let state = w.job(job).await;
                 let slot = w.chain.slot().await?;
                 w.chain.warp(state.step_deadline_slot + 1 - slot).await?;
-                (vec![d.close_pass(job, &state)], None)
+                (vec![d.close_pass(job, &state).unwrap()], None)
             }
             Exit::Concede => {
                 let provider = state.provider.expect("claimed");
                 (
-                    vec![d.concede_fault(&provider, job, &state)],
+                    vec![d.concede_fault(&provider, job, &state).unwrap()],
                     Some(w.key(&provider).insecure_clone()),
                 )
             }
@@ -171,7 +173,7 @@ impl Exit {
             }
             Exit::Void => {
                 w.chain.warp(51).await?;
-                (vec![d.void_contest(job, &state)], None)
+                (vec![d.void_contest(job, &state).unwrap()], None)
             }
         };
         let signers: Vec<&Keypair> = signer.iter().collect();
@@ -387,7 +389,9 @@ async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
     // The buyer and the provider empty and close their accounts before the verdict.
     close_own_token_account(&mut w, &buyer).await;
     close_own_token_account(&mut w, &provider).await;
-    let attest = d.attest_pass(&verifier.pubkey(), &challenged, &w.job(&challenged).await);
+    let attest = d
+        .attest_pass(&verifier.pubkey(), &challenged, &w.job(&challenged).await)
+        .unwrap();
     let blocked = w
         .chain
         .send(std::slice::from_ref(&attest), &[&verifier])
@@ -409,7 +413,7 @@ async fn a_party_closing_its_own_token_account_cannot_block_an_exit() {
         .warp(state.step_deadline_slot + 1 - slot)
         .await
         .unwrap();
-    let close = d.close_pass(&challenged, &state);
+    let close = d.close_pass(&challenged, &state).unwrap();
     let blocked = w.chain.send(std::slice::from_ref(&close), &[]).await;
     assert!(blocked.is_err());
     let recreate_verifier = d.create_token_account(&stranger.pubkey(), &verifier.pubkey());
@@ -636,7 +640,7 @@ async fn no_parameter_change_strands_a_job_or_a_stake() {
     assert_eq!((state.state, state.verifier), (JobState::Challenged, None));
     w.chain.warp(1).await.unwrap();
     let ix = d.finalize(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     w.chain.crank_close_pass(&job).await.unwrap();
     assert!(w.chain.job(&job).await.unwrap().is_none());
 

@@ -1,9 +1,10 @@
 //! The house's layering, checked from cargo's own view of the workspace.
 //!
 //! Bottom to top: protocol → programs, gpu → client (the SDK) → testkit → localnet (the
-//! Surfpool host) → verifier (a role) → cli → tests. A crate may depend only on crates
-//! below it, and the SDK and the verifier binary carry no bank: a buyer who only wants to
-//! post a job, and a verifier who only audits, compile no solana-program-test.
+//! Surfpool host) → node (every role) → the binaries (verifier, cli) → tests. A crate may
+//! depend only on crates below it, and the SDK, the roles and the verifier binary carry
+//! no bank: a buyer who only wants to post a job, and a verifier who only audits, compile
+//! no solana-program-test.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -17,7 +18,8 @@ const LEVELS: &[(&str, u32)] = &[
     ("assay-client", 3),
     ("assay-testkit", 4),
     ("assay-localnet", 5),
-    ("assay-verifier", 6),
+    ("assay-node", 6),
+    ("assay-verifier", 7),
     ("assay-cli", 7),
     ("assay-tests", 8),
 ];
@@ -108,8 +110,8 @@ fn no_workspace_crate_depends_on_a_crate_above_it() {
 }
 
 #[test]
-fn the_sdk_and_the_verifier_binary_carry_no_bank_server_or_surfpool() {
-    for package in ["assay-client", "assay-verifier"] {
+fn the_sdk_the_roles_and_the_verifier_binary_carry_no_bank_server_or_surfpool() {
+    for package in ["assay-client", "assay-node", "assay-verifier"] {
         let tree = normal_tree(package);
         let hosting: Vec<&String> = tree
             .iter()

@@ -216,7 +216,8 @@ async fn honest_verifier_on_a_canary_job_reports_the_planted_fault_and_earns_the
     let concede = w
         .chain
         .deployment
-        .concede_fault(&p.pubkey(), &canary.key, &state);
+        .concede_fault(&p.pubkey(), &canary.key, &state)
+        .unwrap();
     w.chain.send(&[concede], &[&p]).await.unwrap();
 
     let after = books(&mut w, &verifier, &verifier).await;
@@ -311,7 +312,11 @@ async fn a_false_challenge_by_the_verifiers_accomplice_does_not_run_out_the_wind
         "past the first window's end"
     );
     let state = w.job(&canary.key).await;
-    let void = w.chain.deployment.void_challenge(&canary.key, &state);
+    let void = w
+        .chain
+        .deployment
+        .void_challenge(&canary.key, &state)
+        .unwrap();
     w.chain.send(&[void], &[]).await.unwrap();
 
     let reopened = w.job(&canary.key).await;
@@ -350,7 +355,7 @@ async fn the_pass_window_is_closed_by_anyone_after_it_ends_and_releases_every_lo
 
     // Before the window ends nobody can close it.
     let job = w.job(&job_key).await;
-    let early = w.chain.deployment.close_pass(&job_key, &job);
+    let early = w.chain.deployment.close_pass(&job_key, &job).unwrap();
     failed_with(
         w.chain.send(&[early], &[]).await,
         MarketError::DeadlineNotReached,
@@ -399,11 +404,11 @@ async fn a_challenge_nobody_votes_on_is_voided_and_costs_the_challenger_the_miss
     assert_eq!(challenged.locked, [COLLATERAL, BOND, CHALLENGER_BOND]);
 
     let state = w.job(&job_key).await;
-    let void = w.chain.deployment.void_challenge(&job_key, &state);
+    let void = w.chain.deployment.void_challenge(&job_key, &state).unwrap();
     failed_with(w.chain.send(&[void], &[]).await, MarketError::DrawPending);
     w.chain.crank_committee(&job_key).await.unwrap();
     let state = w.job(&job_key).await;
-    let void = w.chain.deployment.void_challenge(&job_key, &state);
+    let void = w.chain.deployment.void_challenge(&job_key, &state).unwrap();
     failed_with(
         w.chain.send(&[void.clone()], &[]).await,
         MarketError::DeadlineNotReached,

@@ -33,7 +33,11 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
 
     let v = w.key(&verifier).insecure_clone();
     let ix = w.chain.deployment.attest_pass(&verifier, &job, &state);
-    let events = w.chain.send_with_events(&[ix], &[&v]).await.unwrap();
+    let events = w
+        .chain
+        .send_with_events(&[ix.unwrap()], &[&v])
+        .await
+        .unwrap();
 
     // Price 10: verifier fee 5 % + 3/8 = 4.25, protocol fee 1 % = 0.1, provider 5.65. The
     // provider and the treasury are paid at the pass; the verifier's fee and both locks
@@ -66,7 +70,7 @@ async fn honest_job_is_posted_claimed_committed_drawn_attested_and_settled() {
         .warp(passed.step_deadline_slot + 1 - slot)
         .await
         .unwrap();
-    let close = w.chain.deployment.close_pass(&job, &passed);
+    let close = w.chain.deployment.close_pass(&job, &passed).unwrap();
     let events = w.chain.send_with_events(&[close], &[]).await.unwrap();
     assert_eq!(
         w.chain.balance_of(&verifier).await.unwrap(),
@@ -232,7 +236,11 @@ async fn provider_who_fakes_a_sampled_chunk_and_concedes_is_slashed() {
         .chain
         .deployment
         .concede_fault(&provider.pubkey(), &job, &state);
-    let events = w.chain.send_with_events(&[ix], &[&provider]).await.unwrap();
+    let events = w
+        .chain
+        .send_with_events(&[ix.unwrap()], &[&provider])
+        .await
+        .unwrap();
     // Collateral 32: finder 20 % = 6.4, treasury 10 % = 3.2, buyer 22.4 plus its price
     // back.
     let buyer = w.buyer().pubkey();
@@ -268,7 +276,11 @@ async fn unanswered_fault_slashes_the_provider_once_the_dispute_window_ends() {
         .chain
         .deployment
         .concede_fault(&stranger.pubkey(), &job, &state);
-    let err = w.chain.send(&[early], &[&stranger]).await.unwrap_err();
+    let err = w
+        .chain
+        .send(&[early.unwrap()], &[&stranger])
+        .await
+        .unwrap_err();
     assert_eq!(
         err.custom_code(),
         Some(6000 + assay_market::errors::MarketError::DeadlineNotReached as u32)
@@ -278,7 +290,7 @@ async fn unanswered_fault_slashes_the_provider_once_the_dispute_window_ends() {
         .chain
         .deployment
         .concede_fault(&stranger.pubkey(), &job, &state);
-    w.chain.send(&[ix], &[&stranger]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[&stranger]).await.unwrap();
     let buyer = w.buyer().pubkey();
     assert_eq!(
         balance(&mut w, &buyer).await,
@@ -306,7 +318,7 @@ async fn provider_withholding_outputs_is_reported_unavailable_and_slashed() {
         .chain
         .deployment
         .concede_fault(&provider.pubkey(), &job, &state);
-    w.chain.send(&[ix], &[&provider]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[&provider]).await.unwrap();
     let buyer = w.buyer().pubkey();
     assert_eq!(
         balance(&mut w, &buyer).await,
@@ -464,7 +476,7 @@ async fn contest_without_a_majority_in_time_is_voided_and_nobody_is_slashed() {
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.void_contest(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
     assert_eq!(balance(&mut w, &buyer).await, STARTING_TOKENS);
     assert_eq!(
@@ -483,7 +495,11 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
     // The missing verifier can no longer attest.
-    let late = w.chain.deployment.attest_pass(&first, &job, &state);
+    let late = w
+        .chain
+        .deployment
+        .attest_pass(&first, &job, &state)
+        .unwrap();
     let first_key = w.key(&first).insecure_clone();
     let err = w.chain.send(&[late], &[&first_key]).await.unwrap_err();
     assert_eq!(
@@ -492,7 +508,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
     );
 
     let ix = w.chain.deployment.advance_round(&job, &state);
-    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    let events = w.chain.send_with_events(&[ix.unwrap()], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e, AssayEvent::VerifierMissedWindow(m) if m.verifier == first && m.penalty == MISS_PENALTY)));
     // The next round is drawn from a seed slot of its own, after the miss.
     let state = w.job(&job).await;
@@ -517,7 +533,7 @@ async fn verifier_who_misses_its_window_is_penalized_and_the_next_verifier_takes
 
     let v = w.key(&next).insecure_clone();
     let ix = w.chain.deployment.attest_pass(&next, &job, &state);
-    w.chain.send(&[ix], &[&v]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[&v]).await.unwrap();
     w.chain.crank_close_pass(&job).await.unwrap();
     let provider = w.providers[0].pubkey();
     assert_eq!(
@@ -540,19 +556,19 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
     let (job, _tree, first) = w.challenged_job(1).await.unwrap();
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
-    let early_finalize = w.chain.deployment.finalize(&job, &state);
+    let early_finalize = w.chain.deployment.finalize(&job, &state).unwrap();
     let err = w.chain.send(&[early_finalize], &[]).await.unwrap_err();
     assert_eq!(
         err.custom_code(),
         Some(6000 + assay_market::errors::MarketError::RoundsRemain as u32)
     );
     let ix = w.chain.deployment.advance_round(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     let next = w.chain.crank_draw(&job).await.unwrap();
     w.chain.warp(51).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);
-    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    let events = w.chain.send_with_events(&[ix.unwrap()], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::PassRecorded(p) if p.verifier.is_none() && p.provider_paid == PROVIDER_PAY)));
     let (buyer, provider) = (w.buyer().pubkey(), w.providers[0].pubkey());
@@ -570,7 +586,7 @@ async fn job_whose_verifiers_all_miss_their_windows_settles_unaudited_after_a_pa
             .await
             .unwrap();
         let ix = w.chain.deployment.close_pass(&job, &passed);
-        w.chain.send_with_events(&[ix], &[]).await.unwrap()
+        w.chain.send_with_events(&[ix.unwrap()], &[]).await.unwrap()
     };
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.reason == assay_market::events::UnauditedReason::EveryRoundMissed
@@ -625,7 +641,7 @@ async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fe
     w.chain.warp(1).await.unwrap();
     let state = w.job(&job).await;
     let ix = w.chain.deployment.finalize(&job, &state);
-    w.chain.send(&[ix], &[]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     let passed = w.job(&job).await;
     let slot = w.chain.slot().await.unwrap();
     w.chain
@@ -633,7 +649,7 @@ async fn job_whose_verifiers_leave_before_the_draw_settles_unaudited_with_the_fe
         .await
         .unwrap();
     let ix = w.chain.deployment.close_pass(&job, &passed);
-    let events = w.chain.send_with_events(&[ix], &[]).await.unwrap();
+    let events = w.chain.send_with_events(&[ix.unwrap()], &[]).await.unwrap();
     assert!(events.iter().any(|e| matches!(e,
         AssayEvent::SettledUnaudited(u) if u.job == job
             && u.reason == UnauditedReason::NoEligibleVerifier
@@ -709,7 +725,7 @@ async fn token_2022_mint_works_end_to_end() {
     let state = w.job(&job).await;
     let v = w.key(&verifier).insecure_clone();
     let ix = w.chain.deployment.attest_pass(&verifier, &job, &state);
-    w.chain.send(&[ix], &[&v]).await.unwrap();
+    w.chain.send(&[ix.unwrap()], &[&v]).await.unwrap();
     let provider = w.providers[0].pubkey();
     assert_eq!(
         balance(&mut w, &provider).await,

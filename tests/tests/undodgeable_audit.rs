@@ -270,7 +270,7 @@ async fn late_crank_case(kind: Kind, delay: Delay, unstake_drawn: bool) -> Resul
     }
     let state = w.job(&job).await;
     w.chain
-        .send(&[w.chain.deployment.lapse_draw(&job, &state)], &[])
+        .send(&[w.chain.deployment.lapse_draw(&job, &state).unwrap()], &[])
         .await
         .map_err(|e| format!("lapse_draw: {e}"))?;
     let after = deposits(&mut w, &parties).await;
@@ -412,7 +412,7 @@ async fn provider_declining_draws_gets_its_one_percent_sybil_drawn_no_more_often
                 state.draw_deadline_slot,
             );
             w.chain
-                .send(&[w.chain.deployment.lapse_draw(job, &state)], &[])
+                .send(&[w.chain.deployment.lapse_draw(job, &state).unwrap()], &[])
                 .await
                 .unwrap_or_else(|e| panic!("lapse_draw after {declined} declines: {e}"));
         }
@@ -493,7 +493,7 @@ async fn provider_that_fakes_half_its_chunks_and_waits_is_caught_as_often_as_one
             let provider = state.provider.unwrap();
             let before = deposits(&mut w, &[provider]).await[0];
             w.chain
-                .send(&[w.chain.deployment.lapse_draw(job, &state)], &[])
+                .send(&[w.chain.deployment.lapse_draw(job, &state).unwrap()], &[])
                 .await
                 .unwrap();
             // Lapsed: slashed, as if caught, whatever the sample would have been.
@@ -550,7 +550,7 @@ async fn party_rerolling_a_committee_cannot_raise_its_sybils_seat_share() {
             let state = w.job(&job).await;
             let events = w
                 .chain
-                .send_with_events(&[w.chain.deployment.lapse_draw(&job, &state)], &[])
+                .send_with_events(&[w.chain.deployment.lapse_draw(&job, &state).unwrap()], &[])
                 .await
                 .unwrap();
             let lapse = events
@@ -607,7 +607,7 @@ async fn sybil_that_unstakes_after_its_draw_is_armed_pays_the_penalty_and_the_jo
     warp_to(&mut w, state.step_deadline_slot + 1).await;
     let events = w
         .chain
-        .send_with_events(&[d.advance_round(&job, &state)], &[])
+        .send_with_events(&[d.advance_round(&job, &state).unwrap()], &[])
         .await
         .unwrap();
     assert!(events.iter().any(|e| matches!(e,
@@ -692,7 +692,10 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
         let state = w.job(&job).await;
         warp_to(&mut w, state.step_deadline_slot + 1).await;
         w.chain
-            .send(&[w.chain.deployment.void_challenge(&job, &state)], &[])
+            .send(
+                &[w.chain.deployment.void_challenge(&job, &state).unwrap()],
+                &[],
+            )
             .await
             .unwrap();
     }
@@ -753,7 +756,7 @@ async fn two_hundred_fifty_six_false_challenges_do_not_stop_the_honest_two_hundr
         .collect();
     let replay = [
         assay_client::ix::vote_instruction(&votes),
-        w.chain.deployment.uphold_challenge(&job, &now),
+        w.chain.deployment.uphold_challenge(&job, &now).unwrap(),
     ];
     assert_eq!(
         w.chain

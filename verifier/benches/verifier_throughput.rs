@@ -29,14 +29,15 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::ResultIndex;
 use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{Job, MarketParams, COMPARISON_EXACT};
+use assay_node::journal::Journal;
+use assay_node::metrics::Metrics;
+use assay_node::{Audit, AuditError, Auditor, CachedGpu, Daemon, DaemonOptions};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
-use assay_verifier::journal::Journal;
-use assay_verifier::metrics::Metrics;
-use assay_verifier::{Audit, AuditError, Auditor, CachedGpu, Daemon, DaemonOptions, ResultIndex};
 use solana_sdk::signature::{Keypair, Signer};
 
 const TOKEN: u64 = 1_000_000;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use assay_client::flags::ConnectionFlags;
 use clap::Parser;
 use serde::Deserialize;
 
@@ -85,24 +86,10 @@ pub struct Flags {
     /// TOML config file.
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
-    /// JSON-RPC URL or moniker (localhost, devnet, testnet, mainnet-beta). Default: the
-    /// Solana CLI config's `json_rpc_url`, else http://127.0.0.1:8899 (as `assay`).
-    #[arg(long, short = 'u', env = "ASSAY_URL")]
-    pub url: Option<String>,
-    /// Websocket URL: the daemon follows the market program's accounts there
-    /// (`programSubscribe`) and ticks when one changes, and sends confirm by signature
-    /// subscription; polling every --poll-interval-ms continues as the fallback.
-    /// Default: the --url's port + 1 (Solana's convention: 8899 → 8900).
-    #[arg(long, env = "ASSAY_WS_URL")]
-    pub ws_url: Option<String>,
-    /// The verifier operator's keypair (Solana CLI JSON); it also pays fees. Default: the
-    /// Solana CLI config's `keypair_path`, else ~/.config/solana/id.json (as `assay`).
-    #[arg(long, short = 'k', env = "ASSAY_KEYPAIR")]
-    pub keypair: Option<PathBuf>,
-    /// Blob store for manifests, inputs and outputs: a directory, file://, http(s):// or
-    /// s3:// URL. Default: ~/.local/share/assay/blobs ($ASSAY_HOME/blobs), as `assay`.
-    #[arg(long, alias = "blob-store", env = "ASSAY_STORE")]
-    pub store: Option<String>,
+    /// --url, --ws-url, --keypair (the verifier operator's; it pays fees), --store,
+    /// --priority-fee: the same flags as `assay`'s (`assay_client::flags`).
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
     /// Do not sit on committees: never vote on contests or relay their quorums (votes
     /// otherwise travel through the blob store, under `votes/`).
     #[arg(long)]
@@ -113,8 +100,12 @@ pub struct Flags {
     /// Address for the Prometheus `/metrics` endpoint.
     #[arg(long)]
     pub metrics_addr: Option<SocketAddr>,
+    /// How often to re-read the market when no websocket event wakes the daemon, in
+    /// milliseconds (default 2000).
     #[arg(long)]
     pub poll_interval_ms: Option<u64>,
+    /// The longest wait between retries of a failing chain call or audit, in
+    /// milliseconds (default 30000; the wait doubles up to it).
     #[arg(long)]
     pub max_backoff_ms: Option<u64>,
     /// Disable permissionless cranks.
@@ -132,17 +123,16 @@ pub struct Flags {
     /// and the verifier's bond if it upholds. Default 0.1 (docs/economics.md).
     #[arg(long, value_name = "SHARE")]
     pub fisherman_rate: Option<f64>,
+    /// First wait before retrying an audit whose inputs or outputs could not be read,
+    /// in milliseconds (default 2000).
     #[arg(long)]
     pub audit_retry_ms: Option<u64>,
+    /// Timeout of one JSON-RPC request, in milliseconds (default 10000).
     #[arg(long)]
     pub rpc_timeout_ms: Option<u64>,
+    /// Attempts of a JSON-RPC request the transport failed (default 8).
     #[arg(long)]
     pub rpc_attempts: Option<u32>,
-    /// Priority fee added to every transaction, in micro-lamports per compute unit
-    /// (ComputeBudget `SetComputeUnitPrice`; default 0: none). The unit limit is always
-    /// set from the programs' measured compute units.
-    #[arg(long, env = "ASSAY_PRIORITY_FEE")]
-    pub priority_fee: Option<u64>,
     /// Capabilities to declare on chain at start, so the draws give this verifier only
     /// jobs it can run: `auto` (default: what this machine's GPU adapter has), `none`
     /// (portable jobs only), or names such as `shader-f16,subgroups,extended-limits`.
@@ -176,19 +166,14 @@ impl Config {
     /// Merges `flags` over `file` over the defaults.
     pub fn merge(file: FileConfig, flags: &Flags) -> Result<Self, ConfigError> {
         let ms = Duration::from_millis;
-        let store = flags
-            .store
-            .clone()
-            .or(file.store)
-            .unwrap_or_else(assay_client::keys::default_store);
-        let endpoint = assay_client::keys::Endpoint::resolve(
-            flags.url.as_deref().or(file.url.as_deref()),
-            flags.keypair.as_deref().or(file.keypair.as_deref()),
-        )
-        .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
+        let connection = &flags.connection;
+        let store = connection.store_or(file.store);
+        let endpoint = connection
+            .endpoint_or(file.url.as_deref(), file.keypair.as_deref())
+            .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
         Ok(Self {
             url: endpoint.url,
-            ws_url: flags.ws_url.clone().or(file.ws_url),
+            ws_url: connection.ws_url.clone().or(file.ws_url),
             keypair: endpoint.keypair_path,
             store,
             committee: !flags.no_committee && file.committee.unwrap_or(true),
@@ -213,7 +198,7 @@ impl Config {
                 let rate = flags
                     .fisherman_rate
                     .or(file.fisherman_rate)
-                    .unwrap_or(crate::daemon::DEFAULT_FISHERMAN_RATE);
+                    .unwrap_or(assay_node::daemon::DEFAULT_FISHERMAN_RATE);
                 if !(0.0..=1.0).contains(&rate) {
                     return Err(ConfigError::FishermanRate(rate));
                 }
@@ -228,7 +213,7 @@ impl Config {
                 .or(file.rpc_timeout_ms)
                 .unwrap_or(10_000)),
             rpc_attempts: flags.rpc_attempts.or(file.rpc_attempts).unwrap_or(8),
-            priority_fee: flags.priority_fee.or(file.priority_fee).unwrap_or(0),
+            priority_fee: connection.priority_fee.or(file.priority_fee).unwrap_or(0),
             capabilities: flags
                 .capabilities
                 .as_deref()
@@ -279,7 +264,7 @@ mod tests {
         assert!(!c.crank);
         assert_eq!(
             c.fisherman_rate,
-            crate::daemon::DEFAULT_FISHERMAN_RATE,
+            assay_node::daemon::DEFAULT_FISHERMAN_RATE,
             "a fisherman unless told not to"
         );
         assert_eq!(

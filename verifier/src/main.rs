@@ -1,16 +1,18 @@
 //! `assay-verifier`: the verifier daemon (see docs/verifier.md).
 
+mod config;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{Capabilities, Config, Flags};
 use anyhow::{Context, Result};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_gpu::{BlobStore, Gpu};
-use assay_verifier::config::{Capabilities, Config, Flags};
-use assay_verifier::daemon::ShutdownHandle;
-use assay_verifier::journal::Journal;
-use assay_verifier::metrics::Metrics;
-use assay_verifier::{CachedGpu, Daemon, DaemonOptions};
+use assay_node::daemon::ShutdownHandle;
+use assay_node::journal::Journal;
+use assay_node::metrics::Metrics;
+use assay_node::{CachedGpu, Daemon, DaemonOptions};
 use clap::Parser;
 use tracing::{info, warn};
 
@@ -120,7 +122,7 @@ async fn run(config: Config) -> Result<()> {
         .or_else(|| assay_client::rpc::websocket_url(&config.url))
     {
         Some(ws_url) => {
-            tokio::spawn(assay_verifier::follow::follow_market(
+            tokio::spawn(assay_node::follow::follow_market(
                 ws_url,
                 daemon.waker(),
                 config.max_backoff,

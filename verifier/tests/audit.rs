@@ -4,12 +4,13 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::pda;
 use assay_client::Chain;
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::{publish, Mirror, ResultIndex, Sources};
 use assay_gpu::{BlobStore, Commitment, Gpu};
 use assay_market::instructions::{FaultEvidence, PostJobArgs};
 use assay_market::state::{JobState, COMPARISON_EXACT};
+use assay_node::{audit, Finding};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
-use assay_verifier::{audit, publish, Finding, Mirror, ResultIndex, Sources};
 
 #[path = "support/static_blob_server.rs"]
 mod static_blob_server;
@@ -103,7 +104,7 @@ async fn challenged_with(
     let mut outputs = gpu.prepare(&bundle).unwrap().run_all().unwrap();
     let custom_uri = tamper(&store, &job, &mut outputs);
     let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
-    let published = publish(&store, mirror, &job, &outputs, &commitment).unwrap();
+    let published = publish(&store, mirror, &job.to_bytes(), &outputs, &commitment).unwrap();
     let uri = custom_uri.unwrap_or(published);
     chain
         .send(
@@ -138,7 +139,7 @@ async fn honest_provider_passes_the_audit_and_is_paid() {
         .unwrap()
         .insecure_clone();
     let ix = s.chain.deployment.attest_pass(&v.pubkey(), &s.job, &job);
-    s.chain.send(&[ix], &[&v]).await.unwrap();
+    s.chain.send(&[ix.unwrap()], &[&v]).await.unwrap();
     let passed = s.chain.job(&s.job).await.unwrap().unwrap();
     assert_eq!(passed.state, assay_market::state::JobState::Passed);
     let paid = 1_000_000 - job.verifier_fee - job.protocol_fee;
@@ -309,15 +310,15 @@ async fn the_verifiers_own_store_down_is_retried_never_reported_as_unavailable()
     let mut s = challenged(|_, _, _| None).await;
     let job = s.chain.job(&s.job).await.unwrap().unwrap();
     let down = BlobStore::open_mirror("http://127.0.0.1:9/").unwrap();
-    let result = assay_verifier::audit_with(
+    let result = assay_node::audit_with(
         &down,
         &s.job,
         &job,
-        |hash| assay_verifier::audit::load_bundle(&s.store, hash).map(std::sync::Arc::new),
+        |hash| assay_node::audit::load_bundle(&s.store, hash).map(std::sync::Arc::new),
         |bundle| s.gpu.prepare(bundle).map(Box::new),
     );
     match result {
-        Err(assay_verifier::AuditError::StoreDown(reason)) => {
+        Err(assay_node::AuditError::StoreDown(reason)) => {
             assert!(reason.contains("unreachable"), "{reason}")
         }
         other => panic!("expected StoreDown, got {other:?}"),

@@ -1,4 +1,4 @@
-//! The canary operator (`assay_verifier::canary`) against verifier daemons on the embedded
+//! The canary operator (`assay_node::canary`) against verifier daemons on the embedded
 //! chain: a lazy verifier's pass of a canary is challenged and upheld; an honest verifier
 //! reports the planted fault and the canary concedes.
 
@@ -7,8 +7,8 @@ mod common;
 use anchor_lang::prelude::Pubkey;
 use assay_client::Chain;
 use assay_market::state::JobState;
+use assay_node::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use assay_testkit::embedded::LocalSetup;
-use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use common::{hashmix_bundle, Market, SharedChain};
 use solana_sdk::signature::Signer;
 
@@ -46,7 +46,7 @@ async fn launch_planting(m: &Market, keys: &CanaryKeys, job_id: u64, planted: u3
     let args = common::job_args(job_id, manifest_hash, 8);
     let mut chain = m.chain.clone();
     let mut canary = operator(m, &mut chain, keys);
-    canary.planted = assay_verifier::canary::Planted::Fixed(planted);
+    canary.planted = assay_node::canary::Planted::Fixed(planted);
     canary
         .launch(&bundle, args, std::time::Duration::ZERO)
         .await
@@ -65,7 +65,7 @@ fn operator<'a>(
         store: &m.store,
         keys,
         secret: [7; 32],
-        planted: assay_verifier::canary::Planted::Fixed(PLANTED_IN_EVERY_SAMPLE),
+        planted: assay_node::canary::Planted::Fixed(PLANTED_IN_EVERY_SAMPLE),
         fresh_buyers: true,
         fresh_providers: true,
         events: vec![],
@@ -76,7 +76,7 @@ async fn watch(
     m: &Market,
     keys: &CanaryKeys,
     records: &mut [CanaryRecord],
-) -> assay_verifier::canary::WatchReport {
+) -> assay_node::canary::WatchReport {
     let mut chain = m.chain.clone();
     operator(m, &mut chain, keys).watch(records).await.unwrap()
 }

@@ -11,10 +11,10 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::Chain;
 use assay_gpu::{BlobStore, GpuError};
 use assay_market::state::{Job, JobState, MarketParams};
+use assay_node::journal::{Journal, VerdictEntry, VerdictStatus};
+use assay_node::votes::{relay_instruction, VoteRecord};
+use assay_node::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
 use assay_testkit::embedded::{LocalSetup, DEFAULT_EPOCH_SLOTS};
-use assay_verifier::journal::{Journal, VerdictEntry, VerdictStatus};
-use assay_verifier::votes::{relay_instruction, VoteRecord};
-use assay_verifier::{Audit, AuditError, Auditor, CrashPoint, DaemonError};
 use common::{Market, Provider, ALL_BUT_ONE};
 use solana_sdk::signature::{Signature, Signer};
 
@@ -53,7 +53,7 @@ async fn assert_passed(m: &Market, job: &Pubkey) {
 /// Waits out `job`'s pass window; the daemon's next pass closes it (its fee, its bond).
 async fn close_own_pass(
     m: &mut Market,
-    d: &mut assay_verifier::Daemon<common::SharedChain>,
+    d: &mut assay_node::Daemon<common::SharedChain>,
     job: &Pubkey,
 ) {
     let window = m.state(job).await.unwrap().params.pass_window_slots;
@@ -386,7 +386,7 @@ async fn offline_verifier_is_replaced_after_its_window() {
 /// the job (its committee not drawn yet).
 async fn contested_fake(
     m: &mut Market,
-    daemons: &mut [assay_verifier::Daemon<common::SharedChain>],
+    daemons: &mut [assay_node::Daemon<common::SharedChain>],
 ) -> Pubkey {
     let job = m.job(0, ALL_BUT_ONE, Provider::Fake(3)).await;
     m.draw(&job).await;
@@ -520,7 +520,7 @@ fn relayed_votes_are_the_bytes_the_sdk_signs() {
     let mut forged = records[0].clone();
     forged.uphold = false;
     assert!(!forged.counts_for(&job_key, &job));
-    let (uphold, side) = assay_verifier::votes::quorum(
+    let (uphold, side) = assay_node::votes::quorum(
         &job_key,
         &job,
         &[records[0].clone(), forged, records[1].clone()],
@@ -529,7 +529,7 @@ fn relayed_votes_are_the_bytes_the_sdk_signs() {
     assert!(uphold);
     assert_eq!(side.len(), 2);
     // Three valid votes: exactly a majority (two) is relayed, the smallest transaction.
-    let (_, all_three) = assay_verifier::votes::quorum(&job_key, &job, &records).unwrap();
+    let (_, all_three) = assay_node::votes::quorum(&job_key, &job, &records).unwrap();
     assert_eq!(all_three.len(), 2);
 }
 
@@ -560,7 +560,7 @@ impl Auditor for FlakyGpu {
                 message: "injected: kernel unsupported on this adapter".into(),
             }));
         }
-        assay_verifier::audit(&self.gpu, store, job_key, job)
+        assay_node::audit(&self.gpu, store, job_key, job)
     }
 }
 
@@ -606,7 +606,7 @@ struct SkippingGpu {
 
 impl Auditor for SkippingGpu {
     fn audit(&self, store: &BlobStore, job_key: &Pubkey, job: &Job) -> Result<Audit, AuditError> {
-        let mut audit = assay_verifier::audit(&self.gpu, store, job_key, job)?;
+        let mut audit = assay_node::audit(&self.gpu, store, job_key, job)?;
         let keep = audit.reexecuted.len().saturating_sub(self.skipped);
         audit.reexecuted.truncate(keep);
         Ok(audit)
@@ -623,8 +623,8 @@ async fn the_daemon_never_signs_a_pass_for_a_chunk_it_did_not_reexecute() {
     m.draw(&job).await;
     let state = m.state(&job).await.unwrap();
     let sample = assay_protocol::sample_indices(&state.seed, state.n_chunks, 8);
-    let honest = assay_verifier::audit(&m.gpu, &m.store, &job, &state).unwrap();
-    assert_eq!(honest.finding, assay_verifier::Finding::Pass);
+    let honest = assay_node::audit(&m.gpu, &m.store, &job, &state).unwrap();
+    assert_eq!(honest.finding, assay_node::Finding::Pass);
     let mut reexecuted = honest.reexecuted.clone();
     reexecuted.sort_unstable();
     let mut sampled = sample.clone();
@@ -733,11 +733,9 @@ async fn a_fisherman_daemon_calls_a_chunk_lost_after_the_pass_unavailable_and_th
     let state = m.state(&job).await.unwrap();
     let sample = assay_protocol::sample_indices(&state.seed, state.n_chunks, 4);
     let lost = (0..state.n_chunks).find(|i| !sample.contains(i)).unwrap();
-    let index = assay_verifier::ResultIndex::fetch(
-        &assay_verifier::Sources::own(&m.store),
-        &state.output_uri,
-    )
-    .unwrap();
+    let index =
+        assay_gpu::ResultIndex::fetch(&assay_gpu::Sources::own(&m.store), &state.output_uri)
+            .unwrap();
     let blob = m
         .dir
         .path()

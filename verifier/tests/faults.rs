@@ -15,12 +15,12 @@ use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::Chain;
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::MarketParams;
+use assay_node::journal::Journal;
+use assay_node::metrics::Metrics;
+use assay_node::{Daemon, DaemonOptions};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::LocalSetup;
 use assay_testkit::faults::{FaultInjection, FaultProxy};
-use assay_verifier::journal::Journal;
-use assay_verifier::metrics::Metrics;
-use assay_verifier::{Daemon, DaemonOptions};
 use common::{new_user_from_admin, run_job, Provider};
 use solana_sdk::signature::Signer;
 

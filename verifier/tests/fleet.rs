@@ -228,7 +228,7 @@ fn spawn_verifier(net: &Surfnet, moto: &Moto, key: &Keypair, dir: &std::path::Pa
             "1000",
         ])
         .envs(moto.env())
-        .env("RUST_LOG", "assay_verifier=info,warn")
+        .env("RUST_LOG", "assay_node=info,assay_verifier=info,warn")
         .env("NODEVICE_SELECT", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

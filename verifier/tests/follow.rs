@@ -21,7 +21,7 @@ async fn the_verifier_daemon_is_woken_when_a_market_account_changes() {
     .await
     .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(assay_verifier::follow::follow_market(
+    tokio::spawn(assay_node::follow::follow_market(
         net.ws_url.clone(),
         std::sync::Arc::clone(&wake),
         Duration::from_secs(1),

@@ -116,7 +116,7 @@ fn spawn(p: &Paths, pid: &AtomicU32) -> Child {
             "--audit-retry-ms",
             "200",
         ])
-        .env("RUST_LOG", "assay_verifier=info,warn")
+        .env("RUST_LOG", "assay_node=info,assay_verifier=info,warn")
         .env("NODEVICE_SELECT", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -484,7 +484,7 @@ async fn kill_and_restart(
         assert_eq!(sigs.len(), 1, "job {job}: {sigs:?}");
     }
     // The journal holds a done verdict for every job.
-    let journal = assay_verifier::journal::Journal::open(&paths.journal).unwrap();
+    let journal = assay_node::journal::Journal::open(&paths.journal).unwrap();
     let journaled: BTreeMap<String, _> = journal
         .verdicts()
         .unwrap()
@@ -502,7 +502,7 @@ async fn kill_and_restart(
         assert_eq!(*round, 0);
         assert_eq!(
             entry.status,
-            assay_verifier::journal::VerdictStatus::Done,
+            assay_node::journal::VerdictStatus::Done,
             "{job}"
         );
     }

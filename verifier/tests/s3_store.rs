@@ -11,7 +11,7 @@ use moto::Moto;
 
 use anchor_lang::prelude::Pubkey;
 use assay_gpu::{BlobError, Digest};
-use assay_verifier::votes::{VoteBoard, VoteRecord};
+use assay_node::votes::{VoteBoard, VoteRecord};
 
 #[test]
 fn blobs_and_votes_round_trip_through_an_s3_server() {

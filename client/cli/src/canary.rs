@@ -3,7 +3,7 @@
 //! Posts ordinary example jobs from fresh keys funded by a buyer key, runs them from fresh
 //! provider keys funded and staked by a provider key, with a secret set of chunks planted
 //! wrong, and from a third key challenges every pass whose sample holds a planted chunk
-//! (`assay_verifier::canary`). Jobs, their secrets and the fresh keys still holding funds
+//! (`assay_node::canary`). Jobs, their secrets and the fresh keys still holding funds
 //! are kept in a state file, so a restart still challenges what it launched and brings
 //! every fresh provider's stake home after its cooldown.
 
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use assay_client::keys::{data_dir, read_keypair};
 use assay_client::Chain;
-use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
+use assay_node::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use clap::Args;
 use rand::Rng;
 use serde_json::json;
@@ -167,8 +167,8 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         keys: &keys,
         secret,
         planted: match a.planted {
-            Some(m) => assay_verifier::canary::Planted::Fixed(m),
-            None => assay_verifier::canary::Planted::Catch(a.catch),
+            Some(m) => assay_node::canary::Planted::Fixed(m),
+            None => assay_node::canary::Planted::Catch(a.catch),
         },
         fresh_buyers: true,
         fresh_providers: true,

@@ -4,48 +4,28 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
+use assay_client::flags::ConnectionFlags;
 use assay_client::keys::{read_keypair, Endpoint};
 use assay_client::rpc::{RpcChain, RpcOptions};
 use assay_client::{Chain, ChainError, Pubkey};
 use assay_gpu::BlobStore;
-use assay_gpu::{CompareRule, JobBundle, JobManifest};
+use assay_gpu::{CompareRule, JobBundle};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{COMPARISON_EXACT, COMPARISON_FLOAT};
 use clap::Args;
 use solana_sdk::signature::Keypair;
 
-/// Flags of every command that talks to a chain.
+/// Flags of every command that talks to a chain: the connection flags every Assay binary
+/// shares (`assay_client::flags`, also `assay-verifier`'s).
 #[derive(Args, Clone, Debug, Default)]
 pub struct Net {
-    /// JSON-RPC URL or moniker (localhost, devnet, testnet, mainnet-beta). Default: the
-    /// Solana CLI config's `json_rpc_url`, else http://127.0.0.1:8899 (`assay localnet`).
-    #[arg(long, short = 'u', global = true, env = "ASSAY_URL")]
-    pub url: Option<String>,
-    /// Websocket URL: transactions confirm by signature subscription there, polling when
-    /// it cannot be reached. Default: the URL's port + 1 (Solana's convention: 8899 → 8900).
-    #[arg(long, global = true, env = "ASSAY_WS_URL")]
-    pub ws_url: Option<String>,
-    /// Signer keypair file (Solana CLI JSON format). Default: the Solana CLI config's
-    /// `keypair_path`, else ~/.config/solana/id.json.
-    #[arg(long, short = 'k', global = true, env = "ASSAY_KEYPAIR")]
-    pub keypair: Option<PathBuf>,
-    /// Blob store for manifests, inputs and outputs: a directory, file://, http(s):// or
-    /// s3:// URL. Default: ~/.local/share/assay/blobs.
-    #[arg(long, global = true, env = "ASSAY_STORE")]
-    pub store: Option<String>,
-    /// Priority fee added to every transaction, in micro-lamports per compute unit
-    /// (ComputeBudget `SetComputeUnitPrice`; default 0: none). The compute-unit limit is
-    /// always set from the programs' measured compute units.
-    #[arg(long, global = true, env = "ASSAY_PRIORITY_FEE")]
-    pub priority_fee: Option<u64>,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
 }
 
 impl Net {
     pub fn endpoint(&self) -> Result<Endpoint> {
-        Ok(Endpoint::resolve(
-            self.url.as_deref(),
-            self.keypair.as_deref(),
-        )?)
+        Ok(self.connection.endpoint_or(None, None)?)
     }
 
     pub fn signer(&self) -> Result<Keypair> {
@@ -67,8 +47,8 @@ impl Net {
         let signer = payer.insecure_clone();
         let options = RpcOptions {
             attempts: 4,
-            priority_fee: self.priority_fee.unwrap_or(0),
-            ws_url: self.ws_url.clone(),
+            priority_fee: self.connection.priority_fee.unwrap_or(0),
+            ws_url: self.connection.ws_url.clone(),
             ..RpcOptions::default()
         };
         let chain = RpcChain::connect(&endpoint.url, signer.insecure_clone(), options)
@@ -87,10 +67,7 @@ impl Net {
     }
 
     pub fn store(&self) -> Result<BlobStore> {
-        let location = self
-            .store
-            .clone()
-            .unwrap_or_else(assay_client::keys::default_store);
+        let location = self.connection.store_or(None);
         BlobStore::open(&location).with_context(|| format!("cannot open the blob store {location}"))
     }
 
@@ -110,23 +87,12 @@ pub struct Offer {
     pub execution_window_slots: u64,
 }
 
-/// The hash binding a manifest's inputs on chain: sha256 over the inputs' sha256s, in
-/// binding order.
-pub fn input_root(manifest: &JobManifest) -> [u8; 32] {
-    let hashes: Vec<&[u8]> = manifest
-        .inputs
-        .iter()
-        .map(|i| i.sha256.0.as_slice())
-        .collect();
-    assay_protocol::hashv(&hashes)
-}
-
 /// The `post_job` arguments for `bundle` under `offer` (nothing is uploaded).
 pub fn post_args(bundle: &JobBundle, job_id: u64, offer: &Offer) -> Result<PostJobArgs> {
     Ok(PostJobArgs {
         job_id,
         manifest_hash: bundle.manifest.manifest_hash()?,
-        input_root: input_root(&bundle.manifest),
+        input_root: bundle.manifest.input_root(),
         n_chunks: bundle.manifest.n_chunks(),
         samples: offer.samples,
         comparison_rule: match bundle.manifest.compare {

@@ -21,12 +21,13 @@ use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
+use assay_gpu::publish;
 use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::state::{Job, JobState, MarketParams};
+use assay_node::{audit, Finding};
 use assay_protocol::{AttestationMessage, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
-use assay_verifier::{audit, publish, Finding};
 use clap::Args;
 
 use crate::common::{post_args, upload_job, Offer};
@@ -515,7 +516,7 @@ impl Demo {
             };
             job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
             let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
-            let uri = publish(&self.store, None, &key, &outputs, &commitment)?;
+            let uri = publish(&self.store, None, &key.to_bytes(), &outputs, &commitment)?;
             job.outputs = Some(outputs);
             let events = self
                 .chain
@@ -581,7 +582,7 @@ impl Demo {
                 Finding::Pass => {
                     self.jobs[i].finding =
                         format!("all {} sampled chunks correct", result.sample.len());
-                    self.d.attest_pass(&verifier, &key, &job)
+                    self.d.attest_pass(&verifier, &key, &job)?
                 }
                 Finding::Fault {
                     index,
@@ -625,7 +626,10 @@ impl Demo {
             let events = self
                 .chain
                 .send_with_events(
-                    &[vote_instruction(&votes), self.d.resolve_contest(&key, &job)],
+                    &[
+                        vote_instruction(&votes),
+                        self.d.resolve_contest(&key, &job)?,
+                    ],
                     &[],
                 )
                 .await?;
@@ -646,7 +650,7 @@ impl Demo {
                 let events = self
                     .chain
                     .send_with_events(
-                        &[self.d.concede_fault(&cranker.pubkey(), &key, &job)],
+                        &[self.d.concede_fault(&cranker.pubkey(), &key, &job)?],
                         &[&cranker],
                     )
                     .await?;
@@ -668,7 +672,7 @@ impl Demo {
             if job.state == JobState::Passed {
                 let events = self
                     .chain
-                    .send_with_events(&[self.d.close_pass(&key, &job)], &[])
+                    .send_with_events(&[self.d.close_pass(&key, &job)?], &[])
                     .await?;
                 record(&mut self.jobs, &events);
             }

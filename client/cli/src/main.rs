@@ -1,7 +1,6 @@
 //! `assay`: the Assay command line.
 
 mod canary;
-mod challenge;
 mod common;
 mod demo;
 mod economics;
@@ -9,13 +8,17 @@ mod history;
 mod job;
 mod localnet;
 mod provider;
+mod report;
 mod stake;
 mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+
+use report::Outcome;
 
 #[derive(Parser)]
 #[command(
@@ -87,7 +90,7 @@ enum CanaryCommand {
 }
 
 /// Runs an async command on a fresh runtime.
-fn block_on(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+fn block_on<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -110,25 +113,32 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(args, cli.json),
+    let json = cli.json;
+    let printed = |done: Result<()>| -> Outcome { done.map(|()| None) };
+    let outcome: Outcome = match cli.command {
+        Command::Demo(args) => printed(demo::run(args, json)),
         Command::Economics(mut args) => {
-            args.url_given = cli.net.url.is_some();
-            block_on(economics::run(args, &cli.net, cli.json))
+            args.url_given = cli.net.connection.url.is_some();
+            printed(block_on(economics::run(args, &cli.net, json)))
         }
-        Command::Job(c) => block_on(job::run(c, &cli.net, cli.json)),
-        Command::Stake(c) => block_on(stake::run(c, &cli.net, cli.json)),
+        Command::Job(c) => block_on(job::run(c, &cli.net, json)),
+        Command::Stake(c) => printed(block_on(stake::run(c, &cli.net, json))),
         Command::Provider(ProviderCommand::Run(a)) => {
-            block_on(provider::run(a, &cli.net, cli.json))
+            printed(block_on(provider::run(a, &cli.net, json)))
         }
-        Command::Canary(CanaryCommand::Run(a)) => block_on(canary::run(a, &cli.net, cli.json)),
-        Command::Localnet(a) => block_on(localnet::localnet(a, cli.json)),
-        Command::Faucet(a) => block_on(localnet::faucet(a, &cli.net, cli.json)),
-        Command::Balance(a) => block_on(localnet::balance(a, &cli.net, cli.json)),
-        Command::Keygen(a) => localnet::keygen(a, cli.json),
+        Command::Canary(CanaryCommand::Run(a)) => printed(block_on(canary::run(a, &cli.net, json))),
+        Command::Localnet(a) => printed(block_on(localnet::localnet(a, json))),
+        Command::Faucet(a) => printed(block_on(localnet::faucet(a, &cli.net, json))),
+        Command::Balance(a) => printed(block_on(localnet::balance(a, &cli.net, json))),
+        Command::Keygen(a) => printed(localnet::keygen(a, json)),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    match outcome {
+        Ok(report) => {
+            if let Some(report) = report {
+                report::render(&*report, json);
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -343,7 +343,7 @@ fn provider_killed_mid_job_resumes_its_claim_after_restart_without_claiming_twic
     let mut worker = net
         .assay(Some(&provider))
         .args(["provider", "run"])
-        .env("RUST_LOG", "assay=info")
+        .env("RUST_LOG", "assay=info,assay_node=info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -756,11 +756,9 @@ fn honest_provider_with_poisoned_shared_store(mirrored: bool) {
         };
         // Every chunk blob the provider published is overwritten in the shared store.
         let store = assay_gpu::BlobStore::local(net.path("blobs")).unwrap();
-        let index = assay_verifier::ResultIndex::fetch(
-            &assay_verifier::Sources::own(&store),
-            &committed.output_uri,
-        )
-        .unwrap();
+        let index =
+            assay_gpu::ResultIndex::fetch(&assay_gpu::Sources::own(&store), &committed.output_uri)
+                .unwrap();
         for chunk in &index.chunks {
             std::fs::write(
                 net.path("blobs").join("blobs").join(hex::encode(chunk)),

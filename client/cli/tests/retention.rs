@@ -51,9 +51,9 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     ));
 
     // Scene 1: the job runs and passes its audit. Fishermen are off: the buyer looks.
-    let options = assay_verifier::DaemonOptions {
+    let options = assay_node::DaemonOptions {
         fisherman_rate: 0.0,
-        ..assay_verifier::DaemonOptions::default()
+        ..assay_node::DaemonOptions::default()
     };
     let (passed, mut daemons) = runtime.block_on(async {
         let mut daemons = vec![];
@@ -82,11 +82,8 @@ fn chunk_lost_after_the_pass(worker_keeps_running: bool) {
     let sample = assay_protocol::sample_indices(&passed.seed, passed.n_chunks, 8);
     let lost = (0..passed.n_chunks).find(|i| !sample.contains(i)).unwrap();
     let store = assay_gpu::BlobStore::local(net.path("blobs")).unwrap();
-    let index = assay_verifier::ResultIndex::fetch(
-        &assay_verifier::Sources::own(&store),
-        &passed.output_uri,
-    )
-    .unwrap();
+    let index = assay_gpu::ResultIndex::fetch(&assay_gpu::Sources::own(&store), &passed.output_uri)
+        .unwrap();
     std::fs::write(
         net.path("blobs")
             .join("blobs")

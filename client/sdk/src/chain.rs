@@ -38,6 +38,9 @@ pub enum ChainError {
     MissingAccount(Pubkey),
     #[error("account {0} could not be decoded: {1}")]
     Decode(Pubkey, String),
+    /// The instruction could not be built from the job as read: it lacks a party.
+    #[error(transparent)]
+    MissingParty(#[from] crate::ix::MissingParty),
 }
 
 impl ChainError {

@@ -11,7 +11,7 @@ use assay_market::instructions::{
     ChallengeAvailabilityArgs, ChallengePassArgs, CommitResultArgs, ConfigArgs, FaultEvidence,
     PostJobArgs, ReportFaultArgs, WithdrawTreasuryArgs,
 };
-use assay_market::state::{Job, MarketParams};
+use assay_market::state::{Crank, Job, MarketParams};
 use assay_stake::instructions::{
     DepositArgs, InitializeArgs, RegisterOperatorArgs, RequestUnstakeArgs, SetCapabilitiesArgs,
     UpdateConfigArgs,
@@ -45,6 +45,33 @@ fn with_operators(mut ix: Instruction, authorities: &[Pubkey]) -> Instruction {
 
 fn system_program() -> Pubkey {
     anchor_lang::system_program::ID
+}
+
+/// A job instruction needs a party the job does not have (yet, or any more): built from
+/// a stale or wrong copy of the job, it would name the all-zero key and fail on chain
+/// with an unrelated constraint error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job in state {state:?} has no {role}: this instruction needs one (re-read the job?)")]
+pub struct MissingParty {
+    pub role: &'static str,
+    pub state: assay_market::state::JobState,
+}
+
+/// The job's `role`, which the instruction being built needs.
+fn required(party: Option<Pubkey>, role: &'static str, job: &Job) -> Result<Pubkey, MissingParty> {
+    party.ok_or(MissingParty {
+        role,
+        state: job.state,
+    })
+}
+
+/// The operator account and stake vault of `authority` (`StakedParty`).
+fn staked_party(authority: &Pubkey) -> assay_market::accounts::StakedParty {
+    let operator = pda::operator(authority);
+    assay_market::accounts::StakedParty {
+        operator,
+        vault: pda::stake_vault(&operator),
+    }
 }
 
 /// The facts of one Assay deployment every builder needs.
@@ -144,12 +171,12 @@ impl Deployment {
 
     /// The provider and verifier (none for an unaudited pass) a pass keeps at stake
     /// (`PassParties`).
-    fn pass_parties(&self, job: &Job) -> assay_market::accounts::PassParties {
-        assay_market::accounts::PassParties {
-            provider_operator: pda::operator(&job.provider.unwrap_or_default()),
+    fn pass_parties(&self, job: &Job) -> Result<assay_market::accounts::PassParties, MissingParty> {
+        Ok(assay_market::accounts::PassParties {
+            provider_operator: pda::operator(&required(job.provider, "provider", job)?),
             verifier_operator: job.verifier.as_ref().map(pda::operator),
             stake: self.stake_accounts(),
-        }
+        })
     }
 
     fn stake_accounts(&self) -> assay_market::accounts::StakeAccounts {
@@ -497,35 +524,41 @@ impl Deployment {
         )
     }
 
-    pub fn attest_pass(&self, verifier: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
-        instruction(
+    pub fn attest_pass(
+        &self,
+        verifier: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Instruction, MissingParty> {
+        let provider = required(job.provider, "provider", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::AttestPass {
                 verifier: *verifier,
                 escrow: self.open_escrow(job_key),
-                provider_token: self.token_account(&job.provider.unwrap_or_default()),
+                provider_token: self.token_account(&provider),
                 treasury: job.treasury,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::AttestPass {},
-        )
+        ))
     }
 
     /// Closes a pass whose window has ended (anyone may send it): pays the verifier its
     /// fee (the buyer, for an unaudited pass) and unlocks both stakes.
-    pub fn close_pass(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        instruction(
+    pub fn close_pass(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::ClosePass {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
                 verifier_token: job.verifier.as_ref().map(|v| self.token_account(v)),
-                parties: self.pass_parties(job),
+                parties: self.pass_parties(job)?,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::ClosePass {},
-        )
+        ))
     }
 
     /// `challenger` challenges `job`'s pass with a sampled chunk's committed leaf (and its
@@ -587,10 +620,14 @@ impl Deployment {
 
     /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose
     /// majority upholds the challenge.
-    pub fn uphold_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let challenger = job.accuser.unwrap_or_default();
-        let parties = self.pass_parties(job);
-        instruction(
+    pub fn uphold_challenge(
+        &self,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Instruction, MissingParty> {
+        let challenger = required(job.accuser, "challenger", job)?;
+        let parties = self.pass_parties(job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::UpholdChallenge {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
@@ -609,41 +646,43 @@ impl Deployment {
                 program: assay_market::ID,
             },
             assay_market::instruction::UpholdChallenge {},
-        )
+        ))
     }
 
     /// Must follow, in the same transaction, the Ed25519 instruction carrying votes whose
     /// majority overturns the challenge.
-    pub fn overturn_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let challenger_operator = pda::operator(&job.accuser.unwrap_or_default());
-        instruction(
+    pub fn overturn_challenge(
+        &self,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Instruction, MissingParty> {
+        let challenger = required(job.accuser, "challenger", job)?;
+        let defender = required(job.verifier.or(job.provider), "provider", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::OverturnChallenge {
                 escrow: self.open_escrow(job_key),
-                defender_token: self
-                    .token_account(&job.verifier.or(job.provider).unwrap_or_default()),
+                defender_token: self.token_account(&defender),
                 treasury: job.treasury,
-                challenger_operator,
-                challenger_operator_vault: pda::stake_vault(&challenger_operator),
+                challenger: staked_party(&challenger),
                 stake: self.stake_accounts(),
                 instructions_sysvar: solana_sdk::sysvar::instructions::ID,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::OverturnChallenge {},
-        )
+        ))
     }
 
     /// Voids a challenge whose vote window passed without a majority (anyone may send
     /// it): the challenger pays the miss penalty.
-    pub fn void_challenge(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let challenger_operator = pda::operator(&job.accuser.unwrap_or_default());
-        instruction(
+    pub fn void_challenge(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
+        let challenger = required(job.accuser, "challenger", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::VoidChallenge {
                 job: *job_key,
-                challenger_operator,
-                challenger_operator_vault: pda::stake_vault(&challenger_operator),
+                challenger: staked_party(&challenger),
                 treasury: job.treasury,
                 mint: self.mint,
                 token_program: self.token_program,
@@ -652,7 +691,7 @@ impl Deployment {
                 program: assay_market::ID,
             },
             assay_market::instruction::VoidChallenge {},
-        )
+        ))
     }
 
     pub fn report_fault(
@@ -680,14 +719,13 @@ impl Deployment {
     }
 
     /// `next_verifier`: the authority the round + 1 draw will pick, if any.
-    pub fn advance_round(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let missed = pda::operator(&job.verifier.unwrap_or_default());
-        instruction(
+    pub fn advance_round(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
+        let missed = required(job.verifier, "verifier", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::AdvanceRound {
                 job: *job_key,
-                missed_operator: missed,
-                missed_operator_vault: pda::stake_vault(&missed),
+                missed_verifier: staked_party(&missed),
                 treasury: job.treasury,
                 stake: self.stake_accounts(),
                 mint: self.mint,
@@ -696,13 +734,13 @@ impl Deployment {
                 program: assay_market::ID,
             },
             assay_market::instruction::AdvanceRound {},
-        )
+        ))
     }
 
-    pub fn finalize(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let provider = job.provider.unwrap_or_default();
+    pub fn finalize(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
+        let provider = required(job.provider, "provider", job)?;
         let missed = job.verifier.as_ref().map(pda::operator);
-        instruction(
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::Finalize {
                 escrow: self.open_escrow(job_key),
@@ -715,29 +753,33 @@ impl Deployment {
                 program: assay_market::ID,
             },
             assay_market::instruction::Finalize {},
-        )
+        ))
     }
 
     /// `caller`: the provider (any time) or anyone (after the dispute window).
-    pub fn concede_fault(&self, caller: &Pubkey, job_key: &Pubkey, job: &Job) -> Instruction {
-        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
-        let accuser = job.accuser.unwrap_or_default();
-        instruction(
+    pub fn concede_fault(
+        &self,
+        caller: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Instruction, MissingParty> {
+        let provider = required(job.provider, "provider", job)?;
+        let accuser = required(job.accuser, "accuser", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::ConcedeFault {
                 caller: *caller,
                 escrow: self.terminal_escrow(job_key, &job.buyer),
                 accuser_token: self.token_account(&accuser),
                 treasury: job.treasury,
-                provider_operator,
-                provider_operator_vault: pda::stake_vault(&provider_operator),
+                provider: staked_party(&provider),
                 accuser_operator: pda::operator(&accuser),
                 stake: self.stake_accounts(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::ConcedeFault {},
-        )
+        ))
     }
 
     /// The provider contests `job`'s fault; carries the Operator accounts of the parties
@@ -791,71 +833,96 @@ impl Deployment {
         )
     }
 
+    /// The instruction of `crank`, the exit the job's crank table names ([`Job::due`]),
+    /// sent by `caller`: one mapping for every driver. A verifier round's draw names the
+    /// verifier it will pick (`drawn_verifier`, read from the registry; see
+    /// `Chain::predict_draw`); every other crank ignores it.
+    pub fn crank(
+        &self,
+        crank: Crank,
+        caller: &Pubkey,
+        job_key: &Pubkey,
+        job: &Job,
+        drawn_verifier: Option<&Pubkey>,
+    ) -> Result<Instruction, MissingParty> {
+        match crank {
+            Crank::ExpireJob => Ok(self.expire_job(job_key, job)),
+            Crank::DrawChallenge => Ok(self.draw_challenge(job_key, job, drawn_verifier)),
+            Crank::DrawCommittee => Ok(self.draw_committee(job_key, job)),
+            Crank::LapseDraw => self.lapse_draw(job_key, job),
+            Crank::AdvanceRound => self.advance_round(job_key, job),
+            Crank::Finalize => self.finalize(job_key, job),
+            Crank::ConcedeFault => self.concede_fault(caller, job_key, job),
+            Crank::VoidContest => self.void_contest(job_key, job),
+            Crank::VoidChallenge => self.void_challenge(job_key, job),
+            Crank::ClosePass => self.close_pass(job_key, job),
+        }
+    }
+
     /// Must follow, in the same transaction, the Ed25519 instruction carrying the votes
     /// (see [`vote_instruction`]).
-    pub fn resolve_contest(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let provider = job.provider.unwrap_or_default();
-        let accuser = job.accuser.unwrap_or_default();
-        let provider_operator = pda::operator(&provider);
-        let accuser_operator = pda::operator(&accuser);
-        instruction(
+    pub fn resolve_contest(
+        &self,
+        job_key: &Pubkey,
+        job: &Job,
+    ) -> Result<Instruction, MissingParty> {
+        let provider = required(job.provider, "provider", job)?;
+        let accuser = required(job.accuser, "accuser", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::ResolveContest {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
                 provider_token: self.token_account(&provider),
                 accuser_token: self.token_account(&accuser),
                 treasury: job.treasury,
-                provider_operator,
-                provider_operator_vault: pda::stake_vault(&provider_operator),
-                accuser_operator,
-                accuser_operator_vault: pda::stake_vault(&accuser_operator),
+                provider: staked_party(&provider),
+                accuser: staked_party(&accuser),
                 stake: self.stake_accounts(),
                 instructions_sysvar: solana_sdk::sysvar::instructions::ID,
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::ResolveContest {},
-        )
+        ))
     }
 
     /// Voids a contest whose vote window passed without a majority (anyone may send it):
     /// the buyer is refunded, the provider pays the miss penalty.
-    pub fn void_contest(&self, job_key: &Pubkey, job: &Job) -> Instruction {
-        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
-        instruction(
+    pub fn void_contest(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
+        let provider = required(job.provider, "provider", job)?;
+        let accuser = required(job.accuser, "accuser", job)?;
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::VoidContest {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
-                provider_operator,
-                provider_operator_vault: pda::stake_vault(&provider_operator),
+                provider: staked_party(&provider),
                 treasury: job.treasury,
-                accuser_operator: pda::operator(&job.accuser.unwrap_or_default()),
+                accuser_operator: pda::operator(&accuser),
                 stake: self.stake_accounts(),
                 event_authority: assay_market::EVENT_AUTHORITY_AND_BUMP.0,
                 program: assay_market::ID,
             },
             assay_market::instruction::VoidContest {},
-        )
+        ))
     }
 
     /// Ends a job whose pending draw (a verifier round's, or a committee's) was not made
     /// within its draw window (anyone may send it): every party of the draw is slashed as
     /// in its worst outcome, the buyer refunded and compensated.
-    pub fn lapse_draw(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+    pub fn lapse_draw(&self, job_key: &Pubkey, job: &Job) -> Result<Instruction, MissingParty> {
         use assay_market::state::JobState;
-        let provider_operator = pda::operator(&job.provider.unwrap_or_default());
+        let provider = required(job.provider, "provider", job)?;
         let accuser_operator = job.accuser.as_ref().map(pda::operator);
         let verifier_operator = match job.state {
             JobState::PassChallenged => job.verifier.as_ref().map(pda::operator),
             _ => None,
         };
-        instruction(
+        Ok(instruction(
             assay_market::ID,
             assay_market::accounts::LapseDraw {
                 escrow: self.terminal_escrow(job_key, &job.buyer),
                 treasury: job.treasury,
-                provider_operator,
-                provider_operator_vault: pda::stake_vault(&provider_operator),
+                provider: staked_party(&provider),
                 accuser_operator,
                 accuser_operator_vault: accuser_operator.as_ref().map(pda::stake_vault),
                 verifier_operator,
@@ -865,7 +932,7 @@ impl Deployment {
                 program: assay_market::ID,
             },
             assay_market::instruction::LapseDraw {},
-        )
+        ))
     }
 
     pub fn expire_job(&self, job_key: &Pubkey, job: &Job) -> Instruction {

@@ -23,6 +23,8 @@ pub mod compute;
 pub mod deploy;
 pub mod economics;
 pub mod events;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod idl;
 pub mod ix;
 pub mod keys;

@@ -171,7 +171,7 @@ mod tests {
                 .collect();
             let ixs = [
                 crate::ix::vote_instruction(&votes),
-                d.resolve_contest(&job_key, &job),
+                d.resolve_contest(&job_key, &job).unwrap(),
             ];
             let legacy =
                 crate::chain::build_transaction(&ixs, &payer, &[], blockhash, None, 0).unwrap();

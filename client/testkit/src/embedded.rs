@@ -359,7 +359,7 @@ impl LocalChain {
         if slot <= state.draw_deadline_slot {
             self.warp(state.draw_deadline_slot + 1 - slot).await?;
         }
-        self.send(&[self.deployment.lapse_draw(job, &state)], &[])
+        self.send(&[self.deployment.lapse_draw(job, &state)?], &[])
             .await
             .map(drop)
     }
@@ -372,7 +372,7 @@ impl LocalChain {
         if slot <= state.step_deadline_slot {
             self.warp(state.step_deadline_slot + 1 - slot).await?;
         }
-        self.send(&[self.deployment.close_pass(job, &state)], &[])
+        self.send(&[self.deployment.close_pass(job, &state)?], &[])
             .await?;
         Ok(())
     }

@@ -328,6 +328,13 @@ impl JobManifest {
         borsh::from_slice(bytes).map_err(|e| ManifestError::Borsh(e.to_string()))
     }
 
+    /// The hash binding the inputs on chain (the job's `input_root`): sha256 over the
+    /// inputs' sha256s, in binding order.
+    pub fn input_root(&self) -> Hash {
+        let hashes: Vec<&[u8]> = self.inputs.iter().map(|i| i.sha256.0.as_slice()).collect();
+        assay_protocol::hashv(&hashes)
+    }
+
     /// sha256 of the canonical borsh bytes: the value the on-chain job stores.
     pub fn manifest_hash(&self) -> Result<Hash, ManifestError> {
         Ok(assay_protocol::hashv(&[&self.canonical_bytes()?]))

@@ -20,8 +20,8 @@ pub const MAX_SAMPLES: u8 = 64;
 pub const MAX_VERIFIER_ROUNDS: u8 = 4;
 /// Most seats in a contest committee.
 pub const MAX_COMMITTEE: usize = 7;
-/// Longest output location string, bytes.
-pub const MAX_OUTPUT_URI_LEN: usize = 200;
+/// Longest output location string, bytes (defined with the publication format it bounds).
+pub use assay_protocol::MAX_OUTPUT_URI_LEN;
 /// Deepest Merkle proof (trees of up to 2^32 leaves).
 pub const MAX_PROOF_LEN: usize = 32;
 /// Highest collateral floor a config may set, bps of the price (100 times the price).

@@ -8,7 +8,9 @@ use anchor_spl::token_interface::{
 
 use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
 use crate::errors::MarketError;
+use crate::stake_accounts::StakeAccounts;
 use crate::state::{bps_of, Job};
+use assay_stake::state::Operator;
 
 /// How slashed stake is divided: `finder + treasury + victim == slashed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +193,36 @@ impl<'info> TerminalEscrow<'info> {
             ))
         })?;
         Ok(residue)
+    }
+
+    /// Slashes the provider's whole collateral into the vault and pays the buyer (price
+    /// plus the victim share), the finder (when given) and the treasury from it.
+    pub fn slash_provider_and_refund(
+        &self,
+        stake: &StakeAccounts<'info>,
+        bump: u8,
+        provider_operator: &Account<'info, Operator>,
+        provider_vault: &InterfaceAccount<'info, TokenAccount>,
+        finder_token: Option<&InterfaceAccount<'info, TokenAccount>>,
+        treasury: &InterfaceAccount<'info, TokenAccount>,
+    ) -> Result<Payout> {
+        let job = &self.job;
+        stake.slash(
+            bump,
+            provider_operator,
+            provider_vault,
+            &self.vault,
+            &self.mint,
+            &self.token_program,
+            job.collateral,
+        )?;
+        let payout = Payout::slash_provider(job, finder_token.is_some())?;
+        self.pay(&self.buyer_token, payout.buyer)?;
+        if let Some(finder) = finder_token {
+            self.pay(finder, payout.verifier)?;
+        }
+        self.pay(treasury, payout.treasury)?;
+        Ok(payout)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod committee;
 pub mod constants;
 pub mod ed25519;
 pub mod errors;

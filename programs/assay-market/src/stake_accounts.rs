@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
+use assay_stake::constants::{OPERATOR_SEED, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED};
 use assay_stake::cpi::accounts::{LockStake, SlashStake};
 use assay_stake::instructions::{LockStakeArgs, StakeAmountArgs};
 use assay_stake::program::AssayStake;
@@ -24,6 +24,28 @@ pub struct StakeAccounts<'info> {
     /// CHECK: the stake program's event authority, checked by address.
     #[account(address = assay_stake::EVENT_AUTHORITY_AND_BUMP.0)]
     pub stake_event_authority: UncheckedAccount<'info>,
+}
+
+/// A staked party whose stake a transition slashes: its operator account and stake vault,
+/// each pinned to its stake-program address. Which role it holds in the job is the
+/// instruction's own constraint on the field (`constraint = job.provider ==
+/// Some(provider.operator.authority)`).
+#[derive(Accounts)]
+pub struct StakedParty<'info> {
+    #[account(
+        mut,
+        seeds = [OPERATOR_SEED, operator.authority.as_ref()],
+        bump = operator.bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub operator: Box<Account<'info, Operator>>,
+    #[account(
+        mut,
+        seeds = [STAKE_VAULT_SEED, operator.key().as_ref()],
+        bump = operator.vault_bump,
+        seeds::program = assay_stake::ID,
+    )]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 impl<'info> StakeAccounts<'info> {

@@ -14,14 +14,15 @@ use assay_client::events::AssayEvent;
 use assay_client::ix::Deployment;
 use assay_client::{pda, Chain, ChainError};
 use assay_gpu::kernels::hashmix::{self, HashMixParams};
+use assay_gpu::publish;
 use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::instructions::PostJobArgs;
 use assay_market::state::{MarketParams, COMPARISON_EXACT};
+use assay_node::journal::Journal;
+use assay_node::metrics::Metrics;
+use assay_node::{Auditor, Daemon, DaemonOptions};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
-use assay_verifier::journal::Journal;
-use assay_verifier::metrics::Metrics;
-use assay_verifier::{publish, Auditor, Daemon, DaemonOptions};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -326,7 +327,7 @@ pub async fn run_job<C: Chain + ?Sized>(
     let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &outputs).unwrap();
     let uri = match behaviour {
         Provider::Withhold => format!("sha256:{}", "ab".repeat(32)),
-        _ => publish(store, None, &job, &outputs, &commitment).unwrap(),
+        _ => publish(store, None, &job.to_bytes(), &outputs, &commitment).unwrap(),
     };
     chain
         .send(
@@ -478,10 +479,10 @@ impl Auditor for LazyAuditor {
         _: &BlobStore,
         _: &Pubkey,
         job: &assay_market::state::Job,
-    ) -> Result<assay_verifier::Audit, assay_verifier::AuditError> {
+    ) -> Result<assay_node::Audit, assay_node::AuditError> {
         let sample = assay_protocol::sample_indices(&job.seed, job.n_chunks, job.samples.into());
-        Ok(assay_verifier::Audit {
-            finding: assay_verifier::Finding::Pass,
+        Ok(assay_node::Audit {
+            finding: assay_node::Finding::Pass,
             reexecuted: sample.clone(),
             sample,
             recheck_time: std::time::Duration::ZERO,

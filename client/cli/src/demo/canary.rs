@@ -1,6 +1,6 @@
 //! The demo's canary scene: a lazy verifier is caught by a planted fault.
 //!
-//! Carol runs a canary operation (`assay_verifier::canary::CanaryOperator`, what
+//! Carol runs a canary operation (`assay_node::canary::CanaryOperator`, what
 //! `assay canary run` runs) under three keys (buyer, provider, challenger) that nothing on
 //! chain links: she posts small hash-mixer jobs, computes them honestly on the GPU, and
 //! plants wrong outputs for a secret set of chunks. Larry, a newly
@@ -22,10 +22,10 @@ use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::{Job, JobState};
+use assay_node::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
+use assay_node::{audit, Finding};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::LocalChain;
-use assay_verifier::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
-use assay_verifier::{audit, Finding};
 use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -191,7 +191,7 @@ impl Scene<'_> {
             store: self.store,
             keys: &cast.carol,
             secret: assay_protocol::hashv(&[b"assay demo canary", &self.seed.to_le_bytes()]),
-            planted: assay_verifier::canary::Planted::Catch(PLANTED_IN_SAMPLE),
+            planted: assay_node::canary::Planted::Catch(PLANTED_IN_SAMPLE),
             fresh_buyers: false,
             fresh_providers: false,
             events: vec![],
@@ -262,7 +262,7 @@ impl Scene<'_> {
         let outcome = if verifier == cast.larry.pubkey() {
             // Larry signs without re-executing a single chunk; Carol sees it.
             self.send(
-                &[d.attest_pass(&verifier, &key, &job)],
+                &[d.attest_pass(&verifier, &key, &job)?],
                 &[&cast.larry],
                 &key,
                 &mut states,
@@ -287,7 +287,7 @@ impl Scene<'_> {
             match audit(self.gpu, self.store, &key, &job)?.finding {
                 Finding::Pass => {
                     let pass = d.attest_pass(&verifier, &key, &job);
-                    self.send(&[pass], &[&signer], &key, &mut states).await?;
+                    self.send(&[pass?], &[&signer], &key, &mut states).await?;
                     format!("{name} re-executed the sample: no planted chunk in it")
                 }
                 Finding::Fault {
@@ -332,7 +332,7 @@ impl Scene<'_> {
         } else {
             d.overturn_challenge(key, &job)
         };
-        self.send(&[vote_instruction(&votes), resolve], &[], key, states)
+        self.send(&[vote_instruction(&votes), resolve?], &[], key, states)
             .await?;
         let names: Vec<&str> = job
             .committee

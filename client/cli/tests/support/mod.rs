@@ -236,24 +236,24 @@ pub async fn draw_challenge(
 pub async fn verifier_daemon(
     net: &Localnet,
     key: &Path,
-) -> assay_verifier::Daemon<assay_client::rpc::RpcChain> {
-    verifier_daemon_with(net, key, assay_verifier::DaemonOptions::default()).await
+) -> assay_node::Daemon<assay_client::rpc::RpcChain> {
+    verifier_daemon_with(net, key, assay_node::DaemonOptions::default()).await
 }
 
 /// [`verifier_daemon`] with its `options`.
 pub async fn verifier_daemon_with(
     net: &Localnet,
     key: &Path,
-    options: assay_verifier::DaemonOptions,
-) -> assay_verifier::Daemon<assay_client::rpc::RpcChain> {
+    options: assay_node::DaemonOptions,
+) -> assay_node::Daemon<assay_client::rpc::RpcChain> {
     let name = key.file_stem().unwrap().to_str().unwrap();
-    assay_verifier::Daemon::new(
+    assay_node::Daemon::new(
         rpc(net, key).await,
         Box::new(assay_gpu::Gpu::new().unwrap()),
         std::sync::Arc::new(assay_gpu::BlobStore::local(net.path("blobs")).unwrap()),
         assay_client::keys::read_keypair(key).unwrap(),
-        assay_verifier::journal::Journal::open(&net.path(&format!("{name}.redb"))).unwrap(),
-        assay_verifier::metrics::Metrics::new(),
+        assay_node::journal::Journal::open(&net.path(&format!("{name}.redb"))).unwrap(),
+        assay_node::metrics::Metrics::new(),
         options,
     )
 }

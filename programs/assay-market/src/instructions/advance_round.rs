@@ -1,7 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
-use assay_stake::state::Operator;
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
@@ -17,21 +15,8 @@ use crate::state::{Job, JobState};
 pub struct AdvanceRound<'info> {
     #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
     pub job: Box<Account<'info, Job>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, missed_operator.authority.as_ref()],
-        bump = missed_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = job.verifier == Some(missed_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub missed_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, missed_operator.key().as_ref()],
-        bump = missed_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub missed_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = job.verifier == Some(missed_verifier.operator.authority) @ MarketError::WrongOperator)]
+    pub missed_verifier: StakedParty<'info>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     pub stake: StakeAccounts<'info>,
@@ -63,12 +48,12 @@ pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
-    let missed = accounts.missed_operator.authority;
+    let missed = accounts.missed_verifier.operator.authority;
     let params = &accounts.job.params;
     let penalty = accounts.stake.release_with_penalty(
         bump,
-        &accounts.missed_operator,
-        &accounts.missed_operator_vault,
+        &accounts.missed_verifier.operator,
+        &accounts.missed_verifier.vault,
         &accounts.treasury,
         &accounts.mint,
         &accounts.token_program,

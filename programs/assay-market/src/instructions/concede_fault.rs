@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -28,21 +28,8 @@ pub struct ConcedeFault<'info> {
     pub accuser_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub provider_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, provider_operator.key().as_ref()],
-        bump = provider_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = escrow.job.provider == Some(provider.operator.authority) @ MarketError::WrongOperator)]
+    pub provider: StakedParty<'info>,
     #[account(
         mut,
         seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
@@ -67,49 +54,17 @@ impl ConcedeFault<'_> {
     }
 }
 
-/// Slashes the provider's whole collateral into the job vault and pays the buyer (price
-/// plus the victim share), the finder (when given) and the treasury from it.
-#[allow(clippy::too_many_arguments)]
-pub fn slash_provider_and_refund<'info>(
-    escrow: &TerminalEscrow<'info>,
-    stake: &StakeAccounts<'info>,
-    bump: u8,
-    provider_operator: &Account<'info, Operator>,
-    provider_operator_vault: &InterfaceAccount<'info, TokenAccount>,
-    finder_token: Option<&InterfaceAccount<'info, TokenAccount>>,
-    treasury: &InterfaceAccount<'info, TokenAccount>,
-) -> Result<Payout> {
-    let job = &escrow.job;
-    stake.slash(
-        bump,
-        provider_operator,
-        provider_operator_vault,
-        &escrow.vault,
-        &escrow.mint,
-        &escrow.token_program,
-        job.collateral,
-    )?;
-    let payout = Payout::slash_provider(job, finder_token.is_some())?;
-    escrow.pay(&escrow.buyer_token, payout.buyer)?;
-    if let Some(finder) = finder_token {
-        escrow.pay(finder, payout.verifier)?;
-    }
-    escrow.pay(treasury, payout.treasury)?;
-    Ok(payout)
-}
-
 #[access_control(ctx.accounts.validate())]
 pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let escrow = &accounts.escrow;
-    let payout = slash_provider_and_refund(
-        escrow,
+    let payout = escrow.slash_provider_and_refund(
         &accounts.stake,
         bump,
-        &accounts.provider_operator,
-        &accounts.provider_operator_vault,
+        &accounts.provider.operator,
+        &accounts.provider.vault,
         Some(&accounts.accuser_token),
         &accounts.treasury,
     )?;

@@ -5,7 +5,6 @@ use assay_stake::state::Operator;
 use crate::errors::MarketError;
 use crate::escrow::*;
 use crate::events::JobClosed;
-use crate::instructions::concede_fault::slash_provider_and_refund;
 use crate::stake_accounts::*;
 use crate::state::JobState;
 
@@ -63,8 +62,7 @@ pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         &accounts.provider_operator_vault,
     ) {
         (Some(operator), Some(vault)) if job.state == JobState::Claimed => {
-            let payout = slash_provider_and_refund(
-                escrow,
+            let payout = escrow.slash_provider_and_refund(
                 &accounts.stake,
                 bump,
                 operator,

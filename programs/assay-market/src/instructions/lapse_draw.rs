@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -22,21 +21,8 @@ pub struct LapseDraw<'info> {
     pub escrow: TerminalEscrow<'info>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub provider_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, provider_operator.key().as_ref()],
-        bump = provider_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = escrow.job.provider == Some(provider.operator.authority) @ MarketError::WrongOperator)]
+    pub provider: StakedParty<'info>,
     /// The accuser (the verifier that reported the fault, or the operator that challenged
     /// the pass): required for a committee's draw. Its vault's seeds are checked by the
     /// stake program's slash.
@@ -109,8 +95,8 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     let from = job.state;
     let bonds = [job.accuser_bond(), job.verifier_bond];
     let mut slashes = vec![(
-        &accounts.provider_operator,
-        &accounts.provider_operator_vault,
+        &accounts.provider.operator,
+        &accounts.provider.vault,
         job.collateral,
     )];
     let pairs = [

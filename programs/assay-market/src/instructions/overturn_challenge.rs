@@ -1,12 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
-use assay_stake::state::Operator;
 
+use crate::committee::{require_committee_sitting, Decision};
 use crate::errors::MarketError;
 use crate::escrow::*;
 use crate::events::{ContestResolved, PassWindowReopened};
-use crate::instructions::resolve_contest::{require_committee_sitting, Decision};
 use crate::stake_accounts::*;
 use crate::state::JobState;
 
@@ -32,21 +30,8 @@ pub struct OverturnChallenge<'info> {
     pub defender_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
-        bump = challenger_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = escrow.job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub challenger_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, challenger_operator.key().as_ref()],
-        bump = challenger_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub challenger_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = escrow.job.accuser == Some(challenger.operator.authority) @ MarketError::WrongOperator)]
+    pub challenger: StakedParty<'info>,
     pub stake: StakeAccounts<'info>,
     /// CHECK: the instructions sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::instructions::ID)]
@@ -81,8 +66,8 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     let bump = ctx.bumps.stake.market_authority;
     accounts.stake.slash(
         bump,
-        &accounts.challenger_operator,
-        &accounts.challenger_operator_vault,
+        &accounts.challenger.operator,
+        &accounts.challenger.vault,
         &escrow.vault,
         &escrow.mint,
         &escrow.token_program,
@@ -90,11 +75,11 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     )?;
     accounts
         .stake
-        .unlock(bump, &accounts.challenger_operator, bond - forfeit)?;
+        .unlock(bump, &accounts.challenger.operator, bond - forfeit)?;
     escrow.pay(&accounts.treasury, split.treasury)?;
     escrow.pay(&accounts.defender_token, split.victim)?;
 
-    let challenger = accounts.challenger_operator.authority;
+    let challenger = accounts.challenger.operator.authority;
     let job = &mut ctx.accounts.escrow.job;
     let window_end_slot = job.reopen_pass(slot)?;
     emit_cpi!(ContestResolved {

@@ -3,10 +3,10 @@ use anchor_spl::token_interface::TokenAccount;
 use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
+use crate::committee::{require_committee_sitting, Decision};
 use crate::errors::MarketError;
 use crate::escrow::*;
 use crate::events::{ContestResolved, JobClosed};
-use crate::instructions::resolve_contest::{require_committee_sitting, Decision};
 use crate::pass_parties::*;
 use crate::state::JobState;
 

@@ -1,7 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
-use assay_stake::state::Operator;
 
 use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
@@ -23,21 +21,8 @@ pub struct VoidChallenge<'info> {
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
-        bump = challenger_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub challenger_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, challenger_operator.key().as_ref()],
-        bump = challenger_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub challenger_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = job.accuser == Some(challenger.operator.authority) @ MarketError::WrongOperator)]
+    pub challenger: StakedParty<'info>,
     #[account(mut, address = job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = treasury.mint @ MarketError::WrongMint)]
@@ -71,15 +56,15 @@ pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
     let params = &accounts.job.params;
     let penalty = accounts.stake.release_with_penalty(
         ctx.bumps.stake.market_authority,
-        &accounts.challenger_operator,
-        &accounts.challenger_operator_vault,
+        &accounts.challenger.operator,
+        &accounts.challenger.vault,
         &accounts.treasury,
         &accounts.mint,
         &accounts.token_program,
         accounts.job.challenger_bond(),
         params.verifier_miss_penalty,
     )?;
-    let challenger = ctx.accounts.challenger_operator.authority;
+    let challenger = ctx.accounts.challenger.operator.authority;
     let job = &mut ctx.accounts.job;
     let window_end_slot = job.reopen_pass(slot)?;
     let changed = job.transition(job_key, JobState::Passed, slot)?;

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
+use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -18,21 +18,8 @@ use crate::state::JobState;
 #[derive(Accounts)]
 pub struct VoidContest<'info> {
     pub escrow: TerminalEscrow<'info>,
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
-        constraint = escrow.job.provider == Some(provider_operator.authority) @ MarketError::WrongOperator,
-    )]
-    pub provider_operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, provider_operator.key().as_ref()],
-        bump = provider_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
-    pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = escrow.job.provider == Some(provider.operator.authority) @ MarketError::WrongOperator)]
+    pub provider: StakedParty<'info>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
@@ -75,8 +62,8 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     let residue = escrow.close()?;
     let penalty = accounts.stake.release_with_penalty(
         bump,
-        &accounts.provider_operator,
-        &accounts.provider_operator_vault,
+        &accounts.provider.operator,
+        &accounts.provider.vault,
         &accounts.treasury,
         &escrow.mint,
         &escrow.token_program,

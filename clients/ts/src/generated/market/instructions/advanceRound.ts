@@ -52,8 +52,8 @@ export function getAdvanceRoundDiscriminatorBytes(): ReadonlyUint8Array {
 export type AdvanceRoundInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountMissedOperator extends string | AccountMeta<string> = string,
-  TAccountMissedOperatorVault extends string | AccountMeta<string> = string,
+  TAccountOperator extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
@@ -72,12 +72,12 @@ export type AdvanceRoundInstruction<
   InstructionWithAccounts<
     [
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountMissedOperator extends string
-        ? WritableAccount<TAccountMissedOperator>
-        : TAccountMissedOperator,
-      TAccountMissedOperatorVault extends string
-        ? WritableAccount<TAccountMissedOperatorVault>
-        : TAccountMissedOperatorVault,
+      TAccountOperator extends string
+        ? WritableAccount<TAccountOperator>
+        : TAccountOperator,
+      TAccountVault extends string
+        ? WritableAccount<TAccountVault>
+        : TAccountVault,
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
@@ -141,8 +141,8 @@ export function getAdvanceRoundInstructionDataCodec(): FixedSizeCodec<
 
 export type AdvanceRoundAsyncInput<
   TAccountJob extends string = string,
-  TAccountMissedOperator extends string = string,
-  TAccountMissedOperatorVault extends string = string,
+  TAccountOperator extends string = string,
+  TAccountVault extends string = string,
   TAccountTreasury extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
@@ -155,8 +155,8 @@ export type AdvanceRoundAsyncInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  missedOperator: Address<TAccountMissedOperator>;
-  missedOperatorVault?: Address<TAccountMissedOperatorVault>;
+  operator: Address<TAccountOperator>;
+  vault?: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
@@ -171,8 +171,8 @@ export type AdvanceRoundAsyncInput<
 
 export async function getAdvanceRoundInstructionAsync<
   TAccountJob extends string,
-  TAccountMissedOperator extends string,
-  TAccountMissedOperatorVault extends string,
+  TAccountOperator extends string,
+  TAccountVault extends string,
   TAccountTreasury extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
@@ -187,8 +187,8 @@ export async function getAdvanceRoundInstructionAsync<
 >(
   input: AdvanceRoundAsyncInput<
     TAccountJob,
-    TAccountMissedOperator,
-    TAccountMissedOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -205,8 +205,8 @@ export async function getAdvanceRoundInstructionAsync<
   AdvanceRoundInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountMissedOperator,
-    TAccountMissedOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -225,11 +225,8 @@ export async function getAdvanceRoundInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    missedOperator: { value: input.missedOperator ?? null, isWritable: true },
-    missedOperatorVault: {
-      value: input.missedOperatorVault ?? null,
-      isWritable: true,
-    },
+    operator: { value: input.operator ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
@@ -253,8 +250,8 @@ export async function getAdvanceRoundInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.missedOperatorVault.value) {
-    accounts.missedOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.vault.value) {
+    accounts.vault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -263,8 +260,8 @@ export async function getAdvanceRoundInstructionAsync<
         ),
         getAddressEncoder().encode(
           getAddressFromResolvedInstructionAccount(
-            "missedOperator",
-            accounts.missedOperator.value,
+            "operator",
+            accounts.operator.value,
           ),
         ),
       ],
@@ -313,8 +310,8 @@ export async function getAdvanceRoundInstructionAsync<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("missedOperator", accounts.missedOperator),
-      getAccountMeta("missedOperatorVault", accounts.missedOperatorVault),
+      getAccountMeta("operator", accounts.operator),
+      getAccountMeta("vault", accounts.vault),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
@@ -331,8 +328,8 @@ export async function getAdvanceRoundInstructionAsync<
   } as AdvanceRoundInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountMissedOperator,
-    TAccountMissedOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -348,8 +345,8 @@ export async function getAdvanceRoundInstructionAsync<
 
 export type AdvanceRoundInput<
   TAccountJob extends string = string,
-  TAccountMissedOperator extends string = string,
-  TAccountMissedOperatorVault extends string = string,
+  TAccountOperator extends string = string,
+  TAccountVault extends string = string,
   TAccountTreasury extends string = string,
   TAccountStakeProgram extends string = string,
   TAccountStakeConfig extends string = string,
@@ -362,8 +359,8 @@ export type AdvanceRoundInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  missedOperator: Address<TAccountMissedOperator>;
-  missedOperatorVault: Address<TAccountMissedOperatorVault>;
+  operator: Address<TAccountOperator>;
+  vault: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig: Address<TAccountStakeConfig>;
@@ -378,8 +375,8 @@ export type AdvanceRoundInput<
 
 export function getAdvanceRoundInstruction<
   TAccountJob extends string,
-  TAccountMissedOperator extends string,
-  TAccountMissedOperatorVault extends string,
+  TAccountOperator extends string,
+  TAccountVault extends string,
   TAccountTreasury extends string,
   TAccountStakeProgram extends string,
   TAccountStakeConfig extends string,
@@ -394,8 +391,8 @@ export function getAdvanceRoundInstruction<
 >(
   input: AdvanceRoundInput<
     TAccountJob,
-    TAccountMissedOperator,
-    TAccountMissedOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -411,8 +408,8 @@ export function getAdvanceRoundInstruction<
 ): AdvanceRoundInstruction<
   TProgramAddress,
   TAccountJob,
-  TAccountMissedOperator,
-  TAccountMissedOperatorVault,
+  TAccountOperator,
+  TAccountVault,
   TAccountTreasury,
   TAccountStakeProgram,
   TAccountStakeConfig,
@@ -430,11 +427,8 @@ export function getAdvanceRoundInstruction<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    missedOperator: { value: input.missedOperator ?? null, isWritable: true },
-    missedOperatorVault: {
-      value: input.missedOperatorVault ?? null,
-      isWritable: true,
-    },
+    operator: { value: input.operator ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
     stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
@@ -471,8 +465,8 @@ export function getAdvanceRoundInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("missedOperator", accounts.missedOperator),
-      getAccountMeta("missedOperatorVault", accounts.missedOperatorVault),
+      getAccountMeta("operator", accounts.operator),
+      getAccountMeta("vault", accounts.vault),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("stakeProgram", accounts.stakeProgram),
       getAccountMeta("stakeConfig", accounts.stakeConfig),
@@ -489,8 +483,8 @@ export function getAdvanceRoundInstruction<
   } as AdvanceRoundInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountMissedOperator,
-    TAccountMissedOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountStakeProgram,
     TAccountStakeConfig,
@@ -511,8 +505,8 @@ export type ParsedAdvanceRoundInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     job: TAccountMetas[0];
-    missedOperator: TAccountMetas[1];
-    missedOperatorVault: TAccountMetas[2];
+    operator: TAccountMetas[1];
+    vault: TAccountMetas[2];
     treasury: TAccountMetas[3];
     stakeProgram: TAccountMetas[4];
     stakeConfig: TAccountMetas[5];
@@ -554,8 +548,8 @@ export function parseAdvanceRoundInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       job: getNextAccount(),
-      missedOperator: getNextAccount(),
-      missedOperatorVault: getNextAccount(),
+      operator: getNextAccount(),
+      vault: getNextAccount(),
       treasury: getNextAccount(),
       stakeProgram: getNextAccount(),
       stakeConfig: getNextAccount(),

@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findEscrowVaultPda, findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const CONCEDE_FAULT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -55,24 +55,24 @@ export function getConcedeFaultDiscriminatorBytes(): ReadonlyUint8Array {
 export type ConcedeFaultInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountCaller extends string | AccountMeta<string> = string,
-  TAccountJob extends string | AccountMeta<string> = string,
-  TAccountBuyer extends string | AccountMeta<string> = string,
-  TAccountVault extends string | AccountMeta<string> = string,
-  TAccountBuyerToken extends string | AccountMeta<string> = string,
-  TAccountMint extends string | AccountMeta<string> = string,
-  TAccountTokenProgram extends string | AccountMeta<string> =
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountEscrowJob extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyer extends string | AccountMeta<string> = string,
+  TAccountEscrowVault extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyerToken extends string | AccountMeta<string> = string,
+  TAccountEscrowMint extends string | AccountMeta<string> = string,
+  TAccountEscrowTokenProgram extends string | AccountMeta<string> = string,
   TAccountAccuserToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountProviderOperator extends string | AccountMeta<string> = string,
-  TAccountProviderOperatorVault extends string | AccountMeta<string> = string,
+  TAccountProviderVault extends string | AccountMeta<string> = string,
   TAccountAccuserOperator extends string | AccountMeta<string> = string,
-  TAccountStakeProgram extends string | AccountMeta<string> =
+  TAccountStakeStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeConfig extends string | AccountMeta<string> = string,
+  TAccountStakeRegistry extends string | AccountMeta<string> = string,
+  TAccountStakeMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeEventAuthority extends string | AccountMeta<string> =
+    string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -84,22 +84,24 @@ export type ConcedeFaultInstruction<
         ? ReadonlySignerAccount<TAccountCaller> &
             AccountSignerMeta<TAccountCaller>
         : TAccountCaller,
-      TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountBuyer extends string
-        ? WritableAccount<TAccountBuyer>
-        : TAccountBuyer,
-      TAccountVault extends string
-        ? WritableAccount<TAccountVault>
-        : TAccountVault,
-      TAccountBuyerToken extends string
-        ? WritableAccount<TAccountBuyerToken>
-        : TAccountBuyerToken,
-      TAccountMint extends string
-        ? ReadonlyAccount<TAccountMint>
-        : TAccountMint,
-      TAccountTokenProgram extends string
-        ? ReadonlyAccount<TAccountTokenProgram>
-        : TAccountTokenProgram,
+      TAccountEscrowJob extends string
+        ? WritableAccount<TAccountEscrowJob>
+        : TAccountEscrowJob,
+      TAccountEscrowBuyer extends string
+        ? WritableAccount<TAccountEscrowBuyer>
+        : TAccountEscrowBuyer,
+      TAccountEscrowVault extends string
+        ? WritableAccount<TAccountEscrowVault>
+        : TAccountEscrowVault,
+      TAccountEscrowBuyerToken extends string
+        ? WritableAccount<TAccountEscrowBuyerToken>
+        : TAccountEscrowBuyerToken,
+      TAccountEscrowMint extends string
+        ? ReadonlyAccount<TAccountEscrowMint>
+        : TAccountEscrowMint,
+      TAccountEscrowTokenProgram extends string
+        ? ReadonlyAccount<TAccountEscrowTokenProgram>
+        : TAccountEscrowTokenProgram,
       TAccountAccuserToken extends string
         ? WritableAccount<TAccountAccuserToken>
         : TAccountAccuserToken,
@@ -109,27 +111,27 @@ export type ConcedeFaultInstruction<
       TAccountProviderOperator extends string
         ? WritableAccount<TAccountProviderOperator>
         : TAccountProviderOperator,
-      TAccountProviderOperatorVault extends string
-        ? WritableAccount<TAccountProviderOperatorVault>
-        : TAccountProviderOperatorVault,
+      TAccountProviderVault extends string
+        ? WritableAccount<TAccountProviderVault>
+        : TAccountProviderVault,
       TAccountAccuserOperator extends string
         ? WritableAccount<TAccountAccuserOperator>
         : TAccountAccuserOperator,
-      TAccountStakeProgram extends string
-        ? ReadonlyAccount<TAccountStakeProgram>
-        : TAccountStakeProgram,
-      TAccountStakeConfig extends string
-        ? ReadonlyAccount<TAccountStakeConfig>
-        : TAccountStakeConfig,
-      TAccountRegistry extends string
-        ? WritableAccount<TAccountRegistry>
-        : TAccountRegistry,
-      TAccountMarketAuthority extends string
-        ? ReadonlyAccount<TAccountMarketAuthority>
-        : TAccountMarketAuthority,
-      TAccountStakeEventAuthority extends string
-        ? ReadonlyAccount<TAccountStakeEventAuthority>
-        : TAccountStakeEventAuthority,
+      TAccountStakeStakeProgram extends string
+        ? ReadonlyAccount<TAccountStakeStakeProgram>
+        : TAccountStakeStakeProgram,
+      TAccountStakeStakeConfig extends string
+        ? ReadonlyAccount<TAccountStakeStakeConfig>
+        : TAccountStakeStakeConfig,
+      TAccountStakeRegistry extends string
+        ? WritableAccount<TAccountStakeRegistry>
+        : TAccountStakeRegistry,
+      TAccountStakeMarketAuthority extends string
+        ? ReadonlyAccount<TAccountStakeMarketAuthority>
+        : TAccountStakeMarketAuthority,
+      TAccountStakeStakeEventAuthority extends string
+        ? ReadonlyAccount<TAccountStakeStakeEventAuthority>
+        : TAccountStakeStakeEventAuthority,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -169,91 +171,91 @@ export function getConcedeFaultInstructionDataCodec(): FixedSizeCodec<
 
 export type ConcedeFaultAsyncInput<
   TAccountCaller extends string = string,
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountAccuserToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   /** The provider (any time in the dispute window) or anyone (after it). */
   caller: TransactionSigner<TAccountCaller>;
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault?: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault?: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   accuserToken: Address<TAccountAccuserToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault?: Address<TAccountProviderOperatorVault>;
+  providerVault?: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  stakeRegistry?: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export async function getConcedeFaultInstructionAsync<
   TAccountCaller extends string,
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountAccuserToken extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: ConcedeFaultAsyncInput<
     TAccountCaller,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -262,22 +264,22 @@ export async function getConcedeFaultInstructionAsync<
   ConcedeFaultInstruction<
     TProgramAddress,
     TAccountCaller,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >
@@ -288,32 +290,41 @@ export async function getConcedeFaultInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     caller: { value: input.caller ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     accuserToken: { value: input.accuserToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -325,17 +336,16 @@ export async function getConcedeFaultInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.vault.value) {
-    accounts.vault.value = await findVaultPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
+  if (!accounts.escrowVault.value) {
+    accounts.escrowVault.value = await findEscrowVaultPda({
+      escrowJob: getAddressFromResolvedInstructionAccount(
+        "escrowJob",
+        accounts.escrowJob.value,
+      ),
     });
   }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.providerOperatorVault.value) {
-    accounts.providerOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.providerVault.value) {
+    accounts.providerVault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -351,12 +361,12 @@ export async function getConcedeFaultInstructionAsync<
       ],
     });
   }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
+  if (!accounts.stakeStakeConfig.value) {
+    accounts.stakeStakeConfig.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -368,8 +378,8 @@ export async function getConcedeFaultInstructionAsync<
       ],
     });
   }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
+  if (!accounts.stakeRegistry.value) {
+    accounts.stakeRegistry.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -382,30 +392,33 @@ export async function getConcedeFaultInstructionAsync<
       ],
     });
   }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+  if (!accounts.stakeMarketAuthority.value) {
+    accounts.stakeMarketAuthority.value = await findMarketAuthorityPda();
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
       getAccountMeta("caller", accounts.caller),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("accuserToken", accounts.accuserToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -414,22 +427,22 @@ export async function getConcedeFaultInstructionAsync<
   } as ConcedeFaultInstruction<
     TProgramAddress,
     TAccountCaller,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -437,91 +450,91 @@ export async function getConcedeFaultInstructionAsync<
 
 export type ConcedeFaultInput<
   TAccountCaller extends string = string,
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountAccuserToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   /** The provider (any time in the dispute window) or anyone (after it). */
   caller: TransactionSigner<TAccountCaller>;
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   accuserToken: Address<TAccountAccuserToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault: Address<TAccountProviderOperatorVault>;
+  providerVault: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig: Address<TAccountStakeStakeConfig>;
+  stakeRegistry: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export function getConcedeFaultInstruction<
   TAccountCaller extends string,
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountAccuserToken extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: ConcedeFaultInput<
     TAccountCaller,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -529,22 +542,22 @@ export function getConcedeFaultInstruction<
 ): ConcedeFaultInstruction<
   TProgramAddress,
   TAccountCaller,
-  TAccountJob,
-  TAccountBuyer,
-  TAccountVault,
-  TAccountBuyerToken,
-  TAccountMint,
-  TAccountTokenProgram,
+  TAccountEscrowJob,
+  TAccountEscrowBuyer,
+  TAccountEscrowVault,
+  TAccountEscrowBuyerToken,
+  TAccountEscrowMint,
+  TAccountEscrowTokenProgram,
   TAccountAccuserToken,
   TAccountTreasury,
   TAccountProviderOperator,
-  TAccountProviderOperatorVault,
+  TAccountProviderVault,
   TAccountAccuserOperator,
-  TAccountStakeProgram,
-  TAccountStakeConfig,
-  TAccountRegistry,
-  TAccountMarketAuthority,
-  TAccountStakeEventAuthority,
+  TAccountStakeStakeProgram,
+  TAccountStakeStakeConfig,
+  TAccountStakeRegistry,
+  TAccountStakeMarketAuthority,
+  TAccountStakeStakeEventAuthority,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -554,32 +567,41 @@ export function getConcedeFaultInstruction<
   // Original accounts.
   const originalAccounts = {
     caller: { value: input.caller ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     accuserToken: { value: input.accuserToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -591,12 +613,8 @@ export function getConcedeFaultInstruction<
   >;
 
   // Resolve default values.
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
 
@@ -604,22 +622,25 @@ export function getConcedeFaultInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("caller", accounts.caller),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("accuserToken", accounts.accuserToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -628,22 +649,22 @@ export function getConcedeFaultInstruction<
   } as ConcedeFaultInstruction<
     TProgramAddress,
     TAccountCaller,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -657,26 +678,26 @@ export type ParsedConcedeFaultInstruction<
   accounts: {
     /** The provider (any time in the dispute window) or anyone (after it). */
     caller: TAccountMetas[0];
-    job: TAccountMetas[1];
-    buyer: TAccountMetas[2];
-    vault: TAccountMetas[3];
+    escrowJob: TAccountMetas[1];
+    escrowBuyer: TAccountMetas[2];
+    escrowVault: TAccountMetas[3];
     /**
      * Any token account of the buyer (anyone can create one, so the buyer closing its
      * accounts cannot block an exit): refunds, compensation and the vault's residue.
      */
-    buyerToken: TAccountMetas[4];
-    mint: TAccountMetas[5];
-    tokenProgram: TAccountMetas[6];
+    escrowBuyerToken: TAccountMetas[4];
+    escrowMint: TAccountMetas[5];
+    escrowTokenProgram: TAccountMetas[6];
     accuserToken: TAccountMetas[7];
     treasury: TAccountMetas[8];
     providerOperator: TAccountMetas[9];
-    providerOperatorVault: TAccountMetas[10];
+    providerVault: TAccountMetas[10];
     accuserOperator: TAccountMetas[11];
-    stakeProgram: TAccountMetas[12];
-    stakeConfig: TAccountMetas[13];
-    registry: TAccountMetas[14];
-    marketAuthority: TAccountMetas[15];
-    stakeEventAuthority: TAccountMetas[16];
+    stakeStakeProgram: TAccountMetas[12];
+    stakeStakeConfig: TAccountMetas[13];
+    stakeRegistry: TAccountMetas[14];
+    stakeMarketAuthority: TAccountMetas[15];
+    stakeStakeEventAuthority: TAccountMetas[16];
     eventAuthority: TAccountMetas[17];
     program: TAccountMetas[18];
   };
@@ -710,22 +731,22 @@ export function parseConcedeFaultInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       caller: getNextAccount(),
-      job: getNextAccount(),
-      buyer: getNextAccount(),
-      vault: getNextAccount(),
-      buyerToken: getNextAccount(),
-      mint: getNextAccount(),
-      tokenProgram: getNextAccount(),
+      escrowJob: getNextAccount(),
+      escrowBuyer: getNextAccount(),
+      escrowVault: getNextAccount(),
+      escrowBuyerToken: getNextAccount(),
+      escrowMint: getNextAccount(),
+      escrowTokenProgram: getNextAccount(),
       accuserToken: getNextAccount(),
       treasury: getNextAccount(),
       providerOperator: getNextAccount(),
-      providerOperatorVault: getNextAccount(),
+      providerVault: getNextAccount(),
       accuserOperator: getNextAccount(),
-      stakeProgram: getNextAccount(),
-      stakeConfig: getNextAccount(),
-      registry: getNextAccount(),
-      marketAuthority: getNextAccount(),
-      stakeEventAuthority: getNextAccount(),
+      stakeStakeProgram: getNextAccount(),
+      stakeStakeConfig: getNextAccount(),
+      stakeRegistry: getNextAccount(),
+      stakeMarketAuthority: getNextAccount(),
+      stakeStakeEventAuthority: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

@@ -36,7 +36,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findEscrowVaultPda, findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const LAPSE_DRAW_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -49,26 +49,26 @@ export function getLapseDrawDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type LapseDrawInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
-  TAccountJob extends string | AccountMeta<string> = string,
-  TAccountBuyer extends string | AccountMeta<string> = string,
-  TAccountVault extends string | AccountMeta<string> = string,
-  TAccountBuyerToken extends string | AccountMeta<string> = string,
-  TAccountMint extends string | AccountMeta<string> = string,
-  TAccountTokenProgram extends string | AccountMeta<string> =
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountEscrowJob extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyer extends string | AccountMeta<string> = string,
+  TAccountEscrowVault extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyerToken extends string | AccountMeta<string> = string,
+  TAccountEscrowMint extends string | AccountMeta<string> = string,
+  TAccountEscrowTokenProgram extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountProviderOperator extends string | AccountMeta<string> = string,
-  TAccountProviderOperatorVault extends string | AccountMeta<string> = string,
+  TAccountProviderVault extends string | AccountMeta<string> = string,
   TAccountAccuserOperator extends string | AccountMeta<string> = string,
   TAccountAccuserOperatorVault extends string | AccountMeta<string> = string,
   TAccountVerifierOperator extends string | AccountMeta<string> = string,
   TAccountVerifierOperatorVault extends string | AccountMeta<string> = string,
-  TAccountStakeProgram extends string | AccountMeta<string> =
+  TAccountStakeStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeConfig extends string | AccountMeta<string> = string,
+  TAccountStakeRegistry extends string | AccountMeta<string> = string,
+  TAccountStakeMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeEventAuthority extends string | AccountMeta<string> =
+    string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -76,31 +76,33 @@ export type LapseDrawInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountBuyer extends string
-        ? WritableAccount<TAccountBuyer>
-        : TAccountBuyer,
-      TAccountVault extends string
-        ? WritableAccount<TAccountVault>
-        : TAccountVault,
-      TAccountBuyerToken extends string
-        ? WritableAccount<TAccountBuyerToken>
-        : TAccountBuyerToken,
-      TAccountMint extends string
-        ? ReadonlyAccount<TAccountMint>
-        : TAccountMint,
-      TAccountTokenProgram extends string
-        ? ReadonlyAccount<TAccountTokenProgram>
-        : TAccountTokenProgram,
+      TAccountEscrowJob extends string
+        ? WritableAccount<TAccountEscrowJob>
+        : TAccountEscrowJob,
+      TAccountEscrowBuyer extends string
+        ? WritableAccount<TAccountEscrowBuyer>
+        : TAccountEscrowBuyer,
+      TAccountEscrowVault extends string
+        ? WritableAccount<TAccountEscrowVault>
+        : TAccountEscrowVault,
+      TAccountEscrowBuyerToken extends string
+        ? WritableAccount<TAccountEscrowBuyerToken>
+        : TAccountEscrowBuyerToken,
+      TAccountEscrowMint extends string
+        ? ReadonlyAccount<TAccountEscrowMint>
+        : TAccountEscrowMint,
+      TAccountEscrowTokenProgram extends string
+        ? ReadonlyAccount<TAccountEscrowTokenProgram>
+        : TAccountEscrowTokenProgram,
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
       TAccountProviderOperator extends string
         ? WritableAccount<TAccountProviderOperator>
         : TAccountProviderOperator,
-      TAccountProviderOperatorVault extends string
-        ? WritableAccount<TAccountProviderOperatorVault>
-        : TAccountProviderOperatorVault,
+      TAccountProviderVault extends string
+        ? WritableAccount<TAccountProviderVault>
+        : TAccountProviderVault,
       TAccountAccuserOperator extends string
         ? WritableAccount<TAccountAccuserOperator>
         : TAccountAccuserOperator,
@@ -113,21 +115,21 @@ export type LapseDrawInstruction<
       TAccountVerifierOperatorVault extends string
         ? WritableAccount<TAccountVerifierOperatorVault>
         : TAccountVerifierOperatorVault,
-      TAccountStakeProgram extends string
-        ? ReadonlyAccount<TAccountStakeProgram>
-        : TAccountStakeProgram,
-      TAccountStakeConfig extends string
-        ? ReadonlyAccount<TAccountStakeConfig>
-        : TAccountStakeConfig,
-      TAccountRegistry extends string
-        ? WritableAccount<TAccountRegistry>
-        : TAccountRegistry,
-      TAccountMarketAuthority extends string
-        ? ReadonlyAccount<TAccountMarketAuthority>
-        : TAccountMarketAuthority,
-      TAccountStakeEventAuthority extends string
-        ? ReadonlyAccount<TAccountStakeEventAuthority>
-        : TAccountStakeEventAuthority,
+      TAccountStakeStakeProgram extends string
+        ? ReadonlyAccount<TAccountStakeStakeProgram>
+        : TAccountStakeStakeProgram,
+      TAccountStakeStakeConfig extends string
+        ? ReadonlyAccount<TAccountStakeStakeConfig>
+        : TAccountStakeStakeConfig,
+      TAccountStakeRegistry extends string
+        ? WritableAccount<TAccountStakeRegistry>
+        : TAccountStakeRegistry,
+      TAccountStakeMarketAuthority extends string
+        ? ReadonlyAccount<TAccountStakeMarketAuthority>
+        : TAccountStakeMarketAuthority,
+      TAccountStakeStakeEventAuthority extends string
+        ? ReadonlyAccount<TAccountStakeStakeEventAuthority>
+        : TAccountStakeStakeEventAuthority,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -166,40 +168,40 @@ export function getLapseDrawInstructionDataCodec(): FixedSizeCodec<
 }
 
 export type LapseDrawAsyncInput<
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
   TAccountAccuserOperatorVault extends string = string,
   TAccountVerifierOperator extends string = string,
   TAccountVerifierOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault?: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault?: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault?: Address<TAccountProviderOperatorVault>;
+  providerVault?: Address<TAccountProviderVault>;
   /**
    * The accuser (the verifier that reported the fault, or the operator that challenged
    * the pass): required for a committee's draw. Its vault's seeds are checked by the
@@ -210,57 +212,57 @@ export type LapseDrawAsyncInput<
   /** The verifier that attested a challenged pass: required when the pass had one. */
   verifierOperator?: Address<TAccountVerifierOperator>;
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  stakeRegistry?: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export async function getLapseDrawInstructionAsync<
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
   TAccountAccuserOperatorVault extends string,
   TAccountVerifierOperator extends string,
   TAccountVerifierOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: LapseDrawAsyncInput<
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
     TAccountAccuserOperatorVault,
     TAccountVerifierOperator,
     TAccountVerifierOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -268,24 +270,24 @@ export async function getLapseDrawInstructionAsync<
 ): Promise<
   LapseDrawInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
     TAccountAccuserOperatorVault,
     TAccountVerifierOperator,
     TAccountVerifierOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >
@@ -295,21 +297,24 @@ export async function getLapseDrawInstructionAsync<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     treasury: { value: input.treasury ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
     accuserOperatorVault: {
       value: input.accuserOperatorVault ?? null,
@@ -323,15 +328,21 @@ export async function getLapseDrawInstructionAsync<
       value: input.verifierOperatorVault ?? null,
       isWritable: true,
     },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -343,17 +354,16 @@ export async function getLapseDrawInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.vault.value) {
-    accounts.vault.value = await findVaultPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
+  if (!accounts.escrowVault.value) {
+    accounts.escrowVault.value = await findEscrowVaultPda({
+      escrowJob: getAddressFromResolvedInstructionAccount(
+        "escrowJob",
+        accounts.escrowJob.value,
+      ),
     });
   }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.providerOperatorVault.value) {
-    accounts.providerOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.providerVault.value) {
+    accounts.providerVault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -369,12 +379,12 @@ export async function getLapseDrawInstructionAsync<
       ],
     });
   }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
+  if (!accounts.stakeStakeConfig.value) {
+    accounts.stakeStakeConfig.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -386,8 +396,8 @@ export async function getLapseDrawInstructionAsync<
       ],
     });
   }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
+  if (!accounts.stakeRegistry.value) {
+    accounts.stakeRegistry.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -400,31 +410,34 @@ export async function getLapseDrawInstructionAsync<
       ],
     });
   }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+  if (!accounts.stakeMarketAuthority.value) {
+    accounts.stakeMarketAuthority.value = await findMarketAuthorityPda();
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
       getAccountMeta("accuserOperatorVault", accounts.accuserOperatorVault),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
       getAccountMeta("verifierOperatorVault", accounts.verifierOperatorVault),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -432,64 +445,64 @@ export async function getLapseDrawInstructionAsync<
     programAddress,
   } as LapseDrawInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
     TAccountAccuserOperatorVault,
     TAccountVerifierOperator,
     TAccountVerifierOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >);
 }
 
 export type LapseDrawInput<
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
   TAccountAccuserOperatorVault extends string = string,
   TAccountVerifierOperator extends string = string,
   TAccountVerifierOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault: Address<TAccountProviderOperatorVault>;
+  providerVault: Address<TAccountProviderVault>;
   /**
    * The accuser (the verifier that reported the fault, or the operator that challenged
    * the pass): required for a committee's draw. Its vault's seeds are checked by the
@@ -500,81 +513,81 @@ export type LapseDrawInput<
   /** The verifier that attested a challenged pass: required when the pass had one. */
   verifierOperator?: Address<TAccountVerifierOperator>;
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig: Address<TAccountStakeStakeConfig>;
+  stakeRegistry: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export function getLapseDrawInstruction<
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
   TAccountAccuserOperatorVault extends string,
   TAccountVerifierOperator extends string,
   TAccountVerifierOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: LapseDrawInput<
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
     TAccountAccuserOperatorVault,
     TAccountVerifierOperator,
     TAccountVerifierOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >,
   config?: { programAddress?: TProgramAddress },
 ): LapseDrawInstruction<
   TProgramAddress,
-  TAccountJob,
-  TAccountBuyer,
-  TAccountVault,
-  TAccountBuyerToken,
-  TAccountMint,
-  TAccountTokenProgram,
+  TAccountEscrowJob,
+  TAccountEscrowBuyer,
+  TAccountEscrowVault,
+  TAccountEscrowBuyerToken,
+  TAccountEscrowMint,
+  TAccountEscrowTokenProgram,
   TAccountTreasury,
   TAccountProviderOperator,
-  TAccountProviderOperatorVault,
+  TAccountProviderVault,
   TAccountAccuserOperator,
   TAccountAccuserOperatorVault,
   TAccountVerifierOperator,
   TAccountVerifierOperatorVault,
-  TAccountStakeProgram,
-  TAccountStakeConfig,
-  TAccountRegistry,
-  TAccountMarketAuthority,
-  TAccountStakeEventAuthority,
+  TAccountStakeStakeProgram,
+  TAccountStakeStakeConfig,
+  TAccountStakeRegistry,
+  TAccountStakeMarketAuthority,
+  TAccountStakeStakeEventAuthority,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -583,21 +596,24 @@ export function getLapseDrawInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     treasury: { value: input.treasury ?? null, isWritable: true },
     providerOperator: {
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
     accuserOperatorVault: {
       value: input.accuserOperatorVault ?? null,
@@ -611,15 +627,21 @@ export function getLapseDrawInstruction<
       value: input.verifierOperatorVault ?? null,
       isWritable: true,
     },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -631,36 +653,35 @@ export function getLapseDrawInstruction<
   >;
 
   // Resolve default values.
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
       getAccountMeta("accuserOperatorVault", accounts.accuserOperatorVault),
       getAccountMeta("verifierOperator", accounts.verifierOperator),
       getAccountMeta("verifierOperatorVault", accounts.verifierOperatorVault),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -668,24 +689,24 @@ export function getLapseDrawInstruction<
     programAddress,
   } as LapseDrawInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
     TAccountAccuserOperatorVault,
     TAccountVerifierOperator,
     TAccountVerifierOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -697,19 +718,19 @@ export type ParsedLapseDrawInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    job: TAccountMetas[0];
-    buyer: TAccountMetas[1];
-    vault: TAccountMetas[2];
+    escrowJob: TAccountMetas[0];
+    escrowBuyer: TAccountMetas[1];
+    escrowVault: TAccountMetas[2];
     /**
      * Any token account of the buyer (anyone can create one, so the buyer closing its
      * accounts cannot block an exit): refunds, compensation and the vault's residue.
      */
-    buyerToken: TAccountMetas[3];
-    mint: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
+    escrowBuyerToken: TAccountMetas[3];
+    escrowMint: TAccountMetas[4];
+    escrowTokenProgram: TAccountMetas[5];
     treasury: TAccountMetas[6];
     providerOperator: TAccountMetas[7];
-    providerOperatorVault: TAccountMetas[8];
+    providerVault: TAccountMetas[8];
     /**
      * The accuser (the verifier that reported the fault, or the operator that challenged
      * the pass): required for a committee's draw. Its vault's seeds are checked by the
@@ -720,11 +741,11 @@ export type ParsedLapseDrawInstruction<
     /** The verifier that attested a challenged pass: required when the pass had one. */
     verifierOperator?: TAccountMetas[11] | undefined;
     verifierOperatorVault?: TAccountMetas[12] | undefined;
-    stakeProgram: TAccountMetas[13];
-    stakeConfig: TAccountMetas[14];
-    registry: TAccountMetas[15];
-    marketAuthority: TAccountMetas[16];
-    stakeEventAuthority: TAccountMetas[17];
+    stakeStakeProgram: TAccountMetas[13];
+    stakeStakeConfig: TAccountMetas[14];
+    stakeRegistry: TAccountMetas[15];
+    stakeMarketAuthority: TAccountMetas[16];
+    stakeStakeEventAuthority: TAccountMetas[17];
     eventAuthority: TAccountMetas[18];
     program: TAccountMetas[19];
   };
@@ -763,24 +784,24 @@ export function parseLapseDrawInstruction<
   return {
     programAddress: instruction.programAddress,
     accounts: {
-      job: getNextAccount(),
-      buyer: getNextAccount(),
-      vault: getNextAccount(),
-      buyerToken: getNextAccount(),
-      mint: getNextAccount(),
-      tokenProgram: getNextAccount(),
+      escrowJob: getNextAccount(),
+      escrowBuyer: getNextAccount(),
+      escrowVault: getNextAccount(),
+      escrowBuyerToken: getNextAccount(),
+      escrowMint: getNextAccount(),
+      escrowTokenProgram: getNextAccount(),
       treasury: getNextAccount(),
       providerOperator: getNextAccount(),
-      providerOperatorVault: getNextAccount(),
+      providerVault: getNextAccount(),
       accuserOperator: getNextOptionalAccount(),
       accuserOperatorVault: getNextOptionalAccount(),
       verifierOperator: getNextOptionalAccount(),
       verifierOperatorVault: getNextOptionalAccount(),
-      stakeProgram: getNextAccount(),
-      stakeConfig: getNextAccount(),
-      registry: getNextAccount(),
-      marketAuthority: getNextAccount(),
-      stakeEventAuthority: getNextAccount(),
+      stakeStakeProgram: getNextAccount(),
+      stakeStakeConfig: getNextAccount(),
+      stakeRegistry: getNextAccount(),
+      stakeMarketAuthority: getNextAccount(),
+      stakeStakeEventAuthority: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

@@ -36,7 +36,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findEscrowVaultPda, findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const OVERTURN_CHALLENGE_DISCRIMINATOR: ReadonlyUint8Array =
@@ -50,21 +50,21 @@ export function getOverturnChallengeDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type OverturnChallengeInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
-  TAccountJob extends string | AccountMeta<string> = string,
-  TAccountVault extends string | AccountMeta<string> = string,
-  TAccountMint extends string | AccountMeta<string> = string,
-  TAccountTokenProgram extends string | AccountMeta<string> =
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountEscrowJob extends string | AccountMeta<string> = string,
+  TAccountEscrowVault extends string | AccountMeta<string> = string,
+  TAccountEscrowMint extends string | AccountMeta<string> = string,
+  TAccountEscrowTokenProgram extends string | AccountMeta<string> = string,
   TAccountDefenderToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountChallengerOperator extends string | AccountMeta<string> = string,
-  TAccountChallengerOperatorVault extends string | AccountMeta<string> = string,
-  TAccountStakeProgram extends string | AccountMeta<string> =
+  TAccountChallengerVault extends string | AccountMeta<string> = string,
+  TAccountStakeStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeConfig extends string | AccountMeta<string> = string,
+  TAccountStakeRegistry extends string | AccountMeta<string> = string,
+  TAccountStakeMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeEventAuthority extends string | AccountMeta<string> =
+    string,
   TAccountInstructionsSysvar extends string | AccountMeta<string> =
     "Sysvar1nstructions1111111111111111111111111",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
@@ -74,16 +74,18 @@ export type OverturnChallengeInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountVault extends string
-        ? WritableAccount<TAccountVault>
-        : TAccountVault,
-      TAccountMint extends string
-        ? ReadonlyAccount<TAccountMint>
-        : TAccountMint,
-      TAccountTokenProgram extends string
-        ? ReadonlyAccount<TAccountTokenProgram>
-        : TAccountTokenProgram,
+      TAccountEscrowJob extends string
+        ? WritableAccount<TAccountEscrowJob>
+        : TAccountEscrowJob,
+      TAccountEscrowVault extends string
+        ? WritableAccount<TAccountEscrowVault>
+        : TAccountEscrowVault,
+      TAccountEscrowMint extends string
+        ? ReadonlyAccount<TAccountEscrowMint>
+        : TAccountEscrowMint,
+      TAccountEscrowTokenProgram extends string
+        ? ReadonlyAccount<TAccountEscrowTokenProgram>
+        : TAccountEscrowTokenProgram,
       TAccountDefenderToken extends string
         ? WritableAccount<TAccountDefenderToken>
         : TAccountDefenderToken,
@@ -93,24 +95,24 @@ export type OverturnChallengeInstruction<
       TAccountChallengerOperator extends string
         ? WritableAccount<TAccountChallengerOperator>
         : TAccountChallengerOperator,
-      TAccountChallengerOperatorVault extends string
-        ? WritableAccount<TAccountChallengerOperatorVault>
-        : TAccountChallengerOperatorVault,
-      TAccountStakeProgram extends string
-        ? ReadonlyAccount<TAccountStakeProgram>
-        : TAccountStakeProgram,
-      TAccountStakeConfig extends string
-        ? ReadonlyAccount<TAccountStakeConfig>
-        : TAccountStakeConfig,
-      TAccountRegistry extends string
-        ? WritableAccount<TAccountRegistry>
-        : TAccountRegistry,
-      TAccountMarketAuthority extends string
-        ? ReadonlyAccount<TAccountMarketAuthority>
-        : TAccountMarketAuthority,
-      TAccountStakeEventAuthority extends string
-        ? ReadonlyAccount<TAccountStakeEventAuthority>
-        : TAccountStakeEventAuthority,
+      TAccountChallengerVault extends string
+        ? WritableAccount<TAccountChallengerVault>
+        : TAccountChallengerVault,
+      TAccountStakeStakeProgram extends string
+        ? ReadonlyAccount<TAccountStakeStakeProgram>
+        : TAccountStakeStakeProgram,
+      TAccountStakeStakeConfig extends string
+        ? ReadonlyAccount<TAccountStakeStakeConfig>
+        : TAccountStakeStakeConfig,
+      TAccountStakeRegistry extends string
+        ? WritableAccount<TAccountStakeRegistry>
+        : TAccountStakeRegistry,
+      TAccountStakeMarketAuthority extends string
+        ? ReadonlyAccount<TAccountStakeMarketAuthority>
+        : TAccountStakeMarketAuthority,
+      TAccountStakeStakeEventAuthority extends string
+        ? ReadonlyAccount<TAccountStakeStakeEventAuthority>
+        : TAccountStakeStakeEventAuthority,
       TAccountInstructionsSysvar extends string
         ? ReadonlyAccount<TAccountInstructionsSysvar>
         : TAccountInstructionsSysvar,
@@ -154,27 +156,27 @@ export function getOverturnChallengeInstructionDataCodec(): FixedSizeCodec<
 }
 
 export type OverturnChallengeAsyncInput<
-  TAccountJob extends string = string,
-  TAccountVault extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountDefenderToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountChallengerOperator extends string = string,
-  TAccountChallengerOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountChallengerVault extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountInstructionsSysvar extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  vault?: Address<TAccountVault>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowVault?: Address<TAccountEscrowVault>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   /**
    * Any token account of the wrongly accused party (anyone can create one): the
    * attesting verifier, or the provider of an unaudited pass.
@@ -182,50 +184,50 @@ export type OverturnChallengeAsyncInput<
   defenderToken: Address<TAccountDefenderToken>;
   treasury: Address<TAccountTreasury>;
   challengerOperator: Address<TAccountChallengerOperator>;
-  challengerOperatorVault?: Address<TAccountChallengerOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  challengerVault?: Address<TAccountChallengerVault>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  stakeRegistry?: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export async function getOverturnChallengeInstructionAsync<
-  TAccountJob extends string,
-  TAccountVault extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountDefenderToken extends string,
   TAccountTreasury extends string,
   TAccountChallengerOperator extends string,
-  TAccountChallengerOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountChallengerVault extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountInstructionsSysvar extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: OverturnChallengeAsyncInput<
-    TAccountJob,
-    TAccountVault,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowVault,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountChallengerVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -234,19 +236,19 @@ export async function getOverturnChallengeInstructionAsync<
 ): Promise<
   OverturnChallengeInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountVault,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowVault,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountChallengerVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -257,29 +259,35 @@ export async function getOverturnChallengeInstructionAsync<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     defenderToken: { value: input.defenderToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     challengerOperator: {
       value: input.challengerOperator ?? null,
       isWritable: true,
     },
-    challengerOperatorVault: {
-      value: input.challengerOperatorVault ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    challengerVault: { value: input.challengerVault ?? null, isWritable: true },
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     instructionsSysvar: {
@@ -295,17 +303,16 @@ export async function getOverturnChallengeInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.vault.value) {
-    accounts.vault.value = await findVaultPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
+  if (!accounts.escrowVault.value) {
+    accounts.escrowVault.value = await findEscrowVaultPda({
+      escrowJob: getAddressFromResolvedInstructionAccount(
+        "escrowJob",
+        accounts.escrowJob.value,
+      ),
     });
   }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.challengerOperatorVault.value) {
-    accounts.challengerOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.challengerVault.value) {
+    accounts.challengerVault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -321,12 +328,12 @@ export async function getOverturnChallengeInstructionAsync<
       ],
     });
   }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
+  if (!accounts.stakeStakeConfig.value) {
+    accounts.stakeStakeConfig.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -338,8 +345,8 @@ export async function getOverturnChallengeInstructionAsync<
       ],
     });
   }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
+  if (!accounts.stakeRegistry.value) {
+    accounts.stakeRegistry.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -352,8 +359,8 @@ export async function getOverturnChallengeInstructionAsync<
       ],
     });
   }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+  if (!accounts.stakeMarketAuthority.value) {
+    accounts.stakeMarketAuthority.value = await findMarketAuthorityPda();
   }
   if (!accounts.instructionsSysvar.value) {
     accounts.instructionsSysvar.value =
@@ -363,22 +370,22 @@ export async function getOverturnChallengeInstructionAsync<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("defenderToken", accounts.defenderToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
+      getAccountMeta("challengerVault", accounts.challengerVault),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
       getAccountMeta(
-        "challengerOperatorVault",
-        accounts.challengerOperatorVault,
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
       ),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
       getAccountMeta("instructionsSysvar", accounts.instructionsSysvar),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -387,19 +394,19 @@ export async function getOverturnChallengeInstructionAsync<
     programAddress,
   } as OverturnChallengeInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountVault,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowVault,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountChallengerVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -407,27 +414,27 @@ export async function getOverturnChallengeInstructionAsync<
 }
 
 export type OverturnChallengeInput<
-  TAccountJob extends string = string,
-  TAccountVault extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountDefenderToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountChallengerOperator extends string = string,
-  TAccountChallengerOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountChallengerVault extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountInstructionsSysvar extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  vault: Address<TAccountVault>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowVault: Address<TAccountEscrowVault>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   /**
    * Any token account of the wrongly accused party (anyone can create one): the
    * attesting verifier, or the provider of an unaudited pass.
@@ -435,50 +442,50 @@ export type OverturnChallengeInput<
   defenderToken: Address<TAccountDefenderToken>;
   treasury: Address<TAccountTreasury>;
   challengerOperator: Address<TAccountChallengerOperator>;
-  challengerOperatorVault: Address<TAccountChallengerOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  challengerVault: Address<TAccountChallengerVault>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig: Address<TAccountStakeStakeConfig>;
+  stakeRegistry: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export function getOverturnChallengeInstruction<
-  TAccountJob extends string,
-  TAccountVault extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountDefenderToken extends string,
   TAccountTreasury extends string,
   TAccountChallengerOperator extends string,
-  TAccountChallengerOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountChallengerVault extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountInstructionsSysvar extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: OverturnChallengeInput<
-    TAccountJob,
-    TAccountVault,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowVault,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountChallengerVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -486,19 +493,19 @@ export function getOverturnChallengeInstruction<
   config?: { programAddress?: TProgramAddress },
 ): OverturnChallengeInstruction<
   TProgramAddress,
-  TAccountJob,
-  TAccountVault,
-  TAccountMint,
-  TAccountTokenProgram,
+  TAccountEscrowJob,
+  TAccountEscrowVault,
+  TAccountEscrowMint,
+  TAccountEscrowTokenProgram,
   TAccountDefenderToken,
   TAccountTreasury,
   TAccountChallengerOperator,
-  TAccountChallengerOperatorVault,
-  TAccountStakeProgram,
-  TAccountStakeConfig,
-  TAccountRegistry,
-  TAccountMarketAuthority,
-  TAccountStakeEventAuthority,
+  TAccountChallengerVault,
+  TAccountStakeStakeProgram,
+  TAccountStakeStakeConfig,
+  TAccountStakeRegistry,
+  TAccountStakeMarketAuthority,
+  TAccountStakeStakeEventAuthority,
   TAccountInstructionsSysvar,
   TAccountEventAuthority,
   TAccountProgram
@@ -508,29 +515,35 @@ export function getOverturnChallengeInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     defenderToken: { value: input.defenderToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     challengerOperator: {
       value: input.challengerOperator ?? null,
       isWritable: true,
     },
-    challengerOperatorVault: {
-      value: input.challengerOperatorVault ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    challengerVault: { value: input.challengerVault ?? null, isWritable: true },
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     instructionsSysvar: {
@@ -546,12 +559,8 @@ export function getOverturnChallengeInstruction<
   >;
 
   // Resolve default values.
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
   if (!accounts.instructionsSysvar.value) {
@@ -562,22 +571,22 @@ export function getOverturnChallengeInstruction<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("defenderToken", accounts.defenderToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("challengerOperator", accounts.challengerOperator),
+      getAccountMeta("challengerVault", accounts.challengerVault),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
       getAccountMeta(
-        "challengerOperatorVault",
-        accounts.challengerOperatorVault,
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
       ),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
       getAccountMeta("instructionsSysvar", accounts.instructionsSysvar),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -586,19 +595,19 @@ export function getOverturnChallengeInstruction<
     programAddress,
   } as OverturnChallengeInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountVault,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowVault,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountDefenderToken,
     TAccountTreasury,
     TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountChallengerVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -611,10 +620,10 @@ export type ParsedOverturnChallengeInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    job: TAccountMetas[0];
-    vault: TAccountMetas[1];
-    mint: TAccountMetas[2];
-    tokenProgram: TAccountMetas[3];
+    escrowJob: TAccountMetas[0];
+    escrowVault: TAccountMetas[1];
+    escrowMint: TAccountMetas[2];
+    escrowTokenProgram: TAccountMetas[3];
     /**
      * Any token account of the wrongly accused party (anyone can create one): the
      * attesting verifier, or the provider of an unaudited pass.
@@ -622,12 +631,12 @@ export type ParsedOverturnChallengeInstruction<
     defenderToken: TAccountMetas[4];
     treasury: TAccountMetas[5];
     challengerOperator: TAccountMetas[6];
-    challengerOperatorVault: TAccountMetas[7];
-    stakeProgram: TAccountMetas[8];
-    stakeConfig: TAccountMetas[9];
-    registry: TAccountMetas[10];
-    marketAuthority: TAccountMetas[11];
-    stakeEventAuthority: TAccountMetas[12];
+    challengerVault: TAccountMetas[7];
+    stakeStakeProgram: TAccountMetas[8];
+    stakeStakeConfig: TAccountMetas[9];
+    stakeRegistry: TAccountMetas[10];
+    stakeMarketAuthority: TAccountMetas[11];
+    stakeStakeEventAuthority: TAccountMetas[12];
     instructionsSysvar: TAccountMetas[13];
     eventAuthority: TAccountMetas[14];
     program: TAccountMetas[15];
@@ -661,19 +670,19 @@ export function parseOverturnChallengeInstruction<
   return {
     programAddress: instruction.programAddress,
     accounts: {
-      job: getNextAccount(),
-      vault: getNextAccount(),
-      mint: getNextAccount(),
-      tokenProgram: getNextAccount(),
+      escrowJob: getNextAccount(),
+      escrowVault: getNextAccount(),
+      escrowMint: getNextAccount(),
+      escrowTokenProgram: getNextAccount(),
       defenderToken: getNextAccount(),
       treasury: getNextAccount(),
       challengerOperator: getNextAccount(),
-      challengerOperatorVault: getNextAccount(),
-      stakeProgram: getNextAccount(),
-      stakeConfig: getNextAccount(),
-      registry: getNextAccount(),
-      marketAuthority: getNextAccount(),
-      stakeEventAuthority: getNextAccount(),
+      challengerVault: getNextAccount(),
+      stakeStakeProgram: getNextAccount(),
+      stakeStakeConfig: getNextAccount(),
+      stakeRegistry: getNextAccount(),
+      stakeMarketAuthority: getNextAccount(),
+      stakeStakeEventAuthority: getNextAccount(),
       instructionsSysvar: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -36,7 +36,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findEscrowVaultPda, findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const RESOLVE_CONTEST_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array(
@@ -51,26 +51,26 @@ export function getResolveContestDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type ResolveContestInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
-  TAccountJob extends string | AccountMeta<string> = string,
-  TAccountBuyer extends string | AccountMeta<string> = string,
-  TAccountVault extends string | AccountMeta<string> = string,
-  TAccountBuyerToken extends string | AccountMeta<string> = string,
-  TAccountMint extends string | AccountMeta<string> = string,
-  TAccountTokenProgram extends string | AccountMeta<string> =
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountEscrowJob extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyer extends string | AccountMeta<string> = string,
+  TAccountEscrowVault extends string | AccountMeta<string> = string,
+  TAccountEscrowBuyerToken extends string | AccountMeta<string> = string,
+  TAccountEscrowMint extends string | AccountMeta<string> = string,
+  TAccountEscrowTokenProgram extends string | AccountMeta<string> = string,
   TAccountProviderToken extends string | AccountMeta<string> = string,
   TAccountAccuserToken extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountProviderOperator extends string | AccountMeta<string> = string,
-  TAccountProviderOperatorVault extends string | AccountMeta<string> = string,
+  TAccountProviderVault extends string | AccountMeta<string> = string,
   TAccountAccuserOperator extends string | AccountMeta<string> = string,
-  TAccountAccuserOperatorVault extends string | AccountMeta<string> = string,
-  TAccountStakeProgram extends string | AccountMeta<string> =
+  TAccountAccuserVault extends string | AccountMeta<string> = string,
+  TAccountStakeStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeConfig extends string | AccountMeta<string> = string,
+  TAccountStakeRegistry extends string | AccountMeta<string> = string,
+  TAccountStakeMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeEventAuthority extends string | AccountMeta<string> =
+    string,
   TAccountInstructionsSysvar extends string | AccountMeta<string> =
     "Sysvar1nstructions1111111111111111111111111",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
@@ -80,22 +80,24 @@ export type ResolveContestInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountBuyer extends string
-        ? WritableAccount<TAccountBuyer>
-        : TAccountBuyer,
-      TAccountVault extends string
-        ? WritableAccount<TAccountVault>
-        : TAccountVault,
-      TAccountBuyerToken extends string
-        ? WritableAccount<TAccountBuyerToken>
-        : TAccountBuyerToken,
-      TAccountMint extends string
-        ? ReadonlyAccount<TAccountMint>
-        : TAccountMint,
-      TAccountTokenProgram extends string
-        ? ReadonlyAccount<TAccountTokenProgram>
-        : TAccountTokenProgram,
+      TAccountEscrowJob extends string
+        ? WritableAccount<TAccountEscrowJob>
+        : TAccountEscrowJob,
+      TAccountEscrowBuyer extends string
+        ? WritableAccount<TAccountEscrowBuyer>
+        : TAccountEscrowBuyer,
+      TAccountEscrowVault extends string
+        ? WritableAccount<TAccountEscrowVault>
+        : TAccountEscrowVault,
+      TAccountEscrowBuyerToken extends string
+        ? WritableAccount<TAccountEscrowBuyerToken>
+        : TAccountEscrowBuyerToken,
+      TAccountEscrowMint extends string
+        ? ReadonlyAccount<TAccountEscrowMint>
+        : TAccountEscrowMint,
+      TAccountEscrowTokenProgram extends string
+        ? ReadonlyAccount<TAccountEscrowTokenProgram>
+        : TAccountEscrowTokenProgram,
       TAccountProviderToken extends string
         ? WritableAccount<TAccountProviderToken>
         : TAccountProviderToken,
@@ -108,30 +110,30 @@ export type ResolveContestInstruction<
       TAccountProviderOperator extends string
         ? WritableAccount<TAccountProviderOperator>
         : TAccountProviderOperator,
-      TAccountProviderOperatorVault extends string
-        ? WritableAccount<TAccountProviderOperatorVault>
-        : TAccountProviderOperatorVault,
+      TAccountProviderVault extends string
+        ? WritableAccount<TAccountProviderVault>
+        : TAccountProviderVault,
       TAccountAccuserOperator extends string
         ? WritableAccount<TAccountAccuserOperator>
         : TAccountAccuserOperator,
-      TAccountAccuserOperatorVault extends string
-        ? WritableAccount<TAccountAccuserOperatorVault>
-        : TAccountAccuserOperatorVault,
-      TAccountStakeProgram extends string
-        ? ReadonlyAccount<TAccountStakeProgram>
-        : TAccountStakeProgram,
-      TAccountStakeConfig extends string
-        ? ReadonlyAccount<TAccountStakeConfig>
-        : TAccountStakeConfig,
-      TAccountRegistry extends string
-        ? WritableAccount<TAccountRegistry>
-        : TAccountRegistry,
-      TAccountMarketAuthority extends string
-        ? ReadonlyAccount<TAccountMarketAuthority>
-        : TAccountMarketAuthority,
-      TAccountStakeEventAuthority extends string
-        ? ReadonlyAccount<TAccountStakeEventAuthority>
-        : TAccountStakeEventAuthority,
+      TAccountAccuserVault extends string
+        ? WritableAccount<TAccountAccuserVault>
+        : TAccountAccuserVault,
+      TAccountStakeStakeProgram extends string
+        ? ReadonlyAccount<TAccountStakeStakeProgram>
+        : TAccountStakeStakeProgram,
+      TAccountStakeStakeConfig extends string
+        ? ReadonlyAccount<TAccountStakeStakeConfig>
+        : TAccountStakeStakeConfig,
+      TAccountStakeRegistry extends string
+        ? WritableAccount<TAccountStakeRegistry>
+        : TAccountStakeRegistry,
+      TAccountStakeMarketAuthority extends string
+        ? ReadonlyAccount<TAccountStakeMarketAuthority>
+        : TAccountStakeMarketAuthority,
+      TAccountStakeStakeEventAuthority extends string
+        ? ReadonlyAccount<TAccountStakeStakeEventAuthority>
+        : TAccountStakeStakeEventAuthority,
       TAccountInstructionsSysvar extends string
         ? ReadonlyAccount<TAccountInstructionsSysvar>
         : TAccountInstructionsSysvar,
@@ -175,98 +177,98 @@ export function getResolveContestInstructionDataCodec(): FixedSizeCodec<
 }
 
 export type ResolveContestAsyncInput<
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountProviderToken extends string = string,
   TAccountAccuserToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
-  TAccountAccuserOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountAccuserVault extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountInstructionsSysvar extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault?: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault?: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   providerToken: Address<TAccountProviderToken>;
   accuserToken: Address<TAccountAccuserToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault?: Address<TAccountProviderOperatorVault>;
+  providerVault?: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
-  accuserOperatorVault?: Address<TAccountAccuserOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  accuserVault?: Address<TAccountAccuserVault>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  stakeRegistry?: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export async function getResolveContestInstructionAsync<
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountProviderToken extends string,
   TAccountAccuserToken extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
-  TAccountAccuserOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountAccuserVault extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountInstructionsSysvar extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: ResolveContestAsyncInput<
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountProviderToken,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountAccuserOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountAccuserVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -275,24 +277,24 @@ export async function getResolveContestInstructionAsync<
 ): Promise<
   ResolveContestInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountProviderToken,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountAccuserOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountAccuserVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -303,12 +305,18 @@ export async function getResolveContestInstructionAsync<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     providerToken: { value: input.providerToken ?? null, isWritable: true },
     accuserToken: { value: input.accuserToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
@@ -316,24 +324,24 @@ export async function getResolveContestInstructionAsync<
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
-    accuserOperatorVault: {
-      value: input.accuserOperatorVault ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    accuserVault: { value: input.accuserVault ?? null, isWritable: true },
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     instructionsSysvar: {
@@ -349,17 +357,16 @@ export async function getResolveContestInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.vault.value) {
-    accounts.vault.value = await findVaultPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
+  if (!accounts.escrowVault.value) {
+    accounts.escrowVault.value = await findEscrowVaultPda({
+      escrowJob: getAddressFromResolvedInstructionAccount(
+        "escrowJob",
+        accounts.escrowJob.value,
+      ),
     });
   }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.providerOperatorVault.value) {
-    accounts.providerOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.providerVault.value) {
+    accounts.providerVault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -375,8 +382,8 @@ export async function getResolveContestInstructionAsync<
       ],
     });
   }
-  if (!accounts.accuserOperatorVault.value) {
-    accounts.accuserOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.accuserVault.value) {
+    accounts.accuserVault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -392,12 +399,12 @@ export async function getResolveContestInstructionAsync<
       ],
     });
   }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
+  if (!accounts.stakeStakeConfig.value) {
+    accounts.stakeStakeConfig.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -409,8 +416,8 @@ export async function getResolveContestInstructionAsync<
       ],
     });
   }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
+  if (!accounts.stakeRegistry.value) {
+    accounts.stakeRegistry.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -423,8 +430,8 @@ export async function getResolveContestInstructionAsync<
       ],
     });
   }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+  if (!accounts.stakeMarketAuthority.value) {
+    accounts.stakeMarketAuthority.value = await findMarketAuthorityPda();
   }
   if (!accounts.instructionsSysvar.value) {
     accounts.instructionsSysvar.value =
@@ -434,24 +441,27 @@ export async function getResolveContestInstructionAsync<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("providerToken", accounts.providerToken),
       getAccountMeta("accuserToken", accounts.accuserToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
-      getAccountMeta("accuserOperatorVault", accounts.accuserOperatorVault),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("accuserVault", accounts.accuserVault),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("instructionsSysvar", accounts.instructionsSysvar),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -460,24 +470,24 @@ export async function getResolveContestInstructionAsync<
     programAddress,
   } as ResolveContestInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountProviderToken,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountAccuserOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountAccuserVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -485,98 +495,98 @@ export async function getResolveContestInstructionAsync<
 }
 
 export type ResolveContestInput<
-  TAccountJob extends string = string,
-  TAccountBuyer extends string = string,
-  TAccountVault extends string = string,
-  TAccountBuyerToken extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
+  TAccountEscrowJob extends string = string,
+  TAccountEscrowBuyer extends string = string,
+  TAccountEscrowVault extends string = string,
+  TAccountEscrowBuyerToken extends string = string,
+  TAccountEscrowMint extends string = string,
+  TAccountEscrowTokenProgram extends string = string,
   TAccountProviderToken extends string = string,
   TAccountAccuserToken extends string = string,
   TAccountTreasury extends string = string,
   TAccountProviderOperator extends string = string,
-  TAccountProviderOperatorVault extends string = string,
+  TAccountProviderVault extends string = string,
   TAccountAccuserOperator extends string = string,
-  TAccountAccuserOperatorVault extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
+  TAccountAccuserVault extends string = string,
+  TAccountStakeStakeProgram extends string = string,
+  TAccountStakeStakeConfig extends string = string,
+  TAccountStakeRegistry extends string = string,
+  TAccountStakeMarketAuthority extends string = string,
+  TAccountStakeStakeEventAuthority extends string = string,
   TAccountInstructionsSysvar extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  job: Address<TAccountJob>;
-  buyer: Address<TAccountBuyer>;
-  vault: Address<TAccountVault>;
+  escrowJob: Address<TAccountEscrowJob>;
+  escrowBuyer: Address<TAccountEscrowBuyer>;
+  escrowVault: Address<TAccountEscrowVault>;
   /**
    * Any token account of the buyer (anyone can create one, so the buyer closing its
    * accounts cannot block an exit): refunds, compensation and the vault's residue.
    */
-  buyerToken: Address<TAccountBuyerToken>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
+  escrowBuyerToken: Address<TAccountEscrowBuyerToken>;
+  escrowMint: Address<TAccountEscrowMint>;
+  escrowTokenProgram: Address<TAccountEscrowTokenProgram>;
   providerToken: Address<TAccountProviderToken>;
   accuserToken: Address<TAccountAccuserToken>;
   treasury: Address<TAccountTreasury>;
   providerOperator: Address<TAccountProviderOperator>;
-  providerOperatorVault: Address<TAccountProviderOperatorVault>;
+  providerVault: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
-  accuserOperatorVault: Address<TAccountAccuserOperatorVault>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
+  accuserVault: Address<TAccountAccuserVault>;
+  stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  stakeStakeConfig: Address<TAccountStakeStakeConfig>;
+  stakeRegistry: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority: Address<TAccountStakeMarketAuthority>;
+  stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
 
 export function getResolveContestInstruction<
-  TAccountJob extends string,
-  TAccountBuyer extends string,
-  TAccountVault extends string,
-  TAccountBuyerToken extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
+  TAccountEscrowJob extends string,
+  TAccountEscrowBuyer extends string,
+  TAccountEscrowVault extends string,
+  TAccountEscrowBuyerToken extends string,
+  TAccountEscrowMint extends string,
+  TAccountEscrowTokenProgram extends string,
   TAccountProviderToken extends string,
   TAccountAccuserToken extends string,
   TAccountTreasury extends string,
   TAccountProviderOperator extends string,
-  TAccountProviderOperatorVault extends string,
+  TAccountProviderVault extends string,
   TAccountAccuserOperator extends string,
-  TAccountAccuserOperatorVault extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
+  TAccountAccuserVault extends string,
+  TAccountStakeStakeProgram extends string,
+  TAccountStakeStakeConfig extends string,
+  TAccountStakeRegistry extends string,
+  TAccountStakeMarketAuthority extends string,
+  TAccountStakeStakeEventAuthority extends string,
   TAccountInstructionsSysvar extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
 >(
   input: ResolveContestInput<
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountProviderToken,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountAccuserOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountAccuserVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -584,24 +594,24 @@ export function getResolveContestInstruction<
   config?: { programAddress?: TProgramAddress },
 ): ResolveContestInstruction<
   TProgramAddress,
-  TAccountJob,
-  TAccountBuyer,
-  TAccountVault,
-  TAccountBuyerToken,
-  TAccountMint,
-  TAccountTokenProgram,
+  TAccountEscrowJob,
+  TAccountEscrowBuyer,
+  TAccountEscrowVault,
+  TAccountEscrowBuyerToken,
+  TAccountEscrowMint,
+  TAccountEscrowTokenProgram,
   TAccountProviderToken,
   TAccountAccuserToken,
   TAccountTreasury,
   TAccountProviderOperator,
-  TAccountProviderOperatorVault,
+  TAccountProviderVault,
   TAccountAccuserOperator,
-  TAccountAccuserOperatorVault,
-  TAccountStakeProgram,
-  TAccountStakeConfig,
-  TAccountRegistry,
-  TAccountMarketAuthority,
-  TAccountStakeEventAuthority,
+  TAccountAccuserVault,
+  TAccountStakeStakeProgram,
+  TAccountStakeStakeConfig,
+  TAccountStakeRegistry,
+  TAccountStakeMarketAuthority,
+  TAccountStakeStakeEventAuthority,
   TAccountInstructionsSysvar,
   TAccountEventAuthority,
   TAccountProgram
@@ -611,12 +621,18 @@ export function getResolveContestInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    buyer: { value: input.buyer ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    buyerToken: { value: input.buyerToken ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    escrowJob: { value: input.escrowJob ?? null, isWritable: true },
+    escrowBuyer: { value: input.escrowBuyer ?? null, isWritable: true },
+    escrowVault: { value: input.escrowVault ?? null, isWritable: true },
+    escrowBuyerToken: {
+      value: input.escrowBuyerToken ?? null,
+      isWritable: true,
+    },
+    escrowMint: { value: input.escrowMint ?? null, isWritable: false },
+    escrowTokenProgram: {
+      value: input.escrowTokenProgram ?? null,
+      isWritable: false,
+    },
     providerToken: { value: input.providerToken ?? null, isWritable: true },
     accuserToken: { value: input.accuserToken ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
@@ -624,24 +640,24 @@ export function getResolveContestInstruction<
       value: input.providerOperator ?? null,
       isWritable: true,
     },
-    providerOperatorVault: {
-      value: input.providerOperatorVault ?? null,
-      isWritable: true,
-    },
+    providerVault: { value: input.providerVault ?? null, isWritable: true },
     accuserOperator: { value: input.accuserOperator ?? null, isWritable: true },
-    accuserOperatorVault: {
-      value: input.accuserOperatorVault ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
+    accuserVault: { value: input.accuserVault ?? null, isWritable: true },
+    stakeStakeProgram: {
+      value: input.stakeStakeProgram ?? null,
       isWritable: false,
     },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
+    stakeStakeConfig: {
+      value: input.stakeStakeConfig ?? null,
+      isWritable: false,
+    },
+    stakeRegistry: { value: input.stakeRegistry ?? null, isWritable: true },
+    stakeMarketAuthority: {
+      value: input.stakeMarketAuthority ?? null,
+      isWritable: false,
+    },
+    stakeStakeEventAuthority: {
+      value: input.stakeStakeEventAuthority ?? null,
       isWritable: false,
     },
     instructionsSysvar: {
@@ -657,12 +673,8 @@ export function getResolveContestInstruction<
   >;
 
   // Resolve default values.
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
+  if (!accounts.stakeStakeProgram.value) {
+    accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
   if (!accounts.instructionsSysvar.value) {
@@ -673,24 +685,27 @@ export function getResolveContestInstruction<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("buyer", accounts.buyer),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("buyerToken", accounts.buyerToken),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("escrowJob", accounts.escrowJob),
+      getAccountMeta("escrowBuyer", accounts.escrowBuyer),
+      getAccountMeta("escrowVault", accounts.escrowVault),
+      getAccountMeta("escrowBuyerToken", accounts.escrowBuyerToken),
+      getAccountMeta("escrowMint", accounts.escrowMint),
+      getAccountMeta("escrowTokenProgram", accounts.escrowTokenProgram),
       getAccountMeta("providerToken", accounts.providerToken),
       getAccountMeta("accuserToken", accounts.accuserToken),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("providerOperatorVault", accounts.providerOperatorVault),
+      getAccountMeta("providerVault", accounts.providerVault),
       getAccountMeta("accuserOperator", accounts.accuserOperator),
-      getAccountMeta("accuserOperatorVault", accounts.accuserOperatorVault),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
+      getAccountMeta("accuserVault", accounts.accuserVault),
+      getAccountMeta("stakeStakeProgram", accounts.stakeStakeProgram),
+      getAccountMeta("stakeStakeConfig", accounts.stakeStakeConfig),
+      getAccountMeta("stakeRegistry", accounts.stakeRegistry),
+      getAccountMeta("stakeMarketAuthority", accounts.stakeMarketAuthority),
+      getAccountMeta(
+        "stakeStakeEventAuthority",
+        accounts.stakeStakeEventAuthority,
+      ),
       getAccountMeta("instructionsSysvar", accounts.instructionsSysvar),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -699,24 +714,24 @@ export function getResolveContestInstruction<
     programAddress,
   } as ResolveContestInstruction<
     TProgramAddress,
-    TAccountJob,
-    TAccountBuyer,
-    TAccountVault,
-    TAccountBuyerToken,
-    TAccountMint,
-    TAccountTokenProgram,
+    TAccountEscrowJob,
+    TAccountEscrowBuyer,
+    TAccountEscrowVault,
+    TAccountEscrowBuyerToken,
+    TAccountEscrowMint,
+    TAccountEscrowTokenProgram,
     TAccountProviderToken,
     TAccountAccuserToken,
     TAccountTreasury,
     TAccountProviderOperator,
-    TAccountProviderOperatorVault,
+    TAccountProviderVault,
     TAccountAccuserOperator,
-    TAccountAccuserOperatorVault,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
+    TAccountAccuserVault,
+    TAccountStakeStakeProgram,
+    TAccountStakeStakeConfig,
+    TAccountStakeRegistry,
+    TAccountStakeMarketAuthority,
+    TAccountStakeStakeEventAuthority,
     TAccountInstructionsSysvar,
     TAccountEventAuthority,
     TAccountProgram
@@ -729,28 +744,28 @@ export type ParsedResolveContestInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    job: TAccountMetas[0];
-    buyer: TAccountMetas[1];
-    vault: TAccountMetas[2];
+    escrowJob: TAccountMetas[0];
+    escrowBuyer: TAccountMetas[1];
+    escrowVault: TAccountMetas[2];
     /**
      * Any token account of the buyer (anyone can create one, so the buyer closing its
      * accounts cannot block an exit): refunds, compensation and the vault's residue.
      */
-    buyerToken: TAccountMetas[3];
-    mint: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
+    escrowBuyerToken: TAccountMetas[3];
+    escrowMint: TAccountMetas[4];
+    escrowTokenProgram: TAccountMetas[5];
     providerToken: TAccountMetas[6];
     accuserToken: TAccountMetas[7];
     treasury: TAccountMetas[8];
     providerOperator: TAccountMetas[9];
-    providerOperatorVault: TAccountMetas[10];
+    providerVault: TAccountMetas[10];
     accuserOperator: TAccountMetas[11];
-    accuserOperatorVault: TAccountMetas[12];
-    stakeProgram: TAccountMetas[13];
-    stakeConfig: TAccountMetas[14];
-    registry: TAccountMetas[15];
-    marketAuthority: TAccountMetas[16];
-    stakeEventAuthority: TAccountMetas[17];
+    accuserVault: TAccountMetas[12];
+    stakeStakeProgram: TAccountMetas[13];
+    stakeStakeConfig: TAccountMetas[14];
+    stakeRegistry: TAccountMetas[15];
+    stakeMarketAuthority: TAccountMetas[16];
+    stakeStakeEventAuthority: TAccountMetas[17];
     instructionsSysvar: TAccountMetas[18];
     eventAuthority: TAccountMetas[19];
     program: TAccountMetas[20];
@@ -784,24 +799,24 @@ export function parseResolveContestInstruction<
   return {
     programAddress: instruction.programAddress,
     accounts: {
-      job: getNextAccount(),
-      buyer: getNextAccount(),
-      vault: getNextAccount(),
-      buyerToken: getNextAccount(),
-      mint: getNextAccount(),
-      tokenProgram: getNextAccount(),
+      escrowJob: getNextAccount(),
+      escrowBuyer: getNextAccount(),
+      escrowVault: getNextAccount(),
+      escrowBuyerToken: getNextAccount(),
+      escrowMint: getNextAccount(),
+      escrowTokenProgram: getNextAccount(),
       providerToken: getNextAccount(),
       accuserToken: getNextAccount(),
       treasury: getNextAccount(),
       providerOperator: getNextAccount(),
-      providerOperatorVault: getNextAccount(),
+      providerVault: getNextAccount(),
       accuserOperator: getNextAccount(),
-      accuserOperatorVault: getNextAccount(),
-      stakeProgram: getNextAccount(),
-      stakeConfig: getNextAccount(),
-      registry: getNextAccount(),
-      marketAuthority: getNextAccount(),
-      stakeEventAuthority: getNextAccount(),
+      accuserVault: getNextAccount(),
+      stakeStakeProgram: getNextAccount(),
+      stakeStakeConfig: getNextAccount(),
+      stakeRegistry: getNextAccount(),
+      stakeMarketAuthority: getNextAccount(),
+      stakeStakeEventAuthority: getNextAccount(),
       instructionsSysvar: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

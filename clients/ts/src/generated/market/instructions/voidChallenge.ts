@@ -52,8 +52,8 @@ export function getVoidChallengeDiscriminatorBytes(): ReadonlyUint8Array {
 export type VoidChallengeInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountChallengerOperator extends string | AccountMeta<string> = string,
-  TAccountChallengerOperatorVault extends string | AccountMeta<string> = string,
+  TAccountOperator extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
@@ -72,12 +72,12 @@ export type VoidChallengeInstruction<
   InstructionWithAccounts<
     [
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
-      TAccountChallengerOperator extends string
-        ? WritableAccount<TAccountChallengerOperator>
-        : TAccountChallengerOperator,
-      TAccountChallengerOperatorVault extends string
-        ? WritableAccount<TAccountChallengerOperatorVault>
-        : TAccountChallengerOperatorVault,
+      TAccountOperator extends string
+        ? WritableAccount<TAccountOperator>
+        : TAccountOperator,
+      TAccountVault extends string
+        ? WritableAccount<TAccountVault>
+        : TAccountVault,
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
@@ -143,8 +143,8 @@ export function getVoidChallengeInstructionDataCodec(): FixedSizeCodec<
 
 export type VoidChallengeAsyncInput<
   TAccountJob extends string = string,
-  TAccountChallengerOperator extends string = string,
-  TAccountChallengerOperatorVault extends string = string,
+  TAccountOperator extends string = string,
+  TAccountVault extends string = string,
   TAccountTreasury extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
@@ -157,8 +157,8 @@ export type VoidChallengeAsyncInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  challengerOperator: Address<TAccountChallengerOperator>;
-  challengerOperatorVault?: Address<TAccountChallengerOperatorVault>;
+  operator: Address<TAccountOperator>;
+  vault?: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -173,8 +173,8 @@ export type VoidChallengeAsyncInput<
 
 export async function getVoidChallengeInstructionAsync<
   TAccountJob extends string,
-  TAccountChallengerOperator extends string,
-  TAccountChallengerOperatorVault extends string,
+  TAccountOperator extends string,
+  TAccountVault extends string,
   TAccountTreasury extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
@@ -189,8 +189,8 @@ export async function getVoidChallengeInstructionAsync<
 >(
   input: VoidChallengeAsyncInput<
     TAccountJob,
-    TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountMint,
     TAccountTokenProgram,
@@ -207,8 +207,8 @@ export async function getVoidChallengeInstructionAsync<
   VoidChallengeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountMint,
     TAccountTokenProgram,
@@ -227,14 +227,8 @@ export async function getVoidChallengeInstructionAsync<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    challengerOperator: {
-      value: input.challengerOperator ?? null,
-      isWritable: true,
-    },
-    challengerOperatorVault: {
-      value: input.challengerOperatorVault ?? null,
-      isWritable: true,
-    },
+    operator: { value: input.operator ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
@@ -258,8 +252,8 @@ export async function getVoidChallengeInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.challengerOperatorVault.value) {
-    accounts.challengerOperatorVault.value = await getProgramDerivedAddress({
+  if (!accounts.vault.value) {
+    accounts.vault.value = await getProgramDerivedAddress({
       programAddress:
         "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
       seeds: [
@@ -268,8 +262,8 @@ export async function getVoidChallengeInstructionAsync<
         ),
         getAddressEncoder().encode(
           getAddressFromResolvedInstructionAccount(
-            "challengerOperator",
-            accounts.challengerOperator.value,
+            "operator",
+            accounts.operator.value,
           ),
         ),
       ],
@@ -318,11 +312,8 @@ export async function getVoidChallengeInstructionAsync<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("challengerOperator", accounts.challengerOperator),
-      getAccountMeta(
-        "challengerOperatorVault",
-        accounts.challengerOperatorVault,
-      ),
+      getAccountMeta("operator", accounts.operator),
+      getAccountMeta("vault", accounts.vault),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
@@ -339,8 +330,8 @@ export async function getVoidChallengeInstructionAsync<
   } as VoidChallengeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountMint,
     TAccountTokenProgram,
@@ -356,8 +347,8 @@ export async function getVoidChallengeInstructionAsync<
 
 export type VoidChallengeInput<
   TAccountJob extends string = string,
-  TAccountChallengerOperator extends string = string,
-  TAccountChallengerOperatorVault extends string = string,
+  TAccountOperator extends string = string,
+  TAccountVault extends string = string,
   TAccountTreasury extends string = string,
   TAccountMint extends string = string,
   TAccountTokenProgram extends string = string,
@@ -370,8 +361,8 @@ export type VoidChallengeInput<
   TAccountProgram extends string = string,
 > = {
   job: Address<TAccountJob>;
-  challengerOperator: Address<TAccountChallengerOperator>;
-  challengerOperatorVault: Address<TAccountChallengerOperatorVault>;
+  operator: Address<TAccountOperator>;
+  vault: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -386,8 +377,8 @@ export type VoidChallengeInput<
 
 export function getVoidChallengeInstruction<
   TAccountJob extends string,
-  TAccountChallengerOperator extends string,
-  TAccountChallengerOperatorVault extends string,
+  TAccountOperator extends string,
+  TAccountVault extends string,
   TAccountTreasury extends string,
   TAccountMint extends string,
   TAccountTokenProgram extends string,
@@ -402,8 +393,8 @@ export function getVoidChallengeInstruction<
 >(
   input: VoidChallengeInput<
     TAccountJob,
-    TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountMint,
     TAccountTokenProgram,
@@ -419,8 +410,8 @@ export function getVoidChallengeInstruction<
 ): VoidChallengeInstruction<
   TProgramAddress,
   TAccountJob,
-  TAccountChallengerOperator,
-  TAccountChallengerOperatorVault,
+  TAccountOperator,
+  TAccountVault,
   TAccountTreasury,
   TAccountMint,
   TAccountTokenProgram,
@@ -438,14 +429,8 @@ export function getVoidChallengeInstruction<
   // Original accounts.
   const originalAccounts = {
     job: { value: input.job ?? null, isWritable: true },
-    challengerOperator: {
-      value: input.challengerOperator ?? null,
-      isWritable: true,
-    },
-    challengerOperatorVault: {
-      value: input.challengerOperatorVault ?? null,
-      isWritable: true,
-    },
+    operator: { value: input.operator ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
     treasury: { value: input.treasury ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
@@ -482,11 +467,8 @@ export function getVoidChallengeInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("job", accounts.job),
-      getAccountMeta("challengerOperator", accounts.challengerOperator),
-      getAccountMeta(
-        "challengerOperatorVault",
-        accounts.challengerOperatorVault,
-      ),
+      getAccountMeta("operator", accounts.operator),
+      getAccountMeta("vault", accounts.vault),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
@@ -503,8 +485,8 @@ export function getVoidChallengeInstruction<
   } as VoidChallengeInstruction<
     TProgramAddress,
     TAccountJob,
-    TAccountChallengerOperator,
-    TAccountChallengerOperatorVault,
+    TAccountOperator,
+    TAccountVault,
     TAccountTreasury,
     TAccountMint,
     TAccountTokenProgram,
@@ -525,8 +507,8 @@ export type ParsedVoidChallengeInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     job: TAccountMetas[0];
-    challengerOperator: TAccountMetas[1];
-    challengerOperatorVault: TAccountMetas[2];
+    operator: TAccountMetas[1];
+    vault: TAccountMetas[2];
     treasury: TAccountMetas[3];
     mint: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
@@ -568,8 +550,8 @@ export function parseVoidChallengeInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       job: getNextAccount(),
-      challengerOperator: getNextAccount(),
-      challengerOperatorVault: getNextAccount(),
+      operator: getNextAccount(),
+      vault: getNextAccount(),
       treasury: getNextAccount(),
       mint: getNextAccount(),
       tokenProgram: getNextAccount(),

@@ -661,7 +661,13 @@ impl<C: Chain> Daemon<C> {
         let me = self.me();
         let d = self.chain.deployment();
         let (verdict, ix) = match &audit.finding {
-            Finding::Pass => (VerdictKind::Pass, d.attest_pass(&me, key, job)),
+            Finding::Pass => match d.attest_pass(&me, key, job) {
+                Ok(ix) => (VerdictKind::Pass, ix),
+                Err(e) => {
+                    warn!(job = %key, error = %e, "pass not attestable");
+                    return Ok(());
+                }
+            },
             Finding::Fault {
                 index,
                 evidence,
@@ -855,6 +861,13 @@ impl<C: Chain> Daemon<C> {
             (JobState::PassChallenged, false) => d.overturn_challenge(key, job),
             _ => d.resolve_contest(key, job),
         };
+        let resolve = match resolve {
+            Ok(ix) => ix,
+            Err(e) => {
+                warn!(job = %key, error = %e, "committee decision not relayable");
+                return;
+            }
+        };
         let ixs = [relay_instruction(&votes), resolve];
         match self.chain.send(&ixs, &[]).await {
             Ok(signature) => {
@@ -910,14 +923,13 @@ impl<C: Chain> Daemon<C> {
                     landed |= self.crank_draw(key, job, snapshot, report).await;
                     continue;
                 }
-                Crank::ExpireJob => d.expire_job(key, job),
-                Crank::LapseDraw => d.lapse_draw(key, job),
-                Crank::AdvanceRound => d.advance_round(key, job),
-                Crank::Finalize => d.finalize(key, job),
-                Crank::ConcedeFault => d.concede_fault(&me, key, job),
-                Crank::VoidContest => d.void_contest(key, job),
-                Crank::VoidChallenge => d.void_challenge(key, job),
-                Crank::ClosePass => d.close_pass(key, job),
+                other => match d.crank(other, &me, key, job, None) {
+                    Ok(ix) => ix,
+                    Err(e) => {
+                        warn!(job = %key, crank = other.name(), error = %e, "crank not built");
+                        continue;
+                    }
+                },
             };
             let name = crank.name();
             let signer = self.key.insecure_clone();

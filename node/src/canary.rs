@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{info, warn};
 
-use crate::publish;
+use assay_gpu::publish;
 
 /// The operator's three identities.
 pub struct CanaryKeys {
@@ -124,7 +124,7 @@ pub enum CanaryError {
     #[error("commitment: {0}")]
     Commit(#[from] assay_gpu::CommitError),
     #[error("publishing the outputs: {0}")]
-    Publish(#[from] crate::ServeError),
+    Publish(#[from] assay_gpu::ServeError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -231,7 +231,7 @@ impl<C: Chain> CanaryOperator<'_, C> {
             chunk.copy_from_slice(&planted);
         }
         let commitment = Commitment::build(&job.to_bytes(), &bundle.manifest, &served)?;
-        let uri = publish(self.store, None, &job, &served, &commitment)?;
+        let uri = publish(self.store, None, &job.to_bytes(), &served, &commitment)?;
         self.send(
             &[d.commit_result(&provider.pubkey(), &job, commitment.root(), uri)],
             provider,
@@ -406,7 +406,9 @@ impl<C: Chain> CanaryOperator<'_, C> {
                         Some(secret) => Keypair::from_base58_string(secret),
                         None => self.keys.provider.insecure_clone(),
                     };
-                    let concede = d.concede_fault(&provider.pubkey(), &key, &job);
+                    let concede = d
+                        .concede_fault(&provider.pubkey(), &key, &job)
+                        .map_err(ChainError::from)?;
                     self.send(&[concede], &provider).await?;
                     info!(job = %key, %verifier, chunk = job.fault_index, "an honest verifier found a planted chunk: conceded");
                     record.outcome = Some(CanaryOutcome::Reported {
@@ -419,7 +421,10 @@ impl<C: Chain> CanaryOperator<'_, C> {
                     let provider = &self.keys.provider;
                     // Closing unlocks the canary provider's collateral; a daemon may win.
                     if self
-                        .send(&[d.close_pass(&key, &job)], provider)
+                        .send(
+                            &[d.close_pass(&key, &job).map_err(ChainError::from)?],
+                            provider,
+                        )
                         .await
                         .is_ok()
                     {

@@ -59,7 +59,7 @@ pub async fn run(a: ChallengeArgs, net: &Net, json: bool) -> Result<()> {
         None => (0..job.n_chunks).collect(),
     };
     let store = net.store()?;
-    let unserved = assay_verifier::audit::first_unserved(&store, &key, &job, &chunks)?;
+    let unserved = assay_node::audit::first_unserved(&store, &key, &job, &chunks)?;
     let Some((index, reason)) = unserved else {
         if json {
             println!(

@@ -11,7 +11,7 @@ use assay_market::instructions::FaultEvidence;
 use assay_market::state::Job;
 use assay_protocol::{hashv, sample_indices, MerkleTree};
 
-use crate::served::{ResultIndex, ServeError, Sources};
+use assay_gpu::{ResultIndex, ServeError, Sources};
 
 /// The verifier's conclusion about a job's sample.
 #[derive(Debug, Clone, PartialEq, Eq)]

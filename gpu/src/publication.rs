@@ -1,8 +1,15 @@
-//! What a provider serves for a committed job.
+//! The publication format: what a provider serves for a committed job, beside the blob
+//! store it is served from.
+//!
+//! A provider publishes every chunk output as its own blob plus a [`ResultIndex`] naming
+//! them and listing every Merkle leaf; the job's on-chain `output_uri` is
+//! `sha256:<hex of the index blob>`, optionally `@` the URL of the provider's own mirror
+//! ([`Sources`] tries it when a blob is missing or corrupt in the reader's store).
 
-use anchor_lang::prelude::Pubkey;
-use assay_gpu::{BlobError, BlobStore, ChunkOutputs, Commitment, Hash};
+use assay_protocol::MAX_OUTPUT_URI_LEN;
 use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::{BlobError, BlobStore, ChunkOutputs, Commitment, Hash};
 
 /// `output_uri` = this prefix, the hex sha256 of the [`ResultIndex`] blob, and optionally
 /// `@` and the URL of the provider's own mirror of every blob it published
@@ -10,8 +17,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 /// mirror when a blob there is missing or corrupt.
 pub const OUTPUT_URI_PREFIX: &str = "sha256:";
 
-/// The longest mirror URL that fits the market's 200-byte `output_uri`.
-pub const MAX_MIRROR_URL_LEN: usize = 200 - OUTPUT_URI_PREFIX.len() - 64 - 1;
+/// The longest mirror URL that fits the market's `output_uri` (prefix, 64 hex, `@`).
+pub const MAX_MIRROR_URL_LEN: usize = MAX_OUTPUT_URI_LEN - OUTPUT_URI_PREFIX.len() - 64 - 1;
 
 /// Index of a published result: one blob per chunk output and every leaf of the tree.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -161,7 +168,7 @@ impl Mirror {
 pub fn publish(
     store: &BlobStore,
     mirror: Option<&Mirror>,
-    job: &Pubkey,
+    job: &[u8; 32],
     outputs: &ChunkOutputs,
     commitment: &Commitment,
 ) -> Result<String, ServeError> {
@@ -185,7 +192,7 @@ pub fn publish(
         .collect::<Result<Vec<_>, _>>()?;
     let index = ResultIndex {
         version: ResultIndex::VERSION,
-        job: job.to_bytes(),
+        job: *job,
         chunks,
         leaves,
     };
