@@ -150,6 +150,15 @@ impl BlobStore {
         })
     }
 
+    /// Without the `http-store` feature no mirror can be read: every URL is refused.
+    #[cfg(not(feature = "http-store"))]
+    pub fn open_mirror(url: &str) -> Result<Self, BlobError> {
+        Err(BlobError::UnsupportedUrl {
+            url: url.into(),
+            reason: "this build reads no HTTP mirror (assay-gpu feature http-store)".into(),
+        })
+    }
+
     /// A read-only view of a store someone else names (a provider's mirror, read from
     /// an `output_uri` on chain): `http(s)://` (plain HTTP allowed, since every blob is
     /// hash-checked) with short timeouts and few retries, so an unreachable or stalling

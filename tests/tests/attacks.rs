@@ -67,6 +67,10 @@ fn observed(err: &ChainError) -> Option<Rejection> {
     }
 }
 
+/// One attack: its name, the transaction's instructions, its signers, and the named error
+/// it must fail with.
+type Row<'a> = (&'a str, Vec<Instruction>, Vec<&'a Keypair>, Rejection);
+
 #[derive(Default)]
 struct Matrix {
     tried: u32,
@@ -99,6 +103,13 @@ impl Matrix {
         } else {
             self.wrong
                 .push(format!("{name}: expected {expected:?}, got {outcome:?}"));
+        }
+    }
+
+    /// Tries each row of `rows` in order: every attack must fail with its named error.
+    async fn table(&mut self, w: &mut World, rows: Vec<Row<'_>>) {
+        for (name, ixs, signers, expected) in rows {
+            self.attack(w, name, ixs, &signers, expected).await;
         }
     }
 
@@ -293,152 +304,130 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     // ---------------- assay-stake ----------------
     let victim = provider.pubkey();
     let deposit = d.deposit(&a.pubkey(), 1);
-    m.attack(
+    m.table(
         &mut w,
-        "deposit: sign for another operator's account",
-        vec![swap(
-            deposit.clone(),
-            &pda::operator(&a.pubkey()),
-            &pda::operator(&victim),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: pull from another owner's token account",
-        vec![swap(
-            deposit.clone(),
-            &d.token_account(&a.pubkey()),
-            &d.token_account(&victim),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintTokenOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: into another operator's vault",
-        vec![swap(
-            deposit.clone(),
-            &pda::stake_vault(&pda::operator(&a.pubkey())),
-            &pda::stake_vault(&pda::operator(&victim)),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: wrong mint",
-        vec![swap(
-            swap(deposit.clone(), &d.mint, &f.fake_mint),
-            &d.token_account(&a.pubkey()),
-            &fake_token,
-        )],
-        &[&a],
-        stake(S::WrongMint),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: source token account of another mint",
-        vec![swap(
-            deposit.clone(),
-            &d.token_account(&a.pubkey()),
-            &fake_token,
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintTokenMint),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: wrong token program",
-        vec![swap(
-            deposit.clone(),
-            &d.token_program,
-            &anchor_spl::token_2022::ID,
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintTokenTokenProgram),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: zero amount",
-        vec![d.deposit(&a.pubkey(), 0)],
-        &[&a],
-        stake(S::ZeroAmount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "deposit: more than the wallet holds",
-        vec![d.deposit(&a.pubkey(), u64::MAX)],
-        &[&a],
-        token_insufficient_funds(),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "request_unstake: for another operator",
-        vec![swap(
-            d.request_unstake(&a.pubkey(), 1),
-            &pda::operator(&a.pubkey()),
-            &pda::operator(&victim),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "request_unstake: more than available",
-        vec![d.request_unstake(&a.pubkey(), u64::MAX)],
-        &[&a],
-        stake(S::InsufficientAvailableStake),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "request_unstake: zero",
-        vec![d.request_unstake(&a.pubkey(), 0)],
-        &[&a],
-        stake(S::ZeroAmount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw: nothing pending",
-        vec![d.withdraw(&a.pubkey())],
-        &[&a],
-        stake(S::NothingToWithdraw),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw: to another owner's token account",
-        vec![swap(
-            d.withdraw(&a.pubkey()),
-            &d.token_account(&a.pubkey()),
-            &d.token_account(&victim),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintTokenOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "sync_verifier: a job posing as an operator",
-        vec![swap(
-            d.sync_verifier(&a.pubkey()),
-            &pda::operator(&a.pubkey()),
-            &f.open,
-        )],
-        &[],
-        anchor(Anchor::AccountOwnedByWrongProgram),
+        vec![
+            (
+                "deposit: sign for another operator's account",
+                vec![swap(
+                    deposit.clone(),
+                    &pda::operator(&a.pubkey()),
+                    &pda::operator(&victim),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "deposit: pull from another owner's token account",
+                vec![swap(
+                    deposit.clone(),
+                    &d.token_account(&a.pubkey()),
+                    &d.token_account(&victim),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintTokenOwner),
+            ),
+            (
+                "deposit: into another operator's vault",
+                vec![swap(
+                    deposit.clone(),
+                    &pda::stake_vault(&pda::operator(&a.pubkey())),
+                    &pda::stake_vault(&pda::operator(&victim)),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "deposit: wrong mint",
+                vec![swap(
+                    swap(deposit.clone(), &d.mint, &f.fake_mint),
+                    &d.token_account(&a.pubkey()),
+                    &fake_token,
+                )],
+                vec![&a],
+                stake(S::WrongMint),
+            ),
+            (
+                "deposit: source token account of another mint",
+                vec![swap(
+                    deposit.clone(),
+                    &d.token_account(&a.pubkey()),
+                    &fake_token,
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintTokenMint),
+            ),
+            (
+                "deposit: wrong token program",
+                vec![swap(
+                    deposit.clone(),
+                    &d.token_program,
+                    &anchor_spl::token_2022::ID,
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintTokenTokenProgram),
+            ),
+            (
+                "deposit: zero amount",
+                vec![d.deposit(&a.pubkey(), 0)],
+                vec![&a],
+                stake(S::ZeroAmount),
+            ),
+            (
+                "deposit: more than the wallet holds",
+                vec![d.deposit(&a.pubkey(), u64::MAX)],
+                vec![&a],
+                token_insufficient_funds(),
+            ),
+            (
+                "request_unstake: for another operator",
+                vec![swap(
+                    d.request_unstake(&a.pubkey(), 1),
+                    &pda::operator(&a.pubkey()),
+                    &pda::operator(&victim),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "request_unstake: more than available",
+                vec![d.request_unstake(&a.pubkey(), u64::MAX)],
+                vec![&a],
+                stake(S::InsufficientAvailableStake),
+            ),
+            (
+                "request_unstake: zero",
+                vec![d.request_unstake(&a.pubkey(), 0)],
+                vec![&a],
+                stake(S::ZeroAmount),
+            ),
+            (
+                "withdraw: nothing pending",
+                vec![d.withdraw(&a.pubkey())],
+                vec![&a],
+                stake(S::NothingToWithdraw),
+            ),
+            (
+                "withdraw: to another owner's token account",
+                vec![swap(
+                    d.withdraw(&a.pubkey()),
+                    &d.token_account(&a.pubkey()),
+                    &d.token_account(&victim),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintTokenOwner),
+            ),
+            (
+                "sync_verifier: a job posing as an operator",
+                vec![swap(
+                    d.sync_verifier(&a.pubkey()),
+                    &pda::operator(&a.pubkey()),
+                    &f.open,
+                )],
+                vec![],
+                anchor(Anchor::AccountOwnedByWrongProgram),
+            ),
+        ],
     )
     .await;
     for case in mint_cases().into_iter().filter(|c| !c.accepted) {
@@ -457,71 +446,69 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         )
         .await;
     }
-    m.attack(
+    m.table(
         &mut w,
-        "stake update_config: not the admin",
-        vec![swap(
-            d.stake_update_config(&admin.pubkey(), zero_stake_args.tunables()),
-            &admin.pubkey(),
-            &a.pubkey(),
-        )],
-        &[&a],
-        stake(S::NotAdmin),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "stake update_config: cooldown too long",
-        vec![d.stake_update_config(
-            &admin.pubkey(),
-            assay_stake::instructions::UpdateConfigArgs {
-                unstake_cooldown_slots: u64::MAX,
-                min_verifier_stake: 0,
-            },
-        )],
-        &[&admin],
-        stake(S::CooldownTooLong),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "stake initialize: by anyone but the deployer",
-        vec![d.stake_initialize(&a.pubkey(), zero_stake_args.clone())],
-        &[&a],
-        stake(S::NotDeployer),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "stake initialize: again, by the deployer",
-        vec![d.stake_initialize(&admin.pubkey(), zero_stake_args.clone())],
-        &[&admin],
-        already_in_use(),
+        vec![
+            (
+                "stake update_config: not the admin",
+                vec![swap(
+                    d.stake_update_config(&admin.pubkey(), zero_stake_args.tunables()),
+                    &admin.pubkey(),
+                    &a.pubkey(),
+                )],
+                vec![&a],
+                stake(S::NotAdmin),
+            ),
+            (
+                "stake update_config: cooldown too long",
+                vec![d.stake_update_config(
+                    &admin.pubkey(),
+                    assay_stake::instructions::UpdateConfigArgs {
+                        unstake_cooldown_slots: u64::MAX,
+                        min_verifier_stake: 0,
+                    },
+                )],
+                vec![&admin],
+                stake(S::CooldownTooLong),
+            ),
+            (
+                "stake initialize: by anyone but the deployer",
+                vec![d.stake_initialize(&a.pubkey(), zero_stake_args.clone())],
+                vec![&a],
+                stake(S::NotDeployer),
+            ),
+            (
+                "stake initialize: again, by the deployer",
+                vec![d.stake_initialize(&admin.pubkey(), zero_stake_args.clone())],
+                vec![&admin],
+                already_in_use(),
+            ),
+        ],
     )
     .await;
     let newcomer = w.chain.new_user(0).await.unwrap();
-    m.attack(
+    m.table(
         &mut w,
-        "register_operator: no role",
-        vec![d.register_operator(&newcomer.pubkey(), 0)],
-        &[&newcomer],
-        stake(S::InvalidRoles),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "register_operator: unknown role bits",
-        vec![d.register_operator(&newcomer.pubkey(), 4)],
-        &[&newcomer],
-        stake(S::InvalidRoles),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "register_operator: twice",
-        vec![d.register_operator(&a.pubkey(), ROLE_VERIFIER)],
-        &[&a],
-        already_in_use(),
+        vec![
+            (
+                "register_operator: no role",
+                vec![d.register_operator(&newcomer.pubkey(), 0)],
+                vec![&newcomer],
+                stake(S::InvalidRoles),
+            ),
+            (
+                "register_operator: unknown role bits",
+                vec![d.register_operator(&newcomer.pubkey(), 4)],
+                vec![&newcomer],
+                stake(S::InvalidRoles),
+            ),
+            (
+                "register_operator: twice",
+                vec![d.register_operator(&a.pubkey(), ROLE_VERIFIER)],
+                vec![&a],
+                already_in_use(),
+            ),
+        ],
     )
     .await;
 
@@ -547,26 +534,28 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         }
         .data(),
     };
-    m.attack(
+    m.table(
         &mut w,
-        "lock_stake: signed by an attacker, not the market PDA",
-        vec![lock.clone()],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "unlock_stake: signed by an attacker",
-        vec![with_data(
-            lock.clone(),
-            assay_stake::instruction::UnlockStake {
-                args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
-            }
-            .data(),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
+        vec![
+            (
+                "lock_stake: signed by an attacker, not the market PDA",
+                vec![lock.clone()],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "unlock_stake: signed by an attacker",
+                vec![with_data(
+                    lock.clone(),
+                    assay_stake::instruction::UnlockStake {
+                        args: assay_stake::instructions::StakeAmountArgs { amount: 1 },
+                    }
+                    .data(),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+        ],
     )
     .await;
     let slash_accounts = assay_stake::accounts::SlashStake {
@@ -600,412 +589,372 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
 
     // ---------------- assay-market: config ----------------
     let params = LocalSetup::default().market;
-    m.attack(
+    m.table(
         &mut w,
-        "initialize_config: by anyone but the deployer",
-        vec![d.initialize_config(&a.pubkey(), params.clone())],
-        &[&a],
-        market(M::NotDeployer),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "initialize_config: again, by the deployer",
-        vec![d.initialize_config(&admin.pubkey(), params.clone())],
-        &[&admin],
-        already_in_use(),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "update_config: not the admin",
-        vec![swap(
-            d.update_config(&admin.pubkey(), params.clone()),
-            &admin.pubkey(),
-            &a.pubkey(),
-        )],
-        &[&a],
-        market(M::NotAdmin),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "update_config: fees above 100 %",
-        vec![d.update_config(
-            &admin.pubkey(),
-            MarketParams {
-                verifier_fee_bps: 9_000,
-                protocol_fee_bps: 2_000,
-                ..params.clone()
-            },
-        )],
-        &[&admin],
-        market(M::FeesTooHigh),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "update_config: bond above verifier minimum",
-        vec![d.update_config(
-            &admin.pubkey(),
-            MarketParams {
-                verifier_bond: u64::MAX,
-                verifier_miss_penalty: 1,
-                ..params.clone()
-            },
-        )],
-        &[&admin],
-        market(M::BondAboveVerifierMinimum),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw_treasury: not the admin",
-        vec![swap(
-            d.withdraw_treasury(&admin.pubkey(), &d.token_account(&a.pubkey()), 1),
-            &admin.pubkey(),
-            &a.pubkey(),
-        )],
-        &[&a],
-        market(M::NotAdmin),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw_treasury: nothing",
-        vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), 0)],
-        &[&admin],
-        market(M::ZeroAmount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw_treasury: more than it holds",
-        vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), u64::MAX)],
-        &[&admin],
-        market(M::TreasuryTooLow),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "withdraw_treasury: into an account of another mint",
-        vec![d.withdraw_treasury(&admin.pubkey(), &fake_token, 1)],
-        &[&admin],
-        anchor(Anchor::ConstraintTokenMint),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "update_config: zero rounds",
-        vec![d.update_config(
-            &admin.pubkey(),
-            MarketParams {
-                max_verifier_rounds: 0,
-                ..params.clone()
-            },
-        )],
-        &[&admin],
-        market(M::InvalidRoundCount),
+        vec![
+            (
+                "initialize_config: by anyone but the deployer",
+                vec![d.initialize_config(&a.pubkey(), params.clone())],
+                vec![&a],
+                market(M::NotDeployer),
+            ),
+            (
+                "initialize_config: again, by the deployer",
+                vec![d.initialize_config(&admin.pubkey(), params.clone())],
+                vec![&admin],
+                already_in_use(),
+            ),
+            (
+                "update_config: not the admin",
+                vec![swap(
+                    d.update_config(&admin.pubkey(), params.clone()),
+                    &admin.pubkey(),
+                    &a.pubkey(),
+                )],
+                vec![&a],
+                market(M::NotAdmin),
+            ),
+            (
+                "update_config: fees above 100 %",
+                vec![d.update_config(
+                    &admin.pubkey(),
+                    MarketParams {
+                        verifier_fee_bps: 9_000,
+                        protocol_fee_bps: 2_000,
+                        ..params.clone()
+                    },
+                )],
+                vec![&admin],
+                market(M::FeesTooHigh),
+            ),
+            (
+                "update_config: bond above verifier minimum",
+                vec![d.update_config(
+                    &admin.pubkey(),
+                    MarketParams {
+                        verifier_bond: u64::MAX,
+                        verifier_miss_penalty: 1,
+                        ..params.clone()
+                    },
+                )],
+                vec![&admin],
+                market(M::BondAboveVerifierMinimum),
+            ),
+            (
+                "withdraw_treasury: not the admin",
+                vec![swap(
+                    d.withdraw_treasury(&admin.pubkey(), &d.token_account(&a.pubkey()), 1),
+                    &admin.pubkey(),
+                    &a.pubkey(),
+                )],
+                vec![&a],
+                market(M::NotAdmin),
+            ),
+            (
+                "withdraw_treasury: nothing",
+                vec![d.withdraw_treasury(&admin.pubkey(), &d.token_account(&admin.pubkey()), 0)],
+                vec![&admin],
+                market(M::ZeroAmount),
+            ),
+            (
+                "withdraw_treasury: more than it holds",
+                vec![d.withdraw_treasury(
+                    &admin.pubkey(),
+                    &d.token_account(&admin.pubkey()),
+                    u64::MAX,
+                )],
+                vec![&admin],
+                market(M::TreasuryTooLow),
+            ),
+            (
+                "withdraw_treasury: into an account of another mint",
+                vec![d.withdraw_treasury(&admin.pubkey(), &fake_token, 1)],
+                vec![&admin],
+                anchor(Anchor::ConstraintTokenMint),
+            ),
+            (
+                "update_config: zero rounds",
+                vec![d.update_config(
+                    &admin.pubkey(),
+                    MarketParams {
+                        max_verifier_rounds: 0,
+                        ..params.clone()
+                    },
+                )],
+                vec![&admin],
+                market(M::InvalidRoundCount),
+            ),
+        ],
     )
     .await;
 
     // ---------------- post / cancel ----------------
     let b = buyer.pubkey();
-    m.attack(
+    m.table(
         &mut w,
-        "post_job: k > N",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                samples: 9,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::InvalidSampleCount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: k = 0",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                samples: 0,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::InvalidSampleCount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: k above the on-chain maximum",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                samples: 65,
-                n_chunks: 100,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::InvalidSampleCount),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: no chunks",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                n_chunks: 0,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::ZeroChunks),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: zero price",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                price: 0,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::ZeroPrice),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: price beyond the buyer's balance",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                // Twice what the buyer ever had, collateral at the floor.
-                price: 2 * assay_tests::STARTING_TOKENS,
-                collateral: 7 * assay_tests::STARTING_TOKENS,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        token_insufficient_funds(),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: zero claim window",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                claim_window_slots: 0,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::InvalidDeadline),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: window that overflows the slot clock",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                execution_window_slots: u64::MAX,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::InvalidDeadline),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: unknown comparison rule",
-        vec![d.post_job(
-            &b,
-            PostJobArgs {
-                comparison_rule: 7,
-                ..args(90)
-            },
-        )],
-        &[&buyer],
-        market(M::UnknownComparisonRule),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: paid from another owner's token account",
-        vec![swap(
-            d.post_job(&b, args(90)),
-            &d.token_account(&b),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&buyer],
-        anchor(Anchor::ConstraintTokenOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: wrong mint",
-        vec![swap(
-            swap(d.post_job(&a.pubkey(), args(90)), &d.mint, &f.fake_mint),
-            &d.token_account(&a.pubkey()),
-            &fake_token,
-        )],
-        &[&a],
-        market(M::WrongMint),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: escrow into another job's vault",
-        vec![swap(
-            d.post_job(&b, args(90)),
-            &pda::job_vault(&pda::job(&b, 90)),
-            &pda::job_vault(&f.open),
-        )],
-        &[&buyer],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "post_job: reuse a live job id",
-        vec![d.post_job(&b, args(1))],
-        &[&buyer],
-        already_in_use(),
+        vec![
+            (
+                "post_job: k > N",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        samples: 9,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::InvalidSampleCount),
+            ),
+            (
+                "post_job: k = 0",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        samples: 0,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::InvalidSampleCount),
+            ),
+            (
+                "post_job: k above the on-chain maximum",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        samples: 65,
+                        n_chunks: 100,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::InvalidSampleCount),
+            ),
+            (
+                "post_job: no chunks",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        n_chunks: 0,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::ZeroChunks),
+            ),
+            (
+                "post_job: zero price",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        price: 0,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::ZeroPrice),
+            ),
+            (
+                "post_job: price beyond the buyer's balance",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        // Twice what the buyer ever had, collateral at the floor.
+                        price: 2 * assay_tests::STARTING_TOKENS,
+                        collateral: 7 * assay_tests::STARTING_TOKENS,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                token_insufficient_funds(),
+            ),
+            (
+                "post_job: zero claim window",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        claim_window_slots: 0,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::InvalidDeadline),
+            ),
+            (
+                "post_job: window that overflows the slot clock",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        execution_window_slots: u64::MAX,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::InvalidDeadline),
+            ),
+            (
+                "post_job: unknown comparison rule",
+                vec![d.post_job(
+                    &b,
+                    PostJobArgs {
+                        comparison_rule: 7,
+                        ..args(90)
+                    },
+                )],
+                vec![&buyer],
+                market(M::UnknownComparisonRule),
+            ),
+            (
+                "post_job: paid from another owner's token account",
+                vec![swap(
+                    d.post_job(&b, args(90)),
+                    &d.token_account(&b),
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&buyer],
+                anchor(Anchor::ConstraintTokenOwner),
+            ),
+            (
+                "post_job: wrong mint",
+                vec![swap(
+                    swap(d.post_job(&a.pubkey(), args(90)), &d.mint, &f.fake_mint),
+                    &d.token_account(&a.pubkey()),
+                    &fake_token,
+                )],
+                vec![&a],
+                market(M::WrongMint),
+            ),
+            (
+                "post_job: escrow into another job's vault",
+                vec![swap(
+                    d.post_job(&b, args(90)),
+                    &pda::job_vault(&pda::job(&b, 90)),
+                    &pda::job_vault(&f.open),
+                )],
+                vec![&buyer],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "post_job: reuse a live job id",
+                vec![d.post_job(&b, args(1))],
+                vec![&buyer],
+                already_in_use(),
+            ),
+        ],
     )
     .await;
     let cancel = d.cancel_job(&b, 1);
-    m.attack(
+    m.table(
         &mut w,
-        "cancel_job: not the buyer",
-        vec![swap(
-            swap(cancel.clone(), &b, &a.pubkey()),
-            &d.token_account(&b),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&a],
-        market(M::NotBuyer),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "cancel_job: refund to another owner",
-        vec![swap(
-            cancel.clone(),
-            &d.token_account(&b),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&buyer],
-        anchor(Anchor::ConstraintTokenOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "cancel_job: drain another job's vault",
-        vec![swap(
-            cancel.clone(),
-            &pda::job_vault(&f.open),
-            &pda::job_vault(&f.claimed),
-        )],
-        &[&buyer],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "cancel_job: after a claim",
-        vec![d.cancel_job(&b, 2)],
-        &[&buyer],
-        market(M::WrongJobState),
+        vec![
+            (
+                "cancel_job: not the buyer",
+                vec![swap(
+                    swap(cancel.clone(), &b, &a.pubkey()),
+                    &d.token_account(&b),
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&a],
+                market(M::NotBuyer),
+            ),
+            (
+                "cancel_job: refund to another owner",
+                vec![swap(
+                    cancel.clone(),
+                    &d.token_account(&b),
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&buyer],
+                anchor(Anchor::ConstraintTokenOwner),
+            ),
+            (
+                "cancel_job: drain another job's vault",
+                vec![swap(
+                    cancel.clone(),
+                    &pda::job_vault(&f.open),
+                    &pda::job_vault(&f.claimed),
+                )],
+                vec![&buyer],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "cancel_job: after a claim",
+                vec![d.cancel_job(&b, 2)],
+                vec![&buyer],
+                market(M::WrongJobState),
+            ),
+        ],
     )
     .await;
 
     // ---------------- claim / commit ----------------
     let p = provider.pubkey();
-    m.attack(
+    m.table(
         &mut w,
-        "claim_job: verifier-only operator",
-        vec![d.claim_job(&verifier_only.pubkey(), &f.open)],
-        &[&verifier_only],
-        market(M::NotAProvider),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: with another operator's stake",
-        vec![swap(
-            d.claim_job(&a.pubkey(), &f.open),
-            &pda::operator(&a.pubkey()),
-            &pda::operator(&p),
-        )],
-        &[&a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: already claimed",
-        vec![d.claim_job(&p, &f.claimed)],
-        &[&provider],
-        market(M::WrongJobState),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: forged market authority",
-        vec![swap(
-            d.claim_job(&p, &f.open),
-            &pda::market_authority(),
-            &a.pubkey(),
-        )],
-        &[&provider, &a],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: fake verifier registry",
-        vec![swap(
-            d.claim_job(&p, &f.open),
-            &pda::verifier_registry(),
-            &pda::stake_config(),
-        )],
-        &[&provider],
-        anchor(Anchor::AccountDiscriminatorMismatch),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: substituted stake program",
-        vec![swap(
-            d.claim_job(&p, &f.open),
-            &assay_stake::ID,
-            &anchor_lang::system_program::ID,
-        )],
-        &[&provider],
-        anchor(Anchor::InvalidProgramId),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: a job account of another program",
-        vec![swap(
-            d.claim_job(&p, &f.open),
-            &f.open,
-            &pda::stake_config(),
-        )],
-        &[&provider],
-        anchor(Anchor::AccountOwnedByWrongProgram),
+        vec![
+            (
+                "claim_job: verifier-only operator",
+                vec![d.claim_job(&verifier_only.pubkey(), &f.open)],
+                vec![&verifier_only],
+                market(M::NotAProvider),
+            ),
+            (
+                "claim_job: with another operator's stake",
+                vec![swap(
+                    d.claim_job(&a.pubkey(), &f.open),
+                    &pda::operator(&a.pubkey()),
+                    &pda::operator(&p),
+                )],
+                vec![&a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "claim_job: already claimed",
+                vec![d.claim_job(&p, &f.claimed)],
+                vec![&provider],
+                market(M::WrongJobState),
+            ),
+            (
+                "claim_job: forged market authority",
+                vec![swap(
+                    d.claim_job(&p, &f.open),
+                    &pda::market_authority(),
+                    &a.pubkey(),
+                )],
+                vec![&provider, &a],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "claim_job: fake verifier registry",
+                vec![swap(
+                    d.claim_job(&p, &f.open),
+                    &pda::verifier_registry(),
+                    &pda::stake_config(),
+                )],
+                vec![&provider],
+                anchor(Anchor::AccountDiscriminatorMismatch),
+            ),
+            (
+                "claim_job: substituted stake program",
+                vec![swap(
+                    d.claim_job(&p, &f.open),
+                    &assay_stake::ID,
+                    &anchor_lang::system_program::ID,
+                )],
+                vec![&provider],
+                anchor(Anchor::InvalidProgramId),
+            ),
+            (
+                "claim_job: a job account of another program",
+                vec![swap(
+                    d.claim_job(&p, &f.open),
+                    &f.open,
+                    &pda::stake_config(),
+                )],
+                vec![&provider],
+                anchor(Anchor::AccountOwnedByWrongProgram),
+            ),
+        ],
     )
     .await;
     let poor = w
@@ -1017,36 +966,34 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         .send(&[d.request_unstake(&poor.pubkey(), poor_stake)], &[&poor])
         .await
         .unwrap();
-    m.attack(
+    m.table(
         &mut w,
-        "claim_job: collateral beyond available stake",
-        vec![d.claim_job(&poor.pubkey(), &f.open)],
-        &[&poor],
-        stake(S::InsufficientAvailableStake),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "commit_result: not the provider",
-        vec![d.commit_result(&other_provider.pubkey(), &f.claimed, [0; 32], String::new())],
-        &[&other_provider],
-        market(M::NotProvider),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "commit_result: output location too long",
-        vec![d.commit_result(&p, &f.claimed, [0; 32], "x".repeat(201))],
-        &[&provider],
-        market(M::OutputUriTooLong),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "commit_result: on an open job",
-        vec![d.commit_result(&p, &f.open, [0; 32], String::new())],
-        &[&provider],
-        market(M::NotProvider),
+        vec![
+            (
+                "claim_job: collateral beyond available stake",
+                vec![d.claim_job(&poor.pubkey(), &f.open)],
+                vec![&poor],
+                stake(S::InsufficientAvailableStake),
+            ),
+            (
+                "commit_result: not the provider",
+                vec![d.commit_result(&other_provider.pubkey(), &f.claimed, [0; 32], String::new())],
+                vec![&other_provider],
+                market(M::NotProvider),
+            ),
+            (
+                "commit_result: output location too long",
+                vec![d.commit_result(&p, &f.claimed, [0; 32], "x".repeat(201))],
+                vec![&provider],
+                market(M::OutputUriTooLong),
+            ),
+            (
+                "commit_result: on an open job",
+                vec![d.commit_result(&p, &f.open, [0; 32], String::new())],
+                vec![&provider],
+                market(M::NotProvider),
+            ),
+        ],
     )
     .await;
 
@@ -1071,70 +1018,64 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let pass = d
         .attest_pass(&assigned, &f.challenged, &challenged)
         .unwrap();
-    m.attack(
+    m.table(
         &mut w,
-        "attest_pass: not the assigned verifier",
-        vec![d
-            .attest_pass(&not_assigned.pubkey(), &f.challenged, &challenged)
-            .unwrap()],
-        &[&not_assigned],
-        market(M::NotAssignedVerifier),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: provider pay to the verifier's account",
-        vec![swap(
-            pass.clone(),
-            &d.token_account(&p),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&assigned_key],
-        market(M::WrongAccountOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: substituted treasury",
-        vec![swap(
-            pass.clone(),
-            &d.treasury,
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&assigned_key],
-        market(M::WrongTreasury),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: another job's vault",
-        vec![swap(
-            pass.clone(),
-            &pda::job_vault(&f.challenged),
-            &pda::job_vault(&f.open),
-        )],
-        &[&assigned_key],
-        anchor(Anchor::ConstraintSeeds),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: wrong token program",
-        vec![swap(
-            pass.clone(),
-            &d.token_program,
-            &anchor_spl::token_2022::ID,
-        )],
-        &[&assigned_key],
-        anchor(Anchor::ConstraintTokenTokenProgram),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: wrong mint",
-        vec![swap(pass.clone(), &d.mint, &f.fake_mint)],
-        &[&assigned_key],
-        market(M::WrongMint),
+        vec![
+            (
+                "attest_pass: not the assigned verifier",
+                vec![d
+                    .attest_pass(&not_assigned.pubkey(), &f.challenged, &challenged)
+                    .unwrap()],
+                vec![&not_assigned],
+                market(M::NotAssignedVerifier),
+            ),
+            (
+                "attest_pass: provider pay to the verifier's account",
+                vec![swap(
+                    pass.clone(),
+                    &d.token_account(&p),
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&assigned_key],
+                market(M::WrongAccountOwner),
+            ),
+            (
+                "attest_pass: substituted treasury",
+                vec![swap(
+                    pass.clone(),
+                    &d.treasury,
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&assigned_key],
+                market(M::WrongTreasury),
+            ),
+            (
+                "attest_pass: another job's vault",
+                vec![swap(
+                    pass.clone(),
+                    &pda::job_vault(&f.challenged),
+                    &pda::job_vault(&f.open),
+                )],
+                vec![&assigned_key],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+            (
+                "attest_pass: wrong token program",
+                vec![swap(
+                    pass.clone(),
+                    &d.token_program,
+                    &anchor_spl::token_2022::ID,
+                )],
+                vec![&assigned_key],
+                anchor(Anchor::ConstraintTokenTokenProgram),
+            ),
+            (
+                "attest_pass: wrong mint",
+                vec![swap(pass.clone(), &d.mint, &f.fake_mint)],
+                vec![&assigned_key],
+                market(M::WrongMint),
+            ),
+        ],
     )
     .await;
     let disputed_job = w.job(&f.disputed).await;
@@ -1165,33 +1106,35 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     };
     let leaf = tree.leaf(index).unwrap();
     let proof = tree.proof(index).unwrap();
-    m.attack(
+    m.table(
         &mut w,
-        "report_fault: chunk outside the sample",
-        vec![d.report_fault(
-            &assigned,
-            &f.challenged,
-            out_of_sample,
-            evidence(
-                tree.leaf(out_of_sample).unwrap(),
-                tree.proof(out_of_sample).unwrap(),
+        vec![
+            (
+                "report_fault: chunk outside the sample",
+                vec![d.report_fault(
+                    &assigned,
+                    &f.challenged,
+                    out_of_sample,
+                    evidence(
+                        tree.leaf(out_of_sample).unwrap(),
+                        tree.proof(out_of_sample).unwrap(),
+                    ),
+                )],
+                vec![&assigned_key],
+                market(M::ChunkNotSampled),
             ),
-        )],
-        &[&assigned_key],
-        market(M::ChunkNotSampled),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: chunk index beyond the job",
-        vec![d.report_fault(
-            &assigned,
-            &f.challenged,
-            u32::MAX,
-            evidence(leaf, proof.clone()),
-        )],
-        &[&assigned_key],
-        market(M::ChunkNotSampled),
+            (
+                "report_fault: chunk index beyond the job",
+                vec![d.report_fault(
+                    &assigned,
+                    &f.challenged,
+                    u32::MAX,
+                    evidence(leaf, proof.clone()),
+                )],
+                vec![&assigned_key],
+                market(M::ChunkNotSampled),
+            ),
+        ],
     )
     .await;
     let mut flipped = proof.clone();
@@ -1206,136 +1149,124 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     .await;
     let mut padded = proof.clone();
     padded.push([0; 32]);
-    m.attack(
+    m.table(
         &mut w,
-        "report_fault: padded Merkle proof",
-        vec![d.report_fault(&assigned, &f.challenged, index, evidence(leaf, padded))],
-        &[&assigned_key],
-        market(M::InvalidMerkleProof),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: truncated Merkle proof",
-        vec![d.report_fault(
-            &assigned,
-            &f.challenged,
-            index,
-            evidence(leaf, proof[1..].to_vec()),
-        )],
-        &[&assigned_key],
-        market(M::InvalidMerkleProof),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: oversized proof",
-        vec![d.report_fault(
-            &assigned,
-            &f.challenged,
-            index,
-            evidence(leaf, vec![[0; 32]; 40]),
-        )],
-        &[&assigned_key],
-        market(M::ProofTooLong),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: a leaf the provider never committed",
-        vec![d.report_fault(
-            &assigned,
-            &f.challenged,
-            index,
-            evidence([5; 32], proof.clone()),
-        )],
-        &[&assigned_key],
-        market(M::InvalidMerkleProof),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: not the assigned verifier",
-        vec![d.report_fault(
-            &not_assigned.pubkey(),
-            &f.challenged,
-            index,
-            evidence(leaf, proof.clone()),
-        )],
-        &[&not_assigned],
-        market(M::NotAssignedVerifier),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "report_fault: malformed instruction data",
-        vec![with_data(
-            d.report_fault(&assigned, &f.challenged, index, FaultEvidence::Unavailable),
-            vec![0; 3],
-        )],
-        &[&assigned_key],
-        anchor(Anchor::InstructionFallbackNotFound),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "advance_round: before the window ends",
-        vec![d.advance_round(&f.challenged, &challenged).unwrap()],
-        &[],
-        market(M::DeadlineNotReached),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "advance_round: blaming another verifier",
-        vec![swap_party(
-            d.advance_round(&f.challenged, &challenged).unwrap(),
-            &assigned,
-            &not_assigned.pubkey(),
-        )],
-        &[],
-        market(M::WrongOperator),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "finalize: before the window ends",
-        vec![d.finalize(&f.challenged, &challenged).unwrap()],
-        &[],
-        market(M::DeadlineNotReached),
+        vec![
+            (
+                "report_fault: padded Merkle proof",
+                vec![d.report_fault(&assigned, &f.challenged, index, evidence(leaf, padded))],
+                vec![&assigned_key],
+                market(M::InvalidMerkleProof),
+            ),
+            (
+                "report_fault: truncated Merkle proof",
+                vec![d.report_fault(
+                    &assigned,
+                    &f.challenged,
+                    index,
+                    evidence(leaf, proof[1..].to_vec()),
+                )],
+                vec![&assigned_key],
+                market(M::InvalidMerkleProof),
+            ),
+            (
+                "report_fault: oversized proof",
+                vec![d.report_fault(
+                    &assigned,
+                    &f.challenged,
+                    index,
+                    evidence(leaf, vec![[0; 32]; 40]),
+                )],
+                vec![&assigned_key],
+                market(M::ProofTooLong),
+            ),
+            (
+                "report_fault: a leaf the provider never committed",
+                vec![d.report_fault(
+                    &assigned,
+                    &f.challenged,
+                    index,
+                    evidence([5; 32], proof.clone()),
+                )],
+                vec![&assigned_key],
+                market(M::InvalidMerkleProof),
+            ),
+            (
+                "report_fault: not the assigned verifier",
+                vec![d.report_fault(
+                    &not_assigned.pubkey(),
+                    &f.challenged,
+                    index,
+                    evidence(leaf, proof.clone()),
+                )],
+                vec![&not_assigned],
+                market(M::NotAssignedVerifier),
+            ),
+            (
+                "report_fault: malformed instruction data",
+                vec![with_data(
+                    d.report_fault(&assigned, &f.challenged, index, FaultEvidence::Unavailable),
+                    vec![0; 3],
+                )],
+                vec![&assigned_key],
+                anchor(Anchor::InstructionFallbackNotFound),
+            ),
+            (
+                "advance_round: before the window ends",
+                vec![d.advance_round(&f.challenged, &challenged).unwrap()],
+                vec![],
+                market(M::DeadlineNotReached),
+            ),
+            (
+                "advance_round: blaming another verifier",
+                vec![swap_party(
+                    d.advance_round(&f.challenged, &challenged).unwrap(),
+                    &assigned,
+                    &not_assigned.pubkey(),
+                )],
+                vec![],
+                market(M::WrongOperator),
+            ),
+            (
+                "finalize: before the window ends",
+                vec![d.finalize(&f.challenged, &challenged).unwrap()],
+                vec![],
+                market(M::DeadlineNotReached),
+            ),
+        ],
     )
     .await;
     let claimed_job = w.job(&f.claimed).await;
-    m.attack(
+    m.table(
         &mut w,
-        "draw_challenge: spoofed SlotHashes",
-        vec![swap(
-            d.draw_challenge(&f.claimed, &claimed_job, None),
-            &solana_sdk::sysvar::slot_hashes::ID,
-            &pda::stake_config(),
-        )],
-        &[],
-        anchor(Anchor::ConstraintAddress),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_challenge: a forged registry (weights of the cranker's choosing)",
-        vec![swap(
-            d.draw_challenge(&f.claimed, &claimed_job, None),
-            &pda::verifier_registry(),
-            &pda::market_config(),
-        )],
-        &[],
-        anchor(Anchor::AccountOwnedByWrongProgram),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_challenge: before commit",
-        vec![d.draw_challenge(&f.claimed, &claimed_job, None)],
-        &[],
-        market(M::WrongJobState),
+        vec![
+            (
+                "draw_challenge: spoofed SlotHashes",
+                vec![swap(
+                    d.draw_challenge(&f.claimed, &claimed_job, None),
+                    &solana_sdk::sysvar::slot_hashes::ID,
+                    &pda::stake_config(),
+                )],
+                vec![],
+                anchor(Anchor::ConstraintAddress),
+            ),
+            (
+                "draw_challenge: a forged registry (weights of the cranker's choosing)",
+                vec![swap(
+                    d.draw_challenge(&f.claimed, &claimed_job, None),
+                    &pda::verifier_registry(),
+                    &pda::market_config(),
+                )],
+                vec![],
+                anchor(Anchor::AccountOwnedByWrongProgram),
+            ),
+            (
+                "draw_challenge: before commit",
+                vec![d.draw_challenge(&f.claimed, &claimed_job, None)],
+                vec![],
+                market(M::WrongJobState),
+            ),
+        ],
     )
     .await;
 
@@ -1354,74 +1285,72 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     )
     .await;
     let accuser = disputed.accuser.unwrap();
-    m.attack(
+    m.table(
         &mut w,
-        "concede_fault: finder fee to an attacker",
-        vec![swap(
-            d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
-            &d.token_account(&accuser),
-            &d.token_account(&a.pubkey()),
-        )],
-        &[&provider],
-        market(M::WrongAccountOwner),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "concede_fault: slash another operator's vault",
-        vec![swap(
-            d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
-            &pda::stake_vault(&pda::operator(&p)),
-            &pda::stake_vault(&pda::operator(&a.pubkey())),
-        )],
-        &[&provider],
-        anchor(Anchor::ConstraintSeeds),
+        vec![
+            (
+                "concede_fault: finder fee to an attacker",
+                vec![swap(
+                    d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
+                    &d.token_account(&accuser),
+                    &d.token_account(&a.pubkey()),
+                )],
+                vec![&provider],
+                market(M::WrongAccountOwner),
+            ),
+            (
+                "concede_fault: slash another operator's vault",
+                vec![swap(
+                    d.concede_fault(&p, &f.disputed, &disputed).unwrap(),
+                    &pda::stake_vault(&pda::operator(&p)),
+                    &pda::stake_vault(&pda::operator(&a.pubkey())),
+                )],
+                vec![&provider],
+                anchor(Anchor::ConstraintSeeds),
+            ),
+        ],
     )
     .await;
     let mut hidden = d.contest_fault(&provider.pubkey(), &f.disputed, &disputed);
     hidden.accounts.pop();
-    m.attack(
+    m.table(
         &mut w,
-        "contest_fault: without the accuser's Operator account (counted as a judge)",
-        vec![hidden],
-        &[&provider],
-        market(M::MissingOperator),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "contest_fault: not the provider",
-        vec![d.contest_fault(&other_provider.pubkey(), &f.disputed, &disputed)],
-        &[&other_provider],
-        market(M::NotProvider),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "contest_fault: a forged registry (judges of the provider's choosing)",
-        vec![swap(
-            d.contest_fault(&provider.pubkey(), &f.disputed, &disputed),
-            &pda::verifier_registry(),
-            &pda::market_config(),
-        )],
-        &[&provider],
-        anchor(Anchor::AccountOwnedByWrongProgram),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "expire_job: a disputed job",
-        vec![d.expire_job(&f.disputed, &disputed)],
-        &[],
-        market(M::WrongJobState),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "finalize: a disputed job",
-        vec![d.finalize(&f.disputed, &disputed).unwrap()],
-        &[],
-        market(M::WrongJobState),
+        vec![
+            (
+                "contest_fault: without the accuser's Operator account (counted as a judge)",
+                vec![hidden],
+                vec![&provider],
+                market(M::MissingOperator),
+            ),
+            (
+                "contest_fault: not the provider",
+                vec![d.contest_fault(&other_provider.pubkey(), &f.disputed, &disputed)],
+                vec![&other_provider],
+                market(M::NotProvider),
+            ),
+            (
+                "contest_fault: a forged registry (judges of the provider's choosing)",
+                vec![swap(
+                    d.contest_fault(&provider.pubkey(), &f.disputed, &disputed),
+                    &pda::verifier_registry(),
+                    &pda::market_config(),
+                )],
+                vec![&provider],
+                anchor(Anchor::AccountOwnedByWrongProgram),
+            ),
+            (
+                "expire_job: a disputed job",
+                vec![d.expire_job(&f.disputed, &disputed)],
+                vec![],
+                market(M::WrongJobState),
+            ),
+            (
+                "finalize: a disputed job",
+                vec![d.finalize(&f.disputed, &disputed).unwrap()],
+                vec![],
+                market(M::WrongJobState),
+            ),
+        ],
     )
     .await;
 
@@ -1449,178 +1378,160 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let mut forged = vote_instruction(&votes_of(uphold));
     let sig_at = u16::from_le_bytes([forged.data[2], forged.data[3]]) as usize;
     forged.data[sig_at] ^= 1;
-    m.attack(
+    m.table(
         &mut w,
-        "resolve_contest: forged signature",
-        vec![forged, resolve.clone()],
-        &[],
-        precompile_invalid_signature(),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes from outside the committee",
         vec![
-            vote_instruction(&[(sk(&a), uphold), (sk(&stranger), uphold)]),
-            resolve.clone(),
+            (
+                "resolve_contest: forged signature",
+                vec![forged, resolve.clone()],
+                vec![],
+                precompile_invalid_signature(),
+            ),
+            (
+                "resolve_contest: votes from outside the committee",
+                vec![
+                    vote_instruction(&[(sk(&a), uphold), (sk(&stranger), uphold)]),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::NotACommitteeMember),
+            ),
+            (
+                "resolve_contest: one member voting twice",
+                vec![
+                    vote_instruction(&[(sk(&members[0]), uphold), (sk(&members[0]), uphold)]),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::DuplicateVote),
+            ),
+            (
+                "resolve_contest: votes replayed from another job",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        job: f.disputed.to_bytes(),
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
+            (
+                "resolve_contest: votes signed in an earlier life of the job's address",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        instance: contested.instance - 1,
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
         ],
-        &[],
-        market(M::NotACommitteeMember),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: one member voting twice",
-        vec![
-            vote_instruction(&[(sk(&members[0]), uphold), (sk(&members[0]), uphold)]),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::DuplicateVote),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes replayed from another job",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                job: f.disputed.to_bytes(),
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes signed in an earlier life of the job's address",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                instance: contested.instance - 1,
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
     )
     .await;
     let undrawn = w.job(&f.undrawn).await;
-    m.attack(
+    m.table(
         &mut w,
-        "resolve_contest: before the committee is drawn",
         vec![
-            vote_instruction(&votes_of(vote(&f.undrawn, &undrawn, Verdict::UpholdFault))),
-            d.resolve_contest(&f.undrawn, &undrawn).unwrap(),
+            (
+                "resolve_contest: before the committee is drawn",
+                vec![
+                    vote_instruction(&votes_of(vote(&f.undrawn, &undrawn, Verdict::UpholdFault))),
+                    d.resolve_contest(&f.undrawn, &undrawn).unwrap(),
+                ],
+                vec![],
+                market(M::CommitteeNotDrawn),
+            ),
+            (
+                "draw_committee: from a hash known before the contest (seed slot not reached)",
+                vec![d.draw_committee(&f.undrawn, &undrawn)],
+                vec![],
+                market(M::SeedSlotNotReached),
+            ),
+            (
+                "draw_committee: drawn again to reshuffle the seats",
+                vec![d.draw_committee(&f.contested, &contested)],
+                vec![],
+                market(M::CommitteeAlreadyDrawn),
+            ),
+            (
+                "draw_committee: a job not contested",
+                vec![d.draw_committee(&f.disputed, &disputed)],
+                vec![],
+                market(M::WrongJobState),
+            ),
+            (
+                "draw_committee: spoofed SlotHashes",
+                vec![swap(
+                    d.draw_committee(&f.contested, &contested),
+                    &solana_sdk::sysvar::slot_hashes::ID,
+                    &pda::stake_config(),
+                )],
+                vec![],
+                anchor(Anchor::ConstraintAddress),
+            ),
+            (
+                "draw_committee: a forged registry (weights of the cranker's choosing)",
+                vec![swap(
+                    d.draw_committee(&f.contested, &contested),
+                    &pda::verifier_registry(),
+                    &pda::market_config(),
+                )],
+                vec![],
+                anchor(Anchor::AccountOwnedByWrongProgram),
+            ),
+            (
+                "resolve_contest: votes for another contest of the job",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        contest: uphold.contest.wrapping_add(1),
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
+            (
+                "resolve_contest: votes on other evidence",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        evidence_hash: [3; 32],
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
+            (
+                "resolve_contest: votes for another deployment",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        program_id: [8; 32],
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
+            (
+                "resolve_contest: a verdict that is not a vote",
+                vec![
+                    vote_instruction(&votes_of(AttestationMessage {
+                        verdict: Verdict::Pass,
+                        ..uphold
+                    })),
+                    resolve.clone(),
+                ],
+                vec![],
+                market(M::AttestationMismatch),
+            ),
         ],
-        &[],
-        market(M::CommitteeNotDrawn),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_committee: from a hash known before the contest (seed slot not reached)",
-        vec![d.draw_committee(&f.undrawn, &undrawn)],
-        &[],
-        market(M::SeedSlotNotReached),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_committee: drawn again to reshuffle the seats",
-        vec![d.draw_committee(&f.contested, &contested)],
-        &[],
-        market(M::CommitteeAlreadyDrawn),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_committee: a job not contested",
-        vec![d.draw_committee(&f.disputed, &disputed)],
-        &[],
-        market(M::WrongJobState),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_committee: spoofed SlotHashes",
-        vec![swap(
-            d.draw_committee(&f.contested, &contested),
-            &solana_sdk::sysvar::slot_hashes::ID,
-            &pda::stake_config(),
-        )],
-        &[],
-        anchor(Anchor::ConstraintAddress),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "draw_committee: a forged registry (weights of the cranker's choosing)",
-        vec![swap(
-            d.draw_committee(&f.contested, &contested),
-            &pda::verifier_registry(),
-            &pda::market_config(),
-        )],
-        &[],
-        anchor(Anchor::AccountOwnedByWrongProgram),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes for another contest of the job",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                contest: uphold.contest.wrapping_add(1),
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes on other evidence",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                evidence_hash: [3; 32],
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: votes for another deployment",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                program_id: [8; 32],
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: a verdict that is not a vote",
-        vec![
-            vote_instruction(&votes_of(AttestationMessage {
-                verdict: Verdict::Pass,
-                ..uphold
-            })),
-            resolve.clone(),
-        ],
-        &[],
-        market(M::AttestationMismatch),
     )
     .await;
     let mut elsewhere = vote_instruction(&votes_of(uphold));
@@ -1629,43 +1540,41 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     // instruction the test sends, after those the chain prepends.
     let votes_index = assay_testkit::embedded::LocalChain::PREPENDED_INSTRUCTIONS;
     elsewhere.data[2 + 12..2 + 14].copy_from_slice(&votes_index.to_le_bytes());
-    m.attack(
+    m.table(
         &mut w,
-        "resolve_contest: offsets pointing at another instruction index",
-        vec![elsewhere, resolve.clone()],
-        &[],
-        market(M::MalformedEd25519Instruction),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: spoofed instructions sysvar",
         vec![
-            vote_instruction(&votes_of(uphold)),
-            swap(
-                resolve.clone(),
-                &solana_sdk::sysvar::instructions::ID,
-                &pda::stake_config(),
+            (
+                "resolve_contest: offsets pointing at another instruction index",
+                vec![elsewhere, resolve.clone()],
+                vec![],
+                market(M::MalformedEd25519Instruction),
+            ),
+            (
+                "resolve_contest: spoofed instructions sysvar",
+                vec![
+                    vote_instruction(&votes_of(uphold)),
+                    swap(
+                        resolve.clone(),
+                        &solana_sdk::sysvar::instructions::ID,
+                        &pda::stake_config(),
+                    ),
+                ],
+                vec![],
+                anchor(Anchor::ConstraintAddress),
+            ),
+            (
+                "resolve_contest: a minority",
+                vec![vote_instruction(&votes_of(uphold)[..1]), resolve.clone()],
+                vec![],
+                market(M::NoQuorum),
+            ),
+            (
+                "void_contest: before the vote window ends",
+                vec![d.void_contest(&f.contested, &contested).unwrap()],
+                vec![],
+                market(M::DeadlineNotReached),
             ),
         ],
-        &[],
-        anchor(Anchor::ConstraintAddress),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: a minority",
-        vec![vote_instruction(&votes_of(uphold)[..1]), resolve.clone()],
-        &[],
-        market(M::NoQuorum),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "void_contest: before the vote window ends",
-        vec![d.void_contest(&f.contested, &contested).unwrap()],
-        &[],
-        market(M::DeadlineNotReached),
     )
     .await;
 
@@ -1693,52 +1602,46 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     w.chain.warp(200).await.unwrap();
     let mut without_provider = claimed.clone();
     without_provider.provider = None;
-    m.attack(
+    m.table(
         &mut w,
-        "expire_job: claimed job without the provider's stake",
-        vec![d.expire_job(&f.claimed, &without_provider)],
-        &[],
-        market(M::WrongOperator),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "claim_job: after the claim deadline",
-        vec![d.claim_job(&p, &f.open)],
-        &[&provider],
-        market(M::DeadlinePassed),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "commit_result: after the commit deadline",
-        vec![d.commit_result(&p, &f.claimed, [0; 32], String::new())],
-        &[&provider],
-        market(M::DeadlinePassed),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "attest_pass: after the verdict window",
-        vec![pass.clone()],
-        &[&assigned_key],
-        market(M::DeadlinePassed),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "contest_fault: after the dispute window",
-        vec![d.contest_fault(&p, &f.disputed, &disputed)],
-        &[&provider],
-        market(M::DeadlinePassed),
-    )
-    .await;
-    m.attack(
-        &mut w,
-        "resolve_contest: after the vote window",
-        vec![vote_instruction(&votes_of(uphold)), resolve.clone()],
-        &[],
-        market(M::DeadlinePassed),
+        vec![
+            (
+                "expire_job: claimed job without the provider's stake",
+                vec![d.expire_job(&f.claimed, &without_provider)],
+                vec![],
+                market(M::WrongOperator),
+            ),
+            (
+                "claim_job: after the claim deadline",
+                vec![d.claim_job(&p, &f.open)],
+                vec![&provider],
+                market(M::DeadlinePassed),
+            ),
+            (
+                "commit_result: after the commit deadline",
+                vec![d.commit_result(&p, &f.claimed, [0; 32], String::new())],
+                vec![&provider],
+                market(M::DeadlinePassed),
+            ),
+            (
+                "attest_pass: after the verdict window",
+                vec![pass.clone()],
+                vec![&assigned_key],
+                market(M::DeadlinePassed),
+            ),
+            (
+                "contest_fault: after the dispute window",
+                vec![d.contest_fault(&p, &f.disputed, &disputed)],
+                vec![&provider],
+                market(M::DeadlinePassed),
+            ),
+            (
+                "resolve_contest: after the vote window",
+                vec![vote_instruction(&votes_of(uphold)), resolve.clone()],
+                vec![],
+                market(M::DeadlinePassed),
+            ),
+        ],
     )
     .await;
 

@@ -44,7 +44,7 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 35_000),
         (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 19_000),
         (assay_stake::ID, s::SetCapabilities::DISCRIMINATOR, 20_000),
-        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 39_000),
+        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 43_000),
         (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 19_000),
         (assay_market::ID, m::WithdrawTreasury::DISCRIMINATOR, 29_000),
         (assay_market::ID, m::PostJob::DISCRIMINATOR, 72_000),
