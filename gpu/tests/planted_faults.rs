@@ -88,6 +88,10 @@ fn render_f32_float_rule_rejects_the_planted_fault_where_the_old_flip_passed() {
     assert!(flips > 0, "the old flip passed the float rule");
 }
 
+/// A comparison case: its name, rule, element type, the honest bytes and, if any, the
+/// planted bytes.
+type Case = (String, CompareRule, ElementType, Vec<u8>, Option<Vec<u8>>);
+
 /// The element types no built-in kernel outputs, under the rules they may carry: i32
 /// exact, f16 and f32 under a float rule with and without a scale, at zero, tiny, huge
 /// and non-finite honest values.
@@ -106,7 +110,7 @@ fn every_element_type_and_rule_rejects_the_planted_fault() {
     };
     let i32s = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let values = [0.0f32, 1e-30, -3.5, 6.0e4, 3.0e38, f32::NAN, f32::INFINITY];
-    let mut cases: Vec<(String, CompareRule, ElementType, Vec<u8>, Option<Vec<u8>>)> = vec![];
+    let mut cases: Vec<Case> = vec![];
     for v in values {
         cases.push((
             format!("i32 exact {v}"),

@@ -410,7 +410,7 @@ async fn a_challenge_nobody_votes_on_is_voided_and_costs_the_challenger_the_miss
     let state = w.job(&job_key).await;
     let void = w.chain.deployment.void_challenge(&job_key, &state).unwrap();
     failed_with(
-        w.chain.send(&[void.clone()], &[]).await,
+        w.chain.send(std::slice::from_ref(&void), &[]).await,
         MarketError::DeadlineNotReached,
     );
     let slot = w.chain.slot().await.unwrap();

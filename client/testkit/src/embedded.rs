@@ -383,12 +383,11 @@ impl LocalChain {
 
     /// The bank's current blockhash.
     pub async fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
-        Ok(self
-            .ctx
+        self.ctx
             .banks_client
             .get_latest_blockhash()
             .await
-            .map_err(bank_error)?)
+            .map_err(bank_error)
     }
 
     /// Whether `tx` never landed because its blockhash left the bank's queue (the harness
@@ -427,12 +426,11 @@ impl LocalChain {
     /// Processes a transaction signed elsewhere (the JSON-RPC server's `sendTransaction`).
     pub async fn process(&mut self, tx: Transaction) -> Result<(), ChainError> {
         self.seen.extend(tx.message.account_keys.iter().copied());
-        Ok(self
-            .ctx
+        self.ctx
             .banks_client
             .process_transaction(tx)
             .await
-            .map_err(bank_error)?)
+            .map_err(bank_error)
     }
 
     /// Sends `ixs` like [`Chain::send`] and returns the compute units each top-level
@@ -465,12 +463,11 @@ impl LocalChain {
         &mut self,
         tx: Transaction,
     ) -> Result<solana_banks_interface::BanksTransactionResultWithSimulation, ChainError> {
-        Ok(self
-            .ctx
+        self.ctx
             .banks_client
             .simulate_transaction(tx)
             .await
-            .map_err(bank_error)?)
+            .map_err(bank_error)
     }
 
     /// Minimum lamports for a rent-exempt account of `len` bytes.
