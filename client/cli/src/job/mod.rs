@@ -86,7 +86,7 @@ pub async fn run(command: JobCommand, net: &Net, json: bool) -> Outcome {
         JobCommand::Run(a) => printed(dry_run::dry_run(a, json)),
         JobCommand::Seal(a) => seal::seal(a),
         JobCommand::Post(a) => post::post(a, net).await,
-        JobCommand::Status(a) => printed(status::status(a, net, json).await),
+        JobCommand::Status(a) => status::status(a, net).await,
         JobCommand::Watch(a) => printed(watch::watch(a, net, json).await),
         JobCommand::Cancel(a) => cancel::cancel(a, net).await,
         JobCommand::Result(a) => result::result(a, net).await,

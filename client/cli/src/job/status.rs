@@ -6,6 +6,12 @@ use serde_json::json;
 
 use crate::common::{decimals, format_amount, Net};
 
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::report::{report, Outcome};
+
 use super::*;
 
 /// What the job waits for in its state, and what its `step_deadline_slot` means there.
@@ -63,44 +69,55 @@ pub(super) fn describe(key: &Pubkey, job: &Job, slot: u64, dec: u8) -> serde_jso
     })
 }
 
-pub(super) fn print_job(v: &serde_json::Value) {
-    println!(
-        "job {}  state {}",
-        v["job"].as_str().unwrap_or("?"),
-        v["state"].as_str().unwrap_or("?")
-    );
-    for field in [
-        "step",
-        "audit",
-        "needs",
-        "buyer",
-        "price_tokens",
-        "n_chunks",
-        "samples",
-        "provider",
-        "result_root",
-        "output_uri",
-        "verifier",
-        "accuser",
-        "round",
-        "due",
-        "seed_slot",
-        "draw_deadline_slot",
-        "claim_deadline_slot",
-        "commit_deadline_slot",
-        "step_deadline_slot",
-        "slot",
-    ] {
-        if !v[field].is_null() {
-            let value = v[field]
-                .as_str()
-                .map_or_else(|| v[field].to_string(), str::to_string);
-            println!("  {field:<22} {value}");
+/// `assay job status` of a live job: its account as `describe` reads it (the JSON form
+/// is that object).
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(super) struct LiveJob(pub serde_json::Value);
+
+impl fmt::Display for LiveJob {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let v = &self.0;
+        write!(
+            f,
+            "job {}  state {}",
+            v["job"].as_str().unwrap_or("?"),
+            v["state"].as_str().unwrap_or("?")
+        )?;
+        for field in [
+            "step",
+            "audit",
+            "needs",
+            "buyer",
+            "price_tokens",
+            "n_chunks",
+            "samples",
+            "provider",
+            "result_root",
+            "output_uri",
+            "verifier",
+            "accuser",
+            "round",
+            "due",
+            "seed_slot",
+            "draw_deadline_slot",
+            "claim_deadline_slot",
+            "commit_deadline_slot",
+            "step_deadline_slot",
+            "slot",
+        ] {
+            if !v[field].is_null() {
+                let value = v[field]
+                    .as_str()
+                    .map_or_else(|| v[field].to_string(), str::to_string);
+                write!(f, "\n  {field:<22} {value}")?;
+            }
         }
+        Ok(())
     }
 }
 
-pub(super) async fn status(a: JobRef, net: &Net, json: bool) -> Result<()> {
+pub(super) async fn status(a: JobRef, net: &Net) -> Outcome {
     let key = job_key(&a.job, net)?;
     let (mut chain, _) = net.connect().await?;
     let dec = decimals(&mut chain).await?;
@@ -109,21 +126,10 @@ pub(super) async fn status(a: JobRef, net: &Net, json: bool) -> Result<()> {
         let Some(v) = closed_job(&chain, &key, dec).await? else {
             bail!("job {key} not found: no account and no transaction ever named it");
         };
-        if json {
-            println!("{v}");
-        } else {
-            print_closed_job(&v);
-        }
-        return Ok(());
+        return report(ClosedJob(v));
     };
     remember(net, &key, &job);
-    let v = describe(&key, &job, slot, dec);
-    if json {
-        println!("{v}");
-    } else {
-        print_job(&v);
-    }
-    Ok(())
+    report(LiveJob(describe(&key, &job, slot, dec)))
 }
 
 /// A closed job's story read from the chain's transaction history: every Assay event of
@@ -225,39 +231,51 @@ pub(super) async fn closed_job(
     Ok(Some(v))
 }
 
-pub(super) fn print_closed_job(v: &serde_json::Value) {
-    println!(
-        "job {}: closed ({})",
-        v["job"].as_str().unwrap_or_default(),
-        v["final_state"]
-            .as_str()
-            .unwrap_or("no settlement found in its history")
-    );
-    for field in [
-        "buyer",
-        "provider",
-        "verifier",
-        "price",
-        "provider_paid",
-        "verifier_paid",
-        "treasury_paid",
-        "buyer_refund",
-        "provider_slashed",
-        "verifier_slashed",
-    ] {
-        if let Some(value) = v[field].as_str() {
-            println!("  {field:<22} {value}");
+/// A closed job's story from the chain's history (`closed_job`); the JSON form is that
+/// object.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(super) struct ClosedJob(pub serde_json::Value);
+
+impl fmt::Display for ClosedJob {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let v = &self.0;
+        write!(
+            f,
+            "job {}: closed ({})",
+            v["job"].as_str().unwrap_or_default(),
+            v["final_state"]
+                .as_str()
+                .unwrap_or("no settlement found in its history")
+        )?;
+        for field in [
+            "buyer",
+            "provider",
+            "verifier",
+            "price",
+            "provider_paid",
+            "verifier_paid",
+            "treasury_paid",
+            "buyer_refund",
+            "provider_slashed",
+            "verifier_slashed",
+        ] {
+            if let Some(value) = v[field].as_str() {
+                write!(f, "\n  {field:<22} {value}")?;
+            }
         }
-    }
-    if let Some(sample) = v["sampled_chunks"].as_array() {
-        let list: Vec<String> = sample.iter().map(|i| i.to_string()).collect();
-        println!("  {:<22} {}", "sampled_chunks", list.join(", "));
-    }
-    for event in v["events"].as_array().into_iter().flatten() {
-        println!(
-            "  slot {:>8}  {}",
-            event["slot"],
-            event["detail"].as_str().unwrap_or_default()
-        );
+        if let Some(sample) = v["sampled_chunks"].as_array() {
+            let list: Vec<String> = sample.iter().map(|i| i.to_string()).collect();
+            write!(f, "\n  {:<22} {}", "sampled_chunks", list.join(", "))?;
+        }
+        for event in v["events"].as_array().into_iter().flatten() {
+            write!(
+                f,
+                "\n  slot {:>8}  {}",
+                event["slot"],
+                event["detail"].as_str().unwrap_or_default()
+            )?;
+        }
+        Ok(())
     }
 }

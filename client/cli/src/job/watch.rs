@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::common::{decimals, Net};
 
-use super::status::{closed_job, print_closed_job};
+use super::status::{closed_job, ClosedJob};
 use super::*;
 
 #[derive(Args)]
@@ -106,7 +106,7 @@ pub(super) async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                             .as_str()
                             .unwrap_or("the job account closed")
                     );
-                    print_closed_job(story);
+                    println!("{}", ClosedJob(story.clone()));
                 } else if closes_unaudited {
                     println!(
                         "slot {slot:>8}  ended: settled unaudited (no verifier gave a verdict; the provider was paid and the verifier fee returned to the buyer)"
@@ -131,7 +131,7 @@ pub(super) async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                         json!({"state": "Closed", "final_state": v["final_state"]})
                     );
                 } else {
-                    print_closed_job(&v);
+                    println!("{}", ClosedJob(v));
                 }
                 return Ok(());
             }
