@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use report::Outcome;
+use report::{printed, Outcome};
 
 #[derive(Parser)]
 #[command(
@@ -114,7 +114,6 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let json = cli.json;
-    let printed = |done: Result<()>| -> Outcome { done.map(|()| None) };
     let outcome: Outcome = match cli.command {
         Command::Demo(args) => printed(demo::run(args, json)),
         Command::Economics(mut args) => {

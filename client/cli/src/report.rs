@@ -20,6 +20,11 @@ impl<T: Serialize + Display> Report for T {
 /// What a command returns: a report to render, or nothing (it printed as it went).
 pub type Outcome = anyhow::Result<Option<Box<dyn Report>>>;
 
+/// The outcome of a command that printed as it went (no report).
+pub fn printed(done: anyhow::Result<()>) -> Outcome {
+    done.map(|()| None)
+}
+
 /// `report` boxed as an [`Outcome`].
 pub fn report(report: impl Report + 'static) -> Outcome {
     Ok(Some(Box::new(report)))

@@ -1079,6 +1079,60 @@ mod tests {
         )
     }
 
+    /// A job account as read, all fields default (no provider, verifier or accuser).
+    fn partyless_job(state: assay_market::state::JobState) -> Job {
+        let mut data = <Job as anchor_lang::Discriminator>::DISCRIMINATOR.to_vec();
+        data.resize(Job::SIZE, 0);
+        let mut job =
+            <Job as anchor_lang::AccountDeserialize>::try_deserialize(&mut data.as_slice())
+                .unwrap();
+        job.state = state;
+        job
+    }
+
+    /// A builder given a job without the party it names says which party is missing,
+    /// instead of naming the all-zero key and failing on chain with an unrelated error.
+    #[test]
+    fn an_exit_for_a_job_without_its_party_is_refused_with_the_party_named() {
+        use assay_market::state::JobState;
+        let d = Deployment {
+            mint: Pubkey::new_unique(),
+            token_program: anchor_spl::token::ID,
+            treasury: Pubkey::new_unique(),
+        };
+        let key = Pubkey::new_unique();
+        let open = partyless_job(JobState::Open);
+        let missing = |role| MissingParty {
+            role,
+            state: JobState::Open,
+        };
+        assert_eq!(d.close_pass(&key, &open).unwrap_err(), missing("provider"));
+        assert_eq!(d.finalize(&key, &open).unwrap_err(), missing("provider"));
+        assert_eq!(
+            d.advance_round(&key, &open).unwrap_err(),
+            missing("verifier")
+        );
+        assert_eq!(
+            d.void_challenge(&key, &open).unwrap_err(),
+            missing("challenger")
+        );
+        let caller = Pubkey::new_unique();
+        assert_eq!(
+            d.crank(Crank::ConcedeFault, &caller, &key, &open, None)
+                .unwrap_err(),
+            missing("provider")
+        );
+        let mut claimed = partyless_job(JobState::Disputed);
+        claimed.provider = Some(Pubkey::new_unique());
+        let err = d.resolve_contest(&key, &claimed).unwrap_err();
+        assert_eq!(err.role, "accuser");
+        assert!(err.to_string().contains("has no accuser"), "{err}");
+        // With every party present the same builders succeed.
+        claimed.accuser = Some(Pubkey::new_unique());
+        assert!(d.resolve_contest(&key, &claimed).is_ok());
+        assert!(d.expire_job(&key, &open).accounts.len() > 1);
+    }
+
     #[test]
     fn votes_for_one_verdict_store_their_message_once_and_each_signature_still_verifies() {
         let keys: Vec<SigningKey> = (1..=4u8)

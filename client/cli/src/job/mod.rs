@@ -27,7 +27,7 @@ use serde_json::json;
 use solana_sdk::signature::Signer;
 
 use crate::common::{parse_pubkey, Net};
-use crate::report::Outcome;
+use crate::report::{printed, Outcome};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -80,7 +80,6 @@ pub struct JobRef {
 }
 
 pub async fn run(command: JobCommand, net: &Net, json: bool) -> Outcome {
-    let printed = |done: Result<()>| -> Outcome { done.map(|()| None) };
     match command {
         JobCommand::New(a) => new::new(a),
         JobCommand::Run(a) => printed(dry_run::dry_run(a, json)),
