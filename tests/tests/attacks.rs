@@ -541,7 +541,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
                 "lock_stake: signed by an attacker, not the market PDA",
                 vec![lock.clone()],
                 vec![&a],
-                anchor(Anchor::ConstraintSeeds),
+                anchor(Anchor::ConstraintAddress),
             ),
             (
                 "unlock_stake: signed by an attacker",
@@ -553,7 +553,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
                     .data(),
                 )],
                 vec![&a],
-                anchor(Anchor::ConstraintSeeds),
+                anchor(Anchor::ConstraintAddress),
             ),
         ],
     )
@@ -583,7 +583,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
         "slash_stake: signed by an attacker",
         vec![slash],
         &[&a],
-        anchor(Anchor::ConstraintSeeds),
+        anchor(Anchor::ConstraintAddress),
     )
     .await;
 
@@ -906,7 +906,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
                     &pda::operator(&p),
                 )],
                 vec![&a],
-                anchor(Anchor::ConstraintSeeds),
+                market(M::WrongOperator),
             ),
             (
                 "claim_job: already claimed",
@@ -922,7 +922,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
                     &a.pubkey(),
                 )],
                 vec![&provider, &a],
-                anchor(Anchor::ConstraintSeeds),
+                anchor(Anchor::ConstraintAddress),
             ),
             (
                 "claim_job: fake verifier registry",
@@ -1730,7 +1730,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
                 &pda::operator(&a.pubkey()),
                 &pda::operator(&w.verifiers[4].pubkey()),
             ),
-            anchor(Anchor::ConstraintSeeds),
+            market(M::WrongOperator),
         ),
         (
             "challenge_pass: without the verifier's Operator account (its weight not excluded)",
@@ -1761,7 +1761,7 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
                 &pda::operator(&a.pubkey()),
                 &pda::operator(&w.verifiers[4].pubkey()),
             ),
-            anchor(Anchor::ConstraintSeeds),
+            market(M::WrongOperator),
         ),
         (
             "challenge_availability: without the verifier's Operator account (its weight not excluded)",

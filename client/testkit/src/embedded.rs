@@ -436,7 +436,8 @@ impl LocalChain {
     /// Sends `ixs` like [`Chain::send`] and returns the compute units each top-level
     /// instruction consumed (its CPIs included), read from the runtime's
     /// "Program … consumed N of M compute units" log lines. Meaningful for programs that
-    /// run as SBF ([`ProgramMode::Sbf`]): natively run programs are not metered.
+    /// run as SBF ([`ProgramMode::Sbf`]): natively run programs are not metered. With
+    /// `ASSAY_CU_LOG` set, prints the transaction's program log to stderr.
     pub async fn send_metered(
         &mut self,
         ixs: &[Instruction],
@@ -455,6 +456,10 @@ impl LocalChain {
             .metadata
             .map(|m| m.log_messages)
             .unwrap_or_default();
+        if std::env::var_os("ASSAY_CU_LOG").is_some() {
+            // Profiling aid: the program log, with any `sol_log_compute_units` lines.
+            eprintln!("{}", logs.join("\n"));
+        }
         Ok(top_level_compute_units(&logs))
     }
 

@@ -9,8 +9,15 @@ pub const JOB_VAULT_SEED: &[u8] = b"job-vault";
 /// The protocol treasury: a token account PDA whose authority is the config PDA.
 #[constant]
 pub const TREASURY_SEED: &[u8] = b"treasury";
-/// This program's PDA that signs stake locks, unlocks and slashes.
-pub use assay_stake::constants::MARKET_AUTHORITY_SEED;
+/// This program's PDA that signs stake locks, unlocks and slashes (seed; the address and
+/// bump, derived at compile time, are `MARKET_AUTHORITY_AND_BUMP`).
+pub use assay_stake::constants::{
+    program_address, MARKET_AUTHORITY, MARKET_AUTHORITY_AND_BUMP, MARKET_AUTHORITY_SEED,
+};
+/// The market config PDA (`[MARKET_CONFIG_SEED]`), derived at compile time.
+pub const MARKET_CONFIG: Pubkey = program_address(&[MARKET_CONFIG_SEED], &crate::ID_CONST).0;
+/// The treasury PDA (`[TREASURY_SEED]`), derived at compile time.
+pub const TREASURY: Pubkey = program_address(&[TREASURY_SEED], &crate::ID_CONST).0;
 
 /// Basis-point denominator: 10_000 bps = 100 %.
 pub const BPS_DENOMINATOR: u64 = 10_000;
@@ -64,3 +71,22 @@ const _: () = assert!(
      to build assay-market for deployment (or build with --features dev-deployer for a \
      local chain that accepts the public development key; never deploy that build)"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_time_addresses_are_the_program_addresses_of_their_seeds() {
+        for (address, seed) in [
+            (MARKET_CONFIG, MARKET_CONFIG_SEED),
+            (TREASURY, TREASURY_SEED),
+        ] {
+            assert_eq!(address, Pubkey::find_program_address(&[seed], &crate::ID).0);
+        }
+        assert_eq!(
+            MARKET_AUTHORITY_AND_BUMP,
+            Pubkey::find_program_address(&[MARKET_AUTHORITY_SEED], &crate::ID)
+        );
+    }
+}

@@ -6,7 +6,7 @@ use anchor_spl::token_interface::{
     self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 
-use crate::constants::{JOB_SEED, JOB_VAULT_SEED};
+use crate::constants::JOB_VAULT_SEED;
 use crate::errors::MarketError;
 use crate::stake_accounts::StakeAccounts;
 use crate::state::{bps_of, Job};
@@ -70,8 +70,6 @@ pub struct TerminalEscrow<'info> {
     #[account(
         mut,
         close = buyer,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
     /// CHECK: receives the rent of the job and its vault; pinned to the job's buyer.
@@ -97,11 +95,7 @@ pub struct TerminalEscrow<'info> {
 /// a challenge of it): the job, its vault, and the vault's mint and token program.
 #[derive(Accounts)]
 pub struct OpenEscrow<'info> {
-    #[account(
-        mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -200,7 +194,6 @@ impl<'info> TerminalEscrow<'info> {
     pub fn slash_provider_and_refund(
         &self,
         stake: &StakeAccounts<'info>,
-        bump: u8,
         provider_operator: &Account<'info, Operator>,
         provider_vault: &InterfaceAccount<'info, TokenAccount>,
         finder_token: Option<&InterfaceAccount<'info, TokenAccount>>,
@@ -208,7 +201,6 @@ impl<'info> TerminalEscrow<'info> {
     ) -> Result<Payout> {
         let job = &self.job;
         stake.slash(
-            bump,
             provider_operator,
             provider_vault,
             &self.vault,

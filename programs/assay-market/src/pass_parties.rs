@@ -4,7 +4,6 @@
 //! composite so every pass instruction states the rule once.
 
 use anchor_lang::prelude::*;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -13,20 +12,10 @@ use crate::state::Job;
 
 #[derive(Accounts)]
 pub struct PassParties<'info> {
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, provider_operator.authority.as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
-    )]
+    #[account(mut)]
     pub provider_operator: Box<Account<'info, Operator>>,
     /// Absent for an unaudited pass (no verifier attested it).
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, verifier_operator.authority.as_ref()],
-        bump = verifier_operator.bump,
-        seeds::program = assay_stake::ID,
-    )]
+    #[account(mut)]
     pub verifier_operator: Option<Box<Account<'info, Operator>>>,
     pub stake: StakeAccounts<'info>,
 }
@@ -44,11 +33,10 @@ impl<'info> PassParties<'info> {
     }
 
     /// Unlocks the provider's collateral and the verifier's bond (if any).
-    pub fn unlock_both(&self, bump: u8, job: &Job) -> Result<()> {
-        self.stake
-            .unlock(bump, &self.provider_operator, job.collateral)?;
+    pub fn unlock_both(&self, job: &Job) -> Result<()> {
+        self.stake.unlock(&self.provider_operator, job.collateral)?;
         if let Some(verifier) = &self.verifier_operator {
-            self.stake.unlock(bump, verifier, job.verifier_bond)?;
+            self.stake.unlock(verifier, job.verifier_bond)?;
         }
         Ok(())
     }

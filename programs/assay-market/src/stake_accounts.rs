@@ -1,50 +1,44 @@
 //! The stake-program accounts every instruction that locks, unlocks or slashes stake
 //! carries, as one composite, with the CPIs that use them.
 
+use crate::constants::{MARKET_AUTHORITY, MARKET_AUTHORITY_AND_BUMP, MARKET_AUTHORITY_SEED};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use assay_stake::constants::{OPERATOR_SEED, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED};
+use assay_stake::constants::{REGISTRY, STAKE_CONFIG};
 use assay_stake::cpi::accounts::{LockStake, SlashStake};
 use assay_stake::instructions::{LockStakeArgs, StakeAmountArgs};
 use assay_stake::program::AssayStake;
 use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
 
-use crate::constants::MARKET_AUTHORITY_SEED;
-
 #[derive(Accounts)]
 pub struct StakeAccounts<'info> {
     pub stake_program: Program<'info, AssayStake>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
+    #[account(address = STAKE_CONFIG)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     /// CHECK: this program's PDA; it holds no data and only signs stake CPIs.
-    #[account(seeds = [MARKET_AUTHORITY_SEED], bump)]
+    #[account(address = MARKET_AUTHORITY)]
     pub market_authority: UncheckedAccount<'info>,
     /// CHECK: the stake program's event authority, checked by address.
     #[account(address = assay_stake::EVENT_AUTHORITY_AND_BUMP.0)]
     pub stake_event_authority: UncheckedAccount<'info>,
 }
 
-/// A staked party whose stake a transition slashes: its operator account and stake vault,
-/// each pinned to its stake-program address. Which role it holds in the job is the
-/// instruction's own constraint on the field (`constraint = job.provider ==
-/// Some(provider.operator.authority)`).
+/// A staked party whose stake a transition slashes: its operator account and stake vault.
+/// Which role it holds in the job is the instruction's own constraint on the field
+/// (`constraint = job.provider == Some(provider.operator.authority)`).
+///
+/// No seeds are checked here, and none need be: an `Operator` (owner and discriminator
+/// checked by `Account`) exists only where the stake program's `register_operator` created
+/// it, at `[OPERATOR_SEED, authority]`, and its `authority` never changes, so an operator
+/// whose authority is the party's is the party's operator account. The vault is pinned to
+/// the operator by the stake program's `slash_stake`, the only use it has.
 #[derive(Accounts)]
 pub struct StakedParty<'info> {
-    #[account(
-        mut,
-        seeds = [OPERATOR_SEED, operator.authority.as_ref()],
-        bump = operator.bump,
-        seeds::program = assay_stake::ID,
-    )]
+    #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, operator.key().as_ref()],
-        bump = operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
+    #[account(mut)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
@@ -60,31 +54,25 @@ impl<'info> StakeAccounts<'info> {
         }
     }
 
-    fn with_authority<R>(bump: u8, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
-        let bump = [bump];
+    fn with_authority<R>(f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
+        let bump = [MARKET_AUTHORITY_AND_BUMP.1];
         let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, &bump];
         f(&[seeds])
     }
 
     /// Locks `amount` of `operator`'s available stake (no-op for 0).
-    pub fn lock(&self, bump: u8, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
-        self.lock_with(bump, operator, amount, false)
+    pub fn lock(&self, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+        self.lock_with(operator, amount, false)
     }
 
     /// Locks `amount` of `operator`'s stake, taking what available stake lacks from its
     /// pending unstake (a drawn verifier's bond or forfeit penalty; no-op for 0).
-    pub fn lock_reclaiming(
-        &self,
-        bump: u8,
-        operator: &Account<'info, Operator>,
-        amount: u64,
-    ) -> Result<()> {
-        self.lock_with(bump, operator, amount, true)
+    pub fn lock_reclaiming(&self, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+        self.lock_with(operator, amount, true)
     }
 
     fn lock_with(
         &self,
-        bump: u8,
         operator: &Account<'info, Operator>,
         amount: u64,
         reclaim_unstaking: bool,
@@ -92,7 +80,7 @@ impl<'info> StakeAccounts<'info> {
         if amount == 0 {
             return Ok(());
         }
-        Self::with_authority(bump, |signer| {
+        Self::with_authority(|signer| {
             assay_stake::cpi::lock_stake(
                 CpiContext::new_with_signer(assay_stake::ID, self.lock_accounts(operator), signer),
                 LockStakeArgs {
@@ -104,11 +92,11 @@ impl<'info> StakeAccounts<'info> {
     }
 
     /// Unlocks `amount` of `operator`'s locked stake (no-op for 0).
-    pub fn unlock(&self, bump: u8, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
+    pub fn unlock(&self, operator: &Account<'info, Operator>, amount: u64) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
-        Self::with_authority(bump, |signer| {
+        Self::with_authority(|signer| {
             assay_stake::cpi::unlock_stake(
                 CpiContext::new_with_signer(assay_stake::ID, self.lock_accounts(operator), signer),
                 StakeAmountArgs { amount },
@@ -123,7 +111,6 @@ impl<'info> StakeAccounts<'info> {
     #[allow(clippy::too_many_arguments)]
     pub fn release_with_penalty(
         &self,
-        bump: u8,
         operator: &Account<'info, Operator>,
         operator_vault: &InterfaceAccount<'info, TokenAccount>,
         treasury: &InterfaceAccount<'info, TokenAccount>,
@@ -134,7 +121,6 @@ impl<'info> StakeAccounts<'info> {
     ) -> Result<u64> {
         let penalty = penalty.min(locked);
         self.slash(
-            bump,
             operator,
             operator_vault,
             treasury,
@@ -142,7 +128,7 @@ impl<'info> StakeAccounts<'info> {
             token_program,
             penalty,
         )?;
-        self.unlock(bump, operator, locked - penalty)?;
+        self.unlock(operator, locked - penalty)?;
         Ok(penalty)
     }
 
@@ -150,7 +136,6 @@ impl<'info> StakeAccounts<'info> {
     #[allow(clippy::too_many_arguments)]
     pub fn slash(
         &self,
-        bump: u8,
         operator: &Account<'info, Operator>,
         operator_vault: &InterfaceAccount<'info, TokenAccount>,
         destination: &InterfaceAccount<'info, TokenAccount>,
@@ -173,7 +158,7 @@ impl<'info> StakeAccounts<'info> {
             event_authority: self.stake_event_authority.to_account_info(),
             program: self.stake_program.to_account_info(),
         };
-        Self::with_authority(bump, |signer| {
+        Self::with_authority(|signer| {
             assay_stake::cpi::slash_stake(
                 CpiContext::new_with_signer(assay_stake::ID, accounts, signer),
                 StakeAmountArgs { amount },

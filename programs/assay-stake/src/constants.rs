@@ -16,6 +16,23 @@ pub const MARKET_AUTHORITY_SEED: &[u8] = b"market-authority";
 /// lock/unlock/slash authority (a test checks it equals `assay_market::ID`).
 pub const MARKET_PROGRAM_ID: Pubkey = pubkey!("HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju");
 
+/// A program address and its bump, derived at compile time (no PDA search on chain: an
+/// `address =` constraint on a singleton costs a comparison, where `seeds` and `bump`
+/// cost a `create_program_address` or a `find_program_address` per account).
+pub const fn program_address(seeds: &[&[u8]], program: &Pubkey) -> (Pubkey, u8) {
+    let (address, bump) = anchor_lang::derive_program_address(seeds, &program.to_bytes());
+    (Pubkey::new_from_array(address), bump)
+}
+/// The stake config PDA (`[STAKE_CONFIG_SEED]`).
+pub const STAKE_CONFIG: Pubkey = program_address(&[STAKE_CONFIG_SEED], &crate::ID_CONST).0;
+/// The verifier registry PDA (`[REGISTRY_SEED]`).
+pub const REGISTRY: Pubkey = program_address(&[REGISTRY_SEED], &crate::ID_CONST).0;
+/// The market program's stake authority (`[MARKET_AUTHORITY_SEED]` of the market program)
+/// and its bump.
+pub const MARKET_AUTHORITY_AND_BUMP: (Pubkey, u8) =
+    program_address(&[MARKET_AUTHORITY_SEED], &MARKET_PROGRAM_ID);
+/// The market program's stake authority.
+pub const MARKET_AUTHORITY: Pubkey = MARKET_AUTHORITY_AND_BUMP.0;
 /// Most verifiers the registry holds (fixed so the account size is fixed).
 pub const MAX_VERIFIERS: usize = 10_240;
 /// Longest unstake cooldown an admin may set, in slots (~46 days at 400 ms).
@@ -69,3 +86,23 @@ const _: () = assert!(
      to build assay-stake for deployment (or build with --features dev-deployer for a \
      local chain that accepts the public development key; never deploy that build)"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_time_addresses_are_the_program_addresses_of_their_seeds() {
+        for (address, seed, program) in [
+            (STAKE_CONFIG, STAKE_CONFIG_SEED, crate::ID),
+            (REGISTRY, REGISTRY_SEED, crate::ID),
+            (MARKET_AUTHORITY, MARKET_AUTHORITY_SEED, MARKET_PROGRAM_ID),
+        ] {
+            assert_eq!(address, Pubkey::find_program_address(&[seed], &program).0);
+        }
+        assert_eq!(
+            MARKET_AUTHORITY_AND_BUMP,
+            Pubkey::find_program_address(&[MARKET_AUTHORITY_SEED], &MARKET_PROGRAM_ID)
+        );
+    }
+}

@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::{DrawRearmed, VerifierMissedWindow};
 use crate::stake_accounts::*;
@@ -13,7 +12,7 @@ use crate::state::{Job, JobState};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AdvanceRound<'info> {
-    #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(constraint = job.verifier == Some(missed_verifier.operator.authority) @ MarketError::WrongOperator)]
     pub missed_verifier: StakedParty<'info>,
@@ -46,12 +45,10 @@ impl AdvanceRound<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_advance_round(ctx: Context<AdvanceRound>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let missed = accounts.missed_verifier.operator.authority;
     let params = &accounts.job.params;
     let penalty = accounts.stake.release_with_penalty(
-        bump,
         &accounts.missed_verifier.operator,
         &accounts.missed_verifier.vault,
         &accounts.treasury,

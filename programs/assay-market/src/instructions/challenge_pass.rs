@@ -1,9 +1,7 @@
 use anchor_lang::prelude::*;
 use assay_protocol::attestation::fault_evidence_hash;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::PassChallenged;
 use crate::stake_accounts::*;
@@ -28,17 +26,11 @@ pub struct ChallengePassArgs {
 #[derive(Accounts)]
 pub struct ChallengePass<'info> {
     pub challenger: Signer<'info>,
-    #[account(
-        mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, challenger.key().as_ref()],
-        bump = challenger_operator.bump,
-        seeds::program = assay_stake::ID,
+        constraint = challenger_operator.authority == challenger.key() @ MarketError::WrongOperator,
     )]
     pub challenger_operator: Box<Account<'info, Operator>>,
     /// Remaining accounts: the Operator accounts of the provider and the verifier.
@@ -127,7 +119,6 @@ pub(crate) fn open_pass_challenge(
         );
     }
     ctx.accounts.stake.lock(
-        ctx.bumps.stake.market_authority,
         &ctx.accounts.challenger_operator,
         ctx.accounts.job.challenger_bond(),
     )?;

@@ -1,8 +1,6 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::{JobClaimed, JobStateChanged};
 use crate::stake_accounts::*;
@@ -13,13 +11,11 @@ use crate::state::{Job, JobState};
 #[derive(Accounts)]
 pub struct ClaimJob<'info> {
     pub provider: Signer<'info>,
-    #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, provider.key().as_ref()],
-        bump = provider_operator.bump,
-        seeds::program = assay_stake::ID,
+        constraint = provider_operator.authority == provider.key() @ MarketError::WrongOperator,
         constraint = provider_operator.is_provider() @ MarketError::NotAProvider,
     )]
     pub provider_operator: Box<Account<'info, Operator>>,
@@ -40,11 +36,9 @@ impl ClaimJob<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_claim_job(ctx: Context<ClaimJob>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    ctx.accounts.stake.lock(
-        ctx.bumps.stake.market_authority,
-        &ctx.accounts.provider_operator,
-        ctx.accounts.job.collateral,
-    )?;
+    ctx.accounts
+        .stake
+        .lock(&ctx.accounts.provider_operator, ctx.accounts.job.collateral)?;
     let job_key = ctx.accounts.job.key();
     let provider = ctx.accounts.provider.key();
     let job = &mut ctx.accounts.job;

@@ -54,14 +54,13 @@ pub fn process_close_pass(ctx: Context<ClosePass>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
-    let bump = ctx.bumps.parties.stake.market_authority;
     let (fee_to, verifier_paid, buyer_refund) = match &accounts.verifier_token {
         Some(verifier) => (verifier, job.verifier_fee, 0),
         None => (&accounts.escrow.buyer_token, 0, job.verifier_fee),
     };
     accounts.escrow.pay(fee_to, job.verifier_fee)?;
     let residue = accounts.escrow.close()?;
-    accounts.parties.unlock_both(bump, job)?;
+    accounts.parties.unlock_both(job)?;
     let unaudited = job.verifier.is_none().then(|| SettledUnaudited {
         job: job.key(),
         reason: if job.past_verifiers.is_empty() {

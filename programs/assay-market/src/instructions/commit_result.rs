@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{JOB_SEED, MAX_OUTPUT_URI_LEN};
+use crate::constants::MAX_OUTPUT_URI_LEN;
 use crate::errors::MarketError;
 use crate::events::ResultCommitted;
 use crate::state::{Job, JobState};
@@ -21,8 +21,6 @@ pub struct CommitResult<'info> {
     pub provider: Signer<'info>,
     #[account(
         mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
         constraint = job.provider == Some(provider.key()) @ MarketError::NotProvider,
     )]
     pub job: Box<Account<'info, Job>>,

@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -32,9 +31,6 @@ pub struct ConcedeFault<'info> {
     pub provider: StakedParty<'info>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
-        bump = accuser_operator.bump,
-        seeds::program = assay_stake::ID,
         constraint = escrow.job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
     )]
     pub accuser_operator: Box<Account<'info, Operator>>,
@@ -57,12 +53,10 @@ impl ConcedeFault<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let escrow = &accounts.escrow;
     let payout = escrow.slash_provider_and_refund(
         &accounts.stake,
-        bump,
         &accounts.provider.operator,
         &accounts.provider.vault,
         Some(&accounts.accuser_token),
@@ -70,7 +64,6 @@ pub fn process_concede_fault(ctx: Context<ConcedeFault>) -> Result<()> {
     )?;
     let residue = escrow.close()?;
     accounts.stake.unlock(
-        bump,
         &accounts.accuser_operator,
         accounts.escrow.job.verifier_bond,
     )?;

@@ -1,8 +1,7 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::REGISTRY_SEED;
+use assay_stake::constants::REGISTRY;
 use assay_stake::state::VerifierRegistry;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultContested;
 use crate::state::{excluded_slots, has_judges, Job, JobState};
@@ -16,13 +15,11 @@ pub struct ContestFault<'info> {
     pub provider: Signer<'info>,
     #[account(
         mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
         constraint = job.provider == Some(provider.key()) @ MarketError::NotProvider,
     )]
     pub job: Box<Account<'info, Job>>,
     /// Remaining accounts: the Operator accounts of the provider and the accuser.
-    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    #[account(address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 

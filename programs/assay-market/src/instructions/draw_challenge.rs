@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use assay_stake::state::Operator;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::{ChallengeDrawn, DrawRearmed, VerifierForfeited};
 use crate::stake_accounts::*;
@@ -14,7 +13,7 @@ use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DrawChallenge<'info> {
-    #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
@@ -73,7 +72,6 @@ enum Bonding {
 pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     let slot = Clock::get()?.slot;
     let job_key = ctx.accounts.job.key();
-    let bump = ctx.bumps.stake.market_authority;
     let registry = ctx.accounts.stake.registry.load()?;
     let decision = {
         let data = ctx.accounts.slot_hashes.try_borrow_data()?;
@@ -108,7 +106,7 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
         let bonding = if weight < bond {
             Bonding::Forfeited { penalty: 0 }
         } else if operator.unlocked() >= bond {
-            accounts.stake.lock_reclaiming(bump, operator, bond)?;
+            accounts.stake.lock_reclaiming(operator, bond)?;
             Bonding::Bonded
         } else {
             let penalty = accounts
@@ -117,9 +115,8 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
                 .verifier_miss_penalty
                 .min(operator.unlocked());
             let missing = || error!(MarketError::WrongOperator);
-            accounts.stake.lock_reclaiming(bump, operator, penalty)?;
+            accounts.stake.lock_reclaiming(operator, penalty)?;
             accounts.stake.slash(
-                bump,
                 operator,
                 accounts.verifier_vault.as_deref().ok_or_else(missing)?,
                 accounts.treasury.as_deref().ok_or_else(missing)?,

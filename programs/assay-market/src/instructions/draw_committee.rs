@@ -1,8 +1,7 @@
 use anchor_lang::prelude::*;
-use assay_stake::constants::REGISTRY_SEED;
+use assay_stake::constants::REGISTRY;
 use assay_stake::state::VerifierRegistry;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::CommitteeDrawn;
 use crate::state::{excluded_slots, DrawSeed, Job, JobState};
@@ -13,14 +12,14 @@ use crate::state::{excluded_slots, DrawSeed, Job, JobState};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DrawCommittee<'info> {
-    #[account(mut, seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()], bump = job.bump)]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
     /// Remaining accounts: the Operator accounts of the provider, the verifier and the
     /// accuser.
-    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    #[account(address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 

@@ -53,7 +53,6 @@ impl ExpireJob<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let escrow = &accounts.escrow;
@@ -64,7 +63,6 @@ pub fn process_expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         (Some(operator), Some(vault)) if job.state == JobState::Claimed => {
             let payout = escrow.slash_provider_and_refund(
                 &accounts.stake,
-                bump,
                 operator,
                 vault,
                 None,

@@ -72,7 +72,6 @@ impl Finalize<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let job_key = job.key();
@@ -80,7 +79,6 @@ pub fn process_finalize(ctx: Context<Finalize>) -> Result<()> {
         (&accounts.missed_operator, &accounts.missed_operator_vault)
     {
         let penalty = accounts.stake.release_with_penalty(
-            bump,
             operator,
             vault,
             &accounts.treasury,

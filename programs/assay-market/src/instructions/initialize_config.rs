@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenInterface};
-use assay_stake::constants::{DEPLOYER, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use assay_stake::constants::DEPLOYER;
+use assay_stake::constants::{REGISTRY, STAKE_CONFIG};
 use assay_stake::create::{create_account, create_token_account, write_account};
 use assay_stake::state::{StakeConfig, VerifierRegistry};
 
@@ -29,12 +30,12 @@ pub struct InitializeConfig<'info> {
     /// Payments and stake share one mint (the stake program vetted it at its initialize).
     #[account(address = stake_config.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
+    #[account(address = STAKE_CONFIG)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
     /// CHECK: the verifier registry (seeds; owner and discriminator checked where its
     /// header is read): read for the draw epoch length the parameters must fit, before
     /// the registry need be grown to full size.
-    #[account(seeds = [REGISTRY_SEED], bump, seeds::program = assay_stake::ID)]
+    #[account(address = REGISTRY)]
     pub registry: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,

@@ -88,7 +88,6 @@ impl LapseDraw<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let escrow = &accounts.escrow;
     let job = &escrow.job;
@@ -115,7 +114,6 @@ pub fn process_lapse_draw(ctx: Context<LapseDraw>) -> Result<()> {
     }
     for (operator, vault, amount) in &slashes {
         accounts.stake.slash(
-            bump,
             operator,
             vault,
             &escrow.vault,

@@ -63,9 +63,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, false)?;
     let bond = job.challenger_bond();
     let (forfeit, split) = SlashSplit::overturned(job, bond)?;
-    let bump = ctx.bumps.stake.market_authority;
     accounts.stake.slash(
-        bump,
         &accounts.challenger.operator,
         &accounts.challenger.vault,
         &escrow.vault,
@@ -75,7 +73,7 @@ pub fn process_overturn_challenge(ctx: Context<OverturnChallenge>) -> Result<()>
     )?;
     accounts
         .stake
-        .unlock(bump, &accounts.challenger.operator, bond - forfeit)?;
+        .unlock(&accounts.challenger.operator, bond - forfeit)?;
     escrow.pay(&accounts.treasury, split.treasury)?;
     escrow.pay(&accounts.defender_token, split.victim)?;
 

@@ -1,11 +1,12 @@
+use crate::constants::MARKET_CONFIG;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use assay_stake::constants::REGISTRY;
 
-use assay_stake::constants::REGISTRY_SEED;
 use assay_stake::create::{create_account, create_token_account, write_account};
 use assay_stake::state::VerifierRegistry;
 
-use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MARKET_CONFIG_SEED, MAX_SAMPLES};
+use crate::constants::{JOB_SEED, JOB_VAULT_SEED, MAX_SAMPLES};
 use crate::errors::MarketError;
 use crate::events::{JobPosted, JobStateChanged};
 use crate::state::{
@@ -45,7 +46,7 @@ pub struct PostJobArgs {
 pub struct PostJob<'info> {
     #[account(mut)]
     pub buyer: Signer<'info>,
-    #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = MARKET_CONFIG)]
     pub config: Box<Account<'info, MarketConfig>>,
     /// CHECK: created here (pre-funding tolerated); the seeds pin the address, and System
     /// refuses to allocate it again while a job lives there.
@@ -68,7 +69,7 @@ pub struct PostJob<'info> {
     #[account(address = config.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     /// Read for the stake that can run the job, and the draw epoch length its draws use.
-    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump, seeds::program = assay_stake::ID)]
+    #[account(address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,

@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use assay_protocol::attestation::fault_evidence_hash;
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::FaultReported;
 use crate::state::{Job, JobState};
@@ -35,8 +34,6 @@ pub struct ReportFault<'info> {
     pub verifier: Signer<'info>,
     #[account(
         mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
         constraint = job.verifier == Some(verifier.key()) @ MarketError::NotAssignedVerifier,
     )]
     pub job: Box<Account<'info, Job>>,

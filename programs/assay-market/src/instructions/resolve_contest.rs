@@ -57,7 +57,6 @@ impl ResolveContest<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let job_key = job.key();
@@ -72,20 +71,16 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
     let (state, payout, provider_slashed, verifier_slashed) = if upheld {
         let payout = escrow.slash_provider_and_refund(
             &accounts.stake,
-            bump,
             &accounts.provider.operator,
             &accounts.provider.vault,
             Some(&accounts.accuser_token),
             &accounts.treasury,
         )?;
-        accounts
-            .stake
-            .unlock(bump, &accounts.accuser.operator, bond)?;
+        accounts.stake.unlock(&accounts.accuser.operator, bond)?;
         (JobState::Slashed, payout, job.collateral, 0)
     } else {
         let (forfeit, split) = SlashSplit::overturned(job, bond)?;
         accounts.stake.slash(
-            bump,
             &accounts.accuser.operator,
             &accounts.accuser.vault,
             &accounts.escrow.vault,
@@ -95,7 +90,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         )?;
         accounts
             .stake
-            .unlock(bump, &accounts.accuser.operator, bond - forfeit)?;
+            .unlock(&accounts.accuser.operator, bond - forfeit)?;
         let mut payout = Payout::settle(job, false)?;
         payout.provider = payout
             .provider
@@ -110,7 +105,7 @@ pub fn process_resolve_contest(ctx: Context<ResolveContest>) -> Result<()> {
         escrow.pay(&accounts.treasury, payout.treasury)?;
         accounts
             .stake
-            .unlock(bump, &accounts.provider.operator, job.collateral)?;
+            .unlock(&accounts.provider.operator, job.collateral)?;
         (JobState::Settled, payout, 0, forfeit)
     };
     let residue = escrow.close()?;

@@ -1,8 +1,8 @@
+use crate::constants::MARKET_CONFIG;
 use anchor_lang::prelude::*;
-use assay_stake::constants::{REGISTRY_SEED, STAKE_CONFIG_SEED};
+use assay_stake::constants::{REGISTRY, STAKE_CONFIG};
 use assay_stake::state::StakeConfig;
 
-use crate::constants::MARKET_CONFIG_SEED;
 use crate::errors::MarketError;
 use crate::events::ConfigChanged;
 use crate::instructions::{validate_params, ConfigArgs};
@@ -14,14 +14,14 @@ use crate::state::MarketConfig;
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [MARKET_CONFIG_SEED], bump = config.bump, has_one = admin @ MarketError::NotAdmin)]
+    #[account(mut, address = MARKET_CONFIG, has_one = admin @ MarketError::NotAdmin)]
     pub config: Box<Account<'info, MarketConfig>>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = stake_config.bump, seeds::program = assay_stake::ID)]
+    #[account(address = STAKE_CONFIG)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
     /// CHECK: the verifier registry (seeds; owner and discriminator checked where its
     /// header is read): read for the draw epoch length the parameters must fit, before
     /// the registry need be grown to full size.
-    #[account(seeds = [REGISTRY_SEED], bump, seeds::program = assay_stake::ID)]
+    #[account(address = REGISTRY)]
     pub registry: UncheckedAccount<'info>,
 }
 

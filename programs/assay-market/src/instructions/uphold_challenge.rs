@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::{OPERATOR_SEED, STAKE_VAULT_SEED};
 use assay_stake::state::Operator;
 
 use crate::committee::{require_committee_sitting, Decision};
@@ -41,12 +40,8 @@ pub struct UpholdChallenge<'info> {
     )]
     pub verifier_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub parties: PassParties<'info>,
-    #[account(
-        mut,
-        seeds = [STAKE_VAULT_SEED, parties.provider_operator.key().as_ref()],
-        bump = parties.provider_operator.vault_bump,
-        seeds::program = assay_stake::ID,
-    )]
+    /// The provider's stake vault; its seeds are checked by the stake program's slash.
+    #[account(mut)]
     pub provider_operator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The attesting verifier's stake vault (absent for an unaudited pass); its seeds are
     /// checked by the stake program's slash.
@@ -54,9 +49,6 @@ pub struct UpholdChallenge<'info> {
     pub verifier_operator_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, challenger_operator.authority.as_ref()],
-        bump = challenger_operator.bump,
-        seeds::program = assay_stake::ID,
         constraint = escrow.job.accuser == Some(challenger_operator.authority) @ MarketError::WrongOperator,
     )]
     pub challenger_operator: Box<Account<'info, Operator>>,
@@ -100,7 +92,6 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     let job = &escrow.job;
     let job_key = job.key();
     let decision = Decision::require(&job_key, job, &accounts.instructions_sysvar, true)?;
-    let bump = ctx.bumps.parties.stake.market_authority;
     let stake = &accounts.parties.stake;
     let (bond, challenger_bond) = (job.verifier_bond, job.challenger_bond());
     let mut slashes = vec![(
@@ -113,7 +104,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
         &accounts.verifier_operator_vault,
     ) {
         (Some(operator), _) if job.verifier_keeps_fee() => {
-            stake.unlock(bump, operator, bond)?;
+            stake.unlock(operator, bond)?;
             0
         }
         (Some(operator), Some(vault)) => {
@@ -124,7 +115,6 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
     };
     for (operator, vault, amount) in slashes {
         stake.slash(
-            bump,
             operator,
             vault,
             &escrow.vault,
@@ -145,7 +135,7 @@ pub fn process_uphold_challenge(ctx: Context<UpholdChallenge>) -> Result<()> {
         None => 0,
     };
     let residue = escrow.close()?;
-    stake.unlock(bump, &accounts.challenger_operator, challenger_bond)?;
+    stake.unlock(&accounts.challenger_operator, challenger_bond)?;
 
     let closed = JobClosed {
         job: job_key,

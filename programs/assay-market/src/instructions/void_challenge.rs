@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::JOB_SEED;
 use crate::errors::MarketError;
 use crate::events::PassWindowReopened;
 use crate::stake_accounts::*;
@@ -15,11 +14,7 @@ use crate::state::{Job, JobState};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct VoidChallenge<'info> {
-    #[account(
-        mut,
-        seeds = [JOB_SEED, job.buyer.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
+    #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(constraint = job.accuser == Some(challenger.operator.authority) @ MarketError::WrongOperator)]
     pub challenger: StakedParty<'info>,
@@ -55,7 +50,6 @@ pub fn process_void_challenge(ctx: Context<VoidChallenge>) -> Result<()> {
     let accounts = &ctx.accounts;
     let params = &accounts.job.params;
     let penalty = accounts.stake.release_with_penalty(
-        ctx.bumps.stake.market_authority,
         &accounts.challenger.operator,
         &accounts.challenger.vault,
         &accounts.treasury,

@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use assay_stake::constants::OPERATOR_SEED;
 use assay_stake::state::Operator;
 
 use crate::errors::MarketError;
@@ -24,9 +23,6 @@ pub struct VoidContest<'info> {
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, accuser_operator.authority.as_ref()],
-        bump = accuser_operator.bump,
-        seeds::program = assay_stake::ID,
         constraint = escrow.job.accuser == Some(accuser_operator.authority) @ MarketError::WrongOperator,
     )]
     pub accuser_operator: Box<Account<'info, Operator>>,
@@ -54,14 +50,12 @@ impl VoidContest<'_> {
 #[access_control(ctx.accounts.validate())]
 pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     let slot = Clock::get()?.slot;
-    let bump = ctx.bumps.stake.market_authority;
     let accounts = &ctx.accounts;
     let job = &accounts.escrow.job;
     let escrow = &accounts.escrow;
     escrow.pay(&accounts.escrow.buyer_token, job.price)?;
     let residue = escrow.close()?;
     let penalty = accounts.stake.release_with_penalty(
-        bump,
         &accounts.provider.operator,
         &accounts.provider.vault,
         &accounts.treasury,
@@ -72,7 +66,7 @@ pub fn process_void_contest(ctx: Context<VoidContest>) -> Result<()> {
     )?;
     accounts
         .stake
-        .unlock(bump, &accounts.accuser_operator, job.verifier_bond)?;
+        .unlock(&accounts.accuser_operator, job.verifier_bond)?;
 
     let job_key = ctx.accounts.escrow.job.key();
     let refund = ctx.accounts.escrow.job.price;

@@ -1,7 +1,8 @@
+use crate::constants::{MARKET_CONFIG, TREASURY};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::constants::{MARKET_CONFIG_SEED, TREASURY_SEED};
+use crate::constants::MARKET_CONFIG_SEED;
 use crate::errors::MarketError;
 use crate::events::TreasuryWithdrawn;
 use crate::state::MarketConfig;
@@ -19,9 +20,9 @@ pub struct WithdrawTreasuryArgs {
 #[derive(Accounts)]
 pub struct WithdrawTreasury<'info> {
     pub admin: Signer<'info>,
-    #[account(seeds = [MARKET_CONFIG_SEED], bump = config.bump, has_one = admin @ MarketError::NotAdmin)]
+    #[account(address = MARKET_CONFIG, has_one = admin @ MarketError::NotAdmin)]
     pub config: Box<Account<'info, MarketConfig>>,
-    #[account(mut, seeds = [TREASURY_SEED], bump = config.treasury_bump)]
+    #[account(mut, address = TREASURY)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,

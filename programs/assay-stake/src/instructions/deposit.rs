@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::constants::{OPERATOR_SEED, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED};
+use crate::constants::{OPERATOR_SEED, REGISTRY, STAKE_CONFIG, STAKE_VAULT_SEED};
 use crate::errors::StakeError;
 use crate::events::StakeDeposited;
 use crate::state::{Operator, StakeConfig, VerifierRegistry};
@@ -16,9 +16,9 @@ pub struct DepositArgs {
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
+    #[account(address = STAKE_CONFIG, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump = operator.bump, has_one = authority)]
     pub operator: Box<Account<'info, Operator>>,

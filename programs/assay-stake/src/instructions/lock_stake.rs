@@ -1,8 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{
-    MARKET_AUTHORITY_SEED, MARKET_PROGRAM_ID, REGISTRY_SEED, STAKE_CONFIG_SEED,
-};
+use crate::constants::{MARKET_AUTHORITY, REGISTRY, STAKE_CONFIG};
 use crate::errors::StakeError;
 use crate::events::{StakeLocked, StakeUnlocked};
 use crate::state::{Operator, StakeConfig, VerifierRegistry};
@@ -27,11 +25,11 @@ pub struct LockStakeArgs {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct LockStake<'info> {
-    #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
+    #[account(address = MARKET_AUTHORITY)]
     pub market_authority: Signer<'info>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
+    #[account(address = STAKE_CONFIG)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,

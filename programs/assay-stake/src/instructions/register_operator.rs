@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenInterface};
 
 use crate::constants::{
-    OPERATOR_SEED, ROLE_PROVIDER, ROLE_VERIFIER, STAKE_CONFIG_SEED, STAKE_VAULT_SEED,
+    OPERATOR_SEED, ROLE_PROVIDER, ROLE_VERIFIER, STAKE_CONFIG, STAKE_VAULT_SEED,
 };
 use crate::create::{create_account, create_token_account, write_account};
 use crate::errors::StakeError;
@@ -23,7 +23,7 @@ pub struct RegisterOperatorArgs {
 pub struct RegisterOperator<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
+    #[account(address = STAKE_CONFIG, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
     /// CHECK: created here (pre-funding tolerated); the seeds pin the address.
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump)]

@@ -1,9 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{
-    MARKET_AUTHORITY_SEED, MARKET_PROGRAM_ID, REGISTRY_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED,
-};
+use crate::constants::{MARKET_AUTHORITY, REGISTRY, STAKE_CONFIG, STAKE_VAULT_SEED};
 use crate::errors::StakeError;
 use crate::events::StakeSlashed;
 use crate::instructions::{transfer_from_vault, StakeAmountArgs};
@@ -14,11 +12,11 @@ use crate::state::{Operator, StakeConfig, VerifierRegistry};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SlashStake<'info> {
-    #[account(seeds = [MARKET_AUTHORITY_SEED], bump, seeds::program = MARKET_PROGRAM_ID)]
+    #[account(address = MARKET_AUTHORITY)]
     pub market_authority: Signer<'info>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
+    #[account(address = STAKE_CONFIG, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,

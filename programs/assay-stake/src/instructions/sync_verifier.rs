@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{OPERATOR_SEED, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use crate::constants::{OPERATOR_SEED, REGISTRY, STAKE_CONFIG};
 use crate::errors::StakeError;
 use crate::events::VerifierSynced;
 use crate::state::{Operator, StakeConfig, VerifierRegistry};
@@ -12,9 +12,9 @@ use crate::state::{Operator, StakeConfig, VerifierRegistry};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SyncVerifier<'info> {
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump)]
+    #[account(address = STAKE_CONFIG)]
     pub config: Box<Account<'info, StakeConfig>>,
-    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     #[account(mut, seeds = [OPERATOR_SEED, operator.authority.as_ref()], bump = operator.bump)]
     pub operator: Box<Account<'info, Operator>>,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY_SEED, STAKE_CONFIG_SEED};
+use crate::constants::{MAX_UNSTAKE_COOLDOWN_SLOTS, REGISTRY, STAKE_CONFIG};
 use crate::errors::StakeError;
 use crate::events::StakeConfigUpdated;
 use crate::state::{StakeConfig, VerifierRegistry};
@@ -21,10 +21,10 @@ pub struct UpdateConfigArgs {
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = admin @ StakeError::NotAdmin)]
+    #[account(mut, address = STAKE_CONFIG, has_one = admin @ StakeError::NotAdmin)]
     pub config: Box<Account<'info, StakeConfig>>,
     /// Read for the draw epoch length the cooldown must cover.
-    #[account(seeds = [REGISTRY_SEED], bump = registry.load()?.bump)]
+    #[account(address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
 }
 

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{OPERATOR_SEED, STAKE_CONFIG_SEED, STAKE_VAULT_SEED};
+use crate::constants::{OPERATOR_SEED, STAKE_CONFIG, STAKE_VAULT_SEED};
 use crate::errors::StakeError;
 use crate::events::StakeWithdrawn;
 use crate::instructions::transfer_from_vault;
@@ -14,7 +14,7 @@ use crate::state::{Operator, StakeConfig};
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub authority: Signer<'info>,
-    #[account(seeds = [STAKE_CONFIG_SEED], bump = config.bump, has_one = mint @ StakeError::WrongMint)]
+    #[account(address = STAKE_CONFIG, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
     #[account(mut, seeds = [OPERATOR_SEED, authority.key().as_ref()], bump = operator.bump, has_one = authority)]
     pub operator: Box<Account<'info, Operator>>,

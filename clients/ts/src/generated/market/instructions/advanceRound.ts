@@ -10,10 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -33,10 +31,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const ADVANCE_ROUND_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -57,9 +53,12 @@ export type AdvanceRoundInstruction<
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
@@ -139,210 +138,6 @@ export function getAdvanceRoundInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type AdvanceRoundAsyncInput<
-  TAccountJob extends string = string,
-  TAccountOperator extends string = string,
-  TAccountVault extends string = string,
-  TAccountTreasury extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  job: Address<TAccountJob>;
-  operator: Address<TAccountOperator>;
-  vault?: Address<TAccountVault>;
-  treasury: Address<TAccountTreasury>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getAdvanceRoundInstructionAsync<
-  TAccountJob extends string,
-  TAccountOperator extends string,
-  TAccountVault extends string,
-  TAccountTreasury extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: AdvanceRoundAsyncInput<
-    TAccountJob,
-    TAccountOperator,
-    TAccountVault,
-    TAccountTreasury,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  AdvanceRoundInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountOperator,
-    TAccountVault,
-    TAccountTreasury,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    operator: { value: input.operator ?? null, isWritable: true },
-    vault: { value: input.vault ?? null, isWritable: true },
-    treasury: { value: input.treasury ?? null, isWritable: true },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
-      isWritable: false,
-    },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
-      isWritable: false,
-    },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.vault.value) {
-    accounts.vault.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([115, 116, 97, 107, 101, 45, 118, 97, 117, 108, 116]),
-        ),
-        getAddressEncoder().encode(
-          getAddressFromResolvedInstructionAccount(
-            "operator",
-            accounts.operator.value,
-          ),
-        ),
-      ],
-    });
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
-      "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
-  }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("vault", accounts.vault),
-      getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getAdvanceRoundInstructionDataEncoder().encode({}),
-    programAddress,
-  } as AdvanceRoundInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountOperator,
-    TAccountVault,
-    TAccountTreasury,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type AdvanceRoundInput<
   TAccountJob extends string = string,
   TAccountOperator extends string = string,
@@ -363,9 +158,9 @@ export type AdvanceRoundInput<
   vault: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
+  stakeConfig?: Address<TAccountStakeConfig>;
+  registry?: Address<TAccountRegistry>;
+  marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -455,6 +250,18 @@ export function getAdvanceRoundInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

@@ -10,10 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU32Decoder,
@@ -38,10 +36,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const CHALLENGE_AVAILABILITY_DISCRIMINATOR: ReadonlyUint8Array =
@@ -60,9 +56,12 @@ export type ChallengeAvailabilityInstruction<
   TAccountChallengerOperator extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -151,191 +150,6 @@ export function getChallengeAvailabilityInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type ChallengeAvailabilityAsyncInput<
-  TAccountChallenger extends string = string,
-  TAccountJob extends string = string,
-  TAccountChallengerOperator extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  challenger: TransactionSigner<TAccountChallenger>;
-  job: Address<TAccountJob>;
-  challengerOperator?: Address<TAccountChallengerOperator>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-  chunkIndex: ChallengeAvailabilityInstructionDataArgs["chunkIndex"];
-};
-
-export async function getChallengeAvailabilityInstructionAsync<
-  TAccountChallenger extends string,
-  TAccountJob extends string,
-  TAccountChallengerOperator extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: ChallengeAvailabilityAsyncInput<
-    TAccountChallenger,
-    TAccountJob,
-    TAccountChallengerOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ChallengeAvailabilityInstruction<
-    TProgramAddress,
-    TAccountChallenger,
-    TAccountJob,
-    TAccountChallengerOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    challenger: { value: input.challenger ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    challengerOperator: {
-      value: input.challengerOperator ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
-      isWritable: false,
-    },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
-      isWritable: false,
-    },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.challengerOperator.value) {
-    accounts.challengerOperator.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]),
-        ),
-        getAddressEncoder().encode(
-          getAddressFromResolvedInstructionAccount(
-            "challenger",
-            accounts.challenger.value,
-          ),
-        ),
-      ],
-    });
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
-      "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
-  }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("challenger", accounts.challenger),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("challengerOperator", accounts.challengerOperator),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getChallengeAvailabilityInstructionDataEncoder().encode(
-      args as ChallengeAvailabilityInstructionDataArgs,
-    ),
-    programAddress,
-  } as ChallengeAvailabilityInstruction<
-    TProgramAddress,
-    TAccountChallenger,
-    TAccountJob,
-    TAccountChallengerOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type ChallengeAvailabilityInput<
   TAccountChallenger extends string = string,
   TAccountJob extends string = string,
@@ -352,9 +166,9 @@ export type ChallengeAvailabilityInput<
   job: Address<TAccountJob>;
   challengerOperator: Address<TAccountChallengerOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
+  stakeConfig?: Address<TAccountStakeConfig>;
+  registry?: Address<TAccountRegistry>;
+  marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -437,6 +251,18 @@ export function getChallengeAvailabilityInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

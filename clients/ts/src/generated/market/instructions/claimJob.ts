@@ -10,10 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -36,10 +34,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const CLAIM_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -57,9 +53,12 @@ export type ClaimJobInstruction<
   TAccountProviderOperator extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -128,185 +127,6 @@ export function getClaimJobInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type ClaimJobAsyncInput<
-  TAccountProvider extends string = string,
-  TAccountJob extends string = string,
-  TAccountProviderOperator extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  provider: TransactionSigner<TAccountProvider>;
-  job: Address<TAccountJob>;
-  providerOperator?: Address<TAccountProviderOperator>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig?: Address<TAccountStakeConfig>;
-  registry?: Address<TAccountRegistry>;
-  marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getClaimJobInstructionAsync<
-  TAccountProvider extends string,
-  TAccountJob extends string,
-  TAccountProviderOperator extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: ClaimJobAsyncInput<
-    TAccountProvider,
-    TAccountJob,
-    TAccountProviderOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ClaimJobInstruction<
-    TProgramAddress,
-    TAccountProvider,
-    TAccountJob,
-    TAccountProviderOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    provider: { value: input.provider ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    providerOperator: {
-      value: input.providerOperator ?? null,
-      isWritable: true,
-    },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
-      isWritable: false,
-    },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
-      isWritable: false,
-    },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.providerOperator.value) {
-    accounts.providerOperator.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]),
-        ),
-        getAddressEncoder().encode(
-          getAddressFromResolvedInstructionAccount(
-            "provider",
-            accounts.provider.value,
-          ),
-        ),
-      ],
-    });
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
-      "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
-  }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("provider", accounts.provider),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("providerOperator", accounts.providerOperator),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getClaimJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ClaimJobInstruction<
-    TProgramAddress,
-    TAccountProvider,
-    TAccountJob,
-    TAccountProviderOperator,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type ClaimJobInput<
   TAccountProvider extends string = string,
   TAccountJob extends string = string,
@@ -323,9 +143,9 @@ export type ClaimJobInput<
   job: Address<TAccountJob>;
   providerOperator: Address<TAccountProviderOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
+  stakeConfig?: Address<TAccountStakeConfig>;
+  registry?: Address<TAccountRegistry>;
+  marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -404,6 +224,18 @@ export function getClaimJobInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -53,7 +52,8 @@ export type ContestFaultInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountProvider extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -106,100 +106,6 @@ export function getContestFaultInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type ContestFaultAsyncInput<
-  TAccountProvider extends string = string,
-  TAccountJob extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  provider: TransactionSigner<TAccountProvider>;
-  job: Address<TAccountJob>;
-  /** Remaining accounts: the Operator accounts of the provider and the accuser. */
-  registry?: Address<TAccountRegistry>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getContestFaultInstructionAsync<
-  TAccountProvider extends string,
-  TAccountJob extends string,
-  TAccountRegistry extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: ContestFaultAsyncInput<
-    TAccountProvider,
-    TAccountJob,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ContestFaultInstruction<
-    TProgramAddress,
-    TAccountProvider,
-    TAccountJob,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    provider: { value: input.provider ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    registry: { value: input.registry ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("provider", accounts.provider),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getContestFaultInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ContestFaultInstruction<
-    TProgramAddress,
-    TAccountProvider,
-    TAccountJob,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type ContestFaultInput<
   TAccountProvider extends string = string,
   TAccountJob extends string = string,
@@ -210,7 +116,7 @@ export type ContestFaultInput<
   provider: TransactionSigner<TAccountProvider>;
   job: Address<TAccountJob>;
   /** Remaining accounts: the Operator accounts of the provider and the accuser. */
-  registry: Address<TAccountRegistry>;
+  registry?: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
@@ -254,6 +160,12 @@ export function getContestFaultInstruction<
     keyof typeof originalAccounts,
     ResolvedInstructionAccount
   >;
+
+  // Resolve default values.
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

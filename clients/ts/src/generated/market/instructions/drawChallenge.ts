@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -34,7 +33,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const DRAW_CHALLENGE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -59,9 +57,12 @@ export type DrawChallengeInstruction<
   TAccountTokenProgram extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -143,7 +144,7 @@ export function getDrawChallengeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type DrawChallengeAsyncInput<
+export type DrawChallengeInput<
   TAccountJob extends string = string,
   TAccountSlotHashes extends string = string,
   TAccountVerifierOperator extends string = string,
@@ -180,214 +181,6 @@ export type DrawChallengeAsyncInput<
   stakeConfig?: Address<TAccountStakeConfig>;
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
-  stakeEventAuthority: Address<TAccountStakeEventAuthority>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getDrawChallengeInstructionAsync<
-  TAccountJob extends string,
-  TAccountSlotHashes extends string,
-  TAccountVerifierOperator extends string,
-  TAccountVerifierVault extends string,
-  TAccountTreasury extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
-  TAccountStakeProgram extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountMarketAuthority extends string,
-  TAccountStakeEventAuthority extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: DrawChallengeAsyncInput<
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountVerifierOperator,
-    TAccountVerifierVault,
-    TAccountTreasury,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  DrawChallengeInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountVerifierOperator,
-    TAccountVerifierVault,
-    TAccountTreasury,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    slotHashes: { value: input.slotHashes ?? null, isWritable: false },
-    verifierOperator: {
-      value: input.verifierOperator ?? null,
-      isWritable: true,
-    },
-    verifierVault: { value: input.verifierVault ?? null, isWritable: true },
-    treasury: { value: input.treasury ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    stakeProgram: { value: input.stakeProgram ?? null, isWritable: false },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
-      isWritable: false,
-    },
-    stakeEventAuthority: {
-      value: input.stakeEventAuthority ?? null,
-      isWritable: false,
-    },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.slotHashes.value) {
-    accounts.slotHashes.value =
-      "SysvarS1otHashes111111111111111111111111111" as Address<"SysvarS1otHashes111111111111111111111111111">;
-  }
-  if (!accounts.stakeProgram.value) {
-    accounts.stakeProgram.value =
-      "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
-  }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("slotHashes", accounts.slotHashes),
-      getAccountMeta("verifierOperator", accounts.verifierOperator),
-      getAccountMeta("verifierVault", accounts.verifierVault),
-      getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("stakeProgram", accounts.stakeProgram),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("stakeEventAuthority", accounts.stakeEventAuthority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getDrawChallengeInstructionDataEncoder().encode({}),
-    programAddress,
-  } as DrawChallengeInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountVerifierOperator,
-    TAccountVerifierVault,
-    TAccountTreasury,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountStakeProgram,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountMarketAuthority,
-    TAccountStakeEventAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type DrawChallengeInput<
-  TAccountJob extends string = string,
-  TAccountSlotHashes extends string = string,
-  TAccountVerifierOperator extends string = string,
-  TAccountVerifierVault extends string = string,
-  TAccountTreasury extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountStakeProgram extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountMarketAuthority extends string = string,
-  TAccountStakeEventAuthority extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  job: Address<TAccountJob>;
-  slotHashes?: Address<TAccountSlotHashes>;
-  /**
-   * The operator account of the verifier the draw picks (absent when none is eligible).
-   * Remaining accounts: the Operator accounts of the provider and of every earlier
-   * verifier of the job.
-   */
-  verifierOperator?: Address<TAccountVerifierOperator>;
-  /**
-   * The drawn verifier's stake vault (its seeds are checked by the stake program's
-   * slash), the job's treasury, and the mint and token program: where a verifier that
-   * forfeits pays its penalty (the SDK gives them whenever a verifier is drawn).
-   */
-  verifierVault?: Address<TAccountVerifierVault>;
-  treasury?: Address<TAccountTreasury>;
-  mint?: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -486,6 +279,18 @@ export function getDrawChallengeInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

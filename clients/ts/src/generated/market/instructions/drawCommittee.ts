@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -51,7 +50,8 @@ export type DrawCommitteeInstruction<
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountSlotHashes extends string | AccountMeta<string> =
     "SysvarS1otHashes111111111111111111111111111",
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -105,107 +105,6 @@ export function getDrawCommitteeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type DrawCommitteeAsyncInput<
-  TAccountJob extends string = string,
-  TAccountSlotHashes extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  job: Address<TAccountJob>;
-  slotHashes?: Address<TAccountSlotHashes>;
-  /**
-   * Remaining accounts: the Operator accounts of the provider, the verifier and the
-   * accuser.
-   */
-  registry?: Address<TAccountRegistry>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getDrawCommitteeInstructionAsync<
-  TAccountJob extends string,
-  TAccountSlotHashes extends string,
-  TAccountRegistry extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: DrawCommitteeAsyncInput<
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  DrawCommitteeInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    slotHashes: { value: input.slotHashes ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.slotHashes.value) {
-    accounts.slotHashes.value =
-      "SysvarS1otHashes111111111111111111111111111" as Address<"SysvarS1otHashes111111111111111111111111111">;
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("slotHashes", accounts.slotHashes),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getDrawCommitteeInstructionDataEncoder().encode({}),
-    programAddress,
-  } as DrawCommitteeInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountSlotHashes,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type DrawCommitteeInput<
   TAccountJob extends string = string,
   TAccountSlotHashes extends string = string,
@@ -219,7 +118,7 @@ export type DrawCommitteeInput<
    * Remaining accounts: the Operator accounts of the provider, the verifier and the
    * accuser.
    */
-  registry: Address<TAccountRegistry>;
+  registry?: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
 };
@@ -268,6 +167,10 @@ export function getDrawCommitteeInstruction<
   if (!accounts.slotHashes.value) {
     accounts.slotHashes.value =
       "SysvarS1otHashes111111111111111111111111111" as Address<"SysvarS1otHashes111111111111111111111111111">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

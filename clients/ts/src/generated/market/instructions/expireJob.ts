@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -35,7 +34,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findVaultPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const EXPIRE_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -60,9 +59,12 @@ export type ExpireJobInstruction<
   TAccountProviderOperatorVault extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -305,34 +307,16 @@ export async function getExpireJobInstructionAsync<
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
   if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -414,9 +398,9 @@ export type ExpireJobInput<
   providerOperator?: Address<TAccountProviderOperator>;
   providerOperatorVault?: Address<TAccountProviderOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
+  stakeConfig?: Address<TAccountStakeConfig>;
+  registry?: Address<TAccountRegistry>;
+  marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -526,6 +510,18 @@ export function getExpireJobInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -35,7 +34,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findMarketAuthorityPda, findVaultPda } from "../pdas";
+import { findVaultPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const FINALIZE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -59,9 +58,12 @@ export type FinalizeInstruction<
   TAccountMissedOperatorVault extends string | AccountMeta<string> = string,
   TAccountStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeEventAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -288,34 +290,16 @@ export async function getFinalizeInstructionAsync<
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
   if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await findMarketAuthorityPda();
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
@@ -389,9 +373,9 @@ export type FinalizeInput<
   missedOperator?: Address<TAccountMissedOperator>;
   missedOperatorVault?: Address<TAccountMissedOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  registry: Address<TAccountRegistry>;
-  marketAuthority: Address<TAccountMarketAuthority>;
+  stakeConfig?: Address<TAccountStakeConfig>;
+  registry?: Address<TAccountRegistry>;
+  marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -494,6 +478,18 @@ export function getFinalizeInstruction<
   if (!accounts.stakeProgram.value) {
     accounts.stakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");

@@ -10,10 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -36,7 +34,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findEscrowVaultPda, findMarketAuthorityPda } from "../pdas";
+import { findEscrowVaultPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const OVERTURN_CHALLENGE_DISCRIMINATOR: ReadonlyUint8Array =
@@ -60,9 +58,12 @@ export type OverturnChallengeInstruction<
   TAccountChallengerVault extends string | AccountMeta<string> = string,
   TAccountStakeStakeProgram extends string | AccountMeta<string> =
     "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh",
-  TAccountStakeStakeConfig extends string | AccountMeta<string> = string,
-  TAccountStakeRegistry extends string | AccountMeta<string> = string,
-  TAccountStakeMarketAuthority extends string | AccountMeta<string> = string,
+  TAccountStakeStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountStakeRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
+  TAccountStakeMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
   TAccountStakeStakeEventAuthority extends string | AccountMeta<string> =
     string,
   TAccountInstructionsSysvar extends string | AccountMeta<string> =
@@ -184,7 +185,7 @@ export type OverturnChallengeAsyncInput<
   defenderToken: Address<TAccountDefenderToken>;
   treasury: Address<TAccountTreasury>;
   challengerOperator: Address<TAccountChallengerOperator>;
-  challengerVault?: Address<TAccountChallengerVault>;
+  challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   stakeRegistry?: Address<TAccountStakeRegistry>;
@@ -311,56 +312,21 @@ export async function getOverturnChallengeInstructionAsync<
       ),
     });
   }
-  if (!accounts.challengerVault.value) {
-    accounts.challengerVault.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([115, 116, 97, 107, 101, 45, 118, 97, 117, 108, 116]),
-        ),
-        getAddressEncoder().encode(
-          getAddressFromResolvedInstructionAccount(
-            "challengerOperator",
-            accounts.challengerOperator.value,
-          ),
-        ),
-      ],
-    });
-  }
   if (!accounts.stakeStakeProgram.value) {
     accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
   }
   if (!accounts.stakeStakeConfig.value) {
-    accounts.stakeStakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
+    accounts.stakeStakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.stakeRegistry.value) {
-    accounts.stakeRegistry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
+    accounts.stakeRegistry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.stakeMarketAuthority.value) {
-    accounts.stakeMarketAuthority.value = await findMarketAuthorityPda();
+    accounts.stakeMarketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
   if (!accounts.instructionsSysvar.value) {
     accounts.instructionsSysvar.value =
@@ -444,9 +410,9 @@ export type OverturnChallengeInput<
   challengerOperator: Address<TAccountChallengerOperator>;
   challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
-  stakeStakeConfig: Address<TAccountStakeStakeConfig>;
-  stakeRegistry: Address<TAccountStakeRegistry>;
-  stakeMarketAuthority: Address<TAccountStakeMarketAuthority>;
+  stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  stakeRegistry?: Address<TAccountStakeRegistry>;
+  stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
   instructionsSysvar?: Address<TAccountInstructionsSysvar>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -562,6 +528,18 @@ export function getOverturnChallengeInstruction<
   if (!accounts.stakeStakeProgram.value) {
     accounts.stakeStakeProgram.value =
       "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">;
+  }
+  if (!accounts.stakeStakeConfig.value) {
+    accounts.stakeStakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.stakeRegistry.value) {
+    accounts.stakeRegistry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
+  if (!accounts.stakeMarketAuthority.value) {
+    accounts.stakeMarketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
   if (!accounts.instructionsSysvar.value) {
     accounts.instructionsSysvar.value =

@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU32Decoder,
@@ -44,7 +43,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findVaultPda } from "../pdas";
+import { findVaultPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const POST_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -58,12 +57,14 @@ export function getPostJobDiscriminatorBytes(): ReadonlyUint8Array {
 export type PostJobInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountBuyer extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn",
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountBuyerToken extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -319,7 +320,8 @@ export async function getPostJobInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn" as Address<"2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn">;
   }
   if (!accounts.vault.value) {
     accounts.vault.value = await findVaultPda({
@@ -327,18 +329,8 @@ export async function getPostJobInstructionAsync<
     });
   }
   if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
@@ -398,14 +390,14 @@ export type PostJobInput<
   TAccountProgram extends string = string,
 > = {
   buyer: TransactionSigner<TAccountBuyer>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   /** refuses to allocate it again while a job lives there. */
   job: Address<TAccountJob>;
   vault: Address<TAccountVault>;
   buyerToken: Address<TAccountBuyerToken>;
   mint: Address<TAccountMint>;
   /** Read for the stake that can run the job, and the draw epoch length its draws use. */
-  registry: Address<TAccountRegistry>;
+  registry?: Address<TAccountRegistry>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -491,6 +483,14 @@ export function getPostJobInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn" as Address<"2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

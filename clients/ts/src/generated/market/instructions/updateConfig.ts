@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -37,7 +36,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 import {
   getConfigArgsDecoder,
@@ -59,9 +57,12 @@ export function getUpdateConfigDiscriminatorBytes(): ReadonlyUint8Array {
 export type UpdateConfigInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountStakeConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn",
+  TAccountStakeConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -126,7 +127,7 @@ export function getUpdateConfigInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type UpdateConfigAsyncInput<
+export type UpdateConfigInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
   TAccountStakeConfig extends string = string,
@@ -142,133 +143,6 @@ export type UpdateConfigAsyncInput<
    * the registry need be grown to full size.
    */
   registry?: Address<TAccountRegistry>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-  args: UpdateConfigInstructionDataArgs["args"];
-};
-
-export async function getUpdateConfigInstructionAsync<
-  TAccountAdmin extends string,
-  TAccountConfig extends string,
-  TAccountStakeConfig extends string,
-  TAccountRegistry extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: UpdateConfigAsyncInput<
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  UpdateConfigInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    admin: { value: input.admin ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-    stakeConfig: { value: input.stakeConfig ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.stakeConfig.value) {
-    accounts.stakeConfig.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            115, 116, 97, 107, 101, 45, 99, 111, 110, 102, 105, 103,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await getProgramDerivedAddress({
-      programAddress:
-        "Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh" as Address<"Gf9GbXzwqJbrV5aPHCsLYA2SstrSQuLcFKobpxAc1qWh">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            118, 101, 114, 105, 102, 105, 101, 114, 45, 114, 101, 103, 105, 115,
-            116, 114, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("admin", accounts.admin),
-      getAccountMeta("config", accounts.config),
-      getAccountMeta("stakeConfig", accounts.stakeConfig),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getUpdateConfigInstructionDataEncoder().encode(
-      args as UpdateConfigInstructionDataArgs,
-    ),
-    programAddress,
-  } as UpdateConfigInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountStakeConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type UpdateConfigInput<
-  TAccountAdmin extends string = string,
-  TAccountConfig extends string = string,
-  TAccountStakeConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
-  stakeConfig: Address<TAccountStakeConfig>;
-  /**
-   * header is read): read for the draw epoch length the parameters must fit, before
-   * the registry need be grown to full size.
-   */
-  registry: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   args: UpdateConfigInstructionDataArgs["args"];
@@ -320,6 +194,20 @@ export function getUpdateConfigInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn" as Address<"2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn">;
+  }
+  if (!accounts.stakeConfig.value) {
+    accounts.stakeConfig.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

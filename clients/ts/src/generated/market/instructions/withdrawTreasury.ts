@@ -38,7 +38,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findTreasuryPda } from "../pdas";
 import { ASSAY_MARKET_PROGRAM_ADDRESS } from "../programs";
 
 export const WITHDRAW_TREASURY_DISCRIMINATOR: ReadonlyUint8Array =
@@ -53,8 +52,10 @@ export function getWithdrawTreasuryDiscriminatorBytes(): ReadonlyUint8Array {
 export type WithdrawTreasuryInstruction<
   TProgram extends string = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn",
+  TAccountTreasury extends string | AccountMeta<string> =
+    "9GJmV6E8rKBz7EmVqTTShkVQHGQ7JL2i8YAvv3dZpcXs",
   TAccountDestination extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
@@ -133,7 +134,7 @@ export function getWithdrawTreasuryInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type WithdrawTreasuryAsyncInput<
+export type WithdrawTreasuryInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
   TAccountTreasury extends string = string,
@@ -146,125 +147,6 @@ export type WithdrawTreasuryAsyncInput<
   admin: TransactionSigner<TAccountAdmin>;
   config?: Address<TAccountConfig>;
   treasury?: Address<TAccountTreasury>;
-  destination: Address<TAccountDestination>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-  amount: WithdrawTreasuryInstructionDataArgs["amount"];
-};
-
-export async function getWithdrawTreasuryInstructionAsync<
-  TAccountAdmin extends string,
-  TAccountConfig extends string,
-  TAccountTreasury extends string,
-  TAccountDestination extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_MARKET_PROGRAM_ADDRESS,
->(
-  input: WithdrawTreasuryAsyncInput<
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountTreasury,
-    TAccountDestination,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  WithdrawTreasuryInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountTreasury,
-    TAccountDestination,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_MARKET_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    admin: { value: input.admin ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: false },
-    treasury: { value: input.treasury ?? null, isWritable: true },
-    destination: { value: input.destination ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.treasury.value) {
-    accounts.treasury.value = await findTreasuryPda();
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("admin", accounts.admin),
-      getAccountMeta("config", accounts.config),
-      getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("destination", accounts.destination),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getWithdrawTreasuryInstructionDataEncoder().encode(
-      args as WithdrawTreasuryInstructionDataArgs,
-    ),
-    programAddress,
-  } as WithdrawTreasuryInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountTreasury,
-    TAccountDestination,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type WithdrawTreasuryInput<
-  TAccountAdmin extends string = string,
-  TAccountConfig extends string = string,
-  TAccountTreasury extends string = string,
-  TAccountDestination extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
-  treasury: Address<TAccountTreasury>;
   destination: Address<TAccountDestination>;
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -329,6 +211,14 @@ export function getWithdrawTreasuryInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn" as Address<"2k5Sg8iB1RsXBaQDCcKvJLMHQ5ZA7gFWxN1kq1ce77xn">;
+  }
+  if (!accounts.treasury.value) {
+    accounts.treasury.value =
+      "9GJmV6E8rKBz7EmVqTTShkVQHGQ7JL2i8YAvv3dZpcXs" as Address<"9GJmV6E8rKBz7EmVqTTShkVQHGQ7JL2i8YAvv3dZpcXs">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -8,6 +8,5 @@
 
 export * from "./config";
 export * from "./escrowVault";
-export * from "./marketAuthority";
 export * from "./treasury";
 export * from "./vault";

@@ -41,18 +41,18 @@ import {
   type MarketConfigArgs,
 } from "../accounts";
 import {
-  getAdvanceRoundInstructionAsync,
+  getAdvanceRoundInstruction,
   getAttestPassInstructionAsync,
   getCancelJobInstructionAsync,
-  getChallengeAvailabilityInstructionAsync,
-  getChallengePassInstructionAsync,
-  getClaimJobInstructionAsync,
+  getChallengeAvailabilityInstruction,
+  getChallengePassInstruction,
+  getClaimJobInstruction,
   getClosePassInstructionAsync,
   getCommitResultInstruction,
   getConcedeFaultInstructionAsync,
-  getContestFaultInstructionAsync,
-  getDrawChallengeInstructionAsync,
-  getDrawCommitteeInstructionAsync,
+  getContestFaultInstruction,
+  getDrawChallengeInstruction,
+  getDrawCommitteeInstruction,
   getExpireJobInstructionAsync,
   getFinalizeInstructionAsync,
   getInitializeConfigInstructionAsync,
@@ -61,11 +61,11 @@ import {
   getPostJobInstructionAsync,
   getReportFaultInstruction,
   getResolveContestInstructionAsync,
-  getUpdateConfigInstructionAsync,
+  getUpdateConfigInstruction,
   getUpholdChallengeInstructionAsync,
-  getVoidChallengeInstructionAsync,
+  getVoidChallengeInstruction,
   getVoidContestInstructionAsync,
-  getWithdrawTreasuryInstructionAsync,
+  getWithdrawTreasuryInstruction,
   parseAdvanceRoundInstruction,
   parseAttestPassInstruction,
   parseCancelJobInstruction,
@@ -91,18 +91,18 @@ import {
   parseVoidChallengeInstruction,
   parseVoidContestInstruction,
   parseWithdrawTreasuryInstruction,
-  type AdvanceRoundAsyncInput,
+  type AdvanceRoundInput,
   type AttestPassAsyncInput,
   type CancelJobAsyncInput,
-  type ChallengeAvailabilityAsyncInput,
-  type ChallengePassAsyncInput,
-  type ClaimJobAsyncInput,
+  type ChallengeAvailabilityInput,
+  type ChallengePassInput,
+  type ClaimJobInput,
   type ClosePassAsyncInput,
   type CommitResultInput,
   type ConcedeFaultAsyncInput,
-  type ContestFaultAsyncInput,
-  type DrawChallengeAsyncInput,
-  type DrawCommitteeAsyncInput,
+  type ContestFaultInput,
+  type DrawChallengeInput,
+  type DrawCommitteeInput,
   type ExpireJobAsyncInput,
   type FinalizeAsyncInput,
   type InitializeConfigAsyncInput,
@@ -136,16 +136,15 @@ import {
   type PostJobAsyncInput,
   type ReportFaultInput,
   type ResolveContestAsyncInput,
-  type UpdateConfigAsyncInput,
+  type UpdateConfigInput,
   type UpholdChallengeAsyncInput,
-  type VoidChallengeAsyncInput,
+  type VoidChallengeInput,
   type VoidContestAsyncInput,
-  type WithdrawTreasuryAsyncInput,
+  type WithdrawTreasuryInput,
 } from "../instructions";
 import {
   findConfigPda,
   findEscrowVaultPda,
-  findMarketAuthorityPda,
   findTreasuryPda,
   findVaultPda,
 } from "../pdas";
@@ -787,9 +786,8 @@ export type AssayMarketPluginAccounts = {
 
 export type AssayMarketPluginInstructions = {
   advanceRound: (
-    input: AdvanceRoundAsyncInput,
-  ) => ReturnType<typeof getAdvanceRoundInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: AdvanceRoundInput,
+  ) => ReturnType<typeof getAdvanceRoundInstruction> & SelfPlanAndSendFunctions;
   attestPass: (
     input: AttestPassAsyncInput,
   ) => ReturnType<typeof getAttestPassInstructionAsync> &
@@ -799,17 +797,16 @@ export type AssayMarketPluginInstructions = {
   ) => ReturnType<typeof getCancelJobInstructionAsync> &
     SelfPlanAndSendFunctions;
   challengeAvailability: (
-    input: ChallengeAvailabilityAsyncInput,
-  ) => ReturnType<typeof getChallengeAvailabilityInstructionAsync> &
+    input: ChallengeAvailabilityInput,
+  ) => ReturnType<typeof getChallengeAvailabilityInstruction> &
     SelfPlanAndSendFunctions;
   challengePass: (
-    input: ChallengePassAsyncInput,
-  ) => ReturnType<typeof getChallengePassInstructionAsync> &
+    input: ChallengePassInput,
+  ) => ReturnType<typeof getChallengePassInstruction> &
     SelfPlanAndSendFunctions;
   claimJob: (
-    input: ClaimJobAsyncInput,
-  ) => ReturnType<typeof getClaimJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: ClaimJobInput,
+  ) => ReturnType<typeof getClaimJobInstruction> & SelfPlanAndSendFunctions;
   closePass: (
     input: ClosePassAsyncInput,
   ) => ReturnType<typeof getClosePassInstructionAsync> &
@@ -822,16 +819,15 @@ export type AssayMarketPluginInstructions = {
   ) => ReturnType<typeof getConcedeFaultInstructionAsync> &
     SelfPlanAndSendFunctions;
   contestFault: (
-    input: ContestFaultAsyncInput,
-  ) => ReturnType<typeof getContestFaultInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: ContestFaultInput,
+  ) => ReturnType<typeof getContestFaultInstruction> & SelfPlanAndSendFunctions;
   drawChallenge: (
-    input: DrawChallengeAsyncInput,
-  ) => ReturnType<typeof getDrawChallengeInstructionAsync> &
+    input: DrawChallengeInput,
+  ) => ReturnType<typeof getDrawChallengeInstruction> &
     SelfPlanAndSendFunctions;
   drawCommittee: (
-    input: DrawCommitteeAsyncInput,
-  ) => ReturnType<typeof getDrawCommitteeInstructionAsync> &
+    input: DrawCommitteeInput,
+  ) => ReturnType<typeof getDrawCommitteeInstruction> &
     SelfPlanAndSendFunctions;
   expireJob: (
     input: ExpireJobAsyncInput,
@@ -864,29 +860,27 @@ export type AssayMarketPluginInstructions = {
   ) => ReturnType<typeof getResolveContestInstructionAsync> &
     SelfPlanAndSendFunctions;
   updateConfig: (
-    input: UpdateConfigAsyncInput,
-  ) => ReturnType<typeof getUpdateConfigInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: UpdateConfigInput,
+  ) => ReturnType<typeof getUpdateConfigInstruction> & SelfPlanAndSendFunctions;
   upholdChallenge: (
     input: UpholdChallengeAsyncInput,
   ) => ReturnType<typeof getUpholdChallengeInstructionAsync> &
     SelfPlanAndSendFunctions;
   voidChallenge: (
-    input: VoidChallengeAsyncInput,
-  ) => ReturnType<typeof getVoidChallengeInstructionAsync> &
+    input: VoidChallengeInput,
+  ) => ReturnType<typeof getVoidChallengeInstruction> &
     SelfPlanAndSendFunctions;
   voidContest: (
     input: VoidContestAsyncInput,
   ) => ReturnType<typeof getVoidContestInstructionAsync> &
     SelfPlanAndSendFunctions;
   withdrawTreasury: (
-    input: WithdrawTreasuryAsyncInput,
-  ) => ReturnType<typeof getWithdrawTreasuryInstructionAsync> &
+    input: WithdrawTreasuryInput,
+  ) => ReturnType<typeof getWithdrawTreasuryInstruction> &
     SelfPlanAndSendFunctions;
 };
 
 export type AssayMarketPluginPdas = {
-  marketAuthority: typeof findMarketAuthorityPda;
   vault: typeof findVaultPda;
   escrowVault: typeof findEscrowVaultPda;
   config: typeof findConfigPda;
@@ -913,7 +907,7 @@ export function assayMarketProgram() {
           advanceRound: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getAdvanceRoundInstructionAsync(input),
+              getAdvanceRoundInstruction(input),
             ),
           attestPass: (input) =>
             addSelfPlanAndSendFunctions(
@@ -928,18 +922,15 @@ export function assayMarketProgram() {
           challengeAvailability: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getChallengeAvailabilityInstructionAsync(input),
+              getChallengeAvailabilityInstruction(input),
             ),
           challengePass: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getChallengePassInstructionAsync(input),
+              getChallengePassInstruction(input),
             ),
           claimJob: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getClaimJobInstructionAsync(input),
-            ),
+            addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
           closePass: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -958,17 +949,17 @@ export function assayMarketProgram() {
           contestFault: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getContestFaultInstructionAsync(input),
+              getContestFaultInstruction(input),
             ),
           drawChallenge: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getDrawChallengeInstructionAsync(input),
+              getDrawChallengeInstruction(input),
             ),
           drawCommittee: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getDrawCommitteeInstructionAsync(input),
+              getDrawCommitteeInstruction(input),
             ),
           expireJob: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1013,7 +1004,7 @@ export function assayMarketProgram() {
           updateConfig: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getUpdateConfigInstructionAsync(input),
+              getUpdateConfigInstruction(input),
             ),
           upholdChallenge: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1023,7 +1014,7 @@ export function assayMarketProgram() {
           voidChallenge: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getVoidChallengeInstructionAsync(input),
+              getVoidChallengeInstruction(input),
             ),
           voidContest: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1033,11 +1024,10 @@ export function assayMarketProgram() {
           withdrawTreasury: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getWithdrawTreasuryInstructionAsync(input),
+              getWithdrawTreasuryInstruction(input),
             ),
         },
         pdas: {
-          marketAuthority: findMarketAuthorityPda,
           vault: findVaultPda,
           escrowVault: findEscrowVaultPda,
           config: findConfigPda,

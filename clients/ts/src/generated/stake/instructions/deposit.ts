@@ -39,12 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import {
-  findConfigPda,
-  findOperatorPda,
-  findRegistryPda,
-  findVaultPda,
-} from "../pdas";
+import { findOperatorPda, findVaultPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const DEPOSIT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -58,8 +53,10 @@ export function getDepositDiscriminatorBytes(): ReadonlyUint8Array {
 export type DepositInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountSource extends string | AccountMeta<string> = string,
@@ -238,10 +235,12 @@ export async function getDepositInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.registry.value) {
-    accounts.registry.value = await findRegistryPda();
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.operator.value) {
     accounts.operator.value = await findOperatorPda({
@@ -310,8 +309,8 @@ export type DepositInput<
   TAccountProgram extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
-  registry: Address<TAccountRegistry>;
+  config?: Address<TAccountConfig>;
+  registry?: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   vault: Address<TAccountVault>;
   source: Address<TAccountSource>;
@@ -386,6 +385,14 @@ export function getDepositInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -14,7 +14,6 @@ import {
   getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -41,7 +40,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findRegistryPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const LOCK_STAKE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -54,9 +52,12 @@ export function getLockStakeDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type LockStakeInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -140,7 +141,7 @@ export function getLockStakeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type LockStakeAsyncInput<
+export type LockStakeInput<
   TAccountMarketAuthority extends string = string,
   TAccountConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -151,123 +152,6 @@ export type LockStakeAsyncInput<
   marketAuthority?: TransactionSigner<TAccountMarketAuthority>;
   config?: Address<TAccountConfig>;
   registry?: Address<TAccountRegistry>;
-  operator: Address<TAccountOperator>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-  amount: LockStakeInstructionDataArgs["amount"];
-  reclaimUnstaking: LockStakeInstructionDataArgs["reclaimUnstaking"];
-};
-
-export async function getLockStakeInstructionAsync<
-  TAccountMarketAuthority extends string,
-  TAccountConfig extends string,
-  TAccountRegistry extends string,
-  TAccountOperator extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
->(
-  input: LockStakeAsyncInput<
-    TAccountMarketAuthority,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  LockStakeInstruction<
-    TProgramAddress,
-    TAccountMarketAuthority,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_STAKE_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    marketAuthority: {
-      value: input.marketAuthority ?? null,
-      isWritable: false,
-    },
-    config: { value: input.config ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    operator: { value: input.operator ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await getProgramDerivedAddress({
-      programAddress:
-        "HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju" as Address<"HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            109, 97, 114, 107, 101, 116, 45, 97, 117, 116, 104, 111, 114, 105,
-            116, 121,
-          ]),
-        ),
-      ],
-    });
-  }
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await findRegistryPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("marketAuthority", accounts.marketAuthority),
-      getAccountMeta("config", accounts.config),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getLockStakeInstructionDataEncoder().encode(
-      args as LockStakeInstructionDataArgs,
-    ),
-    programAddress,
-  } as LockStakeInstruction<
-    TProgramAddress,
-    TAccountMarketAuthority,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type LockStakeInput<
-  TAccountMarketAuthority extends string = string,
-  TAccountConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountOperator extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  marketAuthority: TransactionSigner<TAccountMarketAuthority>;
-  config: Address<TAccountConfig>;
-  registry: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -324,6 +208,20 @@ export function getLockStakeInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
+  }
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

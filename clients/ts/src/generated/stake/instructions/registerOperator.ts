@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findOperatorPda, findVaultPda } from "../pdas";
+import { findOperatorPda, findVaultPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const REGISTER_OPERATOR_DISCRIMINATOR: ReadonlyUint8Array =
@@ -54,7 +54,8 @@ export function getRegisterOperatorDiscriminatorBytes(): ReadonlyUint8Array {
 export type RegisterOperatorInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
@@ -238,7 +239,8 @@ export async function getRegisterOperatorInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.operator.value) {
     accounts.operator.value = await findOperatorPda({
@@ -308,7 +310,7 @@ export type RegisterOperatorInput<
   TAccountProgram extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   operator: Address<TAccountOperator>;
   vault: Address<TAccountVault>;
   mint: Address<TAccountMint>;
@@ -380,6 +382,10 @@ export function getRegisterOperatorInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -12,7 +12,6 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
-  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -38,7 +37,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findRegistryPda, findVaultPda } from "../pdas";
+import { findVaultPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 import {
   getStakeAmountArgsDecoder,
@@ -57,9 +56,12 @@ export function getSlashStakeDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type SlashStakeInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
-  TAccountMarketAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountMarketAuthority extends string | AccountMeta<string> =
+    "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao",
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountDestination extends string | AccountMeta<string> = string,
@@ -237,24 +239,16 @@ export async function getSlashStakeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.marketAuthority.value) {
-    accounts.marketAuthority.value = await getProgramDerivedAddress({
-      programAddress:
-        "HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju" as Address<"HSiQBrB45HYJckuWVQUAHojZ7CNpdJdataqKnGNksAju">,
-      seeds: [
-        getBytesEncoder().encode(
-          new Uint8Array([
-            109, 97, 114, 107, 101, 116, 45, 97, 117, 116, 104, 111, 114, 105,
-            116, 121,
-          ]),
-        ),
-      ],
-    });
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
   }
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
   }
   if (!accounts.registry.value) {
-    accounts.registry.value = await findRegistryPda();
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
   }
   if (!accounts.vault.value) {
     accounts.vault.value = await findVaultPda({
@@ -314,9 +308,9 @@ export type SlashStakeInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  marketAuthority: TransactionSigner<TAccountMarketAuthority>;
-  config: Address<TAccountConfig>;
-  registry: Address<TAccountRegistry>;
+  marketAuthority?: TransactionSigner<TAccountMarketAuthority>;
+  config?: Address<TAccountConfig>;
+  registry?: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   vault: Address<TAccountVault>;
   destination: Address<TAccountDestination>;
@@ -394,6 +388,18 @@ export function getSlashStakeInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.marketAuthority.value) {
+    accounts.marketAuthority.value =
+      "ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao" as Address<"ETJQtMjnTkQnnitzXQCMSNmpv1EpvgG4qMPHfXXaCpao">;
+  }
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

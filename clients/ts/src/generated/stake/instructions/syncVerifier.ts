@@ -33,7 +33,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findRegistryPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const SYNC_VERIFIER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -48,8 +47,10 @@ export function getSyncVerifierDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type SyncVerifierInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -104,7 +105,7 @@ export function getSyncVerifierInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type SyncVerifierAsyncInput<
+export type SyncVerifierInput<
   TAccountConfig extends string = string,
   TAccountRegistry extends string = string,
   TAccountOperator extends string = string,
@@ -113,91 +114,6 @@ export type SyncVerifierAsyncInput<
 > = {
   config?: Address<TAccountConfig>;
   registry?: Address<TAccountRegistry>;
-  operator: Address<TAccountOperator>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-};
-
-export async function getSyncVerifierInstructionAsync<
-  TAccountConfig extends string,
-  TAccountRegistry extends string,
-  TAccountOperator extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
->(
-  input: SyncVerifierAsyncInput<
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  SyncVerifierInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_STAKE_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: false },
-    registry: { value: input.registry ?? null, isWritable: true },
-    operator: { value: input.operator ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await findRegistryPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("config", accounts.config),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getSyncVerifierInstructionDataEncoder().encode({}),
-    programAddress,
-  } as SyncVerifierInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type SyncVerifierInput<
-  TAccountConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountOperator extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  config: Address<TAccountConfig>;
-  registry: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
@@ -242,6 +158,16 @@ export function getSyncVerifierInstruction<
     keyof typeof originalAccounts,
     ResolvedInstructionAccount
   >;
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

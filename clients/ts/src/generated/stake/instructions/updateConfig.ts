@@ -38,7 +38,6 @@ import {
   getAccountMetaFactory,
   type ResolvedInstructionAccount,
 } from "@solana/kit/program-client-core";
-import { findConfigPda, findRegistryPda } from "../pdas";
 import { ASSAY_STAKE_PROGRAM_ADDRESS } from "../programs";
 
 export const UPDATE_CONFIG_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -54,8 +53,10 @@ export function getUpdateConfigDiscriminatorBytes(): ReadonlyUint8Array {
 export type UpdateConfigInstruction<
   TProgram extends string = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
   TAccountAdmin extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
-  TAccountRegistry extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL",
+  TAccountRegistry extends string | AccountMeta<string> =
+    "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -133,7 +134,7 @@ export function getUpdateConfigInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type UpdateConfigAsyncInput<
+export type UpdateConfigInput<
   TAccountAdmin extends string = string,
   TAccountConfig extends string = string,
   TAccountRegistry extends string = string,
@@ -144,99 +145,6 @@ export type UpdateConfigAsyncInput<
   config?: Address<TAccountConfig>;
   /** Read for the draw epoch length the cooldown must cover. */
   registry?: Address<TAccountRegistry>;
-  eventAuthority: Address<TAccountEventAuthority>;
-  program: Address<TAccountProgram>;
-  unstakeCooldownSlots: UpdateConfigInstructionDataArgs["unstakeCooldownSlots"];
-  minVerifierStake: UpdateConfigInstructionDataArgs["minVerifierStake"];
-};
-
-export async function getUpdateConfigInstructionAsync<
-  TAccountAdmin extends string,
-  TAccountConfig extends string,
-  TAccountRegistry extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof ASSAY_STAKE_PROGRAM_ADDRESS,
->(
-  input: UpdateConfigAsyncInput<
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  UpdateConfigInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? ASSAY_STAKE_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    admin: { value: input.admin ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-    registry: { value: input.registry ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.registry.value) {
-    accounts.registry.value = await findRegistryPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("admin", accounts.admin),
-      getAccountMeta("config", accounts.config),
-      getAccountMeta("registry", accounts.registry),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getUpdateConfigInstructionDataEncoder().encode(
-      args as UpdateConfigInstructionDataArgs,
-    ),
-    programAddress,
-  } as UpdateConfigInstruction<
-    TProgramAddress,
-    TAccountAdmin,
-    TAccountConfig,
-    TAccountRegistry,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
-export type UpdateConfigInput<
-  TAccountAdmin extends string = string,
-  TAccountConfig extends string = string,
-  TAccountRegistry extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  admin: TransactionSigner<TAccountAdmin>;
-  config: Address<TAccountConfig>;
-  /** Read for the draw epoch length the cooldown must cover. */
-  registry: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
   unstakeCooldownSlots: UpdateConfigInstructionDataArgs["unstakeCooldownSlots"];
@@ -285,6 +193,16 @@ export function getUpdateConfigInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL" as Address<"7cgm9WPV3Tym9Ui2mD7GEMv9js2MGvrkH3ey9Jw63ymL">;
+  }
+  if (!accounts.registry.value) {
+    accounts.registry.value =
+      "8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt" as Address<"8qigjcD9jHYEvqRVwf4euTsAK4DN7dt5CktrtTN3hqjt">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

@@ -48,14 +48,14 @@ import {
   getDepositInstructionAsync,
   getGrowRegistryInstructionAsync,
   getInitializeInstructionAsync,
-  getLockStakeInstructionAsync,
+  getLockStakeInstruction,
   getRegisterOperatorInstructionAsync,
   getRequestUnstakeInstructionAsync,
   getSetCapabilitiesInstructionAsync,
   getSlashStakeInstructionAsync,
-  getSyncVerifierInstructionAsync,
-  getUnlockStakeInstructionAsync,
-  getUpdateConfigInstructionAsync,
+  getSyncVerifierInstruction,
+  getUnlockStakeInstruction,
+  getUpdateConfigInstruction,
   getWithdrawInstructionAsync,
   parseDepositInstruction,
   parseGrowRegistryInstruction,
@@ -72,7 +72,7 @@ import {
   type DepositAsyncInput,
   type GrowRegistryAsyncInput,
   type InitializeAsyncInput,
-  type LockStakeAsyncInput,
+  type LockStakeInput,
   type ParsedDepositInstruction,
   type ParsedGrowRegistryInstruction,
   type ParsedInitializeInstruction,
@@ -89,9 +89,9 @@ import {
   type RequestUnstakeAsyncInput,
   type SetCapabilitiesAsyncInput,
   type SlashStakeAsyncInput,
-  type SyncVerifierAsyncInput,
-  type UnlockStakeAsyncInput,
-  type UpdateConfigAsyncInput,
+  type SyncVerifierInput,
+  type UnlockStakeInput,
+  type UpdateConfigInput,
   type WithdrawAsyncInput,
 } from "../instructions";
 import {
@@ -478,9 +478,8 @@ export type AssayStakePluginInstructions = {
   ) => ReturnType<typeof getInitializeInstructionAsync> &
     SelfPlanAndSendFunctions;
   lockStake: (
-    input: LockStakeAsyncInput,
-  ) => ReturnType<typeof getLockStakeInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: LockStakeInput,
+  ) => ReturnType<typeof getLockStakeInstruction> & SelfPlanAndSendFunctions;
   registerOperator: (
     input: RegisterOperatorAsyncInput,
   ) => ReturnType<typeof getRegisterOperatorInstructionAsync> &
@@ -498,17 +497,14 @@ export type AssayStakePluginInstructions = {
   ) => ReturnType<typeof getSlashStakeInstructionAsync> &
     SelfPlanAndSendFunctions;
   syncVerifier: (
-    input: SyncVerifierAsyncInput,
-  ) => ReturnType<typeof getSyncVerifierInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: SyncVerifierInput,
+  ) => ReturnType<typeof getSyncVerifierInstruction> & SelfPlanAndSendFunctions;
   unlockStake: (
-    input: UnlockStakeAsyncInput,
-  ) => ReturnType<typeof getUnlockStakeInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: UnlockStakeInput,
+  ) => ReturnType<typeof getUnlockStakeInstruction> & SelfPlanAndSendFunctions;
   updateConfig: (
-    input: UpdateConfigAsyncInput,
-  ) => ReturnType<typeof getUpdateConfigInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: UpdateConfigInput,
+  ) => ReturnType<typeof getUpdateConfigInstruction> & SelfPlanAndSendFunctions;
   withdraw: (
     input: WithdrawAsyncInput,
   ) => ReturnType<typeof getWithdrawInstructionAsync> &
@@ -516,10 +512,10 @@ export type AssayStakePluginInstructions = {
 };
 
 export type AssayStakePluginPdas = {
-  config: typeof findConfigPda;
-  registry: typeof findRegistryPda;
   operator: typeof findOperatorPda;
   vault: typeof findVaultPda;
+  registry: typeof findRegistryPda;
+  config: typeof findConfigPda;
 };
 
 export type AssayStakePluginRequirements = ClientWithRpc<
@@ -563,10 +559,7 @@ export function assayStakeProgram() {
               getInitializeInstructionAsync(input),
             ),
           lockStake: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getLockStakeInstructionAsync(input),
-            ),
+            addSelfPlanAndSendFunctions(client, getLockStakeInstruction(input)),
           registerOperator: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -590,17 +583,17 @@ export function assayStakeProgram() {
           syncVerifier: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getSyncVerifierInstructionAsync(input),
+              getSyncVerifierInstruction(input),
             ),
           unlockStake: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getUnlockStakeInstructionAsync(input),
+              getUnlockStakeInstruction(input),
             ),
           updateConfig: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getUpdateConfigInstructionAsync(input),
+              getUpdateConfigInstruction(input),
             ),
           withdraw: (input) =>
             addSelfPlanAndSendFunctions(
@@ -609,10 +602,10 @@ export function assayStakeProgram() {
             ),
         },
         pdas: {
-          config: findConfigPda,
-          registry: findRegistryPda,
           operator: findOperatorPda,
           vault: findVaultPda,
+          registry: findRegistryPda,
+          config: findConfigPda,
         },
       },
     });
