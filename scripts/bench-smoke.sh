@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # bench  lines it must print (each bench name is unique in the workspace)
 benches=(
   "gpu_bench gemm_wgpu_gflops gemm_cpu_over_wgpu merkle_over_sha256 recheck_fraction"
-  "compute_units cu_settled_job_total cu_max cu_over_200k cu_over_sdk_table"
+  "compute_units cu_settled_job_total cu_max_worst cu_over_200k cu_over_sdk_table registry_bytes market_so_bytes"
   "registry_draw draw_challenge_cu_16 draw_committee_cu_64 draw_challenge_cu_ratio_64_to_16"
   "throughput jobs_per_second_1 jobs_per_second_4 jobs_per_second_16"
   "economics_sim mean_profit_honest_provider mean_profit_cheating_provider mean_profit_lazy_verifier"

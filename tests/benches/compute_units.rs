@@ -1027,6 +1027,49 @@ async fn lapse(w: &mut World, m: &mut Meter, job: &Pubkey, slug: &str, text: &st
         .await
 }
 
+/// What deploying costs in rent: the registry account and each program's ProgramData
+/// account (the upgradeable loader's 45-byte header plus the .so; an upgrade writes the
+/// new build to a buffer of the same size first, so it briefly needs that rent twice).
+fn print_sizes_and_rent() -> std::io::Result<()> {
+    use solana_sdk::rent::Rent;
+    const PROGRAMDATA_HEADER: usize = 45;
+    const LAMPORTS_PER_SOL: f64 = 1e9;
+    let rent = Rent::default();
+    let sol = |len: usize| rent.minimum_balance(len) as f64 / LAMPORTS_PER_SOL;
+    let dir = assay_client::deploy::sbf_programs_dir();
+    let market = std::fs::metadata(dir.join("assay_market.so"))?.len() as usize;
+    let stake = std::fs::metadata(dir.join("assay_stake.so"))?.len() as usize;
+    let registry = VerifierRegistry::SIZE;
+    println!();
+    println!("| account | bytes | rent (SOL) |");
+    println!("|---|---:|---:|");
+    println!(
+        "| verifier registry ({MAX_VERIFIERS} verifiers) | {registry} | {:.2} |",
+        sol(registry)
+    );
+    for (name, len) in [("assay_market.so", market), ("assay_stake.so", stake)] {
+        let programdata = len + PROGRAMDATA_HEADER;
+        println!(
+            "| {name} ProgramData | {programdata} | {:.2} |",
+            sol(programdata)
+        );
+    }
+    println!();
+    println!("registry_bytes: {registry}");
+    println!("registry_rent_sol: {:.2}", sol(registry));
+    println!("market_so_bytes: {market}");
+    println!(
+        "market_deploy_rent_sol: {:.2}",
+        sol(market + PROGRAMDATA_HEADER)
+    );
+    println!("stake_so_bytes: {stake}");
+    println!(
+        "stake_deploy_rent_sol: {:.2}",
+        sol(stake + PROGRAMDATA_HEADER)
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let programs = assay_tests::sbf_programs();
@@ -1064,6 +1107,9 @@ async fn main() {
         }
     }
     m.print();
+    if let Err(e) = print_sizes_and_rent() {
+        failures.push(format!("sizes and rent: {e}"));
+    }
     for key in m.over_sdk_table() {
         failures.push(format!(
             "{key}: more than client/sdk/src/compute.rs budgets; raise its table"

@@ -517,7 +517,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let lock_accounts = assay_stake::accounts::LockStake {
         market_authority: a.pubkey(),
         config: pda::stake_config(),
-        registry: pda::verifier_registry(),
+        registry: Some(pda::verifier_registry()),
         operator: op,
         event_authority: assay_stake::EVENT_AUTHORITY_AND_BUMP.0,
         program: assay_stake::ID,
@@ -561,7 +561,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
     let slash_accounts = assay_stake::accounts::SlashStake {
         market_authority: a.pubkey(),
         config: pda::stake_config(),
-        registry: pda::verifier_registry(),
+        registry: Some(pda::verifier_registry()),
         operator: op,
         vault: pda::stake_vault(&op),
         destination: d.token_account(&a.pubkey()),

@@ -15,6 +15,8 @@ pub struct StakeAccounts<'info> {
     pub stake_program: Program<'info, AssayStake>,
     #[account(address = STAKE_CONFIG)]
     pub stake_config: Box<Account<'info, StakeConfig>>,
+    /// Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+    /// stake changes no draw weight; each CPI pays for the registry's size in units).
     #[account(mut, address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
     /// CHECK: this program's PDA; it holds no data and only signs stake CPIs.
@@ -47,7 +49,9 @@ impl<'info> StakeAccounts<'info> {
         LockStake {
             market_authority: self.market_authority.to_account_info(),
             config: self.stake_config.to_account_info(),
-            registry: self.registry.to_account_info(),
+            registry: operator
+                .is_verifier()
+                .then(|| self.registry.to_account_info()),
             operator: operator.to_account_info(),
             event_authority: self.stake_event_authority.to_account_info(),
             program: self.stake_program.to_account_info(),
@@ -149,7 +153,9 @@ impl<'info> StakeAccounts<'info> {
         let accounts = SlashStake {
             market_authority: self.market_authority.to_account_info(),
             config: self.stake_config.to_account_info(),
-            registry: self.registry.to_account_info(),
+            registry: operator
+                .is_verifier()
+                .then(|| self.registry.to_account_info()),
             operator: operator.to_account_info(),
             vault: operator_vault.to_account_info(),
             destination: destination.to_account_info(),

@@ -40,4 +40,6 @@ pub enum StakeError {
     UnknownCapability,
     #[msg("The unstake cooldown must be at least one draw epoch: stake that weighs in an epoch's draws must stay bondable until it ends")]
     CooldownShorterThanEpoch,
+    #[msg("A verifier's stake change must carry the verifier registry: its draw weight changes")]
+    RegistryRequired,
 }

@@ -29,8 +29,10 @@ pub struct LockStake<'info> {
     pub market_authority: Signer<'info>,
     #[account(address = STAKE_CONFIG)]
     pub config: Box<Account<'info, StakeConfig>>,
+    /// Required when the operator is a verifier (`RegistryRequired`); a provider-only
+    /// operator's stake changes no draw weight.
     #[account(mut, address = REGISTRY)]
-    pub registry: AccountLoader<'info, VerifierRegistry>,
+    pub registry: Option<AccountLoader<'info, VerifierRegistry>>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,
 }
@@ -55,11 +57,11 @@ pub fn process_lock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Resul
     } else {
         operator.lock(args.amount)?;
     }
-    ctx.accounts.registry.load_mut()?.sync(
+    VerifierRegistry::sync_stake_change(
+        ctx.accounts.registry.as_ref(),
         operator,
         ctx.accounts.config.min_verifier_stake,
-        Clock::get()?.slot,
-    );
+    )?;
     emit_cpi!(StakeLocked {
         operator: operator.key(),
         amount: args.amount,
@@ -72,11 +74,11 @@ pub fn process_lock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Resul
 pub fn process_unlock_stake(ctx: Context<LockStake>, args: StakeAmountArgs) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.unlock(args.amount)?;
-    ctx.accounts.registry.load_mut()?.sync(
+    VerifierRegistry::sync_stake_change(
+        ctx.accounts.registry.as_ref(),
         operator,
         ctx.accounts.config.min_verifier_stake,
-        Clock::get()?.slot,
-    );
+    )?;
     emit_cpi!(StakeUnlocked {
         operator: operator.key(),
         amount: args.amount,

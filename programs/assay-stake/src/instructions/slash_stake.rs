@@ -16,8 +16,10 @@ pub struct SlashStake<'info> {
     pub market_authority: Signer<'info>,
     #[account(address = STAKE_CONFIG, has_one = mint @ StakeError::WrongMint)]
     pub config: Box<Account<'info, StakeConfig>>,
+    /// Required when the operator is a verifier (`RegistryRequired`); a provider-only
+    /// operator's stake changes no draw weight.
     #[account(mut, address = REGISTRY)]
-    pub registry: AccountLoader<'info, VerifierRegistry>,
+    pub registry: Option<AccountLoader<'info, VerifierRegistry>>,
     #[account(mut)]
     pub operator: Box<Account<'info, Operator>>,
     #[account(mut, seeds = [STAKE_VAULT_SEED, operator.key().as_ref()], bump = operator.vault_bump)]
@@ -52,11 +54,11 @@ pub fn process_slash_stake(ctx: Context<SlashStake>, args: StakeAmountArgs) -> R
     )?;
     let operator = &mut ctx.accounts.operator;
     operator.slash(args.amount)?;
-    ctx.accounts.registry.load_mut()?.sync(
+    VerifierRegistry::sync_stake_change(
+        ctx.accounts.registry.as_ref(),
         operator,
         ctx.accounts.config.min_verifier_stake,
-        Clock::get()?.slot,
-    );
+    )?;
     emit_cpi!(StakeSlashed {
         operator: operator.key(),
         amount: args.amount,

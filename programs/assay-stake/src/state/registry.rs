@@ -192,6 +192,30 @@ impl VerifierRegistry {
         true
     }
 
+    /// [`sync`](Self::sync) for a stake change the market signs: `registry` is required
+    /// for a verifier (its weight changes, `RegistryRequired`), and may be absent for a
+    /// provider-only operator, which never holds a slot (roles are fixed at registration)
+    /// — so the market's stake CPIs for providers do not carry the registry, whose size
+    /// each CPI pays for in compute units.
+    pub fn sync_stake_change(
+        registry: Option<&AccountLoader<Self>>,
+        operator: &mut Operator,
+        min_verifier_stake: u64,
+    ) -> Result<()> {
+        match registry {
+            Some(registry) => {
+                registry
+                    .load_mut()?
+                    .sync(operator, min_verifier_stake, Clock::get()?.slot);
+            }
+            None => require!(
+                !operator.is_verifier(),
+                crate::errors::StakeError::RegistryRequired
+            ),
+        }
+        Ok(())
+    }
+
     /// The weight tree of the draws of `epoch` for a job that needs `need` (only the
     /// verifiers whose capabilities cover it weigh); `None` for an epoch before the
     /// registry's (its weights are gone) or a need with undefined bits.

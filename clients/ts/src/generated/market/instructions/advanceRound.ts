@@ -159,6 +159,10 @@ export type AdvanceRoundInput<
   treasury: Address<TAccountTreasury>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -317,6 +321,10 @@ export type ParsedAdvanceRoundInstruction<
     treasury: TAccountMetas[3];
     stakeProgram: TAccountMetas[4];
     stakeConfig: TAccountMetas[5];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[6];
     marketAuthority: TAccountMetas[7];
     stakeEventAuthority: TAccountMetas[8];

@@ -167,6 +167,10 @@ export type ChallengeAvailabilityInput<
   challengerOperator: Address<TAccountChallengerOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -309,6 +313,10 @@ export type ParsedChallengeAvailabilityInstruction<
     challengerOperator: TAccountMetas[2];
     stakeProgram: TAccountMetas[3];
     stakeConfig: TAccountMetas[4];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[5];
     marketAuthority: TAccountMetas[6];
     stakeEventAuthority: TAccountMetas[7];

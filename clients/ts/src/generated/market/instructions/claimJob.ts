@@ -144,6 +144,10 @@ export type ClaimJobInput<
   providerOperator: Address<TAccountProviderOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -280,6 +284,10 @@ export type ParsedClaimJobInstruction<
     providerOperator: TAccountMetas[2];
     stakeProgram: TAccountMetas[3];
     stakeConfig: TAccountMetas[4];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[5];
     marketAuthority: TAccountMetas[6];
     stakeEventAuthority: TAccountMetas[7];

@@ -188,6 +188,10 @@ export type ClosePassAsyncInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -401,6 +405,10 @@ export type ClosePassInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -595,6 +603,10 @@ export type ParsedClosePassInstruction<
     verifierOperator?: TAccountMetas[8] | undefined;
     stakeProgram: TAccountMetas[9];
     stakeConfig: TAccountMetas[10];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[11];
     marketAuthority: TAccountMetas[12];
     stakeEventAuthority: TAccountMetas[13];

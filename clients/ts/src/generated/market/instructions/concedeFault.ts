@@ -210,6 +210,10 @@ export type ConcedeFaultAsyncInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -454,6 +458,10 @@ export type ConcedeFaultInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -673,6 +681,10 @@ export type ParsedConcedeFaultInstruction<
     accuserOperator: TAccountMetas[11];
     stakeStakeProgram: TAccountMetas[12];
     stakeStakeConfig: TAccountMetas[13];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     stakeRegistry: TAccountMetas[14];
     stakeMarketAuthority: TAccountMetas[15];
     stakeStakeEventAuthority: TAccountMetas[16];

@@ -179,6 +179,10 @@ export type DrawChallengeInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -357,6 +361,10 @@ export type ParsedDrawChallengeInstruction<
     tokenProgram?: TAccountMetas[6] | undefined;
     stakeProgram: TAccountMetas[7];
     stakeConfig: TAccountMetas[8];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[9];
     marketAuthority: TAccountMetas[10];
     stakeEventAuthority: TAccountMetas[11];

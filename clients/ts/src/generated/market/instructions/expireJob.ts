@@ -187,6 +187,10 @@ export type ExpireJobAsyncInput<
   providerOperatorVault?: Address<TAccountProviderOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -399,6 +403,10 @@ export type ExpireJobInput<
   providerOperatorVault?: Address<TAccountProviderOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -592,6 +600,10 @@ export type ParsedExpireJobInstruction<
     providerOperatorVault?: TAccountMetas[8] | undefined;
     stakeProgram: TAccountMetas[9];
     stakeConfig: TAccountMetas[10];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[11];
     marketAuthority: TAccountMetas[12];
     stakeEventAuthority: TAccountMetas[13];

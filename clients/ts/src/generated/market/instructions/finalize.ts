@@ -177,6 +177,10 @@ export type FinalizeAsyncInput<
   missedOperatorVault?: Address<TAccountMissedOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -374,6 +378,10 @@ export type FinalizeInput<
   missedOperatorVault?: Address<TAccountMissedOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -553,6 +561,10 @@ export type ParsedFinalizeInstruction<
     missedOperatorVault?: TAccountMetas[7] | undefined;
     stakeProgram: TAccountMetas[8];
     stakeConfig: TAccountMetas[9];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[10];
     marketAuthority: TAccountMetas[11];
     stakeEventAuthority: TAccountMetas[12];

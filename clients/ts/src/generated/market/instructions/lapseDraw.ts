@@ -215,6 +215,10 @@ export type LapseDrawAsyncInput<
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -481,6 +485,10 @@ export type LapseDrawInput<
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -721,6 +729,10 @@ export type ParsedLapseDrawInstruction<
     verifierOperatorVault?: TAccountMetas[12] | undefined;
     stakeStakeProgram: TAccountMetas[13];
     stakeStakeConfig: TAccountMetas[14];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     stakeRegistry: TAccountMetas[15];
     stakeMarketAuthority: TAccountMetas[16];
     stakeStakeEventAuthority: TAccountMetas[17];

@@ -188,6 +188,10 @@ export type OverturnChallengeAsyncInput<
   challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -411,6 +415,10 @@ export type OverturnChallengeInput<
   challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -612,6 +620,10 @@ export type ParsedOverturnChallengeInstruction<
     challengerVault: TAccountMetas[7];
     stakeStakeProgram: TAccountMetas[8];
     stakeStakeConfig: TAccountMetas[9];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     stakeRegistry: TAccountMetas[10];
     stakeMarketAuthority: TAccountMetas[11];
     stakeStakeEventAuthority: TAccountMetas[12];

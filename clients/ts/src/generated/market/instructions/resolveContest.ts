@@ -219,6 +219,10 @@ export type ResolveContestAsyncInput<
   accuserVault: Address<TAccountAccuserVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -485,6 +489,10 @@ export type ResolveContestInput<
   accuserVault: Address<TAccountAccuserVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -724,6 +732,10 @@ export type ParsedResolveContestInstruction<
     accuserVault: TAccountMetas[12];
     stakeStakeProgram: TAccountMetas[13];
     stakeStakeConfig: TAccountMetas[14];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     stakeRegistry: TAccountMetas[15];
     stakeMarketAuthority: TAccountMetas[16];
     stakeStakeEventAuthority: TAccountMetas[17];

@@ -224,6 +224,10 @@ export type UpholdChallengeAsyncInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -506,6 +510,10 @@ export type UpholdChallengeInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -763,6 +771,10 @@ export type ParsedUpholdChallengeInstruction<
     verifierOperator?: TAccountMetas[10] | undefined;
     stakeProgram: TAccountMetas[11];
     stakeConfig: TAccountMetas[12];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[13];
     marketAuthority: TAccountMetas[14];
     stakeEventAuthority: TAccountMetas[15];

@@ -163,6 +163,10 @@ export type VoidChallengeInput<
   tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
   stakeConfig?: Address<TAccountStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   registry?: Address<TAccountRegistry>;
   marketAuthority?: Address<TAccountMarketAuthority>;
   stakeEventAuthority: Address<TAccountStakeEventAuthority>;
@@ -321,6 +325,10 @@ export type ParsedVoidChallengeInstruction<
     tokenProgram: TAccountMetas[5];
     stakeProgram: TAccountMetas[6];
     stakeConfig: TAccountMetas[7];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     registry: TAccountMetas[8];
     marketAuthority: TAccountMetas[9];
     stakeEventAuthority: TAccountMetas[10];

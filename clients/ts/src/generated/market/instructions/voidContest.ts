@@ -193,6 +193,10 @@ export type VoidContestAsyncInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -420,6 +424,10 @@ export type VoidContestInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
+  /**
+   * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+   * stake changes no draw weight; each CPI pays for the registry's size in units).
+   */
   stakeRegistry?: Address<TAccountStakeRegistry>;
   stakeMarketAuthority?: Address<TAccountStakeMarketAuthority>;
   stakeStakeEventAuthority: Address<TAccountStakeStakeEventAuthority>;
@@ -624,6 +632,10 @@ export type ParsedVoidContestInstruction<
     accuserOperator: TAccountMetas[9];
     stakeStakeProgram: TAccountMetas[10];
     stakeStakeConfig: TAccountMetas[11];
+    /**
+     * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
+     * stake changes no draw weight; each CPI pays for the registry's size in units).
+     */
     stakeRegistry: TAccountMetas[12];
     stakeMarketAuthority: TAccountMetas[13];
     stakeStakeEventAuthority: TAccountMetas[14];

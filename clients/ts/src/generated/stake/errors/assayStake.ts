@@ -52,6 +52,8 @@ export const ASSAY_STAKE_ERROR__REGISTRY_COMPLETE = 0x1780; // 6016
 export const ASSAY_STAKE_ERROR__UNKNOWN_CAPABILITY = 0x1781; // 6017
 /** CooldownShorterThanEpoch: The unstake cooldown must be at least one draw epoch: stake that weighs in an epoch's draws must stay bondable until it ends */
 export const ASSAY_STAKE_ERROR__COOLDOWN_SHORTER_THAN_EPOCH = 0x1782; // 6018
+/** RegistryRequired: A verifier's stake change must carry the verifier registry: its draw weight changes */
+export const ASSAY_STAKE_ERROR__REGISTRY_REQUIRED = 0x1783; // 6019
 
 export type AssayStakeError =
   | typeof ASSAY_STAKE_ERROR__BELOW_VERIFIER_MINIMUM
@@ -68,6 +70,7 @@ export type AssayStakeError =
   | typeof ASSAY_STAKE_ERROR__OVERFLOW
   | typeof ASSAY_STAKE_ERROR__REGISTRY_COMPLETE
   | typeof ASSAY_STAKE_ERROR__REGISTRY_FULL
+  | typeof ASSAY_STAKE_ERROR__REGISTRY_REQUIRED
   | typeof ASSAY_STAKE_ERROR__UNKNOWN_CAPABILITY
   | typeof ASSAY_STAKE_ERROR__UNSUPPORTED_MINT
   | typeof ASSAY_STAKE_ERROR__WRONG_MINT
@@ -91,6 +94,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [ASSAY_STAKE_ERROR__OVERFLOW]: `Arithmetic overflow`,
     [ASSAY_STAKE_ERROR__REGISTRY_COMPLETE]: `The verifier registry already has its full size`,
     [ASSAY_STAKE_ERROR__REGISTRY_FULL]: `The verifier registry is full`,
+    [ASSAY_STAKE_ERROR__REGISTRY_REQUIRED]: `A verifier's stake change must carry the verifier registry: its draw weight changes`,
     [ASSAY_STAKE_ERROR__UNKNOWN_CAPABILITY]: `Capabilities name a bit the protocol does not define`,
     [ASSAY_STAKE_ERROR__UNSUPPORTED_MINT]: `The mint has a Token-2022 extension the programs do not accept`,
     [ASSAY_STAKE_ERROR__WRONG_MINT]: `Token account mint does not match the stake mint`,

@@ -158,6 +158,10 @@ export type SlashStakeAsyncInput<
 > = {
   marketAuthority?: TransactionSigner<TAccountMarketAuthority>;
   config?: Address<TAccountConfig>;
+  /**
+   * Required when the operator is a verifier (`RegistryRequired`); a provider-only
+   * operator's stake changes no draw weight.
+   */
   registry?: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   vault?: Address<TAccountVault>;
@@ -310,6 +314,10 @@ export type SlashStakeInput<
 > = {
   marketAuthority?: TransactionSigner<TAccountMarketAuthority>;
   config?: Address<TAccountConfig>;
+  /**
+   * Required when the operator is a verifier (`RegistryRequired`); a provider-only
+   * operator's stake changes no draw weight.
+   */
   registry?: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   vault: Address<TAccountVault>;
@@ -446,7 +454,11 @@ export type ParsedSlashStakeInstruction<
   accounts: {
     marketAuthority: TAccountMetas[0];
     config: TAccountMetas[1];
-    registry: TAccountMetas[2];
+    /**
+     * Required when the operator is a verifier (`RegistryRequired`); a provider-only
+     * operator's stake changes no draw weight.
+     */
+    registry?: TAccountMetas[2] | undefined;
     operator: TAccountMetas[3];
     vault: TAccountMetas[4];
     destination: TAccountMetas[5];
@@ -481,12 +493,18 @@ export function parseSlashStakeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === ASSAY_STAKE_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
       marketAuthority: getNextAccount(),
       config: getNextAccount(),
-      registry: getNextAccount(),
+      registry: getNextOptionalAccount(),
       operator: getNextAccount(),
       vault: getNextAccount(),
       destination: getNextAccount(),

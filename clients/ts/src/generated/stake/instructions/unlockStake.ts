@@ -137,6 +137,10 @@ export type UnlockStakeInput<
 > = {
   marketAuthority?: TransactionSigner<TAccountMarketAuthority>;
   config?: Address<TAccountConfig>;
+  /**
+   * Required when the operator is a verifier (`RegistryRequired`); a provider-only
+   * operator's stake changes no draw weight.
+   */
   registry?: Address<TAccountRegistry>;
   operator: Address<TAccountOperator>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -241,7 +245,11 @@ export type ParsedUnlockStakeInstruction<
   accounts: {
     marketAuthority: TAccountMetas[0];
     config: TAccountMetas[1];
-    registry: TAccountMetas[2];
+    /**
+     * Required when the operator is a verifier (`RegistryRequired`); a provider-only
+     * operator's stake changes no draw weight.
+     */
+    registry?: TAccountMetas[2] | undefined;
     operator: TAccountMetas[3];
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];
@@ -272,12 +280,18 @@ export function parseUnlockStakeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === ASSAY_STAKE_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
       marketAuthority: getNextAccount(),
       config: getNextAccount(),
-      registry: getNextAccount(),
+      registry: getNextOptionalAccount(),
       operator: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
