@@ -173,12 +173,22 @@ pub fn verifier_for_round(seed: &Hash, round: u8, weights: &[u64]) -> Option<usi
 
 /// [`verifier_for_round`] over a registry's weight tree (`assay_protocol::sumtree`), with
 /// the `excluded` leaves weighing 0: the same pick, in O(log n) per excluded leaf.
-pub fn verifier_in_tree(seed: &Hash, round: u8, tree: &[u64], excluded: &[usize]) -> Option<usize> {
+pub fn verifier_in_tree<W: crate::sumtree::Weights + ?Sized>(
+    seed: &Hash,
+    round: u8,
+    tree: &W,
+    excluded: &[usize],
+) -> Option<usize> {
     crate::sumtree::pick(domain::VERIFIER, seed, u32::from(round), tree, excluded)
 }
 
 /// [`committee`] over a registry's weight tree, with the `excluded` leaves weighing 0.
-pub fn committee_in_tree(seed: &Hash, size: usize, tree: &[u64], excluded: &[usize]) -> Vec<usize> {
+pub fn committee_in_tree<W: crate::sumtree::Weights + ?Sized>(
+    seed: &Hash,
+    size: usize,
+    tree: &W,
+    excluded: &[usize],
+) -> Vec<usize> {
     crate::sumtree::pick_distinct(domain::COMMITTEE, seed, size, tree, excluded)
 }
 

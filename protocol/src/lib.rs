@@ -14,6 +14,7 @@ pub mod attestation;
 pub mod capability;
 pub mod draw;
 pub mod merkle;
+pub mod needtree;
 pub mod sumtree;
 
 pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};

@@ -40,11 +40,52 @@ pub fn value(tree: &[u64], i: usize) -> u64 {
 
 /// Sets leaf `i` to `new`.
 pub fn set(tree: &mut [u64], i: usize, new: u64) {
-    let delta = new.wrapping_sub(value(tree, i));
+    add(tree, i, new.wrapping_sub(value(tree, i)));
+}
+
+/// Adds `delta` (wrapping: a decrease is its two's complement) to leaf `i`.
+pub fn add(tree: &mut [u64], i: usize, delta: u64) {
     let mut at = i + 1;
     while at <= tree.len() {
         tree[at - 1] = tree[at - 1].wrapping_add(delta);
         at += lowbit(at);
+    }
+}
+
+/// Weights a draw picks from, by leaf: what [`pick`] needs. A Fenwick tree (`[u64]`) is
+/// one; [`crate::needtree::NeedWeights`] (the registry's blocked layout) another. Every
+/// implementation answers as the dense array of its leaves would.
+pub trait Weights {
+    /// Number of leaves.
+    fn len(&self) -> usize;
+    /// Sum of the leaves `0..end`.
+    fn prefix(&self, end: usize) -> u64;
+    /// Leaf `i`'s own value.
+    fn value(&self, i: usize) -> u64;
+    /// The smallest `i` with `prefix(i + 1) > target`; `target` below [`total`](Self::total).
+    fn find(&self, target: u64) -> usize;
+    /// Sum of every leaf.
+    fn total(&self) -> u64 {
+        self.prefix(self.len())
+    }
+    /// Whether there are no leaves.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Weights for [u64] {
+    fn len(&self) -> usize {
+        <[u64]>::len(self)
+    }
+    fn prefix(&self, end: usize) -> u64 {
+        prefix(self, end)
+    }
+    fn value(&self, i: usize) -> u64 {
+        value(self, i)
+    }
+    fn find(&self, target: u64) -> usize {
+        find(self, target)
     }
 }
 
@@ -70,21 +111,25 @@ pub fn find(tree: &[u64], target: u64) -> usize {
     pos
 }
 
-/// Count trees (leaves 0 or 1): sets leaf `i` to `occupied`.
-pub fn set_flag(tree: &mut [u32], i: usize, occupied: bool) {
-    let current = count_prefix(tree, i + 1) - count_prefix(tree, i);
-    let new = u32::from(occupied);
-    if current == new {
-        return;
-    }
+/// Adds one to leaf `i` of a count tree (`up`), or takes one from it.
+pub fn count_step(tree: &mut [u32], i: usize, up: bool) {
     let mut at = i + 1;
     while at <= tree.len() {
-        tree[at - 1] = if occupied {
+        tree[at - 1] = if up {
             tree[at - 1] + 1
         } else {
             tree[at - 1] - 1
         };
         at += lowbit(at);
+    }
+}
+
+/// Count trees (leaves 0 or 1): sets leaf `i` to `occupied`.
+pub fn set_flag(tree: &mut [u32], i: usize, occupied: bool) {
+    let current = count_prefix(tree, i + 1) - count_prefix(tree, i);
+    let new = u32::from(occupied);
+    if current != new {
+        count_step(tree, i, occupied);
     }
 }
 
@@ -110,6 +155,12 @@ pub fn flag(tree: &[u32], i: usize) -> bool {
 
 /// The first unset leaf of a count tree, if any.
 pub fn first_unset(tree: &[u32]) -> Option<usize> {
+    first_not_full(tree, 1)
+}
+
+/// The first leaf of a count tree below `capacity` (each leaf counting up to `capacity`
+/// set flags of its own, such as the occupied slots of a block), if any.
+pub fn first_not_full(tree: &[u32], capacity: u32) -> Option<usize> {
     let n = tree.len();
     let mut pos = 0usize;
     let mut step = if n == 0 {
@@ -120,7 +171,7 @@ pub fn first_unset(tree: &[u32]) -> Option<usize> {
     while step > 0 {
         let next = pos + step;
         // The node at `next` covers exactly the `step` leaves after `pos`.
-        if next <= n && tree[next - 1] as usize == step {
+        if next <= n && tree[next - 1] as usize == step * capacity as usize {
             pos = next;
         }
         step >>= 1;
@@ -135,60 +186,92 @@ pub fn first_unset(tree: &[u32]) -> Option<usize> {
 ///
 /// The target is drawn in the sum without the excluded weight and then mapped onto the
 /// full tree by stepping over each excluded leaf's range that starts at or before it.
-pub fn pick(
+pub fn pick<W: Weights + ?Sized>(
     tag: &[u8],
     seed: &Hash,
     counter: u32,
-    tree: &[u64],
+    tree: &W,
     excluded: &[usize],
 ) -> Option<usize> {
-    let mut leaves: Vec<usize> = excluded
-        .iter()
-        .copied()
-        .filter(|&i| i < tree.len())
-        .collect();
-    leaves.sort_unstable();
-    leaves.dedup();
-    // (start of the leaf's range, its weight), in order of start.
-    let skipped: Vec<(u64, u64)> = leaves
-        .iter()
-        .filter_map(|&i| {
-            let w = value(tree, i);
-            (w > 0).then(|| (prefix(tree, i), w))
-        })
-        .collect();
-    let hidden: u64 = skipped.iter().map(|&(_, w)| w).sum();
-    let remaining = total(tree).checked_sub(hidden)?;
+    pick_skipping(tag, seed, counter, tree, &Skipped::new(tree, excluded))
+}
+
+/// The excluded leaves that weigh, as (start of the leaf's range, its weight) in order of
+/// start, and their total: what [`pick`] steps over.
+struct Skipped {
+    ranges: Vec<(u64, u64)>,
+    hidden: u64,
+}
+
+impl Skipped {
+    fn new<W: Weights + ?Sized>(tree: &W, excluded: &[usize]) -> Self {
+        let mut skipped = Self {
+            ranges: Vec::with_capacity(excluded.len()),
+            hidden: 0,
+        };
+        for &i in excluded {
+            skipped.insert(tree, i);
+        }
+        skipped
+    }
+
+    /// Adds leaf `i` (once; a leaf out of range or without weight hides nothing).
+    fn insert<W: Weights + ?Sized>(&mut self, tree: &W, i: usize) {
+        if i >= tree.len() {
+            return;
+        }
+        let w = tree.value(i);
+        if w == 0 {
+            return;
+        }
+        let start = tree.prefix(i);
+        if let Err(at) = self.ranges.binary_search_by_key(&start, |&(s, _)| s) {
+            self.ranges.insert(at, (start, w));
+            self.hidden = self.hidden.wrapping_add(w);
+        }
+    }
+}
+
+fn pick_skipping<W: Weights + ?Sized>(
+    tag: &[u8],
+    seed: &Hash,
+    counter: u32,
+    tree: &W,
+    skipped: &Skipped,
+) -> Option<usize> {
+    let remaining = tree.total().checked_sub(skipped.hidden)?;
     if remaining == 0 {
         return None;
     }
     let mut at = draw_u64(tag, seed, counter) % remaining;
-    for &(start, w) in &skipped {
+    for &(start, w) in &skipped.ranges {
         if start > at {
             break;
         }
         at += w;
     }
-    Some(find(tree, at))
+    Some(tree.find(at))
 }
 
 /// Up to `count` distinct leaves drawn by weight without replacement, never one of
 /// `excluded`: the same leaves [`pick_distinct`](crate::draw::pick_distinct) returns for
-/// the dense leaves with the excluded ones set to 0.
-pub fn pick_distinct(
+/// the dense leaves with the excluded ones set to 0. Each pick joins the skipped ranges
+/// once, so a committee costs one range lookup per seat and per exclusion, not one per
+/// seat per exclusion.
+pub fn pick_distinct<W: Weights + ?Sized>(
     tag: &[u8],
     seed: &Hash,
     count: usize,
-    tree: &[u64],
+    tree: &W,
     excluded: &[usize],
 ) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::with_capacity(count);
-    let mut skip: Vec<usize> = excluded.to_vec();
+    let mut skipped = Skipped::new(tree, excluded);
     for seat in 0..count {
-        match pick(tag, seed, seat as u32, tree, &skip) {
+        match pick_skipping(tag, seed, seat as u32, tree, &skipped) {
             Some(i) => {
                 out.push(i);
-                skip.push(i);
+                skipped.insert(tree, i);
             }
             None => break,
         }
@@ -262,11 +345,11 @@ mod tests {
         ) {
             let tree = build(&leaves);
             prop_assert_eq!(
-                pick(b"t", &seed, counter, &tree, &excluded),
+                pick(b"t", &seed, counter, &tree[..], &excluded),
                 weighted_pick(b"t", &seed, counter, &zeroed(&leaves, &excluded))
             );
             prop_assert_eq!(
-                pick_distinct(b"c", &seed, count, &tree, &excluded),
+                pick_distinct(b"c", &seed, count, &tree[..], &excluded),
                 dense_distinct(b"c", &seed, count, &zeroed(&leaves, &excluded))
             );
         }

@@ -1038,7 +1038,7 @@ impl Run {
                         (
                             need,
                             e.authority,
-                            assay_protocol::sumtree::value(tree, e.slot),
+                            assay_protocol::sumtree::Weights::value(&tree, e.slot),
                         )
                     })
                     .filter(|&(_, _, w)| w > 0),

@@ -330,7 +330,7 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                             (
                                 need,
                                 r.authority(slot),
-                                assay_protocol::sumtree::value(tree, slot),
+                                assay_protocol::sumtree::Weights::value(&tree, slot),
                             )
                         })
                     })
@@ -355,7 +355,8 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                 // operators hold one slot.
                 let next_of = |op: &Operator, need: usize| {
                     registry.slot_of(op).map_or(0, |s| {
-                        assay_protocol::sumtree::value(&registry.next_weights[need], s)
+                        let next = registry.next.for_need(need as u8).expect("a defined need");
+                        assay_protocol::sumtree::Weights::value(&next, s)
                     })
                 };
                 let weight = VerifierRegistry::weight_of(&operators[who], min * 1_000);

@@ -23,10 +23,10 @@ const HEADROOM_PERCENT: u64 = 30;
 const UNKNOWN_INSTRUCTION_UNITS: u64 = 200_000;
 
 /// Worst-case compute units measured per Assay instruction as SBF (CPIs included), by
-/// Anchor discriminator: the highest of three runs of `cargo bench -p assay-tests --bench
+/// Anchor discriminator: the highest of two runs of `cargo bench -p assay-tests --bench
 /// compute_units` (64 verifiers — the registry's sum trees cost the same at any size —,
 /// committee of 7, 4 rounds, 32-level proofs, 64 samples) plus 15 %, rounded up to the
-/// next thousand (lowered to the measurements of issue #30's first step, 2026-12-07). Runs
+/// next thousand (lowered to the measurements of issue #30's second step, 2026-12-07). Runs
 /// vary by several percent (fresh keys change PDA bump searches, draws and samples); the
 /// bench fails when a measurement exceeds its entry here. `report_fault` gets more: with
 /// every chunk sampled, drawing 64 distinct indices of 64 repeats draws a seed-dependent
@@ -36,47 +36,47 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
     use assay_stake::instruction as s;
     let table: &[(Pubkey, &[u8], u64)] = &[
         (assay_stake::ID, s::Initialize::DISCRIMINATOR, 24_000),
-        (assay_stake::ID, s::GrowRegistry::DISCRIMINATOR, 15_000),
+        (assay_stake::ID, s::GrowRegistry::DISCRIMINATOR, 10_000),
         (assay_stake::ID, s::UpdateConfig::DISCRIMINATOR, 9_000),
-        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 40_000),
-        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 41_000),
-        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 17_000),
+        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 36_000),
+        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 37_000),
+        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 16_000),
         (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 34_000),
-        (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 16_000),
-        (assay_stake::ID, s::SetCapabilities::DISCRIMINATOR, 16_000),
+        (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 13_000),
+        (assay_stake::ID, s::SetCapabilities::DISCRIMINATOR, 15_000),
         (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 41_000),
         (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 15_000),
         (assay_market::ID, m::WithdrawTreasury::DISCRIMINATOR, 27_000),
-        (assay_market::ID, m::PostJob::DISCRIMINATOR, 71_000),
+        (assay_market::ID, m::PostJob::DISCRIMINATOR, 70_000),
         (assay_market::ID, m::CancelJob::DISCRIMINATOR, 51_000),
         (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 46_000),
         (assay_market::ID, m::CommitResult::DISCRIMINATOR, 23_000),
         (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 124_000),
-        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 134_000),
+        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 117_000),
         (assay_market::ID, m::AttestPass::DISCRIMINATOR, 59_000),
-        (assay_market::ID, m::ClosePass::DISCRIMINATOR, 119_000),
-        (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 110_000),
+        (assay_market::ID, m::ClosePass::DISCRIMINATOR, 112_000),
+        (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 103_000),
         (
             assay_market::ID,
             m::ChallengeAvailability::DISCRIMINATOR,
-            66_000,
+            59_000,
         ),
-        (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 276_000),
+        (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 260_000),
         (
             assay_market::ID,
             m::OverturnChallenge::DISCRIMINATOR,
-            181_000,
+            166_000,
         ),
-        (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 132_000),
+        (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 117_000),
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),
-        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 176_000),
+        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 168_000),
         (assay_market::ID, m::ContestFault::DISCRIMINATOR, 28_000),
-        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 42_000),
-        (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 266_000),
-        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 251_000),
-        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 173_000),
-        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 137_000),
-        (assay_market::ID, m::Finalize::DISCRIMINATOR, 167_000),
+        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 37_000),
+        (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 250_000),
+        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 235_000),
+        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 165_000),
+        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 120_000),
+        (assay_market::ID, m::Finalize::DISCRIMINATOR, 151_000),
     ];
     table
         .iter()

@@ -155,7 +155,7 @@ impl LocalChain {
             seen: BTreeSet::new(),
         };
         let admin_key = chain.admin.pubkey();
-        // The registry alone needs ~12 SOL of rent.
+        // The registry alone needs ~3.9 SOL of rent.
         chain.airdrop(&admin_key, 100_000_000_000).await?;
         chain
             .create_mint(&mint, token_program, setup.decimals)

@@ -4,6 +4,7 @@ use anyhow::{ensure, Context, Result};
 use assay_client::{pda, Chain};
 use assay_market::errors::MarketError;
 use assay_market::state::MarketParams;
+use assay_protocol::sumtree::Weights;
 use clap::Args;
 use std::fmt;
 
@@ -247,13 +248,13 @@ pub(super) async fn capable_stake(chain: &mut impl Chain, needs: u8) -> Result<C
     let total = |need: u8| {
         let now = registry
             .weights_at(registry.epoch_of(slot), need)
-            .map_or(0, assay_protocol::sumtree::total);
+            .map_or(0, |weights| weights.total());
         now.max(registry.capable_weight(need).1)
     };
     let epoch = registry.epoch_of(slot);
     let in_this_epoch = registry
         .weights_at(epoch, needs)
-        .map_or(0, assay_protocol::sumtree::total);
+        .map_or(0, |weights| weights.total());
     let capable: Vec<_> = registry
         .entries()
         .into_iter()

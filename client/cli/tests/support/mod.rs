@@ -188,7 +188,9 @@ pub async fn wait_drawable(net: &Localnet, verifiers: &[&Path]) {
             let weighted = registry
                 .weights_at(registry.epoch_of(slot), 0)
                 .zip(registry.slot_of(&operator))
-                .is_some_and(|(tree, at)| assay_protocol::sumtree::value(tree, at) > 0);
+                .is_some_and(|(weights, at)| {
+                    assay_protocol::sumtree::Weights::value(&weights, at) > 0
+                });
             if weighted {
                 break;
             }

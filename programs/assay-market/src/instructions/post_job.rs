@@ -1,6 +1,7 @@
 use crate::constants::MARKET_CONFIG;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use assay_protocol::sumtree::Weights;
 use assay_stake::constants::REGISTRY;
 
 use assay_stake::create::{create_account, create_token_account, write_account};
@@ -117,7 +118,7 @@ impl PostJobArgs {
 pub fn is_auditable(registry: &VerifierRegistry, needs: u8, slot: u64) -> bool {
     let now = registry
         .weights_at(registry.epoch_of(slot), needs)
-        .map_or(0, assay_protocol::sumtree::total);
+        .map_or(0, |weights| weights.total());
     let (_, next) = registry.capable_weight(needs);
     now > 0 || next > 0
 }

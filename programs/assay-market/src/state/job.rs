@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use assay_protocol::sumtree::Weights;
 
 use crate::constants::{MAX_COMMITTEE, MAX_OUTPUT_URI_LEN, MAX_PROOF_LEN, MAX_VERIFIER_ROUNDS};
 use crate::errors::MarketError;
@@ -383,12 +384,10 @@ impl Job {
         epoch: u64,
         excluded: &[usize],
     ) -> Option<(Pubkey, u64)> {
-        let tree = registry.weights_at(epoch, self.needs)?;
-        let slot = assay_protocol::draw::verifier_in_tree(&self.seed, self.round, tree, excluded)?;
-        Some((
-            registry.authority(slot),
-            assay_protocol::sumtree::value(tree, slot),
-        ))
+        let weights = registry.weights_at(epoch, self.needs)?;
+        let slot =
+            assay_protocol::draw::verifier_in_tree(&self.seed, self.round, &weights, excluded)?;
+        Some((registry.authority(slot), weights.value(slot)))
     }
 
     /// Draws the contest committee from `seed` by the registry weights of `epoch` among
@@ -401,11 +400,11 @@ impl Job {
         seed: &[u8; 32],
         excluded: &[usize],
     ) -> Vec<Pubkey> {
-        let Some(tree) = registry.weights_at(epoch, self.needs) else {
+        let Some(weights) = registry.weights_at(epoch, self.needs) else {
             return Vec::new();
         };
         let size = usize::from(self.params.committee_size);
-        assay_protocol::draw::committee_in_tree(seed, size, tree, excluded)
+        assay_protocol::draw::committee_in_tree(seed, size, &weights, excluded)
             .into_iter()
             .map(|slot| registry.authority(slot))
             .collect()
@@ -492,8 +491,8 @@ pub fn excluded_slots(
 pub fn has_judges(job: &Job, registry: &VerifierRegistry, excluded: &[usize], slot: u64) -> bool {
     registry
         .weights_at(registry.epoch_of(slot), job.needs)
-        .is_some_and(|tree| {
-            assay_protocol::sumtree::pick(b"", &[0; 32], 0, tree, excluded).is_some()
+        .is_some_and(|weights| {
+            assay_protocol::sumtree::pick(b"", &[0; 32], 0, &weights, excluded).is_some()
         })
 }
 

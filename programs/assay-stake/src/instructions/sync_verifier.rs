@@ -33,10 +33,10 @@ pub fn process_sync_verifier(ctx: Context<SyncVerifier>) -> Result<()> {
         registry.sync(operator, min, Clock::get()?.slot),
         StakeError::RegistryFull
     );
-    let weight = registry.slot_of(operator).map_or(0, |slot| {
-        assay_protocol::sumtree::value(&registry.next_weights[0], slot)
-    });
-    let entries = assay_protocol::sumtree::count(&registry.busy);
+    let weight = registry
+        .slot_of(operator)
+        .map_or(0, |slot| registry.next.stake[slot]);
+    let entries = registry.busy_count();
     drop(registry);
     emit_cpi!(VerifierSynced {
         authority: operator.authority,

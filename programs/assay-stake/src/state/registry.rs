@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
-use assay_protocol::capability::{self, Capabilities, NEED_CLASSES};
-use assay_protocol::sumtree;
+use assay_protocol::capability::{Capabilities, NEED_CLASSES};
+use assay_protocol::needtree::{self, NeedWeights, BLOCK};
+use assay_protocol::sumtree::{self, Weights};
 
 use crate::constants::MAX_VERIFIERS;
 use crate::state::Operator;
@@ -21,50 +22,93 @@ pub struct VerifierEntry {
     pub next_capabilities: Capabilities,
 }
 
+/// The draw weights of one epoch: each slot's stake and capabilities, and per job need
+/// the Fenwick tree of the stake each block of [`BLOCK`] slots holds for that need
+/// ([`assay_protocol::needtree`]).
+#[zero_copy]
+#[repr(C)]
+pub struct EpochWeights {
+    /// Each slot's weight, base units (0: no weight).
+    pub stake: [u64; 10240],
+    /// The capabilities the slot's weight counts for (0 when it has none).
+    pub capabilities: [u8; 10240],
+    /// Per job need, the Fenwick tree of block sums of the weights that need covers.
+    pub need_blocks: [[u64; 320]; 8],
+}
+
+impl EpochWeights {
+    /// The weights a draw for a job needing `need` picks from (`None` for a need with
+    /// undefined bits).
+    pub fn for_need(&self, need: Capabilities) -> Option<NeedWeights<'_>> {
+        let blocks = self.need_blocks.get(usize::from(need))?;
+        Some(NeedWeights::new(
+            &self.stake,
+            &self.capabilities,
+            need,
+            blocks,
+        ))
+    }
+
+    fn set(&mut self, slot: usize, stake: u64, capabilities: Capabilities) {
+        let capabilities = if stake > 0 { capabilities } else { 0 };
+        needtree::set(
+            &mut self.stake,
+            &mut self.capabilities,
+            &mut self.need_blocks,
+            slot,
+            stake,
+            capabilities,
+        );
+    }
+}
+
 /// Every verifier with weight in the current or the next draw epoch, in up to
-/// [`MAX_VERIFIERS`] slots. PDA `["verifier-registry"]`, zero-copy: 573,472 bytes, grown
-/// to full size by `grow_registry` after `initialize`. The market reads it to draw
-/// verifiers and committees by stake.
+/// [`MAX_VERIFIERS`] slots. PDA `["verifier-registry"]`, zero-copy, grown to full size by
+/// `grow_registry` after `initialize`. The market reads it to draw verifiers and
+/// committees by stake.
 ///
-/// Weights live in Fenwick sum trees ([`assay_protocol::sumtree`]), so a stake change
-/// updates O(log n) nodes and a weighted draw reads O(log n) nodes whatever the number of
-/// verifiers. There is one tree per job need ([`capability::NEED_CLASSES`]): tree `need`
-/// holds a verifier's weight where its registered capabilities cover `need`, else 0, so
-/// a job's draw picks, by stake, only among the verifiers that can run it. Tree 0 (no
-/// need) holds every verifier.
+/// Weights live in [`EpochWeights`]: a stake change updates a slot and O(log n) block
+/// nodes per need, and a weighted draw reads O(log n) nodes and one block of [`BLOCK`]
+/// slots whatever the number of verifiers. A job's draw picks, by stake, only among the
+/// verifiers whose capabilities cover its need ([`capability::NEED_CLASSES`] block trees;
+/// need 0 covers every verifier).
 ///
 /// Draw epochs are `epoch_slots` long (epoch = slot / epoch_slots), like Solana's stake
 /// activation: a stake change (deposit, unstake, lock, slash, registration, a new
 /// minimum) writes the slot's next weight and reaches the draws only when the next epoch
 /// begins. Invariants, which make the weights of an epoch fixed before any slot hash of
 /// that epoch exists:
-/// - during an epoch `weights` never changes, and a slot is reused by another verifier
-///   only when it holds no weight now or next (`busy` unset);
-/// - the first write in a later epoch rolls: `weights = next_weights`,
-///   `busy = next_busy`. A reader that finds the registry not yet rolled reads
-///   `next_weights`, which is what the roll will write ([`weights_at`](Self::weights_at)).
+/// - during an epoch `now` never changes, and a slot is reused by another verifier only
+///   when it holds no weight now or next (it is not *busy*);
+/// - the first write in a later epoch rolls: `now = next`, `busy_blocks =
+///   next_busy_blocks`. A reader that finds the registry not yet rolled reads `next`,
+///   which is what the roll will write ([`weights_at`](Self::weights_at)).
 #[account(zero_copy)]
 #[repr(C)]
 pub struct VerifierRegistry {
     /// Slots per draw epoch, fixed at initialization.
     pub epoch_slots: u64,
-    /// The epoch whose weights `weights` holds.
+    /// The epoch whose weights `now` holds.
     pub epoch: u64,
     pub bump: u8,
     pub reserved: [u8; 7],
     /// The authority bound to each slot (zero: never used).
     pub authorities: [[u8; 32]; 10240],
-    /// Per job need, the sum tree of each slot's weight in the draws of `epoch`.
-    pub weights: [[u64; 10240]; 8],
-    /// Per job need, the sum tree of each slot's weight from the next epoch on.
-    pub next_weights: [[u64; 10240]; 8],
-    /// Count tree: set where a slot holds weight now or next (it cannot be reused).
-    pub busy: [u32; 10240],
-    /// Count tree: set where a slot holds next weight (what `busy` becomes at the roll).
-    pub next_busy: [u32; 10240],
+    /// The weights of the draws of `epoch`.
+    pub now: EpochWeights,
+    /// The weights from the next epoch on.
+    pub next: EpochWeights,
+    /// Count tree over blocks: how many of each block's slots are busy (weight now or next).
+    pub busy_blocks: [u32; 320],
+    /// Count tree over blocks: how many of each block's slots hold next weight (what
+    /// `busy_blocks` becomes at the roll).
+    pub next_busy_blocks: [u32; 320],
 }
 
-const _: () = assert!(MAX_VERIFIERS == 10240 && NEED_CLASSES == 8);
+const _: () = assert!(
+    MAX_VERIFIERS == 10240 && NEED_CLASSES == 8 && MAX_VERIFIERS == 320 * BLOCK,
+    "the registry's array lengths are literals (for the IDL); keep them in step"
+);
 
 impl VerifierRegistry {
     /// Allocated bytes, discriminator included.
@@ -125,28 +169,18 @@ impl VerifierRegistry {
         if epoch <= self.epoch {
             return;
         }
-        // 640 KiB: through the memcpy syscall (about 2,600 units), not a byte loop.
+        // 112 KiB: through the memcpy syscall (a few hundred units), not a byte loop.
         use anchor_lang::solana_program::program_memory::sol_memcpy;
-        let (weights, next) = (&mut self.weights, &self.next_weights);
-        let len = core::mem::size_of_val(next);
-        // SAFETY: two distinct fields of one struct never overlap; both are `len` bytes.
+        let (now, next) = (&mut self.now, &self.next);
+        // SAFETY: two distinct fields of one struct never overlap; both are the same size.
         unsafe {
             sol_memcpy(
-                bytemuck::bytes_of_mut(weights),
+                bytemuck::bytes_of_mut(now),
                 bytemuck::bytes_of(next),
-                len,
+                core::mem::size_of::<EpochWeights>(),
             )
         };
-        let (busy, next_busy) = (&mut self.busy, &self.next_busy);
-        let len = core::mem::size_of_val(next_busy);
-        // SAFETY: as above.
-        unsafe {
-            sol_memcpy(
-                bytemuck::bytes_of_mut(busy),
-                bytemuck::bytes_of(next_busy),
-                len,
-            )
-        };
+        self.busy_blocks = self.next_busy_blocks;
         self.epoch = epoch;
     }
 
@@ -157,9 +191,26 @@ impl VerifierRegistry {
         (self.authorities.get(slot)? == &operator.authority.to_bytes()).then_some(slot)
     }
 
+    /// Whether `slot` holds weight now or next (another verifier may not take it).
+    pub fn busy(&self, slot: usize) -> bool {
+        self.now.stake[slot] > 0 || self.next.stake[slot] > 0
+    }
+
+    /// The first slot that is not busy, if any: O(log n) over the block counts, then one
+    /// block.
+    fn first_free(&self) -> Option<usize> {
+        let block = sumtree::first_not_full(&self.busy_blocks, BLOCK as u32)?;
+        (block * BLOCK..(block + 1) * BLOCK).find(|&slot| !self.busy(slot))
+    }
+
+    /// How many slots are busy.
+    pub fn busy_count(&self) -> u32 {
+        sumtree::count(&self.busy_blocks)
+    }
+
     /// Records `operator`'s stake (at `slot`) and capabilities for the next epoch: a
     /// verifier with weight holds a slot whose next weight is that stake in every need
-    /// tree its capabilities cover (0 in the others); anyone else's slot gets next weight
+    /// its capabilities cover (0 in the others); anyone else's slot gets next weight
     /// 0. Only staked verifiers take slots, so registrations without stake cannot fill
     /// the registry. Returns false when the verifier qualifies but every slot holds weight
     /// (it stays out).
@@ -173,7 +224,7 @@ impl VerifierRegistry {
         let at = match self.slot_of(operator) {
             Some(at) => at,
             None if next == 0 => return true,
-            None => match sumtree::first_unset(&self.busy) {
+            None => match self.first_free() {
                 Some(free) => {
                     self.authorities[free] = operator.authority.to_bytes();
                     operator.registry_slot = free as u32;
@@ -182,13 +233,15 @@ impl VerifierRegistry {
                 None => return false,
             },
         };
-        for (need, tree) in self.next_weights.iter_mut().enumerate() {
-            let covered = capability::covers(operator.capabilities, need as Capabilities);
-            sumtree::set(tree, at, if covered { next } else { 0 });
+        let (was_busy, had_next) = (self.busy(at), self.next.stake[at] > 0);
+        self.next.set(at, next, operator.capabilities);
+        let block = at / BLOCK;
+        if had_next != (next > 0) {
+            sumtree::count_step(&mut self.next_busy_blocks, block, next > 0);
         }
-        sumtree::set_flag(&mut self.next_busy, at, next > 0);
-        let weighted_now = sumtree::value(&self.weights[0], at) > 0;
-        sumtree::set_flag(&mut self.busy, at, weighted_now || next > 0);
+        if was_busy != self.busy(at) {
+            sumtree::count_step(&mut self.busy_blocks, block, !was_busy);
+        }
         true
     }
 
@@ -216,30 +269,25 @@ impl VerifierRegistry {
         Ok(())
     }
 
-    /// The weight tree of the draws of `epoch` for a job that needs `need` (only the
+    /// The weights of the draws of `epoch` for a job that needs `need` (only the
     /// verifiers whose capabilities cover it weigh); `None` for an epoch before the
     /// registry's (its weights are gone) or a need with undefined bits.
-    pub fn weights_at(&self, epoch: u64, need: Capabilities) -> Option<&[u64]> {
+    pub fn weights_at(&self, epoch: u64, need: Capabilities) -> Option<NeedWeights<'_>> {
         use core::cmp::Ordering;
-        let need = usize::from(need);
         match epoch.cmp(&self.epoch) {
             Ordering::Less => None,
-            Ordering::Equal => self.weights.get(need).map(|t| &t[..]),
+            Ordering::Equal => self.now.for_need(need),
             // Not rolled yet: nothing was written since `self.epoch`, so the roll will
             // make every weight its next weight.
-            Ordering::Greater => self.next_weights.get(need).map(|t| &t[..]),
+            Ordering::Greater => self.next.for_need(need),
         }
     }
 
     /// Stake that can run a job needing `need`: the total weight of its tree now and from
     /// the next epoch on, base units.
     pub fn capable_weight(&self, need: Capabilities) -> (u64, u64) {
-        let total = |trees: &[[u64; MAX_VERIFIERS]; NEED_CLASSES]| {
-            trees
-                .get(usize::from(need))
-                .map_or(0, |t| sumtree::total(t))
-        };
-        (total(&self.weights), total(&self.next_weights))
+        let total = |weights: &EpochWeights| weights.for_need(need).map_or(0, |w| w.total());
+        (total(&self.now), total(&self.next))
     }
 
     /// The authority bound to `slot`.
@@ -250,18 +298,13 @@ impl VerifierRegistry {
     /// Every slot with weight now or next, in slot order (reads every slot: off chain).
     pub fn entries(&self) -> Vec<VerifierEntry> {
         (0..MAX_VERIFIERS)
-            .filter(|&slot| sumtree::flag(&self.busy, slot) || sumtree::flag(&self.next_busy, slot))
+            .filter(|&slot| self.busy(slot))
             .map(|slot| VerifierEntry {
                 authority: self.authority(slot),
                 slot,
-                weight: sumtree::value(&self.weights[0], slot),
-                next_weight: sumtree::value(&self.next_weights[0], slot),
-                next_capabilities: capability::NAMES
-                    .iter()
-                    .filter(|(bit, _)| {
-                        sumtree::value(&self.next_weights[usize::from(*bit)], slot) > 0
-                    })
-                    .fold(0, |caps, (bit, _)| caps | bit),
+                weight: self.now.stake[slot],
+                next_weight: self.next.stake[slot],
+                next_capabilities: self.next.capabilities[slot],
             })
             .collect()
     }

@@ -7,6 +7,7 @@
  */
 
 export * from "./configArgs";
+export * from "./epochWeights";
 export * from "./faultEvidence";
 export * from "./jobState";
 export * from "./marketParams";

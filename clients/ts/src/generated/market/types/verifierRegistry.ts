@@ -27,67 +27,78 @@ import {
   type FixedSizeEncoder,
   type ReadonlyUint8Array,
 } from "@solana/kit";
+import {
+  getEpochWeightsDecoder,
+  getEpochWeightsEncoder,
+  type EpochWeights,
+  type EpochWeightsArgs,
+} from ".";
 
 /**
  * Every verifier with weight in the current or the next draw epoch, in up to
- * [`MAX_VERIFIERS`] slots. PDA `["verifier-registry"]`, zero-copy: 573,472 bytes, grown
- * to full size by `grow_registry` after `initialize`. The market reads it to draw
- * verifiers and committees by stake.
+ * [`MAX_VERIFIERS`] slots. PDA `["verifier-registry"]`, zero-copy, grown to full size by
+ * `grow_registry` after `initialize`. The market reads it to draw verifiers and
+ * committees by stake.
  *
- * Weights live in Fenwick sum trees ([`assay_protocol::sumtree`]), so a stake change
- * updates O(log n) nodes and a weighted draw reads O(log n) nodes whatever the number of
- * verifiers. There is one tree per job need ([`capability::NEED_CLASSES`]): tree `need`
- * holds a verifier's weight where its registered capabilities cover `need`, else 0, so
- * a job's draw picks, by stake, only among the verifiers that can run it. Tree 0 (no
- * need) holds every verifier.
+ * Weights live in [`EpochWeights`]: a stake change updates a slot and O(log n) block
+ * nodes per need, and a weighted draw reads O(log n) nodes and one block of [`BLOCK`]
+ * slots whatever the number of verifiers. A job's draw picks, by stake, only among the
+ * verifiers whose capabilities cover its need ([`capability::NEED_CLASSES`] block trees;
+ * need 0 covers every verifier).
  *
  * Draw epochs are `epoch_slots` long (epoch = slot / epoch_slots), like Solana's stake
  * activation: a stake change (deposit, unstake, lock, slash, registration, a new
  * minimum) writes the slot's next weight and reaches the draws only when the next epoch
  * begins. Invariants, which make the weights of an epoch fixed before any slot hash of
  * that epoch exists:
- * - during an epoch `weights` never changes, and a slot is reused by another verifier
- * only when it holds no weight now or next (`busy` unset);
- * - the first write in a later epoch rolls: `weights = next_weights`,
- * `busy = next_busy`. A reader that finds the registry not yet rolled reads
- * `next_weights`, which is what the roll will write ([`weights_at`](Self::weights_at)).
+ * - during an epoch `now` never changes, and a slot is reused by another verifier only
+ * when it holds no weight now or next (it is not *busy*);
+ * - the first write in a later epoch rolls: `now = next`, `busy_blocks =
+ * next_busy_blocks`. A reader that finds the registry not yet rolled reads `next`,
+ * which is what the roll will write ([`weights_at`](Self::weights_at)).
  */
 export type VerifierRegistry = {
   /** Slots per draw epoch, fixed at initialization. */
   epochSlots: bigint;
-  /** The epoch whose weights `weights` holds. */
+  /** The epoch whose weights `now` holds. */
   epoch: bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
   /** The authority bound to each slot (zero: never used). */
   authorities: Array<ReadonlyUint8Array>;
-  /** Per job need, the sum tree of each slot's weight in the draws of `epoch`. */
-  weights: Array<Array<bigint>>;
-  /** Per job need, the sum tree of each slot's weight from the next epoch on. */
-  nextWeights: Array<Array<bigint>>;
-  /** Count tree: set where a slot holds weight now or next (it cannot be reused). */
-  busy: Array<number>;
-  /** Count tree: set where a slot holds next weight (what `busy` becomes at the roll). */
-  nextBusy: Array<number>;
+  /** The weights of the draws of `epoch`. */
+  now: EpochWeights;
+  /** The weights from the next epoch on. */
+  next: EpochWeights;
+  /** Count tree over blocks: how many of each block's slots are busy (weight now or next). */
+  busyBlocks: Array<number>;
+  /**
+   * Count tree over blocks: how many of each block's slots hold next weight (what
+   * `busy_blocks` becomes at the roll).
+   */
+  nextBusyBlocks: Array<number>;
 };
 
 export type VerifierRegistryArgs = {
   /** Slots per draw epoch, fixed at initialization. */
   epochSlots: number | bigint;
-  /** The epoch whose weights `weights` holds. */
+  /** The epoch whose weights `now` holds. */
   epoch: number | bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
   /** The authority bound to each slot (zero: never used). */
   authorities: Array<ReadonlyUint8Array>;
-  /** Per job need, the sum tree of each slot's weight in the draws of `epoch`. */
-  weights: Array<Array<number | bigint>>;
-  /** Per job need, the sum tree of each slot's weight from the next epoch on. */
-  nextWeights: Array<Array<number | bigint>>;
-  /** Count tree: set where a slot holds weight now or next (it cannot be reused). */
-  busy: Array<number>;
-  /** Count tree: set where a slot holds next weight (what `busy` becomes at the roll). */
-  nextBusy: Array<number>;
+  /** The weights of the draws of `epoch`. */
+  now: EpochWeightsArgs;
+  /** The weights from the next epoch on. */
+  next: EpochWeightsArgs;
+  /** Count tree over blocks: how many of each block's slots are busy (weight now or next). */
+  busyBlocks: Array<number>;
+  /**
+   * Count tree over blocks: how many of each block's slots hold next weight (what
+   * `busy_blocks` becomes at the roll).
+   */
+  nextBusyBlocks: Array<number>;
 };
 
 export function getVerifierRegistryEncoder(): FixedSizeEncoder<VerifierRegistryArgs> {
@@ -100,20 +111,10 @@ export function getVerifierRegistryEncoder(): FixedSizeEncoder<VerifierRegistryA
       "authorities",
       getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 10240 }),
     ],
-    [
-      "weights",
-      getArrayEncoder(getArrayEncoder(getU64Encoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    [
-      "nextWeights",
-      getArrayEncoder(getArrayEncoder(getU64Encoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    ["busy", getArrayEncoder(getU32Encoder(), { size: 10240 })],
-    ["nextBusy", getArrayEncoder(getU32Encoder(), { size: 10240 })],
+    ["now", getEpochWeightsEncoder()],
+    ["next", getEpochWeightsEncoder()],
+    ["busyBlocks", getArrayEncoder(getU32Encoder(), { size: 320 })],
+    ["nextBusyBlocks", getArrayEncoder(getU32Encoder(), { size: 320 })],
   ]);
 }
 
@@ -127,20 +128,10 @@ export function getVerifierRegistryDecoder(): FixedSizeDecoder<VerifierRegistry>
       "authorities",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 10240 }),
     ],
-    [
-      "weights",
-      getArrayDecoder(getArrayDecoder(getU64Decoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    [
-      "nextWeights",
-      getArrayDecoder(getArrayDecoder(getU64Decoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    ["busy", getArrayDecoder(getU32Decoder(), { size: 10240 })],
-    ["nextBusy", getArrayDecoder(getU32Decoder(), { size: 10240 })],
+    ["now", getEpochWeightsDecoder()],
+    ["next", getEpochWeightsDecoder()],
+    ["busyBlocks", getArrayDecoder(getU32Decoder(), { size: 320 })],
+    ["nextBusyBlocks", getArrayDecoder(getU32Decoder(), { size: 320 })],
   ]);
 }
 

@@ -40,6 +40,12 @@ import {
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
 } from "@solana/kit";
+import {
+  getEpochWeightsDecoder,
+  getEpochWeightsEncoder,
+  type EpochWeights,
+  type EpochWeightsArgs,
+} from "../types";
 
 export const VERIFIER_REGISTRY_DISCRIMINATOR: ReadonlyUint8Array =
   new Uint8Array([21, 219, 168, 135, 51, 182, 88, 129]);
@@ -54,39 +60,45 @@ export type VerifierRegistry = {
   discriminator: ReadonlyUint8Array;
   /** Slots per draw epoch, fixed at initialization. */
   epochSlots: bigint;
-  /** The epoch whose weights `weights` holds. */
+  /** The epoch whose weights `now` holds. */
   epoch: bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
   /** The authority bound to each slot (zero: never used). */
   authorities: Array<ReadonlyUint8Array>;
-  /** Per job need, the sum tree of each slot's weight in the draws of `epoch`. */
-  weights: Array<Array<bigint>>;
-  /** Per job need, the sum tree of each slot's weight from the next epoch on. */
-  nextWeights: Array<Array<bigint>>;
-  /** Count tree: set where a slot holds weight now or next (it cannot be reused). */
-  busy: Array<number>;
-  /** Count tree: set where a slot holds next weight (what `busy` becomes at the roll). */
-  nextBusy: Array<number>;
+  /** The weights of the draws of `epoch`. */
+  now: EpochWeights;
+  /** The weights from the next epoch on. */
+  next: EpochWeights;
+  /** Count tree over blocks: how many of each block's slots are busy (weight now or next). */
+  busyBlocks: Array<number>;
+  /**
+   * Count tree over blocks: how many of each block's slots hold next weight (what
+   * `busy_blocks` becomes at the roll).
+   */
+  nextBusyBlocks: Array<number>;
 };
 
 export type VerifierRegistryArgs = {
   /** Slots per draw epoch, fixed at initialization. */
   epochSlots: number | bigint;
-  /** The epoch whose weights `weights` holds. */
+  /** The epoch whose weights `now` holds. */
   epoch: number | bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
   /** The authority bound to each slot (zero: never used). */
   authorities: Array<ReadonlyUint8Array>;
-  /** Per job need, the sum tree of each slot's weight in the draws of `epoch`. */
-  weights: Array<Array<number | bigint>>;
-  /** Per job need, the sum tree of each slot's weight from the next epoch on. */
-  nextWeights: Array<Array<number | bigint>>;
-  /** Count tree: set where a slot holds weight now or next (it cannot be reused). */
-  busy: Array<number>;
-  /** Count tree: set where a slot holds next weight (what `busy` becomes at the roll). */
-  nextBusy: Array<number>;
+  /** The weights of the draws of `epoch`. */
+  now: EpochWeightsArgs;
+  /** The weights from the next epoch on. */
+  next: EpochWeightsArgs;
+  /** Count tree over blocks: how many of each block's slots are busy (weight now or next). */
+  busyBlocks: Array<number>;
+  /**
+   * Count tree over blocks: how many of each block's slots hold next weight (what
+   * `busy_blocks` becomes at the roll).
+   */
+  nextBusyBlocks: Array<number>;
 };
 
 /** Gets the encoder for {@link VerifierRegistryArgs} account data. */
@@ -102,20 +114,10 @@ export function getVerifierRegistryEncoder(): FixedSizeEncoder<VerifierRegistryA
         "authorities",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 10240 }),
       ],
-      [
-        "weights",
-        getArrayEncoder(getArrayEncoder(getU64Encoder(), { size: 10240 }), {
-          size: 8,
-        }),
-      ],
-      [
-        "nextWeights",
-        getArrayEncoder(getArrayEncoder(getU64Encoder(), { size: 10240 }), {
-          size: 8,
-        }),
-      ],
-      ["busy", getArrayEncoder(getU32Encoder(), { size: 10240 })],
-      ["nextBusy", getArrayEncoder(getU32Encoder(), { size: 10240 })],
+      ["now", getEpochWeightsEncoder()],
+      ["next", getEpochWeightsEncoder()],
+      ["busyBlocks", getArrayEncoder(getU32Encoder(), { size: 320 })],
+      ["nextBusyBlocks", getArrayEncoder(getU32Encoder(), { size: 320 })],
     ]),
     (value) => ({ ...value, discriminator: VERIFIER_REGISTRY_DISCRIMINATOR }),
   );
@@ -133,20 +135,10 @@ export function getVerifierRegistryDecoder(): FixedSizeDecoder<VerifierRegistry>
       "authorities",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 10240 }),
     ],
-    [
-      "weights",
-      getArrayDecoder(getArrayDecoder(getU64Decoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    [
-      "nextWeights",
-      getArrayDecoder(getArrayDecoder(getU64Decoder(), { size: 10240 }), {
-        size: 8,
-      }),
-    ],
-    ["busy", getArrayDecoder(getU32Decoder(), { size: 10240 })],
-    ["nextBusy", getArrayDecoder(getU32Decoder(), { size: 10240 })],
+    ["now", getEpochWeightsDecoder()],
+    ["next", getEpochWeightsDecoder()],
+    ["busyBlocks", getArrayDecoder(getU32Decoder(), { size: 320 })],
+    ["nextBusyBlocks", getArrayDecoder(getU32Decoder(), { size: 320 })],
   ]);
 }
 
@@ -225,5 +217,5 @@ export async function fetchAllMaybeVerifierRegistry(
 }
 
 export function getVerifierRegistrySize(): number {
-  return 1720352;
+  return 555552;
 }
