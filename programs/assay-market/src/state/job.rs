@@ -363,6 +363,12 @@ impl Job {
         if slot > self.draw_deadline_slot {
             return DrawSeed::Lapsed;
         }
+        // The draw's own rule (`SeedSlotNotReached`): a crank in the seed slot waits even
+        // where SlotHashes already lists that slot (a local validator may), so a
+        // prediction never says Ready for a crank the program refuses.
+        if slot <= self.seed_slot {
+            return DrawSeed::Wait;
+        }
         match assay_protocol::seed_slot_hash(slot_hashes, self.seed_slot) {
             SeedHash::Known(hash) => DrawSeed::Ready(hash),
             SeedHash::Pending => DrawSeed::Wait,
@@ -594,6 +600,19 @@ mod tests {
             next += 1;
         }
         seen
+    }
+
+    #[test]
+    fn a_draw_waits_in_its_seed_slot_even_where_slot_hashes_lists_it() {
+        let mut job = Job::deserialize(&mut &[0u8; 8192][..]).expect("a zeroed job decodes");
+        (job.seed_slot, job.draw_deadline_slot) = (100, 200);
+        // SlotHashes with one entry, slot 100 (newest first: count, then slot and hash).
+        let mut sysvar = 1u64.to_le_bytes().to_vec();
+        sysvar.extend(100u64.to_le_bytes());
+        sysvar.extend([7u8; 32]);
+        assert_eq!(job.draw_seed(&sysvar, 100), DrawSeed::Wait);
+        assert_eq!(job.draw_seed(&sysvar, 101), DrawSeed::Ready([7; 32]));
+        assert_eq!(job.draw_seed(&sysvar, 201), DrawSeed::Lapsed);
     }
 
     #[test]
