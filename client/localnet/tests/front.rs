@@ -32,6 +32,28 @@ fn call(id: u64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
 
+/// `getBlock` of `slot` (no encoding named) from `url`, once the block exists: a slot's
+/// block is answered only after the slot completes, and a deployment can end within the
+/// slot that created the mint.
+async fn block_of(url: &str, id: u64, slot: &Value) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let block = post(
+            url,
+            call(
+                id,
+                "getBlock",
+                json!([slot, {"maxSupportedTransactionVersion": 0}]),
+            ),
+        )
+        .await;
+        if !block["result"].is_null() || std::time::Instant::now() > deadline {
+            return block;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_answered_call_by_call_and_get_block_defaults_to_json() {
     let net = surfpool().await;
@@ -52,15 +74,7 @@ async fn a_batch_is_answered_call_by_call_and_get_block_defaults_to_json() {
     // strings, as a validator answers (web3.js `getBlock` parses them).
     let signatures = answers[2]["result"].as_array().expect("signatures");
     let slot = signatures.last().expect("the mint's creation")["slot"].clone();
-    let block = post(
-        &net.rpc_url,
-        call(
-            4,
-            "getBlock",
-            json!([slot, {"maxSupportedTransactionVersion": 0}]),
-        ),
-    )
-    .await;
+    let block = block_of(&net.rpc_url, 4, &slot).await;
     let keys = &block["result"]["transactions"][0]["transaction"]["message"]["accountKeys"];
     assert!(keys[0].is_string(), "{block}");
 }
@@ -85,15 +99,7 @@ async fn surfpool_itself_refuses_batches_and_answers_get_block_in_the_parsed_sha
         .last()
         .expect("the mint's creation")["slot"]
         .clone();
-    let block = post(
-        &net.surfpool_url,
-        call(
-            3,
-            "getBlock",
-            json!([slot, {"maxSupportedTransactionVersion": 0}]),
-        ),
-    )
-    .await;
+    let block = block_of(&net.surfpool_url, 3, &slot).await;
     let keys = &block["result"]["transactions"][0]["transaction"]["message"]["accountKeys"];
     assert!(keys[0].is_object(), "{block}");
 }
