@@ -157,7 +157,7 @@ pub trait Chain: Send {
         decoded(self.account(&key).await?, &key)
     }
 
-    /// The verifier registry (zero-copy: about 1.7 MB, so boxed).
+    /// The verifier registry (zero-copy: about 556 KB, so boxed).
     async fn registry(&mut self) -> Result<Box<VerifierRegistry>, ChainError> {
         let key = pda::verifier_registry();
         let account = self
@@ -260,7 +260,7 @@ pub trait Chain: Send {
     }
 
     /// The registry, SlotHashes and slot a crank landing now sees: one read serves the
-    /// draw predictions of every job (the registry is 1.7 MB).
+    /// draw predictions of every job (the registry is 556 KB).
     async fn draw_snapshot(&mut self) -> Result<DrawSnapshot, ChainError> {
         Ok(DrawSnapshot {
             registry: self.registry().await?,
