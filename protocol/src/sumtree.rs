@@ -124,15 +124,6 @@ pub fn count_step(tree: &mut [u32], i: usize, up: bool) {
     }
 }
 
-/// Count trees (leaves 0 or 1): sets leaf `i` to `occupied`.
-pub fn set_flag(tree: &mut [u32], i: usize, occupied: bool) {
-    let current = count_prefix(tree, i + 1) - count_prefix(tree, i);
-    let new = u32::from(occupied);
-    if current != new {
-        count_step(tree, i, occupied);
-    }
-}
-
 fn count_prefix(tree: &[u32], end: usize) -> u32 {
     let mut at = end.min(tree.len());
     let mut sum = 0u32;
@@ -143,19 +134,10 @@ fn count_prefix(tree: &[u32], end: usize) -> u32 {
     sum
 }
 
-/// How many leaves of a count tree are set.
+/// The total of a count tree's leaves (each leaf a count of set flags, such as the busy
+/// slots of a registry block).
 pub fn count(tree: &[u32]) -> u32 {
     count_prefix(tree, tree.len())
-}
-
-/// Whether leaf `i` of a count tree is set.
-pub fn flag(tree: &[u32], i: usize) -> bool {
-    count_prefix(tree, i + 1) > count_prefix(tree, i)
-}
-
-/// The first unset leaf of a count tree, if any.
-pub fn first_unset(tree: &[u32]) -> Option<usize> {
-    first_not_full(tree, 1)
 }
 
 /// The first leaf of a count tree below `capacity` (each leaf counting up to `capacity`
@@ -296,6 +278,21 @@ mod tests {
     use super::*;
     use crate::draw::{pick_distinct as dense_distinct, weighted_pick};
     use proptest::prelude::*;
+
+    /// A count tree with leaves 0 or 1, as the tests below use it.
+    fn set_flag(tree: &mut [u32], i: usize, occupied: bool) {
+        if flag(tree, i) != occupied {
+            count_step(tree, i, occupied);
+        }
+    }
+
+    fn flag(tree: &[u32], i: usize) -> bool {
+        count_prefix(tree, i + 1) > count_prefix(tree, i)
+    }
+
+    fn first_unset(tree: &[u32]) -> Option<usize> {
+        first_not_full(tree, 1)
+    }
 
     fn zeroed(weights: &[u64], excluded: &[usize]) -> Vec<u64> {
         weights

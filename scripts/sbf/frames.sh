@@ -12,8 +12,16 @@ PKG=$1; N=${2:-5}
 source "$HERE/env.sh"
 cd "$ROOT"
 DUMP=target/sbf-frames/$PKG; rm -rf "$DUMP"; mkdir -p "$DUMP"
-/usr/bin/cargo --config "$HERE/cargo-config-v0.toml" rustc --release --quiet \
-  --target "$HERE/sbpf-solana-solana.json" -p "$PKG" --lib -- -C link-arg=--dump-module="$ROOT/$DUMP" 2>/dev/null
+# The same build as build.sh: without ASSAY_DEPLOYER, the dev-deployer feature.
+features=()
+[ -z "${ASSAY_DEPLOYER:-}" ] && features=(--features dev-deployer)
+if ! /usr/bin/cargo --config "$HERE/cargo-config-v0.toml" rustc --release --quiet \
+  --target "$HERE/sbpf-solana-solana.json" -p "$PKG" --lib "${features[@]}" \
+  -- -C link-arg=--dump-module="$ROOT/$DUMP" 2>"$DUMP/build.log"; then
+  echo "frames.sh: the SBF build of $PKG failed:" >&2
+  tail -n 20 "$DUMP/build.log" >&2
+  exit 1
+fi
 "$SBF_HOME"/bin/unstable-run "$SBF_HOME"/llvm/usr/lib/llvm-23/bin/llc -mcpu=v2 --bpf-allows-libcalls \
   -bpf-stack-size=3840 --bpf-max-stores-per-memfunc=5 --disable-ldsx --disable-movsx \
   --disable-bswap --disable-gotox "$DUMP/post-opt.ll" -o "$DUMP/program.s"
