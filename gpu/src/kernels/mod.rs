@@ -64,7 +64,7 @@ pub fn u32_bytes(v: &[u32]) -> Vec<u8> {
 }
 
 /// WGSL literal for an f32 that parses back to the same bits.
-pub(crate) fn lit(x: f32) -> String {
+pub fn lit(x: f32) -> String {
     let s = format!("{x:?}");
     if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
         s

@@ -1,0 +1,352 @@
+//! ONNX → [`Net`]: the graph is parsed by `onnx-ir` (run time, no code generation) and
+//! must be a chain over one batched input whose other operands are constants.
+
+use onnx_ir::{ArgType, Argument, DType, Node, OnnxGraphBuilder};
+
+use crate::net::{Layer, Net};
+use crate::ModelError;
+
+/// Operators the compiler accepts (stage 1: multilayer perceptrons).
+pub const SUPPORTED_OPS: &[&str] = &["Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape"];
+
+/// Parses ONNX bytes into the chain the engine runs; every refusal is a named error.
+pub fn net_from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
+    let graph = OnnxGraphBuilder::new()
+        .parse_bytes(bytes)
+        .map_err(|e| ModelError::Parse(e.to_string()))?;
+    let [input] = graph.inputs.as_slice() else {
+        return Err(ModelError::InputCount(graph.inputs.len()));
+    };
+    let [output] = graph.outputs.as_slice() else {
+        return Err(ModelError::OutputCount(graph.outputs.len()));
+    };
+    let item_shape = batched_item_shape(input)?;
+    let mut chain = Chain {
+        current: input.name.clone(),
+        shape: item_shape.clone(),
+        layers: Vec::new(),
+        onnx_ops: Vec::new(),
+    };
+    for node in &graph.nodes {
+        chain.push(node)?;
+    }
+    if output.name != chain.current {
+        return Err(ModelError::NotAChain {
+            node: output.name.clone(),
+            reason: "the graph's output is not the end of the chain".into(),
+        });
+    }
+    Ok(Net {
+        item_shape,
+        output_shape: chain.shape,
+        layers: chain.layers,
+        onnx_ops: chain.onnx_ops,
+    })
+}
+
+/// The input's shape without its batch dimension; every other dimension must be static.
+fn batched_item_shape(input: &Argument) -> Result<Vec<usize>, ModelError> {
+    let ArgType::Tensor(t) = &input.ty else {
+        return Err(ModelError::InputType {
+            name: input.name.clone(),
+            found: format!("{:?}", input.ty),
+        });
+    };
+    if t.dtype != DType::F32 {
+        return Err(ModelError::InputType {
+            name: input.name.clone(),
+            found: format!("{:?}", t.dtype),
+        });
+    }
+    if t.rank < 2 {
+        return Err(ModelError::NoBatchDimension {
+            name: input.name.clone(),
+            rank: t.rank,
+        });
+    }
+    let dims = t.static_shape.clone().unwrap_or_else(|| vec![None; t.rank]);
+    dims.iter()
+        .enumerate()
+        .skip(1)
+        .map(|(axis, d)| {
+            d.ok_or_else(|| ModelError::DynamicShape {
+                tensor: input.name.clone(),
+                axis,
+            })
+        })
+        .collect()
+}
+
+/// The chain being built: the name of the tensor that carries the item, and its shape.
+struct Chain {
+    current: String,
+    shape: Vec<usize>,
+    layers: Vec<Layer>,
+    onnx_ops: Vec<String>,
+}
+
+impl Chain {
+    fn push(&mut self, node: &Node) -> Result<(), ModelError> {
+        let op = match node {
+            Node::Constant(_) => return Ok(()),
+            Node::Gemm(g) => {
+                let c = &g.config;
+                if c.trans_a != 0 {
+                    return Err(unsupported(
+                        node,
+                        "transA=1 (the batch must be the first axis)",
+                    ));
+                }
+                self.data_input(node, 0)?;
+                let b = constant(node, 1)?;
+                let (k, n) = matrix_dims(node, &b)?;
+                let (inputs, outputs) = if c.trans_b != 0 { (n, k) } else { (k, n) };
+                let bias = match node.inputs().get(2) {
+                    Some(arg) if !arg.is_optional() => Some(constant(node, 2)?),
+                    _ => None,
+                };
+                self.dense(
+                    node,
+                    inputs,
+                    outputs,
+                    &b,
+                    c.trans_b != 0,
+                    c.alpha,
+                    bias,
+                    c.beta,
+                )?;
+                "Gemm"
+            }
+            Node::Linear(l) => {
+                self.data_input(node, 0)?;
+                let w = constant(node, 1)?;
+                let (k, n) = matrix_dims(node, &w)?;
+                let t = l.config.transpose_weight;
+                let (inputs, outputs) = if t { (n, k) } else { (k, n) };
+                let bias = match node.inputs().get(2) {
+                    Some(arg) if !arg.is_optional() => Some(constant(node, 2)?),
+                    _ => None,
+                };
+                self.dense(node, inputs, outputs, &w, t, 1.0, bias, 1.0)?;
+                // onnx-ir fuses MatMul (+ Add) and some Gemms into Linear.
+                "MatMul"
+            }
+            Node::MatMul(_) => {
+                self.data_input(node, 0)?;
+                let w = constant(node, 1)?;
+                let (k, n) = matrix_dims(node, &w)?;
+                self.dense(node, k, n, &w, false, 1.0, None, 1.0)?;
+                "MatMul"
+            }
+            Node::Add(_) => {
+                let other = match self.data_input(node, 0) {
+                    Ok(()) => 1,
+                    Err(_) => {
+                        self.data_input(node, 1)?;
+                        0
+                    }
+                };
+                let c = constant(node, other)?;
+                self.add_constant(node, &c)?;
+                "Add"
+            }
+            Node::Relu(_) => {
+                self.data_input(node, 0)?;
+                self.layers.push(Layer::Relu);
+                "Relu"
+            }
+            Node::Flatten(f) => {
+                self.data_input(node, 0)?;
+                if f.config.axis != 1 {
+                    return Err(unsupported(
+                        node,
+                        "axis other than 1 (it would merge items)",
+                    ));
+                }
+                self.shape = vec![self.shape.iter().product()];
+                "Flatten"
+            }
+            Node::Reshape(r) => {
+                self.data_input(node, 0)?;
+                self.reshape(node, &r.config.shape)?;
+                "Reshape"
+            }
+            other => {
+                return Err(ModelError::UnsupportedOp {
+                    op: format!("{:?}", other.node_type()),
+                    node: other.name().to_string(),
+                })
+            }
+        };
+        self.onnx_ops.push(op.to_string());
+        self.current = node.outputs()[0].name.clone();
+        Ok(())
+    }
+
+    /// Checks that input `slot` of `node` is the item tensor the chain carries.
+    fn data_input(&self, node: &Node, slot: usize) -> Result<(), ModelError> {
+        match node.inputs().get(slot) {
+            Some(arg) if arg.name == self.current => Ok(()),
+            _ => Err(ModelError::NotAChain {
+                node: node.name().to_string(),
+                reason: format!("its input {slot} is not the output of the previous step"),
+            }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dense(
+        &mut self,
+        node: &Node,
+        inputs: usize,
+        outputs: usize,
+        matrix: &[f32],
+        out_major: bool,
+        alpha: f32,
+        bias: Option<Vec<f32>>,
+        beta: f32,
+    ) -> Result<(), ModelError> {
+        if self.shape != [inputs] {
+            return Err(unsupported(
+                node,
+                &format!(
+                    "an item of shape {:?} (a matrix product needs [batch, {inputs}])",
+                    self.shape
+                ),
+            ));
+        }
+        // Row-major [outputs][inputs]; alpha folded into the weights, beta into the bias.
+        let mut weights = vec![0f32; inputs * outputs];
+        for o in 0..outputs {
+            for i in 0..inputs {
+                let w = if out_major {
+                    matrix[o * inputs + i]
+                } else {
+                    matrix[i * outputs + o]
+                };
+                weights[o * inputs + i] = if alpha == 1.0 { w } else { alpha * w };
+            }
+        }
+        let bias = match bias {
+            None => vec![0.0; outputs],
+            Some(b) => broadcast(node, &b, outputs)?
+                .into_iter()
+                .map(|v| if beta == 1.0 { v } else { beta * v })
+                .collect(),
+        };
+        self.layers.push(Layer::Dense {
+            inputs,
+            outputs,
+            weights,
+            bias,
+        });
+        self.shape = vec![outputs];
+        Ok(())
+    }
+
+    /// An Add of a constant: folded into a preceding bias-free Dense, else its own layer.
+    fn add_constant(&mut self, node: &Node, c: &[f32]) -> Result<(), ModelError> {
+        let len = self.shape.iter().product();
+        let c = broadcast(node, c, len)?;
+        if let Some(Layer::Dense { bias, .. }) = self.layers.last_mut() {
+            if bias.iter().all(|&b| b == 0.0) {
+                *bias = c;
+                return Ok(());
+            }
+        }
+        self.layers.push(Layer::AddConstant { constant: c });
+        Ok(())
+    }
+
+    fn reshape(
+        &mut self,
+        node: &Node,
+        target: &onnx_ir::node::reshape::ReshapeInput,
+    ) -> Result<(), ModelError> {
+        use onnx_ir::node::reshape::ReshapeInput;
+        let ReshapeInput::Static(dims) = target else {
+            return Err(unsupported(node, "a shape computed at run time"));
+        };
+        let len: usize = self.shape.iter().product();
+        let Some((&first, rest)) = dims.split_first() else {
+            return Err(unsupported(node, "an empty target shape"));
+        };
+        // The batch axis must stay first: 0 (copy), -1 (infer) or the batch size itself is
+        // not known here, so only 0 and -1 are accepted for it.
+        if first != 0 && first != -1 {
+            return Err(unsupported(
+                node,
+                "a target shape that does not keep the batch axis first (0 or -1)",
+            ));
+        }
+        let known: i64 = rest.iter().filter(|&&d| d > 0).product();
+        let infer = rest.iter().filter(|&&d| d == -1).count();
+        let bad = rest.iter().any(|&d| d == 0 || d < -1) || infer > 1 || (first == -1 && infer > 0);
+        if bad || known <= 0 {
+            return Err(unsupported(node, &format!("target shape {dims:?}")));
+        }
+        let known = known as usize;
+        let shape: Vec<usize> = rest
+            .iter()
+            .map(|&d| if d == -1 { len / known } else { d as usize })
+            .collect();
+        if shape.iter().product::<usize>() != len {
+            return Err(unsupported(
+                node,
+                &format!("target shape {dims:?} for an item of {len} values"),
+            ));
+        }
+        self.shape = shape;
+        Ok(())
+    }
+}
+
+fn unsupported(node: &Node, reason: &str) -> ModelError {
+    ModelError::Unsupported {
+        op: format!("{:?}", node.node_type()),
+        node: node.name().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Input `slot` of `node` as constant f32 values (an initializer or a Constant node).
+fn constant(node: &Node, slot: usize) -> Result<Vec<f32>, ModelError> {
+    let arg = node
+        .inputs()
+        .get(slot)
+        .ok_or_else(|| unsupported(node, "a missing operand"))?;
+    let data = arg.value().ok_or_else(|| ModelError::RuntimeOperand {
+        op: format!("{:?}", node.node_type()),
+        node: node.name().to_string(),
+        operand: arg.name.clone(),
+    })?;
+    data.as_slice::<f32>()
+        .map(|s| s.to_vec())
+        .map_err(|_| unsupported(node, &format!("a {:?} constant (only f32)", data.dtype())))
+}
+
+/// The (rows, columns) of a rank-2 constant operand.
+fn matrix_dims(node: &Node, values: &[f32]) -> Result<(usize, usize), ModelError> {
+    let arg = &node.inputs()[1];
+    let shape = arg.value().map(|d| d.shape().to_vec()).unwrap_or_default();
+    match shape.as_slice() {
+        [k, n] if k * n == values.len() => Ok((*k, *n)),
+        _ => Err(unsupported(
+            node,
+            &format!("a weight of shape {shape:?} (needs rank 2)"),
+        )),
+    }
+}
+
+/// `c` broadcast to `len` values: a scalar, or exactly `len` values (shape `[len]` or
+/// `[1, len]`).
+fn broadcast(node: &Node, c: &[f32], len: usize) -> Result<Vec<f32>, ModelError> {
+    match c.len() {
+        1 => Ok(vec![c[0]; len]),
+        n if n == len => Ok(c.to_vec()),
+        n => Err(unsupported(
+            node,
+            &format!("a constant of {n} values broadcast over {len}"),
+        )),
+    }
+}

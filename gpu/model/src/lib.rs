@@ -1,0 +1,244 @@
+//! Assay's model compiler: audited inference on any wgpu GPU.
+//!
+//! A buyer's ONNX model and a batch of inputs become an ordinary sealed job
+//! ([`assay_gpu::JobBundle`]): a generated WGSL kernel, the parameters and the items as
+//! input blobs, and a manifest whose comparison rule is a forward-error bound derived from
+//! the model and each input (never a tolerance the buyer picks). Providers and verifiers
+//! run only the hashed WGSL; they never parse ONNX, and nothing autotunes, so the
+//! verifier's trusted base does not grow.
+//!
+//! One chunk is `batch_per_chunk` consecutive items; its leaf is their f32 outputs.
+//!
+//! Flow: [`Net::from_onnx`] → [`Batch::from_npy`] → [`compile`] → post the bundle like
+//! any other job → [`CompiledModel::outputs`] on the job's output.
+
+mod batch;
+mod import;
+pub mod kernel;
+mod net;
+
+pub use batch::{labels_from_npy, npy_f32, Batch, BatchError};
+pub use import::{net_from_onnx, SUPPORTED_OPS};
+pub use net::{f32_up, gamma, Layer, ModelInfo, Net, UNIT_ROUNDOFF};
+
+use assay_gpu::kernels::f32_bytes;
+use assay_gpu::{
+    ChunkGrid, CompareRule, Digest, ElementType, InputBinding, JobBundle, JobManifest, KernelSpec,
+    ManifestError, OutputSpec, Requirements, MANIFEST_VERSION,
+};
+
+/// The widest vector (values per item) a layer may produce: the kernel keeps each
+/// layer's vector in invocation-private memory (two per layer in the bound pass).
+pub const MAX_WIDTH: usize = 1024;
+
+/// Why a model or batch was refused, before anything is uploaded or paid.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("the ONNX model does not parse: {0}")]
+    Parse(String),
+    #[error("the model has {0} inputs; a job's model takes exactly one (the batch of items): make the others initializers")]
+    InputCount(usize),
+    #[error("the model has {0} outputs; a job's model produces exactly one")]
+    OutputCount(usize),
+    #[error("input `{name}` is {found}; the engine takes f32 items")]
+    InputType { name: String, found: String },
+    #[error(
+        "input `{name}` has rank {rank}; it needs a batch axis first and the item's axes after it"
+    )]
+    NoBatchDimension { name: String, rank: usize },
+    #[error("input `{tensor}` has a dynamic size on axis {axis}; only the batch axis (0) may be dynamic: export the model with a fixed item shape")]
+    DynamicShape { tensor: String, axis: usize },
+    #[error("unsupported operator {op} (node `{node}`); supported: {}", SUPPORTED_OPS.join(", "))]
+    UnsupportedOp { op: String, node: String },
+    #[error("{op} node `{node}` uses {reason}, which the compiler does not support")]
+    Unsupported {
+        op: String,
+        node: String,
+        reason: String,
+    },
+    #[error("{op} node `{node}` takes operand `{operand}` at run time; every operand but the item must be a constant (an initializer)")]
+    RuntimeOperand {
+        op: String,
+        node: String,
+        operand: String,
+    },
+    #[error("node `{node}` breaks the chain: {reason} (the compiler runs a chain of layers over one item)")]
+    NotAChain { node: String, reason: String },
+    #[error(
+        "{what} is {value}, over the limit of {limit} every verifier's device is required to meet"
+    )]
+    TooLarge {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+    #[error("items have shape {got:?} but the model takes {expected:?}")]
+    BatchShape {
+        expected: Vec<usize>,
+        got: Vec<usize>,
+    },
+    #[error("batch_per_chunk must be at least 1, not {0}")]
+    BatchPerChunk(u32),
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+impl Net {
+    /// Parses an ONNX model (see [`net_from_onnx`]) and checks it fits every verifier.
+    pub fn from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
+        let net = net_from_onnx(bytes)?;
+        if net.widest() > MAX_WIDTH {
+            return Err(ModelError::TooLarge {
+                what: "the widest layer (values per item)",
+                value: net.widest() as u64,
+                limit: MAX_WIDTH as u64,
+            });
+        }
+        Ok(net)
+    }
+}
+
+/// A compiled model job: the bundle to post, and how to read its output back.
+#[derive(Clone, Debug)]
+pub struct CompiledModel {
+    pub bundle: JobBundle,
+    pub info: ModelInfo,
+}
+
+/// Compiles `net` over `batch` into a job of `ceil(items / batch_per_chunk)` chunks; the
+/// last chunk is padded with zero items (their outputs are dropped by
+/// [`CompiledModel::outputs`]).
+pub fn compile(
+    net: &Net,
+    batch: &Batch,
+    batch_per_chunk: u32,
+) -> Result<CompiledModel, ModelError> {
+    if batch_per_chunk == 0 {
+        return Err(ModelError::BatchPerChunk(0));
+    }
+    if batch.item_shape != net.item_shape {
+        return Err(ModelError::BatchShape {
+            expected: net.item_shape.clone(),
+            got: batch.item_shape.clone(),
+        });
+    }
+    let per_chunk = batch_per_chunk as usize;
+    let chunks = batch.items().div_ceil(per_chunk);
+    let mut items = batch.values.clone();
+    items.resize(chunks * per_chunk * net.input_len(), 0.0);
+    let source = kernel::source(net, batch_per_chunk);
+    let blobs = vec![f32_bytes(&items), f32_bytes(&kernel::params_blob(net))];
+    let limits = wgpu::Limits::default();
+    let biggest = blobs.iter().map(|b| b.len() as u64).max().unwrap_or(0);
+    if biggest > u64::from(limits.max_storage_buffer_binding_size) {
+        return Err(ModelError::TooLarge {
+            what: "the largest blob (bytes)",
+            value: biggest,
+            limit: limits.max_storage_buffer_binding_size.into(),
+        });
+    }
+    let elements_per_chunk = u32::try_from(per_chunk * net.output_len())
+        .ok()
+        .filter(|&n| u64::from(n) * 4 <= u64::from(limits.max_storage_buffer_binding_size))
+        .ok_or(ModelError::TooLarge {
+            what: "a chunk's outputs (values)",
+            value: (per_chunk * net.output_len()) as u64,
+            limit: u64::from(limits.max_storage_buffer_binding_size) / 4,
+        })?;
+    let manifest = JobManifest {
+        version: MANIFEST_VERSION,
+        kernel: KernelSpec {
+            sha256: Digest::of(source.as_bytes()),
+            entry_point: "main".into(),
+        },
+        workgroup_size: [kernel::WORKGROUP, 1, 1],
+        grid: ChunkGrid {
+            chunks: chunks as u64,
+            workgroups_per_chunk: [batch_per_chunk.div_ceil(kernel::WORKGROUP), 1, 1],
+        },
+        inputs: blobs
+            .iter()
+            .zip([kernel::ITEMS_BINDING, kernel::PARAMS_BINDING])
+            .map(|(b, binding)| InputBinding {
+                binding,
+                sha256: Digest::of(b),
+                len: b.len() as u64,
+            })
+            .collect(),
+        output: OutputSpec {
+            element: ElementType::F32,
+            elements_per_chunk,
+        },
+        compare: CompareRule::Float {
+            max_abs: kernel::abs_floor(net),
+            max_rel: kernel::max_rel(net),
+            scale_entry_point: Some("bound".into()),
+        },
+        requires: Requirements::default(),
+    };
+    let bundle = JobBundle {
+        manifest,
+        kernel_source: source,
+        inputs: blobs,
+    };
+    bundle.validate()?;
+    Ok(CompiledModel {
+        bundle,
+        info: ModelInfo {
+            items: batch.items(),
+            batch_per_chunk,
+            item_shape: net.item_shape.clone(),
+            output_shape: net.output_shape.clone(),
+            onnx_ops: net.onnx_ops.clone(),
+            parameters: net.parameters(),
+        },
+    })
+}
+
+impl ModelInfo {
+    /// Values per output item.
+    pub fn output_len(&self) -> usize {
+        self.output_shape.iter().product()
+    }
+
+    /// The job's whole output (all chunks, little-endian f32) split per item, padding
+    /// dropped; `None` when its length is not that of this model's job.
+    pub fn outputs(&self, job_output: &[u8]) -> Option<Vec<Vec<f32>>> {
+        let per_item = self.output_len();
+        let padded =
+            self.items.div_ceil(self.batch_per_chunk as usize) * self.batch_per_chunk as usize;
+        if job_output.len() != padded * per_item * 4 {
+            return None;
+        }
+        let values = assay_gpu::kernels::bytes_f32(job_output);
+        Some(
+            values
+                .chunks(per_item)
+                .take(self.items)
+                .map(<[f32]>::to_vec)
+                .collect(),
+        )
+    }
+}
+
+impl CompiledModel {
+    /// See [`ModelInfo::outputs`].
+    pub fn outputs(&self, job_output: &[u8]) -> Option<Vec<Vec<f32>>> {
+        self.info.outputs(job_output)
+    }
+}
+
+/// Index of the largest value (the predicted class of a logits vector); `None` when empty
+/// or any value is NaN.
+pub fn argmax(values: &[f32]) -> Option<usize> {
+    if values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+}
