@@ -23,6 +23,16 @@ if [ ! -x "$MOTO_HOME/bin/moto_server" ]; then
   python3 -m venv "$MOTO_HOME"
   "$MOTO_HOME/bin/pip" install -q "moto[server]==5.2.5"
 fi
+# The model compiler's conformance run (the `onnx` package's backend node tests) and the
+# digits models' training script (scikit-learn's bundled data, ONNX Runtime's reference):
+# PyPI packages in their own virtualenv, pinned to the versions measured.
+ONNX_HOME=${ASSAY_ONNX_HOME:-$HOME/.cache/assay-onnx}
+if [ ! -x "$ONNX_HOME/bin/python3" ] || ! "$ONNX_HOME/bin/python3" -c "import onnx, numpy" 2>/dev/null; then
+  command -v python3 >/dev/null || { echo "python3 not found: install it (the ONNX conformance run uses it)" >&2; exit 1; }
+  echo "installing onnx, onnxruntime, numpy and scikit-learn into $ONNX_HOME"
+  python3 -m venv "$ONNX_HOME"
+  "$ONNX_HOME/bin/pip" install -q "onnx==1.23.2" "numpy==2.4.6" "onnxruntime==1.32.0" "scikit-learn==1.9.1"
+fi
 # The TypeScript clients and their suite (clients/ts): npm packages from the committed
 # lockfile.
 command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (the TypeScript suite runs on it)" >&2; exit 1; }

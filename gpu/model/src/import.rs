@@ -22,6 +22,10 @@ pub fn net_from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
     };
     let item_shape = batched_item_shape(input)?;
     let mut chain = Chain {
+        exported_batch: match &input.ty {
+            ArgType::Tensor(t) => t.static_shape.as_ref().and_then(|d| d[0]),
+            _ => None,
+        },
         current: input.name.clone(),
         shape: item_shape.clone(),
         layers: Vec::new(),
@@ -79,6 +83,8 @@ fn batched_item_shape(input: &Argument) -> Result<Vec<usize>, ModelError> {
 
 /// The chain being built: the name of the tensor that carries the item, and its shape.
 struct Chain {
+    /// The batch size the model was exported with, when static (a Reshape may name it).
+    exported_batch: Option<usize>,
     current: String,
     shape: Vec<usize>,
     layers: Vec<Layer>,
@@ -147,7 +153,8 @@ impl Chain {
                     }
                 };
                 let c = constant(node, other)?;
-                self.add_constant(node, &c)?;
+                let c = broadcast_to_item(node, &c, &constant_shape(node, other), &self.shape)?;
+                self.add_constant(&c);
                 "Add"
             }
             Node::Relu(_) => {
@@ -229,7 +236,7 @@ impl Chain {
         }
         let bias = match bias {
             None => vec![0.0; outputs],
-            Some(b) => broadcast(node, &b, outputs)?
+            Some(b) => broadcast_to_item(node, &b, &constant_shape(node, 2), &[outputs])?
                 .into_iter()
                 .map(|v| if beta == 1.0 { v } else { beta * v })
                 .collect(),
@@ -244,18 +251,18 @@ impl Chain {
         Ok(())
     }
 
-    /// An Add of a constant: folded into a preceding bias-free Dense, else its own layer.
-    fn add_constant(&mut self, node: &Node, c: &[f32]) -> Result<(), ModelError> {
-        let len = self.shape.iter().product();
-        let c = broadcast(node, c, len)?;
+    /// An Add of a constant (already one value per item value): folded into a preceding
+    /// bias-free Dense, else its own layer.
+    fn add_constant(&mut self, c: &[f32]) {
         if let Some(Layer::Dense { bias, .. }) = self.layers.last_mut() {
             if bias.iter().all(|&b| b == 0.0) {
-                *bias = c;
-                return Ok(());
+                *bias = c.to_vec();
+                return;
             }
         }
-        self.layers.push(Layer::AddConstant { constant: c });
-        Ok(())
+        self.layers.push(Layer::AddConstant {
+            constant: c.to_vec(),
+        });
     }
 
     fn reshape(
@@ -271,22 +278,34 @@ impl Chain {
         let Some((&first, rest)) = dims.split_first() else {
             return Err(unsupported(node, "an empty target shape"));
         };
-        // The batch axis must stay first: 0 (copy), -1 (infer) or the batch size itself is
-        // not known here, so only 0 and -1 are accepted for it.
-        if first != 0 && first != -1 {
+        // The batch axis must stay first: 0 (copy), -1 (infer), or the batch size the
+        // model was exported with.
+        let keeps_batch =
+            first == 0 || first == -1 || self.exported_batch.is_some_and(|b| first == b as i64);
+        if !keeps_batch {
             return Err(unsupported(
                 node,
                 "a target shape that does not keep the batch axis first (0 or -1)",
             ));
         }
-        let known: i64 = rest.iter().filter(|&&d| d > 0).product();
-        let infer = rest.iter().filter(|&&d| d == -1).count();
-        let bad = rest.iter().any(|&d| d == 0 || d < -1) || infer > 1 || (first == -1 && infer > 0);
+        // A 0 copies the input's size on that axis (ONNX's default, allowzero = 0).
+        let copied: Vec<i64> = rest
+            .iter()
+            .enumerate()
+            .map(|(j, &d)| match (d, self.shape.get(j)) {
+                (0, Some(&size)) => size as i64,
+                (d, _) => d,
+            })
+            .collect();
+        let known: i64 = copied.iter().filter(|&&d| d > 0).product();
+        let infer = copied.iter().filter(|&&d| d == -1).count();
+        let bad =
+            copied.iter().any(|&d| d == 0 || d < -1) || infer > 1 || (first == -1 && infer > 0);
         if bad || known <= 0 {
             return Err(unsupported(node, &format!("target shape {dims:?}")));
         }
         let known = known as usize;
-        let shape: Vec<usize> = rest
+        let shape: Vec<usize> = copied
             .iter()
             .map(|&d| if d == -1 { len / known } else { d as usize })
             .collect();
@@ -325,28 +344,66 @@ fn constant(node: &Node, slot: usize) -> Result<Vec<f32>, ModelError> {
         .map_err(|_| unsupported(node, &format!("a {:?} constant (only f32)", data.dtype())))
 }
 
+/// The shape of constant input `slot` of `node`.
+fn constant_shape(node: &Node, slot: usize) -> Vec<usize> {
+    node.inputs()
+        .get(slot)
+        .and_then(Argument::value)
+        .map(|d| d.shape().to_vec())
+        .unwrap_or_default()
+}
+
+/// A constant broadcast (NumPy rules, right-aligned) over one item of `item` shape: its
+/// axes must each be 1 or the item's size, and any axis beyond the item's is the batch
+/// axis and must be 1 (a constant that differs per item is not a model parameter).
+fn broadcast_to_item(
+    node: &Node,
+    c: &[f32],
+    shape: &[usize],
+    item: &[usize],
+) -> Result<Vec<f32>, ModelError> {
+    let refuse = || {
+        unsupported(
+            node,
+            &format!("a constant of shape {shape:?} broadcast over items of shape {item:?}"),
+        )
+    };
+    if shape.len() > item.len() + 1 || (shape.len() == item.len() + 1 && shape[0] != 1) {
+        return Err(refuse());
+    }
+    let kept = &shape[shape.len().saturating_sub(item.len())..];
+    let dims: Vec<usize> = std::iter::repeat_n(1, item.len() - kept.len())
+        .chain(kept.iter().copied())
+        .collect();
+    if dims.iter().zip(item).any(|(&c, &s)| c != 1 && c != s) {
+        return Err(refuse());
+    }
+    let len: usize = item.iter().product();
+    let mut out = Vec::with_capacity(len);
+    for flat in 0..len {
+        // The constant's index for item position `flat`: an axis of size 1 reads index 0.
+        let (mut rem, mut at, mut stride) = (flat, 0, 1);
+        for (axis, &size) in item.iter().enumerate().rev() {
+            let i = rem % size;
+            rem /= size;
+            if dims[axis] != 1 {
+                at += i * stride;
+            }
+            stride *= dims[axis];
+        }
+        out.push(*c.get(at).ok_or_else(refuse)?);
+    }
+    Ok(out)
+}
+
 /// The (rows, columns) of a rank-2 constant operand.
 fn matrix_dims(node: &Node, values: &[f32]) -> Result<(usize, usize), ModelError> {
-    let arg = &node.inputs()[1];
-    let shape = arg.value().map(|d| d.shape().to_vec()).unwrap_or_default();
+    let shape = constant_shape(node, 1);
     match shape.as_slice() {
         [k, n] if k * n == values.len() => Ok((*k, *n)),
         _ => Err(unsupported(
             node,
             &format!("a weight of shape {shape:?} (needs rank 2)"),
-        )),
-    }
-}
-
-/// `c` broadcast to `len` values: a scalar, or exactly `len` values (shape `[len]` or
-/// `[1, len]`).
-fn broadcast(node: &Node, c: &[f32], len: usize) -> Result<Vec<f32>, ModelError> {
-    match c.len() {
-        1 => Ok(vec![c[0]; len]),
-        n if n == len => Ok(c.to_vec()),
-        n => Err(unsupported(
-            node,
-            &format!("a constant of {n} values broadcast over {len}"),
         )),
     }
 }

@@ -132,20 +132,20 @@ pub fn compile(
     let blobs = vec![f32_bytes(&items), f32_bytes(&kernel::params_blob(net))];
     let limits = wgpu::Limits::default();
     let biggest = blobs.iter().map(|b| b.len() as u64).max().unwrap_or(0);
-    if biggest > u64::from(limits.max_storage_buffer_binding_size) {
+    if biggest > limits.max_storage_buffer_binding_size {
         return Err(ModelError::TooLarge {
             what: "the largest blob (bytes)",
             value: biggest,
-            limit: limits.max_storage_buffer_binding_size.into(),
+            limit: limits.max_storage_buffer_binding_size,
         });
     }
     let elements_per_chunk = u32::try_from(per_chunk * net.output_len())
         .ok()
-        .filter(|&n| u64::from(n) * 4 <= u64::from(limits.max_storage_buffer_binding_size))
+        .filter(|&n| u64::from(n) * 4 <= limits.max_storage_buffer_binding_size)
         .ok_or(ModelError::TooLarge {
             what: "a chunk's outputs (values)",
             value: (per_chunk * net.output_len()) as u64,
-            limit: u64::from(limits.max_storage_buffer_binding_size) / 4,
+            limit: limits.max_storage_buffer_binding_size / 4,
         })?;
     let manifest = JobManifest {
         version: MANIFEST_VERSION,
