@@ -155,7 +155,7 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
     let mut records = load_records(&state)?;
     let mut chain = net.connect_paying(&keys.challenger).await?;
     let store = net.store()?;
-    let gpu = assay_gpu::Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    let gpu = crate::common::gpu()?;
     let price = parse_amount(&a.price, decimals(&mut chain).await?)?;
     let params = chain.market_config().await?.params;
     // Only the operator knows where the faults are: the secret comes from a key it holds.

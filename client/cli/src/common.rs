@@ -15,6 +15,13 @@ use assay_market::state::{COMPARISON_EXACT, COMPARISON_FLOAT};
 use clap::Args;
 use solana_sdk::signature::Keypair;
 
+/// This machine's GPU adapter (Mesa lavapipe where there is no GPU).
+pub fn gpu() -> Result<assay_gpu::Gpu> {
+    assay_gpu::Gpu::new().context(
+        "no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)",
+    )
+}
+
 /// Flags of every command that talks to a chain: the connection flags every Assay binary
 /// shares (`assay_client::flags`, also `assay-verifier`'s).
 #[derive(Args, Clone, Debug, Default)]

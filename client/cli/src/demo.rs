@@ -279,7 +279,7 @@ impl Demo {
             }
         };
         let bar = spinner("starting the GPU engine");
-        let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+        let gpu = crate::common::gpu()?;
         let adapter = format!(
             "{} ({:?}, {:?})",
             gpu.adapter_info().name,

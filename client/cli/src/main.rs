@@ -7,6 +7,7 @@ mod economics;
 mod history;
 mod job;
 mod localnet;
+mod model;
 mod provider;
 mod report;
 mod stake;
@@ -53,6 +54,10 @@ enum Command {
     /// Buyer: post jobs, follow them, fetch and check their results.
     #[command(subcommand)]
     Job(job::JobCommand),
+    /// Buyer: audited inference. Compile an ONNX model and a batch of inputs into a job,
+    /// and read a model job's outputs back (classes, accuracy, a reference under the bound).
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// Operator: deposit, unstake, withdraw and show stake.
     #[command(subcommand)]
     Stake(stake::StakeCommand),
@@ -108,7 +113,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                "warn,assay_gpu=error,solana=error,solana_runtime=error,tarpc=error".into()
+                "warn,onnx_ir=error,assay_gpu=error,solana=error,solana_runtime=error,tarpc=error".into()
             }),
         )
         .init();
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
             printed(block_on(economics::run(args, &cli.net, json)))
         }
         Command::Job(c) => block_on(job::run(c, &cli.net, json)),
+        Command::Model(c) => model::run(c),
         Command::Stake(c) => printed(block_on(stake::run(c, &cli.net, json))),
         Command::Provider(ProviderCommand::Run(a)) => {
             printed(block_on(provider::run(a, &cli.net, json)))

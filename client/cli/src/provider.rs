@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use assay_client::{Chain, Pubkey};
-use assay_gpu::{BlobStore, Gpu, Mirror};
+use assay_gpu::{BlobStore, Mirror};
 use assay_node::provider::{undefended_jobs, ProviderEvent, Worker};
 use clap::Args;
 use indicatif::ProgressBar;
@@ -47,7 +47,7 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
         }
         _ => None,
     };
-    let gpu = Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    let gpu = crate::common::gpu()?;
     info!(adapter = %gpu.adapter_info().name, provider = %signer.pubkey(), "provider worker started");
     let mut spinner: Option<ProgressBar> = None;
     let render = move |event: ProviderEvent| render(event, json, &mut spinner);

@@ -36,7 +36,7 @@ pub(super) fn dry_run(a: RunArgs, json: bool) -> Result<()> {
         Some(text) => parse_pubkey(text)?,
         None => Pubkey::default(),
     };
-    let gpu = assay_gpu::Gpu::new().context("no GPU adapter (on a machine without a GPU, run ./scripts/install-deps.sh for Mesa lavapipe)")?;
+    let gpu = crate::common::gpu()?;
     let prepared = gpu.prepare(&bundle).with_context(|| {
         format!(
             "{} cannot run on {}",
