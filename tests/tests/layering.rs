@@ -15,6 +15,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("assay-stake", 1),
     ("assay-gpu", 1),
     ("assay-market", 2),
+    ("assay-model", 2),
     ("assay-client", 3),
     ("assay-testkit", 4),
     ("assay-localnet", 5),
@@ -148,5 +149,28 @@ fn the_sdk_the_roles_and_the_verifier_binary_carry_no_bank_server_or_surfpool() 
     assert!(
         sdk * 3 < kit * 2,
         "assay-client has {sdk} crates, assay-testkit {kit}"
+    );
+}
+
+/// Issue #31: providers and verifiers run only the hashed WGSL a model compiles to; the
+/// ONNX parser is the buyer's (`assay-model`, linked by the CLI), never the roles'.
+#[test]
+fn the_roles_and_the_verifier_binary_never_link_the_onnx_compiler() {
+    for package in ["assay-node", "assay-verifier"] {
+        let tree = normal_tree(package);
+        let onnx: Vec<&String> = tree
+            .iter()
+            .filter(|line| {
+                let name = line.split(' ').next();
+                name == Some("onnx-ir") || name == Some("assay-model")
+            })
+            .collect();
+        assert!(onnx.is_empty(), "{package} links {onnx:?}");
+    }
+    assert!(
+        normal_tree("assay-cli")
+            .iter()
+            .any(|line| line.starts_with("onnx-ir ")),
+        "the check looks for the right name: the CLI links the compiler"
     );
 }

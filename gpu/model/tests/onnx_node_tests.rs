@@ -6,27 +6,14 @@
 //! compiler accepts and the engine gets wrong fails the run.
 #[path = "../../tests/common/mod.rs"]
 mod common;
+#[path = "support/python.rs"]
+mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assay_gpu::{compare_chunk, ElementType, Pass};
 use assay_model::{compile, Batch, Net};
-
-/// Python with the `onnx` package: `ASSAY_ONNX_PYTHON`, else the virtualenv
-/// scripts/install-deps.sh makes, else `python3`.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ASSAY_ONNX_PYTHON") {
-        return p.into();
-    }
-    let venv =
-        Path::new(&std::env::var("HOME").unwrap_or_default()).join(".cache/assay-onnx/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
 
 /// Runs one case; `Ok(None)` when the compiler refuses it (with its reason).
 fn run_case(dir: &Path) -> Result<Option<String>, String> {
@@ -64,15 +51,17 @@ fn run_case(dir: &Path) -> Result<Option<String>, String> {
 
 fn main() {
     let out = std::env::temp_dir().join(format!("assay-onnx-node-tests-{}", std::process::id()));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/onnx/node_tests.py");
-    let status = Command::new(python()).arg(&script).arg(&out).status();
+    let status = Command::new(python::onnx_python())
+        .arg(python::onnx_script("node_tests.py"))
+        .arg(&out)
+        .status();
     match status {
         Ok(s) if s.success() => {}
         other => {
             eprintln!(
                 "onnx node tests: could not write the cases with {} ({other:?}); install the \
                  `onnx` package with scripts/install-deps.sh or set ASSAY_ONNX_PYTHON",
-                python().display()
+                python::onnx_python().display()
             );
             std::process::exit(1);
         }
