@@ -10,6 +10,11 @@ Writes, next to this script (all committed, so building and testing need no Pyth
   test_y.npy          their labels, int64 [360]
   mlp_ort_logits.npy  ONNX Runtime CPU's logits for test_x, float32 [360, 10] (the reference
                       `assay` compares the engine's outputs with)
+  cnn.onnx            a small CNN on the same [N, 64] input: Reshape to [N, 1, 8, 8] -> Conv
+                      (8 filters 3x3, pad 1; fixed random filters) -> BatchNormalization
+                      (the training set's statistics) -> Relu -> MaxPool 2x2 -> Flatten -> Gemm
+                      (trained: multinomial logistic regression on the pooled features)
+  cnn_ort_logits.npy  ONNX Runtime CPU's logits of the CNN for test_x
 
 Run: python3 models/digits/train.py   (needs numpy, scikit-learn, onnx, onnxruntime;
 scripts/install-deps.sh puts them in ~/.cache/assay-onnx)
@@ -21,6 +26,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +60,77 @@ def mlp_model(w1, b1, w2, b2):
     return model
 
 
+def conv3x3_pad1(x, w):
+    """x [N, 1, 8, 8], w [F, 1, 3, 3] -> [N, F, 8, 8] (cross-correlation, as ONNX Conv)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((x.shape[0], w.shape[0], 8, 8), dtype=np.float64)
+    for ky in range(3):
+        for kx in range(3):
+            patch = padded[:, 0, ky : ky + 8, kx : kx + 8]
+            out += patch[:, None, :, :] * w[None, :, 0, ky, kx, None, None]
+    return out
+
+
+def cnn_features(x, w, mean, std):
+    z = conv3x3_pad1(x.reshape(-1, 1, 8, 8), w)
+    z = np.maximum((z - mean[None, :, None, None]) / std[None, :, None, None], 0.0)
+    return z.reshape(-1, 8, 4, 2, 4, 2).max(axis=(3, 5)).reshape(len(x), -1)
+
+
+def cnn_model(w, mean, var, gemm_w, gemm_b):
+    f = w.shape[0]
+    inits = [
+        numpy_helper.from_array(np.array([0, 1, 8, 8], dtype=np.int64), "shape"),
+        numpy_helper.from_array(w.astype(np.float32), "conv_w"),
+        numpy_helper.from_array(np.ones(f, np.float32), "bn_scale"),
+        numpy_helper.from_array(np.zeros(f, np.float32), "bn_shift"),
+        numpy_helper.from_array(mean.astype(np.float32), "bn_mean"),
+        numpy_helper.from_array(var.astype(np.float32), "bn_var"),
+        numpy_helper.from_array(gemm_w.astype(np.float32), "fc_w"),  # [10, 128]: transB=1
+        numpy_helper.from_array(gemm_b.astype(np.float32), "fc_b"),
+    ]
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape"], ["img"], name="image"),
+        helper.make_node("Conv", ["img", "conv_w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv"),
+        helper.make_node("BatchNormalization", ["c", "bn_scale", "bn_shift", "bn_mean", "bn_var"], ["n"], epsilon=1e-5, name="norm"),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+        helper.make_node("Flatten", ["p"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], transB=1, name="classifier"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "digits_cnn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def train_cnn(x, y):
+    """Fixed random 3x3 filters, BatchNorm from the training set, a trained classifier."""
+    w = np.random.default_rng(0).standard_normal((8, 1, 3, 3)) / 3.0
+    conv = conv3x3_pad1(x[:TRAIN].reshape(-1, 1, 8, 8), w)
+    mean, var = conv.mean(axis=(0, 2, 3)), conv.var(axis=(0, 2, 3))
+    # ONNX BatchNormalization divides by sqrt(var + epsilon).
+    features = cnn_features(x[:TRAIN], w, mean, np.sqrt(var + 1e-5))
+    clf = LogisticRegression(max_iter=3000, random_state=0)
+    clf.fit(features, y[:TRAIN])
+    return cnn_model(w, mean, var, clf.coef_, clf.intercept_)
+
+
+def reference(path, test_x, test_y, name):
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    logits = session.run(None, {"x": test_x})[0].astype(np.float32)
+    np.save(os.path.join(HERE, f"{name}_ort_logits.npy"), logits)
+    accuracy = float((logits.argmax(axis=1) == test_y).mean())
+    print(f"digits {name}: test accuracy (onnxruntime) {accuracy:.4f} on {len(test_y)}")
+
+
 def main():
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
@@ -66,11 +143,10 @@ def main():
     test_x, test_y = x[TRAIN:], y[TRAIN:]
     np.save(os.path.join(HERE, "test_x.npy"), test_x)
     np.save(os.path.join(HERE, "test_y.npy"), test_y)
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    logits = session.run(None, {"x": test_x})[0].astype(np.float32)
-    np.save(os.path.join(HERE, "mlp_ort_logits.npy"), logits)
-    accuracy = float((logits.argmax(axis=1) == test_y).mean())
-    print(f"digits mlp: trained on {TRAIN}, test accuracy (onnxruntime) {accuracy:.4f} on {len(test_y)}")
+    reference(path, test_x, test_y, "mlp")
+    cnn_path = os.path.join(HERE, "cnn.onnx")
+    onnx.save(train_cnn(x, y), cnn_path)
+    reference(cnn_path, test_x, test_y, "cnn")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-SUPPORTED = {"Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape"}
+SUPPORTED = {
+    "Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape",
+    "Conv", "MaxPool", "AveragePool", "BatchNormalization",
+}
 
 
 def main(out):

@@ -3,11 +3,22 @@
 
 use onnx_ir::{ArgType, Argument, DType, Node, OnnxGraphBuilder};
 
-use crate::net::{Layer, Net};
+use crate::net::{Layer, Net, Window};
 use crate::ModelError;
 
 /// Operators the compiler accepts (stage 1: multilayer perceptrons).
-pub const SUPPORTED_OPS: &[&str] = &["Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape"];
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Relu",
+    "Flatten",
+    "Reshape",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "BatchNormalization",
+];
 
 /// Parses ONNX bytes into the chain the engine runs; every refusal is a named error.
 pub fn net_from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
@@ -157,6 +168,105 @@ impl Chain {
                 self.add_constant(&c);
                 "Add"
             }
+            Node::Conv2d(c) => {
+                self.data_input(node, 0)?;
+                let cfg = &c.config;
+                if cfg.groups != 1 {
+                    return Err(unsupported(node, "groups other than 1"));
+                }
+                let weights = constant(node, 1)?;
+                let [filters, channels, kh, kw] = constant_shape(node, 1)[..] else {
+                    return Err(unsupported(
+                        node,
+                        "a weight that is not [filters, channels, kh, kw]",
+                    ));
+                };
+                let window = self.window(
+                    node,
+                    cfg.kernel_size,
+                    cfg.stride,
+                    &cfg.padding,
+                    cfg.dilation,
+                    &cfg.auto_pad,
+                    false,
+                )?;
+                if window.channels != channels || [kh, kw] != cfg.kernel_size {
+                    return Err(unsupported(
+                        node,
+                        &format!(
+                            "a weight of shape {:?} for items of shape {:?}",
+                            constant_shape(node, 1),
+                            self.shape
+                        ),
+                    ));
+                }
+                let bias = match node.inputs().get(2) {
+                    Some(arg) if !arg.is_optional() => broadcast_to_item(
+                        node,
+                        &constant(node, 2)?,
+                        &constant_shape(node, 2),
+                        &[filters],
+                    )?,
+                    _ => vec![0.0; filters],
+                };
+                self.shape = vec![filters, window.output[0], window.output[1]];
+                self.layers.push(Layer::Conv {
+                    window,
+                    filters,
+                    weights,
+                    bias,
+                });
+                "Conv"
+            }
+            Node::MaxPool2d(p) => {
+                self.data_input(node, 0)?;
+                let cfg = &p.config;
+                let window = self.window(
+                    node,
+                    cfg.kernel_size,
+                    cfg.strides,
+                    &cfg.padding,
+                    cfg.dilation,
+                    &cfg.auto_pad,
+                    cfg.ceil_mode,
+                )?;
+                if node.outputs().len() > 1 {
+                    return Err(unsupported(node, "the Indices output"));
+                }
+                self.shape = vec![window.channels, window.output[0], window.output[1]];
+                self.layers.push(Layer::MaxPool { window });
+                "MaxPool"
+            }
+            Node::AveragePool2d(p) => {
+                self.data_input(node, 0)?;
+                let cfg = &p.config;
+                let window = self.window(
+                    node,
+                    cfg.kernel_size,
+                    cfg.strides,
+                    &cfg.padding,
+                    cfg.dilation,
+                    &cfg.auto_pad,
+                    cfg.ceil_mode,
+                )?;
+                self.shape = vec![window.channels, window.output[0], window.output[1]];
+                self.layers.push(Layer::AvgPool {
+                    window,
+                    count_pad: cfg.count_include_pad,
+                });
+                "AveragePool"
+            }
+            Node::BatchNormalization(b) => {
+                self.data_input(node, 0)?;
+                let epsilon = match &b.config {
+                    onnx_ir::node::batch_norm::BatchNormConfig::Static(c) => c.epsilon,
+                    onnx_ir::node::batch_norm::BatchNormConfig::Runtime(_) => {
+                        return Err(unsupported(node, "statistics computed at run time"))
+                    }
+                };
+                self.fold_batch_norm(node, epsilon)?;
+                "BatchNormalization"
+            }
             Node::Relu(_) => {
                 self.data_input(node, 0)?;
                 self.layers.push(Layer::Relu);
@@ -263,6 +373,125 @@ impl Chain {
         self.layers.push(Layer::AddConstant {
             constant: c.to_vec(),
         });
+    }
+
+    /// The window of a convolution or pool over the current item `[channels, h, w]`.
+    #[allow(clippy::too_many_arguments)]
+    fn window(
+        &self,
+        node: &Node,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: &onnx_ir::node::padding::PaddingConfig2d,
+        dilation: [usize; 2],
+        auto_pad: &onnx_ir::node::padding::AutoPad,
+        ceil_mode: bool,
+    ) -> Result<Window, ModelError> {
+        use onnx_ir::node::padding::{AutoPad, PaddingConfig2d};
+        let [channels, h, w] = self.shape[..] else {
+            return Err(unsupported(
+                node,
+                &format!(
+                    "an item of shape {:?} (needs [channels, height, width])",
+                    self.shape
+                ),
+            ));
+        };
+        if ceil_mode {
+            return Err(unsupported(node, "ceil_mode"));
+        }
+        if kernel.contains(&0) || stride.contains(&0) || dilation.contains(&0) {
+            return Err(unsupported(node, "a zero kernel, stride or dilation"));
+        }
+        let input = [h, w];
+        let span = |a: usize| dilation[a] * (kernel[a] - 1) + 1;
+        // (before, after) padding per axis.
+        let pads: [(usize, usize); 2] = match auto_pad {
+            AutoPad::NotSet => match padding {
+                PaddingConfig2d::Valid => [(0, 0); 2],
+                PaddingConfig2d::Explicit(top, left, bottom, right) => {
+                    [(*top, *bottom), (*left, *right)]
+                }
+            },
+            AutoPad::Valid => [(0, 0); 2],
+            AutoPad::SameUpper | AutoPad::SameLower => {
+                let same = |a: usize| {
+                    let out = input[a].div_ceil(stride[a]);
+                    let total = ((out - 1) * stride[a] + span(a)).saturating_sub(input[a]);
+                    let small = total / 2;
+                    if matches!(auto_pad, AutoPad::SameUpper) {
+                        (small, total - small)
+                    } else {
+                        (total - small, small)
+                    }
+                };
+                [same(0), same(1)]
+            }
+        };
+        let mut output = [0; 2];
+        for a in 0..2 {
+            let padded = input[a] + pads[a].0 + pads[a].1;
+            if padded < span(a) {
+                return Err(unsupported(node, "a window larger than the padded input"));
+            }
+            output[a] = (padded - span(a)) / stride[a] + 1;
+        }
+        Ok(Window {
+            channels,
+            input,
+            output,
+            kernel,
+            stride,
+            pad: [pads[0].0, pads[1].0],
+            dilation,
+        })
+    }
+
+    /// A BatchNormalization over the previous layer's output folded into it:
+    /// `y = (x − mean)·scale/√(var+ε) + B`, per channel, into a Conv's filters or a
+    /// Dense's outputs (computed in f64, rounded once to f32).
+    fn fold_batch_norm(&mut self, node: &Node, epsilon: f64) -> Result<(), ModelError> {
+        let [scale, shift, mean, var] = [1, 2, 3, 4].map(|slot| constant(node, slot));
+        let (scale, shift, mean, var) = (scale?, shift?, mean?, var?);
+        let (weights, bias, channels) = match self.layers.last_mut() {
+            Some(Layer::Conv {
+                weights,
+                bias,
+                filters,
+                ..
+            }) => (weights, bias, *filters),
+            Some(Layer::Dense {
+                weights,
+                bias,
+                outputs,
+                ..
+            }) => (weights, bias, *outputs),
+            _ => {
+                return Err(unsupported(
+                    node,
+                    "a position not right after a Conv or Gemm (it is folded into it)",
+                ))
+            }
+        };
+        if [&scale, &shift, &mean, &var]
+            .iter()
+            .any(|v| v.len() != channels)
+        {
+            return Err(unsupported(
+                node,
+                &format!("statistics that are not one per channel ({channels})"),
+            ));
+        }
+        let per = weights.len() / channels;
+        for ch in 0..channels {
+            let k = f64::from(scale[ch]) / (f64::from(var[ch]) + epsilon).sqrt();
+            for w in &mut weights[ch * per..(ch + 1) * per] {
+                *w = (f64::from(*w) * k) as f32;
+            }
+            bias[ch] =
+                ((f64::from(bias[ch]) - f64::from(mean[ch])) * k + f64::from(shift[ch])) as f32;
+        }
+        Ok(())
     }
 
     fn reshape(

@@ -3,11 +3,34 @@
 
 use serde::Serialize;
 
+/// A 2-D window (convolution or pooling) over an item of shape `[channels, height, width]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub channels: usize,
+    /// Input `[height, width]`.
+    pub input: [usize; 2],
+    /// Output `[height, width]`.
+    pub output: [usize; 2],
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    /// Padding before the first row and column `[top, left]` (positions outside the input
+    /// are skipped: zeros for a convolution, absent for a pool).
+    pub pad: [usize; 2],
+    pub dilation: [usize; 2],
+}
+
+impl Window {
+    /// Output positions per channel.
+    pub fn output_area(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+}
+
 /// One step of the chain. Every layer maps an item's flat vector to the next one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
     /// `y_o = bias_o + Σ_i weights[o·inputs + i] · x_i` (Gemm, MatMul, Linear, with an
-    /// Add of a constant folded in as the bias).
+    /// Add of a constant or a BatchNormalization folded in).
     Dense {
         inputs: usize,
         outputs: usize,
@@ -16,6 +39,19 @@ pub enum Layer {
         /// `outputs` values (zeros when the model has none).
         bias: Vec<f32>,
     },
+    /// 2-D convolution, one group: `filters` output channels, weights
+    /// `[filters][channels][kernel_h][kernel_w]` (a BatchNormalization folded in).
+    Conv {
+        window: Window,
+        filters: usize,
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    },
+    /// Largest value in each window, per channel.
+    MaxPool { window: Window },
+    /// Mean of each window, per channel: over the whole kernel area when `count_pad`
+    /// (padding counts as zeros), else over the positions inside the input.
+    AvgPool { window: Window, count_pad: bool },
     /// `y_i = x_i + constant_i` (an Add that does not follow a Dense).
     AddConstant { constant: Vec<f32> },
     /// `y_i = max(x_i, 0)`.
@@ -27,6 +63,12 @@ impl Layer {
     pub fn output_len(&self, len: usize) -> usize {
         match self {
             Layer::Dense { outputs, .. } => *outputs,
+            Layer::Conv {
+                window, filters, ..
+            } => filters * window.output_area(),
+            Layer::MaxPool { window } | Layer::AvgPool { window, .. } => {
+                window.channels * window.output_area()
+            }
             Layer::AddConstant { .. } | Layer::Relu => len,
         }
     }
@@ -35,8 +77,22 @@ impl Layer {
     pub fn name(&self) -> &'static str {
         match self {
             Layer::Dense { .. } => "dense",
+            Layer::Conv { .. } => "conv",
+            Layer::MaxPool { .. } => "maxpool",
+            Layer::AvgPool { .. } => "avgpool",
             Layer::AddConstant { .. } => "add",
             Layer::Relu => "relu",
+        }
+    }
+
+    /// The layer's parameters in blob order: weights then bias, or the constant.
+    pub fn parameters(&self) -> [&[f32]; 2] {
+        match self {
+            Layer::Dense { weights, bias, .. } | Layer::Conv { weights, bias, .. } => {
+                [weights, bias]
+            }
+            Layer::AddConstant { constant } => [constant, &[]],
+            Layer::MaxPool { .. } | Layer::AvgPool { .. } | Layer::Relu => [&[], &[]],
         }
     }
 }
@@ -93,47 +149,8 @@ impl Net {
     pub fn parameters(&self) -> usize {
         self.layers
             .iter()
-            .map(|l| match l {
-                Layer::Dense { weights, bias, .. } => weights.len() + bias.len(),
-                Layer::AddConstant { constant } => constant.len(),
-                Layer::Relu => 0,
-            })
+            .map(|l| l.parameters().iter().map(|p| p.len()).sum::<usize>())
             .sum()
-    }
-
-    /// The model evaluated in f64 on one item (a reference for tests and benches; the
-    /// engine computes in f32).
-    pub fn forward_f64(&self, item: &[f32]) -> Vec<f64> {
-        let mut x: Vec<f64> = item.iter().map(|&v| f64::from(v)).collect();
-        for layer in &self.layers {
-            x = match layer {
-                Layer::Dense {
-                    inputs,
-                    weights,
-                    bias,
-                    ..
-                } => bias
-                    .iter()
-                    .enumerate()
-                    .map(|(o, &b)| {
-                        let row = &weights[o * inputs..(o + 1) * inputs];
-                        f64::from(b)
-                            + row
-                                .iter()
-                                .zip(&x)
-                                .map(|(&w, &v)| f64::from(w) * v)
-                                .sum::<f64>()
-                    })
-                    .collect(),
-                Layer::AddConstant { constant } => x
-                    .iter()
-                    .zip(constant)
-                    .map(|(v, &c)| v + f64::from(c))
-                    .collect(),
-                Layer::Relu => x.iter().map(|v| v.max(0.0)).collect(),
-            };
-        }
-        x
     }
 }
 
