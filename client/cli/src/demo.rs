@@ -9,6 +9,7 @@
 //! window; then a canary operator plants faults and catches a lazy verifier (`canary`).
 
 mod canary;
+mod inference;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -82,6 +83,8 @@ struct Report {
     balances: Vec<(String, f64, f64)>,
     cheater_caught: bool,
     canary: canary::CanaryReport,
+    /// The model job's outputs read back per image (audited inference).
+    inference: inference::InferenceReport,
     verification_overhead: f64,
     images: Vec<String>,
     elapsed_s: f64,
@@ -234,7 +237,7 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let canary = demo.canary(args.seed).await?;
     let images = demo.images(&args.out, &render)?;
     let after = holdings(&mut demo.chain, &demo.actors).await?;
-    let report = demo.report(&before, &after, canary, images, started);
+    let report = demo.report(&before, &after, canary, images, started)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -308,9 +311,9 @@ impl Demo {
             ("wanda (verifier)", ROLE_VERIFIER),
         ] {
             // A job's verifier bond is 50 verifier fees at the shipped terms: the demo's
-            // heavily sampled 20-token jobs bond 300 to 550 tokens, 1,700 together, so one
-            // verifier drawn for all four still bonds each.
-            let stake = if roles == ROLE_VERIFIER { 2_000 } else { 300 };
+            // heavily sampled 20-token jobs bond 300 to 550 tokens, about 2,100 together,
+            // so one verifier drawn for all five still bonds each.
+            let stake = if roles == ROLE_VERIFIER { 2_500 } else { 300 };
             let key = chain.new_user((stake + 200) * TOKEN).await?;
             chain
                 .send(
@@ -328,7 +331,7 @@ impl Demo {
         chain.next_epoch().await?;
         bar.finish_and_clear();
         say(format!(
-            "chain up: mint {}, 1 buyer, 2 providers staked 300 tokens, 3 verifiers staked 2,000 tokens each",
+            "chain up: mint {}, 1 buyer, 2 providers staked 300 tokens, 3 verifiers staked 2,500 tokens each",
             d.mint
         ));
         say(format!("Solana programs: {}", chain.programs));
@@ -415,6 +418,13 @@ impl Demo {
                 kernels::render::job(&render)?,
                 mallory,
                 24,
+            ),
+            (
+                "digits MLP (ONNX), 360 images",
+                "model",
+                inference::digits_job()?.0,
+                ada,
+                3,
             ),
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
@@ -741,7 +751,7 @@ impl Demo {
         canary: canary::CanaryReport,
         images: Vec<String>,
         started: Instant,
-    ) -> Report {
+    ) -> Result<Report> {
         let mut reports = vec![];
         let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
         for job in &self.jobs {
@@ -759,7 +769,7 @@ impl Demo {
             reports.push(JobReport {
                 name: job.name.clone(),
                 kernel: job.kernel.to_string(),
-                provider: self.actors[2 + job.provider].name.to_string(),
+                provider: self.actors[1 + job.provider].name.to_string(),
                 chunks: n,
                 samples: u32::from(job.samples),
                 faked_chunks: job.faked.len() as u32,
@@ -789,7 +799,7 @@ impl Demo {
             .iter()
             .filter(|j| !j.faked.is_empty())
             .all(|j| j.states.last() == Some(&JobState::Slashed));
-        let report = Report {
+        Ok(Report {
             adapter: self.adapter.clone(),
             jobs: reports,
             balances: self
@@ -801,12 +811,24 @@ impl Demo {
                 .collect(),
             cheater_caught,
             canary,
+            inference: self.inference()?,
             verification_overhead: total_recheck.as_secs_f64()
                 / total_provider.as_secs_f64().max(1e-9),
             images,
             elapsed_s: started.elapsed().as_secs_f64(),
-        };
-        report
+        })
+    }
+
+    /// The model job's committed outputs read back per image.
+    fn inference(&self) -> Result<inference::InferenceReport> {
+        let job = self
+            .jobs
+            .iter()
+            .find(|j| j.kernel == "model")
+            .context("the demo posts a model job")?;
+        let outputs = job.outputs.as_ref().context("the model job was run")?;
+        let (_, info) = inference::digits_job()?;
+        inference::read_back(&info, outputs)
     }
 }
 
@@ -861,6 +883,16 @@ fn print_report(r: &Report) {
         } else {
             "The cheater escaped on at least one job (see P(caught) above)."
         }
+    );
+    println!();
+    println!("== Audited inference");
+    println!(
+        "   {} over {} images, settled after the verifier re-ran sampled batches under the model's derived bound: {}/{} correct ({:.1} %)",
+        r.inference.model,
+        r.inference.items,
+        r.inference.correct,
+        r.inference.items,
+        100.0 * r.inference.accuracy
     );
     println!();
     println!("== Canary jobs (carol plants faults; larry passes without re-executing)");

@@ -26,7 +26,15 @@ fn demo_catches_and_slashes_the_cheater_and_pays_the_honest_provider() {
         serde_json::from_slice(&output.stdout).expect("stdout is JSON only");
     assert_eq!(report["cheater_caught"], true);
     let jobs = report["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 4);
+    assert_eq!(jobs.len(), 5);
+    // Audited inference: the digits MLP job settled, its outputs read back per image give
+    // ONNX Runtime's accuracy on the 360 test images (models/digits/train.py).
+    assert_eq!(report["inference"]["items"], 360, "{}", report["inference"]);
+    assert_eq!(
+        report["inference"]["correct"], 329,
+        "{}",
+        report["inference"]
+    );
     for job in jobs {
         let last = job["states"]
             .as_array()
@@ -36,7 +44,15 @@ fn demo_catches_and_slashes_the_cheater_and_pays_the_honest_provider() {
             .as_str()
             .unwrap()
             .to_string();
-        if job["faked_chunks"].as_u64().unwrap() > 0 {
+        // The report names the provider who ran the job (it once named the next actor).
+        let cheated = job["faked_chunks"].as_u64().unwrap() > 0;
+        let provider = if cheated {
+            "mallory (cheating provider)"
+        } else {
+            "ada (honest provider)"
+        };
+        assert_eq!(job["provider"], provider, "{job}");
+        if cheated {
             assert_eq!(last, "Slashed", "{job}");
             assert_eq!(job["provider_slashed"].as_f64().unwrap(), 64.0);
         } else {
