@@ -24,8 +24,11 @@ def value(name, shape):
 
 rng = np.random.default_rng(0)
 w = numpy_helper.from_array(rng.standard_normal((8, 4)).astype(np.float32), "w")
-# An operator outside the supported set (Softmax comes with its own bound, later).
-save("unsupported_op", [helper.make_node("Gemm", ["x", "w"], ["h"]), helper.make_node("Softmax", ["h"], ["y"], axis=1)],
+# An operator outside the supported set.
+save("unsupported_op", [helper.make_node("Gemm", ["x", "w"], ["h"]), helper.make_node("Exp", ["h"], ["y"])],
+     [value("x", ["N", 8])], [value("y", ["N", 4])], [w])
+# A Softmax is supported only as the last step (the job commits the logits before it).
+save("softmax_inside", [helper.make_node("Softmax", ["x"], ["p"], axis=1), helper.make_node("Gemm", ["p", "w"], ["y"])],
      [value("x", ["N", 8])], [value("y", ["N", 4])], [w])
 # The item axis is dynamic: nothing fixes the kernel's sizes.
 save("dynamic_shape", [helper.make_node("Relu", ["x"], ["y"])], [value("x", ["N", "F"])], [value("y", ["N", "F"])])

@@ -23,6 +23,7 @@ from onnx import helper, numpy_helper
 SUPPORTED = {
     "Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape",
     "Conv", "MaxPool", "AveragePool", "BatchNormalization",
+    "Sigmoid", "Tanh", "Softmax",
 }
 
 

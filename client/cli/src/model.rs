@@ -17,8 +17,10 @@ use crate::report::{report, Outcome};
 pub enum ModelCommand {
     /// Compile an ONNX model and a batch of inputs into a job directory (manifest.json,
     /// kernel.wgsl, input-0.bin = the items, input-1.bin = the parameters, model.json),
-    /// ready for `assay job post`. Supported operators: Gemm, MatMul, Add, Relu, Flatten,
-    /// Reshape; anything else is refused by name before anything is written or paid.
+    /// ready for `assay job post`. Supported operators: Gemm, MatMul, Add, Relu, Sigmoid,
+    /// Tanh, Flatten, Reshape, Conv, MaxPool, AveragePool, BatchNormalization (folded), and
+    /// a final Softmax (applied by `model read`); anything else is refused by name before
+    /// anything is written or paid.
     Compile(CompileArgs),
     /// Read a model job's outputs (`assay job result --out FILE`) back per item: writes
     /// them as .npy, prints the predicted classes' accuracy against labels, and checks a
@@ -56,7 +58,8 @@ pub struct ReadArgs {
     #[arg(long)]
     labels: Option<PathBuf>,
     /// A reference output (.npy, e.g. ONNX Runtime's) to check under the job's derived
-    /// bound; runs the bound pass on this machine's GPU adapter.
+    /// bound; runs the bound pass on this machine's GPU adapter. For a model ending in
+    /// Softmax, the reference is of the logits the job commits (the model without it).
     #[arg(long)]
     reference: Option<PathBuf>,
 }
@@ -195,7 +198,8 @@ fn read(a: ReadArgs) -> Outcome {
     };
     let mut shape = vec![rows.len() as u64];
     shape.extend(info.output_shape.iter().map(|&d| d as u64));
-    let flat: Vec<f32> = rows.concat();
+    // What the model outputs: the committed values, or their softmax when it ends in one.
+    let flat: Vec<f32> = info.presented(&rows).concat();
     std::fs::write(&a.out, npy_f32(&shape, &flat))
         .with_context(|| format!("cannot write {}", a.out.display()))?;
     let accuracy = match &a.labels {

@@ -18,6 +18,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "AveragePool",
     "BatchNormalization",
+    "Sigmoid",
+    "Tanh",
+    "Softmax (last node only)",
 ];
 
 /// Parses ONNX bytes into the chain the engine runs; every refusal is a named error.
@@ -33,6 +36,7 @@ pub fn net_from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
     };
     let item_shape = batched_item_shape(input)?;
     let mut chain = Chain {
+        softmax: false,
         exported_batch: match &input.ty {
             ArgType::Tensor(t) => t.static_shape.as_ref().and_then(|d| d[0]),
             _ => None,
@@ -56,6 +60,7 @@ pub fn net_from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
         output_shape: chain.shape,
         layers: chain.layers,
         onnx_ops: chain.onnx_ops,
+        softmax: chain.softmax,
     })
 }
 
@@ -94,6 +99,8 @@ fn batched_item_shape(input: &Argument) -> Result<Vec<usize>, ModelError> {
 
 /// The chain being built: the name of the tensor that carries the item, and its shape.
 struct Chain {
+    /// A final Softmax was seen (nothing may follow it).
+    softmax: bool,
     /// The batch size the model was exported with, when static (a Reshape may name it).
     exported_batch: Option<usize>,
     current: String,
@@ -104,6 +111,13 @@ struct Chain {
 
 impl Chain {
     fn push(&mut self, node: &Node) -> Result<(), ModelError> {
+        if self.softmax {
+            return Err(unsupported(
+                node,
+                "a step after a Softmax (a Softmax is supported only as the model's last step: \
+                 the job commits the logits and the reader applies it)",
+            ));
+        }
         let op = match node {
             Node::Constant(_) => return Ok(()),
             Node::Gemm(g) => {
@@ -266,6 +280,28 @@ impl Chain {
                 };
                 self.fold_batch_norm(node, epsilon)?;
                 "BatchNormalization"
+            }
+            Node::Sigmoid(_) => {
+                self.data_input(node, 0)?;
+                self.layers.push(Layer::Sigmoid);
+                "Sigmoid"
+            }
+            Node::Tanh(_) => {
+                self.data_input(node, 0)?;
+                self.layers.push(Layer::Tanh);
+                "Tanh"
+            }
+            Node::Softmax(sm) => {
+                self.data_input(node, 0)?;
+                if self.softmax {
+                    return Err(unsupported(node, "a second Softmax"));
+                }
+                if sm.config.axis != self.shape.len() {
+                    return Err(unsupported(node, "an axis other than the last"));
+                }
+                // Checked to be the graph's last step once the chain ends.
+                self.softmax = true;
+                "Softmax"
             }
             Node::Relu(_) => {
                 self.data_input(node, 0)?;

@@ -86,7 +86,7 @@ fn terms(layer: &Layer) -> usize {
         Layer::MaxPool { window } | Layer::AvgPool { window, .. } => {
             window.kernel[0] * window.kernel[1]
         }
-        Layer::AddConstant { .. } | Layer::Relu => 1,
+        Layer::AddConstant { .. } | Layer::Relu | Layer::Sigmoid | Layer::Tanh => 1,
     }
 }
 
@@ -95,6 +95,7 @@ fn ops_per_output(layer: &Layer) -> usize {
     match layer {
         Layer::Dense { .. } | Layer::Conv { .. } => 2 * (terms(layer) + 1),
         Layer::AvgPool { .. } => terms(layer) + 6,
+        Layer::Sigmoid | Layer::Tanh => 5,
         Layer::MaxPool { .. } | Layer::AddConstant { .. } | Layer::Relu => 1,
     }
 }
@@ -160,6 +161,8 @@ pub fn source(net: &Net, batch: u32) -> String {
                 ),
                 Layer::AddConstant { .. } => add_constant(&mut s, &g, out_len),
                 Layer::Relu => relu(&mut s, &g, out_len),
+                Layer::Sigmoid => logistic(&mut s, &g, out_len, false),
+                Layer::Tanh => logistic(&mut s, &g, out_len, true),
             }
             len = out_len;
         }
@@ -407,4 +410,36 @@ fn relu(s: &mut String, g: &Names, out_len: usize) {
             "  for (var o = 0u; o < {out_len}u; o++) {{ {ne}[o] = {e}[o]; }}"
         );
     }
+}
+
+/// Sigmoid, or tanh as `2·σ(2x) − 1`, through WGSL's `exp` (accurate to `3 + 2|x|` ULP)
+/// and division (2.5 ULP). Sigmoid is ¼-Lipschitz, tanh 1-Lipschitz; an honest device's
+/// own error at `x` is at most `(3 + 2|x|)·2⁻²³/4` (the exp's relative error through
+/// `1/(1+E)`, whose derivative is at most ¼ in `E`'s relative terms) plus `3.5·2⁻²³`
+/// (the `1 + E` and the division), for tanh twice that at `2x` plus the final subtraction.
+fn logistic(s: &mut String, g: &Names, out_len: usize, tanh: bool) {
+    let (v, e, nv, ne) = (g.v(), g.e(), g.nv(), g.ne());
+    let ulp = lit(f32_up(2.0 * UNIT_ROUNDOFF));
+    let expr = if tanh {
+        format!("2.0 / (1.0 + exp(-2.0 * {v}[o])) - 1.0")
+    } else {
+        format!("1.0 / (1.0 + exp(-{v}[o]))")
+    };
+    let _ = writeln!(
+        s,
+        "  for (var o = 0u; o < {out_len}u; o++) {{\n    {nv}[o] = {expr};"
+    );
+    if g.bound {
+        let bound = if tanh {
+            format!(
+                "{e}[o] + 2.0 * ((3.0 + 4.0 * (abs({v}[o]) + {e}[o])) * {ulp} * 0.25 + 3.5 * {ulp}) + {ulp}"
+            )
+        } else {
+            format!(
+                "0.25 * {e}[o] + (3.0 + 2.0 * (abs({v}[o]) + {e}[o])) * {ulp} * 0.25 + 3.5 * {ulp}"
+            )
+        };
+        let _ = writeln!(s, "    {ne}[o] = {bound};");
+    }
+    let _ = writeln!(s, "  }}");
 }

@@ -193,6 +193,7 @@ pub fn compile(
             output_shape: net.output_shape.clone(),
             onnx_ops: net.onnx_ops.clone(),
             parameters: net.parameters(),
+            softmax: net.softmax,
         },
     })
 }
@@ -221,6 +222,28 @@ impl ModelInfo {
                 .collect(),
         )
     }
+}
+
+impl ModelInfo {
+    /// What the model outputs for the committed `rows`: the rows themselves, or their
+    /// softmax over the item's last axis (computed in f64) when the model ends in one.
+    pub fn presented(&self, rows: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        if !self.softmax {
+            return rows.to_vec();
+        }
+        let group = self.output_shape.last().copied().unwrap_or(1).max(1);
+        rows.iter()
+            .map(|row| row.chunks(group).flat_map(softmax).collect())
+            .collect()
+    }
+}
+
+/// Softmax of `z` in f64, rounded to f32.
+fn softmax(z: &[f32]) -> Vec<f32> {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f64> = z.iter().map(|&v| f64::from(v - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.iter().map(|e| (e / sum) as f32).collect()
 }
 
 impl CompiledModel {

@@ -56,6 +56,10 @@ pub enum Layer {
     AddConstant { constant: Vec<f32> },
     /// `y_i = max(x_i, 0)`.
     Relu,
+    /// `y_i = 1 / (1 + exp(−x_i))`.
+    Sigmoid,
+    /// `y_i = 2 / (1 + exp(−2·x_i)) − 1` (tanh, through the same `exp`).
+    Tanh,
 }
 
 impl Layer {
@@ -69,7 +73,7 @@ impl Layer {
             Layer::MaxPool { window } | Layer::AvgPool { window, .. } => {
                 window.channels * window.output_area()
             }
-            Layer::AddConstant { .. } | Layer::Relu => len,
+            Layer::AddConstant { .. } | Layer::Relu | Layer::Sigmoid | Layer::Tanh => len,
         }
     }
 
@@ -82,6 +86,8 @@ impl Layer {
             Layer::AvgPool { .. } => "avgpool",
             Layer::AddConstant { .. } => "add",
             Layer::Relu => "relu",
+            Layer::Sigmoid => "sigmoid",
+            Layer::Tanh => "tanh",
         }
     }
 
@@ -92,7 +98,11 @@ impl Layer {
                 [weights, bias]
             }
             Layer::AddConstant { constant } => [constant, &[]],
-            Layer::MaxPool { .. } | Layer::AvgPool { .. } | Layer::Relu => [&[], &[]],
+            Layer::MaxPool { .. }
+            | Layer::AvgPool { .. }
+            | Layer::Relu
+            | Layer::Sigmoid
+            | Layer::Tanh => [&[], &[]],
         }
     }
 }
@@ -107,6 +117,9 @@ pub struct Net {
     pub layers: Vec<Layer>,
     /// The ONNX operators the chain was compiled from, in order (for reports).
     pub onnx_ops: Vec<String>,
+    /// The model ends in a Softmax over the item's last axis: the job commits the logits
+    /// before it (what the bound covers), and the reader applies it.
+    pub softmax: bool,
 }
 
 /// A summary of a compiled model, written beside the job as `model.json`.
@@ -119,6 +132,9 @@ pub struct ModelInfo {
     pub output_shape: Vec<usize>,
     pub onnx_ops: Vec<String>,
     pub parameters: usize,
+    /// The model's final Softmax, applied by the reader to the committed logits.
+    #[serde(default)]
+    pub softmax: bool,
 }
 
 impl Net {

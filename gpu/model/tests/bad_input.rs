@@ -16,11 +16,11 @@ fn refused(name: &str) -> ModelError {
 fn an_unsupported_operator_is_named() {
     let e = refused("unsupported_op");
     assert!(
-        matches!(&e, ModelError::UnsupportedOp { op, .. } if op == "Softmax"),
+        matches!(&e, ModelError::UnsupportedOp { op, .. } if op == "Exp"),
         "{e:?}"
     );
     assert!(
-        e.to_string().contains("Softmax") && e.to_string().contains("Gemm, MatMul"),
+        e.to_string().contains("Exp") && e.to_string().contains("Gemm, MatMul"),
         "{e}"
     );
 }
@@ -117,4 +117,14 @@ fn zero_items_per_chunk_is_refused() {
         compile(&net, &batch, 0),
         Err(ModelError::BatchPerChunk(0))
     ));
+}
+
+#[test]
+fn a_softmax_before_the_last_step_is_refused() {
+    let e = refused("softmax_inside");
+    assert!(
+        matches!(&e, ModelError::Unsupported { op, .. } if op == "Gemm"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("after a Softmax"), "{e}");
 }
