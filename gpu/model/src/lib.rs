@@ -77,6 +77,12 @@ pub enum ModelError {
         expected: Vec<usize>,
         got: Vec<usize>,
     },
+    #[error("item {item} has a non-finite value (NaN or infinity) at position {index}: NaN bits differ between devices, so no verifier could compare its outputs and an honest provider could be judged faulty")]
+    NonFiniteInput { item: usize, index: usize },
+    #[error("layer {layer} ({kind}) has a non-finite parameter (NaN or infinity)")]
+    NonFiniteParameter { layer: usize, kind: &'static str },
+    #[error("values in this model may reach {bound:e} on this batch, beyond what f32 holds with room for the error bound ({limit:e}): outputs could overflow to infinity, which no verifier can compare")]
+    MayOverflow { bound: f64, limit: f64 },
     #[error("batch_per_chunk must be at least 1, not {0}")]
     BatchPerChunk(u32),
     #[error(transparent)]
@@ -124,6 +130,7 @@ pub fn compile(
             got: batch.item_shape.clone(),
         });
     }
+    check_finite(net, batch)?;
     let per_chunk = batch_per_chunk as usize;
     let chunks = batch.items().div_ceil(per_chunk);
     let mut items = batch.values.clone();
@@ -196,6 +203,46 @@ pub fn compile(
             softmax: net.softmax,
         },
     })
+}
+
+/// The largest magnitude a job may reach (its bound pass adds `2e` terms on top).
+const MAGNITUDE_LIMIT: f64 = f32::MAX as f64 / 16.0;
+
+/// Refuses what would make honest outputs incomparable: a non-finite input or parameter,
+/// or values that may overflow f32 (NaN and infinity pass the rule only bit-identical, and
+/// NaN bits differ between devices).
+fn check_finite(net: &Net, batch: &Batch) -> Result<(), ModelError> {
+    if let Some(i) = batch.values.iter().position(|v| !v.is_finite()) {
+        let per = net.input_len().max(1);
+        return Err(ModelError::NonFiniteInput {
+            item: i / per,
+            index: i % per,
+        });
+    }
+    for (layer, l) in net.layers.iter().enumerate() {
+        if l.parameters()
+            .iter()
+            .any(|p| p.iter().any(|v| !v.is_finite()))
+        {
+            return Err(ModelError::NonFiniteParameter {
+                layer,
+                kind: l.name(),
+            });
+        }
+    }
+    let input = batch
+        .values
+        .iter()
+        .map(|v| f64::from(v.abs()))
+        .fold(0.0, f64::max);
+    let bound = net.magnitude_bound(input);
+    if bound > MAGNITUDE_LIMIT {
+        return Err(ModelError::MayOverflow {
+            bound,
+            limit: MAGNITUDE_LIMIT,
+        });
+    }
+    Ok(())
 }
 
 impl ModelInfo {

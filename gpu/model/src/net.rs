@@ -161,6 +161,39 @@ impl Net {
         widest
     }
 
+    /// An upper bound on any value an item reaches (exact arithmetic) when every input
+    /// value is at most `input` in magnitude: per layer, the largest `|b| + Σ|w|·M` (a pool
+    /// or ReLU keeps `M`, Sigmoid and Tanh bring it to 1).
+    pub fn magnitude_bound(&self, input: f64) -> f64 {
+        let mut m = input;
+        let mut peak = m;
+        for layer in &self.layers {
+            m = match layer {
+                Layer::Dense { weights, bias, .. } | Layer::Conv { weights, bias, .. } => {
+                    let per = weights.len() / bias.len().max(1);
+                    weights
+                        .chunks(per.max(1))
+                        .zip(bias)
+                        .map(|(row, b)| {
+                            f64::from(b.abs())
+                                + row.iter().map(|w| f64::from(w.abs())).sum::<f64>() * m
+                        })
+                        .fold(0.0, f64::max)
+                }
+                Layer::AddConstant { constant } => {
+                    m + constant
+                        .iter()
+                        .map(|c| f64::from(c.abs()))
+                        .fold(0.0, f64::max)
+                }
+                Layer::Sigmoid | Layer::Tanh => 1.0,
+                Layer::MaxPool { .. } | Layer::AvgPool { .. } | Layer::Relu => m,
+            };
+            peak = peak.max(m);
+        }
+        peak
+    }
+
     /// Number of weights and constants.
     pub fn parameters(&self) -> usize {
         self.layers

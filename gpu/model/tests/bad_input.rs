@@ -128,3 +128,36 @@ fn a_softmax_before_the_last_step_is_refused() {
     );
     assert!(e.to_string().contains("after a Softmax"), "{e}");
 }
+
+/// NaN bits differ between devices and NaN or infinity passes the comparison only
+/// bit-identical: a batch or model that makes them would let a buyer have an honest
+/// provider judged faulty. Refused before anything is posted.
+#[test]
+fn non_finite_inputs_parameters_and_overflowing_values_are_refused() {
+    let net = Net::from_onnx(&model("digits", "mlp.onnx")).unwrap();
+    let mut values = vec![0.5; 3 * 64];
+    values[64 + 7] = f32::NAN;
+    let batch = Batch::from_npy(&npy_f32(&[3, 64], &values)).unwrap();
+    assert!(matches!(
+        compile(&net, &batch, 8),
+        Err(ModelError::NonFiniteInput { item: 1, index: 7 })
+    ));
+
+    let fine = Batch::from_npy(&npy_f32(&[3, 64], &[0.5; 192])).unwrap();
+    let mut broken = net.clone();
+    if let assay_model::Layer::Dense { weights, .. } = &mut broken.layers[0] {
+        weights[3] = f32::INFINITY;
+    }
+    assert!(matches!(
+        compile(&broken, &fine, 8),
+        Err(ModelError::NonFiniteParameter { layer: 0, .. })
+    ));
+
+    // Finite inputs that the weights blow past f32's range.
+    let huge = Batch::from_npy(&npy_f32(&[3, 64], &[1e35; 192])).unwrap();
+    assert!(matches!(
+        compile(&net, &huge, 8),
+        Err(ModelError::MayOverflow { .. })
+    ));
+    assert!(compile(&net, &fine, 8).is_ok());
+}
