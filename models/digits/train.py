@@ -33,6 +33,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN = 1437
 
 
+def classifier(name, nodes, inits):
+    """An opset-13 model from `nodes`: input x [N, 64] (batch symbolic), output logits [N, 10]."""
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def mlp_model(w1, b1, w2, b2):
     """The trained weights as ONNX (opset 13), batch dimension symbolic ("N")."""
     inits = [
@@ -47,17 +62,7 @@ def mlp_model(w1, b1, w2, b2):
         helper.make_node("MatMul", ["hr", "w2"], ["z"], name="dense2"),
         helper.make_node("Add", ["z", "b2"], ["logits"], name="bias2"),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "digits_mlp",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return classifier("digits_mlp", nodes, inits)
 
 
 def conv3x3_pad1(x, w):
@@ -98,17 +103,7 @@ def cnn_model(w, mean, var, gemm_w, gemm_b):
         helper.make_node("Flatten", ["p"], ["flat"], axis=1, name="flatten"),
         helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], transB=1, name="classifier"),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "digits_cnn",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return classifier("digits_cnn", nodes, inits)
 
 
 def train_cnn(x, y):

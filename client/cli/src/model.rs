@@ -117,22 +117,9 @@ fn compile_job(a: CompileArgs) -> Outcome {
     let batch = Batch::from_npy(&read_file(&a.inputs)?)
         .with_context(|| format!("{} is not a batch", a.inputs.display()))?;
     let job = compile(&net, &batch, a.batch_per_chunk)?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
-        let path = a.out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(path)
-    };
-    let manifest = write("manifest.json", job.bundle.manifest.to_json().as_bytes())?;
-    write("kernel.wgsl", job.bundle.kernel_source.as_bytes())?;
-    for (i, blob) in job.bundle.inputs.iter().enumerate() {
-        write(&format!("input-{i}.bin"), blob)?;
-    }
-    write(
-        "model.json",
-        serde_json::to_string_pretty(&job.info)?.as_bytes(),
-    )?;
+    let info = serde_json::to_string_pretty(&job.info)?;
+    let manifest =
+        crate::job::new::write_job_dir(&a.out, &job.bundle, &[("model.json", info.as_bytes())])?;
     let max_rel = match job.bundle.manifest.compare {
         assay_gpu::CompareRule::Float { max_rel, .. } => max_rel,
         assay_gpu::CompareRule::Exact => 0.0,

@@ -546,25 +546,13 @@ fn guide_file(name: &str) -> String {
 /// by a verifier daemon and settled, the provider and the verifier paid.
 #[test]
 fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
-    use assay_client::Chain;
-
     // Mesa's device-select layer wants XDG_RUNTIME_DIR; wgpu ranks adapters itself.
     std::env::set_var("NODEVICE_SELECT", "1");
     // 150 ms slots: the 50-slot verdict window lasts 7.5 s for a daemon started only once
     // the watcher has seen the job Challenged (at 40 ms it lasted 2 s, and on a loaded CI
     // machine the job closed without the daemon's pass).
     let net = Localnet::start_with_slot_ms(150);
-    let buyer = net.user("buyer", "100");
-    let provider = net.user("provider", "500");
-    let verifier = net.user("verifier", "300");
-    net.json(
-        Some(&provider),
-        &["stake", "deposit", "200", "--roles", "provider"],
-    );
-    net.json(
-        Some(&verifier),
-        &["stake", "deposit", "200", "--roles", "verifier"],
-    );
+    let (buyer, provider, verifier) = buyer_provider_verifier(&net);
 
     let dir = net.path("conv");
     std::fs::create_dir_all(&dir).unwrap();
@@ -651,24 +639,9 @@ fn a_kernel_written_from_the_kernel_guide_is_dry_run_posted_and_settled() {
         "{challenged}"
     );
 
-    runtime.block_on(async {
-        let mut daemon = verifier_daemon(&net, &verifier).await;
-        // Audit, attest; after the pass window the daemon closes its own pass.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-        let mut passes = 0;
-        loop {
-            passes += daemon.tick().await.unwrap().passes;
-            if daemon.chain_mut().job(&job).await.unwrap().is_none() {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the job did not settle"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert_eq!(passes, 1, "the daemon re-executed the sample and attested");
-    });
+    // Audit, attest; after the pass window the daemon closes its own pass.
+    let passes = runtime.block_on(settle_with_daemon(&net, &verifier, &job, 90));
+    assert_eq!(passes, 1, "the daemon re-executed the sample and attested");
     // The watcher saw it close, and how it ended.
     let ended: Vec<Value> = watched
         .map(|line| serde_json::from_str(&line.unwrap()).unwrap())

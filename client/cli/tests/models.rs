@@ -23,7 +23,6 @@ fn post_audit_and_read(
     model: &str,
     job_id: u64,
 ) -> serde_json::Value {
-    use assay_client::Chain;
     let (buyer, provider, verifier) = cast;
     let dir = net.path(&format!("{model}-job"));
     let compiled = net.json(
@@ -60,27 +59,14 @@ fn post_audit_and_read(
     );
     let job: assay_client::Pubkey = posted["job"].as_str().unwrap().parse().unwrap();
     net.provider_once(provider);
-    runtime.block_on(async {
+    let passes = runtime.block_on(async {
         draw_challenge(net, verifier, &job).await;
-        let mut daemon = verifier_daemon(net, verifier).await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let mut passes = 0;
-        loop {
-            passes += daemon.tick().await.unwrap().passes;
-            if daemon.chain_mut().job(&job).await.unwrap().is_none() {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{model}: the job did not settle"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert_eq!(
-            passes, 1,
-            "{model}: the daemon re-executed the sampled chunks and attested"
-        );
+        settle_with_daemon(net, verifier, &job, 120).await
     });
+    assert_eq!(
+        passes, 1,
+        "{model}: the daemon re-executed the sampled chunks and attested"
+    );
     let outputs = net.path(&format!("{model}-outputs.bin"));
     net.json(
         Some(buyer),
@@ -118,17 +104,7 @@ fn the_digits_models_are_compiled_posted_audited_settled_and_read_back() {
     std::env::set_var("NODEVICE_SELECT", "1");
     // 150 ms slots, as the kernel guide's flow: the verdict window outlasts a loaded CI box.
     let net = Localnet::start_with_slot_ms(150);
-    let buyer = net.user("buyer", "100");
-    let provider = net.user("provider", "500");
-    let verifier = net.user("verifier", "300");
-    net.json(
-        Some(&provider),
-        &["stake", "deposit", "200", "--roles", "provider"],
-    );
-    net.json(
-        Some(&verifier),
-        &["stake", "deposit", "200", "--roles", "verifier"],
-    );
+    let (buyer, provider, verifier) = buyer_provider_verifier(&net);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(wait_drawable(&net, &[&verifier]));
 

@@ -233,41 +233,35 @@ impl Chain {
                 "Conv"
             }
             Node::MaxPool2d(p) => {
-                self.data_input(node, 0)?;
-                let cfg = &p.config;
-                let window = self.window(
-                    node,
-                    cfg.kernel_size,
-                    cfg.strides,
-                    &cfg.padding,
-                    cfg.dilation,
-                    &cfg.auto_pad,
-                    cfg.ceil_mode,
-                )?;
+                let c = &p.config;
                 if node.outputs().len() > 1 {
                     return Err(unsupported(node, "the Indices output"));
                 }
-                self.shape = vec![window.channels, window.output[0], window.output[1]];
+                let window = self.pool_window(
+                    node,
+                    c.kernel_size,
+                    c.strides,
+                    &c.padding,
+                    c.dilation,
+                    &c.auto_pad,
+                    c.ceil_mode,
+                )?;
                 self.layers.push(Layer::MaxPool { window });
                 "MaxPool"
             }
             Node::AveragePool2d(p) => {
-                self.data_input(node, 0)?;
-                let cfg = &p.config;
-                let window = self.window(
+                let c = &p.config;
+                let window = self.pool_window(
                     node,
-                    cfg.kernel_size,
-                    cfg.strides,
-                    &cfg.padding,
-                    cfg.dilation,
-                    &cfg.auto_pad,
-                    cfg.ceil_mode,
+                    c.kernel_size,
+                    c.strides,
+                    &c.padding,
+                    c.dilation,
+                    &c.auto_pad,
+                    c.ceil_mode,
                 )?;
-                self.shape = vec![window.channels, window.output[0], window.output[1]];
-                self.layers.push(Layer::AvgPool {
-                    window,
-                    count_pad: cfg.count_include_pad,
-                });
+                let count_pad = c.count_include_pad;
+                self.layers.push(Layer::AvgPool { window, count_pad });
                 "AveragePool"
             }
             Node::BatchNormalization(b) => {
@@ -481,6 +475,25 @@ impl Chain {
             pad: [pads[0].0, pads[1].0],
             dilation,
         })
+    }
+
+    /// A pool's window over the item it takes (checked to be the chain's), which becomes
+    /// the item's new shape.
+    #[allow(clippy::too_many_arguments)]
+    fn pool_window(
+        &mut self,
+        node: &Node,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: &onnx_ir::node::padding::PaddingConfig2d,
+        dilation: [usize; 2],
+        auto_pad: &onnx_ir::node::padding::AutoPad,
+        ceil_mode: bool,
+    ) -> Result<Window, ModelError> {
+        self.data_input(node, 0)?;
+        let window = self.window(node, kernel, stride, padding, dilation, auto_pad, ceil_mode)?;
+        self.shape = vec![window.channels, window.output[0], window.output[1]];
+        Ok(window)
     }
 
     /// A BatchNormalization over the previous layer's output folded into it:

@@ -79,6 +79,18 @@ fn least_excess(verifier: &PreparedJob<'_>, job: &CompiledModel, outputs: &Chunk
         .fold(f64::INFINITY, f64::min)
 }
 
+/// A provider that runs `cheat` instead of the job's model: the verifier rejects every
+/// chunk; prints by how much the closest chunk misses the bound.
+fn rejected_on_every_chunk(cheat: &Net, batch: &Batch, job: &CompiledModel, what: &str) {
+    let verifier = gpu().prepare(&job.bundle).unwrap();
+    let outputs = run_as(cheat, batch);
+    let excess = least_excess(&verifier, job, &outputs);
+    println!("{what}: every chunk at least {excess:.1}x the bound");
+    let rejected = rejected_chunks(&verifier, job, &outputs);
+    let n = job.bundle.manifest.n_chunks() as usize;
+    assert_eq!(rejected.len(), n, "{what}: rejected {rejected:?}");
+}
+
 fn map_dense(net: &Net, layer: usize, f: impl Fn(&mut Vec<f32>, &mut Vec<f32>, usize)) -> Net {
     let mut net = net.clone();
     let Layer::Dense {
@@ -122,18 +134,7 @@ fn provider_running_f16_weights_is_caught_on_every_chunk() {
         f16(b)
     });
     assert_ne!(cheap, net);
-    let verifier = gpu().prepare(&job.bundle).unwrap();
-    let outputs = run_as(&cheap, &batch);
-    println!(
-        "f16 weights: every chunk at least {:.1}x the bound",
-        least_excess(&verifier, &job, &outputs)
-    );
-    let rejected = rejected_chunks(&verifier, &job, &outputs);
-    assert_eq!(
-        rejected.len(),
-        job.bundle.manifest.n_chunks() as usize,
-        "rejected: {rejected:?}"
-    );
+    rejected_on_every_chunk(&cheap, &batch, &job, "f16 weights");
 }
 
 #[test]
@@ -144,18 +145,7 @@ fn provider_dropping_a_hidden_unit_is_caught_on_every_chunk() {
         w[..inputs].iter_mut().for_each(|v| *v = 0.0);
         b[0] = 0.0;
     });
-    let verifier = gpu().prepare(&job.bundle).unwrap();
-    let outputs = run_as(&dropped, &batch);
-    println!(
-        "dropped unit: every chunk at least {:.1}x the bound",
-        least_excess(&verifier, &job, &outputs)
-    );
-    let rejected = rejected_chunks(&verifier, &job, &outputs);
-    assert_eq!(
-        rejected.len(),
-        job.bundle.manifest.n_chunks() as usize,
-        "rejected: {rejected:?}"
-    );
+    rejected_on_every_chunk(&dropped, &batch, &job, "dropped unit");
 }
 
 #[test]
@@ -185,13 +175,7 @@ fn provider_serving_another_models_outputs_is_caught_on_every_chunk() {
             .enumerate()
             .for_each(|(i, v)| *v *= if i % 2 == 0 { 1.01 } else { 0.99 })
     });
-    let verifier = gpu().prepare(&job.bundle).unwrap();
-    let rejected = rejected_chunks(&verifier, &job, &run_as(&other, &batch));
-    assert_eq!(
-        rejected.len(),
-        job.bundle.manifest.n_chunks() as usize,
-        "rejected: {rejected:?}"
-    );
+    rejected_on_every_chunk(&other, &batch, &job, "another model");
 }
 
 #[test]

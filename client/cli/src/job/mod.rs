@@ -3,7 +3,7 @@
 mod cancel;
 mod challenge;
 mod dry_run;
-mod new;
+pub(crate) mod new;
 mod post;
 mod result;
 mod seal;

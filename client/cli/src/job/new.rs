@@ -78,12 +78,16 @@ impl fmt::Display for Written {
     }
 }
 
-pub(super) fn new(a: NewArgs) -> Outcome {
-    let bundle = example_bundle(a.kind, a.seed)?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+/// Writes `bundle` into `dir` as `assay job post` reads it (manifest.json, kernel.wgsl,
+/// input-N.bin), plus `extra` files; returns the manifest's path.
+pub(crate) fn write_job_dir(
+    dir: &std::path::Path,
+    bundle: &JobBundle,
+    extra: &[(&str, &[u8])],
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
-        let path = a.out.join(name);
+        let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
     };
@@ -92,11 +96,23 @@ pub(super) fn new(a: NewArgs) -> Outcome {
     for (i, input) in bundle.inputs.iter().enumerate() {
         write(&format!("input-{i}.bin"), input)?;
     }
-    if matches!(a.kind, Example::Template) {
-        for (name, text) in crate::template::EXTRA_FILES {
-            write(name, text.as_bytes())?;
-        }
+    for (name, bytes) in extra {
+        write(name, bytes)?;
     }
+    Ok(manifest)
+}
+
+pub(super) fn new(a: NewArgs) -> Outcome {
+    let bundle = example_bundle(a.kind, a.seed)?;
+    let extra: Vec<(&str, &[u8])> = if matches!(a.kind, Example::Template) {
+        crate::template::EXTRA_FILES
+            .iter()
+            .map(|(name, text)| (*name, text.as_bytes()))
+            .collect()
+    } else {
+        vec![]
+    };
+    let manifest = write_job_dir(&a.out, &bundle, &extra)?;
     report(Written {
         manifest,
         chunks: bundle.manifest.n_chunks(),

@@ -260,6 +260,44 @@ pub async fn verifier_daemon_with(
     )
 }
 
+/// A buyer with 100 tokens, a provider with 200 of its 500 staked, a verifier with 200 of
+/// its 300 staked (not yet drawable: see [`wait_drawable`]).
+pub fn buyer_provider_verifier(net: &Localnet) -> (PathBuf, PathBuf, PathBuf) {
+    let buyer = net.user("buyer", "100");
+    let provider = net.user("provider", "500");
+    let verifier = net.user("verifier", "300");
+    for (who, role) in [(&provider, "provider"), (&verifier, "verifier")] {
+        net.json(Some(who), &["stake", "deposit", "200", "--roles", role]);
+    }
+    (buyer, provider, verifier)
+}
+
+/// Ticks a verifier daemon for the keypair at `verifier` until `job` has closed (its
+/// audit, its attestation, and after the pass window its own close); returns the passes
+/// it attested. Fails after `timeout_s`.
+pub async fn settle_with_daemon(
+    net: &Localnet,
+    verifier: &Path,
+    job: &assay_client::Pubkey,
+    timeout_s: u64,
+) -> u32 {
+    use assay_client::Chain;
+    let mut daemon = verifier_daemon(net, verifier).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout_s);
+    let mut passes = 0;
+    loop {
+        passes += daemon.tick().await.unwrap().passes;
+        if daemon.chain_mut().job(job).await.unwrap().is_none() {
+            return passes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {job} did not settle"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// A running `assay provider run` child, killed on drop.
 pub struct Worker(pub std::process::Child);
 
