@@ -78,6 +78,9 @@ fn the_readmes_command_block_runs_verbatim_on_a_fresh_local_chain() {
         body.join("\n")
     );
     std::fs::write(dir.path().join("readme.sh"), &script).unwrap();
+    // The block runs from the repository root: its model job reads models/.
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    std::os::unix::fs::symlink(models.canonicalize().unwrap(), dir.path().join("models")).unwrap();
     let (stdout, stderr) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));
     let mut child = Command::new("bash")
         .arg("readme.sh")
@@ -132,4 +135,9 @@ fn the_readmes_command_block_runs_verbatim_on_a_fresh_local_chain() {
         * 4;
     let outputs = std::fs::metadata(dir.path().join("outputs.bin")).expect("outputs.bin");
     assert_eq!(outputs.len(), expected, "stdout:\n{out}");
+    // The model job settled and its outputs read back give the model's accuracy.
+    assert!(
+        out.contains("accuracy: 329/360"),
+        "no accuracy line from `assay model read`:\n{out}"
+    );
 }
