@@ -20,7 +20,12 @@ fn digits(name: &str) -> Vec<u8> {
 }
 
 fn honest() -> (Net, Batch, CompiledModel) {
-    let net = Net::from_onnx(&digits("mlp.onnx")).unwrap();
+    honest_model("mlp")
+}
+
+/// The digits `model` (mlp or cnn) compiled over the 360 test images.
+fn honest_model(model: &str) -> (Net, Batch, CompiledModel) {
+    let net = Net::from_onnx(&digits(&format!("{model}.onnx"))).unwrap();
     let batch = Batch::from_npy(&digits("test_x.npy")).unwrap();
     let job = compile(&net, &batch, PER_CHUNK).unwrap();
     (net, batch, job)
@@ -192,4 +197,22 @@ fn provider_swapping_an_input_between_chunks_is_caught_on_both_chunks() {
         rejected_chunks(&verifier, &job, &run_as(&net, &batch)),
         vec![2, 5]
     );
+}
+
+/// The CNN's convolution bound (9 products per output) is as sharp as the MLP's: a
+/// provider that runs the filters (BatchNorm folded in) and the classifier in f16 is caught
+/// on every chunk.
+#[test]
+fn provider_running_the_cnn_in_f16_is_caught_on_every_chunk() {
+    let (net, batch, job) = honest_model("cnn");
+    let mut cheap = net.clone();
+    for layer in &mut cheap.layers {
+        if let Layer::Conv { weights, bias, .. } | Layer::Dense { weights, bias, .. } = layer {
+            for v in weights.iter_mut().chain(bias.iter_mut()) {
+                *v = half::f16::from_f32(*v).to_f32();
+            }
+        }
+    }
+    assert_ne!(cheap, net);
+    rejected_on_every_chunk(&cheap, &batch, &job, "cnn in f16");
 }
