@@ -97,6 +97,31 @@ fn batched_item_shape(input: &Argument) -> Result<Vec<usize>, ModelError> {
         .collect()
 }
 
+/// A convolution's or pool's window attributes, as onnx-ir parsed them.
+#[derive(Clone, Copy)]
+struct WindowSpec<'a> {
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: &'a onnx_ir::node::padding::PaddingConfig2d,
+    dilation: [usize; 2],
+    auto_pad: &'a onnx_ir::node::padding::AutoPad,
+    ceil_mode: bool,
+}
+
+/// The [`WindowSpec`] of a MaxPool or AveragePool config (same fields, two types).
+macro_rules! pool_spec {
+    ($c:expr) => {
+        WindowSpec {
+            kernel: $c.kernel_size,
+            stride: $c.strides,
+            padding: &$c.padding,
+            dilation: $c.dilation,
+            auto_pad: &$c.auto_pad,
+            ceil_mode: $c.ceil_mode,
+        }
+    };
+}
+
 /// The chain being built: the name of the tensor that carries the item, and its shape.
 struct Chain {
     /// A final Softmax was seen (nothing may follow it).
@@ -195,15 +220,15 @@ impl Chain {
                         "a weight that is not [filters, channels, kh, kw]",
                     ));
                 };
-                let window = self.window(
-                    node,
-                    cfg.kernel_size,
-                    cfg.stride,
-                    &cfg.padding,
-                    cfg.dilation,
-                    &cfg.auto_pad,
-                    false,
-                )?;
+                let spec = WindowSpec {
+                    kernel: cfg.kernel_size,
+                    stride: cfg.stride,
+                    padding: &cfg.padding,
+                    dilation: cfg.dilation,
+                    auto_pad: &cfg.auto_pad,
+                    ceil_mode: false,
+                };
+                let window = self.window(node, &spec)?;
                 if window.channels != channels || [kh, kw] != cfg.kernel_size {
                     return Err(unsupported(
                         node,
@@ -237,29 +262,13 @@ impl Chain {
                 if node.outputs().len() > 1 {
                     return Err(unsupported(node, "the Indices output"));
                 }
-                let window = self.pool_window(
-                    node,
-                    c.kernel_size,
-                    c.strides,
-                    &c.padding,
-                    c.dilation,
-                    &c.auto_pad,
-                    c.ceil_mode,
-                )?;
+                let window = self.pool_window(node, &pool_spec!(c))?;
                 self.layers.push(Layer::MaxPool { window });
                 "MaxPool"
             }
             Node::AveragePool2d(p) => {
                 let c = &p.config;
-                let window = self.pool_window(
-                    node,
-                    c.kernel_size,
-                    c.strides,
-                    &c.padding,
-                    c.dilation,
-                    &c.auto_pad,
-                    c.ceil_mode,
-                )?;
+                let window = self.pool_window(node, &pool_spec!(c))?;
                 let count_pad = c.count_include_pad;
                 self.layers.push(Layer::AvgPool { window, count_pad });
                 "AveragePool"
@@ -406,18 +415,16 @@ impl Chain {
     }
 
     /// The window of a convolution or pool over the current item `[channels, h, w]`.
-    #[allow(clippy::too_many_arguments)]
-    fn window(
-        &self,
-        node: &Node,
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        padding: &onnx_ir::node::padding::PaddingConfig2d,
-        dilation: [usize; 2],
-        auto_pad: &onnx_ir::node::padding::AutoPad,
-        ceil_mode: bool,
-    ) -> Result<Window, ModelError> {
+    fn window(&self, node: &Node, spec: &WindowSpec) -> Result<Window, ModelError> {
         use onnx_ir::node::padding::{AutoPad, PaddingConfig2d};
+        let WindowSpec {
+            kernel,
+            stride,
+            padding,
+            dilation,
+            auto_pad,
+            ceil_mode,
+        } = *spec;
         let [channels, h, w] = self.shape[..] else {
             return Err(unsupported(
                 node,
@@ -479,19 +486,9 @@ impl Chain {
 
     /// A pool's window over the item it takes (checked to be the chain's), which becomes
     /// the item's new shape.
-    #[allow(clippy::too_many_arguments)]
-    fn pool_window(
-        &mut self,
-        node: &Node,
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        padding: &onnx_ir::node::padding::PaddingConfig2d,
-        dilation: [usize; 2],
-        auto_pad: &onnx_ir::node::padding::AutoPad,
-        ceil_mode: bool,
-    ) -> Result<Window, ModelError> {
+    fn pool_window(&mut self, node: &Node, spec: &WindowSpec) -> Result<Window, ModelError> {
         self.data_input(node, 0)?;
-        let window = self.window(node, kernel, stride, padding, dilation, auto_pad, ceil_mode)?;
+        let window = self.window(node, spec)?;
         self.shape = vec![window.channels, window.output[0], window.output[1]];
         Ok(window)
     }
