@@ -121,7 +121,7 @@ impl Meter {
         })?;
         let assay_ix = ixs.iter().find(|ix| is_assay(&ix.program_id));
         let sdk_table = assay_ix
-            .and_then(|ix| assay_client::compute::measured_units(&ix.program_id, &ix.data))
+            .and_then(assay_client::compute::instruction_units)
             .unwrap_or(0);
         self.record(instruction, slug, text, &units, sdk_table)
     }
@@ -463,7 +463,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
             let units = top_level_compute_units(&logs.unwrap_or_default());
             let sdk_table = ixs
                 .iter()
-                .find_map(|ix| assay_client::compute::measured_units(&ix.program_id, &ix.data))
+                .find_map(assay_client::compute::instruction_units)
                 .unwrap_or(0);
             m.record(
                 instruction,
@@ -505,7 +505,59 @@ async fn operator_lifecycle(s: &Stage, w: &mut World, m: &mut Meter) -> Outcome 
         .await?;
     chain.warp(cooldown + 1).await?;
     m.measure(chain, "withdraw", "", &text, &[d.withdraw(&key)], &[&k])
-        .await
+        .await?;
+    bump_searches_cost_what_the_sdk_adds(w, m).await
+}
+
+/// Two registrations whose keys differ only in their PDAs' bumps (one found on the first
+/// try, one at least eight steps down): their units differ by exactly what
+/// `assay_client::compute::bump_search_units` adds — the cost model the SDK's budgets
+/// and this bench's gate rely on, checked on the loaded program.
+async fn bump_searches_cost_what_the_sdk_adds(w: &mut World, m: &mut Meter) -> Outcome {
+    use assay_client::compute::bump_search_units;
+    let d = w.chain.deployment;
+    let ground = |wanted: &dyn Fn(u64) -> bool| loop {
+        let k = Keypair::new();
+        let units = bump_search_units(&d.register_operator(&k.pubkey(), ROLE_VERIFIER));
+        if wanted(units) {
+            return k;
+        }
+    };
+    let steps = assay_client::compute::BUMP_SEARCH_STEP_UNITS;
+    let cases = [
+        ("first_try", ground(&|units| units == 0)),
+        ("deep_search", ground(&|units| units >= 8 * steps)),
+    ];
+    let mut measured = vec![];
+    for (slug, k) in cases {
+        w.chain.airdrop(&k.pubkey(), 1_000_000_000).await?;
+        let register = d.register_operator(&k.pubkey(), ROLE_VERIFIER);
+        let search = bump_search_units(&register);
+        let text = format!(
+            "verifier whose PDAs take {} extra search steps",
+            search / steps
+        );
+        m.measure(
+            &mut w.chain,
+            "register_operator",
+            slug,
+            text,
+            &[register],
+            &[&k],
+        )
+        .await?;
+        let units = m.rows.last().map_or(0, |row| row.units);
+        measured.push((units, search));
+    }
+    let [(first, none), (deep, search)] = measured[..] else {
+        return Err(Failure("two registrations measured".into()));
+    };
+    if none != 0 || deep.checked_sub(first) != Some(search) {
+        return Err(Failure(format!(
+            "register_operator: {deep} − {first} units for {search} units of bump search"
+        )));
+    }
+    Ok(())
 }
 
 /// The happy path, every step measured: post, claim, commit, draw, attest.
