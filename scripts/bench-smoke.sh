@@ -18,7 +18,7 @@ benches=(
   "throughput jobs_per_second_1 jobs_per_second_4 jobs_per_second_16"
   "economics_sim mean_profit_honest_provider mean_profit_cheating_provider mean_profit_lazy_verifier"
   "verifier_throughput chunks_per_second verifier_fraction verifier_fraction_end_to_end"
-  "inference engine_inferences_per_s ort_inferences_per_s engine_over_ort verifier_over_provider ort_bound_usage"
+  "inference engine_inferences_per_s engine_one_dispatch_inferences_per_s per_layer_over_one_dispatch ort_inferences_per_s engine_over_ort verifier_over_provider ort_bound_usage"
 )
 
 log_dir=$(mktemp -d)

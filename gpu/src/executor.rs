@@ -4,8 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::manifest::{
-    CompareRule, Feature, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, EXTENDED_LIMITS,
-    OUTPUT_BINDING,
+    Feature, JobBundle, ManifestError, CHUNK_UNIFORM_BINDING, EXTENDED_LIMITS, OUTPUT_BINDING,
 };
 
 /// Executor failures.
@@ -240,14 +239,14 @@ impl Gpu {
                 })
         };
         let t0 = Instant::now();
-        let pipeline = make(&m.kernel.entry_point);
-        let scale_pipeline = match &m.compare {
-            CompareRule::Float {
-                scale_entry_point: Some(e),
-                ..
-            } => Some(make(e)),
-            _ => None,
+        let compiled = |dispatches: Vec<crate::manifest::Dispatch>| {
+            dispatches
+                .iter()
+                .map(|d| (make(d.entry_point), d.workgroups))
+                .collect::<Vec<_>>()
         };
+        let output_pass = compiled(m.output_dispatches());
+        let scale_pass = m.scale_dispatches().map(compiled);
         let compile_time = t0.elapsed();
 
         let inputs = self.upload_inputs(job);
@@ -255,9 +254,16 @@ impl Gpu {
         let out_align = u64::from(limits.min_storage_buffer_offset_alignment);
         let uni_align = u64::from(limits.min_uniform_buffer_offset_alignment);
         let out_stride = chunk_bytes.div_ceil(out_align) * out_align;
-        let batch = (self.options.max_batch_bytes / out_stride)
+        let scratch_strides: Vec<u64> = m
+            .scratch
+            .iter()
+            .map(|s| s.len.div_ceil(out_align) * out_align)
+            .collect();
+        let per_chunk = out_stride + scratch_strides.iter().sum::<u64>();
+        let largest_stride = scratch_strides.iter().fold(out_stride, |a, &b| a.max(b));
+        let batch = (self.options.max_batch_bytes / per_chunk)
             .clamp(1, u64::from(self.options.max_batch_chunks))
-            .min(limits.max_buffer_size / out_stride)
+            .min(limits.max_buffer_size / largest_stride)
             .min(m.grid.chunks)
             .max(1) as u32;
         let out_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -274,6 +280,23 @@ impl Gpu {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let mut scratch: Vec<Scratch> = m
+            .scratch
+            .iter()
+            .zip(&scratch_strides)
+            .map(|(spec, &stride)| Scratch {
+                binding: spec.binding,
+                len: spec.len,
+                stride,
+                buffer: self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("chunk scratch"),
+                    size: stride * u64::from(batch),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+            })
+            .collect();
+        scratch.sort_by_key(|s| s.binding);
         let uniforms = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("chunk uniforms"),
             size: uni_align * u64::from(batch),
@@ -304,6 +327,16 @@ impl Gpu {
                 resource: buf.as_entire_binding(),
             });
         }
+        for s in &scratch {
+            bg_entries.push(wgpu::BindGroupEntry {
+                binding: s.binding,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &s.buffer,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(s.len),
+                }),
+            });
+        }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("job bind group"),
             layout: &bgl,
@@ -327,11 +360,11 @@ impl Gpu {
             gpu: self,
             n_chunks: m.n_chunks(),
             chunk_bytes: chunk_bytes as usize,
-            workgroups: m.grid.workgroups_per_chunk,
-            pipeline,
-            scale_pipeline,
+            output_pass,
+            scale_pass,
             bind_group,
             out_buf,
+            scratch,
             readback,
             uniforms,
             _inputs: inputs,
@@ -382,45 +415,46 @@ impl Gpu {
     }
 }
 
-/// The bind group layout of a job's kernel ABI: the chunk uniform, the chunk's own output
-/// slice (both at dynamic offsets), then each input read-only.
+/// The bind group layout of a job's kernel ABI: the chunk uniform and the chunk's own
+/// output slice (both at dynamic offsets), each input read-only, and each scratch buffer
+/// (the chunk's own region, at a dynamic offset).
 fn layout_entries(m: &crate::JobManifest, chunk_bytes: u64) -> Vec<wgpu::BindGroupLayoutEntry> {
+    let entry = |binding, ty, dynamic, min: Option<u64>| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: dynamic,
+            min_binding_size: min.and_then(wgpu::BufferSize::new),
+        },
+        count: None,
+    };
+    let read_write = wgpu::BufferBindingType::Storage { read_only: false };
+    let read = wgpu::BufferBindingType::Storage { read_only: true };
+    let uniform = wgpu::BufferBindingType::Uniform;
     let mut entries = vec![
-        wgpu::BindGroupLayoutEntry {
-            binding: CHUNK_UNIFORM_BINDING,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: true,
-                min_binding_size: wgpu::BufferSize::new(16),
-            },
-            count: None,
-        },
-        wgpu::BindGroupLayoutEntry {
-            binding: OUTPUT_BINDING,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: false },
-                has_dynamic_offset: true,
-                min_binding_size: wgpu::BufferSize::new(chunk_bytes),
-            },
-            count: None,
-        },
+        entry(CHUNK_UNIFORM_BINDING, uniform, true, Some(16)),
+        entry(OUTPUT_BINDING, read_write, true, Some(chunk_bytes)),
     ];
-    for input in &m.inputs {
-        entries.push(wgpu::BindGroupLayoutEntry {
-            binding: input.binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: true },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        });
-    }
+    entries.extend(m.inputs.iter().map(|i| entry(i.binding, read, false, None)));
+    entries.extend(
+        m.scratch
+            .iter()
+            .map(|s| entry(s.binding, read_write, true, Some(s.len))),
+    );
     entries
 }
+
+/// A scratch buffer: one `stride`-byte region per chunk of a batch, `len` of it bound.
+struct Scratch {
+    binding: u32,
+    len: u64,
+    stride: u64,
+    buffer: wgpu::Buffer,
+}
+
+/// A compiled pass: each dispatch's pipeline and workgroups, in order.
+type CompiledPass = Vec<(wgpu::ComputePipeline, [u32; 3])>;
 
 /// Which entry point to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,11 +470,12 @@ pub struct PreparedJob<'g> {
     gpu: &'g Gpu,
     n_chunks: u32,
     chunk_bytes: usize,
-    workgroups: [u32; 3],
-    pipeline: wgpu::ComputePipeline,
-    scale_pipeline: Option<wgpu::ComputePipeline>,
+    output_pass: CompiledPass,
+    scale_pass: Option<CompiledPass>,
     bind_group: wgpu::BindGroup,
     out_buf: wgpu::Buffer,
+    /// Sorted by binding, the order of their dynamic offsets.
+    scratch: Vec<Scratch>,
     readback: wgpu::Buffer,
     uniforms: wgpu::Buffer,
     _inputs: Vec<wgpu::Buffer>,
@@ -569,9 +604,9 @@ impl PreparedJob<'_> {
                 chunks: self.n_chunks,
             });
         }
-        let pipeline = match pass {
-            Pass::Output => &self.pipeline,
-            Pass::Scale => match &self.scale_pipeline {
+        let dispatches = match pass {
+            Pass::Output => &self.output_pass,
+            Pass::Scale => match &self.scale_pass {
                 Some(p) => p,
                 None => {
                     return Ok(ChunkOutputs {
@@ -603,8 +638,12 @@ impl PreparedJob<'_> {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("batch"),
                 });
-            // Cleared so a kernel that skips an element yields zeros, never stale data.
+            // Cleared so a kernel that skips an element yields zeros, never stale data, and
+            // every chunk's scratch starts at zero whatever ran before it.
             enc.clear_buffer(&self.out_buf, 0, Some(used));
+            for s in &self.scratch {
+                enc.clear_buffer(&s.buffer, 0, Some(s.stride * batch.len() as u64));
+            }
             {
                 let mut cpass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("chunks"),
@@ -616,15 +655,18 @@ impl PreparedJob<'_> {
                         }
                     }),
                 });
-                cpass.set_pipeline(pipeline);
                 for slot in 0..batch.len() as u64 {
-                    let offsets = [
+                    let mut offsets = vec![
                         (slot * self.uni_align) as u32,
                         (slot * self.out_stride) as u32,
                     ];
+                    offsets.extend(self.scratch.iter().map(|s| (slot * s.stride) as u32));
                     cpass.set_bind_group(0, &self.bind_group, &offsets);
-                    let [x, y, z] = self.workgroups;
-                    cpass.dispatch_workgroups(x, y, z);
+                    // wgpu orders the dispatches of a pass: each sees the writes before it.
+                    for (pipeline, [x, y, z]) in dispatches {
+                        cpass.set_pipeline(pipeline);
+                        cpass.dispatch_workgroups(*x, *y, *z);
+                    }
                 }
             }
             enc.copy_buffer_to_buffer(&self.out_buf, 0, &self.readback, 0, Some(used));

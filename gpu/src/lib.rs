@@ -32,7 +32,7 @@ pub use kernels::ParamError;
 pub use manifest::{
     ChunkGrid, CompareRule, Digest, ElementType, Feature, InputBinding, JobBundle, JobManifest,
     KernelSpec, LimitNeed, LimitRequirements, ManifestError, OutputSpec, Requirements,
-    EXTENDED_LIMITS, MANIFEST_VERSION,
+    ScratchBinding, StageSpec, EXTENDED_LIMITS, MANIFEST_VERSION, STAGED_MANIFEST_VERSION,
 };
 pub use publication::{
     publish, Mirror, ResultIndex, ServeError, Sources, MAX_MIRROR_URL_LEN, OUTPUT_URI_PREFIX,

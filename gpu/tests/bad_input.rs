@@ -323,18 +323,22 @@ fn manifest_with_unknown_fields_is_rejected() {
         Err(ManifestError::Json(_))
     ));
     // Version 1 hashed no requirements: a v1 manifest would name another job.
-    for version in [1, 3] {
+    for version in [1, 4] {
         let mut other = job.manifest.clone();
         other.version = version;
         let err = other.validate().unwrap_err();
         assert!(matches!(
             err,
-            ManifestError::UnsupportedVersion { found, supported: 2 } if found == version
+            ManifestError::UnsupportedVersion { found } if found == version
         ));
         // The message says what to do.
         assert!(err.to_string().contains("set \"version\": 2"), "{err}");
         assert!(err.to_string().contains("re-seal"), "{err}");
     }
+    // Version 3 is for stages: one dispatch stays version 2, so a job has one hash.
+    let mut v3 = job.manifest.clone();
+    v3.version = 3;
+    assert_eq!(v3.validate(), Err(ManifestError::Version3WithoutStages));
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 use assay_gpu::{bound_usage, ElementType, JobBundle, JobManifest, Pass};
-use assay_model::{argmax, compile, labels_from_npy, npy_f32, Batch, ModelInfo, Net};
-use clap::{Args, Subcommand};
+use assay_model::{argmax, compile_in, labels_from_npy, npy_f32, Batch, Layout, ModelInfo, Net};
+use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::report::{report, Outcome};
@@ -42,6 +42,27 @@ pub struct CompileArgs {
     /// Directory to write the job into.
     #[arg(long, default_value = "assay-model-job")]
     out: PathBuf,
+    /// How a chunk runs the model: `per-layer` dispatches each layer over every item and
+    /// output value (parallel enough for a GPU, layers of any width up to the device's
+    /// limits); `one-dispatch` runs one invocation per item through every layer (layers
+    /// up to 1,024 values; on a CPU adapter it can be faster). Same bits either way.
+    #[arg(long, value_enum, default_value_t = LayoutArg::PerLayer)]
+    layout: LayoutArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    PerLayer,
+    OneDispatch,
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(arg: LayoutArg) -> Layout {
+        match arg {
+            LayoutArg::PerLayer => Layout::PerLayer,
+            LayoutArg::OneDispatch => Layout::PerItem,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -80,6 +101,8 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 struct Compiled {
     manifest: PathBuf,
     chunks: u32,
+    /// Dispatches per chunk (one per layer, or one).
+    dispatches_per_chunk: usize,
     #[serde(flatten)]
     info: ModelInfo,
     max_rel: f32,
@@ -89,13 +112,14 @@ impl fmt::Display for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         writeln!(
             f,
-            "compiled {} ({} parameters) over {} items of shape {:?} into {} chunks of {}",
+            "compiled {} ({} parameters) over {} items of shape {:?} into {} chunks of {} ({} dispatches per chunk)",
             self.info.onnx_ops.join(" → "),
             self.info.parameters,
             self.info.items,
             self.info.item_shape,
             self.chunks,
             self.info.batch_per_chunk,
+            self.dispatches_per_chunk,
         )?;
         writeln!(
             f,
@@ -116,7 +140,7 @@ fn compile_job(a: CompileArgs) -> Outcome {
         .with_context(|| format!("{} cannot be compiled", a.model.display()))?;
     let batch = Batch::from_npy(&read_file(&a.inputs)?)
         .with_context(|| format!("{} is not a batch", a.inputs.display()))?;
-    let job = compile(&net, &batch, a.batch_per_chunk)?;
+    let job = compile_in(&net, &batch, a.batch_per_chunk, a.layout.into())?;
     let info = serde_json::to_string_pretty(&job.info)?;
     let manifest =
         crate::job::new::write_job_dir(&a.out, &job.bundle, &[("model.json", info.as_bytes())])?;
@@ -127,6 +151,7 @@ fn compile_job(a: CompileArgs) -> Outcome {
     report(Compiled {
         manifest,
         chunks: job.bundle.manifest.n_chunks(),
+        dispatches_per_chunk: job.bundle.manifest.output_dispatches().len(),
         info: job.info,
         max_rel,
     })

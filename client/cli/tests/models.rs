@@ -41,6 +41,12 @@ fn post_audit_and_read(
     );
     assert_eq!(compiled["chunks"], 12, "{compiled}");
     assert_eq!(compiled["items"], 360, "{compiled}");
+    // A dispatch per layer (the default): the provider's worker and the verifier's daemon
+    // run a multi-stage chunk (a version 3 manifest) end to end.
+    assert!(
+        compiled["dispatches_per_chunk"].as_u64() > Some(1),
+        "{compiled}"
+    );
     let manifest = dir.join("manifest.json");
     let id = job_id.to_string();
     let posted = net.json(

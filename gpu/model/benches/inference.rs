@@ -3,9 +3,11 @@
 //! The digits MLP over a batch of `ASSAY_BENCH_ITEMS` images (default 65,536: the 360
 //! test images repeated), compiled to WGSL and run on this machine's adapter, beside ONNX
 //! Runtime's CPU provider on the same batch (scripts/onnx/ort_bench.py, best of 3), and
-//! the verifier's sampled audit beside the provider's whole run. Prints a table and
-//! `name: value` lines: `engine_inferences_per_s`, `ort_inferences_per_s`,
-//! `engine_over_ort`, `verifier_over_provider`, `ort_bound_usage`.
+//! the verifier's sampled audit beside the provider's whole run. The job is compiled a
+//! dispatch per layer (the default); the same batch compiled to one dispatch per chunk
+//! runs beside it. Prints a table and `name: value` lines: `engine_inferences_per_s`,
+//! `engine_one_dispatch_inferences_per_s`, `per_layer_over_one_dispatch`,
+//! `ort_inferences_per_s`, `engine_over_ort`, `verifier_over_provider`, `ort_bound_usage`.
 //! `ASSAY_BENCH_SMOKE`: a small batch (CI's check that the bench runs).
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -15,7 +17,7 @@ mod python;
 use std::time::{Duration, Instant};
 
 use assay_gpu::{bound_usage, recheck, Commitment, ElementType, Pass, ServedChunk};
-use assay_model::{compile, npy_f32, Batch, Net};
+use assay_model::{compile, compile_in, npy_f32, Batch, Layout, Net};
 
 const PER_CHUNK: u32 = 256;
 const SAMPLES: u32 = 8;
@@ -96,6 +98,16 @@ fn main() {
     });
     assert!(report.passed());
 
+    // The same batch in one dispatch per chunk (one invocation per item): same bits.
+    let one_dispatch = compile_in(&net, &batch, PER_CHUNK, Layout::PerItem).unwrap();
+    let prepared_one = gpu.prepare(&one_dispatch.bundle).unwrap();
+    let (provider_one, outputs_one) = best_of(3, || {
+        let out = prepared_one.run_all().unwrap();
+        Commitment::build(&common::JOB_KEY, &one_dispatch.bundle.manifest, &out).unwrap();
+        out
+    });
+    assert!(outputs_one.as_bytes() == outputs.as_bytes());
+
     // ONNX Runtime on the same batch.
     let dir = std::env::temp_dir().join(format!("assay-inference-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -144,6 +156,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let engine_rate = items as f64 / provider.as_secs_f64();
+    let one_rate = items as f64 / provider_one.as_secs_f64();
     let ort_rate = items as f64 / ort_s;
     let info = gpu.adapter_info();
     println!(
@@ -153,9 +166,14 @@ fn main() {
     println!("| | seconds | inferences/s |");
     println!("|---|---:|---:|");
     println!(
-        "| engine, provider (run all + commit) | {:.4} | {:.0} |",
+        "| engine, provider (run all + commit), a dispatch per layer | {:.4} | {:.0} |",
         provider.as_secs_f64(),
         engine_rate
+    );
+    println!(
+        "| engine, provider (run all + commit), one dispatch per chunk | {:.4} | {:.0} |",
+        provider_one.as_secs_f64(),
+        one_rate
     );
     println!(
         "| ONNX Runtime CPU (same batch) | {:.4} | {:.0} |",
@@ -167,6 +185,8 @@ fn main() {
         verifier.as_secs_f64()
     );
     println!("engine_inferences_per_s: {engine_rate:.0}");
+    println!("engine_one_dispatch_inferences_per_s: {one_rate:.0}");
+    println!("per_layer_over_one_dispatch: {:.3}", engine_rate / one_rate);
     println!("ort_inferences_per_s: {ort_rate:.0}");
     println!("engine_over_ort: {:.3}", engine_rate / ort_rate);
     println!(

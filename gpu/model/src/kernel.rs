@@ -1,10 +1,14 @@
-//! [`Net`] → WGSL: one invocation per item, the whole chain in one dispatch per chunk.
+//! [`Net`] → WGSL, in one of two [`Layout`]s: a dispatch per layer (one invocation per
+//! item and output value, layers passed through a per-chunk scratch buffer), or the whole
+//! chain in one dispatch (one invocation per item).
 //!
-//! Two entry points over the same bindings: `main` writes each item's outputs; `bound`
+//! Two passes over the same bindings: the output pass (`main`, or `layer0`, `layer1`, …)
+//! writes each item's outputs; the bound pass (`bound`, or `bound0`, `bound1`, …)
 //! recomputes the item and writes, per output, `e`: a bound on how far *any* honest f32
 //! evaluation of the chain (any summation order, fused or not) can be from the exact
 //! result. Two honest runs differ by at most `2e`, which is the comparison rule
 //! (`max_rel` = 2, inflated for the bound's own rounding). Derivation: `docs/models.md`.
+//! Both layouts sum in the same order, so they produce the same bits.
 
 use std::fmt::Write;
 
@@ -12,7 +16,7 @@ use assay_gpu::kernels::lit;
 
 use crate::net::{f32_up, gamma, Layer, Net, Window, UNIT_ROUNDOFF};
 
-/// Invocations per workgroup (one item each).
+/// Invocations per workgroup.
 pub const WORKGROUP: u32 = 64;
 /// Binding of the items blob.
 pub const ITEMS_BINDING: u32 = 2;
@@ -100,13 +104,40 @@ fn ops_per_output(layer: &Layer) -> usize {
     }
 }
 
-/// WGSL source of the model for chunks of `batch` items.
-pub fn source(net: &Net, batch: u32) -> String {
-    let mut s = String::new();
-    let (n_in, n_out) = (net.input_len(), net.output_len());
+/// Binding of the per-layer scratch buffer of [`Layout::PerLayer`].
+pub const WORK_BINDING: u32 = 4;
+
+/// How a chunk runs the chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// One dispatch per layer (a version 3 manifest): one invocation per item and output
+    /// value, each layer reading the one before from a per-chunk scratch buffer. Parallel
+    /// over a layer's values, so a GPU is kept busy, and no layer lives in private memory.
+    /// A chain of one layer is a single dispatch with no scratch (a version 2 manifest).
+    #[default]
+    PerLayer,
+    /// One dispatch per chunk: one invocation per item runs every layer in private memory
+    /// (layers at most [`crate::MAX_WIDTH`] values wide).
+    PerItem,
+}
+
+impl Layout {
+    /// The layout `net` actually compiles to under this choice.
+    pub fn for_net(self, net: &Net) -> Layout {
+        if net.layers.is_empty() {
+            Layout::PerItem
+        } else {
+            self
+        }
+    }
+}
+
+/// The kernel's header: the chunk uniform, output, items and parameters bindings, the
+/// batch size and (per layer) the scratch buffer.
+fn header(s: &mut String, net: &Net, batch: u32, layout: Layout) {
     let _ = writeln!(
         s,
-        "// Assay model kernel: one invocation per item, {} layers ({}).\n\
+        "// Assay model kernel ({layout:?}): {} layers ({}).\n\
          struct Chunk {{ index: u32, count: u32, pad0: u32, pad1: u32 }}\n\
          @group(0) @binding(0) var<uniform> chunk: Chunk;\n\
          @group(0) @binding(1) var<storage, read_write> outputs: array<f32>;\n\
@@ -120,6 +151,53 @@ pub fn source(net: &Net, batch: u32) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     );
+    if layout == Layout::PerLayer && net.layers.len() > 1 {
+        let _ = writeln!(
+            s,
+            "@group(0) @binding({WORK_BINDING}) var<storage, read_write> work: array<f32>;"
+        );
+    }
+}
+
+/// WGSL source of the model for chunks of `batch` items, in `layout`
+/// ([`Layout::for_net`] decides).
+pub fn source(net: &Net, batch: u32, layout: Layout) -> String {
+    match layout.for_net(net) {
+        Layout::PerItem => per_item_source(net, batch),
+        Layout::PerLayer => per_layer_source(net, batch),
+    }
+}
+
+/// Every layer's body, in order; `names(k, at)` says where layer `k` (its parameters at
+/// `at`) reads and writes.
+fn emit_layers(s: &mut String, net: &Net, names: impl Fn(usize, usize) -> Names) {
+    let mut len = net.input_len();
+    for (k, (layer, &at)) in net.layers.iter().zip(&param_offsets(net)).enumerate() {
+        let out_len = layer.output_len(len);
+        let g = names(k, at);
+        g.open_layer(s, out_len);
+        match layer {
+            Layer::Dense { inputs, .. } => dense(s, &g, out_len, *inputs, gamma(inputs + 1)),
+            Layer::Conv { window, .. } => conv(s, &g, out_len, window, gamma(terms(layer) + 1)),
+            Layer::MaxPool { window } => max_pool(s, &g, out_len, window),
+            Layer::AvgPool { window, count_pad } => {
+                avg_pool(s, &g, out_len, window, *count_pad, gamma(terms(layer) + 6))
+            }
+            Layer::AddConstant { .. } => add_constant(s, &g, out_len),
+            Layer::Relu => relu(s, &g, out_len),
+            Layer::Sigmoid => logistic(s, &g, out_len, false),
+            Layer::Tanh => logistic(s, &g, out_len, true),
+        }
+        g.close_layer(s);
+        len = out_len;
+    }
+}
+
+/// One invocation per item, the whole chain in private arrays.
+fn per_item_source(net: &Net, batch: u32) -> String {
+    let mut s = String::new();
+    header(&mut s, net, batch, Layout::PerItem);
+    let (n_in, n_out) = (net.input_len(), net.output_len());
     for bound in [false, true] {
         let entry = if bound { "bound" } else { "main" };
         let _ = writeln!(
@@ -135,37 +213,12 @@ pub fn source(net: &Net, batch: u32) -> String {
         if bound {
             let _ = writeln!(s, "  var e0: array<f32, {n_in}>;");
         }
-        let mut len = n_in;
-        for (k, (layer, &at)) in net.layers.iter().zip(&param_offsets(net)).enumerate() {
-            let out_len = layer.output_len(len);
-            let _ = writeln!(s, "  var v{}: array<f32, {out_len}>;", k + 1);
-            if bound {
-                let _ = writeln!(s, "  var e{}: array<f32, {out_len}>;", k + 1);
-            }
-            let g = Names { k, bound, at };
-            match layer {
-                Layer::Dense { inputs, .. } => {
-                    dense(&mut s, &g, out_len, *inputs, gamma(inputs + 1))
-                }
-                Layer::Conv { window, .. } => {
-                    conv(&mut s, &g, out_len, window, gamma(terms(layer) + 1))
-                }
-                Layer::MaxPool { window } => max_pool(&mut s, &g, out_len, window),
-                Layer::AvgPool { window, count_pad } => avg_pool(
-                    &mut s,
-                    &g,
-                    out_len,
-                    window,
-                    *count_pad,
-                    gamma(terms(layer) + 6),
-                ),
-                Layer::AddConstant { .. } => add_constant(&mut s, &g, out_len),
-                Layer::Relu => relu(&mut s, &g, out_len),
-                Layer::Sigmoid => logistic(&mut s, &g, out_len, false),
-                Layer::Tanh => logistic(&mut s, &g, out_len, true),
-            }
-            len = out_len;
-        }
+        emit_layers(&mut s, net, |k, at| Names {
+            k,
+            bound,
+            at,
+            per_layer: None,
+        });
         let last = net.layers.len();
         let src = if bound {
             format!("e{last}")
@@ -180,42 +233,168 @@ pub fn source(net: &Net, batch: u32) -> String {
     s
 }
 
-/// Layer `k`'s variables (`v{k}`/`e{k}` in, `v{k+1}`/`e{k+1}` out), whether this is the
-/// bound pass, and where its parameters start.
+/// Entry points `layer{k}` and `bound{k}` per layer: invocation `(o, item)` computes
+/// value `o` of the item's layer output (in the bound pass also its error), reading the
+/// layer before from `work` (the items for layer 0) and writing to `work` (the outputs
+/// for the last layer). `work` holds four regions of `BATCH × widest` values: the values
+/// and the errors of even and of odd layers.
+fn per_layer_source(net: &Net, batch: u32) -> String {
+    let mut s = String::new();
+    header(&mut s, net, batch, Layout::PerLayer);
+    let shape = PerLayer {
+        last: net.layers.len() - 1,
+        n_in: net.input_len(),
+        n_out: net.output_len(),
+        width: net.widest(),
+        region: batch as usize * net.widest(),
+    };
+    for bound in [false, true] {
+        emit_layers(&mut s, net, |k, at| Names {
+            k,
+            bound,
+            at,
+            per_layer: Some(shape),
+        });
+    }
+    s
+}
+
+/// `work` bytes of a [`Layout::PerLayer`] chunk of `batch` items: four regions.
+pub fn work_bytes(net: &Net, batch: u32) -> u64 {
+    4 * u64::from(batch) * net.widest() as u64 * 4
+}
+
+/// The dispatches of a [`Layout::PerLayer`] chunk: per layer, `(entry, bound entry,
+/// workgroups)`.
+pub fn layer_dispatches(net: &Net, batch: u32) -> Vec<(String, String, [u32; 3])> {
+    let mut len = net.input_len();
+    (0..net.layers.len())
+        .map(|k| {
+            len = net.layers[k].output_len(len);
+            let x = u32::try_from(len.div_ceil(WORKGROUP as usize)).unwrap_or(u32::MAX);
+            (format!("layer{k}"), format!("bound{k}"), [x, batch, 1])
+        })
+        .collect()
+}
+
+/// Where the layers of a [`Layout::PerLayer`] kernel keep their values.
+#[derive(Clone, Copy)]
+struct PerLayer {
+    /// Index of the last layer (it writes the outputs).
+    last: usize,
+    n_in: usize,
+    n_out: usize,
+    /// Values per item in each region of `work`.
+    width: usize,
+    /// Values per region (`BATCH × width`).
+    region: usize,
+}
+
+/// Layer `k`: whether this is the bound pass, where its parameters start, and where it
+/// reads and writes (private arrays `v{k}`/`e{k}` in, `v{k+1}`/`e{k+1}` out, or regions
+/// of `work`).
 struct Names {
     k: usize,
     bound: bool,
     at: usize,
+    per_layer: Option<PerLayer>,
 }
 
 impl Names {
-    fn v(&self) -> String {
-        format!("v{}", self.k)
+    /// Value `index` of the layer's input.
+    fn v(&self, index: &str) -> String {
+        match self.per_layer {
+            None => format!("v{}[{index}]", self.k),
+            Some(_) if self.k == 0 => format!("items[base + {index}]"),
+            Some(p) => self.work(p, self.k % 2, index),
+        }
     }
-    fn e(&self) -> String {
-        format!("e{}", self.k)
+    /// The bound on value `index`'s error (the items are exact).
+    fn e(&self, index: &str) -> String {
+        match self.per_layer {
+            None => format!("e{}[{index}]", self.k),
+            Some(_) if self.k == 0 => "0.0".into(),
+            Some(p) => self.work(p, 2 + self.k % 2, index),
+        }
     }
+    /// Where output value `o` goes (discarded in the last layer's bound pass).
     fn nv(&self) -> String {
-        format!("v{}", self.k + 1)
+        match self.per_layer {
+            None => format!("v{}[o]", self.k + 1),
+            Some(p) if self.k == p.last && self.bound => "_".into(),
+            Some(p) if self.k == p.last => format!("outputs[item * {}u + o]", p.n_out),
+            Some(p) => self.work(p, (self.k + 1) % 2, "o"),
+        }
     }
+    /// Where output `o`'s error bound goes (the bound pass only).
     fn ne(&self) -> String {
-        format!("e{}", self.k + 1)
+        match self.per_layer {
+            None => format!("e{}[o]", self.k + 1),
+            Some(p) if self.k == p.last => format!("outputs[item * {}u + o]", p.n_out),
+            Some(p) => self.work(p, 2 + (self.k + 1) % 2, "o"),
+        }
+    }
+    fn work(&self, p: PerLayer, region: usize, index: &str) -> String {
+        format!(
+            "work[{}u + item * {}u + {index}]",
+            region * p.region,
+            p.width
+        )
+    }
+    /// Per item: declares the layer's output arrays. Per layer: opens its entry point,
+    /// whose invocation computes output `o` of `item`.
+    fn open_layer(&self, s: &mut String, out_len: usize) {
+        match self.per_layer {
+            None => {
+                let _ = writeln!(s, "  var v{}: array<f32, {out_len}>;", self.k + 1);
+                if self.bound {
+                    let _ = writeln!(s, "  var e{}: array<f32, {out_len}>;", self.k + 1);
+                }
+            }
+            Some(p) => {
+                let entry = if self.bound { "bound" } else { "layer" };
+                let _ = writeln!(
+                    s,
+                    "\n@compute @workgroup_size({WORKGROUP})\n\
+                     fn {entry}{k}(@builtin(global_invocation_id) gid: vec3<u32>) {{\n\
+                     \x20 let item = gid.y;\n\
+                     \x20 if (gid.x >= {out_len}u || item >= BATCH) {{ return; }}\n\
+                     \x20 let base = (chunk.index * BATCH + item) * {n_in}u;",
+                    k = self.k,
+                    n_in = p.n_in,
+                );
+            }
+        }
+    }
+    fn close_layer(&self, s: &mut String) {
+        if self.per_layer.is_some() {
+            let _ = writeln!(s, "}}");
+        }
+    }
+    /// Opens the computation of each output `o`: a loop per item, the invocation's own
+    /// `o` per layer.
+    fn open_outputs(&self, s: &mut String, out_len: usize) {
+        match self.per_layer {
+            None => {
+                let _ = writeln!(s, "  for (var o = 0u; o < {out_len}u; o++) {{");
+            }
+            Some(_) => {
+                let _ = writeln!(s, "  {{ let o = gid.x;");
+            }
+        }
     }
 }
 
 /// One product `w · x[i]` summed into `acc`; in the bound pass also into `mag`
 /// (`|w|·(|x̂|+2e)`) and `carried` (`|w|·e`).
 fn accumulate(s: &mut String, g: &Names, weight: &str, index: &str, indent: &str) {
-    let (v, e) = (g.v(), g.e());
-    let _ = writeln!(
-        s,
-        "{indent}let w = {weight};\n{indent}acc = acc + w * {v}[{index}];"
-    );
+    let (v, e) = (g.v(index), g.e(index));
+    let _ = writeln!(s, "{indent}let w = {weight};\n{indent}acc = acc + w * {v};");
     if g.bound {
         let _ = writeln!(
             s,
-            "{indent}mag = mag + abs(w) * (abs({v}[{index}]) + 2.0 * {e}[{index}]);\n\
-             {indent}carried = carried + abs(w) * {e}[{index}];"
+            "{indent}mag = mag + abs(w) * (abs({v}) + 2.0 * {e});\n\
+             {indent}carried = carried + abs(w) * {e};"
         );
     }
 }
@@ -230,11 +409,11 @@ fn start_sum(s: &mut String, g: &Names, bias: &str) {
 
 /// The sum stored, and in the bound pass `e' = carried + γ·mag`.
 fn end_sum(s: &mut String, g: &Names, gamma: f64) {
-    let _ = writeln!(s, "    {}[o] = acc;", g.nv());
+    let _ = writeln!(s, "    {} = acc;", g.nv());
     if g.bound {
         let _ = writeln!(
             s,
-            "    {}[o] = carried + {} * mag;",
+            "    {} = carried + {} * mag;",
             g.ne(),
             lit(f32_up(gamma))
         );
@@ -243,7 +422,7 @@ fn end_sum(s: &mut String, g: &Names, gamma: f64) {
 
 fn dense(s: &mut String, g: &Names, out_len: usize, inputs: usize, gamma: f64) {
     let (at, b) = (g.at, g.at + inputs * out_len);
-    let _ = writeln!(s, "  for (var o = 0u; o < {out_len}u; o++) {{");
+    g.open_outputs(s, out_len);
     start_sum(s, g, &format!("params[{b}u + o]"));
     let _ = writeln!(s, "    for (var i = 0u; i < {inputs}u; i++) {{");
     accumulate(
@@ -258,20 +437,19 @@ fn dense(s: &mut String, g: &Names, out_len: usize, inputs: usize, gamma: f64) {
     let _ = writeln!(s, "  }}");
 }
 
-/// Opens the loop over a window layer's outputs: `o` → channel `ch`, row `oy`, column
-/// `ox`. [`window_loops`] then opens the loops over the window itself.
-fn open_window(s: &mut String, out_len: usize, w: &Window) {
+/// Opens the computation of a window layer's outputs: `o` → channel `ch`, row `oy`,
+/// column `ox`. [`window_loops`] then opens the loops over the window itself.
+fn open_window(s: &mut String, g: &Names, out_len: usize, w: &Window) {
     let [oh, ow] = w.output;
+    g.open_outputs(s, out_len);
     let _ = writeln!(
         s,
-        "  for (var o = 0u; o < {out_len}u; o++) {{\n\
-         \x20   let ch = o / {area}u;\n\
+        "    let ch = o / {area}u;\n\
          \x20   let oy = (o / {ow}u) % {oh}u;\n\
          \x20   let ox = o % {ow}u;",
         area = oh * ow
     );
 }
-
 /// The loops over the window: `c` (every input channel for a convolution, `ch` for a
 /// pool), `ky`, `kx`, skipping positions outside the input; `at` is the input index.
 /// Closed by [`close_window_loops`].
@@ -307,7 +485,7 @@ fn conv(s: &mut String, g: &Names, out_len: usize, w: &Window, gamma: f64) {
     let per_filter = w.channels * kh * kw;
     let filters = out_len / w.output_area();
     let (at, b) = (g.at, g.at + per_filter * filters);
-    open_window(s, out_len, w);
+    open_window(s, g, out_len, w);
     start_sum(s, g, &format!("params[{b}u + ch]"));
     window_loops(s, w, true);
     let weight = format!(
@@ -323,21 +501,21 @@ fn conv(s: &mut String, g: &Names, out_len: usize, w: &Window, gamma: f64) {
 /// Max over the window; the bound is the largest input error in it (max is 1-Lipschitz
 /// in each input).
 fn max_pool(s: &mut String, g: &Names, out_len: usize, w: &Window) {
-    let (v, e, nv, ne) = (g.v(), g.e(), g.nv(), g.ne());
-    open_window(s, out_len, w);
+    let (v, e, nv, ne) = (g.v("at"), g.e("at"), g.nv(), g.ne());
+    open_window(s, g, out_len, w);
     let _ = writeln!(s, "    var m = -3.40282347e38;");
     if g.bound {
         let _ = writeln!(s, "    var em = 0.0;");
     }
     window_loops(s, w, false);
-    let _ = writeln!(s, "      m = max(m, {v}[at]);");
+    let _ = writeln!(s, "      m = max(m, {v});");
     if g.bound {
-        let _ = writeln!(s, "      em = max(em, {e}[at]);");
+        let _ = writeln!(s, "      em = max(em, {e});");
     }
     close_window_loops(s);
-    let _ = writeln!(s, "    {nv}[o] = m;");
+    let _ = writeln!(s, "    {nv} = m;");
     if g.bound {
-        let _ = writeln!(s, "    {ne}[o] = em;");
+        let _ = writeln!(s, "    {ne} = em;");
     }
     let _ = writeln!(s, "  }}");
 }
@@ -346,18 +524,18 @@ fn max_pool(s: &mut String, g: &Names, out_len: usize, w: &Window) {
 /// errors through the mean and adds `γ_{n+6}` of the magnitudes (the sum's roundings, the
 /// reciprocal's division, the product).
 fn avg_pool(s: &mut String, g: &Names, out_len: usize, w: &Window, count_pad: bool, gamma: f64) {
-    let (v, e, nv, ne) = (g.v(), g.e(), g.nv(), g.ne());
-    open_window(s, out_len, w);
+    let (v, e, nv, ne) = (g.v("at"), g.e("at"), g.nv(), g.ne());
+    open_window(s, g, out_len, w);
     let _ = writeln!(s, "    var acc = 0.0;\n    var count = 0u;");
     if g.bound {
         let _ = writeln!(s, "    var mag = 0.0;\n    var carried = 0.0;");
     }
     window_loops(s, w, false);
-    let _ = writeln!(s, "      acc = acc + {v}[at];\n      count = count + 1u;");
+    let _ = writeln!(s, "      acc = acc + {v};\n      count = count + 1u;");
     if g.bound {
         let _ = writeln!(
             s,
-            "      mag = mag + abs({v}[at]) + 2.0 * {e}[at];\n      carried = carried + {e}[at];"
+            "      mag = mag + abs({v}) + 2.0 * {e};\n      carried = carried + {e};"
         );
     }
     close_window_loops(s);
@@ -366,14 +544,11 @@ fn avg_pool(s: &mut String, g: &Names, out_len: usize, w: &Window, count_pad: bo
     } else {
         "f32(max(count, 1u))".to_string()
     };
-    let _ = writeln!(
-        s,
-        "    let inv = 1.0 / {divisor};\n    {nv}[o] = acc * inv;"
-    );
+    let _ = writeln!(s, "    let inv = 1.0 / {divisor};\n    {nv} = acc * inv;");
     if g.bound {
         let _ = writeln!(
             s,
-            "    {ne}[o] = (carried + {} * mag) * inv;",
+            "    {ne} = (carried + {} * mag) * inv;",
             lit(f32_up(gamma))
         );
     }
@@ -381,35 +556,28 @@ fn avg_pool(s: &mut String, g: &Names, out_len: usize, w: &Window, count_pad: bo
 }
 
 fn add_constant(s: &mut String, g: &Names, out_len: usize) {
-    let (v, e, nv, ne, at) = (g.v(), g.e(), g.nv(), g.ne(), g.at);
+    let (v, e, nv, ne, at) = (g.v("o"), g.e("o"), g.nv(), g.ne(), g.at);
     let u = lit(f32_up(UNIT_ROUNDOFF));
+    g.open_outputs(s, out_len);
     let _ = writeln!(
         s,
-        "  for (var o = 0u; o < {out_len}u; o++) {{\n\
-         \x20   let c = params[{at}u + o];\n\
-         \x20   {nv}[o] = {v}[o] + c;"
+        "    let c = params[{at}u + o];\n\
+         \x20   {nv} = {v} + c;"
     );
     if g.bound {
-        let _ = writeln!(
-            s,
-            "    {ne}[o] = {e}[o] + {u} * (abs({v}[o]) + 2.0 * {e}[o] + abs(c));"
-        );
+        let _ = writeln!(s, "    {ne} = {e} + {u} * (abs({v}) + 2.0 * {e} + abs(c));");
     }
     let _ = writeln!(s, "  }}");
 }
 
 fn relu(s: &mut String, g: &Names, out_len: usize) {
-    let (v, e, nv, ne) = (g.v(), g.e(), g.nv(), g.ne());
-    let _ = writeln!(
-        s,
-        "  for (var o = 0u; o < {out_len}u; o++) {{ {nv}[o] = max({v}[o], 0.0); }}"
-    );
+    let (v, e, nv, ne) = (g.v("o"), g.e("o"), g.nv(), g.ne());
+    g.open_outputs(s, out_len);
+    let _ = writeln!(s, "    {nv} = max({v}, 0.0);");
     if g.bound {
-        let _ = writeln!(
-            s,
-            "  for (var o = 0u; o < {out_len}u; o++) {{ {ne}[o] = {e}[o]; }}"
-        );
+        let _ = writeln!(s, "    {ne} = {e};");
     }
+    let _ = writeln!(s, "  }}");
 }
 
 /// Sigmoid, or tanh as `2·σ(2x) − 1`, through WGSL's `exp` (accurate to `3 + 2|x|` ULP)
@@ -418,28 +586,24 @@ fn relu(s: &mut String, g: &Names, out_len: usize) {
 /// `1/(1+E)`, whose derivative is at most ¼ in `E`'s relative terms) plus `3.5·2⁻²³`
 /// (the `1 + E` and the division), for tanh twice that at `2x` plus the final subtraction.
 fn logistic(s: &mut String, g: &Names, out_len: usize, tanh: bool) {
-    let (v, e, nv, ne) = (g.v(), g.e(), g.nv(), g.ne());
+    let (v, e, nv, ne) = (g.v("o"), g.e("o"), g.nv(), g.ne());
     let ulp = lit(f32_up(2.0 * UNIT_ROUNDOFF));
     let expr = if tanh {
-        format!("2.0 / (1.0 + exp(-2.0 * {v}[o])) - 1.0")
+        format!("2.0 / (1.0 + exp(-2.0 * {v})) - 1.0")
     } else {
-        format!("1.0 / (1.0 + exp(-{v}[o]))")
+        format!("1.0 / (1.0 + exp(-{v}))")
     };
-    let _ = writeln!(
-        s,
-        "  for (var o = 0u; o < {out_len}u; o++) {{\n    {nv}[o] = {expr};"
-    );
+    g.open_outputs(s, out_len);
+    let _ = writeln!(s, "    {nv} = {expr};");
     if g.bound {
         let bound = if tanh {
             format!(
-                "{e}[o] + 2.0 * ((3.0 + 4.0 * (abs({v}[o]) + {e}[o])) * {ulp} * 0.25 + 3.5 * {ulp}) + {ulp}"
+                "{e} + 2.0 * ((3.0 + 4.0 * (abs({v}) + {e})) * {ulp} * 0.25 + 3.5 * {ulp}) + {ulp}"
             )
         } else {
-            format!(
-                "0.25 * {e}[o] + (3.0 + 2.0 * (abs({v}[o]) + {e}[o])) * {ulp} * 0.25 + 3.5 * {ulp}"
-            )
+            format!("0.25 * {e} + (3.0 + 2.0 * (abs({v}) + {e})) * {ulp} * 0.25 + 3.5 * {ulp}")
         };
-        let _ = writeln!(s, "    {ne}[o] = {bound};");
+        let _ = writeln!(s, "    {ne} = {bound};");
     }
     let _ = writeln!(s, "  }}");
 }

@@ -19,16 +19,19 @@ mod net;
 
 pub use batch::{labels_from_npy, npy_f32, Batch, BatchError};
 pub use import::{net_from_onnx, SUPPORTED_OPS};
+pub use kernel::Layout;
 pub use net::{f32_up, gamma, Layer, ModelInfo, Net, UNIT_ROUNDOFF};
 
 use assay_gpu::kernels::f32_bytes;
 use assay_gpu::{
     ChunkGrid, CompareRule, Digest, ElementType, InputBinding, JobBundle, JobManifest, KernelSpec,
-    ManifestError, OutputSpec, Requirements, MANIFEST_VERSION,
+    ManifestError, OutputSpec, Requirements, ScratchBinding, StageSpec, MANIFEST_VERSION,
+    STAGED_MANIFEST_VERSION,
 };
 
-/// The widest vector (values per item) a layer may produce: the kernel keeps each
-/// layer's vector in invocation-private memory (two per layer in the bound pass).
+/// The widest vector (values per item) a layer may produce in [`Layout::PerItem`]: the
+/// kernel keeps each layer's vector in invocation-private memory (two per layer in the
+/// bound pass), and shader compilers slow down sharply with large private arrays.
 pub const MAX_WIDTH: usize = 1024;
 
 /// Why a model or batch was refused, before anything is uploaded or paid.
@@ -92,17 +95,10 @@ pub enum ModelError {
 }
 
 impl Net {
-    /// Parses an ONNX model (see [`net_from_onnx`]) and checks it fits every verifier.
+    /// Parses an ONNX model (see [`net_from_onnx`]); [`compile`] checks that the job fits
+    /// every verifier.
     pub fn from_onnx(bytes: &[u8]) -> Result<Net, ModelError> {
-        let net = net_from_onnx(bytes)?;
-        if net.widest() > MAX_WIDTH {
-            return Err(ModelError::TooLarge {
-                what: "the widest layer (values per item)",
-                value: net.widest() as u64,
-                limit: MAX_WIDTH as u64,
-            });
-        }
-        Ok(net)
+        net_from_onnx(bytes)
     }
 }
 
@@ -113,14 +109,32 @@ pub struct CompiledModel {
     pub info: ModelInfo,
 }
 
-/// Compiles `net` over `batch` into a job of `ceil(items / batch_per_chunk)` chunks; the
-/// last chunk is padded with zero items (their outputs are dropped by
-/// [`CompiledModel::outputs`]).
+/// Compiles `net` over `batch` into a job of `ceil(items / batch_per_chunk)` chunks, in
+/// the default [`Layout`]; the last chunk is padded with zero items (their outputs are
+/// dropped by [`CompiledModel::outputs`]).
 pub fn compile(
     net: &Net,
     batch: &Batch,
     batch_per_chunk: u32,
 ) -> Result<CompiledModel, ModelError> {
+    compile_in(net, batch, batch_per_chunk, Layout::default())
+}
+
+/// [`compile`] in `layout` (a chain of no layer always compiles to [`Layout::PerItem`]).
+pub fn compile_in(
+    net: &Net,
+    batch: &Batch,
+    batch_per_chunk: u32,
+    layout: Layout,
+) -> Result<CompiledModel, ModelError> {
+    let layout = layout.for_net(net);
+    if layout == Layout::PerItem && net.widest() > MAX_WIDTH {
+        return Err(ModelError::TooLarge {
+            what: "the widest layer (values per item) of a one-dispatch kernel",
+            value: net.widest() as u64,
+            limit: MAX_WIDTH as u64,
+        });
+    }
     if batch_per_chunk == 0 {
         return Err(ModelError::BatchPerChunk(0));
     }
@@ -135,7 +149,7 @@ pub fn compile(
     let chunks = batch.items().div_ceil(per_chunk);
     let mut items = batch.values.clone();
     items.resize(chunks * per_chunk * net.input_len(), 0.0);
-    let source = kernel::source(net, batch_per_chunk);
+    let source = kernel::source(net, batch_per_chunk, layout);
     let blobs = vec![f32_bytes(&items), f32_bytes(&kernel::params_blob(net))];
     let limits = wgpu::Limits::default();
     let biggest = blobs.iter().map(|b| b.len() as u64).max().unwrap_or(0);
@@ -154,16 +168,22 @@ pub fn compile(
             value: (per_chunk * net.output_len()) as u64,
             limit: limits.max_storage_buffer_binding_size / 4,
         })?;
+    let (entry_point, scale_entry_point, workgroups_per_chunk, stages, scratch) =
+        dispatches(net, batch_per_chunk, layout, &limits)?;
     let manifest = JobManifest {
-        version: MANIFEST_VERSION,
+        version: if stages.is_empty() && scratch.is_empty() {
+            MANIFEST_VERSION
+        } else {
+            STAGED_MANIFEST_VERSION
+        },
         kernel: KernelSpec {
             sha256: Digest::of(source.as_bytes()),
-            entry_point: "main".into(),
+            entry_point,
         },
         workgroup_size: [kernel::WORKGROUP, 1, 1],
         grid: ChunkGrid {
             chunks: chunks as u64,
-            workgroups_per_chunk: [batch_per_chunk.div_ceil(kernel::WORKGROUP), 1, 1],
+            workgroups_per_chunk,
         },
         inputs: blobs
             .iter()
@@ -181,9 +201,11 @@ pub fn compile(
         compare: CompareRule::Float {
             max_abs: kernel::abs_floor(net),
             max_rel: kernel::max_rel(net),
-            scale_entry_point: Some("bound".into()),
+            scale_entry_point: Some(scale_entry_point),
         },
         requires: Requirements::default(),
+        stages,
+        scratch,
     };
     let bundle = JobBundle {
         manifest,
@@ -203,6 +225,60 @@ pub fn compile(
             softmax: net.softmax,
         },
     })
+}
+
+/// A chunk's first dispatch (entry point, scale entry point, workgroups), its further
+/// stages and its scratch buffers, in `layout` (already [`Layout::for_net`]).
+type Dispatches = (
+    String,
+    String,
+    [u32; 3],
+    Vec<StageSpec>,
+    Vec<ScratchBinding>,
+);
+
+fn dispatches(
+    net: &Net,
+    batch_per_chunk: u32,
+    layout: Layout,
+    limits: &wgpu::Limits,
+) -> Result<Dispatches, ModelError> {
+    if layout == Layout::PerItem {
+        let workgroups = [batch_per_chunk.div_ceil(kernel::WORKGROUP), 1, 1];
+        return Ok(("main".into(), "bound".into(), workgroups, vec![], vec![]));
+    }
+    let work = kernel::work_bytes(net, batch_per_chunk);
+    let scratch = if net.layers.len() > 1 {
+        vec![ScratchBinding {
+            binding: kernel::WORK_BINDING,
+            len: work,
+        }]
+    } else {
+        vec![]
+    };
+    if !scratch.is_empty() && work > limits.max_storage_buffer_binding_size {
+        return Err(ModelError::TooLarge {
+            what:
+                "a chunk's scratch for its layers (bytes: 4 × batch_per_chunk × widest layer × 4)",
+            value: work,
+            limit: limits.max_storage_buffer_binding_size,
+        });
+    }
+    let mut layers = kernel::layer_dispatches(net, batch_per_chunk).into_iter();
+    let Some((entry, bound, workgroups)) = layers.next() else {
+        return Err(ModelError::NotAChain {
+            node: String::new(),
+            reason: "no layer to run".into(),
+        });
+    };
+    let stages = layers
+        .map(|(entry_point, scale, workgroups)| StageSpec {
+            entry_point,
+            scale_entry_point: Some(scale),
+            workgroups,
+        })
+        .collect();
+    Ok((entry, bound, workgroups, stages, scratch))
 }
 
 /// The largest magnitude a job may reach (its bound pass adds `2e` terms on top).

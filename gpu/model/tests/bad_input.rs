@@ -1,6 +1,8 @@
 //! Bad models and batches are refused with a named error before anything is built,
 //! uploaded or paid (no device is opened here).
-use assay_model::{compile, npy_f32, Batch, BatchError, ModelError, Net};
+use assay_model::{
+    compile, compile_in, npy_f32, Batch, BatchError, Layer, Layout, ModelError, Net,
+};
 use npyz::WriterBuilder;
 
 fn model(dir: &str, name: &str) -> Vec<u8> {
@@ -36,13 +38,35 @@ fn a_dynamic_item_shape_is_refused() {
 
 #[test]
 fn a_model_over_the_device_limits_is_refused() {
-    let e = refused("too_wide");
+    // A layer of 2,048 values: one dispatch per layer runs it, one dispatch per item
+    // (private arrays) is capped at 1,024.
+    let wide = Net::from_onnx(&model("testdata", "too_wide.onnx")).unwrap();
+    let one = Batch::from_npy(&npy_f32(&[4, 1], &[0.5; 4])).unwrap();
+    assert!(compile(&wide, &one, 4).is_ok());
+    let e = compile_in(&wide, &one, 4, Layout::PerItem).expect_err("private memory");
     assert!(
         matches!(
             e,
             ModelError::TooLarge {
                 value: 2048,
                 limit: 1024,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // Followed by a Relu, the layers pass through scratch (batch_per_chunk × widest × 16
+    // bytes): fine at 64 items per chunk, over WebGPU's 128 MiB binding at 5,000.
+    let mut two = wide.clone();
+    two.layers.push(Layer::Relu);
+    assert!(compile(&two, &one, 64).is_ok());
+    let e = compile(&two, &one, 5_000).expect_err("scratch over the binding limit");
+    assert!(
+        matches!(
+            e,
+            ModelError::TooLarge {
+                value: 163_840_000,
+                limit: 134_217_728,
                 ..
             }
         ),

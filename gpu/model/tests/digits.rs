@@ -5,7 +5,7 @@
 mod common;
 
 use assay_gpu::{bound_usage, compare_chunk, ElementType, Pass};
-use assay_model::{argmax, compile, labels_from_npy, Batch, Net};
+use assay_model::{argmax, compile, compile_in, labels_from_npy, Batch, Layout, Net};
 
 fn digits(name: &str) -> Vec<u8> {
     let path = format!("{}/../../models/digits/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -83,4 +83,29 @@ fn digits_cnn_matches_onnx_runtime_under_the_derived_bound() {
     println!("digits cnn: accuracy engine {engine}/360, onnxruntime {ort}/360; worst use of the bound {worst:.4}");
     assert_eq!(engine, ort);
     assert!(engine > 300, "a trained model, not noise");
+}
+
+/// Both layouts sum every output in the same order, so a model compiled a dispatch per
+/// layer (a version 3 manifest: one stage per layer after the first, one scratch buffer)
+/// and compiled to one dispatch give the same bits, outputs and bounds alike.
+#[test]
+fn a_dispatch_per_layer_and_one_dispatch_give_the_same_bits() {
+    let batch = Batch::from_npy(&digits("test_x.npy")).unwrap();
+    for model in ["mlp", "cnn"] {
+        let net = Net::from_onnx(&digits(&format!("{model}.onnx"))).unwrap();
+        let staged = compile_in(&net, &batch, 32, Layout::PerLayer).unwrap();
+        let single = compile_in(&net, &batch, 32, Layout::PerItem).unwrap();
+        let m = &staged.bundle.manifest;
+        assert_eq!(m.version, assay_gpu::STAGED_MANIFEST_VERSION);
+        assert_eq!(m.stages.len() + 1, net.layers.len(), "{model}");
+        assert_eq!(m.scratch.len(), 1);
+        assert!(single.bundle.manifest.stages.is_empty());
+        let run = |job: &assay_model::CompiledModel| {
+            let prepared = common::gpu().prepare(&job.bundle).unwrap();
+            let out = prepared.run_all().unwrap();
+            let bound = prepared.run(Pass::Scale, out.indices()).unwrap();
+            (out.into_bytes(), bound.into_bytes())
+        };
+        assert!(run(&staged) == run(&single), "{model}");
+    }
 }

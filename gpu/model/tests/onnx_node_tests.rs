@@ -13,9 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assay_gpu::{compare_chunk, ElementType, Pass};
-use assay_model::{compile, Batch, Net};
+use assay_model::{compile, Batch, CompiledModel, Layer, Layout, Net};
 
-/// Runs one case; `Ok(None)` when the compiler refuses it (with its reason).
+/// Runs one case; `Ok(None)` when it passed, `Ok(Some(reason))` when the compiler refuses
+/// it. A case that passes is run a second time with `+ 0` layers appended, which make
+/// it a chain of two or more layers and so a dispatch per layer ([`Layout::PerLayer`]);
+/// the case as it is runs in one dispatch when it is a single layer.
 fn run_case(dir: &Path) -> Result<Option<String>, String> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
     let net = match Net::from_onnx(&read("model.onnx")?) {
@@ -32,6 +35,23 @@ fn run_case(dir: &Path) -> Result<Option<String>, String> {
         Ok(job) => job,
         Err(e) => return Ok(Some(e.to_string())),
     };
+    check(&job, &expected).map_err(|e| format!("{:?}: {e}", Layout::default().for_net(&net)))?;
+    let mut staged = net.clone();
+    while staged.layers.len() < 2 {
+        staged.layers.push(Layer::AddConstant {
+            constant: vec![0.0; net.output_len()],
+        });
+    }
+    let job = compile(&staged, &batch, batch.items() as u32).map_err(|e| e.to_string())?;
+    if job.bundle.manifest.stages.is_empty() {
+        return Err("a chain of two layers compiled to one dispatch".into());
+    }
+    check(&job, &expected).map_err(|e| format!("with + 0 layers, a dispatch per layer: {e}"))?;
+    Ok(None)
+}
+
+/// Runs `job` and compares its outputs with the package's `expected` under the bound.
+fn check(job: &CompiledModel, expected: &Batch) -> Result<(), String> {
     let prepared = common::gpu()
         .prepare(&job.bundle)
         .map_err(|e| e.to_string())?;
@@ -46,7 +66,7 @@ fn run_case(dir: &Path) -> Result<Option<String>, String> {
                 return Err(format!("softmax element {i}: got {g:e}, reference {r:e}"));
             }
         }
-        return Ok(None);
+        return Ok(());
     }
     let bound = prepared.run(Pass::Scale, &[0]).map_err(|e| e.to_string())?;
     let reference = assay_gpu::kernels::f32_bytes(&expected.values);
@@ -57,8 +77,7 @@ fn run_case(dir: &Path) -> Result<Option<String>, String> {
         &reference,
         Some(bound.slot(0)),
     )
-    .map_err(|e| format!("engine vs onnx reference: {e}"))?;
-    Ok(None)
+    .map_err(|e| format!("engine vs onnx reference: {e}"))
 }
 
 fn main() {
@@ -112,6 +131,9 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&out);
     println!("onnx node tests: {run} run, {passed} passed");
+    println!(
+        "onnx node tests passed with a dispatch per layer too (+ 0 layers appended): {passed}"
+    );
     println!(
         "onnx node tests refused by the compiler (named errors): {}",
         refused.len()

@@ -112,6 +112,8 @@ pub(crate) fn bundle(
         output,
         compare,
         requires: Requirements::default(),
+        stages: vec![],
+        scratch: vec![],
     };
     JobBundle {
         manifest,

@@ -48,14 +48,11 @@ impl JobManifest {
             return Err(ManifestError::UndeclaredWorkgroupStorage { used, allowed });
         }
 
-        let mut entries = vec![self.kernel.entry_point.clone()];
-        if let CompareRule::Float {
-            scale_entry_point: Some(s),
-            ..
-        } = &self.compare
-        {
-            entries.push(s.clone());
-        }
+        let dispatches = self.output_dispatches().into_iter();
+        let entries: Vec<String> = dispatches
+            .chain(self.scale_dispatches().into_iter().flatten())
+            .map(|d| d.entry_point.to_owned())
+            .collect();
         for name in entries {
             let ep = module
                 .entry_points
@@ -104,6 +101,15 @@ impl JobManifest {
                     }
                     self.output.element.check_kernel_output(&module, var.ty)?;
                 }
+                b if self.scratch.iter().any(|scratch| scratch.binding == b) => match var.space {
+                    AddressSpace::Storage { access } if access.contains(StorageAccess::STORE) => {}
+                    _ => {
+                        return Err(ManifestError::WrongBindingKind {
+                            binding: b,
+                            expected: "var<storage, read_write>",
+                        })
+                    }
+                },
                 b => {
                     if !self.inputs.iter().any(|i| i.binding == b) {
                         return Err(ManifestError::KernelBindingNotInManifest {
@@ -124,9 +130,10 @@ impl JobManifest {
                 }
             }
         }
-        for input in &self.inputs {
-            if !declared.contains(&input.binding) {
-                return Err(ManifestError::BindingNotInKernel(input.binding));
+        let listed = self.inputs.iter().map(|i| i.binding);
+        for binding in listed.chain(self.scratch.iter().map(|s| s.binding)) {
+            if !declared.contains(&binding) {
+                return Err(ManifestError::BindingNotInKernel(binding));
             }
         }
         Ok(())

@@ -176,21 +176,22 @@ impl JobManifest {
     pub fn limit_needs(&self) -> Vec<LimitNeed> {
         let wg = self.workgroup_size.map(u64::from);
         let biggest_input = self.inputs.iter().map(|i| i.len).max().unwrap_or(0);
+        let biggest_scratch = self.scratch.iter().map(|s| s.len).max().unwrap_or(0);
+        let most_workgroups = self
+            .output_dispatches()
+            .iter()
+            .flat_map(|d| d.workgroups)
+            .max()
+            .unwrap_or(0);
         let values = [
             wg[0],
             wg[1],
             wg[2],
             wg[0].saturating_mul(wg[1]).saturating_mul(wg[2]),
-            self.grid
-                .workgroups_per_chunk
-                .iter()
-                .copied()
-                .max()
-                .unwrap_or(0)
-                .into(),
-            self.chunk_bytes().max(biggest_input),
-            biggest_input,
-            self.inputs.len() as u64 + 1,
+            most_workgroups.into(),
+            self.chunk_bytes().max(biggest_input).max(biggest_scratch),
+            biggest_input.max(biggest_scratch),
+            (self.inputs.len() + self.scratch.len()) as u64 + 1,
             self.requires
                 .limits
                 .max_compute_workgroup_storage_size

@@ -15,8 +15,12 @@
 //!   so a chunk can neither see nor write another chunk's output.
 //! - `@binding(2..)`: `var<storage, read>` — the input blobs, as listed in the manifest.
 //!
-//! One chunk = one dispatch of `workgroups_per_chunk` workgroups. Chunk `i` depends only
-//! on the inputs and `chunk.index`, so any chunk can be recomputed alone.
+//! - `@binding(n)` for each scratch buffer (version 3): `var<storage, read_write>`, this
+//!   chunk's own and zeroed before it.
+//!
+//! One chunk = one dispatch of `workgroups_per_chunk` workgroups, then (version 3) each
+//! stage's dispatch in order ([`stages`]). Chunk `i` depends only on the inputs and
+//! `chunk.index`, so any chunk can be recomputed alone.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -27,6 +31,7 @@ mod bundle;
 mod elements;
 mod kernel;
 mod limits;
+pub mod stages;
 
 pub use bundle::JobBundle;
 use elements::wgsl_scalar_name;
@@ -34,9 +39,13 @@ pub use elements::ElementType;
 pub use limits::{
     device_limit, Feature, LimitNeed, LimitRequirements, Requirements, EXTENDED_LIMITS,
 };
+pub use stages::{
+    Dispatch, ScratchBinding, StageSpec, MAX_SCRATCH_BUFFERS, STAGED_MANIFEST_VERSION,
+};
 
-/// The manifest version this crate writes and accepts (2: `requires` joined the
-/// canonical encoding).
+/// The manifest version of a one-dispatch chunk (2: `requires` joined the canonical
+/// encoding). A chunk of several dispatches is [`STAGED_MANIFEST_VERSION`]; this crate
+/// writes and accepts both.
 pub const MANIFEST_VERSION: u16 = 2;
 /// Binding number of the per-chunk uniform.
 pub const CHUNK_UNIFORM_BINDING: u32 = 0;
@@ -163,11 +172,13 @@ pub enum CompareRule {
     },
 }
 
-/// A version-2 job manifest.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+/// A job manifest (version 2, or 3 with stages; the canonical borsh encoding is written
+/// out in [`stages`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobManifest {
-    /// Must equal [`MANIFEST_VERSION`].
+    /// [`MANIFEST_VERSION`], or [`STAGED_MANIFEST_VERSION`] exactly when there are stages
+    /// or scratch buffers.
     pub version: u16,
     pub kernel: KernelSpec,
     /// `@workgroup_size` the kernel declares, `[x, y, z]`.
@@ -181,6 +192,12 @@ pub struct JobManifest {
     /// conformant adapter can run it).
     #[serde(default, skip_serializing_if = "Requirements::is_empty")]
     pub requires: Requirements,
+    /// Dispatches of every chunk after the first, in order (version 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSpec>,
+    /// Per-chunk scratch buffers, zeroed before each chunk (version 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scratch: Vec<ScratchBinding>,
 }
 
 /// Why a manifest, its kernel or its inputs were rejected.
@@ -191,11 +208,21 @@ pub enum ManifestError {
     #[error("manifest borsh bytes are malformed: {0}")]
     Borsh(String),
     #[error(
-        "unsupported manifest version {found} (this engine supports {supported}): set \"version\": \
-         {supported} in the manifest and re-seal it with `assay job seal` (the manifest hash \
-         changes with it)"
+        "unsupported manifest version {found} (this engine reads 2, and 3 for multi-stage \
+         chunks): set \"version\": 2 in the manifest (3 with stages) and re-seal it with \
+         `assay job seal` (the manifest hash changes with it)"
     )]
-    UnsupportedVersion { found: u16, supported: u16 },
+    UnsupportedVersion { found: u16 },
+    #[error("stages or scratch buffers need \"version\": 3 (version 2 is one dispatch per chunk)")]
+    StagesNeedVersion3,
+    #[error("a version 3 manifest must declare stages or scratch buffers; write version 2")]
+    Version3WithoutStages,
+    #[error("a chunk of {dispatches} dispatches is more than the {max} allowed")]
+    TooManyStages { dispatches: usize, max: usize },
+    #[error("stage `{stage}`: a stage names a scale_entry_point exactly when the float rule does")]
+    StageScaleMismatch { stage: String },
+    #[error("{count} scratch buffers is more than the {max} a pipeline can bind per chunk")]
+    TooManyScratchBuffers { count: usize, max: usize },
     #[error("empty job: chunk count is 0")]
     EmptyJob,
     #[error("chunk count {0} exceeds u32::MAX")]
@@ -352,12 +379,7 @@ impl JobManifest {
 
     /// Checks everything that needs neither the kernel, the inputs nor a device.
     pub fn validate(&self) -> Result<(), ManifestError> {
-        if self.version != MANIFEST_VERSION {
-            return Err(ManifestError::UnsupportedVersion {
-                found: self.version,
-                supported: MANIFEST_VERSION,
-            });
-        }
+        self.validate_stages()?;
         if self.grid.chunks == 0 {
             return Err(ManifestError::EmptyJob);
         }
