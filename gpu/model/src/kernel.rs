@@ -233,7 +233,7 @@ fn per_item_source(net: &Net, batch: u32) -> String {
     s
 }
 
-/// Entry points `layer{k}` and `bound{k}` per layer: invocation `(o, item)` computes
+/// Entry points `layer{k}` and `bound{k}` per layer: invocation `item × width + o` computes
 /// value `o` of the item's layer output (in the bound pass also its error), reading the
 /// layer before from `work` (the items for layer 0) and writing to `work` (the outputs
 /// for the last layer). `work` holds four regions of `BATCH × widest` values: the values
@@ -265,14 +265,16 @@ pub fn work_bytes(net: &Net, batch: u32) -> u64 {
 }
 
 /// The dispatches of a [`Layout::PerLayer`] chunk: per layer, `(entry, bound entry,
-/// workgroups)`.
+/// workgroups)`, one invocation per item and output value (`batch × width` of them, the
+/// lanes of every workgroup full but the last).
 pub fn layer_dispatches(net: &Net, batch: u32) -> Vec<(String, String, [u32; 3])> {
     let mut len = net.input_len();
     (0..net.layers.len())
         .map(|k| {
             len = net.layers[k].output_len(len);
-            let x = u32::try_from(len.div_ceil(WORKGROUP as usize)).unwrap_or(u32::MAX);
-            (format!("layer{k}"), format!("bound{k}"), [x, batch, 1])
+            let invocations = batch as usize * len;
+            let x = u32::try_from(invocations.div_ceil(WORKGROUP as usize)).unwrap_or(u32::MAX);
+            (format!("layer{k}"), format!("bound{k}"), [x, 1, 1])
         })
         .collect()
 }
@@ -357,8 +359,9 @@ impl Names {
                     s,
                     "\n@compute @workgroup_size({WORKGROUP})\n\
                      fn {entry}{k}(@builtin(global_invocation_id) gid: vec3<u32>) {{\n\
-                     \x20 let item = gid.y;\n\
-                     \x20 if (gid.x >= {out_len}u || item >= BATCH) {{ return; }}\n\
+                     \x20 if (gid.x >= BATCH * {out_len}u) {{ return; }}\n\
+                     \x20 let item = gid.x / {out_len}u;\n\
+                     \x20 let o = gid.x % {out_len}u;\n\
                      \x20 let base = (chunk.index * BATCH + item) * {n_in}u;",
                     k = self.k,
                     n_in = p.n_in,
@@ -379,7 +382,7 @@ impl Names {
                 let _ = writeln!(s, "  for (var o = 0u; o < {out_len}u; o++) {{");
             }
             Some(_) => {
-                let _ = writeln!(s, "  {{ let o = gid.x;");
+                let _ = writeln!(s, "  {{");
             }
         }
     }
