@@ -206,12 +206,6 @@ impl Gpu {
         let limits = self.device.limits();
 
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("job kernel"),
-                source: wgpu::ShaderSource::Wgsl(job.kernel_source.as_str().into()),
-            });
         let chunk_bytes = m.chunk_bytes();
         let entries = layout_entries(m, chunk_bytes);
         let bgl = self
@@ -220,33 +214,8 @@ impl Gpu {
                 label: Some("job bindings"),
                 entries: &entries,
             });
-        let layout = self
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("job layout"),
-                bind_group_layouts: &[Some(&bgl)],
-                immediate_size: 0,
-            });
-        let make = |entry: &str| {
-            self.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: Some(&layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
         let t0 = Instant::now();
-        let compiled = |dispatches: Vec<crate::manifest::Dispatch>| {
-            dispatches
-                .iter()
-                .map(|d| (make(d.entry_point), d.workgroups))
-                .collect::<Vec<_>>()
-        };
-        let output_pass = compiled(m.output_dispatches());
-        let scale_pass = m.scale_dispatches().map(compiled);
+        let (output_pass, scale_pass) = self.compile_passes(job, &bgl);
         let compile_time = t0.elapsed();
 
         let inputs = self.upload_inputs(job);
@@ -373,6 +342,50 @@ impl Gpu {
             batch,
             timestamps,
         })
+    }
+
+    /// Compiles every dispatch of the job's output pass and of its scale pass (when the
+    /// rule has one) against the job's bind group layout.
+    fn compile_passes(
+        &self,
+        job: &JobBundle,
+        bgl: &wgpu::BindGroupLayout,
+    ) -> (CompiledPass, Option<CompiledPass>) {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("job kernel"),
+                source: wgpu::ShaderSource::Wgsl(job.kernel_source.as_str().into()),
+            });
+        let layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("job layout"),
+                bind_group_layouts: &[Some(bgl)],
+                immediate_size: 0,
+            });
+        let make = |entry: &str| {
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        };
+        let compiled = |dispatches: Vec<crate::manifest::Dispatch>| {
+            dispatches
+                .iter()
+                .map(|d| (make(d.entry_point), d.workgroups))
+                .collect::<Vec<_>>()
+        };
+        let m = &job.manifest;
+        (
+            compiled(m.output_dispatches()),
+            m.scale_dispatches().map(compiled),
+        )
     }
 
     /// Uploads the job's input blobs into storage buffers, in binding order.

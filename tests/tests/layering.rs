@@ -174,3 +174,71 @@ fn the_roles_and_the_verifier_binary_never_link_the_onnx_compiler() {
         "the check looks for the right name: the CLI links the compiler"
     );
 }
+
+/// Most lines a function outside tests and benches may span (issue #28: long functions
+/// are hard to review).
+const MAX_FUNCTION_LINES: usize = 150;
+
+/// Every function in the workspace's library and binary sources (`src/` of each crate,
+/// tests and benches aside) spans at most [`MAX_FUNCTION_LINES`] lines, counted from its
+/// `fn` line to the closing brace rustfmt puts at the same indentation.
+#[test]
+fn no_function_outside_tests_is_longer_than_150_lines() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut sources = vec![];
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            let skipped = ["target", "node_modules", "tests", "benches", "shared"];
+            if path.is_dir() && !name.starts_with('.') && !skipped.contains(&name.as_str()) {
+                stack.push(path);
+            } else if name.ends_with(".rs") && path.components().any(|c| c.as_os_str() == "src") {
+                sources.push(path);
+            }
+        }
+    }
+    assert!(sources.len() > 50, "found the sources: {}", sources.len());
+    let mut long = vec![];
+    for path in &sources {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let code = line.trim_start();
+            let indent = line.len() - code.len();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) fn ",
+            ]
+            .iter()
+            .any(|p| code.starts_with(p))
+                && !code.ends_with(';');
+            if is_fn {
+                let close = " ".repeat(indent) + "}";
+                let end = (i + 1..lines.len())
+                    .find(|&j| lines[j] == close || lines[j].starts_with(&(close.clone() + " ")))
+                    .unwrap_or(lines.len() - 1);
+                if end - i + 1 > MAX_FUNCTION_LINES {
+                    long.push(format!(
+                        "{}:{} ({} lines)",
+                        path.display(),
+                        i + 1,
+                        end - i + 1
+                    ));
+                }
+                i = end;
+            }
+            i += 1;
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines: {long:#?}"
+    );
+}

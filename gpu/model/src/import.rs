@@ -145,55 +145,7 @@ impl Chain {
         }
         let op = match node {
             Node::Constant(_) => return Ok(()),
-            Node::Gemm(g) => {
-                let c = &g.config;
-                if c.trans_a != 0 {
-                    return Err(unsupported(
-                        node,
-                        "transA=1 (the batch must be the first axis)",
-                    ));
-                }
-                self.data_input(node, 0)?;
-                let b = constant(node, 1)?;
-                let (k, n) = matrix_dims(node, &b)?;
-                let (inputs, outputs) = if c.trans_b != 0 { (n, k) } else { (k, n) };
-                let bias = match node.inputs().get(2) {
-                    Some(arg) if !arg.is_optional() => Some(constant(node, 2)?),
-                    _ => None,
-                };
-                self.dense(
-                    node,
-                    inputs,
-                    outputs,
-                    &b,
-                    c.trans_b != 0,
-                    c.alpha,
-                    bias,
-                    c.beta,
-                )?;
-                "Gemm"
-            }
-            Node::Linear(l) => {
-                self.data_input(node, 0)?;
-                let w = constant(node, 1)?;
-                let (k, n) = matrix_dims(node, &w)?;
-                let t = l.config.transpose_weight;
-                let (inputs, outputs) = if t { (n, k) } else { (k, n) };
-                let bias = match node.inputs().get(2) {
-                    Some(arg) if !arg.is_optional() => Some(constant(node, 2)?),
-                    _ => None,
-                };
-                self.dense(node, inputs, outputs, &w, t, 1.0, bias, 1.0)?;
-                // onnx-ir fuses MatMul (+ Add) and some Gemms into Linear.
-                "MatMul"
-            }
-            Node::MatMul(_) => {
-                self.data_input(node, 0)?;
-                let w = constant(node, 1)?;
-                let (k, n) = matrix_dims(node, &w)?;
-                self.dense(node, k, n, &w, false, 1.0, None, 1.0)?;
-                "MatMul"
-            }
+            Node::Gemm(_) | Node::Linear(_) | Node::MatMul(_) => self.push_dense(node)?,
             Node::Add(_) => {
                 let other = match self.data_input(node, 0) {
                     Ok(()) => 1,
@@ -208,53 +160,7 @@ impl Chain {
                 "Add"
             }
             Node::Conv2d(c) => {
-                self.data_input(node, 0)?;
-                let cfg = &c.config;
-                if cfg.groups != 1 {
-                    return Err(unsupported(node, "groups other than 1"));
-                }
-                let weights = constant(node, 1)?;
-                let [filters, channels, kh, kw] = constant_shape(node, 1)[..] else {
-                    return Err(unsupported(
-                        node,
-                        "a weight that is not [filters, channels, kh, kw]",
-                    ));
-                };
-                let spec = WindowSpec {
-                    kernel: cfg.kernel_size,
-                    stride: cfg.stride,
-                    padding: &cfg.padding,
-                    dilation: cfg.dilation,
-                    auto_pad: &cfg.auto_pad,
-                    ceil_mode: false,
-                };
-                let window = self.window(node, &spec)?;
-                if window.channels != channels || [kh, kw] != cfg.kernel_size {
-                    return Err(unsupported(
-                        node,
-                        &format!(
-                            "a weight of shape {:?} for items of shape {:?}",
-                            constant_shape(node, 1),
-                            self.shape
-                        ),
-                    ));
-                }
-                let bias = match node.inputs().get(2) {
-                    Some(arg) if !arg.is_optional() => broadcast_to_item(
-                        node,
-                        &constant(node, 2)?,
-                        &constant_shape(node, 2),
-                        &[filters],
-                    )?,
-                    _ => vec![0.0; filters],
-                };
-                self.shape = vec![filters, window.output[0], window.output[1]];
-                self.layers.push(Layer::Conv {
-                    window,
-                    filters,
-                    weights,
-                    bias,
-                });
+                self.push_conv(node, &c.config)?;
                 "Conv"
             }
             Node::MaxPool2d(p) => {
@@ -336,6 +242,91 @@ impl Chain {
         };
         self.onnx_ops.push(op.to_string());
         self.current = node.outputs()[0].name.clone();
+        Ok(())
+    }
+
+    /// A Gemm, a MatMul or onnx-ir's fused Linear as a Dense layer; the name reported.
+    fn push_dense(&mut self, node: &Node) -> Result<&'static str, ModelError> {
+        self.data_input(node, 0)?;
+        let w = constant(node, 1)?;
+        let (k, n) = matrix_dims(node, &w)?;
+        match node {
+            Node::Gemm(g) => {
+                let c = &g.config;
+                if c.trans_a != 0 {
+                    return Err(unsupported(
+                        node,
+                        "transA=1 (the batch must be the first axis)",
+                    ));
+                }
+                let t = c.trans_b != 0;
+                let (inputs, outputs) = if t { (n, k) } else { (k, n) };
+                let bias = optional_constant(node, 2)?;
+                self.dense(node, inputs, outputs, &w, t, c.alpha, bias, c.beta)?;
+                Ok("Gemm")
+            }
+            Node::Linear(l) => {
+                let t = l.config.transpose_weight;
+                let (inputs, outputs) = if t { (n, k) } else { (k, n) };
+                let bias = optional_constant(node, 2)?;
+                self.dense(node, inputs, outputs, &w, t, 1.0, bias, 1.0)?;
+                // onnx-ir fuses MatMul (+ Add) and some Gemms into Linear.
+                Ok("MatMul")
+            }
+            _ => {
+                self.dense(node, k, n, &w, false, 1.0, None, 1.0)?;
+                Ok("MatMul")
+            }
+        }
+    }
+
+    /// A 2-D convolution of one group.
+    fn push_conv(
+        &mut self,
+        node: &Node,
+        cfg: &onnx_ir::node::conv2d::Conv2dConfig,
+    ) -> Result<(), ModelError> {
+        self.data_input(node, 0)?;
+        if cfg.groups != 1 {
+            return Err(unsupported(node, "groups other than 1"));
+        }
+        let weights = constant(node, 1)?;
+        let [filters, channels, kh, kw] = constant_shape(node, 1)[..] else {
+            return Err(unsupported(
+                node,
+                "a weight that is not [filters, channels, kh, kw]",
+            ));
+        };
+        let spec = WindowSpec {
+            kernel: cfg.kernel_size,
+            stride: cfg.stride,
+            padding: &cfg.padding,
+            dilation: cfg.dilation,
+            auto_pad: &cfg.auto_pad,
+            ceil_mode: false,
+        };
+        let window = self.window(node, &spec)?;
+        if window.channels != channels || [kh, kw] != cfg.kernel_size {
+            return Err(unsupported(
+                node,
+                &format!(
+                    "a weight of shape {:?} for items of shape {:?}",
+                    constant_shape(node, 1),
+                    self.shape
+                ),
+            ));
+        }
+        let bias = match optional_constant(node, 2)? {
+            Some(bias) => broadcast_to_item(node, &bias, &constant_shape(node, 2), &[filters])?,
+            None => vec![0.0; filters],
+        };
+        self.shape = vec![filters, window.output[0], window.output[1]];
+        self.layers.push(Layer::Conv {
+            window,
+            filters,
+            weights,
+            bias,
+        });
         Ok(())
     }
 
@@ -600,6 +591,15 @@ fn unsupported(node: &Node, reason: &str) -> ModelError {
         op: format!("{:?}", node.node_type()),
         node: node.name().to_string(),
         reason: reason.to_string(),
+    }
+}
+
+/// Input `slot` of `node` as a constant when the node has it (an optional operand left
+/// out reads as None).
+fn optional_constant(node: &Node, slot: usize) -> Result<Option<Vec<f32>>, ModelError> {
+    match node.inputs().get(slot) {
+        Some(arg) if !arg.is_optional() => constant(node, slot).map(Some),
+        _ => Ok(None),
     }
 }
 
