@@ -127,7 +127,7 @@ fn main() -> ExitCode {
         }
         Command::Job(c) => block_on(job::run(c, &cli.net, json)),
         Command::Model(c) => model::run(c),
-        Command::Stake(c) => printed(block_on(stake::run(c, &cli.net, json))),
+        Command::Stake(c) => block_on(stake::run(c, &cli.net, json)),
         Command::Provider(ProviderCommand::Run(a)) => {
             printed(block_on(provider::run(a, &cli.net, json)))
         }

@@ -5,10 +5,11 @@ use assay_client::rpc::RpcChain;
 use assay_client::{Chain, Pubkey};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
+use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
+use crate::report::{report, Outcome};
 
 #[derive(Subcommand)]
 pub enum StakeCommand {
@@ -86,7 +87,7 @@ pub fn resolve_capabilities(text: &str) -> Result<u8> {
     assay_protocol::capability::parse(text).map_err(anyhow::Error::msg)
 }
 
-pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
+pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Outcome {
     let (mut chain, signer) = net.connect().await?;
     let dec = decimals(&mut chain).await?;
     let mut session = Session {
@@ -96,12 +97,174 @@ pub async fn run(command: StakeCommand, net: &Net, json: bool) -> Result<()> {
         json,
     };
     match command {
-        StakeCommand::Deposit(a) => session.deposit(a).await,
-        StakeCommand::Unstake(a) => session.unstake(a).await,
-        StakeCommand::Withdraw => session.withdraw().await,
-        StakeCommand::Sync(a) => session.sync(a).await,
-        StakeCommand::Capabilities(a) => session.capabilities(a).await,
-        StakeCommand::Show(a) => session.show(a).await,
+        StakeCommand::Deposit(a) => report(session.deposit(a).await?),
+        StakeCommand::Unstake(a) => report(session.unstake(a).await?),
+        StakeCommand::Withdraw => report(session.withdraw().await?),
+        StakeCommand::Sync(a) => report(session.sync(a).await?),
+        StakeCommand::Capabilities(a) => report(session.capabilities(a).await?),
+        StakeCommand::Show(a) => report(session.show(a).await?),
+    }
+}
+
+/// `assay stake deposit`: amounts in base units; `drawable_from_slot` is the first slot
+/// whose verifier draws count the stake (none outside the draws).
+#[derive(Serialize)]
+struct Deposited {
+    deposited: u64,
+    drawable_from_slot: Option<u64>,
+    /// `--wait` waited until that slot.
+    waited: bool,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for Deposited {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let amount = format_amount(self.deposited, self.decimals);
+        match self.drawable_from_slot {
+            Some(from) => write!(
+                f,
+                "deposited {amount} tokens; the verifier draws count it from slot {from} (the next draw epoch)"
+            )?,
+            None => write!(f, "deposited {amount} tokens")?,
+        }
+        match (self.waited, self.drawable_from_slot) {
+            (true, Some(from)) => write!(f, "\nin the verifier draws from slot {from} on"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `assay stake unstake`: the stake cooling down and the slot it can be withdrawn from.
+#[derive(Serialize)]
+struct Unstaking {
+    unstaking: u64,
+    ready_slot: u64,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for Unstaking {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tokens unstaking; withdraw from slot {}",
+            format_amount(self.unstaking, self.decimals),
+            self.ready_slot
+        )
+    }
+}
+
+/// `assay stake withdraw`: base units paid out.
+#[derive(Serialize)]
+struct Withdrawn {
+    withdrawn: u64,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for Withdrawn {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let amount = format_amount(self.withdrawn, self.decimals);
+        write!(f, "withdrew {amount} tokens")
+    }
+}
+
+/// `assay stake sync`: the operator's draw weight from the next draw epoch.
+#[derive(Serialize)]
+struct Synced {
+    authority: String,
+    weight: Option<u64>,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for Synced {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let who = &self.authority;
+        match self.weight {
+            Some(w) => write!(
+                f,
+                "{who} is drawable with weight {} from the next draw epoch",
+                format_amount(w, self.decimals)
+            ),
+            None => write!(
+                f,
+                "{who} has no registry entry (below the minimum, or not a verifier)"
+            ),
+        }
+    }
+}
+
+/// `assay stake capabilities`: the bits declared and their names.
+#[derive(Serialize)]
+struct Declared {
+    capabilities: u8,
+    names: Vec<&'static str>,
+}
+
+impl std::fmt::Display for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "declared {}: counted in the draws from the next draw epoch",
+            crate::job::needs_text(self.capabilities)
+        )
+    }
+}
+
+/// `assay stake show`: an operator's stake (base units), registry weight and
+/// capabilities.
+#[derive(Serialize)]
+struct OperatorReport {
+    authority: String,
+    provider: bool,
+    verifier: bool,
+    deposited: u64,
+    locked: u64,
+    unstaking: u64,
+    available: u64,
+    unstake_ready_slot: u64,
+    slashed_total: u64,
+    registry_weight: Option<u64>,
+    min_verifier_stake: u64,
+    capabilities: u8,
+    capability_names: Vec<&'static str>,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for OperatorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let dec = self.decimals;
+        write!(
+            f,
+            "operator {}  (provider: {}, verifier: {})",
+            self.authority, self.provider, self.verifier
+        )?;
+        for (name, units) in [
+            ("deposited", self.deposited),
+            ("locked", self.locked),
+            ("unstaking", self.unstaking),
+            ("available", self.available),
+            ("slashed (lifetime)", self.slashed_total),
+        ] {
+            write!(f, "\n  {name:<20} {}", format_amount(units, dec))?;
+        }
+        if self.verifier {
+            let can_run = crate::job::needs_text(self.capabilities)
+                .replace("nothing optional", "portable jobs only");
+            write!(f, "\n  {:<20} {can_run}", "can run")?;
+            match self.registry_weight {
+                Some(w) => write!(f, "\n  {:<20} {}", "drawn with weight", format_amount(w, dec))?,
+                None => write!(
+                    f,
+                    "\n  not in the verifier registry: needs {} available (then `assay stake sync`)",
+                    format_amount(self.min_verifier_stake, dec)
+                )?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -116,7 +279,7 @@ struct Session {
 
 impl Session {
     /// Registers the signer as an operator if need be and deposits stake; with `--wait`, waits until the verifier draws count it.
-    async fn deposit(&mut self, a: DepositArgs) -> Result<()> {
+    async fn deposit(&mut self, a: DepositArgs) -> Result<Deposited> {
         let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
         let (chain, signer) = (&mut self.chain, &self.signer);
         let d = chain.deployment();
@@ -144,18 +307,6 @@ impl Session {
         ixs.push(d.deposit(&me, amount));
         chain.send(&ixs, &[signer]).await.map_err(fail)?;
         let drawable_from = drawable_from(chain, &me).await?;
-        let human = match drawable_from {
-            Some(from) => format!(
-                "deposited {} tokens; the verifier draws count it from slot {from} (the next draw epoch)",
-                format_amount(amount, dec)
-            ),
-            None => format!("deposited {} tokens", format_amount(amount, dec)),
-        };
-        say(
-            json,
-            &human,
-            json!({"deposited": amount, "drawable_from_slot": drawable_from}),
-        );
         if a.wait {
             match drawable_from {
                 Some(from) => wait_for_slot(chain, from, json).await?,
@@ -166,12 +317,17 @@ impl Session {
                 ),
             }
         }
-        Ok(())
+        Ok(Deposited {
+            deposited: amount,
+            drawable_from_slot: drawable_from,
+            waited: a.wait,
+            decimals: dec,
+        })
     }
 
     /// Starts the cooldown of stake not locked by a job.
-    async fn unstake(&mut self, a: AmountArg) -> Result<()> {
-        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+    async fn unstake(&mut self, a: AmountArg) -> Result<Unstaking> {
+        let (dec, me) = (self.dec, self.signer.pubkey());
         let (chain, signer) = (&mut self.chain, &self.signer);
         let d = chain.deployment();
         let fail = |e| explain(e, &assay_stake::ID);
@@ -192,21 +348,16 @@ impl Session {
             .await
             .map_err(fail)?;
         let op = chain.operator(&me).await?.context("operator vanished")?;
-        say(
-            json,
-            &format!(
-                "{} tokens unstaking; withdraw from slot {}",
-                format_amount(op.unstaking, dec),
-                op.unstake_ready_slot
-            ),
-            json!({"unstaking": op.unstaking, "ready_slot": op.unstake_ready_slot}),
-        );
-        Ok(())
+        Ok(Unstaking {
+            unstaking: op.unstaking,
+            ready_slot: op.unstake_ready_slot,
+            decimals: dec,
+        })
     }
 
     /// Withdraws the stake whose cooldown has passed.
-    async fn withdraw(&mut self) -> Result<()> {
-        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+    async fn withdraw(&mut self) -> Result<Withdrawn> {
+        let (dec, me) = (self.dec, self.signer.pubkey());
         let (chain, signer) = (&mut self.chain, &self.signer);
         let d = chain.deployment();
         let fail = |e| explain(e, &assay_stake::ID);
@@ -230,17 +381,15 @@ impl Session {
             .send(&[d.withdraw(&me)], &[signer])
             .await
             .map_err(fail)?;
-        say(
-            json,
-            &format!("withdrew {} tokens", format_amount(op.unstaking, dec)),
-            json!({"withdrawn": op.unstaking}),
-        );
-        Ok(())
+        Ok(Withdrawn {
+            withdrawn: op.unstaking,
+            decimals: dec,
+        })
     }
 
     /// Updates an operator's registry weight to its available stake.
-    async fn sync(&mut self, a: ShowArgs) -> Result<()> {
-        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+    async fn sync(&mut self, a: ShowArgs) -> Result<Synced> {
+        let (dec, me) = (self.dec, self.signer.pubkey());
         let (chain, signer) = (&mut self.chain, &self.signer);
         let d = chain.deployment();
         let fail = |e| explain(e, &assay_stake::ID);
@@ -253,26 +402,16 @@ impl Session {
             .send(&[d.sync_verifier(&who)], &[signer])
             .await
             .map_err(fail)?;
-        let weight = registry_weight(chain, &who).await?;
-        say(
-            json,
-            &match weight {
-                Some(w) => format!(
-                    "{who} is drawable with weight {} from the next draw epoch",
-                    format_amount(w, dec)
-                ),
-                None => {
-                    format!("{who} has no registry entry (below the minimum, or not a verifier)")
-                }
-            },
-            json!({"authority": who.to_string(), "weight": weight}),
-        );
-        Ok(())
+        Ok(Synced {
+            authority: who.to_string(),
+            weight: registry_weight(chain, &who).await?,
+            decimals: dec,
+        })
     }
 
     /// Declares what this verifier's GPU can run.
-    async fn capabilities(&mut self, a: CapabilitiesArg) -> Result<()> {
-        let (json, me) = (self.json, self.signer.pubkey());
+    async fn capabilities(&mut self, a: CapabilitiesArg) -> Result<Declared> {
+        let me = self.signer.pubkey();
         let (chain, signer) = (&mut self.chain, &self.signer);
         let d = chain.deployment();
         let fail = |e| explain(e, &assay_stake::ID);
@@ -285,77 +424,36 @@ impl Session {
             .send(&[d.set_capabilities(&me, capabilities)], &[signer])
             .await
             .map_err(fail)?;
-        let names: Vec<&str> = assay_protocol::capability::names(capabilities).collect();
-        say(
-            json,
-            &format!(
-                "declared {}: counted in the draws from the next draw epoch",
-                crate::job::needs_text(capabilities)
-            ),
-            json!({"capabilities": capabilities, "names": names}),
-        );
-        Ok(())
+        Ok(Declared {
+            capabilities,
+            names: assay_protocol::capability::names(capabilities).collect(),
+        })
     }
 
-    /// Prints an operator's stake, locks, registry weight and capabilities.
-    async fn show(&mut self, a: ShowArgs) -> Result<()> {
-        let (dec, json, me) = (self.dec, self.json, self.signer.pubkey());
+    /// An operator's stake, locks, registry weight and capabilities.
+    async fn show(&mut self, a: ShowArgs) -> Result<OperatorReport> {
+        let me = self.signer.pubkey();
         let chain = &mut self.chain;
         let who = a.authority(me)?;
         let Some(op) = chain.operator(&who).await? else {
             bail!("{who} is not a registered operator");
         };
-        let weight = registry_weight(chain, &who).await?;
-        let minimum = chain.stake_config().await?.min_verifier_stake;
-        let v = json!({
-            "authority": who.to_string(),
-            "provider": op.is_provider(),
-            "verifier": op.is_verifier(),
-            "deposited": op.deposited,
-            "locked": op.locked,
-            "unstaking": op.unstaking,
-            "available": op.available(),
-            "unstake_ready_slot": op.unstake_ready_slot,
-            "slashed_total": op.slashed_total,
-            "registry_weight": weight,
-            "min_verifier_stake": minimum,
-            "capabilities": op.capabilities,
-            "capability_names": assay_protocol::capability::names(op.capabilities).collect::<Vec<_>>(),
-        });
-        if json {
-            println!("{v}");
-        } else {
-            println!(
-                "operator {who}  (provider: {}, verifier: {})",
-                op.is_provider(),
-                op.is_verifier()
-            );
-            for (name, units) in [
-                ("deposited", op.deposited),
-                ("locked", op.locked),
-                ("unstaking", op.unstaking),
-                ("available", op.available()),
-                ("slashed (lifetime)", op.slashed_total),
-            ] {
-                println!("  {name:<20} {}", format_amount(units, dec));
-            }
-            if op.is_verifier() {
-                println!(
-                    "  {:<20} {}",
-                    "can run",
-                    crate::job::needs_text(op.capabilities)
-                        .replace("nothing optional", "portable jobs only")
-                );
-                match weight {
-                    Some(w) => println!("  {:<20} {}", "drawn with weight", format_amount(w, dec)),
-                    None => println!(
-                        "  not in the verifier registry: needs {} available (then `assay stake sync`)",
-                        format_amount(minimum, dec)
-                    ),
-                }
-            }
-        }
-        Ok(())
+        Ok(OperatorReport {
+            authority: who.to_string(),
+            provider: op.is_provider(),
+            verifier: op.is_verifier(),
+            deposited: op.deposited,
+            locked: op.locked,
+            unstaking: op.unstaking,
+            available: op.available(),
+            unstake_ready_slot: op.unstake_ready_slot,
+            slashed_total: op.slashed_total,
+            registry_weight: registry_weight(chain, &who).await?,
+            min_verifier_stake: chain.stake_config().await?.min_verifier_stake,
+            capabilities: op.capabilities,
+            capability_names: assay_protocol::capability::names(op.capabilities).collect(),
+            decimals: self.dec,
+        })
     }
 }
 
@@ -420,17 +518,5 @@ async fn wait_for_slot(
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     }
     bar.finish_and_clear();
-    if !json {
-        println!("in the verifier draws from slot {slot} on");
-    }
     Ok(())
-}
-
-/// Prints the human line, or the JSON object with `--json`.
-pub fn say(json: bool, human: &str, machine: serde_json::Value) {
-    if json {
-        println!("{machine}");
-    } else {
-        println!("{human}");
-    }
 }

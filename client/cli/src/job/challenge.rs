@@ -10,13 +10,14 @@
 //! the challenger a finder share); overturned because the chunk was served by then, the
 //! challenger pays the miss penalty — and now has the chunk.
 
-use anyhow::{bail, ensure, Result};
+use anyhow::{bail, ensure};
 use assay_client::{Chain, JobState, Pubkey};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 use solana_sdk::signature::Signer;
 
 use crate::common::{decimals, explain, format_amount, Net};
+use crate::report::{report, Outcome};
 
 #[derive(Args)]
 pub struct ChallengeArgs {
@@ -30,7 +31,48 @@ pub struct ChallengeArgs {
     check_only: bool,
 }
 
-pub async fn run(a: ChallengeArgs, net: &Net, json: bool) -> Result<()> {
+/// What `assay job challenge` found and did: `unavailable` is the first chunk that could
+/// not be obtained (none: every checked chunk was); `signature`, `bond` and `at_risk`
+/// (base units of the challenger's stake) are there when it was called on chain.
+#[derive(Serialize)]
+struct Challenged {
+    job: String,
+    checked: usize,
+    unavailable: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bond: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_risk: Option<u64>,
+    #[serde(skip)]
+    decimals: u8,
+}
+
+impl std::fmt::Display for Challenged {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let (key, reason) = (&self.job, self.reason.as_deref().unwrap_or(""));
+        match (self.unavailable, self.bond, self.at_risk) {
+            (None, ..) => write!(
+                f,
+                "all {} checked chunks of {key} are obtainable and match their committed leaves; nothing to challenge",
+                self.checked
+            ),
+            (Some(index), Some(bond), Some(penalty)) => write!(
+                f,
+                "called chunk {index} of {key} unavailable ({reason}); {} tokens of your stake are locked until a committee looks. \
+                 If nobody can obtain it, the provider's collateral pays you; if it is served by then, you pay {} tokens and can fetch it with `assay job result`.",
+                format_amount(bond, self.decimals),
+                format_amount(penalty, self.decimals)
+            ),
+            (Some(index), ..) => write!(f, "chunk {index} of {key} cannot be obtained: {reason}"),
+        }
+    }
+}
+
+pub async fn run(a: ChallengeArgs, net: &Net) -> Outcome {
     let key = crate::job::job_key(&a.job, net)?;
     let (mut chain, signer) = net.connect().await?;
     let Some(job) = chain.job(&key).await? else {
@@ -60,30 +102,21 @@ pub async fn run(a: ChallengeArgs, net: &Net, json: bool) -> Result<()> {
     };
     let store = net.store()?;
     let unserved = assay_node::audit::first_unserved(&store, &key, &job, &chunks)?;
+    let mut found = Challenged {
+        job: key.to_string(),
+        checked: chunks.len(),
+        unavailable: unserved.as_ref().map(|(index, _)| *index),
+        reason: unserved.as_ref().map(|(_, reason)| reason.to_string()),
+        signature: None,
+        bond: None,
+        at_risk: None,
+        decimals: 0,
+    };
     let Some((index, reason)) = unserved else {
-        if json {
-            println!(
-                "{}",
-                json!({"job": key.to_string(), "checked": chunks.len(), "unavailable": null})
-            );
-        } else {
-            println!(
-                "all {} checked chunks of {key} are obtainable and match their committed leaves; nothing to challenge",
-                chunks.len()
-            );
-        }
-        return Ok(());
+        return report(found);
     };
     if a.check_only {
-        if json {
-            println!(
-                "{}",
-                json!({"job": key.to_string(), "unavailable": index, "reason": reason})
-            );
-        } else {
-            println!("chunk {index} of {key} cannot be obtained: {reason}");
-        }
-        return Ok(());
+        return report(found);
     }
     let me = signer.pubkey();
     ensure!(
@@ -110,21 +143,11 @@ pub async fn run(a: ChallengeArgs, net: &Net, json: bool) -> Result<()> {
         .send(&[ix], &[&signer])
         .await
         .map_err(|e| explain(e, &assay_market::ID))?;
-    let penalty = job.params.verifier_miss_penalty.min(bond);
-    if json {
-        println!(
-            "{}",
-            json!({"job": key.to_string(), "unavailable": index, "reason": reason, "signature": signature.to_string(), "bond": bond, "at_risk": penalty})
-        );
-    } else {
-        println!(
-            "called chunk {index} of {key} unavailable ({reason}); {} tokens of your stake are locked until a committee looks. \
-             If nobody can obtain it, the provider's collateral pays you; if it is served by then, you pay {} tokens and can fetch it with `assay job result`.",
-            format_amount(bond, dec),
-            format_amount(penalty, dec)
-        );
-    }
-    Ok(())
+    found.signature = Some(signature.to_string());
+    found.bond = Some(bond);
+    found.at_risk = Some(job.params.verifier_miss_penalty.min(bond));
+    found.decimals = dec;
+    report(found)
 }
 
 /// What `job result` adds when a chunk of a job still in its pass window cannot be

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{bail, ensure, Context};
 use assay_client::Pubkey;
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::common::parse_pubkey;
+use crate::report::{report, Outcome};
 
 use super::seal::load_bundle;
 use super::*;
@@ -29,8 +30,66 @@ pub struct RunArgs {
     time_chunks: u32,
 }
 
-/// `assay job run`: the provider's execution and commitment, locally.
-pub(super) fn dry_run(a: RunArgs, json: bool) -> Result<()> {
+/// What `assay job run` measured and computed (times in milliseconds).
+#[derive(Serialize)]
+struct DryRun {
+    adapter: String,
+    chunks: u32,
+    chunk_bytes: u64,
+    run_ms: f64,
+    gpu_ms: Option<f64>,
+    timed_chunks: Vec<TimedChunk>,
+    median_chunk_ms: f64,
+    slowest_chunk_ms: f64,
+    job_address: String,
+    result_root: String,
+    output_sha256: String,
+    /// The reference it matched under the manifest's rule, if one was given.
+    reference: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct TimedChunk {
+    chunk: u32,
+    ms: f64,
+}
+
+impl std::fmt::Display for DryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        writeln!(
+            f,
+            "ran {} chunks on {} in {:.1} ms{}",
+            self.chunks,
+            self.adapter,
+            self.run_ms,
+            self.gpu_ms
+                .map_or(String::new(), |g| format!(" ({g:.1} ms of GPU time)"))
+        )?;
+        writeln!(f, "{:>8} {:>12}", "chunk", "ms (alone)")?;
+        for t in &self.timed_chunks {
+            writeln!(f, "{:>8} {:>12.3}", t.chunk, t.ms)?;
+        }
+        writeln!(
+            f,
+            "median {:.3} ms per chunk, slowest {:.3} ms",
+            self.median_chunk_ms, self.slowest_chunk_ms
+        )?;
+        writeln!(
+            f,
+            "result root {} (for job address {})",
+            self.result_root, self.job_address
+        )?;
+        write!(f, "output sha256 {}", self.output_sha256)?;
+        if let Some(path) = &self.reference {
+            write!(f, "\nmatches {} under the manifest's rule", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// `assay job run`: the provider's execution and commitment, locally. Fails, naming the
+/// first differing chunks, when a reference differs under the manifest's rule.
+pub(super) fn dry_run(a: RunArgs) -> Outcome {
     let bundle = load_bundle(&a.files)?;
     let job_address = match &a.job_address {
         Some(text) => parse_pubkey(text)?,
@@ -110,61 +169,39 @@ pub(super) fn dry_run(a: RunArgs, json: bool) -> Result<()> {
         }
     }
 
-    let wall = outputs.wall_time.as_secs_f64() * 1e3;
-    let gpu_ms = outputs.gpu_time.map(|t| t.as_secs_f64() * 1e3);
-    if json {
-        println!(
-            "{}",
-            json!({
-                "adapter": gpu.adapter_info().name,
-                "chunks": n,
-                "chunk_bytes": bundle.manifest.chunk_bytes(),
-                "run_ms": wall,
-                "gpu_ms": gpu_ms,
-                "timed_chunks": timed.iter().zip(&times).map(|(c, t)| json!({"chunk": c, "ms": t})).collect::<Vec<_>>(),
-                "median_chunk_ms": median,
-                "job_address": job_address.to_string(),
-                "result_root": hex::encode(commitment.root()),
-                "output_sha256": hex::encode(output_hash),
-                "reference_checked": a.reference.is_some(),
-                "mismatched_chunks": mismatches.iter().map(|(c, why)| json!({"chunk": c, "reason": why})).collect::<Vec<_>>(),
-            })
+    if !mismatches.is_empty() {
+        let path = a
+            .reference
+            .as_deref()
+            .unwrap_or(std::path::Path::new(""))
+            .display();
+        let first: Vec<String> = mismatches
+            .iter()
+            .take(5)
+            .map(|(chunk, why)| format!("chunk {chunk} differs from {path}: {why}"))
+            .collect();
+        bail!(
+            "{} of {n} chunks differ from the reference under the manifest's rule:\n{}",
+            mismatches.len(),
+            first.join("\n")
         );
-    } else {
-        println!(
-            "ran {n} chunks on {} in {wall:.1} ms{}",
-            gpu.adapter_info().name,
-            gpu_ms.map_or(String::new(), |g| format!(" ({g:.1} ms of GPU time)"))
-        );
-        println!("{:>8} {:>12}", "chunk", "ms (alone)");
-        for (chunk, ms) in timed.iter().zip(&times) {
-            println!("{chunk:>8} {ms:>12.3}");
-        }
-        println!(
-            "median {median:.3} ms per chunk, slowest {:.3} ms",
-            sorted[sorted.len() - 1]
-        );
-        println!(
-            "result root {} (for job address {job_address})",
-            hex::encode(commitment.root())
-        );
-        println!("output sha256 {}", hex::encode(output_hash));
-        match &a.reference {
-            None => {}
-            Some(path) if mismatches.is_empty() => {
-                println!("matches {} under the manifest's rule", path.display())
-            }
-            Some(path) => {
-                for (chunk, why) in mismatches.iter().take(5) {
-                    println!("chunk {chunk} differs from {}: {why}", path.display());
-                }
-            }
-        }
     }
-    ensure!(
-        mismatches.is_empty(),
-        "{} of {n} chunks differ from the reference under the manifest's rule",
-        mismatches.len()
-    );
-    Ok(())
+    report(DryRun {
+        adapter: gpu.adapter_info().name.clone(),
+        chunks: n,
+        chunk_bytes: bundle.manifest.chunk_bytes(),
+        run_ms: outputs.wall_time.as_secs_f64() * 1e3,
+        gpu_ms: outputs.gpu_time.map(|t| t.as_secs_f64() * 1e3),
+        timed_chunks: timed
+            .iter()
+            .zip(&times)
+            .map(|(&chunk, &ms)| TimedChunk { chunk, ms })
+            .collect(),
+        median_chunk_ms: median,
+        slowest_chunk_ms: sorted[sorted.len() - 1],
+        job_address: job_address.to_string(),
+        result_root: hex::encode(commitment.root()),
+        output_sha256: hex::encode(output_hash),
+        reference: a.reference.clone(),
+    })
 }

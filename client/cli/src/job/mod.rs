@@ -82,14 +82,14 @@ pub struct JobRef {
 pub async fn run(command: JobCommand, net: &Net, json: bool) -> Outcome {
     match command {
         JobCommand::New(a) => new::new(a),
-        JobCommand::Run(a) => printed(dry_run::dry_run(a, json)),
+        JobCommand::Run(a) => dry_run::dry_run(a),
         JobCommand::Seal(a) => seal::seal(a),
         JobCommand::Post(a) => post::post(a, net).await,
         JobCommand::Status(a) => status::status(a, net).await,
         JobCommand::Watch(a) => printed(watch::watch(a, net, json).await),
         JobCommand::Cancel(a) => cancel::cancel(a, net).await,
         JobCommand::Result(a) => result::result(a, net).await,
-        JobCommand::Challenge(a) => printed(challenge::run(a, net, json).await),
+        JobCommand::Challenge(a) => challenge::run(a, net).await,
     }
 }
 
