@@ -2,6 +2,8 @@
 //! attacker with a share of the verifier stake audits itself), and the lazy verifier's
 //! side (which canary rate and bond make a blind "pass" a losing bet, and their cost).
 
+use std::fmt;
+
 use anyhow::{ensure, Context, Result};
 use assay_client::economics::{
     attacker_stake, bond_bounds, canary_cost, canary_cost_per_real_job, committee_capture,
@@ -12,6 +14,9 @@ use assay_client::Chain;
 use assay_market::constants::MAX_COMMITTEE;
 use assay_market::state::MarketParams;
 use clap::Args;
+use serde::Serialize;
+
+use crate::report::{report, Outcome};
 
 #[derive(Args)]
 pub struct EconomicsArgs {
@@ -270,10 +275,10 @@ fn lazy(a: &EconomicsArgs) -> Lazy {
     }
 }
 
-fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
+fn print_lazy(f: &mut fmt::Formatter, a: &EconomicsArgs, l: &Lazy) -> fmt::Result {
     let z = &l.laziness;
-    println!();
-    println!(
+    writeln!(f)?;
+    writeln!(f,
         "lazy verifiers: signing \"pass\" blind saves the re-execution of k = {} of {} chunks, e = {:.0}; a caught blind pass costs bond {} + the finder share it forgoes {:.0} = {:.0}",
         a.samples,
         a.chunks,
@@ -281,29 +286,34 @@ fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
         z.bond,
         z.finder_reward,
         z.at_stake()
-    );
-    println!(
+    )?;
+    writeln!(
+        f,
         "{} planted chunks per canary: P(one is in the sample) = {:.6}",
         a.planted.min(a.chunks),
         z.catch
-    );
-    println!(
+    )?;
+    writeln!(
+        f,
         "{:>12} {:>22} {:>24}",
         "canary rate", "P(blind pass caught)", "E[lazy gain] (units)"
-    );
+    )?;
     for (rate, caught, gain) in &l.rows {
-        println!("{:>11.1}% {caught:>22.6} {gain:>24.0}", rate * 100.0);
+        writeln!(f, "{:>11.1}% {caught:>22.6} {gain:>24.0}", rate * 100.0)?;
     }
     match l.break_even {
-        Some(rate) => println!(
+        Some(rate) => writeln!(
+            f,
             "laziness is a losing bet from a canary rate of {} (e / (q·(bond + φ·C)))",
             pct(rate)
-        ),
-        None => {
-            println!("no canary rate below 100 % makes laziness lose at this bond and finder share")
-        }
+        )?,
+        None => writeln!(
+            f,
+            "no canary rate below 100 % makes laziness lose at this bond and finder share"
+        )?,
     }
-    println!(
+    writeln!(
+        f,
         "bond that makes --canary-rate {} enough: {:.0} (--bond {}: {})",
         pct(a.canary_rate),
         l.bond_needed,
@@ -313,13 +323,14 @@ fn print_lazy(a: &EconomicsArgs, l: &Lazy) {
         } else {
             "too small"
         }
-    );
-    println!(
+    )?;
+    writeln!(f,
         "canaries cost their funder {:.0} per canary job (compute + finder share or fee), {:.0} per real job at {}",
         l.cost_per_canary,
         l.cost_per_real_job,
         pct(a.canary_rate)
-    );
+    )?;
+    Ok(())
 }
 
 /// Attacker shares in the sybil table.
@@ -388,7 +399,7 @@ fn pct(x: f64) -> String {
     format!("{:.2} %", x * 100.0)
 }
 
-pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Result<()> {
+pub async fn run(a: EconomicsArgs, net: &crate::common::Net) -> Outcome {
     a.check()?;
     let (source, params, shape) = deployment_terms(&a, net).await?;
     let assumptions = Assumptions {
@@ -397,7 +408,7 @@ pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Resu
         canary_catch: a.canary_catch,
         fisherman_rate: a.fisherman_rate,
     };
-    let report = DeploymentReport::of(source, &params, shape, &assumptions)?;
+    let deployment = DeploymentReport::of(source, &params, shape, &assumptions)?;
     let terms = Terms {
         n_chunks: a.chunks,
         samples: a.samples,
@@ -422,38 +433,80 @@ pub async fn run(a: EconomicsArgs, net: &crate::common::Net, json: bool) -> Resu
     let smallest = terms.smallest_safe_samples(64);
     let sy = sybil(&a, &terms);
     let bond_ok = (a.bond as f64) > sy.bond_range.0 && (a.bond as f64) < sy.bond_range.1;
-    let lz = lazy(&a);
-    if json {
-        let report = json_report(&a, &report, &rows, safe, smallest, &sy, bond_ok, &lz);
-        println!("{report}");
-        return Ok(());
+    let lazy = lazy(&a);
+    report(Economics {
+        deployment,
+        assumptions,
+        rows,
+        safe,
+        smallest,
+        sybil: sy,
+        bond_ok,
+        lazy,
+        args: a,
+    })
+}
+
+/// Everything `assay economics` computed: the deployment's signs, the calculator's rows at
+/// the flags' terms, the sybil side and the lazy verifier's side.
+struct Economics {
+    args: EconomicsArgs,
+    deployment: DeploymentReport,
+    assumptions: Assumptions,
+    /// Per fraction faked: (fraction, chunks faked, P(caught), E[gain] in base units).
+    rows: Vec<(f64, u32, f64, f64)>,
+    safe: bool,
+    smallest: Option<u32>,
+    sybil: Sybil,
+    bond_ok: bool,
+    lazy: Lazy,
+}
+
+impl Serialize for Economics {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
     }
-    print_deployment(&report, &assumptions);
-    println!();
-    println!("the calculator, at the terms given by the flags below:");
-    println!(
-        "N = {} chunks, k = {} samples, price {}, collateral {}, provider cost {}",
-        a.chunks, a.samples, a.price, a.collateral, a.provider_cost
-    );
-    println!(
-        "{:>10} {:>8} {:>12} {:>16}",
-        "faked", "chunks", "P(caught)", "E[gain] (units)"
-    );
-    for (f, faked, p, gain) in rows {
-        println!("{:>9.1}% {faked:>8} {p:>12.6} {gain:>16.0}", f * 100.0);
+}
+
+impl fmt::Display for Economics {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let a = &self.args;
+        print_deployment(f, &self.deployment, &self.assumptions)?;
+        writeln!(f)?;
+        writeln!(f, "the calculator, at the terms given by the flags below:")?;
+        writeln!(
+            f,
+            "N = {} chunks, k = {} samples, price {}, collateral {}, provider cost {}",
+            a.chunks, a.samples, a.price, a.collateral, a.provider_cost
+        )?;
+        writeln!(
+            f,
+            "{:>10} {:>8} {:>12} {:>16}",
+            "faked", "chunks", "P(caught)", "E[gain] (units)"
+        )?;
+        for (fraction, faked, p, gain) in &self.rows {
+            writeln!(
+                f,
+                "{:>9.1}% {faked:>8} {p:>12.6} {gain:>16.0}",
+                fraction * 100.0
+            )?;
+        }
+        writeln!(
+            f,
+            "cheating never pays at k = {}: {}",
+            a.samples,
+            if self.safe { "yes" } else { "no" }
+        )?;
+        match self.smallest {
+            Some(k) => writeln!(f, "smallest k (≤ 64) for which cheating never pays: {k}")?,
+            None => writeln!(
+                f,
+                "no k ≤ 64 deters every cheat at these terms: raise the collateral"
+            )?,
+        }
+        print_sybil(f, a, &self.sybil, self.bond_ok)?;
+        print_lazy(f, a, &self.lazy)
     }
-    println!(
-        "cheating never pays at k = {}: {}",
-        a.samples,
-        if safe { "yes" } else { "no" }
-    );
-    match smallest {
-        Some(k) => println!("smallest k (≤ 64) for which cheating never pays: {k}"),
-        None => println!("no k ≤ 64 deters every cheat at these terms: raise the collateral"),
-    }
-    print_sybil(&a, &sy, bond_ok);
-    print_lazy(&a, &lz);
-    Ok(())
 }
 
 impl EconomicsArgs {
@@ -501,173 +554,187 @@ impl EconomicsArgs {
     }
 }
 
-/// The `--json` form of the whole report.
-#[allow(clippy::too_many_arguments)]
-fn json_report(
-    a: &EconomicsArgs,
-    report: &DeploymentReport,
-    rows: &[(f64, u32, f64, f64)],
-    safe: bool,
-    smallest: Option<u32>,
-    sy: &Sybil,
-    bond_ok: bool,
-    lz: &Lazy,
-) -> serde_json::Value {
-    let lazy_rows: Vec<_> = lz
+impl Economics {
+    /// The `--json` form of the whole report.
+    fn to_value(&self) -> serde_json::Value {
+        let (a, report, rows, safe, smallest) = (
+            &self.args,
+            &self.deployment,
+            &self.rows,
+            self.safe,
+            self.smallest,
+        );
+        let (sy, bond_ok, lz) = (&self.sybil, self.bond_ok, &self.lazy);
+        let lazy_rows: Vec<_> = lz
         .rows
         .iter()
         .map(|(rate, caught, gain)| serde_json::json!({"canary_rate": rate, "blind_pass_caught": caught, "lazy_gain": gain}))
         .collect();
-    let lazy = serde_json::json!({
-        "recheck_cost": lz.laziness.recheck_cost,
-        "verifier_fee": a.verifier_fee,
-        "planted": a.planted.min(a.chunks),
-        "planted_in_sample": lz.laziness.catch,
-        "rows": lazy_rows,
-        "break_even_canary_rate": lz.break_even,
-        "canary_rate": a.canary_rate,
-        "bond_needed": lz.bond_needed,
-        "cost_per_canary": lz.cost_per_canary,
-        "cost_per_real_job": lz.cost_per_real_job,
-    });
-    let rows: Vec<_> = rows
+        let lazy = serde_json::json!({
+            "recheck_cost": lz.laziness.recheck_cost,
+            "verifier_fee": a.verifier_fee,
+            "planted": a.planted.min(a.chunks),
+            "planted_in_sample": lz.laziness.catch,
+            "rows": lazy_rows,
+            "break_even_canary_rate": lz.break_even,
+            "canary_rate": a.canary_rate,
+            "bond_needed": lz.bond_needed,
+            "cost_per_canary": lz.cost_per_canary,
+            "cost_per_real_job": lz.cost_per_real_job,
+        });
+        let rows: Vec<_> = rows
         .iter()
         .map(|(f, faked, p, gain)| serde_json::json!({"fraction": f, "faked_chunks": faked, "detection_probability": p, "expected_gain": gain}))
         .collect();
-    let sybil_rows: Vec<_> = sy
+        let sybil_rows: Vec<_> = sy
         .rows
         .iter()
         .map(|(share, v, c)| serde_json::json!({"share": share, "verifier_per_round": v, "committee_3": c[0], "committee_5": c[1], "committee_7": c[2]}))
         .collect();
-    let sybil = serde_json::json!({
-        "attacker_share": a.attacker_share,
-        "capture_target": a.capture_target,
-        "rows": sybil_rows,
-        "share_for_capture": {"verifier": sy.verifier_share, "committee_3": sy.committee_shares[0], "committee_5": sy.committee_shares[1], "committee_7": sy.committee_shares[2]},
-        "recommended_committee_size": sy.recommended,
-        "max_committee": MAX_COMMITTEE,
-        "checked_committee_size": sy.checked_size,
-        "committee_capture": sy.capture,
-        "attacker_stake_per_honest_stake": sy.stake_per_honest,
-        "cheating_never_pays_with_capture": sy.never_pays,
-        "finder_reward": sy.finder_reward,
-        "bond": a.bond,
-        "bond_min": sy.bond_range.0,
-        "bond_max": sy.bond_range.1,
-        "bond_ok": bond_ok,
-    });
-    let deployment: serde_json::Map<String, serde_json::Value> = report
-        .lines()
-        .into_iter()
-        .map(|(name, value, verdict)| {
-            (
-                name,
-                serde_json::json!({"value": value, "verdict": verdict}),
-            )
-        })
-        .collect();
-    serde_json::json!({"deployment": {"source": report.source, "lines": deployment, "signs_hold": report.signs_hold()}, "chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
+        let sybil = serde_json::json!({
+            "attacker_share": a.attacker_share,
+            "capture_target": a.capture_target,
+            "rows": sybil_rows,
+            "share_for_capture": {"verifier": sy.verifier_share, "committee_3": sy.committee_shares[0], "committee_5": sy.committee_shares[1], "committee_7": sy.committee_shares[2]},
+            "recommended_committee_size": sy.recommended,
+            "max_committee": MAX_COMMITTEE,
+            "checked_committee_size": sy.checked_size,
+            "committee_capture": sy.capture,
+            "attacker_stake_per_honest_stake": sy.stake_per_honest,
+            "cheating_never_pays_with_capture": sy.never_pays,
+            "finder_reward": sy.finder_reward,
+            "bond": a.bond,
+            "bond_min": sy.bond_range.0,
+            "bond_max": sy.bond_range.1,
+            "bond_ok": bond_ok,
+        });
+        let deployment: serde_json::Map<String, serde_json::Value> = report
+            .lines()
+            .into_iter()
+            .map(|(name, value, verdict)| {
+                (
+                    name,
+                    serde_json::json!({"value": value, "verdict": verdict}),
+                )
+            })
+            .collect();
+        serde_json::json!({"deployment": {"source": report.source, "lines": deployment, "signs_hold": report.signs_hold()}, "chunks": a.chunks, "samples": a.samples, "cheating_never_pays": safe, "smallest_safe_samples": smallest, "rows": rows, "sybil": sybil, "lazy_verifiers": lazy})
+    }
 }
 
-fn print_deployment(r: &DeploymentReport, a: &Assumptions) {
+fn print_deployment(f: &mut fmt::Formatter, r: &DeploymentReport, a: &Assumptions) -> fmt::Result {
     let e = &r.economics;
-    println!("at {}:", r.source);
-    println!(
+    writeln!(f, "at {}:", r.source)?;
+    writeln!(f,
         "  job: {} chunks, {} sampled, price {}, collateral {}; verifier fee {}, protocol fee {}, verifier bond {}",
         r.shape.n_chunks, r.shape.samples, r.shape.price, e.collateral, e.verifier_fee, e.protocol_fee, e.verifier_bond
-    );
-    println!(
+    )?;
+    writeln!(f,
         "  assumed: compute {:.0} % of the provider's pay, canaries {:.1} % of jobs planting {} chunks (in the sample with p = {:.3}), fishermen re-check {:.0} % of passes",
         a.compute_share * 100.0,
         a.canary_rate * 100.0,
         e.planted,
         e.canary_catch,
         a.fisherman_rate * 100.0
-    );
+    )?;
     if let Some((_, s)) = r.smallest {
-        println!(
+        writeln!(f,
             "  smallest job by audit margin: {} chunks, {} sampled, at its lowest accepted price {}",
             s.n_chunks, s.samples, s.price
-        );
+        )?;
     }
     for (name, value, verdict) in r.lines() {
-        println!("{name}: {value:.4}  ({verdict})");
+        writeln!(f, "{name}: {value:.4}  ({verdict})")?;
     }
-    println!(
+    writeln!(
+        f,
         "signs: {}",
         if r.signs_hold() {
             "every strategy but honest work loses, and honest auditing pays, at these terms"
         } else {
             "WRONG: at these terms some dishonest strategy pays or honest auditing does not"
         }
-    );
+    )?;
+    Ok(())
 }
 
-fn print_sybil(a: &EconomicsArgs, sy: &Sybil, bond_ok: bool) {
+fn print_sybil(
+    f: &mut fmt::Formatter,
+    a: &EconomicsArgs,
+    sy: &Sybil,
+    bond_ok: bool,
+) -> fmt::Result {
     let s = a.attacker_share;
     let target = a.capture_target;
-    println!();
-    println!("sybil: P(the attacker audits itself) by its share of verifier stake (large network)");
-    println!(
+    writeln!(f)?;
+    writeln!(
+        f,
+        "sybil: P(the attacker audits itself) by its share of verifier stake (large network)"
+    )?;
+    writeln!(
+        f,
         "{:>8} {:>15} {:>12} {:>12} {:>12}",
         "share", "verifier/round", "committee-3", "committee-5", "committee-7"
-    );
+    )?;
     for (share, v, c) in &sy.rows {
-        println!(
+        writeln!(
+            f,
             "{:>7.0}% {v:>15.8} {:>12.8} {:>12.8} {:>12.8}",
             share * 100.0,
             c[0],
             c[1],
             c[2]
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        f,
         "stake share for a {} capture: verifier {}, committee-3 {}, committee-5 {}, committee-7 {}",
         pct(target),
         pct(sy.verifier_share),
         pct(sy.committee_shares[0]),
         pct(sy.committee_shares[1]),
         pct(sy.committee_shares[2])
-    );
+    )?;
     match sy.recommended {
-        Some(n) if n <= MAX_COMMITTEE as u32 => println!(
+        Some(n) if n <= MAX_COMMITTEE as u32 => writeln!(f,
             "recommended committee_size against a {} attacker (capture ≤ {}): {n} (capture {:.6})",
             pct(s),
             pct(target),
             sy.capture
-        ),
-        Some(n) => println!(
+        )?,
+        Some(n) => writeln!(f,
             "a {} attacker needs a committee of {n} for capture ≤ {}, above the program's limit of {MAX_COMMITTEE}: at {MAX_COMMITTEE} capture is {:.6}",
             pct(s),
             pct(target),
             sy.capture
-        ),
-        None => println!(
+        )?,
+        None => writeln!(f,
             "no committee of at most {SEARCH_SIZES} keeps a {} attacker under {}: at {MAX_COMMITTEE} capture is {:.6}",
             pct(s),
             pct(target),
             sy.capture
-        ),
+        )?,
     }
-    println!(
+    writeln!(f,
         "a {} share costs the attacker {:.3} × the honest verifier stake; its own verifier is drawn in {} of rounds",
         pct(s),
         sy.stake_per_honest,
         pct(verifier_capture(s, 1))
-    );
-    println!(
+    )?;
+    writeln!(
+        f,
         "cheating never pays at these terms with that attacker and committee {}: {}",
         sy.checked_size,
         if sy.never_pays { "yes" } else { "no" }
-    );
+    )?;
     if sy.bond_range.0 >= sy.bond_range.1 {
-        println!(
+        writeln!(f,
             "bond rule (finder reward {:.0}, capture {:.6} at committee {}): no bond works, capture is too likely",
             sy.finder_reward, sy.capture, sy.checked_size
-        );
-        return;
+        )?;
+        return Ok(());
     }
-    println!(
+    writeln!(f,
         "bond rule (finder reward {:.0}, capture {:.6} at committee {}): {:.0} < bond < {:.0}; --bond {}: {}",
         sy.finder_reward,
         sy.capture,
@@ -676,5 +743,6 @@ fn print_sybil(a: &EconomicsArgs, sy: &Sybil, bond_ok: bool) {
         sy.bond_range.1,
         a.bond,
         if bond_ok { "ok" } else { "outside" }
-    );
+    )?;
+    Ok(())
 }

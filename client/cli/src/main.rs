@@ -123,7 +123,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => printed(demo::run(args, json)),
         Command::Economics(mut args) => {
             args.url_given = cli.net.connection.url.is_some();
-            printed(block_on(economics::run(args, &cli.net, json)))
+            block_on(economics::run(args, &cli.net))
         }
         Command::Job(c) => block_on(job::run(c, &cli.net, json)),
         Command::Model(c) => model::run(c),
