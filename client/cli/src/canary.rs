@@ -10,13 +10,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::report::{report, Outcome};
 use anyhow::{ensure, Context, Result};
 use assay_client::keys::{data_dir, read_keypair};
 use assay_client::Chain;
 use assay_node::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
 use clap::Args;
 use rand::Rng;
-use serde_json::json;
 use solana_sdk::signature::Signer;
 use tracing::info;
 
@@ -116,7 +116,38 @@ fn describe(outcome: &Option<CanaryOutcome>) -> String {
     }
 }
 
-pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
+/// What `assay canary run` left: the state file and every canary job it tracks, with what
+/// its planted chunks got (none while it waits for its audit).
+#[derive(serde::Serialize)]
+struct CanaryRun {
+    state: PathBuf,
+    jobs: Vec<CanaryJob>,
+}
+
+#[derive(serde::Serialize)]
+struct CanaryJob {
+    job: String,
+    planted: Vec<u32>,
+    outcome: Option<CanaryOutcome>,
+}
+
+impl std::fmt::Display for CanaryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "canary jobs ({}):", self.state.display())?;
+        for r in &self.jobs {
+            write!(
+                f,
+                "\n  {} planted {:?}: {}",
+                r.job,
+                r.planted,
+                describe(&r.outcome)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Outcome {
     ensure!(a.planted != Some(0), "--planted must be at least 1");
     ensure!(a.catch > 0.0 && a.catch <= 1.0, "--catch must be in (0, 1]");
     if let Some(k) = a.samples {
@@ -217,11 +248,9 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
             .launch(&bundle, args, gap(a.claim_delay_s))
             .await
             .with_context(|| format!("launching canary job {job_id}"))?;
-        info!(job = %record.job, "canary launched");
-        if json {
-            println!("{}", json!({"launched": record.job, "job_id": job_id}));
-        } else {
-            println!("launched canary job {} (id {job_id})", record.job);
+        info!(job = %record.job, job_id, "canary launched");
+        if !json {
+            eprintln!("launched canary job {} (id {job_id})", record.job);
         }
         records.push(record);
         save_records(&state, &records)?;
@@ -243,22 +272,15 @@ pub async fn run(a: CanaryArgs, net: &Net, json: bool) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(a.poll_ms)).await;
     }
-    if json {
-        let rows: Vec<_> = records
-            .iter()
-            .map(|r| json!({"job": r.job, "planted": r.planted, "outcome": r.outcome}))
-            .collect();
-        println!("{}", json!({"state": state, "jobs": rows}));
-    } else {
-        println!("canary jobs ({}):", state.display());
-        for r in &records {
-            println!(
-                "  {} planted {:?}: {}",
-                r.job,
-                r.planted,
-                describe(&r.outcome)
-            );
-        }
-    }
-    Ok(())
+    report(CanaryRun {
+        state,
+        jobs: records
+            .into_iter()
+            .map(|r| CanaryJob {
+                job: r.job,
+                planted: r.planted,
+                outcome: r.outcome,
+            })
+            .collect(),
+    })
 }

@@ -131,7 +131,7 @@ fn main() -> ExitCode {
         Command::Provider(ProviderCommand::Run(a)) => {
             printed(block_on(provider::run(a, &cli.net, json)))
         }
-        Command::Canary(CanaryCommand::Run(a)) => printed(block_on(canary::run(a, &cli.net, json))),
+        Command::Canary(CanaryCommand::Run(a)) => block_on(canary::run(a, &cli.net, json)),
         Command::Localnet(a) => printed(block_on(localnet::localnet(a, json))),
         Command::Faucet(a) => printed(block_on(localnet::faucet(a, &cli.net, json))),
         Command::Balance(a) => printed(block_on(localnet::balance(a, &cli.net, json))),
