@@ -7,23 +7,14 @@
 //! `GEMM_ONLY` (stop after the GEMM), `RECHECK_ROUNDS` (default 48), `ASSAY_BENCH_SMOKE`
 //! (every size small: CI's check that the bench runs).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use assay_gpu::kernels::{hashmix, matmul};
 use assay_gpu::{leaf_hashes, recheck, Commitment, Gpu, GpuOptions, ServedChunk};
 use sha2::Digest as _;
-
-fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        last = Some(v);
-    }
-    (best, last.expect("n >= 1"))
-}
 
 fn env_opt(name: &str) -> Option<u32> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -103,11 +94,11 @@ fn main() {
     let prepared = gpu.prepare(&job).expect("prepare gemm");
     prepared.run_all().expect("warm-up");
     let t_compile = t_compile.elapsed();
-    let (t_gpu, out) = best_of(3, || prepared.run_all().expect("gemm run"));
+    let (t_gpu, out) = common::best_of(3, || prepared.run_all().expect("gemm run"));
     let (a, b) = matmul::inputs(&p);
     let mut c = vec![0f32; (n * n) as usize];
     let nn = n as usize;
-    let (t_cpu, ()) = best_of(3, || unsafe {
+    let (t_cpu, ()) = common::best_of(3, || unsafe {
         matrixmultiply::sgemm(
             nn,
             nn,
@@ -209,7 +200,7 @@ fn main() {
             proof: commitment.proof(i).expect("proof"),
         })
         .collect();
-    let (t_verifier, report) = best_of(3, || {
+    let (t_verifier, report) = common::best_of(3, || {
         let prep = gpu.prepare(&hjob).expect("prepare hashmix (verifier)");
         recheck(&prep, &key, &hjob.manifest, &commitment.root(), &served).expect("recheck")
     });
@@ -233,8 +224,8 @@ fn main() {
 
     // 2. Merkle vs sha256 over the same 256 MiB.
     let bytes = outputs.as_bytes();
-    let (t_sha, digest) = best_of(3, || sha2::Sha256::digest(bytes));
-    let (t_merkle, root) = best_of(3, || {
+    let (t_sha, digest) = common::best_of(3, || sha2::Sha256::digest(bytes));
+    let (t_merkle, root) = common::best_of(3, || {
         assay_protocol::MerkleTree::from_leaves(leaf_hashes(&key, &outputs))
             .expect("tree")
             .root()

@@ -13,13 +13,9 @@ use solana_sdk::signature::Signer;
 /// follower wakes it once subscribed, then when the market config changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verifier_daemon_is_woken_when_a_market_account_changes() {
-    let net = Surfnet::start(SurfnetOptions {
-        rpc_port: 0,
-        ws_port: 0,
-        ..SurfnetOptions::new()
-    })
-    .await
-    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
+    let net = Surfnet::start(SurfnetOptions::on_free_ports())
+        .await
+        .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
     tokio::spawn(assay_node::follow::follow_market(
         net.ws_url.clone(),

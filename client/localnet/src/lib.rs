@@ -85,6 +85,16 @@ impl SurfnetOptions {
             setup: LocalSetup::default(),
         }
     }
+
+    /// [`Self::new`] on ports the system picks (what tests and several local chains on
+    /// one machine need).
+    pub fn on_free_ports() -> Self {
+        Self {
+            rpc_port: 0,
+            ws_port: 0,
+            ..Self::new()
+        }
+    }
 }
 
 impl Default for SurfnetOptions {

@@ -7,13 +7,9 @@ use assay_localnet::{Surfnet, SurfnetOptions};
 use serde_json::{json, Value};
 
 async fn surfpool() -> Surfnet {
-    Surfnet::start(SurfnetOptions {
-        rpc_port: 0,
-        ws_port: 0,
-        ..SurfnetOptions::new()
-    })
-    .await
-    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)")
+    Surfnet::start(SurfnetOptions::on_free_ports())
+        .await
+        .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)")
 }
 
 async fn post(url: &str, body: Value) -> Value {

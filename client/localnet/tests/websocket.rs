@@ -28,13 +28,9 @@ async fn send_three_transfers(chain: &mut RpcChain, payer: &Keypair) {
 
 /// Surfpool with Assay deployed, on free ports.
 async fn surfpool() -> Surfnet {
-    Surfnet::start(SurfnetOptions {
-        rpc_port: 0,
-        ws_port: 0,
-        ..SurfnetOptions::new()
-    })
-    .await
-    .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)")
+    Surfnet::start(SurfnetOptions::on_free_ports())
+        .await
+        .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)")
 }
 
 /// The notifications arrive on their own tasks: waits (at most 30 s) until `n` have.

@@ -14,25 +14,11 @@ mod common;
 #[path = "../tests/support/python.rs"]
 mod python;
 
-use std::time::{Duration, Instant};
-
 use assay_gpu::{bound_usage, recheck, Commitment, ElementType, Pass, ServedChunk};
 use assay_model::{compile, compile_in, npy_f32, Batch, Layout, Net};
 
 const PER_CHUNK: u32 = 256;
 const SAMPLES: u32 = 8;
-
-fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        last = Some(v);
-    }
-    (best, last.expect("n >= 1"))
-}
 
 fn digits(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -69,7 +55,7 @@ fn main() {
     let n = manifest.n_chunks();
 
     // Provider: every chunk, then the commitment.
-    let (provider, (outputs, commitment)) = best_of(3, || {
+    let (provider, (outputs, commitment)) = common::best_of(3, || {
         let out = prepared.run_all().unwrap();
         let c = Commitment::build(&common::JOB_KEY, manifest, &out).unwrap();
         (out, c)
@@ -86,7 +72,7 @@ fn main() {
             proof: commitment.proof(i).unwrap(),
         })
         .collect();
-    let (verifier, report) = best_of(3, || {
+    let (verifier, report) = common::best_of(3, || {
         recheck(
             &prepared,
             &common::JOB_KEY,
@@ -101,7 +87,7 @@ fn main() {
     // The same batch in one dispatch per chunk (one invocation per item): same bits.
     let one_dispatch = compile_in(&net, &batch, PER_CHUNK, Layout::PerItem).unwrap();
     let prepared_one = gpu.prepare(&one_dispatch.bundle).unwrap();
-    let (provider_one, outputs_one) = best_of(3, || {
+    let (provider_one, outputs_one) = common::best_of(3, || {
         let out = prepared_one.run_all().unwrap();
         Commitment::build(&common::JOB_KEY, &one_dispatch.bundle.manifest, &out).unwrap();
         out

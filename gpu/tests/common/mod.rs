@@ -35,3 +35,16 @@ pub fn gpu() -> &'static Gpu {
 }
 
 pub const JOB_KEY: [u8; 32] = [7u8; 32];
+
+/// The shortest of `n` timed runs of `f`, and the last run's value (benches).
+pub fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (std::time::Duration, T) {
+    let mut best = std::time::Duration::MAX;
+    let mut last = None;
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let v = f();
+        best = best.min(t.elapsed());
+        last = Some(v);
+    }
+    (best, last.expect("n >= 1"))
+}

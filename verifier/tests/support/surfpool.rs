@@ -15,11 +15,9 @@ use crate::common::{new_user_from_admin, register, TOKENS};
 /// deployment's admin (mint authority and faucet), confirming by websocket.
 pub async fn start(setup: LocalSetup, slot_ms: u64) -> (Surfnet, RpcChain) {
     let net = Surfnet::start(SurfnetOptions {
-        rpc_port: 0,
-        ws_port: 0,
         slot_ms,
         setup,
-        ..SurfnetOptions::new()
+        ..SurfnetOptions::on_free_ports()
     })
     .await
     .expect("surfpool starts (SBF programs: ./scripts/sbf/build.sh)");
