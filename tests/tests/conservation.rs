@@ -36,7 +36,7 @@ use anchor_lang::prelude::Pubkey;
 use assay_client::ix::vote_instruction;
 use assay_client::pda;
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence, PostJobArgs};
-use assay_market::state::{Crank, Job, JobState, MarketParams};
+use assay_market::state::{Crank, Job, JobState, JobTerms, MarketParams};
 use assay_protocol::{MerkleTree, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_stake::instructions::UpdateConfigArgs;
@@ -72,6 +72,10 @@ struct Run {
     violations: Vec<String>,
     /// Successful instructions by name: shows the sequences really reach every path.
     landed: std::collections::BTreeMap<&'static str, u64>,
+    /// The job most focused steps follow (see `choose`).
+    story: Option<Pubkey>,
+    /// Refused instructions by name and error: shows why a path is rarely reached.
+    refused: std::collections::BTreeMap<(&'static str, String), u64>,
     /// Buyer and id of every job ever posted (for re-posts of closed ids).
     posted: HashMap<Pubkey, (Pubkey, u64)>,
     /// Tokens donated to each live job's vault.
@@ -185,6 +189,8 @@ impl Run {
             operators,
             violations: vec![],
             landed: Default::default(),
+            refused: Default::default(),
+            story: None,
             posted: HashMap::new(),
             donated_to_jobs: HashMap::new(),
             donated_to_stake: HashMap::new(),
@@ -215,7 +221,17 @@ impl Run {
     fn choose(&mut self, live: &[(Pubkey, Job)]) -> (u32, Option<(Pubkey, Job)>) {
         let roll = self.rng.gen_range(0..100);
         if roll < 55 && !live.is_empty() {
-            let focus = live[self.rng.gen_range(0..live.len())].clone();
+            // Mostly the job the last focused steps were about, so that a job's story runs
+            // deep (to passes, faults, contests and challenges) within a sequence.
+            let story = self
+                .story
+                .and_then(|key| live.iter().find(|(k, _)| *k == key))
+                .filter(|_| self.rng.gen_bool(0.75));
+            let focus = match story {
+                Some(job) => job.clone(),
+                None => live[self.rng.gen_range(0..live.len())].clone(),
+            };
+            self.story = Some(focus.0);
             let state = focus.1.state;
             let next: &[u32] = match state {
                 JobState::Open => &[16, 16, 16, 12, 87],
@@ -252,12 +268,24 @@ impl Run {
             0..=11 => {
                 let buyer = self.rng.gen_range(0..self.w.buyers.len());
                 let n_chunks = self.rng.gen_range(1..=16u32);
+                let samples = self.rng.gen_range(1..=n_chunks.min(6)) as u8;
+                let price = self.rng.gen_range(1..=50_000_000);
+                // Mostly terms the market accepts (at least its collateral floor for this
+                // price, under the parameters of the moment), so that jobs live long
+                // enough to reach passes, faults and contests; else anything.
+                let params = self.w.chain.market_config().await.unwrap().params;
+                let collateral = match JobTerms::of(&params, price, n_chunks, samples) {
+                    Ok(terms) if self.rng.gen_bool(0.8) => {
+                        terms.min_collateral + self.rng.gen_range(0..=terms.min_collateral / 2)
+                    }
+                    _ => self.rng.gen_range(0..=40_000_000),
+                };
                 let args = PostJobArgs {
                     job_id: self.next_id,
                     n_chunks,
-                    samples: self.rng.gen_range(1..=n_chunks.min(6)) as u8,
-                    price: self.rng.gen_range(1..=50_000_000),
-                    collateral: self.rng.gen_range(0..=40_000_000),
+                    samples,
+                    price,
+                    collateral,
                     claim_window_slots: self.rng.gen_range(1..=80),
                     execution_window_slots: self.rng.gen_range(1..=80),
                     // Mostly portable; sometimes needs only some verifiers (or nobody)
@@ -537,8 +565,13 @@ impl Run {
         signers: &[Keypair],
     ) -> Result<(), assay_client::ChainError> {
         let refs: Vec<&Keypair> = signers.iter().collect();
-        self.w.chain.send(ixs, &refs).await?;
         let name = instruction_name(ixs);
+        if let Err(e) = self.w.chain.send(ixs, &refs).await {
+            let program = ixs.last().map(|ix| ix.program_id).unwrap_or_default();
+            let why: String = e.explain(&program).chars().take(90).collect();
+            *self.refused.entry((name, why)).or_default() += 1;
+            return Err(e);
+        }
         *self.landed.entry(name).or_default() += 1;
         if name == "withdraw" {
             self.donated_to_stake.remove(&signers[0].pubkey());
@@ -1170,6 +1203,11 @@ async fn run_sequences(mut w: World, label: &str, sequences: u64, seed: u64, ste
         }
     }
     println!("{label} landed: {:?}", run.landed);
+    if std::env::var_os("ASSAY_REFUSALS").is_some() {
+        for ((name, why), n) in &run.refused {
+            println!("{label} refused {n:>4} × {name}: {why}");
+        }
+    }
     println!(
         "{label} sequences: {sequences}, violations: {}, adversarial actions: {}, draws checked against their timely outcome: {} ({} cranked late)",
         run.violations.len(),
