@@ -15,7 +15,7 @@ use assay_client::chain::DrawSnapshot;
 use assay_client::{Chain, ChainError, DrawOutcome};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::instructions::{ChallengePassArgs, FaultEvidence};
-use assay_market::state::{Crank, DrawSeed, Job, JobState};
+use assay_market::state::{Crank, Job, JobState};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 use tracing::{debug, error, info, warn};
@@ -923,7 +923,7 @@ impl<C: Chain> Daemon<C> {
                     landed |= self.crank_draw(key, job, snapshot, report).await;
                     continue;
                 }
-                other => match d.crank(other, &me, key, job, None) {
+                other => match d.crank(other, &me, key, job, &[]) {
                     Ok(ix) => ix,
                     Err(e) => {
                         warn!(job = %key, crank = other.name(), error = %e, "crank not built");
@@ -961,29 +961,31 @@ impl<C: Chain> Daemon<C> {
         report: &mut TickReport,
     ) -> bool {
         let d = self.chain.deployment();
-        let committee = is_contest(job);
-        let outcome = if committee {
-            Ok(match job.draw_seed(&snapshot.slot_hashes, snapshot.slot) {
-                DrawSeed::Wait => DrawOutcome::Wait,
-                DrawSeed::Lapsed => DrawOutcome::Lapsed,
-                DrawSeed::Ready(_) => DrawOutcome::Drawn(None),
-            })
+        let drawn = if is_contest(job) {
+            self.chain
+                .committee_in(key, job, snapshot)
+                .await
+                .map(|seats| {
+                    seats.map(|seats| ("draw_committee", d.draw_committee(key, job, &seats)))
+                })
         } else {
-            self.chain.draw_outcome_in(key, job.clone(), snapshot).await
+            self.chain
+                .draw_outcome_in(key, job.clone(), snapshot)
+                .await
+                .map(|outcome| match outcome {
+                    DrawOutcome::Wait | DrawOutcome::Lapsed => None,
+                    DrawOutcome::Drawn(drawn) => {
+                        Some(("draw_challenge", d.draw_challenge(key, job, drawn.as_ref())))
+                    }
+                })
         };
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
+        let (name, ix) = match drawn {
+            Ok(Some(crank)) => crank,
+            Ok(None) => return false,
             Err(e) => {
                 self.chain_error("predict_draw", &e);
                 debug!(job = %key, error = %e, "cannot predict the draw yet");
                 return false;
-            }
-        };
-        let (name, ix) = match outcome {
-            DrawOutcome::Wait | DrawOutcome::Lapsed => return false,
-            DrawOutcome::Drawn(_) if committee => ("draw_committee", d.draw_committee(key, job)),
-            DrawOutcome::Drawn(drawn) => {
-                ("draw_challenge", d.draw_challenge(key, job, drawn.as_ref()))
             }
         };
         let signer = self.key.insecure_clone();

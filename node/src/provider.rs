@@ -196,7 +196,10 @@ impl<'a> Worker<'a> {
                 }
                 _ => return,
             },
-            Some(Crank::DrawCommittee) => d.draw_committee(key, job),
+            Some(Crank::DrawCommittee) => match self.chain.predict_committee(key).await {
+                Ok(Some(seats)) => d.draw_committee(key, job, &seats),
+                _ => return,
+            },
             _ => return,
         };
         match self.chain.send(&[ix], &[&self.signer]).await {

@@ -373,7 +373,7 @@ async fn deployment(m: &mut Meter, programs: &ProgramMode) -> Outcome {
         .await
         .map_err(assay_testkit::embedded::bank_error)?;
     let setup_ixs = [
-        // The full registry's rent is ~3.9 SOL.
+        // The full registry's rent is ~1.9 SOL.
         system_instruction::transfer(&payer.pubkey(), &admin.pubkey(), 100_000_000_000),
         system_instruction::create_account(
             &admin.pubkey(),

@@ -1447,26 +1447,26 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             ),
             (
                 "draw_committee: from a hash known before the contest (seed slot not reached)",
-                vec![d.draw_committee(&f.undrawn, &undrawn)],
+                vec![d.draw_committee(&f.undrawn, &undrawn, &[])],
                 vec![],
                 market(M::SeedSlotNotReached),
             ),
             (
                 "draw_committee: drawn again to reshuffle the seats",
-                vec![d.draw_committee(&f.contested, &contested)],
+                vec![d.draw_committee(&f.contested, &contested, &[])],
                 vec![],
                 market(M::CommitteeAlreadyDrawn),
             ),
             (
                 "draw_committee: a job not contested",
-                vec![d.draw_committee(&f.disputed, &disputed)],
+                vec![d.draw_committee(&f.disputed, &disputed, &[])],
                 vec![],
                 market(M::WrongJobState),
             ),
             (
                 "draw_committee: spoofed SlotHashes",
                 vec![swap(
-                    d.draw_committee(&f.contested, &contested),
+                    d.draw_committee(&f.contested, &contested, &[]),
                     &solana_sdk::sysvar::slot_hashes::ID,
                     &pda::stake_config(),
                 )],
@@ -1476,7 +1476,7 @@ async fn every_attack_on_every_instruction_is_rejected_with_a_named_error() {
             (
                 "draw_committee: a forged registry (weights of the cranker's choosing)",
                 vec![swap(
-                    d.draw_committee(&f.contested, &contested),
+                    d.draw_committee(&f.contested, &contested, &[]),
                     &pda::verifier_registry(),
                     &pda::market_config(),
                 )],

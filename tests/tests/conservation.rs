@@ -453,7 +453,10 @@ impl Run {
                         Ok(ix) => ix,
                         Err(_) => return,
                     },
-                    false => d.draw_committee(&key, &job),
+                    false => {
+                        let seats = self.w.chain.predict_committee(&key).await;
+                        d.draw_committee(&key, &job, &seats.ok().flatten().unwrap_or_default())
+                    }
                 };
                 (vec![ix], vec![])
             }
@@ -825,7 +828,10 @@ impl Run {
                         let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
                         d.draw_challenge(&key, &job, drawn.as_ref())
                     }
-                    _ => d.draw_committee(&key, &job),
+                    _ => {
+                        let seats = self.w.chain.predict_committee(&key).await;
+                        d.draw_committee(&key, &job, &seats.ok().flatten().unwrap_or_default())
+                    }
                 };
                 self.send(&[ix], &[]).await;
             }
@@ -1039,10 +1045,13 @@ impl Run {
             self.violations
                 .push(format!("{context}: registry over capacity"));
         }
+        // The registry keeps binding tags; the Operator accounts name the keys.
+        let holders = self.w.chain.slot_holders(&registry).await.unwrap();
         let mut seen = std::collections::BTreeSet::new();
         for entry in &entries {
-            let op = self.w.chain.operator(&entry.authority).await.unwrap();
-            let fine = seen.insert(entry.authority)
+            let authority = holders.get(&entry.slot).copied().unwrap_or_default();
+            let op = self.w.chain.operator(&authority).await.unwrap();
+            let fine = seen.insert(authority)
                 && (entry.weight > 0 || entry.next_weight > 0)
                 && op.is_some_and(|op| {
                     op.is_verifier()
@@ -1052,8 +1061,8 @@ impl Run {
                 });
             if !fine {
                 self.violations.push(format!(
-                    "{context}: registry entry {} weight {} next {} does not match its operator",
-                    entry.authority, entry.weight, entry.next_weight
+                    "{context}: registry entry {} (slot {}) weight {} next {} does not match its operator",
+                    authority, entry.slot, entry.weight, entry.next_weight
                 ));
             }
         }
@@ -1070,7 +1079,7 @@ impl Run {
                     .map(|e| {
                         (
                             need,
-                            e.authority,
+                            holders.get(&e.slot).copied().unwrap_or_default(),
                             assay_protocol::sumtree::Weights::value(&tree, e.slot),
                         )
                     })
@@ -1126,13 +1135,25 @@ impl Run {
                     // twice the draw window away (the stuck check below catches strands).
                     continue;
                 };
-                let drawn = match crank {
-                    Crank::DrawChallenge => self.w.chain.predict_draw(&key).await.unwrap(),
-                    _ => None,
+                let drawn: Vec<Pubkey> = match crank {
+                    Crank::DrawChallenge => self
+                        .w
+                        .chain
+                        .predict_draw(&key)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .collect(),
+                    Crank::DrawCommittee => self
+                        .w
+                        .chain
+                        .predict_committee(&key)
+                        .await
+                        .unwrap()
+                        .unwrap_or_default(),
+                    _ => vec![],
                 };
-                let ixs = vec![d
-                    .crank(crank, &job.buyer, &key, &job, drawn.as_ref())
-                    .unwrap()];
+                let ixs = vec![d.crank(crank, &job.buyer, &key, &job, &drawn).unwrap()];
                 let signer = self.signer(&job.buyer);
                 match self.w.chain.send(&ixs, &[&signer]).await {
                     Ok(_) => *self.landed.entry(instruction_name(&ixs)).or_default() += 1,

@@ -10,6 +10,8 @@
 //! - Votes and fault evidence bind the job instance, so an earlier life's votes never
 //!   count after the same id is re-posted.
 
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use assay_client::events::AssayEvent;
 use assay_client::ix::vote_instruction;
@@ -135,8 +137,9 @@ async fn expected_verifier(
         .excluded_slots(snapshot, &job.verifier_draw_excludes())
         .await
         .unwrap();
+    let holders = w.chain.slot_holders(snapshot).await.unwrap();
     job.draw_verifier(snapshot, epoch, &excluded)
-        .map(|(authority, _)| authority)
+        .map(|(slot, _)| holders[&slot])
 }
 
 /// The committee `job_key`'s pending draw picks by the registry as it was at `snapshot`.
@@ -154,7 +157,11 @@ async fn expected_committee(
         .excluded_slots(snapshot, &job.committee_draw_excludes())
         .await
         .unwrap();
+    let holders = w.chain.slot_holders(snapshot).await.unwrap();
     job.draw_committee(snapshot, epoch, &seed, &excluded)
+        .into_iter()
+        .map(|slot| holders[&slot])
+        .collect()
 }
 
 /// The identity a `draw_challenge`'s events name: the verifier assigned, or the one
@@ -240,7 +247,10 @@ async fn committee_case(before: Vec<StakeMove>, after: Vec<StakeMove>) -> Result
         ));
     }
     let state = w.job(&job).await;
-    let ix = w.chain.deployment.draw_committee(&job, &state);
+    let ix = w
+        .chain
+        .deployment
+        .draw_committee(&job, &state, &predicted.unwrap_or_default());
     w.chain.send(&[ix], &[]).await.map_err(|e| e.to_string())?;
     let drawn = w.job(&job).await.committee;
     if drawn != expected {
@@ -319,17 +329,19 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
                     bump: 0,
                     vault_bump: 0,
                     registry_slot: u32::MAX,
+                    registry_tag: 0,
                     capabilities: 0,
                 })
                 .collect();
-            let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(u8, Pubkey, u64)> {
+            // A slot's identity is its binding tag (a new holder bumps it).
+            let drawable = |r: &VerifierRegistry, epoch: u64| -> Vec<(u8, u32, u64)> {
                 (0..8u8)
                     .flat_map(|need| {
                         let tree = r.weights_at(epoch, need).expect("never behind");
                         (0..USED).map(move |slot| {
                             (
                                 need,
-                                r.authority(slot),
+                                r.tags[slot],
                                 assay_protocol::sumtree::Weights::value(&tree, slot),
                             )
                         })
@@ -391,6 +403,7 @@ fn registry_weights_of_an_epoch_are_fixed_whatever_syncs_happen() {
 /// entry's next weight, plus the deposit for the attacker's.
 fn deposit_that_captures(
     registry: &VerifierRegistry,
+    holders: &BTreeMap<usize, Pubkey>,
     excluded: &[Pubkey],
     attackers: &[Pubkey],
     captures: impl Fn(&[u64]) -> bool,
@@ -399,7 +412,7 @@ fn deposit_that_captures(
         let weights: Vec<u64> = registry
             .entries()
             .iter()
-            .map(|e| match e.authority {
+            .map(|e| match holders[&e.slot] {
                 a if excluded.contains(&a) => 0,
                 a if attackers.contains(&a) => e.next_weight + extra,
                 _ => e.next_weight,
@@ -438,13 +451,15 @@ async fn provider_who_tunes_its_second_identitys_stake_after_the_seed_is_public_
     );
     let registry = w.chain.registry().await.unwrap();
     let entries = registry.entries();
+    let holders = w.chain.slot_holders(&registry).await.unwrap();
     let extra = deposit_that_captures(
         &registry,
+        &holders,
         &[state.provider.unwrap()],
         &[sybil.pubkey()],
         |weights| {
             assay_protocol::verifier_for_round(&seeded.seed, seeded.round, weights)
-                .is_some_and(|i| entries[i].authority == sybil.pubkey())
+                .is_some_and(|i| holders[&entries[i].slot] == sybil.pubkey())
         },
     )
     .expect("against the stake of the moment, some deposit captures the draw");
@@ -501,21 +516,24 @@ async fn provider_who_packs_stake_after_contesting_does_not_choose_its_committee
     let size = usize::from(contested.params.committee_size);
     let majority = size / 2 + 1;
     let entries = registry.entries();
-    let extra = deposit_that_captures(&registry, &excluded, &ours, |weights| {
+    let holders = w.chain.slot_holders(&registry).await.unwrap();
+    let extra = deposit_that_captures(&registry, &holders, &excluded, &ours, |weights| {
         let seats = assay_protocol::draw_committee(&seed, size, weights);
         seats
             .iter()
-            .filter(|&&i| ours.contains(&entries[i].authority))
+            .filter(|&&i| ours.contains(&holders[&entries[i].slot]))
             .count()
             >= majority
     })
     .expect("against the stake of the moment, some deposit captures a majority");
 
+    // The crank names the seats the fixed weights give (what any cranker predicts).
+    let predicted_seats = w.chain.predict_committee(&job).await.unwrap().unwrap();
     let d = w.chain.deployment;
     let ixs = [
         d.deposit(&ours[0], extra),
         d.deposit(&ours[1], extra),
-        d.draw_committee(&job, &contested),
+        d.draw_committee(&job, &contested, &predicted_seats),
     ];
     w.chain.send(&ixs, &[&sybils[0], &sybils[1]]).await.unwrap();
     let committee = w.job(&job).await.committee;
@@ -795,4 +813,63 @@ async fn void_life(w: &mut World, job: &Pubkey) {
     let ix = w.chain.deployment.void_contest(job, &life);
     w.chain.send(&[ix.unwrap()], &[]).await.unwrap();
     assert!(w.chain.job(job).await.unwrap().is_none());
+}
+
+/// The registry keeps a binding tag per slot, not a key: a draw names a slot, and whoever
+/// cranks it passes the Operator holding the slot. The attack: a verifier that left its
+/// slot (it unstaked; its Operator still names the slot) has a colluding cranker name it
+/// for the draw that picked the slot's new holder, so the drawn verifier is the cranker's
+/// choice. Refused: the slot's tag moved on when the newcomer took it (`WrongOperator`).
+#[tokio::test]
+async fn a_verifier_that_left_its_slot_cannot_be_named_for_the_draw_of_its_new_holder() {
+    let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
+    let d = w.chain.deployment;
+    let leaver = w.verifiers[0].insecure_clone();
+    let operator = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
+    let slot = w
+        .chain
+        .registry()
+        .await
+        .unwrap()
+        .slot_of(&operator)
+        .unwrap();
+    let unstake = d.request_unstake(&leaver.pubkey(), OPERATOR_STAKE);
+    w.chain.send(&[unstake], &[&leaver]).await.unwrap();
+    // No weight next epoch; the epoch after, the slot is free.
+    w.chain.next_epoch().await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+    let newcomer = w.registered(ROLE_VERIFIER, OPERATOR_STAKE).await.unwrap();
+    let registry = w.chain.registry().await.unwrap();
+    let taken = w.chain.operator(&newcomer.pubkey()).await.unwrap().unwrap();
+    assert_eq!(
+        registry.slot_of(&taken),
+        Some(slot),
+        "the newcomer takes the freed slot"
+    );
+    let stale = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
+    assert_eq!(
+        stale.registry_slot as usize, slot,
+        "the leaver's Operator still names it"
+    );
+    assert!(stale.unlocked() >= LocalSetup::default().market.verifier_bond);
+    w.chain.next_epoch().await.unwrap();
+
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.commit(0, &job, 7).await.unwrap();
+    let honest = w.chain.ready_draw(&job).await.unwrap();
+    assert_eq!(
+        w.chain.predict_draw(&job).await.unwrap(),
+        Some(newcomer.pubkey())
+    );
+    let state = w.job(&job).await;
+    let forged = d.draw_challenge(&job, &state, Some(&leaver.pubkey()));
+    let refused = w.chain.send(&[forged], &[]).await.unwrap_err();
+    assert_eq!(
+        refused.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::WrongOperator as u32),
+        "{refused}"
+    );
+    w.chain.send(&[honest], &[]).await.unwrap();
+    assert_eq!(w.job(&job).await.verifier, Some(newcomer.pubkey()));
 }

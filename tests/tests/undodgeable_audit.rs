@@ -115,7 +115,8 @@ async fn crank(w: &mut World, job: &Pubkey) -> Result<(), ChainError> {
         let drawn = w.chain.predict_draw(job).await?;
         d.draw_challenge(job, &state, drawn.as_ref())
     } else {
-        d.draw_committee(job, &state)
+        let seats = w.chain.predict_committee(job).await?.unwrap_or_default();
+        d.draw_committee(job, &state, &seats)
     };
     w.chain.send(&[ix], &[]).await.map(drop)
 }

@@ -469,10 +469,13 @@ impl ShowArgs {
 /// `who`'s weight in verifier draws from the next draw epoch on (stake changes take
 /// effect at epoch boundaries), if it has a registry entry.
 async fn registry_weight(chain: &mut impl Chain, who: &Pubkey) -> Result<Option<u64>> {
+    let Some(operator) = chain.operator(who).await? else {
+        return Ok(None);
+    };
     Ok(chain
         .registry()
         .await?
-        .entry(who)
+        .entry(&operator)
         .map(|e| e.next_weight)
         .filter(|&w| w > 0))
 }

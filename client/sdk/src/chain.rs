@@ -5,6 +5,8 @@
 //! above this trait — the CLI, the provider worker, the verifier daemon — is written once
 //! against it.
 
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use assay_market::state::{DrawSeed, Job, MarketConfig};
@@ -157,7 +159,7 @@ pub trait Chain: Send {
         decoded(self.account(&key).await?, &key)
     }
 
-    /// The verifier registry (zero-copy: about 556 KB, so boxed).
+    /// The verifier registry (zero-copy: about 269 KB, so boxed).
     async fn registry(&mut self) -> Result<Box<VerifierRegistry>, ChainError> {
         let key = pda::verifier_registry();
         let account = self
@@ -165,6 +167,27 @@ pub trait Chain: Send {
             .await?
             .ok_or(ChainError::MissingAccount(key))?;
         crate::decode_registry(&account.data).map_err(|e| ChainError::Decode(key, e))
+    }
+
+    /// Every Operator account of the stake program.
+    async fn operators(&mut self) -> Result<Vec<Operator>, ChainError> {
+        let mut operators = vec![];
+        for (key, account) in self
+            .program_accounts(&assay_stake::ID, Operator::DISCRIMINATOR)
+            .await?
+        {
+            operators.extend(decoded::<Operator>(Some(account), &key)?);
+        }
+        Ok(operators)
+    }
+
+    /// The authority holding each busy slot of `registry` (the registry keeps a binding
+    /// tag per slot, the Operator accounts the keys: [`VerifierRegistry::holders`]).
+    async fn slot_holders(
+        &mut self,
+        registry: &VerifierRegistry,
+    ) -> Result<BTreeMap<usize, Pubkey>, ChainError> {
+        Ok(registry.holders(&self.operators().await?))
     }
 
     /// The registry slots a draw of `job` excludes (`authorities`' slots, read from their
@@ -259,11 +282,13 @@ pub trait Chain: Send {
         self.draw_outcome_in(job_key, job, &snapshot).await
     }
 
-    /// The registry, SlotHashes and slot a crank landing now sees: one read serves the
-    /// draw predictions of every job (the registry is 556 KB).
+    /// The registry (with who holds its slots), SlotHashes and slot a crank landing now
+    /// sees: one read serves the draw predictions of every job (the registry is 269 KB).
     async fn draw_snapshot(&mut self) -> Result<DrawSnapshot, ChainError> {
+        let registry = self.registry().await?;
         Ok(DrawSnapshot {
-            registry: self.registry().await?,
+            holders: self.slot_holders(&registry).await?,
+            registry,
             slot_hashes: self.slot_hashes().await?,
             slot: self.slot().await?,
         })
@@ -286,8 +311,10 @@ pub trait Chain: Send {
                 let excluded = self
                     .excluded_slots(registry, &job.verifier_draw_excludes())
                     .await?;
-                let drawn = job.draw_verifier(registry, job.draw_epoch(), &excluded);
-                DrawOutcome::Drawn(drawn.map(|(authority, _)| authority))
+                match job.draw_verifier(registry, job.draw_epoch(), &excluded) {
+                    Some((slot, _)) => DrawOutcome::Drawn(Some(holder(&snapshot.holders, slot)?)),
+                    None => DrawOutcome::Drawn(None),
+                }
             }
         })
     }
@@ -304,23 +331,36 @@ pub trait Chain: Send {
         &mut self,
         job_key: &Pubkey,
     ) -> Result<Option<Vec<Pubkey>>, ChainError> {
-        let PendingDraw {
-            job,
-            registry,
-            slot: _,
-            seed,
-        } = self.pending_draw(job_key).await?;
-        Ok(match seed {
-            DrawSeed::Ready(hash) => {
-                let seed =
-                    assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
-                let excluded = self
-                    .excluded_slots(&registry, &job.committee_draw_excludes())
-                    .await?;
-                Some(job.draw_committee(&registry, job.draw_epoch(), &seed, &excluded))
-            }
-            DrawSeed::Wait | DrawSeed::Lapsed => None,
-        })
+        let snapshot = self.draw_snapshot().await?;
+        let job = self
+            .job(job_key)
+            .await?
+            .ok_or(ChainError::MissingAccount(*job_key))?;
+        self.committee_in(job_key, &job, &snapshot).await
+    }
+
+    /// [`predict_committee`](Self::predict_committee) of `job` (read at `job_key`) over
+    /// `snapshot`: the seats' authorities, in seat order.
+    async fn committee_in(
+        &mut self,
+        job_key: &Pubkey,
+        job: &Job,
+        snapshot: &DrawSnapshot,
+    ) -> Result<Option<Vec<Pubkey>>, ChainError> {
+        let DrawSeed::Ready(hash) = job.draw_seed(&snapshot.slot_hashes, snapshot.slot) else {
+            return Ok(None);
+        };
+        let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &hash, &job.fault_evidence);
+        let registry = &snapshot.registry;
+        let excluded = self
+            .excluded_slots(registry, &job.committee_draw_excludes())
+            .await?;
+        let seats = job.draw_committee(registry, job.draw_epoch(), &seed, &excluded);
+        let seats = seats
+            .into_iter()
+            .map(|slot| holder(&snapshot.holders, slot))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(seats))
     }
 
     /// The SlotHashes sysvar's data.
@@ -334,9 +374,20 @@ pub trait Chain: Send {
     }
 }
 
+/// The authority holding registry `slot`, per `holders` ([`Chain::slot_holders`]).
+fn holder(holders: &BTreeMap<usize, Pubkey>, slot: usize) -> Result<Pubkey, ChainError> {
+    holders.get(&slot).copied().ok_or_else(|| {
+        ChainError::Client(format!(
+            "no Operator account holds registry slot {slot} (the draw picked it)"
+        ))
+    })
+}
+
 /// What every draw prediction of one moment reads ([`Chain::draw_snapshot`]).
 pub struct DrawSnapshot {
     pub registry: Box<VerifierRegistry>,
+    /// The authority holding each busy slot ([`Chain::slot_holders`]).
+    pub holders: BTreeMap<usize, Pubkey>,
     /// The SlotHashes sysvar's data.
     pub slot_hashes: Vec<u8>,
     pub slot: u64,

@@ -26,7 +26,8 @@ const UNKNOWN_INSTRUCTION_UNITS: u64 = 200_000;
 /// Anchor discriminator: the highest of two runs of `cargo bench -p assay-tests --bench
 /// compute_units` (64 verifiers — the registry's sum trees cost the same at any size —,
 /// committee of 7, 4 rounds, 32-level proofs, 64 samples) plus 15 %, rounded up to the
-/// next thousand (lowered to the measurements of issue #30's second step, 2026-12-07), net
+/// next thousand (lowered to the measurements of issue #30's second step, 2026-12-07;
+/// `draw_committee` raised in its third step: it reads an Operator per seat), net
 /// of [`bump_search_units`] (which [`instruction_units`] adds per instruction). Runs still
 /// vary by several percent (fresh keys change draws and samples); the bench fails when a
 /// measurement exceeds what [`instruction_units`] gives its instruction. `report_fault` gets more: with
@@ -72,7 +73,7 @@ pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),
         (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 168_000),
         (assay_market::ID, m::ContestFault::DISCRIMINATOR, 28_000),
-        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 37_000),
+        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 50_000),
         (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 250_000),
         (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 235_000),
         (assay_market::ID, m::VoidContest::DISCRIMINATOR, 165_000),

@@ -802,8 +802,12 @@ impl Deployment {
     }
 
     /// Draws a contest's committee within its draw window; anyone may send it. Carries
-    /// the Operator accounts of the parties the committee excludes.
-    pub fn draw_committee(&self, job_key: &Pubkey, job: &Job) -> Instruction {
+    /// the Operator accounts of the parties the committee excludes, then those of the
+    /// `seats` the draw picks (`Chain::predict_committee`): the registry names slots, and
+    /// the program reads each seat's key from the Operator holding it.
+    pub fn draw_committee(&self, job_key: &Pubkey, job: &Job, seats: &[Pubkey]) -> Instruction {
+        let mut operators = job.committee_draw_excludes();
+        operators.extend_from_slice(seats);
         with_operators(
             instruction(
                 assay_market::ID,
@@ -816,7 +820,7 @@ impl Deployment {
                 },
                 assay_market::instruction::DrawCommittee {},
             ),
-            &job.committee_draw_excludes(),
+            &operators,
         )
     }
 
@@ -834,21 +838,22 @@ impl Deployment {
     }
 
     /// The instruction of `crank`, the exit the job's crank table names ([`Job::due`]),
-    /// sent by `caller`: one mapping for every driver. A verifier round's draw names the
-    /// verifier it will pick (`drawn_verifier`, read from the registry; see
-    /// `Chain::predict_draw`); every other crank ignores it.
+    /// sent by `caller`: one mapping for every driver. A draw names whom it will pick
+    /// (`drawn`, from the registry and the Operator accounts): a verifier round's draw the
+    /// verifier (`Chain::predict_draw`; none when nobody is eligible), a committee draw
+    /// its seats (`Chain::predict_committee`); every other crank ignores it.
     pub fn crank(
         &self,
         crank: Crank,
         caller: &Pubkey,
         job_key: &Pubkey,
         job: &Job,
-        drawn_verifier: Option<&Pubkey>,
+        drawn: &[Pubkey],
     ) -> Result<Instruction, MissingParty> {
         match crank {
             Crank::ExpireJob => Ok(self.expire_job(job_key, job)),
-            Crank::DrawChallenge => Ok(self.draw_challenge(job_key, job, drawn_verifier)),
-            Crank::DrawCommittee => Ok(self.draw_committee(job_key, job)),
+            Crank::DrawChallenge => Ok(self.draw_challenge(job_key, job, drawn.first())),
+            Crank::DrawCommittee => Ok(self.draw_committee(job_key, job, drawn)),
             Crank::LapseDraw => self.lapse_draw(job_key, job),
             Crank::AdvanceRound => self.advance_round(job_key, job),
             Crank::Finalize => self.finalize(job_key, job),
@@ -1118,7 +1123,7 @@ mod tests {
         );
         let caller = Pubkey::new_unique();
         assert_eq!(
-            d.crank(Crank::ConcedeFault, &caller, &key, &open, None)
+            d.crank(Crank::ConcedeFault, &caller, &key, &open, &[])
                 .unwrap_err(),
             missing("provider")
         );

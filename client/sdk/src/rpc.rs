@@ -787,7 +787,7 @@ impl Chain for RpcChain {
 
     /// A plain `getAccountInfo` request: the client's own account helpers report every
     /// failure, a refused connection included, as "AccountNotFound" and drop its cause.
-    /// Accounts travel as base64+zstd: the 556 KB verifier registry, mostly zeros, is a
+    /// Accounts travel as base64+zstd: the 269 KB verifier registry, mostly zeros, is a
     /// few KB on the wire.
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
         let params = serde_json::json!([

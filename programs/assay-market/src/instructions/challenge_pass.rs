@@ -5,7 +5,7 @@ use assay_stake::state::Operator;
 use crate::errors::MarketError;
 use crate::events::PassChallenged;
 use crate::stake_accounts::*;
-use crate::state::{excluded_slots, has_judges, Job, JobState};
+use crate::state::{excluded_slots, has_judges, operators_in, Job, JobState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct ChallengePassArgs {
@@ -111,7 +111,8 @@ pub(crate) fn open_pass_challenge(
         let registry = ctx.accounts.stake.registry.load()?;
         let job = &ctx.accounts.job;
         let parties: Vec<Pubkey> = job.provider.into_iter().chain(job.verifier).collect();
-        let mut excluded = excluded_slots(&registry, &parties, ctx.remaining_accounts)?;
+        let mut excluded =
+            excluded_slots(&registry, &parties, &operators_in(ctx.remaining_accounts))?;
         excluded.extend(registry.slot_of(&ctx.accounts.challenger_operator));
         require!(
             has_judges(job, &registry, &excluded, slot),

@@ -4,7 +4,7 @@ use assay_stake::state::VerifierRegistry;
 
 use crate::errors::MarketError;
 use crate::events::FaultContested;
-use crate::state::{excluded_slots, has_judges, Job, JobState};
+use crate::state::{excluded_slots, has_judges, operators_in, Job, JobState};
 
 /// The provider contests the fault within the dispute window. The committee will be drawn
 /// by stake (never the provider or the accuser) from the hash of a seed slot armed here —
@@ -50,7 +50,7 @@ pub fn process_contest_fault(ctx: Context<ContestFault>) -> Result<()> {
         let excluded = excluded_slots(
             &registry,
             &job.committee_draw_excludes(),
-            ctx.remaining_accounts,
+            &operators_in(ctx.remaining_accounts),
         )?;
         require!(
             has_judges(job, &registry, &excluded, slot),

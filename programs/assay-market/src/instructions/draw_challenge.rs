@@ -5,7 +5,7 @@ use assay_stake::state::Operator;
 use crate::errors::MarketError;
 use crate::events::{ChallengeDrawn, DrawRearmed, VerifierForfeited};
 use crate::stake_accounts::*;
-use crate::state::{excluded_slots, DrawSeed, Job, JobState};
+use crate::state::{excluded_slots, operators_in, DrawSeed, Job, JobState};
 
 /// Anyone, within the draw window after the seed slot: draw the current round's verifier
 /// (and, from the same seed, the sample) and lock its bond. With no eligible verifier the
@@ -18,7 +18,8 @@ pub struct DrawChallenge<'info> {
     /// CHECK: the SlotHashes sysvar, pinned by address so it cannot be spoofed.
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
-    /// The operator account of the verifier the draw picks (absent when none is eligible).
+    /// The Operator account holding the registry slot the draw picks (absent when none is
+    /// eligible): the registry names a slot and its binding tag, the Operator its key.
     /// Remaining accounts: the Operator accounts of the provider and of every earlier
     /// verifier of the job.
     #[account(mut)]
@@ -89,9 +90,21 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
     let excluded = excluded_slots(
         &registry,
         &job.verifier_draw_excludes(),
-        ctx.remaining_accounts,
+        &operators_in(ctx.remaining_accounts),
     )?;
-    let drawn = job.draw_verifier(&registry, job.draw_epoch(), &excluded);
+    let drawn = match job.draw_verifier(&registry, job.draw_epoch(), &excluded) {
+        Some((slot, weight)) => {
+            // The slot names one Operator: the one holding its binding tag.
+            let operator = ctx
+                .accounts
+                .verifier_operator
+                .as_deref()
+                .ok_or(MarketError::WrongOperator)?;
+            require!(registry.holds(operator, slot), MarketError::WrongOperator);
+            Some((operator.authority, weight))
+        }
+        None => None,
+    };
     // The stake CPIs below write the registry: release it first.
     drop(registry);
     let mut assigned = drawn.map(|(authority, _)| authority);
@@ -101,7 +114,6 @@ pub fn process_draw_challenge(ctx: Context<DrawChallenge>) -> Result<()> {
             .verifier_operator
             .as_deref()
             .ok_or(MarketError::WrongOperator)?;
-        require_keys_eq!(operator.authority, authority, MarketError::WrongOperator);
         let bond = accounts.job.verifier_bond;
         let bonding = if weight < bond {
             Bonding::Forfeited { penalty: 0 }

@@ -4,7 +4,7 @@ use assay_stake::state::VerifierRegistry;
 
 use crate::errors::MarketError;
 use crate::events::CommitteeDrawn;
-use crate::state::{excluded_slots, DrawSeed, Job, JobState};
+use crate::state::{excluded_slots, operators_in, seat_authorities, DrawSeed, Job, JobState};
 
 /// Anyone, within the draw window after a contest's (a contested fault's or a challenged
 /// pass's) seed slot: draw its committee from that slot's hash. After the window the draw
@@ -18,7 +18,8 @@ pub struct DrawCommittee<'info> {
     #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
     pub slot_hashes: UncheckedAccount<'info>,
     /// Remaining accounts: the Operator accounts of the provider, the verifier and the
-    /// accuser.
+    /// accuser, then those holding the seats the draw picks (the registry names slots,
+    /// an Operator its key; the SDK predicts them).
     #[account(address = REGISTRY)]
     pub registry: AccountLoader<'info, VerifierRegistry>,
 }
@@ -44,6 +45,8 @@ impl DrawCommittee<'_> {
 /// - the committee is a function of the job, the contest's seed slot hash, the fault
 ///   evidence and the registry weights of the seed slot's draw epoch (fixed when it
 ///   began): every crank in the draw window draws the same committee, and none after it;
+/// - each seat is the authority of the Operator holding the drawn slot's binding tag
+///   (`MissingOperator` unless the cranker passes it), so the cranker names nobody;
 /// - a drawn committee has `vote_window_slots` from now; an empty one (nobody eligible)
 ///   leaves the contest to be voided.
 #[access_control(ctx.accounts.validate())]
@@ -64,12 +67,10 @@ pub fn process_draw_committee(ctx: Context<DrawCommittee>) -> Result<()> {
     };
     job.draw_deadline_slot = 0;
     let seed = assay_protocol::committee_seed(&job_key.to_bytes(), &slot_hash, &job.fault_evidence);
-    let excluded = excluded_slots(
-        &registry,
-        &job.committee_draw_excludes(),
-        ctx.remaining_accounts,
-    )?;
-    let committee = job.draw_committee(&registry, job.draw_epoch(), &seed, &excluded);
+    let operators = operators_in(ctx.remaining_accounts);
+    let excluded = excluded_slots(&registry, &job.committee_draw_excludes(), &operators)?;
+    let seats = job.draw_committee(&registry, job.draw_epoch(), &seed, &excluded);
+    let committee = seat_authorities(&registry, &seats, &operators)?;
     job.step_deadline_slot = if committee.is_empty() {
         slot
     } else {

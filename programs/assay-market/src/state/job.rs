@@ -380,7 +380,8 @@ impl Job {
     /// Draws the verifier of the current round by the registry weights of `epoch` among
     /// the verifiers whose capabilities cover the job's needs, with
     /// the `excluded` slots (the provider's and every earlier verifier's, from
-    /// [`excluded_slots`]) weighing 0; returns its authority and its weight. A pure
+    /// [`excluded_slots`]) weighing 0; returns its registry slot and its weight (the
+    /// Operator holding the slot names the verifier: [`VerifierRegistry::holds`]). A pure
     /// function of the seed, the round and the epoch's weights, so neither the cranker nor
     /// a stake change after arming can choose it. The caller passes over a verifier whose
     /// weight is below the job's bond.
@@ -389,31 +390,29 @@ impl Job {
         registry: &VerifierRegistry,
         epoch: u64,
         excluded: &[usize],
-    ) -> Option<(Pubkey, u64)> {
+    ) -> Option<(usize, u64)> {
         let weights = registry.weights_at(epoch, self.needs)?;
         let slot =
             assay_protocol::draw::verifier_in_tree(&self.seed, self.round, &weights, excluded)?;
-        Some((registry.authority(slot), weights.value(slot)))
+        Some((slot, weights.value(slot)))
     }
 
     /// Draws the contest committee from `seed` by the registry weights of `epoch` among
     /// the verifiers whose capabilities cover the job's needs, with
-    /// the `excluded` slots (the provider's and the accuser's) weighing 0.
+    /// the `excluded` slots (the provider's and the accuser's) weighing 0: the seats'
+    /// registry slots, in seat order ([`seat_authorities`] names them).
     pub fn draw_committee(
         &self,
         registry: &VerifierRegistry,
         epoch: u64,
         seed: &[u8; 32],
         excluded: &[usize],
-    ) -> Vec<Pubkey> {
+    ) -> Vec<usize> {
         let Some(weights) = registry.weights_at(epoch, self.needs) else {
             return Vec::new();
         };
         let size = usize::from(self.params.committee_size);
         assay_protocol::draw::committee_in_tree(seed, size, &weights, excluded)
-            .into_iter()
-            .map(|slot| registry.authority(slot))
-            .collect()
     }
 
     /// Whose registry slots a verifier draw excludes: the provider and every earlier
@@ -467,29 +466,60 @@ impl Job {
     }
 }
 
+/// The Operator accounts among `infos` (an instruction's remaining accounts): those the
+/// stake program owns that deserialize as one; anything else is skipped.
+pub fn operators_in(infos: &[AccountInfo]) -> Vec<Operator> {
+    infos
+        .iter()
+        .filter(|info| info.owner == &assay_stake::ID)
+        .filter_map(|info| {
+            let data = info.try_borrow_data().ok()?;
+            Operator::try_deserialize(&mut &data[..]).ok()
+        })
+        .collect()
+}
+
 /// The registry slots held by `authorities`, read from their Operator accounts among
-/// `operators` (the instruction's remaining accounts). Every authority's Operator must be
-/// given (`MissingOperator`): an operator account is the only place that names its slot,
-/// so a cranker cannot hide an excluded verifier's weight by leaving it out.
+/// `operators` (the instruction's remaining accounts, [`operators_in`]). Every
+/// authority's Operator must be given (`MissingOperator`): an operator account is the
+/// only place that names its slot, so a cranker cannot hide an excluded verifier's weight
+/// by leaving it out.
 pub fn excluded_slots(
     registry: &VerifierRegistry,
     authorities: &[Pubkey],
-    operators: &[AccountInfo],
+    operators: &[Operator],
 ) -> Result<Vec<usize>> {
     let mut slots = Vec::with_capacity(authorities.len());
     for authority in authorities {
         let operator = operators
             .iter()
-            .filter(|info| info.owner == &assay_stake::ID)
-            .find_map(|info| {
-                let data = info.try_borrow_data().ok()?;
-                let operator = Operator::try_deserialize(&mut &data[..]).ok()?;
-                (operator.authority == *authority).then_some(operator)
-            })
+            .find(|operator| operator.authority == *authority)
             .ok_or(MarketError::MissingOperator)?;
-        slots.extend(registry.slot_of(&operator));
+        slots.extend(registry.slot_of(operator));
     }
     Ok(slots)
+}
+
+/// The authorities of the verifiers holding `seats` (registry slots), read from their
+/// Operator accounts among `operators` (the instruction's remaining accounts,
+/// [`operators_in`]): the one Operator whose slot and binding tag match each seat
+/// ([`VerifierRegistry::holds`]), so a cranker can name nobody else. `MissingOperator`
+/// when a seat's Operator is not given.
+pub fn seat_authorities(
+    registry: &VerifierRegistry,
+    seats: &[usize],
+    operators: &[Operator],
+) -> Result<Vec<Pubkey>> {
+    seats
+        .iter()
+        .map(|&seat| {
+            operators
+                .iter()
+                .find(|operator| registry.holds(operator, seat))
+                .map(|operator| operator.authority)
+                .ok_or_else(|| error!(MarketError::MissingOperator))
+        })
+        .collect()
 }
 
 /// Whether anyone may judge a contest of `job` armed at `slot`: some registry slot outside

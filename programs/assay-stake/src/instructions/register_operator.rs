@@ -87,6 +87,7 @@ pub fn process_register_operator(
         bump: ctx.bumps.operator,
         vault_bump: ctx.bumps.vault,
         registry_slot: u32::MAX,
+        registry_tag: 0,
         capabilities: args.capabilities,
     };
     write_account(&operator_info, &operator)?;

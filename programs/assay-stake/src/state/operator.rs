@@ -26,8 +26,13 @@ pub struct Operator {
     pub bump: u8,
     pub vault_bump: u8,
     /// The registry slot this verifier was last given (`u32::MAX`: none). It is still
-    /// its own only while the slot names it: a slot left without weight can be taken.
+    /// its own only while the slot's binding tag is `registry_tag`: a slot left without
+    /// weight can be taken by another verifier, which bumps the tag.
     pub registry_slot: u32,
+    /// The binding tag its slot had when it took it ([`VerifierRegistry::tags`]; 0: none).
+    ///
+    /// [`VerifierRegistry::tags`]: crate::state::VerifierRegistry::tags
+    pub registry_tag: u32,
     /// What its GPU adapter can run (`assay_protocol::capability` bits): the draws count
     /// its weight only for jobs whose needs these cover. Declared by the operator; one
     /// that claims more than it has misses the windows of jobs it cannot run and pays the

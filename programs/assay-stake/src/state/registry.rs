@@ -9,10 +9,11 @@ use crate::state::Operator;
 /// One verifier's slot, as read off chain ([`VerifierRegistry::entries`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerifierEntry {
-    /// The operator's authority (the key that signs verdicts and votes).
-    pub authority: Pubkey,
     /// Its slot in the registry (fixed while it holds weight).
     pub slot: usize,
+    /// The slot's binding tag: the Operator whose `registry_slot` and `registry_tag` are
+    /// `slot` and this holds it ([`VerifierRegistry::holds`]).
+    pub tag: u32,
     /// Weight in every draw of the registry's `epoch`, base units.
     pub weight: u64,
     /// Weight from the next epoch on, base units.
@@ -92,8 +93,12 @@ pub struct VerifierRegistry {
     pub epoch: u64,
     pub bump: u8,
     pub reserved: [u8; 7],
-    /// The authority bound to each slot (zero: never used).
-    pub authorities: [[u8; 32]; 10240],
+    /// Each slot's binding tag: bumped (never to 0) whenever a verifier takes the slot,
+    /// and copied into its Operator account, so the slot names exactly one Operator —
+    /// the one whose `registry_slot` and `registry_tag` match (0: never used). A draw
+    /// names a slot; whoever cranks it passes that Operator, and the market checks it
+    /// with [`holds`](Self::holds). (Keys are not stored: 4 bytes a slot, not 32.)
+    pub tags: [u32; 10240],
     /// The weights of the draws of `epoch`.
     pub now: EpochWeights,
     /// The weights from the next epoch on.
@@ -185,10 +190,16 @@ impl VerifierRegistry {
     }
 
     /// The slot bound to `operator`, if it still is (a slot left without weight can be
-    /// taken by another verifier).
+    /// taken by another verifier, which bumps its tag).
     pub fn slot_of(&self, operator: &Operator) -> Option<usize> {
         let slot = usize::try_from(operator.registry_slot).ok()?;
-        (self.authorities.get(slot)? == &operator.authority.to_bytes()).then_some(slot)
+        let tag = *self.tags.get(slot)?;
+        (tag != 0 && tag == operator.registry_tag).then_some(slot)
+    }
+
+    /// Whether `operator` is the verifier bound to `slot` (the one a draw of `slot` names).
+    pub fn holds(&self, operator: &Operator, slot: usize) -> bool {
+        self.slot_of(operator) == Some(slot)
     }
 
     /// Whether `slot` holds weight now or next (another verifier may not take it).
@@ -226,8 +237,10 @@ impl VerifierRegistry {
             None if next == 0 => return true,
             None => match self.first_free() {
                 Some(free) => {
-                    self.authorities[free] = operator.authority.to_bytes();
+                    let tag = self.tags[free].wrapping_add(1).max(1);
+                    self.tags[free] = tag;
                     operator.registry_slot = free as u32;
+                    operator.registry_tag = tag;
                     free
                 }
                 None => return false,
@@ -290,18 +303,15 @@ impl VerifierRegistry {
         (total(&self.now), total(&self.next))
     }
 
-    /// The authority bound to `slot`.
-    pub fn authority(&self, slot: usize) -> Pubkey {
-        Pubkey::new_from_array(self.authorities[slot])
-    }
-
     /// Every slot with weight now or next, in slot order (reads every slot: off chain).
+    /// Which key holds a slot is in the Operator accounts
+    /// ([`holders`](Self::holders)).
     pub fn entries(&self) -> Vec<VerifierEntry> {
         (0..MAX_VERIFIERS)
             .filter(|&slot| self.busy(slot))
             .map(|slot| VerifierEntry {
-                authority: self.authority(slot),
                 slot,
+                tag: self.tags[slot],
                 weight: self.now.stake[slot],
                 next_weight: self.next.stake[slot],
                 next_capabilities: self.next.capabilities[slot],
@@ -309,10 +319,22 @@ impl VerifierRegistry {
             .collect()
     }
 
-    /// `authority`'s entry, if it has one (reads every slot: off chain).
-    pub fn entry(&self, authority: &Pubkey) -> Option<VerifierEntry> {
-        self.entries()
+    /// `operator`'s entry, if it has one (off chain).
+    pub fn entry(&self, operator: &Operator) -> Option<VerifierEntry> {
+        let slot = self.slot_of(operator)?;
+        self.entries().into_iter().find(|e| e.slot == slot)
+    }
+
+    /// The authority holding each slot, among `operators` (off chain: every Operator
+    /// account, e.g. from `getProgramAccounts`); operators whose slot was taken since, or
+    /// that never held one, are left out.
+    pub fn holders<'a>(
+        &self,
+        operators: impl IntoIterator<Item = &'a Operator>,
+    ) -> std::collections::BTreeMap<usize, Pubkey> {
+        operators
             .into_iter()
-            .find(|e| e.authority == *authority)
+            .filter_map(|operator| Some((self.slot_of(operator)?, operator.authority)))
+            .collect()
     }
 }

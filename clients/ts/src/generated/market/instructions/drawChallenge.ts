@@ -163,7 +163,8 @@ export type DrawChallengeInput<
   job: Address<TAccountJob>;
   slotHashes?: Address<TAccountSlotHashes>;
   /**
-   * The operator account of the verifier the draw picks (absent when none is eligible).
+   * The Operator account holding the registry slot the draw picks (absent when none is
+   * eligible): the registry names a slot and its binding tag, the Operator its key.
    * Remaining accounts: the Operator accounts of the provider and of every earlier
    * verifier of the job.
    */
@@ -345,7 +346,8 @@ export type ParsedDrawChallengeInstruction<
     job: TAccountMetas[0];
     slotHashes: TAccountMetas[1];
     /**
-     * The operator account of the verifier the draw picks (absent when none is eligible).
+     * The Operator account holding the registry slot the draw picks (absent when none is
+     * eligible): the registry names a slot and its binding tag, the Operator its key.
      * Remaining accounts: the Operator accounts of the provider and of every earlier
      * verifier of the job.
      */

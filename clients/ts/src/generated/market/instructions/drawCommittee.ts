@@ -116,7 +116,8 @@ export type DrawCommitteeInput<
   slotHashes?: Address<TAccountSlotHashes>;
   /**
    * Remaining accounts: the Operator accounts of the provider, the verifier and the
-   * accuser.
+   * accuser, then those holding the seats the draw picks (the registry names slots,
+   * an Operator its key; the SDK predicts them).
    */
   registry?: Address<TAccountRegistry>;
   eventAuthority: Address<TAccountEventAuthority>;
@@ -204,7 +205,8 @@ export type ParsedDrawCommitteeInstruction<
     slotHashes: TAccountMetas[1];
     /**
      * Remaining accounts: the Operator accounts of the provider, the verifier and the
-     * accuser.
+     * accuser, then those holding the seats the draw picks (the registry names slots,
+     * an Operator its key; the SDK predicts them).
      */
     registry: TAccountMetas[2];
     eventAuthority: TAccountMetas[3];

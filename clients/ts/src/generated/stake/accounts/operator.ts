@@ -68,9 +68,16 @@ export type Operator = {
   vaultBump: number;
   /**
    * The registry slot this verifier was last given (`u32::MAX`: none). It is still
-   * its own only while the slot names it: a slot left without weight can be taken.
+   * its own only while the slot's binding tag is `registry_tag`: a slot left without
+   * weight can be taken by another verifier, which bumps the tag.
    */
   registrySlot: number;
+  /**
+   * The binding tag its slot had when it took it ([`VerifierRegistry::tags`]; 0: none).
+   *
+   * [`VerifierRegistry::tags`]: crate::state::VerifierRegistry::tags
+   */
+  registryTag: number;
   /**
    * What its GPU adapter can run (`assay_protocol::capability` bits): the draws count
    * its weight only for jobs whose needs these cover. Declared by the operator; one
@@ -98,9 +105,16 @@ export type OperatorArgs = {
   vaultBump: number;
   /**
    * The registry slot this verifier was last given (`u32::MAX`: none). It is still
-   * its own only while the slot names it: a slot left without weight can be taken.
+   * its own only while the slot's binding tag is `registry_tag`: a slot left without
+   * weight can be taken by another verifier, which bumps the tag.
    */
   registrySlot: number;
+  /**
+   * The binding tag its slot had when it took it ([`VerifierRegistry::tags`]; 0: none).
+   *
+   * [`VerifierRegistry::tags`]: crate::state::VerifierRegistry::tags
+   */
+  registryTag: number;
   /**
    * What its GPU adapter can run (`assay_protocol::capability` bits): the draws count
    * its weight only for jobs whose needs these cover. Declared by the operator; one
@@ -125,6 +139,7 @@ export function getOperatorEncoder(): FixedSizeEncoder<OperatorArgs> {
       ["bump", getU8Encoder()],
       ["vaultBump", getU8Encoder()],
       ["registrySlot", getU32Encoder()],
+      ["registryTag", getU32Encoder()],
       ["capabilities", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: OPERATOR_DISCRIMINATOR }),
@@ -145,6 +160,7 @@ export function getOperatorDecoder(): FixedSizeDecoder<Operator> {
     ["bump", getU8Decoder()],
     ["vaultBump", getU8Decoder()],
     ["registrySlot", getU32Decoder()],
+    ["registryTag", getU32Decoder()],
     ["capabilities", getU8Decoder()],
   ]);
 }
@@ -208,5 +224,5 @@ export async function fetchAllMaybeOperator(
 }
 
 export function getOperatorSize(): number {
-  return 88;
+  return 92;
 }

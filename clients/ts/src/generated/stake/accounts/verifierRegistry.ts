@@ -64,8 +64,14 @@ export type VerifierRegistry = {
   epoch: bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
-  /** The authority bound to each slot (zero: never used). */
-  authorities: Array<ReadonlyUint8Array>;
+  /**
+   * Each slot's binding tag: bumped (never to 0) whenever a verifier takes the slot,
+   * and copied into its Operator account, so the slot names exactly one Operator —
+   * the one whose `registry_slot` and `registry_tag` match (0: never used). A draw
+   * names a slot; whoever cranks it passes that Operator, and the market checks it
+   * with [`holds`](Self::holds). (Keys are not stored: 4 bytes a slot, not 32.)
+   */
+  tags: Array<number>;
   /** The weights of the draws of `epoch`. */
   now: EpochWeights;
   /** The weights from the next epoch on. */
@@ -86,8 +92,14 @@ export type VerifierRegistryArgs = {
   epoch: number | bigint;
   bump: number;
   reserved: ReadonlyUint8Array;
-  /** The authority bound to each slot (zero: never used). */
-  authorities: Array<ReadonlyUint8Array>;
+  /**
+   * Each slot's binding tag: bumped (never to 0) whenever a verifier takes the slot,
+   * and copied into its Operator account, so the slot names exactly one Operator —
+   * the one whose `registry_slot` and `registry_tag` match (0: never used). A draw
+   * names a slot; whoever cranks it passes that Operator, and the market checks it
+   * with [`holds`](Self::holds). (Keys are not stored: 4 bytes a slot, not 32.)
+   */
+  tags: Array<number>;
   /** The weights of the draws of `epoch`. */
   now: EpochWeightsArgs;
   /** The weights from the next epoch on. */
@@ -110,10 +122,7 @@ export function getVerifierRegistryEncoder(): FixedSizeEncoder<VerifierRegistryA
       ["epoch", getU64Encoder()],
       ["bump", getU8Encoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 7)],
-      [
-        "authorities",
-        getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 10240 }),
-      ],
+      ["tags", getArrayEncoder(getU32Encoder(), { size: 10240 })],
       ["now", getEpochWeightsEncoder()],
       ["next", getEpochWeightsEncoder()],
       ["busyBlocks", getArrayEncoder(getU32Encoder(), { size: 320 })],
@@ -131,10 +140,7 @@ export function getVerifierRegistryDecoder(): FixedSizeDecoder<VerifierRegistry>
     ["epoch", getU64Decoder()],
     ["bump", getU8Decoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 7)],
-    [
-      "authorities",
-      getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 10240 }),
-    ],
+    ["tags", getArrayDecoder(getU32Decoder(), { size: 10240 })],
     ["now", getEpochWeightsDecoder()],
     ["next", getEpochWeightsDecoder()],
     ["busyBlocks", getArrayDecoder(getU32Decoder(), { size: 320 })],
@@ -217,5 +223,5 @@ export async function fetchAllMaybeVerifierRegistry(
 }
 
 export function getVerifierRegistrySize(): number {
-  return 555552;
+  return 268832;
 }
