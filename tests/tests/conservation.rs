@@ -341,12 +341,21 @@ impl Run {
                         Ok(ix) => {
                             // The seed is public now: record the timely outcome first.
                             self.check_draws("before a timely draw").await;
+                            let ix = match self.impostor() {
+                                Some(impostor) => d.draw_challenge(&key, &job, Some(&impostor)),
+                                None => ix,
+                            };
                             (vec![ix], vec![])
                         }
                         Err(_) => return,
                     }
                 } else {
-                    let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
+                    // Now and then the cranker names another operator than the one holding
+                    // the drawn slot (refused: `check_draws` would see it land).
+                    let drawn = match self.impostor() {
+                        Some(impostor) => Some(impostor),
+                        None => self.w.chain.predict_draw(&key).await.ok().flatten(),
+                    };
                     (vec![d.draw_challenge(&key, &job, drawn.as_ref())], vec![])
                 }
             }
@@ -450,12 +459,18 @@ impl Run {
                     && self.rng.gen_bool(0.5);
                 let ix = match waits {
                     true => match self.w.chain.ready_committee(&key).await {
-                        Ok(ix) => ix,
+                        Ok(ix) => match self.w.chain.predict_committee(&key).await {
+                            Ok(Some(seats)) => {
+                                d.draw_committee(&key, &job, &self.with_impostor(seats))
+                            }
+                            _ => ix,
+                        },
                         Err(_) => return,
                     },
                     false => {
                         let seats = self.w.chain.predict_committee(&key).await;
-                        d.draw_committee(&key, &job, &seats.ok().flatten().unwrap_or_default())
+                        let seats = seats.ok().flatten().unwrap_or_default();
+                        d.draw_committee(&key, &job, &self.with_impostor(seats))
                     }
                 };
                 (vec![ix], vec![])
@@ -559,6 +574,25 @@ impl Run {
     /// out its vault's donations.
     async fn send(&mut self, ixs: &[Instruction], signers: &[Keypair]) -> bool {
         self.send_or_error(ixs, signers).await.is_ok()
+    }
+
+    /// A quarter of the time, an operator a cranker names in place of one a draw picked:
+    /// the registry names slots and the cranker passes the Operators holding them, so a
+    /// cranker may try anyone. A draw that lands must still be its timely outcome
+    /// (`check_draws`), whoever was named.
+    fn impostor(&mut self) -> Option<Pubkey> {
+        self.rng
+            .gen_bool(0.25)
+            .then(|| self.operators[self.rng.gen_range(0..self.operators.len())])
+    }
+
+    /// `seats` with one seat given to an [`impostor`](Self::impostor), when there is one.
+    fn with_impostor(&mut self, mut seats: Vec<Pubkey>) -> Vec<Pubkey> {
+        if let (false, Some(impostor)) = (seats.is_empty(), self.impostor()) {
+            let seat = self.rng.gen_range(0..seats.len());
+            seats[seat] = impostor;
+        }
+        seats
     }
 
     /// [`send`](Self::send), keeping the error.
@@ -823,14 +857,19 @@ impl Run {
                 if target > slot {
                     self.w.chain.warp(target - slot).await.unwrap();
                 }
+                // Now and then it also names whom it likes ([`impostor`](Self::impostor)).
                 let ix = match job.state {
                     JobState::Committed => {
-                        let drawn = self.w.chain.predict_draw(&key).await.ok().flatten();
+                        let drawn = match self.impostor() {
+                            Some(impostor) => Some(impostor),
+                            None => self.w.chain.predict_draw(&key).await.ok().flatten(),
+                        };
                         d.draw_challenge(&key, &job, drawn.as_ref())
                     }
                     _ => {
                         let seats = self.w.chain.predict_committee(&key).await;
-                        d.draw_committee(&key, &job, &seats.ok().flatten().unwrap_or_default())
+                        let seats = seats.ok().flatten().unwrap_or_default();
+                        d.draw_committee(&key, &job, &self.with_impostor(seats))
                     }
                 };
                 self.send(&[ix], &[]).await;

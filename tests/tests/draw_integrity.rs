@@ -873,3 +873,63 @@ async fn a_verifier_that_left_its_slot_cannot_be_named_for_the_draw_of_its_new_h
     w.chain.send(&[honest], &[]).await.unwrap();
     assert_eq!(w.job(&job).await.verifier, Some(newcomer.pubkey()));
 }
+
+/// The same attack on a committee seat: the registry names the seats' slots and the
+/// cranker passes the Operators holding them, so a verifier that left its slot has a
+/// colluding cranker seat it where the slot's new holder was drawn. Refused: no Operator
+/// given holds the seat's tag (`MissingOperator`). The newcomer is the only judge, so its
+/// seat is certain: the verifier drawn before it joined accuses, and its weight counts
+/// from the epoch the contest is drawn in.
+#[tokio::test]
+async fn a_verifier_that_left_its_slot_cannot_take_the_committee_seat_of_its_new_holder() {
+    let mut setup = LocalSetup::default();
+    // The drawn verifier reports after an epoch boundary (epochs are 256 slots).
+    setup.market.verdict_window_slots = 600;
+    let mut w = World::new(setup, 1, 1, 2).await.unwrap();
+    let d = w.chain.deployment;
+    let leaver = w.verifiers[0].insecure_clone();
+    let accuser = w.verifiers[1].pubkey();
+    let operator = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
+    let slot = w
+        .chain
+        .registry()
+        .await
+        .unwrap()
+        .slot_of(&operator)
+        .unwrap();
+    let unstake = d.request_unstake(&leaver.pubkey(), OPERATOR_STAKE);
+    w.chain.send(&[unstake], &[&leaver]).await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+
+    let job = w.post(0, World::job_args(1)).await.unwrap();
+    w.claim(0, &job).await.unwrap();
+    w.commit(0, &job, 7).await.unwrap();
+    assert_eq!(w.chain.crank_draw(&job).await.unwrap(), Some(accuser));
+    let newcomer = w.registered(ROLE_VERIFIER, OPERATOR_STAKE).await.unwrap();
+    let taken = w.chain.operator(&newcomer.pubkey()).await.unwrap().unwrap();
+    let registry = w.chain.registry().await.unwrap();
+    assert_eq!(
+        registry.slot_of(&taken),
+        Some(slot),
+        "the newcomer takes the freed slot"
+    );
+    w.chain.next_epoch().await.unwrap();
+    w.report_unavailable(&job).await.unwrap();
+    w.contest_only(&job).await.unwrap();
+    let contested = w.job(&job).await;
+    reveal(&mut w, contested.seed_slot).await;
+    let seats = w.chain.predict_committee(&job).await.unwrap().unwrap();
+    assert_eq!(seats, vec![newcomer.pubkey()]);
+
+    let forged = d.draw_committee(&job, &contested, &[leaver.pubkey()]);
+    let refused = w.chain.send(&[forged], &[]).await.unwrap_err();
+    assert_eq!(
+        refused.custom_code(),
+        Some(6000 + assay_market::errors::MarketError::MissingOperator as u32),
+        "{refused}"
+    );
+    let honest = d.draw_committee(&job, &contested, &seats);
+    w.chain.send(&[honest], &[]).await.unwrap();
+    assert_eq!(w.job(&job).await.committee, vec![newcomer.pubkey()]);
+}
