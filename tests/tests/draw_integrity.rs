@@ -815,6 +815,23 @@ async fn void_life(w: &mut World, job: &Pubkey) {
     assert!(w.chain.job(job).await.unwrap().is_none());
 }
 
+/// `leaver` unstakes everything and two epochs pass: no weight next epoch, and the epoch
+/// after, its slot is free for another verifier (its Operator still names it). Returns
+/// the slot.
+async fn leave_slot(w: &mut World, leaver: &Keypair) -> usize {
+    let operator = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
+    let registry = w.chain.registry().await.unwrap();
+    let slot = registry.slot_of(&operator).unwrap();
+    let unstake = w
+        .chain
+        .deployment
+        .request_unstake(&leaver.pubkey(), OPERATOR_STAKE);
+    w.chain.send(&[unstake], &[leaver]).await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+    w.chain.next_epoch().await.unwrap();
+    slot
+}
+
 /// The registry keeps a binding tag per slot, not a key: a draw names a slot, and whoever
 /// cranks it passes the Operator holding the slot. The attack: a verifier that left its
 /// slot (it unstaked; its Operator still names the slot) has a colluding cranker name it
@@ -825,19 +842,7 @@ async fn a_verifier_that_left_its_slot_cannot_be_named_for_the_draw_of_its_new_h
     let mut w = World::new(LocalSetup::default(), 1, 1, 1).await.unwrap();
     let d = w.chain.deployment;
     let leaver = w.verifiers[0].insecure_clone();
-    let operator = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
-    let slot = w
-        .chain
-        .registry()
-        .await
-        .unwrap()
-        .slot_of(&operator)
-        .unwrap();
-    let unstake = d.request_unstake(&leaver.pubkey(), OPERATOR_STAKE);
-    w.chain.send(&[unstake], &[&leaver]).await.unwrap();
-    // No weight next epoch; the epoch after, the slot is free.
-    w.chain.next_epoch().await.unwrap();
-    w.chain.next_epoch().await.unwrap();
+    let slot = leave_slot(&mut w, &leaver).await;
     let newcomer = w.registered(ROLE_VERIFIER, OPERATOR_STAKE).await.unwrap();
     let registry = w.chain.registry().await.unwrap();
     let taken = w.chain.operator(&newcomer.pubkey()).await.unwrap().unwrap();
@@ -889,18 +894,7 @@ async fn a_verifier_that_left_its_slot_cannot_take_the_committee_seat_of_its_new
     let d = w.chain.deployment;
     let leaver = w.verifiers[0].insecure_clone();
     let accuser = w.verifiers[1].pubkey();
-    let operator = w.chain.operator(&leaver.pubkey()).await.unwrap().unwrap();
-    let slot = w
-        .chain
-        .registry()
-        .await
-        .unwrap()
-        .slot_of(&operator)
-        .unwrap();
-    let unstake = d.request_unstake(&leaver.pubkey(), OPERATOR_STAKE);
-    w.chain.send(&[unstake], &[&leaver]).await.unwrap();
-    w.chain.next_epoch().await.unwrap();
-    w.chain.next_epoch().await.unwrap();
+    let slot = leave_slot(&mut w, &leaver).await;
 
     let job = w.post(0, World::job_args(1)).await.unwrap();
     w.claim(0, &job).await.unwrap();
