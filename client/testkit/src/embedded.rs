@@ -43,9 +43,25 @@ const MAX_EXPIRED_RESIGNS: usize = 3;
 /// bench). A refused transaction was not executed: trying it again is safe.
 const ACCOUNT_IN_USE_RETRIES: u32 = 50;
 
-/// The pause before trying a transaction refused with `AccountInUse` again.
-async fn account_lock_wait() {
-    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// The bank's answer to `attempt` (a transaction sent or simulated), tried again after a
+/// pause while its result (read by `result`) is `AccountInUse`, up to
+/// [`ACCOUNT_IN_USE_RETRIES`] times.
+async fn unless_account_in_use<T, F, Fut>(
+    mut attempt: F,
+    result: impl Fn(&T) -> Option<&Result<(), TransactionError>>,
+) -> Result<T, ChainError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BanksClientError>>,
+{
+    for _ in 0..ACCOUNT_IN_USE_RETRIES {
+        let answer = attempt().await.map_err(bank_error)?;
+        if !matches!(result(&answer), Some(Err(TransactionError::AccountInUse))) {
+            return Ok(answer);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    attempt().await.map_err(bank_error)
 }
 use assay_client::events::{decode_event, AssayEvent};
 use assay_client::ix::Deployment;
@@ -458,22 +474,15 @@ impl LocalChain {
     ) -> Result<Vec<(Pubkey, u64)>, ChainError> {
         let tx = self.transaction(ixs, signers).await?;
         self.seen.extend(tx.message.account_keys.iter().copied());
-        let mut tries = 0;
-        let processed = loop {
-            let processed = self
-                .ctx
-                .banks_client
-                .process_transaction_with_metadata(tx.clone())
-                .await
-                .map_err(bank_error)?;
-            match processed.result {
-                Err(TransactionError::AccountInUse) if tries < ACCOUNT_IN_USE_RETRIES => {
-                    tries += 1;
-                    account_lock_wait().await;
-                }
-                _ => break processed,
-            }
-        };
+        let client = &self.ctx.banks_client;
+        let processed = unless_account_in_use(
+            || {
+                let (client, tx) = (client.clone(), tx.clone());
+                async move { client.process_transaction_with_metadata(tx).await }
+            },
+            |processed| Some(&processed.result),
+        )
+        .await?;
         processed.result.map_err(ChainError::Transaction)?;
         let logs = processed
             .metadata
@@ -491,22 +500,15 @@ impl LocalChain {
         &mut self,
         tx: Transaction,
     ) -> Result<solana_banks_interface::BanksTransactionResultWithSimulation, ChainError> {
-        let mut tries = 0;
-        loop {
-            let simulated = self
-                .ctx
-                .banks_client
-                .simulate_transaction(tx.clone())
-                .await
-                .map_err(bank_error)?;
-            match simulated.result {
-                Some(Err(TransactionError::AccountInUse)) if tries < ACCOUNT_IN_USE_RETRIES => {
-                    tries += 1;
-                    account_lock_wait().await;
-                }
-                _ => return Ok(simulated),
-            }
-        }
+        let client = &self.ctx.banks_client;
+        unless_account_in_use(
+            || {
+                let (client, tx) = (client.clone(), tx.clone());
+                async move { client.simulate_transaction(tx).await }
+            },
+            |simulated| simulated.result.as_ref(),
+        )
+        .await
     }
 
     /// Minimum lamports for a rent-exempt account of `len` bytes.

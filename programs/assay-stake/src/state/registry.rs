@@ -308,21 +308,24 @@ impl VerifierRegistry {
     /// ([`holders`](Self::holders)).
     pub fn entries(&self) -> Vec<VerifierEntry> {
         (0..MAX_VERIFIERS)
-            .filter(|&slot| self.busy(slot))
-            .map(|slot| VerifierEntry {
-                slot,
-                tag: self.tags[slot],
-                weight: self.now.stake[slot],
-                next_weight: self.next.stake[slot],
-                next_capabilities: self.next.capabilities[slot],
-            })
+            .filter_map(|slot| self.entry_at(slot))
             .collect()
     }
 
     /// `operator`'s entry, if it has one (off chain).
     pub fn entry(&self, operator: &Operator) -> Option<VerifierEntry> {
-        let slot = self.slot_of(operator)?;
-        self.entries().into_iter().find(|e| e.slot == slot)
+        self.entry_at(self.slot_of(operator)?)
+    }
+
+    /// The entry of `slot`, if it is busy.
+    fn entry_at(&self, slot: usize) -> Option<VerifierEntry> {
+        self.busy(slot).then(|| VerifierEntry {
+            slot,
+            tag: self.tags[slot],
+            weight: self.now.stake[slot],
+            next_weight: self.next.stake[slot],
+            next_capabilities: self.next.capabilities[slot],
+        })
     }
 
     /// The authority holding each slot, among `operators` (off chain: every Operator
