@@ -12,6 +12,9 @@ use crate::{domain, hashv, Hash};
 
 /// Length of [`AttestationMessage::to_bytes`].
 pub const ATTESTATION_MESSAGE_LEN: usize = 16 + 32 + 32 + 8 + 4 + 1 + 32;
+/// Where the verdict byte sits in [`AttestationMessage::to_bytes`]: the bytes around it
+/// are the same for every verdict on one contest.
+pub const ATTESTATION_VERDICT_AT: usize = 16 + 32 + 32 + 8 + 4;
 
 /// What the signer asserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +63,8 @@ impl AttestationMessage {
         out[48..80].copy_from_slice(&self.job);
         out[80..88].copy_from_slice(&self.instance.to_le_bytes());
         out[88..92].copy_from_slice(&self.contest.to_le_bytes());
-        out[92] = self.verdict as u8;
-        out[93..].copy_from_slice(&self.evidence_hash);
+        out[ATTESTATION_VERDICT_AT] = self.verdict as u8;
+        out[ATTESTATION_VERDICT_AT + 1..].copy_from_slice(&self.evidence_hash);
         out
     }
 
@@ -75,8 +78,8 @@ impl AttestationMessage {
             job: bytes[48..80].try_into().ok()?,
             instance: u64::from_le_bytes(bytes[80..88].try_into().ok()?),
             contest: u32::from_le_bytes(bytes[88..92].try_into().ok()?),
-            verdict: Verdict::from_u8(bytes[92])?,
-            evidence_hash: bytes[93..].try_into().ok()?,
+            verdict: Verdict::from_u8(bytes[ATTESTATION_VERDICT_AT])?,
+            evidence_hash: bytes[ATTESTATION_VERDICT_AT + 1..].try_into().ok()?,
         })
     }
 }
@@ -119,7 +122,7 @@ mod tests {
         assert_eq!(AttestationMessage::from_bytes(&bytes), Some(msg));
         assert_eq!(AttestationMessage::from_bytes(&bytes[1..]), None);
         let mut bad_verdict = bytes;
-        bad_verdict[92] = 9;
+        bad_verdict[ATTESTATION_VERDICT_AT] = 9;
         assert_eq!(AttestationMessage::from_bytes(&bad_verdict), None);
         let mut bad_domain = bytes;
         bad_domain[0] ^= 1;

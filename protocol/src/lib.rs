@@ -17,7 +17,10 @@ pub mod merkle;
 pub mod needtree;
 pub mod sumtree;
 
-pub use attestation::{fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN};
+pub use attestation::{
+    fault_evidence_hash, AttestationMessage, Verdict, ATTESTATION_MESSAGE_LEN,
+    ATTESTATION_VERDICT_AT,
+};
 pub use draw::{
     challenge_seed, committee as draw_committee, committee, committee_seed, is_sampled,
     pick_distinct, sample_indices, seed_slot_hash, verifier_for_round, weighted_pick, SeedHash,

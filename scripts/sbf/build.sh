@@ -14,6 +14,13 @@ source "$HERE/env.sh"
 [ -x "$SBF_HOME/bin/sbpf-linker.real" ] || { echo "no SBF toolchain in $SBF_HOME: run scripts/sbf/setup.sh first" >&2; exit 1; }
 cd "$ROOT"
 mkdir -p target/deploy target/sbf-out
+# Cargo does not see a change in the std sources: a build of an older patch is removed.
+std_patch="$SBF_HOME/rust-src/.assay-std-patch"
+[ -f "$std_patch" ] || { echo "no patched std in $SBF_HOME: run scripts/sbf/setup.sh first" >&2; exit 1; }
+if ! cmp -s "$std_patch" target/sbpf-solana-solana/.assay-std-patch; then
+  rm -rf target/sbpf-solana-solana && mkdir -p target/sbpf-solana-solana
+  cp "$std_patch" target/sbpf-solana-solana/.assay-std-patch
+fi
 # Which key may initialize the programs. These builds are for the local bank, the tests and
 # `assay localnet`: without ASSAY_DEPLOYER they opt in, by the `dev-deployer` feature, to
 # the public development key (never deploy them). A program build with neither does not

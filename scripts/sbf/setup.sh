@@ -5,21 +5,41 @@
 #   - a copy of those std sources with std-solana.patch: std arms for target_os = "solana"
 #     (allocator, TLS, io errors, fixed HashMap keys: SBF forbids writable statics) and
 #     compiler-builtins' i128 intrinsics on the register ABI LLVM's libcalls use (without it
-#     `u128 / 3` faults);
+#     `u128 / 3` faults), and its memcmp/memcpy/memmove/memset on the runtime's memory
+#     syscalls, as Solana's platform tools build them (byte loops cost ~6 units a byte);
 #   - sbpf-linker 0.2.6 (crates.io) with sbpf-linker-v0-stack-args.patch: LLVM 23 passes the
 #     6th+ call arguments through r11, which in SBPF v0 points into the unmapped gap between
 #     frames; the patch keeps them in a 256-byte area at the bottom of the caller's frame
 #     (hence -bpf-stack-size=3840 in cargo-config-v0.toml: 3840 + 256 = the 4 KiB frame);
 #   - libLLVM 23 for the linker from Debian unstable, unpacked privately under $SBF_HOME and
 #     run with that release's own loader (Debian 12's LLVM lacks BPF stack arguments).
-# Idempotent: a finished setup leaves $SBF_HOME/ready and is skipped next time.
+# Idempotent: a finished setup leaves $SBF_HOME/ready (the tools) and
+# $SBF_HOME/rust-src/.assay-std-patch (the patched std) and is skipped next time; a changed
+# std-solana.patch only re-patches the std sources (seconds; build.sh then rebuilds std).
 # First run: 4-12 minutes on 2 cores, mostly building sbpf-linker. Needs root or sudo for apt.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/env.sh"
 STAMP="$SBF_HOME/ready"
-want="rustc-web $(cat "$HERE"/std-solana.patch "$HERE"/sbpf-linker-v0-stack-args.patch | sha256sum | cut -c1-16)"
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x /usr/bin/rustc ]; then
+want="rustc-web linker $(sha256sum < "$HERE"/sbpf-linker-v0-stack-args.patch | cut -c1-16)"
+# What setups before the split stamp wrote for this same linker patch.
+legacy="rustc-web d3b26a2bf4219779"
+std_want=$(sha256sum < "$HERE"/std-solana.patch | cut -c1-16)
+
+# 3. std for target_os = "solana": a patched copy of rust-web-src's library/.
+patch_std() {
+  rm -rf "$SBF_HOME"/rust-src && mkdir -p "$SBF_HOME"/rust-src
+  cp -a /usr/lib/rustlib/src/rust/library "$SBF_HOME"/rust-src/
+  patch -s -p1 -d "$SBF_HOME"/rust-src/library < "$HERE"/std-solana.patch
+  echo "$std_want" > "$SBF_HOME"/rust-src/.assay-std-patch
+}
+
+if [ -f "$STAMP" ] && [ -x /usr/bin/rustc ] && { [ "$(cat "$STAMP")" = "$want" ] || [ "$(cat "$STAMP")" = "$legacy" ]; }; then
+  if [ "$(cat "$SBF_HOME"/rust-src/.assay-std-patch 2>/dev/null)" != "$std_want" ]; then
+    patch_std
+    echo "$want" > "$STAMP"
+    echo "SBF toolchain ready in $SBF_HOME (std sources re-patched)"; exit 0
+  fi
   echo "SBF toolchain ready in $SBF_HOME"; exit 0
 fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -69,10 +89,7 @@ exec $LIB/ld-linux-x86-64.so.2 --library-path $LIB "\$@"
 W
 chmod +x "$SBF_HOME"/bin/sbpf-linker "$SBF_HOME"/bin/unstable-run
 
-# 3. std for target_os = "solana": a patched copy of rust-web-src's library/.
-rm -rf "$SBF_HOME"/rust-src && mkdir -p "$SBF_HOME"/rust-src
-cp -a /usr/lib/rustlib/src/rust/library "$SBF_HOME"/rust-src/
-patch -s -p1 -d "$SBF_HOME"/rust-src/library < "$HERE"/std-solana.patch
+patch_std
 
 # 4. sbpf-linker 0.2.6 from crates.io, patched for SBPF v0 stack arguments, built by rustc-web.
 export CARGO_HOME=$SBF_HOME/cargo-home

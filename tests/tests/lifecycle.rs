@@ -734,8 +734,9 @@ async fn token_2022_mint_works_end_to_end() {
     assert_eq!(w.total_tokens(&[job]).await.unwrap(), w.minted);
 }
 
-/// `ASSAY_PROGRAMS=sbf` really runs the `.so` files: the program accounts belong to the BPF
-/// loader and the runtime meters our instructions; natively they are builtins.
+/// `ASSAY_PROGRAMS=sbf` really runs the `.so` files: the program accounts belong to the
+/// upgradeable BPF loader, as deployed on a cluster, and the runtime meters our instructions;
+/// natively they are builtins.
 #[tokio::test]
 async fn programs_run_in_the_mode_the_environment_asks_for() {
     let mode = assay_testkit::embedded::ProgramMode::from_env().unwrap();
@@ -749,7 +750,7 @@ async fn programs_run_in_the_mode_the_environment_asks_for() {
     for program in [assay_market::ID, assay_stake::ID] {
         let owner = w.chain.account(&program).await.unwrap().unwrap().owner;
         let expected = if mode.is_sbf() {
-            solana_sdk::bpf_loader::id()
+            solana_sdk_ids::bpf_loader_upgradeable::id()
         } else {
             solana_sdk::native_loader::id()
         };

@@ -15,9 +15,11 @@
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use assay_market::state::DrawSeed;
+use solana_program_binaries::bpf_loader_upgradeable_program_accounts;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
+use solana_sdk::rent::Rent;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
@@ -102,18 +104,15 @@ pub fn program_test(mode: &ProgramMode) -> Result<ProgramTest, ChainError> {
                         path.display()
                     ))
                 })?;
-                test.add_account(
-                    id,
-                    Account {
-                        lamports: solana_sdk::rent::Rent::default()
-                            .minimum_balance(elf.len())
-                            .max(1),
-                        data: elf,
-                        owner: solana_sdk_ids::bpf_loader::id(),
-                        executable: true,
-                        rent_epoch: 0,
-                    },
-                );
+                // As a cluster holds a deployed program: the upgradeable loader's small
+                // program account and its ProgramData. (The loader v2 kept the whole ELF in
+                // the program account, and a CPI that names a program among its accounts
+                // pays for its data: 2,801 units for every stake CPI's event `program`.)
+                for (address, account) in
+                    bpf_loader_upgradeable_program_accounts(&id, &elf, &Rent::default())
+                {
+                    test.add_genesis_account(address, account);
+                }
             }
         }
     }

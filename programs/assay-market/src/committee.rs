@@ -3,37 +3,53 @@
 //! Used by `resolve_contest` (a contested fault) and by both outcomes of a pass challenge.
 
 use anchor_lang::prelude::*;
-use assay_protocol::Verdict;
+use assay_protocol::{AttestationMessage, Verdict, ATTESTATION_VERDICT_AT};
 
-use crate::ed25519::{attestations_before_current, SignedAttestation};
+use crate::constants::MAX_COMMITTEE;
+use crate::ed25519::{ed25519_instruction_before_current, signed_messages, SignedMessage};
 use crate::errors::MarketError;
 use crate::state::Job;
 
+/// A vote's member is a bit of a `u8`.
+const _: () = assert!(MAX_COMMITTEE <= 8);
+
 /// Counts committee votes: `(uphold, overturn)`. Every attestation must be for this
 /// program, job instance, round and evidence, signed by a distinct committee member.
-pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedAttestation]) -> Result<(u8, u8)> {
-    let mut voted: Vec<Pubkey> = Vec::with_capacity(votes.len());
+///
+/// The signed bytes are compared with the one message each verdict would be (they differ
+/// only in the verdict byte) rather than parsed: a mismatch anywhere is `AttestationMismatch`,
+/// as is a verdict other than uphold or overturn.
+pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedMessage]) -> Result<(u8, u8)> {
+    let expected = AttestationMessage {
+        program_id: crate::ID.to_bytes(),
+        job: job_key.to_bytes(),
+        instance: job.instance,
+        contest: job.contests,
+        verdict: Verdict::UpholdFault,
+        evidence_hash: job.fault_evidence,
+    }
+    .to_bytes();
+    let (before, after) = (..ATTESTATION_VERDICT_AT, ATTESTATION_VERDICT_AT + 1..);
+    // Bit i: committee member i has voted.
+    let mut voted = 0u8;
     let (mut uphold, mut overturn) = (0u8, 0u8);
     for vote in votes {
-        let m = &vote.message;
+        let m = vote.message;
         require!(
-            m.program_id == crate::ID.to_bytes()
-                && m.job == job_key.to_bytes()
-                && m.instance == job.instance
-                && m.contest == job.contests
-                && m.evidence_hash == job.fault_evidence,
+            m[before] == expected[before] && m[after.clone()] == expected[after.clone()],
             MarketError::AttestationMismatch
         );
-        require!(
-            job.committee.contains(&vote.signer),
-            MarketError::NotACommitteeMember
-        );
-        require!(!voted.contains(&vote.signer), MarketError::DuplicateVote);
-        voted.push(vote.signer);
-        match m.verdict {
-            Verdict::UpholdFault => uphold += 1,
-            Verdict::OverturnFault => overturn += 1,
-            Verdict::Pass | Verdict::Fault => return err!(MarketError::AttestationMismatch),
+        let member = job
+            .committee
+            .iter()
+            .position(|key| key.as_array() == vote.signer)
+            .ok_or(MarketError::NotACommitteeMember)?;
+        require!(voted & (1 << member) == 0, MarketError::DuplicateVote);
+        voted |= 1 << member;
+        match Verdict::from_u8(m[ATTESTATION_VERDICT_AT]) {
+            Some(Verdict::UpholdFault) => uphold += 1,
+            Some(Verdict::OverturnFault) => overturn += 1,
+            _ => return err!(MarketError::AttestationMismatch),
         }
     }
     Ok((uphold, overturn))
@@ -53,8 +69,8 @@ impl Decision {
         job: &Job,
         instructions_sysvar: &AccountInfo,
     ) -> Result<Self> {
-        let votes = attestations_before_current(instructions_sysvar)?;
-        let (uphold, overturn) = tally_votes(job_key, job, &votes)?;
+        let data = ed25519_instruction_before_current(instructions_sysvar)?;
+        let (uphold, overturn) = tally_votes(job_key, job, &signed_messages(&data)?)?;
         let majority = job.committee.len() / 2 + 1;
         let upheld = usize::from(uphold) >= majority;
         require!(

@@ -10,7 +10,7 @@
 //! signature over one message vouch for different bytes.
 
 use anchor_lang::prelude::*;
-use assay_protocol::{AttestationMessage, ATTESTATION_MESSAGE_LEN};
+use assay_protocol::ATTESTATION_MESSAGE_LEN;
 use solana_instructions_sysvar::{load_current_index_checked, load_instruction_at_checked};
 
 use crate::errors::MarketError;
@@ -24,17 +24,17 @@ const SIGNATURE_LEN: usize = 64;
 /// "This instruction" in the precompile's instruction-index fields.
 const THIS_INSTRUCTION: u16 = u16::MAX;
 
-/// One verified signature: who signed which attestation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedAttestation {
-    pub signer: Pubkey,
-    pub message: AttestationMessage,
+/// One verified signature, borrowed from the Ed25519 instruction's data: who signed
+/// which attestation-sized message (its contents are the caller's to check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedMessage<'a> {
+    pub signer: &'a [u8; PUBKEY_LEN],
+    pub message: &'a [u8; ATTESTATION_MESSAGE_LEN],
 }
 
-/// The attestations verified by the Ed25519 instruction just before the current one.
-pub fn attestations_before_current(
-    instructions_sysvar: &AccountInfo,
-) -> Result<Vec<SignedAttestation>> {
+/// The data of the Ed25519 instruction just before the current one (the signatures in it
+/// are verified; [`signed_messages`] reads them).
+pub fn ed25519_instruction_before_current(instructions_sysvar: &AccountInfo) -> Result<Vec<u8>> {
     let current = load_current_index_checked(instructions_sysvar)?;
     require!(current > 0, MarketError::MissingEd25519Instruction);
     let previous = load_instruction_at_checked(usize::from(current - 1), instructions_sysvar)?;
@@ -43,7 +43,7 @@ pub fn attestations_before_current(
         solana_sdk_ids::ed25519_program::ID,
         MarketError::MissingEd25519Instruction
     );
-    parse_ed25519_instruction(&previous.data)
+    Ok(previous.data)
 }
 
 fn read_u16(data: &[u8], at: usize) -> Result<u16> {
@@ -53,14 +53,16 @@ fn read_u16(data: &[u8], at: usize) -> Result<u16> {
     Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
 }
 
-fn slice(data: &[u8], offset: u16, len: usize) -> Result<&[u8]> {
+fn array<const N: usize>(data: &[u8], offset: u16) -> Result<&[u8; N]> {
     let start = usize::from(offset);
-    data.get(start..start + len)
+    data.get(start..start + N)
+        .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| error!(MarketError::MalformedEd25519Instruction))
 }
 
-/// Parses the Ed25519 precompile's instruction data into attestations.
-pub fn parse_ed25519_instruction(data: &[u8]) -> Result<Vec<SignedAttestation>> {
+/// Reads the Ed25519 precompile's instruction data: each signature's signer and message,
+/// all three parts inside this instruction, every message attestation-sized.
+pub fn signed_messages(data: &[u8]) -> Result<Vec<SignedMessage<'_>>> {
     let count = usize::from(
         *data
             .first()
@@ -91,16 +93,11 @@ pub fn parse_ed25519_instruction(data: &[u8]) -> Result<Vec<SignedAttestation>> 
                 usize::from(message_len) == ATTESTATION_MESSAGE_LEN,
                 MarketError::AttestationMismatch
             );
-            slice(data, signature_offset, SIGNATURE_LEN)?;
-            let signer = Pubkey::try_from(slice(data, pubkey_offset, PUBKEY_LEN)?)
-                .map_err(|_| error!(MarketError::MalformedEd25519Instruction))?;
-            let message = AttestationMessage::from_bytes(slice(
-                data,
-                message_offset,
-                ATTESTATION_MESSAGE_LEN,
-            )?)
-            .ok_or(MarketError::AttestationMismatch)?;
-            Ok(SignedAttestation { signer, message })
+            array::<SIGNATURE_LEN>(data, signature_offset)?;
+            Ok(SignedMessage {
+                signer: array(data, pubkey_offset)?,
+                message: array(data, message_offset)?,
+            })
         })
         .collect()
 }
