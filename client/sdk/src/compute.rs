@@ -14,8 +14,8 @@ use solana_sdk::instruction::Instruction;
 /// The most a transaction may request.
 pub const MAX_UNIT_LIMIT: u32 = 1_400_000;
 
-/// Headroom over the measured worst case: SBF code from Solana's platform tools differs
-/// from the measured build (docs/benchmarks.md), and data-dependent paths vary.
+/// Headroom over the measured worst case: SBF code from Solana's platform tools still
+/// differs from the measured build (docs/benchmarks.md), and data-dependent paths vary.
 const HEADROOM_PERCENT: u64 = 30;
 
 /// Budget for an instruction of a program this table does not know: the runtime's own
@@ -26,59 +26,60 @@ const UNKNOWN_INSTRUCTION_UNITS: u64 = 200_000;
 /// Anchor discriminator: the highest of two runs of `cargo bench -p assay-tests --bench
 /// compute_units` (64 verifiers — the registry's sum trees cost the same at any size —,
 /// committee of 7, 4 rounds, 32-level proofs, 64 samples) plus 15 %, rounded up to the
-/// next thousand (lowered to the measurements of issue #30's second step, 2026-12-07;
-/// `draw_committee` raised in its third step: it reads an Operator per seat), net
-/// of [`bump_search_units`] (which [`instruction_units`] adds per instruction). Runs still
+/// next thousand (lowered to the measurements of issue #30's fourth step, 2026-12-07: the
+/// programs' memory builtins on the runtime's syscalls, as platform tools build them), net
+/// of [`bump_search_units`] (which [`instruction_units`] adds per instruction;
+/// `register_operator` is its first-try cost, `post_job` the highest measured). Runs still
 /// vary by several percent (fresh keys change draws and samples); the bench fails when a
-/// measurement exceeds what [`instruction_units`] gives its instruction. `report_fault` gets more: with
-/// every chunk sampled, drawing 64 distinct indices of 64 repeats draws a seed-dependent
-/// number of times (70,000–152,000 units over ten runs).
+/// measurement exceeds what [`instruction_units`] gives its instruction. `report_fault` gets
+/// more: with every chunk sampled, drawing 64 distinct indices of 64 repeats draws a
+/// seed-dependent number of times (70,000–152,000 units over ten runs before this step).
 pub fn measured_units(program: &Pubkey, data: &[u8]) -> Option<u64> {
     use assay_market::instruction as m;
     use assay_stake::instruction as s;
     let table: &[(Pubkey, &[u8], u64)] = &[
-        (assay_stake::ID, s::Initialize::DISCRIMINATOR, 24_000),
-        (assay_stake::ID, s::GrowRegistry::DISCRIMINATOR, 10_000),
-        (assay_stake::ID, s::UpdateConfig::DISCRIMINATOR, 9_000),
-        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 31_000),
-        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 37_000),
-        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 16_000),
-        (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 34_000),
+        (assay_stake::ID, s::Initialize::DISCRIMINATOR, 21_000),
+        (assay_stake::ID, s::GrowRegistry::DISCRIMINATOR, 8_000),
+        (assay_stake::ID, s::UpdateConfig::DISCRIMINATOR, 8_000),
+        (assay_stake::ID, s::RegisterOperator::DISCRIMINATOR, 28_000),
+        (assay_stake::ID, s::Deposit::DISCRIMINATOR, 33_000),
+        (assay_stake::ID, s::RequestUnstake::DISCRIMINATOR, 15_000),
+        (assay_stake::ID, s::Withdraw::DISCRIMINATOR, 31_000),
         (assay_stake::ID, s::SyncVerifier::DISCRIMINATOR, 13_000),
-        (assay_stake::ID, s::SetCapabilities::DISCRIMINATOR, 15_000),
-        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 41_000),
-        (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 15_000),
-        (assay_market::ID, m::WithdrawTreasury::DISCRIMINATOR, 27_000),
-        (assay_market::ID, m::PostJob::DISCRIMINATOR, 63_000),
-        (assay_market::ID, m::CancelJob::DISCRIMINATOR, 51_000),
-        (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 46_000),
-        (assay_market::ID, m::CommitResult::DISCRIMINATOR, 23_000),
-        (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 124_000),
-        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 117_000),
-        (assay_market::ID, m::AttestPass::DISCRIMINATOR, 59_000),
-        (assay_market::ID, m::ClosePass::DISCRIMINATOR, 112_000),
-        (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 103_000),
+        (assay_stake::ID, s::SetCapabilities::DISCRIMINATOR, 14_000),
+        (assay_market::ID, m::InitializeConfig::DISCRIMINATOR, 38_000),
+        (assay_market::ID, m::UpdateConfig::DISCRIMINATOR, 13_000),
+        (assay_market::ID, m::WithdrawTreasury::DISCRIMINATOR, 23_000),
+        (assay_market::ID, m::PostJob::DISCRIMINATOR, 61_000),
+        (assay_market::ID, m::CancelJob::DISCRIMINATOR, 44_000),
+        (assay_market::ID, m::ClaimJob::DISCRIMINATOR, 38_000),
+        (assay_market::ID, m::CommitResult::DISCRIMINATOR, 19_000),
+        (assay_market::ID, m::ExpireJob::DISCRIMINATOR, 106_000),
+        (assay_market::ID, m::DrawChallenge::DISCRIMINATOR, 94_000),
+        (assay_market::ID, m::AttestPass::DISCRIMINATOR, 52_000),
+        (assay_market::ID, m::ClosePass::DISCRIMINATOR, 91_000),
+        (assay_market::ID, m::ChallengePass::DISCRIMINATOR, 88_000),
         (
             assay_market::ID,
             m::ChallengeAvailability::DISCRIMINATOR,
-            59_000,
+            47_000,
         ),
-        (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 260_000),
+        (assay_market::ID, m::UpholdChallenge::DISCRIMINATOR, 204_000),
         (
             assay_market::ID,
             m::OverturnChallenge::DISCRIMINATOR,
-            166_000,
+            124_000,
         ),
-        (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 117_000),
+        (assay_market::ID, m::VoidChallenge::DISCRIMINATOR, 94_000),
         (assay_market::ID, m::ReportFault::DISCRIMINATOR, 180_000),
-        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 168_000),
-        (assay_market::ID, m::ContestFault::DISCRIMINATOR, 28_000),
-        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 50_000),
-        (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 250_000),
-        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 235_000),
-        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 165_000),
-        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 120_000),
-        (assay_market::ID, m::Finalize::DISCRIMINATOR, 151_000),
+        (assay_market::ID, m::ConcedeFault::DISCRIMINATOR, 141_000),
+        (assay_market::ID, m::ContestFault::DISCRIMINATOR, 24_000),
+        (assay_market::ID, m::DrawCommittee::DISCRIMINATOR, 39_000),
+        (assay_market::ID, m::LapseDraw::DISCRIMINATOR, 208_000),
+        (assay_market::ID, m::ResolveContest::DISCRIMINATOR, 182_000),
+        (assay_market::ID, m::VoidContest::DISCRIMINATOR, 135_000),
+        (assay_market::ID, m::AdvanceRound::DISCRIMINATOR, 97_000),
+        (assay_market::ID, m::Finalize::DISCRIMINATOR, 124_000),
     ];
     table
         .iter()
