@@ -26,9 +26,10 @@ use assay_client::deploy::LocalSetup;
 use assay_client::ix::Deployment;
 use assay_client::rpc::{RpcChain, RpcOptions};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
-use solana_sdk::account::Account;
+use solana_program_binaries::bpf_loader_upgradeable_program_accounts;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::rent::Rent;
 use solana_sdk::signature::{Keypair, Signer};
 use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
 use surfpool_types::{RpcConfig, SimnetConfig, SimnetEvent, SurfpoolConfig};
@@ -140,9 +141,14 @@ impl Surfnet {
             ..SurfnetSvmConfig::default()
         })
         .map_err(|e| LocalnetError::Surfpool(e.to_string()))?;
+        // As a cluster holds a deployed program (and as the embedded bank does): the
+        // upgradeable loader's ProgramData, then the program account naming it.
         for (id, elf) in programs {
-            svm.set_account(&id, program_account(elf))
-                .map_err(|e| LocalnetError::Surfpool(format!("loading program {id}: {e}")))?;
+            let accounts = bpf_loader_upgradeable_program_accounts(&id, &elf, &Rent::default());
+            for (address, account) in accounts.into_iter().rev() {
+                svm.set_account(&address, account)
+                    .map_err(|e| LocalnetError::Surfpool(format!("loading program {id}: {e}")))?;
+            }
         }
         let config = SurfpoolConfig {
             simnets: vec![SimnetConfig {
@@ -221,20 +227,6 @@ fn load_programs(dir: &Path) -> Result<Vec<(Pubkey, Vec<u8>)>, LocalnetError> {
             .map_err(|source| LocalnetError::MissingProgram { path, source })
     })
     .collect()
-}
-
-/// An executable account of the (non-upgradeable) BPF loader holding `elf`, as the
-/// embedded bank's SBF mode loads it.
-fn program_account(elf: Vec<u8>) -> Account {
-    Account {
-        lamports: solana_sdk::rent::Rent::default()
-            .minimum_balance(elf.len())
-            .max(1),
-        data: elf,
-        owner: solana_sdk::bpf_loader::id(),
-        executable: true,
-        rent_epoch: 0,
-    }
 }
 
 /// `port`, or a port free right now when it is 0 (Surfpool needs a number up front).
