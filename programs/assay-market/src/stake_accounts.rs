@@ -8,13 +8,15 @@ use assay_stake::constants::{REGISTRY, STAKE_CONFIG};
 use assay_stake::cpi::accounts::{LockStake, SlashStake};
 use assay_stake::instructions::{LockStakeArgs, StakeAmountArgs};
 use assay_stake::program::AssayStake;
-use assay_stake::state::{Operator, StakeConfig, VerifierRegistry};
+use assay_stake::state::{Operator, VerifierRegistry};
 
 #[derive(Accounts)]
 pub struct StakeAccounts<'info> {
     pub stake_program: Program<'info, AssayStake>,
+    /// The stake program's config, passed on to its CPIs (which read it; this program does not).
+    /// CHECK: pinned by address.
     #[account(address = STAKE_CONFIG)]
-    pub stake_config: Box<Account<'info, StakeConfig>>,
+    pub stake_config: UncheckedAccount<'info>,
     /// Carried into a stake CPI only for a verifier's stake (a provider-only operator's
     /// stake changes no draw weight; each CPI pays for the registry's size in units).
     #[account(mut, address = REGISTRY)]

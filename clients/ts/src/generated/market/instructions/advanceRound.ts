@@ -158,6 +158,7 @@ export type AdvanceRoundInput<
   vault: Address<TAccountVault>;
   treasury: Address<TAccountTreasury>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -320,6 +321,7 @@ export type ParsedAdvanceRoundInstruction<
     vault: TAccountMetas[2];
     treasury: TAccountMetas[3];
     stakeProgram: TAccountMetas[4];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[5];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -166,6 +166,7 @@ export type ChallengeAvailabilityInput<
   job: Address<TAccountJob>;
   challengerOperator: Address<TAccountChallengerOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -312,6 +313,7 @@ export type ParsedChallengeAvailabilityInstruction<
     job: TAccountMetas[1];
     challengerOperator: TAccountMetas[2];
     stakeProgram: TAccountMetas[3];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[4];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -176,6 +176,7 @@ export type ChallengePassInput<
   job: Address<TAccountJob>;
   challengerOperator: Address<TAccountChallengerOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -325,6 +326,7 @@ export type ParsedChallengePassInstruction<
     job: TAccountMetas[1];
     challengerOperator: TAccountMetas[2];
     stakeProgram: TAccountMetas[3];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[4];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -143,6 +143,7 @@ export type ClaimJobInput<
   job: Address<TAccountJob>;
   providerOperator: Address<TAccountProviderOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -283,6 +284,7 @@ export type ParsedClaimJobInstruction<
     job: TAccountMetas[1];
     providerOperator: TAccountMetas[2];
     stakeProgram: TAccountMetas[3];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[4];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -187,6 +187,7 @@ export type ClosePassAsyncInput<
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -404,6 +405,7 @@ export type ClosePassInput<
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -602,6 +604,7 @@ export type ParsedClosePassInstruction<
     /** Absent for an unaudited pass (no verifier attested it). */
     verifierOperator?: TAccountMetas[8] | undefined;
     stakeProgram: TAccountMetas[9];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[10];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

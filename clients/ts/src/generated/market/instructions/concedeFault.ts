@@ -209,6 +209,7 @@ export type ConcedeFaultAsyncInput<
   providerVault: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -457,6 +458,7 @@ export type ConcedeFaultInput<
   providerVault: Address<TAccountProviderVault>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -680,6 +682,7 @@ export type ParsedConcedeFaultInstruction<
     providerVault: TAccountMetas[10];
     accuserOperator: TAccountMetas[11];
     stakeStakeProgram: TAccountMetas[12];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeStakeConfig: TAccountMetas[13];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -179,6 +179,7 @@ export type DrawChallengeInput<
   mint?: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -362,6 +363,7 @@ export type ParsedDrawChallengeInstruction<
     mint?: TAccountMetas[5] | undefined;
     tokenProgram?: TAccountMetas[6] | undefined;
     stakeProgram: TAccountMetas[7];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[8];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -186,6 +186,7 @@ export type ExpireJobAsyncInput<
   providerOperator?: Address<TAccountProviderOperator>;
   providerOperatorVault?: Address<TAccountProviderOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -402,6 +403,7 @@ export type ExpireJobInput<
   providerOperator?: Address<TAccountProviderOperator>;
   providerOperatorVault?: Address<TAccountProviderOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -599,6 +601,7 @@ export type ParsedExpireJobInstruction<
     providerOperator?: TAccountMetas[7] | undefined;
     providerOperatorVault?: TAccountMetas[8] | undefined;
     stakeProgram: TAccountMetas[9];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[10];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

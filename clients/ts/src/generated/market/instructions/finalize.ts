@@ -176,6 +176,7 @@ export type FinalizeAsyncInput<
   missedOperator?: Address<TAccountMissedOperator>;
   missedOperatorVault?: Address<TAccountMissedOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -377,6 +378,7 @@ export type FinalizeInput<
   missedOperator?: Address<TAccountMissedOperator>;
   missedOperatorVault?: Address<TAccountMissedOperatorVault>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -560,6 +562,7 @@ export type ParsedFinalizeInstruction<
     missedOperator?: TAccountMetas[6] | undefined;
     missedOperatorVault?: TAccountMetas[7] | undefined;
     stakeProgram: TAccountMetas[8];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[9];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

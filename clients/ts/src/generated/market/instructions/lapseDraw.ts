@@ -214,6 +214,7 @@ export type LapseDrawAsyncInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -484,6 +485,7 @@ export type LapseDrawInput<
   verifierOperator?: Address<TAccountVerifierOperator>;
   verifierOperatorVault?: Address<TAccountVerifierOperatorVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -728,6 +730,7 @@ export type ParsedLapseDrawInstruction<
     verifierOperator?: TAccountMetas[11] | undefined;
     verifierOperatorVault?: TAccountMetas[12] | undefined;
     stakeStakeProgram: TAccountMetas[13];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeStakeConfig: TAccountMetas[14];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

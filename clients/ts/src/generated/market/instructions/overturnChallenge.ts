@@ -187,6 +187,7 @@ export type OverturnChallengeAsyncInput<
   challengerOperator: Address<TAccountChallengerOperator>;
   challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -414,6 +415,7 @@ export type OverturnChallengeInput<
   challengerOperator: Address<TAccountChallengerOperator>;
   challengerVault: Address<TAccountChallengerVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -619,6 +621,7 @@ export type ParsedOverturnChallengeInstruction<
     challengerOperator: TAccountMetas[6];
     challengerVault: TAccountMetas[7];
     stakeStakeProgram: TAccountMetas[8];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeStakeConfig: TAccountMetas[9];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

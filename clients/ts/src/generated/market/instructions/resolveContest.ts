@@ -218,6 +218,7 @@ export type ResolveContestAsyncInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   accuserVault: Address<TAccountAccuserVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -488,6 +489,7 @@ export type ResolveContestInput<
   accuserOperator: Address<TAccountAccuserOperator>;
   accuserVault: Address<TAccountAccuserVault>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -731,6 +733,7 @@ export type ParsedResolveContestInstruction<
     accuserOperator: TAccountMetas[11];
     accuserVault: TAccountMetas[12];
     stakeStakeProgram: TAccountMetas[13];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeStakeConfig: TAccountMetas[14];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -223,6 +223,7 @@ export type UpholdChallengeAsyncInput<
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -509,6 +510,7 @@ export type UpholdChallengeInput<
   /** Absent for an unaudited pass (no verifier attested it). */
   verifierOperator?: Address<TAccountVerifierOperator>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -770,6 +772,7 @@ export type ParsedUpholdChallengeInstruction<
     /** Absent for an unaudited pass (no verifier attested it). */
     verifierOperator?: TAccountMetas[10] | undefined;
     stakeProgram: TAccountMetas[11];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[12];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

@@ -162,6 +162,7 @@ export type VoidChallengeInput<
   mint: Address<TAccountMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   stakeProgram?: Address<TAccountStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeConfig?: Address<TAccountStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -324,6 +325,7 @@ export type ParsedVoidChallengeInstruction<
     mint: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
     stakeProgram: TAccountMetas[6];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeConfig: TAccountMetas[7];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's

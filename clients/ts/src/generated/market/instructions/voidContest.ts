@@ -192,6 +192,7 @@ export type VoidContestAsyncInput<
   treasury: Address<TAccountTreasury>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -423,6 +424,7 @@ export type VoidContestInput<
   treasury: Address<TAccountTreasury>;
   accuserOperator: Address<TAccountAccuserOperator>;
   stakeStakeProgram?: Address<TAccountStakeStakeProgram>;
+  /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
   stakeStakeConfig?: Address<TAccountStakeStakeConfig>;
   /**
    * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
@@ -631,6 +633,7 @@ export type ParsedVoidContestInstruction<
     treasury: TAccountMetas[8];
     accuserOperator: TAccountMetas[9];
     stakeStakeProgram: TAccountMetas[10];
+    /** The stake program's config, passed on to its CPIs (which read it; this program does not). */
     stakeStakeConfig: TAccountMetas[11];
     /**
      * Carried into a stake CPI only for a verifier's stake (a provider-only operator's
