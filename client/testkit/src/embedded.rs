@@ -30,6 +30,8 @@ use solana_sdk::hash::Hash;
 use solana_sdk::signature::Signature;
 
 use assay_client::chain::{build_transaction, Chain};
+use assay_client::events::{decode_event, AssayEvent};
+use assay_client::ix::Deployment;
 
 /// Most cranks [`LocalChain::ready_draw`] and [`LocalChain::crank_committee`] send before
 /// giving up (each re-arm starts a fresh seed slot).
@@ -65,8 +67,6 @@ where
     }
     attempt().await.map_err(bank_error)
 }
-use assay_client::events::{decode_event, AssayEvent};
-use assay_client::ix::Deployment;
 
 /// Bridges Anchor's `entry` (one `'info` lifetime for everything) to the harness's
 /// processor signature. The bank keeps the account slice alive for the whole call.

@@ -29,14 +29,14 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedMessage]) -> Resu
         evidence_hash: job.fault_evidence,
     }
     .to_bytes();
-    let (before, after) = (..ATTESTATION_VERDICT_AT, ATTESTATION_VERDICT_AT + 1..);
+    const V: usize = ATTESTATION_VERDICT_AT;
     // Bit i: committee member i has voted.
     let mut voted = 0u8;
     let (mut uphold, mut overturn) = (0u8, 0u8);
     for vote in votes {
         let m = vote.message;
         require!(
-            m[before] == expected[before] && m[after.clone()] == expected[after.clone()],
+            m[..V] == expected[..V] && m[V + 1..] == expected[V + 1..],
             MarketError::AttestationMismatch
         );
         let member = job
@@ -46,7 +46,7 @@ pub fn tally_votes(job_key: &Pubkey, job: &Job, votes: &[SignedMessage]) -> Resu
             .ok_or(MarketError::NotACommitteeMember)?;
         require!(voted & (1 << member) == 0, MarketError::DuplicateVote);
         voted |= 1 << member;
-        match Verdict::from_u8(m[ATTESTATION_VERDICT_AT]) {
+        match Verdict::from_u8(m[V]) {
             Some(Verdict::UpholdFault) => uphold += 1,
             Some(Verdict::OverturnFault) => overturn += 1,
             _ => return err!(MarketError::AttestationMismatch),
