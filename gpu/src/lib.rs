@@ -35,7 +35,8 @@ pub use manifest::{
     ScratchBinding, StageSpec, EXTENDED_LIMITS, MANIFEST_VERSION, STAGED_MANIFEST_VERSION,
 };
 pub use publication::{
-    publish, Mirror, ResultIndex, ServeError, Sources, MAX_MIRROR_URL_LEN, OUTPUT_URI_PREFIX,
+    fetch_checked_outputs, publish, Mirror, ResultIndex, ServeError, Sources, MAX_MIRROR_URL_LEN,
+    OUTPUT_URI_PREFIX,
 };
 
 /// Any engine error.

@@ -46,6 +46,17 @@ pub enum ServeError {
     OwnStoreDown { blob: String, tried: String },
     #[error("result index is malformed: {0}")]
     BadIndex(String),
+    #[error("the result index belongs to another job")]
+    OtherJob,
+    #[error("the published leaves do not match the committed root: the provider's outputs are not what it committed")]
+    RootMismatch,
+    #[error("chunk {index} is unavailable: {source}")]
+    ChunkUnserved {
+        index: usize,
+        source: Box<ServeError>,
+    },
+    #[error("chunk {index} does not match its committed leaf")]
+    LeafMismatch { index: usize },
     #[error(transparent)]
     Blob(#[from] BlobError),
 }
@@ -79,6 +90,42 @@ impl ResultIndex {
         }
         Ok(index)
     }
+}
+
+/// What a buyer receives: every chunk output of `job` published under `output_uri`, in
+/// order and concatenated, each checked against its leaf and the leaves against the
+/// committed `root`; `on_chunk` hears each chunk as it is checked (for progress).
+pub fn fetch_checked_outputs(
+    sources: &Sources,
+    output_uri: &str,
+    job: &[u8; 32],
+    root: &[u8; 32],
+    mut on_chunk: impl FnMut(usize),
+) -> Result<Vec<u8>, ServeError> {
+    let index = ResultIndex::fetch(sources, output_uri)?;
+    if index.job != *job {
+        return Err(ServeError::OtherJob);
+    }
+    let tree = assay_protocol::MerkleTree::from_leaves(index.leaves.clone())
+        .ok_or_else(|| ServeError::BadIndex("no chunks".into()))?;
+    if tree.root() != *root {
+        return Err(ServeError::RootMismatch);
+    }
+    let mut out = Vec::new();
+    for (index, (chunk_hash, leaf)) in index.chunks.iter().zip(&index.leaves).enumerate() {
+        let bytes = sources
+            .get(chunk_hash)
+            .map_err(|e| ServeError::ChunkUnserved {
+                index,
+                source: Box::new(e),
+            })?;
+        if assay_protocol::leaf_hash(job, index as u32, &bytes) != *leaf {
+            return Err(ServeError::LeafMismatch { index });
+        }
+        out.extend_from_slice(&bytes);
+        on_chunk(index);
+    }
+    Ok(out)
 }
 
 /// Where a reader looks for a job's published blobs: its own store, then the provider's

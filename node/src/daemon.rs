@@ -135,6 +135,19 @@ struct Backoff {
     not_before: Instant,
 }
 
+/// What the daemon did that a caller composing it is told about (`assay demo` reports the
+/// audits); everything else the daemon logs with `tracing`.
+#[derive(Debug, Clone)]
+pub enum DaemonEvent {
+    /// Re-executed the sample of `job`: for its own assignment (`vote: false`), or for a
+    /// committee seat or a fisherman's re-check of another verifier's pass (`vote: true`).
+    Audited {
+        job: Pubkey,
+        vote: bool,
+        audit: Audit,
+    },
+}
+
 pub struct Daemon<C: Chain> {
     chain: C,
     auditor: Box<dyn Auditor>,
@@ -154,6 +167,7 @@ pub struct Daemon<C: Chain> {
     wake: Arc<tokio::sync::Notify>,
     /// Test hook (see [`CrashPoint`]).
     pub crash_at: Option<CrashPoint>,
+    on_event: Option<Box<dyn FnMut(DaemonEvent) + Send>>,
 }
 
 /// What became of one send of a journaled verdict transaction.
@@ -211,7 +225,14 @@ impl<C: Chain> Daemon<C> {
             shutdown: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(tokio::sync::Notify::new()),
             crash_at: None,
+            on_event: None,
         }
+    }
+
+    /// The daemon, telling `on_event` each [`DaemonEvent`].
+    pub fn with_events(mut self, on_event: impl FnMut(DaemonEvent) + Send + 'static) -> Self {
+        self.on_event = Some(Box::new(on_event));
+        self
     }
 
     pub fn me(&self) -> Pubkey {
@@ -600,6 +621,13 @@ impl<C: Chain> Daemon<C> {
                 }
                 if matches!(audit.finding, Finding::Fault { .. }) {
                     self.metrics.faults_found.inc();
+                }
+                if let Some(on_event) = &mut self.on_event {
+                    on_event(DaemonEvent::Audited {
+                        job: *key,
+                        vote,
+                        audit: audit.clone(),
+                    });
                 }
                 Some(audit)
             }

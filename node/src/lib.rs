@@ -22,4 +22,6 @@ pub mod provider;
 pub mod votes;
 
 pub use audit::{audit, audit_with, Audit, AuditError, CachedGpu, Finding};
-pub use daemon::{Auditor, CrashPoint, Daemon, DaemonError, DaemonOptions, TickReport};
+pub use daemon::{
+    Auditor, CrashPoint, Daemon, DaemonError, DaemonEvent, DaemonOptions, TickReport,
+};

@@ -20,6 +20,7 @@
 //! collateral stands for.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use assay_client::{Chain, Job, JobState, Pubkey};
@@ -51,7 +52,7 @@ pub enum ProviderEvent {
 pub struct Worker<'a> {
     chain: &'a mut dyn Chain,
     signer: Keypair,
-    gpu: Gpu,
+    gpu: Arc<Gpu>,
     store: BlobStore,
     /// The provider's own copy of what it publishes, named in its commits.
     mirror: Option<Mirror>,
@@ -71,7 +72,7 @@ impl<'a> Worker<'a> {
     pub fn new(
         chain: &'a mut dyn Chain,
         signer: Keypair,
-        gpu: Gpu,
+        gpu: Arc<Gpu>,
         store: BlobStore,
         mirror: Option<Mirror>,
         on_event: impl FnMut(ProviderEvent) + Send + 'a,

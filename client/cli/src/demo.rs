@@ -1,34 +1,42 @@
-//! `assay demo`: a whole market on an embedded chain with real GPU work.
+//! `assay demo`: a whole market on an embedded chain with real GPU work, run by the
+//! shipped roles.
 //!
-//! A buyer posts matmul, hash-mixer and render jobs; an honest provider and a cheating
-//! one (which skips a fraction of its chunks and serves zeros for them) claim, run and
-//! commit; three staked verifiers are drawn from the slot-hash seed, re-execute the
-//! sampled chunks and attest or report; the cheater contests one fault and a committee
-//! of the other verifiers re-audits and votes; the rest of its faults go unanswered and
-//! are slashed once the dispute window passes. Passes stay challengeable for their
-//! window; then a canary operator plants faults and catches a lazy verifier (`canary`).
+//! A buyer posts matmul, hash-mixer, render and model jobs. Mallory, a cheating provider
+//! (scripted: no shipped role cheats), claims two, computes only part of each, serves
+//! zeros for the rest and commits. Then the market runs itself on one shared chain
+//! ([`SharedChain`]): ada runs the provider worker (`assay provider run`), vera, victor and
+//! wanda the verifier daemon (`assay-verifier`), a turn each per few slots. Verifiers are
+//! drawn from the slot-hash seed, re-execute the sampled chunks and attest or report;
+//! mallory contests one fault and a committee of the other verifiers' daemons re-audits
+//! and votes; her other faults go unanswered and the daemons slash them once the dispute
+//! window passes; ada's worker closes her passes after their window. Then a canary
+//! operator plants faults and catches a lazy verifier (`canary`).
 
 mod canary;
 mod inference;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use assay_client::economics::detection_probability;
 use assay_client::events::AssayEvent;
-use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
-use assay_gpu::publish;
+use assay_gpu::{fetch_checked_outputs, publish, Sources};
 use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
 use assay_market::state::{Job, JobState, MarketParams};
-use assay_node::{audit, Finding};
+use assay_node::journal::Journal;
+use assay_node::metrics::Metrics;
+use assay_node::provider::{ProviderEvent, Worker};
+use assay_node::{audit, Daemon, DaemonEvent, DaemonOptions, Finding};
 use assay_protocol::{AttestationMessage, Verdict};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
+use assay_testkit::shared::SharedChain;
 use clap::Args;
 
 use crate::common::{post_args, upload_job, Offer};
@@ -227,16 +235,13 @@ pub fn run(args: DemoArgs, json: bool) -> Result<()> {
 async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let started = Instant::now();
     let mut demo = Demo::start(&args, json).await?;
-    let before = holdings(&mut demo.chain, &demo.actors).await?;
+    let before = holdings(&mut *demo.chain.lock().await, &demo.actors).await?;
     let render = demo.post_jobs(&args).await?;
-    demo.run_jobs().await?;
-    demo.draw_verifiers().await?;
-    let faults = demo.audit().await?;
-    demo.dispute(&faults).await?;
-    demo.close_passes().await?;
+    demo.mallory_cheats().await?;
+    demo.market_runs().await?;
     let canary = demo.canary(args.seed).await?;
     let images = demo.images(&args.out, &render)?;
-    let after = holdings(&mut demo.chain, &demo.actors).await?;
+    let after = holdings(&mut *demo.chain.lock().await, &demo.actors).await?;
     let report = demo.report(&before, &after, canary, images, started)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -257,14 +262,26 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Indices of the cast's operators in [`Demo::operators`]: ada (honest provider), mallory
+/// (cheating provider), then vera, victor and wanda (verifiers).
+const ADA: usize = 0;
+const MALLORY: usize = 1;
+const VERA: usize = 2;
+/// Slots the chain advances between the roles' turns while the market runs.
+const STEP_SLOTS: u64 = 4;
+/// Turns after which a job still open is a failure of the demo (every job closes in
+/// about 40 at the demo's windows).
+const MAX_STEPS: u32 = 200;
+
 /// The demo's market: the GPU engine, the blob store, the embedded chain with both
 /// programs, and the cast (a buyer, two providers, three verifiers) with its jobs.
 struct Demo {
     json: bool,
-    gpu: Gpu,
+    out: PathBuf,
+    gpu: Arc<Gpu>,
     adapter: String,
-    store: BlobStore,
-    chain: LocalChain,
+    store: Arc<BlobStore>,
+    chain: SharedChain,
     d: assay_client::ix::Deployment,
     buyer: Keypair,
     actors: Vec<Actor>,
@@ -337,10 +354,11 @@ impl Demo {
         say(format!("Solana programs: {}", chain.programs));
         Ok(Self {
             json,
-            gpu,
+            out: args.out.clone(),
+            gpu: Arc::new(gpu),
             adapter,
-            store,
-            chain,
+            store: Arc::new(store),
+            chain: SharedChain::new(chain),
             d,
             buyer,
             actors,
@@ -366,7 +384,7 @@ impl Demo {
 
     /// The buyer's four jobs: two for the honest provider, two for the cheater, which fakes a `cheat_fraction` of its chunks. Returns the render parameters (for the images).
     async fn post_jobs(&mut self, args: &DemoArgs) -> Result<RenderParams> {
-        let (ada, mallory) = (0usize, 1usize);
+        let (ada, mallory) = (ADA, MALLORY);
         let render = RenderParams {
             width: 256,
             height: 256,
@@ -467,15 +485,14 @@ impl Demo {
                 states: vec![],
                 closed: None,
             });
-            let events = self
-                .chain
-                .send_with_events(
+            self.chain
+                .send(
                     &[self.d.post_job(&self.buyer.pubkey(), args_post)],
                     &[&self.buyer],
                 )
                 .await?;
-            record(&mut self.jobs, &events);
         }
+        self.absorb(&[], &[])?;
         self.say(format!(
             "buyer posted {} jobs, 20 tokens escrowed each, 64 tokens collateral asked",
             self.jobs.len()
@@ -483,211 +500,251 @@ impl Demo {
         Ok(render)
     }
 
-    /// Providers claim, run on the GPU, publish and commit.
-    async fn run_jobs(&mut self) -> Result<()> {
-        let bar = ProgressBar::new(self.jobs.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
-        );
-        for i in 0..self.jobs.len() {
-            let provider = self.operators[self.jobs[i].provider].insecure_clone();
+    /// Mallory, the adversary, is scripted (no shipped role cheats): she claims her jobs,
+    /// computes only the chunks she does not fake, serves zeros for the rest (saving
+    /// exactly the faked fraction of the work) and commits.
+    async fn mallory_cheats(&mut self) -> Result<()> {
+        let mallory = self.operators[MALLORY].insecure_clone();
+        let hers: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.jobs[i].provider == MALLORY)
+            .collect();
+        for i in hers {
             let key = self.jobs[i].key;
-            bar.set_message(format!(
-                "{} runs {}",
-                self.name_of(&provider.pubkey()),
-                self.jobs[i].name
-            ));
-            let events = self
-                .chain
-                .send_with_events(&[self.d.claim_job(&provider.pubkey(), &key)], &[&provider])
+            self.chain
+                .send(&[self.d.claim_job(&mallory.pubkey(), &key)], &[&mallory])
                 .await?;
-            record(&mut self.jobs, &events);
             let job = &mut self.jobs[i];
-            let prepared = self.gpu.prepare(&job.bundle)?;
             let n = job.bundle.manifest.n_chunks();
             let chunk_bytes = job.bundle.manifest.chunk_bytes() as usize;
-            // The cheater computes only the chunks it does not fake, and serves zeros for
-            // the rest: it saves exactly the faked fraction of the work.
             let honest: Vec<u32> = (0..n).filter(|c| !job.faked.contains(c)).collect();
-            let outputs = if job.faked.is_empty() {
-                prepared.run_all()?
-            } else {
-                let partial = prepared.run_chunks(&honest)?;
-                let mut data = vec![0u8; n as usize * chunk_bytes];
-                for (c, bytes) in partial.iter() {
-                    data[c as usize * chunk_bytes..(c as usize + 1) * chunk_bytes]
-                        .copy_from_slice(bytes);
-                }
-                let mut full = ChunkOutputs::from_parts((0..n).collect(), chunk_bytes, data)
-                    .context("output layout")?;
-                full.wall_time = partial.wall_time;
-                full.gpu_time = partial.gpu_time;
-                full
-            };
+            let partial = self.gpu.prepare(&job.bundle)?.run_chunks(&honest)?;
+            let mut data = vec![0u8; n as usize * chunk_bytes];
+            for (c, bytes) in partial.iter() {
+                data[c as usize * chunk_bytes..(c as usize + 1) * chunk_bytes]
+                    .copy_from_slice(bytes);
+            }
+            let mut outputs = ChunkOutputs::from_parts((0..n).collect(), chunk_bytes, data)
+                .context("output layout")?;
+            outputs.wall_time = partial.wall_time;
+            outputs.gpu_time = partial.gpu_time;
             job.provider_time = outputs.gpu_time.unwrap_or(outputs.wall_time);
             let commitment = Commitment::build(&key.to_bytes(), &job.bundle.manifest, &outputs)?;
             let uri = publish(&self.store, None, &key.to_bytes(), &outputs, &commitment)?;
             job.outputs = Some(outputs);
-            let events = self
-                .chain
-                .send_with_events(
+            self.chain
+                .send(
                     &[self
                         .d
-                        .commit_result(&provider.pubkey(), &key, commitment.root(), uri)],
-                    &[&provider],
+                        .commit_result(&mallory.pubkey(), &key, commitment.root(), uri)],
+                    &[&mallory],
                 )
                 .await?;
-            record(&mut self.jobs, &events);
-            bar.inc(1);
+        }
+        self.absorb(&[], &[])?;
+        self.say("mallory claimed her two jobs, faked part of each and committed".into());
+        Ok(())
+    }
+
+    /// The market runs itself until every job has closed: ada runs the provider worker
+    /// (`assay provider run`), vera, victor and wanda the verifier daemon
+    /// (`assay-verifier`), each a turn per step of a few slots. They claim, run and commit,
+    /// crank the draws, audit and attest or report, sit on the committee and relay its
+    /// votes, slash the unanswered faults and close the passes. Mallory only contests her
+    /// first fault.
+    async fn market_runs(&mut self) -> Result<()> {
+        let (provider_tx, provider_rx) = std::sync::mpsc::channel();
+        let (daemon_tx, daemon_rx) = std::sync::mpsc::channel();
+        let mut ada_chain = self.chain.clone();
+        let mut ada = Worker::new(
+            &mut ada_chain,
+            self.operators[ADA].insecure_clone(),
+            self.gpu.clone(),
+            BlobStore::local(self.out.join("blobs")).context("cannot open the blob store")?,
+            None,
+            move |event| {
+                let _ = provider_tx.send(event);
+            },
+        );
+        let mut daemons = vec![];
+        for verifier in &self.operators[VERA..] {
+            let me = verifier.pubkey();
+            let tx = daemon_tx.clone();
+            let journal = Journal::open(&self.out.join("journals").join(format!("{me}.redb")))
+                .context("cannot open the verifier's journal")?;
+            daemons.push(
+                Daemon::new(
+                    self.chain.clone(),
+                    Box::new(self.gpu.clone()),
+                    self.store.clone(),
+                    verifier.insecure_clone(),
+                    journal,
+                    Metrics::new(),
+                    DaemonOptions::default(),
+                )
+                .with_events(move |event| {
+                    let _ = tx.send((me, event));
+                }),
+            );
+        }
+        let bar = spinner("the market runs: ada's worker, three verifier daemons");
+        let mut contested = false;
+        for step in 0..MAX_STEPS {
+            ada.pass().await?;
+            for daemon in &mut daemons {
+                daemon.tick().await?;
+            }
+            if !contested {
+                contested = self.mallory_contests().await?;
+            }
+            let provider_events: Vec<ProviderEvent> = provider_rx.try_iter().collect();
+            let daemon_events: Vec<(Pubkey, DaemonEvent)> = daemon_rx.try_iter().collect();
+            for line in self.absorb(&provider_events, &daemon_events)? {
+                if !self.json {
+                    bar.suspend(|| println!("{line}"));
+                }
+            }
+            let open = self.jobs.iter().filter(|j| j.closed.is_none()).count();
+            bar.set_message(format!(
+                "the market runs: {open} of {} jobs open, slot step {step}",
+                self.jobs.len()
+            ));
+            if open == 0 {
+                break;
+            }
+            self.chain.lock().await.warp(STEP_SLOTS).await?;
         }
         bar.finish_and_clear();
+        let open: Vec<&str> = self
+            .jobs
+            .iter()
+            .filter(|j| j.closed.is_none())
+            .map(|j| j.name.as_str())
+            .collect();
+        ensure!(
+            open.is_empty(),
+            "jobs still open after {MAX_STEPS} steps: {open:?}"
+        );
         self.say(
-            "providers ran every job through wgpu and committed Merkle roots of their outputs"
+            "ada's worker ran her jobs through wgpu; the verifiers' daemons drew, audited, \
+             voted and slashed; every job closed"
                 .into(),
         );
         Ok(())
     }
 
-    /// The challenge: each job's verifier drawn from a slot hash after its commit.
-    async fn draw_verifiers(&mut self) -> Result<()> {
-        for i in 0..self.jobs.len() {
-            let key = self.jobs[i].key;
-            let ix = self.chain.ready_draw(&key).await?;
-            let drawn = self.chain.predict_draw(&key).await?;
-            let events = self.chain.send_with_events(&[ix], &[]).await?;
-            record(&mut self.jobs, &events);
-            self.jobs[i].verifier = drawn;
-        }
-        Ok(())
-    }
-
-    /// Verifiers audit their assignments: attest or report. Returns the faults reported (job, verifier).
-    async fn audit(&mut self) -> Result<Vec<(usize, Pubkey)>> {
-        let bar = ProgressBar::new(self.jobs.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("static template"),
-        );
-        let mut faults: Vec<(usize, Pubkey)> = vec![];
-        for i in 0..self.jobs.len() {
-            let key = self.jobs[i].key;
-            let job: Job = self.chain.job(&key).await?.context("job vanished")?;
-            let Some(verifier) = job.verifier else {
-                bail!("no verifier was drawn for {}", self.jobs[i].name)
-            };
-            bar.set_message(format!(
-                "{} re-executes {} sampled chunks of {}",
-                self.name_of(&verifier),
-                job.samples,
-                self.jobs[i].name
-            ));
-            let result = audit(&self.gpu, &self.store, &key, &job)?;
-            self.jobs[i].recheck_time = result.recheck_gpu_time.unwrap_or(result.recheck_time);
-            let v = self
-                .operators
-                .iter()
-                .find(|k| k.pubkey() == verifier)
-                .context("verifier key")?
-                .insecure_clone();
-            let ix = match &result.finding {
-                Finding::Pass => {
-                    self.jobs[i].finding =
-                        format!("all {} sampled chunks correct", result.sample.len());
-                    self.d.attest_pass(&verifier, &key, &job)?
-                }
-                Finding::Fault {
-                    index,
-                    evidence,
-                    reason,
-                } => {
-                    self.jobs[i].finding = format!("fault at chunk {index}: {reason}");
-                    faults.push((i, verifier));
-                    self.d
-                        .report_fault(&verifier, &key, *index, evidence.clone())
-                }
-            };
-            let events = self.chain.send_with_events(&[ix], &[&v]).await?;
-            record(&mut self.jobs, &events);
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        Ok(faults)
-    }
-
-    /// The cheater contests its first fault (a committee re-audits and votes); the others go unanswered and anyone slashes them after the dispute window.
-    async fn dispute(&mut self, faults: &[(usize, Pubkey)]) -> Result<()> {
-        if let Some(&(i, _)) = faults.first() {
-            let key = self.jobs[i].key;
-            let cheater = self.operators[self.jobs[i].provider].insecure_clone();
-            let disputed: Job = self.chain.job(&key).await?.context("job vanished")?;
-            let contest = self.d.contest_fault(&cheater.pubkey(), &key, &disputed);
-            let events = self.chain.send_with_events(&[contest], &[&cheater]).await?;
-            record(&mut self.jobs, &events);
-            // The committee comes from a slot hash after the contest landed.
-            self.chain.crank_committee(&key).await?;
-            let job: Job = self.chain.job(&key).await?.context("job vanished")?;
-            let keys: Vec<&Keypair> = self.operators.iter().collect();
-            let (votes, _) = committee_votes(&self.gpu, &self.store, &keys, &key, &job)?;
-            self.say(format!(
-                "mallory contested the fault on '{}'; a committee of {} ({}) re-audited and signed its votes",
-                self.jobs[i].name,
-                job.committee.len(),
-                job.committee.iter().map(|k| self.name_of(k)).collect::<Vec<_>>().join(", ")
-            ));
-            let events = self
-                .chain
-                .send_with_events(
-                    &[
-                        vote_instruction(&votes),
-                        self.d.resolve_contest(&key, &job)?,
-                    ],
-                    &[],
-                )
-                .await?;
-            record(&mut self.jobs, &events);
-        }
-        // Other faults go unanswered: once the dispute window passes anyone may slash.
-        if faults.len() > 1 {
-            self.chain.warp(25).await?;
-            for &(i, verifier) in &faults[1..] {
-                let key = self.jobs[i].key;
-                let job: Job = self.chain.job(&key).await?.context("job vanished")?;
-                let cranker = self
-                    .operators
-                    .iter()
-                    .find(|k| k.pubkey() == verifier)
-                    .context("verifier key")?
-                    .insecure_clone();
-                let events = self
-                    .chain
-                    .send_with_events(
-                        &[self.d.concede_fault(&cranker.pubkey(), &key, &job)?],
-                        &[&cranker],
-                    )
-                    .await?;
-                record(&mut self.jobs, &events);
-            }
-        }
-        Ok(())
-    }
-
-    /// Pass windows end: anyone closes the passes (verifier fees paid, stakes unlocked).
-    async fn close_passes(&mut self) -> Result<()> {
-        let window = demo_setup().market.pass_window_slots;
-        self.chain.warp(window + 1).await?;
-        for i in 0..self.jobs.len() {
+    /// Mallory contests the first fault reported against her (a committee re-audits and
+    /// votes; she loses); the others she leaves unanswered. Returns whether she contested.
+    async fn mallory_contests(&mut self) -> Result<bool> {
+        let mallory = self.operators[MALLORY].insecure_clone();
+        for i in (0..self.jobs.len()).filter(|&i| self.jobs[i].provider == MALLORY) {
             let key = self.jobs[i].key;
             let Some(job) = self.chain.job(&key).await? else {
                 continue;
             };
-            if job.state == JobState::Passed {
-                let events = self
-                    .chain
-                    .send_with_events(&[self.d.close_pass(&key, &job)?], &[])
-                    .await?;
-                record(&mut self.jobs, &events);
+            if job.state == JobState::Disputed {
+                let contest = self.d.contest_fault(&mallory.pubkey(), &key, &job);
+                self.chain.send(&[contest], &[&mallory]).await?;
+                return Ok(true);
             }
         }
-        Ok(())
+        Ok(false)
+    }
+
+    /// Takes in what the roles did: the job events of every transaction landed, ada's
+    /// commits (her outputs read back as a buyer reads them), the verifiers' audits.
+    /// Returns the lines that tell the story of a fault.
+    fn absorb(
+        &mut self,
+        provider: &[ProviderEvent],
+        daemons: &[(Pubkey, DaemonEvent)],
+    ) -> Result<Vec<String>> {
+        let events = self.chain.take_events();
+        record(&mut self.jobs, &events);
+        let story = events.iter().filter_map(|e| self.tell(e)).collect();
+        for event in provider {
+            let ProviderEvent::Committed {
+                job,
+                root,
+                output_uri,
+                seconds,
+            } = event
+            else {
+                continue;
+            };
+            let Some(j) = self.jobs.iter_mut().find(|j| j.key == *job) else {
+                continue;
+            };
+            j.provider_time = Duration::from_secs_f64(*seconds);
+            let data = fetch_checked_outputs(
+                &Sources::own(&self.store),
+                output_uri,
+                &job.to_bytes(),
+                root,
+                |_| {},
+            )?;
+            let manifest = &j.bundle.manifest;
+            let n = manifest.n_chunks();
+            j.outputs = Some(
+                ChunkOutputs::from_parts((0..n).collect(), manifest.chunk_bytes() as usize, data)
+                    .context("output layout")?,
+            );
+        }
+        for (verifier, event) in daemons {
+            let DaemonEvent::Audited {
+                job,
+                vote: false,
+                audit,
+            } = event
+            else {
+                continue;
+            };
+            let Some(j) = self.jobs.iter_mut().find(|j| j.key == *job) else {
+                continue;
+            };
+            j.verifier = Some(*verifier);
+            j.recheck_time = audit.recheck_gpu_time.unwrap_or(audit.recheck_time);
+            j.finding = match &audit.finding {
+                Finding::Pass => format!("all {} sampled chunks correct", audit.sample.len()),
+                Finding::Fault { index, reason, .. } => format!("fault at chunk {index}: {reason}"),
+            };
+        }
+        Ok(story)
+    }
+
+    /// The line of the demo's story `event` makes, if any: faults, committees, verdicts.
+    fn tell(&self, event: &AssayEvent) -> Option<String> {
+        let job_name = |key: &Pubkey| {
+            self.jobs
+                .iter()
+                .find(|j| j.key == *key)
+                .map_or("?", |j| j.name.as_str())
+        };
+        Some(match event {
+            AssayEvent::FaultReported(f) => format!(
+                "{} reported a fault at chunk {} of '{}'",
+                self.name_of(&f.verifier),
+                f.chunk_index,
+                job_name(&f.job)
+            ),
+            AssayEvent::FaultContested(c) => format!(
+                "mallory contested the fault on '{}'; the others she leaves unanswered, to be slashed after the dispute window",
+                job_name(&c.job)
+            ),
+            AssayEvent::CommitteeDrawn(c) => format!(
+                "a committee of {} ({}) was drawn to re-audit '{}'; its daemons vote through the blob store",
+                c.committee.len(),
+                c.committee.iter().map(|k| self.name_of(k)).collect::<Vec<_>>().join(", "),
+                job_name(&c.job)
+            ),
+            AssayEvent::ContestResolved(r) => format!(
+                "the committee {} the fault on '{}' ({} to {})",
+                if r.upheld { "upheld" } else { "overturned" },
+                job_name(&r.job),
+                r.votes_uphold.max(r.votes_overturn),
+                r.votes_uphold.min(r.votes_overturn)
+            ),
+            _ => return None,
+        })
     }
 
     /// A canary operator catches a lazy verifier.
@@ -700,7 +757,7 @@ impl Demo {
             .map(|a| (a.name, a.key.insecure_clone()))
             .collect();
         let canary = canary::Scene {
-            chain: &mut self.chain,
+            chain: &mut *self.chain.lock().await,
             gpu: &self.gpu,
             store: &self.store,
             honest: &honest,
@@ -710,7 +767,7 @@ impl Demo {
         .await?;
         bar.finish_and_clear();
         self.say(format!(
-            "carol ran {} canary jobs; larry (lazy verifier) {}",
+            "carol ran {} canary job(s); larry (lazy verifier) {}",
             canary.jobs.len(),
             if canary.lazy_verifier_caught {
                 "was caught passing a planted fault and slashed"

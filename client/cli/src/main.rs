@@ -109,15 +109,21 @@ fn main() -> ExitCode {
     if std::env::var_os("NODEVICE_SELECT").is_none() {
         std::env::set_var("NODEVICE_SELECT", "1");
     }
+    let cli = Cli::parse();
+    // The demo tells its roles' story itself; their operational warnings (a fault found,
+    // a pass challenged) would repeat it out of order.
+    let roles = match cli.command {
+        Command::Demo(_) => ",assay_node=error",
+        _ => "",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                "warn,onnx_ir=error,assay_gpu=error,solana=error,solana_runtime=error,tarpc=error".into()
+                format!("warn,onnx_ir=error,assay_gpu=error,solana=error,solana_runtime=error,tarpc=error{roles}").into()
             }),
         )
         .init();
-    let cli = Cli::parse();
     let json = cli.json;
     let outcome: Outcome = match cli.command {
         Command::Demo(args) => printed(demo::run(args, json)),

@@ -1,5 +1,6 @@
 //! `assay provider run`: the provider worker (`assay_node::provider`), rendered here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -51,7 +52,7 @@ pub async fn run(a: RunArgs, net: &Net, json: bool) -> Result<()> {
     info!(adapter = %gpu.adapter_info().name, provider = %signer.pubkey(), "provider worker started");
     let mut spinner: Option<ProgressBar> = None;
     let render = move |event: ProviderEvent| render(event, json, &mut spinner);
-    let mut worker = Worker::new(&mut chain, signer, gpu, store, mirror, render);
+    let mut worker = Worker::new(&mut chain, signer, Arc::new(gpu), store, mirror, render);
     let poll = Duration::from_secs_f64(a.poll.max(0.05));
     let me = worker.provider();
     loop {

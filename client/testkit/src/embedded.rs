@@ -494,6 +494,33 @@ impl LocalChain {
         Ok(top_level_compute_units(&logs))
     }
 
+    /// [`Chain::send_signed`], returning also the events the transaction emitted (none when
+    /// it had landed before this call).
+    pub async fn send_signed_with_events(
+        &mut self,
+        tx: &Transaction,
+    ) -> Result<Option<(Signature, Vec<AssayEvent>)>, ChainError> {
+        let signature = tx.signatures[0];
+        if let Some(status) = self.signature_status(&signature).await? {
+            return status
+                .map(|()| Some((signature, vec![])))
+                .map_err(ChainError::Transaction);
+        }
+        // The bank client reports an expired blockhash only as a generic error on
+        // processing; a simulation names it (and gives the events: the bank client returns
+        // no inner instructions for processed transactions).
+        let simulated = self.simulate(tx.clone()).await?;
+        match simulated.result.clone() {
+            Some(Err(TransactionError::BlockhashNotFound)) => Ok(None),
+            Some(Err(e)) => Err(ChainError::Transaction(e)),
+            _ => {
+                let events = simulated_events(&tx.message, simulated);
+                self.process(tx.clone()).await?;
+                Ok(Some((signature, events)))
+            }
+        }
+    }
+
     /// Simulates a transaction signed elsewhere against the current bank.
     pub async fn simulate(
         &mut self,
@@ -598,22 +625,10 @@ impl Chain for LocalChain {
     }
 
     async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
-        let signature = tx.signatures[0];
-        if let Some(status) = self.signature_status(&signature).await? {
-            return status
-                .map(|()| Some(signature))
-                .map_err(ChainError::Transaction);
-        }
-        // The bank client reports an expired blockhash only as a generic error on
-        // processing; a simulation names it.
-        match self.simulate(tx.clone()).await?.result {
-            Some(Err(TransactionError::BlockhashNotFound)) => Ok(None),
-            Some(Err(e)) => Err(ChainError::Transaction(e)),
-            _ => {
-                self.process(tx.clone()).await?;
-                Ok(Some(signature))
-            }
-        }
+        Ok(self
+            .send_signed_with_events(tx)
+            .await?
+            .map(|(signature, _)| signature))
     }
 
     /// Events are read from a simulation of the same transaction just before it is

@@ -44,13 +44,12 @@ pub const ALL_BUT_ONE: u8 = 15;
 /// Stake each operator of the harness deposits: ten bonds of the largest test job.
 pub const OPERATOR_DEPOSIT: u64 = 500 * TOKENS;
 
-/// One embedded chain shared by several daemons and the test, counting the verdict
-/// instructions (attest_pass / report_fault) it is asked to send.
+/// One embedded chain shared by several daemons and the test (the test kit's
+/// [`assay_testkit::shared::SharedChain`]), counting the verdict instructions
+/// (attest_pass / report_fault) it is asked to send.
 #[derive(Clone)]
 pub struct SharedChain {
-    pub inner: Arc<Mutex<LocalChain>>,
-    deployment: Deployment,
-    payer: Pubkey,
+    pub inner: assay_testkit::shared::SharedChain,
     pub verdicts_sent: Arc<AtomicU32>,
     pub verdicts_landed: Arc<AtomicU32>,
     signed_sent: Arc<Mutex<HashSet<Signature>>>,
@@ -58,6 +57,19 @@ pub struct SharedChain {
     /// Slots the bank advances after each transaction sent with `send` (0: none), as on a
     /// slow RPC node or a loaded machine, where every crank costs many slots.
     pub slots_per_send: Arc<AtomicU64>,
+}
+
+impl SharedChain {
+    fn new(chain: LocalChain) -> Self {
+        Self {
+            inner: assay_testkit::shared::SharedChain::new(chain),
+            verdicts_sent: Arc::default(),
+            verdicts_landed: Arc::default(),
+            signed_sent: Arc::default(),
+            signed_landed: Arc::default(),
+            slots_per_send: Arc::default(),
+        }
+    }
 }
 
 fn is_verdict(ix: &Instruction) -> bool {
@@ -70,13 +82,14 @@ fn is_verdict(ix: &Instruction) -> bool {
                 .starts_with(assay_market::instruction::ReportFault::DISCRIMINATOR))
 }
 
+/// Sends are counted, everything else is the test kit's shared chain.
 #[async_trait::async_trait]
 impl Chain for SharedChain {
     fn deployment(&self) -> Deployment {
-        self.deployment
+        self.inner.deployment()
     }
     fn fee_payer(&self) -> Pubkey {
-        self.payer
+        self.inner.fee_payer()
     }
     async fn send(
         &mut self,
@@ -87,13 +100,11 @@ impl Chain for SharedChain {
         if verdict {
             self.verdicts_sent.fetch_add(1, Ordering::SeqCst);
         }
-        let mut chain = self.inner.lock().await;
-        let r = chain.send(ixs, signers).await;
+        let r = self.inner.send(ixs, signers).await;
         let slots = self.slots_per_send.load(Ordering::SeqCst);
         if slots > 0 {
-            chain.warp(slots).await?;
+            self.inner.lock().await.warp(slots).await?;
         }
-        drop(chain);
         if verdict && r.is_ok() {
             self.verdicts_landed.fetch_add(1, Ordering::SeqCst);
         }
@@ -104,7 +115,7 @@ impl Chain for SharedChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ChainError> {
-        self.inner.lock().await.sign(ixs, signers).await
+        self.inner.sign(ixs, signers).await
     }
     /// Counts each verdict transaction once however often its bytes are re-sent.
     async fn send_signed(&mut self, tx: &Transaction) -> Result<Option<Signature>, ChainError> {
@@ -119,7 +130,7 @@ impl Chain for SharedChain {
         if verdict && first_send {
             self.verdicts_sent.fetch_add(1, Ordering::SeqCst);
         }
-        let r = self.inner.lock().await.send_signed(tx).await;
+        let r = self.inner.send_signed(tx).await;
         if verdict
             && matches!(r, Ok(Some(_)))
             && self.signed_landed.lock().await.insert(tx.signatures[0])
@@ -133,30 +144,26 @@ impl Chain for SharedChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<AssayEvent>, ChainError> {
-        self.inner.lock().await.send_with_events(ixs, signers).await
+        self.inner.send_with_events(ixs, signers).await
     }
     async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        self.inner.lock().await.account(key).await
+        self.inner.account(key).await
     }
     async fn program_accounts(
         &mut self,
         program: &Pubkey,
         discriminator: &[u8],
     ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
-        self.inner
-            .lock()
-            .await
-            .program_accounts(program, discriminator)
-            .await
+        self.inner.program_accounts(program, discriminator).await
     }
     async fn slot(&mut self) -> Result<u64, ChainError> {
-        self.inner.lock().await.slot().await
+        self.inner.slot().await
     }
     async fn signature_status(
         &mut self,
         signature: &Signature,
     ) -> Result<Option<Result<(), TransactionError>>, ChainError> {
-        self.inner.lock().await.signature_status(signature).await
+        self.inner.signature_status(signature).await
     }
 }
 
@@ -356,19 +363,8 @@ impl Market {
         let store = Arc::new(BlobStore::local(dir.path().join("store")).unwrap());
         let gpu =
             Arc::new(Gpu::new().expect("a wgpu adapter (lavapipe: ./scripts/install-deps.sh)"));
-        let deployment = chain.deployment;
-        let payer = chain.payer().pubkey();
         Self {
-            chain: SharedChain {
-                inner: Arc::new(Mutex::new(chain)),
-                deployment,
-                payer,
-                verdicts_sent: Arc::default(),
-                verdicts_landed: Arc::default(),
-                signed_sent: Arc::default(),
-                signed_landed: Arc::default(),
-                slots_per_send: Arc::default(),
-            },
+            chain: SharedChain::new(chain),
             gpu,
             store,
             dir,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{ensure, Context};
 use assay_client::{Chain, Pubkey};
-use assay_gpu::{ResultIndex, Sources};
+use assay_gpu::{fetch_checked_outputs, Sources};
 use clap::Args;
 use serde::Serialize;
 
@@ -69,43 +69,18 @@ pub(super) async fn result(a: ResultArgs, net: &Net) -> Outcome {
     );
     let store = net.store()?;
     let sources = Sources::for_output(&store, &uri);
-    let index = ResultIndex::fetch(&sources, &uri).with_context(|| match &hint {
-        Some(hint) => format!("cannot fetch the result index; {hint}"),
-        None => "cannot fetch the result index".to_string(),
-    })?;
-    ensure!(
-        index.job == key.to_bytes(),
-        "the result index belongs to another job"
-    );
-    let tree = assay_protocol::MerkleTree::from_leaves(index.leaves.clone())
-        .context("the result index lists no chunks")?;
-    ensure!(
-        tree.root() == root,
-        "the published leaves do not match the committed root: the provider's outputs are not what it committed"
-    );
-    let bar = indicatif::ProgressBar::new(index.chunks.len() as u64);
-    let mut out = Vec::new();
-    for (i, (chunk_hash, leaf)) in index.chunks.iter().zip(&index.leaves).enumerate() {
-        let with_hint = |what: String| match &hint {
-            Some(hint) => format!("{what}; {hint}"),
-            None => what,
-        };
-        let bytes = sources
-            .get(chunk_hash)
-            .with_context(|| with_hint(format!("chunk {i} is unavailable")))?;
-        let expected = assay_protocol::leaf_hash(&key.to_bytes(), i as u32, &bytes);
-        ensure!(
-            expected == *leaf,
-            with_hint(format!("chunk {i} does not match its committed leaf"))
-        );
-        out.extend_from_slice(&bytes);
-        bar.inc(1);
-    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let out = fetch_checked_outputs(&sources, &uri, &key.to_bytes(), &root, |_| bar.inc(1))
+        .map_err(|e| match &hint {
+            Some(hint) => anyhow::anyhow!("{e}; {hint}"),
+            None => anyhow::anyhow!("{e}"),
+        })?;
     bar.finish_and_clear();
+    let chunks = bar.position() as usize;
     std::fs::write(&a.out, &out).with_context(|| format!("cannot write {}", a.out.display()))?;
     report(Checked {
         job: key.to_string(),
-        chunks: index.chunks.len(),
+        chunks,
         bytes: out.len(),
         root: hex::encode(root),
         out: a.out,
