@@ -14,26 +14,26 @@
 
 mod canary;
 mod inference;
+mod report;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Context, Result};
-use assay_client::economics::detection_probability;
 use assay_client::events::AssayEvent;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams, matmul, render::RenderParams};
 use assay_gpu::{fetch_checked_outputs, publish, Sources};
 use assay_gpu::{BlobStore, ChunkOutputs, Commitment, Gpu, JobBundle};
-use assay_market::state::{Job, JobState, MarketParams};
+use assay_market::state::{JobState, MarketParams};
 use assay_node::journal::Journal;
 use assay_node::metrics::Metrics;
 use assay_node::provider::{ProviderEvent, Worker};
-use assay_node::{audit, Daemon, DaemonEvent, DaemonOptions, Finding};
-use assay_protocol::{AttestationMessage, Verdict};
+use assay_node::{Daemon, DaemonEvent, DaemonOptions, Finding};
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_testkit::shared::SharedChain;
@@ -43,7 +43,6 @@ use crate::common::{post_args, upload_job, Offer};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
 /// One token = 10⁶ base units (the demo mint has 6 decimals).
@@ -60,42 +59,6 @@ pub struct DemoArgs {
     /// Seed for the inputs and for which chunks the cheater fakes.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-}
-
-#[derive(Serialize)]
-struct JobReport {
-    name: String,
-    kernel: String,
-    provider: String,
-    chunks: u32,
-    samples: u32,
-    faked_chunks: u32,
-    detection_probability: f64,
-    states: Vec<String>,
-    verifier: String,
-    finding: String,
-    provider_paid: f64,
-    verifier_paid: f64,
-    treasury_paid: f64,
-    buyer_refund: f64,
-    provider_slashed: f64,
-    provider_run_ms: f64,
-    recheck_ms: f64,
-    verification_overhead: f64,
-}
-
-#[derive(Serialize)]
-struct Report {
-    adapter: String,
-    jobs: Vec<JobReport>,
-    balances: Vec<(String, f64, f64)>,
-    cheater_caught: bool,
-    canary: canary::CanaryReport,
-    /// The model job's outputs read back per image (audited inference).
-    inference: inference::InferenceReport,
-    verification_overhead: f64,
-    images: Vec<String>,
-    elapsed_s: f64,
 }
 
 struct Actor {
@@ -173,36 +136,39 @@ fn record(jobs: &mut [DemoJob], events: &[AssayEvent]) {
     }
 }
 
-/// Each member of `job`'s committee (its key among `keys`) re-audits the sample and signs
-/// its vote; returns the signed votes and whether a strict majority upholds.
-pub(crate) fn committee_votes(
-    gpu: &Gpu,
-    store: &BlobStore,
-    keys: &[&Keypair],
-    key: &Pubkey,
-    job: &Job,
-) -> Result<(Vec<(ed25519_dalek::SigningKey, AttestationMessage)>, bool)> {
-    let mut votes = vec![];
-    for member in &job.committee {
-        let verdict = match audit(gpu, store, key, job)?.finding {
-            Finding::Pass => Verdict::OverturnFault,
-            Finding::Fault { .. } => Verdict::UpholdFault,
-        };
-        let signer = keys
-            .iter()
-            .find(|k| k.pubkey() == *member)
-            .context("committee key")?;
-        votes.push((
-            ed25519_dalek::SigningKey::from_bytes(signer.secret_bytes()),
-            assay_client::ix::vote_message(key, job, verdict),
-        ));
+/// The verifier daemon (`assay-verifier`) of each of `verifiers`, on `chain`, with its
+/// journal under `out`; and the receiver of what they tell of their audits.
+#[allow(clippy::type_complexity)]
+fn verifier_daemons(
+    out: &std::path::Path,
+    chain: &SharedChain,
+    gpu: &Arc<Gpu>,
+    store: &Arc<BlobStore>,
+    verifiers: &[Keypair],
+) -> Result<(Vec<Daemon<SharedChain>>, Receiver<(Pubkey, DaemonEvent)>)> {
+    let (tx, audits) = std::sync::mpsc::channel();
+    let mut daemons = vec![];
+    for verifier in verifiers {
+        let me = verifier.pubkey();
+        let tx = tx.clone();
+        let journal = Journal::open(&out.join("journals").join(format!("{me}.redb")))
+            .context("cannot open the verifier's journal")?;
+        daemons.push(
+            Daemon::new(
+                chain.clone(),
+                Box::new(gpu.clone()),
+                store.clone(),
+                verifier.insecure_clone(),
+                journal,
+                Metrics::new(),
+                DaemonOptions::default(),
+            )
+            .with_events(move |event| {
+                let _ = tx.send((me, event));
+            }),
+        );
     }
-    let upheld = votes
-        .iter()
-        .filter(|(_, m)| m.verdict == Verdict::UpholdFault)
-        .count()
-        > votes.len() / 2;
-    Ok((votes, upheld))
+    Ok((daemons, audits))
 }
 
 fn demo_setup() -> LocalSetup {
@@ -246,20 +212,9 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_report(&report);
+        report::print_report(&report);
     }
-    ensure!(
-        report.jobs.iter().all(|j| matches!(
-            j.states.last().map(String::as_str),
-            Some("Settled" | "Slashed")
-        )),
-        "a job did not reach Settled or Slashed"
-    );
-    ensure!(
-        report.canary.lazy_verifier_caught,
-        "the lazy verifier was not caught by a canary job"
-    );
-    Ok(())
+    report.require_the_story()
 }
 
 /// Indices of the cast's operators in [`Demo::operators`]: ada (honest provider), mallory
@@ -286,6 +241,9 @@ struct Demo {
     buyer: Keypair,
     actors: Vec<Actor>,
     operators: Vec<Keypair>,
+    /// The verifiers' daemons (vera, victor, wanda) and what they tell of their audits.
+    daemons: Vec<Daemon<SharedChain>>,
+    audits: Receiver<(Pubkey, DaemonEvent)>,
     jobs: Vec<DemoJob>,
 }
 
@@ -352,13 +310,20 @@ impl Demo {
             d.mint
         ));
         say(format!("Solana programs: {}", chain.programs));
+        let gpu = Arc::new(gpu);
+        let store = Arc::new(store);
+        let chain = SharedChain::new(chain);
+        let (daemons, audits) =
+            verifier_daemons(&args.out, &chain, &gpu, &store, &operators[VERA..])?;
         Ok(Self {
             json,
             out: args.out.clone(),
-            gpu: Arc::new(gpu),
+            gpu,
             adapter,
-            store: Arc::new(store),
-            chain: SharedChain::new(chain),
+            store,
+            chain,
+            daemons,
+            audits,
             d,
             buyer,
             actors,
@@ -553,7 +518,6 @@ impl Demo {
     /// first fault.
     async fn market_runs(&mut self) -> Result<()> {
         let (provider_tx, provider_rx) = std::sync::mpsc::channel();
-        let (daemon_tx, daemon_rx) = std::sync::mpsc::channel();
         let mut ada_chain = self.chain.clone();
         let mut ada = Worker::new(
             &mut ada_chain,
@@ -565,39 +529,18 @@ impl Demo {
                 let _ = provider_tx.send(event);
             },
         );
-        let mut daemons = vec![];
-        for verifier in &self.operators[VERA..] {
-            let me = verifier.pubkey();
-            let tx = daemon_tx.clone();
-            let journal = Journal::open(&self.out.join("journals").join(format!("{me}.redb")))
-                .context("cannot open the verifier's journal")?;
-            daemons.push(
-                Daemon::new(
-                    self.chain.clone(),
-                    Box::new(self.gpu.clone()),
-                    self.store.clone(),
-                    verifier.insecure_clone(),
-                    journal,
-                    Metrics::new(),
-                    DaemonOptions::default(),
-                )
-                .with_events(move |event| {
-                    let _ = tx.send((me, event));
-                }),
-            );
-        }
         let bar = spinner("the market runs: ada's worker, three verifier daemons");
         let mut contested = false;
         for step in 0..MAX_STEPS {
             ada.pass().await?;
-            for daemon in &mut daemons {
+            for daemon in &mut self.daemons {
                 daemon.tick().await?;
             }
             if !contested {
                 contested = self.mallory_contests().await?;
             }
             let provider_events: Vec<ProviderEvent> = provider_rx.try_iter().collect();
-            let daemon_events: Vec<(Pubkey, DaemonEvent)> = daemon_rx.try_iter().collect();
+            let daemon_events: Vec<(Pubkey, DaemonEvent)> = self.audits.try_iter().collect();
             for line in self.absorb(&provider_events, &daemon_events)? {
                 if !self.json {
                     bar.suspend(|| println!("{line}"));
@@ -750,14 +693,15 @@ impl Demo {
     /// A canary operator catches a lazy verifier.
     async fn canary(&mut self, seed: u64) -> Result<canary::CanaryReport> {
         let bar = spinner("carol runs canary jobs until larry, a lazy verifier, is drawn");
-        let honest: Vec<(&'static str, Keypair)> = self
+        let honest: Vec<(&'static str, Pubkey)> = self
             .actors
             .iter()
             .filter(|a| a.name.ends_with("(verifier)"))
-            .map(|a| (a.name, a.key.insecure_clone()))
+            .map(|a| (a.name, a.key.pubkey()))
             .collect();
         let canary = canary::Scene {
-            chain: &mut *self.chain.lock().await,
+            chain: self.chain.clone(),
+            daemons: &mut self.daemons,
             gpu: &self.gpu,
             store: &self.store,
             honest: &honest,
@@ -777,235 +721,4 @@ impl Demo {
         ));
         Ok(canary)
     }
-
-    /// The rendered images, as PNGs beside the blob store; their paths.
-    fn images(&self, out: &std::path::Path, render: &RenderParams) -> Result<Vec<String>> {
-        let mut images = vec![];
-        for (i, job) in self.jobs.iter().enumerate() {
-            if job.kernel != "render" {
-                continue;
-            }
-            let path = out.join(format!(
-                "render-job{}-{}.png",
-                i + 1,
-                if job.faked.is_empty() {
-                    "honest"
-                } else {
-                    "cheater"
-                }
-            ));
-            write_png(&path, render, job.outputs.as_ref().context("outputs")?)?;
-            images.push(path.display().to_string());
-        }
-        Ok(images)
-    }
-
-    /// The report: each job's story and the balances before and after.
-    fn report(
-        &self,
-        before: &BTreeMap<&str, u64>,
-        after: &BTreeMap<&str, u64>,
-        canary: canary::CanaryReport,
-        images: Vec<String>,
-        started: Instant,
-    ) -> Result<Report> {
-        let mut reports = vec![];
-        let (mut total_provider, mut total_recheck) = (Duration::ZERO, Duration::ZERO);
-        for job in &self.jobs {
-            let n = job.bundle.manifest.n_chunks();
-            let closed = job.closed.clone();
-            let c = |f: fn(&assay_market::events::JobClosed) -> u64| {
-                closed.as_ref().map(f).map(tokens).unwrap_or(0.0)
-            };
-            // The verifier's share of the work: the sampled chunks, scaled to what an honest
-            // provider would have spent on all chunks.
-            let honest_time = job.provider_time.as_secs_f64() * f64::from(n)
-                / f64::from(n - job.faked.len() as u32);
-            total_provider += Duration::from_secs_f64(honest_time);
-            total_recheck += job.recheck_time;
-            reports.push(JobReport {
-                name: job.name.clone(),
-                kernel: job.kernel.to_string(),
-                provider: self.actors[1 + job.provider].name.to_string(),
-                chunks: n,
-                samples: u32::from(job.samples),
-                faked_chunks: job.faked.len() as u32,
-                detection_probability: detection_probability(
-                    n,
-                    u32::from(job.samples),
-                    job.faked.len() as u32,
-                ),
-                states: job.states.iter().map(|s| format!("{s:?}")).collect(),
-                verifier: job
-                    .verifier
-                    .map(|v| self.name_of(&v).to_string())
-                    .unwrap_or_else(|| "none".into()),
-                finding: job.finding.clone(),
-                provider_paid: c(|c| c.provider_paid),
-                verifier_paid: c(|c| c.verifier_paid),
-                treasury_paid: c(|c| c.treasury_paid),
-                buyer_refund: c(|c| c.buyer_refund),
-                provider_slashed: c(|c| c.provider_slashed),
-                provider_run_ms: honest_time * 1e3,
-                recheck_ms: job.recheck_time.as_secs_f64() * 1e3,
-                verification_overhead: job.recheck_time.as_secs_f64() / honest_time.max(1e-9),
-            });
-        }
-        let cheater_caught = self
-            .jobs
-            .iter()
-            .filter(|j| !j.faked.is_empty())
-            .all(|j| j.states.last() == Some(&JobState::Slashed));
-        Ok(Report {
-            adapter: self.adapter.clone(),
-            jobs: reports,
-            balances: self
-                .actors
-                .iter()
-                .map(|a| a.name)
-                .chain([TREASURY])
-                .map(|name| (name.to_string(), tokens(before[name]), tokens(after[name])))
-                .collect(),
-            cheater_caught,
-            canary,
-            inference: self.inference()?,
-            verification_overhead: total_recheck.as_secs_f64()
-                / total_provider.as_secs_f64().max(1e-9),
-            images,
-            elapsed_s: started.elapsed().as_secs_f64(),
-        })
-    }
-
-    /// The model job's committed outputs read back per image.
-    fn inference(&self) -> Result<inference::InferenceReport> {
-        let job = self
-            .jobs
-            .iter()
-            .find(|j| j.kernel == "model")
-            .context("the demo posts a model job")?;
-        let outputs = job.outputs.as_ref().context("the model job was run")?;
-        let (_, info) = inference::digits_job()?;
-        inference::read_back(&info, outputs)
-    }
-}
-
-fn print_report(r: &Report) {
-    println!();
-    println!("== Jobs");
-    for (i, j) in r.jobs.iter().enumerate() {
-        println!(
-            "#{} {} — provider {}, verifier {}",
-            i + 1,
-            j.name,
-            j.provider,
-            j.verifier
-        );
-        if j.faked_chunks == 0 {
-            println!(
-                "   {} chunks, {} sampled; nothing faked",
-                j.chunks, j.samples
-            );
-        } else {
-            println!(
-                "   {} chunks, {} sampled; {} faked → P(caught) = {:.4}",
-                j.chunks, j.samples, j.faked_chunks, j.detection_probability
-            );
-        }
-        println!("   states: {}", j.states.join(" → "));
-        println!("   verifier: {}", j.finding);
-        println!(
-            "   paid: provider {:.2}, verifier {:.2}, treasury {:.2}, buyer refund {:.2}; provider slashed {:.2} (tokens)",
-            j.provider_paid, j.verifier_paid, j.treasury_paid, j.buyer_refund, j.provider_slashed
-        );
-        println!(
-            "   GPU time: provider {:.1} ms (whole job), verifier {:.1} ms (sample) → overhead {:.1} %",
-            j.provider_run_ms,
-            j.recheck_ms,
-            j.verification_overhead * 100.0
-        );
-    }
-    println!();
-    println!("== Balances (wallet + stake, tokens)");
-    for (name, before, after) in &r.balances {
-        println!(
-            "   {name:<28} {before:>9.2} → {after:>9.2}  ({:+.2})",
-            after - before
-        );
-    }
-    println!();
-    println!(
-        "== {}",
-        if r.cheater_caught {
-            "The cheating provider was caught on every job it faked and slashed."
-        } else {
-            "The cheater escaped on at least one job (see P(caught) above)."
-        }
-    );
-    println!();
-    println!("== Audited inference");
-    println!(
-        "   {} over {} images, settled after the verifier re-ran sampled batches under the model's derived bound: {}/{} correct ({:.1} %)",
-        r.inference.model,
-        r.inference.items,
-        r.inference.correct,
-        r.inference.items,
-        100.0 * r.inference.accuracy
-    );
-    println!();
-    println!("== Canary jobs (carol plants faults; larry passes without re-executing)");
-    for j in &r.canary.jobs {
-        println!(
-            "   canary #{:<2} verifier {:<22} planted {:?}, in sample {:?}",
-            j.job_id, j.verifier, j.planted, j.planted_in_sample
-        );
-        println!("      {}", j.outcome);
-        println!("      states: {}", j.states.join(" → "));
-    }
-    println!(
-        "   lazy verifier {}: lost {:.2} tokens of stake; honest verifiers earned {:.2} tokens of finder shares on canaries; the canary operation {} carol {:.2} tokens",
-        if r.canary.lazy_verifier_caught { "caught" } else { "not caught" },
-        r.canary.lazy_verifier_slashed,
-        r.canary.honest_finder_paid,
-        if r.canary.canary_net_cost < 0.0 { "earned" } else { "cost" },
-        r.canary.canary_net_cost.abs()
-    );
-    println!();
-    println!(
-        "   verification overhead: {:.1} % of the providers' GPU time",
-        r.verification_overhead * 100.0
-    );
-    for image in &r.images {
-        println!("   image: {image}");
-    }
-    println!(
-        "   GPU adapter: {}; finished in {:.1} s",
-        r.adapter, r.elapsed_s
-    );
-}
-
-/// Assembles the render job's tiles (vec4<f32> per pixel, tile-major) into an RGB PNG.
-fn write_png(path: &std::path::Path, p: &RenderParams, outputs: &ChunkOutputs) -> Result<()> {
-    let (w, h, tile) = (p.width as usize, p.height as usize, p.tile as usize);
-    let tiles_x = w / tile;
-    let mut rgb = vec![0u8; w * h * 3];
-    for (index, bytes) in outputs.iter() {
-        let pixels = kernels::bytes_f32(bytes);
-        let (tx, ty) = (index as usize % tiles_x, index as usize / tiles_x);
-        for y in 0..tile {
-            for x in 0..tile {
-                let src = (y * tile + x) * 4;
-                let dst = ((ty * tile + y) * w + tx * tile + x) * 3;
-                for c in 0..3 {
-                    rgb[dst + c] = (pixels[src + c].clamp(0.0, 1.0) * 255.0).round() as u8;
-                }
-            }
-        }
-    }
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.write_header()?.write_image_data(&rgb)?;
-    Ok(())
 }

@@ -3,38 +3,43 @@
 //! Carol runs a canary operation (`assay_node::canary::CanaryOperator`, what
 //! `assay canary run` runs) under three keys (buyer, provider, challenger) that nothing on
 //! chain links: she posts small hash-mixer jobs, computes them honestly on the GPU, and
-//! plants wrong outputs for a secret set of chunks. Larry, a newly
-//! staked verifier, signs "pass" without re-executing anything. Whoever is drawn:
-//! - an honest verifier re-executes its sample, finds a planted chunk and reports it; the
-//!   canary concedes at once and the verifier earns the finder share;
+//! plants wrong outputs for a secret set of chunks. Larry, a newly staked verifier
+//! (scripted: no shipped role is lazy), signs "pass" without re-executing anything. The
+//! honest verifiers are the demo's verifier daemons, which crank the draws. Whoever is
+//! drawn:
+//! - an honest verifier's daemon re-executes its sample, finds a planted chunk and reports
+//!   it; the canary concedes at once and the verifier earns the finder share;
 //! - Larry passes; Carol shows the planted chunk within the pass window
-//!   (`challenge_pass`), a committee of the honest verifiers re-executes it and upholds,
-//!   and Larry loses his bond and his fee.
+//!   (`challenge_pass`), a committee of the honest verifiers' daemons re-executes it and
+//!   upholds, and Larry loses his bond and his fee.
 //!
 //! Canary jobs are posted until Larry has been caught (he holds half the verifier stake,
 //! so he is drawn about every second job), at most `MAX_CANARY_JOBS`.
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use assay_client::events::AssayEvent;
-use assay_client::ix::vote_instruction;
 use assay_client::{pda, Chain};
 use assay_gpu::kernels::{self, hashmix::HashMixParams};
 use assay_gpu::{BlobStore, Gpu};
 use assay_market::state::{Job, JobState};
 use assay_node::canary::{CanaryKeys, CanaryOperator, CanaryOutcome, CanaryRecord};
-use assay_node::{audit, Finding};
+use assay_node::Daemon;
 use assay_stake::constants::{ROLE_PROVIDER, ROLE_VERIFIER};
 use assay_testkit::embedded::LocalChain;
+use assay_testkit::shared::SharedChain;
 use serde::Serialize;
 use solana_sdk::signature::{Keypair, Signer};
 
-use super::{tokens, TOKEN};
+use super::{tokens, STEP_SLOTS, TOKEN};
 use crate::common::{post_args, upload_job, Offer};
 
 /// Canary jobs posted at most before the scene gives up on drawing Larry (the chance he
 /// is never drawn in this many is below 10⁻⁷).
 const MAX_CANARY_JOBS: u64 = 24;
+/// Turns (of [`STEP_SLOTS`] each) after which a canary job without a verdict is a failure
+/// of the demo.
+const MAX_TURNS: u32 = 100;
 /// Chunks of a canary job and chunks sampled; the canary plants as many chunks as it takes
 /// for its sample to hold one with probability `PLANTED_IN_SAMPLE` (3 of 16 here), as
 /// the economics assume.
@@ -64,18 +69,53 @@ pub struct CanaryReport {
     pub canary_net_cost: f64,
 }
 
-/// The honest verifiers (who audit, report and sit on committees) and the shared pieces.
+/// The honest verifiers' daemons (who audit, report and sit on committees) and the shared
+/// pieces.
 pub struct Scene<'a> {
-    pub chain: &'a mut LocalChain,
+    pub chain: SharedChain,
+    pub daemons: &'a mut [Daemon<SharedChain>],
     pub gpu: &'a Gpu,
     pub store: &'a BlobStore,
-    pub honest: &'a [(&'static str, Keypair)],
+    /// The honest verifiers' names and keys (their daemons run under them).
+    pub honest: &'a [(&'static str, Pubkey)],
     pub seed: u64,
 }
 
 struct Cast {
     carol: CanaryKeys,
     larry: Keypair,
+}
+
+/// What the chain said about one canary job while it ran.
+#[derive(Default)]
+struct Seen {
+    states: Vec<String>,
+    verifier: Option<Pubkey>,
+    /// The seed its verifier's sample was drawn from.
+    seed: Option<[u8; 32]>,
+    committee: Vec<Pubkey>,
+    upheld: Option<bool>,
+}
+
+impl Seen {
+    fn take_in(&mut self, job: &Pubkey, events: &[AssayEvent]) {
+        for event in events {
+            match event {
+                AssayEvent::JobStateChanged(c) if c.job == *job => {
+                    self.states.push(format!("{:?}", c.to))
+                }
+                AssayEvent::ChallengeDrawn(c) if c.job == *job => {
+                    self.verifier = c.verifier;
+                    self.seed = Some(c.seed);
+                }
+                AssayEvent::CommitteeDrawn(c) if c.job == *job => {
+                    self.committee = c.committee.clone()
+                }
+                AssayEvent::ContestResolved(r) if r.job == *job => self.upheld = Some(r.upheld),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Scene<'_> {
@@ -85,20 +125,18 @@ impl Scene<'_> {
         }
         self.honest
             .iter()
-            .find(|(_, k)| k.pubkey() == *key)
+            .find(|(_, k)| k == key)
             .map_or("?".into(), |(name, _)| (*name).to_string())
     }
 
-    fn key_of(&self, key: &Pubkey) -> Option<&Keypair> {
-        self.honest
-            .iter()
-            .map(|(_, k)| k)
-            .find(|k| k.pubkey() == *key)
-    }
-
     async fn stake(&mut self, roles: u8, amount: u64) -> Result<Keypair> {
-        let d = self.chain.deployment;
-        let key = self.chain.new_user(amount + 100 * TOKEN).await?;
+        let d = self.chain.deployment();
+        let key = self
+            .chain
+            .lock()
+            .await
+            .new_user(amount + 100 * TOKEN)
+            .await?;
         let ixs = [
             d.register_operator(&key.pubkey(), roles),
             d.deposit(&key.pubkey(), amount),
@@ -117,22 +155,11 @@ impl Scene<'_> {
         Ok(self.chain.balance_of(owner).await? + self.staked(owner).await?)
     }
 
-    async fn send(
-        &mut self,
-        ixs: &[solana_sdk::instruction::Instruction],
-        signers: &[&Keypair],
-        job: &Pubkey,
-        states: &mut Vec<String>,
-    ) -> Result<()> {
-        let events = self.chain.send_with_events(ixs, signers).await?;
-        states.extend(states_of(job, &events));
-        Ok(())
-    }
-
     pub async fn run(mut self) -> Result<CanaryReport> {
+        let buyer = self.chain.lock().await.new_user(200 * TOKEN).await?;
         let cast = Cast {
             carol: CanaryKeys {
-                buyer: self.chain.new_user(200 * TOKEN).await?,
+                buyer,
                 provider: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
                 challenger: self.stake(ROLE_PROVIDER, 300 * TOKEN).await?,
             },
@@ -140,7 +167,7 @@ impl Scene<'_> {
             larry: self.stake(ROLE_VERIFIER, 3_000 * TOKEN).await?,
         };
         // Larry's stake reaches the draws at the next draw epoch.
-        self.chain.next_epoch().await?;
+        self.chain.lock().await.next_epoch().await?;
         let carol = [
             cast.carol.buyer.pubkey(),
             cast.carol.provider.pubkey(),
@@ -172,7 +199,7 @@ impl Scene<'_> {
             }
         }
         // Every canary pass still open closes after its window.
-        close_passes(self.chain).await?;
+        close_passes(&mut *self.chain.lock().await).await?;
         report.lazy_verifier_slashed =
             tokens(larry_before.saturating_sub(self.staked(&cast.larry.pubkey()).await?));
         let mut carol_after = 0;
@@ -183,10 +210,10 @@ impl Scene<'_> {
         Ok(report)
     }
 
-    /// Carol's operator over this scene's chain (her log of events starts empty).
-    fn carol<'s>(&'s mut self, cast: &'s Cast) -> CanaryOperator<'s, LocalChain> {
+    /// Carol's operator over this scene's chain.
+    fn carol<'s>(&'s mut self, cast: &'s Cast) -> CanaryOperator<'s, SharedChain> {
         CanaryOperator {
-            chain: &mut *self.chain,
+            chain: &mut self.chain,
             gpu: self.gpu,
             store: self.store,
             keys: &cast.carol,
@@ -198,25 +225,9 @@ impl Scene<'_> {
         }
     }
 
-    /// Carol watches her job once (challenging or conceding as she must); the states her
-    /// transactions moved it through are appended to `states`.
-    async fn carol_watches(
-        &mut self,
-        cast: &Cast,
-        record: &mut CanaryRecord,
-        states: &mut Vec<String>,
-    ) -> Result<()> {
-        let key: Pubkey = record.job.parse()?;
-        let mut carol = self.carol(cast);
-        carol.watch(std::slice::from_mut(record)).await?;
-        states.extend(states_of(&key, &carol.events));
-        Ok(())
-    }
-
     /// One canary job from post to its verdict; returns its report and the finder share
     /// an honest verifier earned on it (base units).
     async fn canary_job(&mut self, cast: &Cast, job_id: u64) -> Result<(CanaryJobReport, u64)> {
-        let d = self.chain.deployment;
         let params = HashMixParams {
             chunks: CHUNKS,
             elements_per_chunk: 1024,
@@ -236,131 +247,106 @@ impl Scene<'_> {
         let post = post_args(&bundle, job_id, &offer)?;
         upload_job(self.store, &bundle, &post)?;
         let key = pda::job(&cast.carol.buyer.pubkey(), job_id);
-        let mut states = vec![];
-        let mut record = {
-            let mut carol = self.carol(cast);
-            let record = carol
-                .launch(&bundle, post, std::time::Duration::ZERO)
-                .await?;
-            states.extend(states_of(&key, &carol.events));
-            record
+        let mut record = self
+            .carol(cast)
+            .launch(&bundle, post, std::time::Duration::ZERO)
+            .await?;
+        let honest_before: Vec<u64> = {
+            let mut balances = vec![];
+            for (_, verifier) in self.honest {
+                balances.push(self.chain.balance_of(verifier).await?);
+            }
+            balances
         };
-        let draw = self.chain.ready_draw(&key).await?;
-        self.send(&[draw], &[], &key, &mut states).await?;
-        let job: Job = self.chain.job(&key).await?.context("canary job vanished")?;
-        let verifier = job.verifier.context("no verifier drawn for a canary job")?;
-        let sample =
-            assay_protocol::sample_indices(&job.seed, job.n_chunks, u32::from(job.samples));
+        let seen = self.until_verdict(cast, &key, &mut record).await?;
+        let verifier = seen.verifier.unwrap_or_default();
+        let name = self.name_of(cast, &verifier);
+        let sample = seen.seed.map_or(vec![], |seed| {
+            assay_protocol::sample_indices(&seed, CHUNKS, u32::from(SAMPLES))
+        });
         let planted_in_sample: Vec<u32> = record
             .planted
             .iter()
             .copied()
             .filter(|i| sample.contains(i))
             .collect();
-
         let mut finder = 0;
-        let outcome = if verifier == cast.larry.pubkey() {
-            // Larry signs without re-executing a single chunk; Carol sees it.
-            self.send(
-                &[d.attest_pass(&verifier, &key, &job)?],
-                &[&cast.larry],
-                &key,
-                &mut states,
-            )
-            .await?;
-            self.carol_watches(cast, &mut record, &mut states).await?;
-            match &record.outcome {
-                Some(CanaryOutcome::Challenged { chunk, .. }) => {
-                    let committee = self.judge(&key, &mut states).await?;
-                    format!(
-                        "caught: larry passed it without re-executing; carol challenged planted chunk {chunk}; {committee} upheld; larry's bond was slashed"
-                    )
-                }
-                _ => "larry passed it; the sample held no planted chunk".to_string(),
+        let outcome = match &record.outcome {
+            Some(CanaryOutcome::Challenged { chunk, .. }) => {
+                let committee: Vec<String> = seen
+                    .committee
+                    .iter()
+                    .map(|m| self.name_of(cast, m))
+                    .collect();
+                format!(
+                    "caught: larry passed it without re-executing; carol challenged planted chunk {chunk}; a committee of {} ({}) {}; larry's bond was slashed",
+                    committee.len(),
+                    committee.join(", "),
+                    if seen.upheld == Some(true) { "upheld" } else { "did not uphold" }
+                )
             }
-        } else {
-            let signer = self
-                .key_of(&verifier)
-                .context("verifier key")?
-                .insecure_clone();
-            let name = self.name_of(cast, &verifier);
-            match audit(self.gpu, self.store, &key, &job)?.finding {
-                Finding::Pass => {
-                    let pass = d.attest_pass(&verifier, &key, &job);
-                    self.send(&[pass?], &[&signer], &key, &mut states).await?;
-                    format!("{name} re-executed the sample: no planted chunk in it")
+            Some(CanaryOutcome::Reported { chunk, .. }) => {
+                if let Some(i) = self.honest.iter().position(|(_, k)| *k == verifier) {
+                    finder = self.chain.balance_of(&verifier).await? - honest_before[i];
                 }
-                Finding::Fault {
-                    index, evidence, ..
-                } => {
-                    let before = self.chain.balance_of(&verifier).await?;
-                    let report = d.report_fault(&verifier, &key, index, evidence);
-                    self.send(&[report], &[&signer], &key, &mut states).await?;
-                    // Carol concedes her own planted fault at once.
-                    self.carol_watches(cast, &mut record, &mut states).await?;
-                    finder = self.chain.balance_of(&verifier).await? - before;
-                    format!(
-                        "{name} re-executed the sample, reported planted chunk {index} and earned the finder share ({:.2} tokens)",
-                        tokens(finder)
-                    )
-                }
+                format!(
+                    "{name} re-executed the sample, reported planted chunk {chunk} and earned the finder share ({:.2} tokens)",
+                    tokens(finder)
+                )
             }
+            _ if verifier == cast.larry.pubkey() => {
+                "larry passed it; the sample held no planted chunk".to_string()
+            }
+            _ => format!("{name} re-executed the sample: no planted chunk in it"),
         };
         Ok((
             CanaryJobReport {
                 job_id,
-                verifier: self.name_of(cast, &verifier),
+                verifier: name,
                 planted: record.planted.clone(),
                 planted_in_sample,
-                states,
+                states: seen.states,
                 outcome,
             },
             finder,
         ))
     }
 
-    /// Draws the committee of a challenged pass; each member re-executes the sample and
-    /// signs its vote; a relayer submits them. Returns who sat.
-    async fn judge(&mut self, key: &Pubkey, states: &mut Vec<String>) -> Result<String> {
-        let d = self.chain.deployment;
-        self.chain.crank_committee(key).await?;
-        let job: Job = self.chain.job(key).await?.context("challenged job")?;
-        let keys: Vec<&Keypair> = self.honest.iter().map(|(_, k)| k).collect();
-        let (votes, upheld) = super::committee_votes(self.gpu, self.store, &keys, key, &job)?;
-        let resolve = if upheld {
-            d.uphold_challenge(key, &job)
-        } else {
-            d.overturn_challenge(key, &job)
-        };
-        self.send(&[vote_instruction(&votes), resolve?], &[], key, states)
-            .await?;
-        let names: Vec<&str> = job
-            .committee
-            .iter()
-            .filter_map(|m| {
-                self.honest
-                    .iter()
-                    .find(|(_, k)| k.pubkey() == *m)
-                    .map(|(n, _)| *n)
-            })
-            .collect();
-        Ok(format!(
-            "a committee of {} ({})",
-            names.len(),
-            names.join(", ")
-        ))
+    /// Runs turns until the canary job has its verdict: the honest verifiers' daemons
+    /// take theirs (drawing, auditing, voting, relaying), Larry passes blind when drawn,
+    /// Carol watches right after him (challenging or conceding as she must). Done when
+    /// the job has closed or Carol leaves a right pass to close.
+    async fn until_verdict(
+        &mut self,
+        cast: &Cast,
+        key: &Pubkey,
+        record: &mut CanaryRecord,
+    ) -> Result<Seen> {
+        let d = self.chain.deployment();
+        let mut seen = Seen::default();
+        seen.take_in(key, &self.chain.take_events());
+        for _ in 0..MAX_TURNS {
+            for daemon in self.daemons.iter_mut() {
+                daemon.tick().await?;
+            }
+            let job: Option<Job> = self.chain.job(key).await?;
+            if let Some(job) = job.filter(|j| {
+                j.state == JobState::Challenged && j.verifier == Some(cast.larry.pubkey())
+            }) {
+                // Larry signs without re-executing a single chunk.
+                let pass = d.attest_pass(&cast.larry.pubkey(), key, &job)?;
+                self.chain.send(&[pass], &[&cast.larry]).await?;
+            }
+            self.carol(cast).watch(std::slice::from_mut(record)).await?;
+            seen.take_in(key, &self.chain.take_events());
+            let closed = self.chain.job(key).await?.is_none();
+            if closed || matches!(record.outcome, Some(CanaryOutcome::Missed { .. })) {
+                return Ok(seen);
+            }
+            self.chain.lock().await.warp(STEP_SLOTS).await?;
+        }
+        bail!("canary job {key} had no verdict after {MAX_TURNS} turns")
     }
-}
-
-/// The states `job` moved to in `events`, in order.
-fn states_of(job: &Pubkey, events: &[AssayEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            AssayEvent::JobStateChanged(c) if c.job == *job => Some(format!("{:?}", c.to)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Waits out every open pass window on `chain` and closes those passes (a crank anyone
