@@ -1,6 +1,7 @@
 //! What a command did, as a typed value `main` renders once: text for a person, or JSON
-//! (`--json`) for a program. A command that streams (a worker, `job watch`) prints as it
-//! goes and returns no report.
+//! (`--json`) for a program. A command that streams renders each typed event as it
+//! happens instead (`job watch`'s `WatchEvent`, the provider worker's `ProviderEvent`), and
+//! returns no report.
 
 use std::fmt::Display;
 

@@ -1,10 +1,12 @@
 //! `assay job watch`: a job's state transitions followed until it ends.
 
+use std::fmt;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
 use assay_client::{Chain, Job, JobState};
 use clap::Args;
+use serde::Serialize;
 use serde_json::json;
 
 use crate::common::{decimals, Net};
@@ -24,39 +26,128 @@ pub struct WatchArgs {
     interval_ms: u64,
 }
 
-/// What `job watch` says when a live job enters a state: the slot and state, and while
-/// it is Challenged, the round's verifier, the chunks it must re-execute (derived from the
-/// drawn seed as the verifier derives them) and the slot its verdict is due by.
-pub(super) fn watch_line(slot: u64, job: &Job) -> serde_json::Value {
-    let mut line = json!({"slot": slot, "state": format!("{:?}", job.state)});
-    if job.state == JobState::Challenged {
-        line["round"] = json!(job.round);
-        line["verifier"] = json!(job.verifier.map(|v| v.to_string()));
-        line["sampled_chunks"] = json!(assay_protocol::sample_indices(
-            &job.seed,
-            job.n_chunks,
-            u32::from(job.samples)
-        ));
-        line["verdict_due_slot"] = json!(job.step_deadline_slot);
-    }
-    line
+/// One thing `job watch` says, rendered as it happens: a line of text, or one JSON object
+/// per line (`--json`).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum WatchEvent {
+    /// A live job entered `state` at `slot`; while Challenged, what its round asks.
+    Entered {
+        slot: u64,
+        state: String,
+        #[serde(flatten)]
+        challenge: Option<ChallengeRound>,
+    },
+    /// The watched job's account closed; how it ended, from the closing transaction
+    /// where the endpoint serves history (the embedded endpoint does not).
+    Closed {
+        slot: u64,
+        state: &'static str,
+        last_state: Option<String>,
+        final_state: Option<serde_json::Value>,
+        /// Closed straight from Challenged: `finalize`, no verdict was ever given.
+        unaudited: bool,
+        #[serde(skip)]
+        story: Option<serde_json::Value>,
+    },
+    /// The job had ended before the watch began: its story from the chain's history.
+    Ended { story: serde_json::Value },
 }
 
-pub(super) fn print_watch_line(line: &serde_json::Value) {
-    let slot = line["slot"].as_u64().unwrap_or_default();
-    let state = line["state"].as_str().unwrap_or_default();
-    match line["sampled_chunks"].as_array() {
-        Some(sample) => {
-            let chunks: Vec<String> = sample.iter().map(|c| c.to_string()).collect();
-            println!(
-                "slot {slot:>8}  {state}: round {} verifier {} re-executes chunks [{}], verdict due by slot {}",
-                line["round"],
-                line["verifier"].as_str().unwrap_or("(none eligible)"),
-                chunks.join(", "),
-                line["verdict_due_slot"]
-            );
+/// While a job is Challenged: the round's verifier, the chunks it must re-execute
+/// (derived from the drawn seed as the verifier derives them) and the slot its verdict is
+/// due by.
+#[derive(Serialize)]
+pub(super) struct ChallengeRound {
+    round: u8,
+    verifier: Option<String>,
+    sampled_chunks: Vec<u32>,
+    verdict_due_slot: u64,
+}
+
+impl WatchEvent {
+    pub(super) fn entered(slot: u64, job: &Job) -> Self {
+        let challenge = (job.state == JobState::Challenged).then(|| ChallengeRound {
+            round: job.round,
+            verifier: job.verifier.map(|v| v.to_string()),
+            sampled_chunks: assay_protocol::sample_indices(
+                &job.seed,
+                job.n_chunks,
+                u32::from(job.samples),
+            ),
+            verdict_due_slot: job.step_deadline_slot,
+        });
+        Self::Entered {
+            slot,
+            state: format!("{:?}", job.state),
+            challenge,
         }
-        None => println!("slot {slot:>8}  {state}"),
+    }
+
+    /// Prints the event: text, or JSON lines (a history's events each on its own line,
+    /// then the closing state).
+    pub(super) fn emit(&self, json: bool) {
+        match (self, json) {
+            (Self::Ended { story }, true) => {
+                for event in story["events"].as_array().into_iter().flatten() {
+                    println!("{event}");
+                }
+                println!(
+                    "{}",
+                    json!({"state": "Closed", "final_state": story["final_state"]})
+                );
+            }
+            (_, true) => println!("{}", serde_json::to_value(self).unwrap_or_default()),
+            (_, false) => println!("{self}"),
+        }
+    }
+}
+
+impl fmt::Display for WatchEvent {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::Entered {
+                slot,
+                state,
+                challenge: Some(c),
+            } => {
+                let chunks: Vec<String> = c.sampled_chunks.iter().map(u32::to_string).collect();
+                write!(
+                    f,
+                    "slot {slot:>8}  {state}: round {} verifier {} re-executes chunks [{}], verdict due by slot {}",
+                    c.round,
+                    c.verifier.as_deref().unwrap_or("(none eligible)"),
+                    chunks.join(", "),
+                    c.verdict_due_slot
+                )
+            }
+            Self::Entered { slot, state, .. } => write!(f, "slot {slot:>8}  {state}"),
+            Self::Closed {
+                slot,
+                story: Some(story),
+                ..
+            } => write!(
+                f,
+                "slot {slot:>8}  ended: {}\n{}",
+                story["final_state"]
+                    .as_str()
+                    .unwrap_or("the job account closed"),
+                ClosedJob(story.clone())
+            ),
+            Self::Closed {
+                slot,
+                unaudited: true,
+                ..
+            } => write!(
+                f,
+                "slot {slot:>8}  ended: settled unaudited (no verifier gave a verdict; the provider was paid and the verifier fee returned to the buyer)"
+            ),
+            Self::Closed { slot, .. } => write!(
+                f,
+                "slot {slot:>8}  ended: the job account closed (payouts made)"
+            ),
+            Self::Ended { story } => write!(f, "{}", ClosedJob(story.clone())),
+        }
     }
 }
 
@@ -66,7 +157,6 @@ pub(super) async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let mut last: Option<JobState> = None;
     let mut seen_any = false;
-    // Closed straight from Challenged means `finalize`: no verdict was ever given.
     let mut closes_unaudited = false;
     loop {
         let slot = chain.slot().await?;
@@ -76,12 +166,7 @@ pub(super) async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                 closes_unaudited = job.state == JobState::Challenged;
                 if last != Some(job.state) {
                     remember(net, &key, &job);
-                    let line = watch_line(slot, &job);
-                    if json {
-                        println!("{line}");
-                    } else {
-                        print_watch_line(&line);
-                    }
+                    WatchEvent::entered(slot, &job).emit(json);
                     last = Some(job.state);
                 }
                 if job.state.is_terminal() {
@@ -89,50 +174,25 @@ pub(super) async fn watch(a: WatchArgs, net: &Net, json: bool) -> Result<()> {
                 }
             }
             None if seen_any => {
-                // How it ended, from the closing transaction where the endpoint serves
-                // history (the embedded endpoint does not).
                 let dec = decimals(&mut chain).await?;
                 let story = closed_job(&chain, &key, dec).await.ok().flatten();
-                let final_state = story.as_ref().map(|v| v["final_state"].clone());
-                if json {
-                    println!(
-                        "{}",
-                        json!({"slot": slot, "state": "Closed", "last_state": last.map(|s| format!("{s:?}")), "final_state": final_state, "unaudited": closes_unaudited})
-                    );
-                } else if let Some(story) = &story {
-                    println!(
-                        "slot {slot:>8}  ended: {}",
-                        story["final_state"]
-                            .as_str()
-                            .unwrap_or("the job account closed")
-                    );
-                    println!("{}", ClosedJob(story.clone()));
-                } else if closes_unaudited {
-                    println!(
-                        "slot {slot:>8}  ended: settled unaudited (no verifier gave a verdict; the provider was paid and the verifier fee returned to the buyer)"
-                    );
-                } else {
-                    println!("slot {slot:>8}  ended: the job account closed (payouts made)");
+                WatchEvent::Closed {
+                    slot,
+                    state: "Closed",
+                    last_state: last.map(|s| format!("{s:?}")),
+                    final_state: story.as_ref().map(|v| v["final_state"].clone()),
+                    unaudited: closes_unaudited,
+                    story,
                 }
+                .emit(json);
                 return Ok(());
             }
             None => {
-                // Ended before we looked: its story is in the chain's history.
                 let dec = decimals(&mut chain).await?;
-                let Some(v) = closed_job(&chain, &key, dec).await? else {
+                let Some(story) = closed_job(&chain, &key, dec).await? else {
                     bail!("job {key} not found: no account and no transaction ever named it");
                 };
-                if json {
-                    for event in v["events"].as_array().into_iter().flatten() {
-                        println!("{event}");
-                    }
-                    println!(
-                        "{}",
-                        json!({"state": "Closed", "final_state": v["final_state"]})
-                    );
-                } else {
-                    println!("{}", ClosedJob(v));
-                }
+                WatchEvent::Ended { story }.emit(json);
                 return Ok(());
             }
         }
@@ -168,7 +228,7 @@ mod tests {
         job.round = 1;
         job.verifier = Some(verifier);
         job.step_deadline_slot = 5_000;
-        let line = watch_line(4_321, &job);
+        let line = serde_json::to_value(WatchEvent::entered(4_321, &job)).unwrap();
         let expected = assay_protocol::sample_indices(&[9; 32], 64, 6);
         assert_eq!(expected.len(), 6);
         assert_eq!(line["sampled_chunks"], json!(expected));
@@ -182,6 +242,7 @@ mod tests {
             (Some(4_321), Some(1), Some(5_000))
         );
         job.state = JobState::Committed;
-        assert!(watch_line(4_321, &job).get("sampled_chunks").is_none());
+        let line = serde_json::to_value(WatchEvent::entered(4_321, &job)).unwrap();
+        assert!(line.get("sampled_chunks").is_none(), "{line}");
     }
 }
