@@ -50,3 +50,29 @@ pub mod domain {
     /// Exactly 16 bytes: the attestation message has a fixed layout.
     pub const ATTESTATION: &[u8; 16] = b"assay.attest.v3\0";
 }
+
+/// The guard each program states once, in its own crate (whose features the `cfg` reads):
+/// a program build with its entrypoint (what `anchor build` deploys) must name its
+/// deployer — `ASSAY_DEPLOYER=<base58 key>`, or the `dev-deployer` feature for a local build
+/// that accepts the public development key — or it does not compile. `$program` names the
+/// crate in the message (`scripts/sbf/check-deployer.sh` checks both refuse).
+#[macro_export]
+macro_rules! require_deployer {
+    ($program:literal) => {
+        #[cfg(all(
+            not(feature = "no-entrypoint"),
+            not(feature = "dev-deployer"),
+            not(feature = "idl-build")
+        ))]
+        const _: () = assert!(
+            option_env!("ASSAY_DEPLOYER").is_some(),
+            concat!(
+                "set ASSAY_DEPLOYER=<base58 public key of the key that will initialize the \
+                 programs> to build ",
+                $program,
+                " for deployment (or build with --features dev-deployer for a local chain \
+                 that accepts the public development key; never deploy that build)"
+            )
+        );
+    };
+}

@@ -57,20 +57,8 @@ pub const MAX_STEP_WINDOW_SLOTS: u64 = 10_000_000;
 /// must come back in bounded time.
 pub const MAX_PASS_WINDOW_SLOTS: u64 = 432_000;
 
-/// A program build (with its entrypoint: what `anchor build` deploys) must name its
-/// deployer: `ASSAY_DEPLOYER=<base58 key>`, or the `dev-deployer` feature for a local
-/// build that accepts the public development key (`assay_stake::constants::DEPLOYER`).
-#[cfg(all(
-    not(feature = "no-entrypoint"),
-    not(feature = "dev-deployer"),
-    not(feature = "idl-build")
-))]
-const _: () = assert!(
-    option_env!("ASSAY_DEPLOYER").is_some(),
-    "set ASSAY_DEPLOYER=<base58 public key of the key that will initialize the programs> \
-     to build assay-market for deployment (or build with --features dev-deployer for a \
-     local chain that accepts the public development key; never deploy that build)"
-);
+// A program build must name its deployer (`assay_stake::constants::DEPLOYER`).
+assay_protocol::require_deployer!("assay-market");
 
 #[cfg(test)]
 mod tests {

@@ -72,20 +72,8 @@ pub const DEPLOYER: Pubkey = Pubkey::from_str_const(match option_env!("ASSAY_DEP
     None => UNSET_DEPLOYER,
 });
 
-/// A program build (with its entrypoint: what `anchor build` deploys) must name its
-/// deployer: `ASSAY_DEPLOYER=<base58 key>`, or the `dev-deployer` feature for a local
-/// build that accepts the public development key.
-#[cfg(all(
-    not(feature = "no-entrypoint"),
-    not(feature = "dev-deployer"),
-    not(feature = "idl-build")
-))]
-const _: () = assert!(
-    option_env!("ASSAY_DEPLOYER").is_some(),
-    "set ASSAY_DEPLOYER=<base58 public key of the key that will initialize the programs> \
-     to build assay-stake for deployment (or build with --features dev-deployer for a \
-     local chain that accepts the public development key; never deploy that build)"
-);
+// A program build must name its deployer.
+assay_protocol::require_deployer!("assay-stake");
 
 #[cfg(test)]
 mod tests {
