@@ -146,3 +146,54 @@ impl Chain for SharedChain {
         self.inner.lock().await.signature_status(signature).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::LocalSetup;
+    use assay_stake::constants::ROLE_PROVIDER;
+    use solana_sdk::signature::Signer;
+
+    /// What one role lands, every clone's log shows once: a re-send of the same signed
+    /// transaction (a verifier's journaled verdict) lands nothing and logs nothing again.
+    #[tokio::test]
+    async fn every_clone_sees_each_landed_transactions_events_once() {
+        let chain = LocalChain::start(LocalSetup::default()).await.unwrap();
+        let mut worker = SharedChain::new(chain);
+        let mut daemon = worker.clone();
+        let user = worker.lock().await.new_user(1_000_000).await.unwrap();
+        let d = worker.deployment();
+        worker
+            .send(
+                &[d.register_operator(&user.pubkey(), ROLE_PROVIDER)],
+                &[&user],
+            )
+            .await
+            .unwrap();
+        let logged = daemon.take_events();
+        assert!(
+            matches!(logged.as_slice(), [AssayEvent::OperatorRegistered(_)]),
+            "{logged:?}"
+        );
+        let deposit = daemon
+            .sign(&[d.deposit(&user.pubkey(), 1_000)], &[&user])
+            .await
+            .unwrap();
+        let first = daemon.send_signed(&deposit).await.unwrap();
+        let again = worker.send_signed(&deposit).await.unwrap();
+        assert_eq!(first, Some(deposit.signatures[0]));
+        assert_eq!(
+            again, first,
+            "a landed transaction reports its signature again"
+        );
+        let logged = worker.take_events();
+        assert!(
+            matches!(logged.as_slice(), [AssayEvent::StakeDeposited(_)]),
+            "{logged:?}"
+        );
+        assert!(
+            daemon.take_events().is_empty(),
+            "the log is shared and taken"
+        );
+    }
+}
