@@ -1,6 +1,7 @@
 //! `assay localnet`, `assay faucet`, `assay balance`, `assay keygen`: a local chain and
 //! the small tools around it.
 
+use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,12 +14,13 @@ use assay_localnet::{Surfnet, SurfnetOptions};
 use assay_testkit::embedded::{LocalChain, LocalSetup};
 use assay_testkit::localnet::{FaultInjection, Localnet, LocalnetOptions};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::common::{decimals, explain, format_amount, parse_amount, parse_pubkey, Net};
 use crate::provider::shutdown;
+use crate::report::{render, report, Outcome};
 
 #[derive(Args)]
 pub struct LocalnetArgs {
@@ -99,28 +101,17 @@ async fn surfpool_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
     let admin_path = write_admin(&a.ledger, &net.admin)?;
     std::fs::write(a.ledger.join("url"), &net.rpc_url)?;
     let d = net.deployment;
-    if json {
-        println!(
-            "{}",
-            json!({"url": net.rpc_url, "ws_url": net.ws_url, "validator": "surfpool", "programs": net.programs, "mint": d.mint.to_string(), "treasury": d.treasury.to_string(), "mint_authority": admin_path})
-        );
-    } else {
-        println!(
-            "Assay localnet (Surfpool): {}  websocket {}",
-            net.rpc_url, net.ws_url
-        );
-        println!(
-            "  assay-stake and assay-market as SBF from {}, SPL Token, Token-2022, ATA",
-            net.programs.display()
-        );
-        println!("  payment mint {}  treasury {}", d.mint, d.treasury);
-        println!(
-            "  mint authority {} (fund accounts with `{}`)",
-            admin_path.display(),
-            faucet_hint(&admin_path, &net.rpc_url)
-        );
-        println!("  Ctrl-C stops it; the chain lives in memory only");
-    }
+    let ready = LocalnetReady {
+        url: net.rpc_url.clone(),
+        ws_url: Some(net.ws_url.clone()),
+        validator: Some("surfpool"),
+        programs: Some(net.programs.clone()),
+        mint: d.mint.to_string(),
+        treasury: d.treasury.to_string(),
+        faucet_hint: faucet_hint(&admin_path, &net.rpc_url),
+        mint_authority: admin_path,
+    };
+    render(&ready, json);
     std::io::stdout().flush()?;
     shutdown().await;
     Ok(())
@@ -200,25 +191,17 @@ async fn embedded_localnet(a: LocalnetArgs, json: bool) -> Result<()> {
     )
     .await?;
     std::fs::write(a.ledger.join("url"), net.url())?;
-    if json {
-        println!(
-            "{}",
-            json!({"url": net.url(), "mint": deployment.mint.to_string(), "treasury": deployment.treasury.to_string(), "mint_authority": admin_path})
-        );
-    } else {
-        println!("Assay localnet: {}", net.url());
-        println!("  embedded bank with assay-stake and assay-market (native), SPL Token, ATA");
-        println!(
-            "  payment mint {}  treasury {}",
-            deployment.mint, deployment.treasury
-        );
-        println!(
-            "  mint authority {} (fund accounts with `{}`)",
-            admin_path.display(),
-            faucet_hint(&admin_path, &net.url())
-        );
-        println!("  Ctrl-C stops it; the chain lives in memory only");
-    }
+    let ready = LocalnetReady {
+        url: net.url(),
+        ws_url: None,
+        validator: None,
+        programs: None,
+        mint: deployment.mint.to_string(),
+        treasury: deployment.treasury.to_string(),
+        faucet_hint: faucet_hint(&admin_path, &net.url()),
+        mint_authority: admin_path,
+    };
+    render(&ready, json);
     std::io::stdout().flush()?;
     shutdown().await;
     Ok(())
@@ -244,7 +227,7 @@ pub struct FaucetArgs {
     wait_s: u64,
 }
 
-pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
+pub async fn faucet(a: FaucetArgs, net: &Net) -> Outcome {
     let to = parse_pubkey(&a.to)?;
     ensure!(
         a.sol >= 0.0 && a.sol.is_finite(),
@@ -288,19 +271,34 @@ pub async fn faucet(a: FaucetArgs, net: &Net, json: bool) -> Result<()> {
         .send(&ixs, &[&authority])
         .await
         .map_err(|e| explain(e, &d.token_program))?;
-    if json {
-        println!(
-            "{}",
-            json!({"to": to.to_string(), "tokens": tokens, "lamports": lamports})
-        );
-    } else {
-        println!(
-            "sent {} tokens and {} SOL to {to}",
-            format_amount(tokens, dec),
-            a.sol
-        );
+    report(Funded {
+        to: to.to_string(),
+        tokens,
+        lamports,
+        dec,
+    })
+}
+
+/// `assay faucet`'s report: what was sent, base units and lamports.
+#[derive(Serialize)]
+struct Funded {
+    to: String,
+    tokens: u64,
+    lamports: u64,
+    #[serde(skip)]
+    dec: u8,
+}
+
+impl fmt::Display for Funded {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "sent {} tokens and {} SOL to {}",
+            format_amount(self.tokens, self.dec),
+            self.lamports as f64 / LAMPORTS_PER_SOL as f64,
+            self.to
+        )
     }
-    Ok(())
 }
 
 #[derive(Args)]
@@ -309,7 +307,7 @@ pub struct BalanceArgs {
     owner: Option<String>,
 }
 
-pub async fn balance(a: BalanceArgs, net: &Net, json: bool) -> Result<()> {
+pub async fn balance(a: BalanceArgs, net: &Net) -> Outcome {
     // Reading a balance signs nothing: with an address given, no keypair is read.
     let (mut chain, owner) = match a.owner {
         Some(text) => {
@@ -324,19 +322,34 @@ pub async fn balance(a: BalanceArgs, net: &Net, json: bool) -> Result<()> {
     let dec = decimals(&mut chain).await?;
     let tokens = chain.balance_of(&owner).await?;
     let lamports = chain.lamports(&owner).await?;
-    if json {
-        println!(
-            "{}",
-            json!({"owner": owner.to_string(), "tokens": tokens, "lamports": lamports})
-        );
-    } else {
-        println!(
-            "{owner}: {} tokens, {} SOL",
-            format_amount(tokens, dec),
-            lamports as f64 / LAMPORTS_PER_SOL as f64
-        );
+    report(Holding {
+        owner: owner.to_string(),
+        tokens,
+        lamports,
+        dec,
+    })
+}
+
+/// `assay balance`'s report: an address's payment tokens (base units) and lamports.
+#[derive(Serialize)]
+struct Holding {
+    owner: String,
+    tokens: u64,
+    lamports: u64,
+    #[serde(skip)]
+    dec: u8,
+}
+
+impl fmt::Display for Holding {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} tokens, {} SOL",
+            self.owner,
+            format_amount(self.tokens, self.dec),
+            self.lamports as f64 / LAMPORTS_PER_SOL as f64
+        )
     }
-    Ok(())
 }
 
 #[derive(Args)]
@@ -345,18 +358,74 @@ pub struct KeygenArgs {
     out: PathBuf,
 }
 
-pub fn keygen(a: KeygenArgs, json: bool) -> Result<()> {
+pub fn keygen(a: KeygenArgs) -> Outcome {
     let key = Keypair::new();
     write_keypair(&a.out, &key)?;
-    if json {
-        println!(
-            "{}",
-            json!({"pubkey": key.pubkey().to_string(), "path": a.out})
-        );
-    } else {
-        println!("{}", key.pubkey());
+    report(Generated {
+        pubkey: key.pubkey().to_string(),
+        path: a.out,
+    })
+}
+
+/// `assay keygen`'s report: the new key's address (alone on its line as text, for
+/// `$(assay keygen key.json)`) and where it was written.
+#[derive(Serialize)]
+struct Generated {
+    pubkey: String,
+    path: PathBuf,
+}
+
+impl fmt::Display for Generated {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.pubkey)
     }
-    Ok(())
+}
+
+/// What `assay localnet` says once its chain serves (then it runs until Ctrl-C): where,
+/// which programs, the mint and the key that funds accounts.
+#[derive(Serialize)]
+struct LocalnetReady {
+    url: String,
+    /// Surfpool's websocket (the embedded endpoint has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ws_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validator: Option<&'static str>,
+    /// Where the SBF programs were loaded from (Surfpool; the embedded bank runs them
+    /// natively).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    programs: Option<PathBuf>,
+    mint: String,
+    treasury: String,
+    mint_authority: PathBuf,
+    #[serde(skip)]
+    faucet_hint: String,
+}
+
+impl fmt::Display for LocalnetReady {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match (&self.ws_url, &self.programs) {
+            (Some(ws_url), Some(programs)) => writeln!(
+                f,
+                "Assay localnet (Surfpool): {}  websocket {ws_url}\n  assay-stake and assay-market as SBF from {}, SPL Token, Token-2022, ATA",
+                self.url,
+                programs.display()
+            )?,
+            _ => writeln!(
+                f,
+                "Assay localnet: {}\n  embedded bank with assay-stake and assay-market (native), SPL Token, ATA",
+                self.url
+            )?,
+        }
+        write!(
+            f,
+            "  payment mint {}  treasury {}\n  mint authority {} (fund accounts with `{}`)\n  Ctrl-C stops it; the chain lives in memory only",
+            self.mint,
+            self.treasury,
+            self.mint_authority.display(),
+            self.faucet_hint
+        )
+    }
 }
 
 #[cfg(test)]

@@ -139,9 +139,9 @@ fn main() -> ExitCode {
         }
         Command::Canary(CanaryCommand::Run(a)) => block_on(canary::run(a, &cli.net, json)),
         Command::Localnet(a) => printed(block_on(localnet::localnet(a, json))),
-        Command::Faucet(a) => printed(block_on(localnet::faucet(a, &cli.net, json))),
-        Command::Balance(a) => printed(block_on(localnet::balance(a, &cli.net, json))),
-        Command::Keygen(a) => printed(localnet::keygen(a, json)),
+        Command::Faucet(a) => block_on(localnet::faucet(a, &cli.net)),
+        Command::Balance(a) => block_on(localnet::balance(a, &cli.net)),
+        Command::Keygen(a) => localnet::keygen(a),
     };
     match outcome {
         Ok(report) => {
