@@ -209,11 +209,8 @@ async fn run_async(args: DemoArgs, json: bool) -> Result<()> {
     let images = demo.images(&args.out, &render)?;
     let after = holdings(&mut *demo.chain.lock().await, &demo.actors).await?;
     let report = demo.report(&before, &after, canary, images, started)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        report::print_report(&report);
-    }
+    // Shown before the story is checked, so a failed run still shows what happened.
+    crate::report::render(&report, json);
     report.require_the_story()
 }
 

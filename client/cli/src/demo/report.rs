@@ -2,6 +2,7 @@
 //! and the audited inference, as text or JSON; the render jobs' PNGs.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
@@ -184,98 +185,118 @@ impl Demo {
     }
 }
 
-pub(super) fn print_report(r: &Report) {
-    println!();
-    println!("== Jobs");
-    for (i, j) in r.jobs.iter().enumerate() {
-        println!(
-            "#{} {} — provider {}, verifier {}",
-            i + 1,
-            j.name,
-            j.provider,
-            j.verifier
-        );
-        if j.faked_chunks == 0 {
-            println!(
-                "   {} chunks, {} sampled; nothing faked",
-                j.chunks, j.samples
-            );
-        } else {
-            println!(
-                "   {} chunks, {} sampled; {} faked → P(caught) = {:.4}",
-                j.chunks, j.samples, j.faked_chunks, j.detection_probability
-            );
-        }
-        println!("   states: {}", j.states.join(" → "));
-        println!("   verifier: {}", j.finding);
-        println!(
+/// The text form: each job's story, the balances, the inference and canary scenes.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let r = self;
+        writeln!(f)?;
+        writeln!(f, "== Jobs")?;
+        for (i, j) in r.jobs.iter().enumerate() {
+            writeln!(
+                f,
+                "#{} {} — provider {}, verifier {}",
+                i + 1,
+                j.name,
+                j.provider,
+                j.verifier
+            )?;
+            if j.faked_chunks == 0 {
+                writeln!(
+                    f,
+                    "   {} chunks, {} sampled; nothing faked",
+                    j.chunks, j.samples
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "   {} chunks, {} sampled; {} faked → P(caught) = {:.4}",
+                    j.chunks, j.samples, j.faked_chunks, j.detection_probability
+                )?;
+            }
+            writeln!(f, "   states: {}", j.states.join(" → "))?;
+            writeln!(f, "   verifier: {}", j.finding)?;
+            writeln!(
+                f,
             "   paid: provider {:.2}, verifier {:.2}, treasury {:.2}, buyer refund {:.2}; provider slashed {:.2} (tokens)",
             j.provider_paid, j.verifier_paid, j.treasury_paid, j.buyer_refund, j.provider_slashed
-        );
-        println!(
+        )?;
+            writeln!(
+                f,
             "   GPU time: provider {:.1} ms (whole job), verifier {:.1} ms (sample) → overhead {:.1} %",
             j.provider_run_ms,
             j.recheck_ms,
             j.verification_overhead * 100.0
-        );
-    }
-    println!();
-    println!("== Balances (wallet + stake, tokens)");
-    for (name, before, after) in &r.balances {
-        println!(
-            "   {name:<28} {before:>9.2} → {after:>9.2}  ({:+.2})",
-            after - before
-        );
-    }
-    println!();
-    println!(
-        "== {}",
-        if r.cheater_caught {
-            "The cheating provider was caught on every job it faked and slashed."
-        } else {
-            "The cheater escaped on at least one job (see P(caught) above)."
+        )?;
         }
-    );
-    println!();
-    println!("== Audited inference");
-    println!(
+        writeln!(f)?;
+        writeln!(f, "== Balances (wallet + stake, tokens)")?;
+        for (name, before, after) in &r.balances {
+            writeln!(
+                f,
+                "   {name:<28} {before:>9.2} → {after:>9.2}  ({:+.2})",
+                after - before
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "== {}",
+            if r.cheater_caught {
+                "The cheating provider was caught on every job it faked and slashed."
+            } else {
+                "The cheater escaped on at least one job (see P(caught) above)."
+            }
+        )?;
+        writeln!(f)?;
+        writeln!(f, "== Audited inference")?;
+        writeln!(
+                f,
         "   {} over {} images, settled after the verifier re-ran sampled batches under the model's derived bound: {}/{} correct ({:.1} %)",
         r.inference.model,
         r.inference.items,
         r.inference.correct,
         r.inference.items,
         100.0 * r.inference.accuracy
-    );
-    println!();
-    println!("== Canary jobs (carol plants faults; larry passes without re-executing)");
-    for j in &r.canary.jobs {
-        println!(
-            "   canary #{:<2} verifier {:<22} planted {:?}, in sample {:?}",
-            j.job_id, j.verifier, j.planted, j.planted_in_sample
-        );
-        println!("      {}", j.outcome);
-        println!("      states: {}", j.states.join(" → "));
-    }
-    println!(
+    )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "== Canary jobs (carol plants faults; larry passes without re-executing)"
+        )?;
+        for j in &r.canary.jobs {
+            writeln!(
+                f,
+                "   canary #{:<2} verifier {:<22} planted {:?}, in sample {:?}",
+                j.job_id, j.verifier, j.planted, j.planted_in_sample
+            )?;
+            writeln!(f, "      {}", j.outcome)?;
+            writeln!(f, "      states: {}", j.states.join(" → "))?;
+        }
+        writeln!(
+                f,
         "   lazy verifier {}: lost {:.2} tokens of stake; honest verifiers earned {:.2} tokens of finder shares on canaries; the canary operation {} carol {:.2} tokens",
         if r.canary.lazy_verifier_caught { "caught" } else { "not caught" },
         r.canary.lazy_verifier_slashed,
         r.canary.honest_finder_paid,
         if r.canary.canary_net_cost < 0.0 { "earned" } else { "cost" },
         r.canary.canary_net_cost.abs()
-    );
-    println!();
-    println!(
-        "   verification overhead: {:.1} % of the providers' GPU time",
-        r.verification_overhead * 100.0
-    );
-    for image in &r.images {
-        println!("   image: {image}");
+    )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "   verification overhead: {:.1} % of the providers' GPU time",
+            r.verification_overhead * 100.0
+        )?;
+        for image in &r.images {
+            writeln!(f, "   image: {image}")?;
+        }
+        writeln!(
+            f,
+            "   GPU adapter: {}; finished in {:.1} s",
+            r.adapter, r.elapsed_s
+        )?;
+        Ok(())
     }
-    println!(
-        "   GPU adapter: {}; finished in {:.1} s",
-        r.adapter, r.elapsed_s
-    );
 }
 
 /// Assembles the render job's tiles (vec4<f32> per pixel, tile-major) into an RGB PNG.
