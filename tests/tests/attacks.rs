@@ -1957,7 +1957,9 @@ async fn pass_window_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
                 claimed.accuser = Some(a.pubkey());
                 d.uphold_challenge(&f.passed, &claimed).unwrap()
             }],
-            market(M::WrongAccountOwner),
+            // The attacker's operator is not the job's accuser (checked with the accounts,
+            // before its token account is checked as a payee).
+            market(M::WrongOperator),
         ),
         (
             "void_challenge: before the vote window ends",
@@ -2014,6 +2016,15 @@ async fn pass_window_late_attacks(w: &mut World, m: &mut Matrix, f: &Fixture) {
                 &d.token_account(&a.pubkey()),
             ),
             market(M::WrongAccountOwner),
+        ),
+        (
+            "close_pass: the verifier's fee to an account of another mint",
+            swap(
+                close.clone(),
+                &d.token_account(&passed.verifier.unwrap()),
+                &pda::token_account(&a.pubkey(), &f.fake_mint, &d.token_program),
+            ),
+            market(M::WrongMint),
         ),
         (
             "close_pass: rent to someone other than the buyer",

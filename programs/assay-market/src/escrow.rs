@@ -97,26 +97,79 @@ pub struct TerminalEscrow<'info> {
 pub struct OpenEscrow<'info> {
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
-    #[account(mut, seeds = [JOB_VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    #[account(
+        mut,
+        seeds = [JOB_VAULT_SEED, job.key().as_ref()],
+        bump = job.vault_bump,
+        token::token_program = token_program,
+    )]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = vault.mint @ MarketError::WrongMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl<'info> OpenEscrow<'info> {
+/// What both escrows hold — the job, its vault, the vault's mint and token program — with
+/// what every instruction moving tokens out of the vault does with them, written once.
+pub trait Escrow<'info> {
+    fn job(&self) -> &Account<'info, Job>;
+    fn vault(&self) -> &InterfaceAccount<'info, TokenAccount>;
+    fn mint(&self) -> &InterfaceAccount<'info, Mint>;
+    fn token_program(&self) -> &Interface<'info, TokenInterface>;
+
     /// Pays `amount` from the vault to `to` (no-op for 0).
-    pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
+    fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
         pay_from_vault(
-            &self.job,
-            &self.vault,
-            &self.mint,
-            &self.token_program,
+            self.job(),
+            self.vault(),
+            self.mint(),
+            self.token_program(),
             to,
             amount,
         )
     }
+
+    /// The rule for every token account an instruction pays a party of the job into,
+    /// stated once: it is of the job's mint under the job's token program (`WrongMint`),
+    /// and held by `party` — the provider, accuser or verifier the instruction pays
+    /// (`WrongAccountOwner`). Any token account of the party will do (anyone can create
+    /// one, so closing accounts cannot block an exit), the buyer's own included when one
+    /// key holds two roles.
+    fn require_payee(
+        &self,
+        payee: &InterfaceAccount<'_, TokenAccount>,
+        party: Option<Pubkey>,
+    ) -> Result<()> {
+        require!(
+            payee.mint == self.mint().key()
+                && *payee.to_account_info().owner == self.token_program().key(),
+            MarketError::WrongMint
+        );
+        require!(party == Some(payee.owner), MarketError::WrongAccountOwner);
+        Ok(())
+    }
 }
+
+/// The parts of an [`Escrow`] as fields of the same names.
+macro_rules! escrow_parts {
+    ($($escrow:ident),+) => {$(
+        impl<'info> Escrow<'info> for $escrow<'info> {
+            fn job(&self) -> &Account<'info, Job> {
+                &self.job
+            }
+            fn vault(&self) -> &InterfaceAccount<'info, TokenAccount> {
+                &self.vault
+            }
+            fn mint(&self) -> &InterfaceAccount<'info, Mint> {
+                &self.mint
+            }
+            fn token_program(&self) -> &Interface<'info, TokenInterface> {
+                &self.token_program
+            }
+        }
+    )+};
+}
+escrow_parts!(OpenEscrow, TerminalEscrow);
 
 /// Moves `amount` from `job`'s vault to `to`, signed by the job PDA (no-op for 0).
 fn pay_from_vault<'info>(
@@ -149,18 +202,6 @@ fn pay_from_vault<'info>(
 }
 
 impl<'info> TerminalEscrow<'info> {
-    /// Pays `amount` from the vault to `to` (no-op for 0).
-    pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
-        pay_from_vault(
-            &self.job,
-            &self.vault,
-            &self.mint,
-            &self.token_program,
-            to,
-            amount,
-        )
-    }
-
     /// Tokens in the vault now (after any payments and inflows in this instruction).
     fn balance(&self) -> Result<u64> {
         let info = self.vault.to_account_info();

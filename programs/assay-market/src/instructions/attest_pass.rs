@@ -18,13 +18,7 @@ pub struct AttestPass<'info> {
     )]
     pub verifier: Signer<'info>,
     pub escrow: OpenEscrow<'info>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -32,6 +26,8 @@ pub struct AttestPass<'info> {
 
 impl AttestPass<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow
+            .require_payee(&self.provider_token, self.escrow.job.provider)?;
         self.escrow.job.require_state(JobState::Challenged)?;
         require!(
             Clock::get()?.slot <= self.escrow.job.step_deadline_slot,

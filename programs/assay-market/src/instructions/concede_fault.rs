@@ -17,13 +17,7 @@ pub struct ConcedeFault<'info> {
     /// The provider (any time in the dispute window) or anyone (after it).
     pub caller: Signer<'info>,
     pub escrow: TerminalEscrow<'info>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub accuser_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -39,6 +33,8 @@ pub struct ConcedeFault<'info> {
 
 impl ConcedeFault<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow
+            .require_payee(&self.accuser_token, self.escrow.job.accuser)?;
         let job = &self.escrow.job;
         job.require_state(JobState::Disputed)?;
         let by_provider = job.provider == Some(self.caller.key());

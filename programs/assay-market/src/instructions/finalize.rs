@@ -19,13 +19,7 @@ use crate::state::JobState;
 #[derive(Accounts)]
 pub struct Finalize<'info> {
     pub escrow: OpenEscrow<'info>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -40,6 +34,8 @@ pub struct Finalize<'info> {
 
 impl Finalize<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow
+            .require_payee(&self.provider_token, self.escrow.job.provider)?;
         let job = &self.escrow.job;
         job.require_state(JobState::Challenged)?;
         require!(

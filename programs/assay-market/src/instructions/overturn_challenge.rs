@@ -20,13 +20,7 @@ pub struct OverturnChallenge<'info> {
     pub escrow: OpenEscrow<'info>,
     /// Any token account of the wrongly accused party (anyone can create one): the
     /// attesting verifier, or the provider of an unaudited pass.
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.verifier.or(escrow.job.provider) == Some(defender_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub defender_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -40,6 +34,10 @@ pub struct OverturnChallenge<'info> {
 
 impl OverturnChallenge<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow.require_payee(
+            &self.defender_token,
+            self.escrow.job.verifier.or(self.escrow.job.provider),
+        )?;
         self.escrow.job.require_state(JobState::PassChallenged)?;
         require_committee_sitting(&self.escrow.job)
     }

@@ -19,21 +19,9 @@ use crate::state::JobState;
 #[derive(Accounts)]
 pub struct ResolveContest<'info> {
     pub escrow: TerminalEscrow<'info>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.provider == Some(provider_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.accuser == Some(accuser_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub accuser_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -49,6 +37,10 @@ pub struct ResolveContest<'info> {
 
 impl ResolveContest<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow
+            .require_payee(&self.provider_token, self.escrow.job.provider)?;
+        self.escrow
+            .require_payee(&self.accuser_token, self.escrow.job.accuser)?;
         self.escrow.job.require_state(JobState::Contested)?;
         require_committee_sitting(&self.escrow.job)
     }

@@ -19,25 +19,13 @@ use crate::state::JobState;
 #[derive(Accounts)]
 pub struct UpholdChallenge<'info> {
     pub escrow: TerminalEscrow<'info>,
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.accuser == Some(challenger_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, address = escrow.job.treasury @ MarketError::WrongTreasury)]
     pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Any token account of the attesting verifier, given exactly when it keeps its fee: a
     /// chunk shown unavailable after an attested pass is not the verifier's fault.
-    #[account(
-        mut,
-        dup, // may be the buyer's own account: one key may hold two roles
-        token::mint = escrow.mint,
-        token::token_program = escrow.token_program,
-        constraint = escrow.job.verifier == Some(verifier_token.owner) @ MarketError::WrongAccountOwner,
-    )]
+    #[account(mut, dup)] // may be the buyer's own account (one key, two roles)
     pub verifier_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub parties: PassParties<'info>,
     /// The provider's stake vault; its seeds are checked by the stake program's slash.
@@ -59,6 +47,11 @@ pub struct UpholdChallenge<'info> {
 
 impl UpholdChallenge<'_> {
     fn validate(&self) -> Result<()> {
+        self.escrow
+            .require_payee(&self.challenger_token, self.escrow.job.accuser)?;
+        if let Some(payee) = &self.verifier_token {
+            self.escrow.require_payee(payee, self.escrow.job.verifier)?;
+        }
         let job = &self.escrow.job;
         job.require_state(JobState::PassChallenged)?;
         self.parties.belong_to(job)?;
