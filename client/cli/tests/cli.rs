@@ -52,6 +52,17 @@ fn demo_catches_and_slashes_the_cheater_and_pays_the_honest_provider() {
             "ada (honest provider)"
         };
         assert_eq!(job["provider"], provider, "{job}");
+        // The verifier daemons told the demo who audited each job and what it found.
+        assert!(
+            job["verifier"].as_str().unwrap().ends_with("(verifier)"),
+            "{job}"
+        );
+        let finding = job["finding"].as_str().unwrap();
+        if cheated {
+            assert!(finding.starts_with("fault at chunk"), "{job}");
+        } else {
+            assert!(finding.ends_with("sampled chunks correct"), "{job}");
+        }
         if cheated {
             assert_eq!(last, "Slashed", "{job}");
             assert_eq!(job["provider_slashed"].as_f64().unwrap(), 64.0);
