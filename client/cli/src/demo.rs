@@ -117,17 +117,22 @@ fn spinner(msg: &str) -> ProgressBar {
     bar
 }
 
+/// The demo job at `key`, if it is one of the demo's.
+fn job_mut<'j>(jobs: &'j mut [DemoJob], key: &Pubkey) -> Option<&'j mut DemoJob> {
+    jobs.iter_mut().find(|j| j.key == *key)
+}
+
 /// Records every job state change a transaction emitted.
 fn record(jobs: &mut [DemoJob], events: &[AssayEvent]) {
     for event in events {
         match event {
             AssayEvent::JobStateChanged(c) => {
-                if let Some(j) = jobs.iter_mut().find(|j| j.key == c.job) {
+                if let Some(j) = job_mut(jobs, &c.job) {
                     j.states.push(c.to);
                 }
             }
             AssayEvent::JobClosed(c) => {
-                if let Some(j) = jobs.iter_mut().find(|j| j.key == c.job) {
+                if let Some(j) = job_mut(jobs, &c.job) {
                     j.closed = Some(c.clone());
                 }
             }
@@ -611,7 +616,7 @@ impl Demo {
             else {
                 continue;
             };
-            let Some(j) = self.jobs.iter_mut().find(|j| j.key == *job) else {
+            let Some(j) = job_mut(&mut self.jobs, job) else {
                 continue;
             };
             j.provider_time = Duration::from_secs_f64(*seconds);
@@ -638,7 +643,7 @@ impl Demo {
             else {
                 continue;
             };
-            let Some(j) = self.jobs.iter_mut().find(|j| j.key == *job) else {
+            let Some(j) = job_mut(&mut self.jobs, job) else {
                 continue;
             };
             j.verifier = Some(*verifier);
